@@ -371,6 +371,47 @@ class GatewayTest {
         assertThat(gateway.config()).isEqualTo(GatewayConfig.defaults());
     }
 
+    @Test
+    void framesItDropsOrIgnoresAllocateNothing() {
+        // Heap buffers from Unpooled.wrappedBuffer are not leak-tracked, so the measurement sees only the gateway.
+        String[] fixtures = {"arp-request-who-has-10.0.2.2", "icmp-echo-request-payload-56",
+                "udp-dns-query-example-com", "ipv6-icmpv6-router-solicitation", "ipv4-fragment-2-of-3-udp"};
+        List<ByteBuf> frames = new ArrayList<>();
+        byte[] otherArp = HexFixtures.bytes(fixtures[0]);
+        otherArp[14 + 27] = 16; // ignored: who has 10.0.2.16?
+        frames.add(Unpooled.wrappedBuffer(otherArp));
+        byte[] badChecksum = HexFixtures.bytes(fixtures[1]);
+        badChecksum[14 + 8] = 63; // dropped: bad IPv4 header checksum
+        frames.add(Unpooled.wrappedBuffer(badChecksum));
+        for (int i = 2; i < fixtures.length; i++) {
+            frames.add(Unpooled.wrappedBuffer(HexFixtures.bytes(fixtures[i])));
+        }
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long threadId = Thread.currentThread().threadId();
+        int rounds = 20_000;
+        for (int warmUp = 0; warmUp < 2; warmUp++) {
+            long before = threads.getThreadAllocatedBytes(threadId);
+            for (int round = 0; round < rounds; round++) {
+                for (int i = 0; i < frames.size(); i++) {
+                    ByteBuf frame = frames.get(i);
+                    gateway.send(frame.retain());
+                }
+            }
+            long allocated = threads.getThreadAllocatedBytes(threadId) - before;
+            if (warmUp == 1) {
+                assertThat(allocated).as("bytes allocated for %d dropped or ignored frames", rounds * frames.size())
+                        .isLessThan(4096);
+            }
+        }
+        for (ByteBuf frame : frames) {
+            assertThat(frame.refCnt()).isEqualTo(1);
+            frame.release();
+        }
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(counters.get(Counter.DROP_BAD_CHECKSUM)).isEqualTo(2L * rounds);
+    }
+
     // helpers
 
     private void send(byte[] frame) {
