@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.switching;
 
+import dev.riscvrelay.relay.wire.MacAddress;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import io.netty.buffer.ByteBuf;
@@ -125,7 +126,7 @@ public final class LearningSwitch implements Switch {
 
         forwardDepth++;
         try {
-            if (MacAddress.isGroup(destination)) {
+            if (MacAddress.isMulticast(destination)) {
                 floodExcept(ingress, frame, length);
                 return;
             }

@@ -27,6 +27,12 @@ public final class MacAddress {
         return (mac & GROUP_BIT) != 0;
     }
 
+    /** True when {@code mac} may appear as a frame's source: individual and not 00:00:00:00:00:00. */
+    public static boolean isValidSource(long mac) {
+        return mac != 0 && !isMulticast(mac);
+    }
+
+    /** Reads the six octets at absolute {@code index} (network order) without moving the buffer's indices. */
     public static long read(ByteBuf buf, int index) {
         return ((long) buf.getUnsignedShort(index) << 32) | buf.getUnsignedInt(index + 2);
     }

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.switching;
 
+import dev.riscvrelay.relay.wire.MacAddress;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
