@@ -9,6 +9,8 @@ public enum Counter {
     SESSIONS_OPENED("sessions opened"),
     SESSIONS_CLOSED("sessions closed"),
     SESSIONS_REFUSED("session requests refused"),
+    REQUESTS_REJECTED("HTTP/3 requests answered with an error status"),
+    CONNECTIONS_REFUSED("QUIC connections closed because the server had too many"),
 
     // Frames entering and leaving the switch
     FRAMES_IN("frames received from ports"),
@@ -32,6 +34,10 @@ public enum Counter {
     DROP_QUEUE_FULL("frames dropped because a port's outbound queue was full"),
     DROP_BAD_DATAGRAM("datagrams without a valid quarter-stream-id prefix"),
     DROP_UNKNOWN_SESSION("datagrams for a stream that is no session"),
+    DROP_BAD_CAPSULE("sessions closed because their peer sent a malformed capsule"),
+    DROP_PORT_CLOSED("frames for a port that had already closed"),
+    DROP_DATAGRAM_SEND_FAILED("datagrams the QUIC stack refused to send"),
+    DATAGRAMS_COPIED("outgoing datagrams copied because the frame had no free headroom"),
     DROP_MAC_TABLE_FULL("source MACs not learned because the MAC table was full"),
     DROP_BAD_SOURCE_MAC("frames whose source MAC is multicast, broadcast or all-zero"),
     DROP_SAME_PORT("frames filtered because their destination was learned on the port they came from"),

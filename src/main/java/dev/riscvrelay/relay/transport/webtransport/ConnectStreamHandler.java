@@ -1,0 +1,142 @@
+package dev.riscvrelay.relay.transport.webtransport;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http3.DefaultHttp3HeadersFrame;
+import io.netty.handler.codec.http3.Http3DataFrame;
+import io.netty.handler.codec.http3.Http3Exception;
+import io.netty.handler.codec.http3.Http3HeadersFrame;
+import io.netty.handler.codec.http3.Http3RequestStreamInboundHandler;
+import io.netty.handler.codec.quic.QuicException;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.AsciiString;
+
+/**
+ * A request stream on the server. An extended CONNECT with {@code :protocol = webtransport} (RFC 9220) becomes a
+ * session and the stream then carries its capsules; every other request gets an error status and the stream ends.
+ */
+final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implements CapsuleDecoder.Listener {
+
+    static final AsciiString WEBTRANSPORT = AsciiString.cached("webtransport");
+
+    /** WebTransport over HTTP/3 §4.5: WEBTRANSPORT_SESSION_GONE-like code used for our own protocol errors. */
+    private static final long ERROR_MALFORMED_CAPSULE = 0x1;
+
+    private final WebTransportConnection connection;
+    private final Counters counters;
+    private final CapsuleDecoder capsules = new CapsuleDecoder(this);
+    private WebTransportSession session;
+    private boolean answered;
+
+    ConnectStreamHandler(WebTransportConnection connection, Counters counters) {
+        this.connection = connection;
+        this.counters = counters;
+    }
+
+    @Override
+    protected void channelRead(ChannelHandlerContext ctx, Http3HeadersFrame frame) {
+        if (answered) {
+            return; // trailers: nothing to do
+        }
+        answered = true;
+        CharSequence method = frame.headers().method();
+        CharSequence protocol = frame.headers().protocol();
+        if (!HttpMethod.CONNECT.asciiName().contentEquals(method)) {
+            reject(ctx, 404, false);
+        } else if (protocol == null) {
+            reject(ctx, 400, false); // a plain CONNECT (RFC 9114 §4.4) would be a proxy request
+        } else if (!WEBTRANSPORT.contentEquals(protocol)) {
+            reject(ctx, 501, false);
+        } else {
+            int refusal = connection.admissionStatus();
+            if (refusal != 0) {
+                reject(ctx, refusal, true);
+            } else {
+                accept(ctx);
+            }
+        }
+    }
+
+    private void accept(ChannelHandlerContext ctx) {
+        Http3HeadersFrame response = new DefaultHttp3HeadersFrame();
+        response.headers().status("200");
+        // No FIN: the stream stays open for capsules and marks the session's lifetime.
+        ctx.writeAndFlush(response);
+        session = connection.openSession((QuicStreamChannel) ctx.channel());
+    }
+
+    private void reject(ChannelHandlerContext ctx, int status, boolean sessionRefused) {
+        counters.increment(sessionRefused ? Counter.SESSIONS_REFUSED : Counter.REQUESTS_REJECTED);
+        Http3HeadersFrame response = new DefaultHttp3HeadersFrame();
+        response.headers().status(Integer.toString(status));
+        ctx.writeAndFlush(response).addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+    }
+
+    @Override
+    protected void channelRead(ChannelHandlerContext ctx, Http3DataFrame frame) {
+        try {
+            if (session == null || !session.isOpen()) {
+                return; // a request body or data after close: ignored
+            }
+            CapsuleDecoder.Reject reject = capsules.decode(frame.content());
+            if (reject != CapsuleDecoder.Reject.NONE) {
+                counters.increment(Counter.DROP_BAD_CAPSULE);
+                session.close(ERROR_MALFORMED_CAPSULE, "malformed capsule: " + reject);
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    @Override
+    public void onCloseSession(long errorCode, String reason) {
+        // WebTransport over HTTP/3 §5: the peer closed; we end the session and finish our side of the stream.
+        WebTransportSession ended = session;
+        ended.detach();
+        QuicStreamChannel stream = ended.connectStream();
+        if (stream.isActive()) {
+            stream.shutdownOutput();
+        }
+    }
+
+    @Override
+    public void onDrainSession() {
+        // The peer will close soon; nothing to hand over, the frames keep flowing until it does.
+    }
+
+    @Override
+    protected void channelInputClosed(ChannelHandlerContext ctx) {
+        // FIN from the peer ends the session (WebTransport over HTTP/3 §5), with or without a close capsule.
+        if (session != null && session.isOpen()) {
+            session.detach();
+            ((QuicStreamChannel) ctx.channel()).shutdownOutput();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (session != null) {
+            session.detach();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    protected void handleQuicException(ChannelHandlerContext ctx, QuicException exception) {
+        endOnError(ctx);
+    }
+
+    @Override
+    protected void handleHttp3Exception(ChannelHandlerContext ctx, Http3Exception exception) {
+        endOnError(ctx);
+    }
+
+    private void endOnError(ChannelHandlerContext ctx) {
+        if (session != null) {
+            session.detach();
+        }
+        ctx.close();
+    }
+}

@@ -1,0 +1,535 @@
+package dev.riscvrelay.relay.transport.webtransport;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.handler.codec.http3.DefaultHttp3DataFrame;
+import io.netty.handler.codec.http3.DefaultHttp3HeadersFrame;
+import io.netty.handler.codec.http3.Http3;
+import io.netty.handler.codec.http3.Http3ClientConnectionHandler;
+import io.netty.handler.codec.http3.Http3DataFrame;
+import io.netty.handler.codec.http3.Http3HeadersFrame;
+import io.netty.handler.codec.http3.Http3RequestStreamInboundHandler;
+import io.netty.handler.codec.http3.Http3SettingsFrame;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicDatagramExtensionEvent;
+import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.handler.codec.quic.QuicSslContextBuilder;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.BufferUnderflowException;
+import java.security.KeyStore;
+import java.security.GeneralSecurityException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * A WebTransport client on the same Netty QUIC/HTTP/3 stack as the server, speaking like Chromium: it waits for
+ * the server's SETTINGS, sends the extended CONNECT, and then exchanges HTTP/3 datagrams, each one Ethernet frame.
+ *
+ * <p>Everything runs on one event loop ({@link #eventLoop()}); {@link #sendDatagram} may be called from any thread
+ * but is cheapest on that loop, where frames written during one loop turn leave in one flush. Received frames go
+ * to a {@link FrameHandler} on the loop.
+ */
+public final class WebTransportClient implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(WebTransportClient.class.getName());
+
+    /** Receives each frame (the datagram payload) on the event loop and takes over its one reference. */
+    @FunctionalInterface
+    public interface FrameHandler {
+        void onFrame(ByteBuf frame);
+    }
+
+    /** How a session ended: who closed it, with which WebTransport error code and reason. */
+    public record CloseInfo(boolean byPeer, long errorCode, String reason) {
+    }
+
+    private final URI uri;
+    private final WebTransportClientConfig config;
+    private final FrameHandler frames;
+    private final Counters counters = new Counters();
+    private final IoEventLoopGroup ownedGroup;
+    private final IoEventLoop loop;
+    private final CompletableFuture<WebTransportClient> opened = new CompletableFuture<>();
+    private final CompletableFuture<CloseInfo> closed = new CompletableFuture<>();
+    private final AtomicInteger pendingHandoffs = new AtomicInteger();
+    private final Runnable flushTask = this::flushDatagrams;
+    private final CertificateHashTrustManager pin;
+
+    private Channel udp;
+    private QuicChannel quic;
+    private QuicStreamChannel connectStream;
+    private int maxDatagramLength = -1;
+    private volatile int maxDatagramPayload;
+    private long quarterStreamId = -1;
+    private int prefixLength;
+    private boolean flushScheduled;
+    private boolean sessionOpen;
+    private ScheduledFuture<?> keepAlive;
+    private ScheduledFuture<?> connectTimer;
+
+    private WebTransportClient(URI uri, WebTransportClientConfig config, FrameHandler frames, IoEventLoop loop) {
+        this.uri = uri;
+        this.config = config;
+        this.frames = frames;
+        if (loop == null) {
+            this.ownedGroup = new MultiThreadIoEventLoopGroup(1,
+                    Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+            this.loop = ownedGroup.next();
+        } else {
+            this.ownedGroup = null;
+            this.loop = loop;
+        }
+        this.pin = config.certificateSha256Hex() == null ? null
+                : new CertificateHashTrustManager(config.certificateSha256Hex());
+    }
+
+    /**
+     * Opens a session to {@code https://host:port/path} on an event loop of its own. The future fails with a
+     * {@link WebTransportException} saying why: unreachable relay, wrong certificate hash, refused CONNECT.
+     */
+    public static CompletableFuture<WebTransportClient> connect(URI uri, WebTransportClientConfig config,
+            FrameHandler frames) {
+        return connect(uri, config, frames, null);
+    }
+
+    /** As {@link #connect(URI, WebTransportClientConfig, FrameHandler)} on a shared loop (not owned). */
+    public static CompletableFuture<WebTransportClient> connect(URI uri, WebTransportClientConfig config,
+            FrameHandler frames, IoEventLoop loop) {
+        if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+            return CompletableFuture.failedFuture(
+                    new WebTransportException("a WebTransport URL looks like https://host:port/path: " + uri));
+        }
+        WebTransportClient client = new WebTransportClient(uri, config, frames, loop);
+        client.loop.execute(client::start);
+        return client.opened;
+    }
+
+    private int port() {
+        return uri.getPort() == -1 ? 443 : uri.getPort();
+    }
+
+    private String authority() {
+        String host = uri.getHost();
+        return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port();
+    }
+
+    private String path() {
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        return uri.getRawQuery() == null ? path : path + "?" + uri.getRawQuery();
+    }
+
+    private void start() {
+        connectTimer = loop.schedule(() -> fail(new WebTransportException("no WebTransport session with " + uri
+                + " within " + config.connectTimeout().toMillis() + " ms (is the relay running and reachable?)")),
+                config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            InetSocketAddress remote = new InetSocketAddress(uri.getHost(), port());
+            if (remote.isUnresolved()) {
+                fail(new WebTransportException("cannot resolve " + uri.getHost()));
+                return;
+            }
+            boolean epoll = loop.isIoType(EpollIoHandler.class);
+            ChannelHandler codec = quicCodec();
+            ChannelFuture bound = new Bootstrap()
+                    .group(loop)
+                    .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                    .option(ChannelOption.SO_RCVBUF, 2 * 1024 * 1024)
+                    .handler(codec)
+                    .bind(remote.getAddress() instanceof java.net.Inet6Address
+                            ? new InetSocketAddress("::", 0) : new InetSocketAddress(0));
+            bound.addListener(f -> {
+                if (!f.isSuccess()) {
+                    fail(new WebTransportException("cannot open a UDP socket: " + f.cause().getMessage(), f.cause()));
+                    return;
+                }
+                udp = bound.channel();
+                QuicChannel.newBootstrap(udp)
+                        .handler(new ChannelInitializer<QuicChannel>() {
+                            @Override
+                            protected void initChannel(QuicChannel ch) {
+                                ch.pipeline().addLast(new Http3ClientConnectionHandler(new SettingsHandler(), null,
+                                        null, WebTransportSettings.clientSettings(), true, (id, value) -> true));
+                                ch.pipeline().addLast(new DatagramHandler());
+                            }
+                        })
+                        .remoteAddress(remote)
+                        .connect()
+                        .addListener(q -> {
+                            if (q.isSuccess()) {
+                                quic = (QuicChannel) q.getNow();
+                                quic.closeFuture().addListener(c -> onConnectionClosed());
+                            } else {
+                                fail(handshakeFailure(q.cause()));
+                            }
+                        });
+            });
+        } catch (RuntimeException | GeneralSecurityException e) {
+            fail(new WebTransportException("cannot start the WebTransport client: " + e.getMessage(), e));
+        }
+    }
+
+    private ChannelHandler quicCodec() throws GeneralSecurityException {
+        QuicSslContextBuilder tls = QuicSslContextBuilder.forClient()
+                .applicationProtocols(Http3.supportedApplicationProtocols());
+        if (pin != null) {
+            tls.trustManager(pin);
+        } else {
+            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init((KeyStore) null);
+            tls.trustManager(factory).endpointIdentificationAlgorithm("HTTPS");
+        }
+        QuicSslContext context = tls.build();
+        String host = uri.getHost();
+        int port = port();
+        return Http3.newQuicClientCodecBuilder()
+                .sslEngineProvider(ch -> context.newEngine(ch.alloc(), host, port))
+                .maxIdleTimeout(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .maxSendUdpPayloadSize(config.udpPayloadSize())
+                .maxRecvUdpPayloadSize(config.udpPayloadSize())
+                .datagram(config.datagramQueueLength(), config.datagramQueueLength())
+                .initialMaxData(4 * 1024 * 1024)
+                .initialMaxStreamDataBidirectionalLocal(256 * 1024)
+                .initialMaxStreamDataBidirectionalRemote(256 * 1024)
+                .build();
+    }
+
+    private WebTransportException handshakeFailure(Throwable cause) {
+        if (pin != null && pin.lastRejection() != null) {
+            return new WebTransportException("TLS handshake with " + authority() + " failed: " + pin.lastRejection(),
+                    cause);
+        }
+        return new WebTransportException("QUIC handshake with " + authority() + " failed: " + cause, cause);
+    }
+
+    /** Sees the server's SETTINGS on its control stream, then sends the extended CONNECT (RFC 9220 §3). */
+    private final class SettingsHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                if (msg instanceof Http3SettingsFrame settings) {
+                    if (!WebTransportSettings.serverSupportsWebTransport(settings)) {
+                        fail(new WebTransportException(authority() + " speaks HTTP/3 but its SETTINGS do not enable"
+                                + " WebTransport (ENABLE_WEBTRANSPORT and H3_DATAGRAM): " + settings));
+                        return;
+                    }
+                    sendConnect();
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+    }
+
+    private void sendConnect() {
+        if (opened.isDone() || quic == null) {
+            if (quic == null) {
+                // SETTINGS can arrive in the handshake's last flight, before connect() completed.
+                loop.execute(this::sendConnect);
+            }
+            return;
+        }
+        Http3.newRequestStream(quic, new ConnectStreamClientHandler()).addListener(f -> {
+            if (!f.isSuccess()) {
+                fail(new WebTransportException("cannot open the CONNECT stream: " + f.cause(), f.cause()));
+                return;
+            }
+            connectStream = (QuicStreamChannel) f.getNow();
+            Http3HeadersFrame request = new DefaultHttp3HeadersFrame();
+            request.headers().method("CONNECT").protocol(ConnectStreamHandler.WEBTRANSPORT).scheme("https")
+                    .authority(authority()).path(path());
+            request.headers().add("sec-webtransport-http3-draft02", "1");
+            request.headers().add("origin", config.origin());
+            connectStream.writeAndFlush(request);
+        });
+    }
+
+    /** The CONNECT stream: the response, then the server's capsules. */
+    private final class ConnectStreamClientHandler extends Http3RequestStreamInboundHandler
+            implements CapsuleDecoder.Listener {
+
+        private final CapsuleDecoder capsules = new CapsuleDecoder(this);
+        private boolean responded;
+
+        @Override
+        protected void channelRead(ChannelHandlerContext ctx, Http3HeadersFrame frame) {
+            if (responded) {
+                return;
+            }
+            responded = true;
+            CharSequence status = frame.headers().status();
+            if (status == null || !"200".contentEquals(status)) {
+                fail(new WebTransportException(authority() + " refused the WebTransport session: HTTP " + status));
+                return;
+            }
+            if (maxDatagramLength <= HttpDatagram.HEADROOM) {
+                fail(new WebTransportException(authority() + " accepted the session but offers no QUIC datagrams"));
+                return;
+            }
+            quarterStreamId = HttpDatagram.quarterStreamIdOf(connectStream.streamId());
+            prefixLength = QuicVarint.encodedLength(quarterStreamId);
+            maxDatagramPayload = maxDatagramLength - prefixLength;
+            sessionOpen = true;
+            connectTimer.cancel(false);
+            long interval = config.keepAliveInterval().toNanos();
+            if (interval > 0) {
+                keepAlive = loop.scheduleAtFixedRate(WebTransportClient.this::sendKeepAlive, interval, interval,
+                        TimeUnit.NANOSECONDS);
+            }
+            opened.complete(WebTransportClient.this);
+        }
+
+        @Override
+        protected void channelRead(ChannelHandlerContext ctx, Http3DataFrame frame) {
+            try {
+                if (sessionOpen && capsules.decode(frame.content()) != CapsuleDecoder.Reject.NONE) {
+                    counters.increment(Counter.DROP_BAD_CAPSULE);
+                    end(new CloseInfo(true, 0, "malformed capsule from the server"));
+                }
+            } finally {
+                frame.release();
+            }
+        }
+
+        @Override
+        public void onCloseSession(long errorCode, String reason) {
+            end(new CloseInfo(true, errorCode, reason));
+        }
+
+        @Override
+        public void onDrainSession() {
+        }
+
+        @Override
+        protected void channelInputClosed(ChannelHandlerContext ctx) {
+            if (!opened.isDone()) {
+                fail(new WebTransportException(authority() + " closed the CONNECT stream without a response"));
+            } else {
+                end(new CloseInfo(true, 0, "the server finished the CONNECT stream"));
+            }
+        }
+    }
+
+    /** QUIC datagrams of the connection: the session's frames. */
+    private final class DatagramHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof QuicDatagramExtensionEvent datagrams) {
+                maxDatagramLength = datagrams.maxLength();
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof ByteBuf datagram)) {
+                // A new QuicStreamChannel: the pipeline tail registers it with the event loop.
+                ctx.fireChannelRead(msg);
+                return;
+            }
+            long id = HttpDatagram.quarterStreamId(datagram);
+            if (id == HttpDatagram.BAD_PREFIX) {
+                datagram.release();
+                counters.increment(Counter.DROP_BAD_DATAGRAM);
+                return;
+            }
+            if (!sessionOpen || id != quarterStreamId) {
+                datagram.release();
+                counters.increment(Counter.DROP_UNKNOWN_SESSION);
+                return;
+            }
+            datagram.skipBytes(prefixLength);
+            try {
+                frames.onFrame(datagram);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "frame handler failed", e);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof BufferUnderflowException) {
+                counters.increment(Counter.DROP_DATAGRAM_SEND_FAILED);
+            } else {
+                LOG.log(Level.FINE, "QUIC connection to " + authority() + ": " + cause, cause);
+            }
+        }
+    }
+
+    /**
+     * Sends one frame as one datagram and takes over its reference. Returns false (frame released, drop counted)
+     * when it is larger than {@link #maxDatagramPayload()}, the session is closed, or too many frames from other
+     * threads wait for the loop. Like UDP, a true result does not promise delivery.
+     */
+    public boolean sendDatagram(ByteBuf frame) {
+        if (!loop.inEventLoop()) {
+            if (pendingHandoffs.incrementAndGet() > config.maxPendingHandoffs()) {
+                pendingHandoffs.decrementAndGet();
+                frame.release();
+                counters.increment(Counter.DROP_QUEUE_FULL);
+                return false;
+            }
+            loop.execute(() -> {
+                pendingHandoffs.decrementAndGet();
+                sendDatagram(frame);
+            });
+            return true;
+        }
+        if (!sessionOpen) {
+            frame.release();
+            counters.increment(Counter.DROP_PORT_CLOSED);
+            return false;
+        }
+        if (frame.readableBytes() > maxDatagramPayload) {
+            frame.release();
+            counters.increment(Counter.DROP_TOO_LARGE);
+            return false;
+        }
+        ByteBuf datagram;
+        if (HttpDatagram.hasHeadroom(frame, prefixLength)) {
+            datagram = HttpDatagram.prefixInPlace(frame, quarterStreamId, prefixLength);
+        } else {
+            counters.increment(Counter.DATAGRAMS_COPIED);
+            datagram = HttpDatagram.copyWithPrefix(frame, quarterStreamId, prefixLength, quic.alloc());
+        }
+        quic.write(datagram, quic.voidPromise());
+        if (!flushScheduled) {
+            flushScheduled = true;
+            loop.execute(flushTask);
+        }
+        return true;
+    }
+
+    private void flushDatagrams() {
+        flushScheduled = false;
+        if (quic != null) {
+            quic.flush();
+        }
+    }
+
+    private void sendKeepAlive() {
+        if (sessionOpen && connectStream.isActive()) {
+            ByteBuf capsule = connectStream.alloc().buffer(4);
+            Capsules.writeGrease(capsule);
+            connectStream.writeAndFlush(new DefaultHttp3DataFrame(capsule), connectStream.voidPromise());
+        }
+    }
+
+    /** The largest frame {@link #sendDatagram} accepts: what the server's QUIC stack lets through, minus the prefix. */
+    public int maxDatagramPayload() {
+        return maxDatagramPayload;
+    }
+
+    public IoEventLoop eventLoop() {
+        return loop;
+    }
+
+    /** This client's own counts of drops (too large, bad datagrams, copies). */
+    public Counters counters() {
+        return counters;
+    }
+
+    /** Completes when the session has ended and every resource is released, with who ended it and why. */
+    public CompletableFuture<CloseInfo> closed() {
+        return closed;
+    }
+
+    /** Closes with error code 0 and no reason; see {@link #close(long, String)}. */
+    @Override
+    public void close() {
+        close(0, "");
+    }
+
+    /**
+     * Sends CLOSE_WEBTRANSPORT_SESSION and FIN (WebTransport over HTTP/3 §5), then closes the QUIC connection.
+     * Returns at once; {@link #closed()} completes when everything is released.
+     */
+    public CompletableFuture<CloseInfo> close(long errorCode, String reason) {
+        loop.execute(() -> {
+            if (sessionOpen && connectStream.isActive()) {
+                ByteBuf capsule = connectStream.alloc().buffer(16 + reason.length() * 3);
+                Capsules.writeClose(capsule, errorCode, reason);
+                // Let the capsule and FIN leave before the connection closes, or the server sees only the close.
+                connectStream.writeAndFlush(new DefaultHttp3DataFrame(capsule))
+                        .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT)
+                        .addListener(f -> end(new CloseInfo(false, errorCode, reason)));
+            } else {
+                end(new CloseInfo(false, errorCode, reason));
+            }
+        });
+        return closed;
+    }
+
+    private void onConnectionClosed() {
+        if (!opened.isDone()) {
+            fail(new WebTransportException("the QUIC connection to " + authority() + " closed before the session"
+                    + " opened"));
+        } else {
+            end(new CloseInfo(true, 0, "the QUIC connection closed"));
+        }
+    }
+
+    private void fail(WebTransportException why) {
+        if (opened.completeExceptionally(why)) {
+            end(new CloseInfo(false, 0, why.getMessage()));
+        }
+    }
+
+    /** Ends the session once: stops timers, closes the connection and socket, then completes {@link #closed()}. */
+    private void end(CloseInfo info) {
+        if (closed.isDone() || endStarted) {
+            return;
+        }
+        endStarted = true;
+        sessionOpen = false;
+        if (keepAlive != null) {
+            keepAlive.cancel(false);
+        }
+        if (connectTimer != null) {
+            connectTimer.cancel(false);
+        }
+        ChannelFuture quicClosed = quic != null ? quic.close() : null;
+        Runnable finish = () -> {
+            io.netty.util.concurrent.Future<?> udpClosed = udp != null ? udp.close() : loop.newSucceededFuture(null);
+            udpClosed.addListener(u -> {
+                if (ownedGroup != null) {
+                    ownedGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS)
+                            .addListener(t -> closed.complete(info));
+                } else {
+                    closed.complete(info);
+                }
+            });
+        };
+        if (quicClosed != null) {
+            quicClosed.addListener(f -> finish.run());
+        } else {
+            finish.run();
+        }
+    }
+
+    private boolean endStarted;
+}

@@ -1,0 +1,61 @@
+package dev.riscvrelay.relay.transport.webtransport;
+
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Locale;
+
+/**
+ * How a {@link WebTransportClient} connects.
+ *
+ * @param certificateSha256Hex SHA-256 of the server's DER certificate in hex (colons allowed), checked instead of
+ *     a CA chain as browsers do with {@code serverCertificateHashes}; null to trust the JDK's CAs and check the name
+ * @param origin the {@code origin} header sent with the CONNECT, as a browser page would
+ * @param connectTimeout how long the handshake, SETTINGS and CONNECT may take together
+ * @param idleTimeout QUIC idle timeout offered to the server
+ * @param keepAliveInterval how often a quiet session sends a GREASE capsule; {@link Duration#ZERO} disables it
+ * @param udpPayloadSize largest UDP payload sent and received
+ * @param datagramQueueLength quiche's QUIC datagram receive and send queue lengths
+ * @param maxPendingHandoffs frames other threads may have in flight to the event loop before more are dropped
+ */
+public record WebTransportClientConfig(
+        String certificateSha256Hex,
+        String origin,
+        Duration connectTimeout,
+        Duration idleTimeout,
+        Duration keepAliveInterval,
+        int udpPayloadSize,
+        int datagramQueueLength,
+        int maxPendingHandoffs) {
+
+    public WebTransportClientConfig {
+        if (certificateSha256Hex != null) {
+            certificateSha256Hex = certificateSha256Hex.replace(":", "").toLowerCase(Locale.ROOT);
+            if (certificateSha256Hex.length() != 64 || !certificateSha256Hex.chars().allMatch(HexFormat::isHexDigit)) {
+                throw new IllegalArgumentException("a SHA-256 certificate hash is 64 hex digits: "
+                        + certificateSha256Hex);
+            }
+        }
+        if (connectTimeout.isNegative() || connectTimeout.isZero()) {
+            throw new IllegalArgumentException("connectTimeout must be positive: " + connectTimeout);
+        }
+        if (keepAliveInterval.isNegative() || keepAliveInterval.compareTo(idleTimeout) >= 0) {
+            throw new IllegalArgumentException("keepAliveInterval must be 0 (off) or shorter than the idle timeout");
+        }
+    }
+
+    /** Trust the server whose certificate has this SHA-256 hash (what the relay prints at start). */
+    public static WebTransportClientConfig pinned(String certificateSha256Hex) {
+        return new WebTransportClientConfig(certificateSha256Hex, "https://riscv-relay.invalid",
+                Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(10), 1500, 1024, 4096);
+    }
+
+    /** Trust the server through the JDK's certificate authorities and its host name. */
+    public static WebTransportClientConfig systemTrust() {
+        return pinned(null);
+    }
+
+    public WebTransportClientConfig withConnectTimeout(Duration timeout) {
+        return new WebTransportClientConfig(certificateSha256Hex, origin, timeout, idleTimeout, keepAliveInterval,
+                udpPayloadSize, datagramQueueLength, maxPendingHandoffs);
+    }
+}

@@ -1,0 +1,178 @@
+package dev.riscvrelay.relay.transport.webtransport;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.switching.Switch;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicDatagramExtensionEvent;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.collection.LongObjectHashMap;
+import io.netty.util.collection.LongObjectMap;
+import java.nio.BufferUnderflowException;
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One QUIC connection on the server side, placed after {@code Http3ServerConnectionHandler} in the connection's
+ * pipeline: it owns the connection's sessions (keyed by Quarter Stream ID) and hands each incoming datagram to the
+ * session it names. A browser may open several connections (Firefox opens two for one page), so nothing here
+ * assumes one connection per client.
+ */
+final class WebTransportConnection extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOG = Logger.getLogger(WebTransportConnection.class.getName());
+
+    /** An Ethernet header: anything shorter cannot be forwarded. */
+    private static final int MIN_FRAME = 14;
+
+    private final WebTransportServer server;
+    private final Switch lan;
+    private final Counters counters;
+    private final LongObjectMap<WebTransportSession> sessions = new LongObjectHashMap<>(4);
+    private QuicChannel quic;
+    /** Largest QUIC datagram payload we may send, learned when the handshake completes; -1 until then. */
+    private int maxDatagramLength = -1;
+    private boolean counted;
+
+    WebTransportConnection(WebTransportServer server, Switch lan, Counters counters) {
+        this.server = server;
+        this.lan = lan;
+        this.counters = counters;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        quic = (QuicChannel) ctx.channel();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (!server.connectionOpened()) {
+            counters.increment(Counter.CONNECTIONS_REFUSED);
+            // RFC 9000 §20.1 CONNECTION_REFUSED (0x2) would be a transport error; an application close is enough.
+            quic.close(true, 0x0101 /* H3_GENERAL_PROTOCOL_ERROR is 0x101 */, null);
+        } else {
+            counted = true;
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof QuicDatagramExtensionEvent datagrams) {
+            maxDatagramLength = datagrams.maxLength();
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof ByteBuf datagram) {
+            onDatagram(datagram);
+        } else {
+            // A new QuicStreamChannel: the QUIC channel's pipeline tail registers it with the event loop, so it
+            // must travel on, or the stream never reads.
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    private void onDatagram(ByteBuf datagram) {
+        long quarterStreamId = HttpDatagram.quarterStreamId(datagram);
+        if (quarterStreamId == HttpDatagram.BAD_PREFIX) {
+            datagram.release();
+            counters.increment(Counter.DROP_BAD_DATAGRAM);
+            return;
+        }
+        WebTransportSession session = sessions.get(quarterStreamId);
+        if (session == null) {
+            datagram.release();
+            counters.increment(Counter.DROP_UNKNOWN_SESSION);
+            return;
+        }
+        // The frame keeps its prefix as headroom in front of the reader index: if it goes to exactly one other
+        // session, that session writes its own prefix there and sends this very buffer.
+        datagram.skipBytes(HttpDatagram.prefixLength(datagram));
+        if (datagram.readableBytes() < MIN_FRAME) {
+            datagram.release();
+            counters.increment(Counter.DROP_RUNT);
+            return;
+        }
+        lan.forward(session, datagram);
+    }
+
+    /** Why a CONNECT cannot become a session right now, as an HTTP status; 0 when it can. */
+    int admissionStatus() {
+        if (maxDatagramLength <= HttpDatagram.HEADROOM) {
+            return 400; // the peer did not offer QUIC datagrams (RFC 9221), so no frame could flow
+        }
+        if (sessions.size() >= server.config().maxSessionsPerConnection()) {
+            return 429;
+        }
+        if (!server.sessionCanOpen()) {
+            return 503;
+        }
+        return 0;
+    }
+
+    WebTransportSession openSession(QuicStreamChannel connectStream) {
+        WebTransportSession session = new WebTransportSession(this, connectStream, maxDatagramLength,
+                server.config().sendQueueFrames(), counters);
+        sessions.put(session.quarterStreamId(), session);
+        server.sessionOpened();
+        counters.increment(Counter.SESSIONS_OPENED);
+        lan.attach(session);
+        session.startKeepAlive(server.config().keepAliveInterval().toNanos());
+        return session;
+    }
+
+    /** Called once by a session that ended, whatever the reason. */
+    void sessionEnded(WebTransportSession session) {
+        if (sessions.remove(session.quarterStreamId()) != null) {
+            server.sessionClosed();
+            counters.increment(Counter.SESSIONS_CLOSED);
+            lan.detach(session);
+        }
+    }
+
+    int sessionCount() {
+        return sessions.size();
+    }
+
+    /** Closes every session of this connection with the capsule and FIN (server shutdown). */
+    void closeSessions(long errorCode, String reason) {
+        for (WebTransportSession session : new ArrayList<>(sessions.values())) {
+            session.close(errorCode, reason);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        List<WebTransportSession> ended = new ArrayList<>(sessions.values());
+        for (WebTransportSession session : ended) {
+            session.detach();
+        }
+        if (counted) {
+            counted = false;
+            server.connectionClosed();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof BufferUnderflowException) {
+            // quiche refused a datagram larger than the path allows (QUICHE_ERR_BUFFER_TOO_SHORT).
+            counters.increment(Counter.DROP_DATAGRAM_SEND_FAILED);
+        } else if (cause instanceof ClosedChannelException) {
+            counters.increment(Counter.DROP_PORT_CLOSED);
+        } else {
+            LOG.log(Level.FINE, "QUIC connection " + quic.remoteSocketAddress() + ": " + cause, cause);
+        }
+    }
+}

@@ -1,0 +1,247 @@
+package dev.riscvrelay.relay.transport.webtransport;
+
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.switching.Switch;
+import dev.riscvrelay.relay.tls.RelayCertificate;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.handler.codec.http3.Http3;
+import io.netty.handler.codec.http3.Http3ServerConnectionHandler;
+import io.netty.handler.codec.quic.EpollQuicUtils;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicChannelOption;
+import io.netty.handler.codec.quic.QuicServerCodecBuilder;
+import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.handler.codec.quic.QuicSslContextBuilder;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The WebTransport endpoint: one UDP socket speaking QUIC (Netty's native quiche codec) and HTTP/3, whose
+ * sessions join a {@link Switch} as ports. Every connection, stream and datagram of the socket runs on one event
+ * loop, the same loop the switch must be owned by, so nothing here takes a lock.
+ *
+ * <p>What browsers need, and what fails silently without it (see notes/webtransport-in-browsers.md): the SETTINGS
+ * of {@link WebTransportSettings}, the QUIC datagram transport parameter, and a 1500-byte UDP payload so datagrams
+ * of up to 1447 bytes reach Chromium.
+ */
+public final class WebTransportServer implements AutoCloseable {
+
+    /** Chromium 156 refuses datagrams with more than this many payload bytes (after the Quarter Stream ID). */
+    public static final int CHROMIUM_MAX_INBOUND_PAYLOAD = 1199;
+
+    private final WebTransportServerConfig config;
+    private final Counters counters;
+    private final IoEventLoopGroup ownedGroup;
+    private final IoEventLoop loop;
+    private final Channel socket;
+    private final List<WebTransportConnection> connections = new ArrayList<>();
+    private volatile int sessions;
+    private volatile int connectionCount;
+
+    /**
+     * Binds {@code bindAddress:port} on an event loop of its own; run the switch on {@link #eventLoop()}.
+     *
+     * @throws PortInUseException when another socket holds the UDP port
+     */
+    public WebTransportServer(InetAddress bindAddress, int port, RelayCertificate certificate, Switch lan,
+            Counters counters, WebTransportServerConfig config) throws PortInUseException {
+        this(bindAddress, port, certificate, lan, counters, config, null);
+    }
+
+    /**
+     * Binds {@code bindAddress:port} on {@code loop} (not owned: closing the server leaves it running), the loop
+     * that owns {@code lan}. With {@code loop == null} the server makes and owns one.
+     *
+     * @throws PortInUseException when another socket holds the UDP port
+     */
+    public WebTransportServer(InetAddress bindAddress, int port, RelayCertificate certificate, Switch lan,
+            Counters counters, WebTransportServerConfig config, IoEventLoop loop) throws PortInUseException {
+        this.config = config;
+        this.counters = counters;
+        if (loop == null) {
+            this.ownedGroup = new MultiThreadIoEventLoopGroup(1,
+                    Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+            this.loop = ownedGroup.next();
+        } else {
+            this.ownedGroup = null;
+            this.loop = loop;
+        }
+        boolean epoll = this.loop.isIoType(EpollIoHandler.class);
+        ChannelHandler codec = quicCodec(certificate, lan, epoll);
+        Bootstrap bootstrap = new Bootstrap()
+                .group(this.loop)
+                .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                .option(ChannelOption.SO_RCVBUF, config.receiveBufferBytes())
+                .option(ChannelOption.SO_SNDBUF, config.receiveBufferBytes())
+                .handler(codec);
+        ChannelFuture bound = bootstrap.bind(new InetSocketAddress(bindAddress, port)).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            shutdownOwnedGroup();
+            Throwable cause = bound.cause();
+            if (isAddressInUse(cause)) {
+                throw new PortInUseException("UDP port " + port + " on " + bindAddress.getHostAddress()
+                        + " is already in use", cause);
+            }
+            throw new IllegalStateException("cannot bind UDP " + bindAddress.getHostAddress() + ":" + port + ": "
+                    + cause.getMessage(), cause);
+        }
+        this.socket = bound.channel();
+    }
+
+    private ChannelHandler quicCodec(RelayCertificate certificate, Switch lan, boolean epoll) {
+        QuicSslContext tls = QuicSslContextBuilder
+                .forServer(certificate.privateKey(), null, certificate.chain().toArray(X509Certificate[]::new))
+                .applicationProtocols(Http3.supportedApplicationProtocols())
+                .build();
+        QuicServerCodecBuilder builder = Http3.newQuicServerCodecBuilder()
+                .sslContext(tls)
+                .maxIdleTimeout(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .maxSendUdpPayloadSize(config.udpPayloadSize())
+                .maxRecvUdpPayloadSize(config.udpPayloadSize())
+                // Without the max_datagram_frame_size transport parameter browsers open the session but report
+                // maxDatagramSize 0 and send nothing.
+                .datagram(config.datagramQueueLength(), config.datagramQueueLength())
+                .initialMaxData(4 * 1024 * 1024)
+                .initialMaxStreamDataBidirectionalLocal(256 * 1024)
+                .initialMaxStreamDataBidirectionalRemote(256 * 1024)
+                // Sessions plus a few plain requests; quiche grants more as streams finish, so this bounds
+                // concurrent streams, not their total.
+                .initialMaxStreamsBidirectional(config.maxSessionsPerConnection() + 4L)
+                .handler(new ChannelInitializer<QuicChannel>() {
+                    @Override
+                    protected void initChannel(QuicChannel quic) {
+                        WebTransportConnection connection = new WebTransportConnection(
+                                WebTransportServer.this, lan, counters);
+                        ChannelHandler requestStreams = new ChannelInitializer<QuicStreamChannel>() {
+                            @Override
+                            protected void initChannel(QuicStreamChannel stream) {
+                                stream.pipeline().addLast(new ConnectStreamHandler(connection, counters));
+                            }
+                        };
+                        quic.pipeline().addLast(new Http3ServerConnectionHandler(requestStreams, null, null,
+                                WebTransportSettings.serverSettings(config.maxSessionsPerConnection()), true,
+                                (id, value) -> true));
+                        quic.pipeline().addLast(connection);
+                        connections.add(connection);
+                        quic.closeFuture().addListener(f -> connections.remove(connection));
+                    }
+                });
+        if (epoll) {
+            // GSO: several QUIC packets of one flush leave in one sendmsg.
+            builder.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
+                    EpollQuicUtils.newSegmentedAllocator(10));
+        }
+        return builder.build();
+    }
+
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) socket.localAddress();
+    }
+
+    /** The loop that runs this server's socket; the switch and every port's work belong on it. */
+    public IoEventLoop eventLoop() {
+        return loop;
+    }
+
+    public WebTransportServerConfig config() {
+        return config;
+    }
+
+    /** Open sessions over all connections (safe to read from any thread). */
+    public int sessionCount() {
+        return sessions;
+    }
+
+    /** Open QUIC connections (safe to read from any thread). */
+    public int connectionCount() {
+        return connectionCount;
+    }
+
+    boolean connectionOpened() {
+        if (connectionCount >= config.maxConnections()) {
+            return false;
+        }
+        connectionCount = connectionCount + 1; // single writer: the event loop
+        return true;
+    }
+
+    void connectionClosed() {
+        connectionCount = connectionCount - 1;
+    }
+
+    boolean sessionCanOpen() {
+        return sessions < config.maxSessions();
+    }
+
+    void sessionOpened() {
+        sessions = sessions + 1;
+    }
+
+    void sessionClosed() {
+        sessions = sessions - 1;
+    }
+
+    /**
+     * Closes every session (CLOSE_WEBTRANSPORT_SESSION capsule and FIN), gives the peers a moment to hear it,
+     * then closes the socket; waits until done. The event loop is shut down only if the server made it.
+     */
+    @Override
+    public void close() {
+        if (loop.inEventLoop()) {
+            throw new IllegalStateException("close() blocks; call it off the event loop");
+        }
+        loop.submit(() -> {
+            for (WebTransportConnection connection : new ArrayList<>(connections)) {
+                connection.closeSessions(0, "relay shutting down");
+            }
+        }).awaitUninterruptibly();
+        loop.schedule(() -> socket.close(), 50, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        socket.closeFuture().awaitUninterruptibly();
+        shutdownOwnedGroup();
+    }
+
+    private void shutdownOwnedGroup() {
+        if (ownedGroup != null) {
+            ownedGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+        }
+    }
+
+    private static boolean isAddressInUse(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof BindException) {
+                return true;
+            }
+            if (t instanceof IOException && t.getMessage() != null && t.getMessage().contains("in use")) {
+                return true; // the epoll transport reports EADDRINUSE as a plain NativeIoException
+            }
+        }
+        return false;
+    }
+
+    /** The UDP port is held by another socket; the message is one line for the operator. */
+    public static final class PortInUseException extends Exception {
+        public PortInUseException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package dev.riscvrelay.relay.transport.webtransport;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.switching.FrameQueue;
+import dev.riscvrelay.relay.switching.Port;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http3.DefaultHttp3DataFrame;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One browser (or client) session on the LAN: a {@link Port} whose frames travel as HTTP/3 datagrams on its QUIC
+ * connection, keyed by its CONNECT stream. Lives entirely on the server's event loop.
+ *
+ * <p>Outgoing frames wait in a bounded {@link FrameQueue} and are written once per event-loop turn, all in one
+ * flush, so a burst forwarded by the switch becomes one batch of UDP writes rather than a syscall per frame.
+ */
+final class WebTransportSession implements Port {
+
+    private enum State { OPEN, CLOSED }
+
+    private final WebTransportConnection connection;
+    private final QuicChannel quic;
+    private final QuicStreamChannel connectStream;
+    private final long quarterStreamId;
+    private final int prefixLength;
+    private final int maxFrameSize;
+    private final FrameQueue queue;
+    private final Counters counters;
+    private final String name;
+    private final Runnable flushTask = this::flushQueue;
+    private boolean flushScheduled;
+    private ScheduledFuture<?> keepAlive;
+    private State state = State.OPEN;
+
+    WebTransportSession(WebTransportConnection connection, QuicStreamChannel connectStream, int maxDatagramLength,
+            int queueCapacity, Counters counters) {
+        this.connection = connection;
+        this.quic = connectStream.parent();
+        this.connectStream = connectStream;
+        this.quarterStreamId = HttpDatagram.quarterStreamIdOf(connectStream.streamId());
+        this.prefixLength = QuicVarint.encodedLength(quarterStreamId);
+        this.maxFrameSize = maxDatagramLength - prefixLength;
+        this.queue = new FrameQueue(queueCapacity, counters);
+        this.counters = counters;
+        this.name = "wt#" + connectStream.streamId() + " " + quic.remoteSocketAddress();
+    }
+
+    long quarterStreamId() {
+        return quarterStreamId;
+    }
+
+    QuicStreamChannel connectStream() {
+        return connectStream;
+    }
+
+    boolean isOpen() {
+        return state == State.OPEN;
+    }
+
+    @Override
+    public void send(ByteBuf frame) {
+        if (state != State.OPEN) {
+            frame.release();
+            counters.increment(Counter.DROP_PORT_CLOSED);
+            return;
+        }
+        if (frame.readableBytes() > maxFrameSize) {
+            frame.release();
+            counters.increment(Counter.DROP_TOO_LARGE);
+            return;
+        }
+        if (queue.offer(frame) && !flushScheduled) {
+            flushScheduled = true;
+            // Runs after the rest of this loop turn (the read burst, other sessions' forwards): one flush per turn.
+            quic.eventLoop().execute(flushTask);
+        }
+    }
+
+    @Override
+    public int maxFrameSize() {
+        return maxFrameSize;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    private void flushQueue() {
+        flushScheduled = false;
+        if (state != State.OPEN) {
+            queue.clear();
+            return;
+        }
+        ByteBuf frame;
+        boolean wrote = false;
+        while ((frame = queue.poll()) != null) {
+            ByteBuf datagram;
+            if (HttpDatagram.hasHeadroom(frame, prefixLength)) {
+                datagram = HttpDatagram.prefixInPlace(frame, quarterStreamId, prefixLength);
+            } else {
+                counters.increment(Counter.DATAGRAMS_COPIED);
+                datagram = HttpDatagram.copyWithPrefix(frame, quarterStreamId, prefixLength, quic.alloc());
+            }
+            // A failed write (too big for quiche) reaches WebTransportConnection.exceptionCaught and is counted
+            // there; a void promise spares a future per datagram.
+            quic.write(datagram, quic.voidPromise());
+            wrote = true;
+        }
+        if (wrote) {
+            quic.flush();
+        }
+    }
+
+    void startKeepAlive(long intervalNanos) {
+        if (intervalNanos > 0) {
+            keepAlive = quic.eventLoop().scheduleAtFixedRate(this::sendKeepAlive, intervalNanos, intervalNanos,
+                    TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** A GREASE capsule: stream data is ack-eliciting, so both peers' idle timers restart (RFC 9000 §10.1). */
+    private void sendKeepAlive() {
+        if (state != State.OPEN || !connectStream.isActive()) {
+            return;
+        }
+        ByteBuf capsule = connectStream.alloc().buffer(4);
+        Capsules.writeGrease(capsule);
+        connectStream.writeAndFlush(new DefaultHttp3DataFrame(capsule), connectStream.voidPromise());
+    }
+
+    /** Server-initiated close: CLOSE_WEBTRANSPORT_SESSION capsule, then FIN (WebTransport over HTTP/3 §5). */
+    void close(long errorCode, String reason) {
+        if (state != State.OPEN) {
+            return;
+        }
+        if (connectStream.isActive()) {
+            ByteBuf capsule = connectStream.alloc().buffer(16 + reason.length() * 3);
+            Capsules.writeClose(capsule, errorCode, reason);
+            connectStream.writeAndFlush(new DefaultHttp3DataFrame(capsule))
+                    .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+        }
+        detach();
+    }
+
+    /** Ends the session: leaves the switch and its connection, drops queued frames. Idempotent. */
+    void detach() {
+        if (state != State.OPEN) {
+            return;
+        }
+        state = State.CLOSED;
+        if (keepAlive != null) {
+            keepAlive.cancel(false);
+        }
+        queue.clear();
+        connection.sessionEnded(this);
+    }
+}
