@@ -1,0 +1,109 @@
+package dev.riscvrelay.relay.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.riscvrelay.relay.tls.PemFiles;
+import dev.riscvrelay.relay.tls.RelayCertificate;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every operator mistake ends in one clear line on stderr and a non-zero exit code, never a stack trace. */
+class RelayCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        return RelayCommand.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    }
+
+    private void assertOneLineError(int exitCode, int expectedExit, String expectedText) {
+        assertThat(exitCode).isEqualTo(expectedExit);
+        assertThat(err.toString().lines().toList()).as("stderr").hasSize(1);
+        assertThat(err.toString()).contains(expectedText).doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void helpShowsTheSeedsFlagsWithDefaults() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString())
+                .contains("--bind", "default: 0.0.0.0", "--port", "default: 4433", "--cert-pem", "--key-pem",
+                        "--version");
+    }
+
+    @Test
+    void versionNamesTheProduct() {
+        assertThat(run("--version")).isZero();
+        assertThat(out.toString()).startsWith("riscv-relay ");
+    }
+
+    @Test
+    void unknownFlag() {
+        assertOneLineError(run("--frobnicate"), 2, "Unknown option: '--frobnicate'");
+    }
+
+    @Test
+    void portOutOfRange() {
+        assertOneLineError(run("--port", "70000"), 2, "--port must be between 0 and 65535");
+    }
+
+    @Test
+    void portNotANumber() {
+        assertOneLineError(run("--port", "http"), 2, "'http' is not an int");
+    }
+
+    @Test
+    void bindNotAnAddress() {
+        assertOneLineError(run("--bind", "example.invalid"), 2, "--bind wants an IP address");
+    }
+
+    @Test
+    void certWithoutKey() throws Exception {
+        Path cert = PemFiles.writeChain(dir.resolve("cert.pem"), RelayCertificate.selfSignedForLocalhost());
+        assertOneLineError(run("--cert-pem", cert.toString()), 2, "--cert-pem and --key-pem go together");
+    }
+
+    @Test
+    void unreadableCertificate() throws Exception {
+        Path key = PemFiles.writeKey(dir.resolve("key.pem"), RelayCertificate.selfSignedForLocalhost());
+        Path missing = dir.resolve("missing.pem");
+        assertOneLineError(run("--bind", "127.0.0.1", "--port", "0", "--cert-pem", missing.toString(),
+                "--key-pem", key.toString()), 1, "cannot read certificate " + missing + ": no such file");
+    }
+
+    @Test
+    void garbageCertificate() throws Exception {
+        Path key = PemFiles.writeKey(dir.resolve("key.pem"), RelayCertificate.selfSignedForLocalhost());
+        Path garbage = Files.writeString(dir.resolve("garbage.pem"), "-----BEGIN CERTIFICATE-----\nnope\n");
+        assertOneLineError(run("--bind", "127.0.0.1", "--port", "0", "--cert-pem", garbage.toString(),
+                "--key-pem", key.toString()), 1, garbage.toString());
+    }
+
+    @Test
+    void keyOfAnotherCertificate() throws Exception {
+        Path cert = PemFiles.writeChain(dir.resolve("cert.pem"), RelayCertificate.selfSignedForLocalhost());
+        Path key = PemFiles.writeKey(dir.resolve("key.pem"), RelayCertificate.selfSignedForLocalhost());
+        assertOneLineError(run("--bind", "127.0.0.1", "--port", "0", "--cert-pem", cert.toString(),
+                "--key-pem", key.toString()), 1, "does not belong to the certificate");
+    }
+
+    @Test
+    void portInUse() throws Exception {
+        try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            int port = taken.getLocalPort();
+            assertOneLineError(run("--bind", "127.0.0.1", "--port", Integer.toString(port)), 1,
+                    "cannot listen on udp 127.0.0.1:" + port + ": address already in use");
+        }
+    }
+}
