@@ -22,7 +22,10 @@ public enum Counter {
     DROP_QUEUE_FULL("frames dropped because a port's outbound queue was full"),
     DROP_BAD_DATAGRAM("datagrams without a valid quarter-stream-id prefix"),
     DROP_UNKNOWN_SESSION("datagrams for a stream that is no session"),
-    DROP_MAC_TABLE_FULL("source MACs not learned because the MAC table was full");
+    DROP_MAC_TABLE_FULL("source MACs not learned because the MAC table was full"),
+    DROP_TAP_TOO_LARGE("frames read from a TAP device or QEMU socket that exceed the connector's frame limit"),
+    DROP_TAP_WRITE_FAILED("frames the TAP device or QEMU socket refused (link down, buffer full)"),
+    DROP_QEMU_BAD_FRAME("QEMU socket messages that are no Ethernet frame (runt or bad length prefix)");
 
     private final String description;
 
