@@ -25,7 +25,8 @@ public enum Counter {
     DROP_MAC_TABLE_FULL("source MACs not learned because the MAC table was full"),
     DROP_TAP_TOO_LARGE("frames read from a TAP device or QEMU socket that exceed the connector's frame limit"),
     DROP_TAP_WRITE_FAILED("frames the TAP device or QEMU socket refused (link down, buffer full)"),
-    DROP_QEMU_BAD_FRAME("QEMU socket messages that are no Ethernet frame (runt or bad length prefix)");
+    DROP_QEMU_BAD_FRAME("QEMU socket messages that are no Ethernet frame (runt or bad length prefix)"),
+    DROP_QEMU_UNKNOWN_SENDER("datagrams on a QEMU socket from an address other than QEMU's");
 
     private final String description;
 
