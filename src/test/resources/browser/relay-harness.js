@@ -108,4 +108,9 @@
     }
     nativeError(...args);
   };
+
+  const snippet = document.createElement("script");
+  snippet.src = "seed-snippet.js" + (params.get("cert") === "wrong" ? "?cert=wrong" : "");
+  snippet.onerror = () => { client.failure = "seed-snippet.js did not load"; rejectReady(new Error(client.failure)); };
+  document.head.append(snippet);
 })();

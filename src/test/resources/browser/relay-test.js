@@ -14,6 +14,7 @@ const RTT_SAMPLES = 30;
 const params = new URLSearchParams(location.search);
 const scenarioNames = (params.get("scenarios") ?? "arp,ping,lan,sizes").split(",").filter((s) => s);
 const sessionCount = Math.min(SESSION_NAMES.length, Number(params.get("sessions") ?? 3));
+const wrongHashSessions = (params.get("wrongHash") ?? "").split(",");
 const { parse, ETHERTYPE_EXPERIMENT, BROADCAST } = EthernetFrames;
 const text = new TextEncoder();
 const untext = new TextDecoder();
@@ -65,7 +66,7 @@ function median(sorted) {
 function openSession(name, ip) {
   return new Promise((resolve, reject) => {
     const iframe = document.createElement("iframe");
-    iframe.src = "relay-client.html?session=" + name + "&ip=" + ip;
+    iframe.src = "relay-client.html?session=" + name + "&ip=" + ip + (wrongHashSessions.includes(name) ? "&cert=wrong" : "");
     iframe.onload = () => {
       const client = iframe.contentWindow.relayClient;
       client ? resolve(client) : reject(new Error("session " + name + ": relay-client.html has no relayClient"));
@@ -251,14 +252,14 @@ async function main() {
   const readiness = await Promise.all(clients.map((c) =>
     withTimeout(c.ready, READY_TIMEOUT_MS, "session " + c.name).then(() => null, (e) => describe(e))));
   report.sessions = clients.map((c, i) => ({
-    name: c.name, mac: c.mac, ip: c.ip,
+    name: c.name, mac: c.mac, ip: c.ip, wrongHash: wrongHashSessions.includes(c.name),
     ready: readiness[i] === null,
     error: c.failure ?? readiness[i],
     connectedAfterMs: c.connectedAt,
     maxDatagramSize: c.transport ? c.transport.datagrams.maxDatagramSize : null,
   }));
   log("sessions: " + JSON.stringify(report.sessions));
-  if (readiness.every((r) => r === null)) {
+  if (readiness.every((r) => r === null) && scenarioNames.length) {
     for (const name of scenarioNames) {
       const scenario = SCENARIOS[name];
       try {

@@ -144,20 +144,22 @@ abstract class RelayInBrowserScenarios {
     }
 
     /**
-     * The page trusts the relay only through the hash: the same relay, a hash that differs in one digit, and the
-     * snippet's own catch reports the refusal.
+     * Trust comes from the hash: in one page, against the same relay, session A's snippet carries a hash that differs
+     * in one digit and is refused (the snippet's own catch reports it), while session B with the printed hash
+     * connects.
      */
     @Test
-    void aWrongCertificateHashIsRefused() throws InterruptedException {
-        String hash = relay.certificateHash();
-        String wrong = (hash.charAt(0) == '0' ? "1" : "0") + hash.substring(1);
-        pages.relay(wrong, relay.port());
-        PageReport report = runPage("sessions=1&scenarios=", "wrong-hash");
+    void aWrongCertificateHashIsRefusedWhileTheRightOneConnects() throws InterruptedException {
+        pages.relay(relay.certificateHash(), relay.port());
+        PageReport report = runPage("sessions=2&wrongHash=A&scenarios=", "wrong-hash");
         System.out.println("[report] " + report);
         String error = report.string("sessions.0.error");
         System.out.println("[facts] " + browser() + " refusal of a wrong certificate hash: " + error);
-        assertThat(report.isTrue("sessions.0.ready")).as("session with a wrong hash").isFalse();
+        assertThat(report.isTrue("sessions.0.wrongHash")).isTrue();
+        assertThat(report.isTrue("sessions.0.ready")).as("session A with a wrong hash").isFalse();
         assertThat(error).as("the refusal the snippet logged").isEqualTo(expectedWrongHashRefusal());
+        assertThat(report.isTrue("sessions.1.ready")).as("session B with the right hash, same relay").isTrue();
+        assertThat(report.get("sessions.1.error")).isNull();
         assertThat(relay.isAlive()).as("relay process alive").isTrue();
     }
 

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * Serves the browser test pages from {@code src/test/resources/browser/} on {@code http://127.0.0.1:PORT/} (a
  * potentially trustworthy origin, so WebTransport is available without HTTPS) and receives the page's JSON report
  * by POST. The seed's snippet is served with only its two placeholders filled in: the certificate hash and the
- * relay's port.
+ * relay's port ({@code seed-snippet.js?cert=wrong} gets a hash that differs in one digit).
  */
 public final class TestPageServer implements AutoCloseable {
 
@@ -108,7 +108,8 @@ public final class TestPageServer implements AutoCloseable {
             }
             String name = path.substring(1);
             String extension = name.substring(name.lastIndexOf('.') + 1);
-            byte[] body = name.matches("[a-z-]+\\.(html|js)") ? resource(name) : null;
+            boolean wrongHash = "cert=wrong".equals(exchange.getRequestURI().getQuery());
+            byte[] body = name.matches("[a-z-]+\\.(html|js)") ? resource(name, wrongHash) : null;
             if (body == null) {
                 exchange.sendResponseHeaders(404, -1);
                 return;
@@ -126,7 +127,7 @@ public final class TestPageServer implements AutoCloseable {
         }
     }
 
-    private byte[] resource(String name) throws IOException {
+    private byte[] resource(String name, boolean wrongHash) throws IOException {
         try (InputStream in = TestPageServer.class.getResourceAsStream("/browser/" + name)) {
             if (in == null) return null;
             byte[] bytes = in.readAllBytes();
@@ -135,10 +136,16 @@ public final class TestPageServer implements AutoCloseable {
             if (!snippet.contains(HASH_PLACEHOLDER) || !snippet.contains(URL_PLACEHOLDER)) {
                 throw new IllegalStateException(SNIPPET + " lost the seed's placeholders: it must stay verbatim");
             }
-            return snippet.replace(HASH_PLACEHOLDER, '"' + certificateHash + '"')
+            String hash = wrongHash ? wrongHash(certificateHash) : certificateHash;
+            return snippet.replace(HASH_PLACEHOLDER, '"' + hash + '"')
                     .replace(URL_PLACEHOLDER, "\"https://127.0.0.1:" + relayPort + '"')
                     .getBytes(StandardCharsets.UTF_8);
         }
+    }
+
+    /** The relay's hash with its first digit changed: a hash for some other certificate. */
+    static String wrongHash(String hash) {
+        return (hash.charAt(0) == '0' ? "1" : "0") + hash.substring(1);
     }
 
     @Override
