@@ -150,8 +150,9 @@ public final class Browsers {
     /** Versions as the browsers print them, e.g. "Chromium 156.0.8078.108 built on Debian ...". */
     public static String version(Kind kind) {
         try {
+            // stderr is dropped: Debian's chromium wrapper script prints shell noise there.
             Process process = new ProcessBuilder(executable(kind).toString(), "--version")
-                    .redirectErrorStream(true).start();
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             if (!process.waitFor(20, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 return kind.executable + " (version unknown: --version timed out)";
