@@ -15,6 +15,16 @@ public enum Counter {
     BYTES_IN("bytes received from ports"),
     FRAMES_OUT("frames handed to ports"),
     BYTES_OUT("bytes handed to ports"),
+    FRAMES_FLOODED("frames flooded to every port (broadcast, multicast or unknown destination)"),
+
+    // Gateway: answers, validation drops (by reason) and frames it does not handle
+    GATEWAY_ARP_REPLIES("ARP replies sent by the gateway"),
+    GATEWAY_ECHO_REPLIES("ICMP echo replies sent by the gateway"),
+    GATEWAY_UNHANDLED("frames addressed to the gateway that nothing handles yet (protocol, port or type)"),
+    GATEWAY_NOT_ADDRESSED("unicast frames flooded to the gateway for another MAC (not an error)"),
+    DROP_MALFORMED("frames for the gateway whose headers are malformed (truncated, bad lengths, bad ARP format)"),
+    DROP_BAD_CHECKSUM("packets for the gateway with a bad IPv4 header or ICMP checksum"),
+    DROP_IP_FRAGMENT("IPv4 fragments for the gateway, which does not reassemble"),
 
     // Drops, by reason
     DROP_RUNT("frames shorter than an Ethernet header"),
@@ -22,7 +32,17 @@ public enum Counter {
     DROP_QUEUE_FULL("frames dropped because a port's outbound queue was full"),
     DROP_BAD_DATAGRAM("datagrams without a valid quarter-stream-id prefix"),
     DROP_UNKNOWN_SESSION("datagrams for a stream that is no session"),
-    DROP_MAC_TABLE_FULL("source MACs not learned because the MAC table was full");
+    DROP_MAC_TABLE_FULL("source MACs not learned because the MAC table was full"),
+    DROP_BAD_SOURCE_MAC("frames whose source MAC is multicast, broadcast or all-zero"),
+    DROP_SAME_PORT("frames filtered because their destination was learned on the port they came from"),
+    DROP_NOT_ATTACHED("frames forwarded from a port that is not attached to the switch"),
+    DROP_FORWARD_TOO_DEEP("frames forwarded from inside a port's send nested too deeply (a forwarding loop)"),
+    PORT_SEND_FAILED("exceptions thrown by a port's send (a bug in that port; the others still get the frame)"),
+
+    // MAC learning
+    MAC_LEARNED("MAC addresses learned"),
+    MAC_MOVED("MAC addresses that showed up on another port"),
+    MAC_AGED_OUT("MAC addresses forgotten after the ageing time");
 
     private final String description;
 

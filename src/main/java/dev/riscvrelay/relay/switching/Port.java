@@ -13,6 +13,10 @@ public interface Port {
     /**
      * Hands one Ethernet frame to this port for sending to its member. The port takes over one reference of
      * {@code frame} and must release it on every path (sent, queued, or dropped and counted). Must not block.
+     *
+     * <p>A flooded frame reaches each port as a duplicate of one buffer: reader and writer indices are this
+     * port's own, but the bytes (headroom included) are shared with the other receivers, so a port must not
+     * write into them; it copies first if it needs to. May call {@link Switch#forward} re-entrantly.
      */
     void send(ByteBuf frame);
 

@@ -6,7 +6,7 @@ import io.netty.buffer.ByteBuf;
  * The virtual LAN: a learning Ethernet switch whose ports are sessions, the gateway and connectors.
  * Owned by one event loop: every method must be called on it.
  *
- * <p>(Contract only; the learning implementation lands with the switch work.)
+ * <p>{@link LearningSwitch} is the implementation.
  */
 public interface Switch {
 

@@ -1,0 +1,17 @@
+# Multi-stage build: compile with the Maven wrapper on a JDK, run on a JRE as a non-root user.
+# docker build -t riscv-relay .
+# docker run -d -p 4433:4433/udp --name relay riscv-relay     (no capabilities needed)
+FROM eclipse-temurin:25-jdk AS build
+WORKDIR /src
+COPY .mvn .mvn
+COPY mvnw pom.xml ./
+RUN ./mvnw -q -B -ntp dependency:go-offline
+COPY src src
+RUN ./mvnw -q -B -ntp -DskipTests package
+
+FROM eclipse-temurin:25-jre
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin relay
+COPY --from=build /src/target/riscv-relay.jar /opt/riscv-relay/riscv-relay.jar
+USER 10001
+EXPOSE 4433/udp
+ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-jar", "/opt/riscv-relay/riscv-relay.jar"]

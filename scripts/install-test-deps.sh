@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite needs, only those missing. Needs root (or sudo) and the
+# Debian package mirror. Safe to run repeatedly.
+set -euo pipefail
+
+# package -> a file or command that proves it is installed
+declare -A probe=(
+    [chromium]=/usr/bin/chromium
+    [firefox-esr]=/usr/bin/firefox-esr
+    [iproute2]=/usr/sbin/ip
+    [iputils-ping]=/usr/bin/ping
+    [iperf3]=/usr/bin/iperf3
+    [socat]=/usr/bin/socat
+    [tshark]=/usr/bin/tshark
+    [busybox-static]=/bin/busybox
+    [qemu-system-x86]=/usr/bin/qemu-system-x86_64
+    [util-linux]=/usr/bin/setpriv
+    [procps]=/usr/bin/pkill
+    [openssl]=/usr/bin/openssl
+)
+
+missing=()
+for package in "${!probe[@]}"; do
+    [ -e "${probe[$package]}" ] || missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        as_root=(sudo)
+    else
+        echo "error: the tests need these packages and installing them needs root: ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+echo "Installing test dependencies: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | "${as_root[@]}" debconf-set-selections 2>/dev/null || true
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+for package in "${missing[@]}"; do
+    if [ ! -e "${probe[$package]}" ]; then
+        echo "error: installing $package did not provide ${probe[$package]}" >&2
+        exit 1
+    fi
+done

@@ -1,0 +1,248 @@
+package dev.riscvrelay.relay.switching;
+
+import dev.riscvrelay.relay.wire.MacAddress;
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import io.netty.buffer.ByteBuf;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * A learning Ethernet switch (the transparent bridge of IEEE 802.1D/802.1Q, without spanning tree): it learns
+ * which port each source MAC lives behind, sends unicast to a learned MAC out of that port only, and floods
+ * broadcast, multicast and unknown unicast to every port except the one the frame came from. A frame never
+ * goes back to its sender.
+ *
+ * <p>Owned by one event loop (every method must be called on it), so nothing is locked. Forwarding allocates
+ * nothing: MACs are read straight from the buffer into {@code long}s, the table is a primitive
+ * {@link MacTable}, ports sit in an array that attach/detach replace (copy-on-write), and a flooded frame is
+ * passed as {@link ByteBuf#retainedDuplicate()}s of one buffer, which pooled buffers recycle.
+ *
+ * <p>Ports may call {@link #forward} again from inside their {@link Port#send} (the gateway answers an ARP
+ * request while the request is still being flooded); flooding walks a snapshot of the port array, and a port
+ * detached meanwhile gets nothing more.
+ *
+ * <p>Learned MACs age out lazily when looked up; the owner also calls {@link #expireMacs()} periodically (e.g.
+ * once a second) so the table frees room for new members.
+ */
+public final class LearningSwitch implements Switch {
+
+    /** Destination (6) + source (6) + EtherType (2): anything shorter is no Ethernet frame. */
+    public static final int ETHERNET_HEADER_LENGTH = 14;
+
+    private static final int DESTINATION_OFFSET = 0;
+    private static final int SOURCE_OFFSET = 6;
+
+    /**
+     * How deep {@link #forward} may nest through ports' {@code send}. An inline reply nests once; anything
+     * much deeper is two ports answering each other forever.
+     */
+    static final int MAX_FORWARD_DEPTH = 8;
+
+    private final SwitchConfig config;
+    private final Counters counters;
+    private final LongSupplier nanoClock;
+    private final MacTable macTable;
+
+    /**
+     * Ports by index; a detached port leaves a null that the next attach reuses, so indices stored in the MAC
+     * table stay valid. Replaced, never modified in place, so a flood in progress keeps walking its snapshot.
+     */
+    private Port[] portsByIndex = new Port[0];
+    private final Map<Port, Integer> indexByPort = new IdentityHashMap<>();
+    private int forwardDepth;
+
+    public LearningSwitch(SwitchConfig config, Counters counters) {
+        this(config, counters, System::nanoTime);
+    }
+
+    /** @param nanoClock a monotonic clock in nanoseconds, like {@link System#nanoTime()} */
+    public LearningSwitch(SwitchConfig config, Counters counters, LongSupplier nanoClock) {
+        this.config = config;
+        this.counters = counters;
+        this.nanoClock = nanoClock;
+        this.macTable = new MacTable(config.macTableCapacity(), config.macAgingTime().toNanos());
+    }
+
+    @Override
+    public void attach(Port port) {
+        if (indexByPort.containsKey(port)) {
+            throw new IllegalArgumentException("port already attached: " + port.name());
+        }
+        Port[] current = portsByIndex;
+        int index = 0;
+        while (index < current.length && current[index] != null) {
+            index++;
+        }
+        Port[] next = Arrays.copyOf(current, Math.max(current.length, index + 1));
+        next[index] = port;
+        portsByIndex = next;
+        indexByPort.put(port, index);
+    }
+
+    @Override
+    public void detach(Port port) {
+        Integer index = indexByPort.remove(port);
+        if (index == null) {
+            return;
+        }
+        Port[] next = portsByIndex.clone();
+        next[index] = null;
+        portsByIndex = next;
+        macTable.removePort(index);
+    }
+
+    @Override
+    public void forward(Port ingress, ByteBuf frame) {
+        int length = frame.readableBytes();
+        counters.increment(Counter.FRAMES_IN);
+        counters.add(Counter.BYTES_IN, length);
+
+        Integer ingressIndex = indexByPort.get(ingress);
+        if (ingressIndex == null) {
+            drop(frame, Counter.DROP_NOT_ATTACHED);
+            return;
+        }
+        if (length < ETHERNET_HEADER_LENGTH) {
+            drop(frame, Counter.DROP_RUNT);
+            return;
+        }
+        int start = frame.readerIndex();
+        long destination = MacAddress.read(frame, start + DESTINATION_OFFSET);
+        long source = MacAddress.read(frame, start + SOURCE_OFFSET);
+        if (!MacAddress.isValidSource(source)) {
+            drop(frame, Counter.DROP_BAD_SOURCE_MAC);
+            return;
+        }
+        if (forwardDepth >= MAX_FORWARD_DEPTH) {
+            drop(frame, Counter.DROP_FORWARD_TOO_DEEP);
+            return;
+        }
+
+        long now = nanoClock.getAsLong();
+        learn(source, ingressIndex, now);
+
+        forwardDepth++;
+        try {
+            if (MacAddress.isMulticast(destination)) {
+                floodExcept(ingress, frame, length);
+                return;
+            }
+            int tableSizeBefore = macTable.size();
+            int egressIndex = macTable.lookup(destination, now);
+            if (egressIndex == MacTable.NO_PORT) {
+                if (macTable.size() < tableSizeBefore) {
+                    counters.increment(Counter.MAC_AGED_OUT);
+                }
+                floodExcept(ingress, frame, length);
+            } else if (egressIndex == ingressIndex) {
+                // The destination lives behind the port the frame came from: it has already seen the frame.
+                drop(frame, Counter.DROP_SAME_PORT);
+            } else {
+                Port egress = portsByIndex[egressIndex];
+                if (length > egress.maxFrameSize()) {
+                    drop(frame, Counter.DROP_TOO_LARGE);
+                } else {
+                    deliver(egress, egressIndex, frame, length);
+                }
+            }
+        } finally {
+            forwardDepth--;
+        }
+    }
+
+    /**
+     * Forgets every MAC not seen for the ageing time; returns how many. Call periodically on the owning event
+     * loop, e.g. once a second: lookups expire entries too, but only the sweep frees room in a full table.
+     */
+    public int expireMacs() {
+        int expired = macTable.expire(nanoClock.getAsLong());
+        counters.add(Counter.MAC_AGED_OUT, expired);
+        return expired;
+    }
+
+    /** The port {@code mac} was learned on, or null when unknown or aged out. */
+    public Port portOf(long mac) {
+        int index = macTable.lookup(mac, nanoClock.getAsLong());
+        return index == MacTable.NO_PORT ? null : portsByIndex[index];
+    }
+
+    /** MACs currently in the table (aged entries not yet swept included). */
+    public int learnedMacCount() {
+        return macTable.size();
+    }
+
+    public int portCount() {
+        return indexByPort.size();
+    }
+
+    public SwitchConfig config() {
+        return config;
+    }
+
+    private void learn(long source, int ingressIndex, long now) {
+        switch (macTable.learn(source, ingressIndex, now)) {
+            case NEW -> counters.increment(Counter.MAC_LEARNED);
+            case MOVED -> counters.increment(Counter.MAC_MOVED);
+            case TABLE_FULL -> counters.increment(Counter.DROP_MAC_TABLE_FULL);
+            case REFRESHED -> {
+            }
+        }
+    }
+
+    /**
+     * Sends the frame to every attached port but {@code ingress} that can take its size. Each receiver but the
+     * last gets a retained duplicate (own indices, shared bytes and reference count); the last gets the
+     * caller's reference, so N receivers cost N − 1 retains and no copy.
+     */
+    private void floodExcept(Port ingress, ByteBuf frame, int length) {
+        counters.increment(Counter.FRAMES_FLOODED);
+        Port[] snapshot = portsByIndex;
+        Port pending = null;
+        int pendingIndex = -1;
+        for (int index = 0; index < snapshot.length; index++) {
+            Port port = snapshot[index];
+            if (port == null || port == ingress) {
+                continue;
+            }
+            if (length > port.maxFrameSize()) {
+                counters.increment(Counter.DROP_TOO_LARGE);
+                continue;
+            }
+            if (pending != null) {
+                deliver(pending, pendingIndex, frame.retainedDuplicate(), length);
+            }
+            pending = port;
+            pendingIndex = index;
+        }
+        if (pending != null) {
+            deliver(pending, pendingIndex, frame, length);
+        } else {
+            frame.release();
+        }
+    }
+
+    /** Hands one reference to {@code port}, unless a re-entrant call detached it meanwhile. */
+    private void deliver(Port port, int index, ByteBuf frame, int length) {
+        Port[] current = portsByIndex;
+        if (index >= current.length || current[index] != port) {
+            frame.release();
+            return;
+        }
+        counters.increment(Counter.FRAMES_OUT);
+        counters.add(Counter.BYTES_OUT, length);
+        try {
+            port.send(frame);
+        } catch (RuntimeException bug) {
+            // The port owns the reference now, whatever it did with it; the other receivers still get theirs.
+            counters.increment(Counter.PORT_SEND_FAILED);
+        }
+    }
+
+    private void drop(ByteBuf frame, Counter reason) {
+        frame.release();
+        counters.increment(reason);
+    }
+}
