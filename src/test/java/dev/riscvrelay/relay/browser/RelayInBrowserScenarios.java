@@ -17,7 +17,11 @@ import org.junit.jupiter.api.TestInstance;
  * The end-to-end scenarios one real browser runs against the real relay process: the seed's snippet connects
  * (three sessions, each its own embedded page), then the page resolves and pings the gateway, exchanges broadcast
  * and unicast frames between sessions, and probes datagram sizes. The page records what it observed; here we
- * assert what must hold and print the rest as facts.
+ * assert what must hold and print the rest as {@code [facts]} lines.
+ *
+ * <p>Run (packages the relay jar first, then about a minute per browser):
+ * {@code ./mvnw verify -Dit.test='ChromiumWebTransportIT,FirefoxWebTransportIT' -Dtest=none
+ * -Dsurefire.failIfNoSpecifiedTests=false}. Browser, relay and page logs land in {@code target/browser-it/}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class RelayInBrowserScenarios {
