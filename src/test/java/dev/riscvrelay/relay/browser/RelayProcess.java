@@ -1,0 +1,133 @@
+package dev.riscvrelay.relay.browser;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The relay as a user runs it: {@code java --enable-native-access=ALL-UNNAMED -jar target/riscv-relay.jar --bind
+ * 127.0.0.1 --port N} on a free UDP port. It is ready once it printed its certificate hash and its listening
+ * address; its output goes to the test log (prefixed {@code [relay]}) and to {@code target/browser-it/}.
+ */
+public final class RelayProcess implements AutoCloseable {
+
+    private static final Pattern HASH_LINE =
+            Pattern.compile("Certificate Hash \\(use this in client\\): ([0-9a-f]{64})\\s*$");
+    private static final Pattern LISTENING_LINE = Pattern.compile("Listening on https://127\\.0\\.0\\.1:(\\d+)\\s*$");
+    private static final Path JAR = Path.of("target", "riscv-relay.jar");
+    private static final long STARTUP_TIMEOUT_SECONDS = 45;
+
+    private final Process process;
+    private final String certificateHash;
+    private final int port;
+
+    private RelayProcess(Process process, String certificateHash, int port) {
+        this.process = process;
+        this.certificateHash = certificateHash;
+        this.port = port;
+    }
+
+    public static RelayProcess start(String label) throws IOException, InterruptedException {
+        if (!Files.isRegularFile(JAR)) {
+            throw new AssertionError(JAR.toAbsolutePath() + " missing: build it with `./mvnw package` (or run the"
+                    + " browser tests through `./mvnw verify`, which packages first)");
+        }
+        int port = freeUdpPort();
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-jar",
+                JAR.toString(), "--bind", "127.0.0.1", "--port", Integer.toString(port));
+        Path logDir = Path.of("target", "browser-it");
+        Files.createDirectories(logDir);
+        Path log = logDir.resolve("relay-" + label + ".log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+
+        CompletableFuture<String> hash = new CompletableFuture<>();
+        CompletableFuture<Integer> listening = new CompletableFuture<>();
+        List<String> lines = Collections.synchronizedList(new ArrayList<>());
+        Thread pump = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(
+                         new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+                 PrintWriter file = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true)) {
+                file.println(String.join(" ", command));
+                String line;
+                while ((line = in.readLine()) != null) {
+                    System.out.println("[relay] " + line);
+                    file.println(line);
+                    if (lines.size() < 10_000) lines.add(line);
+                    Matcher m = HASH_LINE.matcher(line);
+                    if (m.find()) hash.complete(m.group(1));
+                    m = LISTENING_LINE.matcher(line);
+                    if (m.find()) listening.complete(Integer.parseInt(m.group(1)));
+                }
+            } catch (IOException e) {
+                // The process ended; exit is reported below.
+            }
+            IllegalStateException ended = new IllegalStateException("relay exited before it was ready");
+            hash.completeExceptionally(ended);
+            listening.completeExceptionally(ended);
+        }, "relay-output");
+        pump.setDaemon(true);
+        pump.start();
+
+        try {
+            String certificateHash = hash.get(STARTUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            int listeningPort = listening.get(STARTUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            if (listeningPort != port) {
+                throw new AssertionError("relay listens on " + listeningPort + ", asked for " + port);
+            }
+            return new RelayProcess(process, certificateHash, port);
+        } catch (ExecutionException | TimeoutException e) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            throw new AssertionError("relay did not print its certificate hash and listening address within "
+                    + STARTUP_TIMEOUT_SECONDS + " s (" + e.getMessage() + "); its output:\n"
+                    + String.join("\n", lines), e);
+        }
+    }
+
+    /** A UDP port free right now on 127.0.0.1 (the relay binds it moments later). */
+    private static int freeUdpPort() throws SocketException {
+        try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    public String certificateHash() {
+        return certificateHash;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    @Override
+    public void close() {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+}
