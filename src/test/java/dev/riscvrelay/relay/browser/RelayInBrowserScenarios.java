@@ -1,5 +1,7 @@
 package dev.riscvrelay.relay.browser;
 
+import dev.riscvrelay.relay.testbed.RelayProcess;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 

@@ -1,4 +1,4 @@
-package dev.riscvrelay.relay.browser;
+package dev.riscvrelay.relay.testbed;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
 /**
  * The relay as a user runs it: {@code java --enable-native-access=ALL-UNNAMED -jar target/riscv-relay.jar --bind
  * 127.0.0.1 --port N} on a free UDP port. It is ready once it printed its certificate hash and its listening
- * address; its output goes to the test log (prefixed {@code [relay]}) and to {@code target/browser-it/}.
+ * address; its output goes to the test log (prefixed {@code [relay]}) and to {@code target/relay-logs/}.
+ * {@link #start(String, List, Path)} runs it behind a wrapper command (e.g. {@code setpriv} to drop privileges).
  */
 public final class RelayProcess implements AutoCloseable {
 
@@ -44,15 +45,25 @@ public final class RelayProcess implements AutoCloseable {
     }
 
     public static RelayProcess start(String label) throws IOException, InterruptedException {
-        if (!Files.isRegularFile(JAR)) {
-            throw new AssertionError(JAR.toAbsolutePath() + " missing: build it with `./mvnw package` (or run the"
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        return start(label, List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-jar",
+                JAR.toString()), JAR);
+    }
+
+    /**
+     * Starts {@code command} (a full command line that runs the relay jar {@code jar}) with {@code --bind 127.0.0.1
+     * --port N} appended.
+     */
+    public static RelayProcess start(String label, List<String> relayCommand, Path jar)
+            throws IOException, InterruptedException {
+        if (!Files.isRegularFile(jar)) {
+            throw new AssertionError(jar.toAbsolutePath() + " missing: build it with `./mvnw package` (or run the"
                     + " browser tests through `./mvnw verify`, which packages first)");
         }
         int port = freeUdpPort();
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-jar",
-                JAR.toString(), "--bind", "127.0.0.1", "--port", Integer.toString(port));
-        Path logDir = Path.of("target", "browser-it");
+        List<String> command = new ArrayList<>(relayCommand);
+        command.addAll(List.of("--bind", "127.0.0.1", "--port", Integer.toString(port)));
+        Path logDir = Path.of("target", "relay-logs");
         Files.createDirectories(logDir);
         Path log = logDir.resolve("relay-" + label + ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -113,6 +124,11 @@ public final class RelayProcess implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The relay's process id, e.g. to read its credentials from /proc. */
+    public long pid() {
+        return process.pid();
     }
 
     public boolean isAlive() {
