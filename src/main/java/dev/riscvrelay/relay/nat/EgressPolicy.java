@@ -16,7 +16,9 @@ import java.util.TreeSet;
  *
  * <p>By default everything public is allowed and these are denied: 0/8, loopback 127/8, RFC 1918 (10/8, 172.16/12,
  * 192.168/16), CGNAT 100.64/10 (RFC 6598), link-local 169.254/16 (cloud metadata services live there), multicast
- * 224/4, reserved 240/4, the limited broadcast 255.255.255.255, and every address of the host itself (each as a /32).
+ * 224/4, reserved 240/4, the limited broadcast 255.255.255.255, the special-purpose ranges that never lead to the
+ * internet (IETF protocol assignments 192.0.0.0/24, documentation 192.0.2.0/24, 198.51.100.0/24 and 203.0.113.0/24,
+ * benchmarking 198.18.0.0/15; RFC 6890), and every address of the host itself (each as a /32).
  *
  * <p>Rule: <b>the most specific prefix wins</b>. {@code --allow 10.1.0.0/16} opens that part of 10/8; {@code --deny
  * 203.0.113.0/24} closes a public range. On equal prefixes an operator rule beats a default one, and between an
@@ -35,7 +37,12 @@ public final class EgressPolicy {
             Cidr.parse("127.0.0.0/8"),
             Cidr.parse("169.254.0.0/16"),
             Cidr.parse("172.16.0.0/12"),
+            Cidr.parse("192.0.0.0/24"),
+            Cidr.parse("192.0.2.0/24"),
             Cidr.parse("192.168.0.0/16"),
+            Cidr.parse("198.18.0.0/15"),
+            Cidr.parse("198.51.100.0/24"),
+            Cidr.parse("203.0.113.0/24"),
             Cidr.parse("224.0.0.0/4"),
             Cidr.parse("240.0.0.0/4"),
             Cidr.parse("255.255.255.255/32"));

@@ -38,6 +38,12 @@ class EgressPolicyTest {
         "239.255.255.250, multicast",
         "240.0.0.1, reserved 240/4",
         "254.1.2.3, reserved 240/4",
+        "192.0.0.9, IETF protocol assignments 192.0.0.0/24",
+        "192.0.2.1, documentation TEST-NET-1",
+        "198.51.100.7, documentation TEST-NET-2",
+        "203.0.113.10, documentation TEST-NET-3",
+        "198.18.0.1, benchmarking 198.18.0.0/15",
+        "198.19.255.254, benchmarking 198.18.0.0/15",
         "255.255.255.255, limited broadcast",
     })
     void deniedByDefault(String address, String why) {
@@ -46,7 +52,8 @@ class EgressPolicyTest {
 
     @ParameterizedTest(name = "{0} is allowed by default")
     @CsvSource({
-        "1.1.1.1", "8.8.8.8", "203.0.113.10", "198.51.100.7", "192.0.2.1",
+        "1.1.1.1", "8.8.8.8", "192.0.1.255", "192.0.3.0", "198.17.255.255", "198.20.0.0", "198.51.99.255",
+        "203.0.114.0",
         "9.255.255.255", "11.0.0.0", "172.15.255.255", "172.32.0.0", "192.167.255.255", "192.169.0.0",
         "100.63.255.255", "100.128.0.0", "169.253.255.255", "169.255.0.0", "128.0.0.1", "223.255.255.255",
     })
@@ -56,9 +63,9 @@ class EgressPolicyTest {
 
     @Test
     void theHostsOwnAddressesAreDenied() {
-        EgressPolicy policy = EgressPolicy.create(EgressRules.NONE, Set.of(Ipv4Address.parse("203.0.113.77")));
-        assertThat(allows(policy, "203.0.113.77")).isFalse();
-        assertThat(allows(policy, "203.0.113.78")).isTrue();
+        EgressPolicy policy = EgressPolicy.create(EgressRules.NONE, Set.of(Ipv4Address.parse("8.8.4.77")));
+        assertThat(allows(policy, "8.8.4.77")).isFalse();
+        assertThat(allows(policy, "8.8.4.78")).isTrue();
     }
 
     @Test
@@ -84,10 +91,19 @@ class EgressPolicyTest {
 
     @Test
     void anOperatorDenyClosesPublicSpace() {
-        EgressPolicy policy = EgressPolicy.create(new EgressRules(List.of(), List.of(Cidr.parse("203.0.113.0/24"))),
+        EgressPolicy policy = EgressPolicy.create(new EgressRules(List.of(), List.of(Cidr.parse("8.8.8.0/24"))),
                 Set.of());
-        assertThat(allows(policy, "203.0.113.10")).isFalse();
+        assertThat(allows(policy, "8.8.8.8")).isFalse();
+        assertThat(allows(policy, "8.8.4.4")).isTrue();
+    }
+
+    @Test
+    void anAllowOpensTheDocumentationRangesTestsUse() {
+        EgressPolicy policy = EgressPolicy.create(new EgressRules(
+                List.of(Cidr.parse("198.51.100.0/24"), Cidr.parse("203.0.113.0/24")), List.of()), Set.of());
+        assertThat(allows(policy, "203.0.113.10")).isTrue();
         assertThat(allows(policy, "198.51.100.10")).isTrue();
+        assertThat(allows(policy, "192.0.2.1")).isFalse();
     }
 
     @Test

@@ -17,6 +17,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -81,7 +82,11 @@ class NatIT {
 
     private void startNat(NatConfig config) throws Exception {
         // Built on the loop, inside the relay namespace: the ping-socket probe and host addresses are read there.
-        nat = onLoop(() -> new Nat(config, EgressPolicy.forThisHost(EgressRules.NONE), loop, emitted::add,
+        // The test internet lives in documentation ranges, which the default policy denies: allow them as an
+        // operator would with --allow.
+        EgressRules testRanges = new EgressRules(
+                List.of(Cidr.parse("198.51.100.0/24"), Cidr.parse("203.0.113.0/24")), List.of());
+        nat = onLoop(() -> new Nat(config, EgressPolicy.forThisHost(testRanges), loop, emitted::add,
                 counters, NanoClock.SYSTEM, PooledByteBufAllocator.DEFAULT));
     }
 
