@@ -17,6 +17,15 @@ public enum Counter {
     BYTES_OUT("bytes handed to ports"),
     FRAMES_FLOODED("frames flooded to every port (broadcast, multicast or unknown destination)"),
 
+    // Gateway: answers, validation drops (by reason) and frames it does not handle
+    GATEWAY_ARP_REPLIES("ARP replies sent by the gateway"),
+    GATEWAY_ECHO_REPLIES("ICMP echo replies sent by the gateway"),
+    GATEWAY_UNHANDLED("frames addressed to the gateway that nothing handles yet (protocol, port or type)"),
+    GATEWAY_NOT_ADDRESSED("unicast frames flooded to the gateway for another MAC (not an error)"),
+    DROP_MALFORMED("frames for the gateway whose headers are malformed (truncated, bad lengths, bad ARP format)"),
+    DROP_BAD_CHECKSUM("packets for the gateway with a bad IPv4 header or ICMP checksum"),
+    DROP_IP_FRAGMENT("IPv4 fragments for the gateway, which does not reassemble"),
+
     // Drops, by reason
     DROP_RUNT("frames shorter than an Ethernet header"),
     DROP_TOO_LARGE("frames larger than the receiving port can take"),

@@ -1,0 +1,177 @@
+package dev.riscvrelay.relay.gateway;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.switching.Port;
+import dev.riscvrelay.relay.switching.Switch;
+import dev.riscvrelay.relay.wire.ArpPacket;
+import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.Ipv4Address;
+import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.MacAddress;
+import dev.riscvrelay.relay.wire.ParseResult;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * The virtual LAN's router, a {@link Port} like any member. It answers ARP for its addresses itself and offers
+ * each valid IPv4 packet to its {@link IpHandler}s in order (ping now; DHCP, DNS and NAT plug in the same way).
+ * Frames for it that nothing handles are counted by reason; broadcast and multicast frames it does not handle are
+ * ignored quietly, since the switch floods them all here.
+ *
+ * <p>Runs on the switch's event loop: no locks, and no allocation per frame beyond the reply buffers (the views
+ * are reused). Replies are handed to {@link Switch#forward} from inside {@link #send}, so the switch must accept a
+ * nested {@code forward} call.
+ */
+public final class Gateway implements Port {
+
+    /** An untagged Ethernet frame carrying a full 1500-byte IP packet. */
+    public static final int MAX_FRAME_SIZE = 1514;
+    /** Handlers are a short fixed chain (ping, DHCP, DNS, NAT), not a registry. */
+    public static final int MAX_IP_HANDLERS = 8;
+
+    private final GatewayConfig config;
+    private final Switch lan;
+    private final ByteBufAllocator allocator;
+    private final Counters counters;
+
+    private final EthernetFrame ethernet = new EthernetFrame();
+    private final ArpPacket arp = new ArpPacket();
+    private final Ipv4Packet ip = new Ipv4Packet();
+    private final ArpResponder arpResponder = new ArpResponder();
+    private final GatewayOutput output = new LanOutput();
+    private IpHandler[] ipHandlers;
+
+    /** A gateway that answers ARP and ping; add DHCP, DNS, NAT handlers with {@link #addIpHandler}. */
+    public Gateway(GatewayConfig config, Switch lan, ByteBufAllocator allocator, Counters counters) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.lan = Objects.requireNonNull(lan, "lan");
+        this.allocator = Objects.requireNonNull(allocator, "allocator");
+        this.counters = Objects.requireNonNull(counters, "counters");
+        this.ipHandlers = new IpHandler[] {new IcmpEchoResponder()};
+    }
+
+    /** Appends a handler after the existing ones. Call before the gateway is attached to the switch. */
+    public void addIpHandler(IpHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        if (ipHandlers.length == MAX_IP_HANDLERS) {
+            throw new IllegalStateException("at most " + MAX_IP_HANDLERS + " IP handlers");
+        }
+        ipHandlers = Arrays.copyOf(ipHandlers, ipHandlers.length + 1);
+        ipHandlers[ipHandlers.length - 1] = handler;
+    }
+
+    @Override
+    public void send(ByteBuf frame) {
+        try {
+            receive(frame);
+        } finally {
+            frame.release();
+        }
+    }
+
+    @Override
+    public int maxFrameSize() {
+        return MAX_FRAME_SIZE;
+    }
+
+    @Override
+    public String name() {
+        return "gateway";
+    }
+
+    private void receive(ByteBuf frame) {
+        if (ethernet.wrap(frame) != ParseResult.OK) {
+            counters.increment(Counter.DROP_MALFORMED);
+            return;
+        }
+        long destination = ethernet.destination();
+        boolean unicast = destination == config.mac();
+        if (!unicast && !MacAddress.isBroadcast(destination)) {
+            if (!MacAddress.isMulticast(destination)) {
+                counters.increment(Counter.GATEWAY_NOT_ADDRESSED);
+            }
+            return;
+        }
+        if (ethernet.hasVlanTag()) {
+            // The gateway lives on the untagged LAN only.
+            countUnhandled(unicast);
+            return;
+        }
+        switch (ethernet.etherType()) {
+            case EthernetFrame.TYPE_ARP -> receiveArp(unicast);
+            case EthernetFrame.TYPE_IPV4 -> receiveIpv4(unicast);
+            default -> countUnhandled(unicast);
+        }
+    }
+
+    private void receiveArp(boolean unicast) {
+        if (arp.wrap(ethernet.buffer(), ethernet.payloadOffset(), ethernet.payloadLength()) != ParseResult.OK) {
+            counters.increment(Counter.DROP_MALFORMED);
+            return;
+        }
+        arpResponder.handle(arp, unicast, output);
+    }
+
+    private void receiveIpv4(boolean unicast) {
+        ParseResult parsed = ip.wrap(ethernet.buffer(), ethernet.payloadOffset(), ethernet.payloadLength());
+        if (parsed != ParseResult.OK) {
+            counters.increment(parsed == ParseResult.BAD_CHECKSUM ? Counter.DROP_BAD_CHECKSUM : Counter.DROP_MALFORMED);
+            return;
+        }
+        if (ip.isFragment()) {
+            // No reassembly: every handler so far needs a whole datagram.
+            counters.increment(Counter.DROP_IP_FRAGMENT);
+            return;
+        }
+        for (IpHandler handler : ipHandlers) {
+            if (handler.handle(ethernet, ip, output)) {
+                return;
+            }
+        }
+        int destination = ip.destination();
+        boolean groupDestination = destination == Ipv4Address.BROADCAST || destination == config.broadcastAddress()
+                || Ipv4Address.isMulticast(destination);
+        countUnhandled(unicast && !groupDestination);
+    }
+
+    private void countUnhandled(boolean unicast) {
+        if (unicast) {
+            counters.increment(Counter.GATEWAY_UNHANDLED);
+        }
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    /** What handlers may do: build frames in pooled direct buffers and put them on the LAN as the gateway. */
+    private final class LanOutput implements GatewayOutput {
+
+        @Override
+        public ByteBuf allocateFrame(int frameLength) {
+            int headroom = config.replyHeadroom();
+            ByteBuf buf = allocator.directBuffer(headroom + frameLength, headroom + frameLength);
+            buf.writerIndex(headroom + frameLength);
+            buf.readerIndex(headroom);
+            return buf;
+        }
+
+        @Override
+        public void emit(ByteBuf frame) {
+            lan.forward(Gateway.this, frame);
+        }
+
+        @Override
+        public GatewayConfig config() {
+            return config;
+        }
+
+        @Override
+        public Counters counters() {
+            return counters;
+        }
+    }
+}

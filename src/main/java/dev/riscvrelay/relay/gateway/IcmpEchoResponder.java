@@ -1,0 +1,76 @@
+package dev.riscvrelay.relay.gateway;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.wire.Checksums;
+import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.IcmpPacket;
+import dev.riscvrelay.relay.wire.Ipv4Address;
+import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.MacAddress;
+import dev.riscvrelay.relay.wire.ParseResult;
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Answers ICMP echo requests sent to the gateway's own address (RFC 792; RFC 1122 section 3.2.2.6: the reply
+ * carries the request's identifier, sequence number and data unchanged). Claims every ICMP message for the gateway
+ * address; the ones it cannot answer are counted.
+ */
+final class IcmpEchoResponder implements IpHandler {
+
+    /** RFC 1700 / Linux default for locally originated packets. */
+    static final int REPLY_TTL = 64;
+
+    /** The type/code word of a request and of a reply: only the type byte changes (8 to 0). */
+    private static final int ECHO_REQUEST_WORD = IcmpPacket.TYPE_ECHO_REQUEST << 8;
+    private static final int ECHO_REPLY_WORD = IcmpPacket.TYPE_ECHO_REPLY << 8;
+
+    private final IcmpPacket icmp = new IcmpPacket();
+    private int nextIdentification;
+
+    @Override
+    public boolean handle(EthernetFrame ethernet, Ipv4Packet ip, GatewayOutput output) {
+        GatewayConfig config = output.config();
+        if (ip.destination() != config.address() || ip.protocol() != Ipv4Packet.PROTOCOL_ICMP) {
+            return false;
+        }
+        ParseResult parsed = icmp.wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength());
+        if (parsed != ParseResult.OK) {
+            output.counters().increment(
+                    parsed == ParseResult.BAD_CHECKSUM ? Counter.DROP_BAD_CHECKSUM : Counter.DROP_MALFORMED);
+            return true;
+        }
+        if (icmp.type() != IcmpPacket.TYPE_ECHO_REQUEST || icmp.code() != 0) {
+            output.counters().increment(Counter.GATEWAY_UNHANDLED);
+            return true;
+        }
+        // RFC 1122 section 3.2.2.6: no reply to a request sent from a broadcast or multicast source.
+        int requester = ip.source();
+        if (MacAddress.isMulticast(ethernet.source()) || Ipv4Address.isMulticast(requester)
+                || requester == Ipv4Address.BROADCAST || requester == config.broadcastAddress()) {
+            output.counters().increment(Counter.DROP_MALFORMED);
+            return true;
+        }
+        sendReply(ethernet, ip, output);
+        output.counters().increment(Counter.GATEWAY_ECHO_REPLIES);
+        return true;
+    }
+
+    /** Builds the reply without the request's IP options (RFC 1122 leaves echoing them optional). */
+    private void sendReply(EthernetFrame ethernet, Ipv4Packet ip, GatewayOutput output) {
+        GatewayConfig config = output.config();
+        int icmpLength = icmp.length();
+        int ipLength = Ipv4Packet.MIN_HEADER_LENGTH + icmpLength;
+        ByteBuf reply = output.allocateFrame(EthernetFrame.HEADER_LENGTH + ipLength);
+        int at = reply.readerIndex();
+        at += EthernetFrame.writeHeader(reply, at, ethernet.source(), config.mac(), EthernetFrame.TYPE_IPV4);
+        at += Ipv4Packet.writeHeader(reply, at, ipLength, nextIdentification, false, REPLY_TTL,
+                Ipv4Packet.PROTOCOL_ICMP, config.address(), ip.source());
+        nextIdentification = (nextIdentification + 1) & 0xFFFF;
+        IcmpPacket.writeEchoHeader(reply, at, IcmpPacket.TYPE_ECHO_REPLY, icmp.identifier(), icmp.sequenceNumber());
+        reply.setBytes(at + IcmpPacket.HEADER_LENGTH, ip.buffer(), icmp.dataOffset(), icmp.dataLength());
+        // The request's checksum verified, and only the type byte changes, so RFC 1624 updates it without
+        // summing the data again.
+        reply.setShort(at + 2, Checksums.update16(icmp.checksum(), ECHO_REQUEST_WORD, ECHO_REPLY_WORD));
+        output.emit(reply);
+    }
+}

@@ -1,0 +1,27 @@
+package dev.riscvrelay.relay.wire;
+
+/**
+ * What a view's {@code wrap} found: {@link #OK}, or the reason the bytes are not a packet of that kind. Callers turn
+ * a reason into a drop counter; bad input is never an exception.
+ */
+public enum ParseResult {
+    OK,
+    /** Fewer bytes than the fixed header (or than a length field inside it) needs. */
+    TRUNCATED,
+    /** IPv4: the version nibble is not 4. */
+    UNSUPPORTED_VERSION,
+    /** IPv4: IHL below 5 words or beyond the bytes present. */
+    BAD_HEADER_LENGTH,
+    /** IPv4: total length shorter than the header or longer than the bytes present. */
+    BAD_TOTAL_LENGTH,
+    /** UDP: length field below 8 or longer than the bytes present. */
+    BAD_LENGTH,
+    /** A checksum the view can verify on its own does not add up. */
+    BAD_CHECKSUM,
+    /** ARP: not Ethernet hardware (1, length 6) and IPv4 protocol (0x0800, length 4). */
+    UNSUPPORTED_ARP_FORMAT;
+
+    public boolean ok() {
+        return this == OK;
+    }
+}
