@@ -38,6 +38,9 @@ public enum Counter {
     DROP_NOT_ATTACHED("frames forwarded from a port that is not attached to the switch"),
     DROP_FORWARD_TOO_DEEP("frames forwarded from inside a port's send nested too deeply (a forwarding loop)"),
     PORT_SEND_FAILED("exceptions thrown by a port's send (a bug in that port; the others still get the frame)"),
+    DROP_TAP_TOO_LARGE("frames read from a TAP device or QEMU socket that exceed the connector's frame limit"),
+    DROP_TAP_WRITE_FAILED("frames the TAP device or QEMU socket refused (link down, buffer full)"),
+    DROP_QEMU_BAD_FRAME("QEMU socket messages that are no Ethernet frame (runt or bad length prefix)"),
 
     // MAC learning
     MAC_LEARNED("MAC addresses learned"),
