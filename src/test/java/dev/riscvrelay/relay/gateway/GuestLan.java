@@ -9,7 +9,11 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A real LAN for gateway tests: a {@link LearningSwitch}, the {@link Gateway} attached to it, and one guest port that
@@ -42,13 +46,22 @@ public final class GuestLan {
 
     /** Frames the guest received since the last call. */
     public List<byte[]> takeReceived() {
-        List<byte[]> frames = new ArrayList<>(guest.received);
-        guest.received.clear();
+        List<byte[]> frames = new ArrayList<>();
+        guest.received.drainTo(frames);
         return frames;
     }
 
+    /** Waits up to {@code timeout} for the next frame the guest receives (from any thread), or fails. */
+    public byte[] awaitFrame(Duration timeout) throws InterruptedException {
+        byte[] frame = guest.received.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (frame == null) {
+            throw new AssertionError("no frame reached the guest within " + timeout);
+        }
+        return frame;
+    }
+
     public static final class GuestPort implements Port {
-        final List<byte[]> received = new ArrayList<>();
+        final BlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
 
         @Override
         public void send(ByteBuf frame) {
