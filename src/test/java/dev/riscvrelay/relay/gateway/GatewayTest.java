@@ -1,0 +1,452 @@
+package dev.riscvrelay.relay.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.switching.Port;
+import dev.riscvrelay.relay.switching.Switch;
+import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.HexFixtures;
+import dev.riscvrelay.relay.wire.IcmpPacket;
+import dev.riscvrelay.relay.wire.Ipv4Address;
+import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.MacAddress;
+import dev.riscvrelay.relay.wire.ParseResult;
+import dev.riscvrelay.relay.wire.UdpPacket;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class GatewayTest {
+
+    private static final long GATEWAY_MAC = MacAddress.parse("52:54:00:12:34:56");
+    private static final long GUEST_MAC = MacAddress.parse("52:55:0a:00:02:0f");
+    private static final long OTHER_GUEST_MAC = MacAddress.parse("52:55:0a:00:02:10");
+    private static final int GATEWAY_IP = Ipv4Address.parse("10.0.2.2");
+    private static final int GUEST_IP = Ipv4Address.parse("10.0.2.15");
+
+    private final Counters counters = new Counters();
+    private final RecordingSwitch lan = new RecordingSwitch();
+    private final PooledByteBufAllocator allocator = new PooledByteBufAllocator(true);
+    private final Gateway gateway = new Gateway(GatewayConfig.defaults(), lan, allocator, counters);
+    private final List<ByteBuf> inputs = new ArrayList<>();
+
+    /** A real, minimal switch: it records what the gateway forwards and owns those references until the test ends. */
+    private static final class RecordingSwitch implements Switch {
+        final List<ByteBuf> forwarded = new ArrayList<>();
+        final List<Port> ingresses = new ArrayList<>();
+
+        @Override
+        public void attach(Port port) {
+        }
+
+        @Override
+        public void detach(Port port) {
+        }
+
+        @Override
+        public void forward(Port ingress, ByteBuf frame) {
+            ingresses.add(ingress);
+            forwarded.add(frame);
+        }
+    }
+
+    @AfterEach
+    void everyBufferIsReleased() {
+        for (ByteBuf input : inputs) {
+            assertThat(input.refCnt()).as("the gateway released the frame it was sent").isZero();
+        }
+        for (ByteBuf reply : lan.forwarded) {
+            assertThat(reply.refCnt()).as("exactly one reference handed to the switch").isEqualTo(1);
+            reply.release();
+        }
+    }
+
+    // ARP
+
+    @Test
+    void arpRequestForTheGatewayGetsTheSameReplyLinuxSends() {
+        send(HexFixtures.bytes("arp-request-who-has-10.0.2.2"));
+
+        ByteBuf reply = onlyReply();
+        assertThat(ByteBufUtil.hexDump(reply))
+                .isEqualTo(ByteBufUtil.hexDump(HexFixtures.bytes("arp-reply-10.0.2.2-is-at-gateway")));
+        assertThat(lan.ingresses).containsExactly(gateway);
+        assertThat(reply.isDirect()).as("replies are built in direct buffers").isTrue();
+        assertThat(reply.readerIndex()).as("headroom for the transport's prefix")
+                .isEqualTo(GatewayConfig.DEFAULT_REPLY_HEADROOM);
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.GATEWAY_ARP_REPLIES, 1L));
+    }
+
+    @Test
+    void arpRequestForTheDnsAddressIsAnsweredWithTheGatewayMac() {
+        send(HexFixtures.bytes("arp-request-who-has-10.0.2.3"));
+
+        assertThat(ByteBufUtil.hexDump(onlyReply()))
+                .isEqualTo(ByteBufUtil.hexDump(HexFixtures.bytes("arp-reply-10.0.2.3-is-at-gateway")));
+        assertThat(counters.get(Counter.GATEWAY_ARP_REPLIES)).isEqualTo(1);
+    }
+
+    @Test
+    void unicastArpRequestPaddedToTheEthernetMinimumIsAnswered() {
+        // Linux re-confirms a neighbour with a unicast request; a real NIC pads it to 60 bytes.
+        byte[] frame = Arrays.copyOf(HexFixtures.bytes("arp-request-who-has-10.0.2.2"), 60);
+        writeMac(frame, 0, GATEWAY_MAC);
+        send(frame);
+
+        assertThat(ByteBufUtil.hexDump(onlyReply()))
+                .isEqualTo(ByteBufUtil.hexDump(HexFixtures.bytes("arp-reply-10.0.2.2-is-at-gateway")));
+    }
+
+    @Test
+    void arpRequestForAnotherGuestIsIgnoredQuietly() {
+        byte[] frame = HexFixtures.bytes("arp-request-who-has-10.0.2.2");
+        frame[14 + 27] = 16; // who has 10.0.2.16?
+        send(frame);
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).isEmpty();
+    }
+
+    @Test
+    void arpWithAWrongHardwareTypeIsCountedMalformed() {
+        byte[] frame = HexFixtures.bytes("arp-request-who-has-10.0.2.2");
+        frame[14 + 1] = 6; // IEEE 802 instead of Ethernet
+        send(frame);
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.DROP_MALFORMED, 1L));
+    }
+
+    @Test
+    void truncatedArpIsCountedMalformed() {
+        send(Arrays.copyOf(HexFixtures.bytes("arp-request-who-has-10.0.2.2"), 14 + 27));
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.DROP_MALFORMED, 1L));
+    }
+
+    @Test
+    void vlanTaggedArpIsNotForTheUntaggedGateway() {
+        send(HexFixtures.bytes("arp-request-vlan-5-derived"));
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).isEmpty();
+    }
+
+    // ICMP echo
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 56, 1000})
+    void echoRequestGetsAByteExactReply(int payloadSize) {
+        byte[] request = HexFixtures.bytes("icmp-echo-request-payload-" + payloadSize);
+        send(request);
+
+        ByteBuf reply = onlyReply();
+        assertThat(reply.readableBytes()).isEqualTo(request.length);
+        EthernetFrame ethernet = new EthernetFrame();
+        assertThat(ethernet.wrap(reply)).isEqualTo(ParseResult.OK);
+        assertThat(ethernet.destination()).isEqualTo(GUEST_MAC);
+        assertThat(ethernet.source()).isEqualTo(GATEWAY_MAC);
+        assertThat(ethernet.etherType()).isEqualTo(EthernetFrame.TYPE_IPV4);
+
+        Ipv4Packet ip = new Ipv4Packet();
+        assertThat(ip.wrap(reply, ethernet.payloadOffset(), ethernet.payloadLength()))
+                .as("IPv4 header checksum verifies").isEqualTo(ParseResult.OK);
+        assertThat(ip.source()).isEqualTo(GATEWAY_IP);
+        assertThat(ip.destination()).isEqualTo(GUEST_IP);
+        assertThat(ip.ttl()).isEqualTo(64);
+        assertThat(ip.protocol()).isEqualTo(Ipv4Packet.PROTOCOL_ICMP);
+        assertThat(ip.headerLength()).isEqualTo(20);
+        assertThat(ip.isFragment()).isFalse();
+        assertThat(ip.totalLength()).isEqualTo(20 + 8 + payloadSize);
+
+        IcmpPacket icmp = new IcmpPacket();
+        assertThat(icmp.wrap(reply, ip.payloadOffset(), ip.payloadLength()))
+                .as("ICMP checksum verifies").isEqualTo(ParseResult.OK);
+        assertThat(icmp.type()).isEqualTo(IcmpPacket.TYPE_ECHO_REPLY);
+        assertThat(icmp.code()).isZero();
+        assertThat(icmp.identifier()).isEqualTo(0x1234);
+        assertThat(icmp.dataLength()).isEqualTo(payloadSize);
+        assertThat(ByteBufUtil.hexDump(reply, icmp.dataOffset(), icmp.dataLength()))
+                .isEqualTo(ByteBufUtil.hexDump(request, 14 + 20 + 8, payloadSize));
+        // The whole ICMP message equals the one the Linux kernel sent for the same request.
+        byte[] linuxReply = HexFixtures.bytes("icmp-echo-reply-payload-" + payloadSize);
+        assertThat(ByteBufUtil.hexDump(reply, icmp.offset(), icmp.length()))
+                .isEqualTo(ByteBufUtil.hexDump(linuxReply, 14 + 20, 8 + payloadSize));
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.GATEWAY_ECHO_REPLIES, 1L));
+    }
+
+    @Test
+    void echoRequestWithIpOptionsIsAnsweredWithoutOptions() {
+        send(HexFixtures.bytes("icmp-echo-request-ip-options-record-route"));
+
+        ByteBuf reply = onlyReply();
+        Ipv4Packet ip = new Ipv4Packet();
+        assertThat(ip.wrap(reply, reply.readerIndex() + 14, reply.readableBytes() - 14)).isEqualTo(ParseResult.OK);
+        assertThat(ip.headerLength()).isEqualTo(20);
+        assertThat(reply.readableBytes()).isEqualTo(14 + 20 + 8 + "options".length());
+        IcmpPacket icmp = new IcmpPacket();
+        assertThat(icmp.wrap(reply, ip.payloadOffset(), ip.payloadLength())).isEqualTo(ParseResult.OK);
+        assertThat(icmp.sequenceNumber()).isEqualTo(4);
+        assertThat(reply.toString(icmp.dataOffset(), icmp.dataLength(), java.nio.charset.StandardCharsets.US_ASCII))
+                .isEqualTo("options");
+    }
+
+    @Test
+    void consecutiveRepliesUseFreshIdentifications() {
+        send(HexFixtures.bytes("icmp-echo-request-payload-0"));
+        send(HexFixtures.bytes("icmp-echo-request-payload-0"));
+
+        assertThat(lan.forwarded).hasSize(2);
+        int first = lan.forwarded.get(0).getUnsignedShort(lan.forwarded.get(0).readerIndex() + 14 + 4);
+        int second = lan.forwarded.get(1).getUnsignedShort(lan.forwarded.get(1).readerIndex() + 14 + 4);
+        assertThat(second).isNotEqualTo(first);
+    }
+
+    @Test
+    void badIpHeaderChecksumIsDroppedAndCounted() {
+        byte[] frame = HexFixtures.bytes("icmp-echo-request-payload-56");
+        frame[14 + 8] = 63; // TTL changed without fixing the header checksum
+        send(frame);
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.DROP_BAD_CHECKSUM, 1L));
+    }
+
+    @Test
+    void badIcmpChecksumIsDroppedAndCounted() {
+        byte[] frame = HexFixtures.bytes("icmp-echo-request-payload-1000");
+        frame[frame.length - 1] ^= 0x55;
+        send(frame);
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.DROP_BAD_CHECKSUM, 1L));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 5, 13, 14 + 19, 14 + 20 + 7, 14 + 20 + 500})
+    void truncatedFramesAreCountedMalformed(int keptBytes) {
+        send(Arrays.copyOf(HexFixtures.bytes("icmp-echo-request-payload-1000"), keptBytes));
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.DROP_MALFORMED, 1L));
+    }
+
+    @Test
+    void icmpShorterThanItsHeaderIsCountedMalformed() {
+        // A valid IPv4 header whose total length leaves only 4 bytes of ICMP.
+        ByteBuf frame = Unpooled.directBuffer(64);
+        EthernetFrame.writeHeader(frame, 0, GATEWAY_MAC, GUEST_MAC, EthernetFrame.TYPE_IPV4);
+        Ipv4Packet.writeHeader(frame, 14, 24, 1, false, 64, Ipv4Packet.PROTOCOL_ICMP, GUEST_IP, GATEWAY_IP);
+        frame.setInt(34, 0x08000000);
+        frame.writerIndex(38);
+        inputs.add(frame);
+        gateway.send(frame);
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.DROP_MALFORMED, 1L));
+    }
+
+    @Test
+    void echoReplyToTheGatewayIsUnhandled() {
+        send(HexFixtures.bytes("icmp-echo-reply-payload-56"), GATEWAY_MAC, GATEWAY_IP);
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.GATEWAY_UNHANDLED, 1L));
+    }
+
+    // Everything else
+
+    @Test
+    void unicastForAnotherMacIsIgnoredAndCountedAsNotAddressed() {
+        byte[] frame = HexFixtures.bytes("icmp-echo-request-payload-56");
+        writeMac(frame, 0, OTHER_GUEST_MAC);
+        send(frame);
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.GATEWAY_NOT_ADDRESSED, 1L));
+    }
+
+    @Test
+    void multicastItDoesNotHandleIsIgnoredQuietly() {
+        send(HexFixtures.bytes("ipv6-icmpv6-router-solicitation"));
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).isEmpty();
+    }
+
+    @Test
+    void ipv6UnicastToTheGatewayIsUnhandled() {
+        byte[] frame = HexFixtures.bytes("ipv6-icmpv6-router-solicitation");
+        writeMac(frame, 0, GATEWAY_MAC);
+        send(frame);
+
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.GATEWAY_UNHANDLED, 1L));
+    }
+
+    @Test
+    void dnsQueryIsUnhandledUntilADnsHandlerIsAdded() {
+        send(HexFixtures.bytes("udp-dns-query-example-com"));
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.GATEWAY_UNHANDLED, 1L));
+    }
+
+    @Test
+    void packetForAnOutsideAddressIsUnhandledUntilNatExists() {
+        byte[] frame = HexFixtures.bytes("icmp-echo-request-payload-56");
+        ByteBuf buf = Unpooled.wrappedBuffer(frame);
+        Ipv4Packet ip = new Ipv4Packet();
+        assertThat(ip.wrap(buf, 14, frame.length - 14)).isEqualTo(ParseResult.OK);
+        ip.setDestination(Ipv4Address.parse("198.51.100.1"));
+        send(frame);
+        buf.release();
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.GATEWAY_UNHANDLED, 1L));
+    }
+
+    @Test
+    void fragmentsAreDroppedAndCounted() {
+        send(HexFixtures.bytes("ipv4-fragment-1-of-3-udp"));
+        send(HexFixtures.bytes("ipv4-fragment-2-of-3-udp"));
+        send(HexFixtures.bytes("ipv4-fragment-3-of-3-udp"));
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.DROP_IP_FRAGMENT, 3L));
+    }
+
+    @Test
+    void addedHandlersSeeWhatPingDoesNotClaimInOrder() {
+        List<String> seen = new ArrayList<>();
+        UdpPacket udp = new UdpPacket();
+        gateway.addIpHandler((ethernet, ip, output) -> {
+            if (ip.protocol() != Ipv4Packet.PROTOCOL_UDP
+                    || udp.wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength()) != ParseResult.OK
+                    || ip.destination() != output.config().dnsAddress() || udp.destinationPort() != 53) {
+                return false;
+            }
+            seen.add("dns " + Ipv4Address.format(ip.source()) + ":" + udp.sourcePort());
+            return true;
+        });
+        gateway.addIpHandler((ethernet, ip, output) -> {
+            seen.add("last " + ip.protocol());
+            return true;
+        });
+
+        send(HexFixtures.bytes("udp-dns-query-example-com"));
+        send(HexFixtures.bytes("udp-checksum-zero"));
+        send(HexFixtures.bytes("icmp-echo-request-payload-0"));
+
+        assertThat(seen).containsExactly("dns 10.0.2.15:40000", "last 17");
+        assertThat(lan.forwarded).hasSize(1);
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.GATEWAY_ECHO_REPLIES, 1L));
+    }
+
+    @Test
+    void handlerChainIsBounded() {
+        for (int i = 1; i < Gateway.MAX_IP_HANDLERS; i++) {
+            gateway.addIpHandler((ethernet, ip, output) -> false);
+        }
+        assertThatThrownBy(() -> gateway.addIpHandler((ethernet, ip, output) -> false))
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void portContract() {
+        assertThat(gateway.maxFrameSize()).isEqualTo(1514);
+        assertThat(gateway.name()).isEqualTo("gateway");
+        assertThat(gateway.config()).isEqualTo(GatewayConfig.defaults());
+    }
+
+    @Test
+    void framesItDropsOrIgnoresAllocateNothing() {
+        // Heap buffers from Unpooled.wrappedBuffer are not leak-tracked, so the measurement sees only the gateway.
+        String[] fixtures = {"arp-request-who-has-10.0.2.2", "icmp-echo-request-payload-56",
+                "udp-dns-query-example-com", "ipv6-icmpv6-router-solicitation", "ipv4-fragment-2-of-3-udp"};
+        List<ByteBuf> frames = new ArrayList<>();
+        byte[] otherArp = HexFixtures.bytes(fixtures[0]);
+        otherArp[14 + 27] = 16; // ignored: who has 10.0.2.16?
+        frames.add(Unpooled.wrappedBuffer(otherArp));
+        byte[] badChecksum = HexFixtures.bytes(fixtures[1]);
+        badChecksum[14 + 8] = 63; // dropped: bad IPv4 header checksum
+        frames.add(Unpooled.wrappedBuffer(badChecksum));
+        for (int i = 2; i < fixtures.length; i++) {
+            frames.add(Unpooled.wrappedBuffer(HexFixtures.bytes(fixtures[i])));
+        }
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long threadId = Thread.currentThread().threadId();
+        int rounds = 20_000;
+        for (int warmUp = 0; warmUp < 2; warmUp++) {
+            long before = threads.getThreadAllocatedBytes(threadId);
+            for (int round = 0; round < rounds; round++) {
+                for (int i = 0; i < frames.size(); i++) {
+                    ByteBuf frame = frames.get(i);
+                    gateway.send(frame.retain());
+                }
+            }
+            long allocated = threads.getThreadAllocatedBytes(threadId) - before;
+            if (warmUp == 1) {
+                assertThat(allocated).as("bytes allocated for %d dropped or ignored frames", rounds * frames.size())
+                        .isLessThan(4096);
+            }
+        }
+        for (ByteBuf frame : frames) {
+            assertThat(frame.refCnt()).isEqualTo(1);
+            frame.release();
+        }
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(counters.get(Counter.DROP_BAD_CHECKSUM)).isEqualTo(2L * rounds);
+    }
+
+    // helpers
+
+    private void send(byte[] frame) {
+        // A pooled direct buffer with a nonzero reader index, like a frame cut out of a datagram.
+        ByteBuf buf = allocator.directBuffer(frame.length + 3);
+        buf.writeZero(3).writeBytes(frame).readerIndex(3);
+        inputs.add(buf);
+        gateway.send(buf);
+    }
+
+    /** Sends a captured frame re-addressed to {@code mac} and {@code ip}, with the IPv4 checksum fixed up. */
+    private void send(byte[] frame, long mac, int address) {
+        writeMac(frame, 0, mac);
+        ByteBuf buf = Unpooled.wrappedBuffer(frame);
+        Ipv4Packet ip = new Ipv4Packet();
+        assertThat(ip.wrap(buf, 14, frame.length - 14)).isEqualTo(ParseResult.OK);
+        ip.setDestination(address);
+        buf.release();
+        send(frame);
+    }
+
+    private ByteBuf onlyReply() {
+        assertThat(lan.forwarded).hasSize(1);
+        return lan.forwarded.getFirst();
+    }
+
+    private Map<Counter, Long> nonZeroCounters() {
+        Map<Counter, Long> all = counters.snapshot();
+        all.values().removeIf(value -> value == 0);
+        return all;
+    }
+
+    private static void writeMac(byte[] frame, int index, long mac) {
+        for (int i = 0; i < 6; i++) {
+            frame[index + i] = (byte) (mac >>> (40 - 8 * i));
+        }
+    }
+}
