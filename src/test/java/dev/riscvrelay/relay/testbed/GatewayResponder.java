@@ -46,12 +46,8 @@ public final class GatewayResponder implements Runnable {
                 }
                 framesRead.incrementAndGet();
                 reply.clear();
-                if (answerArp(frame, reply)) {
+                if (answer(frame, reply)) {
                     tap.write(reply);
-                    arpReplies.incrementAndGet();
-                } else if (answerEcho(frame, reply)) {
-                    tap.write(reply);
-                    echoReplies.incrementAndGet();
                 }
             }
         } catch (TapException | RuntimeException e) {
@@ -60,6 +56,22 @@ public final class GatewayResponder implements Runnable {
             frame.release();
             reply.release();
         }
+    }
+
+    /**
+     * Writes into {@code reply} the answer to {@code frame} if it is an ARP request for, or an ICMP echo request
+     * to, the gateway; returns false (reply untouched) for anything else.
+     */
+    public boolean answer(ByteBuf frame, ByteBuf reply) {
+        if (answerArp(frame, reply)) {
+            arpReplies.incrementAndGet();
+            return true;
+        }
+        if (answerEcho(frame, reply)) {
+            echoReplies.incrementAndGet();
+            return true;
+        }
+        return false;
     }
 
     private static boolean answerArp(ByteBuf frame, ByteBuf reply) {

@@ -278,7 +278,8 @@ public final class TapDevice implements AutoCloseable {
             while (true) {
                 long length = LinuxSyscalls.read(readerCallState, tapFd, dst, room);
                 if (length > maxFrameSize) {
-                    // The kernel reports a truncated frame's full length; either way it is too big to forward.
+                    // The kernel cuts a frame to the buffer and returns the cut length (the rest is lost), so a
+                    // read that fills limit + 1 bytes was a frame too big to forward.
                     counters.increment(Counter.DROP_TAP_TOO_LARGE);
                     continue;
                 }

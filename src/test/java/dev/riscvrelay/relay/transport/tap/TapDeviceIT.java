@@ -124,6 +124,41 @@ class TapDeviceIT {
     }
 
     @Test
+    void tapPortHandsFramesToItsSinkAndSendsRepliesBack() throws Exception {
+        Counters counters = new Counters();
+        try (NetnsTestBed bed = NetnsTestBed.create()) {
+            Namespace guest = bed.addNamespace("guest");
+            String tapName = bed.newLinkName('p');
+            TapDevice tap = TapDevice.open(TapDevice.Config.forMtu(tapName, MTU), counters);
+            GatewayResponder gateway = new GatewayResponder(tap);
+            TapPort[] port = new TapPort[1];
+            port[0] = new TapPort(tap, PooledByteBufAllocator.DEFAULT, frame -> {
+                ByteBuf reply = PooledByteBufAllocator.DEFAULT.directBuffer(MAX_FRAME);
+                try {
+                    if (gateway.answer(frame, reply)) {
+                        port[0].send(reply.retain());
+                    }
+                } finally {
+                    reply.release();
+                    frame.release();
+                }
+            });
+            try (TapPort started = port[0].start()) {
+                bed.moveLink(tapName, guest, "eth0");
+                bed.configureLink(guest, "eth0", MTU, "10.0.2.15/24");
+
+                CommandResult ping = guest.exec(Duration.ofSeconds(15), "ping", "-c", "3", "-i", "0.2", "-W", "2",
+                        "10.0.2.2");
+
+                assertThat(ping.succeeded()).as(ping.describe()).isTrue();
+                assertThat(started.maxFrameSize()).isEqualTo(MAX_FRAME);
+            }
+            assertThat(port[0].readerFailure()).isNull();
+            assertThat(gateway.echoReplies()).isEqualTo(3);
+        }
+    }
+
+    @Test
     void closeUnblocksAReaderWaitingForFrames() throws Exception {
         String name = "rrclose" + ProcessHandle.current().pid() % 100000;
         TapDevice tap = TapDevice.open(TapDevice.Config.forMtu(name, MTU), new Counters());

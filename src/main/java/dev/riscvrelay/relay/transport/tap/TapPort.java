@@ -1,0 +1,95 @@
+package dev.riscvrelay.relay.transport.tap;
+
+import dev.riscvrelay.relay.switching.Port;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A {@link TapDevice} as a LAN member: {@link #send} writes frames to the TAP on the caller's thread (one
+ * non-blocking write(2) each), and a dedicated reader thread hands every frame read from the TAP to a
+ * {@link FrameSink}. The sink runs on the reader thread, so a sink that feeds an event loop must hand the frame
+ * over (e.g. {@code eventLoop.execute}) rather than touch the loop's state.
+ */
+public final class TapPort implements Port, AutoCloseable {
+
+    private final TapDevice tap;
+    private final ByteBufAllocator allocator;
+    private final FrameSink sink;
+    private final Thread reader;
+    private volatile Throwable readerFailure;
+
+    public TapPort(TapDevice tap, ByteBufAllocator allocator, FrameSink sink) {
+        this.tap = tap;
+        this.allocator = allocator;
+        this.sink = sink;
+        this.reader = Thread.ofPlatform().daemon().name("tap-reader-" + tap.name()).unstarted(this::readLoop);
+    }
+
+    /** Starts the reader thread. */
+    public TapPort start() {
+        reader.start();
+        return this;
+    }
+
+    private void readLoop() {
+        int room = tap.maxFrameSize() + 1;
+        try {
+            while (true) {
+                ByteBuf frame = allocator.directBuffer(room, room);
+                int length;
+                try {
+                    length = tap.read(frame);
+                } catch (TapException | RuntimeException e) {
+                    frame.release();
+                    throw e;
+                }
+                if (length < 0) {
+                    frame.release();
+                    return;
+                }
+                sink.accept(frame);
+            }
+        } catch (TapException | RuntimeException e) {
+            readerFailure = e;
+        }
+    }
+
+    /** Writes one frame to the TAP and releases it; failures are counted by the device. */
+    @Override
+    public void send(ByteBuf frame) {
+        try {
+            tap.write(frame);
+        } finally {
+            frame.release();
+        }
+    }
+
+    @Override
+    public int maxFrameSize() {
+        return tap.maxFrameSize();
+    }
+
+    @Override
+    public String name() {
+        return "tap " + tap.name();
+    }
+
+    /** Why the reader stopped before close(), or null. */
+    public Throwable readerFailure() {
+        return readerFailure;
+    }
+
+    /** Closes the device, which ends the reader, and waits up to 5 s for the reader thread to finish. */
+    @Override
+    public void close() {
+        tap.close();
+        if (reader.isAlive()) {
+            try {
+                reader.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
