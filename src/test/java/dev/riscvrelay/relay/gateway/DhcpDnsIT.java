@@ -9,14 +9,12 @@ import dev.riscvrelay.relay.gateway.dns.DnsForwarder;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.LearningSwitch;
-import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.switching.SwitchConfig;
 import dev.riscvrelay.relay.testbed.CommandResult;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import dev.riscvrelay.relay.transport.tap.TapDevice;
-import dev.riscvrelay.relay.transport.tap.TapException;
-import io.netty.buffer.ByteBuf;
+import dev.riscvrelay.relay.transport.tap.TapPort;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -182,64 +180,12 @@ class DhcpDnsIT {
                 counters);
         bed.moveLink(name, namespace, "eth0");
         namespace.exec("ip", "link", "set", "dev", "eth0", "up").orThrow();
-        TapPort port = new TapPort(tap, lan, loop);
+        // The reader thread hands each frame to the loop that owns the switch.
+        TapPort[] self = new TapPort[1];
+        TapPort port = new TapPort(tap, PooledByteBufAllocator.DEFAULT,
+                frame -> loop.execute(() -> lan.forward(self[0], frame)));
+        self[0] = port;
         loop.submit(() -> lan.attach(port)).sync();
-        port.reader.start();
-        return port;
-    }
-
-    /** A TAP as a switch port: a reader thread hands frames to the loop; the loop writes frames to the TAP. */
-    private static final class TapPort implements Port {
-        final TapDevice tap;
-        final Thread reader;
-
-        TapPort(TapDevice tap, LearningSwitch lan, EventLoop loop) {
-            this.tap = tap;
-            this.reader = Thread.ofPlatform().daemon().name("tap-" + tap.name()).unstarted(() -> {
-                while (true) {
-                    ByteBuf frame = PooledByteBufAllocator.DEFAULT.directBuffer(tap.maxFrameSize() + 1);
-                    int length;
-                    try {
-                        length = tap.read(frame);
-                    } catch (TapException e) {
-                        frame.release();
-                        return;
-                    }
-                    if (length < 0) {
-                        frame.release();
-                        return;
-                    }
-                    if (length == 0) {
-                        frame.release();
-                        continue;
-                    }
-                    loop.execute(() -> lan.forward(this, frame));
-                }
-            });
-        }
-
-        @Override
-        public void send(ByteBuf frame) {
-            try {
-                tap.write(frame);
-            } finally {
-                frame.release();
-            }
-        }
-
-        @Override
-        public int maxFrameSize() {
-            return tap.maxFrameSize();
-        }
-
-        @Override
-        public String name() {
-            return tap.name();
-        }
-
-        void close() throws InterruptedException {
-            tap.close();
-            reader.join(5_000);
-        }
+        return port.start();
     }
 }

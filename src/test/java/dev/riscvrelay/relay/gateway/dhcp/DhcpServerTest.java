@@ -38,12 +38,7 @@ class DhcpServerTest {
 
     /** The captured clients asked for 10.0.2.21 (what dnsmasq gave them), so a pool starting there fits them. */
     private void startWithPoolAt21(int size) {
-        lan = null;
-        long[] clock = {1_000_000_000L};
-        server = new DhcpServer(DhcpConfig.defaults().withPool(ADDRESS_21, size), GatewayConfig.defaults(),
-                () -> lan.nanoTime[0]);
-        lan = new GuestLan(GatewayConfig.defaults(), server);
-        lan.nanoTime[0] = clock[0];
+        start(DhcpConfig.defaults().withPool(ADDRESS_21, size));
     }
 
     private Reply onlyReply() {
