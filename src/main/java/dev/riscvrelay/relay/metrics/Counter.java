@@ -25,8 +25,30 @@ public enum Counter {
     GATEWAY_UNHANDLED("frames addressed to the gateway that nothing handles yet (protocol, port or type)"),
     GATEWAY_NOT_ADDRESSED("unicast frames flooded to the gateway for another MAC (not an error)"),
     DROP_MALFORMED("frames for the gateway whose headers are malformed (truncated, bad lengths, bad ARP format)"),
-    DROP_BAD_CHECKSUM("packets for the gateway with a bad IPv4 header or ICMP checksum"),
+    DROP_BAD_CHECKSUM("packets for the gateway with a bad IPv4 header, ICMP or UDP checksum"),
     DROP_IP_FRAGMENT("IPv4 fragments for the gateway, which does not reassemble"),
+
+    // Gateway DHCP server (RFC 2131)
+    DHCP_OFFERS("DHCPOFFERs sent"),
+    DHCP_ACKS("DHCPACKs sent (leases granted or renewed, and INFORM answers)"),
+    DHCP_NAKS("DHCPNAKs sent (wrong address, wrong network, or address held by another client)"),
+    DHCP_RELEASES("DHCPRELEASEs that freed a lease"),
+    DHCP_DECLINES("DHCPDECLINEs that took an address out of the pool"),
+    DHCP_INFORMS("DHCPINFORMs answered"),
+    DHCP_POOL_EXHAUSTED("DHCPDISCOVERs or REQUESTs left unanswered or NAKed because every pool address is taken"),
+    DHCP_LEASES_EXPIRED("leases and offers that ran out and returned to the pool"),
+    DHCP_IGNORED("well-formed DHCP messages not for this server (other server chosen, relayed, server-only types)"),
+    DROP_DHCP_MALFORMED("DHCP messages dropped as malformed (truncated, bad cookie, hlen not 6, options overrun)"),
+
+    // Gateway DNS forwarder
+    DNS_QUERIES_FORWARDED("DNS queries sent to an upstream resolver (retries to the next resolver included)"),
+    DNS_ANSWERS("DNS answers relayed back to a guest"),
+    DNS_TIMEOUTS("DNS queries an upstream resolver did not answer in time"),
+    DNS_FAILURES("DNS queries answered SERVFAIL because every resolver timed out or could not be reached"),
+    DNS_REFUSED_PENDING_FULL("DNS queries refused because the table of pending queries was full"),
+    DNS_TRUNCATED_FOR_MTU("DNS answers too big for the LAN MTU, sent as truncated (TC) so the guest retries over TCP"),
+    DNS_UNMATCHED_ANSWERS("upstream DNS datagrams matching no pending query (late, spoofed or wrong question)"),
+    DROP_DNS_MALFORMED("DNS queries dropped as malformed (truncated header, not a query, bad question)"),
 
     // Drops, by reason
     DROP_RUNT("frames shorter than an Ethernet header"),
@@ -55,6 +77,8 @@ public enum Counter {
     DROP_TAP_WRITE_FAILED("frames the TAP device or QEMU socket refused (link down, buffer full)"),
     DROP_QEMU_BAD_FRAME("QEMU socket messages that are no Ethernet frame (runt or bad length prefix)"),
     DROP_QEMU_UNKNOWN_SENDER("datagrams on a QEMU socket from an address other than QEMU's"),
+
+    // NAT (UDP, ICMP) and the egress policy
     NAT_UDP_FLOWS_OPENED("UDP NAT flows opened (one host socket each)"),
     NAT_UDP_FLOWS_EXPIRED("UDP NAT flows closed after their idle timeout"),
     NAT_UDP_DATAGRAMS_OUT("UDP datagrams sent from VMs to the outside"),

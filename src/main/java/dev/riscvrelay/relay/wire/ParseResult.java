@@ -19,7 +19,13 @@ public enum ParseResult {
     /** A checksum the view can verify on its own does not add up. */
     BAD_CHECKSUM,
     /** ARP: not Ethernet hardware (1, length 6) and IPv4 protocol (0x0800, length 4). */
-    UNSUPPORTED_ARP_FORMAT;
+    UNSUPPORTED_ARP_FORMAT,
+    /** DHCP: hardware type is not Ethernet (1) or hardware address length is not 6. */
+    UNSUPPORTED_HARDWARE,
+    /** DHCP: the options field does not start with the magic cookie 99.130.83.99 (RFC 2131 section 3). */
+    BAD_MAGIC_COOKIE,
+    /** DHCP: an option's length runs past the end of its area, or a fixed-size option has the wrong length. */
+    BAD_OPTIONS;
 
     public boolean ok() {
         return this == OK;

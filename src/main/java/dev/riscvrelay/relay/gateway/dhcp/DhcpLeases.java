@@ -1,0 +1,200 @@
+package dev.riscvrelay.relay.gateway.dhcp;
+
+import io.netty.buffer.ByteBuf;
+import java.util.Arrays;
+
+/**
+ * The lease pool: one slot per address, indexed by its distance from the first pool address, so the pool is
+ * bounded by construction. A slot remembers the client that last held it even after the lease ended, so a client
+ * that comes back gets its old address again unless it was given to someone else meanwhile (RFC 2131 section
+ * 4.3.1: "the client's current address ... or the client's previous address").
+ *
+ * <p>A client is identified by its client identifier (option 61) when it sends one, else by its hardware address
+ * (RFC 2131 section 4.2). Time is nanoseconds from an injected monotonic clock. Owned by the gateway's event loop:
+ * no locks. Scans are linear in the pool size; DHCP messages are rare and the pool is small.
+ */
+final class DhcpLeases {
+
+    enum State {
+        /** Available; may still remember its last client. */
+        FREE,
+        /** Offered to a client and reserved for it until the offer times out. */
+        OFFERED,
+        /** Leased until it expires. */
+        BOUND,
+        /** A client reported the address in use by someone else (DHCPDECLINE); unavailable for a while. */
+        DECLINED
+    }
+
+    private final int firstAddress;
+    private final State[] state;
+    private final boolean[] owned;
+    private final long[] ownerMac;
+    /** The owner's client identifier (option 61 data), or null when it identified itself by MAC. */
+    private final byte[][] ownerClientId;
+    private final long[] expiresAt;
+    /** When the slot last became free, to hand out the longest-unused remembered address first. */
+    private final long[] freedAt;
+
+    DhcpLeases(int firstAddress, int poolSize) {
+        this.firstAddress = firstAddress;
+        this.state = new State[poolSize];
+        Arrays.fill(state, State.FREE);
+        this.owned = new boolean[poolSize];
+        this.ownerMac = new long[poolSize];
+        this.ownerClientId = new byte[poolSize][];
+        this.expiresAt = new long[poolSize];
+        this.freedAt = new long[poolSize];
+    }
+
+    int size() {
+        return state.length;
+    }
+
+    int address(int slot) {
+        return firstAddress + slot;
+    }
+
+    /** The slot of a pool address, or -1 when the address is outside the pool. */
+    int slotOf(int address) {
+        int slot = address - firstAddress;
+        return Integer.compareUnsigned(slot, state.length) < 0 ? slot : -1;
+    }
+
+    State state(int slot) {
+        return state[slot];
+    }
+
+    /**
+     * Returns offers and leases whose time ran out to the pool, and declined addresses whose hold ended.
+     *
+     * @return how many offers and leases ended
+     */
+    int expire(long now) {
+        int ended = 0;
+        for (int slot = 0; slot < state.length; slot++) {
+            if (state[slot] != State.FREE && now - expiresAt[slot] >= 0) {
+                if (state[slot] != State.DECLINED) {
+                    ended++;
+                }
+                if (state[slot] == State.DECLINED) {
+                    owned[slot] = false;
+                    ownerClientId[slot] = null;
+                }
+                state[slot] = State.FREE;
+                freedAt[slot] = now;
+            }
+        }
+        return ended;
+    }
+
+    /**
+     * The slot held or last held by this client, or -1.
+     *
+     * @param clientIdAt absolute index of the client identifier in {@code message}, or -1 when it sent none
+     */
+    int find(long mac, ByteBuf message, int clientIdAt, int clientIdLength) {
+        for (int slot = 0; slot < state.length; slot++) {
+            if (owned[slot] && state[slot] != State.DECLINED
+                    && isOwner(slot, mac, message, clientIdAt, clientIdLength)) {
+                return slot;
+            }
+        }
+        return -1;
+    }
+
+    private boolean isOwner(int slot, long mac, ByteBuf message, int clientIdAt, int clientIdLength) {
+        byte[] clientId = ownerClientId[slot];
+        if (clientIdAt < 0) {
+            return clientId == null && ownerMac[slot] == mac;
+        }
+        if (clientId == null || clientId.length != clientIdLength) {
+            return false;
+        }
+        for (int i = 0; i < clientIdLength; i++) {
+            if (clientId[i] != message.getByte(clientIdAt + i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether a slot may be given to a client that does not hold it: free (its last owner's claim lapsed). */
+    boolean isAvailable(int slot) {
+        return state[slot] == State.FREE;
+    }
+
+    /**
+     * A free slot for a new client: one nobody ever held first, else the one free the longest.
+     *
+     * @return the slot, or -1 when every address is offered, leased or declined
+     */
+    int allocate() {
+        int best = -1;
+        for (int slot = 0; slot < state.length; slot++) {
+            if (state[slot] != State.FREE) {
+                continue;
+            }
+            if (!owned[slot]) {
+                return slot;
+            }
+            if (best < 0 || freedAt[slot] - freedAt[best] < 0) {
+                best = slot;
+            }
+        }
+        return best;
+    }
+
+    void offer(int slot, long mac, ByteBuf message, int clientIdAt, int clientIdLength, long until) {
+        takeOwnership(slot, mac, message, clientIdAt, clientIdLength);
+        state[slot] = State.OFFERED;
+        expiresAt[slot] = until;
+    }
+
+    void bind(int slot, long mac, ByteBuf message, int clientIdAt, int clientIdLength, long until) {
+        takeOwnership(slot, mac, message, clientIdAt, clientIdLength);
+        state[slot] = State.BOUND;
+        expiresAt[slot] = until;
+    }
+
+    /** Ends an offer or lease early (release, or the client chose another server); the owner is remembered. */
+    void free(int slot, long now) {
+        state[slot] = State.FREE;
+        freedAt[slot] = now;
+    }
+
+    /** Takes an address out of the pool until {@code until}, forgetting its owner. */
+    void decline(int slot, long until) {
+        state[slot] = State.DECLINED;
+        owned[slot] = false;
+        ownerClientId[slot] = null;
+        expiresAt[slot] = until;
+    }
+
+    private void takeOwnership(int slot, long mac, ByteBuf message, int clientIdAt, int clientIdLength) {
+        if (owned[slot] && isOwner(slot, mac, message, clientIdAt, clientIdLength)) {
+            ownerMac[slot] = mac;
+            return;
+        }
+        owned[slot] = true;
+        ownerMac[slot] = mac;
+        if (clientIdAt < 0) {
+            ownerClientId[slot] = null;
+        } else {
+            byte[] clientId = new byte[clientIdLength];
+            message.getBytes(clientIdAt, clientId);
+            ownerClientId[slot] = clientId;
+        }
+    }
+
+    /** How many addresses are leased now, for tests and metrics. */
+    int boundCount() {
+        int bound = 0;
+        for (State s : state) {
+            if (s == State.BOUND) {
+                bound++;
+            }
+        }
+        return bound;
+    }
+}

@@ -1,0 +1,290 @@
+package dev.riscvrelay.relay.gateway.dhcp;
+
+import dev.riscvrelay.relay.gateway.GatewayConfig;
+import dev.riscvrelay.relay.gateway.GatewayOutput;
+import dev.riscvrelay.relay.gateway.IpHandler;
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.wire.DhcpMessage;
+import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.Ipv4Address;
+import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.MacAddress;
+import dev.riscvrelay.relay.wire.ParseResult;
+import dev.riscvrelay.relay.wire.UdpPacket;
+import io.netty.buffer.ByteBuf;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+
+/**
+ * The LAN's DHCP server (RFC 2131, options RFC 2132), answering as the gateway: it claims UDP to port 67 sent to
+ * the limited broadcast address, the LAN's broadcast address or the gateway. Guests get an address from the pool,
+ * the gateway as router, the gateway's DNS address, the subnet mask, the LAN MTU (option 26) and a lease with
+ * renewal times. A client keeps its address across restarts of its lease while nobody else needed it.
+ *
+ * <p>Relayed messages (giaddr set) are ignored: the LAN is one segment and has no relay agents.
+ */
+public final class DhcpServer implements IpHandler {
+
+    public static final int SERVER_PORT = 67;
+    public static final int CLIENT_PORT = 68;
+
+    /** Type, server id, lease, T1, T2, mask, broadcast, router, DNS, MTU: the most a reply carries. */
+    private static final int MAX_OPTION_BYTES = 3 + 6 + 6 + 6 + 6 + 6 + 6 + 6 + 6 + 4;
+    private static final int REPLY_IP_LENGTH =
+            Ipv4Packet.MIN_HEADER_LENGTH + UdpPacket.HEADER_LENGTH + DhcpMessage.replyLength(MAX_OPTION_BYTES);
+    private static final int REPLY_TTL = 64;
+
+    private final DhcpConfig config;
+    private final LongSupplier nanoClock;
+    private final DhcpLeases leases;
+    private final long leaseNanos;
+    private final long offerHoldNanos;
+
+    private final UdpPacket udp = new UdpPacket();
+    private final DhcpMessage message = new DhcpMessage();
+    private int nextIdentification;
+
+    /**
+     * @param gateway the gateway this server runs in: the pool must lie in its network and not cover its addresses
+     * @param nanoClock a monotonic clock in nanoseconds, like {@link System#nanoTime()}
+     */
+    public DhcpServer(DhcpConfig config, GatewayConfig gateway, LongSupplier nanoClock) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+        if (config.network() != gateway.network() || config.prefixLength() != gateway.prefixLength()) {
+            throw new IllegalArgumentException("DHCP network " + Ipv4Address.format(config.network()) + "/"
+                    + config.prefixLength() + " differs from the gateway's " + Ipv4Address.format(gateway.network())
+                    + "/" + gateway.prefixLength());
+        }
+        if (config.inPool(gateway.address()) || config.inPool(gateway.dnsAddress())) {
+            throw new IllegalArgumentException("DHCP pool " + config + " covers the gateway or DNS address");
+        }
+        this.leases = new DhcpLeases(config.firstAddress(), config.poolSize());
+        this.leaseNanos = config.leaseTime().toNanos();
+        this.offerHoldNanos = config.offerHoldTime().toNanos();
+    }
+
+    public DhcpConfig config() {
+        return config;
+    }
+
+    /** Addresses leased right now (expired leases are noticed on the next DHCP message). */
+    public int boundLeases() {
+        return leases.boundCount();
+    }
+
+    @Override
+    public boolean handle(EthernetFrame ethernet, Ipv4Packet ip, GatewayOutput output) {
+        GatewayConfig gateway = output.config();
+        int destination = ip.destination();
+        if (ip.protocol() != Ipv4Packet.PROTOCOL_UDP || (destination != Ipv4Address.BROADCAST
+                && destination != gateway.address() && destination != gateway.broadcastAddress())) {
+            return false;
+        }
+        if (udp.wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength()) != ParseResult.OK
+                || udp.destinationPort() != SERVER_PORT) {
+            return false;
+        }
+        Counters counters = output.counters();
+        if (!udp.checksumValid(ip.source(), destination)) {
+            counters.increment(Counter.DROP_BAD_CHECKSUM);
+            return true;
+        }
+        if (message.wrap(ip.buffer(), udp.dataOffset(), udp.dataLength()) != ParseResult.OK) {
+            counters.increment(Counter.DROP_DHCP_MALFORMED);
+            return true;
+        }
+        if (message.op() != DhcpMessage.OP_BOOTREQUEST || message.relayAddress() != 0
+                || MacAddress.isMulticast(message.clientMac()) || message.clientMac() == 0) {
+            counters.increment(Counter.DHCP_IGNORED);
+            return true;
+        }
+        long now = nanoClock.getAsLong();
+        counters.add(Counter.DHCP_LEASES_EXPIRED, leases.expire(now));
+        switch (message.messageType()) {
+            case DhcpMessage.DISCOVER -> discover(now, output);
+            case DhcpMessage.REQUEST -> request(now, output);
+            case DhcpMessage.RELEASE -> release(now, output);
+            case DhcpMessage.DECLINE -> decline(now, output);
+            case DhcpMessage.INFORM -> inform(output);
+            // Plain BOOTP (no type) and server-to-client types are not ours to answer.
+            default -> counters.increment(Counter.DHCP_IGNORED);
+        }
+        return true;
+    }
+
+    /** RFC 2131 section 4.3.1: the client's current or previous address, else the requested one, else any free. */
+    private void discover(long now, GatewayOutput output) {
+        int slot = findClientSlot();
+        if (slot < 0 && message.hasRequestedAddress()) {
+            int requested = leases.slotOf(message.requestedAddress());
+            if (requested >= 0 && leases.isAvailable(requested)) {
+                slot = requested;
+            }
+        }
+        if (slot < 0) {
+            slot = leases.allocate();
+        }
+        if (slot < 0) {
+            output.counters().increment(Counter.DHCP_POOL_EXHAUSTED);
+            return;
+        }
+        if (leases.state(slot) != DhcpLeases.State.BOUND) {
+            leases.offer(slot, message.clientMac(), message.buffer(), message.clientIdentifierOffset(),
+                    message.clientIdentifierLength(), now + offerHoldNanos);
+        }
+        sendReply(DhcpMessage.OFFER, leases.address(slot), output);
+        output.counters().increment(Counter.DHCP_OFFERS);
+    }
+
+    /** RFC 2131 section 4.3.2: SELECTING (server id present), INIT-REBOOT (requested address), RENEW/REBIND (ciaddr). */
+    private void request(long now, GatewayOutput output) {
+        GatewayConfig gateway = output.config();
+        int clientSlot = findClientSlot();
+        int wanted;
+        if (message.hasServerIdentifier()) {
+            if (message.serverIdentifier() != gateway.address()) {
+                // The client took another server's offer: ours is free again.
+                if (clientSlot >= 0 && leases.state(clientSlot) == DhcpLeases.State.OFFERED) {
+                    leases.free(clientSlot, now);
+                }
+                output.counters().increment(Counter.DHCP_IGNORED);
+                return;
+            }
+            wanted = message.hasRequestedAddress() ? message.requestedAddress() : message.clientAddress();
+        } else {
+            wanted = message.clientAddress() != 0 ? message.clientAddress() : message.requestedAddress();
+        }
+        if (wanted == 0) {
+            output.counters().increment(Counter.DHCP_IGNORED);
+            return;
+        }
+        int slot;
+        if (clientSlot >= 0 && leases.address(clientSlot) == wanted) {
+            slot = clientSlot;
+        } else {
+            // The address of another record (our restart lost it, or the client moved): grant it if nobody holds it.
+            slot = leases.slotOf(wanted);
+            if (slot < 0 || !leases.isAvailable(slot)) {
+                sendNak(output);
+                return;
+            }
+            if (clientSlot >= 0 && leases.state(clientSlot) != DhcpLeases.State.FREE) {
+                leases.free(clientSlot, now);
+            }
+        }
+        leases.bind(slot, message.clientMac(), message.buffer(), message.clientIdentifierOffset(),
+                message.clientIdentifierLength(), now + leaseNanos);
+        sendReply(DhcpMessage.ACK, wanted, output);
+        output.counters().increment(Counter.DHCP_ACKS);
+    }
+
+    /** RFC 2131 section 4.3.4: the lease named by ciaddr ends; the address stays remembered for the client. */
+    private void release(long now, GatewayOutput output) {
+        int slot = findClientSlot();
+        if (!isForThisServer(output) || slot < 0 || leases.address(slot) != message.clientAddress()
+                || leases.state(slot) == DhcpLeases.State.FREE) {
+            output.counters().increment(Counter.DHCP_IGNORED);
+            return;
+        }
+        leases.free(slot, now);
+        output.counters().increment(Counter.DHCP_RELEASES);
+    }
+
+    /** RFC 2131 section 4.3.3: the offered address is in use by someone else; mark it unavailable. */
+    private void decline(long now, GatewayOutput output) {
+        int slot = leases.slotOf(message.requestedAddress());
+        if (!isForThisServer(output) || slot < 0 || slot != findClientSlot()) {
+            output.counters().increment(Counter.DHCP_IGNORED);
+            return;
+        }
+        leases.decline(slot, now + leaseNanos);
+        output.counters().increment(Counter.DHCP_DECLINES);
+    }
+
+    /** RFC 2131 section 4.3.5: configuration only, no lease; unicast to ciaddr. */
+    private void inform(GatewayOutput output) {
+        sendReply(DhcpMessage.ACK, 0, output);
+        output.counters().increment(Counter.DHCP_INFORMS);
+        output.counters().increment(Counter.DHCP_ACKS);
+    }
+
+    private boolean isForThisServer(GatewayOutput output) {
+        return !message.hasServerIdentifier() || message.serverIdentifier() == output.config().address();
+    }
+
+    private int findClientSlot() {
+        return leases.find(message.clientMac(), message.buffer(), message.clientIdentifierOffset(),
+                message.clientIdentifierLength());
+    }
+
+    /** RFC 2131 section 4.3.2: NAK without address or options beyond type and server id, always broadcast. */
+    private void sendNak(GatewayOutput output) {
+        sendReply(DhcpMessage.NAK, 0, output);
+        output.counters().increment(Counter.DHCP_NAKS);
+    }
+
+    /**
+     * Builds and emits a reply to {@link #message}, addressed per RFC 2131 section 4.1 (giaddr is always 0 here):
+     * NAK broadcast; otherwise to ciaddr when the client has one; otherwise broadcast when the client set the
+     * BROADCAST flag; otherwise unicast to yiaddr at chaddr (the client accepts it before it has an address).
+     *
+     * @param yourAddress yiaddr: the offered or leased address, 0 for NAK and INFORM
+     */
+    private void sendReply(int type, int yourAddress, GatewayOutput output) {
+        GatewayConfig gateway = output.config();
+        long clientMac = message.clientMac();
+        int clientAddress = type == DhcpMessage.ACK ? message.clientAddress() : 0;
+        int destinationIp;
+        long destinationMac;
+        if (type == DhcpMessage.NAK) {
+            destinationIp = Ipv4Address.BROADCAST;
+            destinationMac = MacAddress.BROADCAST;
+        } else if (message.clientAddress() != 0) {
+            destinationIp = message.clientAddress();
+            destinationMac = clientMac;
+        } else if (message.broadcastFlag() || yourAddress == 0) {
+            destinationIp = Ipv4Address.BROADCAST;
+            destinationMac = MacAddress.BROADCAST;
+        } else {
+            destinationIp = yourAddress;
+            destinationMac = clientMac;
+        }
+
+        ByteBuf frame = output.allocateFrame(EthernetFrame.HEADER_LENGTH + REPLY_IP_LENGTH);
+        int start = frame.readerIndex();
+        int ipAt = start + EthernetFrame.writeHeader(frame, start, destinationMac, gateway.mac(),
+                EthernetFrame.TYPE_IPV4);
+        int udpAt = ipAt + Ipv4Packet.MIN_HEADER_LENGTH;
+        int dhcpAt = udpAt + UdpPacket.HEADER_LENGTH;
+        int at = dhcpAt + DhcpMessage.writeReplyHeader(frame, dhcpAt, message.transactionId(),
+                message.flags() & DhcpMessage.FLAG_BROADCAST, clientAddress, yourAddress, 0, clientMac);
+        at = DhcpMessage.writeByteOption(frame, at, DhcpMessage.OPTION_MESSAGE_TYPE, type);
+        at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_SERVER_IDENTIFIER, gateway.address());
+        if (type != DhcpMessage.NAK) {
+            if (yourAddress != 0) {
+                at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_LEASE_TIME, config.leaseSeconds());
+                at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_RENEWAL_TIME, config.renewalSeconds());
+                at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_REBINDING_TIME,
+                        config.rebindingSeconds());
+            }
+            at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_SUBNET_MASK, gateway.netmask());
+            at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_BROADCAST_ADDRESS,
+                    gateway.broadcastAddress());
+            at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_ROUTER, gateway.address());
+            at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_DNS_SERVERS, gateway.dnsAddress());
+            at = DhcpMessage.writeShortOption(frame, at, DhcpMessage.OPTION_INTERFACE_MTU, config.lanMtu());
+        }
+        int end = DhcpMessage.writeEnd(frame, dhcpAt, at);
+        int udpLength = end - udpAt;
+        int ipLength = end - ipAt;
+        Ipv4Packet.writeHeader(frame, ipAt, ipLength, nextIdentification, false, REPLY_TTL,
+                Ipv4Packet.PROTOCOL_UDP, gateway.address(), destinationIp);
+        nextIdentification = (nextIdentification + 1) & 0xFFFF;
+        UdpPacket.writeHeader(frame, udpAt, SERVER_PORT, CLIENT_PORT, udpLength);
+        UdpPacket.fillChecksum(frame, udpAt, udpLength, gateway.address(), destinationIp);
+        frame.writerIndex(end);
+        output.emit(frame);
+    }
+}

@@ -1,0 +1,191 @@
+package dev.riscvrelay.relay.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.riscvrelay.relay.gateway.dhcp.DhcpConfig;
+import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
+import dev.riscvrelay.relay.gateway.dns.DnsConfig;
+import dev.riscvrelay.relay.gateway.dns.DnsForwarder;
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.switching.LearningSwitch;
+import dev.riscvrelay.relay.switching.SwitchConfig;
+import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.NetnsTestBed;
+import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
+import dev.riscvrelay.relay.transport.tap.TapDevice;
+import dev.riscvrelay.relay.transport.tap.TapPort;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real Linux clients on the virtual LAN: namespaces joined to the in-process switch through TAP devices get a lease
+ * from busybox udhcpc and ISC dhclient (address, router, DNS, MTU applied by the client scripts) and resolve a name
+ * through the gateway's DNS forwarder, which asks a dnsmasq in an "internet" namespace reached from the host over a
+ * veth (203.0.113.0/24, documentation range).
+ */
+class DhcpDnsIT {
+
+    private static final int TAP_MTU = 1500;
+    private static final String RESOLVER = "203.0.113.53";
+    private static final String UDHCPC_SCRIPT = """
+            #!/bin/sh
+            # Applies a udhcpc lease the way a distribution's default.script does.
+            case "$1" in
+              bound|renew)
+                ip addr flush dev "$interface"
+                ip addr add "$ip/$subnet" dev "$interface"
+                [ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"
+                for r in $router; do ip route add default via "$r" dev "$interface"; done
+                : > /etc/resolv.conf
+                for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
+                ;;
+            esac
+            exit 0
+            """;
+
+    @Test
+    void udhcpcAndDhclientGetLeasesAndResolveThroughTheForwarder() throws Exception {
+        NetnsTestBed.requireTools("ip", "busybox", "dhclient", "dnsmasq", "dig", "nslookup");
+        Counters counters = new Counters();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        EventLoop loop = group.next();
+        List<Path> netnsEtc = new ArrayList<>();
+        Path work = Files.createTempDirectory("rr-dhcp-it");
+        List<TapPort> taps = new ArrayList<>();
+        DnsForwarder forwarder = null;
+        try (NetnsTestBed bed = NetnsTestBed.create()) {
+            // The "internet": dnsmasq answering relay.test at 203.0.113.53, reached from the host over a veth.
+            Namespace internet = bed.addNamespace("inet");
+            String hostSide = bed.newLinkName('v');
+            NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "link", "add", hostSide, "type", "veth", "peer",
+                    "name", "eth0", "netns", internet.name()).orThrow();
+            NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "address", "add", "203.0.113.1/24", "dev",
+                    hostSide).orThrow();
+            NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "link", "set", hostSide, "up").orThrow();
+            bed.configureLink(internet, "eth0", 1500, RESOLVER + "/24");
+            bed.startInBackground(internet, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--pid-file",
+                    "--port=53", "--listen-address=" + RESOLVER, "--bind-interfaces", "--no-resolv", "--no-hosts",
+                    "--address=/relay.test/203.0.113.10");
+
+            LearningSwitch lan = new LearningSwitch(SwitchConfig.defaults(), counters, System::nanoTime);
+            Gateway gateway = new Gateway(GatewayConfig.defaults(), lan, PooledByteBufAllocator.DEFAULT, counters);
+            gateway.addIpHandler(new DhcpServer(DhcpConfig.defaults(), GatewayConfig.defaults(), System::nanoTime));
+            DnsConfig dnsConfig = DnsConfig.of(List.of(new InetSocketAddress(RESOLVER, 53)))
+                    .withTimeout(Duration.ofSeconds(2));
+            forwarder = new DnsForwarder(dnsConfig, loop, counters, System::nanoTime);
+            gateway.addIpHandler(forwarder);
+            loop.submit(() -> lan.attach(gateway)).sync();
+            forwarder.start().sync();
+
+            // Guest 1: busybox udhcpc with a script like a distribution's.
+            Namespace guest1 = bed.addNamespace("udhcpc");
+            taps.add(joinLan(bed, guest1, lan, loop, counters));
+            netnsEtc.add(emptyResolvConf(guest1));
+            Path script = work.resolve("udhcpc.script");
+            Files.writeString(script, UDHCPC_SCRIPT);
+            script.toFile().setExecutable(true);
+            CommandResult udhcpc = guest1.exec(Duration.ofSeconds(30), "busybox", "udhcpc", "-i", "eth0", "-n", "-q",
+                    "-t", "3", "-s", script.toString());
+            assertThat(udhcpc.succeeded()).as(udhcpc.describe()).isTrue();
+            assertThat(udhcpc.stdout() + udhcpc.stderr()).contains("lease of 10.0.2.15 obtained from 10.0.2.2");
+            assertThat(guest1.exec("ip", "-4", "-o", "addr", "show", "dev", "eth0").orThrow().stdout())
+                    .contains("inet 10.0.2.15/24");
+            assertThat(guest1.exec("ip", "route").orThrow().stdout()).contains("default via 10.0.2.2 dev eth0");
+            assertThat(guest1.exec("ip", "-o", "link", "show", "dev", "eth0").orThrow().stdout())
+                    .contains("mtu 1185");
+            assertThat(guest1.exec("cat", "/etc/resolv.conf").orThrow().stdout()).contains("nameserver 10.0.2.3");
+
+            CommandResult dig = guest1.exec(Duration.ofSeconds(15), "dig", "+time=3", "+tries=2", "+short",
+                    "@10.0.2.3", "www.relay.test", "A");
+            assertThat(dig.succeeded()).as(dig.describe()).isTrue();
+            assertThat(dig.stdout().trim()).isEqualTo("203.0.113.10");
+            CommandResult nslookup = guest1.exec(Duration.ofSeconds(15), "nslookup", "-type=A", "mail.relay.test");
+            assertThat(nslookup.succeeded()).as(nslookup.describe()).isTrue();
+            assertThat(nslookup.stdout()).contains("Server:\t\t10.0.2.3").contains("Address: 203.0.113.10");
+
+            // Guest 2: ISC dhclient with Debian's dhclient-script.
+            Namespace guest2 = bed.addNamespace("dhclient");
+            taps.add(joinLan(bed, guest2, lan, loop, counters));
+            netnsEtc.add(emptyResolvConf(guest2));
+            Path leases = work.resolve("dhclient.leases");
+            CommandResult dhclient = guest2.exec(Duration.ofSeconds(60), "dhclient", "-1", "-v", "-pf",
+                    work.resolve("dhclient.pid").toString(), "-lf", leases.toString(), "eth0");
+            assertThat(dhclient.succeeded()).as(dhclient.describe()).isTrue();
+            assertThat(dhclient.stderr()).contains("DHCPACK of 10.0.2.16 from 10.0.2.2");
+            assertThat(guest2.exec("ip", "-4", "-o", "addr", "show", "dev", "eth0").orThrow().stdout())
+                    .contains("inet 10.0.2.16/24");
+            assertThat(guest2.exec("ip", "route").orThrow().stdout()).contains("default via 10.0.2.2");
+            assertThat(guest2.exec("cat", "/etc/resolv.conf").orThrow().stdout()).contains("nameserver 10.0.2.3");
+            // Debian's dhclient-script does not apply option 26; the lease records it.
+            assertThat(Files.readString(leases)).contains("option interface-mtu 1185;")
+                    .contains("option routers 10.0.2.2;").contains("option domain-name-servers 10.0.2.3;");
+            CommandResult dig2 = guest2.exec(Duration.ofSeconds(15), "dig", "+time=3", "+tries=2", "+short",
+                    "api.relay.test");
+            assertThat(dig2.stdout().trim()).as(dig2.describe()).isEqualTo("203.0.113.10");
+            // Release: the address goes back to the pool.
+            guest2.exec(Duration.ofSeconds(30), "dhclient", "-r", "-pf", work.resolve("dhclient.pid").toString(),
+                    "-lf", leases.toString(), "eth0").orThrow();
+
+            assertThat(counters.get(Counter.DHCP_OFFERS)).isGreaterThanOrEqualTo(2);
+            assertThat(counters.get(Counter.DHCP_ACKS)).isGreaterThanOrEqualTo(2);
+            assertThat(counters.get(Counter.DHCP_RELEASES)).isEqualTo(1);
+            assertThat(counters.get(Counter.DNS_ANSWERS)).isGreaterThanOrEqualTo(3);
+            assertThat(counters.get(Counter.DROP_DHCP_MALFORMED)).isZero();
+            assertThat(counters.get(Counter.DROP_DNS_MALFORMED)).isZero();
+        } finally {
+            for (TapPort tap : taps) {
+                tap.close();
+            }
+            if (forwarder != null) {
+                forwarder.close();
+            }
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            for (Path dir : netnsEtc) {
+                Files.deleteIfExists(dir.resolve("resolv.conf"));
+                Files.deleteIfExists(dir);
+            }
+            try (var files = Files.list(work)) {
+                for (Path file : files.toList()) {
+                    Files.deleteIfExists(file);
+                }
+            }
+            Files.deleteIfExists(work);
+        }
+    }
+
+    /** {@code ip netns exec} bind-mounts /etc/netns/NAME/resolv.conf over /etc/resolv.conf for the namespace. */
+    private static Path emptyResolvConf(Namespace namespace) throws Exception {
+        Path dir = Path.of("/etc/netns", namespace.name());
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("resolv.conf"), "");
+        return dir;
+    }
+
+    private static TapPort joinLan(NetnsTestBed bed, Namespace namespace, LearningSwitch lan, EventLoop loop,
+            Counters counters) throws Exception {
+        String name = bed.newLinkName('t');
+        TapDevice tap = TapDevice.open(new TapDevice.Config(name, TAP_MTU, TAP_MTU + TapDevice.ETHERNET_HEADER),
+                counters);
+        bed.moveLink(name, namespace, "eth0");
+        namespace.exec("ip", "link", "set", "dev", "eth0", "up").orThrow();
+        // The reader thread hands each frame to the loop that owns the switch.
+        TapPort[] self = new TapPort[1];
+        TapPort port = new TapPort(tap, PooledByteBufAllocator.DEFAULT,
+                frame -> loop.execute(() -> lan.forward(self[0], frame)));
+        self[0] = port;
+        loop.submit(() -> lan.attach(port)).sync();
+        return port.start();
+    }
+}
