@@ -2,7 +2,16 @@ package dev.riscvrelay.relay;
 
 import dev.riscvrelay.relay.gateway.Gateway;
 import dev.riscvrelay.relay.gateway.GatewayConfig;
+import dev.riscvrelay.relay.gateway.RouteToOutside;
+import dev.riscvrelay.relay.gateway.dhcp.DhcpConfig;
+import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
+import dev.riscvrelay.relay.gateway.dns.DnsConfig;
+import dev.riscvrelay.relay.gateway.dns.DnsForwarder;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.nat.EgressPolicy;
+import dev.riscvrelay.relay.nat.Nat;
+import dev.riscvrelay.relay.nat.NanoClock;
+import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.SwitchConfig;
 import dev.riscvrelay.relay.tls.RelayCertificate;
@@ -20,24 +29,28 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The running relay: wires one event loop, the switch it owns, the gateway and the WebTransport server.
- * It only assembles; each part does its own job.
+ * The running relay: wires one event loop, the switch it owns, the gateway with its services (ARP, ping, DHCP, DNS)
+ * and its route to the NAT, and the WebTransport server. It only assembles; each part does its own job.
  */
 public final class Relay implements AutoCloseable {
 
     private final IoEventLoopGroup group;
     private final LearningSwitch lan;
     private final Gateway gateway;
+    private final DnsForwarder dns;
+    private final Nat nat;
     private final WebTransportServer server;
     private final Counters counters;
     private final ScheduledFuture<?> macSweep;
     private final CountDownLatch closed = new CountDownLatch(1);
 
-    private Relay(IoEventLoopGroup group, LearningSwitch lan, Gateway gateway, WebTransportServer server,
-            Counters counters, ScheduledFuture<?> macSweep) {
+    private Relay(IoEventLoopGroup group, LearningSwitch lan, Gateway gateway, DnsForwarder dns, Nat nat,
+            WebTransportServer server, Counters counters, ScheduledFuture<?> macSweep) {
         this.group = group;
         this.lan = lan;
         this.gateway = gateway;
+        this.dns = dns;
+        this.nat = nat;
         this.server = server;
         this.counters = counters;
         this.macSweep = macSweep;
@@ -50,14 +63,34 @@ public final class Relay implements AutoCloseable {
      */
     public static Relay start(RelayConfig config, RelayCertificate certificate) throws StartException {
         Counters counters = new Counters();
-        // One loop owns the UDP socket, every QUIC connection, the switch and the gateway: no locks anywhere.
+        // One loop owns the UDP socket, every QUIC connection, the switch, the gateway and the NAT: no locks anywhere.
         IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
                 Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         IoEventLoop loop = (IoEventLoop) group.next();
         LearningSwitch lan = new LearningSwitch(new SwitchConfig(config.macTableSize(), config.macAging()), counters);
-        Gateway gateway = new Gateway(GatewayConfig.defaults(), lan, PooledByteBufAllocator.DEFAULT, counters);
+        GatewayConfig gatewayConfig = GatewayConfig.defaults();
+        Gateway gateway = new Gateway(gatewayConfig, lan, PooledByteBufAllocator.DEFAULT, counters);
+        DnsForwarder dns = null;
+        Nat nat = null;
         try {
-            loop.submit(() -> lan.attach(gateway)).syncUninterruptibly();
+            DnsConfig dnsConfig = (config.dnsResolvers().isEmpty() ? DnsConfig.fromHost()
+                    : DnsConfig.of(config.dnsResolvers())).withLanMtu(config.lanMtu());
+            dns = new DnsForwarder(dnsConfig, loop, counters, System::nanoTime);
+            dns.start().syncUninterruptibly();
+            DnsForwarder startedDns = dns;
+            // Built on the loop: the NAT's ping-socket probe and the host's own addresses belong to its thread.
+            nat = loop.submit(() -> new Nat(NatConfig.defaults().withLanMtu(config.lanMtu()),
+                    EgressPolicy.forThisHost(config.egress()), loop, frame -> lan.forward(gateway, frame), counters,
+                    NanoClock.SYSTEM, PooledByteBufAllocator.DEFAULT)).syncUninterruptibly().getNow();
+            Nat startedNat = nat;
+            loop.submit(() -> {
+                gateway.addIpHandler(new DhcpServer(DhcpConfig.defaults().withLanMtu(config.lanMtu()), gatewayConfig,
+                        System::nanoTime));
+                gateway.addIpHandler(startedDns);
+                gateway.addIpHandler(new RouteToOutside(startedNat::onPacket));
+                lan.attach(gateway);
+            }).syncUninterruptibly();
+            nat.start();
             WebTransportServerConfig defaults = WebTransportServerConfig.defaults();
             WebTransportServerConfig serverConfig = new WebTransportServerConfig(
                     Math.max(defaults.maxConnections(), config.maxSessions()), config.maxSessions(),
@@ -68,14 +101,28 @@ public final class Relay implements AutoCloseable {
             WebTransportServer server = new WebTransportServer(config.bind(), config.port(), certificate, lan,
                     counters, serverConfig, loop);
             ScheduledFuture<?> sweep = loop.scheduleAtFixedRate(lan::expireMacs, 1, 1, TimeUnit.SECONDS);
-            return new Relay(group, lan, gateway, server, counters, sweep);
+            return new Relay(group, lan, gateway, dns, nat, server, counters, sweep);
         } catch (WebTransportServer.PortInUseException e) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            stopEarly(group, dns, nat);
             throw new StartException("cannot listen on udp " + hostPort(config) + ": address already in use");
         } catch (RuntimeException e) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            throw new StartException("cannot listen on udp " + hostPort(config) + ": " + e.getMessage());
+            stopEarly(group, dns, nat);
+            throw new StartException("cannot start on udp " + hostPort(config) + ": " + e.getMessage());
         }
+    }
+
+    /** Undoes a start that failed half-way. */
+    private static void stopEarly(IoEventLoopGroup group, DnsForwarder dns, Nat nat) {
+        IoEventLoop loop = (IoEventLoop) group.next();
+        loop.submit(() -> {
+            if (nat != null) {
+                nat.close();
+            }
+            if (dns != null) {
+                dns.close();
+            }
+        }).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 
     private static String hostPort(RelayConfig config) {
@@ -108,6 +155,10 @@ public final class Relay implements AutoCloseable {
             }
             macSweep.cancel(false);
             server.close();
+            ((IoEventLoop) group.next()).submit(() -> {
+                nat.close();
+                dns.close();
+            }).awaitUninterruptibly(5, TimeUnit.SECONDS);
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             closed.countDown();
         }

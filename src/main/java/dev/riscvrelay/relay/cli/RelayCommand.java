@@ -2,11 +2,17 @@ package dev.riscvrelay.relay.cli;
 
 import dev.riscvrelay.relay.Relay;
 import dev.riscvrelay.relay.RelayConfig;
+import dev.riscvrelay.relay.nat.Cidr;
+import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.tls.RelayCertificate.InvalidCertificateException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -24,7 +30,7 @@ import picocli.CommandLine.Option;
         usageHelpAutoWidth = true,
         description = {
             "Puts browser VMs on one virtual Ethernet LAN over WebTransport (HTTP/3, UDP) and gives them a",
-            "user-space gateway at 10.0.2.2.",
+            "user-space gateway at 10.0.2.2 (ARP, ping, DHCP, DNS at 10.0.2.3, and NAT for UDP and ICMP echo).",
         },
         footer = {"", "Without --cert-pem/--key-pem a self-signed certificate valid for 14 days is made at start;",
             "browsers trust it through serverCertificateHashes with the printed hash."})
@@ -65,6 +71,22 @@ public final class RelayCommand implements Callable<Integer> {
     @Option(names = "--idle-timeout", paramLabel = "SECONDS",
             description = "Close a QUIC connection silent for this long; live browsers keep it open (default: ${DEFAULT-VALUE}).")
     int idleTimeoutSeconds = RelayConfig.DEFAULT_IDLE_TIMEOUT_SECONDS;
+
+    @Option(names = "--mtu", paramLabel = "BYTES",
+            description = "IP MTU of the LAN, told to VMs by DHCP; 1185 fits one browser datagram (default: ${DEFAULT-VALUE}).")
+    int lanMtu = RelayConfig.DEFAULT_LAN_MTU;
+
+    @Option(names = "--dns", paramLabel = "ADDR[:PORT]",
+            description = "DNS resolver for the forwarder at 10.0.2.3; repeatable (default: the host's /etc/resolv.conf).")
+    List<String> dnsResolvers = new ArrayList<>();
+
+    @Option(names = "--allow", paramLabel = "CIDR",
+            description = "Let VMs reach this range although the default egress policy denies it; repeatable.")
+    List<String> allow = new ArrayList<>();
+
+    @Option(names = "--deny", paramLabel = "CIDR",
+            description = "Keep VMs from reaching this range; repeatable. The most specific rule wins.")
+    List<String> deny = new ArrayList<>();
 
     private final PrintWriter out;
     private final PrintWriter err;
@@ -112,8 +134,47 @@ public final class RelayCommand implements Callable<Integer> {
         requirePositive("--mac-table-size", macTableSize);
         requirePositive("--mac-aging", macAgingSeconds);
         requirePositive("--idle-timeout", idleTimeoutSeconds);
+        if (lanMtu < MIN_LAN_MTU || lanMtu > MAX_LAN_MTU) {
+            throw new UsageError("--mtu must be between " + MIN_LAN_MTU + " and " + MAX_LAN_MTU + ", not " + lanMtu);
+        }
         return new RelayConfig(address, port, maxSessions, portQueue, macTableSize,
-                java.time.Duration.ofSeconds(macAgingSeconds), java.time.Duration.ofSeconds(idleTimeoutSeconds));
+                Duration.ofSeconds(macAgingSeconds), Duration.ofSeconds(idleTimeoutSeconds), lanMtu,
+                dnsResolvers.stream().map(RelayCommand::resolver).toList(),
+                new EgressRules(allow.stream().map(c -> cidr("--allow", c)).toList(),
+                        deny.stream().map(c -> cidr("--deny", c)).toList()));
+    }
+
+    /** 576: every IPv4 host must take it (RFC 791); 1433: the largest frame one QUIC datagram carries, less 14. */
+    static final int MIN_LAN_MTU = 576;
+    static final int MAX_LAN_MTU = 1433;
+
+    private static InetSocketAddress resolver(String text) {
+        int colon = text.lastIndexOf(':');
+        String host = colon > 0 && text.indexOf(':') == colon ? text.substring(0, colon) : text;
+        int resolverPort = 53;
+        if (colon > 0 && text.indexOf(':') == colon) {
+            try {
+                resolverPort = Integer.parseInt(text.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new UsageError("--dns wants ADDR or ADDR:PORT, not '" + text + "'");
+            }
+        }
+        try {
+            if (resolverPort < 1 || resolverPort > 65535) {
+                throw new IllegalArgumentException();
+            }
+            return new InetSocketAddress(InetAddress.ofLiteral(host), resolverPort);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--dns wants ADDR or ADDR:PORT, not '" + text + "'");
+        }
+    }
+
+    private static Cidr cidr(String flag, String text) {
+        try {
+            return Cidr.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError(flag + " wants an IPv4 prefix like 203.0.113.0/24, not '" + text + "'");
+        }
     }
 
     private RelayCertificate loadCertificate() throws InvalidCertificateException {
@@ -141,6 +202,10 @@ public final class RelayCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        // One line per log record ("WARNING: ..."), like the rest of what the relay prints.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

@@ -106,4 +106,32 @@ class RelayCommandTest {
                     "cannot listen on udp 127.0.0.1:" + port + ": address already in use");
         }
     }
+
+    @Test
+    void allowNotAPrefix() {
+        assertOneLineError(run("--allow", "203.0.113.0/33"), 2, "--allow wants an IPv4 prefix like 203.0.113.0/24");
+    }
+
+    @Test
+    void denyNotAPrefix() {
+        assertOneLineError(run("--deny", "example.invalid"), 2, "--deny wants an IPv4 prefix");
+    }
+
+    @Test
+    void dnsNotAnAddress() {
+        assertOneLineError(run("--dns", "resolver.invalid:53"), 2, "--dns wants ADDR or ADDR:PORT");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--dns", "127.0.0.1:99999"), 2, "--dns wants ADDR or ADDR:PORT");
+    }
+
+    @Test
+    void mtuOutOfRange() {
+        assertOneLineError(run("--mtu", "1500"), 2, "--mtu must be between 576 and 1433");
+    }
+
+    @Test
+    void helpListsTheGatewayOptions() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString()).contains("--mtu", "default: 1185", "--dns", "--allow", "--deny");
+    }
 }
