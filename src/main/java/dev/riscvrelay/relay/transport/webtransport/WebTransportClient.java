@@ -243,6 +243,11 @@ public final class WebTransportClient implements AutoCloseable {
                 ReferenceCountUtil.release(msg);
             }
         }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.log(Level.FINE, "control stream of " + authority() + ": " + cause, cause);
+        }
     }
 
     private void sendConnect() {
@@ -386,6 +391,11 @@ public final class WebTransportClient implements AutoCloseable {
      * threads wait for the loop. Like UDP, a true result does not promise delivery.
      */
     public boolean sendDatagram(ByteBuf frame) {
+        if (frame.readableBytes() > maxDatagramPayload) {
+            frame.release();
+            counters.increment(Counter.DROP_TOO_LARGE);
+            return false;
+        }
         if (!loop.inEventLoop()) {
             if (pendingHandoffs.incrementAndGet() > config.maxPendingHandoffs()) {
                 pendingHandoffs.decrementAndGet();
@@ -404,11 +414,6 @@ public final class WebTransportClient implements AutoCloseable {
             counters.increment(Counter.DROP_PORT_CLOSED);
             return false;
         }
-        if (frame.readableBytes() > maxDatagramPayload) {
-            frame.release();
-            counters.increment(Counter.DROP_TOO_LARGE);
-            return false;
-        }
         ByteBuf datagram;
         if (HttpDatagram.hasHeadroom(frame, prefixLength)) {
             datagram = HttpDatagram.prefixInPlace(frame, quarterStreamId, prefixLength);
@@ -422,6 +427,11 @@ public final class WebTransportClient implements AutoCloseable {
             loop.execute(flushTask);
         }
         return true;
+    }
+
+    /** Sends {@code datagram} as it is, without a prefix: lets tests feed the server malformed datagrams. */
+    void sendRawDatagram(ByteBuf datagram) {
+        loop.execute(() -> quic.writeAndFlush(datagram, quic.voidPromise()));
     }
 
     private void flushDatagrams() {

@@ -108,4 +108,196 @@ class WebTransportIT {
         assertThat(inboxA.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(100, 7));
         assertThat(counters.get(Counter.DROP_UNKNOWN_SESSION)).isZero();
     }
+
+    /** Waits for a counter to reach {@code expected}: counters move on the server loop, after the datagram left. */
+    private void awaitCounter(Counters which, Counter counter, long expected) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (which.get(counter) < expected && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(which.get(counter)).as(counter.name()).isEqualTo(expected);
+    }
+
+    @Test
+    void framesUpTo1447BytesPassAndLargerOnesAreRefusedAtTheSender() throws Exception {
+        BlockingQueue<byte[]> inboxA = new LinkedBlockingQueue<>();
+        BlockingQueue<byte[]> inboxB = new LinkedBlockingQueue<>();
+        WebTransportClient a = open(inboxA);
+        open(inboxB);
+        // 1500-byte UDP payloads on both sides leave room for 1455 payload bytes behind a 1-byte prefix.
+        assertThat(a.maxDatagramPayload()).isBetween(1447, 1460);
+        for (int size : new int[] {1199, 1200, 1447, a.maxDatagramPayload()}) {
+            assertThat(a.sendDatagram(frame(size, size))).as("send %d", size).isTrue();
+            assertThat(inboxB.poll(5, TimeUnit.SECONDS)).as("receive %d", size).isEqualTo(bytes(size, size));
+        }
+        assertThat(a.sendDatagram(frame(a.maxDatagramPayload() + 1, 0))).isFalse();
+        assertThat(a.counters().get(Counter.DROP_TOO_LARGE)).isEqualTo(1);
+        assertThat(counters.get(Counter.DATAGRAMS_COPIED)).as("unicast reuses the received buffer").isZero();
+    }
+
+    @Test
+    void aFrameLargerThanTheReceiverTakesIsDroppedAndCountedAtItsPort() throws Exception {
+        BlockingQueue<byte[]> inboxSmall = new LinkedBlockingQueue<>();
+        WebTransportClient big = open(new LinkedBlockingQueue<>());
+        WebTransportClientConfig smallUdp = new WebTransportClientConfig(certificate.sha256Hex(), "https://test",
+                Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(10), 1200, 64, 64);
+        WebTransportClient small = WebTransportClient.connect(uri, smallUdp, frame -> {
+            inboxSmall.add(ByteBufUtil.getBytes(frame));
+            frame.release();
+        }).get(10, TimeUnit.SECONDS);
+        clients.add(small);
+        assertThat(small.maxDatagramPayload()).isLessThan(1200);
+        assertThat(big.sendDatagram(frame(1400, 3))).isTrue();
+        awaitCounter(counters, Counter.DROP_TOO_LARGE, 1);
+        assertThat(big.sendDatagram(frame(1000, 4))).isTrue();
+        assertThat(inboxSmall.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(1000, 4));
+        assertThat(inboxSmall).isEmpty();
+    }
+
+    @Test
+    void closingASessionDetachesItsPort() throws Exception {
+        WebTransportClient a = open(new LinkedBlockingQueue<>());
+        open(new LinkedBlockingQueue<>());
+        hub.attached.poll(5, TimeUnit.SECONDS);
+        hub.attached.poll(5, TimeUnit.SECONDS);
+        clients.remove(a);
+        a.close(42, "done");
+        WebTransportClient.CloseInfo info = a.closed().get(5, TimeUnit.SECONDS);
+        assertThat(info.byPeer()).isFalse();
+        assertThat(hub.detached.poll(5, TimeUnit.SECONDS)).isNotNull();
+        assertThat(server.sessionCount()).isEqualTo(1);
+        assertThat(counters.get(Counter.SESSIONS_CLOSED)).isEqualTo(1);
+        assertThat(counters.get(Counter.DROP_BAD_CAPSULE)).isZero();
+    }
+
+    @Test
+    void serverShutdownClosesSessionsWithTheCapsule() throws Exception {
+        WebTransportClient a = open(new LinkedBlockingQueue<>());
+        clients.remove(a);
+        server.close();
+        WebTransportClient.CloseInfo info = a.closed().get(5, TimeUnit.SECONDS);
+        assertThat(info.byPeer()).isTrue();
+        assertThat(info.reason()).isEqualTo("relay shutting down");
+        server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters, WebTransportServerConfig.defaults());
+    }
+
+    @Test
+    void garbageDatagramsAreCountedWhileAGoodSessionKeepsWorking() throws Exception {
+        BlockingQueue<byte[]> inboxB = new LinkedBlockingQueue<>();
+        WebTransportClient a = open(new LinkedBlockingQueue<>());
+        open(inboxB);
+        PooledByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+        a.sendRawDatagram(alloc.directBuffer().writeByte(0x40)); // a 2-byte varint cut after 1 byte
+        a.sendRawDatagram(alloc.directBuffer().writeBytes(new byte[] {(byte) 0xc0, 0, 0})); // 8-byte varint cut
+        a.sendRawDatagram(alloc.directBuffer().writeByte(0x05).writeZero(60)); // no session on stream 20
+        a.sendRawDatagram(alloc.directBuffer().writeByte(0x00)); // a 1-byte datagram: prefix, no frame
+        a.sendRawDatagram(alloc.directBuffer().writeByte(0x00).writeZero(13)); // shorter than Ethernet
+        a.sendRawDatagram(alloc.directBuffer().writeZero(2000)); // larger than QUIC lets through
+        awaitCounter(counters, Counter.DROP_BAD_DATAGRAM, 2);
+        awaitCounter(counters, Counter.DROP_UNKNOWN_SESSION, 1);
+        awaitCounter(counters, Counter.DROP_RUNT, 2);
+        awaitCounter(a.counters(), Counter.DROP_DATAGRAM_SEND_FAILED, 1);
+        assertThat(a.sendDatagram(frame(64, 9))).isTrue();
+        assertThat(inboxB.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(64, 9));
+        assertThat(server.sessionCount()).isEqualTo(2);
+    }
+
+    @Test
+    void twoHundredSessionsOpenedAndClosedInALoopLeaveNothingBehind() throws Exception {
+        io.netty.channel.MultiThreadIoEventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                io.netty.channel.nio.NioIoHandler.newFactory());
+        try {
+            io.netty.channel.IoEventLoop loop = group.next();
+            long start = System.nanoTime();
+            for (int i = 0; i < 200; i++) {
+                WebTransportClient client = WebTransportClient.connect(uri,
+                        WebTransportClientConfig.pinned(certificate.sha256Hex()), ByteBuf::release, loop)
+                        .get(10, TimeUnit.SECONDS);
+                client.sendDatagram(frame(60, i));
+                client.close();
+                client.closed().get(5, TimeUnit.SECONDS);
+            }
+            long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(elapsedMs).as("200 sequential sessions").isLessThan(60_000);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+        awaitCounter(counters, Counter.SESSIONS_CLOSED, 200);
+        assertThat(counters.get(Counter.SESSIONS_OPENED)).isEqualTo(200);
+        assertThat(server.sessionCount()).isZero();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (server.connectionCount() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(server.connectionCount()).isZero();
+        BlockingQueue<byte[]> inboxB = new LinkedBlockingQueue<>();
+        WebTransportClient a = open(new LinkedBlockingQueue<>());
+        open(inboxB);
+        assertThat(a.sendDatagram(frame(80, 5))).isTrue();
+        assertThat(inboxB.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(80, 5));
+    }
+
+    @Test
+    void requestsThatAreNoWebTransportSessionGetAnErrorStatus() throws Exception {
+        assertThat(Http3Probe.status(server.localAddress(), h -> h.method("GET").scheme("https").path("/")))
+                .isEqualTo("404");
+        // A plain CONNECT (RFC 9114 §4.4: no :scheme or :path) asks for a proxy tunnel.
+        assertThat(Http3Probe.status(server.localAddress(), h -> h.method("CONNECT"))).isEqualTo("400");
+        assertThat(Http3Probe.status(server.localAddress(),
+                h -> h.method("CONNECT").protocol("websocket").scheme("https").path("/"))).isEqualTo("501");
+        // An extended CONNECT without :path is malformed (RFC 9220 §4): Netty's validation ends the stream
+        // (RFC 9114 §4.1.2: a stream error of type H3_MESSAGE_ERROR) without any status and no session opens.
+        assertThat(Http3Probe.status(server.localAddress(), h -> h.method("CONNECT").protocol("webtransport")))
+                .startsWith("stream ").doesNotContain("200");
+        assertThat(counters.get(Counter.REQUESTS_REJECTED)).isEqualTo(4);
+        assertThat(server.sessionCount()).isZero();
+    }
+
+    @Test
+    void aWrongCertificateHashIsRejectedWithAClearMessage() {
+        String wrong = "00".repeat(32);
+        assertThatThrownBy(() -> WebTransportClient.connect(uri, WebTransportClientConfig.pinned(wrong), ByteBuf::release)
+                .get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(WebTransportException.class)
+                .hasMessageContaining("server certificate SHA-256 is " + certificate.sha256Hex())
+                .hasMessageContaining("expected " + wrong);
+    }
+
+    @Test
+    void anUnreachableRelayFailsWithinTheConnectTimeout() throws Exception {
+        int freePort;
+        try (java.net.DatagramSocket probe = new java.net.DatagramSocket(0, LOOPBACK)) {
+            freePort = probe.getLocalPort();
+        }
+        WebTransportClientConfig config = WebTransportClientConfig.pinned(certificate.sha256Hex())
+                .withConnectTimeout(Duration.ofMillis(500));
+        assertThatThrownBy(() -> WebTransportClient.connect(URI.create("https://127.0.0.1:" + freePort + "/"),
+                config, ByteBuf::release).get(10, TimeUnit.SECONDS))
+                .cause().isInstanceOf(WebTransportException.class)
+                .hasMessageContaining("within 500 ms");
+    }
+
+    @Test
+    void sessionsBeyondTheLimitAreRefusedWith503() throws Exception {
+        server.close();
+        server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters,
+                WebTransportServerConfig.defaults().withMaxSessions(1, 1));
+        uri = URI.create("https://127.0.0.1:" + server.localAddress().getPort() + "/");
+        open(new LinkedBlockingQueue<>());
+        assertThatThrownBy(() -> WebTransportClient.connect(uri,
+                WebTransportClientConfig.pinned(certificate.sha256Hex()), ByteBuf::release).get(10, TimeUnit.SECONDS))
+                .cause().isInstanceOf(WebTransportException.class)
+                .hasMessageContaining("refused the WebTransport session: HTTP 503");
+        assertThat(counters.get(Counter.SESSIONS_REFUSED)).isEqualTo(1);
+    }
+
+    @Test
+    void aPortInUseIsReportedClearly() {
+        int port = server.localAddress().getPort();
+        assertThatThrownBy(() -> new WebTransportServer(LOOPBACK, port, certificate, hub, counters,
+                WebTransportServerConfig.defaults()))
+                .isInstanceOf(WebTransportServer.PortInUseException.class)
+                .hasMessage("UDP port " + port + " on 127.0.0.1 is already in use");
+    }
 }
