@@ -28,6 +28,7 @@ import io.netty.handler.codec.http3.Http3HeadersFrame;
 import io.netty.handler.codec.http3.Http3RequestStreamInboundHandler;
 import io.netty.handler.codec.http3.Http3SettingsFrame;
 import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
 import io.netty.handler.codec.quic.QuicDatagramExtensionEvent;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicSslContextBuilder;
@@ -37,6 +38,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.BufferUnderflowException;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.CompletableFuture;
@@ -159,7 +161,12 @@ public final class WebTransportClient implements AutoCloseable {
                     .group(loop)
                     .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                     .option(ChannelOption.SO_RCVBUF, 2 * 1024 * 1024)
-                    .handler(codec)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast(codec, UdpErrorSink.INSTANCE);
+                        }
+                    })
                     .bind(remote.getAddress() instanceof java.net.Inet6Address
                             ? new InetSocketAddress("::", 0) : new InetSocketAddress(0));
             bound.addListener(f -> {
@@ -345,6 +352,11 @@ public final class WebTransportClient implements AutoCloseable {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof QuicDatagramExtensionEvent datagrams) {
                 maxDatagramLength = datagrams.maxLength();
+            } else if (evt instanceof QuicConnectionCloseEvent close) {
+                peerCloseReason = " (" + (close.isApplicationClose() ? "application" : "transport") + " error 0x"
+                        + Integer.toHexString(close.error())
+                        + (close.reason() == null || close.reason().length == 0 ? ""
+                                : ": " + new String(close.reason(), StandardCharsets.UTF_8)) + ")";
             }
             ctx.fireUserEventTriggered(evt);
         }
@@ -497,9 +509,9 @@ public final class WebTransportClient implements AutoCloseable {
     private void onConnectionClosed() {
         if (!opened.isDone()) {
             fail(new WebTransportException("the QUIC connection to " + authority() + " closed before the session"
-                    + " opened"));
+                    + " opened" + peerCloseReason));
         } else {
-            end(new CloseInfo(true, 0, "the QUIC connection closed"));
+            end(new CloseInfo(true, 0, "the QUIC connection closed" + peerCloseReason));
         }
     }
 
@@ -542,4 +554,5 @@ public final class WebTransportClient implements AutoCloseable {
     }
 
     private boolean endStarted;
+    private String peerCloseReason = "";
 }

@@ -93,7 +93,12 @@ public final class WebTransportServer implements AutoCloseable {
                 .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 .option(ChannelOption.SO_RCVBUF, config.receiveBufferBytes())
                 .option(ChannelOption.SO_SNDBUF, config.receiveBufferBytes())
-                .handler(codec);
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(codec, UdpErrorSink.INSTANCE);
+                    }
+                });
         ChannelFuture bound = bootstrap.bind(new InetSocketAddress(bindAddress, port)).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             shutdownOwnedGroup();
@@ -156,6 +161,14 @@ public final class WebTransportServer implements AutoCloseable {
 
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) socket.localAddress();
+    }
+
+    /**
+     * The UDP receive buffer the kernel actually granted: Linux caps SO_RCVBUF at net.core.rmem_max, so this may
+     * be less than configured, and bursts then overflow it (see netstat -su "receive buffer errors").
+     */
+    public int effectiveReceiveBufferBytes() {
+        return socket.config().getOption(ChannelOption.SO_RCVBUF);
     }
 
     /** The loop that runs this server's socket; the switch and every port's work belong on it. */

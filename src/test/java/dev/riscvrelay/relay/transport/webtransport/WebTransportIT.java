@@ -300,4 +300,58 @@ class WebTransportIT {
                 .isInstanceOf(WebTransportServer.PortInUseException.class)
                 .hasMessage("UDP port " + port + " on 127.0.0.1 is already in use");
     }
+
+    @Test
+    void aFloodReachesEveryOtherSessionCopyingOnlyWhileTheFrameIsShared() throws Exception {
+        BlockingQueue<byte[]> inboxB = new LinkedBlockingQueue<>();
+        BlockingQueue<byte[]> inboxC = new LinkedBlockingQueue<>();
+        WebTransportClient a = open(new LinkedBlockingQueue<>());
+        open(inboxB);
+        open(inboxC);
+        assertThat(a.sendDatagram(frame(300, 11))).isTrue();
+        assertThat(inboxB.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(300, 11));
+        assertThat(inboxC.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(300, 11));
+        // The first receiver to flush copies (the frame is still shared); the last one sends the buffer itself.
+        assertThat(counters.get(Counter.DATAGRAMS_COPIED)).isEqualTo(1);
+    }
+
+    @Test
+    void connectionsBeyondTheLimitAreClosed() throws Exception {
+        server.close();
+        server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters,
+                WebTransportServerConfig.defaults().withMaxConnections(1));
+        uri = URI.create("https://127.0.0.1:" + server.localAddress().getPort() + "/");
+        open(new LinkedBlockingQueue<>());
+        assertThatThrownBy(() -> WebTransportClient.connect(uri,
+                WebTransportClientConfig.pinned(certificate.sha256Hex()), ByteBuf::release).get(10, TimeUnit.SECONDS))
+                .cause().isInstanceOf(WebTransportException.class)
+                .hasMessageContaining("too many connections");
+        assertThat(counters.get(Counter.CONNECTIONS_REFUSED)).isEqualTo(1);
+        assertThat(server.connectionCount()).isEqualTo(1);
+    }
+
+    @Test
+    void serverKeepAliveHoldsAQuietSessionOpenAndWithoutItTheIdleTimeoutEndsIt() throws Exception {
+        WebTransportClientConfig quietClient = new WebTransportClientConfig(certificate.sha256Hex(), "https://test",
+                Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ZERO, 1500, 64, 64);
+        for (boolean keepAlive : new boolean[] {true, false}) {
+            server.close();
+            server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters, WebTransportServerConfig
+                    .defaults().withTimeouts(Duration.ofSeconds(1), keepAlive ? Duration.ofMillis(300) : Duration.ZERO));
+            uri = URI.create("https://127.0.0.1:" + server.localAddress().getPort() + "/");
+            hub.detached.clear();
+            WebTransportClient quiet = WebTransportClient.connect(uri, quietClient, ByteBuf::release)
+                    .get(10, TimeUnit.SECONDS);
+            if (keepAlive) {
+                // Three idle timeouts of silence from the client: the server's capsules keep both sides alive.
+                assertThat(hub.detached.poll(3, TimeUnit.SECONDS)).isNull();
+                assertThat(quiet.closed()).isNotDone();
+                quiet.close();
+                quiet.closed().get(5, TimeUnit.SECONDS);
+            } else {
+                assertThat(hub.detached.poll(5, TimeUnit.SECONDS)).as("detached after the idle timeout").isNotNull();
+                assertThat(quiet.closed().get(5, TimeUnit.SECONDS).byPeer()).isTrue();
+            }
+        }
+    }
 }
