@@ -441,6 +441,11 @@ public final class WebTransportClient implements AutoCloseable {
         return true;
     }
 
+    /** The QUIC connection, for tests that read its statistics. */
+    QuicChannel quicChannel() {
+        return quic;
+    }
+
     /** Sends {@code datagram} as it is, without a prefix: lets tests feed the server malformed datagrams. */
     void sendRawDatagram(ByteBuf datagram) {
         loop.execute(() -> quic.writeAndFlush(datagram, quic.voidPromise()));
@@ -528,6 +533,8 @@ public final class WebTransportClient implements AutoCloseable {
         }
         endStarted = true;
         sessionOpen = false;
+        opened.completeExceptionally(new WebTransportException("closed before the session with " + authority()
+                + " opened: " + info.reason()));
         if (keepAlive != null) {
             keepAlive.cancel(false);
         }

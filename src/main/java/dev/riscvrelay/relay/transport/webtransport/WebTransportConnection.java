@@ -149,6 +149,13 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         return sessions.size();
     }
 
+    /** Closes the QUIC connection with H3_NO_ERROR (RFC 9114 §8.1), telling the peer at once. */
+    void closeConnection(String reason) {
+        if (quic != null && quic.isOpen()) {
+            quic.close(true, 0x0100, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+        }
+    }
+
     /** Closes every session of this connection with the capsule and FIN (server shutdown). */
     void closeSessions(long errorCode, String reason) {
         for (WebTransportSession session : new ArrayList<>(sessions.values())) {

@@ -228,7 +228,13 @@ public final class WebTransportServer implements AutoCloseable {
                 connection.closeSessions(0, "relay shutting down");
             }
         }).awaitUninterruptibly();
-        loop.schedule(() -> socket.close(), 50, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        // The capsules and FINs need a moment on the wire before CONNECTION_CLOSE overtakes them.
+        loop.schedule(() -> {
+            for (WebTransportConnection connection : new ArrayList<>(connections)) {
+                connection.closeConnection("relay shutting down");
+            }
+        }, 50, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        loop.submit(() -> socket.close()).awaitUninterruptibly();
         socket.closeFuture().awaitUninterruptibly();
         shutdownOwnedGroup();
     }
