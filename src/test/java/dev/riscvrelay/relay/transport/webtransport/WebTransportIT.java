@@ -354,4 +354,15 @@ class WebTransportIT {
             }
         }
     }
+
+    @Test
+    void sessionsBeyondThePerConnectionLimitAreRefusedWith429() throws Exception {
+        server.close();
+        server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters,
+                WebTransportServerConfig.defaults().withMaxSessions(10, 1));
+        List<String> statuses = Http3Probe.statuses(server.localAddress(), 2,
+                h -> h.method("CONNECT").protocol("webtransport").scheme("https").path("/"));
+        assertThat(statuses).containsExactly("200", "429");
+        assertThat(counters.get(Counter.SESSIONS_REFUSED)).isEqualTo(1);
+    }
 }
