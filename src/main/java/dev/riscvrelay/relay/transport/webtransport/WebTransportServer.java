@@ -55,6 +55,7 @@ public final class WebTransportServer implements AutoCloseable {
     private final IoEventLoop loop;
     private final Channel socket;
     private final List<WebTransportConnection> connections = new ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile int sessions;
     private volatile int connectionCount;
 
@@ -222,6 +223,10 @@ public final class WebTransportServer implements AutoCloseable {
     public void close() {
         if (loop.inEventLoop()) {
             throw new IllegalStateException("close() blocks; call it off the event loop");
+        }
+        if (!closing.compareAndSet(false, true)) {
+            socket.closeFuture().awaitUninterruptibly();
+            return;
         }
         loop.submit(() -> {
             for (WebTransportConnection connection : new ArrayList<>(connections)) {
