@@ -70,6 +70,9 @@ public final class WebTransportClient implements AutoCloseable {
     public record CloseInfo(boolean byPeer, long errorCode, String reason) {
     }
 
+    /** How long close() lets the capsule and FIN leave before the connection closes anyway. */
+    private static final long CLOSE_GRACE_MILLIS = 200;
+
     private final URI uri;
     private final WebTransportClientConfig config;
     private final FrameHandler frames;
@@ -337,6 +340,22 @@ public final class WebTransportClient implements AutoCloseable {
         }
 
         @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (!opened.isDone()) {
+                fail(new WebTransportException(authority() + " closed the CONNECT stream without a response"));
+            } else {
+                end(new CloseInfo(true, 0, "the CONNECT stream closed"));
+            }
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        protected void handleQuicException(ChannelHandlerContext ctx, io.netty.handler.codec.quic.QuicException e) {
+            // RESET_STREAM or STOP_SENDING on the CONNECT stream: the session is gone (WebTransport over HTTP/3 §5).
+            end(new CloseInfo(true, 0, "the CONNECT stream was reset: " + e.getMessage()));
+        }
+
+        @Override
         protected void channelInputClosed(ChannelHandlerContext ctx) {
             if (!opened.isDone()) {
                 fail(new WebTransportException(authority() + " closed the CONNECT stream without a response"));
@@ -441,6 +460,11 @@ public final class WebTransportClient implements AutoCloseable {
         return true;
     }
 
+    /** Resets both directions of the CONNECT stream (H3_REQUEST_CANCELLED), as a crashing peer's stack would. */
+    void resetConnectStream() {
+        loop.execute(() -> connectStream.shutdown(0x10c));
+    }
+
     /** The QUIC connection, for tests that read its statistics. */
     QuicChannel quicChannel() {
         return quic;
@@ -501,9 +525,12 @@ public final class WebTransportClient implements AutoCloseable {
                 ByteBuf capsule = connectStream.alloc().buffer(16 + reason.length() * 3);
                 Capsules.writeClose(capsule, errorCode, reason);
                 // Let the capsule and FIN leave before the connection closes, or the server sees only the close.
+                CloseInfo info = new CloseInfo(false, errorCode, reason);
                 connectStream.writeAndFlush(new DefaultHttp3DataFrame(capsule))
                         .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT)
-                        .addListener(f -> end(new CloseInfo(false, errorCode, reason)));
+                        .addListener(f -> end(info));
+                // A write on a stream that was reset never completes: do not let close() hang on it.
+                loop.schedule(() -> end(info), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
             } else {
                 end(new CloseInfo(false, errorCode, reason));
             }

@@ -365,4 +365,14 @@ class WebTransportIT {
         assertThat(statuses).containsExactly("200", "429");
         assertThat(counters.get(Counter.SESSIONS_REFUSED)).isEqualTo(1);
     }
+
+    @Test
+    void aResetConnectStreamEndsTheSessionWhileTheConnectionStays() throws Exception {
+        WebTransportClient a = open(new LinkedBlockingQueue<>());
+        hub.attached.poll(5, TimeUnit.SECONDS);
+        a.resetConnectStream();
+        assertThat(hub.detached.poll(5, TimeUnit.SECONDS)).isNotNull();
+        assertThat(server.sessionCount()).isZero();
+        assertThat(server.connectionCount()).isEqualTo(1);
+    }
 }
