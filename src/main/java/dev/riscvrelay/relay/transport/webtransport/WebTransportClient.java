@@ -242,6 +242,7 @@ public final class WebTransportClient implements AutoCloseable {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             try {
                 if (msg instanceof Http3SettingsFrame settings) {
+                    serverSettings = settings.settings();
                     if (!WebTransportSettings.serverSupportsWebTransport(settings)) {
                         fail(new WebTransportException(authority() + " speaks HTTP/3 but its SETTINGS do not enable"
                                 + " WebTransport (ENABLE_WEBTRANSPORT and H3_DATAGRAM): " + settings));
@@ -588,5 +589,11 @@ public final class WebTransportClient implements AutoCloseable {
     }
 
     private boolean endStarted;
+    private volatile io.netty.handler.codec.http3.Http3Settings serverSettings;
+
+    /** The SETTINGS the server announced, unknown ids included (null before they arrived). */
+    public io.netty.handler.codec.http3.Http3Settings serverSettings() {
+        return serverSettings;
+    }
     private String peerCloseReason = "";
 }

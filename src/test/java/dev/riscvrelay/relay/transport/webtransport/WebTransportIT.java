@@ -375,4 +375,17 @@ class WebTransportIT {
         assertThat(server.sessionCount()).isZero();
         assertThat(server.connectionCount()).isEqualTo(1);
     }
+
+    /** Browsers fail silently without these (notes/webtransport-in-browsers.md), so each one is checked. */
+    @Test
+    void theServerAnnouncesEverySettingBrowsersCheck() throws Exception {
+        io.netty.handler.codec.http3.Http3Settings settings = open(new LinkedBlockingQueue<>()).serverSettings();
+        assertThat(settings.get(0x8L)).as("ENABLE_CONNECT_PROTOCOL").isEqualTo(1L);
+        assertThat(settings.get(0x33L)).as("H3_DATAGRAM").isEqualTo(1L);
+        assertThat(settings.get(0x2b603742L)).as("ENABLE_WEBTRANSPORT").isEqualTo(1L);
+        assertThat(settings.get(0xc671706aL)).as("WEBTRANSPORT_MAX_SESSIONS (draft-07)")
+                .isEqualTo((long) WebTransportServerConfig.defaults().maxSessionsPerConnection());
+        assertThat(settings.get(0x14e9cd29L)).as("WEBTRANSPORT_MAX_SESSIONS")
+                .isEqualTo((long) WebTransportServerConfig.defaults().maxSessionsPerConnection());
+    }
 }
