@@ -133,7 +133,22 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
         endOnError(ctx);
     }
 
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof QuicException || cause instanceof Http3Exception) {
+            super.exceptionCaught(ctx, cause);
+        } else {
+            // Http3HeadersValidationException (a RuntimeException) and anything else from this stream's codec.
+            endOnError(ctx);
+        }
+    }
+
     private void endOnError(ChannelHandlerContext ctx) {
+        // Malformed headers (RFC 9114 §4.1.2) arrive here too; Netty has already reset the stream then.
+        if (!answered) {
+            answered = true;
+            counters.increment(Counter.REQUESTS_REJECTED);
+        }
         if (session != null) {
             session.detach();
         }

@@ -28,6 +28,7 @@ import io.netty.handler.codec.http3.Http3HeadersFrame;
 import io.netty.handler.codec.http3.Http3RequestStreamInboundHandler;
 import io.netty.handler.codec.http3.Http3SettingsFrame;
 import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
 import io.netty.handler.codec.quic.QuicDatagramExtensionEvent;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicSslContextBuilder;
@@ -37,6 +38,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.BufferUnderflowException;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.CompletableFuture;
@@ -67,6 +69,9 @@ public final class WebTransportClient implements AutoCloseable {
     /** How a session ended: who closed it, with which WebTransport error code and reason. */
     public record CloseInfo(boolean byPeer, long errorCode, String reason) {
     }
+
+    /** How long close() lets the capsule and FIN leave before the connection closes anyway. */
+    private static final long CLOSE_GRACE_MILLIS = 200;
 
     private final URI uri;
     private final WebTransportClientConfig config;
@@ -159,7 +164,12 @@ public final class WebTransportClient implements AutoCloseable {
                     .group(loop)
                     .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                     .option(ChannelOption.SO_RCVBUF, 2 * 1024 * 1024)
-                    .handler(codec)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast(codec, UdpErrorSink.INSTANCE);
+                        }
+                    })
                     .bind(remote.getAddress() instanceof java.net.Inet6Address
                             ? new InetSocketAddress("::", 0) : new InetSocketAddress(0));
             bound.addListener(f -> {
@@ -232,6 +242,7 @@ public final class WebTransportClient implements AutoCloseable {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             try {
                 if (msg instanceof Http3SettingsFrame settings) {
+                    serverSettings = settings.settings();
                     if (!WebTransportSettings.serverSupportsWebTransport(settings)) {
                         fail(new WebTransportException(authority() + " speaks HTTP/3 but its SETTINGS do not enable"
                                 + " WebTransport (ENABLE_WEBTRANSPORT and H3_DATAGRAM): " + settings));
@@ -242,6 +253,11 @@ public final class WebTransportClient implements AutoCloseable {
             } finally {
                 ReferenceCountUtil.release(msg);
             }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.log(Level.FINE, "control stream of " + authority() + ": " + cause, cause);
         }
     }
 
@@ -325,6 +341,22 @@ public final class WebTransportClient implements AutoCloseable {
         }
 
         @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (!opened.isDone()) {
+                fail(new WebTransportException(authority() + " closed the CONNECT stream without a response"));
+            } else {
+                end(new CloseInfo(true, 0, "the CONNECT stream closed"));
+            }
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        protected void handleQuicException(ChannelHandlerContext ctx, io.netty.handler.codec.quic.QuicException e) {
+            // RESET_STREAM or STOP_SENDING on the CONNECT stream: the session is gone (WebTransport over HTTP/3 §5).
+            end(new CloseInfo(true, 0, "the CONNECT stream was reset: " + e.getMessage()));
+        }
+
+        @Override
         protected void channelInputClosed(ChannelHandlerContext ctx) {
             if (!opened.isDone()) {
                 fail(new WebTransportException(authority() + " closed the CONNECT stream without a response"));
@@ -340,6 +372,11 @@ public final class WebTransportClient implements AutoCloseable {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof QuicDatagramExtensionEvent datagrams) {
                 maxDatagramLength = datagrams.maxLength();
+            } else if (evt instanceof QuicConnectionCloseEvent close) {
+                peerCloseReason = " (" + (close.isApplicationClose() ? "application" : "transport") + " error 0x"
+                        + Integer.toHexString(close.error())
+                        + (close.reason() == null || close.reason().length == 0 ? ""
+                                : ": " + new String(close.reason(), StandardCharsets.UTF_8)) + ")";
             }
             ctx.fireUserEventTriggered(evt);
         }
@@ -386,6 +423,11 @@ public final class WebTransportClient implements AutoCloseable {
      * threads wait for the loop. Like UDP, a true result does not promise delivery.
      */
     public boolean sendDatagram(ByteBuf frame) {
+        if (frame.readableBytes() > maxDatagramPayload) {
+            frame.release();
+            counters.increment(Counter.DROP_TOO_LARGE);
+            return false;
+        }
         if (!loop.inEventLoop()) {
             if (pendingHandoffs.incrementAndGet() > config.maxPendingHandoffs()) {
                 pendingHandoffs.decrementAndGet();
@@ -404,11 +446,6 @@ public final class WebTransportClient implements AutoCloseable {
             counters.increment(Counter.DROP_PORT_CLOSED);
             return false;
         }
-        if (frame.readableBytes() > maxDatagramPayload) {
-            frame.release();
-            counters.increment(Counter.DROP_TOO_LARGE);
-            return false;
-        }
         ByteBuf datagram;
         if (HttpDatagram.hasHeadroom(frame, prefixLength)) {
             datagram = HttpDatagram.prefixInPlace(frame, quarterStreamId, prefixLength);
@@ -422,6 +459,21 @@ public final class WebTransportClient implements AutoCloseable {
             loop.execute(flushTask);
         }
         return true;
+    }
+
+    /** Resets both directions of the CONNECT stream (H3_REQUEST_CANCELLED), as a crashing peer's stack would. */
+    void resetConnectStream() {
+        loop.execute(() -> connectStream.shutdown(0x10c));
+    }
+
+    /** The QUIC connection, for tests that read its statistics. */
+    QuicChannel quicChannel() {
+        return quic;
+    }
+
+    /** Sends {@code datagram} as it is, without a prefix: lets tests feed the server malformed datagrams. */
+    void sendRawDatagram(ByteBuf datagram) {
+        loop.execute(() -> quic.writeAndFlush(datagram, quic.voidPromise()));
     }
 
     private void flushDatagrams() {
@@ -474,9 +526,12 @@ public final class WebTransportClient implements AutoCloseable {
                 ByteBuf capsule = connectStream.alloc().buffer(16 + reason.length() * 3);
                 Capsules.writeClose(capsule, errorCode, reason);
                 // Let the capsule and FIN leave before the connection closes, or the server sees only the close.
+                CloseInfo info = new CloseInfo(false, errorCode, reason);
                 connectStream.writeAndFlush(new DefaultHttp3DataFrame(capsule))
                         .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT)
-                        .addListener(f -> end(new CloseInfo(false, errorCode, reason)));
+                        .addListener(f -> end(info));
+                // A write on a stream that was reset never completes: do not let close() hang on it.
+                loop.schedule(() -> end(info), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
             } else {
                 end(new CloseInfo(false, errorCode, reason));
             }
@@ -487,9 +542,9 @@ public final class WebTransportClient implements AutoCloseable {
     private void onConnectionClosed() {
         if (!opened.isDone()) {
             fail(new WebTransportException("the QUIC connection to " + authority() + " closed before the session"
-                    + " opened"));
+                    + " opened" + peerCloseReason));
         } else {
-            end(new CloseInfo(true, 0, "the QUIC connection closed"));
+            end(new CloseInfo(true, 0, "the QUIC connection closed" + peerCloseReason));
         }
     }
 
@@ -506,6 +561,8 @@ public final class WebTransportClient implements AutoCloseable {
         }
         endStarted = true;
         sessionOpen = false;
+        opened.completeExceptionally(new WebTransportException("closed before the session with " + authority()
+                + " opened: " + info.reason()));
         if (keepAlive != null) {
             keepAlive.cancel(false);
         }
@@ -532,4 +589,11 @@ public final class WebTransportClient implements AutoCloseable {
     }
 
     private boolean endStarted;
+    private volatile io.netty.handler.codec.http3.Http3Settings serverSettings;
+
+    /** The SETTINGS the server announced, unknown ids included (null before they arrived). */
+    public io.netty.handler.codec.http3.Http3Settings serverSettings() {
+        return serverSettings;
+    }
+    private String peerCloseReason = "";
 }

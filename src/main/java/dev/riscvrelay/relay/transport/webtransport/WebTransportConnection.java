@@ -4,6 +4,7 @@ import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.Switch;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.quic.QuicChannel;
@@ -13,6 +14,7 @@ import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.collection.LongObjectMap;
 import java.nio.BufferUnderflowException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Level;
@@ -55,8 +57,8 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         if (!server.connectionOpened()) {
             counters.increment(Counter.CONNECTIONS_REFUSED);
-            // RFC 9000 §20.1 CONNECTION_REFUSED (0x2) would be a transport error; an application close is enough.
-            quic.close(true, 0x0101 /* H3_GENERAL_PROTOCOL_ERROR is 0x101 */, null);
+            // An application close with H3_EXCESSIVE_LOAD (RFC 9114 §8.1).
+            quic.close(true, 0x0107, Unpooled.copiedBuffer("too many connections", StandardCharsets.US_ASCII));
         } else {
             counted = true;
         }
@@ -108,6 +110,9 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
 
     /** Why a CONNECT cannot become a session right now, as an HTTP status; 0 when it can. */
     int admissionStatus() {
+        if (!counted) {
+            return 503; // a connection over the limit, still being closed
+        }
         if (maxDatagramLength <= HttpDatagram.HEADROOM) {
             return 400; // the peer did not offer QUIC datagrams (RFC 9221), so no frame could flow
         }
@@ -142,6 +147,13 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
 
     int sessionCount() {
         return sessions.size();
+    }
+
+    /** Closes the QUIC connection with H3_NO_ERROR (RFC 9114 §8.1), telling the peer at once. */
+    void closeConnection(String reason) {
+        if (quic != null && quic.isOpen()) {
+            quic.close(true, 0x0100, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+        }
     }
 
     /** Closes every session of this connection with the capsule and FIN (server shutdown). */

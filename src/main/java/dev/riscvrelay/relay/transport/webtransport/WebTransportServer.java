@@ -55,6 +55,7 @@ public final class WebTransportServer implements AutoCloseable {
     private final IoEventLoop loop;
     private final Channel socket;
     private final List<WebTransportConnection> connections = new ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile int sessions;
     private volatile int connectionCount;
 
@@ -93,7 +94,12 @@ public final class WebTransportServer implements AutoCloseable {
                 .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 .option(ChannelOption.SO_RCVBUF, config.receiveBufferBytes())
                 .option(ChannelOption.SO_SNDBUF, config.receiveBufferBytes())
-                .handler(codec);
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(codec, UdpErrorSink.INSTANCE);
+                    }
+                });
         ChannelFuture bound = bootstrap.bind(new InetSocketAddress(bindAddress, port)).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             shutdownOwnedGroup();
@@ -158,6 +164,14 @@ public final class WebTransportServer implements AutoCloseable {
         return (InetSocketAddress) socket.localAddress();
     }
 
+    /**
+     * The UDP receive buffer the kernel actually granted: Linux caps SO_RCVBUF at net.core.rmem_max, so this may
+     * be less than configured, and bursts then overflow it (see netstat -su "receive buffer errors").
+     */
+    public int effectiveReceiveBufferBytes() {
+        return socket.config().getOption(ChannelOption.SO_RCVBUF);
+    }
+
     /** The loop that runs this server's socket; the switch and every port's work belong on it. */
     public IoEventLoop eventLoop() {
         return loop;
@@ -210,12 +224,22 @@ public final class WebTransportServer implements AutoCloseable {
         if (loop.inEventLoop()) {
             throw new IllegalStateException("close() blocks; call it off the event loop");
         }
+        if (!closing.compareAndSet(false, true)) {
+            socket.closeFuture().awaitUninterruptibly();
+            return;
+        }
         loop.submit(() -> {
             for (WebTransportConnection connection : new ArrayList<>(connections)) {
                 connection.closeSessions(0, "relay shutting down");
             }
         }).awaitUninterruptibly();
-        loop.schedule(() -> socket.close(), 50, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        // The capsules and FINs need a moment on the wire before CONNECTION_CLOSE overtakes them.
+        loop.schedule(() -> {
+            for (WebTransportConnection connection : new ArrayList<>(connections)) {
+                connection.closeConnection("relay shutting down");
+            }
+        }, 50, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        loop.submit(() -> socket.close()).awaitUninterruptibly();
         socket.closeFuture().awaitUninterruptibly();
         shutdownOwnedGroup();
     }

@@ -56,6 +56,11 @@ public record WebTransportServerConfig(
                 keepAliveInterval, udpPayloadSize, datagramQueueLength, receiveBufferBytes);
     }
 
+    public WebTransportServerConfig withMaxConnections(int connections) {
+        return new WebTransportServerConfig(connections, maxSessions, maxSessionsPerConnection, sendQueueFrames,
+                idleTimeout, keepAliveInterval, udpPayloadSize, datagramQueueLength, receiveBufferBytes);
+    }
+
     public WebTransportServerConfig withTimeouts(Duration idle, Duration keepAlive) {
         return new WebTransportServerConfig(maxConnections, maxSessions, maxSessionsPerConnection, sendQueueFrames,
                 idle, keepAlive, udpPayloadSize, datagramQueueLength, receiveBufferBytes);

@@ -52,8 +52,8 @@ public final class WebTransportSettings {
 
     /** True when a server's settings let a draft-02 client open a session (Chromium's check). */
     public static boolean serverSupportsWebTransport(Http3SettingsFrame settings) {
-        Long enabled = settings.get(ENABLE_WEBTRANSPORT);
-        Long datagrams = settings.get(H3_DATAGRAM);
+        Long enabled = settings.settings().get(ENABLE_WEBTRANSPORT);
+        Long datagrams = settings.settings().get(H3_DATAGRAM);
         return enabled != null && enabled == 1 && datagrams != null && datagrams == 1;
     }
 }

@@ -17,6 +17,7 @@ final class HubSwitch implements Switch {
     private final List<Port> ports = new ArrayList<>();
     final BlockingQueue<Port> attached = new LinkedBlockingQueue<>();
     final BlockingQueue<Port> detached = new LinkedBlockingQueue<>();
+    final java.util.concurrent.atomic.AtomicLong forwarded = new java.util.concurrent.atomic.AtomicLong();
 
     @Override
     public void attach(Port port) {
@@ -33,6 +34,7 @@ final class HubSwitch implements Switch {
 
     @Override
     public void forward(Port ingress, ByteBuf frame) {
+        forwarded.incrementAndGet();
         Port first = null;
         for (Port port : ports) {
             if (port == ingress) {

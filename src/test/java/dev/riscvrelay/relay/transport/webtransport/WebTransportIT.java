@@ -108,4 +108,284 @@ class WebTransportIT {
         assertThat(inboxA.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(100, 7));
         assertThat(counters.get(Counter.DROP_UNKNOWN_SESSION)).isZero();
     }
+
+    /** Waits for a counter to reach {@code expected}: counters move on the server loop, after the datagram left. */
+    private void awaitCounter(Counters which, Counter counter, long expected) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (which.get(counter) < expected && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(which.get(counter)).as(counter.name()).isEqualTo(expected);
+    }
+
+    @Test
+    void framesUpTo1447BytesPassAndLargerOnesAreRefusedAtTheSender() throws Exception {
+        BlockingQueue<byte[]> inboxA = new LinkedBlockingQueue<>();
+        BlockingQueue<byte[]> inboxB = new LinkedBlockingQueue<>();
+        WebTransportClient a = open(inboxA);
+        open(inboxB);
+        // 1500-byte UDP payloads on both sides leave room for 1455 payload bytes behind a 1-byte prefix.
+        assertThat(a.maxDatagramPayload()).isBetween(1447, 1460);
+        for (int size : new int[] {1199, 1200, 1447, a.maxDatagramPayload()}) {
+            assertThat(a.sendDatagram(frame(size, size))).as("send %d", size).isTrue();
+            assertThat(inboxB.poll(5, TimeUnit.SECONDS)).as("receive %d", size).isEqualTo(bytes(size, size));
+        }
+        assertThat(a.sendDatagram(frame(a.maxDatagramPayload() + 1, 0))).isFalse();
+        assertThat(a.counters().get(Counter.DROP_TOO_LARGE)).isEqualTo(1);
+        assertThat(counters.get(Counter.DATAGRAMS_COPIED)).as("unicast reuses the received buffer").isZero();
+    }
+
+    @Test
+    void aFrameLargerThanTheReceiverTakesIsDroppedAndCountedAtItsPort() throws Exception {
+        BlockingQueue<byte[]> inboxSmall = new LinkedBlockingQueue<>();
+        WebTransportClient big = open(new LinkedBlockingQueue<>());
+        WebTransportClientConfig smallUdp = new WebTransportClientConfig(certificate.sha256Hex(), "https://test",
+                Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(10), 1200, 64, 64);
+        WebTransportClient small = WebTransportClient.connect(uri, smallUdp, frame -> {
+            inboxSmall.add(ByteBufUtil.getBytes(frame));
+            frame.release();
+        }).get(10, TimeUnit.SECONDS);
+        clients.add(small);
+        assertThat(small.maxDatagramPayload()).isLessThan(1200);
+        assertThat(big.sendDatagram(frame(1400, 3))).isTrue();
+        awaitCounter(counters, Counter.DROP_TOO_LARGE, 1);
+        assertThat(big.sendDatagram(frame(1000, 4))).isTrue();
+        assertThat(inboxSmall.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(1000, 4));
+        assertThat(inboxSmall).isEmpty();
+    }
+
+    @Test
+    void closingASessionDetachesItsPort() throws Exception {
+        WebTransportClient a = open(new LinkedBlockingQueue<>());
+        open(new LinkedBlockingQueue<>());
+        hub.attached.poll(5, TimeUnit.SECONDS);
+        hub.attached.poll(5, TimeUnit.SECONDS);
+        clients.remove(a);
+        a.close(42, "done");
+        WebTransportClient.CloseInfo info = a.closed().get(5, TimeUnit.SECONDS);
+        assertThat(info.byPeer()).isFalse();
+        assertThat(hub.detached.poll(5, TimeUnit.SECONDS)).isNotNull();
+        assertThat(server.sessionCount()).isEqualTo(1);
+        assertThat(counters.get(Counter.SESSIONS_CLOSED)).isEqualTo(1);
+        assertThat(counters.get(Counter.DROP_BAD_CAPSULE)).isZero();
+    }
+
+    @Test
+    void serverShutdownClosesSessionsWithTheCapsule() throws Exception {
+        WebTransportClient a = open(new LinkedBlockingQueue<>());
+        clients.remove(a);
+        server.close();
+        WebTransportClient.CloseInfo info = a.closed().get(5, TimeUnit.SECONDS);
+        assertThat(info.byPeer()).isTrue();
+        assertThat(info.reason()).isEqualTo("relay shutting down");
+        server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters, WebTransportServerConfig.defaults());
+    }
+
+    @Test
+    void garbageDatagramsAreCountedWhileAGoodSessionKeepsWorking() throws Exception {
+        BlockingQueue<byte[]> inboxB = new LinkedBlockingQueue<>();
+        WebTransportClient a = open(new LinkedBlockingQueue<>());
+        open(inboxB);
+        PooledByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+        a.sendRawDatagram(alloc.directBuffer().writeByte(0x40)); // a 2-byte varint cut after 1 byte
+        a.sendRawDatagram(alloc.directBuffer().writeBytes(new byte[] {(byte) 0xc0, 0, 0})); // 8-byte varint cut
+        a.sendRawDatagram(alloc.directBuffer().writeByte(0x05).writeZero(60)); // no session on stream 20
+        a.sendRawDatagram(alloc.directBuffer().writeByte(0x00)); // a 1-byte datagram: prefix, no frame
+        a.sendRawDatagram(alloc.directBuffer().writeByte(0x00).writeZero(13)); // shorter than Ethernet
+        a.sendRawDatagram(alloc.directBuffer().writeZero(2000)); // larger than QUIC lets through
+        awaitCounter(counters, Counter.DROP_BAD_DATAGRAM, 2);
+        awaitCounter(counters, Counter.DROP_UNKNOWN_SESSION, 1);
+        awaitCounter(counters, Counter.DROP_RUNT, 2);
+        awaitCounter(a.counters(), Counter.DROP_DATAGRAM_SEND_FAILED, 1);
+        assertThat(a.sendDatagram(frame(64, 9))).isTrue();
+        assertThat(inboxB.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(64, 9));
+        assertThat(server.sessionCount()).isEqualTo(2);
+    }
+
+    @Test
+    void twoHundredSessionsOpenedAndClosedInALoopLeaveNothingBehind() throws Exception {
+        io.netty.channel.MultiThreadIoEventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                io.netty.channel.nio.NioIoHandler.newFactory());
+        try {
+            io.netty.channel.IoEventLoop loop = group.next();
+            long start = System.nanoTime();
+            for (int i = 0; i < 200; i++) {
+                WebTransportClient client = WebTransportClient.connect(uri,
+                        WebTransportClientConfig.pinned(certificate.sha256Hex()), ByteBuf::release, loop)
+                        .get(10, TimeUnit.SECONDS);
+                client.sendDatagram(frame(60, i));
+                client.close();
+                client.closed().get(5, TimeUnit.SECONDS);
+            }
+            long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(elapsedMs).as("200 sequential sessions").isLessThan(60_000);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+        awaitCounter(counters, Counter.SESSIONS_CLOSED, 200);
+        assertThat(counters.get(Counter.SESSIONS_OPENED)).isEqualTo(200);
+        assertThat(server.sessionCount()).isZero();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (server.connectionCount() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(server.connectionCount()).isZero();
+        BlockingQueue<byte[]> inboxB = new LinkedBlockingQueue<>();
+        WebTransportClient a = open(new LinkedBlockingQueue<>());
+        open(inboxB);
+        assertThat(a.sendDatagram(frame(80, 5))).isTrue();
+        assertThat(inboxB.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(80, 5));
+    }
+
+    @Test
+    void requestsThatAreNoWebTransportSessionGetAnErrorStatus() throws Exception {
+        assertThat(Http3Probe.status(server.localAddress(), h -> h.method("GET").scheme("https").path("/")))
+                .isEqualTo("404");
+        // A plain CONNECT (RFC 9114 §4.4: no :scheme or :path) asks for a proxy tunnel.
+        assertThat(Http3Probe.status(server.localAddress(), h -> h.method("CONNECT"))).isEqualTo("400");
+        assertThat(Http3Probe.status(server.localAddress(),
+                h -> h.method("CONNECT").protocol("websocket").scheme("https").path("/"))).isEqualTo("501");
+        // An extended CONNECT without :path is malformed (RFC 9220 §4): Netty's validation ends the stream
+        // (RFC 9114 §4.1.2: a stream error of type H3_MESSAGE_ERROR) without any status and no session opens.
+        assertThat(Http3Probe.status(server.localAddress(), h -> h.method("CONNECT").protocol("webtransport")))
+                .startsWith("stream ").doesNotContain("200");
+        assertThat(counters.get(Counter.REQUESTS_REJECTED)).isEqualTo(4);
+        assertThat(server.sessionCount()).isZero();
+    }
+
+    @Test
+    void aWrongCertificateHashIsRejectedWithAClearMessage() {
+        String wrong = "00".repeat(32);
+        assertThatThrownBy(() -> WebTransportClient.connect(uri, WebTransportClientConfig.pinned(wrong), ByteBuf::release)
+                .get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(WebTransportException.class)
+                .hasMessageContaining("server certificate SHA-256 is " + certificate.sha256Hex())
+                .hasMessageContaining("expected " + wrong);
+    }
+
+    @Test
+    void anUnreachableRelayFailsWithinTheConnectTimeout() throws Exception {
+        int freePort;
+        try (java.net.DatagramSocket probe = new java.net.DatagramSocket(0, LOOPBACK)) {
+            freePort = probe.getLocalPort();
+        }
+        WebTransportClientConfig config = WebTransportClientConfig.pinned(certificate.sha256Hex())
+                .withConnectTimeout(Duration.ofMillis(500));
+        assertThatThrownBy(() -> WebTransportClient.connect(URI.create("https://127.0.0.1:" + freePort + "/"),
+                config, ByteBuf::release).get(10, TimeUnit.SECONDS))
+                .cause().isInstanceOf(WebTransportException.class)
+                .hasMessageContaining("within 500 ms");
+    }
+
+    @Test
+    void sessionsBeyondTheLimitAreRefusedWith503() throws Exception {
+        server.close();
+        server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters,
+                WebTransportServerConfig.defaults().withMaxSessions(1, 1));
+        uri = URI.create("https://127.0.0.1:" + server.localAddress().getPort() + "/");
+        open(new LinkedBlockingQueue<>());
+        assertThatThrownBy(() -> WebTransportClient.connect(uri,
+                WebTransportClientConfig.pinned(certificate.sha256Hex()), ByteBuf::release).get(10, TimeUnit.SECONDS))
+                .cause().isInstanceOf(WebTransportException.class)
+                .hasMessageContaining("refused the WebTransport session: HTTP 503");
+        assertThat(counters.get(Counter.SESSIONS_REFUSED)).isEqualTo(1);
+    }
+
+    @Test
+    void aPortInUseIsReportedClearly() {
+        int port = server.localAddress().getPort();
+        assertThatThrownBy(() -> new WebTransportServer(LOOPBACK, port, certificate, hub, counters,
+                WebTransportServerConfig.defaults()))
+                .isInstanceOf(WebTransportServer.PortInUseException.class)
+                .hasMessage("UDP port " + port + " on 127.0.0.1 is already in use");
+    }
+
+    @Test
+    void aFloodReachesEveryOtherSessionCopyingOnlyWhileTheFrameIsShared() throws Exception {
+        BlockingQueue<byte[]> inboxB = new LinkedBlockingQueue<>();
+        BlockingQueue<byte[]> inboxC = new LinkedBlockingQueue<>();
+        WebTransportClient a = open(new LinkedBlockingQueue<>());
+        open(inboxB);
+        open(inboxC);
+        assertThat(a.sendDatagram(frame(300, 11))).isTrue();
+        assertThat(inboxB.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(300, 11));
+        assertThat(inboxC.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(300, 11));
+        // The first receiver to flush copies (the frame is still shared); the last one sends the buffer itself.
+        assertThat(counters.get(Counter.DATAGRAMS_COPIED)).isEqualTo(1);
+    }
+
+    @Test
+    void connectionsBeyondTheLimitAreClosed() throws Exception {
+        server.close();
+        server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters,
+                WebTransportServerConfig.defaults().withMaxConnections(1));
+        uri = URI.create("https://127.0.0.1:" + server.localAddress().getPort() + "/");
+        open(new LinkedBlockingQueue<>());
+        assertThatThrownBy(() -> WebTransportClient.connect(uri,
+                WebTransportClientConfig.pinned(certificate.sha256Hex()), ByteBuf::release).get(10, TimeUnit.SECONDS))
+                .cause().isInstanceOf(WebTransportException.class)
+                .hasMessageContaining("too many connections");
+        assertThat(counters.get(Counter.CONNECTIONS_REFUSED)).isEqualTo(1);
+        assertThat(server.connectionCount()).isEqualTo(1);
+    }
+
+    @Test
+    void serverKeepAliveHoldsAQuietSessionOpenAndWithoutItTheIdleTimeoutEndsIt() throws Exception {
+        WebTransportClientConfig quietClient = new WebTransportClientConfig(certificate.sha256Hex(), "https://test",
+                Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ZERO, 1500, 64, 64);
+        for (boolean keepAlive : new boolean[] {true, false}) {
+            server.close();
+            server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters, WebTransportServerConfig
+                    .defaults().withTimeouts(Duration.ofSeconds(1), keepAlive ? Duration.ofMillis(300) : Duration.ZERO));
+            uri = URI.create("https://127.0.0.1:" + server.localAddress().getPort() + "/");
+            hub.detached.clear();
+            WebTransportClient quiet = WebTransportClient.connect(uri, quietClient, ByteBuf::release)
+                    .get(10, TimeUnit.SECONDS);
+            if (keepAlive) {
+                // Three idle timeouts of silence from the client: the server's capsules keep both sides alive.
+                assertThat(hub.detached.poll(3, TimeUnit.SECONDS)).isNull();
+                assertThat(quiet.closed()).isNotDone();
+                quiet.close();
+                quiet.closed().get(5, TimeUnit.SECONDS);
+            } else {
+                assertThat(hub.detached.poll(5, TimeUnit.SECONDS)).as("detached after the idle timeout").isNotNull();
+                assertThat(quiet.closed().get(5, TimeUnit.SECONDS).byPeer()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void sessionsBeyondThePerConnectionLimitAreRefusedWith429() throws Exception {
+        server.close();
+        server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters,
+                WebTransportServerConfig.defaults().withMaxSessions(10, 1));
+        List<String> statuses = Http3Probe.statuses(server.localAddress(), 2,
+                h -> h.method("CONNECT").protocol("webtransport").scheme("https").path("/"));
+        assertThat(statuses).containsExactly("200", "429");
+        assertThat(counters.get(Counter.SESSIONS_REFUSED)).isEqualTo(1);
+    }
+
+    @Test
+    void aResetConnectStreamEndsTheSessionWhileTheConnectionStays() throws Exception {
+        WebTransportClient a = open(new LinkedBlockingQueue<>());
+        hub.attached.poll(5, TimeUnit.SECONDS);
+        a.resetConnectStream();
+        assertThat(hub.detached.poll(5, TimeUnit.SECONDS)).isNotNull();
+        assertThat(server.sessionCount()).isZero();
+        assertThat(server.connectionCount()).isEqualTo(1);
+    }
+
+    /** Browsers fail silently without these (notes/webtransport-in-browsers.md), so each one is checked. */
+    @Test
+    void theServerAnnouncesEverySettingBrowsersCheck() throws Exception {
+        io.netty.handler.codec.http3.Http3Settings settings = open(new LinkedBlockingQueue<>()).serverSettings();
+        assertThat(settings.get(0x8L)).as("ENABLE_CONNECT_PROTOCOL").isEqualTo(1L);
+        assertThat(settings.get(0x33L)).as("H3_DATAGRAM").isEqualTo(1L);
+        assertThat(settings.get(0x2b603742L)).as("ENABLE_WEBTRANSPORT").isEqualTo(1L);
+        assertThat(settings.get(0xc671706aL)).as("WEBTRANSPORT_MAX_SESSIONS (draft-07)")
+                .isEqualTo((long) WebTransportServerConfig.defaults().maxSessionsPerConnection());
+        assertThat(settings.get(0x14e9cd29L)).as("WEBTRANSPORT_MAX_SESSIONS")
+                .isEqualTo((long) WebTransportServerConfig.defaults().maxSessionsPerConnection());
+    }
 }

@@ -1,0 +1,31 @@
+/**
+ * WebTransport over HTTP/3 (draft-02, as Chromium and Firefox speak it) on Netty's QUIC codec: each session is a
+ * {@link dev.riscvrelay.relay.switching.Port} whose Ethernet frames travel as HTTP/3 datagrams.
+ *
+ * <p>The codec ({@link dev.riscvrelay.relay.transport.webtransport.QuicVarint},
+ * {@link dev.riscvrelay.relay.transport.webtransport.HttpDatagram},
+ * {@link dev.riscvrelay.relay.transport.webtransport.Capsules},
+ * {@link dev.riscvrelay.relay.transport.webtransport.CapsuleDecoder}) depends only on Netty's {@code ByteBuf}.
+ * {@link dev.riscvrelay.relay.transport.webtransport.WebTransportServer} accepts sessions and attaches them to a
+ * switch; {@link dev.riscvrelay.relay.transport.webtransport.WebTransportClient} opens one, as a browser would.
+ *
+ * <p>Frames handed to a session or to the client should sit in a pooled direct buffer with
+ * {@link dev.riscvrelay.relay.transport.webtransport.HttpDatagram#HEADROOM} free bytes before the reader index and
+ * be held by one owner: the datagram prefix is then written in front of the frame and the buffer goes to the QUIC
+ * stack as it is. A received frame keeps its own prefix as headroom, so a unicast forward copies nothing; a flood
+ * copies only while the frame is still shared. Count: {@code DATAGRAMS_COPIED}.
+ *
+ * <p>Facts about Netty 4.2.18 QUIC that shape this package:
+ * <ul>
+ *   <li>A handler on a {@code QuicChannel} pipeline must pass new {@code QuicStreamChannel}s on with
+ *       {@code fireChannelRead}: the pipeline's tail registers them, or the stream never reads.</li>
+ *   <li>A datagram larger than quiche allows fails its write with {@code BufferUnderflowException} (counted as
+ *       {@code DROP_DATAGRAM_SEND_FAILED}); when quiche's datagram send queue is full, Netty drops every datagram
+ *       still pending in the channel with success: senders must stay within a window, nothing reports it.</li>
+ *   <li>{@code QuicDatagramExtensionEvent.maxLength()} is the largest payload we may send on the connection
+ *       (1456 on loopback with 1500-byte UDP payloads); it fires before {@code channelActive} on the server.</li>
+ *   <li>Netty has no QUIC keep-alive; a session sends a GREASE capsule (which Chromium and Firefox skip) on its
+ *       CONNECT stream instead, which restarts both peers' idle timers.</li>
+ * </ul>
+ */
+package dev.riscvrelay.relay.transport.webtransport;
