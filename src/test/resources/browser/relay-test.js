@@ -253,6 +253,32 @@ const SCENARIOS = {
   },
 };
 
+/**
+ * (e) relay -> browser: for each size, the test sends A one frame of that size from a Java client on the LAN (unicast
+ * to A's MAC), then a small fence frame; what arrived before the fence is what crosses relay -> browser. One size at
+ * a time, so a frame the path refuses cannot hide what happens to the next.
+ */
+SCENARIOS.inbound = async function inbound([a]) {
+  const sizes = [1199, 1200, 1212, 1213, 1447, 1455, 1514];
+  const arrived = {};
+  const fenceArrived = {};
+  const answers = {};
+  for (const size of sizes) {
+    // Datagrams are unreliable: a probe counts once its fence arrived (three tries), so a lost fence is not
+    // mistaken for a size that does not fit.
+    for (let attempt = 1; attempt <= 3 && !fenceArrived[size]; attempt++) {
+      const run = nonce();
+      const fence = a.waitForFrame((p, f) => isExperiment(p, f, "inbound-fence:" + run), 2000);
+      const response = await fetch("/inbound", { method: "POST", body: JSON.stringify({ mac: a.mac, run, size }) });
+      answers[size] = await response.text();
+      fenceArrived[size] = (await fence) !== null;
+      const marker = "inbound:" + size + ":" + run;
+      arrived[size] = a.received.some((f) => markerOf(f) === marker && f.length === size);
+    }
+  }
+  return { answers, fenceArrived, arrived };
+};
+
 async function main() {
   const clients = [];
   for (let i = 0; i < sessionCount; i++) clients.push(await openSession(SESSION_NAMES[i], "10.0.2." + (15 + i)));

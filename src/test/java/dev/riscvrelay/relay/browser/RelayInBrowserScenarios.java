@@ -5,6 +5,15 @@ import dev.riscvrelay.relay.testbed.RelayProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.riscvrelay.relay.transport.webtransport.WebTransportClient;
+import dev.riscvrelay.relay.transport.webtransport.WebTransportClientConfig;
+import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.MacAddress;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -33,8 +42,11 @@ abstract class RelayInBrowserScenarios {
     /** One browser run may take this long; the page's own watchdog reports at 50 s. */
     static final long BROWSER_RUN_SECONDS = 60;
 
+    private static final long PROBE_MAC = 0x02_00_00_00_b0_0bL;
+
     private RelayProcess relay;
     private TestPageServer pages;
+    private WebTransportClient probeClient;
 
     abstract Browsers.Kind browser();
 
@@ -48,6 +60,7 @@ abstract class RelayInBrowserScenarios {
 
     @AfterAll
     void stopRelayAndPageServer() {
+        if (probeClient != null) probeClient.close();
         if (pages != null) pages.close();
         if (relay != null) relay.close();
     }
@@ -68,7 +81,8 @@ abstract class RelayInBrowserScenarios {
     @Test
     void gatewayArpPingLanAndDatagramSizesThroughTheSeedSnippet() throws InterruptedException {
         pages.relay(relay.certificateHash(), relay.port());
-        PageReport report = runPage("sessions=3&scenarios=arp,ping,lan,sizes", "scenarios");
+        pages.inboundProbe(this::sendInboundProbe);
+        PageReport report = runPage("sessions=3&scenarios=arp,ping,lan,sizes,inbound", "scenarios");
         System.out.println("[report] " + report);
         printFacts(report);
 
@@ -143,6 +157,15 @@ abstract class RelayInBrowserScenarios {
                         .isEqualTo(true);
             }
         }
+        // (e) relay -> browser: frames a Java client on the LAN sends to A
+        for (String size : List.of("1199", "1200", "1514")) {
+            soft.assertThat(report.isTrue("inbound.fenceArrived." + size))
+                    .as("fence after the %s-byte probe reached A", size).isTrue();
+        }
+        soft.assertThat(report.isTrue("inbound.arrived.1199")).as("1199-byte frame relay -> browser").isTrue();
+        soft.assertThat(report.isTrue("inbound.arrived.1200")).as("1200-byte frame relay -> browser").isTrue();
+        soft.assertThat(report.isTrue("inbound.arrived.1514"))
+                .as("a 1514-byte frame does not fit one QUIC datagram on a 1500-byte UDP path").isFalse();
         soft.assertThat(report.isTrue("sizes.sessionAliveAfterOversize"))
                 .as("the session still works after oversized writes").isTrue();
         soft.assertThat(relay.isAlive()).as("relay process alive").isTrue();
@@ -169,6 +192,37 @@ abstract class RelayInBrowserScenarios {
         assertThat(relay.isAlive()).as("relay process alive").isTrue();
     }
 
+    /**
+     * Answers the page's {@code POST /inbound}: a Java WebTransport client on the LAN sends the page's session one frame
+     * of the size asked for (unicast to its MAC, marked as the page expects), then a small fence frame. Says whether
+     * the client could hand the frame to its QUIC connection at all.
+     */
+    private String sendInboundProbe(String request) {
+        PageReport asked = PageReport.parse(request);
+        long target = MacAddress.parse(asked.string("mac"));
+        String run = asked.string("run");
+        int size = asked.integer("size");
+        if (probeClient == null) {
+            URI uri = URI.create("https://127.0.0.1:" + relay.port() + "/");
+            probeClient = WebTransportClient.connect(uri, WebTransportClientConfig.pinned(relay.certificateHash()),
+                    ByteBuf::release).join();
+        }
+        boolean sent = probeClient.sendDatagram(markedFrame(target, PROBE_MAC, "inbound:" + size + ":" + run, size));
+        probeClient.sendDatagram(markedFrame(target, PROBE_MAC, "inbound-fence:" + run, 60));
+        return sent ? "sent" : "refused by the Java client (its max payload is " + probeClient.maxDatagramPayload()
+                + ")";
+    }
+
+    /** An experimental-EtherType frame (0x88b5) whose payload starts with {@code marker}, zero-padded. */
+    private static ByteBuf markedFrame(long destination, long source, String marker, int length) {
+        ByteBuf frame = PooledByteBufAllocator.DEFAULT.directBuffer(length);
+        EthernetFrame.writeHeader(frame, 0, destination, source, 0x88b5);
+        frame.writerIndex(EthernetFrame.HEADER_LENGTH);
+        frame.writeBytes(marker.getBytes(StandardCharsets.US_ASCII));
+        frame.writeZero(length - frame.writerIndex());
+        return frame;
+    }
+
     /** The exact "Name: message" this browser gives the seed snippet's catch when the hash does not match. */
     abstract String expectedWrongHashRefusal();
 
@@ -181,6 +235,8 @@ abstract class RelayInBrowserScenarios {
         for (Object row : report.list("sizes.results")) System.out.println(b + "frame size " + row);
         System.out.println(b + "largest frame echoed by the gateway " + report.get("sizes.largestGatewayEcho")
                 + ", largest A -> B " + report.get("sizes.largestLanAtoB"));
+        System.out.println(b + "relay -> browser frame sizes that arrived " + report.get("inbound.arrived")
+                + ", fences " + report.get("inbound.fenceArrived") + ", Java client " + report.get("inbound.answers"));
         System.out.println(b + "first echo RTT ms " + report.get("ping.rttMs") + ", sequential echo RTT "
                 + report.get("ping.rtt"));
     }

@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -43,6 +44,9 @@ public final class TestPageServer implements AutoCloseable {
     private volatile String certificateHash = "0".repeat(64);
     private volatile int relayPort = 4433;
     private volatile CompletableFuture<PageReport> report = new CompletableFuture<>();
+    private volatile Function<String, String> inboundProbe = request -> {
+        throw new IllegalStateException("no inbound probe set");
+    };
 
     public TestPageServer(Consumer<String> pageLog) {
         this.pageLog = pageLog;
@@ -63,6 +67,14 @@ public final class TestPageServer implements AutoCloseable {
         }
         this.certificateHash = certificateHash;
         this.relayPort = relayPort;
+    }
+
+    /**
+     * What answers the page's {@code POST /inbound}: the page asks the test to send it frames from outside the
+     * browser (the request body says which), and gets the handler's answer once they are sent.
+     */
+    public void inboundProbe(Function<String, String> handler) {
+        this.inboundProbe = handler;
     }
 
     /** The URL of a page under this server, e.g. {@code page("relay-test.html?scenarios=arp")}. */
@@ -98,6 +110,17 @@ public final class TestPageServer implements AutoCloseable {
                         }
                     }
                     case "/log" -> pageLog.accept(body);
+                    case "/inbound" -> {
+                        byte[] answer;
+                        try {
+                            answer = inboundProbe.apply(body).getBytes(StandardCharsets.UTF_8);
+                        } catch (RuntimeException e) {
+                            answer = ("error: " + e).getBytes(StandardCharsets.UTF_8);
+                        }
+                        exchange.sendResponseHeaders(200, answer.length);
+                        exchange.getResponseBody().write(answer);
+                        return;
+                    }
                     default -> {
                         exchange.sendResponseHeaders(404, -1);
                         return;
