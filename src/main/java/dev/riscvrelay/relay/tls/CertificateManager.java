@@ -20,6 +20,7 @@ import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 
 /**
  * Holds the relay's current TLS identity and replaces it before it runs out, without a restart (the QUIC server
@@ -95,6 +96,11 @@ public final class CertificateManager {
         return manager;
     }
 
+    /** An identity that never changes (a library user or a test that brings its own). */
+    public static CertificateManager fixed(RelayCertificate certificate) {
+        return new CertificateManager(InstantSource.system(), null, null, null, null, certificate, false);
+    }
+
     /** The identity new connections get. */
     public RelayCertificate current() {
         return current;
@@ -128,7 +134,8 @@ public final class CertificateManager {
      */
     public synchronized boolean refresh() {
         try {
-            RelayCertificate next = validity != null ? renewedIfDue() : reloadedIfChanged();
+            RelayCertificate next = validity != null ? renewedIfDue()
+                    : certificatePem != null ? reloadedIfChanged() : null;
             if (next == null) {
                 return false;
             }
@@ -202,7 +209,8 @@ public final class CertificateManager {
                 Files.createDirectories(directory,
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
-            writeAtomically(directory.resolve(KEY_FILE), certificate.privateKey());
+            // PKCS#8 ("PRIVATE KEY"): it names the curve, which the JDK's EC key encoding needs to read it back.
+            writeAtomically(directory.resolve(KEY_FILE), new JcaPKCS8Generator(certificate.privateKey(), null));
             writeAtomically(directory.resolve(CERTIFICATE_FILE), certificate.leaf());
         } catch (IOException e) {
             throw new InvalidCertificateException("cannot save the certificate in " + directory + ": "
@@ -216,7 +224,11 @@ public final class CertificateManager {
         try {
             try (Writer writer = Files.newBufferedWriter(temporary, StandardCharsets.US_ASCII);
                  JcaPEMWriter pem = new JcaPEMWriter(writer)) {
-                pem.writeObject(pemObject);
+                if (pemObject instanceof JcaPKCS8Generator generator) {
+                    pem.writeObject(generator);
+                } else {
+                    pem.writeObject(pemObject);
+                }
             }
             try {
                 Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
