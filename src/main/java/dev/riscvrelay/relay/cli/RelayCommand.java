@@ -140,6 +140,10 @@ public final class RelayCommand implements Callable<Integer> {
         installLogFormat();
         CertificateManager certificates = loadCertificates();
         try (Relay relay = Relay.start(config, certificates, operations)) {
+            // Before the ready lines, so a stop right after them is already handled: SIGTERM and SIGINT close the
+            // relay and end with status 0 (a stop, not a failure); the hook covers other ways the JVM ends.
+            onStopSignal(new Thread(relay::close, "relay-shutdown"));
+            Runtime.getRuntime().addShutdownHook(new Thread(relay::close, "relay-shutdown-hook"));
             printCertificate(certificates.current());
             certificates.onChange(this::printCertificate);
             out.println("Listening on https://" + hostForUrl(bind) + ":" + relay.port());
@@ -149,11 +153,6 @@ public final class RelayCommand implements Callable<Integer> {
                         + adminAddress.getPort() + " (/metrics, /healthz, /cert-hash)");
             }
             out.flush();
-            Thread closer = new Thread(relay::close, "relay-shutdown");
-            // SIGTERM and SIGINT close the relay and end with status 0 (a stop, not a failure); the hook covers
-            // other ways the JVM ends.
-            onStopSignal(closer);
-            Runtime.getRuntime().addShutdownHook(new Thread(relay::close, "relay-shutdown-hook"));
             relay.awaitClose();
         }
         return 0;
