@@ -8,12 +8,18 @@ import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
 import dev.riscvrelay.relay.gateway.dns.DnsConfig;
 import dev.riscvrelay.relay.gateway.dns.DnsForwarder;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.metrics.LoopSnapshot;
 import dev.riscvrelay.relay.nat.EgressPolicy;
 import dev.riscvrelay.relay.nat.Nat;
 import dev.riscvrelay.relay.nat.NanoClock;
 import dev.riscvrelay.relay.nat.NatConfig;
+import dev.riscvrelay.relay.ops.Operations;
+import dev.riscvrelay.relay.ops.OperationsConfig;
+import dev.riscvrelay.relay.ops.RelayState;
+import dev.riscvrelay.relay.switching.FrameTap;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.SwitchConfig;
+import dev.riscvrelay.relay.tls.CertificateManager;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportServer;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportServerConfig;
@@ -25,6 +31,9 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -42,10 +51,15 @@ public final class Relay implements AutoCloseable {
     private final WebTransportServer server;
     private final Counters counters;
     private final ScheduledFuture<?> macSweep;
+    private final DhcpServer dhcp;
+    private final ScheduledFuture<?> snapshotTask;
+    /** Sizes of loop-owned tables, published by the loop for exporters on other threads. */
+    private volatile LoopSnapshot snapshot = LoopSnapshot.EMPTY;
+    private Operations operations;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private Relay(IoEventLoopGroup group, LearningSwitch lan, Gateway gateway, DnsForwarder dns, Nat nat,
-            WebTransportServer server, Counters counters, ScheduledFuture<?> macSweep) {
+            WebTransportServer server, Counters counters, ScheduledFuture<?> macSweep, DhcpServer dhcp) {
         this.group = group;
         this.lan = lan;
         this.gateway = gateway;
@@ -54,6 +68,8 @@ public final class Relay implements AutoCloseable {
         this.server = server;
         this.counters = counters;
         this.macSweep = macSweep;
+        this.dhcp = dhcp;
+        this.snapshotTask = server.eventLoop().scheduleAtFixedRate(this::publishSnapshot, 0, 1, TimeUnit.SECONDS);
     }
 
     /**
@@ -62,6 +78,28 @@ public final class Relay implements AutoCloseable {
      * @throws StartException with a one-line reason when it cannot listen
      */
     public static Relay start(RelayConfig config, RelayCertificate certificate) throws StartException {
+        return start(config, CertificateManager.fixed(certificate), OperationsConfig.off());
+    }
+
+    /**
+     * Starts the relay with an identity that may be renewed while it runs, and its operations (metrics, admin
+     * server, capture, summary).
+     *
+     * @throws StartException with a one-line reason when it cannot listen
+     */
+    public static Relay start(RelayConfig config, CertificateManager certificates, OperationsConfig operationsConfig)
+            throws StartException {
+        Relay relay = startDataPlane(config, certificates);
+        try {
+            relay.operations = Operations.start(operationsConfig, relay.state(), certificates, relay.counters);
+        } catch (IOException | RuntimeException e) {
+            relay.close();
+            throw new StartException(e.getMessage());
+        }
+        return relay;
+    }
+
+    private static Relay startDataPlane(RelayConfig config, CertificateManager certificates) throws StartException {
         Counters counters = new Counters();
         // One loop owns the UDP socket, every QUIC connection, the switch, the gateway and the NAT: no locks anywhere.
         IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
@@ -83,9 +121,10 @@ public final class Relay implements AutoCloseable {
                     EgressPolicy.forThisHost(config.egress()), loop, frame -> lan.forward(gateway, frame), counters,
                     NanoClock.SYSTEM, PooledByteBufAllocator.DEFAULT)).syncUninterruptibly().getNow();
             Nat startedNat = nat;
+            DhcpServer dhcp = new DhcpServer(DhcpConfig.defaults().withLanMtu(config.lanMtu()), gatewayConfig,
+                    System::nanoTime);
             loop.submit(() -> {
-                gateway.addIpHandler(new DhcpServer(DhcpConfig.defaults().withLanMtu(config.lanMtu()), gatewayConfig,
-                        System::nanoTime));
+                gateway.addIpHandler(dhcp);
                 gateway.addIpHandler(startedDns);
                 gateway.addIpHandler(new RouteToOutside(startedNat::onPacket));
                 lan.attach(gateway);
@@ -98,10 +137,10 @@ public final class Relay implements AutoCloseable {
                     // Keep-alives well inside the idle timeout, so one lost keep-alive does not end a session.
                     config.idleTimeout().dividedBy(3), defaults.udpPayloadSize(), defaults.datagramQueueLength(),
                     defaults.receiveBufferBytes());
-            WebTransportServer server = new WebTransportServer(config.bind(), config.port(), certificate, lan,
-                    counters, serverConfig, loop);
+            WebTransportServer server = new WebTransportServer(config.bind(), config.port(), certificates::current,
+                    lan, counters, serverConfig, loop);
             ScheduledFuture<?> sweep = loop.scheduleAtFixedRate(lan::expireMacs, 1, 1, TimeUnit.SECONDS);
-            return new Relay(group, lan, gateway, dns, nat, server, counters, sweep);
+            return new Relay(group, lan, gateway, dns, nat, server, counters, sweep, dhcp);
         } catch (WebTransportServer.PortInUseException e) {
             stopEarly(group, dns, nat);
             throw new StartException("cannot listen on udp " + hostPort(config) + ": address already in use");
@@ -138,6 +177,51 @@ public final class Relay implements AutoCloseable {
         return counters;
     }
 
+    /** Where the admin HTTP server listens, or null without one. */
+    public InetSocketAddress adminAddress() {
+        return operations == null ? null : operations.adminAddress();
+    }
+
+    /** The latest sizes of the loop's tables and queues. */
+    public LoopSnapshot snapshot() {
+        return snapshot;
+    }
+
+    /** On the loop: copies what exporters show into one immutable snapshot. */
+    private void publishSnapshot() {
+        int[] queued = server.queuedFrames();
+        snapshot = new LoopSnapshot(server.sessionCount(), server.connectionCount(), lan.learnedMacCount(),
+                nat.udp().flowCount(), nat.icmp().flowCount(), dhcp.boundLeases(), queued[0], queued[1]);
+    }
+
+    /** The relay as operations see it: read-only, from any thread, except installing the capture tap. */
+    private RelayState state() {
+        IoEventLoop loop = server.eventLoop();
+        return new RelayState() {
+            @Override
+            public LoopSnapshot snapshot() {
+                return snapshot;
+            }
+
+            @Override
+            public boolean socketOpen() {
+                return server.isOpen();
+            }
+
+            @Override
+            public boolean loopRespondsWithin(Duration timeout) {
+                return loop.submit(() -> { }).awaitUninterruptibly(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            }
+
+            @Override
+            public void setTap(FrameTap tap) {
+                if (!loop.isShuttingDown()) {
+                    loop.submit(() -> lan.setTap(tap)).awaitUninterruptibly(5, TimeUnit.SECONDS);
+                }
+            }
+        };
+    }
+
     /** Blocks until {@link #close()} has finished. */
     public void awaitClose() throws InterruptedException {
         closed.await();
@@ -153,7 +237,12 @@ public final class Relay implements AutoCloseable {
             if (closed.getCount() == 0) {
                 return;
             }
+            // The admin server and timers stop first, a capture is flushed; then every session hears why it ends.
+            if (operations != null) {
+                operations.close();
+            }
             macSweep.cancel(false);
+            snapshotTask.cancel(false);
             server.close();
             ((IoEventLoop) group.next()).submit(() -> {
                 nat.close();

@@ -4,6 +4,9 @@ import dev.riscvrelay.relay.Relay;
 import dev.riscvrelay.relay.RelayConfig;
 import dev.riscvrelay.relay.nat.Cidr;
 import dev.riscvrelay.relay.nat.EgressRules;
+import dev.riscvrelay.relay.ops.JsonLogFormatter;
+import dev.riscvrelay.relay.ops.OperationsConfig;
+import dev.riscvrelay.relay.tls.CertificateManager;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.tls.RelayCertificate.InvalidCertificateException;
 import java.io.PrintWriter;
@@ -11,9 +14,13 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.logging.Handler;
+import java.util.logging.LogManager;
+import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,8 +39,11 @@ import picocli.CommandLine.Option;
             "Puts browser VMs on one virtual Ethernet LAN over WebTransport (HTTP/3, UDP) and gives them a",
             "user-space gateway at 10.0.2.2 (ARP, ping, DHCP, DNS at 10.0.2.3, and NAT for UDP and ICMP echo).",
         },
-        footer = {"", "Without --cert-pem/--key-pem a self-signed certificate valid for 14 days is made at start;",
-            "browsers trust it through serverCertificateHashes with the printed hash."})
+        footer = {"", "Without --cert-pem/--key-pem a self-signed certificate valid for 14 days is made at start",
+            "(or reused from --state-dir) and renewed, without a restart, when a third of its validity is left;",
+            "browsers trust it through serverCertificateHashes with the printed hash, which pages can fetch",
+            "from GET /cert-hash on the admin port. CA-issued PEM files are read again when they change.",
+            "SIGTERM closes every session with a reason and exits with status 0."})
 public final class RelayCommand implements Callable<Integer> {
 
     static final int EXIT_USAGE = 2;
@@ -88,6 +98,33 @@ public final class RelayCommand implements Callable<Integer> {
             description = "Keep VMs from reaching this range; repeatable. The most specific rule wins.")
     List<String> deny = new ArrayList<>();
 
+    @Option(names = "--admin", paramLabel = "ADDR:PORT",
+            description = "Admin HTTP server (/metrics, /healthz, /cert-hash, POST /pcap/start|stop), or 'off'."
+                    + " It can start captures: keep it on loopback or a private network (default: ${DEFAULT-VALUE}).")
+    String admin = "127.0.0.1:" + OperationsConfig.DEFAULT_ADMIN_PORT;
+
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Keep the self-signed key and certificate here, so a restart keeps the hash while it is"
+                    + " valid (default: none, a new one each start).")
+    Path stateDir;
+
+    @Option(names = "--pcap", paramLabel = "FILE",
+            description = "Capture every frame the switch forwards to this pcap file (also where POST /pcap/start"
+                    + " writes).")
+    Path pcapFile;
+
+    @Option(names = "--log-format", paramLabel = "FORMAT",
+            description = "Log records as 'text' lines or 'json' objects, one per line (default: ${DEFAULT-VALUE}).")
+    String logFormat = "text";
+
+    /** For testing renewal: a short self-signed validity. Browsers accept at most the default. */
+    @Option(names = "--cert-validity", paramLabel = "DURATION", hidden = true)
+    String certValidity = "14d";
+
+    /** For testing the summary line. */
+    @Option(names = "--summary-interval", paramLabel = "SECONDS", hidden = true)
+    int summaryIntervalSeconds = (int) OperationsConfig.DEFAULT_SUMMARY_INTERVAL.toSeconds();
+
     private final PrintWriter out;
     private final PrintWriter err;
 
@@ -99,21 +136,115 @@ public final class RelayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RelayConfig config = toConfig();
-        RelayCertificate certificate = loadCertificate();
-        try (Relay relay = Relay.start(config, certificate)) {
-            if (certificate.selfSigned()) {
-                out.println("Certificate Hash (use this in client): " + certificate.sha256Hex());
-            } else {
-                out.println("Certificate: " + certificate.leaf().getSubjectX500Principal().getName()
-                        + " (issuer " + certificate.leaf().getIssuerX500Principal().getName()
-                        + ", valid until " + certificate.leaf().getNotAfter().toInstant() + ")");
-            }
+        OperationsConfig operations = toOperationsConfig();
+        installLogFormat();
+        CertificateManager certificates = loadCertificates();
+        try (Relay relay = Relay.start(config, certificates, operations)) {
+            // Before the ready lines, so a stop right after them is already handled: SIGTERM and SIGINT close the
+            // relay and end with status 0 (a stop, not a failure); the hook covers other ways the JVM ends.
+            onStopSignal(new Thread(relay::close, "relay-shutdown"));
+            Runtime.getRuntime().addShutdownHook(new Thread(relay::close, "relay-shutdown-hook"));
+            printCertificate(certificates.current());
+            certificates.onChange(this::printCertificate);
             out.println("Listening on https://" + hostForUrl(bind) + ":" + relay.port());
+            InetSocketAddress adminAddress = relay.adminAddress();
+            if (adminAddress != null) {
+                out.println("Admin on http://" + hostForUrl(adminAddress.getAddress().getHostAddress()) + ":"
+                        + adminAddress.getPort() + " (/metrics, /healthz, /cert-hash)");
+            }
             out.flush();
-            Runtime.getRuntime().addShutdownHook(new Thread(relay::close, "relay-shutdown"));
             relay.awaitClose();
         }
         return 0;
+    }
+
+    private void printCertificate(RelayCertificate certificate) {
+        if (certificate.selfSigned()) {
+            out.println("Certificate Hash (use this in client): " + certificate.sha256Hex());
+        } else {
+            out.println("Certificate: " + certificate.leaf().getSubjectX500Principal().getName()
+                    + " (issuer " + certificate.leaf().getIssuerX500Principal().getName()
+                    + ", valid until " + certificate.leaf().getNotAfter().toInstant() + ")");
+        }
+        out.flush();
+    }
+
+    @SuppressWarnings("removal")
+    private static void onStopSignal(Thread closer) {
+        sun.misc.SignalHandler handler = signal -> {
+            if (closer.getState() == Thread.State.NEW) {
+                closer.start();
+            }
+        };
+        for (String name : List.of("TERM", "INT")) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), handler);
+            } catch (IllegalArgumentException e) {
+                // The JVM keeps this signal (e.g. -Xrs): the shutdown hook still closes the relay.
+            }
+        }
+    }
+
+    OperationsConfig toOperationsConfig() {
+        InetSocketAddress adminAddress = admin.equalsIgnoreCase("off") ? null : adminAddress(admin);
+        if (summaryIntervalSeconds < 0) {
+            throw new UsageError("--summary-interval must be 0 (off) or positive, not " + summaryIntervalSeconds);
+        }
+        if (!logFormat.equals("text") && !logFormat.equals("json")) {
+            throw new UsageError("--log-format is 'text' or 'json', not '" + logFormat + "'");
+        }
+        return new OperationsConfig(adminAddress, pcapFile, stateDir,
+                summaryIntervalSeconds == 0 ? null : Duration.ofSeconds(summaryIntervalSeconds));
+    }
+
+    private static InetSocketAddress adminAddress(String text) {
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new UsageError("--admin wants ADDR:PORT (e.g. 127.0.0.1:9433) or 'off', not '" + text + "'");
+        }
+        String host = text.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            int adminPort = Integer.parseInt(text.substring(colon + 1));
+            if (adminPort < 0 || adminPort > 65535) {
+                throw new NumberFormatException();
+            }
+            return new InetSocketAddress(InetAddress.ofLiteral(host), adminPort);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--admin wants ADDR:PORT (e.g. 127.0.0.1:9433) or 'off', not '" + text + "'");
+        }
+    }
+
+    /** {@code 10s}, {@code 30m}, {@code 2h}, {@code 14d}; between 5 seconds and the 14 days browsers accept. */
+    static Duration certificateValidity(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})([smhd])").matcher(text);
+        if (!m.matches()) {
+            throw new UsageError("--cert-validity wants a duration like 10s, 30m, 2h or 14d, not '" + text + "'");
+        }
+        long amount = Long.parseLong(m.group(1));
+        Duration validity = switch (m.group(2)) {
+            case "s" -> Duration.ofSeconds(amount);
+            case "m" -> Duration.ofMinutes(amount);
+            case "h" -> Duration.ofHours(amount);
+            default -> Duration.ofDays(amount);
+        };
+        if (validity.compareTo(Duration.ofSeconds(5)) < 0
+                || validity.compareTo(RelayCertificate.MAX_HASH_PINNED_VALIDITY) > 0) {
+            throw new UsageError("--cert-validity must be between 5s and 14d, not " + text);
+        }
+        return validity;
+    }
+
+    private void installLogFormat() {
+        if (!logFormat.equals("json")) {
+            return;
+        }
+        Logger root = LogManager.getLogManager().getLogger("");
+        for (Handler handler : root.getHandlers()) {
+            handler.setFormatter(new JsonLogFormatter());
+        }
     }
 
     RelayConfig toConfig() {
@@ -177,11 +308,11 @@ public final class RelayCommand implements Callable<Integer> {
         }
     }
 
-    private RelayCertificate loadCertificate() throws InvalidCertificateException {
+    private CertificateManager loadCertificates() throws InvalidCertificateException {
         if (certPem == null) {
-            return RelayCertificate.selfSignedForLocalhost();
+            return CertificateManager.selfSigned(stateDir, certificateValidity(certValidity), InstantSource.system());
         }
-        return RelayCertificate.fromPem(certPem, keyPem);
+        return CertificateManager.fromPem(certPem, keyPem, InstantSource.system());
     }
 
     private static void requirePositive(String flag, int value) {

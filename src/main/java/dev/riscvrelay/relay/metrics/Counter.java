@@ -99,7 +99,12 @@ public enum Counter {
     DROP_NAT_ICMP_DISABLED("echo requests to the outside dropped: ping sockets are not allowed on this host"),
     DROP_NAT_REPLY_TOO_LARGE("datagrams from the outside too large for one frame to the VM"),
     DROP_NAT_SOCKET_BUSY("packets dropped because a flow's host socket could not take more"),
-    DROP_NAT_SOCKET_ERROR("host socket errors on NAT flows (open, connect, send, receive)");
+    DROP_NAT_SOCKET_ERROR("host socket errors on NAT flows (open, connect, send, receive)"),
+
+    // Operations: capture and certificates
+    PCAP_FRAMES_WRITTEN("frames written to the pcap capture"),
+    DROP_PCAP_BEHIND("frames left out of the pcap capture because its writer fell behind"),
+    CERTIFICATE_RENEWALS("certificates renewed or reloaded without a restart");
 
     private final String description;
 

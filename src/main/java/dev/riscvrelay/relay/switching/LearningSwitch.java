@@ -53,6 +53,8 @@ public final class LearningSwitch implements Switch {
     private Port[] portsByIndex = new Port[0];
     private final Map<Port, Integer> indexByPort = new IdentityHashMap<>();
     private int forwardDepth;
+    /** The capture, or null when none runs: the only cost on the forwarding path is this null check. */
+    private FrameTap tap;
 
     public LearningSwitch(SwitchConfig config, Counters counters) {
         this(config, counters, System::nanoTime);
@@ -121,6 +123,10 @@ public final class LearningSwitch implements Switch {
             return;
         }
 
+        FrameTap currentTap = tap;
+        if (currentTap != null) {
+            currentTap.onFrame(frame);
+        }
         long now = nanoClock.getAsLong();
         learn(source, ingressIndex, now);
 
@@ -167,6 +173,11 @@ public final class LearningSwitch implements Switch {
     public Port portOf(long mac) {
         int index = macTable.lookup(mac, nanoClock.getAsLong());
         return index == MacTable.NO_PORT ? null : portsByIndex[index];
+    }
+
+    /** Starts ({@code tap} not null) or stops (null) showing every forwarded frame to {@code tap}. */
+    public void setTap(FrameTap tap) {
+        this.tap = tap;
     }
 
     /** MACs currently in the table (aged entries not yet swept included). */

@@ -89,9 +89,12 @@ public record RelayCertificate(PrivateKey privateKey, List<X509Certificate> chai
             generator.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
             KeyPair keys = generator.generateKeyPair();
             X500Name subject = new X500Name("CN=riscv-relay");
-            // The validity window handed to browsers counts from notBefore, so the back-dating comes out of it.
-            Instant notBefore = now.minus(CLOCK_SKEW_ALLOWANCE);
-            Instant notAfter = now.plus(validity).minus(CLOCK_SKEW_ALLOWANCE);
+            // The validity window handed to browsers counts from notBefore, so the back-dating comes out of it
+            // (a quarter at most, so that a short validity, e.g. for testing renewal, still lies mostly ahead).
+            Duration backdating = CLOCK_SKEW_ALLOWANCE.compareTo(validity.dividedBy(4)) < 0
+                    ? CLOCK_SKEW_ALLOWANCE : validity.dividedBy(4);
+            Instant notBefore = now.minus(backdating);
+            Instant notAfter = now.plus(validity).minus(backdating);
             BigInteger serial = new BigInteger(64, new SecureRandom());
             JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
                     subject, serial, Date.from(notBefore), Date.from(notAfter), subject, keys.getPublic());

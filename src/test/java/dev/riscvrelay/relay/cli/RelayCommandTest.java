@@ -134,4 +134,43 @@ class RelayCommandTest {
         assertThat(run("--help")).isZero();
         assertThat(out.toString()).contains("--mtu", "default: 1185", "--dns", "--allow", "--deny");
     }
+
+    @Test
+    void helpListsTheOperationsOptionsButNotTheTestingOnes() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString()).contains("--admin", "default: 127.0.0.1:9433", "--state-dir", "--pcap",
+                "--log-format", "default: text").doesNotContain("--cert-validity", "--summary-interval");
+    }
+
+    @Test
+    void adminNotAnAddress() {
+        assertOneLineError(run("--admin", "localhost:9433"), 2, "--admin wants ADDR:PORT");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--admin", "127.0.0.1"), 2, "--admin wants ADDR:PORT");
+    }
+
+    @Test
+    void adminPortInUse() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            assertOneLineError(run("--bind", "127.0.0.1", "--port", "0", "--admin", "127.0.0.1:" + port), 1,
+                    "cannot listen on tcp 127.0.0.1:" + port + " for --admin");
+        }
+    }
+
+    @Test
+    void logFormatUnknown() {
+        assertOneLineError(run("--log-format", "xml"), 2, "--log-format is 'text' or 'json'");
+    }
+
+    @Test
+    void certificateValidityBeyondWhatBrowsersAccept() {
+        assertOneLineError(run("--bind", "127.0.0.1", "--port", "0", "--cert-validity", "15d"), 2,
+                "--cert-validity must be between 5s and 14d");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--bind", "127.0.0.1", "--port", "0", "--cert-validity", "soon"), 2,
+                "--cert-validity wants a duration like 10s");
+        assertThat(RelayCommand.certificateValidity("10s")).hasSeconds(10);
+        assertThat(RelayCommand.certificateValidity("14d")).hasDays(14);
+    }
 }

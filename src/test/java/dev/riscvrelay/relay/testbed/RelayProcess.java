@@ -31,23 +31,39 @@ public final class RelayProcess implements AutoCloseable {
     private static final Pattern HASH_LINE =
             Pattern.compile("Certificate Hash \\(use this in client\\): ([0-9a-f]{64})\\s*$");
     private static final Pattern LISTENING_LINE = Pattern.compile("Listening on https://127\\.0\\.0\\.1:(\\d+)\\s*$");
+    private static final Pattern ADMIN_LINE = Pattern.compile("Admin on http://127\\.0\\.0\\.1:(\\d+) ");
     private static final Path JAR = Path.of("target", "riscv-relay.jar");
     private static final long STARTUP_TIMEOUT_SECONDS = 45;
 
     private final Process process;
     private final String certificateHash;
     private final int port;
+    private final int adminPort;
+    private final List<String> lines;
+    private final List<String> hashes;
 
-    private RelayProcess(Process process, String certificateHash, int port) {
+    private RelayProcess(Process process, String certificateHash, int port, int adminPort, List<String> lines,
+            List<String> hashes) {
         this.process = process;
         this.certificateHash = certificateHash;
         this.port = port;
+        this.adminPort = adminPort;
+        this.lines = lines;
+        this.hashes = hashes;
     }
 
     public static RelayProcess start(String label) throws IOException, InterruptedException {
+        return start(label, List.of());
+    }
+
+    /** The relay jar with {@code extraArguments} (e.g. {@code --pcap FILE}) before the bind and port flags. */
+    public static RelayProcess start(String label, List<String> extraArguments)
+            throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        return start(label, List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-jar",
-                JAR.toString()), JAR);
+        List<String> command = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED",
+                "-jar", JAR.toString()));
+        command.addAll(extraArguments);
+        return start(label, command, JAR);
     }
 
     /**
@@ -62,7 +78,8 @@ public final class RelayProcess implements AutoCloseable {
         }
         int port = freeUdpPort();
         List<String> command = new ArrayList<>(relayCommand);
-        command.addAll(List.of("--bind", "127.0.0.1", "--port", Integer.toString(port)));
+        // The admin server on a free port, so relays of parallel tests never meet on the default one.
+        command.addAll(List.of("--bind", "127.0.0.1", "--port", Integer.toString(port), "--admin", "127.0.0.1:0"));
         Path logDir = Path.of("target", "relay-logs");
         Files.createDirectories(logDir);
         Path log = logDir.resolve("relay-" + label + ".log");
@@ -70,7 +87,9 @@ public final class RelayProcess implements AutoCloseable {
 
         CompletableFuture<String> hash = new CompletableFuture<>();
         CompletableFuture<Integer> listening = new CompletableFuture<>();
+        CompletableFuture<Integer> admin = new CompletableFuture<>();
         List<String> lines = Collections.synchronizedList(new ArrayList<>());
+        List<String> hashes = new java.util.concurrent.CopyOnWriteArrayList<>();
         Thread pump = new Thread(() -> {
             try (BufferedReader in = new BufferedReader(
                          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -82,9 +101,14 @@ public final class RelayProcess implements AutoCloseable {
                     file.println(line);
                     if (lines.size() < 10_000) lines.add(line);
                     Matcher m = HASH_LINE.matcher(line);
-                    if (m.find()) hash.complete(m.group(1));
+                    if (m.find()) {
+                        hashes.add(m.group(1));
+                        hash.complete(m.group(1));
+                    }
                     m = LISTENING_LINE.matcher(line);
                     if (m.find()) listening.complete(Integer.parseInt(m.group(1)));
+                    m = ADMIN_LINE.matcher(line);
+                    if (m.find()) admin.complete(Integer.parseInt(m.group(1)));
                 }
             } catch (IOException e) {
                 // The process ended; exit is reported below.
@@ -92,6 +116,7 @@ public final class RelayProcess implements AutoCloseable {
             IllegalStateException ended = new IllegalStateException("relay exited before it was ready");
             hash.completeExceptionally(ended);
             listening.completeExceptionally(ended);
+            admin.completeExceptionally(ended);
         }, "relay-output");
         pump.setDaemon(true);
         pump.start();
@@ -102,7 +127,8 @@ public final class RelayProcess implements AutoCloseable {
             if (listeningPort != port) {
                 throw new AssertionError("relay listens on " + listeningPort + ", asked for " + port);
             }
-            return new RelayProcess(process, certificateHash, port);
+            int adminPort = admin.get(STARTUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            return new RelayProcess(process, certificateHash, port, adminPort, lines, hashes);
         } catch (ExecutionException | TimeoutException e) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             throw new AssertionError("relay did not print its certificate hash and listening address within "
@@ -124,6 +150,43 @@ public final class RelayProcess implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The TCP port of the relay's admin HTTP server on 127.0.0.1. */
+    public int adminPort() {
+        return adminPort;
+    }
+
+    /** {@code http://127.0.0.1:ADMIN_PORT} followed by {@code path}. */
+    public String adminUrl(String path) {
+        return "http://127.0.0.1:" + adminPort + path;
+    }
+
+    /** Every certificate hash the relay printed so far, the first at start, then one per renewal. */
+    public List<String> certificateHashes() {
+        return List.copyOf(hashes);
+    }
+
+    /** What the relay printed so far (stdout and stderr, the first 10000 lines). */
+    public List<String> output() {
+        synchronized (lines) {
+            return List.copyOf(lines);
+        }
+    }
+
+    /**
+     * Sends SIGTERM, as {@code docker stop} or systemd do, and waits up to {@code timeoutSeconds} for the exit.
+     *
+     * @return the exit status
+     * @throws AssertionError when the relay is still running after the timeout (it is then killed)
+     */
+    public int terminate(long timeoutSeconds) throws InterruptedException {
+        process.destroy(); // SIGTERM on Linux
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            throw new AssertionError("relay still running " + timeoutSeconds + " s after SIGTERM");
+        }
+        return process.exitValue();
     }
 
     /** The relay's process id, e.g. to read its credentials from /proc. */

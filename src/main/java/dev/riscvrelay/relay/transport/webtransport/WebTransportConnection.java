@@ -145,6 +145,18 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** {@code [frames queued over all sessions, the deepest session queue]}; on the event loop. */
+    int[] queuedFrames() {
+        int total = 0;
+        int deepest = 0;
+        for (WebTransportSession session : sessions.values()) {
+            int depth = session.queuedFrames();
+            total += depth;
+            deepest = Math.max(deepest, depth);
+        }
+        return new int[] {total, deepest};
+    }
+
     int sessionCount() {
         return sessions.size();
     }

@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.transport.webtransport;
 
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.Switch;
+import dev.riscvrelay.relay.tls.CurrentCertificateKeyManager;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -30,10 +31,10 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The WebTransport endpoint: one UDP socket speaking QUIC (Netty's native quiche codec) and HTTP/3, whose
@@ -77,6 +78,16 @@ public final class WebTransportServer implements AutoCloseable {
      */
     public WebTransportServer(InetAddress bindAddress, int port, RelayCertificate certificate, Switch lan,
             Counters counters, WebTransportServerConfig config, IoEventLoop loop) throws PortInUseException {
+        this(bindAddress, port, () -> certificate, lan, counters, config, loop);
+    }
+
+    /**
+     * Like {@link #WebTransportServer(InetAddress, int, RelayCertificate, Switch, Counters, WebTransportServerConfig,
+     * IoEventLoop)}, with an identity that may change while it runs: every new connection's handshake uses
+     * {@code certificates.get()} at that moment; open connections keep theirs.
+     */
+    public WebTransportServer(InetAddress bindAddress, int port, Supplier<RelayCertificate> certificates, Switch lan,
+            Counters counters, WebTransportServerConfig config, IoEventLoop loop) throws PortInUseException {
         this.config = config;
         this.counters = counters;
         if (loop == null) {
@@ -88,7 +99,7 @@ public final class WebTransportServer implements AutoCloseable {
             this.loop = loop;
         }
         boolean epoll = this.loop.isIoType(EpollIoHandler.class);
-        ChannelHandler codec = quicCodec(certificate, lan, epoll);
+        ChannelHandler codec = quicCodec(certificates, lan, epoll);
         Bootstrap bootstrap = new Bootstrap()
                 .group(this.loop)
                 .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
@@ -114,9 +125,10 @@ public final class WebTransportServer implements AutoCloseable {
         this.socket = bound.channel();
     }
 
-    private ChannelHandler quicCodec(RelayCertificate certificate, Switch lan, boolean epoll) {
+    private ChannelHandler quicCodec(Supplier<RelayCertificate> certificates, Switch lan, boolean epoll) {
+        // BoringSSL asks the key manager during each handshake, so a renewed certificate needs no new context.
         QuicSslContext tls = QuicSslContextBuilder
-                .forServer(certificate.privateKey(), null, certificate.chain().toArray(X509Certificate[]::new))
+                .forServer(new CurrentCertificateKeyManager(certificates), null)
                 .applicationProtocols(Http3.supportedApplicationProtocols())
                 .build();
         QuicServerCodecBuilder builder = Http3.newQuicServerCodecBuilder()
@@ -184,6 +196,26 @@ public final class WebTransportServer implements AutoCloseable {
     /** Open sessions over all connections (safe to read from any thread). */
     public int sessionCount() {
         return sessions;
+    }
+
+    /**
+     * Frames waiting in the sessions' outbound queues: {@code [total, deepest single queue]}. On the event loop
+     * (the queues belong to it).
+     */
+    public int[] queuedFrames() {
+        int total = 0;
+        int deepest = 0;
+        for (WebTransportConnection connection : connections) {
+            int[] depths = connection.queuedFrames();
+            total += depths[0];
+            deepest = Math.max(deepest, depths[1]);
+        }
+        return new int[] {total, deepest};
+    }
+
+    /** Whether the UDP socket is open. */
+    public boolean isOpen() {
+        return socket.isOpen();
     }
 
     /** Open QUIC connections (safe to read from any thread). */

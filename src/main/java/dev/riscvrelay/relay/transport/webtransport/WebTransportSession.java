@@ -49,6 +49,10 @@ final class WebTransportSession implements Port {
         this.name = "wt#" + connectStream.streamId() + " " + quic.remoteSocketAddress();
     }
 
+    int queuedFrames() {
+        return queue.size();
+    }
+
     long quarterStreamId() {
         return quarterStreamId;
     }

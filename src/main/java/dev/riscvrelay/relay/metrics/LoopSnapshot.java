@@ -1,0 +1,20 @@
+package dev.riscvrelay.relay.metrics;
+
+/**
+ * The sizes of what the event loop owns (tables, queues), copied by the loop itself about once a second and
+ * published through a volatile field, so exporters on other threads read them without touching loop-owned state.
+ *
+ * @param sessions open WebTransport sessions
+ * @param connections open QUIC connections
+ * @param macTableEntries MAC addresses the switch has learned
+ * @param udpFlows open UDP NAT flows
+ * @param icmpFlows open ICMP echo NAT flows
+ * @param dhcpLeases bound DHCP leases
+ * @param queuedFrames frames waiting in all sessions' outbound queues
+ * @param deepestQueue frames waiting in the fullest session queue
+ */
+public record LoopSnapshot(int sessions, int connections, int macTableEntries, int udpFlows, int icmpFlows,
+        int dhcpLeases, int queuedFrames, int deepestQueue) {
+
+    public static final LoopSnapshot EMPTY = new LoopSnapshot(0, 0, 0, 0, 0, 0, 0, 0);
+}

@@ -1,0 +1,81 @@
+package dev.riscvrelay.relay.metrics;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Locale;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The relay's metrics in Micrometer, scraped in the Prometheus text format. Nothing here runs per frame: each
+ * {@link Counter} is a {@link FunctionCounter} that reads {@link Counters} when scraped, and the gauges read the
+ * {@link LoopSnapshot} the event loop publishes.
+ *
+ * <p>Names: {@code FRAMES_IN} becomes {@code relay_frames_in_total}; every {@code DROP_*} counter is one series of
+ * {@code relay_drops_total} with its reason as a tag ({@code reason="queue_full"}), so one query sums all drops.
+ */
+public final class RelayMetrics implements AutoCloseable {
+
+    public static final String DROPS = "relay.drops";
+    private static final String DROP_PREFIX = "DROP_";
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    public RelayMetrics(Counters counters, Supplier<LoopSnapshot> snapshot, Supplier<Double> certificateSecondsLeft) {
+        for (Counter counter : Counter.values()) {
+            FunctionCounter.Builder<Counters> builder;
+            if (counter.name().startsWith(DROP_PREFIX)) {
+                builder = FunctionCounter.builder(DROPS, counters, c -> c.get(counter))
+                        .tag("reason", counter.name().substring(DROP_PREFIX.length()).toLowerCase(Locale.ROOT));
+            } else {
+                builder = FunctionCounter.builder(meterName(counter), counters, c -> c.get(counter));
+            }
+            builder.description(counter.description()).register(registry);
+        }
+        gauge("relay.sessions", "open WebTransport sessions", snapshot, LoopSnapshot::sessions);
+        gauge("relay.quic.connections", "open QUIC connections", snapshot, LoopSnapshot::connections);
+        gauge("relay.mac.table.entries", "MAC addresses the switch has learned", snapshot,
+                LoopSnapshot::macTableEntries);
+        Gauge.builder("relay.nat.flows", snapshot, s -> s.get().udpFlows()).tag("protocol", "udp")
+                .description("open NAT flows").register(registry);
+        Gauge.builder("relay.nat.flows", snapshot, s -> s.get().icmpFlows()).tag("protocol", "icmp")
+                .description("open NAT flows").register(registry);
+        gauge("relay.dhcp.leases", "bound DHCP leases", snapshot, LoopSnapshot::dhcpLeases);
+        gauge("relay.port.queue.frames", "frames waiting in all sessions' outbound queues", snapshot,
+                LoopSnapshot::queuedFrames);
+        gauge("relay.port.queue.deepest.frames", "frames waiting in the fullest session queue", snapshot,
+                LoopSnapshot::deepestQueue);
+        Gauge.builder("relay.certificate.expiry.seconds", certificateSecondsLeft, Supplier::get)
+                .description("seconds until the current TLS certificate expires").register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+    }
+
+    /** {@code NAT_UDP_FLOWS_OPENED} → {@code relay.nat.udp.flows.opened} (Prometheus adds {@code _total}). */
+    static String meterName(Counter counter) {
+        return "relay." + counter.name().toLowerCase(Locale.ROOT).replace('_', '.');
+    }
+
+    private void gauge(String name, String description, Supplier<LoopSnapshot> snapshot,
+            ToDoubleFunction<LoopSnapshot> value) {
+        Gauge.builder(name, snapshot, s -> value.applyAsDouble(s.get())).description(description).register(registry);
+    }
+
+    /** Every metric in the Prometheus text exposition format (version 0.0.4). */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void close() {
+        registry.close();
+    }
+}

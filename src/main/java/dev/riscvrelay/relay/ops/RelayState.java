@@ -1,0 +1,21 @@
+package dev.riscvrelay.relay.ops;
+
+import dev.riscvrelay.relay.metrics.LoopSnapshot;
+import dev.riscvrelay.relay.switching.FrameTap;
+import java.time.Duration;
+
+/** What operations need from the running relay; every method is safe to call from a control thread. */
+public interface RelayState {
+
+    /** The latest sizes the event loop published. */
+    LoopSnapshot snapshot();
+
+    /** Whether the UDP socket is open. */
+    boolean socketOpen();
+
+    /** Whether the event loop runs a task within {@code timeout} (it is not stuck). */
+    boolean loopRespondsWithin(Duration timeout);
+
+    /** Installs (or with null removes) the switch's tap on the event loop and waits until it is in place. */
+    void setTap(FrameTap tap);
+}
