@@ -521,21 +521,29 @@ public final class WebTransportClient implements AutoCloseable {
      * Returns at once; {@link #closed()} completes when everything is released.
      */
     public CompletableFuture<CloseInfo> close(long errorCode, String reason) {
-        loop.execute(() -> {
-            if (sessionOpen && connectStream.isActive()) {
-                ByteBuf capsule = connectStream.alloc().buffer(16 + reason.length() * 3);
-                Capsules.writeClose(capsule, errorCode, reason);
-                // Let the capsule and FIN leave before the connection closes, or the server sees only the close.
-                CloseInfo info = new CloseInfo(false, errorCode, reason);
-                connectStream.writeAndFlush(new DefaultHttp3DataFrame(capsule))
-                        .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT)
-                        .addListener(f -> end(info));
-                // A write on a stream that was reset never completes: do not let close() hang on it.
-                loop.schedule(() -> end(info), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
-            } else {
-                end(new CloseInfo(false, errorCode, reason));
-            }
-        });
+        if (closed.isDone() || loop.isShuttingDown()) {
+            // Already ended (the relay closed the session, or an earlier close): nothing left to send.
+            return closed;
+        }
+        try {
+            loop.execute(() -> {
+                if (sessionOpen && connectStream.isActive()) {
+                    ByteBuf capsule = connectStream.alloc().buffer(16 + reason.length() * 3);
+                    Capsules.writeClose(capsule, errorCode, reason);
+                    // Let the capsule and FIN leave before the connection closes, or the server sees only the close.
+                    CloseInfo info = new CloseInfo(false, errorCode, reason);
+                    connectStream.writeAndFlush(new DefaultHttp3DataFrame(capsule))
+                            .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT)
+                            .addListener(f -> end(info));
+                    // A write on a stream that was reset never completes: do not let close() hang on it.
+                    loop.schedule(() -> end(info), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+                } else {
+                    end(new CloseInfo(false, errorCode, reason));
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // The loop ended between the check and here: the session is over already.
+        }
         return closed;
     }
 
