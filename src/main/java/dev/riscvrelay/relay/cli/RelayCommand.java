@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.cli;
 
 import dev.riscvrelay.relay.Relay;
 import dev.riscvrelay.relay.RelayConfig;
+import dev.riscvrelay.relay.bench.BenchCommand;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.tls.RelayCertificate.InvalidCertificateException;
 import java.io.PrintWriter;
@@ -19,6 +20,7 @@ import picocli.CommandLine.Option;
 @Command(
         name = "relay",
         mixinStandardHelpOptions = true,
+        subcommands = BenchCommand.class,
         versionProvider = RelayCommand.Version.class,
         sortOptions = false,
         usageHelpAutoWidth = true,
