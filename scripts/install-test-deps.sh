@@ -17,6 +17,7 @@ declare -A probe=(
     [util-linux]=/usr/bin/setpriv
     [procps]=/usr/bin/pkill
     [openssl]=/usr/bin/openssl
+    [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 )
 
 missing=()
