@@ -27,7 +27,8 @@ public final class BenchReport {
 
     /** Everything one {@code relay bench} run measured; parts not run are null. */
     public record Inputs(String command, String machine, String startedAt, long elapsedSeconds,
-            SwitchBench.Results switching, ScaleBench.Results scale, MicroBench.Results micro, Profile.Summary profile) {
+            SwitchBench.Results switching, ScaleBench.Results scale, MicroBench.Results micro, Profile.Summary profile,
+            List<String> notes) {
     }
 
     /** One line of the summary: a target, what was measured and whether it is met. */
@@ -96,6 +97,9 @@ public final class BenchReport {
         md.append("- Machine: ").append(in.machine()).append('\n');
         md.append("- Started: ").append(in.startedAt()).append(", took ").append(in.elapsedSeconds()).append(" s\n\n");
 
+        for (String note : in.notes()) {
+            md.append("**").append(note).append("**\n\n");
+        }
         md.append("## Targets\n\n| target | measured | same-run baseline | met |\n|---|---|---|---|\n");
         for (Verdict v : verdicts(in)) {
             md.append("| ").append(v.target()).append(" | ").append(v.measured()).append(" | ").append(v.baseline())
@@ -247,6 +251,9 @@ public final class BenchReport {
     private static void scale(StringBuilder md, ScaleBench.Results scale) {
         md.append("## P3 scale: memory per idle session\n\n");
         md.append(scale.method()).append("\n\n");
+        if (!scale.note().isEmpty()) {
+            md.append("**").append(scale.note()).append("**\n\n");
+        }
         md.append("| sessions | relay RSS | RSS growth over the empty relay | per session | heap used after GC "
                 + "| opened in |\n|---|---|---|---|---|---|\n");
         md.append(String.format(Locale.ROOT, "| 0 | %.1f MiB | - | - | %.1f MiB | - |%n",

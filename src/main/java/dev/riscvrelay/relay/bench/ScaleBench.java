@@ -38,15 +38,20 @@ public final class ScaleBench {
     public record Level(int sessions, long rssBytes, long heapUsedBytes, long bytesPerSession, double openSeconds) {
     }
 
-    public record Results(long baselineRssBytes, long baselineHeapBytes, List<Level> levels, String method) {
+    /** @param note why fewer levels than planned were reached, or empty */
+    public record Results(long baselineRssBytes, long baselineHeapBytes, List<Level> levels, String method,
+            String note) {
     }
 
     private final List<Integer> levels;
+    private final Duration budget;
     private final IoEventLoop loop;
     private final PrintWriter log;
 
-    public ScaleBench(List<Integer> levels, IoEventLoop loop, PrintWriter log) {
+    /** @param budget how long opening sessions may take in all; levels not reached by then are reported so */
+    public ScaleBench(List<Integer> levels, Duration budget, IoEventLoop loop, PrintWriter log) {
         this.levels = levels;
+        this.budget = budget;
         this.loop = loop;
         this.log = log;
     }
@@ -89,8 +94,12 @@ public final class ScaleBench {
             long pid = relay.pid();
 
             // Warm up (JIT, buffer pools, TLS), then measure the empty relay.
-            List<WebTransportClient> warm = open(uri, config, WARM_UP_SESSIONS);
-            closeAll(warm);
+            List<WebTransportClient> warm = new ArrayList<>();
+            try {
+                open(uri, config, WARM_UP_SESSIONS, warm, System.nanoTime() + TimeUnit.SECONDS.toNanos(60));
+            } finally {
+                closeAll(warm);
+            }
             Thread.sleep(1000);
             long baselineHeap = heapUsedAfterGc(java, pid);
             long baselineRss = rss(pid);
@@ -98,9 +107,19 @@ public final class ScaleBench {
                     baselineHeap / 1048576.0);
 
             List<Level> results = new ArrayList<>();
+            String note = "";
+            long budgetEnd = System.nanoTime() + budget.toNanos();
             for (int target : levels) {
                 long start = System.nanoTime();
-                clients.addAll(open(uri, config, target - clients.size()));
+                try {
+                    open(uri, config, target - clients.size(), clients, budgetEnd);
+                } catch (Exception e) {
+                    note = String.format(Locale.ROOT, "Stopped at %,d of %,d sessions: %s (the opening budget is "
+                            + "%d s; on a busy machine handshakes are slower).", clients.size(), target,
+                            e.getMessage(), budget.toSeconds());
+                    log.println("  " + note);
+                    break;
+                }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 Thread.sleep(1000);
                 long heap = heapUsedAfterGc(java, pid);
@@ -117,7 +136,7 @@ public final class ScaleBench {
                     + "relay for a full GC (`jcmd GC.run`) and reads its RSS from /proc. Per session = (RSS − RSS of "
                     + "the relay after %d warm-up sessions came and went) ÷ sessions. The sessions are idle but "
                     + "alive: keep-alives every 10 s.", CONCURRENT_HANDSHAKES, WARM_UP_SESSIONS);
-            return new Results(baselineRss, baselineHeap, results, method);
+            return new Results(baselineRss, baselineHeap, results, method, note);
         } finally {
             closeAll(clients);
             relay.destroy();
@@ -127,34 +146,52 @@ public final class ScaleBench {
         }
     }
 
-    private List<WebTransportClient> open(URI uri, WebTransportClientConfig config, int count) throws Exception {
+    /** Opens {@code count} sessions into {@code opened} (each as it completes), by {@code deadline} (nanoTime). */
+    private void open(URI uri, WebTransportClientConfig config, int count, List<WebTransportClient> opened,
+            long deadline) throws Exception {
         Semaphore inFlight = new Semaphore(CONCURRENT_HANDSHAKES);
         List<CompletableFuture<WebTransportClient>> pending = new ArrayList<>();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60 + count / 50);
-        for (int i = 0; i < count; i++) {
-            if (!inFlight.tryAcquire(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                throw new IllegalStateException("opening " + count + " sessions took too long");
+        try {
+            for (int i = 0; i < count; i++) {
+                if (!inFlight.tryAcquire(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    throw new IllegalStateException("the budget ran out while opening sessions");
+                }
+                CompletableFuture<WebTransportClient> future = WebTransportClient.connect(uri, config,
+                        frame -> frame.release(), loop);
+                future.whenComplete((c, e) -> inFlight.release());
+                pending.add(future);
             }
-            CompletableFuture<WebTransportClient> future = WebTransportClient.connect(uri, config,
-                    frame -> frame.release(), loop);
-            future.whenComplete((c, e) -> inFlight.release());
-            pending.add(future);
+            for (CompletableFuture<WebTransportClient> future : pending) {
+                future.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+        } finally {
+            // Keep every session that opened, so the caller measures and then closes them all.
+            for (CompletableFuture<WebTransportClient> future : pending) {
+                future.whenComplete((client, e) -> {
+                    if (client != null) {
+                        synchronized (opened) {
+                            if (!opened.contains(client)) {
+                                opened.add(client);
+                            }
+                        }
+                    }
+                });
+            }
         }
-        List<WebTransportClient> opened = new ArrayList<>();
-        for (CompletableFuture<WebTransportClient> future : pending) {
-            opened.add(future.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
-        }
-        return opened;
     }
 
     private static void closeAll(List<WebTransportClient> clients) {
-        for (WebTransportClient client : clients) {
+        List<WebTransportClient> all;
+        synchronized (clients) {
+            all = new ArrayList<>(clients);
+            clients.clear();
+        }
+        for (WebTransportClient client : all) {
             client.close();
         }
-        for (WebTransportClient client : clients) {
+        for (WebTransportClient client : all) {
             client.closed().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
         }
-        clients.clear();
     }
 
     /** VmRSS of a process, in bytes. */

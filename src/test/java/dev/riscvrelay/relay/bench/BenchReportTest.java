@@ -44,11 +44,11 @@ class BenchReportTest {
                 List.of("relay: the relay", "plain UDP: a forwarder"));
         ScaleBench.Results scale = new ScaleBench.Results(100L << 20, 10L << 20,
                 List.of(new ScaleBench.Level(1000, (100L << 20) + 1000 * 50 * 1024L, 20L << 20, 50 * 1024, 2.5)),
-                "method");
+                "method", "");
         MicroBench.Results micro = new MicroBench.Results(List.of(new MicroBench.Row("switchForward", 20.5, 0.0),
                 new MicroBench.Row("allocating", 30, 24.0)), "JMH");
         return new BenchReport.Inputs("relay bench --quick", "2 × test CPU", "2026-11-25T00:00:00Z", 42, switching,
-                scale, micro, null);
+                scale, micro, null, List.of());
     }
 
     @Test
