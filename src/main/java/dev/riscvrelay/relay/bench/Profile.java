@@ -75,6 +75,7 @@ public final class Profile {
         Map<String, Long> inclusive = new LinkedHashMap<>();
         long samples = 0;
         long javaSamples = 0;
+        long idle = 0;
         for (RecordedEvent event : RecordingFile.readAllEvents(file)) {
             String type = event.getEventType().getName();
             boolean java = type.equals("jdk.ExecutionSample");
@@ -87,6 +88,10 @@ public final class Profile {
             }
             RecordedStackTrace stack = event.getStackTrace();
             if (stack == null || stack.getFrames().isEmpty()) {
+                continue;
+            }
+            if (!java && methodOf(stack.getFrames().getFirst()).startsWith("io.netty.channel.epoll.Native.epoll")) {
+                idle++; // waiting in epoll_wait for work: not time spent forwarding
                 continue;
             }
             samples++;
@@ -111,9 +116,10 @@ public final class Profile {
         StringBuilder md = new StringBuilder();
         md.append("## Profile: where the relay's event loop spends its time\n\n");
         md.append(String.format(Locale.ROOT, "JFR samples of the relay's event-loop thread every %d ms during its "
-                + "largest P1 peak run: %,d samples, %,d in Java code and %,d in native methods (quiche, syscalls). "
+                + "largest P1 peak run: %,d busy samples, %,d in Java code and %,d in native methods (quiche, syscalls), "
+                + "and %,d idle in epoll_wait (left out). "
                 + "The recording is `%s` (open it with `jfr print` or JDK Mission Control).%n%n", PERIOD.toMillis(),
-                samples, javaSamples, samples - javaSamples, file));
+                samples, javaSamples, samples - javaSamples, idle, file));
         if (samples == 0) {
             md.append("No samples of the relay's thread were recorded.\n\n");
             return new Summary(md.toString(), file, 0);
