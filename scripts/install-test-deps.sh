@@ -18,6 +18,7 @@ declare -A probe=(
     [procps]=/usr/bin/pkill
     [openssl]=/usr/bin/openssl
     [curl]=/usr/bin/curl
+    [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 )
 
 missing=()

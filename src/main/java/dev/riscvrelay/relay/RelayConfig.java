@@ -54,6 +54,11 @@ public record RelayConfig(
                 DEFAULT_LAN_MTU, List.of(), EgressRules.NONE);
     }
 
+    public RelayConfig withMaxSessions(int sessions) {
+        return new RelayConfig(bind, port, sessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
+                dnsResolvers, egress);
+    }
+
     public RelayConfig withEgress(EgressRules rules) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
                 dnsResolvers, rules);

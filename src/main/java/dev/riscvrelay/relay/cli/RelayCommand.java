@@ -7,6 +7,7 @@ import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.ops.JsonLogFormatter;
 import dev.riscvrelay.relay.ops.OperationsConfig;
 import dev.riscvrelay.relay.tls.CertificateManager;
+import dev.riscvrelay.relay.bench.BenchCommand;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.tls.RelayCertificate.InvalidCertificateException;
 import java.io.PrintWriter;
@@ -32,6 +33,7 @@ import picocli.CommandLine.Option;
 @Command(
         name = "relay",
         mixinStandardHelpOptions = true,
+        subcommands = BenchCommand.class,
         versionProvider = RelayCommand.Version.class,
         sortOptions = false,
         usageHelpAutoWidth = true,

@@ -1,0 +1,187 @@
+package dev.riscvrelay.relay.bench;
+
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code relay bench}: measures the relay against its baselines in one bounded run on loopback and writes
+ * BENCHMARKS.md with PNG charts. Exits 1 when a run's counts disagree with the forwarder's counters (the numbers
+ * are then not to be trusted); unmet targets are reported, not failed.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+        description = {"Benchmarks the relay against a plain UDP forwarder and a bare QUIC datagram forwarder, "
+                + "on loopback, and writes BENCHMARKS.md with PNG charts."})
+public final class BenchCommand implements Callable<Integer> {
+
+    /** Parts of the benchmark that can be run alone. */
+    public enum Part { switching, scale, micro }
+
+    @Option(names = "--quick", description = "Smoke size for CI: well under a minute.")
+    boolean quick;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Where BENCHMARKS.md and the PNGs go (default: .).")
+    Path out = Path.of(".");
+
+    @Option(names = "--parts", split = ",", paramLabel = "PART",
+            description = "Which parts to run: ${COMPLETION-CANDIDATES} (default: all).")
+    Set<Part> parts = EnumSet.allOf(Part.class);
+
+    @Option(names = "--no-profile", description = "Skip the JFR profile of the relay's largest run.")
+    boolean noProfile;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter log = spec.commandLine().getOut();
+        Instant started = Instant.now();
+        long t0 = System.nanoTime();
+        String loadAtStart = loadAverage();
+        if (!Epoll.isAvailable()) {
+            spec.commandLine().getErr().println("relay bench: needs Linux epoll: " + Epoll.unavailabilityCause());
+            return 1;
+        }
+        String command = "relay bench" + (quick ? " --quick" : "")
+                + (parts.equals(EnumSet.allOf(Part.class)) ? "" : " --parts " + joinParts());
+        log.println(command + ": writing " + out.toAbsolutePath().normalize().resolve("BENCHMARKS.md"));
+        IoEventLoopGroup loadGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("loadgen"),
+                EpollIoHandler.newFactory());
+        IoEventLoop loadLoop = (IoEventLoop) loadGroup.next();
+        SwitchBench.Results switching = null;
+        ScaleBench.Results scale = null;
+        MicroBench.Results micro = null;
+        Profile.Summary[] profile = new Profile.Summary[1];
+        List<String> notes = new ArrayList<>();
+        try {
+            if (parts.contains(Part.switching)) {
+                log.println("P1 switch: peak and latency of the relay and its baselines");
+                log.flush();
+                SwitchBench.Plan plan = quick ? SwitchBench.Plan.quick() : SwitchBench.Plan.full();
+                int most = plan.sessions().stream().mapToInt(Integer::intValue).max().orElse(2);
+                List<SwitchBench.FixtureFactory> fixtures = List.of(
+                        () -> new RelayFixture(most + 8), QuicForwarderFixture::new, UdpForwarderFixture::new);
+                SwitchBench.RunHook hook = noProfile ? null : (threads, run) -> Profile.record(threads,
+                        Files.createTempFile("relay-p1-", ".jfr"), run::get, s -> profile[0] = s);
+                switching = new SwitchBench(plan, loadLoop, log).run(fixtures, hook);
+            }
+            if (parts.contains(Part.scale)) {
+                log.println("P3 scale: memory per idle session (relay in its own process)");
+                log.flush();
+                try {
+                    scale = new ScaleBench(quick ? List.of(100, 300) : List.of(1000, 5000, 10000),
+                            quick ? Duration.ofSeconds(60) : Duration.ofMinutes(3), loadLoop, log).run();
+                } catch (Exception e) {
+                    notes.add("P3 scale failed: " + e);
+                    log.println("  P3 scale failed: " + e);
+                }
+            }
+        } finally {
+            loadGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+        }
+        if (parts.contains(Part.micro)) {
+            log.println("Micro: JMH hot-path benchmarks with the GC profiler");
+            log.flush();
+            try {
+                micro = MicroBench.run(quick);
+            } catch (Exception e) {
+                notes.add("Micro-benchmarks failed: " + e);
+                log.println("  micro-benchmarks failed: " + e);
+            }
+            for (MicroBench.Row row : micro == null ? List.<MicroBench.Row>of() : micro.rows()) {
+                log.printf("  %-22s %8.2f ns/op %8.3f B/op%n", row.name(), row.nanosPerOp(), row.bytesPerOp());
+            }
+        }
+        long elapsed = (System.nanoTime() - t0) / 1_000_000_000L;
+        BenchReport.Inputs inputs = new BenchReport.Inputs(command, machine() + "; load average (1 min) "
+                + loadAtStart + " at the start, " + loadAverage() + " at the end",
+                started.truncatedTo(ChronoUnit.SECONDS).toString(), elapsed, switching, scale, micro, profile[0], notes);
+        Path file = BenchReport.write(out, inputs);
+        log.println();
+        for (BenchReport.Verdict verdict : BenchReport.verdicts(inputs)) {
+            log.printf("  %-9s %s: %s (%s)%n", verdict.met() ? "met" : "NOT MET", verdict.target(),
+                    verdict.measured(), verdict.baseline());
+        }
+        List<String> untrusted = untrusted(switching);
+        for (String problem : untrusted) {
+            spec.commandLine().getErr().println("relay bench: counts disagree: " + problem);
+        }
+        log.println("Wrote " + file + " in " + elapsed + " s");
+        log.flush();
+        return untrusted.isEmpty() ? 0 : 1;
+    }
+
+    private String joinParts() {
+        List<String> names = new ArrayList<>();
+        for (Part part : parts) {
+            names.add(part.name());
+        }
+        return String.join(",", names);
+    }
+
+    /** Every accounting rule a run broke, named by the run. */
+    static List<String> untrusted(SwitchBench.Results results) {
+        List<String> problems = new ArrayList<>();
+        if (results == null) {
+            return problems;
+        }
+        for (SwitchBench.PeakRow row : results.peaks()) {
+            for (String v : row.accounting().violations()) {
+                problems.add(row.fixture() + " " + row.size() + " B " + row.sessions() + " sessions peak: " + v);
+            }
+        }
+        for (SwitchBench.LatencyRow row : results.latencies()) {
+            for (String v : row.accounting().violations()) {
+                problems.add(row.fixture() + " " + row.size() + " B " + row.sessions() + " sessions "
+                        + Math.round(row.fraction() * 100) + "%: " + v);
+            }
+        }
+        return problems;
+    }
+
+    /** The 1-minute load average: other work competing for the cores during the run. */
+    static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    static String machine() {
+        String cpu = "unknown CPU";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    cpu = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (IOException ignored) {
+            // not Linux: keep "unknown CPU"
+        }
+        return Runtime.getRuntime().availableProcessors() + " × " + cpu + ", Linux " + System.getProperty("os.version")
+                + ", Java " + Runtime.version() + ", Netty epoll";
+    }
+}
