@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.cli;
 
 import dev.riscvrelay.relay.Relay;
 import dev.riscvrelay.relay.RelayConfig;
+import dev.riscvrelay.relay.connect.Connector;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.tls.RelayCertificate.InvalidCertificateException;
 import java.io.PrintWriter;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Option;
         usageHelpAutoWidth = true,
         description = {
             "Puts browser VMs on one virtual Ethernet LAN over WebTransport (HTTP/3, UDP) and gives them a",
-            "user-space gateway at 10.0.2.2.",
+            "user-space gateway at 10.0.2.2. `relay connect` joins a TAP device or a QEMU VM to that LAN.",
         },
         footer = {"", "Without --cert-pem/--key-pem a self-signed certificate valid for 14 days is made at start;",
             "browsers trust it through serverCertificateHashes with the printed hash."})
@@ -147,15 +148,17 @@ public final class RelayCommand implements Callable<Integer> {
     /** Runs the command line and returns the exit code; the entry point for tests. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine commandLine = new CommandLine(new RelayCommand(out, err));
+        commandLine.addSubcommand("connect", new ConnectCommand(out));
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setParameterExceptionHandler((e, ignored) -> {
-            err.println("relay: " + e.getMessage() + " (see relay --help)");
+            err.println("relay: " + e.getMessage() + " (see " + e.getCommandLine().getCommandSpec().qualifiedName()
+                    + " --help)");
             return EXIT_USAGE;
         });
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof UsageError) {
-                err.println("relay: " + e.getMessage() + " (see relay --help)");
+                err.println("relay: " + e.getMessage() + " (see " + cmd.getCommandSpec().qualifiedName() + " --help)");
                 return EXIT_USAGE;
             }
             err.println("relay: " + oneLine(e));
@@ -166,7 +169,8 @@ public final class RelayCommand implements Callable<Integer> {
 
     /** The operator-facing line for a failure: our own messages as they are, others with their cause. */
     static String oneLine(Throwable e) {
-        if (e instanceof InvalidCertificateException || e instanceof Relay.StartException) {
+        if (e instanceof InvalidCertificateException || e instanceof Relay.StartException
+                || e instanceof Connector.ConnectException) {
             return e.getMessage();
         }
         Throwable root = e;

@@ -54,7 +54,13 @@ public enum Counter {
     DROP_TAP_TOO_LARGE("frames read from a TAP device or QEMU socket that exceed the connector's frame limit"),
     DROP_TAP_WRITE_FAILED("frames the TAP device or QEMU socket refused (link down, buffer full)"),
     DROP_QEMU_BAD_FRAME("QEMU socket messages that are no Ethernet frame (runt or bad length prefix)"),
-    DROP_QEMU_UNKNOWN_SENDER("datagrams on a QEMU socket from an address other than QEMU's");
+    DROP_QEMU_UNKNOWN_SENDER("datagrams on a QEMU socket from an address other than QEMU's"),
+
+    // relay connect: the bridge between a local member and the relay
+    CONNECT_FRAMES_TO_RELAY("frames from the local member handed to the relay session"),
+    CONNECT_FRAMES_FROM_RELAY("frames from the relay session handed to the local member"),
+    CONNECT_DROP_DISCONNECTED("frames dropped because no relay session was open (relay down, reconnecting)"),
+    CONNECT_SESSIONS_OPENED("relay sessions opened, the first one and every reconnect");
 
     private final String description;
 

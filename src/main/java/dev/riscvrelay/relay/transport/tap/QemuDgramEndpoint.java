@@ -10,6 +10,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.nio.NioDatagramChannel;
@@ -49,10 +52,15 @@ public final class QemuDgramEndpoint implements Port, AutoCloseable {
         this.channel = channel;
     }
 
-    /** Binds the UDP socket on {@code group}; frames from QEMU go to {@code sink} on the channel's event loop. */
+    /**
+     * Binds the UDP socket on {@code group} (NIO or epoll); frames from QEMU go to {@code sink} on the channel's
+     * event loop.
+     */
     public static QemuDgramEndpoint bind(Config config, EventLoopGroup group, Counters counters, FrameSink sink)
             throws InterruptedException {
-        Channel channel = new Bootstrap().group(group).channel(NioDatagramChannel.class)
+        boolean epoll = group.next() instanceof IoEventLoop loop && loop.isIoType(EpollIoHandler.class);
+        Channel channel = new Bootstrap().group(group)
+                .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 // One byte more than the limit: a datagram that fills it was larger and is dropped, not cut.
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(config.maxFrameSize() + 1))
                 .option(ChannelOption.SO_RCVBUF, 1 << 20)
