@@ -161,7 +161,12 @@ public final class WebTransportClient implements AutoCloseable {
                     .group(loop)
                     .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                     .option(ChannelOption.SO_RCVBUF, 2 * 1024 * 1024)
-                    .handler(codec)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast(codec, new UdpSocketErrors());
+                        }
+                    })
                     .bind(remote.getAddress() instanceof java.net.Inet6Address
                             ? new InetSocketAddress("::", 0) : new InetSocketAddress(0));
             bound.addListener(f -> {
@@ -226,6 +231,17 @@ public final class WebTransportClient implements AutoCloseable {
                     "TLS handshake with " + authority() + " failed: " + pin.lastRejection(), cause);
         }
         return new WebTransportException("QUIC handshake with " + authority() + " failed: " + cause, cause);
+    }
+
+    /**
+     * Errors of the UDP socket itself, e.g. ECONNREFUSED from an ICMP port unreachable while the server is down:
+     * QUIC's own timers decide whether the connection survives, so they are only logged.
+     */
+    private final class UdpSocketErrors extends ChannelInboundHandlerAdapter {
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.log(Level.FINE, "UDP socket towards " + authority() + ": " + cause, cause);
+        }
     }
 
     /** Sees the server's SETTINGS on its control stream, then sends the extended CONNECT (RFC 9220 §3). */
