@@ -237,11 +237,18 @@ public final class Connector implements AutoCloseable {
                             + ", " + mtuNote);
                 }
                 case ConnectorConfig.QemuDgram qemu -> {
-                    QemuDgramEndpoint endpoint = QemuDgramEndpoint.bind(
+                    // On the loop: bind without waiting, and give up if the bind fails.
+                    QemuDgramEndpoint endpoint = QemuDgramEndpoint.startBind(
                             new QemuDgramEndpoint.Config(qemu.listen(), qemu.qemu(), localMaxFrame), loop, counters,
                             this::fromLocal);
+                    endpoint.bound().addListener(f -> {
+                        if (!f.isSuccess()) {
+                            fatal(new ConnectException("cannot listen for QEMU on udp " + qemu.listen() + ": "
+                                    + f.cause().getMessage(), f.cause()));
+                        }
+                    });
                     local = endpoint;
-                    log.accept("QEMU dgram endpoint on " + endpoint.localAddress() + " for QEMU at " + qemu.qemu()
+                    log.accept("QEMU dgram endpoint on " + qemu.listen() + " for QEMU at " + qemu.qemu()
                             + ", guest " + mtuNote);
                 }
             }
@@ -249,7 +256,7 @@ public final class Connector implements AutoCloseable {
             client.close();
             fatal(new ConnectException(e.getMessage(), e));
             return false;
-        } catch (InterruptedException | RuntimeException e) {
+        } catch (RuntimeException e) {
             client.close();
             fatal(new ConnectException("cannot open the local end " + config.local() + ": " + e.getMessage(), e));
             return false;
