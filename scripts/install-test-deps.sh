@@ -14,6 +14,7 @@ declare -A probe=(
     [tshark]=/usr/bin/tshark
     [busybox-static]=/bin/busybox
     [qemu-system-x86]=/usr/bin/qemu-system-x86_64
+    [linux-image-amd64]=/usr/share/doc/linux-image-amd64
     [util-linux]=/usr/bin/setpriv
     [procps]=/usr/bin/pkill
     [openssl]=/usr/bin/openssl

@@ -8,6 +8,7 @@ import dev.riscvrelay.relay.ops.JsonLogFormatter;
 import dev.riscvrelay.relay.ops.OperationsConfig;
 import dev.riscvrelay.relay.tls.CertificateManager;
 import dev.riscvrelay.relay.bench.BenchCommand;
+import dev.riscvrelay.relay.connect.Connector;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.tls.RelayCertificate.InvalidCertificateException;
 import java.io.PrintWriter;
@@ -39,7 +40,8 @@ import picocli.CommandLine.Option;
         usageHelpAutoWidth = true,
         description = {
             "Puts browser VMs on one virtual Ethernet LAN over WebTransport (HTTP/3, UDP) and gives them a",
-            "user-space gateway at 10.0.2.2 (ARP, ping, DHCP, DNS at 10.0.2.3, and NAT for UDP and ICMP echo).",
+            "user-space gateway at 10.0.2.2 (ARP, ping, DHCP, DNS at 10.0.2.3, and NAT for UDP, ICMP echo and TCP).",
+            "`relay connect` joins a TAP device or a QEMU VM to that LAN.",
         },
         footer = {"", "Without --cert-pem/--key-pem a self-signed certificate valid for 14 days is made at start",
             "(or reused from --state-dir) and renewed, without a restart, when a third of its validity is left;",
@@ -345,15 +347,17 @@ public final class RelayCommand implements Callable<Integer> {
     /** Runs the command line and returns the exit code; the entry point for tests. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine commandLine = new CommandLine(new RelayCommand(out, err));
+        commandLine.addSubcommand("connect", new ConnectCommand(out));
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setParameterExceptionHandler((e, ignored) -> {
-            err.println("relay: " + e.getMessage() + " (see relay --help)");
+            err.println("relay: " + e.getMessage() + " (see " + e.getCommandLine().getCommandSpec().qualifiedName()
+                    + " --help)");
             return EXIT_USAGE;
         });
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof UsageError) {
-                err.println("relay: " + e.getMessage() + " (see relay --help)");
+                err.println("relay: " + e.getMessage() + " (see " + cmd.getCommandSpec().qualifiedName() + " --help)");
                 return EXIT_USAGE;
             }
             err.println("relay: " + oneLine(e));
@@ -364,7 +368,8 @@ public final class RelayCommand implements Callable<Integer> {
 
     /** The operator-facing line for a failure: our own messages as they are, others with their cause. */
     static String oneLine(Throwable e) {
-        if (e instanceof InvalidCertificateException || e instanceof Relay.StartException) {
+        if (e instanceof InvalidCertificateException || e instanceof Relay.StartException
+                || e instanceof Connector.ConnectException) {
             return e.getMessage();
         }
         Throwable root = e;

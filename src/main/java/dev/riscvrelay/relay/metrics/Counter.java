@@ -104,7 +104,12 @@ public enum Counter {
     // Operations: capture and certificates
     PCAP_FRAMES_WRITTEN("frames written to the pcap capture"),
     DROP_PCAP_BEHIND("frames left out of the pcap capture because its writer fell behind"),
-    CERTIFICATE_RENEWALS("certificates renewed or reloaded without a restart");
+    CERTIFICATE_RENEWALS("certificates renewed or reloaded without a restart"),
+    // relay connect: the bridge between a local member and the relay
+    CONNECT_FRAMES_TO_RELAY("frames from the local member handed to the relay session"),
+    CONNECT_FRAMES_FROM_RELAY("frames from the relay session handed to the local member"),
+    CONNECT_DROP_DISCONNECTED("frames dropped because no relay session was open (relay down, reconnecting)"),
+    CONNECT_SESSIONS_OPENED("relay sessions opened, the first one and every reconnect");
 
     private final String description;
 

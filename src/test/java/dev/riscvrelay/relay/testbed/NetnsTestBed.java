@@ -50,6 +50,7 @@ public final class NetnsTestBed implements AutoCloseable {
     private final Path marker;
     private final List<Namespace> namespaces = new ArrayList<>();
     private final Deque<Process> background = new ArrayDeque<>();
+    private final Deque<AutoCloseable> owned = new ArrayDeque<>();
     private final List<String> rootLinks = new ArrayList<>();
     private int nextLink;
     private boolean closed;
@@ -201,6 +202,29 @@ public final class NetnsTestBed implements AutoCloseable {
         namespace.exec("ip", "address", "add", addressCidr, "dev", link).orThrow();
     }
 
+    /**
+     * A host on the relay's LAN: namespace {@code rr-<id>-<role>} whose {@code eth0} is a TAP that a
+     * {@code relay connect} process bridges to {@code relay}, addressed {@code address}/24 (static until the
+     * gateway has DHCP) with a default route via the gateway 10.0.2.2. close() ends the connector before the
+     * namespace goes.
+     */
+    public LanHost addLanHost(String role, String address, ConnectorProcess.RelayEndpoint relay, String... extraArgs)
+            throws IOException {
+        Namespace namespace = addNamespace(role);
+        ConnectorProcess connector = ConnectorProcess.tapInNamespace(role, relay, namespace.path(), "eth0",
+                extraArgs);
+        owned.push(connector);
+        namespace.exec("ip", "address", "add", address + "/24", "dev", "eth0").orThrow();
+        namespace.exec("ip", "route", "add", "default", "via", "10.0.2.2").orThrow();
+        return new LanHost(namespace, address, connector);
+    }
+
+    /** Closes {@code resource} in close(), before background processes end and namespaces go. */
+    public <T extends AutoCloseable> T own(T resource) {
+        owned.push(resource);
+        return resource;
+    }
+
     /** Starts a long-running command inside {@code namespace}; close() ends it. */
     public Process startInBackground(Namespace namespace, String... command) {
         List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespace.name()));
@@ -269,6 +293,13 @@ public final class NetnsTestBed implements AutoCloseable {
         }
         closed = true;
         List<String> problems = new ArrayList<>();
+        while (!owned.isEmpty()) {
+            try {
+                owned.pop().close();
+            } catch (Exception e) {
+                problems.add("closing a resource failed: " + e);
+            }
+        }
         while (!background.isEmpty()) {
             Process process = background.pop();
             process.descendants().forEach(ProcessHandle::destroy);

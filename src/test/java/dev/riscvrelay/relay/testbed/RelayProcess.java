@@ -30,6 +30,7 @@ public final class RelayProcess implements AutoCloseable {
 
     private static final Pattern HASH_LINE =
             Pattern.compile("Certificate Hash \\(use this in client\\): ([0-9a-f]{64})\\s*$");
+    private static final Pattern CA_CERTIFICATE_LINE = Pattern.compile("^Certificate: ");
     private static final Pattern LISTENING_LINE = Pattern.compile("Listening on https://127\\.0\\.0\\.1:(\\d+)\\s*$");
     private static final Pattern ADMIN_LINE = Pattern.compile("Admin on http://127\\.0\\.0\\.1:(\\d+) ");
     private static final Path JAR = Path.of("target", "riscv-relay.jar");
@@ -67,16 +68,33 @@ public final class RelayProcess implements AutoCloseable {
     }
 
     /**
+     * Starts the relay jar with {@code extraArgs} (e.g. {@code --cert-pem F --key-pem K}) on {@code port}, e.g. to
+     * restart a relay on the port its clients know. With a PEM certificate {@link #certificateHash()} is null.
+     */
+    public static RelayProcess start(String label, List<String> extraArgs, int port)
+            throws IOException, InterruptedException {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED",
+                "-jar", JAR.toString()));
+        command.addAll(extraArgs);
+        return start(label, command, JAR, port);
+    }
+
+    /**
      * Starts {@code command} (a full command line that runs the relay jar {@code jar}) with {@code --bind 127.0.0.1
      * --port N} appended.
      */
     public static RelayProcess start(String label, List<String> relayCommand, Path jar)
             throws IOException, InterruptedException {
+        return start(label, relayCommand, jar, freeUdpPort());
+    }
+
+    private static RelayProcess start(String label, List<String> relayCommand, Path jar, int port)
+            throws IOException, InterruptedException {
         if (!Files.isRegularFile(jar)) {
             throw new AssertionError(jar.toAbsolutePath() + " missing: build it with `./mvnw package` (or run the"
                     + " browser tests through `./mvnw verify`, which packages first)");
         }
-        int port = freeUdpPort();
         List<String> command = new ArrayList<>(relayCommand);
         // The admin server on a free port, so relays of parallel tests never meet on the default one.
         command.addAll(List.of("--bind", "127.0.0.1", "--port", Integer.toString(port), "--admin", "127.0.0.1:0"));
@@ -105,6 +123,7 @@ public final class RelayProcess implements AutoCloseable {
                         hashes.add(m.group(1));
                         hash.complete(m.group(1));
                     }
+                    if (CA_CERTIFICATE_LINE.matcher(line).find()) hash.complete(null);
                     m = LISTENING_LINE.matcher(line);
                     if (m.find()) listening.complete(Integer.parseInt(m.group(1)));
                     m = ADMIN_LINE.matcher(line);
@@ -138,12 +157,13 @@ public final class RelayProcess implements AutoCloseable {
     }
 
     /** A UDP port free right now on 127.0.0.1 (the relay binds it moments later). */
-    private static int freeUdpPort() throws SocketException {
+    public static int freeUdpPort() throws SocketException {
         try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
     }
 
+    /** The printed hash of a self-signed certificate; null when the relay runs with a PEM certificate. */
     public String certificateHash() {
         return certificateHash;
     }
@@ -187,6 +207,11 @@ public final class RelayProcess implements AutoCloseable {
             throw new AssertionError("relay still running " + timeoutSeconds + " s after SIGTERM");
         }
         return process.exitValue();
+    }
+
+    /** The URL clients connect to. */
+    public String url() {
+        return "https://127.0.0.1:" + port + "/";
     }
 
     /** The relay's process id, e.g. to read its credentials from /proc. */

@@ -6,10 +6,14 @@ import dev.riscvrelay.relay.switching.Port;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.nio.NioDatagramChannel;
@@ -42,24 +46,47 @@ public final class QemuDgramEndpoint implements Port, AutoCloseable {
     private final Config config;
     private final Counters counters;
     private final Channel channel;
+    private final ChannelFuture bound;
 
-    private QemuDgramEndpoint(Config config, Counters counters, Channel channel) {
+    private QemuDgramEndpoint(Config config, Counters counters, ChannelFuture bound) {
         this.config = config;
         this.counters = counters;
-        this.channel = channel;
+        this.channel = bound.channel();
+        this.bound = bound;
     }
 
-    /** Binds the UDP socket on {@code group}; frames from QEMU go to {@code sink} on the channel's event loop. */
+    /**
+     * Binds the UDP socket on {@code group} (NIO or epoll); frames from QEMU go to {@code sink} on the channel's
+     * event loop.
+     */
     public static QemuDgramEndpoint bind(Config config, EventLoopGroup group, Counters counters, FrameSink sink)
             throws InterruptedException {
-        Channel channel = new Bootstrap().group(group).channel(NioDatagramChannel.class)
+        QemuDgramEndpoint endpoint = startBind(config, group, counters, sink);
+        endpoint.bound.sync();
+        return endpoint;
+    }
+
+    /**
+     * Like {@link #bind} but returns at once, for callers on the group's event loop (which must not block on it);
+     * {@link #bound()} tells whether the bind worked. Frames sent before it completes are queued by the channel.
+     */
+    public static QemuDgramEndpoint startBind(Config config, EventLoopGroup group, Counters counters,
+            FrameSink sink) {
+        boolean epoll = group.next() instanceof IoEventLoop loop && loop.isIoType(EpollIoHandler.class);
+        ChannelFuture bound = new Bootstrap().group(group)
+                .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 // One byte more than the limit: a datagram that fills it was larger and is dropped, not cut.
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(config.maxFrameSize() + 1))
                 .option(ChannelOption.SO_RCVBUF, 1 << 20)
                 .option(ChannelOption.SO_SNDBUF, 1 << 20)
                 .handler(new FromQemu(config, counters, sink))
-                .bind(config.listen()).sync().channel();
-        return new QemuDgramEndpoint(config, counters, channel);
+                .bind(config.listen());
+        return new QemuDgramEndpoint(config, counters, bound);
+    }
+
+    /** Completes when the socket is bound (or failed to bind). */
+    public ChannelFuture bound() {
+        return bound;
     }
 
     /** The address QEMU must send to (its {@code remote}); useful when {@code listen} had port 0. */

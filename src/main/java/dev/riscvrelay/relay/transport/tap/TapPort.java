@@ -15,13 +15,26 @@ public final class TapPort implements Port, AutoCloseable {
 
     private final TapDevice tap;
     private final ByteBufAllocator allocator;
+    private final int headroom;
     private final FrameSink sink;
     private final Thread reader;
     private volatile Throwable readerFailure;
 
     public TapPort(TapDevice tap, ByteBufAllocator allocator, FrameSink sink) {
+        this(tap, allocator, 0, sink);
+    }
+
+    /**
+     * A port whose frames start {@code headroom} bytes into their buffer, so the next hop can write its own
+     * prefix (e.g. an HTTP datagram's quarter-stream-id) in front of the frame instead of copying it.
+     */
+    public TapPort(TapDevice tap, ByteBufAllocator allocator, int headroom, FrameSink sink) {
+        if (headroom < 0 || headroom > 64) {
+            throw new IllegalArgumentException("headroom must be 0..64: " + headroom);
+        }
         this.tap = tap;
         this.allocator = allocator;
+        this.headroom = headroom;
         this.sink = sink;
         this.reader = Thread.ofPlatform().daemon().name("tap-reader-" + tap.name()).unstarted(this::readLoop);
     }
@@ -33,10 +46,11 @@ public final class TapPort implements Port, AutoCloseable {
     }
 
     private void readLoop() {
-        int room = tap.maxFrameSize() + 1;
+        int room = headroom + tap.maxFrameSize() + 1;
         try {
             while (true) {
                 ByteBuf frame = allocator.directBuffer(room, room);
+                frame.setIndex(headroom, headroom);
                 int length;
                 try {
                     length = tap.read(frame);

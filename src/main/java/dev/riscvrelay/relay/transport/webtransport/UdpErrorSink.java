@@ -8,7 +8,8 @@ import java.util.logging.Logger;
 
 /**
  * The last handler of a UDP socket's pipeline: socket errors the QUIC codec passes on (a recvmsg racing the
- * socket's close, ICMP errors) end here at debug level instead of as "reached the tail" warnings.
+ * socket's close, ICMP errors such as ECONNREFUSED while a relay restarts) end here at debug level instead of as
+ * "reached the tail" warnings; QUIC's own timers decide whether the connection survives.
  */
 @ChannelHandler.Sharable
 final class UdpErrorSink extends ChannelInboundHandlerAdapter {

@@ -149,13 +149,15 @@ public final class WebTransportClient implements AutoCloseable {
     }
 
     private void start() {
-        connectTimer = loop.schedule(() -> fail(new WebTransportException("no WebTransport session with " + uri
-                + " within " + config.connectTimeout().toMillis() + " ms (is the relay running and reachable?)")),
+        connectTimer = loop.schedule(() -> fail(new WebTransportException(WebTransportException.Kind.UNREACHABLE,
+                "no WebTransport session with " + uri + " within " + config.connectTimeout().toMillis()
+                        + " ms (is the relay running and reachable?)", null)),
                 config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
         try {
             InetSocketAddress remote = new InetSocketAddress(uri.getHost(), port());
             if (remote.isUnresolved()) {
-                fail(new WebTransportException("cannot resolve " + uri.getHost()));
+                fail(new WebTransportException(WebTransportException.Kind.UNREACHABLE,
+                        "cannot resolve " + uri.getHost(), null));
                 return;
             }
             boolean epoll = loop.isIoType(EpollIoHandler.class);
@@ -230,8 +232,8 @@ public final class WebTransportClient implements AutoCloseable {
 
     private WebTransportException handshakeFailure(Throwable cause) {
         if (pin != null && pin.lastRejection() != null) {
-            return new WebTransportException("TLS handshake with " + authority() + " failed: " + pin.lastRejection(),
-                    cause);
+            return new WebTransportException(WebTransportException.Kind.UNTRUSTED_CERTIFICATE,
+                    "TLS handshake with " + authority() + " failed: " + pin.lastRejection(), cause);
         }
         return new WebTransportException("QUIC handshake with " + authority() + " failed: " + cause, cause);
     }
@@ -244,8 +246,9 @@ public final class WebTransportClient implements AutoCloseable {
                 if (msg instanceof Http3SettingsFrame settings) {
                     serverSettings = settings.settings();
                     if (!WebTransportSettings.serverSupportsWebTransport(settings)) {
-                        fail(new WebTransportException(authority() + " speaks HTTP/3 but its SETTINGS do not enable"
-                                + " WebTransport (ENABLE_WEBTRANSPORT and H3_DATAGRAM): " + settings));
+                        fail(new WebTransportException(WebTransportException.Kind.REFUSED, authority()
+                                + " speaks HTTP/3 but its SETTINGS do not enable WebTransport (ENABLE_WEBTRANSPORT"
+                                + " and H3_DATAGRAM): " + settings, null));
                         return;
                     }
                     sendConnect();
@@ -299,7 +302,8 @@ public final class WebTransportClient implements AutoCloseable {
             responded = true;
             CharSequence status = frame.headers().status();
             if (status == null || !"200".contentEquals(status)) {
-                fail(new WebTransportException(authority() + " refused the WebTransport session: HTTP " + status));
+                fail(new WebTransportException(WebTransportException.Kind.REFUSED,
+                        authority() + " refused the WebTransport session: HTTP " + status, null));
                 return;
             }
             if (maxDatagramLength <= HttpDatagram.HEADROOM) {
@@ -549,8 +553,8 @@ public final class WebTransportClient implements AutoCloseable {
 
     private void onConnectionClosed() {
         if (!opened.isDone()) {
-            fail(new WebTransportException("the QUIC connection to " + authority() + " closed before the session"
-                    + " opened" + peerCloseReason));
+            fail(new WebTransportException(WebTransportException.Kind.UNREACHABLE, "the QUIC connection to "
+                    + authority() + " closed before the session opened" + peerCloseReason, null));
         } else {
             end(new CloseInfo(true, 0, "the QUIC connection closed" + peerCloseReason));
         }

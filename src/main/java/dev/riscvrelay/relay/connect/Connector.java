@@ -1,0 +1,385 @@
+package dev.riscvrelay.relay.connect;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.switching.Port;
+import dev.riscvrelay.relay.transport.tap.QemuDgramEndpoint;
+import dev.riscvrelay.relay.transport.tap.TapDevice;
+import dev.riscvrelay.relay.transport.tap.TapException;
+import dev.riscvrelay.relay.transport.tap.TapPort;
+import dev.riscvrelay.relay.transport.webtransport.HttpDatagram;
+import dev.riscvrelay.relay.transport.webtransport.WebTransportClient;
+import dev.riscvrelay.relay.transport.webtransport.WebTransportException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * {@code relay connect}: bridges one local LAN member (a TAP device or a QEMU socket backend) to the relay over a
+ * WebTransport session, one Ethernet frame per datagram, and keeps the session up.
+ *
+ * <p>The first session tells how large a frame one datagram carries; the local member is then opened with the
+ * matching MTU (max datagram payload − 14) and stays up across reconnects, so hosts behind it keep their
+ * addresses. When the session ends the connector reconnects with exponential backoff and logs one line per state
+ * change. Frames larger than a datagram are dropped and counted ({@link Counter#DROP_TAP_TOO_LARGE}), never split.
+ *
+ * <p>Threading: the WebTransport client, the reconnect state machine and a QEMU endpoint all run on one event loop
+ * owned by the connector; frames from the relay are written to the local member there. A TAP's frames come from
+ * its own reader thread and reach the loop through {@link WebTransportClient#sendDatagram}, which hands them over
+ * without locks. Only {@link #relay} is read across threads (volatile).
+ */
+public final class Connector implements AutoCloseable {
+
+    /** Where the connector stands; every change is logged once. */
+    public enum State { CONNECTING, CONNECTED, WAITING_TO_RECONNECT, CLOSED }
+
+    /** The local member is up: its MTU, and the largest frame the first session carried. */
+    public record Ready(String localName, int mtu, int maxDatagramFrame) {
+    }
+
+    /** A failure the operator must fix (wrong hash, no TAP permission); the message is one line for a person. */
+    public static final class ConnectException extends Exception {
+        public ConnectException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private static final long OVERSIZE_REPORT_INTERVAL_SECONDS = 5;
+
+    private final ConnectorConfig config;
+    private final Consumer<String> log;
+    private final Counters counters = new Counters();
+    private final IoEventLoopGroup group;
+    private final IoEventLoop loop;
+    private final Backoff backoff;
+    private final CompletableFuture<Ready> ready = new CompletableFuture<>();
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+
+    /** The open session, or null while there is none; read by the TAP reader thread. */
+    private volatile WebTransportClient relay;
+
+    // Owned by the loop.
+    private State state = State.CONNECTING;
+    private Port local;
+    private TapPort tapPort;
+    private int localMaxFrame;
+    private long disconnectedSinceNanos;
+    private long oversizeReported;
+    private ScheduledFuture<?> retry;
+    private ScheduledFuture<?> watch;
+
+    private Connector(ConnectorConfig config, Consumer<String> log) {
+        this.config = config;
+        this.log = log;
+        this.backoff = new Backoff(config.backoffInitial(), config.backoffCap());
+        this.group = new MultiThreadIoEventLoopGroup(1,
+                Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        this.loop = (IoEventLoop) group.next();
+    }
+
+    /**
+     * Starts connecting. {@link #ready()} completes once the first session is open and the local member is up, or
+     * fails with a {@link ConnectException} when retrying cannot help (wrong certificate hash, bad URL, no
+     * permission for /dev/net/tun). An unreachable relay is retried with backoff, logged through {@code log}.
+     */
+    public static Connector start(ConnectorConfig config, Consumer<String> log) {
+        Connector connector = new Connector(config, log);
+        connector.loop.execute(connector::attempt);
+        return connector;
+    }
+
+    public CompletableFuture<Ready> ready() {
+        return ready;
+    }
+
+    /** Completes when the connector has stopped: closed, or failed beyond repair (exceptionally). */
+    public CompletableFuture<Void> terminated() {
+        return terminated;
+    }
+
+    public Counters counters() {
+        return counters;
+    }
+
+    // ---- the reconnect state machine, on the loop ----
+
+    private void attempt() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CONNECTING;
+        WebTransportClient.connect(config.relay(), config.client(), this::fromRelay, loop)
+                .whenComplete((client, failure) -> {
+                    if (loop.inEventLoop()) {
+                        onAttemptDone(client, failure);
+                    } else {
+                        loop.execute(() -> onAttemptDone(client, failure));
+                    }
+                });
+    }
+
+    private void onAttemptDone(WebTransportClient client, Throwable failure) {
+        if (state == State.CLOSED) {
+            if (client != null) {
+                client.close();
+            }
+            return;
+        }
+        if (failure != null) {
+            onAttemptFailed(unwrap(failure));
+            return;
+        }
+        if (local == null && !openLocal(client)) {
+            return;
+        }
+        counters.increment(Counter.CONNECT_SESSIONS_OPENED);
+        int payload = client.maxDatagramPayload();
+        String downtime = disconnectedSinceNanos == 0 ? ""
+                : " after " + Backoff.describe(Duration.ofMillis(
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - disconnectedSinceNanos)));
+        log.accept((disconnectedSinceNanos == 0 ? "connected to " : "reconnected to ") + config.relay() + downtime
+                + "; one datagram carries " + payload + "-byte frames");
+        if (payload < localMaxFrame) {
+            log.accept("warning: this session carries at most " + payload + "-byte frames but " + local.name()
+                    + " may send " + localMaxFrame + "-byte frames; larger ones are dropped and counted");
+        }
+        backoff.reset();
+        state = State.CONNECTED;
+        relay = client;
+        client.closed().whenComplete((info, ignored) -> loop.execute(() -> onSessionEnded(client, info)));
+    }
+
+    private void onAttemptFailed(Throwable failure) {
+        boolean firstAttempt = local == null;
+        if (failure instanceof WebTransportException wt) {
+            boolean hopeless = wt.kind() == WebTransportException.Kind.OTHER
+                    || wt.kind() == WebTransportException.Kind.UNTRUSTED_CERTIFICATE;
+            if (firstAttempt && hopeless) {
+                fatal(new ConnectException(describe(wt), wt));
+                return;
+            }
+            scheduleRetry(describe(wt));
+            return;
+        }
+        if (firstAttempt) {
+            fatal(new ConnectException("cannot connect to " + config.relay() + ": " + failure, failure));
+        } else {
+            scheduleRetry(String.valueOf(failure));
+        }
+    }
+
+    private static String describe(WebTransportException failure) {
+        return switch (failure.kind()) {
+            case UNREACHABLE -> "relay unreachable: " + failure.getMessage();
+            case UNTRUSTED_CERTIFICATE -> "wrong certificate hash: " + failure.getMessage()
+                    + " (pass the hash the relay prints at start with --cert-hash)";
+            case REFUSED -> "relay refused the session: " + failure.getMessage();
+            case OTHER -> failure.getMessage();
+        };
+    }
+
+    private void onSessionEnded(WebTransportClient client, WebTransportClient.CloseInfo info) {
+        if (relay != client) {
+            return;
+        }
+        relay = null;
+        if (state == State.CLOSED) {
+            return;
+        }
+        disconnectedSinceNanos = System.nanoTime();
+        String why = info == null ? "ended" : (info.byPeer() ? "closed by the relay" : "closed")
+                + (info.reason() == null || info.reason().isEmpty() ? "" : " (" + info.reason() + ")");
+        scheduleRetry("relay session " + why);
+    }
+
+    private void scheduleRetry(String why) {
+        if (disconnectedSinceNanos == 0 && local != null) {
+            disconnectedSinceNanos = System.nanoTime();
+        }
+        Duration wait = backoff.next();
+        state = State.WAITING_TO_RECONNECT;
+        log.accept(why + "; retrying in " + Backoff.describe(wait));
+        retry = loop.schedule(this::attempt, wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Opens the local member sized for {@code client}'s datagrams; false (and fatal) when it cannot. */
+    private boolean openLocal(WebTransportClient client) {
+        int payload = client.maxDatagramPayload();
+        int mtu = config.mtuOverride() != 0 ? config.mtuOverride() : payload - TapDevice.ETHERNET_HEADER;
+        if (mtu < 68) {
+            client.close();
+            fatal(new ConnectException("the relay's datagrams carry only " + payload + "-byte frames: too small for"
+                    + " an IPv4 MTU of 68", null));
+            return false;
+        }
+        localMaxFrame = mtu + TapDevice.ETHERNET_HEADER;
+        String mtuNote = "MTU " + mtu + " (one datagram carries " + payload + "-byte frames)";
+        try {
+            switch (config.local()) {
+                case ConnectorConfig.Tap tap -> {
+                    TapDevice.Config tapConfig = TapDevice.Config.forMtu(tap.name(), mtu);
+                    TapDevice device = tap.netns() == null ? TapDevice.open(tapConfig, counters)
+                            : TapDevice.openInNamespace(tap.netns(), tapConfig, counters);
+                    tapPort = new TapPort(device, PooledByteBufAllocator.DEFAULT, HttpDatagram.HEADROOM,
+                            this::fromLocal).start();
+                    local = tapPort;
+                    log.accept("TAP " + tap.name() + " up" + (tap.netns() == null ? "" : " in " + tap.netns())
+                            + ", " + mtuNote);
+                }
+                case ConnectorConfig.QemuDgram qemu -> {
+                    // On the loop: bind without waiting, and give up if the bind fails.
+                    QemuDgramEndpoint endpoint = QemuDgramEndpoint.startBind(
+                            new QemuDgramEndpoint.Config(qemu.listen(), qemu.qemu(), localMaxFrame), loop, counters,
+                            this::fromLocal);
+                    endpoint.bound().addListener(f -> {
+                        if (!f.isSuccess()) {
+                            fatal(new ConnectException("cannot listen for QEMU on udp " + qemu.listen() + ": "
+                                    + f.cause().getMessage(), f.cause()));
+                        }
+                    });
+                    local = endpoint;
+                    log.accept("QEMU dgram endpoint on " + qemu.listen() + " for QEMU at " + qemu.qemu()
+                            + ", guest " + mtuNote);
+                }
+            }
+        } catch (TapException e) {
+            client.close();
+            fatal(new ConnectException(e.getMessage(), e));
+            return false;
+        } catch (RuntimeException e) {
+            client.close();
+            fatal(new ConnectException("cannot open the local end " + config.local() + ": " + e.getMessage(), e));
+            return false;
+        }
+        ready.complete(new Ready(local.name(), mtu, payload));
+        watch = loop.scheduleAtFixedRate(this::watchLocal, OVERSIZE_REPORT_INTERVAL_SECONDS,
+                OVERSIZE_REPORT_INTERVAL_SECONDS, TimeUnit.SECONDS);
+        return true;
+    }
+
+    /** Reports new oversize drops (one line per interval, not per frame) and a TAP reader that died. */
+    private void watchLocal() {
+        long oversize = counters.get(Counter.DROP_TAP_TOO_LARGE);
+        if (oversize > oversizeReported) {
+            WebTransportClient current = relay;
+            log.accept("dropped " + (oversize - oversizeReported) + " frames from " + local.name()
+                    + " larger than one datagram carries ("
+                    + (current == null ? localMaxFrame : Math.min(localMaxFrame, current.maxDatagramPayload()))
+                    + " bytes); is the MTU of the interface behind it too large? (" + oversize + " in total)");
+            oversizeReported = oversize;
+        }
+        if (tapPort != null && tapPort.readerFailure() != null) {
+            fatal(new ConnectException("reading the TAP failed: " + tapPort.readerFailure().getMessage(),
+                    tapPort.readerFailure()));
+        }
+    }
+
+    private void fatal(ConnectException why) {
+        ready.completeExceptionally(why);
+        shutDown().whenComplete((ignored, e) -> terminated.completeExceptionally(why));
+    }
+
+    // ---- the data path ----
+
+    /** A frame from the local member (TAP reader thread or the loop); takes over its reference. */
+    private void fromLocal(ByteBuf frame) {
+        WebTransportClient session = relay;
+        if (session == null) {
+            frame.release();
+            counters.increment(Counter.CONNECT_DROP_DISCONNECTED);
+            return;
+        }
+        if (frame.readableBytes() > session.maxDatagramPayload()) {
+            // Never split: a frame is one datagram or nothing.
+            frame.release();
+            counters.increment(Counter.DROP_TAP_TOO_LARGE);
+            return;
+        }
+        if (session.sendDatagram(frame)) {
+            counters.increment(Counter.CONNECT_FRAMES_TO_RELAY);
+        }
+    }
+
+    /** A frame from the relay, on the loop; takes over its reference. */
+    private void fromRelay(ByteBuf frame) {
+        Port member = local;
+        if (member == null) {
+            frame.release();
+            return;
+        }
+        counters.increment(Counter.CONNECT_FRAMES_FROM_RELAY);
+        member.send(frame);
+    }
+
+    // ---- shutting down ----
+
+    /** Closes the session (the relay sees a clean close), the local member and the loop; waits up to 10 s. */
+    @Override
+    public void close() {
+        shutDown().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
+        terminated.complete(null);
+    }
+
+    private CompletableFuture<Void> shutDown() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (group.isShuttingDown()) {
+            group.terminationFuture().addListener(f -> done.complete(null));
+            return done;
+        }
+        try {
+            loop.execute(() -> closeOnLoop(done));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            done.complete(null); // the loop is already gone
+        }
+        return done;
+    }
+
+    private void closeOnLoop(CompletableFuture<Void> done) {
+        if (state == State.CLOSED) {
+            group.terminationFuture().addListener(f -> done.complete(null));
+            return;
+        }
+        state = State.CLOSED;
+        if (retry != null) {
+            retry.cancel(false);
+        }
+        if (watch != null) {
+            watch.cancel(false);
+        }
+        WebTransportClient session = relay;
+        relay = null;
+        CompletableFuture<?> sessionClosed = session == null ? CompletableFuture.completedFuture(null)
+                : session.close(0, "connector stopping");
+        sessionClosed.orTimeout(3, TimeUnit.SECONDS).whenComplete((i, e) -> {
+            // TapPort.close joins its reader thread: not on the loop.
+            Thread.ofPlatform().name("connector-close").start(() -> {
+                if (local instanceof AutoCloseable closeable) {
+                    try {
+                        closeable.close();
+                    } catch (Exception ignored) {
+                        // closing anyway
+                    }
+                }
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).addListener(f -> done.complete(null));
+            });
+        });
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable cause = failure;
+        while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+}

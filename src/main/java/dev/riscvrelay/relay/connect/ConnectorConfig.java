@@ -1,0 +1,64 @@
+package dev.riscvrelay.relay.connect;
+
+import dev.riscvrelay.relay.transport.webtransport.WebTransportClientConfig;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What {@code relay connect} bridges: the relay's WebTransport URL (with how to trust it) and one local LAN
+ * member, a TAP device or a QEMU socket backend.
+ *
+ * @param relay the relay's URL, {@code https://HOST:PORT/path}
+ * @param client how the WebTransport client trusts the relay (pinned hash or system CAs) and its timeouts
+ * @param local the local member
+ * @param mtuOverride the local member's MTU; 0 derives it from the first session (max datagram payload − 14)
+ * @param backoff first and longest wait between reconnect attempts
+ */
+public record ConnectorConfig(URI relay, WebTransportClientConfig client, Local local, int mtuOverride,
+        Duration backoffInitial, Duration backoffCap) {
+
+    public static final Duration DEFAULT_BACKOFF_INITIAL = Duration.ofMillis(500);
+    public static final Duration DEFAULT_BACKOFF_CAP = Duration.ofSeconds(5);
+
+    public ConnectorConfig {
+        Objects.requireNonNull(relay, "relay");
+        Objects.requireNonNull(client, "client");
+        Objects.requireNonNull(local, "local");
+        if (mtuOverride != 0 && (mtuOverride < 68 || mtuOverride > 65521)) {
+            throw new IllegalArgumentException("MTU must be in 68..65521: " + mtuOverride);
+        }
+        new Backoff(backoffInitial, backoffCap); // validates
+    }
+
+    /** The local LAN member the connector bridges to the relay. */
+    public sealed interface Local permits Tap, QemuDgram {
+    }
+
+    /**
+     * A TAP device, created when missing.
+     *
+     * @param name interface name (≤ 15 bytes)
+     * @param netns network namespace file to create it in (e.g. {@code /run/netns/NAME}); null for our own
+     */
+    public record Tap(String name, Path netns) implements Local {
+        public Tap {
+            Objects.requireNonNull(name, "name");
+        }
+    }
+
+    /**
+     * QEMU's {@code -netdev dgram} (or {@code -netdev socket,udp=}): one frame per UDP datagram.
+     *
+     * @param listen where the connector receives QEMU's datagrams (QEMU's {@code remote})
+     * @param qemu where QEMU receives (QEMU's {@code local}); datagrams from elsewhere are dropped
+     */
+    public record QemuDgram(InetSocketAddress listen, InetSocketAddress qemu) implements Local {
+        public QemuDgram {
+            Objects.requireNonNull(listen, "listen");
+            Objects.requireNonNull(qemu, "qemu");
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.riscvrelay.relay.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+/** {@code relay connect}: its help, and one clear line with exit code 2 for every usage mistake. */
+class ConnectCommandTest {
+
+    private static final String HASH = "ab".repeat(32);
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        return RelayCommand.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    }
+
+    private void assertUsageError(int exitCode, String expectedText) {
+        assertThat(exitCode).isEqualTo(2);
+        assertThat(err.toString().lines().toList()).as("stderr").hasSize(1);
+        assertThat(err.toString()).contains(expectedText).contains("relay connect --help")
+                .doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    @Test
+    void theRelaysHelpListsConnect() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString()).contains("connect");
+    }
+
+    @Test
+    void helpShowsBothLocalEndsAndTheMtuRule() {
+        assertThat(run("connect", "--help")).isZero();
+        assertThat(out.toString()).contains("--url", "--cert-hash", "--tap", "--tap-netns", "--qemu-dgram",
+                "--qemu-remote", "--mtu", "minus the 14-byte Ethernet header");
+    }
+
+    @Test
+    void needsALocalEnd() {
+        assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/"), "Missing required argument");
+    }
+
+    @Test
+    void tapAndQemuExcludeEachOther() {
+        assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--tap", "rr0", "--qemu-dgram",
+                "127.0.0.1:1", "--qemu-remote", "127.0.0.1:2"), "mutually exclusive");
+    }
+
+    @Test
+    void urlMustBeHttps() {
+        assertUsageError(run("connect", "--url", "http://127.0.0.1:4433/", "--tap", "rr0"),
+                "--url wants https://HOST:PORT[/path]");
+    }
+
+    @Test
+    void hashMustBe64HexDigits() {
+        assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--cert-hash", "abc", "--tap", "rr0"),
+                "--cert-hash: a SHA-256 certificate hash is 64 hex digits");
+    }
+
+    @Test
+    void qemuAddressesAreHostAndPort() {
+        assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--cert-hash", HASH, "--qemu-dgram",
+                "127.0.0.1", "--qemu-remote", "127.0.0.1:2"), "--qemu-dgram wants HOST:PORT");
+    }
+
+    @Test
+    void tapNetnsOnlyWithTap() {
+        assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--tap-netns", "/run/netns/x",
+                "--qemu-dgram", "127.0.0.1:1", "--qemu-remote", "127.0.0.1:2"), "--tap-netns goes with --tap");
+    }
+
+    @Test
+    void mtuInRange() {
+        assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--tap", "rr0", "--mtu", "20"),
+                "MTU must be in 68..65521");
+    }
+}
