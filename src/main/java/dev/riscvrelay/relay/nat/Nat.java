@@ -1,0 +1,139 @@
+package dev.riscvrelay.relay.nat;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.nat.icmp.IcmpNat;
+import dev.riscvrelay.relay.nat.udp.UdpNat;
+import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.IcmpPacket;
+import dev.riscvrelay.relay.wire.Ipv4Address;
+import dev.riscvrelay.relay.wire.Ipv4Packet;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.EventLoop;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The NAT: where the gateway hands IPv4 packets from VMs that are not for the gateway itself. It applies the
+ * egress policy (a denied packet is answered with ICMP destination unreachable, code 13, from the gateway), drops
+ * fragments, and passes UDP to {@link UdpNat} and ICMP echo to {@link IcmpNat}. Replies and errors leave through
+ * the {@link FrameSink}.
+ *
+ * <p>Owned by one event loop (the switch's): {@link #onPacket}, {@link #expireIdle} and {@link #close} run on it.
+ */
+public final class Nat implements AutoCloseable {
+
+    /** How often idle flows are looked for; timeouts are seconds long, so a second of slack is fine. */
+    public static final long SWEEP_INTERVAL_MILLIS = 1000;
+
+    private final EgressPolicy policy;
+    private final EventLoop loop;
+    private final FrameSink sink;
+    private final Counters counters;
+    private final VmFrames frames;
+    private final UdpNat udp;
+    private final IcmpNat icmp;
+    private ScheduledFuture<?> sweeper;
+
+    /** Builds the NAT; probes for ping sockets (a warning when not allowed). Any thread. */
+    public Nat(NatConfig config, EgressPolicy policy, EventLoop loop, FrameSink sink, Counters counters,
+            NanoClock clock, ByteBufAllocator allocator) {
+        this.policy = policy;
+        this.loop = loop;
+        this.sink = sink;
+        this.counters = counters;
+        this.frames = new VmFrames(allocator, config);
+        this.udp = new UdpNat(config, frames, sink, counters, clock, loop);
+        this.icmp = new IcmpNat(config, frames, sink, counters, clock, loop);
+    }
+
+    /** Starts the periodic idle sweep on the event loop. Any thread. */
+    public void start() {
+        sweeper = loop.scheduleAtFixedRate(this::expireIdle, SWEEP_INTERVAL_MILLIS, SWEEP_INTERVAL_MILLIS,
+                TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Handles one IPv4 packet from a VM addressed beyond the gateway. The caller keeps its reference to the frame
+     * (and releases it afterwards); whatever the NAT needs beyond this call it retains. Both views must be wrapped
+     * and valid ({@code ip} inside {@code ethernet}'s buffer).
+     */
+    public void onPacket(EthernetFrame ethernet, Ipv4Packet ip) {
+        int destination = ip.destination();
+        if (ip.fragmentOffset() != 0) {
+            // Not a first fragment: no transport header, nothing to map; and errors only answer first fragments
+            // (RFC 1812 section 4.3.2.7).
+            counters.increment(Counter.DROP_NAT_FRAGMENT);
+            return;
+        }
+        if (!policy.allows(destination)) {
+            counters.increment(Counter.NAT_EGRESS_DENIED);
+            if (mayAnswerWithError(ethernet, ip)) {
+                sink.emit(frames.destinationUnreachable(ethernet.source(), ip.source(),
+                        frames.config().gatewayAddress(), VmFrames.CODE_ADMIN_PROHIBITED, ip.buffer(), ip.offset(),
+                        VmFrames.quoteLength(ip)));
+            }
+            return;
+        }
+        if (ip.moreFragments()) {
+            counters.increment(Counter.DROP_NAT_FRAGMENT); // fragmented UDP and ICMP are not supported
+            return;
+        }
+        switch (ip.protocol()) {
+            case Ipv4Packet.PROTOCOL_UDP -> udp.onDatagram(ethernet, ip);
+            case Ipv4Packet.PROTOCOL_ICMP -> icmp.onIcmp(ethernet, ip);
+            default -> counters.increment(Counter.DROP_NAT_UNSUPPORTED);
+        }
+    }
+
+    /**
+     * RFC 1122 section 3.2.2: no ICMP error about an ICMP error, about a packet to a broadcast or multicast
+     * address, or about a packet from an address that does not name one host.
+     */
+    private static boolean mayAnswerWithError(EthernetFrame ethernet, Ipv4Packet ip) {
+        int destination = ip.destination();
+        int source = ip.source();
+        if (Ipv4Address.isMulticast(destination) || destination == Ipv4Address.BROADCAST
+                || (ethernet.destination() & (1L << 40)) != 0) {
+            return false;
+        }
+        if (source == 0 || Ipv4Address.isMulticast(source) || source == Ipv4Address.BROADCAST) {
+            return false;
+        }
+        if (ip.protocol() == Ipv4Packet.PROTOCOL_ICMP && ip.payloadLength() >= 1) {
+            int type = ip.buffer().getUnsignedByte(ip.payloadOffset());
+            // Errors are 3, 4, 5, 11, 12; the queries (echo, timestamp...) may be answered.
+            return type == IcmpPacket.TYPE_ECHO_REQUEST || type == IcmpPacket.TYPE_ECHO_REPLY || type == 13
+                    || type == 14 || type == 15 || type == 16 || type == 17 || type == 18;
+        }
+        return true;
+    }
+
+    /** Closes flows idle past their timeout. Runs every {@link #SWEEP_INTERVAL_MILLIS} after {@link #start}. */
+    public void expireIdle() {
+        udp.expireIdle();
+        icmp.expireIdle();
+    }
+
+    public UdpNat udp() {
+        return udp;
+    }
+
+    public IcmpNat icmp() {
+        return icmp;
+    }
+
+    public EgressPolicy policy() {
+        return policy;
+    }
+
+    /** Stops the sweep and closes every flow's socket. On the event loop. */
+    @Override
+    public void close() {
+        if (sweeper != null) {
+            sweeper.cancel(false);
+        }
+        udp.closeAll();
+        icmp.closeAll();
+    }
+}

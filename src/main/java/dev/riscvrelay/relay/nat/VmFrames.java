@@ -1,0 +1,86 @@
+package dev.riscvrelay.relay.nat;
+
+import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.IcmpPacket;
+import dev.riscvrelay.relay.wire.Ipv4Packet;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
+/**
+ * Builds the frames the NAT sends to VMs: Ethernet from the gateway's MAC, IPv4 without options, in pooled direct
+ * buffers with headroom. Owned by the NAT's event loop (the IP identification counter is plain state).
+ */
+public final class VmFrames {
+
+    /** Ethernet plus a 20-byte IPv4 header: where the IP payload of a built frame starts. */
+    public static final int IP_PAYLOAD_OFFSET = EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH;
+    /** RFC 792: an error quotes the original internet header plus the first 64 bits of its data. */
+    public static final int QUOTED_DATA_BYTES = 8;
+    /** The most an error quotes: a 60-byte header with options plus 8 bytes. */
+    public static final int MAX_QUOTE = Ipv4Packet.MAX_HEADER_LENGTH + QUOTED_DATA_BYTES;
+
+    /** RFC 792 destination unreachable codes the NAT sends. */
+    public static final int CODE_PORT_UNREACHABLE = 3;
+    /** RFC 1812 section 5.2.7.1: communication administratively prohibited. */
+    public static final int CODE_ADMIN_PROHIBITED = 13;
+
+    private final ByteBufAllocator allocator;
+    private final NatConfig config;
+    private int identification;
+
+    public VmFrames(ByteBufAllocator allocator, NatConfig config) {
+        this.allocator = allocator;
+        this.config = config;
+    }
+
+    public NatConfig config() {
+        return config;
+    }
+
+    /** The largest IP payload (e.g. UDP header plus data) a frame to a VM can carry. */
+    public int maxIpPayload() {
+        return config.lanMtu() - Ipv4Packet.MIN_HEADER_LENGTH;
+    }
+
+    /**
+     * A frame buffer with Ethernet and IPv4 headers written for an IP payload of {@code payloadLength} bytes; the
+     * caller writes the payload at {@code frame.readerIndex() + IP_PAYLOAD_OFFSET}.
+     */
+    public ByteBuf newFrame(long vmMac, int source, int destination, int protocol, int payloadLength) {
+        int headroom = config.frameHeadroom();
+        int frameLength = IP_PAYLOAD_OFFSET + payloadLength;
+        ByteBuf frame = allocator.directBuffer(headroom + frameLength);
+        frame.writerIndex(headroom + frameLength).readerIndex(headroom);
+        EthernetFrame.writeHeader(frame, headroom, vmMac, config.gatewayMac(), EthernetFrame.TYPE_IPV4);
+        identification = (identification + 1) & 0xFFFF;
+        Ipv4Packet.writeHeader(frame, headroom + EthernetFrame.HEADER_LENGTH,
+                Ipv4Packet.MIN_HEADER_LENGTH + payloadLength, identification, false, config.replyTtl(), protocol,
+                source, destination);
+        return frame;
+    }
+
+    /**
+     * An ICMP destination unreachable (type 3) frame to a VM, quoting {@code quoteLength} bytes of the offending
+     * packet (its IP header plus 8 bytes, RFC 792) found at absolute {@code quoteIndex} of {@code quoteSource}.
+     *
+     * @param source who reports: the destination host itself for port unreachable, the gateway for a policy denial
+     */
+    public ByteBuf destinationUnreachable(long vmMac, int vmAddress, int source, int code,
+            ByteBuf quoteSource, int quoteIndex, int quoteLength) {
+        int icmpLength = IcmpPacket.HEADER_LENGTH + quoteLength;
+        ByteBuf frame = newFrame(vmMac, source, vmAddress, Ipv4Packet.PROTOCOL_ICMP, icmpLength);
+        int icmp = frame.readerIndex() + IP_PAYLOAD_OFFSET;
+        frame.setByte(icmp, IcmpPacket.TYPE_DESTINATION_UNREACHABLE);
+        frame.setByte(icmp + 1, code);
+        frame.setShort(icmp + 2, 0);
+        frame.setInt(icmp + 4, 0); // unused (RFC 792); next-hop MTU only for code 4 (RFC 1191)
+        frame.setBytes(icmp + IcmpPacket.HEADER_LENGTH, quoteSource, quoteIndex, quoteLength);
+        IcmpPacket.fillChecksum(frame, icmp, icmpLength);
+        return frame;
+    }
+
+    /** How many bytes of an IP packet an error quotes: its header plus up to 8 bytes of payload. */
+    public static int quoteLength(Ipv4Packet ip) {
+        return ip.headerLength() + Math.min(QUOTED_DATA_BYTES, ip.payloadLength());
+    }
+}

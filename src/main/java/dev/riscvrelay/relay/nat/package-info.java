@@ -1,0 +1,28 @@
+/**
+ * The user-space NAT behind the gateway: VMs reach the outside through ordinary host sockets.
+ *
+ * <p><b>How the gateway uses it.</b> Build one {@link dev.riscvrelay.relay.nat.Nat} per switch event loop with a
+ * {@link dev.riscvrelay.relay.nat.NatConfig}, an {@link dev.riscvrelay.relay.nat.EgressPolicy}
+ * ({@code EgressPolicy.forThisHost(new EgressRules(allow, deny))}), that event loop, a
+ * {@link dev.riscvrelay.relay.nat.FrameSink} (e.g. {@code frame -> sw.forward(gatewayPort, frame)}), the
+ * counters, {@link dev.riscvrelay.relay.nat.NanoClock#SYSTEM} and an allocator; call {@code start()}. For every
+ * valid IPv4 packet from a VM that is not for the gateway itself, call {@code onPacket(ethernetView, ipv4View)} on
+ * that loop; the caller keeps (and later releases) the frame.
+ *
+ * <ul>
+ *   <li>Egress policy first: a denied destination gets ICMP destination unreachable, code 13 (communication
+ *       administratively prohibited), from the gateway address. Most specific prefix wins; see
+ *       {@link dev.riscvrelay.relay.nat.EgressPolicy}.</li>
+ *   <li>Fragmented UDP (and ICMP) is not supported: IPv4 fragments are dropped and counted. Replies larger than
+ *       the LAN MTU are dropped and counted; the relay never fragments.</li>
+ *   <li>UDP: one connected host socket per (VM address, VM port, destination address, destination port);
+ *       {@link dev.riscvrelay.relay.nat.udp.UdpNat}.</li>
+ *   <li>ICMP echo: one connected unprivileged ping socket per (VM address, echo identifier, destination), needs
+ *       {@code net.ipv4.ping_group_range} to include the relay's group and the epoll transport;
+ *       {@link dev.riscvrelay.relay.nat.icmp.IcmpNat}.</li>
+ * </ul>
+ *
+ * <p>All state belongs to the one event loop: no locks; flow keys are packed into two {@code long}s in a
+ * {@link dev.riscvrelay.relay.nat.FlowTable}; expiry reads an injected clock.
+ */
+package dev.riscvrelay.relay.nat;

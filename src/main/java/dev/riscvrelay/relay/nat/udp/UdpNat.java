@@ -1,0 +1,241 @@
+package dev.riscvrelay.relay.nat.udp;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.nat.FlowLimits;
+import dev.riscvrelay.relay.nat.FlowTable;
+import dev.riscvrelay.relay.nat.FrameSink;
+import dev.riscvrelay.relay.nat.NanoClock;
+import dev.riscvrelay.relay.nat.NatConfig;
+import dev.riscvrelay.relay.nat.VmFrames;
+import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.ParseResult;
+import dev.riscvrelay.relay.wire.UdpPacket;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * UDP NAT: one connected host datagram socket per flow (VM address, VM port, destination address, destination
+ * port). The VM's payload is written to the socket; what the socket reads comes back to the VM as an
+ * Ethernet/IPv4/UDP frame from the original destination. A closed destination port (the kernel reports
+ * ECONNREFUSED on the connected socket) becomes an ICMP port unreachable to the VM.
+ *
+ * <p>Fragmented UDP is not supported: fragments are dropped and counted before they get here. Replies larger than
+ * one frame to the VM can carry (the LAN MTU) are dropped and counted: the relay does not fragment.
+ *
+ * <p>Owned by one event loop; every method runs on it.
+ */
+public final class UdpNat {
+
+    private static final int DNS_PORT = 53;
+
+    private final NatConfig config;
+    private final VmFrames frames;
+    private final FrameSink sink;
+    private final Counters counters;
+    private final NanoClock clock;
+    private final EventLoop loop;
+    private final boolean epoll;
+    private final FlowTable<UdpFlow> flows;
+    private final FlowLimits limits;
+    private final UdpPacket udp = new UdpPacket();
+    private final List<UdpFlow> expired = new ArrayList<>();
+    private final int maxReplyData;
+
+    public UdpNat(NatConfig config, VmFrames frames, FrameSink sink, Counters counters, NanoClock clock,
+            EventLoop loop) {
+        this.config = config;
+        this.frames = frames;
+        this.sink = sink;
+        this.counters = counters;
+        this.clock = clock;
+        this.loop = loop;
+        this.epoll = loop instanceof IoEventLoop ioLoop && ioLoop.isIoType(EpollIoHandler.class);
+        this.flows = new FlowTable<>(config.udpMaxFlows());
+        this.limits = new FlowLimits(config.udpMaxFlowsPerVm(), config.udpMaxFlows());
+        this.maxReplyData = frames.maxIpPayload() - UdpPacket.HEADER_LENGTH;
+    }
+
+    /** The table key's high half: VM address and destination address. */
+    static long keyHigh(int vmAddress, int destinationAddress) {
+        return (vmAddress & 0xFFFF_FFFFL) << 32 | (destinationAddress & 0xFFFF_FFFFL);
+    }
+
+    /** The table key's low half: VM port and destination port. */
+    static long keyLow(int vmPort, int destinationPort) {
+        return (long) vmPort << 16 | destinationPort;
+    }
+
+    /**
+     * Carries one unfragmented UDP datagram from a VM to the outside. The caller has checked the egress policy and
+     * keeps its reference to the frame; the payload is retained, not copied.
+     */
+    public void onDatagram(EthernetFrame ethernet, Ipv4Packet ip) {
+        ByteBuf buf = ip.buffer();
+        if (udp.wrap(buf, ip.payloadOffset(), ip.payloadLength()) != ParseResult.OK
+                || !udp.checksumValid(ip.source(), ip.destination())
+                || udp.destinationPort() == 0 || udp.sourcePort() == 0) {
+            counters.increment(Counter.DROP_NAT_BAD_PACKET);
+            return;
+        }
+        long now = clock.nanoTime();
+        long high = keyHigh(ip.source(), ip.destination());
+        long low = keyLow(udp.sourcePort(), udp.destinationPort());
+        UdpFlow flow = flows.get(high, low);
+        if (flow == null) {
+            flow = open(ethernet.source(), ip, high, low, now);
+            if (flow == null) {
+                return;
+            }
+        }
+        if (!flow.channel.isWritable()) {
+            counters.increment(Counter.DROP_NAT_SOCKET_BUSY);
+            return;
+        }
+        flow.lastActivityNanos = now;
+        flow.lastQuoteLength = VmFrames.quoteLength(ip);
+        flow.lastQuote.setBytes(0, buf, ip.offset(), flow.lastQuoteLength);
+        counters.increment(Counter.NAT_UDP_DATAGRAMS_OUT);
+        flow.channel.writeAndFlush(buf.retainedSlice(udp.dataOffset(), udp.dataLength()),
+                flow.channel.voidPromise());
+    }
+
+    private UdpFlow open(long vmMac, Ipv4Packet ip, long high, long low, long now) {
+        switch (limits.tryAcquire(vmMac)) {
+            case VM_LIMIT -> {
+                counters.increment(Counter.DROP_NAT_UDP_VM_LIMIT);
+                return null;
+            }
+            case TOTAL_LIMIT -> {
+                counters.increment(Counter.DROP_NAT_UDP_TABLE_FULL);
+                return null;
+            }
+            case ADMITTED -> {
+            }
+        }
+        int destinationPort = udp.destinationPort();
+        long idle = (destinationPort == DNS_PORT ? config.udpDnsIdleTimeout() : config.udpIdleTimeout()).toNanos();
+        UdpFlow flow = new UdpFlow(this, high, low, vmMac, ip.source(), udp.sourcePort(), ip.destination(),
+                destinationPort, idle, now);
+        flows.put(high, low, flow); // cannot fail: limits admit at most maxFlows
+        DatagramChannel channel = epoll ? new EpollDatagramChannel() : new NioDatagramChannel();
+        flow.channel = channel;
+        // A PortUnreachableException on write must not close the socket: the flow reports it and goes on.
+        channel.config().setOption(ChannelOption.AUTO_CLOSE, false);
+        // One byte more than a frame can carry: a read that fills it was a reply too large for the VM.
+        channel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(maxReplyData + 1));
+        channel.pipeline().addLast(flow);
+        loop.register(channel);
+        ChannelFuture connected = channel.connect(new InetSocketAddress(toInetAddress(ip.destination()),
+                destinationPort));
+        if (connected.isDone() && !connected.isSuccess()) {
+            onSocketError(flow, connected.cause());
+            close(flow);
+            return null;
+        }
+        counters.increment(Counter.NAT_UDP_FLOWS_OPENED);
+        return flow;
+    }
+
+    void onReply(UdpFlow flow, ByteBuf data) {
+        if (flow.closed) {
+            return;
+        }
+        int length = data.readableBytes();
+        if (length > maxReplyData) {
+            counters.increment(Counter.DROP_NAT_REPLY_TOO_LARGE);
+            return;
+        }
+        flow.lastActivityNanos = clock.nanoTime();
+        int udpLength = UdpPacket.HEADER_LENGTH + length;
+        ByteBuf frame = frames.newFrame(flow.vmMac, flow.destinationAddress, flow.vmAddress,
+                Ipv4Packet.PROTOCOL_UDP, udpLength);
+        int udpOffset = frame.readerIndex() + VmFrames.IP_PAYLOAD_OFFSET;
+        UdpPacket.writeHeader(frame, udpOffset, flow.destinationPort, flow.vmPort, udpLength);
+        frame.setBytes(udpOffset + UdpPacket.HEADER_LENGTH, data, data.readerIndex(), length);
+        UdpPacket.fillChecksum(frame, udpOffset, udpLength, flow.destinationAddress, flow.vmAddress);
+        counters.increment(Counter.NAT_UDP_DATAGRAMS_IN);
+        sink.emit(frame);
+    }
+
+    void onSocketError(UdpFlow flow, Throwable cause) {
+        if (cause instanceof PortUnreachableException && !flow.closed && flow.lastQuoteLength > 0) {
+            // The destination host answered ICMP port unreachable; tell the VM as that host would (RFC 792).
+            counters.increment(Counter.NAT_UDP_PORT_UNREACHABLE);
+            sink.emit(frames.destinationUnreachable(flow.vmMac, flow.vmAddress, flow.destinationAddress,
+                    VmFrames.CODE_PORT_UNREACHABLE, flow.lastQuote, 0, flow.lastQuoteLength));
+            return;
+        }
+        counters.increment(Counter.DROP_NAT_SOCKET_ERROR);
+    }
+
+    void onChannelClosed(UdpFlow flow) {
+        close(flow);
+    }
+
+    /** Closes every flow idle longer than its timeout (60 s, or 10 s towards port 53 by default). */
+    public void expireIdle() {
+        long now = clock.nanoTime();
+        flows.forEach(flow -> {
+            if (now - flow.lastActivityNanos >= flow.idleTimeoutNanos) {
+                expired.add(flow);
+            }
+        });
+        for (UdpFlow flow : expired) {
+            counters.increment(Counter.NAT_UDP_FLOWS_EXPIRED);
+            close(flow);
+        }
+        expired.clear();
+    }
+
+    private void close(UdpFlow flow) {
+        if (flow.closed) {
+            return;
+        }
+        flow.closed = true;
+        flows.remove(flow.keyHigh, flow.keyLow);
+        limits.release(flow.vmMac);
+        flow.channel.close();
+    }
+
+    /** Closes every flow. */
+    public void closeAll() {
+        flows.forEach(expired::add);
+        for (UdpFlow flow : expired) {
+            close(flow);
+        }
+        expired.clear();
+    }
+
+    public int flowCount() {
+        return flows.size();
+    }
+
+    public int flowCount(long vmMac) {
+        return limits.inUse(vmMac);
+    }
+
+    private static InetAddress toInetAddress(int address) {
+        try {
+            return InetAddress.getByAddress(new byte[] {
+                (byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address});
+        } catch (UnknownHostException e) {
+            throw new AssertionError("four bytes are always an IPv4 address", e);
+        }
+    }
+}

@@ -1,0 +1,309 @@
+package dev.riscvrelay.relay.nat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.IcmpPacket;
+import dev.riscvrelay.relay.wire.Ipv4Address;
+import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.UdpPacket;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The NAT against a real Linux host in a namespace (see {@link InternetNamespaces}): hand-built VM frames go in,
+ * real datagrams and pings go out through host sockets, and the frames that come back are checked byte by byte.
+ */
+class NatIT {
+
+    private static final long VM_A_MAC = 0x0252_5400_000AL;
+    private static final long VM_B_MAC = 0x0252_5400_000BL;
+    private static final int VM_A = Ipv4Address.parse("10.0.2.15");
+    private static final int VM_B = Ipv4Address.parse("10.0.2.16");
+    private static final int HOST = Ipv4Address.parse(InternetNamespaces.INTERNET_HOST);
+    private static final int GATEWAY = NatConfig.DEFAULT_GATEWAY_ADDRESS;
+
+    private static InternetNamespaces world;
+    private static EventLoopGroup group;
+    private static EventLoop loop;
+
+    private final BlockingQueue<ByteBuf> emitted = new LinkedBlockingQueue<>();
+    private final Counters counters = new Counters();
+    private Nat nat;
+
+    @BeforeAll
+    static void buildWorld() throws Exception {
+        world = new InternetNamespaces();
+        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        loop = group.next();
+        loop.submit(() -> NetworkNamespaces.enterOnThisThread(world.relay)).get(5, TimeUnit.SECONDS);
+    }
+
+    @AfterAll
+    static void tearDownWorld() throws Exception {
+        if (group != null) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+        if (world != null) {
+            world.close();
+        }
+    }
+
+    @AfterEach
+    void closeNat() throws Exception {
+        if (nat != null) {
+            onLoop(() -> {
+                nat.close();
+                return null;
+            });
+        }
+        ByteBuf left;
+        while ((left = emitted.poll()) != null) {
+            left.release();
+        }
+    }
+
+    private void startNat(NatConfig config) throws Exception {
+        // Built on the loop, inside the relay namespace: the ping-socket probe and host addresses are read there.
+        nat = onLoop(() -> new Nat(config, EgressPolicy.forThisHost(EgressRules.NONE), loop, emitted::add,
+                counters, NanoClock.SYSTEM, PooledByteBufAllocator.DEFAULT));
+    }
+
+    private void send(ByteBuf frame) throws Exception {
+        onLoop(() -> {
+            TestFrames.deliver(nat, frame);
+            return null;
+        });
+    }
+
+    private ByteBuf nextFrame() throws InterruptedException {
+        ByteBuf frame = emitted.poll(5, TimeUnit.SECONDS);
+        assertThat(frame).as("a frame back from the NAT within 5 s").isNotNull();
+        return frame;
+    }
+
+    private static <T> T onLoop(Callable<T> task) throws Exception {
+        return loop.submit(task).get(5, TimeUnit.SECONDS);
+    }
+
+    private void awaitCounter(Counter counter, long value) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (counters.get(counter) < value && System.nanoTime() < deadline) {
+            Thread.sleep(10); // polling a counter the event loop bumps; bounded by the deadline
+        }
+        assertThat(counters.get(counter)).as(counter.name()).isEqualTo(value);
+    }
+
+    private static byte[] text(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static void assertUdpReply(ByteBuf frame, long vmMac, int vm, int vmPort, byte[] data) {
+        TestFrames.Parsed reply = new TestFrames.Parsed(frame);
+        assertThat(reply.ethernet.destination()).isEqualTo(vmMac);
+        assertThat(reply.ethernet.source()).isEqualTo(NatConfig.DEFAULT_GATEWAY_MAC);
+        assertThat(reply.ethernet.etherType()).isEqualTo(EthernetFrame.TYPE_IPV4);
+        assertThat(reply.ip.protocol()).isEqualTo(Ipv4Packet.PROTOCOL_UDP);
+        assertThat(reply.ip.source()).isEqualTo(HOST);
+        assertThat(reply.ip.destination()).isEqualTo(vm);
+        assertThat(reply.ip.isFragment()).isFalse();
+        UdpPacket udp = reply.udp();
+        assertThat(udp.sourcePort()).isEqualTo(InternetNamespaces.ECHO_PORT);
+        assertThat(udp.destinationPort()).isEqualTo(vmPort);
+        assertThat(udp.hasChecksum()).isTrue();
+        assertThat(udp.checksumValid(reply.ip.source(), reply.ip.destination())).isTrue();
+        assertThat(ByteBufUtil.getBytes(frame, udp.dataOffset(), udp.dataLength())).isEqualTo(data);
+    }
+
+    @Test
+    void udpEchoComesBackAsAFrameFromTheDestination() throws Exception {
+        startNat(NatConfig.defaults());
+        byte[] data = text("hello from the VM");
+        send(TestFrames.udp(VM_A_MAC, VM_A, 40000, HOST, InternetNamespaces.ECHO_PORT, data));
+
+        ByteBuf reply = nextFrame();
+        try {
+            assertUdpReply(reply, VM_A_MAC, VM_A, 40000, data);
+            assertThat(reply.readerIndex()).as("headroom for a transport prefix")
+                    .isEqualTo(NatConfig.DEFAULT_FRAME_HEADROOM);
+        } finally {
+            reply.release();
+        }
+        assertThat(counters.get(Counter.NAT_UDP_FLOWS_OPENED)).isEqualTo(1);
+        assertThat(counters.get(Counter.NAT_UDP_DATAGRAMS_IN)).isEqualTo(1);
+    }
+
+    @Test
+    void twoVmsOnTheSameSourcePortGetTheirOwnReplies() throws Exception {
+        startNat(NatConfig.defaults());
+        byte[] fromA = text("A asks");
+        byte[] fromB = text("B asks, a bit longer");
+        for (int round = 0; round < 3; round++) {
+            send(TestFrames.udp(VM_A_MAC, VM_A, 5353, HOST, InternetNamespaces.ECHO_PORT, fromA));
+            send(TestFrames.udp(VM_B_MAC, VM_B, 5353, HOST, InternetNamespaces.ECHO_PORT, fromB));
+        }
+        int seenA = 0;
+        int seenB = 0;
+        for (int i = 0; i < 6; i++) {
+            ByteBuf reply = nextFrame();
+            try {
+                if (new TestFrames.Parsed(reply).ethernet.destination() == VM_A_MAC) {
+                    assertUdpReply(reply, VM_A_MAC, VM_A, 5353, fromA);
+                    seenA++;
+                } else {
+                    assertUdpReply(reply, VM_B_MAC, VM_B, 5353, fromB);
+                    seenB++;
+                }
+            } finally {
+                reply.release();
+            }
+        }
+        assertThat(seenA).isEqualTo(3);
+        assertThat(seenB).isEqualTo(3);
+        assertThat(onLoop(() -> nat.udp().flowCount())).isEqualTo(2);
+    }
+
+    @Test
+    void aClosedPortYieldsIcmpPortUnreachableQuotingTheVmsDatagram() throws Exception {
+        startNat(NatConfig.defaults());
+        ByteBuf request = TestFrames.udp(VM_A_MAC, VM_A, 41000, HOST, InternetNamespaces.CLOSED_PORT,
+                text("anyone there?"));
+        byte[] quoted = ByteBufUtil.getBytes(request, 14, 20 + 8);
+        send(request);
+
+        ByteBuf error = nextFrame();
+        try {
+            TestFrames.Parsed parsed = new TestFrames.Parsed(error);
+            assertThat(parsed.ethernet.destination()).isEqualTo(VM_A_MAC);
+            assertThat(parsed.ip.source()).as("reported by the destination host itself").isEqualTo(HOST);
+            assertThat(parsed.ip.destination()).isEqualTo(VM_A);
+            assertThat(parsed.ip.protocol()).isEqualTo(Ipv4Packet.PROTOCOL_ICMP);
+            IcmpPacket icmp = parsed.icmp(); // checksum verified by wrap
+            assertThat(icmp.type()).isEqualTo(IcmpPacket.TYPE_DESTINATION_UNREACHABLE);
+            assertThat(icmp.code()).isEqualTo(3);
+            assertThat(ByteBufUtil.getBytes(error, icmp.dataOffset(), icmp.dataLength())).isEqualTo(quoted);
+        } finally {
+            error.release();
+        }
+        assertThat(counters.get(Counter.NAT_UDP_PORT_UNREACHABLE)).isEqualTo(1);
+    }
+
+    @Test
+    void aReplyTooLargeForTheLanMtuIsDroppedAndCounted() throws Exception {
+        startNat(NatConfig.defaults().withLanMtu(576));
+        send(TestFrames.udp(VM_A_MAC, VM_A, 42000, HOST, InternetNamespaces.ECHO_PORT, new byte[1000]));
+        awaitCounter(Counter.DROP_NAT_REPLY_TOO_LARGE, 1);
+        byte[] fits = new byte[576 - 28];
+        send(TestFrames.udp(VM_A_MAC, VM_A, 42000, HOST, InternetNamespaces.ECHO_PORT, fits));
+        ByteBuf reply = nextFrame();
+        try {
+            assertUdpReply(reply, VM_A_MAC, VM_A, 42000, fits);
+            assertThat(new TestFrames.Parsed(reply).ip.totalLength()).isEqualTo(576);
+        } finally {
+            reply.release();
+        }
+    }
+
+    @Test
+    void pingThroughIcmpNatReturnsTheVmsIdentifierSequenceAndPayload() throws Exception {
+        startNat(NatConfig.defaults());
+        assertThat(onLoop(() -> nat.icmp().enabled())).as("ping sockets allowed in the relay namespace").isTrue();
+        byte[] payload = new byte[56];
+        for (int i = 0; i < payload.length; i++) {
+            payload[i] = (byte) (i * 7 + 1);
+        }
+        for (int sequence = 1; sequence <= 3; sequence++) {
+            send(TestFrames.echoRequest(VM_A_MAC, VM_A, HOST, 0xBEEF, sequence, payload));
+            ByteBuf reply = nextFrame();
+            try {
+                TestFrames.Parsed parsed = new TestFrames.Parsed(reply);
+                assertThat(parsed.ethernet.destination()).isEqualTo(VM_A_MAC);
+                assertThat(parsed.ip.source()).isEqualTo(HOST);
+                assertThat(parsed.ip.destination()).isEqualTo(VM_A);
+                IcmpPacket icmp = parsed.icmp();
+                assertThat(icmp.type()).isEqualTo(IcmpPacket.TYPE_ECHO_REPLY);
+                assertThat(icmp.code()).isZero();
+                assertThat(icmp.identifier()).isEqualTo(0xBEEF);
+                assertThat(icmp.sequenceNumber()).isEqualTo(sequence);
+                assertThat(ByteBufUtil.getBytes(reply, icmp.dataOffset(), icmp.dataLength())).isEqualTo(payload);
+                // What the host itself would send: the request with type 0 and the checksum adjusted.
+                ByteBuf expected = TestFrames.echoRequest(VM_A_MAC, VM_A, HOST, 0xBEEF, sequence, payload);
+                try {
+                    expected.setByte(34, IcmpPacket.TYPE_ECHO_REPLY);
+                    expected.setShort(36, 0);
+                    IcmpPacket.fillChecksum(expected, 34, 8 + payload.length);
+                    assertThat(ByteBufUtil.getBytes(reply, icmp.offset(), icmp.length()))
+                            .isEqualTo(ByteBufUtil.getBytes(expected, 34, 8 + payload.length));
+                } finally {
+                    expected.release();
+                }
+            } finally {
+                reply.release();
+            }
+        }
+        assertThat(onLoop(() -> nat.icmp().flowCount())).isEqualTo(1);
+        assertThat(counters.get(Counter.NAT_ICMP_ECHO_IN)).isEqualTo(3);
+    }
+
+    @Test
+    void privateAndLoopbackDestinationsAreDeniedWithAdminProhibited() throws Exception {
+        startNat(NatConfig.defaults());
+        for (String target : new String[] {"10.1.2.3", "127.0.0.1"}) {
+            ByteBuf request = TestFrames.udp(VM_A_MAC, VM_A, 43000, Ipv4Address.parse(target), 53, text("q"));
+            byte[] quoted = ByteBufUtil.getBytes(request, 14, 28);
+            send(request);
+            ByteBuf error = nextFrame();
+            try {
+                TestFrames.Parsed parsed = new TestFrames.Parsed(error);
+                assertThat(parsed.ethernet.destination()).isEqualTo(VM_A_MAC);
+                assertThat(parsed.ip.source()).as("reported by the gateway").isEqualTo(GATEWAY);
+                assertThat(parsed.ip.destination()).isEqualTo(VM_A);
+                IcmpPacket icmp = parsed.icmp();
+                assertThat(icmp.type()).isEqualTo(IcmpPacket.TYPE_DESTINATION_UNREACHABLE);
+                assertThat(icmp.code()).as(target + ": communication administratively prohibited").isEqualTo(13);
+                assertThat(ByteBufUtil.getBytes(error, icmp.dataOffset(), icmp.dataLength())).isEqualTo(quoted);
+            } finally {
+                error.release();
+            }
+        }
+        send(TestFrames.echoRequest(VM_A_MAC, VM_A, Ipv4Address.parse("169.254.169.254"), 1, 1, new byte[8]));
+        ByteBuf error = nextFrame();
+        try {
+            assertThat(new TestFrames.Parsed(error).icmp().code()).isEqualTo(13);
+        } finally {
+            error.release();
+        }
+        assertThat(counters.get(Counter.NAT_EGRESS_DENIED)).isEqualTo(3);
+        assertThat(onLoop(() -> nat.udp().flowCount())).isZero();
+    }
+
+    @Test
+    void fragmentsAreDroppedAndCounted() throws Exception {
+        startNat(NatConfig.defaults());
+        ByteBuf first = TestFrames.udp(VM_A_MAC, VM_A, 44000, HOST, InternetNamespaces.ECHO_PORT, new byte[64]);
+        // Set More Fragments (clearing DF) and fix the header checksum.
+        first.setShort(14 + 6, 0x2000);
+        first.setShort(14 + 10, 0);
+        first.setShort(14 + 10, dev.riscvrelay.relay.wire.Checksums.internetChecksum(first, 14, 20));
+        send(first);
+        awaitCounter(Counter.DROP_NAT_FRAGMENT, 1);
+        assertThat(onLoop(() -> nat.udp().flowCount())).isZero();
+        assertThat(emitted).isEmpty();
+    }
+}
