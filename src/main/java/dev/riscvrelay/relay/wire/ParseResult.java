@@ -19,7 +19,11 @@ public enum ParseResult {
     /** A checksum the view can verify on its own does not add up. */
     BAD_CHECKSUM,
     /** ARP: not Ethernet hardware (1, length 6) and IPv4 protocol (0x0800, length 4). */
-    UNSUPPORTED_ARP_FORMAT;
+    UNSUPPORTED_ARP_FORMAT,
+    /** TCP: data offset below 5 words or beyond the segment. */
+    BAD_DATA_OFFSET,
+    /** TCP: an option whose length is below 2, runs past the header, or does not fit its kind. */
+    BAD_OPTION;
 
     public boolean ok() {
         return this == OK;
