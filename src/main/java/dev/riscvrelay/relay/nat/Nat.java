@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The NAT: where the gateway hands IPv4 packets from VMs that are not for the gateway itself. It applies the
  * egress policy (a denied packet is answered with ICMP destination unreachable, code 13, from the gateway), drops
- * fragments, and passes UDP to {@link UdpNat}, ICMP echo to {@link IcmpNat} and TCP to {@link TcpNat}. Replies and errors leave through
- * the {@link FrameSink}.
+ * fragments, and passes UDP to {@link UdpNat}, ICMP echo to {@link IcmpNat} and TCP to {@link TcpNat}. Replies
+ * and errors leave through the {@link FrameSink}.
  *
  * <p>Owned by one event loop (the switch's): {@link #onPacket}, {@link #expireIdle} and {@link #close} run on it.
  */
