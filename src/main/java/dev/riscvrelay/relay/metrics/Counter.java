@@ -109,7 +109,33 @@ public enum Counter {
     CONNECT_FRAMES_TO_RELAY("frames from the local member handed to the relay session"),
     CONNECT_FRAMES_FROM_RELAY("frames from the relay session handed to the local member"),
     CONNECT_DROP_DISCONNECTED("frames dropped because no relay session was open (relay down, reconnecting)"),
-    CONNECT_SESSIONS_OPENED("relay sessions opened, the first one and every reconnect");
+    CONNECT_SESSIONS_OPENED("relay sessions opened, the first one and every reconnect"),
+    // NAT: TCP
+    NAT_TCP_CONNECTIONS_OPENED("TCP connections from VMs whose host connect succeeded"),
+    NAT_TCP_CONNECTIONS_CLOSED("TCP connections freed (any reason)"),
+    NAT_TCP_CONNECT_REFUSED("TCP connects the host refused (RST to the VM)"),
+    NAT_TCP_CONNECT_FAILED("TCP connects that timed out or found no route (ICMP unreachable to the VM)"),
+    NAT_TCP_SEGMENTS_IN("TCP segments from VMs accepted for processing"),
+    NAT_TCP_SEGMENTS_OUT("TCP segments sent to VMs"),
+    NAT_TCP_BYTES_TO_HOST("TCP payload bytes from VMs written to host sockets"),
+    NAT_TCP_BYTES_TO_VM("TCP payload bytes from host sockets sent to VMs for the first time"),
+    NAT_TCP_RETRANSMITS("TCP segments resent to VMs (timeouts and fast retransmits)"),
+    NAT_TCP_FAST_RETRANSMITS("TCP fast retransmits after three duplicate ACKs from a VM"),
+    NAT_TCP_TIMEOUTS("TCP retransmission timer expiries"),
+    NAT_TCP_OUT_OF_ORDER_HELD("TCP segments from VMs held until the gap before them filled"),
+    NAT_TCP_RESETS_FROM_VM("TCP connections the VM reset"),
+    NAT_TCP_RESETS_FROM_HOST("TCP connections the host reset or broke (RST to the VM)"),
+    NAT_TCP_RESETS_TO_VM("TCP resets sent to VMs (refusals, strays, aborts)"),
+    NAT_TCP_ABORTED("TCP connections reset after retransmissions to the VM ran out (VM gone)"),
+    NAT_TCP_EXPIRED("TCP connections reset after their idle timeout"),
+    DROP_NAT_TCP_BAD_CHECKSUM("TCP segments from VMs with a bad checksum"),
+    DROP_NAT_TCP_MALFORMED("TCP segments from VMs with a bad data offset, bad options or port 0"),
+    DROP_NAT_TCP_BAD_FLAGS("TCP segments from VMs with impossible flags (SYN+FIN, SYN+RST, none, no ACK)"),
+    DROP_NAT_TCP_OUT_OF_WINDOW("TCP data from VMs beyond the offered window or before the next expected byte"),
+    DROP_NAT_TCP_OUT_OF_ORDER("TCP segments from VMs after a gap, not held (hold queue full)"),
+    DROP_NAT_TCP_NO_CONNECTION("TCP segments from VMs for no known connection (answered with RST)"),
+    DROP_NAT_TCP_VM_LIMIT("new TCP connections refused: the VM holds its maximum"),
+    DROP_NAT_TCP_TABLE_FULL("new TCP connections refused: the TCP connection table is full");
 
     private final String description;
 

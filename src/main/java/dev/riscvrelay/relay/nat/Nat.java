@@ -3,6 +3,8 @@ package dev.riscvrelay.relay.nat;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.icmp.IcmpNat;
+import dev.riscvrelay.relay.nat.tcp.TcpConfig;
+import dev.riscvrelay.relay.nat.tcp.TcpNat;
 import dev.riscvrelay.relay.nat.udp.UdpNat;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.IcmpPacket;
@@ -16,8 +18,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The NAT: where the gateway hands IPv4 packets from VMs that are not for the gateway itself. It applies the
  * egress policy (a denied packet is answered with ICMP destination unreachable, code 13, from the gateway), drops
- * fragments, and passes UDP to {@link UdpNat} and ICMP echo to {@link IcmpNat}. Replies and errors leave through
- * the {@link FrameSink}.
+ * fragments, and passes UDP to {@link UdpNat}, ICMP echo to {@link IcmpNat} and TCP to {@link TcpNat}. Replies
+ * and errors leave through the {@link FrameSink}.
  *
  * <p>Owned by one event loop (the switch's): {@link #onPacket}, {@link #expireIdle} and {@link #close} run on it.
  */
@@ -33,11 +35,18 @@ public final class Nat implements AutoCloseable {
     private final VmFrames frames;
     private final UdpNat udp;
     private final IcmpNat icmp;
+    private final TcpNat tcp;
     private ScheduledFuture<?> sweeper;
 
     /** Builds the NAT; probes for ping sockets (a warning when not allowed). Any thread. */
     public Nat(NatConfig config, EgressPolicy policy, EventLoop loop, FrameSink sink, Counters counters,
             NanoClock clock, ByteBufAllocator allocator) {
+        this(config, TcpConfig.defaults(), policy, loop, sink, counters, clock, allocator);
+    }
+
+    /** The NAT with TCP limits, timeouts and buffers of its own. Any thread. */
+    public Nat(NatConfig config, TcpConfig tcpConfig, EgressPolicy policy, EventLoop loop, FrameSink sink,
+            Counters counters, NanoClock clock, ByteBufAllocator allocator) {
         this.policy = policy;
         this.loop = loop;
         this.sink = sink;
@@ -45,6 +54,7 @@ public final class Nat implements AutoCloseable {
         this.frames = new VmFrames(allocator, config);
         this.udp = new UdpNat(config, frames, sink, counters, clock, loop);
         this.icmp = new IcmpNat(config, frames, sink, counters, clock, loop);
+        this.tcp = new TcpNat(config, tcpConfig, frames, sink, counters, clock, loop);
     }
 
     /** Starts the periodic idle sweep on the event loop. Any thread. */
@@ -82,6 +92,7 @@ public final class Nat implements AutoCloseable {
         switch (ip.protocol()) {
             case Ipv4Packet.PROTOCOL_UDP -> udp.onDatagram(ethernet, ip);
             case Ipv4Packet.PROTOCOL_ICMP -> icmp.onIcmp(ethernet, ip);
+            case Ipv4Packet.PROTOCOL_TCP -> tcp.onSegment(ethernet, ip);
             default -> counters.increment(Counter.DROP_NAT_UNSUPPORTED);
         }
     }
@@ -113,6 +124,7 @@ public final class Nat implements AutoCloseable {
     public void expireIdle() {
         udp.expireIdle();
         icmp.expireIdle();
+        tcp.expireIdle();
     }
 
     public UdpNat udp() {
@@ -121,6 +133,10 @@ public final class Nat implements AutoCloseable {
 
     public IcmpNat icmp() {
         return icmp;
+    }
+
+    public TcpNat tcp() {
+        return tcp;
     }
 
     public EgressPolicy policy() {
@@ -135,5 +151,6 @@ public final class Nat implements AutoCloseable {
         }
         udp.closeAll();
         icmp.closeAll();
+        tcp.closeAll();
     }
 }

@@ -20,6 +20,10 @@
  *   <li>ICMP echo: one connected unprivileged ping socket per (VM address, echo identifier, destination), needs
  *       {@code net.ipv4.ping_group_range} to include the relay's group and the epoll transport;
  *       {@link dev.riscvrelay.relay.nat.icmp.IcmpNat}.</li>
+ *   <li>TCP: terminated per connection ({@link dev.riscvrelay.relay.nat.tcp.TcpNat}): the VM's SYN starts a
+ *       non-blocking host connect and is answered (SYN-ACK, RST or ICMP host unreachable) only when that ends; the
+ *       VM-facing side retransmits, recovers and flow-controls like a TCP endpoint over the lossy LAN. Limits,
+ *       timeouts and buffers: {@link dev.riscvrelay.relay.nat.tcp.TcpConfig}; MSS = LAN MTU - 40.</li>
  * </ul>
  *
  * <p>All state belongs to the one event loop: no locks; flow keys are packed into two {@code long}s in a

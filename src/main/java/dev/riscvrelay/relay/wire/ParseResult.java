@@ -25,7 +25,11 @@ public enum ParseResult {
     /** DHCP: the options field does not start with the magic cookie 99.130.83.99 (RFC 2131 section 3). */
     BAD_MAGIC_COOKIE,
     /** DHCP: an option's length runs past the end of its area, or a fixed-size option has the wrong length. */
-    BAD_OPTIONS;
+    BAD_OPTIONS,
+    /** TCP: data offset below 5 words or beyond the segment. */
+    BAD_DATA_OFFSET,
+    /** TCP: an option whose length is below 2, runs past the header, or does not fit its kind. */
+    BAD_OPTION;
 
     public boolean ok() {
         return this == OK;

@@ -102,4 +102,31 @@ class ChecksumsTest {
         }
         return ~sum & 0xFFFF;
     }
+
+    @Test
+    void wideSumMatchesWordByWordSumForEveryLengthAndOffset() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(42);
+        for (int round = 0; round < 500; round++) {
+            int length = random.nextInt(0, 2000);
+            int offset = random.nextInt(0, 9);
+            byte[] bytes = new byte[offset + length];
+            random.nextBytes(bytes);
+            long reference = 0;
+            for (int i = 0; i + 1 < length; i += 2) {
+                reference += ((bytes[offset + i] & 0xFF) << 8) | (bytes[offset + i + 1] & 0xFF);
+            }
+            if (length % 2 == 1) {
+                reference += (bytes[offset + length - 1] & 0xFF) << 8;
+            }
+            io.netty.buffer.ByteBuf heap = io.netty.buffer.Unpooled.wrappedBuffer(bytes);
+            io.netty.buffer.ByteBuf direct = io.netty.buffer.Unpooled.directBuffer(bytes.length).writeBytes(bytes);
+            try {
+                assertThat(Checksums.fold(Checksums.sum(heap, offset, length))).isEqualTo(Checksums.fold(reference));
+                assertThat(Checksums.fold(Checksums.sum(direct, offset, length)))
+                        .isEqualTo(Checksums.fold(reference));
+            } finally {
+                direct.release();
+            }
+        }
+    }
 }

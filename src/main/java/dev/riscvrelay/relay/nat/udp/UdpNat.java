@@ -73,12 +73,12 @@ public final class UdpNat {
 
     /** The table key's high half: VM address and destination address. */
     static long keyHigh(int vmAddress, int destinationAddress) {
-        return (vmAddress & 0xFFFF_FFFFL) << 32 | (destinationAddress & 0xFFFF_FFFFL);
+        return dev.riscvrelay.relay.nat.FlowKey.high(vmAddress, destinationAddress);
     }
 
     /** The table key's low half: VM port and destination port. */
     static long keyLow(int vmPort, int destinationPort) {
-        return (long) vmPort << 16 | destinationPort;
+        return dev.riscvrelay.relay.nat.FlowKey.low(vmPort, destinationPort);
     }
 
     /**

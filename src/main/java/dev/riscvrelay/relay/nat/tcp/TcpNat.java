@@ -1,0 +1,310 @@
+package dev.riscvrelay.relay.nat.tcp;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.nat.FlowKey;
+import dev.riscvrelay.relay.nat.FlowLimits;
+import dev.riscvrelay.relay.nat.FlowTable;
+import dev.riscvrelay.relay.nat.FrameSink;
+import dev.riscvrelay.relay.nat.NanoClock;
+import dev.riscvrelay.relay.nat.NatConfig;
+import dev.riscvrelay.relay.nat.VmFrames;
+import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.ParseResult;
+import dev.riscvrelay.relay.wire.TcpPacket;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * TCP NAT: terminates each TCP connection a VM opens and carries its bytes over an ordinary host socket to the
+ * destination. The VM talks to a {@link TcpConnection} that plays the destination (its own sequence numbers,
+ * windows, retransmissions over the lossy LAN); the host side is a non-blocking Netty socket on the same event
+ * loop, read only while the VM has room and written only as fast as the host takes it.
+ *
+ * <p>Per segment the NAT allocates nothing but the pooled frame it sends: views are reused, data from the VM goes
+ * to the host socket as a retained slice of the frame it came in, data from the host stays in the buffers the
+ * socket filled until the VM acknowledges it. ACKs to the VM and flushes to host sockets are batched to the end of
+ * the event-loop turn.
+ *
+ * <p>Owned by one event loop; every method runs on it.
+ */
+public final class TcpNat {
+
+    private final NatConfig natConfig;
+    private final TcpConfig config;
+    private final VmFrames frames;
+    private final FrameSink sink;
+    private final Counters counters;
+    private final NanoClock clock;
+    private final EventLoop loop;
+    private final boolean epoll;
+    private final FlowTable<TcpConnection> connections;
+    private final FlowLimits limits;
+    private final TcpPacket tcp = new TcpPacket();
+    private final SplittableRandom random = new SplittableRandom();
+    private final List<TcpConnection> turn = new ArrayList<>(64);
+    private final List<TcpConnection> doomed = new ArrayList<>();
+    private final Runnable endOfTurn = this::endTurn;
+    private final int mss;
+    private boolean turnScheduled;
+
+    public TcpNat(NatConfig natConfig, TcpConfig config, VmFrames frames, FrameSink sink, Counters counters,
+            NanoClock clock, EventLoop loop) {
+        this.natConfig = natConfig;
+        this.config = config;
+        this.frames = frames;
+        this.sink = sink;
+        this.counters = counters;
+        this.clock = clock;
+        this.loop = loop;
+        this.epoll = loop instanceof IoEventLoop ioLoop && ioLoop.isIoType(EpollIoHandler.class);
+        this.connections = new FlowTable<>(config.maxConnections());
+        this.limits = new FlowLimits(config.maxConnectionsPerVm(), config.maxConnections());
+        // Every segment to the VM must fit one frame of the LAN: IPv4 and TCP headers without options.
+        this.mss = natConfig.lanMtu() - Ipv4Packet.MIN_HEADER_LENGTH - TcpPacket.MIN_HEADER_LENGTH;
+    }
+
+    /**
+     * Handles one TCP segment from a VM in an unfragmented IPv4 packet the egress policy allowed. The caller keeps
+     * its reference to the frame; data that must outlive the call is retained, not copied.
+     */
+    public void onSegment(EthernetFrame ethernet, Ipv4Packet ip) {
+        ParseResult parsed = tcp.wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength());
+        if (parsed != ParseResult.OK) {
+            counters.increment(Counter.DROP_NAT_TCP_MALFORMED);
+            return;
+        }
+        if (!tcp.checksumValid(ip.source(), ip.destination())) {
+            counters.increment(Counter.DROP_NAT_TCP_BAD_CHECKSUM);
+            return;
+        }
+        if (tcp.sourcePort() == 0 || tcp.destinationPort() == 0) {
+            counters.increment(Counter.DROP_NAT_TCP_MALFORMED);
+            return;
+        }
+        int flags = tcp.flags();
+        boolean syn = (flags & TcpPacket.FLAG_SYN) != 0;
+        if ((syn && (flags & (TcpPacket.FLAG_FIN | TcpPacket.FLAG_RST)) != 0)
+                || (flags & (TcpPacket.FLAG_SYN | TcpPacket.FLAG_RST | TcpPacket.FLAG_ACK)) == 0) {
+            counters.increment(Counter.DROP_NAT_TCP_BAD_FLAGS);
+            return;
+        }
+        if (syn && tcp.parseOptions() != ParseResult.OK) {
+            counters.increment(Counter.DROP_NAT_TCP_MALFORMED);
+            return;
+        }
+        counters.increment(Counter.NAT_TCP_SEGMENTS_IN);
+        long high = FlowKey.high(ip.source(), ip.destination());
+        long low = FlowKey.low(tcp.sourcePort(), tcp.destinationPort());
+        TcpConnection connection = connections.get(high, low);
+        boolean bareSyn = syn && (flags & TcpPacket.FLAG_ACK) == 0;
+        if (connection != null && bareSyn && connection.state() == TcpState.TIME_WAIT) {
+            // The VM reuses the port pair: the old connection is over, a new one begins (RFC 6191 in spirit).
+            connection.close(false);
+            connection = null;
+        }
+        if (connection == null) {
+            if (bareSyn) {
+                open(ethernet.source(), ip, high, low);
+            } else if ((flags & TcpPacket.FLAG_RST) == 0) {
+                counters.increment(Counter.DROP_NAT_TCP_NO_CONNECTION);
+                resetStray(ethernet.source(), ip.source(), ip.destination());
+            }
+            return;
+        }
+        connection.onSegment(tcp, clock.nanoTime());
+    }
+
+    private void open(long vmMac, Ipv4Packet ip, long high, long low) {
+        switch (limits.tryAcquire(vmMac)) {
+            case VM_LIMIT -> {
+                counters.increment(Counter.DROP_NAT_TCP_VM_LIMIT);
+                resetStray(vmMac, ip.source(), ip.destination());
+                return;
+            }
+            case TOTAL_LIMIT -> {
+                counters.increment(Counter.DROP_NAT_TCP_TABLE_FULL);
+                resetStray(vmMac, ip.source(), ip.destination());
+                return;
+            }
+            case ADMITTED -> {
+            }
+        }
+        long now = clock.nanoTime();
+        TcpConnection connection = new TcpConnection(this, high, low, vmMac, ip, tcp, random.nextInt(), now);
+        connections.put(high, low, connection); // cannot fail: the limits admit at most maxConnections
+        SocketChannel channel = epoll ? new EpollSocketChannel() : new NioSocketChannel();
+        var channelConfig = channel.config();
+        channelConfig.setAutoRead(false); // read only once the VM is connected and has room
+        channelConfig.setAllowHalfClosure(true); // a FIN each way, independently
+        channelConfig.setTcpNoDelay(true); // segments from the VM are already sized; do not hold them back
+        channelConfig.setConnectTimeoutMillis((int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()));
+        // Unwritable past half the window, writable again below a quarter: the window update to the VM then.
+        int window = config.receiveWindowBytes();
+        channelConfig.setWriteBufferWaterMark(new WriteBufferWaterMark(window / 4, window / 2));
+        channelConfig.setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(2048, 16384, 65536));
+        connection.attach(channel);
+        channel.pipeline().addLast(connection);
+        loop.register(channel);
+        ChannelFuture connected = channel.connect(new InetSocketAddress(toInetAddress(ip.destination()),
+                tcp.destinationPort()));
+        connected.addListener(connection.connectListener());
+    }
+
+    /**
+     * Answers a segment that belongs to no connection with a reset (RFC 9293 section 3.10.7.1): with the
+     * segment's ACK as sequence number if it had one, else acknowledging everything it occupied. Reads the
+     * segment from this NAT's view.
+     */
+    private void resetStray(long vmMac, int vmAddress, int destination) {
+        int sequence;
+        int acknowledgement;
+        int flags;
+        if (tcp.isAck()) {
+            sequence = tcp.acknowledgementNumber();
+            acknowledgement = 0;
+            flags = TcpPacket.FLAG_RST;
+        } else {
+            sequence = 0;
+            acknowledgement = tcp.sequenceNumber() + tcp.sequenceLength();
+            flags = TcpPacket.FLAG_RST | TcpPacket.FLAG_ACK;
+        }
+        sendControl(vmMac, destination, tcp.destinationPort(), vmAddress, tcp.sourcePort(), sequence,
+                acknowledgement, flags);
+    }
+
+    /** Sends a segment without data or options (a RST or a bare ACK) from {@code source} to a VM. */
+    void sendControl(long vmMac, int source, int sourcePort, int vmAddress, int vmPort, int sequence,
+            int acknowledgement, int flags) {
+        ByteBuf frame = frames.newFrame(vmMac, source, vmAddress, Ipv4Packet.PROTOCOL_TCP,
+                TcpPacket.MIN_HEADER_LENGTH);
+        int at = frame.readerIndex() + VmFrames.IP_PAYLOAD_OFFSET;
+        TcpPacket.writeHeader(frame, at, sourcePort, vmPort, sequence, acknowledgement, TcpPacket.MIN_HEADER_LENGTH,
+                flags, 0);
+        TcpPacket.fillChecksum(frame, at, TcpPacket.MIN_HEADER_LENGTH, source, vmAddress);
+        if ((flags & TcpPacket.FLAG_RST) != 0) {
+            counters.increment(Counter.NAT_TCP_RESETS_TO_VM);
+        }
+        emit(frame);
+    }
+
+    void emit(ByteBuf frame) {
+        counters.increment(Counter.NAT_TCP_SEGMENTS_OUT);
+        sink.emit(frame);
+    }
+
+    /** Asks for {@link TcpConnection#onTurnEnd} once this event-loop turn's other work is done. */
+    void requestTurnEnd(TcpConnection connection) {
+        if (!connection.inTurn) {
+            connection.inTurn = true;
+            turn.add(connection);
+        }
+        if (!turnScheduled) {
+            turnScheduled = true;
+            loop.execute(endOfTurn);
+        }
+    }
+
+    private void endTurn() {
+        turnScheduled = false;
+        // Index loop: a connection's turn end may add others (a reset closing...), which then run in this pass.
+        for (int i = 0; i < turn.size(); i++) {
+            TcpConnection connection = turn.get(i);
+            connection.inTurn = false;
+            connection.onTurnEnd();
+        }
+        turn.clear();
+    }
+
+    void removed(TcpConnection connection) {
+        connections.remove(connection.keyHigh, connection.keyLow);
+        limits.release(connection.vmMac);
+        counters.increment(Counter.NAT_TCP_CONNECTIONS_CLOSED);
+    }
+
+    /** Resets every connection idle longer than the idle timeout. Call periodically (the NAT's sweep). */
+    public void expireIdle() {
+        long now = clock.nanoTime();
+        long idle = config.idleTimeout().toNanos();
+        connections.forEach(connection -> {
+            if (now - connection.lastActivityNanos() >= idle) {
+                doomed.add(connection);
+            }
+        });
+        for (TcpConnection connection : doomed) {
+            counters.increment(Counter.NAT_TCP_EXPIRED);
+            connection.abort(true);
+        }
+        doomed.clear();
+    }
+
+    /** Closes every connection's socket (with RST to the host) and frees its state; sends nothing to VMs. */
+    public void closeAll() {
+        connections.forEach(doomed::add);
+        for (TcpConnection connection : doomed) {
+            connection.abort(false);
+        }
+        doomed.clear();
+    }
+
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    public int connectionCount(long vmMac) {
+        return limits.inUse(vmMac);
+    }
+
+    NatConfig natConfig() {
+        return natConfig;
+    }
+
+    TcpConfig config() {
+        return config;
+    }
+
+    VmFrames frames() {
+        return frames;
+    }
+
+    Counters counters() {
+        return counters;
+    }
+
+    NanoClock clock() {
+        return clock;
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    /** The largest segment payload toward a VM: LAN MTU minus 40. */
+    int lanMss() {
+        return mss;
+    }
+
+    private static InetAddress toInetAddress(int address) {
+        try {
+            return InetAddress.getByAddress(new byte[] {
+                (byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address});
+        } catch (UnknownHostException e) {
+            throw new AssertionError("four bytes are always an IPv4 address", e);
+        }
+    }
+}
