@@ -20,7 +20,9 @@ declare -A probe=(
     [util-linux]=/usr/bin/setpriv
     [procps]=/usr/bin/pkill
     [openssl]=/usr/bin/openssl
-    [curl]=/usr/bin/curl
+    [dnsmasq-base]=/usr/sbin/dnsmasq
+    [isc-dhcp-client]=/sbin/dhclient
+    [bind9-dnsutils]=/usr/bin/dig
     [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 )
 
