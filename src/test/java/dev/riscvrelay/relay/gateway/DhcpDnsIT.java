@@ -11,6 +11,7 @@ import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.SwitchConfig;
 import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.DhcpClients;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import dev.riscvrelay.relay.transport.tap.TapDevice;
@@ -39,21 +40,6 @@ class DhcpDnsIT {
 
     private static final int TAP_MTU = 1500;
     private static final String RESOLVER = "203.0.113.53";
-    private static final String UDHCPC_SCRIPT = """
-            #!/bin/sh
-            # Applies a udhcpc lease the way a distribution's default.script does.
-            case "$1" in
-              bound|renew)
-                ip addr flush dev "$interface"
-                ip addr add "$ip/$subnet" dev "$interface"
-                [ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"
-                for r in $router; do ip route add default via "$r" dev "$interface"; done
-                : > /etc/resolv.conf
-                for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
-                ;;
-            esac
-            exit 0
-            """;
 
     @Test
     void udhcpcAndDhclientGetLeasesAndResolveThroughTheForwarder() throws Exception {
@@ -61,7 +47,6 @@ class DhcpDnsIT {
         Counters counters = new Counters();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         EventLoop loop = group.next();
-        List<Path> netnsEtc = new ArrayList<>();
         Path work = Files.createTempDirectory("rr-dhcp-it");
         List<TapPort> taps = new ArrayList<>();
         DnsForwarder forwarder = null;
@@ -92,10 +77,8 @@ class DhcpDnsIT {
             // Guest 1: busybox udhcpc with a script like a distribution's.
             Namespace guest1 = bed.addNamespace("udhcpc");
             taps.add(joinLan(bed, guest1, lan, loop, counters));
-            netnsEtc.add(emptyResolvConf(guest1));
-            Path script = work.resolve("udhcpc.script");
-            Files.writeString(script, UDHCPC_SCRIPT);
-            script.toFile().setExecutable(true);
+            guest1.privateResolvConf();
+            Path script = DhcpClients.writeUdhcpcScript(work);
             CommandResult udhcpc = guest1.exec(Duration.ofSeconds(30), "busybox", "udhcpc", "-i", "eth0", "-n", "-q",
                     "-t", "3", "-s", script.toString());
             assertThat(udhcpc.succeeded()).as(udhcpc.describe()).isTrue();
@@ -118,7 +101,7 @@ class DhcpDnsIT {
             // Guest 2: ISC dhclient with Debian's dhclient-script.
             Namespace guest2 = bed.addNamespace("dhclient");
             taps.add(joinLan(bed, guest2, lan, loop, counters));
-            netnsEtc.add(emptyResolvConf(guest2));
+            guest2.privateResolvConf();
             Path leases = work.resolve("dhclient.leases");
             CommandResult dhclient = guest2.exec(Duration.ofSeconds(60), "dhclient", "-1", "-v", "-pf",
                     work.resolve("dhclient.pid").toString(), "-lf", leases.toString(), "eth0");
@@ -152,10 +135,6 @@ class DhcpDnsIT {
                 forwarder.close();
             }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            for (Path dir : netnsEtc) {
-                Files.deleteIfExists(dir.resolve("resolv.conf"));
-                Files.deleteIfExists(dir);
-            }
             try (var files = Files.list(work)) {
                 for (Path file : files.toList()) {
                     Files.deleteIfExists(file);
@@ -163,14 +142,6 @@ class DhcpDnsIT {
             }
             Files.deleteIfExists(work);
         }
-    }
-
-    /** {@code ip netns exec} bind-mounts /etc/netns/NAME/resolv.conf over /etc/resolv.conf for the namespace. */
-    private static Path emptyResolvConf(Namespace namespace) throws Exception {
-        Path dir = Path.of("/etc/netns", namespace.name());
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("resolv.conf"), "");
-        return dir;
     }
 
     private static TapPort joinLan(NetnsTestBed bed, Namespace namespace, LearningSwitch lan, EventLoop loop,

@@ -67,10 +67,19 @@ public final class ConnectorProcess implements AutoCloseable {
     /** Starts a connector that joins a TAP named {@code tap} inside {@code netns} to the relay, and waits for it. */
     public static ConnectorProcess tapInNamespace(String label, RelayEndpoint relay, Path netns, String tap,
             String... extraArgs) throws IOException {
+        return tapInNamespace(label, List.of(), relay, netns, tap, extraArgs);
+    }
+
+    /**
+     * As {@link #tapInNamespace(String, RelayEndpoint, Path, String, String...)}, the connector run behind
+     * {@code wrapper}, e.g. {@code ip netns exec NS} to reach a relay that listens inside namespace NS.
+     */
+    public static ConnectorProcess tapInNamespace(String label, List<String> wrapper, RelayEndpoint relay, Path netns,
+            String tap, String... extraArgs) throws IOException {
         List<String> args = new ArrayList<>(relay.connectArgs());
         args.addAll(List.of("--tap", tap, "--tap-netns", netns.toString()));
         args.addAll(List.of(extraArgs));
-        ConnectorProcess connector = start(label, args);
+        ConnectorProcess connector = start(label, wrapper, args);
         connector.awaitReady(Duration.ofSeconds(30));
         return connector;
     }

@@ -325,6 +325,11 @@ public final class NetnsTestBed implements AutoCloseable {
                 run(Duration.ofSeconds(5), "ip", "link", "delete", "dev", link);
             }
         }
+        for (Namespace namespace : namespaces) {
+            Path etc = Path.of("/etc/netns", namespace.name());
+            deleteQuietly(etc.resolve("resolv.conf"));
+            deleteQuietly(etc);
+        }
         deleteQuietly(marker);
         if (!problems.isEmpty()) {
             throw new IllegalStateException("test bed teardown incomplete:\n" + String.join("\n", problems));
@@ -359,6 +364,21 @@ public final class NetnsTestBed implements AutoCloseable {
             List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", name));
             full.addAll(List.of(command));
             return run(timeout, full);
+        }
+
+        /**
+         * Gives the namespace its own, empty /etc/resolv.conf ({@code ip netns exec} bind-mounts
+         * /etc/netns/NAME/resolv.conf over the host's), so DHCP client scripts write there and not to the host's.
+         * Removed with the bed.
+         */
+        public Namespace privateResolvConf() {
+            try {
+                Path dir = Files.createDirectories(Path.of("/etc/netns", name));
+                Files.writeString(dir.resolve("resolv.conf"), "");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot give " + name + " its own resolv.conf", e);
+            }
+            return this;
         }
 
         public NetnsTestBed bed() {

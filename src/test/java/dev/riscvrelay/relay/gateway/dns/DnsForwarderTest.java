@@ -86,8 +86,12 @@ class DnsForwarderTest {
         onLoop(() -> lan.sendFromGuest(frame));
     }
 
-    private long counter(Counter counter) {
-        return lan.counters.get(counter);
+    /**
+     * Read on the loop: a frame the forwarder emitted can reach the test before the loop finished the handler that
+     * counts it.
+     */
+    private long counter(Counter counter) throws Exception {
+        return group.next().submit(() -> lan.counters.get(counter)).get(5, TimeUnit.SECONDS);
     }
 
     @Test

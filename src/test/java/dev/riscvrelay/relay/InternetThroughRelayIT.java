@@ -1,0 +1,369 @@
+package dev.riscvrelay.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.ConnectorProcess;
+import dev.riscvrelay.relay.testbed.DhcpClients;
+import dev.riscvrelay.relay.testbed.NetnsTestBed;
+import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
+import dev.riscvrelay.relay.testbed.RelayProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The internet without privileges, end to end: the real relay runs in its own namespace as an unprivileged user with
+ * no capabilities, with {@code net.ipv4.ping_group_range} open as Docker opens it; it reaches an "internet"
+ * namespace (a UDP echo server, a DNS server with a test zone, an HTTP server) over a veth. Two VMs are namespaces
+ * whose eth0 is a TAP bridged by {@code relay connect}; they configure themselves with real DHCP clients.
+ *
+ * <pre>
+ *   vm1 (udhcpc) --TAP-- relay connect --+                          internet namespace
+ *   vm2 (dhclient) --TAP-- relay connect -+-- relay (nobody) 198.51.100.1 ---- 198.51.100.10
+ *                                            --allow 203.0.113.0/24             203.0.113.10 echo :7, http :80, ping
+ *                                                                               203.0.113.53 dnsmasq (relay.test)
+ * </pre>
+ *
+ * The relay allows 203.0.113.0/24 only, so 198.51.100.10 shows the default egress policy at work.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class InternetThroughRelayIT {
+
+    private static final String NOBODY = "65534";
+    private static final String ECHO_HOST = "203.0.113.10";
+    private static final String RESOLVER = "203.0.113.53";
+    private static final String DENIED_HOST = "198.51.100.10";
+    private static final int DOWNLOAD_BYTES = 4 * 1024 * 1024;
+
+    /** A UDP echo server (RFC 862) on port 7. */
+    private static final String ECHO_SERVER = """
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+            s.bind(("203.0.113.10", 7))
+            while True:
+                data, peer = s.recvfrom(65535)
+                s.sendto(data, peer)
+            """;
+
+    /**
+     * Sends COUNT datagrams tagged TAG from local port 40000 to the echo server, at most 16 unanswered at a time, and
+     * prints: distinct answers of its own, answers carrying another tag, datagrams sent.
+     */
+    private static final String ECHO_CLIENT = """
+            import select, socket, sys, time
+            tag, count = sys.argv[1].encode(), int(sys.argv[2])
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("0.0.0.0", 40000))
+            s.connect(("203.0.113.10", 7))
+            got, foreign, inflight, sent = set(), 0, {}, 0
+            deadline = time.time() + 90
+            while len(got) < count and time.time() < deadline:
+                while sent < count and len(inflight) < 16:
+                    s.send(tag + b":%d" % sent)
+                    inflight[sent] = time.time()
+                    sent += 1
+                if select.select([s], [], [], 0.5)[0]:
+                    owner, _, seq = s.recv(2048).partition(b":")
+                    if owner != tag:
+                        foreign += 1
+                        continue
+                    got.add(int(seq))
+                    inflight.pop(int(seq), None)
+                else:
+                    now = time.time()
+                    for seq in [q for q, t in inflight.items() if now - t > 2]:
+                        inflight.pop(seq)
+            print(len(got), foreign, sent)
+            """;
+
+    /**
+     * Puts malformed frames on eth0 through a packet socket, each for one parser: a DHCP message without the magic
+     * cookie, a DNS query cut inside its header, UDP and ICMP to the outside with bad checksums, an IPv4 header with
+     * a bad checksum. Argument: the gateway's MAC.
+     */
+    private static final String MALFORMED_SENDER = """
+            import socket, struct, sys
+            def csum(b):
+                if len(b) % 2: b += b"\\0"
+                s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+                while s >> 16: s = (s & 0xffff) + (s >> 16)
+                return ~s & 0xffff
+            def ip(src, dst, proto, payload, good=True):
+                h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64, proto, 0,
+                                socket.inet_aton(src), socket.inet_aton(dst))
+                c = csum(h) if good else (csum(h) ^ 0x5555)
+                return h[:10] + struct.pack("!H", c) + h[12:] + payload
+            def udp(sport, dport, data, cs=0):
+                return struct.pack("!HHHH", sport, dport, 8 + len(data), cs) + data
+            gw = bytes.fromhex(sys.argv[1].replace(":", ""))
+            me = bytes.fromhex(open("/sys/class/net/eth0/address").read().strip().replace(":", ""))
+            eth = lambda dst, payload: dst + me + b"\\x08\\x00" + payload
+            frames = [
+                # DHCP DISCOVER-sized BOOTP message whose options do not start with 99.130.83.99
+                eth(b"\\xff" * 6, ip("0.0.0.0", "255.255.255.255", 17,
+                    udp(68, 67, bytes([1, 1, 6, 0]) + b"\\0" * 232 + b"\\xde\\xad\\xbe\\xef" + b"\\xff"))),
+                # DNS query of 5 bytes: shorter than a DNS header
+                eth(gw, ip("10.0.2.15", "10.0.2.3", 17, udp(40001, 53, b"\\x12\\x34\\x01\\x00\\x00"))),
+                # UDP to the outside with a wrong checksum
+                eth(gw, ip("10.0.2.15", "203.0.113.10", 17, udp(40002, 7, b"bad checksum", 0x1234))),
+                # ICMP echo request to the outside with a wrong checksum
+                eth(gw, ip("10.0.2.15", "203.0.113.10", 1, struct.pack("!BBHHH", 8, 0, 0xbeef, 7, 1) + b"x" * 8)),
+                # IPv4 header checksum wrong
+                eth(gw, ip("10.0.2.15", "203.0.113.10", 17, udp(40003, 7, b"bad ip header"), good=False)),
+            ]
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+            s.bind(("eth0", 0))
+            for f in frames:
+                s.send(f)
+            print(len(frames))
+            """;
+
+    private NetnsTestBed bed;
+    private Namespace relayNs;
+    private Namespace internet;
+    private RelayProcess relay;
+    private Namespace vm1;
+    private Namespace vm2;
+    private Path work;
+
+    @BeforeAll
+    void buildTheWorld() throws Exception {
+        NetnsTestBed.requireTools("ip", "ping", "busybox", "dhclient", "dnsmasq", "dig", "python3", "curl", "setpriv",
+                "sha256sum");
+        work = Files.createTempDirectory("rr-internet-it");
+        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
+        bed = NetnsTestBed.create();
+
+        relayNs = bed.addNamespace("relay");
+        internet = bed.addNamespace("inet");
+        relayNs.exec("ip", "link", "set", "lo", "up").orThrow();
+        internet.exec("ip", "link", "set", "lo", "up").orThrow();
+        bed.addVethPair(relayNs, "up0", internet, "eth0");
+        relayNs.exec("ip", "address", "add", "198.51.100.1/24", "dev", "up0").orThrow();
+        relayNs.exec("ip", "route", "add", "203.0.113.0/24", "via", DENIED_HOST).orThrow();
+        // What Docker sets in every container: any group may open ICMP echo sockets.
+        relayNs.exec("sysctl", "-w", "net.ipv4.ping_group_range=0 2147483647").orThrow();
+        internet.exec("ip", "address", "add", DENIED_HOST + "/24", "dev", "eth0").orThrow();
+        internet.exec("ip", "address", "add", ECHO_HOST + "/32", "dev", "lo").orThrow();
+        internet.exec("ip", "address", "add", RESOLVER + "/32", "dev", "lo").orThrow();
+
+        Path site = Files.createDirectories(work.resolve("site"));
+        byte[] download = new byte[DOWNLOAD_BYTES];
+        new java.util.Random(42).nextBytes(download);
+        Files.write(site.resolve("download.bin"), download);
+        bed.startInBackground(internet, "python3", "-c", ECHO_SERVER);
+        bed.startInBackground(internet, "python3", "-m", "http.server", "--bind", ECHO_HOST, "--directory",
+                site.toString(), "80");
+        bed.startInBackground(internet, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--pid-file",
+                "--port=53", "--listen-address=" + RESOLVER, "--bind-interfaces", "--no-resolv", "--no-hosts",
+                "--address=/relay.test/" + ECHO_HOST);
+        awaitListening(internet, "-lun", ECHO_HOST + ":7");
+        awaitListening(internet, "-ltn", ECHO_HOST + ":80");
+        awaitListening(internet, "-lun", RESOLVER + ":53");
+
+        // The relay jar where an unprivileged user can read it, as in the Docker image.
+        Path jar = Files.copy(Path.of("target", "riscv-relay.jar"), work.resolve("riscv-relay.jar"),
+                StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", relayNs.name(),
+                "setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--no-new-privs",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(),
+                "--dns", RESOLVER, "--allow", "203.0.113.0/24"));
+        relay = RelayProcess.start("internet", command, jar);
+        assertThat(relay.output()).noneMatch(line -> line.contains("ICMP NAT disabled"));
+
+        List<String> inRelayNs = List.of("ip", "netns", "exec", relayNs.name());
+        ConnectorProcess.RelayEndpoint endpoint = ConnectorProcess.RelayEndpoint.of(relay);
+        vm1 = bed.addNamespace("vm1").privateResolvConf();
+        bed.own(ConnectorProcess.tapInNamespace("vm1", inRelayNs, endpoint, vm1.path(), "eth0"));
+        vm2 = bed.addNamespace("vm2").privateResolvConf();
+        bed.own(ConnectorProcess.tapInNamespace("vm2", inRelayNs, endpoint, vm2.path(), "eth0"));
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        try {
+            if (relay != null) {
+                relay.close();
+            }
+        } finally {
+            if (bed != null) {
+                bed.close();
+            }
+            if (work != null) {
+                try (var files = Files.walk(work)) {
+                    for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(file);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void theRelayRunsUnprivilegedWithoutCapabilities() throws Exception {
+        String status = Files.readString(Path.of("/proc", Long.toString(relay.pid()), "status"));
+        assertThat(status).containsPattern("(?m)^Uid:\\s+" + NOBODY + "\\s+" + NOBODY)
+                .containsPattern("(?m)^CapEff:\\s+0+$").containsPattern("(?m)^CapBnd:\\s+0+$");
+    }
+
+    @Test
+    @Order(2)
+    void udhcpcAndDhclientGetLeasesWithRouterDnsAndMtu() throws Exception {
+        Path script = DhcpClients.writeUdhcpcScript(work);
+        CommandResult udhcpc = vm1.exec(Duration.ofSeconds(30), "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-t",
+                "5", "-s", script.toString());
+        assertThat(udhcpc.succeeded()).as(udhcpc.describe()).isTrue();
+        assertThat(udhcpc.stdout() + udhcpc.stderr()).contains("obtained from 10.0.2.2");
+        assertThat(vm1.exec("ip", "-4", "-o", "addr", "show", "dev", "eth0").orThrow().stdout())
+                .containsPattern("inet 10\\.0\\.2\\.\\d+/24");
+        assertThat(vm1.exec("ip", "route").orThrow().stdout()).contains("default via 10.0.2.2 dev eth0");
+        assertThat(vm1.exec("ip", "-o", "link", "show", "dev", "eth0").orThrow().stdout()).contains("mtu 1185");
+        assertThat(vm1.exec("cat", "/etc/resolv.conf").orThrow().stdout()).contains("nameserver 10.0.2.3");
+
+        Path leases = work.resolve("dhclient.leases");
+        CommandResult dhclient = vm2.exec(Duration.ofSeconds(60), "dhclient", "-1", "-v", "-pf",
+                work.resolve("dhclient.pid").toString(), "-lf", leases.toString(), "eth0");
+        assertThat(dhclient.succeeded()).as(dhclient.describe()).isTrue();
+        assertThat(dhclient.stderr()).containsPattern("DHCPACK of 10\\.0\\.2\\.\\d+ from 10\\.0\\.2\\.2");
+        assertThat(vm2.exec("ip", "route").orThrow().stdout()).contains("default via 10.0.2.2");
+        assertThat(vm2.exec("cat", "/etc/resolv.conf").orThrow().stdout()).contains("nameserver 10.0.2.3");
+        // Debian's dhclient-script leaves the MTU alone; the lease shows the relay offered it.
+        assertThat(Files.readString(leases)).contains("option interface-mtu 1185;");
+        vm2.exec("ip", "link", "set", "dev", "eth0", "mtu", "1185").orThrow();
+        assertThat(address(vm1)).isNotEqualTo(address(vm2));
+    }
+
+    @Test
+    @Order(3)
+    void digResolvesATestZoneNameThroughTheForwarder() {
+        CommandResult dig = vm1.exec(Duration.ofSeconds(20), "dig", "+time=3", "+tries=2", "+short", "@10.0.2.3",
+                "www.relay.test", "A");
+        assertThat(dig.succeeded()).as(dig.describe()).isTrue();
+        assertThat(dig.stdout().trim()).isEqualTo(ECHO_HOST);
+    }
+
+    @Test
+    @Order(4)
+    void twentyPingsToTheOutsideGetTwentyReplies() {
+        CommandResult ping = vm1.exec(Duration.ofSeconds(30), "ping", "-c", "20", "-i", "0.2", "-W", "2", ECHO_HOST);
+        assertThat(ping.stdout()).as(ping.describe()).contains("20 packets transmitted, 20 received");
+        Matcher rtt = Pattern.compile("rtt min/avg/max/mdev = ([0-9./]+) ms").matcher(ping.stdout());
+        System.out.println("[facts] ping VM -> 203.0.113.10 through the relay, min/avg/max/mdev ms: "
+                + (rtt.find() ? rtt.group(1) : "?"));
+    }
+
+    @Test
+    @Order(5)
+    void tenThousandEchoDatagramsFromTwoVmsOnOneSourcePortComeBackToTheRightVm() throws Exception {
+        CompletableFuture<CommandResult> first = CompletableFuture.supplyAsync(
+                () -> vm1.exec(Duration.ofSeconds(120), "python3", "-c", ECHO_CLIENT, "vm1", "5000"));
+        CompletableFuture<CommandResult> second = CompletableFuture.supplyAsync(
+                () -> vm2.exec(Duration.ofSeconds(120), "python3", "-c", ECHO_CLIENT, "vm2", "5000"));
+        for (CommandResult result : List.of(first.get(), second.get())) {
+            assertThat(result.succeeded()).as(result.describe()).isTrue();
+            assertThat(result.stdout().trim()).as("own answers, foreign answers, sent").isEqualTo("5000 0 5000");
+        }
+    }
+
+    @Test
+    @Order(6)
+    void tcpDownloadThroughTheRelayIsExact() throws Exception {
+        String expected = sha256(work.resolve("site").resolve("download.bin"));
+        CommandResult curl = vm1.exec(Duration.ofSeconds(120), "sh", "-c",
+                "curl -sS --fail --max-time 100 http://" + ECHO_HOST + "/download.bin | sha256sum");
+        assertThat(curl.succeeded()).as(curl.describe()).isTrue();
+        assertThat(curl.stdout()).startsWith(expected);
+    }
+
+    @Test
+    @Order(7)
+    void theDefaultEgressPolicyDeniesWhatWasNotAllowed() throws Exception {
+        long before = metric("relay_nat_egress_denied_total");
+        CommandResult ping = vm1.exec(Duration.ofSeconds(20), "ping", "-c", "2", "-i", "0.5", "-W", "2",
+                DENIED_HOST);
+        assertThat(ping.succeeded()).isFalse();
+        // iputils names ICMP destination unreachable code 13 (communication administratively prohibited) so.
+        assertThat(ping.stdout()).as(ping.describe()).contains("From 10.0.2.2").contains("Packet filtered");
+        assertThat(metric("relay_nat_egress_denied_total")).isGreaterThanOrEqualTo(before + 2);
+    }
+
+    @Test
+    @Order(8)
+    void malformedPacketsFromAVmAreDroppedAndCountedAndTheRelayKeepsServing() throws Exception {
+        String[] reasons = {"dhcp_malformed", "dns_malformed", "nat_bad_packet", "bad_checksum"};
+        long[] before = new long[reasons.length];
+        for (int i = 0; i < reasons.length; i++) {
+            before[i] = metric("relay_drops_total{reason=\"" + reasons[i] + "\"}");
+        }
+        CommandResult sent = vm1.exec(Duration.ofSeconds(20), "python3", "-c", MALFORMED_SENDER,
+                "52:54:00:12:34:56");
+        assertThat(sent.stdout().trim()).as(sent.describe()).isEqualTo("5");
+        // The relay keeps serving: a ping through it works, and by then it has handled the frames sent before.
+        CommandResult ping = vm1.exec(Duration.ofSeconds(20), "ping", "-c", "3", "-i", "0.2", "-W", "2", ECHO_HOST);
+        assertThat(ping.stdout()).as(ping.describe()).contains("3 received");
+        assertThat(metric("relay_drops_total{reason=\"dhcp_malformed\"}")).isEqualTo(before[0] + 1);
+        assertThat(metric("relay_drops_total{reason=\"dns_malformed\"}")).isEqualTo(before[1] + 1);
+        assertThat(metric("relay_drops_total{reason=\"nat_bad_packet\"}")).isEqualTo(before[2] + 2);
+        assertThat(metric("relay_drops_total{reason=\"bad_checksum\"}")).isEqualTo(before[3] + 1);
+        assertThat(relay.isAlive()).isTrue();
+    }
+
+    /** One sample of the relay's Prometheus endpoint, read with curl inside the relay's namespace. */
+    private long metric(String series) {
+        CommandResult scrape = relayNs.exec(Duration.ofSeconds(10), "curl", "-sS", "--fail",
+                relay.adminUrl("/metrics"));
+        assertThat(scrape.succeeded()).as(scrape.describe()).isTrue();
+        for (String line : scrape.stdout().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return (long) Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        throw new AssertionError("no series " + series + " in /metrics");
+    }
+
+    private static String address(Namespace vm) {
+        Matcher m = Pattern.compile("inet (10\\.0\\.2\\.\\d+)/24")
+                .matcher(vm.exec("ip", "-4", "-o", "addr", "show", "dev", "eth0").orThrow().stdout());
+        assertThat(m.find()).isTrue();
+        return m.group(1);
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    }
+
+    /** Waits (bounded) until {@code ss} shows a listener on {@code address:port} in {@code namespace}. */
+    private static void awaitListening(Namespace namespace, String ssFlags, String addressAndPort)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (namespace.exec("ss", "-H", ssFlags).stdout().contains(addressAndPort)) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("nothing listens on " + addressAndPort + " in " + namespace);
+    }
+}
