@@ -8,6 +8,9 @@ import dev.riscvrelay.relay.switching.SwitchConfig;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportServer;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportServerConfig;
+import dev.riscvrelay.relay.transport.websocket.WebSocketServer;
+import dev.riscvrelay.relay.transport.websocket.WebSocketServerConfig;
+import dev.riscvrelay.relay.web.WebContent;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
@@ -29,16 +32,20 @@ public final class Relay implements AutoCloseable {
     private final LearningSwitch lan;
     private final Gateway gateway;
     private final WebTransportServer server;
+    private final WebSocketServer webSocket;
+    private final WebSocketServer demo;
     private final Counters counters;
     private final ScheduledFuture<?> macSweep;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private Relay(IoEventLoopGroup group, LearningSwitch lan, Gateway gateway, WebTransportServer server,
-            Counters counters, ScheduledFuture<?> macSweep) {
+            WebSocketServer webSocket, WebSocketServer demo, Counters counters, ScheduledFuture<?> macSweep) {
         this.group = group;
         this.lan = lan;
         this.gateway = gateway;
         this.server = server;
+        this.webSocket = webSocket;
+        this.demo = demo;
         this.counters = counters;
         this.macSweep = macSweep;
     }
@@ -67,14 +74,59 @@ public final class Relay implements AutoCloseable {
                     defaults.receiveBufferBytes());
             WebTransportServer server = new WebTransportServer(config.bind(), config.port(), certificate, lan,
                     counters, serverConfig, loop);
+            WebSocketServer webSocket;
+            WebSocketServer demo;
+            try {
+                int relayPort = server.localAddress().getPort();
+                WebOptions.WebSocketMode mode = config.web().webSocket().resolve(config.bind());
+                String scheme = switch (mode) {
+                    case TLS -> "wss";
+                    case PLAIN -> "ws";
+                    default -> "off";
+                };
+                WebContent content = new WebContent(config.web().v86Directory(),
+                        new WebContent.RelayInfo(certificate.sha256Hex(), relayPort, scheme));
+                // The same port number over TCP: one address for both transports (and the page, over HTTPS).
+                webSocket = mode == WebOptions.WebSocketMode.OFF ? null : new WebSocketServer(config.bind(),
+                        relayPort, certificate, lan, counters,
+                        WebSocketServerConfig.defaults(mode == WebOptions.WebSocketMode.TLS)
+                                .withLimits(config.maxSessions(), config.portQueueFrames()),
+                        content, loop);
+                demo = config.web().demoAddress() == null ? null : startDemo(config, certificate, lan, counters,
+                        content, loop, webSocket);
+            } catch (WebSocketServer.PortInUseException e) {
+                server.close();
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                throw new StartException("cannot listen on tcp: " + e.getMessage());
+            } catch (RuntimeException e) {
+                server.close();
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                throw new StartException("cannot listen on tcp: " + e.getMessage());
+            }
             ScheduledFuture<?> sweep = loop.scheduleAtFixedRate(lan::expireMacs, 1, 1, TimeUnit.SECONDS);
-            return new Relay(group, lan, gateway, server, counters, sweep);
+            return new Relay(group, lan, gateway, server, webSocket, demo, counters, sweep);
         } catch (WebTransportServer.PortInUseException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new StartException("cannot listen on udp " + hostPort(config) + ": address already in use");
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new StartException("cannot listen on udp " + hostPort(config) + ": " + e.getMessage());
+        }
+    }
+
+    /** The demo web server: plain HTTP (the page, the VM files, and WebSocket upgrades too). */
+    private static WebSocketServer startDemo(RelayConfig config, RelayCertificate certificate, LearningSwitch lan,
+            Counters counters, WebContent content, IoEventLoop loop, WebSocketServer relaySocket)
+            throws WebSocketServer.PortInUseException {
+        try {
+            return new WebSocketServer(config.web().demoAddress().getAddress(), config.web().demoAddress().getPort(),
+                    certificate, lan, counters, WebSocketServerConfig.defaults(false)
+                            .withLimits(config.maxSessions(), config.portQueueFrames()), content, loop);
+        } catch (WebSocketServer.PortInUseException | RuntimeException e) {
+            if (relaySocket != null) {
+                relaySocket.close();
+            }
+            throw e;
         }
     }
 
@@ -85,6 +137,16 @@ public final class Relay implements AutoCloseable {
     /** The UDP port actually bound (useful with port 0). */
     public int port() {
         return server.localAddress().getPort();
+    }
+
+    /** The TCP listener carrying WebSocket on the relay's port number, or null when off. */
+    public WebSocketServer webSocket() {
+        return webSocket;
+    }
+
+    /** The demo web server's address, or null when there is none. */
+    public java.net.InetSocketAddress demoAddress() {
+        return demo == null ? null : demo.localAddress();
     }
 
     public Counters counters() {
@@ -107,6 +169,12 @@ public final class Relay implements AutoCloseable {
                 return;
             }
             macSweep.cancel(false);
+            if (demo != null) {
+                demo.close();
+            }
+            if (webSocket != null) {
+                webSocket.close();
+            }
             server.close();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             closed.countDown();

@@ -13,6 +13,7 @@ import java.time.Duration;
  * @param macTableSize most MAC addresses the switch remembers
  * @param macAging how long an unused MAC entry lives
  * @param idleTimeout how long a silent QUIC connection lives
+ * @param web the WebSocket transport and the demo web server
  */
 public record RelayConfig(
         InetAddress bind,
@@ -21,7 +22,8 @@ public record RelayConfig(
         int portQueueFrames,
         int macTableSize,
         Duration macAging,
-        Duration idleTimeout) {
+        Duration idleTimeout,
+        WebOptions web) {
 
     public static final int DEFAULT_MAX_SESSIONS = 1024;
     public static final int DEFAULT_PORT_QUEUE = 1024;
@@ -32,6 +34,7 @@ public record RelayConfig(
     /** The defaults on a given address and port. */
     public static RelayConfig defaults(InetAddress bind, int port) {
         return new RelayConfig(bind, port, DEFAULT_MAX_SESSIONS, DEFAULT_PORT_QUEUE, DEFAULT_MAC_TABLE_SIZE,
-                Duration.ofSeconds(DEFAULT_MAC_AGING_SECONDS), Duration.ofSeconds(DEFAULT_IDLE_TIMEOUT_SECONDS));
+                Duration.ofSeconds(DEFAULT_MAC_AGING_SECONDS), Duration.ofSeconds(DEFAULT_IDLE_TIMEOUT_SECONDS),
+                WebOptions.defaults());
     }
 }

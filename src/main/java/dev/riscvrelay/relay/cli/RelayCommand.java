@@ -2,10 +2,12 @@ package dev.riscvrelay.relay.cli;
 
 import dev.riscvrelay.relay.Relay;
 import dev.riscvrelay.relay.RelayConfig;
+import dev.riscvrelay.relay.WebOptions;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.tls.RelayCertificate.InvalidCertificateException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -66,6 +68,21 @@ public final class RelayCommand implements Callable<Integer> {
             description = "Close a QUIC connection silent for this long; live browsers keep it open (default: ${DEFAULT-VALUE}).")
     int idleTimeoutSeconds = RelayConfig.DEFAULT_IDLE_TIMEOUT_SECONDS;
 
+    @Option(names = "--websocket", paramLabel = "MODE",
+            description = {"WebSocket on TCP at the same port number: auto (plain ws:// on a loopback address,",
+                "wss:// with the relay's certificate otherwise), tls, plain or off (default: ${DEFAULT-VALUE})."})
+    String webSocket = "auto";
+
+    @Option(names = "--web", paramLabel = "ADDR:PORT",
+            description = "Also serve the demo page over plain HTTP here, e.g. 127.0.0.1:8080 (a secure context only"
+                    + " on localhost).")
+    String web;
+
+    @Option(names = "--v86-dir", paramLabel = "DIR",
+            description = "Emulator and VM image files served under /v86/ (built by scripts/build-v86-image.sh;"
+                    + " default: ${DEFAULT-VALUE}).")
+    Path v86Dir = Path.of("target", "v86");
+
     private final PrintWriter out;
     private final PrintWriter err;
 
@@ -87,6 +104,14 @@ public final class RelayCommand implements Callable<Integer> {
                         + ", valid until " + certificate.leaf().getNotAfter().toInstant() + ")");
             }
             out.println("Listening on https://" + hostForUrl(bind) + ":" + relay.port());
+            if (relay.webSocket() != null) {
+                out.println("WebSocket on " + (relay.webSocket().config().tls() ? "wss://" : "ws://")
+                        + hostForUrl(bind) + ":" + relay.webSocket().localAddress().getPort() + "/");
+            }
+            if (relay.demoAddress() != null) {
+                out.println("Demo page on http://" + hostForUrl(relay.demoAddress().getAddress().getHostAddress())
+                        + ":" + relay.demoAddress().getPort() + "/");
+            }
             out.flush();
             Runtime.getRuntime().addShutdownHook(new Thread(relay::close, "relay-shutdown"));
             relay.awaitClose();
@@ -113,7 +138,39 @@ public final class RelayCommand implements Callable<Integer> {
         requirePositive("--mac-aging", macAgingSeconds);
         requirePositive("--idle-timeout", idleTimeoutSeconds);
         return new RelayConfig(address, port, maxSessions, portQueue, macTableSize,
-                java.time.Duration.ofSeconds(macAgingSeconds), java.time.Duration.ofSeconds(idleTimeoutSeconds));
+                java.time.Duration.ofSeconds(macAgingSeconds), java.time.Duration.ofSeconds(idleTimeoutSeconds),
+                new WebOptions(webSocketMode(), demoAddress(), v86Dir));
+    }
+
+    private WebOptions.WebSocketMode webSocketMode() {
+        try {
+            return WebOptions.WebSocketMode.valueOf(webSocket.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--websocket wants auto, tls, plain or off, not '" + webSocket + "'");
+        }
+    }
+
+    private InetSocketAddress demoAddress() {
+        if (web == null) {
+            return null;
+        }
+        int colon = web.lastIndexOf(':');
+        if (colon < 0) {
+            throw new UsageError("--web wants ADDR:PORT, e.g. 127.0.0.1:8080, not '" + web + "'");
+        }
+        String host = web.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            int webPort = Integer.parseInt(web.substring(colon + 1));
+            if (webPort < 0 || webPort > 65535) {
+                throw new NumberFormatException();
+            }
+            return new InetSocketAddress(InetAddress.ofLiteral(host), webPort);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--web wants ADDR:PORT with an IP address and a port, not '" + web + "'");
+        }
     }
 
     private RelayCertificate loadCertificate() throws InvalidCertificateException {
