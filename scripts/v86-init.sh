@@ -14,6 +14,18 @@ for module in 8390 ne2k-pci virtio virtio_ring virtio_pci_modern_dev virtio_pci_
 done
 ip link set lo up
 ip link set eth0 up 2>/dev/null || echo "init: no eth0 (NIC driver not loaded?)"
+# The page chooses the link MTU (WebTransport datagrams from Chromium carry at most 1199 bytes, so frames stay
+# within them) and, optionally, a static address: relay.mtu=N relay.ip=A.B.C.D/N on the kernel command line.
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+        relay.mtu=*) ip link set eth0 mtu "${arg#relay.mtu=}" ;;
+        relay.ip=*)
+            ip addr add "${arg#relay.ip=}" dev eth0
+            ip route add default via 10.0.2.2 dev eth0
+            echo "nameserver 10.0.2.3" > /etc/resolv.conf
+            ;;
+    esac
+done
 # Quiet kernel messages on the console, so they do not interleave with the shell's output.
 echo 1 > /proc/sys/kernel/printk
 echo "VM ready: uptime $(cut -d' ' -f1 /proc/uptime) s, eth0 $(cat /sys/class/net/eth0/address 2>/dev/null)"
