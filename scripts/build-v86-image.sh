@@ -12,7 +12,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${1:-$root/target/v86}"
 V86_VERSION="${V86_VERSION:-0.5.462}"
 stamp="$out/.built-by"
-self_hash="$(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1) v86@$V86_VERSION"
+self_hash="$(cat "${BASH_SOURCE[0]}" "$root/scripts/v86-init.sh" "$root/scripts/v86-udhcpc.sh" | sha256sum | cut -d' ' -f1) v86@$V86_VERSION"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$self_hash" ]; then
     exit 0
 fi
@@ -62,6 +62,7 @@ if [ -z "$kernel_pkg" ]; then
     echo "error: cannot resolve linux-image-686:i386 to a versioned kernel package (apt-get update with i386?)" >&2
     exit 1
 fi
+chmod 777 "$work/debs" # apt's download sandbox user writes here
 (cd "$work/debs" && apt-get download -qq "$kernel_pkg:i386" busybox-static:i386)
 mkdir -p "$work/kernel" "$work/busybox"
 dpkg-deb -x "$work/debs/${kernel_pkg}_"*.deb "$work/kernel"

@@ -48,6 +48,18 @@ public final class DevTools implements AutoCloseable {
         throw new AssertionError("Chromium wrote no DevToolsActivePort within " + timeout + " " + unit);
     }
 
+    /** Opens a new tab on {@code page} (headless Chromium takes only one URL on its command line). */
+    public void openTab(URI page) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/json/new?"
+                        // Escaped, or the page's own '&' would end the URL DevTools reads from the query.
+                        + java.net.URLEncoder.encode(page.toString(), java.nio.charset.StandardCharsets.UTF_8))).PUT(HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new AssertionError("DevTools /json/new answered " + response.statusCode() + ": " + response.body());
+        }
+    }
+
     /** The open pages whose URL contains {@code urlPart}, in the order Chromium lists them. */
     public List<Page> pages(String urlPart) throws IOException, InterruptedException {
         String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/json/list")).build(),
@@ -113,7 +125,9 @@ public final class DevTools implements AutoCloseable {
         }
 
         public void screenshot(Path png) throws Exception {
-            PageReport result = call("Page.captureScreenshot", "{\"format\":\"png\"}", 30);
+            // A background tab of headless Chromium paints nothing, so the capture would never return.
+            call("Page.bringToFront", "{}", 10);
+            PageReport result = call("Page.captureScreenshot", "{\"format\":\"png\"}", 60);
             Files.createDirectories(png.getParent());
             Files.write(png, Base64.getDecoder().decode(result.string("result.data")));
         }

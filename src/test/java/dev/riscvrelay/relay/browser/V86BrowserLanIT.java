@@ -42,11 +42,12 @@ class V86BrowserLanIT {
             URI webTransportTab = URI.create(base + "?transport=webtransport&ip=10.0.2.15/24");
             URI webSocketTab = URI.create(base + "?transport=websocket&ip=10.0.2.16/24");
             try (Browsers.Running chromium = Browsers.launch(Browsers.Kind.CHROMIUM,
-                    List.of(webTransportTab, webSocketTab), "v86-lan", List.of("--remote-debugging-port=0",
+                    List.of(webTransportTab), "v86-lan", List.of("--remote-debugging-port=0",
                             // Two tabs, both running a VM: neither may be throttled as a background tab.
                             "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                             "--disable-backgrounding-occluded-windows", "--window-size=1000,900"));
                  DevTools devTools = DevTools.attach(chromium.profile(), 30, TimeUnit.SECONDS)) {
+                devTools.openTab(webSocketTab);
                 DevTools.Page wt = page(devTools, "transport=webtransport");
                 DevTools.Page ws = page(devTools, "transport=websocket");
                 long bootWt = awaitBoot(wt, chromium);
