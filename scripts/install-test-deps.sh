@@ -17,6 +17,12 @@ declare -A probe=(
     [util-linux]=/usr/bin/setpriv
     [procps]=/usr/bin/pkill
     [openssl]=/usr/bin/openssl
+    # scripts/build-v86-image.sh (the browser VM): npm for v86, SeaBIOS, cpio/xz for the initramfs. It adds the
+    # i386 architecture itself and only downloads (never installs) the i386 kernel and busybox packages.
+    [npm]=/usr/bin/npm
+    [seabios]=/usr/share/seabios/bios.bin
+    [cpio]=/usr/bin/cpio
+    [xz-utils]=/usr/bin/xz
 )
 
 missing=()
