@@ -24,6 +24,12 @@ declare -A probe=(
     [isc-dhcp-client]=/sbin/dhclient
     [bind9-dnsutils]=/usr/bin/dig
     [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+    # scripts/build-v86-image.sh (the browser VM): npm for v86, SeaBIOS, cpio/xz for the initramfs. It adds the
+    # i386 architecture itself and only downloads (never installs) the i386 kernel and busybox packages.
+    [npm]=/usr/bin/npm
+    [seabios]=/usr/share/seabios/bios.bin
+    [cpio]=/usr/bin/cpio
+    [xz-utils]=/usr/bin/xz
 )
 
 missing=()

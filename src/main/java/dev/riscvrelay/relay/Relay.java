@@ -23,6 +23,9 @@ import dev.riscvrelay.relay.tls.CertificateManager;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportServer;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportServerConfig;
+import dev.riscvrelay.relay.transport.websocket.WebSocketServer;
+import dev.riscvrelay.relay.transport.websocket.WebSocketServerConfig;
+import dev.riscvrelay.relay.web.WebContent;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
@@ -49,6 +52,8 @@ public final class Relay implements AutoCloseable {
     private final DnsForwarder dns;
     private final Nat nat;
     private final WebTransportServer server;
+    private final WebSocketServer webSocket;
+    private final WebSocketServer demo;
     private final Counters counters;
     private final ScheduledFuture<?> macSweep;
     private final DhcpServer dhcp;
@@ -59,13 +64,16 @@ public final class Relay implements AutoCloseable {
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private Relay(IoEventLoopGroup group, LearningSwitch lan, Gateway gateway, DnsForwarder dns, Nat nat,
-            WebTransportServer server, Counters counters, ScheduledFuture<?> macSweep, DhcpServer dhcp) {
+            WebTransportServer server, WebSocketServer webSocket, WebSocketServer demo, Counters counters,
+            ScheduledFuture<?> macSweep, DhcpServer dhcp) {
         this.group = group;
         this.lan = lan;
         this.gateway = gateway;
         this.dns = dns;
         this.nat = nat;
         this.server = server;
+        this.webSocket = webSocket;
+        this.demo = demo;
         this.counters = counters;
         this.macSweep = macSweep;
         this.dhcp = dhcp;
@@ -139,8 +147,35 @@ public final class Relay implements AutoCloseable {
                     defaults.receiveBufferBytes());
             WebTransportServer server = new WebTransportServer(config.bind(), config.port(), certificates::current,
                     lan, counters, serverConfig, loop);
+            WebSocketServer webSocket;
+            WebSocketServer demo;
+            // The TLS of wss:// and the page over HTTPS take the certificate of the start; WebTransport renews.
+            RelayCertificate certificate = certificates.current();
+            try {
+                int relayPort = server.localAddress().getPort();
+                WebOptions.WebSocketMode mode = config.web().webSocket().resolve(config.bind());
+                String scheme = switch (mode) {
+                    case TLS -> "wss";
+                    case PLAIN -> "ws";
+                    default -> "off";
+                };
+                WebContent content = new WebContent(config.web().v86Directory(),
+                        new WebContent.RelayInfo(() -> certificates.current().sha256Hex(), relayPort, scheme));
+                // The same port number over TCP: one address for both transports (and the page, over HTTPS).
+                webSocket = mode == WebOptions.WebSocketMode.OFF ? null : new WebSocketServer(config.bind(),
+                        relayPort, certificate, lan, counters,
+                        WebSocketServerConfig.defaults(mode == WebOptions.WebSocketMode.TLS)
+                                .withLimits(config.maxSessions(), config.portQueueFrames()),
+                        content, loop);
+                demo = config.web().demoAddress() == null ? null : startDemo(config, certificate, lan, counters,
+                        content, loop, webSocket);
+            } catch (WebSocketServer.PortInUseException | RuntimeException e) {
+                server.close();
+                stopEarly(group, dns, nat);
+                throw new StartException("cannot listen on tcp " + hostPort(config) + ": " + e.getMessage());
+            }
             ScheduledFuture<?> sweep = loop.scheduleAtFixedRate(lan::expireMacs, 1, 1, TimeUnit.SECONDS);
-            return new Relay(group, lan, gateway, dns, nat, server, counters, sweep, dhcp);
+            return new Relay(group, lan, gateway, dns, nat, server, webSocket, demo, counters, sweep, dhcp);
         } catch (WebTransportServer.PortInUseException e) {
             stopEarly(group, dns, nat);
             throw new StartException("cannot listen on udp " + hostPort(config) + ": address already in use");
@@ -164,6 +199,22 @@ public final class Relay implements AutoCloseable {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 
+    /** The demo web server: plain HTTP (the page, the VM files, and WebSocket upgrades too). */
+    private static WebSocketServer startDemo(RelayConfig config, RelayCertificate certificate, LearningSwitch lan,
+            Counters counters, WebContent content, IoEventLoop loop, WebSocketServer relaySocket)
+            throws WebSocketServer.PortInUseException {
+        try {
+            return new WebSocketServer(config.web().demoAddress().getAddress(), config.web().demoAddress().getPort(),
+                    certificate, lan, counters, WebSocketServerConfig.defaults(false)
+                            .withLimits(config.maxSessions(), config.portQueueFrames()), content, loop);
+        } catch (WebSocketServer.PortInUseException | RuntimeException e) {
+            if (relaySocket != null) {
+                relaySocket.close();
+            }
+            throw e;
+        }
+    }
+
     private static String hostPort(RelayConfig config) {
         return config.bind().getHostAddress() + ":" + config.port();
     }
@@ -171,6 +222,16 @@ public final class Relay implements AutoCloseable {
     /** The UDP port actually bound (useful with port 0). */
     public int port() {
         return server.localAddress().getPort();
+    }
+
+    /** The TCP listener carrying WebSocket on the relay's port number, or null when off. */
+    public WebSocketServer webSocket() {
+        return webSocket;
+    }
+
+    /** The demo web server's address, or null when there is none. */
+    public java.net.InetSocketAddress demoAddress() {
+        return demo == null ? null : demo.localAddress();
     }
 
     public Counters counters() {
@@ -243,6 +304,12 @@ public final class Relay implements AutoCloseable {
             }
             macSweep.cancel(false);
             snapshotTask.cancel(false);
+            if (demo != null) {
+                demo.close();
+            }
+            if (webSocket != null) {
+                webSocket.close();
+            }
             server.close();
             ((IoEventLoop) group.next()).submit(() -> {
                 nat.close();

@@ -19,6 +19,7 @@ import java.util.List;
  * @param lanMtu the IP MTU of the LAN: what DHCP tells VMs and the largest packet the gateway sends them
  * @param dnsResolvers where the DNS forwarder at 10.0.2.3 sends queries; empty: the host's /etc/resolv.conf
  * @param egress the operator's --allow and --deny rules over the default egress policy
+ * @param web the WebSocket transport and the demo web server
  */
 public record RelayConfig(
         InetAddress bind,
@@ -30,7 +31,8 @@ public record RelayConfig(
         Duration idleTimeout,
         int lanMtu,
         List<InetSocketAddress> dnsResolvers,
-        EgressRules egress) {
+        EgressRules egress,
+        WebOptions web) {
 
     public static final int DEFAULT_MAX_SESSIONS = 1024;
     public static final int DEFAULT_PORT_QUEUE = 1024;
@@ -51,21 +53,21 @@ public record RelayConfig(
     public static RelayConfig defaults(InetAddress bind, int port) {
         return new RelayConfig(bind, port, DEFAULT_MAX_SESSIONS, DEFAULT_PORT_QUEUE, DEFAULT_MAC_TABLE_SIZE,
                 Duration.ofSeconds(DEFAULT_MAC_AGING_SECONDS), Duration.ofSeconds(DEFAULT_IDLE_TIMEOUT_SECONDS),
-                DEFAULT_LAN_MTU, List.of(), EgressRules.NONE);
+                DEFAULT_LAN_MTU, List.of(), EgressRules.NONE, WebOptions.defaults());
     }
 
     public RelayConfig withMaxSessions(int sessions) {
         return new RelayConfig(bind, port, sessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                dnsResolvers, egress);
+                dnsResolvers, egress, web);
     }
 
     public RelayConfig withEgress(EgressRules rules) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                dnsResolvers, rules);
+                dnsResolvers, rules, web);
     }
 
     public RelayConfig withDnsResolvers(List<InetSocketAddress> resolvers) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                resolvers, egress);
+                resolvers, egress, web);
     }
 }

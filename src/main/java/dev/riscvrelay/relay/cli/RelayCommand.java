@@ -9,10 +9,12 @@ import dev.riscvrelay.relay.ops.OperationsConfig;
 import dev.riscvrelay.relay.tls.CertificateManager;
 import dev.riscvrelay.relay.bench.BenchCommand;
 import dev.riscvrelay.relay.connect.Connector;
+import dev.riscvrelay.relay.WebOptions;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.tls.RelayCertificate.InvalidCertificateException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -129,6 +131,21 @@ public final class RelayCommand implements Callable<Integer> {
     @Option(names = "--summary-interval", paramLabel = "SECONDS", hidden = true)
     int summaryIntervalSeconds = (int) OperationsConfig.DEFAULT_SUMMARY_INTERVAL.toSeconds();
 
+    @Option(names = "--websocket", paramLabel = "MODE",
+            description = {"WebSocket on TCP at the same port number: auto (plain ws:// on a loopback address,",
+                "wss:// with the relay's certificate otherwise), tls, plain or off (default: ${DEFAULT-VALUE})."})
+    String webSocket = "auto";
+
+    @Option(names = "--web", paramLabel = "ADDR:PORT",
+            description = "Also serve the demo page over plain HTTP here, e.g. 127.0.0.1:8080 (a secure context only"
+                    + " on localhost).")
+    String web;
+
+    @Option(names = "--v86-dir", paramLabel = "DIR",
+            description = "Emulator and VM image files served under /v86/ (built by scripts/build-v86-image.sh;"
+                    + " default: ${DEFAULT-VALUE}).")
+    Path v86Dir = Path.of("target", "v86");
+
     private final PrintWriter out;
     private final PrintWriter err;
 
@@ -155,6 +172,14 @@ public final class RelayCommand implements Callable<Integer> {
             if (adminAddress != null) {
                 out.println("Admin on http://" + hostForUrl(adminAddress.getAddress().getHostAddress()) + ":"
                         + adminAddress.getPort() + " (/metrics, /healthz, /cert-hash)");
+            }
+            if (relay.webSocket() != null) {
+                out.println("WebSocket on " + (relay.webSocket().config().tls() ? "wss://" : "ws://")
+                        + hostForUrl(bind) + ":" + relay.webSocket().localAddress().getPort() + "/");
+            }
+            if (relay.demoAddress() != null) {
+                out.println("Demo page on http://" + hostForUrl(relay.demoAddress().getAddress().getHostAddress())
+                        + ":" + relay.demoAddress().getPort() + "/");
             }
             out.flush();
             relay.awaitClose();
@@ -276,7 +301,8 @@ public final class RelayCommand implements Callable<Integer> {
                 Duration.ofSeconds(macAgingSeconds), Duration.ofSeconds(idleTimeoutSeconds), lanMtu,
                 dnsResolvers.stream().map(RelayCommand::resolver).toList(),
                 new EgressRules(allow.stream().map(c -> cidr("--allow", c)).toList(),
-                        deny.stream().map(c -> cidr("--deny", c)).toList()));
+                        deny.stream().map(c -> cidr("--deny", c)).toList()),
+                new WebOptions(webSocketMode(), demoAddress(), v86Dir));
     }
 
     /** 576: every IPv4 host must take it (RFC 791); 1433: the largest frame one QUIC datagram carries, less 14. */
@@ -301,6 +327,37 @@ public final class RelayCommand implements Callable<Integer> {
             return new InetSocketAddress(InetAddress.ofLiteral(host), resolverPort);
         } catch (IllegalArgumentException e) {
             throw new UsageError("--dns wants ADDR or ADDR:PORT, not '" + text + "'");
+        }
+    }
+
+    private WebOptions.WebSocketMode webSocketMode() {
+        try {
+            return WebOptions.WebSocketMode.valueOf(webSocket.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--websocket wants auto, tls, plain or off, not '" + webSocket + "'");
+        }
+    }
+
+    private InetSocketAddress demoAddress() {
+        if (web == null) {
+            return null;
+        }
+        int colon = web.lastIndexOf(':');
+        if (colon < 0) {
+            throw new UsageError("--web wants ADDR:PORT, e.g. 127.0.0.1:8080, not '" + web + "'");
+        }
+        String host = web.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            int webPort = Integer.parseInt(web.substring(colon + 1));
+            if (webPort < 0 || webPort > 65535) {
+                throw new NumberFormatException();
+            }
+            return new InetSocketAddress(InetAddress.ofLiteral(host), webPort);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--web wants ADDR:PORT with an IP address and a port, not '" + web + "'");
         }
     }
 

@@ -72,6 +72,15 @@ public enum Counter {
     MAC_MOVED("MAC addresses that showed up on another port"),
     MAC_AGED_OUT("MAC addresses forgotten after the ageing time"),
 
+    // WebSocket transport
+    WEBSOCKET_OPENED("WebSocket connections that joined the LAN"),
+    WEBSOCKET_CLOSED("WebSocket connections that left the LAN"),
+    WEBSOCKET_REFUSED("WebSocket connections refused because the server had too many"),
+    WEBSOCKET_PROTOCOL_CLOSES("WebSocket connections closed for a protocol violation (oversized frame, bad opcode)"),
+    DROP_WEBSOCKET_TEXT("WebSocket text messages (only binary messages carry Ethernet frames)"),
+    DROP_WEBSOCKET_FRAGMENTED("WebSocket fragments (one binary message must be one whole frame)"),
+    HTTP_NOT_FOUND("plain HTTP requests answered with 404, 405 or 426"),
+
     // Connectors (TAP, QEMU)
     DROP_TAP_TOO_LARGE("frames read from a TAP device or QEMU socket that exceed the connector's frame limit"),
     DROP_TAP_WRITE_FAILED("frames the TAP device or QEMU socket refused (link down, buffer full)"),

@@ -102,6 +102,14 @@ public final class Browsers {
 
     /** Starts the browser headless on {@code page}; {@code label} names its log file. */
     public static Running launch(Kind kind, URI page, String label) {
+        return launch(kind, List.of(page), label, List.of());
+    }
+
+    /**
+     * Starts the browser headless with one tab per page and {@code extraArgs} before them (Chromium only), e.g.
+     * {@code --remote-debugging-port=0} to drive the pages through {@link DevTools}.
+     */
+    public static Running launch(Kind kind, List<URI> pages, String label, List<String> extraArgs) {
         Path browser = executable(kind);
         try {
             Files.createDirectories(LOG_DIR);
@@ -119,12 +127,13 @@ public final class Browsers {
                         "--no-first-run", "--no-default-browser-check", "--disable-extensions",
                         "--disable-gpu", "--mute-audio", "--password-store=basic",
                         // Console messages of the page end up in the log file.
-                        "--enable-logging=stderr", "--v=0",
-                        page.toString()));
+                        "--enable-logging=stderr", "--v=0"));
+                command.addAll(extraArgs);
+                pages.forEach(page -> command.add(page.toString()));
             } else {
                 Files.writeString(profile.resolve("user.js"), firefoxUserJs(), StandardCharsets.UTF_8);
-                command.addAll(List.of("-headless", "-no-remote", "-new-instance", "-profile", profile.toString(),
-                        page.toString()));
+                command.addAll(List.of("-headless", "-no-remote", "-new-instance", "-profile", profile.toString()));
+                pages.forEach(page -> command.add(page.toString()));
             }
             ProcessBuilder builder = new ProcessBuilder(command)
                     .redirectErrorStream(true);

@@ -1,0 +1,21 @@
+#!/bin/sh
+# udhcpc's hook: applies the lease to the interface, the default route and resolv.conf.
+case "$1" in
+    deconfig)
+        ip addr flush dev "$interface"
+        ip link set "$interface" up
+        ;;
+    bound|renew)
+        ip addr flush dev "$interface"
+        ip addr add "$ip/${mask:-24}" dev "$interface"
+        if [ -n "$router" ]; then
+            ip route add default via "${router%% *}" dev "$interface"
+        fi
+        : > /etc/resolv.conf
+        for server in $dns; do
+            echo "nameserver $server" >> /etc/resolv.conf
+        done
+        echo "udhcpc: lease $ip/${mask:-24} router ${router:-none} dns ${dns:-none}"
+        ;;
+esac
+exit 0

@@ -1,0 +1,166 @@
+package dev.riscvrelay.relay.transport.websocket;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.switching.Switch;
+import dev.riscvrelay.relay.tls.RelayCertificate;
+import dev.riscvrelay.relay.web.HttpRequestRouter;
+import dev.riscvrelay.relay.web.WebContent;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.stream.ChunkedWriteHandler;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLException;
+
+/**
+ * The WebSocket endpoint: a TCP listener (HTTP/1.1, TLS with the relay's certificate or plain) whose WebSocket
+ * connections, at any path, join the {@link Switch} as ports; one binary message is one Ethernet frame. It runs on
+ * the event loop that owns the switch, so frames go from socket to switch without a hand-over or a lock.
+ *
+ * <p>With {@link WebContent} the same listener also answers plain GET requests (the demo page and the VM files);
+ * without it, they get 426 Upgrade Required.
+ */
+public final class WebSocketServer implements AutoCloseable {
+
+    private final Channel listener;
+    private final WebSocketServerConfig config;
+    private final Counters counters;
+    private final ChannelGroup open;
+    private int connections;
+
+    /**
+     * Listens on {@code bind:port} over TCP on {@code loop}, which must own {@code lan}. Closing the server leaves
+     * the loop running.
+     *
+     * @param certificate used when {@code config.tls()}
+     * @param content what plain requests get, or null
+     * @throws PortInUseException when the TCP port is taken
+     */
+    public WebSocketServer(InetAddress bind, int port, RelayCertificate certificate, Switch lan, Counters counters,
+            WebSocketServerConfig config, WebContent content, IoEventLoop loop) throws PortInUseException {
+        this.config = config;
+        this.counters = counters;
+        this.open = new DefaultChannelGroup("websocket", loop);
+        SslContext tls = config.tls() ? serverTls(certificate) : null;
+        WebSocketServerProtocolConfig protocol = WebSocketServerProtocolConfig.newBuilder()
+                .websocketPath("/")
+                .checkStartsWith(true) // every path is the LAN, as with WebTransport
+                .handshakeTimeoutMillis(config.handshakeTimeout().toMillis())
+                .handleCloseFrames(true)
+                .dropPongFrames(true)
+                .decoderConfig(WebSocketDecoderConfig.newBuilder()
+                        .maxFramePayloadLength(config.maxFrameSize())
+                        .allowExtensions(false) // no permessage-deflate: frames are small and mostly compressed
+                        .closeOnProtocolViolation(true)
+                        .build())
+                .build();
+        boolean epoll = loop.isIoType(EpollIoHandler.class);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(loop, loop)
+                .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 128)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                // Backpressure: past 256 KiB unsent the channel turns unwritable and frames wait in the port queue.
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        if (connections >= config.maxConnections()) {
+                            counters.increment(Counter.WEBSOCKET_REFUSED);
+                            channel.close();
+                            return;
+                        }
+                        connections++; // single writer: the loop
+                        open.add(channel);
+                        channel.closeFuture().addListener(f -> connections--);
+                        ChannelPipeline pipeline = channel.pipeline();
+                        if (tls != null) {
+                            pipeline.addLast(tls.newHandler(channel.alloc()));
+                        }
+                        pipeline.addLast(new HttpServerCodec(4096, 8192, 8192));
+                        pipeline.addLast(new HttpObjectAggregator(8192));
+                        pipeline.addLast(new ChunkedWriteHandler());
+                        pipeline.addLast(new HttpRequestRouter(content, counters));
+                        pipeline.addLast(new WebSocketServerProtocolHandler(protocol));
+                        pipeline.addLast(new WebSocketPort(lan, counters, config.sendQueueFrames(),
+                                config.maxFrameSize()));
+                    }
+                });
+        ChannelFuture bound = bootstrap.bind(new InetSocketAddress(bind, port)).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            Throwable cause = bound.cause();
+            for (Throwable t = cause; t != null; t = t.getCause()) {
+                if (t instanceof BindException
+                        || (t instanceof IOException && t.getMessage() != null && t.getMessage().contains("in use"))) {
+                    throw new PortInUseException("TCP port " + port + " on " + bind.getHostAddress()
+                            + " is already in use", cause);
+                }
+            }
+            throw new IllegalStateException("cannot listen on tcp " + bind.getHostAddress() + ":" + port + ": "
+                    + cause.getMessage(), cause);
+        }
+        this.listener = bound.channel();
+    }
+
+    private static SslContext serverTls(RelayCertificate certificate) {
+        try {
+            return SslContextBuilder
+                    .forServer(certificate.privateKey(), certificate.chain().toArray(X509Certificate[]::new))
+                    .applicationProtocolConfig(new ApplicationProtocolConfig(
+                            ApplicationProtocolConfig.Protocol.ALPN,
+                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                            ApplicationProtocolNames.HTTP_1_1))
+                    .build();
+        } catch (SSLException e) {
+            throw new IllegalStateException("cannot set up TLS with the relay's certificate: " + e.getMessage(), e);
+        }
+    }
+
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) listener.localAddress();
+    }
+
+    public WebSocketServerConfig config() {
+        return config;
+    }
+
+    /** Stops listening and closes every connection; waits until done. Call off the loop. */
+    @Override
+    public void close() {
+        listener.close().awaitUninterruptibly();
+        open.close().awaitUninterruptibly();
+    }
+
+    /** The TCP port is held by another socket; the message is one line for the operator. */
+    public static final class PortInUseException extends Exception {
+        public PortInUseException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

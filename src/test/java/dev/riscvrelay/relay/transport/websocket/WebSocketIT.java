@@ -1,0 +1,300 @@
+package dev.riscvrelay.relay.transport.websocket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.riscvrelay.relay.Relay;
+import dev.riscvrelay.relay.RelayConfig;
+import dev.riscvrelay.relay.WebOptions;
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.tls.RelayCertificate;
+import dev.riscvrelay.relay.transport.webtransport.WebTransportClient;
+import dev.riscvrelay.relay.transport.webtransport.WebTransportClientConfig;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The relay in-process (switch, gateway, both transports on one loop) with real clients: the JDK's WebSocket client
+ * and the project's WebTransport client, on one LAN.
+ */
+class WebSocketIT {
+
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    private static final byte[] MAC_WS = {0x02, 0, 0, 0, 0x57, 0x01};
+    private static final byte[] MAC_WT = {0x02, 0, 0, 0, 0x57, 0x02};
+    private static final byte[] BROADCAST = {-1, -1, -1, -1, -1, -1};
+
+    private final RelayCertificate certificate = RelayCertificate.selfSignedForLocalhost();
+    private Relay relay;
+    private WebTransportClient webTransport;
+    private final java.util.List<HttpClient> httpClients = new java.util.ArrayList<>();
+
+    /** close() would wait for every WebSocket to end; the tests end theirs, then shut the client down. */
+    private HttpClient client(HttpClient.Builder builder) {
+        HttpClient http = builder.build();
+        httpClients.add(http);
+        return http;
+    }
+
+    private Relay start(WebOptions.WebSocketMode mode) throws Exception {
+        RelayConfig defaults = RelayConfig.defaults(LOOPBACK, 0);
+        RelayConfig config = new RelayConfig(defaults.bind(), 0, defaults.maxSessions(), 64,
+                defaults.macTableSize(), defaults.macAging(), defaults.idleTimeout(), defaults.lanMtu(),
+                defaults.dnsResolvers(), defaults.egress(), new WebOptions(mode, null, null));
+        relay = Relay.start(config, certificate);
+        return relay;
+    }
+
+    @AfterEach
+    void stop() {
+        httpClients.forEach(HttpClient::shutdownNow);
+        if (webTransport != null) {
+            webTransport.close();
+            webTransport.closed().orTimeout(5, TimeUnit.SECONDS).join();
+        }
+        if (relay != null) {
+            relay.close();
+        }
+    }
+
+    /** Collects binary messages (whole) and the close status. */
+    static final class Inbox implements WebSocket.Listener {
+        final BlockingQueue<byte[]> frames = new LinkedBlockingQueue<>();
+        final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
+        private ByteBuffer partial = ByteBuffer.allocate(0);
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+            ByteBuffer joined = ByteBuffer.allocate(partial.remaining() + data.remaining());
+            joined.put(partial).put(data).flip();
+            partial = joined;
+            if (last) {
+                byte[] bytes = new byte[partial.remaining()];
+                partial.get(bytes);
+                frames.add(bytes);
+                partial = ByteBuffer.allocate(0);
+            }
+            ws.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+            closeCode.complete(statusCode);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket ws, Throwable error) {
+            closeCode.completeExceptionally(error);
+        }
+    }
+
+    private static WebSocket connect(HttpClient http, String url, Inbox inbox) throws Exception {
+        return http.newWebSocketBuilder().buildAsync(URI.create(url), inbox).get(10, TimeUnit.SECONDS);
+    }
+
+    private WebTransportClient webTransport(BlockingQueue<byte[]> inbox) throws Exception {
+        webTransport = WebTransportClient.connect(URI.create("https://127.0.0.1:" + relay.port() + "/"),
+                WebTransportClientConfig.pinned(certificate.sha256Hex()), frame -> {
+                    try {
+                        inbox.add(ByteBufUtil.getBytes(frame));
+                    } finally {
+                        frame.release();
+                    }
+                }).get(10, TimeUnit.SECONDS);
+        return webTransport;
+    }
+
+    static byte[] ethernet(byte[] dst, byte[] src, int type, int payloadLength, int seed) {
+        byte[] frame = new byte[14 + payloadLength];
+        System.arraycopy(dst, 0, frame, 0, 6);
+        System.arraycopy(src, 0, frame, 6, 6);
+        frame[12] = (byte) (type >> 8);
+        frame[13] = (byte) type;
+        for (int i = 0; i < payloadLength; i++) {
+            frame[14 + i] = (byte) (seed + i);
+        }
+        return frame;
+    }
+
+    /** An ARP request (RFC 826) from {@code mac}/10.0.2.15 for the gateway 10.0.2.2. */
+    static byte[] arpRequestForGateway(byte[] mac) {
+        byte[] frame = ethernet(BROADCAST, mac, 0x0806, 28, 0);
+        byte[] arp = {0, 1, 8, 0, 6, 4, 0, 1, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 10, 0, 2, 15,
+            0, 0, 0, 0, 0, 0, 10, 0, 2, 2};
+        System.arraycopy(arp, 0, frame, 14, 28);
+        return frame;
+    }
+
+    private static ByteBuf buffer(byte[] bytes) {
+        ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(16 + bytes.length);
+        buf.writerIndex(16).readerIndex(16);
+        return buf.writeBytes(bytes);
+    }
+
+    private static byte[] pollFrom(BlockingQueue<byte[]> inbox, byte[] sourceMac) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline) {
+            byte[] frame = inbox.poll(100, TimeUnit.MILLISECONDS);
+            if (frame != null && Arrays.equals(Arrays.copyOfRange(frame, 6, 12), sourceMac)) {
+                return frame;
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void aWebSocketClientAndAWebTransportClientShareOneLan() throws Exception {
+        start(WebOptions.WebSocketMode.AUTO);
+        assertThat(relay.webSocket().config().tls()).as("AUTO on loopback is plain ws://").isFalse();
+        assertThat(relay.webSocket().localAddress().getPort()).as("same port number as the UDP socket")
+                .isEqualTo(relay.port());
+        BlockingQueue<byte[]> wtInbox = new LinkedBlockingQueue<>();
+        webTransport(wtInbox);
+        Inbox wsInbox = new Inbox();
+        {
+            HttpClient http = client(HttpClient.newBuilder());
+            WebSocket ws = connect(http, "ws://127.0.0.1:" + relay.port() + "/", wsInbox);
+
+            byte[] broadcast = ethernet(BROADCAST, MAC_WS, 0x88b5, 100, 3);
+            ws.sendBinary(ByteBuffer.wrap(broadcast), true).get(5, TimeUnit.SECONDS);
+            assertThat(pollFrom(wtInbox, MAC_WS)).as("WS broadcast reaches the WebTransport client")
+                    .isEqualTo(broadcast);
+
+            byte[] unicast = ethernet(MAC_WS, MAC_WT, 0x88b5, 1100, 9); // within the Java client's datagram size
+            assertThat(webTransport.sendDatagram(buffer(unicast))).isTrue();
+            assertThat(pollFrom(wsInbox.frames, MAC_WT)).as("WT unicast to the learned WS MAC").isEqualTo(unicast);
+
+            byte[] back = ethernet(MAC_WT, MAC_WS, 0x88b5, 60, 5);
+            ws.sendBinary(ByteBuffer.wrap(back), true).get(5, TimeUnit.SECONDS);
+            assertThat(pollFrom(wtInbox, MAC_WS)).as("WS unicast to the learned WT MAC").isEqualTo(back);
+
+            ws.sendBinary(ByteBuffer.wrap(arpRequestForGateway(MAC_WS)), true).get(5, TimeUnit.SECONDS);
+            byte[] reply = pollFrom(wsInbox.frames, new byte[] {0x52, 0x54, 0, 0x12, 0x34, 0x56});
+            assertThat(reply).as("the gateway answers ARP over WebSocket").isNotNull();
+            assertThat(reply[21]).as("ARP opcode reply").isEqualTo((byte) 2);
+            ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+            assertThat(wsInbox.closeCode.get(5, TimeUnit.SECONDS)).isEqualTo(WebSocket.NORMAL_CLOSURE);
+        }
+        awaitCounter(Counter.WEBSOCKET_CLOSED, 1);
+        assertThat(relay.counters().get(Counter.WEBSOCKET_OPENED)).isEqualTo(1);
+    }
+
+    @Test
+    void wssUsesTheRelaysCertificateAndTheSamePortServesTheCertificateHash() throws Exception {
+        start(WebOptions.WebSocketMode.TLS);
+        assertThat(relay.webSocket().config().tls()).isTrue();
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("relay", certificate.leaf());
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(trust);
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, factory.getTrustManagers(), null);
+        Inbox inbox = new Inbox();
+        {
+            HttpClient http = client(HttpClient.newBuilder().sslContext(tls));
+            HttpResponse<String> hash = http.send(HttpRequest.newBuilder(
+                    URI.create("https://localhost:" + relay.port() + "/cert-hash")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(hash.statusCode()).isEqualTo(200);
+            assertThat(hash.body().strip()).isEqualTo(certificate.sha256Hex());
+
+            WebSocket ws = connect(http, "wss://localhost:" + relay.port() + "/any/path", inbox);
+            ws.sendBinary(ByteBuffer.wrap(arpRequestForGateway(MAC_WS)), true).get(5, TimeUnit.SECONDS);
+            byte[] reply = pollFrom(inbox.frames, new byte[] {0x52, 0x54, 0, 0x12, 0x34, 0x56});
+            assertThat(reply).as("ARP reply over wss://").isNotNull();
+            ws.abort();
+        }
+    }
+
+    @Test
+    void textFragmentsAndRuntsAreDroppedAndCountedAndAnOversizedMessageClosesWith1009() throws Exception {
+        start(WebOptions.WebSocketMode.PLAIN);
+        Inbox inbox = new Inbox();
+        {
+            HttpClient http = client(HttpClient.newBuilder());
+            WebSocket ws = connect(http, "ws://127.0.0.1:" + relay.port() + "/", inbox);
+            ws.sendText("hello", true).get(5, TimeUnit.SECONDS);
+            ws.sendBinary(ByteBuffer.wrap(new byte[40]), false).get(5, TimeUnit.SECONDS);
+            ws.sendBinary(ByteBuffer.wrap(new byte[40]), true).get(5, TimeUnit.SECONDS);
+            ws.sendBinary(ByteBuffer.wrap(new byte[10]), true).get(5, TimeUnit.SECONDS);
+            awaitCounter(Counter.DROP_WEBSOCKET_TEXT, 1);
+            awaitCounter(Counter.DROP_WEBSOCKET_FRAGMENTED, 2);
+            awaitCounter(Counter.DROP_RUNT, 1);
+            assertThat(relay.counters().get(Counter.FRAMES_IN)).as("nothing reached the switch").isZero();
+
+            ws.sendBinary(ByteBuffer.wrap(new byte[WebSocketServerConfig.DEFAULT_MAX_FRAME_SIZE + 1]), true);
+            assertThat(inbox.closeCode.get(5, TimeUnit.SECONDS)).as("1009: message too big (RFC 6455 §7.4.1)")
+                    .isEqualTo(1009);
+        }
+        awaitCounter(Counter.WEBSOCKET_PROTOCOL_CLOSES, 1);
+        awaitCounter(Counter.WEBSOCKET_CLOSED, 1);
+    }
+
+    @Test
+    void aReaderThatStopsReadingLosesFramesNotTheRelaysMemory() throws Exception {
+        start(WebOptions.WebSocketMode.PLAIN);
+        // A raw client that upgrades, then never reads: its TCP window closes, the channel turns unwritable, and
+        // the port's 64-frame queue overflows.
+        try (Socket stalled = new Socket(LOOPBACK, relay.port())) {
+            stalled.setReceiveBufferSize(4096);
+            OutputStream out = stalled.getOutputStream();
+            out.write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = stalled.getInputStream();
+            byte[] head = new byte[129];
+            int read = in.read(head);
+            assertThat(new String(head, 0, read, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 101");
+            awaitCounter(Counter.WEBSOCKET_OPENED, 1);
+
+            HttpClient http = client(HttpClient.newBuilder());
+            WebSocket sender = connect(http, "ws://127.0.0.1:" + relay.port() + "/", new Inbox());
+            byte[] flood = ethernet(BROADCAST, MAC_WT, 0x88b5, 1500, 1);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            // Bounded by count (at most 30 MB) and time; stops at the first counted drop.
+            for (int i = 0; i < 20_000 && relay.counters().get(Counter.DROP_QUEUE_FULL) == 0
+                    && System.nanoTime() < deadline; i++) {
+                sender.sendBinary(ByteBuffer.wrap(flood), true).get(5, TimeUnit.SECONDS);
+            }
+            sender.abort();
+            assertThat(relay.counters().get(Counter.DROP_QUEUE_FULL)).as("frames dropped at the full port queue")
+                    .isPositive();
+        }
+        awaitCounter(Counter.WEBSOCKET_CLOSED, 1);
+    }
+
+    private void awaitCounter(Counter counter, long atLeast) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (relay.counters().get(counter) < atLeast && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(relay.counters().get(counter)).as(counter.name()).isGreaterThanOrEqualTo(atLeast);
+    }
+}
