@@ -72,6 +72,22 @@ class ConnectorBadInputIT {
         }
     }
 
+    /** Without CAP_NET_ADMIN a TAP cannot be made: the connector says what it needs in one line. */
+    @Test
+    void noPermissionForTheTapEndsWithOneClearLineAndExitCode1() throws Exception {
+        List<String> unprivileged = List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs");
+        try (RelayProcess relay = RelayProcess.start("no-permission");
+             ConnectorProcess connector = ConnectorProcess.start("no-permission", unprivileged, List.of("--url",
+                     relay.url(), "--cert-hash", relay.certificateHash(), "--tap", "rrnoperm"))) {
+            int exit = connector.awaitExit(Duration.ofSeconds(30));
+            assertThat(exit).isEqualTo(1);
+            assertThat(connector.lines()).hasSize(1);
+            assertThat(connector.lines().getFirst()).startsWith("relay: ")
+                    .contains("no permission to create or attach TAP rrnoperm: run as root or with CAP_NET_ADMIN");
+        }
+    }
+
     @Test
     void anUnreachableRelayIsRetriedWithGrowingWaits() throws Exception {
         int nobodyListens = RelayProcess.freeUdpPort();

@@ -50,8 +50,10 @@ public final class ConnectorProcess implements AutoCloseable {
         }
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>(wrapper);
-        command.addAll(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-jar",
-                JAR.toAbsolutePath().toString(), "connect"));
+        // Behind a wrapper the connector may run as another user: give it a copy of the jar it can read.
+        Path jar = wrapper.isEmpty() ? JAR.toAbsolutePath() : worldReadableJar();
+        command.addAll(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(),
+                "connect"));
         command.addAll(args);
         Path logDir = Path.of("target", "relay-logs");
         Files.createDirectories(logDir);
@@ -62,6 +64,22 @@ public final class ConnectorProcess implements AutoCloseable {
         connector.pump.setDaemon(true);
         connector.pump.start();
         return connector;
+    }
+
+    private static Path readableJar;
+
+    /** A copy of the relay jar in a fresh directory that every user may read (made once per test JVM). */
+    private static synchronized Path worldReadableJar() throws IOException {
+        if (readableJar == null) {
+            Path dir = Files.createTempDirectory("rr-jar");
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path copy = Files.copy(JAR, dir.resolve("riscv-relay.jar"));
+            Files.setPosixFilePermissions(copy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            copy.toFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            readableJar = copy;
+        }
+        return readableJar;
     }
 
     /** Starts a connector that joins a TAP named {@code tap} inside {@code netns} to the relay, and waits for it. */
