@@ -40,8 +40,10 @@ class OperationsIT {
             try {
                 assertThat(vm.resolveGateway("10.0.2.15")).isEqualTo(LanClient.GATEWAY_MAC);
 
-                // The loop publishes table sizes once a second.
-                String metrics = awaitMetrics(relay, "relay_sessions 1.0");
+                // The loop publishes table sizes once a second: wait for a snapshot taken after the ARP exchange
+                // (both MACs learned), not just after the session opened.
+                String metrics = awaitMetrics(relay, "relay_mac_table_entries 2.0");
+                assertThat(metricValue(metrics, "relay_sessions")).isEqualTo(1);
                 assertThat(metricValue(metrics, "relay_frames_in_total")).isGreaterThanOrEqualTo(2);
                 assertThat(metricValue(metrics, "relay_frames_out_total")).isGreaterThanOrEqualTo(2);
                 assertThat(metricValue(metrics, "relay_sessions_opened_total")).isEqualTo(1);
