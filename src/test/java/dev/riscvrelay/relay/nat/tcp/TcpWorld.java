@@ -4,6 +4,7 @@ import dev.riscvrelay.relay.gateway.Gateway;
 import dev.riscvrelay.relay.gateway.GatewayConfig;
 import dev.riscvrelay.relay.gateway.IpHandler;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.nat.Cidr;
 import dev.riscvrelay.relay.nat.EgressPolicy;
 import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.nat.NanoClock;
@@ -28,6 +29,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -96,7 +98,9 @@ final class TcpWorld implements AutoCloseable {
             GatewayConfig gatewayConfig = GatewayConfig.defaults();
             gateway = new Gateway(gatewayConfig, lan, PooledByteBufAllocator.DEFAULT, counters);
             NatConfig natConfig = NatConfig.defaults().withLanMtu(LAN_MTU);
-            nat = onLoop(() -> new Nat(natConfig, tcpConfig, EgressPolicy.forThisHost(EgressRules.NONE), loop,
+            // The internet's documentation range, allowed as an operator would (the default denies it).
+            EgressRules allowInternet = new EgressRules(List.of(Cidr.parse("203.0.113.0/24")), List.of());
+            nat = onLoop(() -> new Nat(natConfig, tcpConfig, EgressPolicy.forThisHost(allowInternet), loop,
                     frame -> lan.forward(gateway, frame), counters, NanoClock.SYSTEM,
                     PooledByteBufAllocator.DEFAULT));
             gateway.addIpHandler(natHandler(gatewayConfig, nat));
