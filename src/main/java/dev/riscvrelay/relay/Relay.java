@@ -7,6 +7,7 @@ import dev.riscvrelay.relay.gateway.dhcp.DhcpConfig;
 import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
 import dev.riscvrelay.relay.gateway.dns.DnsConfig;
 import dev.riscvrelay.relay.gateway.dns.DnsForwarder;
+import dev.riscvrelay.relay.gateway.dns.DnsOverTcp;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.metrics.LoopSnapshot;
 import dev.riscvrelay.relay.nat.EgressPolicy;
@@ -41,8 +42,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The running relay: wires one event loop, the switch it owns, the gateway with its services (ARP, ping, DHCP, DNS)
- * and its route to the NAT, and the WebTransport server. It only assembles; each part does its own job.
+ * The running relay: wires one event loop, the switch it owns, the gateway with its services (ARP, ping, DHCP, DNS
+ * over UDP and TCP) and its route to the NAT, and the WebTransport server. It only assembles; each part does its
+ * own job.
  */
 public final class Relay implements AutoCloseable {
 
@@ -134,6 +136,8 @@ public final class Relay implements AutoCloseable {
             loop.submit(() -> {
                 gateway.addIpHandler(dhcp);
                 gateway.addIpHandler(startedDns);
+                // A truncated UDP answer sends the guest back over TCP to the same address: carry it to the resolver.
+                gateway.addIpHandler(new DnsOverTcp(dnsConfig, startedNat.tcp()::onServiceSegment));
                 gateway.addIpHandler(new RouteToOutside(startedNat::onPacket));
                 lan.attach(gateway);
             }).syncUninterruptibly();

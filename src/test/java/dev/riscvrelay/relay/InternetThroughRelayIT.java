@@ -36,7 +36,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  *   vm1 (udhcpc) --TAP-- relay connect --+                          internet namespace
  *   vm2 (dhclient) --TAP-- relay connect -+-- relay (nobody) 198.51.100.1 ---- 198.51.100.10
  *                                            --allow 203.0.113.0/24             203.0.113.10 echo :7, http :80, ping
- *                                                                               203.0.113.53 dnsmasq (relay.test)
+ *                                                                               203.0.113.53 dnsmasq (relay.test,
+ *                                                                                 UDP and TCP)
  * </pre>
  *
  * The relay allows 203.0.113.0/24 only, so 198.51.100.10 shows the default egress policy at work.
@@ -50,6 +51,9 @@ class InternetThroughRelayIT {
     private static final String RESOLVER = "203.0.113.53";
     private static final String DENIED_HOST = "198.51.100.10";
     private static final int DOWNLOAD_BYTES = 4 * 1024 * 1024;
+    /** A TXT record of twelve 250-byte strings: about 3 KB, too big for one UDP answer on the 1185-byte LAN. */
+    private static final List<String> BIG_TXT = java.util.stream.IntStream.range(0, 12)
+            .mapToObj(i -> Character.toString('a' + i).repeat(250)).toList();
 
     /** A UDP echo server (RFC 862) on port 7. */
     private static final String ECHO_SERVER = """
@@ -173,10 +177,11 @@ class InternetThroughRelayIT {
                 site.toString(), "80");
         bed.startInBackground(internet, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--pid-file",
                 "--port=53", "--listen-address=" + RESOLVER, "--bind-interfaces", "--no-resolv", "--no-hosts",
-                "--address=/relay.test/" + ECHO_HOST);
+                "--address=/relay.test/" + ECHO_HOST, "--txt-record=big.relay.test," + String.join(",", BIG_TXT));
         awaitListening(internet, "-lun", ECHO_HOST + ":7");
         awaitListening(internet, "-ltn", ECHO_HOST + ":80");
         awaitListening(internet, "-lun", RESOLVER + ":53");
+        awaitListening(internet, "-ltn", RESOLVER + ":53");
 
         // The relay jar where an unprivileged user can read it, as in the Docker image.
         Path jar = Files.copy(Path.of("target", "riscv-relay.jar"), work.resolve("riscv-relay.jar"),
@@ -265,6 +270,35 @@ class InternetThroughRelayIT {
 
     @Test
     @Order(4)
+    void digOverTcpToTheDnsAddressReachesTheResolver() {
+        long connections = metric("relay_nat_tcp_service_connections_total");
+        CommandResult dig = vm1.exec(Duration.ofSeconds(20), "dig", "+tcp", "+time=3", "+tries=2", "+short",
+                "@10.0.2.3", "www.relay.test", "A");
+        assertThat(dig.succeeded()).as(dig.describe()).isTrue();
+        assertThat(dig.stdout().trim()).isEqualTo(ECHO_HOST);
+        assertThat(metric("relay_nat_tcp_service_connections_total")).isEqualTo(connections + 1);
+        assertThat(metric("relay_dns_tcp_segments_total")).isPositive();
+    }
+
+    @Test
+    @Order(5)
+    void aTruncatedUdpAnswerIsRetriedOverTcpAndArrivesWhole() {
+        long connections = metric("relay_nat_tcp_service_connections_total");
+        // Plain dig: UDP first, and on TC it retries the same question over TCP to the same server.
+        CommandResult dig = vm1.exec(Duration.ofSeconds(20), "dig", "+time=3", "+tries=1", "@10.0.2.3",
+                "big.relay.test", "TXT");
+        assertThat(dig.succeeded()).as(dig.describe()).isTrue();
+        assertThat(dig.stdout()).contains(";; Truncated, retrying in TCP mode.").contains("status: NOERROR")
+                .containsPattern(";; SERVER: 10\\.0\\.2\\.3#53\\(10\\.0\\.2\\.3\\) \\(TCP\\)");
+        Matcher record = Pattern.compile("(?m)^big\\.relay\\.test\\.\\s+\\d+\\s+IN\\s+TXT\\s+(.*)$")
+                .matcher(dig.stdout());
+        assertThat(record.find()).as(dig.describe()).isTrue();
+        assertThat(record.group(1).trim()).isEqualTo("\"" + String.join("\" \"", BIG_TXT) + "\"");
+        assertThat(metric("relay_nat_tcp_service_connections_total")).isEqualTo(connections + 1);
+    }
+
+    @Test
+    @Order(6)
     void twentyPingsToTheOutsideGetTwentyReplies() {
         CommandResult ping = vm1.exec(Duration.ofSeconds(30), "ping", "-c", "20", "-i", "0.2", "-W", "2", ECHO_HOST);
         assertThat(ping.stdout()).as(ping.describe()).contains("20 packets transmitted, 20 received");
@@ -274,7 +308,7 @@ class InternetThroughRelayIT {
     }
 
     @Test
-    @Order(5)
+    @Order(7)
     void tenThousandEchoDatagramsFromTwoVmsOnOneSourcePortComeBackToTheRightVm() throws Exception {
         CompletableFuture<CommandResult> first = CompletableFuture.supplyAsync(
                 () -> vm1.exec(Duration.ofSeconds(120), "python3", "-c", ECHO_CLIENT, "vm1", "5000"));
@@ -287,7 +321,7 @@ class InternetThroughRelayIT {
     }
 
     @Test
-    @Order(6)
+    @Order(8)
     void tcpDownloadThroughTheRelayIsExact() throws Exception {
         String expected = sha256(work.resolve("site").resolve("download.bin"));
         CommandResult curl = vm1.exec(Duration.ofSeconds(120), "sh", "-c",
@@ -297,7 +331,7 @@ class InternetThroughRelayIT {
     }
 
     @Test
-    @Order(7)
+    @Order(9)
     void theDefaultEgressPolicyDeniesWhatWasNotAllowed() throws Exception {
         long before = metric("relay_nat_egress_denied_total");
         CommandResult ping = vm1.exec(Duration.ofSeconds(20), "ping", "-c", "2", "-i", "0.5", "-W", "2",
@@ -309,7 +343,7 @@ class InternetThroughRelayIT {
     }
 
     @Test
-    @Order(8)
+    @Order(10)
     void malformedPacketsFromAVmAreDroppedAndCountedAndTheRelayKeepsServing() throws Exception {
         String[] reasons = {"dhcp_malformed", "dns_malformed", "nat_bad_packet", "bad_checksum"};
         long[] before = new long[reasons.length];

@@ -93,7 +93,8 @@ public final class RelayCommand implements Callable<Integer> {
     int lanMtu = RelayConfig.DEFAULT_LAN_MTU;
 
     @Option(names = "--dns", paramLabel = "ADDR[:PORT]",
-            description = "DNS resolver for the forwarder at 10.0.2.3; repeatable (default: the host's /etc/resolv.conf).")
+            description = "DNS resolver for the forwarder at 10.0.2.3 (UDP tries them in order; DNS over TCP goes to "
+                    + "the first); repeatable (default: the host's /etc/resolv.conf).")
     List<String> dnsResolvers = new ArrayList<>();
 
     @Option(names = "--allow", paramLabel = "CIDR",

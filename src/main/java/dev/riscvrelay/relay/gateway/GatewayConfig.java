@@ -9,7 +9,7 @@ import dev.riscvrelay.relay.wire.MacAddress;
  *
  * @param mac the gateway's MAC (48 bits in a long), unicast
  * @param address the gateway's IPv4 address (answers ARP and ping)
- * @param dnsAddress the DNS server address guests are told about (answers ARP now; DNS later)
+ * @param dnsAddress the DNS server address guests are told about (answers ARP, DNS over UDP and TCP)
  * @param network the LAN's network address
  * @param prefixLength the LAN's prefix length, 8..30
  * @param replyHeadroom bytes left free before each frame the gateway builds, so a transport can write its

@@ -48,6 +48,7 @@ public enum Counter {
     DNS_REFUSED_PENDING_FULL("DNS queries refused because the table of pending queries was full"),
     DNS_TRUNCATED_FOR_MTU("DNS answers too big for the LAN MTU, sent as truncated (TC) so the guest retries over TCP"),
     DNS_UNMATCHED_ANSWERS("upstream DNS datagrams matching no pending query (late, spoofed or wrong question)"),
+    DNS_TCP_SEGMENTS("TCP segments from guests to the DNS address, port 53 (DNS over TCP to the first resolver)"),
     DROP_DNS_MALFORMED("DNS queries dropped as malformed (truncated header, not a query, bad question)"),
 
     // Drops, by reason
@@ -121,6 +122,7 @@ public enum Counter {
     CONNECT_SESSIONS_OPENED("relay sessions opened, the first one and every reconnect"),
     // NAT: TCP
     NAT_TCP_CONNECTIONS_OPENED("TCP connections from VMs whose host connect succeeded"),
+    NAT_TCP_SERVICE_CONNECTIONS("TCP connections to a gateway service (DNS over TCP) sent to its host-side address"),
     NAT_TCP_CONNECTIONS_CLOSED("TCP connections freed (any reason)"),
     NAT_TCP_CONNECT_REFUSED("TCP connects the host refused (RST to the VM)"),
     NAT_TCP_CONNECT_FAILED("TCP connects that timed out or found no route (ICMP unreachable to the VM)"),

@@ -47,7 +47,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Answers too large for the LAN MTU are sent as the header and question with TC set (RFC 1035 section 4.2.1),
  * like any answer that does not fit UDP, and the upstream's own TC answers pass through: the guest's stub resolver
- * then retries over TCP, which reaches the resolver through the NAT's TCP path, not through this forwarder.
+ * then retries over TCP to the DNS address, which {@link DnsOverTcp} carries to the first resolver through the TCP
+ * NAT, not through this forwarder.
  *
  * <p>Single-threaded: {@link #handle} and upstream reads run on the same event loop.
  */

@@ -84,6 +84,21 @@ public final class TcpNat {
      * its reference to the frame; data that must outlive the call is retained, not copied.
      */
     public void onSegment(EthernetFrame ethernet, Ipv4Packet ip) {
+        accept(ethernet, ip, null);
+    }
+
+    /**
+     * Handles one TCP segment from a VM to a service the gateway offers on its own address (DNS over TCP at the DNS
+     * address, port 53): the VM talks to the address it dialled, but a connection this segment opens is carried to
+     * {@code upstream}, the host-side address that really serves it. A fixed redirect chosen by the operator's own
+     * configuration, so the egress policy does not apply to it. Everything else is as in {@link #onSegment}.
+     */
+    public void onServiceSegment(EthernetFrame ethernet, Ipv4Packet ip, InetSocketAddress upstream) {
+        accept(ethernet, ip, upstream);
+    }
+
+    /** {@code upstream}: where a new connection's host socket connects; null for the packet's own destination. */
+    private void accept(EthernetFrame ethernet, Ipv4Packet ip, InetSocketAddress upstream) {
         ParseResult parsed = tcp.wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength());
         if (parsed != ParseResult.OK) {
             counters.increment(Counter.DROP_NAT_TCP_MALFORMED);
@@ -120,7 +135,7 @@ public final class TcpNat {
         }
         if (connection == null) {
             if (bareSyn) {
-                open(ethernet.source(), ip, high, low);
+                open(ethernet.source(), ip, high, low, upstream);
             } else if ((flags & TcpPacket.FLAG_RST) == 0) {
                 counters.increment(Counter.DROP_NAT_TCP_NO_CONNECTION);
                 resetStray(ethernet.source(), ip.source(), ip.destination());
@@ -130,7 +145,7 @@ public final class TcpNat {
         connection.onSegment(tcp, clock.nanoTime());
     }
 
-    private void open(long vmMac, Ipv4Packet ip, long high, long low) {
+    private void open(long vmMac, Ipv4Packet ip, long high, long low, InetSocketAddress upstream) {
         switch (limits.tryAcquire(vmMac)) {
             case VM_LIMIT -> {
                 counters.increment(Counter.DROP_NAT_TCP_VM_LIMIT);
@@ -161,8 +176,13 @@ public final class TcpNat {
         connection.attach(channel);
         channel.pipeline().addLast(connection);
         loop.register(channel);
-        ChannelFuture connected = channel.connect(new InetSocketAddress(toInetAddress(ip.destination()),
-                tcp.destinationPort()));
+        InetSocketAddress target = upstream;
+        if (target == null) {
+            target = new InetSocketAddress(toInetAddress(ip.destination()), tcp.destinationPort());
+        } else {
+            counters.increment(Counter.NAT_TCP_SERVICE_CONNECTIONS);
+        }
+        ChannelFuture connected = channel.connect(target);
         connected.addListener(connection.connectListener());
     }
 

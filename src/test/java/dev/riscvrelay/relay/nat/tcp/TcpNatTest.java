@@ -24,6 +24,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -258,6 +259,34 @@ class TcpNatTest {
         }
     }
 
+    @Test
+    void serviceConnectionGoesToTheUpstreamWhileTheVmTalksToTheAddressItDialled() throws Exception {
+        int dnsAddress = Ipv4Address.parse("10.0.2.3");
+        InetSocketAddress upstream = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort());
+        sendToService(segmentTo(dnsAddress, 53, TcpPacket.FLAG_SYN, VM_ISN, 0, 65535, synOptions(1460, 0, true),
+                new byte[0]), upstream);
+        Socket host = server.accept();
+        try (host) {
+            Seg synAck = next();
+            assertThat(synAck.flags).isEqualTo(TcpPacket.FLAG_SYN | TcpPacket.FLAG_ACK);
+            assertThat(synAck.sourceAddress).isEqualTo(dnsAddress);
+            assertThat(synAck.sourcePort).isEqualTo(53);
+            assertThat(counters.get(Counter.NAT_TCP_SERVICE_CONNECTIONS)).isEqualTo(1);
+            // Later segments find the connection by the address the VM dialled; the upstream is only for the SYN.
+            sendToService(segmentTo(dnsAddress, 53, TcpPacket.FLAG_ACK | TcpPacket.FLAG_PSH, VM_ISN + 1,
+                    synAck.seq + 1, 65535, new byte[0], text("query")), upstream);
+            assertThat(next().ack).isEqualTo(VM_ISN + 1 + 5);
+            assertThat(new String(host.getInputStream().readNBytes(5), StandardCharsets.US_ASCII))
+                    .isEqualTo("query");
+            host.getOutputStream().write(text("answer"));
+            Seg answer = next();
+            assertThat(answer.sourceAddress).isEqualTo(dnsAddress);
+            assertThat(answer.sourcePort).isEqualTo(53);
+            assertThat(answer.data).isEqualTo(text("answer"));
+            assertThat(counters.get(Counter.NAT_TCP_SERVICE_CONNECTIONS)).isEqualTo(1);
+        }
+    }
+
     // ---- helpers ----
 
     private record Connected(Socket host, int iss) {
@@ -294,24 +323,38 @@ class TcpNatTest {
     }
 
     private ByteBuf segmentTo(int port, int flags, int seq, int ack, int window, byte[] options, byte[] data) {
+        return segmentTo(LOOPBACK, port, flags, seq, ack, window, options, data);
+    }
+
+    private ByteBuf segmentTo(int address, int port, int flags, int seq, int ack, int window, byte[] options,
+            byte[] data) {
         int headerLength = TcpPacket.MIN_HEADER_LENGTH + options.length;
         int tcpLength = headerLength + data.length;
         ByteBuf frame = ByteBufAllocator.DEFAULT.directBuffer(34 + tcpLength);
         frame.writerIndex(34 + tcpLength);
         EthernetFrame.writeHeader(frame, 0, TestFrames.GATEWAY_MAC, VM_MAC, EthernetFrame.TYPE_IPV4);
-        Ipv4Packet.writeHeader(frame, 14, 20 + tcpLength, 1, true, 64, Ipv4Packet.PROTOCOL_TCP, VM, LOOPBACK);
+        Ipv4Packet.writeHeader(frame, 14, 20 + tcpLength, 1, true, 64, Ipv4Packet.PROTOCOL_TCP, VM, address);
         TcpPacket.writeHeader(frame, 34, vmPort, port, seq, ack, headerLength, flags, window);
         frame.setBytes(54, options);
         frame.setBytes(34 + headerLength, data);
-        TcpPacket.fillChecksum(frame, 34, tcpLength, VM, LOOPBACK);
+        TcpPacket.fillChecksum(frame, 34, tcpLength, VM, address);
         return frame;
     }
 
     private void send(ByteBuf frame) throws Exception {
+        sendToService(frame, null);
+    }
+
+    /** Through the service entry when {@code upstream} is set, else as ordinary NAT traffic. */
+    private void sendToService(ByteBuf frame, InetSocketAddress upstream) throws Exception {
         onLoop(() -> {
             try {
                 TestFrames.Parsed parsed = new TestFrames.Parsed(frame);
-                nat.onSegment(parsed.ethernet, parsed.ip);
+                if (upstream == null) {
+                    nat.onSegment(parsed.ethernet, parsed.ip);
+                } else {
+                    nat.onServiceSegment(parsed.ethernet, parsed.ip, upstream);
+                }
             } finally {
                 frame.release();
             }
@@ -321,6 +364,7 @@ class TcpNatTest {
 
     /** A segment the NAT sent to the VM, read and released. */
     private static final class Seg {
+        final int sourceAddress;
         final int flags;
         final int seq;
         final int ack;
@@ -346,6 +390,7 @@ class TcpNatTest {
                         .isEqualTo(ParseResult.OK);
                 assertThat(tcp.checksumValid(parsed.ip.source(), parsed.ip.destination())).isTrue();
                 assertThat(tcp.parseOptions()).isEqualTo(ParseResult.OK);
+                sourceAddress = parsed.ip.source();
                 flags = tcp.flags();
                 seq = tcp.sequenceNumber();
                 ack = tcp.acknowledgementNumber();

@@ -98,10 +98,9 @@ final class TcpWorld implements AutoCloseable {
             GatewayConfig gatewayConfig = GatewayConfig.defaults();
             gateway = new Gateway(gatewayConfig, lan, PooledByteBufAllocator.DEFAULT, counters);
             NatConfig natConfig = NatConfig.defaults().withLanMtu(LAN_MTU);
-            // The test internet lives in documentation ranges, which the default policy denies: allow them.
-            EgressRules testRanges = new EgressRules(List.of(Cidr.parse("198.51.100.0/24"),
-                    Cidr.parse("203.0.113.0/24")), List.of());
-            nat = onLoop(() -> new Nat(natConfig, tcpConfig, EgressPolicy.forThisHost(testRanges), loop,
+            // The internet's documentation range, allowed as an operator would (the default denies it).
+            EgressRules allowInternet = new EgressRules(List.of(Cidr.parse("203.0.113.0/24")), List.of());
+            nat = onLoop(() -> new Nat(natConfig, tcpConfig, EgressPolicy.forThisHost(allowInternet), loop,
                     frame -> lan.forward(gateway, frame), counters, NanoClock.SYSTEM,
                     PooledByteBufAllocator.DEFAULT));
             gateway.addIpHandler(natHandler(gatewayConfig, nat));
