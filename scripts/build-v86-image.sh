@@ -72,7 +72,7 @@ kver="$(basename "$(ls -d "$work/kernel"/lib/modules/*)")"
 
 # --- initramfs ---
 rootfs="$work/rootfs"
-mkdir -p "$rootfs"/{bin,sbin,etc,proc,sys,dev,tmp,root,lib/modules,usr/bin,usr/sbin,usr/share/udhcpc}
+mkdir -p "$rootfs"/{bin,sbin,etc,proc,sys,dev,tmp,root,lib/modules,usr/bin,usr/sbin,etc/udhcpc}
 cp "$work/busybox/bin/busybox" "$rootfs/bin/busybox"
 # The NE2000 PCI NIC v86 emulates (10ec:8029) and the 8390 core it needs; virtio-net for the virtio option.
 for module in drivers/net/ethernet/8390/8390 drivers/net/ethernet/8390/ne2k-pci \
@@ -92,8 +92,9 @@ for required in 8390.ko ne2k-pci.ko; do
     [ -f "$rootfs/lib/modules/$required" ] || { echo "error: $required missing from $kernel_pkg" >&2; exit 1; }
 done
 cp "$root/scripts/v86-init.sh" "$rootfs/init"
-cp "$root/scripts/v86-udhcpc.sh" "$rootfs/usr/share/udhcpc/default.script"
-chmod 755 "$rootfs/init" "$rootfs/usr/share/udhcpc/default.script"
+# Where Debian's busybox udhcpc looks for its script (see `udhcpc --help`), so a bare `udhcpc` applies the lease.
+cp "$root/scripts/v86-udhcpc.sh" "$rootfs/etc/udhcpc/default.script"
+chmod 755 "$rootfs/init" "$rootfs/etc/udhcpc/default.script"
 echo "vm" > "$rootfs/etc/hostname"
 (cd "$rootfs" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -9 > "$out/initrd.cpio.gz")
 

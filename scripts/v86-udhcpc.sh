@@ -1,5 +1,5 @@
 #!/bin/sh
-# udhcpc's hook: applies the lease to the interface, the default route and resolv.conf.
+# udhcpc's hook: applies the lease to the interface (address, MTU), the default route and resolv.conf.
 case "$1" in
     deconfig)
         ip addr flush dev "$interface"
@@ -8,14 +8,17 @@ case "$1" in
     bound|renew)
         ip addr flush dev "$interface"
         ip addr add "$ip/${mask:-24}" dev "$interface"
+        if [ -n "$mtu" ]; then
+            ip link set dev "$interface" mtu "$mtu"
+        fi
         if [ -n "$router" ]; then
-            ip route add default via "${router%% *}" dev "$interface"
+            ip route replace default via "${router%% *}" dev "$interface"
         fi
         : > /etc/resolv.conf
         for server in $dns; do
             echo "nameserver $server" >> /etc/resolv.conf
         done
-        echo "udhcpc: lease $ip/${mask:-24} router ${router:-none} dns ${dns:-none}"
+        echo "udhcpc: lease $ip/${mask:-24} router ${router:-none} dns ${dns:-none} mtu ${mtu:-unchanged}"
         ;;
 esac
 exit 0

@@ -2,88 +2,253 @@ package dev.riscvrelay.relay.browser;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.testbed.NetnsTestBed;
+import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import dev.riscvrelay.relay.testbed.RelayProcess;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 
 /**
  * The demo page as a user opens it, twice, in headless Chromium: each tab boots Linux in v86 from the relay's own
  * web server; one VM's NIC goes over WebTransport, the other's over WebSocket (v86's stock network_relay_url).
- * Commands are typed on each VM's console through the DevTools protocol and their output read back.
+ * Commands are typed on each VM's console through the DevTools protocol and their output read back: udhcpc leases,
+ * pings to the gateway and to the other VM, nslookup through the gateway's DNS forwarder, and a wget through the
+ * TCP NAT from a test internet, checked by its sha256.
+ *
+ * <pre>
+ *   Chromium tab (v86, WebTransport) --+                                      internet namespace
+ *   Chromium tab (v86, WebSocket) -----+-- relay 127.0.0.1 -- 198.51.100.1 -- veth -- 198.51.100.2
+ *                                          --dns 203.0.113.53                          203.0.113.10 http :80
+ *                                          --allow 203.0.113.0/24                      203.0.113.53 dnsmasq (relay.test)
+ * </pre>
+ *
+ * The browser runs in the root namespace and the page must come from a secure context (http://127.0.0.1), so the
+ * relay runs there too; the root namespace reaches the test internet through host routes over a veth. ICMP to the
+ * outside is not part of this test: the relay's ICMP NAT needs {@code net.ipv4.ping_group_range} to include its
+ * group, which is a host setting.
  */
 class V86BrowserLanIT {
 
     private static final Path SCREENSHOTS = Path.of("target", "browser-it");
     private static final long BOOT_SECONDS = 180;
     private static final Pattern RTT = Pattern.compile("round-trip min/avg/max = ([\\d.]+)/([\\d.]+)/([\\d.]+) ms");
+    private static final Pattern LEASE = Pattern.compile("udhcpc: lease (10\\.0\\.2\\.\\d+)/24 router (\\S+) dns (\\S+)"
+            + " mtu (\\S+)");
+    private static final Pattern KERNEL_UP = Pattern.compile("init: kernel up at ([\\d.]+) s");
+    private static final Pattern PROMPT = Pattern.compile("VM ready: uptime ([\\d.]+) s");
+    private static final String LINK_TO_INTERNET = "198.51.100.1";
+    private static final String INTERNET_SIDE = "198.51.100.2";
+    private static final String WEB_HOST = "203.0.113.10";
+    private static final String RESOLVER = "203.0.113.53";
+    private static final int FILE_BYTES = 1 << 20;
+    private static final AtomicInteger COMMANDS = new AtomicInteger();
 
     @Test
-    void twoBrowserVmsOneOverWebTransportOneOverWebSocketShareTheLan() throws Exception {
+    void twoBrowserVmsOneOverWebTransportOneOverWebSocketShareTheLanAndReachTheInternet() throws Exception {
+        NetnsTestBed.requireTools("ip", "dnsmasq", "python3", "ss");
         buildImage();
-        int webPort;
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            webPort = probe.getLocalPort();
-        }
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Path jar = Path.of("target", "riscv-relay.jar");
-        try (RelayProcess relay = RelayProcess.start("v86", List.of(java.toString(),
-                "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(), "--web", "127.0.0.1:" + webPort,
-                "--v86-dir", Path.of("target", "v86").toString()), jar)) {
-            String base = "http://127.0.0.1:" + webPort + "/";
-            URI webTransportTab = URI.create(base + "?transport=webtransport&ip=10.0.2.15/24");
-            URI webSocketTab = URI.create(base + "?transport=websocket&ip=10.0.2.16/24");
-            try (Browsers.Running chromium = Browsers.launch(Browsers.Kind.CHROMIUM,
-                    List.of(webTransportTab), "v86-lan", List.of("--remote-debugging-port=0",
-                            // Two tabs, both running a VM: neither may be throttled as a background tab.
-                            "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                            "--disable-backgrounding-occluded-windows", "--window-size=1000,900"));
-                 DevTools devTools = DevTools.attach(chromium.profile(), 30, TimeUnit.SECONDS)) {
-                devTools.openTab(webSocketTab);
-                DevTools.Page wt = page(devTools, "transport=webtransport");
-                DevTools.Page ws = page(devTools, "transport=websocket");
-                long bootWt = awaitBoot(wt, chromium);
-                long bootWs = awaitBoot(ws, chromium);
-                System.out.println("[facts] v86 boot to shell (page load to 'VM ready'): WebTransport tab " + bootWt
-                        + " ms, WebSocket tab " + bootWs + " ms; guest " + guestUptime(wt) + " / " + guestUptime(ws));
-
-                SoftAssertions soft = new SoftAssertions();
-                String link = run(wt, "ip -o link show eth0; ip -o addr show eth0", 20);
-                soft.assertThat(link).as("eth0 of the WebTransport VM").contains("mtu 1185", "10.0.2.15/24");
-
-                String pingGatewayWt = run(wt, "ping -c 5 -i 0.5 10.0.2.2", 40);
-                String pingGatewayWs = run(ws, "ping -c 5 -i 0.5 10.0.2.2", 40);
-                String pingWtToWs = run(wt, "ping -c 5 -i 0.5 10.0.2.16", 40);
-                String pingWsToWt = run(ws, "ping -c 5 -i 0.5 10.0.2.15", 40);
-                for (String[] ping : List.of(new String[] {"WT VM -> gateway", pingGatewayWt},
-                        new String[] {"WS VM -> gateway", pingGatewayWs}, new String[] {"WT VM -> WS VM", pingWtToWs},
-                        new String[] {"WS VM -> WT VM", pingWsToWt})) {
-                    System.out.println("[facts] ping " + ping[0] + ": " + rtt(ping[1]));
-                    soft.assertThat(ping[1]).as(ping[0]).contains("5 packets transmitted").containsPattern(
-                            "5 packets transmitted, [45] packets received");
+        Path site = Files.createTempDirectory("rr-v86-site");
+        byte[] file = new byte[FILE_BYTES];
+        new Random(86).nextBytes(file);
+        Files.write(site.resolve("file"), file);
+        String fileSha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file));
+        try (NetnsTestBed bed = NetnsTestBed.create()) {
+            buildInternet(bed, site);
+            int webPort;
+            try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                webPort = probe.getLocalPort();
+            }
+            Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+            Path jar = Path.of("target", "riscv-relay.jar");
+            try (RelayProcess relay = RelayProcess.start("v86", List.of(java.toString(),
+                    "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(), "--web", "127.0.0.1:" + webPort,
+                    "--v86-dir", Path.of("target", "v86").toString(), "--dns", RESOLVER,
+                    "--allow", "203.0.113.0/24"), jar)) {
+                String base = "http://127.0.0.1:" + webPort + "/";
+                try (Browsers.Running chromium = Browsers.launch(Browsers.Kind.CHROMIUM,
+                        List.of(URI.create(base + "?transport=webtransport")), "v86-lan",
+                        List.of("--remote-debugging-port=0",
+                                // Two tabs, both running a VM: neither may be throttled as a background tab.
+                                "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                                "--disable-backgrounding-occluded-windows", "--window-size=1000,900"));
+                     DevTools devTools = DevTools.attach(chromium.profile(), 30, TimeUnit.SECONDS)) {
+                    devTools.openTab(URI.create(base + "?transport=websocket"));
+                    DevTools.Page wt = page(devTools, "transport=webtransport");
+                    DevTools.Page ws = page(devTools, "transport=websocket");
+                    try {
+                        exercise(wt, ws, chromium, fileSha256, relay);
+                    } catch (Throwable failure) {
+                        try {
+                            screenshots(wt, ws); // what the consoles showed when it failed
+                        } catch (Exception e) {
+                            failure.addSuppressed(e);
+                        }
+                        throw failure;
+                    }
+                    screenshots(wt, ws);
                 }
-                String bigPing = run(wt, "ping -c 2 -s 1157 10.0.2.16", 30); // 1157 + 8 + 20 = 1185 (the MTU)
-                soft.assertThat(bigPing).as("full-MTU frames WT VM -> WS VM and back")
-                        .containsPattern("2 packets transmitted, [12] packets received");
-                System.out.println("[facts] nic counters in the WebTransport tab: "
-                        + wt.evaluate("JSON.stringify({sent: vm.nic.sent, received: vm.nic.received,"
-                                + " dropped: vm.nic.dropped, maxDatagramSize: vm.nic.maxDatagramSize})"));
+            }
+        } finally {
+            Files.deleteIfExists(site.resolve("file"));
+            Files.deleteIfExists(site);
+        }
+    }
 
-                Files.createDirectories(SCREENSHOTS);
-                wt.screenshot(SCREENSHOTS.resolve("v86-webtransport-tab.png"));
-                ws.screenshot(SCREENSHOTS.resolve("v86-websocket-tab.png"));
-                soft.assertThat(relay.isAlive()).as("relay alive").isTrue();
-                soft.assertAll();
+    private static void exercise(DevTools.Page wt, DevTools.Page ws, Browsers.Running chromium, String fileSha256,
+            RelayProcess relay) throws Exception {
+        long bootWt = awaitBoot(wt, chromium);
+        long bootWs = awaitBoot(ws, chromium);
+        System.out.println("[facts] v86 boot, page load to shell ('VM ready'): WebTransport tab " + bootWt
+                + " ms, WebSocket tab " + bootWs + " ms; guest uptime when /init starts " + guestLine(wt, KERNEL_UP)
+                + " s / " + guestLine(ws, KERNEL_UP) + " s, at the prompt " + guestLine(wt, PROMPT) + " s / "
+                + guestLine(ws, PROMPT) + " s");
+
+        // DHCP: address, router, resolver and MTU, applied by the image's udhcpc script.
+        String addressWt = lease(wt);
+        String addressWs = lease(ws);
+        assertThat(addressWt).as("the two VMs' leases").isNotEqualTo(addressWs);
+
+        SoftAssertions soft = new SoftAssertions();
+        for (DevTools.Page page : List.of(wt, ws)) {
+            String config = run(page, "ip -o link show eth0; ip -o -4 addr show eth0; ip route; cat /etc/resolv.conf",
+                    20);
+            soft.assertThat(config).as("network configuration of " + label(page)).contains("mtu 1185",
+                    "default via 10.0.2.2 dev eth0", "nameserver 10.0.2.3");
+        }
+
+        String pingGatewayWt = run(wt, "ping -c 5 -i 0.5 10.0.2.2", 40);
+        String pingGatewayWs = run(ws, "ping -c 5 -i 0.5 10.0.2.2", 40);
+        String pingWtToWs = run(wt, "ping -c 5 -i 0.5 " + addressWs, 40);
+        String pingWsToWt = run(ws, "ping -c 5 -i 0.5 " + addressWt, 40);
+        for (String[] ping : List.of(new String[] {"WT VM -> gateway", pingGatewayWt},
+                new String[] {"WS VM -> gateway", pingGatewayWs}, new String[] {"WT VM -> WS VM", pingWtToWs},
+                new String[] {"WS VM -> WT VM", pingWsToWt})) {
+            System.out.println("[facts] ping " + ping[0] + " (inside the browser VM): " + rtt(ping[1]));
+            soft.assertThat(ping[1]).as(ping[0]).containsPattern("5 packets transmitted, [45] packets received");
+        }
+        String bigPing = run(wt, "ping -c 2 -s 1157 " + addressWs, 30); // 1157 + 8 + 20 = 1185 (the MTU)
+        soft.assertThat(bigPing).as("full-MTU frames WT VM -> WS VM and back")
+                .containsPattern("2 packets transmitted, [12] packets received");
+
+        // DNS through the gateway's forwarder: named explicitly, and through resolv.conf from the lease.
+        String lookupWt = run(wt, "nslookup www.relay.test 10.0.2.3", 30);
+        String lookupWs = run(ws, "nslookup mail.relay.test", 30);
+        soft.assertThat(lookupWt).as("nslookup www.relay.test 10.0.2.3 in the WT VM")
+                .contains("10.0.2.3").containsPattern("Address:? (1: )?" + Pattern.quote(WEB_HOST))
+                .doesNotContain("can't find").contains("rc=0");
+        soft.assertThat(lookupWs).as("nslookup mail.relay.test (resolv.conf) in the WS VM")
+                .contains("10.0.2.3").containsPattern("Address:? (1: )?" + Pattern.quote(WEB_HOST))
+                .doesNotContain("can't find").contains("rc=0");
+
+        // HTTP through the TCP NAT, timed by the guest's own clock (/proc/uptime, 10 ms resolution).
+        for (DevTools.Page page : List.of(wt, ws)) {
+            long started = System.nanoTime();
+            String wget = run(page, "a=$(cut -d' ' -f1 /proc/uptime); wget -q -O /tmp/file http://" + WEB_HOST
+                    + "/file; b=$(cut -d' ' -f1 /proc/uptime); echo \"wget $a $b $(wc -c < /tmp/file)\";"
+                    + " sha256sum /tmp/file; rm -f /tmp/file", 120);
+            long wallMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            soft.assertThat(wget).as("sha256 of the file " + label(page) + " fetched").contains(fileSha256);
+            Matcher timing = Pattern.compile("wget ([\\d.]+) ([\\d.]+) (\\d+)").matcher(wget);
+            if (timing.find()) {
+                double seconds = Double.parseDouble(timing.group(2)) - Double.parseDouble(timing.group(1));
+                long bytes = Long.parseLong(timing.group(3));
+                soft.assertThat(bytes).as("bytes fetched by " + label(page)).isEqualTo(FILE_BYTES);
+                System.out.printf("[facts] wget of %d bytes from http://%s/ in the %s VM: %.2f s guest time,"
+                        + " %.0f KiB/s = %.2f Mbit/s (whole typed command incl. sha256sum: %d ms wall)%n", bytes,
+                        WEB_HOST, label(page), seconds, bytes / 1024.0 / seconds, bytes * 8 / seconds / 1e6,
+                        wallMillis);
+            } else {
+                soft.fail("no timing line from the wget in " + label(page) + ":\n" + wget);
             }
         }
+
+        System.out.println("[facts] nic counters in the WebTransport tab: "
+                + wt.evaluate("JSON.stringify({sent: vm.nic.sent, received: vm.nic.received,"
+                        + " dropped: vm.nic.dropped, maxDatagramSize: vm.nic.maxDatagramSize})"));
+        soft.assertThat(relay.isAlive()).as("relay alive").isTrue();
+        soft.assertAll();
+    }
+
+    /**
+     * The test internet: a namespace behind a veth from the root namespace (where the relay runs), with host routes
+     * to its two servers so no other test's 203.0.113.0/24 route is disturbed.
+     */
+    private static void buildInternet(NetnsTestBed bed, Path site) throws Exception {
+        Namespace internet = bed.addNamespace("inet");
+        String hostSide = bed.newLinkName('v');
+        Duration timeout = NetnsTestBed.DEFAULT_TIMEOUT;
+        NetnsTestBed.run(timeout, "ip", "link", "add", hostSide, "type", "veth", "peer", "name", "eth0", "netns",
+                internet.name()).orThrow();
+        NetnsTestBed.run(timeout, "ip", "address", "add", LINK_TO_INTERNET + "/30", "dev", hostSide).orThrow();
+        NetnsTestBed.run(timeout, "ip", "link", "set", hostSide, "up").orThrow();
+        bed.configureLink(internet, "eth0", 1500, INTERNET_SIDE + "/30");
+        internet.exec("ip", "address", "add", WEB_HOST + "/32", "dev", "lo").orThrow();
+        internet.exec("ip", "address", "add", RESOLVER + "/32", "dev", "lo").orThrow();
+        for (String host : List.of(WEB_HOST, RESOLVER)) {
+            NetnsTestBed.run(timeout, "ip", "route", "add", host + "/32", "via", INTERNET_SIDE, "dev", hostSide)
+                    .orThrow();
+        }
+        bed.startInBackground(internet, "python3", "-m", "http.server", "--bind", WEB_HOST, "--directory",
+                site.toString(), "80");
+        bed.startInBackground(internet, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--pid-file",
+                "--port=53", "--listen-address=" + RESOLVER, "--bind-interfaces", "--no-resolv", "--no-hosts",
+                // --local: the zone is answered from local data only, so AAAA gets an empty answer, not REFUSED.
+                "--address=/relay.test/" + WEB_HOST, "--local=/relay.test/");
+        awaitListening(internet, "-ltn", WEB_HOST + ":80");
+        awaitListening(internet, "-lun", RESOLVER + ":53");
+    }
+
+    /** Runs udhcpc in the VM and returns the leased address, after checking what the lease carried. */
+    private static String lease(DevTools.Page page) throws Exception {
+        String udhcpc = run(page, "udhcpc -i eth0 -n -q -t 5 -O mtu", 40);
+        Matcher lease = LEASE.matcher(udhcpc);
+        assertThat(lease.find()).as("udhcpc lease line in " + label(page) + ":\n" + udhcpc).isTrue();
+        assertThat(lease.group(2)).as("router").isEqualTo("10.0.2.2");
+        assertThat(lease.group(3)).as("dns").isEqualTo("10.0.2.3");
+        assertThat(lease.group(4)).as("mtu").isEqualTo("1185");
+        System.out.println("[facts] udhcpc lease in the " + label(page) + " VM: " + lease.group(1));
+        return lease.group(1);
+    }
+
+    /** One PNG per tab, and both consoles side by side in one. */
+    private static void screenshots(DevTools.Page wt, DevTools.Page ws) throws Exception {
+        Files.createDirectories(SCREENSHOTS);
+        Path wtPng = SCREENSHOTS.resolve("v86-webtransport-tab.png");
+        Path wsPng = SCREENSHOTS.resolve("v86-websocket-tab.png");
+        wt.screenshot(wtPng);
+        ws.screenshot(wsPng);
+        BufferedImage left = ImageIO.read(wtPng.toFile());
+        BufferedImage right = ImageIO.read(wsPng.toFile());
+        BufferedImage both = new BufferedImage(left.getWidth() + right.getWidth() + 8,
+                Math.max(left.getHeight(), right.getHeight()), BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = both.createGraphics();
+        g.setColor(Color.DARK_GRAY);
+        g.fillRect(0, 0, both.getWidth(), both.getHeight());
+        g.drawImage(left, 0, 0, null);
+        g.drawImage(right, left.getWidth() + 8, 0, null);
+        g.dispose();
+        Path bothPng = SCREENSHOTS.resolve("v86-both-consoles.png");
+        ImageIO.write(both, "png", bothPng.toFile());
+        System.out.println("[facts] screenshots: " + bothPng.toAbsolutePath() + " (both consoles), "
+                + wtPng.toAbsolutePath() + ", " + wsPng.toAbsolutePath());
     }
 
     private static void buildImage() throws Exception {
@@ -122,12 +287,15 @@ class V86BrowserLanIT {
                 + output + "\nbrowser log:\n" + chromium.logTail(30));
     }
 
-    private static String guestUptime(DevTools.Page page) throws Exception {
-        Matcher m = Pattern.compile("VM ready: uptime ([\\d.]+) s").matcher(String.valueOf(page.evaluate("vm.output()")));
-        return m.find() ? m.group(1) + " s uptime" : "?";
+    /** The first group of {@code line} in the VM's console output, or "?". */
+    private static String guestLine(DevTools.Page page, Pattern line) throws Exception {
+        Matcher m = line.matcher(String.valueOf(page.evaluate("vm.output()")));
+        return m.find() ? m.group(1) : "?";
     }
 
-    private static final java.util.concurrent.atomic.AtomicInteger COMMANDS = new java.util.concurrent.atomic.AtomicInteger();
+    private static String label(DevTools.Page page) {
+        return page.url().contains("transport=websocket") ? "WebSocket" : "WebTransport";
+    }
 
     /**
      * Types {@code command} on the VM's console between two markers and returns what it printed. The markers are
@@ -148,8 +316,7 @@ class V86BrowserLanIT {
             if (from >= 0 && to > from) {
                 String result = output.substring(from + begin.length() + 1, output.indexOf('\n', to) < 0
                         ? output.length() : output.indexOf('\n', to));
-                System.out.println("[vm " + page.url().replaceAll(".*transport=(\\w+).*", "$1") + "] $ " + command
-                        + "\n" + result);
+                System.out.println("[vm " + label(page) + "] $ " + command + "\n" + result);
                 return result;
             }
             Thread.sleep(200);
@@ -161,5 +328,18 @@ class V86BrowserLanIT {
     private static String rtt(String ping) {
         Matcher m = RTT.matcher(ping);
         return m.find() ? "rtt min/avg/max " + m.group(1) + "/" + m.group(2) + "/" + m.group(3) + " ms" : "no rtt";
+    }
+
+    /** Waits (bounded) until {@code ss} shows a listener on {@code address:port} in {@code namespace}. */
+    private static void awaitListening(Namespace namespace, String ssFlags, String addressAndPort)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (namespace.exec("ss", "-H", ssFlags).stdout().contains(addressAndPort)) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("nothing listens on " + addressAndPort + " in " + namespace);
     }
 }
