@@ -344,6 +344,13 @@ public final class BenchReport {
         Charts.bars(dir.resolve("p2-nat-throughput.png"), "P2 NAT throughput, median Mbit/s (higher is better)",
                 "Mbit/s", categories, series, slirpDown, "slirp4netns curl download");
         md.append("![P2 NAT throughput](p2-nat-throughput.png)\n\n");
+        if (!nat.relayCounters().isEmpty()) {
+            md.append("The relay's non-zero drop and TCP recovery counters after P2 (its `/metrics`, all rounds):\n\n```\n");
+            for (String line : nat.relayCounters()) {
+                md.append(line).append('\n');
+            }
+            md.append("```\n\n");
+        }
         if (!nat.recordings().isEmpty()) {
             md.append("Flight recordings of the relay and its connector over the whole P2 run (`jfr view hot-methods "
                     + "FILE`, or JDK Mission Control): ");

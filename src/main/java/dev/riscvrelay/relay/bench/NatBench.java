@@ -50,7 +50,11 @@ public final class NatBench {
     private static final String HOST_ADDRESS = "198.51.100.1";
     private static final String INET_ADDRESS = "198.51.100.10";
     private static final int RELAY_PORT = 4433;
+    private static final int RELAY_ADMIN_PORT = 9466;
     private static final int UDP_DATAGRAM = 1100;
+    /** Counter series of the relay worth showing beside its throughput: drops by reason, the TCP NAT's counters. */
+    private static final Pattern TELLING_SERIES =
+            Pattern.compile("^relay_(?:drops_total|nat_tcp_\\w+|datagrams\\w*)\\S*\\s+([0-9.eE+]+)$");
     private static final Pattern CONNECT_READY = Pattern.compile("MTU (\\d+) \\(one datagram carries (\\d+)-byte");
     private static final Pattern HASH = Pattern.compile("Certificate Hash \\(use this in client\\): ([0-9a-f]{64})");
     private static final Pattern LISTENING = Pattern.compile("Listening on https://127\\.0\\.0\\.1:(\\d+)");
@@ -178,7 +182,7 @@ public final class NatBench {
 
     /** @param notes peers that could not run, and why */
     public record Results(Plan plan, List<PeerResult> peers, String method, List<String> notes,
-            List<Path> recordings) {
+            List<Path> recordings, List<String> relayCounters) {
         public java.util.Optional<PeerResult> peer(String name) {
             return peers.stream().filter(p -> p.peer().equals(name)).findFirst();
         }
@@ -189,6 +193,10 @@ public final class NatBench {
         double relay = results.peer(RELAY).map(p -> p.stat(test).median()).orElse(Double.NaN);
         double base = results.peer(baseline).map(p -> p.stat(test).median()).orElse(Double.NaN);
         return relay / base;
+    }
+
+    /** What one tool reported: its rate, how long the transfer took by its own clock, the loss (NaN for TCP). */
+    private record Measured(double megabitsPerSecond, double seconds, double lossPercent) {
     }
 
     /** A running NAT and the VM namespace behind it. */
@@ -239,7 +247,7 @@ public final class NatBench {
             Namespaces.Background http = ns.start("http", inet, List.of("python3", "-u", server.toString(), SERVER,
                     site.toString()));
             Namespaces.Background iperf = ns.start("iperf3", inet, List.of("iperf3", "-s", "-B", SERVER));
-            iperf.awaitLine(Pattern.compile("Server listening"), Duration.ofSeconds(20));
+            awaitListening(ns, inet, SERVER + ":5201", iperf);
             awaitListening(ns, inet, SERVER + ":80", http);
 
             List<Peer> peers = new ArrayList<>();
@@ -286,16 +294,35 @@ public final class NatBench {
                 samples.get(peer.name()).forEach((test, list) -> stats.put(test, new Stat(List.copyOf(list))));
                 results.add(new PeerResult(peer.name(), peer.description(), mtus.get(peer.name()), stats));
             }
+            List<String> relayCounters = relayCounters(ns, host);
             // Stop the relay and its connector first, so their flight recordings are written (on SIGTERM).
             for (Peer peer : peers) {
                 for (Namespaces.Background process : peer.processes()) {
                     ns.stop(process);
                 }
             }
-            return new Results(plan, results, method(), notes, recordings.stream().filter(Files::exists).toList());
+            return new Results(plan, results, method(), notes, recordings.stream().filter(Files::exists).toList(),
+                    relayCounters);
         } finally {
             deleteTree(work);
         }
+    }
+
+    /** The relay's non-zero drop and TCP NAT recovery counters after the run (its /metrics), for the report. */
+    private static List<String> relayCounters(Namespaces ns, String host) {
+        Namespaces.Result scrape = ns.exec(host, Duration.ofSeconds(10), "curl", "-sS", "--fail", "--max-time", "5",
+                "http://127.0.0.1:" + RELAY_ADMIN_PORT + "/metrics");
+        if (!scrape.succeeded()) {
+            return List.of("(the relay's /metrics could not be read: " + scrape.describe() + ")");
+        }
+        List<String> telling = new ArrayList<>();
+        for (String line : scrape.stdout().split("\n")) {
+            Matcher m = TELLING_SERIES.matcher(line.strip());
+            if (m.matches() && Double.parseDouble(m.group(1)) != 0) {
+                telling.add(line.strip());
+            }
+        }
+        return telling;
     }
 
     private interface PeerStarter {
@@ -321,7 +348,7 @@ public final class NatBench {
         relayCommand.addAll(jfr("relay", recordings));
         relayCommand.addAll(List.of("-cp", System.getProperty("java.class.path"),
                 "dev.riscvrelay.relay.cli.RelayCommand", "--bind", "127.0.0.1", "--port", Integer.toString(RELAY_PORT),
-                "--admin", "off", "--allow", "203.0.113.0/24", "--dns", SERVER));
+                "--admin", "127.0.0.1:" + RELAY_ADMIN_PORT, "--allow", "203.0.113.0/24", "--dns", SERVER));
         Namespaces.Background relay = ns.start("relay", host, relayCommand);
         String hash = relay.awaitLine(HASH, Duration.ofSeconds(60)).group(1);
         relay.awaitLine(LISTENING, Duration.ofSeconds(60));
@@ -411,10 +438,9 @@ public final class NatBench {
     private Sample measure(Namespaces ns, Peer peer, Test test, Path work, String downloadSha, String uploadSha,
             Path uploadFile) {
         long ticksBefore = peer.cpuTicks();
-        long start = System.nanoTime();
-        Sample sample;
+        Measured measured;
         try {
-            sample = switch (test) {
+            measured = switch (test) {
                 case DOWNLOAD -> download(ns, peer, work, downloadSha);
                 case UPLOAD -> upload(ns, peer, work, uploadFile, uploadSha);
                 case IPERF_DOWN -> iperf(ns, peer, List.of("-R"));
@@ -425,10 +451,10 @@ public final class NatBench {
         } catch (RuntimeException | IOException e) {
             return Sample.failed(e.getMessage());
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        // Clock ticks are 1/100 s on Linux (USER_HZ): CPU seconds per wall second, as a percentage of one core.
-        double cpu = (peer.cpuTicks() - ticksBefore) / 100.0 / seconds * 100;
-        return new Sample(sample.megabitsPerSecond(), cpu, sample.lossPercent(), null);
+        // Clock ticks are 1/100 s on Linux (USER_HZ). Divided by the transfer's own duration (the tool's clock, not
+        // the command's, which includes starting curl and hashing): the NAT idles outside the transfer.
+        double cpu = (peer.cpuTicks() - ticksBefore) / 100.0 / measured.seconds() * 100;
+        return new Sample(measured.megabitsPerSecond(), cpu, measured.lossPercent(), null);
     }
 
     private Duration transferTimeout(long bytes) {
@@ -436,7 +462,7 @@ public final class NatBench {
         return Duration.ofSeconds(30 + bytes / 2_500_000);
     }
 
-    private Sample download(Namespaces ns, Peer peer, Path work, String expectedSha) throws IOException {
+    private Measured download(Namespaces ns, Peer peer, Path work, String expectedSha) throws IOException {
         Path out = work.resolve("got-" + peer.vm() + ".bin");
         try {
             Duration timeout = transferTimeout(plan.downloadBytes());
@@ -451,13 +477,13 @@ public final class NatBench {
             if (transfer.bytes() != plan.downloadBytes() || !sha.equals(expectedSha)) {
                 throw new IllegalStateException("download corrupt: " + transfer.bytes() + " bytes, sha256 " + sha);
             }
-            return new Sample(transfer.megabitsPerSecond(), 0, Double.NaN, null);
+            return new Measured(transfer.megabitsPerSecond(), transfer.seconds(), Double.NaN);
         } finally {
             Files.deleteIfExists(out);
         }
     }
 
-    private Sample upload(Namespaces ns, Peer peer, Path work, Path file, String expectedSha) throws IOException {
+    private Measured upload(Namespaces ns, Peer peer, Path work, Path file, String expectedSha) throws IOException {
         Path answer = work.resolve("answer-" + peer.vm() + ".txt");
         try {
             Duration timeout = transferTimeout(plan.uploadBytes());
@@ -473,13 +499,13 @@ public final class NatBench {
             if (!got.equals(plan.uploadBytes() + " " + expectedSha)) {
                 throw new IllegalStateException("upload corrupt: the server received '" + got + "'");
             }
-            return new Sample(transfer.megabitsPerSecond(), 0, Double.NaN, null);
+            return new Measured(transfer.megabitsPerSecond(), transfer.seconds(), Double.NaN);
         } finally {
             Files.deleteIfExists(answer);
         }
     }
 
-    private Sample iperf(Namespaces ns, Peer peer, List<String> extra) {
+    private Measured iperf(Namespaces ns, Peer peer, List<String> extra) {
         List<String> command = new ArrayList<>(List.of("iperf3", "-c", SERVER, "-t",
                 Integer.toString(plan.iperfSeconds()), "-J", "--connect-timeout", "5000"));
         command.addAll(extra);
@@ -489,7 +515,7 @@ public final class NatBench {
             throw new IllegalStateException(String.join(" ", command) + " timed out");
         }
         ToolOutput.Iperf iperf = ToolOutput.iperf3(result.stdout());
-        return new Sample(iperf.megabitsPerSecond(), 0, iperf.lossPercent(), null);
+        return new Measured(iperf.megabitsPerSecond(), iperf.seconds(), iperf.lossPercent());
     }
 
     private String method() {

@@ -15,7 +15,8 @@ public final class ToolOutput {
     }
 
     /** iperf3's receiver-side summary; lossPercent is NaN for TCP. */
-    public record Iperf(double megabitsPerSecond, double lossPercent, long lostPackets, long packets) {
+    public record Iperf(double megabitsPerSecond, double seconds, double lossPercent, long lostPackets,
+            long packets) {
     }
 
     /** The curl write-out format {@link #curl} reads, for a download. */
@@ -64,7 +65,7 @@ public final class ToolOutput {
         double lossPercent = number(block, "lost_percent");
         double lost = number(block, "lost_packets");
         double packets = number(block, "packets");
-        return new Iperf(bps / 1e6, lossPercent, Double.isNaN(lost) ? 0 : (long) lost,
+        return new Iperf(bps / 1e6, number(block, "seconds"), lossPercent, Double.isNaN(lost) ? 0 : (long) lost,
                 Double.isNaN(packets) ? 0 : (long) packets);
     }
 
