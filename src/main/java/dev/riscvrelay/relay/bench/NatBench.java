@@ -470,7 +470,7 @@ public final class NatBench {
                     "--max-time", Long.toString(timeout.toSeconds()), "-o", out.toString(), "-w",
                     ToolOutput.CURL_DOWNLOAD_FORMAT, "http://" + SERVER + "/down.bin");
             if (!curl.succeeded()) {
-                throw new IllegalStateException(curl.describe());
+                throw new IllegalStateException(failure(curl));
             }
             ToolOutput.Transfer transfer = ToolOutput.curl(curl.stdout());
             String sha = sha256(out);
@@ -492,7 +492,7 @@ public final class NatBench {
                     "--max-time", Long.toString(timeout.toSeconds()), "-H", "Expect:", "-T", file.toString(), "-o",
                     answer.toString(), "-w", ToolOutput.CURL_UPLOAD_FORMAT, "http://" + SERVER + "/up.bin");
             if (!curl.succeeded()) {
-                throw new IllegalStateException(curl.describe());
+                throw new IllegalStateException(failure(curl));
             }
             ToolOutput.Transfer transfer = ToolOutput.curl(curl.stdout());
             String got = Files.readString(answer).strip();
@@ -503,6 +503,12 @@ public final class NatBench {
         } finally {
             Files.deleteIfExists(answer);
         }
+    }
+
+    /** A failed curl in a line: its exit, what it wrote out (bytes, seconds, HTTP code) and its error. */
+    private static String failure(Namespaces.Result curl) {
+        return "curl " + (curl.timedOut() ? "timed out" : "exited " + curl.exitCode()) + " (bytes, s, HTTP: "
+                + curl.stdout().strip() + "): " + curl.stderr().strip();
     }
 
     private Measured iperf(Namespaces ns, Peer peer, List<String> extra) {
@@ -534,14 +540,22 @@ public final class NatBench {
 
     private static String slirpVersion() {
         Namespaces.Result version = Namespaces.run(Duration.ofSeconds(5), List.of("slirp4netns", "--version"));
-        return version.stdout().lines().map(String::strip).filter(l -> !l.isEmpty()).limit(2)
+        return version.stdout().lines().map(String::strip)
+                .filter(l -> l.startsWith("slirp4netns version") || l.startsWith("libslirp"))
                 .reduce((a, b) -> a + ", " + b).orElse("version unknown");
     }
 
+    /** pasta says "unknown version" when built from a snapshot (as Debian's is): ask the package then. */
     private static String passtVersion() {
         Namespaces.Result version = Namespaces.run(Duration.ofSeconds(5), List.of("pasta", "--version"));
-        return version.stdout().lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst()
-                .orElse("version unknown");
+        String line = (version.stdout() + version.stderr()).lines().map(String::strip).filter(l -> !l.isEmpty())
+                .findFirst().orElse("");
+        if (line.isEmpty() || line.contains("unknown")) {
+            Namespaces.Result dpkg = Namespaces.run(Duration.ofSeconds(5),
+                    List.of("dpkg-query", "-W", "-f", "${Version}", "passt"));
+            return dpkg.succeeded() ? "passt " + dpkg.stdout().strip() : "version unknown";
+        }
+        return line;
     }
 
     /** Writes {@code bytes} of seeded random data and returns their sha256 (hex). */
