@@ -24,6 +24,9 @@ declare -A probe=(
     [isc-dhcp-client]=/sbin/dhclient
     [bind9-dnsutils]=/usr/bin/dig
     [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+    # relay bench P2 (and NatBenchIT): the NATs the relay is measured against
+    [slirp4netns]=/usr/bin/slirp4netns
+    [passt]=/usr/bin/pasta
     # scripts/build-v86-image.sh (the browser VM): npm for v86, SeaBIOS, cpio/xz for the initramfs. It adds the
     # i386 architecture itself and only downloads (never installs) the i386 kernel and busybox packages.
     [npm]=/usr/bin/npm

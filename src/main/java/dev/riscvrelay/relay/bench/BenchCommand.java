@@ -30,12 +30,16 @@ import picocli.CommandLine.Spec;
  * are then not to be trusted); unmet targets are reported, not failed.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
-        description = {"Benchmarks the relay against a plain UDP forwarder and a bare QUIC datagram forwarder, "
-                + "on loopback, and writes BENCHMARKS.md with PNG charts."})
+        description = {"Benchmarks the relay against a plain UDP forwarder and a bare QUIC datagram forwarder "
+                + "on loopback (P1, P3), its NAT against slirp4netns and pasta in network namespaces (P2, needs "
+                + "root), and writes BENCHMARKS.md with PNG charts."})
 public final class BenchCommand implements Callable<Integer> {
 
     /** Parts of the benchmark that can be run alone. */
-    public enum Part { switching, scale, micro }
+    public enum Part { switching, nat, scale, micro }
+
+    /** What the report says instead of P2 when the bench cannot create network namespaces. */
+    public static final String NAT_NEEDS_ROOT = "P2 needs root (network namespaces)";
 
     @Option(names = "--quick", description = "Smoke size for CI: well under a minute.")
     boolean quick;
@@ -72,6 +76,7 @@ public final class BenchCommand implements Callable<Integer> {
         SwitchBench.Results switching = null;
         ScaleBench.Results scale = null;
         MicroBench.Results micro = null;
+        NatBench.Results nat = null;
         Profile.Summary[] profile = new Profile.Summary[1];
         List<String> notes = new ArrayList<>();
         try {
@@ -85,6 +90,25 @@ public final class BenchCommand implements Callable<Integer> {
                 SwitchBench.RunHook hook = noProfile ? null : (threads, run) -> Profile.record(threads,
                         Files.createTempFile("relay-p1-", ".jfr"), run::get, s -> profile[0] = s);
                 switching = new SwitchBench(plan, loadLoop, log).run(fixtures, hook);
+            }
+            if (parts.contains(Part.nat)) {
+                log.println("P2 NAT: bulk TCP and UDP from a namespace VM through the relay, slirp4netns and pasta");
+                log.flush();
+                if (!Namespaces.isRoot()) {
+                    notes.add(NAT_NEEDS_ROOT);
+                    log.println("  " + NAT_NEEDS_ROOT);
+                } else {
+                    try {
+                        NatBench.Plan plan = quick ? NatBench.Plan.quick() : NatBench.Plan.full();
+                        if (!noProfile && !quick) {
+                            plan = plan.withJfr(Files.createTempDirectory("relay-p2-jfr-"));
+                        }
+                        nat = new NatBench(plan, log).run();
+                    } catch (Exception e) {
+                        notes.add("P2 NAT failed: " + e.getMessage());
+                        log.println("  P2 NAT failed: " + e);
+                    }
+                }
             }
             if (parts.contains(Part.scale)) {
                 log.println("P3 scale: memory per idle session (relay in its own process)");
@@ -116,7 +140,8 @@ public final class BenchCommand implements Callable<Integer> {
         long elapsed = (System.nanoTime() - t0) / 1_000_000_000L;
         BenchReport.Inputs inputs = new BenchReport.Inputs(command, machine() + "; load average (1 min) "
                 + loadAtStart + " at the start, " + loadAverage() + " at the end",
-                started.truncatedTo(ChronoUnit.SECONDS).toString(), elapsed, switching, scale, micro, profile[0], notes);
+                started.truncatedTo(ChronoUnit.SECONDS).toString(), elapsed, switching, nat, scale, micro, profile[0],
+                notes);
         Path file = BenchReport.write(out, inputs);
         log.println();
         for (BenchReport.Verdict verdict : BenchReport.verdicts(inputs)) {

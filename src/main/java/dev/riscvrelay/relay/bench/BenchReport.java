@@ -24,10 +24,12 @@ public final class BenchReport {
     public static final long LATENCY_TARGET_NANOS = 1_000_000;
     public static final double LATENCY_TARGET_FRACTION = 0.5;
     public static final long IDLE_SESSION_TARGET_BYTES = 100 * 1024;
+    /** The NAT target: bulk TCP through the relay at least as fast as through slirp4netns (MTU 1500), same run. */
+    public static final double NAT_TARGET = 1.0;
 
     /** Everything one {@code relay bench} run measured; parts not run are null. */
     public record Inputs(String command, String machine, String startedAt, long elapsedSeconds,
-            SwitchBench.Results switching, ScaleBench.Results scale, MicroBench.Results micro, Profile.Summary profile,
+            SwitchBench.Results switching, NatBench.Results nat, ScaleBench.Results scale, MicroBench.Results micro, Profile.Summary profile,
             List<String> notes) {
     }
 
@@ -67,6 +69,9 @@ public final class BenchReport {
                             latency.get().p99() < LATENCY_TARGET_NANOS));
                 }
             }
+        }
+        if (in.nat() != null) {
+            natVerdicts(in.nat(), verdicts);
         }
         if (in.scale() != null) {
             for (ScaleBench.Level level : in.scale().levels()) {
@@ -109,7 +114,12 @@ public final class BenchReport {
         if (in.switching() != null) {
             switching(dir, md, in.switching());
         }
-        md.append("## P2 NAT\n\nNot measured yet: it needs TCP NAT and `relay connect`.\n\n");
+        if (in.nat() != null) {
+            nat(dir, md, in.nat());
+        } else {
+            md.append("## P2 NAT\n\nNot measured in this run").append(in.notes().contains(BenchCommand.NAT_NEEDS_ROOT)
+                    ? ": " + BenchCommand.NAT_NEEDS_ROOT + "." : ".").append("\n\n");
+        }
         if (in.scale() != null) {
             scale(md, in.scale());
         }
@@ -237,6 +247,124 @@ public final class BenchReport {
                     String.format(Locale.ROOT, "%.0f%%", row.fraction() * 100), row.accounting());
         }
         md.append('\n');
+    }
+
+    /** P2: the relay's median against slirp4netns's for the curl download and upload, pasta's ratio beside it. */
+    static void natVerdicts(NatBench.Results nat, List<Verdict> verdicts) {
+        for (NatBench.Test test : List.of(NatBench.Test.DOWNLOAD, NatBench.Test.UPLOAD)) {
+            Optional<NatBench.PeerResult> relay = nat.peer(NatBench.RELAY);
+            Optional<NatBench.PeerResult> slirp = nat.peer(NatBench.SLIRP);
+            if (relay.isEmpty() || slirp.isEmpty()) {
+                continue;
+            }
+            double ratio = NatBench.ratio(nat, test, NatBench.SLIRP);
+            double pasta = NatBench.ratio(nat, test, NatBench.PASTA);
+            double pasta1500 = NatBench.ratio(nat, test, NatBench.PASTA_1500);
+            verdicts.add(new Verdict(String.format(Locale.ROOT, "P2 NAT TCP %s (%d MB) ≥ %.0f× slirp4netns",
+                    test.label, (test == NatBench.Test.DOWNLOAD ? nat.plan().downloadBytes()
+                            : nat.plan().uploadBytes()) >> 20, NAT_TARGET),
+                    String.format(Locale.ROOT, "%,.0f Mbit/s = %.2f× slirp4netns; %.2f× pasta, %.2f× pasta -m 1500",
+                            relay.get().stat(test).median(), ratio, pasta, pasta1500),
+                    String.format(Locale.ROOT, "slirp4netns %,.0f Mbit/s", slirp.get().stat(test).median()),
+                    ratio >= NAT_TARGET));
+        }
+    }
+
+    private static void nat(Path dir, StringBuilder md, NatBench.Results nat) throws IOException {
+        md.append("## P2 NAT: bulk TCP and UDP from a VM to the internet\n\n");
+        md.append(nat.method()).append("\n\n");
+        for (NatBench.PeerResult peer : nat.peers()) {
+            md.append("- **").append(peer.peer()).append("**: ").append(peer.description()).append("; the VM's MTU ")
+                    .append(peer.vmMtu()).append('\n');
+        }
+        for (String note : nat.notes()) {
+            md.append("- ").append(note).append('\n');
+        }
+        md.append("\nMbit/s, median (min..max) of ").append(nat.plan().rounds()).append(" round(s); CPU of the NAT "
+                + "(100 = one core), median.\n\n");
+        md.append("| peer | VM MTU |");
+        StringBuilder rule = new StringBuilder("|---|---|");
+        for (NatBench.Test test : NatBench.Test.values()) {
+            md.append(' ').append(test.label).append(" | CPU |");
+            rule.append("---|---|");
+        }
+        md.append(" UDP loss |\n").append(rule).append("---|\n");
+        for (NatBench.PeerResult peer : nat.peers()) {
+            md.append("| ").append(peer.peer()).append(" | ").append(peer.vmMtu()).append(" |");
+            for (NatBench.Test test : NatBench.Test.values()) {
+                NatBench.Stat stat = peer.stat(test);
+                md.append(' ').append(rate(stat)).append(String.format(Locale.ROOT, " | %.0f |", stat.cpuMedian()));
+            }
+            md.append(String.format(Locale.ROOT, " %.2f%% |%n", peer.stat(NatBench.Test.UDP_UP).lossMedian()));
+        }
+        md.append("\n| relay ÷ | ");
+        StringBuilder ratioRule = new StringBuilder("|---|");
+        for (NatBench.Test test : NatBench.Test.values()) {
+            md.append(test.label).append(" | ");
+            ratioRule.append("---|");
+        }
+        md.append('\n').append(ratioRule).append('\n');
+        for (String baseline : List.of(NatBench.SLIRP, NatBench.PASTA, NatBench.PASTA_1500)) {
+            if (nat.peer(baseline).isEmpty()) {
+                continue;
+            }
+            md.append("| ").append(baseline).append(" |");
+            for (NatBench.Test test : NatBench.Test.values()) {
+                md.append(String.format(Locale.ROOT, " %.2f× |", NatBench.ratio(nat, test, baseline)));
+            }
+            md.append('\n');
+        }
+        md.append('\n');
+        List<String> failures = new ArrayList<>();
+        for (NatBench.PeerResult peer : nat.peers()) {
+            for (NatBench.Test test : NatBench.Test.values()) {
+                for (String error : peer.stat(test).errors()) {
+                    failures.add(peer.peer() + ", " + test.label + ": " + error);
+                }
+            }
+        }
+        if (!failures.isEmpty()) {
+            md.append("Failed transfers (left out of the medians):\n\n");
+            for (String failure : failures) {
+                md.append("- ").append(failure.replace('\n', ' ')).append('\n');
+            }
+            md.append('\n');
+        }
+        List<String> categories = new ArrayList<>();
+        List<Charts.Series> series = new ArrayList<>();
+        for (NatBench.Test test : NatBench.Test.values()) {
+            categories.add(test.label);
+        }
+        for (NatBench.PeerResult peer : nat.peers()) {
+            series.add(new Charts.Series(peer.peer(), java.util.Arrays.stream(NatBench.Test.values())
+                    .mapToDouble(t -> peer.stat(t).median()).toArray()));
+        }
+        double slirpDown = nat.peer(NatBench.SLIRP).map(p -> p.stat(NatBench.Test.DOWNLOAD).median())
+                .orElse(Double.NaN);
+        Charts.bars(dir.resolve("p2-nat-throughput.png"), "P2 NAT throughput, median Mbit/s (higher is better)",
+                "Mbit/s", categories, series, slirpDown, "slirp4netns curl download");
+        md.append("![P2 NAT throughput](p2-nat-throughput.png)\n\n");
+        if (!nat.relayCounters().isEmpty()) {
+            md.append("The relay's non-zero drop and TCP recovery counters after P2 (its `/metrics`, all rounds):\n\n```\n");
+            for (String line : nat.relayCounters()) {
+                md.append(line).append('\n');
+            }
+            md.append("```\n\n");
+        }
+        if (!nat.recordings().isEmpty()) {
+            md.append("Flight recordings of the relay and its connector over the whole P2 run (`jfr view hot-methods "
+                    + "FILE`, or JDK Mission Control): ");
+            md.append(String.join(", ", nat.recordings().stream().map(p -> "`" + p + "`").toList())).append(".\n\n");
+        }
+    }
+
+    private static String rate(NatBench.Stat stat) {
+        if (stat.succeeded().isEmpty()) {
+            return stat.samples().isEmpty() ? "-" : "failed";
+        }
+        String text = String.format(Locale.ROOT, "%,.0f (%,.0f..%,.0f)", stat.median(), stat.min(), stat.max());
+        int failed = stat.samples().size() - stat.succeeded().size();
+        return failed == 0 ? text : text + " " + failed + " failed";
     }
 
     private static void accountingRow(StringBuilder md, String fixture, int size, int sessions, String run,
