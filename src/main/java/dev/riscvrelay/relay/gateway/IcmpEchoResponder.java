@@ -69,8 +69,11 @@ final class IcmpEchoResponder implements IpHandler {
         IcmpPacket.writeEchoHeader(reply, at, IcmpPacket.TYPE_ECHO_REPLY, icmp.identifier(), icmp.sequenceNumber());
         reply.setBytes(at + IcmpPacket.HEADER_LENGTH, ip.buffer(), icmp.dataOffset(), icmp.dataLength());
         // The request's checksum verified, and only the type byte changes, so RFC 1624 updates it without
-        // summing the data again.
-        reply.setShort(at + 2, Checksums.update16(icmp.checksum(), ECHO_REQUEST_WORD, ECHO_REPLY_WORD));
+        // summing the data again. Equation 3 gives 0x0000 for a reply of all zeros (identifier 0, sequence 0, no
+        // data), whose sum is +0 and whose checksum must be 0xFFFF; 0xFFFF also verifies for every other message
+        // that 0x0000 would (their sum is -0), so it is always the form to send.
+        int checksum = Checksums.update16(icmp.checksum(), ECHO_REQUEST_WORD, ECHO_REPLY_WORD);
+        reply.setShort(at + 2, checksum == 0 ? 0xFFFF : checksum);
         output.emit(reply);
     }
 }

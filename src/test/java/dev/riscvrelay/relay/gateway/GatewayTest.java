@@ -7,6 +7,7 @@ import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.switching.Switch;
+import dev.riscvrelay.relay.wire.Checksums;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.HexFixtures;
 import dev.riscvrelay.relay.wire.IcmpPacket;
@@ -202,6 +203,23 @@ class GatewayTest {
         assertThat(icmp.sequenceNumber()).isEqualTo(4);
         assertThat(reply.toString(icmp.dataOffset(), icmp.dataLength(), java.nio.charset.StandardCharsets.US_ASCII))
                 .isEqualTo("options");
+    }
+
+    @Test
+    void echoRequestWithZeroIdentifierAndSequenceAndNoDataGetsAReplyThatVerifies() {
+        // Found by GatewayFuzzTest: the all-zero reply's checksum came out 0x0000 instead of 0xFFFF.
+        byte[] frame = HexFixtures.bytes("icmp-echo-request-payload-0");
+        int icmpAt = 14 + 20;
+        Arrays.fill(frame, icmpAt + 2, icmpAt + 8, (byte) 0);
+        ByteBuf checksummed = Unpooled.wrappedBuffer(frame);
+        checksummed.setShort(icmpAt + 2, Checksums.internetChecksum(checksummed, icmpAt, 8));
+        send(frame);
+
+        ByteBuf reply = onlyReply();
+        IcmpPacket icmp = new IcmpPacket();
+        assertThat(icmp.wrap(reply, reply.readerIndex() + icmpAt, 8)).isEqualTo(ParseResult.OK);
+        assertThat(icmp.type()).isEqualTo(IcmpPacket.TYPE_ECHO_REPLY);
+        assertThat(icmp.checksum()).isEqualTo(0xFFFF);
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http3.DefaultHttp3HeadersFrame;
 import io.netty.handler.codec.http3.Http3DataFrame;
 import io.netty.handler.codec.http3.Http3Exception;
+import io.netty.handler.codec.http3.Http3Headers;
 import io.netty.handler.codec.http3.Http3HeadersFrame;
 import io.netty.handler.codec.http3.Http3RequestStreamInboundHandler;
 import io.netty.handler.codec.quic.QuicException;
@@ -41,14 +42,9 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
             return; // trailers: nothing to do
         }
         answered = true;
-        CharSequence method = frame.headers().method();
-        CharSequence protocol = frame.headers().protocol();
-        if (!HttpMethod.CONNECT.asciiName().contentEquals(method)) {
-            reject(ctx, 404, false);
-        } else if (protocol == null) {
-            reject(ctx, 400, false); // a plain CONNECT (RFC 9114 §4.4) would be a proxy request
-        } else if (!WEBTRANSPORT.contentEquals(protocol)) {
-            reject(ctx, 501, false);
+        int status = requestStatus(frame.headers());
+        if (status != 0) {
+            reject(ctx, status, false);
         } else {
             int refusal = connection.admissionStatus();
             if (refusal != 0) {
@@ -57,6 +53,26 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
                 accept(ctx);
             }
         }
+    }
+
+    /**
+     * What the request headers a client sent ask for: 0 for an extended CONNECT with {@code :protocol =
+     * webtransport} (RFC 9220), else the error status. Only {@code :method} and {@code :protocol} decide; the path
+     * names no resource, since the relay serves one LAN.
+     */
+    static int requestStatus(Http3Headers headers) {
+        CharSequence method = headers.method();
+        CharSequence protocol = headers.protocol();
+        if (!HttpMethod.CONNECT.asciiName().contentEquals(method)) {
+            return 404;
+        }
+        if (protocol == null) {
+            return 400; // a plain CONNECT (RFC 9114 §4.4) would be a proxy request
+        }
+        if (!WEBTRANSPORT.contentEquals(protocol)) {
+            return 501;
+        }
+        return 0;
     }
 
     private void accept(ChannelHandlerContext ctx) {

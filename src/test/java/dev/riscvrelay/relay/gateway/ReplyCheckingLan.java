@@ -1,0 +1,121 @@
+package dev.riscvrelay.relay.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
+import dev.riscvrelay.relay.switching.Port;
+import dev.riscvrelay.relay.switching.Switch;
+import dev.riscvrelay.relay.wire.ArpPacket;
+import dev.riscvrelay.relay.wire.DhcpMessage;
+import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.IcmpPacket;
+import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.ParseResult;
+import dev.riscvrelay.relay.wire.UdpPacket;
+import io.netty.buffer.ByteBuf;
+import java.util.function.Consumer;
+
+/**
+ * The LAN as a fuzzed gateway sees it: every frame the gateway emits is parsed back with the wire views and must be
+ * a valid frame from the gateway (header, lengths and every checksum), then released; its reference must be the
+ * last. DHCP replies are handed to an optional inspector before release.
+ */
+public final class ReplyCheckingLan implements Switch {
+
+    private final EthernetFrame ethernet = new EthernetFrame();
+    private final ArpPacket arp = new ArpPacket();
+    private final Ipv4Packet ip = new Ipv4Packet();
+    private final IcmpPacket icmp = new IcmpPacket();
+    private final UdpPacket udp = new UdpPacket();
+    private final DhcpMessage dhcp = new DhcpMessage();
+    private final Consumer<DhcpMessage> dhcpInspector;
+    private GatewayConfig config;
+    private int replies;
+
+    public ReplyCheckingLan(Consumer<DhcpMessage> dhcpInspector) {
+        this.dhcpInspector = dhcpInspector;
+    }
+
+    @Override
+    public void attach(Port port) {
+        config = ((Gateway) port).config();
+    }
+
+    @Override
+    public void detach(Port port) {
+    }
+
+    public int replies() {
+        return replies;
+    }
+
+    @Override
+    public void forward(Port ingress, ByteBuf frame) {
+        try {
+            assertThat(ingress).isInstanceOf(Gateway.class);
+            check(frame);
+            replies++;
+        } finally {
+            assertThat(frame.release()).as("the LAN holds the last reference of a reply").isTrue();
+        }
+    }
+
+    private void check(ByteBuf frame) {
+        assertThat(frame.readerIndex()).as("headroom").isGreaterThanOrEqualTo(config.replyHeadroom());
+        assertThat(ethernet.wrap(frame)).isEqualTo(ParseResult.OK);
+        assertThat(ethernet.source()).isEqualTo(config.mac());
+        assertThat(ethernet.destination()).isNotEqualTo(config.mac());
+        assertThat(ethernet.hasVlanTag()).isFalse();
+        ByteBuf buf = ethernet.buffer();
+        switch (ethernet.etherType()) {
+            case EthernetFrame.TYPE_ARP -> {
+                assertThat(ethernet.payloadLength()).isEqualTo(ArpPacket.LENGTH);
+                assertThat(arp.wrap(buf, ethernet.payloadOffset(), ethernet.payloadLength()))
+                        .isEqualTo(ParseResult.OK);
+                assertThat(arp.operation()).isEqualTo(ArpPacket.OPERATION_REPLY);
+                assertThat(arp.senderMac()).isEqualTo(config.mac());
+                assertThat(config.isGatewayAddress(arp.senderIp())).isTrue();
+                assertThat(arp.targetMac()).isEqualTo(ethernet.destination());
+            }
+            case EthernetFrame.TYPE_IPV4 -> checkIpv4(buf);
+            default -> throw new AssertionError("the gateway sent EtherType " + ethernet.etherType());
+        }
+    }
+
+    private void checkIpv4(ByteBuf buf) {
+        assertThat(ip.wrap(buf, ethernet.payloadOffset(), ethernet.payloadLength())).isEqualTo(ParseResult.OK);
+        assertThat(ip.totalLength()).as("no padding, no trailing bytes").isEqualTo(ethernet.payloadLength());
+        assertThat(ip.totalLength()).isLessThanOrEqualTo(Gateway.MAX_FRAME_SIZE - EthernetFrame.HEADER_LENGTH);
+        assertThat(ip.isFragment()).isFalse();
+        assertThat(config.isGatewayAddress(ip.source())).isTrue();
+        switch (ip.protocol()) {
+            case Ipv4Packet.PROTOCOL_ICMP -> {
+                assertThat(icmp.wrap(buf, ip.payloadOffset(), ip.payloadLength())).isEqualTo(ParseResult.OK);
+                assertThat(icmp.type()).isEqualTo(IcmpPacket.TYPE_ECHO_REPLY);
+            }
+            case Ipv4Packet.PROTOCOL_UDP -> {
+                assertThat(udp.wrap(buf, ip.payloadOffset(), ip.payloadLength())).isEqualTo(ParseResult.OK);
+                assertThat(udp.length()).isEqualTo(ip.payloadLength());
+                assertThat(udp.hasChecksum()).isTrue();
+                assertThat(udp.checksumValid(ip.source(), ip.destination())).isTrue();
+                if (udp.sourcePort() == DhcpServer.SERVER_PORT) {
+                    assertThat(udp.destinationPort()).isEqualTo(DhcpServer.CLIENT_PORT);
+                    assertThat(dhcp.wrap(buf, udp.dataOffset(), udp.dataLength())).isEqualTo(ParseResult.OK);
+                    assertThat(dhcp.op()).isEqualTo(DhcpMessage.OP_BOOTREPLY);
+                    assertThat(dhcp.messageType()).isIn(DhcpMessage.OFFER, DhcpMessage.ACK, DhcpMessage.NAK);
+                    assertThat(dhcp.serverIdentifier()).isEqualTo(config.address());
+                    if (dhcpInspector != null) {
+                        dhcpInspector.accept(dhcp);
+                    }
+                } else {
+                    assertThat(udp.sourcePort()).isEqualTo(53);
+                    assertThat(ip.source()).isEqualTo(config.dnsAddress());
+                    assertThat(udp.dataLength()).isGreaterThanOrEqualTo(12);
+                    int flags = buf.getUnsignedShort(udp.dataOffset() + 2);
+                    assertThat(flags & 0x8000).as("QR: a response").isNotZero();
+                }
+            }
+            default -> throw new AssertionError("the gateway sent IP protocol " + ip.protocol());
+        }
+    }
+}
