@@ -55,11 +55,15 @@ class Server(ThreadingHTTPServer):
         socket.socket.bind(self.socket, self.server_address)
         self.server_name, self.server_port = self.server_address[:2]
 
-def half_close_server():
+def listener(port):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((HOST, 9000))
+    s.bind((HOST, port))
     s.listen(64)
+    return s
+
+def half_close_server():
+    s = listener(9000)
     while True:
         c, _ = s.accept()
         def serve(c=c):
@@ -75,10 +79,7 @@ def half_close_server():
         threading.Thread(target=serve, daemon=True).start()
 
 def reset_server():
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((HOST, 9001))
-    s.listen(64)
+    s = listener(9001)
     while True:
         c, _ = s.accept()
         c.recv(1)

@@ -178,10 +178,10 @@ class InternetThroughRelayIT {
         bed.startInBackground(internet, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--pid-file",
                 "--port=53", "--listen-address=" + RESOLVER, "--bind-interfaces", "--no-resolv", "--no-hosts",
                 "--address=/relay.test/" + ECHO_HOST, "--txt-record=big.relay.test," + String.join(",", BIG_TXT));
-        awaitListening(internet, "-lun", ECHO_HOST + ":7");
-        awaitListening(internet, "-ltn", ECHO_HOST + ":80");
-        awaitListening(internet, "-lun", RESOLVER + ":53");
-        awaitListening(internet, "-ltn", RESOLVER + ":53");
+        internet.awaitListening("-lun", ECHO_HOST + ":7");
+        internet.awaitListening("-ltn", ECHO_HOST + ":80");
+        internet.awaitListening("-lun", RESOLVER + ":53");
+        internet.awaitListening("-ltn", RESOLVER + ":53");
 
         // The relay jar where an unprivileged user can read it, as in the Docker image.
         Path jar = Files.copy(Path.of("target", "riscv-relay.jar"), work.resolve("riscv-relay.jar"),
@@ -386,18 +386,5 @@ class InternetThroughRelayIT {
     private static String sha256(Path file) throws Exception {
         return java.util.HexFormat.of().formatHex(
                 java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-    }
-
-    /** Waits (bounded) until {@code ss} shows a listener on {@code address:port} in {@code namespace}. */
-    private static void awaitListening(Namespace namespace, String ssFlags, String addressAndPort)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (namespace.exec("ss", "-H", ssFlags).stdout().contains(addressAndPort)) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("nothing listens on " + addressAndPort + " in " + namespace);
     }
 }

@@ -2,8 +2,8 @@ package dev.riscvrelay.relay.nat;
 
 /**
  * How a transport flow (VM address and port to destination address and port) is packed into the two {@code long}s
- * of a {@link FlowTable} key: no key object per packet. UDP and TCP keep separate tables, so the protocol is not
- * part of the key.
+ * of a {@link FlowTable} key: no key object per packet. Each protocol keeps its own table, so the protocol is not
+ * part of the key (ICMP echo uses the high half and puts the echo identifier in the low half).
  */
 public final class FlowKey {
 

@@ -1,5 +1,8 @@
 package dev.riscvrelay.relay.wire;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
 /**
  * IPv4 addresses as {@code int}s in network order (first octet in the high byte), as views read them. Parsing and
  * formatting are for configuration and logs only.
@@ -47,6 +50,16 @@ public final class Ipv4Address {
     public static String format(int address) {
         return (address >>> 24) + "." + ((address >>> 16) & 0xFF) + "." + ((address >>> 8) & 0xFF) + "."
                 + (address & 0xFF);
+    }
+
+    /** The address as a JDK {@link InetAddress}, for opening host sockets to it (no name lookup). */
+    public static InetAddress toInetAddress(int address) {
+        try {
+            return InetAddress.getByAddress(new byte[] {
+                (byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address});
+        } catch (UnknownHostException e) {
+            throw new AssertionError("four bytes are always an IPv4 address", e);
+        }
     }
 
     /** True for 224.0.0.0/4 (RFC 5771). */

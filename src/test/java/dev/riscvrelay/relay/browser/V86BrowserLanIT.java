@@ -212,8 +212,8 @@ class V86BrowserLanIT {
                 "--port=53", "--listen-address=" + RESOLVER, "--bind-interfaces", "--no-resolv", "--no-hosts",
                 // --local: the zone is answered from local data only, so AAAA gets an empty answer, not REFUSED.
                 "--address=/relay.test/" + WEB_HOST, "--local=/relay.test/");
-        awaitListening(internet, "-ltn", WEB_HOST + ":80");
-        awaitListening(internet, "-lun", RESOLVER + ":53");
+        internet.awaitListening("-ltn", WEB_HOST + ":80");
+        internet.awaitListening("-lun", RESOLVER + ":53");
     }
 
     /** Runs udhcpc in the VM and returns the leased address, after checking what the lease carried. */
@@ -328,18 +328,5 @@ class V86BrowserLanIT {
     private static String rtt(String ping) {
         Matcher m = RTT.matcher(ping);
         return m.find() ? "rtt min/avg/max " + m.group(1) + "/" + m.group(2) + "/" + m.group(3) + " ms" : "no rtt";
-    }
-
-    /** Waits (bounded) until {@code ss} shows a listener on {@code address:port} in {@code namespace}. */
-    private static void awaitListening(Namespace namespace, String ssFlags, String addressAndPort)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (namespace.exec("ss", "-H", ssFlags).stdout().contains(addressAndPort)) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("nothing listens on " + addressAndPort + " in " + namespace);
     }
 }

@@ -7,6 +7,7 @@ import dev.riscvrelay.relay.wire.ParseResult;
 import dev.riscvrelay.relay.wire.UdpPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import java.util.function.BiConsumer;
 
 /** Hand-built frames a VM would send, and views over what comes back. */
 public final class TestFrames {
@@ -20,11 +21,7 @@ public final class TestFrames {
     public static ByteBuf udp(long vmMac, int vmAddress, int vmPort, int destination, int destinationPort,
             byte[] data) {
         int udpLength = UdpPacket.HEADER_LENGTH + data.length;
-        ByteBuf frame = ByteBufAllocator.DEFAULT.directBuffer(34 + udpLength);
-        frame.writerIndex(34 + udpLength);
-        EthernetFrame.writeHeader(frame, 0, GATEWAY_MAC, vmMac, EthernetFrame.TYPE_IPV4);
-        Ipv4Packet.writeHeader(frame, 14, 20 + udpLength, 0x1234, true, 64, Ipv4Packet.PROTOCOL_UDP, vmAddress,
-                destination);
+        ByteBuf frame = ipv4FromVm(vmMac, vmAddress, destination, Ipv4Packet.PROTOCOL_UDP, 0x1234, udpLength);
         UdpPacket.writeHeader(frame, 34, vmPort, destinationPort, udpLength);
         frame.setBytes(42, data);
         UdpPacket.fillChecksum(frame, 34, udpLength, vmAddress, destination);
@@ -35,14 +32,24 @@ public final class TestFrames {
     public static ByteBuf echoRequest(long vmMac, int vmAddress, int destination, int identifier, int sequence,
             byte[] data) {
         int icmpLength = IcmpPacket.HEADER_LENGTH + data.length;
-        ByteBuf frame = ByteBufAllocator.DEFAULT.directBuffer(34 + icmpLength);
-        frame.writerIndex(34 + icmpLength);
-        EthernetFrame.writeHeader(frame, 0, GATEWAY_MAC, vmMac, EthernetFrame.TYPE_IPV4);
-        Ipv4Packet.writeHeader(frame, 14, 20 + icmpLength, 0x4321, true, 64, Ipv4Packet.PROTOCOL_ICMP, vmAddress,
-                destination);
+        ByteBuf frame = ipv4FromVm(vmMac, vmAddress, destination, Ipv4Packet.PROTOCOL_ICMP, 0x4321, icmpLength);
         IcmpPacket.writeEchoHeader(frame, 34, IcmpPacket.TYPE_ECHO_REQUEST, identifier, sequence);
         frame.setBytes(42, data);
         IcmpPacket.fillChecksum(frame, 34, icmpLength);
+        return frame;
+    }
+
+    /**
+     * A frame from a VM to the gateway's MAC with its Ethernet and IPv4 headers (don't fragment, TTL 64) written
+     * and room for {@code payloadLength} bytes of payload at offset 34, which the caller fills.
+     */
+    private static ByteBuf ipv4FromVm(long vmMac, int vmAddress, int destination, int protocol, int identification,
+            int payloadLength) {
+        ByteBuf frame = ByteBufAllocator.DEFAULT.directBuffer(34 + payloadLength);
+        frame.writerIndex(34 + payloadLength);
+        EthernetFrame.writeHeader(frame, 0, GATEWAY_MAC, vmMac, EthernetFrame.TYPE_IPV4);
+        Ipv4Packet.writeHeader(frame, 14, 20 + payloadLength, identification, true, 64, protocol, vmAddress,
+                destination);
         return frame;
     }
 
@@ -77,9 +84,14 @@ public final class TestFrames {
 
     /** Hands a frame to the NAT as the gateway would: wrapped views, caller keeps (and here releases) it. */
     public static void deliver(Nat nat, ByteBuf frame) {
+        deliver(frame, nat::onPacket);
+    }
+
+    /** Hands a frame's wrapped views to {@code receiver} (a NAT entry point), then releases the frame. */
+    public static void deliver(ByteBuf frame, BiConsumer<EthernetFrame, Ipv4Packet> receiver) {
         try {
             Parsed parsed = new Parsed(frame);
-            nat.onPacket(parsed.ethernet, parsed.ip);
+            receiver.accept(parsed.ethernet, parsed.ip);
         } finally {
             frame.release();
         }

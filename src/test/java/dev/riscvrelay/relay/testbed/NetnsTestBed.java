@@ -385,6 +385,21 @@ public final class NetnsTestBed implements AutoCloseable {
             return bed;
         }
 
+        /**
+         * Waits (bounded, 20 s) until {@code ss -H ssFlags} in this namespace shows a socket on
+         * {@code addressAndPort} (e.g. {@code "-ltn", "203.0.113.10:80"}).
+         */
+        public void awaitListening(String ssFlags, String addressAndPort) throws InterruptedException {
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (System.nanoTime() < deadline) {
+                if (exec("ss", "-H", ssFlags).stdout().contains(addressAndPort)) {
+                    return;
+                }
+                Thread.sleep(100); // a server starting in another process; bounded by the deadline
+            }
+            throw new AssertionError("nothing listens on " + addressAndPort + " in " + this);
+        }
+
         @Override
         public String toString() {
             return name;

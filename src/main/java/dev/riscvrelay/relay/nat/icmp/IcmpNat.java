@@ -2,8 +2,9 @@ package dev.riscvrelay.relay.nat.icmp;
 
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
-import dev.riscvrelay.relay.nat.FlowLimits;
-import dev.riscvrelay.relay.nat.FlowTable;
+import dev.riscvrelay.relay.nat.DatagramFlow;
+import dev.riscvrelay.relay.nat.FlowKey;
+import dev.riscvrelay.relay.nat.FlowSet;
 import dev.riscvrelay.relay.nat.FrameSink;
 import dev.riscvrelay.relay.nat.NanoClock;
 import dev.riscvrelay.relay.nat.NatConfig;
@@ -13,14 +14,10 @@ import dev.riscvrelay.relay.wire.IcmpPacket;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
 import dev.riscvrelay.relay.wire.ParseResult;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * ICMP NAT for echo requests from VMs to the outside, through unprivileged ping sockets (see {@link PingSockets}).
@@ -49,10 +46,8 @@ public final class IcmpNat {
     private final Counters counters;
     private final NanoClock clock;
     private final EventLoop loop;
-    private final FlowTable<IcmpFlow> flows;
-    private final FlowLimits limits;
+    private final FlowSet<IcmpFlow> flows;
     private final IcmpPacket icmp = new IcmpPacket();
-    private final List<IcmpFlow> expired = new ArrayList<>();
     private final String disabledReason;
 
     /** Probes for ping sockets now; when unavailable, logs one warning and disables ICMP NAT. */
@@ -64,8 +59,8 @@ public final class IcmpNat {
         this.counters = counters;
         this.clock = clock;
         this.loop = loop;
-        this.flows = new FlowTable<>(config.icmpMaxFlows());
-        this.limits = new FlowLimits(config.icmpMaxFlowsPerVm(), config.icmpMaxFlows());
+        this.flows = new FlowSet<>(config.icmpMaxFlowsPerVm(), config.icmpMaxFlows(), counters,
+                Counter.DROP_NAT_ICMP_VM_LIMIT, Counter.DROP_NAT_ICMP_TABLE_FULL, Counter.NAT_ICMP_FLOWS_EXPIRED);
         String reason = null;
         if (!(loop instanceof IoEventLoop ioLoop && ioLoop.isIoType(EpollIoHandler.class))) {
             reason = "the NAT's event loop is not an epoll loop (ping sockets are registered with epoll)";
@@ -107,7 +102,7 @@ public final class IcmpNat {
             return;
         }
         long now = clock.nanoTime();
-        long high = (ip.source() & 0xFFFF_FFFFL) << 32 | (ip.destination() & 0xFFFF_FFFFL);
+        long high = FlowKey.high(ip.source(), ip.destination());
         long low = icmp.identifier();
         IcmpFlow flow = flows.get(high, low);
         if (flow == null) {
@@ -116,53 +111,41 @@ public final class IcmpNat {
                 return;
             }
         }
-        if (!flow.channel.isWritable()) {
+        if (!flow.channel().isWritable()) {
             counters.increment(Counter.DROP_NAT_SOCKET_BUSY);
             return;
         }
-        flow.lastActivityNanos = now;
+        flow.touch(now);
         counters.increment(Counter.NAT_ICMP_ECHO_OUT);
         // The kernel replaces identifier and checksum; type, code, sequence and data go out as the VM sent them.
-        flow.channel.writeAndFlush(buf.retainedSlice(icmp.offset(), icmp.length()), flow.channel.voidPromise());
+        flow.channel().writeAndFlush(buf.retainedSlice(icmp.offset(), icmp.length()), flow.channel().voidPromise());
     }
 
     private IcmpFlow open(long vmMac, int vmAddress, int vmIdentifier, int destination, long high, long low,
             long now) {
-        switch (limits.tryAcquire(vmMac)) {
-            case VM_LIMIT -> {
-                counters.increment(Counter.DROP_NAT_ICMP_VM_LIMIT);
-                return null;
-            }
-            case TOTAL_LIMIT -> {
-                counters.increment(Counter.DROP_NAT_ICMP_TABLE_FULL);
-                return null;
-            }
-            case ADMITTED -> {
-            }
+        if (!flows.admit(vmMac)) {
+            return null;
         }
         int fd;
         try {
             fd = PingSockets.openConnected(destination);
         } catch (PingSockets.PingSocketException e) {
-            limits.release(vmMac);
+            flows.cancel(vmMac);
             counters.increment(Counter.DROP_NAT_SOCKET_ERROR);
             return null;
         }
-        IcmpFlow flow = new IcmpFlow(this, high, low, vmMac, vmAddress, vmIdentifier, destination, now);
-        flows.put(high, low, flow);
-        EpollDatagramChannel channel = new EpollDatagramChannel(fd); // Netty owns and closes the fd from here
-        flow.channel = channel;
-        channel.config().setOption(ChannelOption.AUTO_CLOSE, false);
-        channel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(frames.maxIpPayload() + 1));
-        channel.pipeline().addLast(flow);
-        loop.register(channel);
+        IcmpFlow flow = new IcmpFlow(this, flows, high, low, vmMac, vmAddress, vmIdentifier, destination,
+                config.icmpIdleTimeout().toNanos(), now);
+        flows.add(flow);
+        // Netty owns and closes the fd from here.
+        flow.attach(new EpollDatagramChannel(fd), frames.maxIpPayload(), loop);
         counters.increment(Counter.NAT_ICMP_FLOWS_OPENED);
         return flow;
     }
 
     void onReply(IcmpFlow flow, ByteBuf message) {
         int length = message.readableBytes();
-        if (flow.closed || length < IcmpPacket.HEADER_LENGTH
+        if (flow.isClosed() || length < IcmpPacket.HEADER_LENGTH
                 || message.getUnsignedByte(message.readerIndex()) != IcmpPacket.TYPE_ECHO_REPLY) {
             counters.increment(Counter.DROP_NAT_BAD_PACKET);
             return;
@@ -171,7 +154,7 @@ public final class IcmpNat {
             counters.increment(Counter.DROP_NAT_REPLY_TOO_LARGE);
             return;
         }
-        flow.lastActivityNanos = clock.nanoTime();
+        flow.touch(clock.nanoTime());
         ByteBuf frame = frames.newFrame(flow.vmMac, flow.destinationAddress, flow.vmAddress,
                 Ipv4Packet.PROTOCOL_ICMP, length);
         int at = frame.readerIndex() + VmFrames.IP_PAYLOAD_OFFSET;
@@ -189,42 +172,13 @@ public final class IcmpNat {
         counters.increment(Counter.DROP_NAT_SOCKET_ERROR);
     }
 
-    void onChannelClosed(IcmpFlow flow) {
-        close(flow);
-    }
-
     /** Closes every flow idle longer than the ICMP idle timeout. */
     public void expireIdle() {
-        long now = clock.nanoTime();
-        long idle = config.icmpIdleTimeout().toNanos();
-        flows.forEach(flow -> {
-            if (now - flow.lastActivityNanos >= idle) {
-                expired.add(flow);
-            }
-        });
-        for (IcmpFlow flow : expired) {
-            counters.increment(Counter.NAT_ICMP_FLOWS_EXPIRED);
-            close(flow);
-        }
-        expired.clear();
-    }
-
-    private void close(IcmpFlow flow) {
-        if (flow.closed) {
-            return;
-        }
-        flow.closed = true;
-        flows.remove(flow.keyHigh, flow.keyLow);
-        limits.release(flow.vmMac);
-        flow.channel.close();
+        flows.expireIdle(clock.nanoTime(), DatagramFlow::close);
     }
 
     public void closeAll() {
-        flows.forEach(expired::add);
-        for (IcmpFlow flow : expired) {
-            close(flow);
-        }
-        expired.clear();
+        flows.endAll(DatagramFlow::close);
     }
 
     public int flowCount() {

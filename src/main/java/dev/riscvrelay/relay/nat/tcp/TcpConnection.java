@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.nat.tcp;
 
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.nat.NatFlow;
 import dev.riscvrelay.relay.nat.VmFrames;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
 import dev.riscvrelay.relay.wire.TcpPacket;
@@ -9,7 +10,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ConnectTimeoutException;
@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * buffer; the window offered to the VM is what the host socket's outbound buffer still takes, so a slow host stops
  * acknowledging the VM. Sequence numbers are compared modulo 2^32.
  */
-final class TcpConnection extends ChannelInboundHandlerAdapter {
+final class TcpConnection extends NatFlow {
 
     private static final long NO_DEADLINE = Long.MIN_VALUE;
     /** RFC 9293 section 3.7.1: the MSS to assume when the SYN carries none. */
@@ -48,9 +48,6 @@ final class TcpConnection extends ChannelInboundHandlerAdapter {
     private static final int DUPLICATE_ACK_THRESHOLD = 3;
     private static final int MAX_SACK_BLOCKS = 4;
 
-    final long keyHigh;
-    final long keyLow;
-    final long vmMac;
     final int vmAddress;
     final int vmPort;
     final int hostAddress;
@@ -63,7 +60,6 @@ final class TcpConnection extends ChannelInboundHandlerAdapter {
     private final Counters counters;
     private TcpState state = TcpState.CONNECTING;
     private SocketChannel channel;
-    private long lastActivityNanos;
 
     // Receive side (VM to host). RCV.NXT, the right edge offered so far (never moved left), the shift we told.
     private final int initialReceiveSequence;
@@ -129,17 +125,14 @@ final class TcpConnection extends ChannelInboundHandlerAdapter {
 
     TcpConnection(TcpNat nat, long keyHigh, long keyLow, long vmMac, Ipv4Packet ip, TcpPacket syn, int iss,
             long now) {
+        super(keyHigh, keyLow, vmMac, nat.config().idleTimeout().toNanos(), now);
         this.nat = nat;
         this.config = nat.config();
         this.counters = nat.counters();
-        this.keyHigh = keyHigh;
-        this.keyLow = keyLow;
-        this.vmMac = vmMac;
         this.vmAddress = ip.source();
         this.vmPort = syn.sourcePort();
         this.hostAddress = ip.destination();
         this.hostPort = syn.destinationPort();
-        this.lastActivityNanos = now;
         this.initialReceiveSequence = syn.sequenceNumber();
         this.rcvNxt = initialReceiveSequence + 1;
         this.rcvEdge = rcvNxt;
@@ -174,10 +167,6 @@ final class TcpConnection extends ChannelInboundHandlerAdapter {
 
     TcpState state() {
         return state;
-    }
-
-    long lastActivityNanos() {
-        return lastActivityNanos;
     }
 
     ChannelFutureListener connectListener() {

@@ -3,13 +3,13 @@ package dev.riscvrelay.relay.nat.tcp;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.FlowKey;
-import dev.riscvrelay.relay.nat.FlowLimits;
-import dev.riscvrelay.relay.nat.FlowTable;
+import dev.riscvrelay.relay.nat.FlowSet;
 import dev.riscvrelay.relay.nat.FrameSink;
 import dev.riscvrelay.relay.nat.NanoClock;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.VmFrames;
 import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.Ipv4Address;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
 import dev.riscvrelay.relay.wire.ParseResult;
 import dev.riscvrelay.relay.wire.TcpPacket;
@@ -23,9 +23,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -53,12 +51,10 @@ public final class TcpNat {
     private final NanoClock clock;
     private final EventLoop loop;
     private final boolean epoll;
-    private final FlowTable<TcpConnection> connections;
-    private final FlowLimits limits;
+    private final FlowSet<TcpConnection> connections;
     private final TcpPacket tcp = new TcpPacket();
     private final SplittableRandom random = new SplittableRandom();
     private final List<TcpConnection> turn = new ArrayList<>(64);
-    private final List<TcpConnection> doomed = new ArrayList<>();
     private final Runnable endOfTurn = this::endTurn;
     private final int mss;
     private boolean turnScheduled;
@@ -73,8 +69,8 @@ public final class TcpNat {
         this.clock = clock;
         this.loop = loop;
         this.epoll = loop instanceof IoEventLoop ioLoop && ioLoop.isIoType(EpollIoHandler.class);
-        this.connections = new FlowTable<>(config.maxConnections());
-        this.limits = new FlowLimits(config.maxConnectionsPerVm(), config.maxConnections());
+        this.connections = new FlowSet<>(config.maxConnectionsPerVm(), config.maxConnections(), counters,
+                Counter.DROP_NAT_TCP_VM_LIMIT, Counter.DROP_NAT_TCP_TABLE_FULL, Counter.NAT_TCP_EXPIRED);
         // Every segment to the VM must fit one frame of the LAN: IPv4 and TCP headers without options.
         this.mss = natConfig.lanMtu() - Ipv4Packet.MIN_HEADER_LENGTH - TcpPacket.MIN_HEADER_LENGTH;
     }
@@ -146,23 +142,13 @@ public final class TcpNat {
     }
 
     private void open(long vmMac, Ipv4Packet ip, long high, long low, InetSocketAddress upstream) {
-        switch (limits.tryAcquire(vmMac)) {
-            case VM_LIMIT -> {
-                counters.increment(Counter.DROP_NAT_TCP_VM_LIMIT);
-                resetStray(vmMac, ip.source(), ip.destination());
-                return;
-            }
-            case TOTAL_LIMIT -> {
-                counters.increment(Counter.DROP_NAT_TCP_TABLE_FULL);
-                resetStray(vmMac, ip.source(), ip.destination());
-                return;
-            }
-            case ADMITTED -> {
-            }
+        if (!connections.admit(vmMac)) {
+            resetStray(vmMac, ip.source(), ip.destination());
+            return;
         }
         long now = clock.nanoTime();
         TcpConnection connection = new TcpConnection(this, high, low, vmMac, ip, tcp, random.nextInt(), now);
-        connections.put(high, low, connection); // cannot fail: the limits admit at most maxConnections
+        connections.add(connection);
         SocketChannel channel = epoll ? new EpollSocketChannel() : new NioSocketChannel();
         var channelConfig = channel.config();
         channelConfig.setAutoRead(false); // read only once the VM is connected and has room
@@ -178,7 +164,7 @@ public final class TcpNat {
         loop.register(channel);
         InetSocketAddress target = upstream;
         if (target == null) {
-            target = new InetSocketAddress(toInetAddress(ip.destination()), tcp.destinationPort());
+            target = new InetSocketAddress(Ipv4Address.toInetAddress(ip.destination()), tcp.destinationPort());
         } else {
             counters.increment(Counter.NAT_TCP_SERVICE_CONNECTIONS);
         }
@@ -252,34 +238,18 @@ public final class TcpNat {
     }
 
     void removed(TcpConnection connection) {
-        connections.remove(connection.keyHigh, connection.keyLow);
-        limits.release(connection.vmMac);
+        connections.remove(connection);
         counters.increment(Counter.NAT_TCP_CONNECTIONS_CLOSED);
     }
 
     /** Resets every connection idle longer than the idle timeout. Call periodically (the NAT's sweep). */
     public void expireIdle() {
-        long now = clock.nanoTime();
-        long idle = config.idleTimeout().toNanos();
-        connections.forEach(connection -> {
-            if (now - connection.lastActivityNanos() >= idle) {
-                doomed.add(connection);
-            }
-        });
-        for (TcpConnection connection : doomed) {
-            counters.increment(Counter.NAT_TCP_EXPIRED);
-            connection.abort(true);
-        }
-        doomed.clear();
+        connections.expireIdle(clock.nanoTime(), connection -> connection.abort(true));
     }
 
     /** Closes every connection's socket (with RST to the host) and frees its state; sends nothing to VMs. */
     public void closeAll() {
-        connections.forEach(doomed::add);
-        for (TcpConnection connection : doomed) {
-            connection.abort(false);
-        }
-        doomed.clear();
+        connections.endAll(connection -> connection.abort(false));
     }
 
     public int connectionCount() {
@@ -287,7 +257,7 @@ public final class TcpNat {
     }
 
     public int connectionCount(long vmMac) {
-        return limits.inUse(vmMac);
+        return connections.size(vmMac);
     }
 
     NatConfig natConfig() {
@@ -317,14 +287,5 @@ public final class TcpNat {
     /** The largest segment payload toward a VM: LAN MTU minus 40. */
     int lanMss() {
         return mss;
-    }
-
-    private static InetAddress toInetAddress(int address) {
-        try {
-            return InetAddress.getByAddress(new byte[] {
-                (byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address});
-        } catch (UnknownHostException e) {
-            throw new AssertionError("four bytes are always an IPv4 address", e);
-        }
     }
 }

@@ -2,32 +2,28 @@ package dev.riscvrelay.relay.nat.udp;
 
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
-import dev.riscvrelay.relay.nat.FlowLimits;
-import dev.riscvrelay.relay.nat.FlowTable;
+import dev.riscvrelay.relay.nat.DatagramFlow;
+import dev.riscvrelay.relay.nat.FlowKey;
+import dev.riscvrelay.relay.nat.FlowSet;
 import dev.riscvrelay.relay.nat.FrameSink;
 import dev.riscvrelay.relay.nat.NanoClock;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.VmFrames;
 import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.Ipv4Address;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
 import dev.riscvrelay.relay.wire.ParseResult;
 import dev.riscvrelay.relay.wire.UdpPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
-import java.net.UnknownHostException;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * UDP NAT: one connected host datagram socket per flow (VM address, VM port, destination address, destination
@@ -51,10 +47,8 @@ public final class UdpNat {
     private final NanoClock clock;
     private final EventLoop loop;
     private final boolean epoll;
-    private final FlowTable<UdpFlow> flows;
-    private final FlowLimits limits;
+    private final FlowSet<UdpFlow> flows;
     private final UdpPacket udp = new UdpPacket();
-    private final List<UdpFlow> expired = new ArrayList<>();
     private final int maxReplyData;
 
     public UdpNat(NatConfig config, VmFrames frames, FrameSink sink, Counters counters, NanoClock clock,
@@ -66,19 +60,9 @@ public final class UdpNat {
         this.clock = clock;
         this.loop = loop;
         this.epoll = loop instanceof IoEventLoop ioLoop && ioLoop.isIoType(EpollIoHandler.class);
-        this.flows = new FlowTable<>(config.udpMaxFlows());
-        this.limits = new FlowLimits(config.udpMaxFlowsPerVm(), config.udpMaxFlows());
+        this.flows = new FlowSet<>(config.udpMaxFlowsPerVm(), config.udpMaxFlows(), counters,
+                Counter.DROP_NAT_UDP_VM_LIMIT, Counter.DROP_NAT_UDP_TABLE_FULL, Counter.NAT_UDP_FLOWS_EXPIRED);
         this.maxReplyData = frames.maxIpPayload() - UdpPacket.HEADER_LENGTH;
-    }
-
-    /** The table key's high half: VM address and destination address. */
-    static long keyHigh(int vmAddress, int destinationAddress) {
-        return dev.riscvrelay.relay.nat.FlowKey.high(vmAddress, destinationAddress);
-    }
-
-    /** The table key's low half: VM port and destination port. */
-    static long keyLow(int vmPort, int destinationPort) {
-        return dev.riscvrelay.relay.nat.FlowKey.low(vmPort, destinationPort);
     }
 
     /**
@@ -94,8 +78,8 @@ public final class UdpNat {
             return;
         }
         long now = clock.nanoTime();
-        long high = keyHigh(ip.source(), ip.destination());
-        long low = keyLow(udp.sourcePort(), udp.destinationPort());
+        long high = FlowKey.high(ip.source(), ip.destination());
+        long low = FlowKey.low(udp.sourcePort(), udp.destinationPort());
         UdpFlow flow = flows.get(high, low);
         if (flow == null) {
             flow = open(ethernet.source(), ip, high, low, now);
@@ -103,49 +87,34 @@ public final class UdpNat {
                 return;
             }
         }
-        if (!flow.channel.isWritable()) {
+        if (!flow.channel().isWritable()) {
             counters.increment(Counter.DROP_NAT_SOCKET_BUSY);
             return;
         }
-        flow.lastActivityNanos = now;
+        flow.touch(now);
         flow.lastQuoteLength = VmFrames.quoteLength(ip);
         flow.lastQuote.setBytes(0, buf, ip.offset(), flow.lastQuoteLength);
         counters.increment(Counter.NAT_UDP_DATAGRAMS_OUT);
-        flow.channel.writeAndFlush(buf.retainedSlice(udp.dataOffset(), udp.dataLength()),
-                flow.channel.voidPromise());
+        flow.channel().writeAndFlush(buf.retainedSlice(udp.dataOffset(), udp.dataLength()),
+                flow.channel().voidPromise());
     }
 
     private UdpFlow open(long vmMac, Ipv4Packet ip, long high, long low, long now) {
-        switch (limits.tryAcquire(vmMac)) {
-            case VM_LIMIT -> {
-                counters.increment(Counter.DROP_NAT_UDP_VM_LIMIT);
-                return null;
-            }
-            case TOTAL_LIMIT -> {
-                counters.increment(Counter.DROP_NAT_UDP_TABLE_FULL);
-                return null;
-            }
-            case ADMITTED -> {
-            }
+        if (!flows.admit(vmMac)) {
+            return null;
         }
         int destinationPort = udp.destinationPort();
         long idle = (destinationPort == DNS_PORT ? config.udpDnsIdleTimeout() : config.udpIdleTimeout()).toNanos();
-        UdpFlow flow = new UdpFlow(this, high, low, vmMac, ip.source(), udp.sourcePort(), ip.destination(),
+        UdpFlow flow = new UdpFlow(this, flows, high, low, vmMac, ip.source(), udp.sourcePort(), ip.destination(),
                 destinationPort, idle, now);
-        flows.put(high, low, flow); // cannot fail: limits admit at most maxFlows
+        flows.add(flow);
         DatagramChannel channel = epoll ? new EpollDatagramChannel() : new NioDatagramChannel();
-        flow.channel = channel;
-        // A PortUnreachableException on write must not close the socket: the flow reports it and goes on.
-        channel.config().setOption(ChannelOption.AUTO_CLOSE, false);
-        // One byte more than a frame can carry: a read that fills it was a reply too large for the VM.
-        channel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(maxReplyData + 1));
-        channel.pipeline().addLast(flow);
-        loop.register(channel);
-        ChannelFuture connected = channel.connect(new InetSocketAddress(toInetAddress(ip.destination()),
+        flow.attach(channel, maxReplyData, loop);
+        ChannelFuture connected = channel.connect(new InetSocketAddress(Ipv4Address.toInetAddress(ip.destination()),
                 destinationPort));
         if (connected.isDone() && !connected.isSuccess()) {
             onSocketError(flow, connected.cause());
-            close(flow);
+            flow.close();
             return null;
         }
         counters.increment(Counter.NAT_UDP_FLOWS_OPENED);
@@ -153,7 +122,7 @@ public final class UdpNat {
     }
 
     void onReply(UdpFlow flow, ByteBuf data) {
-        if (flow.closed) {
+        if (flow.isClosed()) {
             return;
         }
         int length = data.readableBytes();
@@ -161,7 +130,7 @@ public final class UdpNat {
             counters.increment(Counter.DROP_NAT_REPLY_TOO_LARGE);
             return;
         }
-        flow.lastActivityNanos = clock.nanoTime();
+        flow.touch(clock.nanoTime());
         int udpLength = UdpPacket.HEADER_LENGTH + length;
         ByteBuf frame = frames.newFrame(flow.vmMac, flow.destinationAddress, flow.vmAddress,
                 Ipv4Packet.PROTOCOL_UDP, udpLength);
@@ -174,7 +143,7 @@ public final class UdpNat {
     }
 
     void onSocketError(UdpFlow flow, Throwable cause) {
-        if (cause instanceof PortUnreachableException && !flow.closed && flow.lastQuoteLength > 0) {
+        if (cause instanceof PortUnreachableException && !flow.isClosed() && flow.lastQuoteLength > 0) {
             // The destination host answered ICMP port unreachable; tell the VM as that host would (RFC 792).
             counters.increment(Counter.NAT_UDP_PORT_UNREACHABLE);
             sink.emit(frames.destinationUnreachable(flow.vmMac, flow.vmAddress, flow.destinationAddress,
@@ -184,42 +153,14 @@ public final class UdpNat {
         counters.increment(Counter.DROP_NAT_SOCKET_ERROR);
     }
 
-    void onChannelClosed(UdpFlow flow) {
-        close(flow);
-    }
-
     /** Closes every flow idle longer than its timeout (60 s, or 10 s towards port 53 by default). */
     public void expireIdle() {
-        long now = clock.nanoTime();
-        flows.forEach(flow -> {
-            if (now - flow.lastActivityNanos >= flow.idleTimeoutNanos) {
-                expired.add(flow);
-            }
-        });
-        for (UdpFlow flow : expired) {
-            counters.increment(Counter.NAT_UDP_FLOWS_EXPIRED);
-            close(flow);
-        }
-        expired.clear();
-    }
-
-    private void close(UdpFlow flow) {
-        if (flow.closed) {
-            return;
-        }
-        flow.closed = true;
-        flows.remove(flow.keyHigh, flow.keyLow);
-        limits.release(flow.vmMac);
-        flow.channel.close();
+        flows.expireIdle(clock.nanoTime(), DatagramFlow::close);
     }
 
     /** Closes every flow. */
     public void closeAll() {
-        flows.forEach(expired::add);
-        for (UdpFlow flow : expired) {
-            close(flow);
-        }
-        expired.clear();
+        flows.endAll(DatagramFlow::close);
     }
 
     public int flowCount() {
@@ -227,15 +168,6 @@ public final class UdpNat {
     }
 
     public int flowCount(long vmMac) {
-        return limits.inUse(vmMac);
-    }
-
-    private static InetAddress toInetAddress(int address) {
-        try {
-            return InetAddress.getByAddress(new byte[] {
-                (byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address});
-        } catch (UnknownHostException e) {
-            throw new AssertionError("four bytes are always an IPv4 address", e);
-        }
+        return flows.size(vmMac);
     }
 }

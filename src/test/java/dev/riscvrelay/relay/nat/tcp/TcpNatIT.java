@@ -219,12 +219,7 @@ class TcpNatIT {
         ByteBuf noFlags = segment(vm, server, 0, 20);
         for (ByteBuf frame : new ByteBuf[] {badChecksum, badOffset, synFin, noFlags}) {
             world.onLoop(() -> {
-                TestFrames.Parsed parsed = new TestFrames.Parsed(frame);
-                try {
-                    world.nat.onPacket(parsed.ethernet, parsed.ip);
-                } finally {
-                    frame.release();
-                }
+                TestFrames.deliver(world.nat, frame);
                 return null;
             });
         }

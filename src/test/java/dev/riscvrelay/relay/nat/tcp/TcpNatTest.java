@@ -348,16 +348,13 @@ class TcpNatTest {
     /** Through the service entry when {@code upstream} is set, else as ordinary NAT traffic. */
     private void sendToService(ByteBuf frame, InetSocketAddress upstream) throws Exception {
         onLoop(() -> {
-            try {
-                TestFrames.Parsed parsed = new TestFrames.Parsed(frame);
+            TestFrames.deliver(frame, (ethernet, ip) -> {
                 if (upstream == null) {
-                    nat.onSegment(parsed.ethernet, parsed.ip);
+                    nat.onSegment(ethernet, ip);
                 } else {
-                    nat.onServiceSegment(parsed.ethernet, parsed.ip, upstream);
+                    nat.onServiceSegment(ethernet, ip, upstream);
                 }
-            } finally {
-                frame.release();
-            }
+            });
             return null;
         });
     }

@@ -96,13 +96,8 @@ class UdpNatTest {
 
     private void send(long mac, int vm, int vmPort, int destinationPort, String text) throws Exception {
         onLoop(() -> {
-            ByteBuf frame = TestFrames.udp(mac, vm, vmPort, LOOPBACK, destinationPort, text.getBytes());
-            try {
-                TestFrames.Parsed parsed = new TestFrames.Parsed(frame);
-                nat.onDatagram(parsed.ethernet, parsed.ip);
-            } finally {
-                frame.release();
-            }
+            TestFrames.deliver(TestFrames.udp(mac, vm, vmPort, LOOPBACK, destinationPort, text.getBytes()),
+                    nat::onDatagram);
             return null;
         });
     }
@@ -209,12 +204,7 @@ class UdpNatTest {
         onLoop(() -> {
             ByteBuf frame = TestFrames.udp(VM_A_MAC, VM_A, 4000, LOOPBACK, echo.getLocalPort(), "x".getBytes());
             frame.setByte(42, 'y'); // payload changed after the checksum was computed
-            try {
-                TestFrames.Parsed parsed = new TestFrames.Parsed(frame);
-                nat.onDatagram(parsed.ethernet, parsed.ip);
-            } finally {
-                frame.release();
-            }
+            TestFrames.deliver(frame, nat::onDatagram);
             return null;
         });
         send(VM_A_MAC, VM_A, 4000, 0, "to port zero");

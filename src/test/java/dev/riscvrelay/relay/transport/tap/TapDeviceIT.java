@@ -39,14 +39,11 @@ class TapDeviceIT {
         try (NetnsTestBed bed = NetnsTestBed.create()) {
             Namespace guest = bed.addNamespace("guest");
             String tapName = bed.newLinkName('t');
-            try (TapDevice tap = TapDevice.open(new TapDevice.Config(tapName, MTU, MAX_FRAME), counters)) {
-                bed.moveLink(tapName, guest, "eth0");
-                bed.configureLink(guest, "eth0", MTU, "10.0.2.15/24");
+            try (TapDevice tap = openAsGuestEth0(bed, guest, tapName, MTU, counters)) {
                 GatewayResponder gateway = new GatewayResponder(tap);
                 Thread reader = gateway.start();
 
-                CommandResult ping = guest.exec(Duration.ofSeconds(15), "ping", "-c", "3", "-i", "0.2", "-W", "2",
-                        "10.0.2.2");
+                CommandResult ping = pingGatewayThreeTimes(guest);
 
                 assertThat(ping.succeeded()).as(ping.describe()).isTrue();
                 assertThat(ping.stdout()).contains("3 received");
@@ -75,8 +72,7 @@ class TapDeviceIT {
                         .contains("mtu 1500").contains("UP");
                 Thread reader = new GatewayResponder(tap).start();
 
-                CommandResult ping = guest.exec(Duration.ofSeconds(15), "ping", "-c", "3", "-i", "0.2", "-W", "2",
-                        "10.0.2.2");
+                CommandResult ping = pingGatewayThreeTimes(guest);
 
                 assertThat(ping.succeeded()).as(ping.describe()).isTrue();
                 tap.close();
@@ -92,10 +88,8 @@ class TapDeviceIT {
         try (NetnsTestBed bed = NetnsTestBed.create()) {
             Namespace guest = bed.addNamespace("guest");
             String tapName = bed.newLinkName('t');
-            try (TapDevice tap = TapDevice.open(new TapDevice.Config(tapName, MTU, MAX_FRAME), counters)) {
-                bed.moveLink(tapName, guest, "eth0");
-                // The namespace may send frames far larger than the connector forwards.
-                bed.configureLink(guest, "eth0", 9000, "10.0.2.15/24");
+            // The namespace may send frames far larger than the connector forwards.
+            try (TapDevice tap = openAsGuestEth0(bed, guest, tapName, 9000, counters)) {
                 GatewayResponder gateway = new GatewayResponder(tap);
                 Thread reader = gateway.start();
 
@@ -147,8 +141,7 @@ class TapDeviceIT {
                 bed.moveLink(tapName, guest, "eth0");
                 bed.configureLink(guest, "eth0", MTU, "10.0.2.15/24");
 
-                CommandResult ping = guest.exec(Duration.ofSeconds(15), "ping", "-c", "3", "-i", "0.2", "-W", "2",
-                        "10.0.2.2");
+                CommandResult ping = pingGatewayThreeTimes(guest);
 
                 assertThat(ping.succeeded()).as(ping.describe()).isTrue();
                 assertThat(started.maxFrameSize()).isEqualTo(MAX_FRAME);
@@ -209,6 +202,27 @@ class TapDeviceIT {
                     .hasMessageContaining("in use")
                     .satisfies(e -> assertThat(((TapException) e).errno()).isEqualTo(LinuxSyscalls.EBUSY));
         }
+    }
+
+    /**
+     * Opens a TAP of the test's MTU and frame limit here and moves it into {@code guest} as eth0, address
+     * 10.0.2.15/24, with the guest's link MTU {@code guestMtu}.
+     */
+    private static TapDevice openAsGuestEth0(NetnsTestBed bed, Namespace guest, String tapName, int guestMtu,
+            Counters counters) throws TapException {
+        TapDevice tap = TapDevice.open(new TapDevice.Config(tapName, MTU, MAX_FRAME), counters);
+        try {
+            bed.moveLink(tapName, guest, "eth0");
+            bed.configureLink(guest, "eth0", guestMtu, "10.0.2.15/24");
+            return tap;
+        } catch (RuntimeException | Error e) {
+            tap.close();
+            throw e;
+        }
+    }
+
+    private static CommandResult pingGatewayThreeTimes(Namespace guest) {
+        return guest.exec(Duration.ofSeconds(15), "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.0.2.2");
     }
 
     private static void awaitAtLeast(LongSupplier value, long expected) throws InterruptedException {
