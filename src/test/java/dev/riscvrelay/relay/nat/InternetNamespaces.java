@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A small world for NAT tests, made of two namespaces and torn down by {@link #close}:
  * <pre>
- *   relay namespace  rr-nat-X-r          internet namespace  rr-nat-X-i
+ *   relay namespace  rrnat-X-r          internet namespace  rrnat-X-i
  *   198.51.100.1/24  ------ veth ------  198.51.100.10/24
  *   route 203.0.113.0/24 via .10         203.0.113.10/32 on lo, a UDP echo server on port 7
  *   ping_group_range 0 2147483647
@@ -44,8 +44,9 @@ public final class InternetNamespaces implements AutoCloseable {
 
     public InternetNamespaces() {
         String suffix = NetworkNamespaces.randomSuffix();
-        relay = "rr-nat-" + suffix + "-r";
-        internet = "rr-nat-" + suffix + "-i";
+        // Not "rr-": the test bed's stale-namespace cleanup owns that prefix and would take these for a dead run's.
+        relay = "rrnat-" + suffix + "-r";
+        internet = "rrnat-" + suffix + "-i";
         vethRelay = "rrn" + suffix + "r";
         vethInternet = "rrn" + suffix + "i";
         if (!Files.isExecutable(Path.of(PYTHON))) {

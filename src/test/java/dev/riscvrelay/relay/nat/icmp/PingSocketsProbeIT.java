@@ -41,8 +41,8 @@ class PingSocketsProbeIT {
     @BeforeAll
     static void createNamespaces() {
         String suffix = NetworkNamespaces.randomSuffix();
-        open = "rr-nat-" + suffix + "-po";
-        closed = "rr-nat-" + suffix + "-pc";
+        open = "rrnat-" + suffix + "-po";
+        closed = "rrnat-" + suffix + "-pc";
         NetworkNamespaces.run("ip", "netns", "add", open);
         NetworkNamespaces.run("ip", "netns", "add", closed);
         NetworkNamespaces.run("ip", "netns", "exec", open, "sysctl", "-q", "-w",
