@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.transport.webtransport;
 
+import dev.riscvrelay.relay.access.Admission;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import io.netty.channel.ChannelHandlerContext;
@@ -54,17 +55,24 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
             if (refusal != 0) {
                 reject(ctx, refusal, true);
             } else {
-                accept(ctx);
+                CharSequence path = frame.headers().path();
+                switch (connection.admit(path == null ? "/" : path.toString())) {
+                    case Admission.Admitted admitted -> accept(ctx, admitted);
+                    case Admission.Refused refused -> {
+                        counters.increment(refused.reason());
+                        reject(ctx, refused.status(), true);
+                    }
+                }
             }
         }
     }
 
-    private void accept(ChannelHandlerContext ctx) {
+    private void accept(ChannelHandlerContext ctx, Admission.Admitted admitted) {
         Http3HeadersFrame response = new DefaultHttp3HeadersFrame();
         response.headers().status("200");
         // No FIN: the stream stays open for capsules and marks the session's lifetime.
         ctx.writeAndFlush(response);
-        session = connection.openSession((QuicStreamChannel) ctx.channel());
+        session = connection.openSession((QuicStreamChannel) ctx.channel(), admitted);
     }
 
     private void reject(ChannelHandlerContext ctx, int status, boolean sessionRefused) {

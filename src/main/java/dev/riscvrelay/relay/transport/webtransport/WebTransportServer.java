@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.transport.webtransport;
 
+import dev.riscvrelay.relay.access.SessionGate;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.Switch;
 import dev.riscvrelay.relay.tls.CurrentCertificateKeyManager;
@@ -78,15 +79,16 @@ public final class WebTransportServer implements AutoCloseable {
      */
     public WebTransportServer(InetAddress bindAddress, int port, RelayCertificate certificate, Switch lan,
             Counters counters, WebTransportServerConfig config, IoEventLoop loop) throws PortInUseException {
-        this(bindAddress, port, () -> certificate, lan, counters, config, loop);
+        this(bindAddress, port, () -> certificate, SessionGate.open(lan), counters, config, loop);
     }
 
     /**
      * Like {@link #WebTransportServer(InetAddress, int, RelayCertificate, Switch, Counters, WebTransportServerConfig,
-     * IoEventLoop)}, with an identity that may change while it runs: every new connection's handshake uses
-     * {@code certificates.get()} at that moment; open connections keep theirs.
+     * IoEventLoop)}, with an identity that may change while it runs (every new connection's handshake uses
+     * {@code certificates.get()} at that moment; open connections keep theirs) and a gate that picks each session's
+     * LAN from its CONNECT's path, or refuses it.
      */
-    public WebTransportServer(InetAddress bindAddress, int port, Supplier<RelayCertificate> certificates, Switch lan,
+    public WebTransportServer(InetAddress bindAddress, int port, Supplier<RelayCertificate> certificates, SessionGate lan,
             Counters counters, WebTransportServerConfig config, IoEventLoop loop) throws PortInUseException {
         this.config = config;
         this.counters = counters;
@@ -125,7 +127,7 @@ public final class WebTransportServer implements AutoCloseable {
         this.socket = bound.channel();
     }
 
-    private ChannelHandler quicCodec(Supplier<RelayCertificate> certificates, Switch lan, boolean epoll) {
+    private ChannelHandler quicCodec(Supplier<RelayCertificate> certificates, SessionGate lan, boolean epoll) {
         // BoringSSL asks the key manager during each handshake, so a renewed certificate needs no new context.
         QuicSslContext tls = QuicSslContextBuilder
                 .forServer(new CurrentCertificateKeyManager(certificates), null)
