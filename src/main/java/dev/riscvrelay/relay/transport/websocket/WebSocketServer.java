@@ -11,6 +11,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.IoEventLoop;
@@ -100,6 +101,11 @@ public final class WebSocketServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 // Backpressure: past 256 KiB unsent the channel turns unwritable and frames wait in the port queue.
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                // Fairness on the shared loop: one read of at most 16 KiB (a dozen full frames) per connection and
+                // loop turn, so a flooding connection cannot make the loop spend a turn on it alone; what it sends
+                // beyond that waits in TCP, which slows the sender down.
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR,
+                        new AdaptiveRecvByteBufAllocator(512, 4096, 16 * 1024).maxMessagesPerRead(1))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {

@@ -11,6 +11,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -50,6 +51,9 @@ public final class WebTransportServer implements AutoCloseable {
 
     /** Chromium 156 refuses datagrams with more than this many payload bytes (after the Quarter Stream ID). */
     public static final int CHROMIUM_MAX_INBOUND_PAYLOAD = 1199;
+
+    /** Datagrams read from the UDP socket per loop turn. */
+    private static final int DATAGRAMS_PER_READ = 64;
 
     private final WebTransportServerConfig config;
     private final Counters counters;
@@ -107,6 +111,10 @@ public final class WebTransportServer implements AutoCloseable {
                 .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 .option(ChannelOption.SO_RCVBUF, config.receiveBufferBytes())
                 .option(ChannelOption.SO_SNDBUF, config.receiveBufferBytes())
+                // Every WebTransport session shares this socket while each WebSocket member has its own: read up to
+                // 64 datagrams a loop turn (Netty's default is 16), so a loop busy with TCP members still drains it.
+                .option(ChannelOption.RCVBUF_ALLOCATOR,
+                        new FixedRecvByteBufAllocator(2048).maxMessagesPerRead(DATAGRAMS_PER_READ))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
