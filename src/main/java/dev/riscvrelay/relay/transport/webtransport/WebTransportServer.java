@@ -143,6 +143,8 @@ public final class WebTransportServer implements AutoCloseable {
                 .build();
         QuicServerCodecBuilder builder = Http3.newQuicServerCodecBuilder()
                 .sslContext(tls)
+                // Retry before any handshake work: a spoofed source address gets one small packet back, no more.
+                .tokenHandler(new AddressValidationTokens(System::currentTimeMillis))
                 .maxIdleTimeout(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .maxSendUdpPayloadSize(config.udpPayloadSize())
                 .maxRecvUdpPayloadSize(config.udpPayloadSize())
