@@ -13,7 +13,7 @@ public enum Counter {
     CONNECTIONS_REFUSED("QUIC connections closed because the server had too many"),
     SESSIONS_REFUSED_NO_TOKEN("sessions refused with 401: the network needs a token and none was given"),
     SESSIONS_REFUSED_BAD_TOKEN("sessions refused with 403: the token does not open the network"),
-    SESSIONS_REFUSED_NO_NETWORK("sessions refused with 404: invalid network name, or no room for another network"),
+    SESSIONS_REFUSED_NO_NETWORK("sessions refused for their network: 404 an invalid name, 503 no room for another network"),
     SESSIONS_REFUSED_PER_ADDRESS("sessions refused with 429: the source address holds its maximum of sessions"),
     NETWORKS_CREATED("networks created on their first session (the default one included)"),
 
@@ -83,7 +83,7 @@ public enum Counter {
     // WebSocket transport
     WEBSOCKET_OPENED("WebSocket connections that joined the LAN"),
     WEBSOCKET_CLOSED("WebSocket connections that left the LAN"),
-    WEBSOCKET_REFUSED("WebSocket connections refused because the server had too many"),
+    WEBSOCKET_REFUSED("WebSocket connections refused: too many connections, or the network, token or address limit"),
     WEBSOCKET_PROTOCOL_CLOSES("WebSocket connections closed for a protocol violation (oversized frame, bad opcode)"),
     DROP_WEBSOCKET_TEXT("WebSocket text messages (only binary messages carry Ethernet frames)"),
     DROP_WEBSOCKET_FRAGMENTED("WebSocket fragments (one binary message must be one whole frame)"),
