@@ -41,6 +41,8 @@ public final class IngressGuard {
 
     private static final int ETHERTYPE_IPV4 = 0x0800;
     private static final int ETHERTYPE_ARP = 0x0806;
+    private static final int ETHERTYPE_VLAN = 0x8100;
+    private static final int ETHERTYPE_QINQ = 0x88A8;
     /** Ethernet header (14) + the IPv4 source address offset (12). */
     private static final int IPV4_SOURCE_AT = 26;
     /** Ethernet header (14) + the ARP sender protocol address offset (14), for Ethernet/IPv4 ARP (RFC 826). */
@@ -103,11 +105,17 @@ public final class IngressGuard {
             return false;
         }
         int etherType = frame.getUnsignedShort(at + 12);
+        int tag = 0;
+        if ((etherType == ETHERTYPE_VLAN || etherType == ETHERTYPE_QINQ) && length >= 18) {
+            // One tag, as the gateway reads it (IEEE 802.1Q): the address check applies behind it too.
+            tag = 4;
+            etherType = frame.getUnsignedShort(at + 16);
+        }
         int sourceIp;
-        if (etherType == ETHERTYPE_IPV4 && length >= IPV4_SOURCE_AT + 4) {
-            sourceIp = frame.getInt(at + IPV4_SOURCE_AT);
-        } else if (etherType == ETHERTYPE_ARP && length >= ARP_SENDER_IP_AT + 4) {
-            sourceIp = frame.getInt(at + ARP_SENDER_IP_AT);
+        if (etherType == ETHERTYPE_IPV4 && length >= tag + IPV4_SOURCE_AT + 4) {
+            sourceIp = frame.getInt(at + tag + IPV4_SOURCE_AT);
+        } else if (etherType == ETHERTYPE_ARP && length >= tag + ARP_SENDER_IP_AT + 4) {
+            sourceIp = frame.getInt(at + tag + ARP_SENDER_IP_AT);
         } else {
             return true;
         }

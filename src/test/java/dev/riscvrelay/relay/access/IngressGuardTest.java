@@ -83,6 +83,14 @@ class IngressGuardTest {
         }
         assertThat(leases.lookups).as("cached until the leases change").isEqualTo(lookups);
         assertThat(counters.get(Counter.DROP_SPOOFED_IP)).isEqualTo(1);
+
+        // Behind an 802.1Q tag the same rule holds.
+        ByteBuf untagged = arp(MAC_1, "10.0.2.99");
+        ByteBuf tagged = Unpooled.buffer(46);
+        tagged.writeBytes(untagged, 0, 12).writeShort(EthernetFrame.TYPE_VLAN).writeShort(5)
+                .writeBytes(untagged, 12, 30);
+        assertThat(guard.admit(tagged)).isFalse();
+        assertThat(counters.get(Counter.DROP_SPOOFED_IP)).isEqualTo(2);
     }
 
     @Test
