@@ -1,86 +1,15 @@
 package dev.riscvrelay.relay.browser;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
+/** Headless Chromium and access tokens: see {@link AccessTokenInBrowser}. */
+class ChromiumAccessTokenIT extends AccessTokenInBrowser {
 
-import dev.riscvrelay.relay.testbed.RelayProcess;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-/**
- * Tokens as a browser presents them: headless Chromium runs the seed's snippet in three sessions against a relay
- * started with {@code --token-file}, the URL extended with {@code /net/lab} and a {@code ?token=} (browsers cannot set
- * headers on a WebTransport CONNECT). Without a token (401) and with a wrong one (403) the session is refused; with
- * the right one it opens and its frames reach the network's gateway.
- */
-class ChromiumAccessTokenIT {
-
-    private static final String TOKEN = "lab-7f3c9a";
-
-    @TempDir
-    Path dir;
-
-    @Test
-    void chromiumIsRefusedWithoutTheTokenAndAdmittedWithIt() throws Exception {
-        Browsers.executable(Browsers.Kind.CHROMIUM);
-        Path tokens = Files.writeString(dir.resolve("tokens"), "# network token\nlab " + TOKEN + "\n");
-        try (RelayProcess relay = RelayProcess.start("chromium-token", List.of("--token-file", tokens.toString()));
-                TestPageServer pages = new TestPageServer(line -> System.out.println("[page] " + line))) {
-            pages.relay(relay.certificateHash(), relay.port());
-
-            // The page runs its scenarios only when every session opened: the refused ones get a run of their own.
-            PageReport admitted = run(pages, "sessions=1&scenarios=arp&relayPath.A=" + encode("/net/lab?token=" + TOKEN),
-                    "token-admitted");
-            assertThat(admitted.isTrue("sessions.0.ready")).as("session with the token").isTrue();
-            assertThat(admitted.get("sessions.0.error")).isNull();
-            assertThat(admitted.isTrue("arp.replied")).as("the lab network's gateway answers ARP").isTrue();
-
-            PageReport refused = run(pages, "sessions=2&scenarios="
-                    + "&relayPath.A=" + encode("/net/lab")
-                    + "&relayPath.B=" + encode("/net/lab?token=wrong-" + TOKEN), "token-refused");
-            String noToken = refused.string("sessions.0.error");
-            String wrongToken = refused.string("sessions.1.error");
-            System.out.println("[facts] Chromium on a 401 CONNECT: " + noToken + "; on a 403: " + wrongToken);
-            assertThat(refused.isTrue("sessions.0.ready")).as("session without a token").isFalse();
-            assertThat(refused.isTrue("sessions.1.ready")).as("session with a wrong token").isFalse();
-            // Chromium reports any refused CONNECT alike: the page never learns the status.
-            assertThat(noToken).isEqualTo("WebTransportError: Opening handshake failed.");
-            assertThat(wrongToken).isEqualTo("WebTransportError: Opening handshake failed.");
-
-            String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create(relay.adminUrl("/metrics"))).build(), HttpResponse.BodyHandlers.ofString()).body();
-            assertThat(metrics).contains("relay_sessions_refused_no_token_total 1.0",
-                    "relay_sessions_refused_bad_token_total 1.0", "relay_sessions_opened_total 1.0");
-        }
+    @Override
+    Browsers.Kind browser() {
+        return Browsers.Kind.CHROMIUM;
     }
 
-    private static PageReport run(TestPageServer pages, String query, String label) throws Exception {
-        pages.expectReport();
-        try (Browsers.Running running = Browsers.launch(Browsers.Kind.CHROMIUM,
-                pages.page("relay-test.html?" + query), label)) {
-            try {
-                PageReport report = pages.awaitReport(60, TimeUnit.SECONDS);
-                System.out.println("[report] " + report);
-                return report;
-            } catch (TimeoutException e) {
-                return fail("no report from Chromium; browser log " + running.log() + " ends with:\n"
-                        + running.logTail(40));
-            }
-        }
-    }
-
-    private static String encode(String value) {
-        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    @Override
+    String expectedRefusal() {
+        return "WebTransportError: Opening handshake failed.";
     }
 }
