@@ -69,7 +69,8 @@
   }
   window.WebTransport = class ObservedWebTransport extends NativeWebTransport {
     constructor(url, options) {
-      super(url, options);
+      // The snippet's URL stays verbatim; a test may add a network path and a token to it.
+      super(url + (params.get("relayPath") ?? ""), options);
       client.transport = this;
       const datagrams = this.datagrams;
       const readable = datagrams.readable;

@@ -67,7 +67,10 @@ function median(sorted) {
 function openSession(name, ip) {
   return new Promise((resolve, reject) => {
     const iframe = document.createElement("iframe");
-    iframe.src = "relay-client.html?session=" + name + "&ip=" + ip + (wrongHashSessions.includes(name) ? "&cert=wrong" : "");
+    // relayPath.<name>: what this session appends to the snippet's URL (a network path, a ?token=).
+    const relayPath = params.get("relayPath." + name);
+    iframe.src = "relay-client.html?session=" + name + "&ip=" + ip + (wrongHashSessions.includes(name) ? "&cert=wrong" : "")
+      + (relayPath ? "&relayPath=" + encodeURIComponent(relayPath) : "");
     iframe.onload = () => {
       const client = iframe.contentWindow.relayClient;
       client ? resolve(client) : reject(new Error("session " + name + ": relay-client.html has no relayClient"));

@@ -1,25 +1,11 @@
 package dev.riscvrelay.relay;
 
-import dev.riscvrelay.relay.gateway.Gateway;
-import dev.riscvrelay.relay.gateway.GatewayConfig;
-import dev.riscvrelay.relay.gateway.RouteToOutside;
-import dev.riscvrelay.relay.gateway.dhcp.DhcpConfig;
-import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
-import dev.riscvrelay.relay.gateway.dns.DnsConfig;
-import dev.riscvrelay.relay.gateway.dns.DnsForwarder;
-import dev.riscvrelay.relay.gateway.dns.DnsOverTcp;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.metrics.LoopSnapshot;
-import dev.riscvrelay.relay.nat.EgressPolicy;
-import dev.riscvrelay.relay.nat.Nat;
-import dev.riscvrelay.relay.nat.NanoClock;
-import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.ops.Operations;
 import dev.riscvrelay.relay.ops.OperationsConfig;
 import dev.riscvrelay.relay.ops.RelayState;
 import dev.riscvrelay.relay.switching.FrameTap;
-import dev.riscvrelay.relay.switching.LearningSwitch;
-import dev.riscvrelay.relay.switching.SwitchConfig;
 import dev.riscvrelay.relay.tls.CertificateManager;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportServer;
@@ -27,7 +13,6 @@ import dev.riscvrelay.relay.transport.webtransport.WebTransportServerConfig;
 import dev.riscvrelay.relay.transport.websocket.WebSocketServer;
 import dev.riscvrelay.relay.transport.websocket.WebSocketServerConfig;
 import dev.riscvrelay.relay.web.WebContent;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -35,6 +20,7 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.ScheduledFuture;
+import dev.riscvrelay.relay.access.SessionGate;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -42,43 +28,32 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The running relay: wires one event loop, the switch it owns, the gateway with its services (ARP, ping, DHCP, DNS
- * over UDP and TCP) and its route to the NAT, and the WebTransport server. It only assembles; each part does its
- * own job.
+ * The running relay: wires one event loop, the networks it owns (each a switch, a gateway with its services (ARP,
+ * ping, DHCP, DNS over UDP and TCP) and its route to the NAT), and the WebTransport and WebSocket servers, which ask the networks'
+ * gate which network a new session joins. It only assembles; each part does its own job.
  */
 public final class Relay implements AutoCloseable {
 
     private final IoEventLoopGroup group;
-    private final LearningSwitch lan;
-    private final Gateway gateway;
-    private final DnsForwarder dns;
-    private final Nat nat;
+    private final Networks networks;
     private final WebTransportServer server;
     private final WebSocketServer webSocket;
     private final WebSocketServer demo;
     private final Counters counters;
-    private final ScheduledFuture<?> macSweep;
-    private final DhcpServer dhcp;
     private final ScheduledFuture<?> snapshotTask;
     /** Sizes of loop-owned tables, published by the loop for exporters on other threads. */
     private volatile LoopSnapshot snapshot = LoopSnapshot.EMPTY;
     private Operations operations;
     private final CountDownLatch closed = new CountDownLatch(1);
 
-    private Relay(IoEventLoopGroup group, LearningSwitch lan, Gateway gateway, DnsForwarder dns, Nat nat,
-            WebTransportServer server, WebSocketServer webSocket, WebSocketServer demo, Counters counters,
-            ScheduledFuture<?> macSweep, DhcpServer dhcp) {
+    private Relay(IoEventLoopGroup group, Networks networks, WebTransportServer server, WebSocketServer webSocket,
+            WebSocketServer demo, Counters counters) {
         this.group = group;
-        this.lan = lan;
-        this.gateway = gateway;
-        this.dns = dns;
-        this.nat = nat;
+        this.networks = networks;
         this.server = server;
         this.webSocket = webSocket;
         this.demo = demo;
         this.counters = counters;
-        this.macSweep = macSweep;
-        this.dhcp = dhcp;
         this.snapshotTask = server.eventLoop().scheduleAtFixedRate(this::publishSnapshot, 0, 1, TimeUnit.SECONDS);
     }
 
@@ -115,33 +90,10 @@ public final class Relay implements AutoCloseable {
         IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
                 Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         IoEventLoop loop = (IoEventLoop) group.next();
-        LearningSwitch lan = new LearningSwitch(new SwitchConfig(config.macTableSize(), config.macAging()), counters);
-        GatewayConfig gatewayConfig = GatewayConfig.defaults();
-        Gateway gateway = new Gateway(gatewayConfig, lan, PooledByteBufAllocator.DEFAULT, counters);
-        DnsForwarder dns = null;
-        Nat nat = null;
+        Networks networks = null;
         try {
-            DnsConfig dnsConfig = (config.dnsResolvers().isEmpty() ? DnsConfig.fromHost()
-                    : DnsConfig.of(config.dnsResolvers())).withLanMtu(config.lanMtu());
-            dns = new DnsForwarder(dnsConfig, loop, counters, System::nanoTime);
-            dns.start().syncUninterruptibly();
-            DnsForwarder startedDns = dns;
             // Built on the loop: the NAT's ping-socket probe and the host's own addresses belong to its thread.
-            nat = loop.submit(() -> new Nat(NatConfig.defaults().withLanMtu(config.lanMtu()),
-                    EgressPolicy.forThisHost(config.egress()), loop, frame -> lan.forward(gateway, frame), counters,
-                    NanoClock.SYSTEM, PooledByteBufAllocator.DEFAULT)).syncUninterruptibly().getNow();
-            Nat startedNat = nat;
-            DhcpServer dhcp = new DhcpServer(DhcpConfig.defaults().withLanMtu(config.lanMtu()), gatewayConfig,
-                    System::nanoTime);
-            loop.submit(() -> {
-                gateway.addIpHandler(dhcp);
-                gateway.addIpHandler(startedDns);
-                // A truncated UDP answer sends the guest back over TCP to the same address: carry it to the resolver.
-                gateway.addIpHandler(new DnsOverTcp(dnsConfig, startedNat.tcp()::onServiceSegment));
-                gateway.addIpHandler(new RouteToOutside(startedNat::onPacket));
-                lan.attach(gateway);
-            }).syncUninterruptibly();
-            nat.start();
+            networks = loop.submit(() -> new Networks(config, loop, counters)).syncUninterruptibly().getNow();
             WebTransportServerConfig defaults = WebTransportServerConfig.defaults();
             WebTransportServerConfig serverConfig = new WebTransportServerConfig(
                     Math.max(defaults.maxConnections(), config.maxSessions()), config.maxSessions(),
@@ -150,7 +102,7 @@ public final class Relay implements AutoCloseable {
                     config.idleTimeout().dividedBy(3), defaults.udpPayloadSize(), defaults.datagramQueueLength(),
                     defaults.receiveBufferBytes());
             WebTransportServer server = new WebTransportServer(config.bind(), config.port(), certificates::current,
-                    lan, counters, serverConfig, loop);
+                    networks, counters, serverConfig, loop);
             WebSocketServer webSocket;
             WebSocketServer demo;
             // The TLS of wss:// and the page over HTTPS take the certificate of the start; WebTransport renews.
@@ -167,44 +119,40 @@ public final class Relay implements AutoCloseable {
                         new WebContent.RelayInfo(() -> certificates.current().sha256Hex(), relayPort, scheme));
                 // The same port number over TCP: one address for both transports (and the page, over HTTPS).
                 webSocket = mode == WebOptions.WebSocketMode.OFF ? null : new WebSocketServer(config.bind(),
-                        relayPort, certificate, lan, counters,
+                        relayPort, certificate, networks, counters,
                         WebSocketServerConfig.defaults(mode == WebOptions.WebSocketMode.TLS)
                                 .withLimits(config.maxSessions(), config.portQueueFrames()),
                         content, loop);
-                demo = config.web().demoAddress() == null ? null : startDemo(config, certificate, lan, counters,
+                demo = config.web().demoAddress() == null ? null : startDemo(config, certificate, networks, counters,
                         content, loop, webSocket);
             } catch (WebSocketServer.PortInUseException | RuntimeException e) {
                 server.close();
-                stopEarly(group, dns, nat);
+                stopEarly(group, networks);
                 throw new StartException("cannot listen on tcp " + hostPort(config) + ": " + e.getMessage());
             }
-            ScheduledFuture<?> sweep = loop.scheduleAtFixedRate(lan::expireMacs, 1, 1, TimeUnit.SECONDS);
-            return new Relay(group, lan, gateway, dns, nat, server, webSocket, demo, counters, sweep, dhcp);
+            return new Relay(group, networks, server, webSocket, demo, counters);
         } catch (WebTransportServer.PortInUseException e) {
-            stopEarly(group, dns, nat);
+            stopEarly(group, networks);
             throw new StartException("cannot listen on udp " + hostPort(config) + ": address already in use");
         } catch (RuntimeException e) {
-            stopEarly(group, dns, nat);
+            stopEarly(group, networks);
             throw new StartException("cannot start on udp " + hostPort(config) + ": " + e.getMessage());
         }
     }
 
     /** Undoes a start that failed half-way. */
-    private static void stopEarly(IoEventLoopGroup group, DnsForwarder dns, Nat nat) {
+    private static void stopEarly(IoEventLoopGroup group, Networks networks) {
         IoEventLoop loop = (IoEventLoop) group.next();
         loop.submit(() -> {
-            if (nat != null) {
-                nat.close();
-            }
-            if (dns != null) {
-                dns.close();
+            if (networks != null) {
+                networks.close();
             }
         }).awaitUninterruptibly(5, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 
     /** The demo web server: plain HTTP (the page, the VM files, and WebSocket upgrades too). */
-    private static WebSocketServer startDemo(RelayConfig config, RelayCertificate certificate, LearningSwitch lan,
+    private static WebSocketServer startDemo(RelayConfig config, RelayCertificate certificate, SessionGate lan,
             Counters counters, WebContent content, IoEventLoop loop, WebSocketServer relaySocket)
             throws WebSocketServer.PortInUseException {
         try {
@@ -255,8 +203,15 @@ public final class Relay implements AutoCloseable {
     /** On the loop: copies what exporters show into one immutable snapshot. */
     private void publishSnapshot() {
         int[] queued = server.queuedFrames();
-        snapshot = new LoopSnapshot(server.sessionCount(), server.connectionCount(), lan.learnedMacCount(),
-                nat.udp().flowCount(), nat.icmp().flowCount(), dhcp.boundLeases(), queued[0], queued[1]);
+        int[] sums = new int[4];
+        networks.forEach(network -> {
+            sums[0] += network.lan().learnedMacCount();
+            sums[1] += network.nat().udp().flowCount();
+            sums[2] += network.nat().icmp().flowCount();
+            sums[3] += network.dhcp().boundLeases();
+        });
+        snapshot = new LoopSnapshot(server.sessionCount(), server.connectionCount(), sums[0], sums[1], sums[2],
+                sums[3], queued[0], queued[1]);
     }
 
     /** The relay as operations see it: read-only, from any thread, except installing the capture tap. */
@@ -281,7 +236,7 @@ public final class Relay implements AutoCloseable {
             @Override
             public void setTap(FrameTap tap) {
                 if (!loop.isShuttingDown()) {
-                    loop.submit(() -> lan.setTap(tap)).awaitUninterruptibly(5, TimeUnit.SECONDS);
+                    loop.submit(() -> networks.setTap(tap)).awaitUninterruptibly(5, TimeUnit.SECONDS);
                 }
             }
         };
@@ -306,7 +261,6 @@ public final class Relay implements AutoCloseable {
             if (operations != null) {
                 operations.close();
             }
-            macSweep.cancel(false);
             snapshotTask.cancel(false);
             if (demo != null) {
                 demo.close();
@@ -315,10 +269,7 @@ public final class Relay implements AutoCloseable {
                 webSocket.close();
             }
             server.close();
-            ((IoEventLoop) group.next()).submit(() -> {
-                nat.close();
-                dns.close();
-            }).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            ((IoEventLoop) group.next()).submit(networks::close).awaitUninterruptibly(5, TimeUnit.SECONDS);
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             closed.countDown();
         }

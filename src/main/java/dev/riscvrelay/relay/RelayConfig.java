@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay;
 
+import dev.riscvrelay.relay.access.AccessConfig;
 import dev.riscvrelay.relay.nat.EgressRules;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -20,6 +21,7 @@ import java.util.List;
  * @param dnsResolvers where the DNS forwarder at 10.0.2.3 sends queries; empty: the host's /etc/resolv.conf
  * @param egress the operator's --allow and --deny rules over the default egress policy
  * @param web the WebSocket transport and the demo web server
+ * @param access networks, tokens and per-session limits
  */
 public record RelayConfig(
         InetAddress bind,
@@ -32,7 +34,8 @@ public record RelayConfig(
         int lanMtu,
         List<InetSocketAddress> dnsResolvers,
         EgressRules egress,
-        WebOptions web) {
+        WebOptions web,
+        AccessConfig access) {
 
     public static final int DEFAULT_MAX_SESSIONS = 1024;
     public static final int DEFAULT_PORT_QUEUE = 1024;
@@ -53,21 +56,26 @@ public record RelayConfig(
     public static RelayConfig defaults(InetAddress bind, int port) {
         return new RelayConfig(bind, port, DEFAULT_MAX_SESSIONS, DEFAULT_PORT_QUEUE, DEFAULT_MAC_TABLE_SIZE,
                 Duration.ofSeconds(DEFAULT_MAC_AGING_SECONDS), Duration.ofSeconds(DEFAULT_IDLE_TIMEOUT_SECONDS),
-                DEFAULT_LAN_MTU, List.of(), EgressRules.NONE, WebOptions.defaults());
+                DEFAULT_LAN_MTU, List.of(), EgressRules.NONE, WebOptions.defaults(), AccessConfig.defaults());
     }
 
     public RelayConfig withMaxSessions(int sessions) {
         return new RelayConfig(bind, port, sessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                dnsResolvers, egress, web);
+                dnsResolvers, egress, web, access);
     }
 
     public RelayConfig withEgress(EgressRules rules) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                dnsResolvers, rules, web);
+                dnsResolvers, rules, web, access);
     }
 
     public RelayConfig withDnsResolvers(List<InetSocketAddress> resolvers) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                resolvers, egress, web);
+                resolvers, egress, web, access);
+    }
+
+    public RelayConfig withAccess(AccessConfig newAccess) {
+        return new RelayConfig(bind, port, maxSessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
+                dnsResolvers, egress, web, newAccess);
     }
 }

@@ -2,6 +2,8 @@ package dev.riscvrelay.relay.bench;
 
 import dev.riscvrelay.relay.Relay;
 import dev.riscvrelay.relay.RelayConfig;
+import dev.riscvrelay.relay.access.AccessConfig;
+import dev.riscvrelay.relay.access.SessionLimits;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClient;
@@ -28,7 +30,11 @@ public final class RelayFixture implements Fixture {
 
     public RelayFixture(int maxSessions) throws Relay.StartException {
         this.certificate = RelayCertificate.selfSignedForLocalhost();
-        RelayConfig config = RelayConfig.defaults(InetAddress.getLoopbackAddress(), 0).withMaxSessions(maxSessions);
+        // Every endpoint comes from 127.0.0.1 and each sends as fast as it can: the per-address and per-session
+        // limits, meant for the public, would measure themselves instead of the relay.
+        RelayConfig config = RelayConfig.defaults(InetAddress.getLoopbackAddress(), 0).withMaxSessions(maxSessions)
+                .withAccess(AccessConfig.defaults().withLimits(new SessionLimits(SessionLimits.MAX_RATE,
+                        SessionLimits.MAX_RATE, SessionLimits.DEFAULT_MACS_PER_SESSION, maxSessions)));
         // The relay starts its loop thread inside start(); the threads that appear are the relay's.
         Set<Thread> before = new HashSet<>(Thread.getAllStackTraces().keySet());
         this.relay = Relay.start(config, certificate);

@@ -2,6 +2,9 @@ package dev.riscvrelay.relay.cli;
 
 import dev.riscvrelay.relay.Relay;
 import dev.riscvrelay.relay.RelayConfig;
+import dev.riscvrelay.relay.access.AccessConfig;
+import dev.riscvrelay.relay.access.AccessTokens;
+import dev.riscvrelay.relay.access.SessionLimits;
 import dev.riscvrelay.relay.nat.Cidr;
 import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.ops.JsonLogFormatter;
@@ -146,6 +149,34 @@ public final class RelayCommand implements Callable<Integer> {
             description = "Emulator and VM image files served under /v86/ (built by scripts/build-v86-image.sh;"
                     + " default: ${DEFAULT-VALUE}).")
     Path v86Dir = Path.of("target", "v86");
+
+    @Option(names = "--token-file", paramLabel = "FILE",
+            description = {"Sessions need a token: lines '<network> <token>' or '* <token>' (every network);",
+                "clients add ?token=... to the URL. Missing: 401, wrong: 403 (default: no tokens)."})
+    Path tokenFile;
+
+    @Option(names = "--max-networks", paramLabel = "N",
+            description = "Most networks at once, the default one included; /net/<name> makes one on its first"
+                    + " session (default: ${DEFAULT-VALUE}).")
+    int maxNetworks = AccessConfig.DEFAULT_MAX_NETWORKS;
+
+    @Option(names = "--session-frame-rate", paramLabel = "FRAMES",
+            description = "Frames per second one session may send; more are dropped and counted (default: ${DEFAULT-VALUE}).")
+    long sessionFrameRate = SessionLimits.DEFAULT_FRAMES_PER_SECOND;
+
+    @Option(names = "--session-byte-rate", paramLabel = "BYTES",
+            description = "Bytes per second one session may send (default: ${DEFAULT-VALUE}, 100 Mbit/s).")
+    long sessionByteRate = SessionLimits.DEFAULT_BYTES_PER_SECOND;
+
+    @Option(names = "--macs-per-session", paramLabel = "N",
+            description = "Source MACs bound to a session (its first ones); frames from others are dropped"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int macsPerSession = SessionLimits.DEFAULT_MACS_PER_SESSION;
+
+    @Option(names = "--max-sessions-per-ip", paramLabel = "N",
+            description = "Sessions one source address may hold, WebTransport and WebSocket together (default:"
+                    + " ${DEFAULT-VALUE}).")
+    int maxSessionsPerIp = SessionLimits.DEFAULT_SESSIONS_PER_ADDRESS;
 
     private final PrintWriter out;
     private final PrintWriter err;
@@ -303,7 +334,33 @@ public final class RelayCommand implements Callable<Integer> {
                 dnsResolvers.stream().map(RelayCommand::resolver).toList(),
                 new EgressRules(allow.stream().map(c -> cidr("--allow", c)).toList(),
                         deny.stream().map(c -> cidr("--deny", c)).toList()),
-                new WebOptions(webSocketMode(), demoAddress(), v86Dir));
+                new WebOptions(webSocketMode(), demoAddress(), v86Dir), accessConfig());
+    }
+
+    private AccessConfig accessConfig() {
+        requirePositive("--max-networks", maxNetworks);
+        requirePositive("--macs-per-session", macsPerSession);
+        requirePositive("--max-sessions-per-ip", maxSessionsPerIp);
+        if (sessionFrameRate < 1 || sessionFrameRate > SessionLimits.MAX_RATE) {
+            throw new UsageError("--session-frame-rate must be 1.." + SessionLimits.MAX_RATE + ", not "
+                    + sessionFrameRate);
+        }
+        if (sessionByteRate < 1 || sessionByteRate > SessionLimits.MAX_RATE) {
+            throw new UsageError("--session-byte-rate must be 1.." + SessionLimits.MAX_RATE + ", not "
+                    + sessionByteRate);
+        }
+        AccessTokens tokens = AccessTokens.NONE;
+        if (tokenFile != null) {
+            try {
+                tokens = AccessTokens.read(tokenFile);
+            } catch (java.io.IOException e) {
+                throw new UsageError("--token-file " + tokenFile + " cannot be read: " + e.getMessage());
+            } catch (IllegalArgumentException e) {
+                throw new UsageError("--token-file " + e.getMessage());
+            }
+        }
+        return new AccessConfig(maxNetworks, tokens,
+                new SessionLimits(sessionFrameRate, sessionByteRate, macsPerSession, maxSessionsPerIp));
     }
 
     /** 576: every IPv4 host must take it (RFC 791); 1433: the largest frame one QUIC datagram carries, less 14. */

@@ -11,6 +11,11 @@ public enum Counter {
     SESSIONS_REFUSED("session requests refused"),
     REQUESTS_REJECTED("HTTP/3 requests answered with an error status"),
     CONNECTIONS_REFUSED("QUIC connections closed because the server had too many"),
+    SESSIONS_REFUSED_NO_TOKEN("sessions refused with 401: the network needs a token and none was given"),
+    SESSIONS_REFUSED_BAD_TOKEN("sessions refused with 403: the token does not open the network"),
+    SESSIONS_REFUSED_NO_NETWORK("sessions refused for their network: 404 an invalid name, 503 no room for another network"),
+    SESSIONS_REFUSED_PER_ADDRESS("sessions refused with 429: the source address holds its maximum of sessions"),
+    NETWORKS_CREATED("networks created on their first session (the default one included)"),
 
     // Frames entering and leaving the switch
     FRAMES_IN("frames received from ports"),
@@ -53,6 +58,9 @@ public enum Counter {
 
     // Drops, by reason
     DROP_RUNT("frames shorter than an Ethernet header"),
+    DROP_RATE_LIMITED("frames over their session's frames/s or bytes/s limit"),
+    DROP_SPOOFED_MAC("frames from a source MAC not bound to their session"),
+    DROP_SPOOFED_IP("IPv4 and ARP frames whose source address is not the one DHCP leased to their MAC"),
     DROP_TOO_LARGE("frames larger than the receiving port can take"),
     DROP_QUEUE_FULL("frames dropped because a port's outbound queue was full"),
     DROP_BAD_DATAGRAM("datagrams without a valid quarter-stream-id prefix"),
@@ -76,7 +84,7 @@ public enum Counter {
     // WebSocket transport
     WEBSOCKET_OPENED("WebSocket connections that joined the LAN"),
     WEBSOCKET_CLOSED("WebSocket connections that left the LAN"),
-    WEBSOCKET_REFUSED("WebSocket connections refused because the server had too many"),
+    WEBSOCKET_REFUSED("WebSocket connections refused: too many connections, or the network, token or address limit"),
     WEBSOCKET_PROTOCOL_CLOSES("WebSocket connections closed for a protocol violation (oversized frame, bad opcode)"),
     DROP_WEBSOCKET_TEXT("WebSocket text messages (only binary messages carry Ethernet frames)"),
     DROP_WEBSOCKET_FRAGMENTED("WebSocket fragments (one binary message must be one whole frame)"),

@@ -43,16 +43,16 @@ public final class RelayMetrics implements AutoCloseable {
         gauge("relay.mac.table.entries", "MAC addresses the switch has learned", snapshot,
                 LoopSnapshot::macTableEntries);
         Gauge.builder("relay.nat.flows", snapshot, s -> s.get().udpFlows()).tag("protocol", "udp")
-                .description("open NAT flows").register(registry);
+                .strongReference(true).description("open NAT flows").register(registry);
         Gauge.builder("relay.nat.flows", snapshot, s -> s.get().icmpFlows()).tag("protocol", "icmp")
-                .description("open NAT flows").register(registry);
+                .strongReference(true).description("open NAT flows").register(registry);
         gauge("relay.dhcp.leases", "bound DHCP leases", snapshot, LoopSnapshot::dhcpLeases);
         gauge("relay.port.queue.frames", "frames waiting in all sessions' outbound queues", snapshot,
                 LoopSnapshot::queuedFrames);
         gauge("relay.port.queue.deepest.frames", "frames waiting in the fullest session queue", snapshot,
                 LoopSnapshot::deepestQueue);
         Gauge.builder("relay.certificate.expiry.seconds", certificateSecondsLeft, Supplier::get)
-                .description("seconds until the current TLS certificate expires").register(registry);
+                .strongReference(true).description("seconds until the current TLS certificate expires").register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
@@ -66,7 +66,10 @@ public final class RelayMetrics implements AutoCloseable {
 
     private void gauge(String name, String description, Supplier<LoopSnapshot> snapshot,
             ToDoubleFunction<LoopSnapshot> value) {
-        Gauge.builder(name, snapshot, s -> value.applyAsDouble(s.get())).description(description).register(registry);
+        // Micrometer holds a gauge's state weakly unless told otherwise: a supplier nothing else references would be
+        // collected, and the gauge would read NaN from then on.
+        Gauge.builder(name, snapshot, s -> value.applyAsDouble(s.get())).strongReference(true)
+                .description(description).register(registry);
     }
 
     /** Every metric in the Prometheus text exposition format (version 0.0.4). */

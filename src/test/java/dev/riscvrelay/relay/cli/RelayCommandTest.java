@@ -130,6 +130,29 @@ class RelayCommandTest {
     }
 
     @Test
+    void helpListsTheAccessOptions() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString()).contains("--token-file", "--max-networks", "default: 16", "--session-frame-rate",
+                "default: 20000", "--session-byte-rate", "12500000", "--macs-per-session", "default: 4",
+                "--max-sessions-per-ip", "default: 64");
+    }
+
+    @Test
+    void tokenFileMissingOrMalformed() throws Exception {
+        assertOneLineError(run("--token-file", dir.resolve("none").toString()), 2, "cannot be read");
+        err.getBuffer().setLength(0);
+        java.nio.file.Path bad = java.nio.file.Files.writeString(dir.resolve("tokens"), "lab\n");
+        assertOneLineError(run("--token-file", bad.toString()), 2, "line 1");
+    }
+
+    @Test
+    void accessLimitsMustBePositive() {
+        assertOneLineError(run("--max-networks", "0"), 2, "--max-networks must be positive");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--session-frame-rate", "0"), 2, "--session-frame-rate must be");
+    }
+
+    @Test
     void helpListsTheGatewayOptions() {
         assertThat(run("--help")).isZero();
         assertThat(out.toString()).contains("--mtu", "default: 1185", "--dns", "--allow", "--deny");

@@ -188,6 +188,16 @@ final class DhcpLeases {
     }
 
     /** How many addresses are leased now, for tests and metrics. */
+    /** The address bound to the client with hardware address {@code mac}, or 0 when it holds none. */
+    int boundAddressOf(long mac) {
+        for (int slot = 0; slot < state.length; slot++) {
+            if (state[slot] == State.BOUND && owned[slot] && ownerMac[slot] == mac) {
+                return address(slot);
+            }
+        }
+        return 0;
+    }
+
     int boundCount() {
         int bound = 0;
         for (State s : state) {

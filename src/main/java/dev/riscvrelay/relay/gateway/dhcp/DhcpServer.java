@@ -44,6 +44,8 @@ public final class DhcpServer implements IpHandler {
     private final UdpPacket udp = new UdpPacket();
     private final DhcpMessage message = new DhcpMessage();
     private int nextIdentification;
+    /** Bumped by every DHCP message handled, so lease lookups can be cached until the leases may have changed. */
+    private long leaseGeneration;
 
     /**
      * @param gateway the gateway this server runs in: the pool must lie in its network and not cover its addresses
@@ -67,6 +69,19 @@ public final class DhcpServer implements IpHandler {
 
     public DhcpConfig config() {
         return config;
+    }
+
+    /**
+     * The address leased to hardware address {@code mac}, or 0 when none (a linear scan: cache it with
+     * {@link #leaseGeneration()}).
+     */
+    public int leasedAddressOf(long mac) {
+        return leases.boundAddressOf(mac);
+    }
+
+    /** Changes whenever a lease may have been granted, moved or freed. */
+    public long leaseGeneration() {
+        return leaseGeneration;
     }
 
     /** Addresses leased right now (expired leases are noticed on the next DHCP message). */
@@ -101,6 +116,7 @@ public final class DhcpServer implements IpHandler {
             return true;
         }
         long now = nanoClock.getAsLong();
+        leaseGeneration++;
         counters.add(Counter.DHCP_LEASES_EXPIRED, leases.expire(now));
         switch (message.messageType()) {
             case DhcpMessage.DISCOVER -> discover(now, output);

@@ -1,10 +1,10 @@
 package dev.riscvrelay.relay.transport.websocket;
 
+import dev.riscvrelay.relay.access.Admission;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.FrameQueue;
 import dev.riscvrelay.relay.switching.Port;
-import dev.riscvrelay.relay.switching.Switch;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -30,8 +30,9 @@ final class WebSocketPort extends ChannelInboundHandlerAdapter implements Port {
 
     private enum State { UPGRADING, OPEN, CLOSED }
 
-    private final Switch lan;
     private final Counters counters;
+    /** Set by {@link WebSocketAdmission} before the handshake: the LAN, the guard, and the release. */
+    private Admission.Admitted admission;
     private final FrameQueue queue;
     private final int maxFrameSize;
     private final Runnable flushTask = this::flushQueue;
@@ -42,21 +43,29 @@ final class WebSocketPort extends ChannelInboundHandlerAdapter implements Port {
     private boolean discardingFragments;
     private State state = State.UPGRADING;
 
-    WebSocketPort(Switch lan, Counters counters, int queueFrames, int maxFrameSize) {
-        this.lan = lan;
+    WebSocketPort(Counters counters, int queueFrames, int maxFrameSize) {
         this.counters = counters;
         this.queue = new FrameQueue(queueFrames, counters);
         this.maxFrameSize = maxFrameSize;
     }
 
+    boolean admitted() {
+        return admission != null;
+    }
+
+    void admit(Admission.Admitted granted) {
+        admission = granted;
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
-        if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete && state == State.UPGRADING) {
+        if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete && state == State.UPGRADING
+                && admission != null) {
             channel = ctx.channel();
             name = "ws " + channel.remoteAddress();
             state = State.OPEN;
             counters.increment(Counter.WEBSOCKET_OPENED);
-            lan.attach(this);
+            admission.lan().attach(this);
         }
         super.userEventTriggered(ctx, event);
     }
@@ -96,8 +105,11 @@ final class WebSocketPort extends ChannelInboundHandlerAdapter implements Port {
             counters.increment(Counter.DROP_RUNT);
             return;
         }
+        if (!admission.guard().admit(content)) {
+            return; // counted by the guard; the message is released by the caller
+        }
         // The decoder refuses messages over maxFrameSize with 1009 before they get here.
-        lan.forward(this, content.retain());
+        admission.lan().forward(this, content.retain());
     }
 
     @Override
@@ -165,8 +177,11 @@ final class WebSocketPort extends ChannelInboundHandlerAdapter implements Port {
 
     private void leave() {
         if (state == State.OPEN) {
-            lan.detach(this);
+            admission.lan().detach(this);
             counters.increment(Counter.WEBSOCKET_CLOSED);
+        }
+        if (state != State.CLOSED && admission != null) {
+            admission.release().run();
         }
         state = State.CLOSED;
         queue.clear();

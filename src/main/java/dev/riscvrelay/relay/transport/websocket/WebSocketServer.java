@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.transport.websocket;
 
+import dev.riscvrelay.relay.access.SessionGate;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.Switch;
@@ -10,6 +11,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.IoEventLoop;
@@ -39,7 +41,8 @@ import javax.net.ssl.SSLException;
 
 /**
  * The WebSocket endpoint: a TCP listener (HTTP/1.1, TLS with the relay's certificate or plain) whose WebSocket
- * connections, at any path, join the {@link Switch} as ports; one binary message is one Ethernet frame. It runs on
+ * connections join, as ports, the LAN the {@link SessionGate} picks from the upgrade's path (any path: the default
+ * one); one binary message is one Ethernet frame. It runs on
  * the event loop that owns the switch, so frames go from socket to switch without a hand-over or a lock.
  *
  * <p>With {@link WebContent} the same listener also answers plain GET requests (the demo page and the VM files);
@@ -63,6 +66,17 @@ public final class WebSocketServer implements AutoCloseable {
      */
     public WebSocketServer(InetAddress bind, int port, RelayCertificate certificate, Switch lan, Counters counters,
             WebSocketServerConfig config, WebContent content, IoEventLoop loop) throws PortInUseException {
+        this(bind, port, certificate, SessionGate.open(lan), counters, config, content, loop);
+    }
+
+    /**
+     * Listens on {@code bind:port} over TCP on {@code loop}, which must own every LAN {@code gate} admits to.
+     *
+     * @throws PortInUseException when the TCP port is taken
+     */
+    public WebSocketServer(InetAddress bind, int port, RelayCertificate certificate, SessionGate gate,
+            Counters counters, WebSocketServerConfig config, WebContent content, IoEventLoop loop)
+            throws PortInUseException {
         this.config = config;
         this.counters = counters;
         this.open = new DefaultChannelGroup("websocket", loop);
@@ -87,6 +101,11 @@ public final class WebSocketServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 // Backpressure: past 256 KiB unsent the channel turns unwritable and frames wait in the port queue.
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                // Fairness on the shared loop: one read of at most 16 KiB (a dozen full frames) per connection and
+                // loop turn, so a flooding connection cannot make the loop spend a turn on it alone; what it sends
+                // beyond that waits in TCP, which slows the sender down.
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR,
+                        new AdaptiveRecvByteBufAllocator(512, 4096, 16 * 1024).maxMessagesPerRead(1))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
@@ -106,9 +125,11 @@ public final class WebSocketServer implements AutoCloseable {
                         pipeline.addLast(new HttpObjectAggregator(8192));
                         pipeline.addLast(new ChunkedWriteHandler());
                         pipeline.addLast(new HttpRequestRouter(content, counters));
+                        WebSocketPort member = new WebSocketPort(counters, config.sendQueueFrames(),
+                                config.maxFrameSize());
+                        pipeline.addLast(new WebSocketAdmission(gate, member, counters));
                         pipeline.addLast(new WebSocketServerProtocolHandler(protocol));
-                        pipeline.addLast(new WebSocketPort(lan, counters, config.sendQueueFrames(),
-                                config.maxFrameSize()));
+                        pipeline.addLast(member);
                     }
                 });
         ChannelFuture bound = bootstrap.bind(new InetSocketAddress(bind, port)).awaitUninterruptibly();

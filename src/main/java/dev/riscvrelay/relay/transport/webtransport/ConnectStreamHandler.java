@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.transport.webtransport;
 
+import dev.riscvrelay.relay.access.Admission;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import io.netty.channel.ChannelHandlerContext;
@@ -50,15 +51,22 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
             if (refusal != 0) {
                 reject(ctx, refusal, true);
             } else {
-                accept(ctx);
+                CharSequence path = frame.headers().path();
+                switch (connection.admit(path == null ? "/" : path.toString())) {
+                    case Admission.Admitted admitted -> accept(ctx, admitted);
+                    case Admission.Refused refused -> {
+                        counters.increment(refused.reason());
+                        reject(ctx, refused.status(), true);
+                    }
+                }
             }
         }
     }
 
     /**
      * What the request headers a client sent ask for: 0 for an extended CONNECT with {@code :protocol =
-     * webtransport} (RFC 9220), else the error status. Only {@code :method} and {@code :protocol} decide; the path
-     * names no resource, since the relay serves one LAN.
+     * webtransport} (RFC 9220), else the error status. Only {@code :method} and {@code :protocol} decide here; the
+     * path (which network, which token) is the admission's business.
      */
     static int requestStatus(Http3Headers headers) {
         CharSequence method = headers.method();
@@ -75,12 +83,12 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
         return 0;
     }
 
-    private void accept(ChannelHandlerContext ctx) {
+    private void accept(ChannelHandlerContext ctx, Admission.Admitted admitted) {
         Http3HeadersFrame response = new DefaultHttp3HeadersFrame();
         response.headers().status("200");
         // No FIN: the stream stays open for capsules and marks the session's lifetime.
         ctx.writeAndFlush(response);
-        session = connection.openSession((QuicStreamChannel) ctx.channel());
+        session = connection.openSession((QuicStreamChannel) ctx.channel(), admitted);
     }
 
     private void reject(ChannelHandlerContext ctx, int status, boolean sessionRefused) {

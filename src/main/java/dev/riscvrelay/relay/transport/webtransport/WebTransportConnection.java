@@ -1,8 +1,9 @@
 package dev.riscvrelay.relay.transport.webtransport;
 
+import dev.riscvrelay.relay.access.Admission;
+import dev.riscvrelay.relay.access.SessionGate;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
-import dev.riscvrelay.relay.switching.Switch;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -34,7 +35,7 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
     private static final int MIN_FRAME = 14;
 
     private final WebTransportServer server;
-    private final Switch lan;
+    private final SessionGate gate;
     private final Counters counters;
     private final LongObjectMap<WebTransportSession> sessions = new LongObjectHashMap<>(4);
     private QuicChannel quic;
@@ -42,9 +43,9 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
     private int maxDatagramLength = -1;
     private boolean counted;
 
-    WebTransportConnection(WebTransportServer server, Switch lan, Counters counters) {
+    WebTransportConnection(WebTransportServer server, SessionGate gate, Counters counters) {
         this.server = server;
-        this.lan = lan;
+        this.gate = gate;
         this.counters = counters;
     }
 
@@ -105,7 +106,11 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
             counters.increment(Counter.DROP_RUNT);
             return;
         }
-        lan.forward(session, datagram);
+        if (!session.guard().admit(datagram)) {
+            datagram.release();
+            return;
+        }
+        session.lan().forward(session, datagram);
     }
 
     /** Why a CONNECT cannot become a session right now, as an HTTP status; 0 when it can. */
@@ -125,13 +130,20 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         return 0;
     }
 
-    WebTransportSession openSession(QuicStreamChannel connectStream) {
+    /** Which LAN a CONNECT to {@code pathAndQuery} joins, or why it may not; asked once admissionStatus() is 0. */
+    Admission admit(String pathAndQuery) {
+        java.net.InetAddress peer = quic.remoteSocketAddress() instanceof java.net.InetSocketAddress inet
+                ? inet.getAddress() : java.net.InetAddress.getLoopbackAddress();
+        return gate.admit(pathAndQuery, peer);
+    }
+
+    WebTransportSession openSession(QuicStreamChannel connectStream, Admission.Admitted admitted) {
         WebTransportSession session = new WebTransportSession(this, connectStream, maxDatagramLength,
-                server.config().sendQueueFrames(), counters);
+                server.config().sendQueueFrames(), counters, admitted);
         sessions.put(session.quarterStreamId(), session);
         server.sessionOpened();
         counters.increment(Counter.SESSIONS_OPENED);
-        lan.attach(session);
+        session.lan().attach(session);
         session.startKeepAlive(server.config().keepAliveInterval().toNanos());
         return session;
     }
@@ -141,7 +153,8 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         if (sessions.remove(session.quarterStreamId()) != null) {
             server.sessionClosed();
             counters.increment(Counter.SESSIONS_CLOSED);
-            lan.detach(session);
+            session.lan().detach(session);
+            session.admission().release().run();
         }
     }
 

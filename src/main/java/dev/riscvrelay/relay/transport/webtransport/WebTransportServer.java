@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.transport.webtransport;
 
+import dev.riscvrelay.relay.access.SessionGate;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.Switch;
 import dev.riscvrelay.relay.tls.CurrentCertificateKeyManager;
@@ -10,6 +11,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -50,6 +52,9 @@ public final class WebTransportServer implements AutoCloseable {
     /** Chromium 156 refuses datagrams with more than this many payload bytes (after the Quarter Stream ID). */
     public static final int CHROMIUM_MAX_INBOUND_PAYLOAD = 1199;
 
+    /** Datagrams read from the UDP socket per loop turn. */
+    private static final int DATAGRAMS_PER_READ = 64;
+
     private final WebTransportServerConfig config;
     private final Counters counters;
     private final IoEventLoopGroup ownedGroup;
@@ -78,15 +83,16 @@ public final class WebTransportServer implements AutoCloseable {
      */
     public WebTransportServer(InetAddress bindAddress, int port, RelayCertificate certificate, Switch lan,
             Counters counters, WebTransportServerConfig config, IoEventLoop loop) throws PortInUseException {
-        this(bindAddress, port, () -> certificate, lan, counters, config, loop);
+        this(bindAddress, port, () -> certificate, SessionGate.open(lan), counters, config, loop);
     }
 
     /**
      * Like {@link #WebTransportServer(InetAddress, int, RelayCertificate, Switch, Counters, WebTransportServerConfig,
-     * IoEventLoop)}, with an identity that may change while it runs: every new connection's handshake uses
-     * {@code certificates.get()} at that moment; open connections keep theirs.
+     * IoEventLoop)}, with an identity that may change while it runs (every new connection's handshake uses
+     * {@code certificates.get()} at that moment; open connections keep theirs) and a gate that picks each session's
+     * LAN from its CONNECT's path, or refuses it.
      */
-    public WebTransportServer(InetAddress bindAddress, int port, Supplier<RelayCertificate> certificates, Switch lan,
+    public WebTransportServer(InetAddress bindAddress, int port, Supplier<RelayCertificate> certificates, SessionGate lan,
             Counters counters, WebTransportServerConfig config, IoEventLoop loop) throws PortInUseException {
         this.config = config;
         this.counters = counters;
@@ -105,6 +111,10 @@ public final class WebTransportServer implements AutoCloseable {
                 .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 .option(ChannelOption.SO_RCVBUF, config.receiveBufferBytes())
                 .option(ChannelOption.SO_SNDBUF, config.receiveBufferBytes())
+                // Every WebTransport session shares this socket while each WebSocket member has its own: read up to
+                // 64 datagrams a loop turn (Netty's default is 16), so a loop busy with TCP members still drains it.
+                .option(ChannelOption.RCVBUF_ALLOCATOR,
+                        new FixedRecvByteBufAllocator(2048).maxMessagesPerRead(DATAGRAMS_PER_READ))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -125,7 +135,7 @@ public final class WebTransportServer implements AutoCloseable {
         this.socket = bound.channel();
     }
 
-    private ChannelHandler quicCodec(Supplier<RelayCertificate> certificates, Switch lan, boolean epoll) {
+    private ChannelHandler quicCodec(Supplier<RelayCertificate> certificates, SessionGate lan, boolean epoll) {
         // BoringSSL asks the key manager during each handshake, so a renewed certificate needs no new context.
         QuicSslContext tls = QuicSslContextBuilder
                 .forServer(new CurrentCertificateKeyManager(certificates), null)
@@ -133,6 +143,8 @@ public final class WebTransportServer implements AutoCloseable {
                 .build();
         QuicServerCodecBuilder builder = Http3.newQuicServerCodecBuilder()
                 .sslContext(tls)
+                // Retry before any handshake work: a spoofed source address gets one small packet back, no more.
+                .tokenHandler(new AddressValidationTokens(System::currentTimeMillis))
                 .maxIdleTimeout(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .maxSendUdpPayloadSize(config.udpPayloadSize())
                 .maxRecvUdpPayloadSize(config.udpPayloadSize())

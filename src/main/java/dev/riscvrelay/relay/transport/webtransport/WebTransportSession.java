@@ -1,9 +1,12 @@
 package dev.riscvrelay.relay.transport.webtransport;
 
+import dev.riscvrelay.relay.access.Admission;
+import dev.riscvrelay.relay.access.IngressGuard;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.FrameQueue;
 import dev.riscvrelay.relay.switching.Port;
+import dev.riscvrelay.relay.switching.Switch;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http3.DefaultHttp3DataFrame;
 import io.netty.handler.codec.quic.QuicChannel;
@@ -31,13 +34,14 @@ final class WebTransportSession implements Port {
     private final FrameQueue queue;
     private final Counters counters;
     private final String name;
+    private final Admission.Admitted admission;
     private final Runnable flushTask = this::flushQueue;
     private boolean flushScheduled;
     private ScheduledFuture<?> keepAlive;
     private State state = State.OPEN;
 
     WebTransportSession(WebTransportConnection connection, QuicStreamChannel connectStream, int maxDatagramLength,
-            int queueCapacity, Counters counters) {
+            int queueCapacity, Counters counters, Admission.Admitted admission) {
         this.connection = connection;
         this.quic = connectStream.parent();
         this.connectStream = connectStream;
@@ -47,6 +51,21 @@ final class WebTransportSession implements Port {
         this.queue = new FrameQueue(queueCapacity, counters);
         this.counters = counters;
         this.name = "wt#" + connectStream.streamId() + " " + quic.remoteSocketAddress();
+        this.admission = admission;
+    }
+
+    /** The LAN this session joined. */
+    Switch lan() {
+        return admission.lan();
+    }
+
+    /** What this session's frames pass before the switch. */
+    IngressGuard guard() {
+        return admission.guard();
+    }
+
+    Admission.Admitted admission() {
+        return admission;
     }
 
     int queuedFrames() {

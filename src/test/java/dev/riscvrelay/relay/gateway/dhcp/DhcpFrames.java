@@ -11,13 +11,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Builds client DHCP frames for cases no capture covers, and takes replies apart for assertions. */
-final class DhcpFrames {
+public final class DhcpFrames {
 
     private DhcpFrames() {
     }
 
     /** A BOOTREQUEST frame from {@code mac}, options given as code → data, end option appended. */
-    static byte[] clientFrame(long mac, int sourceIp, int destinationIp, int xid, int flags, int ciaddr,
+    public static byte[] clientFrame(long mac, int sourceIp, int destinationIp, int xid, int flags, int ciaddr,
             Map<Integer, byte[]> options) {
         int optionBytes = 1;
         for (byte[] data : options.values()) {
@@ -51,7 +51,7 @@ final class DhcpFrames {
         }
     }
 
-    static Map<Integer, byte[]> options(Object... codesAndData) {
+    public static Map<Integer, byte[]> options(Object... codesAndData) {
         Map<Integer, byte[]> options = new LinkedHashMap<>();
         for (int i = 0; i < codesAndData.length; i += 2) {
             Object data = codesAndData[i + 1];
@@ -63,12 +63,12 @@ final class DhcpFrames {
         return options;
     }
 
-    static byte[] ipBytes(int address) {
+    public static byte[] ipBytes(int address) {
         return new byte[] {(byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address};
     }
 
     /** Zeroes the UDP checksum of a frame (RFC 768: none computed) after a test patched its bytes. */
-    static byte[] withoutUdpChecksum(byte[] frame) {
+    public static byte[] withoutUdpChecksum(byte[] frame) {
         byte[] copy = frame.clone();
         copy[40] = 0;
         copy[41] = 0;
@@ -76,11 +76,11 @@ final class DhcpFrames {
     }
 
     /** A reply frame taken apart: headers checked (IPv4 and UDP checksums verified), DHCP options by code. */
-    record Reply(long destinationMac, int sourceIp, int destinationIp, int sourcePort, int destinationPort,
+    public record Reply(long destinationMac, int sourceIp, int destinationIp, int sourcePort, int destinationPort,
             int op, int xid, int flags, int ciaddr, int yiaddr, long chaddr, int dhcpLength,
             Map<Integer, byte[]> options, int frameLength) {
 
-        int messageType() {
+        public int messageType() {
             return options.get(DhcpMessage.OPTION_MESSAGE_TYPE)[0];
         }
 
@@ -95,7 +95,7 @@ final class DhcpFrames {
         }
     }
 
-    static Reply parseReply(byte[] bytes) {
+    public static Reply parseReply(byte[] bytes) {
         ByteBuf buf = Unpooled.wrappedBuffer(bytes);
         EthernetFrame ethernet = new EthernetFrame();
         Ipv4Packet ip = new Ipv4Packet();

@@ -63,7 +63,7 @@ class WebSocketIT {
         RelayConfig defaults = RelayConfig.defaults(LOOPBACK, 0);
         RelayConfig config = new RelayConfig(defaults.bind(), 0, defaults.maxSessions(), 64,
                 defaults.macTableSize(), defaults.macAging(), defaults.idleTimeout(), defaults.lanMtu(),
-                defaults.dnsResolvers(), defaults.egress(), new WebOptions(mode, null, null));
+                defaults.dnsResolvers(), defaults.egress(), new WebOptions(mode, null, null), defaults.access());
         relay = Relay.start(config, certificate);
         return relay;
     }
