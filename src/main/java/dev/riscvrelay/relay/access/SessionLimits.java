@@ -10,9 +10,13 @@ package dev.riscvrelay.relay.access;
  */
 public record SessionLimits(long framesPerSecond, long bytesPerSecond, int macsPerSession, int sessionsPerAddress) {
 
-    public static final long DEFAULT_FRAMES_PER_SECOND = 20_000;
-    /** 100 Mbit/s. */
-    public static final long DEFAULT_BYTES_PER_SECOND = 12_500_000;
+    /**
+     * Above what one busy session moves at full speed (a TAP connector's bulk TCP), so by default the limit stops
+     * floods without slowing real work; a public relay lowers both.
+     */
+    public static final long DEFAULT_FRAMES_PER_SECOND = 200_000;
+    /** 2 Gbit/s. */
+    public static final long DEFAULT_BYTES_PER_SECOND = 250_000_000;
     /** A VM bridging a few containers or a nested VM has more than one MAC; four is enough for most. */
     public static final int DEFAULT_MACS_PER_SESSION = 4;
     public static final int DEFAULT_SESSIONS_PER_ADDRESS = 64;

@@ -133,7 +133,7 @@ class RelayCommandTest {
     void helpListsTheAccessOptions() {
         assertThat(run("--help")).isZero();
         assertThat(out.toString()).contains("--token-file", "--max-networks", "default: 16", "--session-frame-rate",
-                "default: 20000", "--session-byte-rate", "12500000", "--macs-per-session", "default: 4",
+                "default: 200000", "--session-byte-rate", "250000000", "--macs-per-session", "default: 4",
                 "--max-sessions-per-ip", "default: 64");
     }
 
