@@ -259,22 +259,29 @@ public final class RelayCommand implements Callable<Integer> {
     }
 
     private static InetSocketAddress adminAddress(String text) {
+        return socketAddress("--admin", text, "127.0.0.1:9433) or 'off'");
+    }
+
+    /** {@code ADDR:PORT} with an IP literal ({@code [v6]:port} too) and a port 0..65535, or a usage error. */
+    private static InetSocketAddress socketAddress(String flag, String text, String example) {
+        String wanted = flag + " wants ADDR:PORT with an IP address and a port (e.g. " + example + ", not '" + text
+                + "'";
         int colon = text.lastIndexOf(':');
         if (colon <= 0) {
-            throw new UsageError("--admin wants ADDR:PORT (e.g. 127.0.0.1:9433) or 'off', not '" + text + "'");
+            throw new UsageError(wanted);
         }
         String host = text.substring(0, colon);
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
         try {
-            int adminPort = Integer.parseInt(text.substring(colon + 1));
-            if (adminPort < 0 || adminPort > 65535) {
+            int port = Integer.parseInt(text.substring(colon + 1));
+            if (port < 0 || port > 65535) {
                 throw new NumberFormatException();
             }
-            return new InetSocketAddress(InetAddress.ofLiteral(host), adminPort);
+            return new InetSocketAddress(InetAddress.ofLiteral(host), port);
         } catch (IllegalArgumentException e) {
-            throw new UsageError("--admin wants ADDR:PORT (e.g. 127.0.0.1:9433) or 'off', not '" + text + "'");
+            throw new UsageError(wanted);
         }
     }
 
@@ -397,26 +404,7 @@ public final class RelayCommand implements Callable<Integer> {
     }
 
     private InetSocketAddress demoAddress() {
-        if (web == null) {
-            return null;
-        }
-        int colon = web.lastIndexOf(':');
-        if (colon < 0) {
-            throw new UsageError("--web wants ADDR:PORT, e.g. 127.0.0.1:8080, not '" + web + "'");
-        }
-        String host = web.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        try {
-            int webPort = Integer.parseInt(web.substring(colon + 1));
-            if (webPort < 0 || webPort > 65535) {
-                throw new NumberFormatException();
-            }
-            return new InetSocketAddress(InetAddress.ofLiteral(host), webPort);
-        } catch (IllegalArgumentException e) {
-            throw new UsageError("--web wants ADDR:PORT with an IP address and a port, not '" + web + "'");
-        }
+        return web == null ? null : socketAddress("--web", web, "127.0.0.1:8080)");
     }
 
     private static Cidr cidr(String flag, String text) {
