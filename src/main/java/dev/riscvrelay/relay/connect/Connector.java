@@ -118,7 +118,7 @@ public final class Connector implements AutoCloseable {
             return;
         }
         state = State.CONNECTING;
-        WebTransportClient.connect(config.relay(), config.client(), this::fromRelay, loop)
+        WebTransportClient.connect(config.relay(), config.client(), new FromRelay(), loop)
                 .whenComplete((client, failure) -> {
                     if (loop.inEventLoop()) {
                         onAttemptDone(client, failure);
@@ -227,7 +227,8 @@ public final class Connector implements AutoCloseable {
         try {
             switch (config.local()) {
                 case ConnectorConfig.Tap tap -> {
-                    TapDevice.Config tapConfig = TapDevice.Config.forMtu(tap.name(), mtu);
+                    // Segment offload: TCP segments of one burst from the relay reach the host's stack as one packet.
+                    TapDevice.Config tapConfig = TapDevice.Config.forMtu(tap.name(), mtu).withSegmentOffload();
                     TapDevice device = tap.netns() == null ? TapDevice.open(tapConfig, counters)
                             : TapDevice.openInNamespace(tap.netns(), tapConfig, counters);
                     tapPort = new TapPort(device, PooledByteBufAllocator.DEFAULT, HttpDatagram.HEADROOM,
@@ -310,15 +311,26 @@ public final class Connector implements AutoCloseable {
         }
     }
 
-    /** A frame from the relay, on the loop; takes over its reference. */
-    private void fromRelay(ByteBuf frame) {
-        Port member = local;
-        if (member == null) {
-            frame.release();
-            return;
+    /** Frames from the relay, on the loop. */
+    private final class FromRelay implements WebTransportClient.FrameHandler {
+        /** Takes over the frame's reference. */
+        @Override
+        public void onFrame(ByteBuf frame) {
+            Port member = local;
+            if (member == null) {
+                frame.release();
+                return;
+            }
+            counters.increment(Counter.CONNECT_FRAMES_FROM_RELAY);
+            member.send(frame);
         }
-        counters.increment(Counter.CONNECT_FRAMES_FROM_RELAY);
-        member.send(frame);
+
+        @Override
+        public void onBurstEnd() {
+            if (tapPort != null) {
+                tapPort.flush();
+            }
+        }
     }
 
     // ---- shutting down ----

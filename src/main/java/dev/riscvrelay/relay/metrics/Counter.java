@@ -93,6 +93,7 @@ public enum Counter {
     // Connectors (TAP, QEMU)
     DROP_TAP_TOO_LARGE("frames read from a TAP device or QEMU socket that exceed the connector's frame limit"),
     DROP_TAP_WRITE_FAILED("frames the TAP device or QEMU socket refused (link down, buffer full)"),
+    TAP_SEGMENTS_COALESCED("TCP segments written to a TAP inside another segment's super-frame (user-space GRO)"),
     DROP_QEMU_BAD_FRAME("QEMU socket messages that are no Ethernet frame (runt or bad length prefix)"),
     DROP_QEMU_UNKNOWN_SENDER("datagrams on a QEMU socket from an address other than QEMU's"),
 

@@ -48,6 +48,8 @@ final class LinuxSyscalls {
     static final long TUNSETIFF = 0x400454caL;
     static final short IFF_TAP = 0x0002;
     static final short IFF_NO_PI = 0x1000;
+    /** Every read and write starts with a struct virtio_net_hdr (10 bytes, little-endian on every host we run). */
+    static final short IFF_VNET_HDR = 0x4000;
 
     // Interface ioctls on any socket (linux/sockios.h) and the link flag they set
     static final long SIOCGIFFLAGS = 0x8913;
@@ -93,6 +95,8 @@ final class LinuxSyscalls {
             bind("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle WRITE =
             bind("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle READV =
+            bind("readv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     // ioctl(int fd, unsigned long request, ...): the third argument is variadic.
     private static final MethodHandle IOCTL = bind("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
@@ -152,6 +156,15 @@ final class LinuxSyscalls {
     static long read(MemorySegment callState, int fd, MemorySegment buffer, long count) {
         try {
             return (long) READ.invokeExact(callState, fd, buffer, count);
+        } catch (Throwable e) {
+            throw linkageBug(e);
+        }
+    }
+
+    /** readv(2) into {@code count} struct iovec { void *base; size_t len; } at {@code iovecs}. */
+    static long readv(MemorySegment callState, int fd, MemorySegment iovecs, int count) {
+        try {
+            return (long) READV.invokeExact(callState, fd, iovecs, count);
         } catch (Throwable e) {
             throw linkageBug(e);
         }

@@ -32,8 +32,12 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class TapDevice implements AutoCloseable {
 
-    /** How to open a TAP: its name (≤ 15 bytes), the MTU to set, and the largest frame a read may return. */
-    public record Config(String name, int mtu, int maxFrameSize) {
+    /**
+     * How to open a TAP: its name (≤ 15 bytes), the MTU to set, the largest frame a read may return, and whether
+     * writes may carry TCP super-frames ({@link SegmentCoalescer}): the device then speaks {@code IFF_VNET_HDR},
+     * a virtio-net header before every frame.
+     */
+    public record Config(String name, int mtu, int maxFrameSize, boolean segmentOffload) {
         public Config {
             byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
             if (bytes.length == 0 || bytes.length >= IFNAMSIZ || name.contains("/") || name.contains(" ")) {
@@ -48,9 +52,18 @@ public final class TapDevice implements AutoCloseable {
             }
         }
 
+        public Config(String name, int mtu, int maxFrameSize) {
+            this(name, mtu, maxFrameSize, false);
+        }
+
         /** A TAP whose MTU matches the frame limit: nothing the kernel sends is dropped for size. */
         public static Config forMtu(String name, int mtu) {
             return new Config(name, mtu, mtu + ETHERNET_HEADER);
+        }
+
+        /** This config with TCP super-frame writes on (see {@link SegmentCoalescer}). */
+        public Config withSegmentOffload() {
+            return new Config(name, mtu, maxFrameSize, true);
         }
     }
 
@@ -60,11 +73,28 @@ public final class TapDevice implements AutoCloseable {
     /** The largest frame this class reads: 64 KiB, more than any TAP MTU (65521) plus header. */
     static final int MAX_READ = 65536;
 
+    /** struct virtio_net_hdr without num_buffers: what IFF_VNET_HDR puts before each frame by default. */
+    static final int VNET_HEADER = 10;
+    static final int VNET_FLAGS = 0;
+    static final int VNET_GSO_TYPE = 1;
+    static final int VNET_HDR_LEN = 2;
+    static final int VNET_GSO_SIZE = 4;
+    static final int VNET_CSUM_START = 6;
+    static final int VNET_CSUM_OFFSET = 8;
+    static final byte VNET_F_NEEDS_CSUM = 1;
+    static final byte VNET_GSO_NONE = 0;
+    static final byte VNET_GSO_TCPV4 = 1;
+    private static final ValueLayout.OfShort BE_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfShort LE_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
     private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final int CLOSED = 1 << 30;
 
     private final String name;
     private final int maxFrameSize;
+    private final boolean segmentOffload;
     private final Counters counters;
     private final int tapFd;
     private final int wakeFd;
@@ -76,15 +106,19 @@ public final class TapDevice implements AutoCloseable {
     private final MemorySegment writerCallState = newCallState(arena);
     private final MemorySegment closerCallState = newCallState(arena);
     private final MemorySegment pollFds = arena.allocate(POLLFD_SIZE * 2, 8);
-    /** Where frames from heap or composite buffers are gathered before a write. */
-    private final MemorySegment writeScratch = arena.allocate(MAX_READ, 8);
+    /** Where frames from heap or composite buffers (or behind a virtio-net header) are gathered before a write. */
+    private final MemorySegment writeScratch = arena.allocate(VNET_HEADER + MAX_READ, 8);
     private final MemorySegment wakeValue = arena.allocate(8, 8);
+    /** With IFF_VNET_HDR: the header of each read, and the two iovecs that split it from the frame. */
+    private final MemorySegment readHeader = arena.allocate(VNET_HEADER, 8);
+    private final MemorySegment readIovecs = arena.allocate(32, 8);
 
-    private TapDevice(String name, int tapFd, int wakeFd, int maxFrameSize, Counters counters) {
+    private TapDevice(String name, int tapFd, int wakeFd, Config config, Counters counters) {
         this.name = name;
         this.tapFd = tapFd;
         this.wakeFd = wakeFd;
-        this.maxFrameSize = maxFrameSize;
+        this.maxFrameSize = config.maxFrameSize();
+        this.segmentOffload = config.segmentOffload();
         this.counters = counters;
         pollFds.set(ValueLayout.JAVA_INT, 0, tapFd);
         pollFds.set(ValueLayout.JAVA_SHORT, POLLFD_EVENTS_OFFSET, POLLIN);
@@ -100,7 +134,7 @@ public final class TapDevice implements AutoCloseable {
     public static TapDevice open(Config config, Counters counters) throws TapException {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment callState = newCallState(call);
-            int tapFd = openTap(call, callState, config.name());
+            int tapFd = openTap(call, callState, config.name(), config.segmentOffload());
             int wakeFd = -1;
             try {
                 configureLink(call, callState, config.name(), config.mtu());
@@ -108,7 +142,7 @@ public final class TapDevice implements AutoCloseable {
                 if (wakeFd < 0) {
                     throw failure("eventfd", errno(callState));
                 }
-                return new TapDevice(config.name(), tapFd, wakeFd, config.maxFrameSize(), counters);
+                return new TapDevice(config.name(), tapFd, wakeFd, config, counters);
             } catch (TapException | RuntimeException e) {
                 LinuxSyscalls.close(callState, tapFd);
                 if (wakeFd >= 0) {
@@ -164,7 +198,8 @@ public final class TapDevice implements AutoCloseable {
         return opened[0];
     }
 
-    private static int openTap(Arena call, MemorySegment callState, String name) throws TapException {
+    private static int openTap(Arena call, MemorySegment callState, String name, boolean vnetHeader)
+            throws TapException {
         int fd = LinuxSyscalls.open(callState, call.allocateFrom("/dev/net/tun"), O_RDWR | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) {
             int errno = errno(callState);
@@ -177,7 +212,8 @@ public final class TapDevice implements AutoCloseable {
             };
         }
         MemorySegment ifreq = ifreq(call, name);
-        ifreq.set(ValueLayout.JAVA_SHORT, IFREQ_UNION_OFFSET, (short) (IFF_TAP | IFF_NO_PI));
+        ifreq.set(ValueLayout.JAVA_SHORT, IFREQ_UNION_OFFSET,
+                (short) (IFF_TAP | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0)));
         if (ioctl(callState, fd, TUNSETIFF, ifreq) != 0) {
             int errno = errno(callState);
             LinuxSyscalls.close(callState, fd);
@@ -275,8 +311,19 @@ public final class TapDevice implements AutoCloseable {
         }
         try {
             long room = maxFrameSize + 1L;
+            if (segmentOffload) {
+                readIovecs.set(ValueLayout.ADDRESS, 0, readHeader);
+                readIovecs.set(ValueLayout.JAVA_LONG, 8, VNET_HEADER);
+                readIovecs.set(ValueLayout.ADDRESS, 16, dst);
+                readIovecs.set(ValueLayout.JAVA_LONG, 24, room);
+            }
             while (true) {
-                long length = LinuxSyscalls.read(readerCallState, tapFd, dst, room);
+                long got = segmentOffload ? readv(readerCallState, tapFd, readIovecs, 2)
+                        : LinuxSyscalls.read(readerCallState, tapFd, dst, room);
+                long length = !segmentOffload || got < 0 ? got : Math.max(0, got - VNET_HEADER);
+                if (length > 0 && segmentOffload && !acceptVnetHeader(dst, (int) length)) {
+                    continue;
+                }
                 if (length > maxFrameSize) {
                     // The kernel cuts a frame to the buffer and returns the cut length (the rest is lost), so a
                     // read that fills limit + 1 bytes was a frame too big to forward.
@@ -300,6 +347,40 @@ public final class TapDevice implements AutoCloseable {
         } finally {
             exit();
         }
+    }
+
+    /**
+     * Checks the virtio-net header of a frame just read. No offloads are switched on (TUNSETOFFLOAD), so the
+     * kernel sends whole, checksummed frames; should it still mark one as needing its checksum, it is finished
+     * here. A segmentation offload frame is dropped and counted: it would exceed the frame limit.
+     */
+    private boolean acceptVnetHeader(MemorySegment frame, int length) {
+        if (readHeader.get(ValueLayout.JAVA_BYTE, VNET_GSO_TYPE) != VNET_GSO_NONE) {
+            counters.increment(Counter.DROP_TAP_TOO_LARGE);
+            return false;
+        }
+        if ((readHeader.get(ValueLayout.JAVA_BYTE, VNET_FLAGS) & VNET_F_NEEDS_CSUM) != 0) {
+            int start = Short.toUnsignedInt(readHeader.get(LE_SHORT, VNET_CSUM_START));
+            int field = start + Short.toUnsignedInt(readHeader.get(LE_SHORT, VNET_CSUM_OFFSET));
+            if (field + 2 > length) {
+                counters.increment(Counter.DROP_TAP_TOO_LARGE);
+                return false;
+            }
+            // The field holds the pseudo-header sum; the sum from csum_start to the end completes it.
+            long sum = 0;
+            int i = start;
+            for (; i + 1 < length; i += 2) {
+                sum += Short.toUnsignedInt(frame.get(BE_SHORT, i));
+            }
+            if (i < length) {
+                sum += (frame.get(ValueLayout.JAVA_BYTE, i) & 0xff) << 8;
+            }
+            while ((sum >>> 16) != 0) {
+                sum = (sum & 0xffff) + (sum >>> 16);
+            }
+            frame.set(BE_SHORT, field, (short) ~sum);
+        }
+        return true;
     }
 
     /** Waits until the TAP has a frame (true) or close() woke us (false). */
@@ -347,14 +428,44 @@ public final class TapDevice implements AutoCloseable {
         if (frame.hasMemoryAddress() || (frame.isDirect() && frame.nioBufferCount() == 1)) {
             source = addressOf(frame, frame.readerIndex(), length);
         } else {
-            source = writeScratch;
-            frame.getBytes(frame.readerIndex(), writeScratch.asByteBuffer().limit(length));
+            source = writeScratch.asSlice(segmentOffload ? VNET_HEADER : 0);
+            frame.getBytes(frame.readerIndex(), source.asByteBuffer().limit(length));
         }
         return write(source, length);
     }
 
     /** Writes the first {@code length} bytes of the native segment {@code frame} as one frame. */
     public boolean write(MemorySegment frame, int length) {
+        if (segmentOffload) {
+            // A plain frame behind an all-zero header (no offload); rare here: TapPort writes through a coalescer.
+            writeScratch.asSlice(0, VNET_HEADER).fill((byte) 0);
+            MemorySegment.copy(frame, 0, writeScratch, VNET_HEADER, length);
+            return writeWithHeader(writeScratch, VNET_HEADER + length);
+        }
+        return writeRaw(frame, length);
+    }
+
+    /**
+     * Writes {@code length} bytes that start with a virtio-net header (only on a device opened with
+     * {@link Config#segmentOffload()}): a TCP super-frame the kernel takes as one GSO packet.
+     */
+    boolean writeWithHeader(MemorySegment headerAndFrame, int length) {
+        if (!segmentOffload) {
+            throw new IllegalStateException("TAP " + name + " was opened without a virtio-net header");
+        }
+        return writeRaw(headerAndFrame, length);
+    }
+
+    /** Whether writes may carry TCP super-frames (the device was opened with IFF_VNET_HDR). */
+    public boolean segmentOffload() {
+        return segmentOffload;
+    }
+
+    Counters counters() {
+        return counters;
+    }
+
+    private boolean writeRaw(MemorySegment frame, int length) {
         if (!enter()) {
             return false;
         }

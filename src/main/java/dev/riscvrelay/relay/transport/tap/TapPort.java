@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link TapDevice} as a LAN member: {@link #send} writes frames to the TAP on the caller's thread (one
- * non-blocking write(2) each), and a dedicated reader thread hands every frame read from the TAP to a
+ * non-blocking write(2) each, or one per TCP super-frame on a segment-offload device), and a dedicated reader thread hands every frame read from the TAP to a
  * {@link FrameSink}. The sink runs on the reader thread, so a sink that feeds an event loop must hand the frame
  * over (e.g. {@code eventLoop.execute}) rather than touch the loop's state.
  */
@@ -18,6 +18,8 @@ public final class TapPort implements Port, AutoCloseable {
     private final int headroom;
     private final FrameSink sink;
     private final Thread reader;
+    /** With a segment-offload device: joins TCP segments of a burst; else null and every frame is one write. */
+    private final SegmentCoalescer coalescer;
     private volatile Throwable readerFailure;
 
     public TapPort(TapDevice tap, ByteBufAllocator allocator, FrameSink sink) {
@@ -37,6 +39,7 @@ public final class TapPort implements Port, AutoCloseable {
         this.headroom = headroom;
         this.sink = sink;
         this.reader = Thread.ofPlatform().daemon().name("tap-reader-" + tap.name()).unstarted(this::readLoop);
+        this.coalescer = tap.segmentOffload() ? new SegmentCoalescer(tap::writeWithHeader, tap.counters()) : null;
     }
 
     /** Starts the reader thread. */
@@ -69,13 +72,27 @@ public final class TapPort implements Port, AutoCloseable {
         }
     }
 
-    /** Writes one frame to the TAP and releases it; failures are counted by the device. */
+    /**
+     * Writes one frame to the TAP and releases it; failures are counted by the device. On a segment-offload
+     * device a TCP segment may wait for the next one (to leave together) until {@link #flush()}.
+     */
     @Override
     public void send(ByteBuf frame) {
         try {
-            tap.write(frame);
+            if (coalescer != null) {
+                coalescer.offer(frame);
+            } else {
+                tap.write(frame);
+            }
         } finally {
             frame.release();
+        }
+    }
+
+    /** Writes what {@link #send} held back; call at the end of every burst of frames, on the sending thread. */
+    public void flush() {
+        if (coalescer != null) {
+            coalescer.flush();
         }
     }
 
@@ -98,6 +115,9 @@ public final class TapPort implements Port, AutoCloseable {
     @Override
     public void close() {
         tap.close();
+        if (coalescer != null) {
+            coalescer.close();
+        }
         if (reader.isAlive()) {
             try {
                 reader.join(TimeUnit.SECONDS.toMillis(5));

@@ -15,6 +15,8 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
@@ -27,7 +29,11 @@ import io.netty.handler.codec.http3.Http3DataFrame;
 import io.netty.handler.codec.http3.Http3HeadersFrame;
 import io.netty.handler.codec.http3.Http3RequestStreamInboundHandler;
 import io.netty.handler.codec.http3.Http3SettingsFrame;
+import io.netty.handler.codec.quic.EpollQuicUtils;
 import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicChannelBootstrap;
+import io.netty.handler.codec.quic.QuicChannelOption;
+import io.netty.handler.codec.quic.QuicClientCodecBuilder;
 import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
 import io.netty.handler.codec.quic.QuicDatagramExtensionEvent;
 import io.netty.handler.codec.quic.QuicSslContext;
@@ -64,6 +70,10 @@ public final class WebTransportClient implements AutoCloseable {
     @FunctionalInterface
     public interface FrameHandler {
         void onFrame(ByteBuf frame);
+
+        /** After the frames of one read burst, on the loop: a handler that batches its output sends it now. */
+        default void onBurstEnd() {
+        }
     }
 
     /** How a session ended: who closed it, with which WebTransport error code and reason. */
@@ -72,6 +82,9 @@ public final class WebTransportClient implements AutoCloseable {
 
     /** How long close() lets the capsule and FIN leave before the connection closes anyway. */
     private static final long CLOSE_GRACE_MILLIS = 200;
+
+    /** One read's buffer with UDP GRO on: the largest burst the kernel coalesces (64 KiB of datagrams). */
+    private static final int GRO_READ_BYTES = 65536;
 
     private final URI uri;
     private final WebTransportClientConfig config;
@@ -162,10 +175,18 @@ public final class WebTransportClient implements AutoCloseable {
             }
             boolean epoll = loop.isIoType(EpollIoHandler.class);
             ChannelHandler codec = quicCodec();
-            ChannelFuture bound = new Bootstrap()
+            Bootstrap bootstrap = new Bootstrap()
                     .group(loop)
                     .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
-                    .option(ChannelOption.SO_RCVBUF, 2 * 1024 * 1024)
+                    .option(ChannelOption.SO_RCVBUF, 2 * 1024 * 1024);
+            if (epoll) {
+                // GRO: a burst the relay sent with GSO arrives in one recvmsg (Netty splits it back into
+                // datagrams), and on loopback the kernel no longer segments it on the way.
+                bootstrap.option(EpollChannelOption.UDP_GRO, true)
+                        .option(ChannelOption.RCVBUF_ALLOCATOR,
+                                new FixedRecvByteBufAllocator(GRO_READ_BYTES).maxMessagesPerRead(16));
+            }
+            ChannelFuture bound = bootstrap
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
@@ -180,7 +201,13 @@ public final class WebTransportClient implements AutoCloseable {
                     return;
                 }
                 udp = bound.channel();
-                QuicChannel.newBootstrap(udp)
+                QuicChannelBootstrap quicBootstrap = QuicChannel.newBootstrap(udp);
+                if (epoll) {
+                    // GSO: the QUIC packets of one flush leave in one sendmsg.
+                    quicBootstrap.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
+                            EpollQuicUtils.newSegmentedAllocator(10));
+                }
+                quicBootstrap
                         .handler(new ChannelInitializer<QuicChannel>() {
                             @Override
                             protected void initChannel(QuicChannel ch) {
@@ -218,7 +245,7 @@ public final class WebTransportClient implements AutoCloseable {
         QuicSslContext context = tls.build();
         String host = uri.getHost();
         int port = port();
-        return Http3.newQuicClientCodecBuilder()
+        QuicClientCodecBuilder builder = Http3.newQuicClientCodecBuilder()
                 .sslEngineProvider(ch -> context.newEngine(ch.alloc(), host, port))
                 .maxIdleTimeout(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .maxSendUdpPayloadSize(config.udpPayloadSize())
@@ -226,8 +253,8 @@ public final class WebTransportClient implements AutoCloseable {
                 .datagram(config.datagramQueueLength(), config.datagramQueueLength())
                 .initialMaxData(4 * 1024 * 1024)
                 .initialMaxStreamDataBidirectionalLocal(256 * 1024)
-                .initialMaxStreamDataBidirectionalRemote(256 * 1024)
-                .build();
+                .initialMaxStreamDataBidirectionalRemote(256 * 1024);
+        return builder.build();
     }
 
     private WebTransportException handshakeFailure(Throwable cause) {
@@ -409,6 +436,16 @@ public final class WebTransportClient implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "frame handler failed", e);
             }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            try {
+                frames.onBurstEnd();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "frame handler failed", e);
+            }
+            ctx.fireChannelReadComplete();
         }
 
         @Override
