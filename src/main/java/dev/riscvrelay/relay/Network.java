@@ -15,6 +15,7 @@ import dev.riscvrelay.relay.nat.NanoClock;
 import dev.riscvrelay.relay.nat.Nat;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.switching.LearningSwitch;
+import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.switching.SwitchConfig;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.IoEventLoop;
@@ -76,6 +77,10 @@ final class Network implements AutoCloseable {
             dns.close();
             throw e;
         }
+        nat.tcp().usePortFrameLimits(mac -> {
+            Port port = lan.portOf(mac);
+            return port == null ? 0 : port.maxFrameSize();
+        });
         DhcpServer dhcp = new DhcpServer(DhcpConfig.defaults().withLanMtu(config.lanMtu()), gatewayConfig,
                 System::nanoTime);
         gateway.addIpHandler(dhcp);

@@ -41,6 +41,11 @@ final class TcpConnection extends NatFlow {
     private static final int DEFAULT_MSS = 536;
     /** Below this a VM's MSS is a trick, not a link: segments would cost more header than data. */
     private static final int MIN_MSS = 64;
+    /**
+     * Segments one transmit sends before it yields the loop (as Linux's TCP small queues do): a large window then
+     * leaves in bursts the VM's port queue and QUIC take whole, instead of overflowing them in one turn.
+     */
+    static final int BURST_SEGMENTS = 128;
     /** RFC 6298 section 2.1: the first RTO before any measurement. */
     private static final long INITIAL_RTO_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** RFC 6298's G: the clock granularity term; nanoTime is fine, but a millisecond keeps RTO sane. */
@@ -119,6 +124,8 @@ final class TcpConnection extends NatFlow {
     private ScheduledFuture<?> timerTask;
     private long timerTaskAt;
     private final Runnable timerRunnable = this::timerFired;
+    private final Runnable resumeTransmit = this::resumeTransmit;
+    private boolean resumeScheduled;
 
     // The SYN's IP header and first 8 bytes, quoted by an ICMP unreachable if the host cannot be reached.
     private final ByteBuf synQuote;
@@ -137,7 +144,7 @@ final class TcpConnection extends NatFlow {
         this.rcvNxt = initialReceiveSequence + 1;
         this.rcvEdge = rcvNxt;
         int vmMss = syn.mss() > 0 ? syn.mss() : DEFAULT_MSS;
-        this.mss = Math.max(MIN_MSS, Math.min(vmMss, nat.lanMss()));
+        this.mss = Math.max(MIN_MSS, Math.min(vmMss, nat.segmentSizeToward(vmMac)));
         // RFC 7323 section 2.2: scaling only when both sides offer it in their SYNs.
         boolean scaling = syn.windowScale() >= 0;
         this.windowScaling = scaling;
@@ -626,6 +633,7 @@ final class TcpConnection extends NatFlow {
         if (!state.sends()) {
             return;
         }
+        int budget = BURST_SEGMENTS;
         while (true) {
             boolean finInFlight = finEverSent && after(sndNxt, finSequence);
             if (finInFlight) {
@@ -638,6 +646,11 @@ final class TcpConnection extends NatFlow {
                 int length = Math.min(Math.min(unsent, mss), usable);
                 // Sender silly-window avoidance (RFC 9293 section 3.8.6.2.1): no runt while data is in flight.
                 if (length <= 0 || (length < mss && length < unsent && inFlight > 0)) {
+                    break;
+                }
+                if (budget-- == 0) {
+                    // The rest of the window after this turn's other work: the VM's port queue drains in between.
+                    resumeLater();
                     break;
                 }
                 boolean fin = hostEof && length == unsent;
@@ -654,8 +667,25 @@ final class TcpConnection extends NatFlow {
         }
     }
 
+    private void resumeLater() {
+        if (!resumeScheduled) {
+            resumeScheduled = true;
+            nat.loop().execute(resumeTransmit);
+        }
+    }
+
+    private void resumeTransmit() {
+        resumeScheduled = false;
+        if (state != TcpState.CLOSED) {
+            transmit(nat.clock().nanoTime());
+        }
+    }
+
     private void sendData(int sequence, int length, boolean fin, long now) {
-        int flags = TcpPacket.FLAG_ACK | (fin ? TcpPacket.FLAG_FIN : 0) | (length > 0 ? TcpPacket.FLAG_PSH : 0);
+        // PSH only on the segment that empties the buffer, as a host stack does: the VM (and a receive offload on
+        // the way, see SegmentCoalescer) may hold the segments of one burst together until then.
+        boolean lastBuffered = length > 0 && sequence + length - sndUna >= sendBuffer.size();
+        int flags = TcpPacket.FLAG_ACK | (fin ? TcpPacket.FLAG_FIN : 0) | (lastBuffered ? TcpPacket.FLAG_PSH : 0);
         emitSegment(sequence, length, flags);
         int end = sequence + length;
         if (fin) {

@@ -27,6 +27,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.LongToIntFunction;
 
 /**
  * TCP NAT: terminates each TCP connection a VM opens and carries its bytes over an ordinary host socket to the
@@ -57,6 +58,7 @@ public final class TcpNat {
     private final List<TcpConnection> turn = new ArrayList<>(64);
     private final Runnable endOfTurn = this::endTurn;
     private final int mss;
+    private LongToIntFunction portFrameLimit = mac -> 0;
     private boolean turnScheduled;
 
     public TcpNat(NatConfig natConfig, TcpConfig config, VmFrames frames, FrameSink sink, Counters counters,
@@ -284,8 +286,24 @@ public final class TcpNat {
         return loop;
     }
 
-    /** The largest segment payload toward a VM: LAN MTU minus 40. */
+    /** The largest segment payload the VM may send: LAN MTU minus 40 (the MSS told in the SYN-ACK). */
     int lanMss() {
         return mss;
+    }
+
+    /**
+     * The largest segment payload toward the VM with {@code vmMac}: what one frame of its own port carries (a
+     * {@code relay connect} port may carry more than the LAN MTU, which browsers bound), or the LAN MSS when the
+     * port is unknown. The VM's own MSS bounds it further.
+     */
+    int segmentSizeToward(long vmMac) {
+        int frameLimit = portFrameLimit.applyAsInt(vmMac);
+        return frameLimit <= 0 ? mss
+                : frameLimit - EthernetFrame.HEADER_LENGTH - Ipv4Packet.MIN_HEADER_LENGTH - TcpPacket.MIN_HEADER_LENGTH;
+    }
+
+    /** Where {@link #segmentSizeToward} learns each VM port's frame limit (0: unknown). On the loop. */
+    public void usePortFrameLimits(LongToIntFunction limits) {
+        this.portFrameLimit = limits;
     }
 }

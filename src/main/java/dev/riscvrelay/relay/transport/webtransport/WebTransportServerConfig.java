@@ -47,7 +47,7 @@ public record WebTransportServerConfig(
     }
 
     public static WebTransportServerConfig defaults() {
-        return new WebTransportServerConfig(1024, 1024, 4, 256, Duration.ofSeconds(30), Duration.ofSeconds(10),
+        return new WebTransportServerConfig(1024, 1024, 4, 1024, Duration.ofSeconds(30), Duration.ofSeconds(10),
                 1500, 1024, 4 * 1024 * 1024);
     }
 
