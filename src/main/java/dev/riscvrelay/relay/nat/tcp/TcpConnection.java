@@ -581,9 +581,13 @@ final class TcpConnection extends NatFlow {
                 cwnd = Math.max(cwnd - dataAcknowledged + mss, mss);
             }
         } else if (cwnd < ssthresh) {
-            cwnd += Math.min(dataAcknowledged, mss); // slow start (RFC 5681 section 3.1, with ABC)
+            // Slow start with byte counting (RFC 3465) and no per-ACK cap: a VM behind a receive offload (GRO, or
+            // relay connect's SegmentCoalescer) acknowledges many segments at once, and a one-MSS cap per ACK
+            // would stretch slow start by that factor. ACK division gains nothing: the increase follows bytes.
+            cwnd += dataAcknowledged;
         } else {
-            cwnd += Math.max(1, mss * mss / cwnd); // congestion avoidance
+            // Congestion avoidance: one MSS per window of acknowledged bytes, however they are split into ACKs.
+            cwnd += Math.max(1, (int) ((long) mss * dataAcknowledged / cwnd));
         }
         cwnd = Math.min(cwnd, 2 * config.sendBufferBytes());
         duplicateAcks = 0;
