@@ -205,7 +205,7 @@ public final class WebTransportClient implements AutoCloseable {
                 if (epoll) {
                     // GSO: the QUIC packets of one flush leave in one sendmsg.
                     quicBootstrap.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
-                            EpollQuicUtils.newSegmentedAllocator(10));
+                            EpollQuicUtils.newSegmentedAllocator(HttpDatagram.GSO_SEGMENTS));
                 }
                 quicBootstrap
                         .handler(new ChannelInitializer<QuicChannel>() {

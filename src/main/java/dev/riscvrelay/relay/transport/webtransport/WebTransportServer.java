@@ -179,7 +179,7 @@ public final class WebTransportServer implements AutoCloseable {
         if (epoll) {
             // GSO: several QUIC packets of one flush leave in one sendmsg.
             builder.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
-                    EpollQuicUtils.newSegmentedAllocator(10));
+                    EpollQuicUtils.newSegmentedAllocator(HttpDatagram.GSO_SEGMENTS));
         }
         return builder.build();
     }
