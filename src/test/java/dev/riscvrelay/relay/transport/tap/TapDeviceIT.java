@@ -208,6 +208,84 @@ class TapDeviceIT {
      * Opens a TAP of the test's MTU and frame limit here and moves it into {@code guest} as eth0, address
      * 10.0.2.15/24, with the guest's link MTU {@code guestMtu}.
      */
+    /**
+     * The kernel takes a super-frame from {@link SegmentCoalescer}: a real TCP socket in the namespace receives
+     * 20 segments that reached its TAP as one GSO packet, byte for byte, and reads back through the virtio-net
+     * header work too (its SYN-ACK).
+     */
+    @Test
+    void segmentOffloadTapDeliversASuperFrameToTheNamespacesTcpSocket() throws Exception {
+        NetnsTestBed.requireTools("python3");
+        Counters counters = new Counters();
+        try (NetnsTestBed bed = NetnsTestBed.create()) {
+            Namespace guest = bed.addNamespace("guest");
+            String tapName = bed.newLinkName('g');
+            java.nio.file.Path result = java.nio.file.Files.createTempFile("rr-gso-", ".txt");
+            try (TapDevice tap = TapDevice.openInNamespace(guest.path(),
+                    TapDevice.Config.forMtu(tapName, MTU).withSegmentOffload(), counters);
+                    SegmentCoalescer coalescer = new SegmentCoalescer(tap::writeWithHeader, counters)) {
+                guest.exec("ip", "address", "add", "10.0.2.15/24", "dev", tapName).orThrow();
+                guest.exec("ip", "neigh", "replace", "10.0.2.2", "lladdr", "52:54:00:12:34:56", "dev", tapName)
+                        .orThrow();
+                bed.startInBackground(guest, "python3", "-c", String.join("\n",
+                        "import hashlib, socket, sys",
+                        "s = socket.socket()",
+                        "s.bind(('10.0.2.15', 5001))",
+                        "s.listen(1)",
+                        "c, _ = s.accept()",
+                        "h, n = hashlib.sha256(), 0",
+                        "while True:",
+                        "    b = c.recv(65536)",
+                        "    if not b: break",
+                        "    h.update(b); n += len(b)",
+                        "open(sys.argv[1], 'w').write('%d %s' % (n, h.hexdigest()))"), result.toString());
+                guest.awaitListening("-ltn", "10.0.2.15:5001");
+                long mac = TcpFrames.macOf(guest.exec("ip", "-o", "link", "show", "dev", tapName).orThrow().stdout());
+
+                int iss = 1_000_000;
+                writeAndRelease(tap, TcpFrames.segment(mac, iss, 0, 0, TcpFrames.SYN, new byte[0]));
+                int serverIss = TcpFrames.awaitSynAck(tap, Duration.ofSeconds(5));
+                int seq = iss + 1;
+                int ack = serverIss + 1;
+                writeAndRelease(tap, TcpFrames.segment(mac, seq, ack, 0, TcpFrames.ACK, new byte[0]));
+                java.security.MessageDigest sent = java.security.MessageDigest.getInstance("SHA-256");
+                for (int i = 0; i < 20; i++) {
+                    byte[] payload = new byte[1000];
+                    java.util.Arrays.fill(payload, (byte) (i * 7 + 1));
+                    payload[0] = (byte) i;
+                    sent.update(payload);
+                    ByteBuf segment = TcpFrames.segment(mac, seq, ack, i, TcpFrames.ACK | (i == 19 ? TcpFrames.PSH : 0),
+                            payload);
+                    coalescer.offer(segment);
+                    segment.release();
+                    seq += 1000;
+                }
+                coalescer.flush();
+                writeAndRelease(tap,
+                        TcpFrames.segment(mac, seq, ack, 20, TcpFrames.FIN | TcpFrames.ACK, new byte[0]));
+
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (java.nio.file.Files.size(result) == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(20); // the receiver writes its result file once the FIN arrived
+                }
+                assertThat(java.nio.file.Files.readString(result)).isEqualTo("20000 "
+                        + java.util.HexFormat.of().formatHex(sent.digest()));
+                assertThat(counters.get(Counter.TAP_SEGMENTS_COALESCED)).isEqualTo(19);
+                assertThat(counters.get(Counter.DROP_TAP_WRITE_FAILED)).isZero();
+            } finally {
+                java.nio.file.Files.deleteIfExists(result);
+            }
+        }
+    }
+
+    private static void writeAndRelease(TapDevice tap, ByteBuf frame) {
+        try {
+            assertThat(tap.write(frame)).isTrue();
+        } finally {
+            frame.release();
+        }
+    }
+
     private static TapDevice openAsGuestEth0(NetnsTestBed bed, Namespace guest, String tapName, int guestMtu,
             Counters counters) throws TapException {
         TapDevice tap = TapDevice.open(new TapDevice.Config(tapName, MTU, MAX_FRAME), counters);
