@@ -263,11 +263,16 @@ public final class BenchReport {
             verdicts.add(new Verdict(String.format(Locale.ROOT, "P2 NAT TCP %s (%d MB) ≥ %.0f× slirp4netns",
                     test.label, (test == NatBench.Test.DOWNLOAD ? nat.plan().downloadBytes()
                             : nat.plan().uploadBytes()) >> 20, NAT_TARGET),
-                    String.format(Locale.ROOT, "%,.0f Mbit/s = %.2f× slirp4netns; %.2f× pasta, %.2f× pasta -m 1500",
-                            relay.get().stat(test).median(), ratio, pasta, pasta1500),
+                    String.format(Locale.ROOT, "%,.0f Mbit/s = %s slirp4netns; %s pasta, %s pasta -m 1500",
+                            relay.get().stat(test).median(), times(ratio), times(pasta), times(pasta1500)),
                     String.format(Locale.ROOT, "slirp4netns %,.0f Mbit/s", slirp.get().stat(test).median()),
                     ratio >= NAT_TARGET));
         }
+    }
+
+    /** A ratio as "0.77×", or "-" when one side has no successful round to compare. */
+    static String times(double ratio) {
+        return Double.isNaN(ratio) || Double.isInfinite(ratio) ? "-" : String.format(Locale.ROOT, "%.2f×", ratio);
     }
 
     private static void nat(Path dir, StringBuilder md, NatBench.Results nat) throws IOException {
@@ -310,7 +315,7 @@ public final class BenchReport {
             }
             md.append("| ").append(baseline).append(" |");
             for (NatBench.Test test : NatBench.Test.values()) {
-                md.append(String.format(Locale.ROOT, " %.2f× |", NatBench.ratio(nat, test, baseline)));
+                md.append(' ').append(times(NatBench.ratio(nat, test, baseline))).append(" |");
             }
             md.append('\n');
         }

@@ -272,6 +272,16 @@ public final class NatBench {
                 mtus.put(peer.name(), vmMtu(ns, peer.vm()));
                 log.printf("  %s: VM MTU %d%n", peer.name(), mtus.get(peer.name()));
             }
+            for (Peer peer : peers) {
+                // One unmeasured round each: the relay's JIT compiles its data paths during the first transfers
+                // (a long-running relay is past that), and every peer gets the same start.
+                for (Test test : Test.values()) {
+                    Sample warmUp = measure(ns, peer, test, work, downloadSha, uploadSha, uploadFile);
+                    log.printf(Locale.ROOT, "  warm-up %-14s %-16s %s%n", peer.name(), test.label, warmUp.ok()
+                            ? String.format(Locale.ROOT, "%,8.0f Mbit/s (not counted)", warmUp.megabitsPerSecond())
+                            : "FAILED: " + warmUp.error());
+                }
+            }
             for (int round = 1; round <= plan.rounds(); round++) {
                 for (Peer peer : peers) {
                     Map<Test, List<Sample>> mine = samples.get(peer.name());
@@ -526,16 +536,17 @@ public final class NatBench {
 
     private String method() {
         return String.format(Locale.ROOT, "Each VM is a network namespace whose only way out is its NAT; every NAT "
-                + "runs in one \"host\" namespace whose default route is a veth to an \"internet\" namespace with an "
-                + "HTTP server (Python) and an iperf3 server at %s. Per round and peer, interleaved: curl downloads "
-                + "%d MB (sha256-checked), uploads %d MB by HTTP PUT (the server hashes it), iperf3 TCP %d s towards "
-                + "the VM (-R) and from it, iperf3 UDP from the VM at %d Mbit/s offered in %d-byte datagrams (the "
-                + "server's loss). %d round(s); median with min..max, since slirp4netns and pasta stall now and "
-                + "then. *CPU* is the NAT's processes' CPU time (utime + stime from /proc, the relay and its "
-                + "connector summed; 100 = one core) per wall second of the transfer. All on one machine with "
-                + "2 cores shared with the load (curl, the servers).", SERVER, plan.downloadBytes() >> 20,
-                plan.uploadBytes() >> 20, plan.iperfSeconds(), plan.udpBitsPerSecond() / 1_000_000, UDP_DATAGRAM,
-                plan.rounds());
+                + "runs in one \"host\" namespace whose default route is a veth to an \"internet\" namespace with "
+                + "an HTTP server (Python) and an iperf3 server at %s. Each peer first runs one unmeasured round (a "
+                + "warm-up: the relay's JIT compiles its data paths; every peer gets the same). Per round and peer, "
+                + "interleaved: curl downloads %d MB (sha256-checked), uploads %d MB by HTTP PUT (the server hashes "
+                + "it), iperf3 TCP %d s towards the VM (-R) and from it, iperf3 UDP from the VM at %d Mbit/s "
+                + "offered in %d-byte datagrams (the server's loss). %d round(s); median with min..max, since "
+                + "slirp4netns and pasta stall now and then. *CPU* is the NAT's processes' CPU time (utime + stime "
+                + "from /proc, the relay and its connector summed; 100 = one core) per wall second of the "
+                + "transfer. All on one machine with 2 cores shared with the load (curl, the servers).", SERVER,
+                plan.downloadBytes() >> 20, plan.uploadBytes() >> 20, plan.iperfSeconds(),
+                plan.udpBitsPerSecond() / 1_000_000, UDP_DATAGRAM, plan.rounds());
     }
 
     private static String slirpVersion() {
