@@ -76,6 +76,13 @@ class BenchReportTest {
     }
 
     @Test
+    void aRatioWithoutABaselineReadsAsADashNotNaN() {
+        assertThat(BenchReport.times(0.7712)).isEqualTo("0.77×");
+        assertThat(BenchReport.times(Double.NaN)).isEqualTo("-");
+        assertThat(BenchReport.times(1.0 / 0.0)).isEqualTo("-");
+    }
+
+    @Test
     void writesMarkdownWithTablesAndReadablePngs() throws Exception {
         Path file = BenchReport.write(dir, inputs(60_000, 800_000));
         String md = Files.readString(file);
