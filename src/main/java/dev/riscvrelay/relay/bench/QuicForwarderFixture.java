@@ -5,6 +5,7 @@ import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.switching.SwitchConfig;
 import dev.riscvrelay.relay.tls.RelayCertificate;
+import dev.riscvrelay.relay.transport.webtransport.HttpDatagram;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -13,9 +14,11 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.handler.codec.quic.EpollQuicUtils;
@@ -71,7 +74,7 @@ public final class QuicForwarderFixture implements Fixture {
                 .datagram(DATAGRAM_QUEUE, DATAGRAM_QUEUE)
                 .initialMaxData(4 * 1024 * 1024)
                 .option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
-                        EpollQuicUtils.newSegmentedAllocator(10))
+                        EpollQuicUtils.newSegmentedAllocator(HttpDatagram.GSO_SEGMENTS))
                 .handler(new ChannelInitializer<QuicChannel>() {
                     @Override
                     protected void initChannel(QuicChannel quic) {
@@ -158,12 +161,17 @@ public final class QuicForwarderFixture implements Fixture {
                     .datagram(DATAGRAM_QUEUE, DATAGRAM_QUEUE)
                     .initialMaxData(4 * 1024 * 1024)
                     .build();
+            // The same socket treatment as the relay's clients (WebTransportClient): GRO reads, GSO sends.
             Channel udp = new Bootstrap().group(clientLoop).channel(EpollDatagramChannel.class)
                     .option(ChannelOption.SO_RCVBUF, 2 * 1024 * 1024)
+                    .option(EpollChannelOption.UDP_GRO, true)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(65536).maxMessagesPerRead(16))
                     .handler(codec)
                     .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
             clientSockets.add(udp);
             pending.add(QuicChannel.newBootstrap(udp)
+                    .option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
+                            EpollQuicUtils.newSegmentedAllocator(HttpDatagram.GSO_SEGMENTS))
                     .handler(new ChannelInboundHandlerAdapter() {
                         @Override
                         public void channelRead(ChannelHandlerContext ctx, Object msg) {
