@@ -270,6 +270,11 @@ public final class BenchReport {
         }
     }
 
+    /** A number in {@code format}, or "-" when there is none (every round failed). */
+    static String orDash(String format, double value) {
+        return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, format, value);
+    }
+
     /** A ratio as "0.77×", or "-" when one side has no successful round to compare. */
     static String times(double ratio) {
         return Double.isNaN(ratio) || Double.isInfinite(ratio) ? "-" : String.format(Locale.ROOT, "%.2f×", ratio);
@@ -298,9 +303,9 @@ public final class BenchReport {
             md.append("| ").append(peer.peer()).append(" | ").append(peer.vmMtu()).append(" |");
             for (NatBench.Test test : NatBench.Test.values()) {
                 NatBench.Stat stat = peer.stat(test);
-                md.append(' ').append(rate(stat)).append(String.format(Locale.ROOT, " | %.0f |", stat.cpuMedian()));
+                md.append(' ').append(rate(stat)).append(" | ").append(orDash("%.0f", stat.cpuMedian())).append(" |");
             }
-            md.append(String.format(Locale.ROOT, " %.2f%% |%n", peer.stat(NatBench.Test.UDP_UP).lossMedian()));
+            md.append(' ').append(orDash("%.2f%%", peer.stat(NatBench.Test.UDP_UP).lossMedian())).append(" |\n");
         }
         md.append("\n| relay ÷ | ");
         StringBuilder ratioRule = new StringBuilder("|---|");

@@ -80,6 +80,8 @@ class BenchReportTest {
         assertThat(BenchReport.times(0.7712)).isEqualTo("0.77×");
         assertThat(BenchReport.times(Double.NaN)).isEqualTo("-");
         assertThat(BenchReport.times(1.0 / 0.0)).isEqualTo("-");
+        assertThat(BenchReport.orDash("%.0f", Double.NaN)).isEqualTo("-");
+        assertThat(BenchReport.orDash("%.2f%%", 0.125)).isEqualTo("0.13%");
     }
 
     @Test
