@@ -21,7 +21,8 @@ import java.nio.ByteOrder;
  * PSH ends the super-frame. Everything else is written as it came, in order.
  *
  * <p>A super-frame leaves when the next frame does not continue it, when it is full, or at {@link #flush()}: the
- * caller flushes at the end of every burst, so a segment never waits for a later one. One thread uses an instance.
+ * caller flushes at the end of every burst, so a segment never waits for a later one. One thread offers and
+ * flushes; {@link #close()} may come from another.
  */
 public final class SegmentCoalescer implements AutoCloseable {
 
@@ -46,10 +47,12 @@ public final class SegmentCoalescer implements AutoCloseable {
 
     private final Sink sink;
     private final Counters counters;
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment out = arena.allocate(HEADER + ETHERNET + MAX_IP_LENGTH, 8);
+    // Freed by the GC, not by close(): a frame still on its way in after close() must not write to freed memory.
+    private final MemorySegment out = Arena.ofAuto().allocate(HEADER + ETHERNET + MAX_IP_LENGTH, 8);
     /** The same memory as {@link #out}, frame first (index 0 = the Ethernet header), for Netty's copies. */
     private final ByteBuf frame = Unpooled.wrappedBuffer(out.asSlice(HEADER).asByteBuffer()).clear();
+
+    private volatile boolean closed;
 
     // The super-frame being built; used == 0 when there is none.
     private int used;
@@ -66,6 +69,9 @@ public final class SegmentCoalescer implements AutoCloseable {
 
     /** Writes (now or at the next {@link #flush}) the readable bytes of {@code in}; does not release it. */
     public void offer(ByteBuf in) {
+        if (closed) {
+            return;
+        }
         int at = in.readerIndex();
         int length = in.readableBytes();
         int payload = segmentPayload(in, at, length);
@@ -91,7 +97,7 @@ public final class SegmentCoalescer implements AutoCloseable {
 
     /** Writes the super-frame being built, if any. */
     public void flush() {
-        if (used == 0) {
+        if (used == 0 || closed) {
             return;
         }
         clearHeader();
@@ -209,9 +215,9 @@ public final class SegmentCoalescer implements AutoCloseable {
         return (int) sum;
     }
 
+    /** Drops what is being built; later frames are ignored. Any thread. */
     @Override
     public void close() {
-        used = 0;
-        arena.close();
+        closed = true;
     }
 }

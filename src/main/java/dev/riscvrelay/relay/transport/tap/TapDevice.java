@@ -438,7 +438,8 @@ public final class TapDevice implements AutoCloseable {
     public boolean write(MemorySegment frame, int length) {
         if (segmentOffload) {
             // A plain frame behind an all-zero header (no offload); rare here: TapPort writes through a coalescer.
-            writeScratch.asSlice(0, VNET_HEADER).fill((byte) 0);
+            writeScratch.set(ValueLayout.JAVA_LONG, 0, 0L);
+            writeScratch.set(ValueLayout.JAVA_SHORT, 8, (short) 0);
             MemorySegment.copy(frame, 0, writeScratch, VNET_HEADER, length);
             return writeWithHeader(writeScratch, VNET_HEADER + length);
         }

@@ -190,6 +190,15 @@ class SegmentCoalescerTest {
         assertThat(frameOf(written.getFirst()).length).isEqualTo(54 + 8);
     }
 
+    @Test
+    void afterCloseFramesAreIgnoredAndNothingIsWritten() {
+        offer(segment(ISS, 1000, ACK, 1));
+        coalescer.close();
+        offer(segment(ISS + 1000, 1000, ACK, 2));
+        coalescer.flush();
+        assertThat(written).isEmpty();
+    }
+
     private void offer(ByteBuf frame) {
         coalescer.offer(frame);
         assertThat(frame.refCnt()).as("the coalescer copies and never releases").isPositive();
