@@ -7,9 +7,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link TapDevice} as a LAN member: {@link #send} writes frames to the TAP on the caller's thread (one
- * non-blocking write(2) each, or one per TCP super-frame on a segment-offload device), and a dedicated reader thread hands every frame read from the TAP to a
- * {@link FrameSink}. The sink runs on the reader thread, so a sink that feeds an event loop must hand the frame
- * over (e.g. {@code eventLoop.execute}) rather than touch the loop's state.
+ * non-blocking write(2) each, or one per TCP super-frame on a segment-offload device), and a dedicated reader
+ * thread hands every frame read from the TAP to a {@link FrameSink}. The sink runs on the reader thread, so a sink
+ * that feeds an event loop must hand the frame over (e.g. {@code eventLoop.execute}) rather than touch the loop's
+ * state.
  */
 public final class TapPort implements Port, AutoCloseable {
 
