@@ -2,6 +2,9 @@ package dev.riscvrelay.relay.transport.tap;
 
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.wire.Checksums;
+import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.TcpPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.lang.foreign.Arena;
@@ -40,8 +43,8 @@ public final class SegmentCoalescer implements AutoCloseable {
     private static final int MAX_IP_LENGTH = 65535;
     /** As GRO: at most 64 segments in one super-frame. */
     static final int MAX_SEGMENTS = 64;
-    private static final int FLAG_PSH = 0x08;
-    private static final int FLAG_ACK = 0x10;
+    private static final int FLAG_PSH = TcpPacket.FLAG_PSH;
+    private static final int FLAG_ACK = TcpPacket.FLAG_ACK;
     private static final ValueLayout.OfShort LITTLE_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -105,12 +108,11 @@ public final class SegmentCoalescer implements AutoCloseable {
             int ipLength = used - ETHERNET;
             frame.setShort(IP + 2, ipLength);
             frame.setShort(IP + 10, 0);
-            frame.setShort(IP + 10, ~foldedSum(frame, IP, IP_HEADER, 0));
+            frame.setShort(IP + 10, Checksums.internetChecksum(frame, IP, IP_HEADER));
             frame.setByte(TCP + 13, lastFlags);
             // The checksum is the kernel's to finish (NEEDS_CSUM): it holds the pseudo-header sum, not inverted.
-            long pseudo = (long) frame.getUnsignedShort(IP + 12) + frame.getUnsignedShort(IP + 14)
-                    + frame.getUnsignedShort(IP + 16) + frame.getUnsignedShort(IP + 18) + 6 + (ipLength - IP_HEADER);
-            frame.setShort(TCP + 16, fold(pseudo));
+            frame.setShort(TCP + 16, Checksums.fold(Checksums.pseudoHeaderSum(frame.getInt(IP + 12),
+                    frame.getInt(IP + 16), Ipv4Packet.PROTOCOL_TCP, ipLength - IP_HEADER)));
             out.set(ValueLayout.JAVA_BYTE, TapDevice.VNET_FLAGS, TapDevice.VNET_F_NEEDS_CSUM);
             out.set(ValueLayout.JAVA_BYTE, TapDevice.VNET_GSO_TYPE, TapDevice.VNET_GSO_TCPV4);
             setLittleShort(TapDevice.VNET_HDR_LEN, TCP + tcpHeader);
@@ -127,7 +129,8 @@ public final class SegmentCoalescer implements AutoCloseable {
     /** The TCP payload length if this frame may join a super-frame, else 0 or less. */
     private static int segmentPayload(ByteBuf in, int at, int length) {
         if (length < TCP + 20 || in.getUnsignedShort(at + 12) != 0x0800 || in.getUnsignedByte(at + IP) != 0x45
-                || in.getUnsignedByte(at + IP + 9) != 6 || (in.getUnsignedShort(at + IP + 6) & 0x3fff) != 0) {
+                || in.getUnsignedByte(at + IP + 9) != Ipv4Packet.PROTOCOL_TCP
+                || (in.getUnsignedShort(at + IP + 6) & 0x3fff) != 0) {
             return 0;
         }
         int ipLength = in.getUnsignedShort(at + IP + 2);
@@ -198,21 +201,6 @@ public final class SegmentCoalescer implements AutoCloseable {
 
     private void setLittleShort(int offset, int value) {
         out.set(LITTLE_SHORT, offset, (short) value);
-    }
-
-    private static int foldedSum(ByteBuf buf, int from, int length, long initial) {
-        long sum = initial;
-        for (int i = 0; i < length; i += 2) {
-            sum += buf.getUnsignedShort(from + i);
-        }
-        return fold(sum);
-    }
-
-    private static int fold(long sum) {
-        while ((sum >>> 16) != 0) {
-            sum = (sum & 0xffff) + (sum >>> 16);
-        }
-        return (int) sum;
     }
 
     /** Drops what is being built; later frames are ignored. Any thread. */
