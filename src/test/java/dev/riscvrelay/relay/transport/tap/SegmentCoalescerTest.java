@@ -6,7 +6,6 @@ import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.wire.Checksums;
 import dev.riscvrelay.relay.wire.EthernetFrame;
-import dev.riscvrelay.relay.wire.Ipv4Packet;
 import dev.riscvrelay.relay.wire.TcpPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -23,8 +22,6 @@ class SegmentCoalescerTest {
 
     private static final long VM_MAC = 0x5254_0012_3415L;
     private static final long GATEWAY_MAC = 0x5254_0012_3456L;
-    private static final int HOST = 0xCB00_710A; // 203.0.113.10
-    private static final int VM = 0x0A00_020F; // 10.0.2.15
     private static final int ISS = 0xFFFF_F000; // wraps within the test's segments
     private static final int ACK = TcpPacket.FLAG_ACK;
     private static final int PSH = TcpPacket.FLAG_PSH;
@@ -77,7 +74,7 @@ class SegmentCoalescerTest {
         // What the kernel does with NEEDS_CSUM: sum from csum_start to the end over the field's pseudo-header sum.
         int tcpLength = frame.readableBytes() - 34;
         frame.setShort(34 + 16, Checksums.finish(Checksums.sum(frame, 34, tcpLength)));
-        long verify = Checksums.pseudoHeaderSum(HOST, VM, 6, tcpLength) + Checksums.sum(frame, 34, tcpLength);
+        long verify = Checksums.pseudoHeaderSum(TcpFrames.PEER, TcpFrames.GUEST, 6, tcpLength) + Checksums.sum(frame, 34, tcpLength);
         assertThat(Checksums.fold(verify)).as("the finished TCP checksum verifies").isEqualTo(0xFFFF);
         segments.forEach(ByteBuf::release);
     }
@@ -204,17 +201,13 @@ class SegmentCoalescerTest {
         assertThat(frame.refCnt()).as("the coalescer copies and never releases").isPositive();
     }
 
-    /** A TCP segment host → VM with checksums, payload bytes derived from {@code mark}. */
+    /** A TCP segment to the VM with checksums, payload bytes derived from {@code mark}. */
     private static ByteBuf segment(int sequence, int payload, int flags, int mark) {
-        ByteBuf frame = Unpooled.buffer(54 + payload).writerIndex(54 + payload);
-        EthernetFrame.writeHeader(frame, 0, VM_MAC, GATEWAY_MAC, 0x0800);
-        Ipv4Packet.writeHeader(frame, 14, 40 + payload, mark, true, 64, 6, HOST, VM);
-        TcpPacket.writeHeader(frame, 34, 80, 40000, sequence, 12345, 20, flags, 1000);
+        byte[] data = new byte[payload];
         for (int i = 0; i < payload; i++) {
-            frame.setByte(54 + i, mark * 31 + i);
+            data[i] = (byte) (mark * 31 + i);
         }
-        TcpPacket.fillChecksum(frame, 34, 20 + payload, HOST, VM);
-        return frame;
+        return TcpFrames.segment(VM_MAC, sequence, 12345, mark, flags, data);
     }
 
     private static byte[] bytes(ByteBuf frame) {

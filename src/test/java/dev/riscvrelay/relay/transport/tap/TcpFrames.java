@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** TCP frames from 10.0.2.2:40000 to 10.0.2.15:5001 behind a TAP, for tests that play the peer by hand. */
+/** TCP frames from 10.0.2.2:40000 to 10.0.2.15:5001, for tests that play the peer by hand or feed a coalescer. */
 final class TcpFrames {
 
     static final int SYN = TcpPacket.FLAG_SYN;
@@ -19,8 +19,8 @@ final class TcpFrames {
     static final int FIN = TcpPacket.FLAG_FIN;
 
     private static final long PEER_MAC = 0x5254_0012_3456L;
-    private static final int PEER = 0x0A00_0202;
-    private static final int GUEST = 0x0A00_020F;
+    static final int PEER = 0x0A00_0202;
+    static final int GUEST = 0x0A00_020F;
     private static final int PEER_PORT = 40000;
     private static final int GUEST_PORT = 5001;
 
