@@ -8,6 +8,7 @@ import dev.riscvrelay.relay.transport.tap.TapDevice;
 import dev.riscvrelay.relay.transport.tap.TapException;
 import dev.riscvrelay.relay.transport.tap.TapPort;
 import dev.riscvrelay.relay.transport.webtransport.HttpDatagram;
+import dev.riscvrelay.relay.transport.webtransport.PathMtu;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClient;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportException;
 import io.netty.buffer.ByteBuf;
@@ -75,6 +76,8 @@ public final class Connector implements AutoCloseable {
     private int localMaxFrame;
     private long disconnectedSinceNanos;
     private long oversizeReported;
+    private WebTransportClient sendErrorsSession;
+    private long sendErrorsReported;
     private ScheduledFuture<?> retry;
     private ScheduledFuture<?> watch;
 
@@ -148,7 +151,9 @@ public final class Connector implements AutoCloseable {
                 : " after " + Backoff.describe(Duration.ofMillis(
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - disconnectedSinceNanos)));
         log.accept((disconnectedSinceNanos == 0 ? "connected to " : "reconnected to ") + config.relay() + downtime
-                + "; one datagram carries " + payload + "-byte frames");
+                + "; path MTU " + (client.validatedUdpPayload() + PathMtu.IPV4_UDP_HEADERS) + " (QUIC packets of "
+                + client.validatedUdpPayload() + " bytes validated, the route allows " + client.udpPayload()
+                + "); one datagram carries " + payload + "-byte frames");
         if (payload < localMaxFrame) {
             log.accept("warning: this session carries at most " + payload + "-byte frames but " + local.name()
                     + " may send " + localMaxFrame + "-byte frames; larger ones are dropped and counted");
@@ -268,7 +273,10 @@ public final class Connector implements AutoCloseable {
         return true;
     }
 
-    /** Reports new oversize drops (one line per interval, not per frame) and a TAP reader that died. */
+    /**
+     * Reports new oversize drops and packets the kernel refused to send (one line per interval, not per frame) and
+     * a TAP reader that died.
+     */
     private void watchLocal() {
         long oversize = counters.get(Counter.DROP_TAP_TOO_LARGE);
         if (oversize > oversizeReported) {
@@ -278,6 +286,24 @@ public final class Connector implements AutoCloseable {
                     + (current == null ? localMaxFrame : Math.min(localMaxFrame, current.maxDatagramPayload()))
                     + " bytes); is the MTU of the interface behind it too large? (" + oversize + " in total)");
             oversizeReported = oversize;
+        }
+        WebTransportClient current = relay;
+        if (current != sendErrorsSession) {
+            sendErrorsSession = current;
+            sendErrorsReported = 0;
+        }
+        if (current != null) {
+            Counters quic = current.counters();
+            long tooLarge = quic.get(Counter.DROP_UDP_SEND_TOO_LARGE);
+            long noBuffer = quic.get(Counter.DROP_UDP_SEND_NO_BUFFER);
+            long other = quic.get(Counter.DROP_UDP_SEND_FAILED);
+            long errors = tooLarge + noBuffer + other;
+            if (errors > sendErrorsReported) {
+                log.accept("the kernel refused " + (errors - sendErrorsReported) + " QUIC packets to the relay ("
+                        + errors + " in this session: " + tooLarge + " larger than the link, " + noBuffer
+                        + " for full buffers, " + other + " other)");
+                sendErrorsReported = errors;
+            }
         }
         if (tapPort != null && tapPort.readerFailure() != null) {
             fatal(new ConnectException("reading the TAP failed: " + tapPort.readerFailure().getMessage(),

@@ -83,6 +83,9 @@ public final class WebTransportClient implements AutoCloseable {
     /** How long close() lets the capsule and FIN leave before the connection closes anyway. */
     private static final long CLOSE_GRACE_MILLIS = 200;
 
+    /** How long opening waits for path MTU discovery: a probe per round trip, a few tries per size. */
+    private static final long PATH_MTU_SETTLE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
     /** One read's buffer with UDP GRO on: the largest burst the kernel coalesces (64 KiB of datagrams). */
     private static final int GRO_READ_BYTES = 65536;
 
@@ -103,6 +106,9 @@ public final class WebTransportClient implements AutoCloseable {
     private QuicStreamChannel connectStream;
     private int maxDatagramLength = -1;
     private volatile int maxDatagramPayload;
+    /** The largest UDP payload this client sends: its route's link MTU less the headers, at most the configured. */
+    private int udpPayload;
+    private PathMtuWatch pathMtu;
     private long quarterStreamId = -1;
     private int prefixLength;
     private boolean flushScheduled;
@@ -174,7 +180,57 @@ public final class WebTransportClient implements AutoCloseable {
                 return;
             }
             boolean epoll = loop.isIoType(EpollIoHandler.class);
+            if (epoll) {
+                routeMtu(remote).addListener(mtu -> {
+                    try {
+                        udpPayload = PathMtu.udpPayloadFor(mtu.isSuccess() ? (Integer) mtu.getNow()
+                                : PathMtu.ETHERNET_MTU, remote.getAddress() instanceof java.net.Inet6Address,
+                                config.udpPayloadSize());
+                        open(remote, true);
+                    } catch (RuntimeException e) {
+                        fail(new WebTransportException("cannot start the WebTransport client: " + e.getMessage(), e));
+                    }
+                });
+            } else {
+                udpPayload = PathMtu.udpPayloadFor(PathMtu.ETHERNET_MTU,
+                        remote.getAddress() instanceof java.net.Inet6Address, config.udpPayloadSize());
+                open(remote, false);
+            }
+        } catch (RuntimeException e) {
+            fail(new WebTransportException("cannot start the WebTransport client: " + e.getMessage(), e));
+        }
+    }
+
+    /**
+     * The MTU of the route to {@code remote} as the kernel knows it (a connected socket's IP_MTU): the first link's
+     * MTU, or less where the route says so (a VPN, PPPoE).
+     */
+    private io.netty.util.concurrent.Future<Integer> routeMtu(InetSocketAddress remote) {
+        io.netty.util.concurrent.Promise<Integer> result = loop.newPromise();
+        new Bootstrap().group(loop).channel(EpollDatagramChannel.class)
+                .handler(new ChannelInboundHandlerAdapter())
+                .connect(remote)
+                .addListener((ChannelFuture connected) -> {
+                    if (!connected.isSuccess()) {
+                        result.tryFailure(connected.cause());
+                        return;
+                    }
+                    try {
+                        result.trySuccess(connected.channel().config()
+                                .getOption(PathMtu.routeMtuOption(remote.getAddress())));
+                    } catch (RuntimeException e) {
+                        result.tryFailure(e);
+                    } finally {
+                        connected.channel().close();
+                    }
+                });
+        return result;
+    }
+
+    private void open(InetSocketAddress remote, boolean epoll) {
+        try {
             ChannelHandler codec = quicCodec();
+            UdpSendErrors sendErrors = new UdpSendErrors(counters);
             Bootstrap bootstrap = new Bootstrap()
                     .group(loop)
                     .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
@@ -184,13 +240,15 @@ public final class WebTransportClient implements AutoCloseable {
                 // datagrams), and on loopback the kernel no longer segments it on the way.
                 bootstrap.option(EpollChannelOption.UDP_GRO, true)
                         .option(ChannelOption.RCVBUF_ALLOCATOR,
-                                new FixedRecvByteBufAllocator(GRO_READ_BYTES).maxMessagesPerRead(16));
+                                new FixedRecvByteBufAllocator(GRO_READ_BYTES).maxMessagesPerRead(16))
+                        // DF on every packet, never fragmented; quiche's probes find the path's size (PathMtu).
+                        .option(PathMtu.discoverOption(remote.getAddress()), PathMtu.DISCOVER_PROBE);
             }
             ChannelFuture bound = bootstrap
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            ch.pipeline().addLast(codec, UdpErrorSink.INSTANCE);
+                            ch.pipeline().addLast(sendErrors, codec, UdpErrorSink.INSTANCE);
                         }
                     })
                     .bind(remote.getAddress() instanceof java.net.Inet6Address
@@ -248,8 +306,11 @@ public final class WebTransportClient implements AutoCloseable {
         QuicClientCodecBuilder builder = Http3.newQuicClientCodecBuilder()
                 .sslEngineProvider(ch -> context.newEngine(ch.alloc(), host, port))
                 .maxIdleTimeout(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .maxSendUdpPayloadSize(config.udpPayloadSize())
+                // 1200-byte packets until quiche's path MTU discovery validated larger ones, up to what the route
+                // carries (RFC 9000 §14.3); the relay may send us up to the configured size.
+                .maxSendUdpPayloadSize(udpPayload)
                 .maxRecvUdpPayloadSize(config.udpPayloadSize())
+                .discoverPmtu(true)
                 .datagram(config.datagramQueueLength(), config.datagramQueueLength())
                 .initialMaxData(4 * 1024 * 1024)
                 .initialMaxStreamDataBidirectionalLocal(256 * 1024)
@@ -339,15 +400,17 @@ public final class WebTransportClient implements AutoCloseable {
             }
             quarterStreamId = HttpDatagram.quarterStreamIdOf(connectStream.streamId());
             prefixLength = QuicVarint.encodedLength(quarterStreamId);
-            maxDatagramPayload = maxDatagramLength - prefixLength;
+            pathMtu = new PathMtuWatch(quic, udpPayload,
+                    length -> maxDatagramPayload = length - prefixLength);
+            maxDatagramPayload = pathMtu.maxDatagramLength() - prefixLength;
             sessionOpen = true;
-            connectTimer.cancel(false);
             long interval = config.keepAliveInterval().toNanos();
             if (interval > 0) {
                 keepAlive = loop.scheduleAtFixedRate(WebTransportClient.this::sendKeepAlive, interval, interval,
                         TimeUnit.NANOSECONDS);
             }
-            opened.complete(WebTransportClient.this);
+            pathMtu.start();
+            awaitPathMtu(System.nanoTime() + PATH_MTU_SETTLE_NANOS);
         }
 
         @Override
@@ -395,6 +458,23 @@ public final class WebTransportClient implements AutoCloseable {
                 end(new CloseInfo(true, 0, "the server finished the CONNECT stream"));
             }
         }
+    }
+
+    /**
+     * Completes {@link #opened} once path MTU discovery validated the largest size this side probes for, or at
+     * {@code deadline} with what it validated by then: a caller that sizes its link from {@link #maxDatagramPayload()}
+     * (relay connect's TAP MTU) then gets the size the path carries, not QUIC's 1200-byte floor.
+     */
+    private void awaitPathMtu(long deadline) {
+        if (opened.isDone()) {
+            return;
+        }
+        if (pathMtu.settled() || System.nanoTime() >= deadline || !sessionOpen) {
+            connectTimer.cancel(false);
+            opened.complete(WebTransportClient.this);
+            return;
+        }
+        loop.schedule(() -> awaitPathMtu(deadline), 10, TimeUnit.MILLISECONDS);
     }
 
     /** QUIC datagrams of the connection: the session's frames. */
@@ -532,9 +612,22 @@ public final class WebTransportClient implements AutoCloseable {
         }
     }
 
-    /** The largest frame {@link #sendDatagram} accepts: what the server's QUIC stack lets through, minus the prefix. */
+    /**
+     * The largest frame {@link #sendDatagram} accepts: what one QUIC packet of the validated path size carries,
+     * minus the prefix. It grows when path MTU discovery validates a larger size.
+     */
     public int maxDatagramPayload() {
         return maxDatagramPayload;
+    }
+
+    /** The largest UDP payload this client sends once validated: its route's MTU less the IP and UDP headers. */
+    public int udpPayload() {
+        return udpPayload;
+    }
+
+    /** The UDP payload size path MTU discovery has validated so far (1200 until a probe got through). */
+    public int validatedUdpPayload() {
+        return pathMtu == null ? PathMtu.QUIC_MIN_UDP_PAYLOAD : pathMtu.pathMtu();
     }
 
     public IoEventLoop eventLoop() {
@@ -614,6 +707,9 @@ public final class WebTransportClient implements AutoCloseable {
                 + " opened: " + info.reason()));
         if (keepAlive != null) {
             keepAlive.cancel(false);
+        }
+        if (pathMtu != null) {
+            pathMtu.stop();
         }
         if (connectTimer != null) {
             connectTimer.cancel(false);

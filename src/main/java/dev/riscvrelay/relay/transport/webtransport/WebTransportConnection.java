@@ -39,8 +39,10 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
     private final Counters counters;
     private final LongObjectMap<WebTransportSession> sessions = new LongObjectHashMap<>(4);
     private QuicChannel quic;
-    /** Largest QUIC datagram payload we may send, learned when the handshake completes; -1 until then. */
+    /** Largest QUIC datagram payload quiche may ever send on this connection, told at the handshake; -1 until then. */
     private int maxDatagramLength = -1;
+    /** The datagram size the path has been shown to carry (PMTUD); sessions keep their frames within it. */
+    private PathMtuWatch pathMtu;
     private boolean counted;
 
     WebTransportConnection(WebTransportServer server, SessionGate gate, Counters counters) {
@@ -70,6 +72,10 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof QuicDatagramExtensionEvent datagrams) {
             maxDatagramLength = datagrams.maxLength();
+            if (pathMtu == null && maxDatagramLength > HttpDatagram.HEADROOM) {
+                pathMtu = new PathMtuWatch(quic, server.udpPayload(), this::pathMtuChanged);
+                pathMtu.start();
+            }
         }
         ctx.fireUserEventTriggered(evt);
     }
@@ -138,7 +144,7 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
     }
 
     WebTransportSession openSession(QuicStreamChannel connectStream, Admission.Admitted admitted) {
-        WebTransportSession session = new WebTransportSession(this, connectStream, maxDatagramLength,
+        WebTransportSession session = new WebTransportSession(this, connectStream, pathMtu.maxDatagramLength(),
                 server.config().sendQueueFrames(), counters, admitted);
         sessions.put(session.quarterStreamId(), session);
         server.sessionOpened();
@@ -146,6 +152,12 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         session.lan().attach(session);
         session.startKeepAlive(server.config().keepAliveInterval().toNanos());
         return session;
+    }
+
+    private void pathMtuChanged(int datagramLength) {
+        for (WebTransportSession session : sessions.values()) {
+            session.maxDatagramLength(datagramLength);
+        }
     }
 
     /** Called once by a session that ended, whatever the reason. */
@@ -190,6 +202,9 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (pathMtu != null) {
+            pathMtu.stop();
+        }
         List<WebTransportSession> ended = new ArrayList<>(sessions.values());
         for (WebTransportSession session : ended) {
             session.detach();

@@ -44,8 +44,9 @@ import java.util.function.Supplier;
  * loop, the same loop the switch must be owned by, so nothing here takes a lock.
  *
  * <p>What browsers need, and what fails silently without it (see notes/webtransport-in-browsers.md): the SETTINGS
- * of {@link WebTransportSettings}, the QUIC datagram transport parameter, and a 1500-byte UDP payload so datagrams
- * of up to 1447 bytes reach Chromium.
+ * of {@link WebTransportSettings}, the QUIC datagram transport parameter, and packets large enough for Chromium's
+ * 1447-byte datagrams. Packets never exceed what the path carries: DF is set, they start at QUIC's 1200 bytes and
+ * grow once quiche's path MTU discovery validated a size, up to what the server's own link carries ({@link PathMtu}).
  */
 public final class WebTransportServer implements AutoCloseable {
 
@@ -60,6 +61,8 @@ public final class WebTransportServer implements AutoCloseable {
     private final IoEventLoopGroup ownedGroup;
     private final IoEventLoop loop;
     private final Channel socket;
+    /** The largest UDP payload this server sends: the link's, probed up to per connection (see {@link PathMtu}). */
+    private final int udpPayload;
     private final List<WebTransportConnection> connections = new ArrayList<>();
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile int sessions;
@@ -105,7 +108,9 @@ public final class WebTransportServer implements AutoCloseable {
             this.loop = loop;
         }
         boolean epoll = this.loop.isIoType(EpollIoHandler.class);
+        this.udpPayload = PathMtu.serverUdpPayload(bindAddress, config.udpPayloadSize());
         ChannelHandler codec = quicCodec(certificates, lan, epoll);
+        UdpSendErrors sendErrors = new UdpSendErrors(counters);
         Bootstrap bootstrap = new Bootstrap()
                 .group(this.loop)
                 .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
@@ -118,9 +123,13 @@ public final class WebTransportServer implements AutoCloseable {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(codec, UdpErrorSink.INSTANCE);
+                        ch.pipeline().addLast(sendErrors, codec, UdpErrorSink.INSTANCE);
                     }
                 });
+        if (epoll) {
+            // DF on every packet, never fragmented; quiche's probes, not the kernel's cache, find the path's size.
+            bootstrap.option(PathMtu.discoverOption(bindAddress), PathMtu.DISCOVER_PROBE);
+        }
         ChannelFuture bound = bootstrap.bind(new InetSocketAddress(bindAddress, port)).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             shutdownOwnedGroup();
@@ -146,8 +155,11 @@ public final class WebTransportServer implements AutoCloseable {
                 // Retry before any handshake work: a spoofed source address gets one small packet back, no more.
                 .tokenHandler(new AddressValidationTokens(System::currentTimeMillis))
                 .maxIdleTimeout(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .maxSendUdpPayloadSize(config.udpPayloadSize())
+                // Packets start at 1200 bytes and grow to udpPayload once a probe of that size got through
+                // (DPLPMTUD, RFC 9000 §14.3); peers may send us up to the configured size.
+                .maxSendUdpPayloadSize(udpPayload)
                 .maxRecvUdpPayloadSize(config.udpPayloadSize())
+                .discoverPmtu(true)
                 // Without the max_datagram_frame_size transport parameter browsers open the session but report
                 // maxDatagramSize 0 and send nothing.
                 .datagram(config.datagramQueueLength(), config.datagramQueueLength())
@@ -182,6 +194,11 @@ public final class WebTransportServer implements AutoCloseable {
                     EpollQuicUtils.newSegmentedAllocator(HttpDatagram.GSO_SEGMENTS));
         }
         return builder.build();
+    }
+
+    /** The largest UDP payload this server sends on any path: what its link carries, at most the configured size. */
+    public int udpPayload() {
+        return udpPayload;
     }
 
     public InetSocketAddress localAddress() {

@@ -30,7 +30,8 @@ final class WebTransportSession implements Port {
     private final QuicStreamChannel connectStream;
     private final long quarterStreamId;
     private final int prefixLength;
-    private final int maxFrameSize;
+    /** The largest frame one datagram carries on the path as validated now; it grows as PMTUD succeeds. */
+    private int maxFrameSize;
     private final FrameQueue queue;
     private final Counters counters;
     private final String name;
@@ -103,6 +104,11 @@ final class WebTransportSession implements Port {
         }
     }
 
+    /** The connection's validated path now carries datagrams of up to {@code maxDatagramLength} bytes. */
+    void maxDatagramLength(int maxDatagramLength) {
+        maxFrameSize = maxDatagramLength - prefixLength;
+    }
+
     @Override
     public int maxFrameSize() {
         return maxFrameSize;
@@ -140,6 +146,9 @@ final class WebTransportSession implements Port {
     }
 
     void startKeepAlive(long intervalNanos) {
+        // One capsule at once: the connection has something to send, and quiche sends its first path MTU probe
+        // right behind it, so the path is validated before the first full-size frame needs it.
+        sendKeepAlive();
         if (intervalNanos > 0) {
             keepAlive = quic.eventLoop().scheduleAtFixedRate(this::sendKeepAlive, intervalNanos, intervalNanos,
                     TimeUnit.NANOSECONDS);

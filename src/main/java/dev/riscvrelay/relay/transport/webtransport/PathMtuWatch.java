@@ -1,0 +1,118 @@
+package dev.riscvrelay.relay.transport.webtransport;
+
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicConnectionPathStats;
+import io.netty.handler.codec.quic.QuicTransportParameters;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
+
+/**
+ * Follows quiche's path MTU discovery on one QUIC connection and turns the validated packet size into the largest
+ * HTTP datagram the connection can carry now.
+ *
+ * <p>quiche sends 1200-byte packets until a larger probe is acknowledged (RFC 9000 §14.3, RFC 8899's search), and
+ * Netty tells the datagram limit only once, at the handshake, computed from the size it may probe, not from the
+ * size that is known to arrive. A datagram above the validated size would wait in quiche's queue or be purged
+ * silently; so the sender keeps to {@link #maxDatagramLength()} and counts what does not fit. The validated size is
+ * read from the path's statistics: often right after the handshake, then rarely, since quiche does not shrink it by
+ * itself.
+ */
+final class PathMtuWatch {
+
+    /** Reads while discovery usually runs: a probe per round trip, a few failures per size on a narrow path. */
+    private static final long FAST_POLL_MILLIS = 20;
+    private static final long FAST_POLL_FOR_MILLIS = 3_000;
+    /** Until the ceiling is validated: discovery goes on while the connection has something to send. */
+    private static final long SEARCH_POLL_MILLIS = 500;
+    /** Once the ceiling is validated: quiche keeps it, so only a rare look. */
+    private static final long SLOW_POLL_MILLIS = 5_000;
+
+    private final QuicChannel quic;
+    private final int ceiling;
+    private final int probeCeiling;
+    private final IntConsumer onChange;
+    private final long startNanos = System.nanoTime();
+    private int pathMtu = PathMtu.QUIC_MIN_UDP_PAYLOAD;
+    private int maxDatagramLength;
+    private ScheduledFuture<?> next;
+    private boolean stopped;
+
+    /**
+     * Starts from QUIC's 1200-byte floor; call once the handshake is done (the peer's transport parameters bound
+     * the datagram and the packet sizes).
+     *
+     * @param udpPayloadCeiling the largest UDP payload this side probes for; once validated, polling slows down
+     * @param onChange called on the connection's event loop with the new datagram limit whenever it changes
+     */
+    PathMtuWatch(QuicChannel quic, int udpPayloadCeiling, IntConsumer onChange) {
+        this.quic = quic;
+        QuicTransportParameters peer = quic.peerTransportParameters();
+        // quiche subtracts a DATAGRAM frame's type and 2-byte length from the peer's max_datagram_frame_size.
+        // (Netty reports -1 for a parameter it has not read.)
+        this.ceiling = peer == null || peer.maxDatagramFrameSize() <= 3 ? Integer.MAX_VALUE
+                : (int) Math.min(Integer.MAX_VALUE, peer.maxDatagramFrameSize() - 3);
+        this.probeCeiling = peer == null || peer.maxUdpPayloadSize() <= 0 ? udpPayloadCeiling
+                : (int) Math.min(udpPayloadCeiling, peer.maxUdpPayloadSize());
+        this.onChange = onChange;
+        this.maxDatagramLength = limitFor(pathMtu);
+    }
+
+    /** Starts reading; on the connection's event loop. */
+    void start() {
+        poll();
+    }
+
+    void stop() {
+        stopped = true;
+        if (next != null) {
+            next.cancel(false);
+        }
+    }
+
+    /** The largest HTTP datagram (prefix included) that fits the validated packet size. */
+    int maxDatagramLength() {
+        return maxDatagramLength;
+    }
+
+    /** Whether the largest size this side probes for (and the peer takes) has been validated. */
+    boolean settled() {
+        return pathMtu >= probeCeiling;
+    }
+
+    /** The validated UDP payload size of the path (1200 until a probe succeeded). */
+    int pathMtu() {
+        return pathMtu;
+    }
+
+    private int limitFor(int udpPayload) {
+        return Math.min(ceiling, PathMtu.datagramPayload(udpPayload, PathMtu.RELAY_CONNECTION_ID_LENGTH));
+    }
+
+    private void poll() {
+        if (stopped || !quic.isActive()) {
+            return;
+        }
+        quic.collectPathStats(0).addListener(this::onStats);
+    }
+
+    private void onStats(Future<? super QuicConnectionPathStats> done) {
+        if (stopped || !done.isSuccess()) {
+            return;
+        }
+        QuicConnectionPathStats stats = (QuicConnectionPathStats) done.getNow();
+        int mtu = (int) Math.min(Integer.MAX_VALUE, stats.pmtu());
+        if (mtu >= PathMtu.QUIC_MIN_UDP_PAYLOAD && mtu != pathMtu) {
+            pathMtu = mtu;
+            int limit = limitFor(mtu);
+            if (limit != maxDatagramLength) {
+                maxDatagramLength = limit;
+                onChange.accept(limit);
+            }
+        }
+        boolean early = System.nanoTime() - startNanos < TimeUnit.MILLISECONDS.toNanos(FAST_POLL_FOR_MILLIS);
+        long delay = settled() ? SLOW_POLL_MILLIS : early ? FAST_POLL_MILLIS : SEARCH_POLL_MILLIS;
+        next = quic.eventLoop().schedule(this::poll, delay, TimeUnit.MILLISECONDS);
+    }
+}
