@@ -31,8 +31,9 @@ public final class RelayProcess implements AutoCloseable {
     private static final Pattern HASH_LINE =
             Pattern.compile("Certificate Hash \\(use this in client\\): ([0-9a-f]{64})\\s*$");
     private static final Pattern CA_CERTIFICATE_LINE = Pattern.compile("^Certificate: ");
-    private static final Pattern LISTENING_LINE = Pattern.compile("Listening on https://127\\.0\\.0\\.1:(\\d+)\\s*$");
-    private static final Pattern ADMIN_LINE = Pattern.compile("Admin on http://127\\.0\\.0\\.1:(\\d+) ");
+    /** The listening line for any bind address ({@code 127.0.0.1}, {@code 0.0.0.0}, {@code [::]}). */
+    private static final Pattern LISTENING_LINE = Pattern.compile("Listening on https://(\\S+):(\\d+)\\s*$");
+    private static final Pattern ADMIN_LINE = Pattern.compile("Admin on http://(\\S+):(\\d+) ");
     private static final Path JAR = Path.of("target", "riscv-relay.jar");
     private static final long STARTUP_TIMEOUT_SECONDS = 45;
 
@@ -40,15 +41,19 @@ public final class RelayProcess implements AutoCloseable {
     private final String certificateHash;
     private final int port;
     private final int adminPort;
+    private final String urlHost;
+    private final String adminHost;
     private final List<String> lines;
     private final List<String> hashes;
 
-    private RelayProcess(Process process, String certificateHash, int port, int adminPort, List<String> lines,
-            List<String> hashes) {
+    private RelayProcess(Process process, String certificateHash, int port, int adminPort, String urlHost,
+            String adminHost, List<String> lines, List<String> hashes) {
         this.process = process;
         this.certificateHash = certificateHash;
         this.port = port;
         this.adminPort = adminPort;
+        this.urlHost = urlHost;
+        this.adminHost = adminHost;
         this.lines = lines;
         this.hashes = hashes;
     }
@@ -91,13 +96,32 @@ public final class RelayProcess implements AutoCloseable {
 
     private static RelayProcess start(String label, List<String> relayCommand, Path jar, int port)
             throws IOException, InterruptedException {
+        return start(label, relayCommand, jar, new Binding("127.0.0.1", port, "127.0.0.1", "127.0.0.1"));
+    }
+
+    /**
+     * Where a relay listens and how clients and tests reach it: {@code --bind bind --port port --admin
+     * adminAddress:0}; {@link #url()} names {@code urlHost}, {@link #adminUrl} names {@code adminAddress}. A relay
+     * in its own namespace binds {@code 0.0.0.0} and is reached at its veth's address.
+     */
+    public record Binding(String bind, int port, String adminAddress, String urlHost) {
+    }
+
+    /**
+     * Starts {@code relayCommand} (a full command line that runs the relay jar {@code jar}, e.g. behind {@code ip
+     * netns exec NS}) with the bind, port and admin flags of {@code binding} appended.
+     */
+    public static RelayProcess start(String label, List<String> relayCommand, Path jar, Binding binding)
+            throws IOException, InterruptedException {
+        int port = binding.port();
         if (!Files.isRegularFile(jar)) {
             throw new AssertionError(jar.toAbsolutePath() + " missing: build it with `./mvnw package` (or run the"
                     + " browser tests through `./mvnw verify`, which packages first)");
         }
         List<String> command = new ArrayList<>(relayCommand);
         // The admin server on a free port, so relays of parallel tests never meet on the default one.
-        command.addAll(List.of("--bind", "127.0.0.1", "--port", Integer.toString(port), "--admin", "127.0.0.1:0"));
+        command.addAll(List.of("--bind", binding.bind(), "--port", Integer.toString(port), "--admin",
+                binding.adminAddress() + ":0"));
         Path logDir = Path.of("target", "relay-logs");
         Files.createDirectories(logDir);
         Path log = logDir.resolve("relay-" + label + ".log");
@@ -125,9 +149,9 @@ public final class RelayProcess implements AutoCloseable {
                     }
                     if (CA_CERTIFICATE_LINE.matcher(line).find()) hash.complete(null);
                     m = LISTENING_LINE.matcher(line);
-                    if (m.find()) listening.complete(Integer.parseInt(m.group(1)));
+                    if (m.find()) listening.complete(Integer.parseInt(m.group(2)));
                     m = ADMIN_LINE.matcher(line);
-                    if (m.find()) admin.complete(Integer.parseInt(m.group(1)));
+                    if (m.find()) admin.complete(Integer.parseInt(m.group(2)));
                 }
             } catch (IOException e) {
                 // The process ended; exit is reported below.
@@ -147,7 +171,8 @@ public final class RelayProcess implements AutoCloseable {
                 throw new AssertionError("relay listens on " + listeningPort + ", asked for " + port);
             }
             int adminPort = admin.get(STARTUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            return new RelayProcess(process, certificateHash, port, adminPort, lines, hashes);
+            return new RelayProcess(process, certificateHash, port, adminPort, binding.urlHost(),
+                    binding.adminAddress(), lines, hashes);
         } catch (ExecutionException | TimeoutException e) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             throw new AssertionError("relay did not print its certificate hash and listening address within "
@@ -172,14 +197,14 @@ public final class RelayProcess implements AutoCloseable {
         return port;
     }
 
-    /** The TCP port of the relay's admin HTTP server on 127.0.0.1. */
+    /** The TCP port of the relay's admin HTTP server (on 127.0.0.1 unless started with a {@link Binding}). */
     public int adminPort() {
         return adminPort;
     }
 
-    /** {@code http://127.0.0.1:ADMIN_PORT} followed by {@code path}. */
+    /** {@code http://ADMIN_ADDRESS:ADMIN_PORT} followed by {@code path}. */
     public String adminUrl(String path) {
-        return "http://127.0.0.1:" + adminPort + path;
+        return "http://" + adminHost + ":" + adminPort + path;
     }
 
     /** Every certificate hash the relay printed so far, the first at start, then one per renewal. */
@@ -211,7 +236,7 @@ public final class RelayProcess implements AutoCloseable {
 
     /** The URL clients connect to. */
     public String url() {
-        return "https://127.0.0.1:" + port + "/";
+        return "https://" + urlHost + ":" + port + "/";
     }
 
     /** The relay's process id, e.g. to read its credentials from /proc. */

@@ -1,0 +1,339 @@
+package dev.riscvrelay.relay.testbed;
+
+import dev.riscvrelay.relay.bench.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The relay where users meet it: in its own namespace, across 1500-MTU links, optionally behind an impaired link.
+ * Loopback (MTU 65536) hides what a real path does to full-size QUIC packets; this bed does not.
+ *
+ * <pre>
+ *  root namespace (test JVM, browsers)        link namespace                       relay namespace
+ *   rr&lt;id&gt;f0 198.18.X.2/24 ---veth---  br0 198.18.X.1/24  (bridge)
+ *                                          relay0 198.19.X.1/24 -------veth------- eth0 198.19.X.2/24
+ *  client namespace cN (relay connect)      ip_forward=1 (clean)                    relay :4433, admin :N
+ *   up0 198.18.X.(10+n)/24 ----veth---- br0 port                                  inet0 198.51.100.1/24 --+
+ *   eth0 (TAP) 10.0.2.x/24, default via 10.0.2.2  ImpairedLink 198.18.X.1:4434 (internet)     internet ns |
+ *                                              ImpairedLink 198.18.X.1:4435 (lossy)   198.51.100.10/24 ---+
+ *                                                                                     203.0.113.10, .53 on lo
+ * </pre>
+ *
+ * Every veth end and the bridge have MTU 1500, set explicitly. The root namespace and client namespaces route
+ * 198.19.X.0/24 via the link namespace; the relay routes 198.18.X.0/24 back, and has no default route, so a VM
+ * reaches nothing outside the bed. {@link LinkProfile#CLEAN} clients talk to the relay's own address through the
+ * kernel's forwarding; {@link LinkProfile#INTERNET} and {@link LinkProfile#LOSSY} clients talk to an
+ * {@link LinkProxyProcess} in the link namespace, which gives each client its own socket toward the relay.
+ *
+ * <p>X is picked per bed (random, not used by any root-namespace address or route, nor by another bed of this JVM),
+ * all within 198.18.0.0/15 (RFC 2544 benchmarking): this host's eth0 may sit in 192.0.2.0/24, so never that.
+ * Namespaces and root links follow {@link NetnsTestBed}'s run-id naming, so a crashed run's leftovers go with its
+ * namespaces (deleting the link namespace deletes the root veth end and its routes with it).
+ */
+public final class FieldBed implements AutoCloseable {
+
+    public static final int MTU = 1500;
+    public static final int RELAY_PORT = 4433;
+    /** Where the relay reaches the "internet" namespace ({@link #addInternet}). */
+    public static final String INTERNET_PEER = "198.51.100.10";
+    public static final String INTERNET_HOST = "203.0.113.10";
+    public static final String INTERNET_RESOLVER = "203.0.113.53";
+    /** An ImpairedLink process ends by itself after this even if the bed never closes it (a killed JVM). */
+    private static final long PROXY_MAX_SECONDS = 3600;
+
+    private static final Set<Integer> SUBNETS_IN_USE = ConcurrentHashMap.newKeySet();
+
+    private final NetnsTestBed bed;
+    private final int x;
+    private final Namespace link;
+    private final Namespace relayNamespace;
+    private final Map<LinkProfile, LinkProxyProcess> proxies = new EnumMap<>(LinkProfile.class);
+    private String rootLink;
+    private RelayProcess relay;
+    private Namespace internet;
+    private int clients;
+    private boolean closed;
+
+    private FieldBed(NetnsTestBed bed, int x) {
+        this.bed = bed;
+        this.x = x;
+        this.link = bed.addNamespace("link");
+        this.relayNamespace = bed.addNamespace("relay");
+    }
+
+    /** Builds root — link — relay with 1500-MTU veths; close() removes all of it, also after a failure here. */
+    public static FieldBed create() {
+        NetnsTestBed bed = NetnsTestBed.create();
+        int x = -1;
+        try {
+            x = pickSubnet();
+            FieldBed field = new FieldBed(bed, x);
+            field.wire();
+            return field;
+        } catch (RuntimeException | Error e) {
+            SUBNETS_IN_USE.remove(x);
+            try {
+                bed.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private static int pickSubnet() {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int candidate = ThreadLocalRandom.current().nextInt(1, 255);
+            if (!SUBNETS_IN_USE.add(candidate)) {
+                continue;
+            }
+            boolean addressUsed = !NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "-4", "-o", "address",
+                    "show", "to", "198.18." + candidate + ".0/24").orThrow().stdout().isBlank();
+            boolean routeUsed = !NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "-4", "route", "show", "to",
+                    "root", "198.19." + candidate + ".0/24").orThrow().stdout().isBlank();
+            if (!addressUsed && !routeUsed) {
+                return candidate;
+            }
+            SUBNETS_IN_USE.remove(candidate);
+        }
+        throw new IllegalStateException("no free 198.18.X.0/24 + 198.19.X.0/24 pair for a field bed");
+    }
+
+    private void wire() {
+        link.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1").orThrow();
+        link.exec("ip", "link", "add", "br0", "mtu", Integer.toString(MTU), "type", "bridge").orThrow();
+        link.exec("ip", "address", "add", linkAddress() + "/24", "dev", "br0").orThrow();
+        link.exec("ip", "link", "set", "br0", "up").orThrow();
+
+        String root = bed.newLinkName('f');
+        rootLink = root;
+        NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "link", "add", root, "mtu", Integer.toString(MTU),
+                "type", "veth", "peer", "name", "root0", "mtu", Integer.toString(MTU), "netns", link.name())
+                .orThrow();
+        link.exec("ip", "link", "set", "root0", "master", "br0", "up").orThrow();
+        NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "address", "add", rootAddress() + "/24", "dev", root)
+                .orThrow();
+        NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "link", "set", root, "up").orThrow();
+        NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "route", "add", relaySubnet(), "via", linkAddress(),
+                "dev", root).orThrow();
+
+        link.exec("ip", "link", "add", "relay0", "mtu", Integer.toString(MTU), "type", "veth", "peer", "name",
+                "eth0", "mtu", Integer.toString(MTU), "netns", relayNamespace.name()).orThrow();
+        link.exec("ip", "address", "add", "198.19." + x + ".1/24", "dev", "relay0").orThrow();
+        link.exec("ip", "link", "set", "relay0", "up").orThrow();
+        relayNamespace.exec("ip", "address", "add", relayAddress() + "/24", "dev", "eth0").orThrow();
+        relayNamespace.exec("ip", "link", "set", "eth0", "up").orThrow();
+        relayNamespace.exec("ip", "route", "add", clientSubnet(), "via", "198.19." + x + ".1").orThrow();
+        // What Docker sets in every container: the relay's unprivileged ICMP echo sockets work.
+        relayNamespace.exec("sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 2147483647").orThrow();
+    }
+
+    public NetnsTestBed bed() {
+        return bed;
+    }
+
+    public Namespace linkNamespace() {
+        return link;
+    }
+
+    public Namespace relayNamespace() {
+        return relayNamespace;
+    }
+
+    /** The root namespace's end of the veth toward the link namespace, {@code rr<id>f0}. */
+    public String rootLink() {
+        return rootLink;
+    }
+
+    /** The relay's address on its veth, e.g. 198.19.X.2; its admin server listens there too. */
+    public String relayAddress() {
+        return "198.19." + x + ".2";
+    }
+
+    /** The link namespace's address on the clients' side (the bridge); impaired links listen there. */
+    public String linkAddress() {
+        return "198.18." + x + ".1";
+    }
+
+    /** The root namespace's address on its veth toward the link namespace. */
+    public String rootAddress() {
+        return "198.18." + x + ".2";
+    }
+
+    public String clientSubnet() {
+        return "198.18." + x + ".0/24";
+    }
+
+    public String relaySubnet() {
+        return "198.19." + x + ".0/24";
+    }
+
+    /**
+     * Starts the relay jar inside the relay namespace: {@code --bind 0.0.0.0 --port 4433 --admin RELAY_ADDRESS:0},
+     * after {@code extraArgs} (e.g. {@code --allow 203.0.113.0/24}). close() ends it.
+     */
+    public RelayProcess startRelay(String label, String... extraArgs) throws IOException, InterruptedException {
+        if (relay != null) {
+            throw new IllegalStateException("this bed runs one relay");
+        }
+        Path jar = Path.of("target", "riscv-relay.jar");
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", relayNamespace.name(),
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString()));
+        command.addAll(List.of(extraArgs));
+        relay = bed.own(RelayProcess.start(label, command, jar,
+                new RelayProcess.Binding("0.0.0.0", RELAY_PORT, relayAddress(), relayAddress())));
+        return relay;
+    }
+
+    public RelayProcess relay() {
+        if (relay == null) {
+            throw new IllegalStateException("startRelay first");
+        }
+        return relay;
+    }
+
+    /**
+     * The URL a client in the root namespace or a client namespace uses through {@code profile}: the relay's own
+     * address for {@link LinkProfile#CLEAN}, else the impaired link's, which is started on first use.
+     */
+    public String relayUrl(LinkProfile profile) throws IOException {
+        if (profile == LinkProfile.CLEAN) {
+            return "https://" + relayAddress() + ":" + RELAY_PORT + "/";
+        }
+        linkProxy(profile);
+        return "https://" + linkAddress() + ":" + proxyPort(profile) + "/";
+    }
+
+    /** Where connectors find the relay through {@code profile}, with its certificate hash. */
+    public ConnectorProcess.RelayEndpoint endpoint(LinkProfile profile) throws IOException {
+        return new ConnectorProcess.RelayEndpoint(relayUrl(profile), relay().certificateHash());
+    }
+
+    /** {@code http://RELAY_ADDRESS:ADMIN_PORT/path}, reachable from the root namespace. */
+    public String adminUrl(String path) {
+        return relay().adminUrl(path);
+    }
+
+    /**
+     * The impaired link of {@code profile} in the link namespace (started on first use, seed 1): listens on
+     * {@link #linkAddress()}, port 4434 (internet) or 4435 (lossy), forwards to the relay.
+     */
+    public LinkProxyProcess linkProxy(LinkProfile profile) throws IOException {
+        if (profile == LinkProfile.CLEAN) {
+            throw new IllegalArgumentException("the clean profile is the kernel's forwarding, no proxy");
+        }
+        LinkProxyProcess proxy = proxies.get(profile);
+        if (proxy == null) {
+            proxy = bed.own(LinkProxyProcess.start(profile.cliName(), link,
+                    linkAddress() + ":" + proxyPort(profile), relayAddress() + ":" + RELAY_PORT, profile, 1,
+                    PROXY_MAX_SECONDS));
+            proxies.put(profile, proxy);
+        }
+        return proxy;
+    }
+
+    private static int proxyPort(LinkProfile profile) {
+        return RELAY_PORT + profile.ordinal(); // internet 4434, lossy 4435
+    }
+
+    /**
+     * An "internet" namespace behind the relay namespace, where the NAT's host sockets live: the relay has
+     * 198.51.100.1/24 on {@code inet0}, the internet namespace {@value #INTERNET_PEER}/24 and, on its loopback,
+     * {@value #INTERNET_HOST} and {@value #INTERNET_RESOLVER}; the relay routes 203.0.113.0/24 there. The relay's
+     * egress policy denies these documentation ranges: start it with {@code --allow 203.0.113.0/24}. Call before
+     * {@link #startRelay}, so the relay knows its own addresses from the start. Servers are the test's: e.g.
+     * {@code bed().startInBackground(internet, "python3", ...)}.
+     */
+    public Namespace addInternet() {
+        if (internet != null) {
+            return internet;
+        }
+        internet = bed.addNamespace("inet");
+        relayNamespace.exec("ip", "link", "add", "inet0", "mtu", Integer.toString(MTU), "type", "veth", "peer",
+                "name", "eth0", "mtu", Integer.toString(MTU), "netns", internet.name()).orThrow();
+        relayNamespace.exec("ip", "address", "add", "198.51.100.1/24", "dev", "inet0").orThrow();
+        relayNamespace.exec("ip", "link", "set", "inet0", "up").orThrow();
+        internet.exec("ip", "address", "add", INTERNET_PEER + "/24", "dev", "eth0").orThrow();
+        internet.exec("ip", "link", "set", "eth0", "up").orThrow();
+        internet.exec("ip", "address", "add", INTERNET_HOST + "/32", "dev", "lo").orThrow();
+        internet.exec("ip", "address", "add", INTERNET_RESOLVER + "/32", "dev", "lo").orThrow();
+        relayNamespace.exec("ip", "route", "add", "203.0.113.0/24", "via", INTERNET_PEER).orThrow();
+        return internet;
+    }
+
+    /**
+     * A client namespace {@code rr-<id>-<role>} on the clients' side: {@code up0} (a veth onto the link namespace's
+     * bridge, 198.18.X.(10+n)/24, MTU 1500) with a route to the relay's subnet via the link namespace. Tests run
+     * their client there (a browser, a tool).
+     */
+    public Namespace addClientNamespace(String role) {
+        int n = clients++;
+        if (n >= 200) {
+            throw new IllegalStateException("a field bed has room for 200 client namespaces");
+        }
+        Namespace client = bed.addNamespace(role);
+        String port = "c" + n;
+        link.exec("ip", "link", "add", port, "mtu", Integer.toString(MTU), "type", "veth", "peer", "name", "up0",
+                "mtu", Integer.toString(MTU), "netns", client.name()).orThrow();
+        link.exec("ip", "link", "set", port, "master", "br0", "up").orThrow();
+        client.exec("ip", "address", "add", "198.18." + x + "." + (10 + n) + "/24", "dev", "up0").orThrow();
+        client.exec("ip", "link", "set", "up0", "up").orThrow();
+        client.exec("ip", "route", "add", relaySubnet(), "via", linkAddress()).orThrow();
+        return client;
+    }
+
+    /**
+     * A host on the relay's LAN in its own client namespace ({@link #addClientNamespace}): {@code relay connect}
+     * runs inside it ({@code ip netns exec}), its UDP socket crossing {@code up0} and the link toward the relay
+     * through {@code profile}, and bridges the namespace's TAP {@code eth0}, addressed {@code lanAddress}/24 with a
+     * default route via the gateway 10.0.2.2. {@code connectorArgs} go to {@code relay connect} (e.g.
+     * {@code --mtu 1300}). close() ends the connector before the namespace goes.
+     */
+    public LanHost addLanHost(String role, String lanAddress, LinkProfile profile, String... connectorArgs)
+            throws IOException {
+        ConnectorProcess.RelayEndpoint endpoint = endpoint(profile);
+        Namespace host = addClientNamespace(role);
+        ConnectorProcess connector = bed.own(ConnectorProcess.tapInNamespace(role,
+                List.of("ip", "netns", "exec", host.name()), endpoint, host.path(), "eth0", connectorArgs));
+        host.exec("ip", "address", "add", lanAddress + "/24", "dev", "eth0").orThrow();
+        host.exec("ip", "route", "add", "default", "via", "10.0.2.2").orThrow();
+        return new LanHost(host, lanAddress, connector);
+    }
+
+    /** The MTU of {@code device} in {@code namespace} ({@code null}: the root namespace). */
+    public static int mtuOf(Namespace namespace, String device) {
+        List<String> command = List.of("ip", "-o", "link", "show", "dev", device);
+        CommandResult result = namespace == null
+                ? NetnsTestBed.run(Duration.ofSeconds(10), command.toArray(String[]::new))
+                : namespace.exec(command.toArray(String[]::new));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(" mtu (\\d+) ").matcher(result.orThrow().stdout());
+        if (!m.find()) {
+            throw new IllegalStateException("no MTU in " + result.stdout());
+        }
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** Ends every process (connectors, proxies, relay, background), deletes every namespace and root link. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            bed.close();
+        } finally {
+            SUBNETS_IN_USE.remove(x);
+        }
+    }
+}
