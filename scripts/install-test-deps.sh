@@ -2,6 +2,7 @@
 # Installs the Debian packages the test suite needs, only those missing. Needs root (or sudo) and the
 # Debian package mirror. Safe to run repeatedly.
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # package -> a file or command that proves it is installed
 declare -A probe=(
@@ -14,7 +15,7 @@ declare -A probe=(
     [curl]=/usr/bin/curl
     [python3]=/usr/bin/python3
     [tshark]=/usr/bin/tshark
-    [busybox-static]=/bin/busybox
+    [busybox-static]=/bin/busybox # and it must be statically linked: see installed() below
     [qemu-system-x86]=/usr/bin/qemu-system-x86_64
     [linux-image-amd64]=/usr/share/doc/linux-image-amd64
     [util-linux]=/usr/bin/setpriv
@@ -35,9 +36,19 @@ declare -A probe=(
     [xz-utils]=/usr/bin/xz
 )
 
+# installed PACKAGE: whether its probe proves it is there. Debian's ordinary busybox package also provides
+# /bin/busybox, but dynamically linked: in the QEMU guest test's initramfs (no ld.so there) the kernel cannot run it
+# and panics with "No working init found". busybox-static replaces that package (Conflicts/Replaces: busybox).
+installed() {
+    [ -e "${probe[$1]}" ] || return 1
+    if [ "$1" = busybox-static ]; then
+        "$here/is-static-elf.sh" "${probe[$1]}" || return 1
+    fi
+}
+
 missing=()
 for package in "${!probe[@]}"; do
-    [ -e "${probe[$package]}" ] || missing+=("$package")
+    installed "$package" || missing+=("$package")
 done
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
@@ -59,8 +70,8 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | "${as_ro
 "${as_root[@]}" apt-get update -qq
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 for package in "${missing[@]}"; do
-    if [ ! -e "${probe[$package]}" ]; then
-        echo "error: installing $package did not provide ${probe[$package]}" >&2
+    if ! installed "$package"; then
+        echo "error: installing $package did not provide ${probe[$package]} (statically linked for busybox-static)" >&2
         exit 1
     fi
 done

@@ -6,6 +6,7 @@ import dev.riscvrelay.relay.access.AccessConfig;
 import dev.riscvrelay.relay.access.AccessTokens;
 import dev.riscvrelay.relay.access.SessionLimits;
 import dev.riscvrelay.relay.nat.Cidr;
+import dev.riscvrelay.relay.nat.EgressPolicy;
 import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.ops.JsonLogFormatter;
 import dev.riscvrelay.relay.ops.OperationsConfig;
@@ -213,10 +214,19 @@ public final class RelayCommand implements Callable<Integer> {
                 out.println("Demo page on http://" + hostForUrl(relay.demoAddress().getAddress().getHostAddress())
                         + ":" + relay.demoAddress().getPort() + "/");
             }
+            out.println(egressLine(config.egress()));
             out.flush();
             relay.awaitClose();
         }
         return 0;
+    }
+
+    /**
+     * What VMs may not reach, from the policy each network's NAT builds the same way: an operator whose pings to a
+     * documentation or private address fail sees why at start.
+     */
+    static String egressLine(EgressRules rules) {
+        return EgressPolicy.forThisHost(rules).summary();
     }
 
     private void printCertificate(RelayCertificate certificate) {

@@ -7,7 +7,9 @@ import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -47,11 +49,18 @@ public final class EgressPolicy {
             Cidr.parse("240.0.0.0/4"),
             Cidr.parse("255.255.255.255/32"));
 
-    private static final int ORIGIN_DEFAULT = 0;
-    private static final int ORIGIN_OPERATOR_ALLOW = 1;
-    private static final int ORIGIN_OPERATOR_DENY = 2;
+    /** Where a rule comes from; on equal prefixes the higher precedence wins. */
+    private enum Origin {
+        DEFAULT(0), HOST_ADDRESS(0), OPERATOR_ALLOW(1), OPERATOR_DENY(2);
 
-    private record Rule(Cidr prefix, boolean allow, int origin) {
+        final int precedence;
+
+        Origin(int precedence) {
+            this.precedence = precedence;
+        }
+    }
+
+    private record Rule(Cidr prefix, boolean allow, Origin origin) {
     }
 
     private final int[] networks;
@@ -77,20 +86,20 @@ public final class EgressPolicy {
     public static EgressPolicy create(EgressRules operatorRules, Collection<Integer> hostAddresses) {
         List<Rule> rules = new ArrayList<>();
         for (Cidr cidr : DEFAULT_DENIED) {
-            rules.add(new Rule(cidr, false, ORIGIN_DEFAULT));
+            rules.add(new Rule(cidr, false, Origin.DEFAULT));
         }
         for (int address : hostAddresses) {
-            rules.add(new Rule(new Cidr(address, 32), false, ORIGIN_DEFAULT));
+            rules.add(new Rule(new Cidr(address, 32), false, Origin.HOST_ADDRESS));
         }
         for (Cidr cidr : operatorRules.allow()) {
-            rules.add(new Rule(cidr, true, ORIGIN_OPERATOR_ALLOW));
+            rules.add(new Rule(cidr, true, Origin.OPERATOR_ALLOW));
         }
         for (Cidr cidr : operatorRules.deny()) {
-            rules.add(new Rule(cidr, false, ORIGIN_OPERATOR_DENY));
+            rules.add(new Rule(cidr, false, Origin.OPERATOR_DENY));
         }
         // Longest prefix first; on a tie operator deny, then operator allow, then the default.
         rules.sort(Comparator.comparingInt((Rule r) -> -r.prefix().prefixLength())
-                .thenComparingInt(r -> -r.origin()));
+                .thenComparingInt(r -> -r.origin().precedence));
         return new EgressPolicy(rules);
     }
 
@@ -130,11 +139,56 @@ public final class EgressPolicy {
         return true;
     }
 
+    /**
+     * One line for the relay's startup output, so an operator testing with, say, 203.0.113.x sees why VMs cannot
+     * reach it: the default ranges still denied, this host's own addresses, and what {@code --allow}/{@code --deny}
+     * changed, each in address order. A rule another one of the same prefix overrides (an {@code --allow} of exactly
+     * a default range, a {@code --deny} of the same prefix as an {@code --allow}) is left out, as lookup ignores it.
+     */
+    public String summary() {
+        Map<Cidr, Rule> deciding = new LinkedHashMap<>();
+        for (Rule rule : rules) {
+            deciding.putIfAbsent(rule.prefix(), rule); // the first of a prefix in lookup order is the one that matches
+        }
+        List<Rule> byAddress = new ArrayList<>(deciding.values());
+        byAddress.sort(Comparator.comparingLong((Rule r) -> Integer.toUnsignedLong(r.prefix().network()))
+                .thenComparingInt(r -> r.prefix().prefixLength()));
+        List<String> denied = new ArrayList<>();
+        List<String> operatorAllowed = new ArrayList<>();
+        List<String> operatorDenied = new ArrayList<>();
+        boolean hostAddressDenied = false;
+        for (Rule rule : byAddress) {
+            switch (rule.origin()) {
+                case DEFAULT -> denied.add(rule.prefix().toString());
+                case HOST_ADDRESS -> hostAddressDenied = true;
+                case OPERATOR_ALLOW -> operatorAllowed.add(rule.prefix().toString());
+                case OPERATOR_DENY -> operatorDenied.add(rule.prefix().toString());
+            }
+        }
+        if (hostAddressDenied) {
+            denied.add("this host's own addresses");
+        }
+        Rule everything = deciding.get(new Cidr(0, 0));
+        StringBuilder line = new StringBuilder("Egress: VMs reach ")
+                .append(everything != null && !everything.allow() ? "only what --allow opens" : "the public internet");
+        if (!denied.isEmpty()) {
+            line.append("; denied: ").append(String.join(", ", denied));
+        }
+        if (!operatorAllowed.isEmpty()) {
+            line.append("; allowed by --allow: ").append(String.join(", ", operatorAllowed));
+        }
+        if (!operatorDenied.isEmpty()) {
+            line.append("; denied by --deny: ").append(String.join(", ", operatorDenied));
+        }
+        return line.append(" (change with --allow/--deny)").toString();
+    }
+
     /** The rules in lookup order, for logs and {@code --help}-style reports. */
     public List<String> describe() {
         List<String> lines = new ArrayList<>(rules.size());
         for (Rule rule : rules) {
-            String origin = rule.origin() == ORIGIN_DEFAULT ? "default" : "operator";
+            String origin = rule.origin() == Origin.OPERATOR_ALLOW || rule.origin() == Origin.OPERATOR_DENY
+                    ? "operator" : "default";
             lines.add((rule.allow() ? "allow " : "deny  ") + rule.prefix() + " (" + origin + ")");
         }
         return lines;

@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Every operator mistake ends in one clear line on stderr and a non-zero exit code, never a stack trace. */
@@ -46,6 +47,18 @@ class RelayCommandTest {
     void versionNamesTheProduct() {
         assertThat(run("--version")).isZero();
         assertThat(out.toString()).startsWith("riscv-relay ");
+    }
+
+    @Test
+    void theEgressLineReflectsAllowAndDeny() {
+        RelayCommand command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
+        new CommandLine(command).parseArgs("--allow", "203.0.113.0/24", "--deny", "8.8.8.0/24");
+        String line = RelayCommand.egressLine(command.toConfig().egress());
+        assertThat(line).startsWith("Egress: VMs reach the public internet; denied: 0.0.0.0/8, 10.0.0.0/8,")
+                .contains("this host's own addresses", "; allowed by --allow: 203.0.113.0/24",
+                        "; denied by --deny: 8.8.8.0/24")
+                .doesNotContain("203.0.113.0/24,")
+                .endsWith(" (change with --allow/--deny)");
     }
 
     @Test

@@ -31,6 +31,8 @@ class QemuGuestOnRelayIT {
 
     private static final Duration VM_TIMEOUT = Duration.ofSeconds(180);
     private static final String GUEST_IP = "10.0.2.30";
+    private static final String INSTALL_STATIC_BUSYBOX =
+            "apt-get install -y busybox-static (it replaces Debian's dynamically linked busybox package)";
 
     @Test
     void aVmOnQemuDgramPingsTheGatewayAndANamespaceHost() throws Exception {
@@ -38,7 +40,7 @@ class QemuGuestOnRelayIT {
         Path kernel = newestKernel();
         Path busybox = Path.of("/bin/busybox");
         if (!Files.isExecutable(busybox)) {
-            throw new AssertionError("test needs /bin/busybox; install it: apt-get install -y busybox-static");
+            throw new AssertionError("test needs /bin/busybox; install it: " + INSTALL_STATIC_BUSYBOX);
         }
         Path work = Files.createTempDirectory("rr-vm");
         Path serial = Path.of("target", "relay-logs", "qemu-guest-serial.log");
@@ -134,7 +136,7 @@ class QemuGuestOnRelayIT {
                 """.replace("MTU", Integer.toString(mtu)).replace("GUEST", GUEST_IP);
         Initramfs image = new Initramfs().directory("bin").directory("dev").directory("lib").directory("proc")
                 .directory("sys").charDevice("dev/console", 5, 1)
-                .file("bin/busybox", busybox, 0755)
+                .staticExecutable("bin/busybox", busybox, INSTALL_STATIC_BUSYBOX)
                 .script("init", init);
         if (!builtIn) {
             image.file("lib/e1000.ko", e1000, 0644);

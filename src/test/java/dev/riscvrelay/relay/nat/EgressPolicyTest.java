@@ -129,6 +129,49 @@ class EgressPolicyTest {
         assertThat(allows(policy, "10.0.0.1")).as("10/8 is more specific than /0").isFalse();
     }
 
+    private static final String DEFAULT_DENIED = "0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, 127.0.0.0/8, 169.254.0.0/16,"
+            + " 172.16.0.0/12, 192.0.0.0/24, 192.0.2.0/24, 192.168.0.0/16, 198.18.0.0/15, 198.51.100.0/24,"
+            + " 203.0.113.0/24, 224.0.0.0/4, 240.0.0.0/4, 255.255.255.255/32";
+
+    @Test
+    void theSummaryListsEveryDefaultDeniedRangeAndTheHostsOwnAddresses() {
+        assertThat(DEFAULTS.summary()).isEqualTo("Egress: VMs reach the public internet; denied: " + DEFAULT_DENIED
+                + " (change with --allow/--deny)");
+        EgressPolicy onAHost = EgressPolicy.create(EgressRules.NONE, Set.of(Ipv4Address.parse("198.51.100.7")));
+        assertThat(onAHost.summary()).isEqualTo("Egress: VMs reach the public internet; denied: " + DEFAULT_DENIED
+                + ", this host's own addresses (change with --allow/--deny)");
+        for (Cidr range : EgressPolicy.DEFAULT_DENIED) {
+            assertThat(DEFAULTS.summary()).contains(" " + range + (range.prefixLength() == 32 ? " " : ","));
+        }
+    }
+
+    @Test
+    void theSummaryShowsAnAllowOfADefaultRangeInsteadOfThatRange() {
+        EgressPolicy policy = EgressPolicy.create(new EgressRules(List.of(Cidr.parse("203.0.113.0/24")), List.of()),
+                Set.of());
+        assertThat(policy.summary()).isEqualTo("Egress: VMs reach the public internet; denied: "
+                + DEFAULT_DENIED.replace(" 203.0.113.0/24,", "")
+                + "; allowed by --allow: 203.0.113.0/24 (change with --allow/--deny)");
+    }
+
+    @Test
+    void theSummaryKeepsADefaultRangeAnAllowOnlyOpensPartOf() {
+        EgressPolicy policy = EgressPolicy.create(new EgressRules(List.of(Cidr.parse("10.1.0.0/16"),
+                Cidr.parse("8.8.8.0/24")), List.of(Cidr.parse("8.8.8.0/24"), Cidr.parse("1.1.1.1"))), Set.of());
+        assertThat(policy.summary()).isEqualTo("Egress: VMs reach the public internet; denied: " + DEFAULT_DENIED
+                + "; allowed by --allow: 10.1.0.0/16; denied by --deny: 1.1.1.1/32, 8.8.8.0/24"
+                + " (change with --allow/--deny)");
+    }
+
+    @Test
+    void theSummaryOfADenyOfEverythingSaysOnlyAllowsGetThrough() {
+        EgressPolicy policy = EgressPolicy.create(new EgressRules(List.of(Cidr.parse("93.184.216.0/24")),
+                List.of(Cidr.parse("0.0.0.0/0"))), Set.of());
+        assertThat(policy.summary()).startsWith("Egress: VMs reach only what --allow opens; denied: 0.0.0.0/8,")
+                .endsWith("; allowed by --allow: 93.184.216.0/24; denied by --deny: 0.0.0.0/0"
+                        + " (change with --allow/--deny)");
+    }
+
     @Test
     void describeListsRulesInLookupOrder() {
         EgressPolicy policy = EgressPolicy.create(new EgressRules(List.of(Cidr.parse("10.1.0.0/16")), List.of()),

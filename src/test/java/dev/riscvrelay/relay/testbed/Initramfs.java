@@ -2,6 +2,8 @@ package dev.riscvrelay.relay.testbed;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +20,7 @@ public final class Initramfs {
     private static final int S_IFDIR = 0040000;
     private static final int S_IFREG = 0100000;
     private static final int S_IFCHR = 0020000;
+    private static final int PT_INTERP = 3;
 
     private record Entry(String name, int mode, byte[] data, int rdevMajor, int rdevMinor) {
     }
@@ -36,6 +39,54 @@ public final class Initramfs {
 
     public Initramfs file(String name, Path source, int permissions) throws IOException {
         return file(name, Files.readAllBytes(source), permissions);
+    }
+
+    /**
+     * Adds an executable the kernel must run from the archive, which holds no dynamic loader: refuses a dynamically
+     * linked one (e.g. Debian's {@code busybox} package rather than {@code busybox-static}), which would otherwise
+     * make the guest panic with "No working init found".
+     *
+     * @param install how to get a static build, named in the error
+     */
+    public Initramfs staticExecutable(String name, Path source, String install) throws IOException {
+        byte[] data = Files.readAllBytes(source);
+        if (!isStaticallyLinked(data)) {
+            throw new IllegalStateException(source + " is not a statically linked executable, so it cannot run in an"
+                    + " initramfs (no dynamic loader there); " + install);
+        }
+        return file(name, data, 0755);
+    }
+
+    /**
+     * Whether {@code elf} is an ELF executable (or PIE) without a PT_INTERP program header, so the kernel runs it
+     * without ld.so: statically linked, static-pie included. The same rule as scripts/is-static-elf.sh.
+     */
+    public static boolean isStaticallyLinked(byte[] elf) {
+        if (elf.length < 52 || elf[0] != 0x7F || elf[1] != 'E' || elf[2] != 'L' || elf[3] != 'F') {
+            return false;
+        }
+        boolean is64 = elf[4] == 2;
+        if (!is64 && elf[4] != 1 || elf[5] != 1 && elf[5] != 2) {
+            return false;
+        }
+        ByteBuffer header = ByteBuffer.wrap(elf).order(elf[5] == 1 ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
+        int type = Short.toUnsignedInt(header.getShort(16));
+        if (type != 2 && type != 3 || is64 && elf.length < 64) { // ET_EXEC or ET_DYN
+            return false;
+        }
+        long tableOffset = is64 ? header.getLong(32) : Integer.toUnsignedLong(header.getInt(28));
+        int entrySize = Short.toUnsignedInt(header.getShort(is64 ? 54 : 42));
+        int entries = Short.toUnsignedInt(header.getShort(is64 ? 56 : 44));
+        if (entries == 0 || entrySize < 4 || tableOffset < 0
+                || tableOffset + (long) entries * entrySize > elf.length) {
+            return false;
+        }
+        for (int i = 0; i < entries; i++) {
+            if (header.getInt((int) (tableOffset + (long) i * entrySize)) == PT_INTERP) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public Initramfs script(String name, String text) {
