@@ -8,7 +8,6 @@ import dev.riscvrelay.relay.transport.tap.TapDevice;
 import dev.riscvrelay.relay.transport.tap.TapException;
 import dev.riscvrelay.relay.transport.tap.TapPort;
 import dev.riscvrelay.relay.transport.webtransport.HttpDatagram;
-import dev.riscvrelay.relay.transport.webtransport.PathMtu;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClient;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportException;
 import io.netty.buffer.ByteBuf;
@@ -151,9 +150,9 @@ public final class Connector implements AutoCloseable {
                 : " after " + Backoff.describe(Duration.ofMillis(
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - disconnectedSinceNanos)));
         log.accept((disconnectedSinceNanos == 0 ? "connected to " : "reconnected to ") + config.relay() + downtime
-                + "; path MTU " + (client.validatedUdpPayload() + PathMtu.IPV4_UDP_HEADERS) + " (QUIC packets of "
-                + client.validatedUdpPayload() + " bytes validated, the route allows " + client.udpPayload()
-                + "); one datagram carries " + payload + "-byte frames");
+                + "; QUIC packets of " + client.validatedUdpPayload() + " bytes validated on the path (route MTU "
+                + client.routeMtu() + ", at most " + client.udpPayload() + "); one datagram carries " + payload
+                + "-byte frames");
         if (payload < localMaxFrame) {
             log.accept("warning: this session carries at most " + payload + "-byte frames but " + local.name()
                     + " may send " + localMaxFrame + "-byte frames; larger ones are dropped and counted");

@@ -19,7 +19,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * The field bed is what it claims: 1500-MTU links, the relay in its own namespace reachable from the root, clients in
@@ -116,11 +115,13 @@ class FieldBedIT {
     @Test
     @Order(3)
     void connectedHostPingsTheGatewayThroughTheCleanLink() throws Exception {
-        // --mtu 1300: the documented workaround for the relay's full-size QUIC packets (1500-byte UDP payloads) that
-        // do not cross a 1500-MTU link yet. TIGHTEN once the transport fix lands: drop --mtu here and assert the
-        // connector's derived MTU, and that pings of -s 1400 cross too.
-        LanHost host = field.addLanHost("cleanhost", "10.0.2.15", LinkProfile.CLEAN, "--mtu", "1300");
+        LanHost host = field.addLanHost("cleanhost", "10.0.2.15", LinkProfile.CLEAN);
         assertThat(FieldBed.mtuOf(host.namespace(), "up0")).isEqualTo(1500);
+        // 1472-byte QUIC packets validated on the 1500-byte path carry 1427-byte frames: an IP MTU of 1413.
+        assertThat(FieldBed.mtuOf(host.namespace(), "eth0")).isEqualTo(1413);
+        CommandResult full = host.exec(Duration.ofSeconds(20), "ping", "-c", "3", "-i", "0.2", "-M", "do", "-s",
+                "1385", "10.0.2.2");
+        assertThat(full.succeeded()).as("full-size (1413-byte) pings cross: " + full.describe()).isTrue();
 
         CommandResult ping = host.ping("10.0.2.2", 10, 0.1);
         assertThat(ping.succeeded()).as(ping.describe()).isTrue();
@@ -133,7 +134,7 @@ class FieldBedIT {
     @Test
     @Order(4)
     void connectedHostBehindTheInternetProfileSeesItsRoundTripAndLoss() throws Exception {
-        LanHost host = field.addLanHost("nethost", "10.0.2.16", LinkProfile.INTERNET, "--mtu", "1300");
+        LanHost host = field.addLanHost("nethost", "10.0.2.16", LinkProfile.INTERNET);
         LinkProxyProcess proxy = field.linkProxy(LinkProfile.INTERNET);
         assertThat(proxy.readyLine()).isEqualTo("ImpairedLink listening on " + field.linkAddress() + ":4434 -> "
                 + field.relayAddress() + ":4433 profile internet");
@@ -171,17 +172,12 @@ class FieldBedIT {
 
     /**
      * 20 MB of TCP each way between two hosts on the LAN, each bridged by its own connector (at its derived MTU,
-     * no workaround) in its own namespace across the clean 1500-MTU link, checked by SHA-256.
-     *
-     * <p>EXPECTED TO FAIL until the transport fix for full-size QUIC packets on 1500-MTU paths lands: the
-     * connectors' datagrams of full size never leave (EMSGSIZE), so large segments are lost. Seen before the fix:
-     * a → b stalls after ~1 MB (999424 bytes) and socat is killed at the 60 s bound. Runs only with
-     * {@code -Drelay.it.transportMtuFixed=true}; remove that condition with the fix.
+     * no workaround) in its own namespace across the clean 1500-MTU link, checked by SHA-256. Before the relay
+     * kept its QUIC packets within the path (1500-byte UDP payloads, refused whole with EMSGSIZE), a -> b stalled
+     * after about 1 MB.
      */
     @Test
     @Order(5)
-    @EnabledIfSystemProperty(named = "relay.it.transportMtuFixed", matches = "true",
-            disabledReason = "needs the fix for full-size QUIC packets on 1500-MTU links")
     void bulkTcpBetweenTwoConnectedHostsBothWays() throws Exception {
         LanHost a = field.addLanHost("bulka", "10.0.2.21", LinkProfile.CLEAN);
         LanHost b = field.addLanHost("bulkb", "10.0.2.22", LinkProfile.CLEAN);

@@ -84,11 +84,25 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
     }
 
     private void accept(ChannelHandlerContext ctx, Admission.Admitted admitted) {
-        Http3HeadersFrame response = new DefaultHttp3HeadersFrame();
-        response.headers().status("200");
-        // No FIN: the stream stays open for capsules and marks the session's lifetime.
-        ctx.writeAndFlush(response);
-        session = connection.openSession((QuicStreamChannel) ctx.channel(), admitted);
+        // The session opens once the path's packet size is known (or after a bounded wait), so its first full-size
+        // frame is not dropped for a size that discovery would have validated a moment later.
+        connection.whenPathKnown(() -> {
+            if (!ctx.channel().isActive()) {
+                admitted.release().run();
+                return;
+            }
+            int refusal = connection.admissionStatus(); // other sessions may have opened meanwhile
+            if (refusal != 0) {
+                admitted.release().run();
+                reject(ctx, refusal, true);
+                return;
+            }
+            Http3HeadersFrame response = new DefaultHttp3HeadersFrame();
+            response.headers().status("200");
+            // No FIN: the stream stays open for capsules and marks the session's lifetime.
+            ctx.writeAndFlush(response);
+            session = connection.openSession((QuicStreamChannel) ctx.channel(), admitted);
+        });
     }
 
     private void reject(ChannelHandlerContext ctx, int status, boolean sessionRefused) {

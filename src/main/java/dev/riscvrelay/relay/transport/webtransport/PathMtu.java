@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.transport.webtransport;
 
 import io.netty.channel.ChannelOption;
 import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.handler.codec.quic.QuicConnectionAddress;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
@@ -25,6 +26,13 @@ public final class PathMtu {
     public static final int IPV4_UDP_HEADERS = 28;
     /** IPv6 (40) and UDP (8) headers. */
     public static final int IPV6_UDP_HEADERS = 48;
+    /**
+     * The largest UDP payload sent or received by default, on any path: Chromium announces max_udp_payload_size 1472
+     * and closes the connection ("Packet too large", PROTOCOL_VIOLATION) on a larger packet, and quiche's path MTU
+     * probes go up to its own maximum whatever the peer announced. Firefox takes 1472 too, and it is what a 1500-byte
+     * IPv4 link carries. Both ends of relay connect use it, so a frame one side may send the other may too.
+     */
+    public static final int MAX_UDP_PAYLOAD = 1472;
     /** The MTU assumed when no link says otherwise: Ethernet's. */
     public static final int ETHERNET_MTU = 1500;
 
@@ -34,8 +42,9 @@ public final class PathMtu {
      * quiche's {@code dgram_max_writable_len} subtracts the same.
      */
     static final int DATAGRAM_OVERHEAD_WITHOUT_CID = 1 + 4 + 16 + 1 + 2;
-    /** quiche's and Netty's connection ID length: the relay's own IDs, which a client's packets carry. */
-    static final int RELAY_CONNECTION_ID_LENGTH = 20;
+    /** quiche's and Netty's connection ID length, assumed when the peer's cannot be read. */
+    static final int DEFAULT_CONNECTION_ID_LENGTH = 20;
+    private static final String CONNECTION_ID_PREFIX = "connId=";
 
     /** IP_MTU_DISCOVER and IPV6_MTU_DISCOVER ({@code <linux/in.h>}, {@code <linux/in6.h>}). */
     static final ChannelOption<Integer> IP_MTU_DISCOVER = new IntegerUnixChannelOption("IP_MTU_DISCOVER", 0, 10);
@@ -104,6 +113,25 @@ public final class PathMtu {
      */
     public static int datagramPayload(int udpPayload, int connectionIdLength) {
         return udpPayload - DATAGRAM_OVERHEAD_WITHOUT_CID - connectionIdLength;
+    }
+
+    /**
+     * The length of the connection ID this side puts in the packets it sends (the peer's source ID: Chromium's is
+     * empty, quiche's 20 bytes). Netty shows it only in the address's text ({@code QuicConnectionAddress{connId=..}}).
+     */
+    static int connectionIdLength(QuicConnectionAddress destination) {
+        if (destination == null) {
+            return DEFAULT_CONNECTION_ID_LENGTH;
+        }
+        String text = destination.toString();
+        int start = text.indexOf(CONNECTION_ID_PREFIX);
+        int end = text.lastIndexOf('}');
+        if (start < 0 || end < start) {
+            return DEFAULT_CONNECTION_ID_LENGTH;
+        }
+        int hexDigits = end - start - CONNECTION_ID_PREFIX.length();
+        return hexDigits % 2 == 0 && hexDigits <= 2 * DEFAULT_CONNECTION_ID_LENGTH ? hexDigits / 2
+                : DEFAULT_CONNECTION_ID_LENGTH;
     }
 
     /** The socket option that sets DF on a socket of this address family. */

@@ -22,7 +22,7 @@ import java.util.function.IntConsumer;
 final class PathMtuWatch {
 
     /** Reads while discovery usually runs: a probe per round trip, a few failures per size on a narrow path. */
-    private static final long FAST_POLL_MILLIS = 20;
+    private static final long FAST_POLL_MILLIS = 5;
     private static final long FAST_POLL_FOR_MILLIS = 3_000;
     /** Until the ceiling is validated: discovery goes on while the connection has something to send. */
     private static final long SEARCH_POLL_MILLIS = 500;
@@ -33,6 +33,7 @@ final class PathMtuWatch {
     private final int ceiling;
     private final int probeCeiling;
     private final IntConsumer onChange;
+    private final int connectionIdLength;
     private final long startNanos = System.nanoTime();
     private int pathMtu = PathMtu.QUIC_MIN_UDP_PAYLOAD;
     private int maxDatagramLength;
@@ -56,6 +57,7 @@ final class PathMtuWatch {
         this.probeCeiling = peer == null || peer.maxUdpPayloadSize() <= 0 ? udpPayloadCeiling
                 : (int) Math.min(udpPayloadCeiling, peer.maxUdpPayloadSize());
         this.onChange = onChange;
+        this.connectionIdLength = PathMtu.connectionIdLength(quic.remoteAddress());
         this.maxDatagramLength = limitFor(pathMtu);
     }
 
@@ -87,7 +89,7 @@ final class PathMtuWatch {
     }
 
     private int limitFor(int udpPayload) {
-        return Math.min(ceiling, PathMtu.datagramPayload(udpPayload, PathMtu.RELAY_CONNECTION_ID_LENGTH));
+        return Math.min(ceiling, PathMtu.datagramPayload(udpPayload, connectionIdLength));
     }
 
     private void poll() {

@@ -108,6 +108,8 @@ public final class WebTransportClient implements AutoCloseable {
     private volatile int maxDatagramPayload;
     /** The largest UDP payload this client sends: its route's link MTU less the headers, at most the configured. */
     private int udpPayload;
+    /** The MTU of the route to the relay as the kernel knows it (Ethernet's 1500 where it cannot be read). */
+    private int routeMtu = PathMtu.ETHERNET_MTU;
     private PathMtuWatch pathMtu;
     private long quarterStreamId = -1;
     private int prefixLength;
@@ -183,9 +185,9 @@ public final class WebTransportClient implements AutoCloseable {
             if (epoll) {
                 routeMtu(remote).addListener(mtu -> {
                     try {
-                        udpPayload = PathMtu.udpPayloadFor(mtu.isSuccess() ? (Integer) mtu.getNow()
-                                : PathMtu.ETHERNET_MTU, remote.getAddress() instanceof java.net.Inet6Address,
-                                config.udpPayloadSize());
+                        routeMtu = mtu.isSuccess() ? (Integer) mtu.getNow() : PathMtu.ETHERNET_MTU;
+                        udpPayload = PathMtu.udpPayloadFor(routeMtu,
+                                remote.getAddress() instanceof java.net.Inet6Address, config.udpPayloadSize());
                         open(remote, true);
                     } catch (RuntimeException e) {
                         fail(new WebTransportException("cannot start the WebTransport client: " + e.getMessage(), e));
@@ -623,6 +625,11 @@ public final class WebTransportClient implements AutoCloseable {
     /** The largest UDP payload this client sends once validated: its route's MTU less the IP and UDP headers. */
     public int udpPayload() {
         return udpPayload;
+    }
+
+    /** The MTU of the route to the relay, as the kernel reported it when the client started. */
+    public int routeMtu() {
+        return routeMtu;
     }
 
     /** The UDP payload size path MTU discovery has validated so far (1200 until a probe got through). */

@@ -13,7 +13,7 @@ import java.util.Locale;
  * @param connectTimeout how long the handshake, SETTINGS and CONNECT may take together
  * @param idleTimeout QUIC idle timeout offered to the server
  * @param keepAliveInterval how often a quiet session sends a GREASE capsule; {@link Duration#ZERO} disables it
- * @param udpPayloadSize largest UDP payload sent and received
+ * @param udpPayloadSize largest UDP payload sent (less where the route carries less) and received
  * @param datagramQueueLength quiche's QUIC datagram receive and send queue lengths
  * @param maxPendingHandoffs frames other threads may have in flight to the event loop before more are dropped
  */
@@ -46,7 +46,8 @@ public record WebTransportClientConfig(
     /** Trust the server whose certificate has this SHA-256 hash (what the relay prints at start). */
     public static WebTransportClientConfig pinned(String certificateSha256Hex) {
         return new WebTransportClientConfig(certificateSha256Hex, "https://riscv-relay.invalid",
-                Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(10), 1500, 1024, 4096);
+                Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(10), PathMtu.MAX_UDP_PAYLOAD, 1024,
+                4096);
     }
 
     /** Trust the server through the JDK's certificate authorities and its host name. */

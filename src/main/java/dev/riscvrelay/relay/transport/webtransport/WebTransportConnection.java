@@ -18,6 +18,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -30,6 +31,10 @@ import java.util.logging.Logger;
 final class WebTransportConnection extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = Logger.getLogger(WebTransportConnection.class.getName());
+
+    /** How long a CONNECT waits for path MTU discovery before its session opens with what is validated. */
+    private static final long PATH_WAIT_MILLIS = 1_000;
+    private static final long PATH_CHECK_MILLIS = 5;
 
     /** An Ethernet header: anything shorter cannot be forwarded. */
     private static final int MIN_FRAME = 14;
@@ -152,6 +157,22 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         session.lan().attach(session);
         session.startKeepAlive(server.config().keepAliveInterval().toNanos());
         return session;
+    }
+
+    /**
+     * Runs {@code then} on the event loop once path MTU discovery validated the largest size it probes for, or
+     * after {@link #PATH_WAIT_MILLIS}: discovery starts right after the handshake, so a CONNECT usually finds it done.
+     */
+    void whenPathKnown(Runnable then) {
+        awaitPath(then, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PATH_WAIT_MILLIS));
+    }
+
+    private void awaitPath(Runnable then, long deadline) {
+        if (pathMtu.settled() || System.nanoTime() >= deadline || !quic.isActive()) {
+            then.run();
+        } else {
+            quic.eventLoop().schedule(() -> awaitPath(then, deadline), PATH_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        }
     }
 
     private void pathMtuChanged(int datagramLength) {

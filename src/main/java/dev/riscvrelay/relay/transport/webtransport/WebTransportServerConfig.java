@@ -12,7 +12,8 @@ import java.time.Duration;
  * @param idleTimeout QUIC idle timeout (RFC 9000 §10.1); the smaller of both peers' values applies
  * @param keepAliveInterval how often an open session sends a GREASE capsule so a quiet but alive peer is not
  *     timed out; {@link Duration#ZERO} disables it
- * @param udpPayloadSize the largest UDP payload sent and received; 1500 lets a 1447-byte datagram reach Chromium
+ * @param udpPayloadSize the largest UDP payload sent (less where the link carries less) and received; 1472 is
+ *     what browsers take and what a 1500-byte IPv4 link carries ({@link PathMtu#MAX_UDP_PAYLOAD})
  * @param datagramQueueLength quiche's receive and send queues of QUIC datagrams, per connection
  * @param receiveBufferBytes SO_RCVBUF of the UDP socket, so bursts survive while the event loop is busy
  */
@@ -48,7 +49,7 @@ public record WebTransportServerConfig(
 
     public static WebTransportServerConfig defaults() {
         return new WebTransportServerConfig(1024, 1024, 4, 1024, Duration.ofSeconds(30), Duration.ofSeconds(10),
-                1500, 1024, 4 * 1024 * 1024);
+                PathMtu.MAX_UDP_PAYLOAD, 1024, 4 * 1024 * 1024);
     }
 
     public WebTransportServerConfig withMaxSessions(int sessions, int perConnection) {

@@ -22,8 +22,9 @@
  *   <li>A datagram larger than quiche allows fails its write with {@code BufferUnderflowException} (counted as
  *       {@code DROP_DATAGRAM_SEND_FAILED}); when quiche's datagram send queue is full, Netty drops every datagram
  *       still pending in the channel with success: senders must stay within a window, nothing reports it.</li>
- *   <li>{@code QuicDatagramExtensionEvent.maxLength()} is the largest payload we may send on the connection
- *       (1456 on loopback with 1500-byte UDP payloads); it fires before {@code channelActive} on the server.</li>
+ *   <li>{@code QuicDatagramExtensionEvent.maxLength()} is quiche's datagram limit at one moment of the handshake
+ *       (from 1200-byte packets on the server, from the not yet validated probe size on a client) and fires only
+ *       once: {@code PathMtuWatch} follows the size path MTU discovery has validated instead.</li>
  *   <li>Netty has no QUIC keep-alive; a session sends a GREASE capsule (which Chromium and Firefox skip) on its
  *       CONNECT stream instead, which restarts both peers' idle timers.</li>
  * </ul>
