@@ -126,7 +126,8 @@ public final class ImpairedLink implements AutoCloseable {
      */
     public static final class Lane {
         private final Impairment impairment;
-        private final int maxDatagram;
+        /** Changeable while the link runs: a path that shrinks when a tunnel comes up. */
+        private volatile int maxDatagram;
         private final SplittableRandom random;
         private final double nanosPerByte;
         private final long queueNanos;
@@ -192,6 +193,11 @@ public final class ImpairedLink implements AutoCloseable {
 
         public Counters counters() {
             return counters;
+        }
+
+        /** From now on, datagrams larger than {@code bytes} are dropped (and counted as oversize). */
+        public void maxDatagram(int bytes) {
+            maxDatagram = bytes;
         }
     }
 
@@ -349,6 +355,15 @@ public final class ImpairedLink implements AutoCloseable {
     }
 
     /** Client → server. */
+    /**
+     * Shrinks (or widens) what the link carries while it runs, both ways, as when a VPN or another tunnel comes up
+     * on the path; larger datagrams vanish silently from then on, as on a path whose ICMP errors are filtered.
+     */
+    public void maxDatagram(int bytes) {
+        up.maxDatagram(bytes);
+        down.maxDatagram(bytes);
+    }
+
     public Counters upCounters() {
         return up.counters;
     }

@@ -55,6 +55,7 @@ public final class Connector implements AutoCloseable {
     }
 
     private static final long OVERSIZE_REPORT_INTERVAL_SECONDS = 5;
+    private static final int PACKET_TOO_BIG_PER_SECOND = 100;
 
     private final ConnectorConfig config;
     private final Consumer<String> log;
@@ -75,6 +76,10 @@ public final class Connector implements AutoCloseable {
     private int localMaxFrame;
     private long disconnectedSinceNanos;
     private long oversizeReported;
+    // Owned by the thread that reads the local member (the TAP reader, or the loop for QEMU).
+    private final PacketTooBig packetTooBig = new PacketTooBig(PooledByteBufAllocator.DEFAULT);
+    private long packetTooBigWindowStart;
+    private int packetTooBigInWindow;
     private WebTransportClient sendErrorsSession;
     private long sendErrorsReported;
     private ScheduledFuture<?> retry;
@@ -283,7 +288,9 @@ public final class Connector implements AutoCloseable {
             log.accept("dropped " + (oversize - oversizeReported) + " frames from " + local.name()
                     + " larger than one datagram carries ("
                     + (current == null ? localMaxFrame : Math.min(localMaxFrame, current.maxDatagramPayload()))
-                    + " bytes); is the MTU of the interface behind it too large? (" + oversize + " in total)");
+                    + " bytes); is the MTU of the interface behind it too large? (" + oversize + " in total; "
+                    + counters.get(Counter.CONNECT_PACKET_TOO_BIG_SENT)
+                    + " answered with ICMP fragmentation needed)");
             oversizeReported = oversize;
         }
         WebTransportClient current = relay;
@@ -326,7 +333,8 @@ public final class Connector implements AutoCloseable {
             return;
         }
         if (frame.readableBytes() > session.maxDatagramPayload()) {
-            // Never split: a frame is one datagram or nothing.
+            // Never split: a frame is one datagram or nothing; the sender hears what fits, as from a router.
+            tellPacketTooBig(frame, session.maxDatagramPayload() - TapDevice.ETHERNET_HEADER);
             frame.release();
             counters.increment(Counter.DROP_TAP_TOO_LARGE);
             return;
@@ -334,6 +342,39 @@ public final class Connector implements AutoCloseable {
         if (session.sendDatagram(frame)) {
             counters.increment(Counter.CONNECT_FRAMES_TO_RELAY);
         }
+    }
+
+    /**
+     * Answers an oversized IPv4 packet with DF set with ICMP "fragmentation needed" naming {@code mtu}, at most
+     * {@link #PACKET_TOO_BIG_PER_SECOND} a second (RFC 1812 section 4.3.2.8 asks routers to limit ICMP errors).
+     * On the thread that reads the local member.
+     */
+    private void tellPacketTooBig(ByteBuf frame, int mtu) {
+        long now = System.nanoTime();
+        if (now - packetTooBigWindowStart > TimeUnit.SECONDS.toNanos(1)) {
+            packetTooBigWindowStart = now;
+            packetTooBigInWindow = 0;
+        }
+        if (packetTooBigInWindow >= PACKET_TOO_BIG_PER_SECOND) {
+            return;
+        }
+        ByteBuf answer = packetTooBig.answer(frame, mtu);
+        if (answer == null) {
+            return;
+        }
+        packetTooBigInWindow++;
+        counters.increment(Counter.CONNECT_PACKET_TOO_BIG_SENT);
+        loop.execute(() -> {
+            Port member = local;
+            if (member == null) {
+                answer.release();
+                return;
+            }
+            member.send(answer);
+            if (tapPort != null) {
+                tapPort.flush();
+            }
+        });
     }
 
     /** Frames from the relay, on the loop. */

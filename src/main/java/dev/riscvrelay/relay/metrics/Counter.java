@@ -68,6 +68,7 @@ public enum Counter {
     DROP_BAD_CAPSULE("sessions closed because their peer sent a malformed capsule"),
     DROP_PORT_CLOSED("frames for a port that had already closed"),
     DROP_DATAGRAM_SEND_FAILED("datagrams the QUIC stack refused to send"),
+    PATH_BLACK_HOLES("QUIC connections closed because their path stopped carrying the packet size it had validated"),
     DROP_UDP_SEND_TOO_LARGE("QUIC packets the kernel refused as larger than the link (EMSGSIZE)"),
     DROP_UDP_SEND_NO_BUFFER("QUIC packets the kernel refused for a full socket or device queue (ENOBUFS, EAGAIN)"),
     DROP_UDP_SEND_FAILED("QUIC packets the kernel refused for another reason (no route, unreachable, ...)"),
@@ -132,6 +133,8 @@ public enum Counter {
     CONNECT_FRAMES_FROM_RELAY("frames from the relay session handed to the local member"),
     CONNECT_DROP_DISCONNECTED("frames dropped because no relay session was open (relay down, reconnecting)"),
     CONNECT_SESSIONS_OPENED("relay sessions opened, the first one and every reconnect"),
+    CONNECT_PACKET_TOO_BIG_SENT("ICMP fragmentation-needed errors sent to the local member for IPv4 packets larger than"
+            + " one datagram to the relay carries"),
     // NAT: TCP
     NAT_TCP_CONNECTIONS_OPENED("TCP connections from VMs whose host connect succeeded"),
     NAT_TCP_SERVICE_CONNECTIONS("TCP connections to a gateway service (DNS over TCP) sent to its host-side address"),

@@ -301,7 +301,12 @@ public final class FieldBed implements AutoCloseable {
      */
     public LanHost addLanHost(String role, String lanAddress, LinkProfile profile, String... connectorArgs)
             throws IOException {
-        ConnectorProcess.RelayEndpoint endpoint = endpoint(profile);
+        return addLanHost(role, lanAddress, endpoint(profile), connectorArgs);
+    }
+
+    /** As {@link #addLanHost(String, String, LinkProfile, String...)}, reaching the relay at {@code endpoint}. */
+    public LanHost addLanHost(String role, String lanAddress, ConnectorProcess.RelayEndpoint endpoint,
+            String... connectorArgs) throws IOException {
         Namespace host = addClientNamespace(role);
         ConnectorProcess connector = bed.own(ConnectorProcess.tapInNamespace(role,
                 List.of("ip", "netns", "exec", host.name()), endpoint, host.path(), "eth0", connectorArgs));

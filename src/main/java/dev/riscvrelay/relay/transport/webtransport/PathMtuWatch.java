@@ -6,6 +6,7 @@ import io.netty.handler.codec.quic.QuicTransportParameters;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
 /**
@@ -26,13 +27,26 @@ final class PathMtuWatch {
     private static final long FAST_POLL_FOR_MILLIS = 3_000;
     /** Until the ceiling is validated: discovery goes on while the connection has something to send. */
     private static final long SEARCH_POLL_MILLIS = 500;
-    /** Once the ceiling is validated: quiche keeps it, so only a rare look. */
-    private static final long SLOW_POLL_MILLIS = 5_000;
+    /**
+     * Black-hole detection (RFC 8899 section 4.3): quiche keeps a validated size even when the path stops carrying
+     * it (a tunnel comes up), so full-size packets would be lost for good. A stalled TCP stream behind the connector
+     * then sends only a few retransmissions a second, each lost. The watch looks at the last
+     * {@link #BLACK_HOLE_WINDOW_MILLIS}: at least {@link #BLACK_HOLE_MIN_LOST} packets lost and at least a quarter of
+     * all sent (a lossy path loses a few percent); then the owner closes the connection and a new one discovers the
+     * path anew. (quiche's path statistics count lost packets but not their bytes, so the sizes cannot be told.)
+     */
+    static final int BLACK_HOLE_MIN_LOST = 4;
+    static final long BLACK_HOLE_WINDOW_MILLIS = 5_000;
+
 
     private final QuicChannel quic;
     private final int ceiling;
     private final int probeCeiling;
     private final IntConsumer onChange;
+    private final Consumer<String> onBlackHole;
+    private final long settledPollMillis;
+    /** The looks of the last window: when, packets sent, packets lost; the oldest first. */
+    private final java.util.ArrayDeque<long[]> window = new java.util.ArrayDeque<>();
     private final int connectionIdLength;
     private final long startNanos = System.nanoTime();
     private int pathMtu = PathMtu.QUIC_MIN_UDP_PAYLOAD;
@@ -45,9 +59,13 @@ final class PathMtuWatch {
      * the datagram and the packet sizes).
      *
      * @param udpPayloadCeiling the largest UDP payload this side probes for; once validated, polling slows down
+     * @param settledPollMillis how often to look once the ceiling is validated (and so how soon a black hole shows)
      * @param onChange called on the connection's event loop with the new datagram limit whenever it changes
+     * @param onBlackHole called once, on the event loop, with what was seen, when most packets sent at a validated
+     *     size above 1200 bytes got lost between two looks
      */
-    PathMtuWatch(QuicChannel quic, int udpPayloadCeiling, IntConsumer onChange) {
+    PathMtuWatch(QuicChannel quic, int udpPayloadCeiling, long settledPollMillis, IntConsumer onChange,
+            Consumer<String> onBlackHole) {
         this.quic = quic;
         QuicTransportParameters peer = quic.peerTransportParameters();
         // quiche subtracts a DATAGRAM frame's type and 2-byte length from the peer's max_datagram_frame_size.
@@ -57,6 +75,8 @@ final class PathMtuWatch {
         this.probeCeiling = peer == null || peer.maxUdpPayloadSize() <= 0 ? udpPayloadCeiling
                 : (int) Math.min(udpPayloadCeiling, peer.maxUdpPayloadSize());
         this.onChange = onChange;
+        this.onBlackHole = onBlackHole;
+        this.settledPollMillis = settledPollMillis;
         this.connectionIdLength = PathMtu.connectionIdLength(quic.remoteAddress());
         this.maxDatagramLength = limitFor(pathMtu);
     }
@@ -92,6 +112,25 @@ final class PathMtuWatch {
         return Math.min(ceiling, PathMtu.datagramPayload(udpPayload, connectionIdLength));
     }
 
+    /** Records this look and reports a black hole once; true when it did. */
+    private boolean blackHole(QuicConnectionPathStats stats) {
+        long now = System.nanoTime();
+        window.addLast(new long[] {now, stats.sent(), stats.lost()});
+        while (now - window.peekFirst()[0] > TimeUnit.MILLISECONDS.toNanos(BLACK_HOLE_WINDOW_MILLIS)) {
+            window.removeFirst();
+        }
+        long[] oldest = window.peekFirst();
+        long sent = stats.sent() - oldest[1];
+        long lost = stats.lost() - oldest[2];
+        if (pathMtu <= PathMtu.QUIC_MIN_UDP_PAYLOAD || lost < BLACK_HOLE_MIN_LOST || 4 * lost < sent) {
+            return false;
+        }
+        stopped = true;
+        onBlackHole.accept(lost + " of " + sent + " packets lost in " + BLACK_HOLE_WINDOW_MILLIS / 1000
+                + " s at a validated packet size of " + pathMtu + " bytes");
+        return true;
+    }
+
     private void poll() {
         if (stopped || !quic.isActive()) {
             return;
@@ -104,6 +143,9 @@ final class PathMtuWatch {
             return;
         }
         QuicConnectionPathStats stats = (QuicConnectionPathStats) done.getNow();
+        if (blackHole(stats)) {
+            return;
+        }
         int mtu = (int) Math.min(Integer.MAX_VALUE, stats.pmtu());
         if (mtu >= PathMtu.QUIC_MIN_UDP_PAYLOAD && mtu != pathMtu) {
             pathMtu = mtu;
@@ -114,7 +156,7 @@ final class PathMtuWatch {
             }
         }
         boolean early = System.nanoTime() - startNanos < TimeUnit.MILLISECONDS.toNanos(FAST_POLL_FOR_MILLIS);
-        long delay = settled() ? SLOW_POLL_MILLIS : early ? FAST_POLL_MILLIS : SEARCH_POLL_MILLIS;
+        long delay = settled() ? settledPollMillis : early ? FAST_POLL_MILLIS : SEARCH_POLL_MILLIS;
         next = quic.eventLoop().schedule(this::poll, delay, TimeUnit.MILLISECONDS);
     }
 }

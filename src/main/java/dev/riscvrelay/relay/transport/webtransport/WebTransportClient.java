@@ -85,6 +85,8 @@ public final class WebTransportClient implements AutoCloseable {
 
     /** How long opening waits for path MTU discovery: a probe per round trip, a few tries per size. */
     private static final long PATH_MTU_SETTLE_NANOS = TimeUnit.SECONDS.toNanos(2);
+    /** Once the path is validated, a look a second: a black hole shows within about a second of traffic. */
+    private static final long SETTLED_POLL_MILLIS = 1_000;
 
     /** One read's buffer with UDP GRO on: the largest burst the kernel coalesces (64 KiB of datagrams). */
     private static final int GRO_READ_BYTES = 65536;
@@ -402,10 +404,11 @@ public final class WebTransportClient implements AutoCloseable {
             }
             quarterStreamId = HttpDatagram.quarterStreamIdOf(connectStream.streamId());
             prefixLength = QuicVarint.encodedLength(quarterStreamId);
-            pathMtu = new PathMtuWatch(quic, udpPayload,
-                    length -> maxDatagramPayload = length - prefixLength);
+            pathMtu = new PathMtuWatch(quic, udpPayload, SETTLED_POLL_MILLIS,
+                    length -> maxDatagramPayload = length - prefixLength, WebTransportClient.this::pathBlackHole);
             maxDatagramPayload = pathMtu.maxDatagramLength() - prefixLength;
             sessionOpen = true;
+            connectTimer.cancel(false); // the session is open; the wait for the path below has its own bound
             long interval = config.keepAliveInterval().toNanos();
             if (interval > 0) {
                 keepAlive = loop.scheduleAtFixedRate(WebTransportClient.this::sendKeepAlive, interval, interval,
@@ -472,11 +475,16 @@ public final class WebTransportClient implements AutoCloseable {
             return;
         }
         if (pathMtu.settled() || System.nanoTime() >= deadline || !sessionOpen) {
-            connectTimer.cancel(false);
             opened.complete(WebTransportClient.this);
             return;
         }
         loop.schedule(() -> awaitPathMtu(deadline), 10, TimeUnit.MILLISECONDS);
+    }
+
+    /** The path lost most packets of the size it had validated: end the session so a new one rediscovers it. */
+    private void pathBlackHole(String seen) {
+        counters.increment(Counter.PATH_BLACK_HOLES);
+        close(0, "path MTU black hole: " + seen);
     }
 
     /** QUIC datagrams of the connection: the session's frames. */

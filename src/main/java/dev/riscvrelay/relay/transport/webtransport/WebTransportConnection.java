@@ -35,6 +35,8 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
     /** How long a CONNECT waits for path MTU discovery before its session opens with what is validated. */
     private static final long PATH_WAIT_MILLIS = 1_000;
     private static final long PATH_CHECK_MILLIS = 5;
+    /** Once a path is validated, a look every 5 s per connection: cheap with thousands of idle sessions. */
+    private static final long SETTLED_POLL_MILLIS = 5_000;
 
     /** An Ethernet header: anything shorter cannot be forwarded. */
     private static final int MIN_FRAME = 14;
@@ -78,7 +80,8 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         if (evt instanceof QuicDatagramExtensionEvent datagrams) {
             maxDatagramLength = datagrams.maxLength();
             if (pathMtu == null && maxDatagramLength > HttpDatagram.HEADROOM) {
-                pathMtu = new PathMtuWatch(quic, server.udpPayload(), this::pathMtuChanged);
+                pathMtu = new PathMtuWatch(quic, server.udpPayload(), SETTLED_POLL_MILLIS,
+                        this::pathMtuChanged, this::pathBlackHole);
                 pathMtu.start();
             }
         }
@@ -173,6 +176,13 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         } else {
             quic.eventLoop().schedule(() -> awaitPath(then, deadline), PATH_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         }
+    }
+
+    private void pathBlackHole(String seen) {
+        counters.increment(Counter.PATH_BLACK_HOLES);
+        LOG.info("QUIC connection " + quic.remoteSocketAddress() + ": the path no longer carries its packets ("
+                + seen + "); closing it so the peer reconnects and discovers the path anew");
+        quic.close(true, 0x0100, Unpooled.copiedBuffer("path MTU black hole", StandardCharsets.UTF_8));
     }
 
     private void pathMtuChanged(int datagramLength) {
