@@ -27,10 +27,10 @@ import org.junit.jupiter.api.Test;
  * network. On the field bed: QEMU and its connector share a client namespace (their dgram link on its loopback),
  * the connector's QUIC packets cross the 1500-MTU link to the relay in its own namespace, and the namespace host the
  * guest pings sits in another client namespace behind its own connector. The guest configures a static address at
- * the connector's MTU (1413 on this path), pings the gateway and the namespace host, prints markers to its serial
- * console and powers off. Always TCG: on this machine kind /dev/kvm exists but a KVM guest
- * hangs before its first console line, while TCG boots Debian's kernel to init in about two seconds. Bounded by
- * a timeout.
+ * the connector's MTU (1413 on this path), pings the gateway and the namespace host (also with full-size packets),
+ * prints markers to its serial console and powers off. Always TCG: on this machine kind /dev/kvm exists but a KVM
+ * guest hangs before its first console line, while TCG boots Debian's kernel to init in about two seconds. Bounded
+ * by a timeout.
  */
 class QemuGuestOnRelayIT {
 
@@ -89,6 +89,7 @@ class QemuGuestOnRelayIT {
             LanThroughRelayIT.fact("QEMU guest (TCG) booted, pinged and powered off in %.1f s", seconds);
             assertThat(console).contains("RR-NET-UP mtu " + connector.mtu());
             assertThat(console).contains("RR-PING-GATEWAY-OK").contains("RR-PING-HOST-OK");
+            assertThat(console).as("full-size (1413-byte) packets cross both ways").contains("RR-PING-FULL-OK");
             assertThat(console).contains("52:54:00:12:34:56");
             assertThat(host.exec("ip", "neigh", "show", GUEST_IP).orThrow().stdout())
                     .as("the namespace host learned the guest's MAC").contains("52:54:00:00:02:30");
@@ -142,10 +143,12 @@ class QemuGuestOnRelayIT {
                 echo "RR-NET-UP mtu $(cat /sys/class/net/eth0/mtu)"
                 if ping -c 3 -w 20 10.0.2.2; then echo RR-PING-GATEWAY-OK; else echo RR-PING-GATEWAY-FAIL; fi
                 if ping -c 3 -w 20 10.0.2.15; then echo RR-PING-HOST-OK; else echo RR-PING-HOST-FAIL; fi
+                if ping -c 2 -w 20 -s PAYLOAD 10.0.2.15; then echo RR-PING-FULL-OK; else echo RR-PING-FULL-FAIL; fi
                 ip neigh
                 echo RR-DONE
                 poweroff -f
-                """.replace("MTU", Integer.toString(mtu)).replace("GUEST", GUEST_IP);
+                """.replace("PAYLOAD", Integer.toString(mtu - 28)).replace("MTU", Integer.toString(mtu))
+                .replace("GUEST", GUEST_IP);
         Initramfs image = new Initramfs().directory("bin").directory("dev").directory("lib").directory("proc")
                 .directory("sys").charDevice("dev/console", 5, 1)
                 .staticExecutable("bin/busybox", busybox, INSTALL_STATIC_BUSYBOX)
