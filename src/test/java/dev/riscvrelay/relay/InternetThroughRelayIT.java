@@ -2,18 +2,17 @@ package dev.riscvrelay.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.bench.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.CommandResult;
-import dev.riscvrelay.relay.testbed.ConnectorProcess;
 import dev.riscvrelay.relay.testbed.DhcpClients;
+import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import dev.riscvrelay.relay.testbed.RelayProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
@@ -27,17 +26,19 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The internet without privileges, end to end: the real relay runs in its own namespace as an unprivileged user with
- * no capabilities, with {@code net.ipv4.ping_group_range} open as Docker opens it; it reaches an "internet"
- * namespace (a UDP echo server, a DNS server with a test zone, an HTTP server) over a veth. Two VMs are namespaces
- * whose eth0 is a TAP bridged by {@code relay connect}; they configure themselves with real DHCP clients.
+ * The internet without privileges, end to end, on the field bed: the real relay runs in its own namespace as an
+ * unprivileged user with no capabilities, with {@code net.ipv4.ping_group_range} open as Docker opens it; its NAT's
+ * host sockets reach the bed's "internet" namespace (a UDP echo server, a DNS server with a test zone, an HTTP
+ * server) over a veth. Two VMs are client namespaces whose eth0 is a TAP bridged by {@code relay connect} running
+ * beside it, its QUIC packets crossing the 1500-MTU link to the relay; they configure themselves with real DHCP
+ * clients.
  *
  * <pre>
- *   vm1 (udhcpc) --TAP-- relay connect --+                          internet namespace
- *   vm2 (dhclient) --TAP-- relay connect -+-- relay (nobody) 198.51.100.1 ---- 198.51.100.10
- *                                            --allow 203.0.113.0/24             203.0.113.10 echo :7, http :80, ping
- *                                                                               203.0.113.53 dnsmasq (relay.test,
- *                                                                                 UDP and TCP)
+ *   vm1 (udhcpc) --TAP-- relay connect --+   link      relay namespace          internet namespace
+ *   vm2 (dhclient) --TAP-- relay connect -+-- br0 ---- relay (nobody) inet0 198.51.100.1 ---- 198.51.100.10
+ *                                                      --allow 203.0.113.0/24     203.0.113.10 echo :7, http :80, ping
+ *                                                                                 203.0.113.53 dnsmasq (relay.test,
+ *                                                                                   UDP and TCP)
  * </pre>
  *
  * The relay allows 203.0.113.0/24 only, so 198.51.100.10 shows the default egress policy at work.
@@ -139,6 +140,7 @@ class InternetThroughRelayIT {
             print(len(frames))
             """;
 
+    private FieldBed field;
     private NetnsTestBed bed;
     private Namespace relayNs;
     private Namespace internet;
@@ -153,20 +155,11 @@ class InternetThroughRelayIT {
                 "sha256sum");
         work = Files.createTempDirectory("rr-internet-it");
         Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
-        bed = NetnsTestBed.create();
-
-        relayNs = bed.addNamespace("relay");
-        internet = bed.addNamespace("inet");
-        relayNs.exec("ip", "link", "set", "lo", "up").orThrow();
-        internet.exec("ip", "link", "set", "lo", "up").orThrow();
-        bed.addVethPair(relayNs, "up0", internet, "eth0");
-        relayNs.exec("ip", "address", "add", "198.51.100.1/24", "dev", "up0").orThrow();
-        relayNs.exec("ip", "route", "add", "203.0.113.0/24", "via", DENIED_HOST).orThrow();
-        // What Docker sets in every container: any group may open ICMP echo sockets.
-        relayNs.exec("sysctl", "-w", "net.ipv4.ping_group_range=0 2147483647").orThrow();
-        internet.exec("ip", "address", "add", DENIED_HOST + "/24", "dev", "eth0").orThrow();
-        internet.exec("ip", "address", "add", ECHO_HOST + "/32", "dev", "lo").orThrow();
-        internet.exec("ip", "address", "add", RESOLVER + "/32", "dev", "lo").orThrow();
+        field = FieldBed.create();
+        bed = field.bed();
+        relayNs = field.relayNamespace();
+        // The bed opens net.ipv4.ping_group_range in the relay's namespace, as Docker does in every container.
+        internet = field.addInternet();
 
         Path site = Files.createDirectories(work.resolve("site"));
         byte[] download = new byte[DOWNLOAD_BYTES];
@@ -183,37 +176,23 @@ class InternetThroughRelayIT {
         internet.awaitListening("-lun", RESOLVER + ":53");
         internet.awaitListening("-ltn", RESOLVER + ":53");
 
-        // The relay jar where an unprivileged user can read it, as in the Docker image.
-        Path jar = Files.copy(Path.of("target", "riscv-relay.jar"), work.resolve("riscv-relay.jar"),
-                StandardCopyOption.REPLACE_EXISTING);
-        Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
-        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", relayNs.name(),
-                "setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups", "--inh-caps=-all",
-                "--bounding-set=-all", "--no-new-privs",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(),
-                "--dns", RESOLVER, "--allow", "203.0.113.0/24"));
-        relay = RelayProcess.start("internet", command, jar);
+        // Unprivileged, as in the Docker image (the bed runs it from a copy of the jar every user may read).
+        relay = field.startRelay("internet", List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
+                "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"),
+                "--dns", RESOLVER, "--allow", "203.0.113.0/24");
         assertThat(relay.output()).noneMatch(line -> line.contains("ICMP NAT disabled"));
 
-        List<String> inRelayNs = List.of("ip", "netns", "exec", relayNs.name());
-        ConnectorProcess.RelayEndpoint endpoint = ConnectorProcess.RelayEndpoint.of(relay);
-        vm1 = bed.addNamespace("vm1").privateResolvConf();
-        bed.own(ConnectorProcess.tapInNamespace("vm1", inRelayNs, endpoint, vm1.path(), "eth0"));
-        vm2 = bed.addNamespace("vm2").privateResolvConf();
-        bed.own(ConnectorProcess.tapInNamespace("vm2", inRelayNs, endpoint, vm2.path(), "eth0"));
+        vm1 = field.addConnectedHost("vm1", LinkProfile.CLEAN).namespace().privateResolvConf();
+        vm2 = field.addConnectedHost("vm2", LinkProfile.CLEAN).namespace().privateResolvConf();
     }
 
     @AfterAll
     void tearDown() throws Exception {
         try {
-            if (relay != null) {
-                relay.close();
+            if (field != null) {
+                field.close();
             }
         } finally {
-            if (bed != null) {
-                bed.close();
-            }
             if (work != null) {
                 try (var files = Files.walk(work)) {
                     for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
@@ -230,6 +209,15 @@ class InternetThroughRelayIT {
         String status = Files.readString(Path.of("/proc", Long.toString(relay.pid()), "status"));
         assertThat(status).containsPattern("(?m)^Uid:\\s+" + NOBODY + "\\s+" + NOBODY)
                 .containsPattern("(?m)^CapEff:\\s+0+$").containsPattern("(?m)^CapBnd:\\s+0+$");
+    }
+
+    /** Before DHCP lowers it to the browser-safe 1185: each connector sized its TAP for the 1500-byte path. */
+    @Test
+    @Order(1)
+    void theVmTapsAreSizedForTheValidatedPath() {
+        assertThat(FieldBed.mtuOf(vm1, "eth0")).isEqualTo(1413);
+        assertThat(FieldBed.mtuOf(vm2, "eth0")).isEqualTo(1413);
+        assertThat(FieldBed.mtuOf(vm1, "up0")).isEqualTo(1500);
     }
 
     @Test

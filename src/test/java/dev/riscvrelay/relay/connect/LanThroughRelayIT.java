@@ -2,13 +2,12 @@ package dev.riscvrelay.relay.connect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.bench.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.CommandResult;
-import dev.riscvrelay.relay.testbed.ConnectorProcess.RelayEndpoint;
+import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.LanHost;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
-import dev.riscvrelay.relay.testbed.RelayProcess;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -26,9 +25,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * Two Linux hosts (namespaces) on the relay's LAN, each through its own {@code relay connect} process and TAP,
- * against the real relay jar; beside them the same pair on a plain veth with the same MTU, measured in the same
- * run. Figures are printed as {@code [facts]} lines.
+ * Two Linux hosts (namespaces) on the relay's LAN, each through its own {@code relay connect} process and TAP, in
+ * its own namespace on the field bed: the relay in its namespace, the connectors' QUIC packets crossing 1500-MTU
+ * veths and the link namespace's forwarding (the clean profile). Beside them the same pair on a plain veth with the
+ * same MTU, measured in the same run. Figures are printed as {@code [facts]} lines.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LanThroughRelayIT {
@@ -38,7 +38,7 @@ class LanThroughRelayIT {
     private static final int IPERF_SECONDS = 3;
     private static final String UDP_RATE = "200M";
 
-    private RelayProcess relay;
+    private FieldBed field;
     private NetnsTestBed bed;
     private LanHost a;
     private LanHost b;
@@ -48,11 +48,11 @@ class LanThroughRelayIT {
     @BeforeAll
     void buildTheLan() throws Exception {
         NetnsTestBed.requireTools("ip", "ping", "iperf3", "socat", "ss");
-        relay = RelayProcess.start("lan");
-        bed = NetnsTestBed.create();
-        RelayEndpoint endpoint = RelayEndpoint.of(relay);
-        a = bed.addLanHost("a", "10.0.2.15", endpoint);
-        b = bed.addLanHost("b", "10.0.2.16", endpoint);
+        field = FieldBed.create();
+        bed = field.bed();
+        field.startRelay("lan");
+        a = field.addLanHost("a", "10.0.2.15", LinkProfile.CLEAN);
+        b = field.addLanHost("b", "10.0.2.16", LinkProfile.CLEAN);
         int mtu = a.connector().mtu();
         vethA = bed.addNamespace("va");
         vethB = bed.addNamespace("vb");
@@ -63,14 +63,28 @@ class LanThroughRelayIT {
 
     @AfterAll
     void tearDown() {
-        try {
-            if (bed != null) {
-                bed.close();
-            }
-        } finally {
-            if (relay != null) {
-                relay.close();
-            }
+        if (field != null) {
+            field.close();
+        }
+    }
+
+    /**
+     * Each connector says at connect what the path validated: 1472-byte QUIC packets on the 1500-byte route (1500 -
+     * 20 IPv4 - 8 UDP), so 1427-byte frames in one datagram and a TAP MTU of 1413.
+     */
+    @Test
+    void connectorsReportTheValidatedPathAndSizeTheTapToIt() {
+        Pattern connected = Pattern.compile("^connected to https://" + Pattern.quote(field.relayAddress())
+                + ":4433/; QUIC packets of 1472 bytes validated on the path \\(route MTU 1500, at most 1472\\);"
+                + " one datagram carries 1427-byte frames$");
+        for (LanHost host : java.util.List.of(a, b)) {
+            host.connector().awaitLine(connected, 0, Duration.ofSeconds(5));
+            assertThat(host.connector().lines()).contains("TAP eth0 up in " + host.namespace().path()
+                    + ", MTU 1413 (one datagram carries 1427-byte frames)");
+            assertThat(host.connector().mtu()).isEqualTo(1413);
+            assertThat(FieldBed.mtuOf(host.namespace(), "eth0")).isEqualTo(1413);
+            assertThat(FieldBed.mtuOf(host.namespace(), "up0")).as("the link the QUIC packets cross")
+                    .isEqualTo(1500);
         }
     }
 

@@ -2,12 +2,14 @@ package dev.riscvrelay.relay.connect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.bench.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.ConnectorProcess;
-import dev.riscvrelay.relay.testbed.ConnectorProcess.RelayEndpoint;
+import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.Initramfs;
 import dev.riscvrelay.relay.testbed.LanHost;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
-import dev.riscvrelay.relay.testbed.RelayProcess;
+import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
+import java.util.ArrayList;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,10 +24,13 @@ import org.junit.jupiter.api.Test;
 /**
  * A real x86_64 Linux VM (Debian's kernel, a busybox initramfs built here) joins the relay's LAN through
  * {@code relay connect --qemu-dgram}, i.e. QEMU's {@code -netdev dgram}: no TAP, no privileges for QEMU's
- * network. The guest configures a static address, pings the gateway and a namespace host on the LAN, prints
- * markers to its serial console and powers off. Always TCG: on this machine kind /dev/kvm exists but a KVM guest
- * hangs before its first console line, while TCG boots Debian's kernel to init in about two seconds. Bounded by
- * a timeout.
+ * network. On the field bed: QEMU and its connector share a client namespace (their dgram link on its loopback),
+ * the connector's QUIC packets cross the 1500-MTU link to the relay in its own namespace, and the namespace host the
+ * guest pings sits in another client namespace behind its own connector. The guest configures a static address at
+ * the connector's MTU (1413 on this path), pings the gateway and the namespace host (also with full-size packets),
+ * prints markers to its serial console and powers off. Always TCG: on this machine kind /dev/kvm exists but a KVM
+ * guest hangs before its first console line, while TCG boots Debian's kernel to init in about two seconds. Bounded
+ * by a timeout.
  */
 class QemuGuestOnRelayIT {
 
@@ -46,24 +51,31 @@ class QemuGuestOnRelayIT {
         Path serial = Path.of("target", "relay-logs", "qemu-guest-serial.log");
         Files.createDirectories(serial.getParent());
         Process qemu = null;
-        try (RelayProcess relay = RelayProcess.start("qemu"); NetnsTestBed bed = NetnsTestBed.create()) {
-            RelayEndpoint endpoint = RelayEndpoint.of(relay);
-            LanHost host = bed.addLanHost("a", "10.0.2.15", endpoint);
-            int connectorPort = RelayProcess.freeUdpPort();
-            int qemuPort = RelayProcess.freeUdpPort();
-            ConnectorProcess connector = bed.own(ConnectorProcess.start("qemu", List.of("--url", endpoint.url(),
-                    "--cert-hash", endpoint.certificateHash(), "--qemu-dgram", "127.0.0.1:" + connectorPort,
-                    "--qemu-remote", "127.0.0.1:" + qemuPort)));
+        try (FieldBed field = FieldBed.create()) {
+            field.startRelay("qemu");
+            LanHost host = field.addLanHost("a", "10.0.2.15", LinkProfile.CLEAN);
+            Namespace vm = field.addClientNamespace("vm");
+            // A fresh namespace: nothing else uses its loopback's ports.
+            int connectorPort = 10_000;
+            int qemuPort = 10_001;
+            ConnectorProcess connector = field.startConnector("qemu", vm, List.of("--url",
+                    field.relayUrl(LinkProfile.CLEAN), "--cert-hash", field.relay().certificateHash(),
+                    "--qemu-dgram", "127.0.0.1:" + connectorPort, "--qemu-remote", "127.0.0.1:" + qemuPort));
             connector.awaitReady(Duration.ofSeconds(30));
+            assertThat(connector.mtu()).as("1472-byte QUIC packets on the 1500-byte path").isEqualTo(1413);
+            assertThat(connector.lines()).anyMatch(line -> line.matches("QEMU dgram endpoint on \\S*127\\.0\\.0\\.1:"
+                    + connectorPort + " for QEMU at \\S*127\\.0\\.0\\.1:" + qemuPort
+                    + ", guest MTU 1413 \\(one datagram carries 1427-byte frames\\)"));
 
             Path initramfs = buildInitramfs(work, kernel, busybox, connector.mtu());
-            List<String> command = List.of("qemu-system-x86_64", "-accel", "tcg", "-m", "256",
+            List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", vm.name()));
+            command.addAll(List.of("qemu-system-x86_64", "-accel", "tcg", "-m", "256",
                     "-nodefaults", "-display", "none", "-no-reboot", "-serial", "file:" + serial.toAbsolutePath(),
                     "-kernel", kernel.toString(), "-initrd", initramfs.toString(),
                     "-append", "console=ttyS0 panic=-1 quiet loglevel=3",
                     "-netdev", "dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=" + qemuPort
                             + ",remote.type=inet,remote.host=127.0.0.1,remote.port=" + connectorPort,
-                    "-device", "e1000,netdev=n0,mac=52:54:00:00:02:30");
+                    "-device", "e1000,netdev=n0,mac=52:54:00:00:02:30"));
             Path qemuLog = work.resolve("qemu.log");
             long start = System.nanoTime();
             qemu = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(qemuLog.toFile()).start();
@@ -77,6 +89,7 @@ class QemuGuestOnRelayIT {
             LanThroughRelayIT.fact("QEMU guest (TCG) booted, pinged and powered off in %.1f s", seconds);
             assertThat(console).contains("RR-NET-UP mtu " + connector.mtu());
             assertThat(console).contains("RR-PING-GATEWAY-OK").contains("RR-PING-HOST-OK");
+            assertThat(console).as("full-size (1413-byte) packets cross both ways").contains("RR-PING-FULL-OK");
             assertThat(console).contains("52:54:00:12:34:56");
             assertThat(host.exec("ip", "neigh", "show", GUEST_IP).orThrow().stdout())
                     .as("the namespace host learned the guest's MAC").contains("52:54:00:00:02:30");
@@ -130,10 +143,12 @@ class QemuGuestOnRelayIT {
                 echo "RR-NET-UP mtu $(cat /sys/class/net/eth0/mtu)"
                 if ping -c 3 -w 20 10.0.2.2; then echo RR-PING-GATEWAY-OK; else echo RR-PING-GATEWAY-FAIL; fi
                 if ping -c 3 -w 20 10.0.2.15; then echo RR-PING-HOST-OK; else echo RR-PING-HOST-FAIL; fi
+                if ping -c 2 -w 20 -s PAYLOAD 10.0.2.15; then echo RR-PING-FULL-OK; else echo RR-PING-FULL-FAIL; fi
                 ip neigh
                 echo RR-DONE
                 poweroff -f
-                """.replace("MTU", Integer.toString(mtu)).replace("GUEST", GUEST_IP);
+                """.replace("PAYLOAD", Integer.toString(mtu - 28)).replace("MTU", Integer.toString(mtu))
+                .replace("GUEST", GUEST_IP);
         Initramfs image = new Initramfs().directory("bin").directory("dev").directory("lib").directory("proc")
                 .directory("sys").charDevice("dev/console", 5, 1)
                 .staticExecutable("bin/busybox", busybox, INSTALL_STATIC_BUSYBOX)

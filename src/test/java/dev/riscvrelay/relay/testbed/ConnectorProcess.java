@@ -69,7 +69,7 @@ public final class ConnectorProcess implements AutoCloseable {
     private static Path readableJar;
 
     /** A copy of the relay jar in a fresh directory that every user may read (made once per test JVM). */
-    private static synchronized Path worldReadableJar() throws IOException {
+    static synchronized Path worldReadableJar() throws IOException {
         if (readableJar == null) {
             Path dir = Files.createTempDirectory("rr-jar");
             Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));

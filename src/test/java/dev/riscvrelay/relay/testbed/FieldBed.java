@@ -59,6 +59,9 @@ public final class FieldBed implements AutoCloseable {
     private final Map<LinkProfile, LinkProxyProcess> proxies = new EnumMap<>(LinkProfile.class);
     private String rootLink;
     private RelayProcess relay;
+    private RelayProcess stoppedRelay;
+    private List<String> relayWrapper = List.of();
+    private List<String> relayArgs = List.of();
     private Namespace internet;
     private int clients;
     private boolean closed;
@@ -182,17 +185,58 @@ public final class FieldBed implements AutoCloseable {
      * after {@code extraArgs} (e.g. {@code --allow 203.0.113.0/24}). close() ends it.
      */
     public RelayProcess startRelay(String label, String... extraArgs) throws IOException, InterruptedException {
+        return startRelay(label, List.of(), extraArgs);
+    }
+
+    /**
+     * As {@link #startRelay(String, String...)}, the java command run behind {@code wrapper} inside the relay
+     * namespace (e.g. {@code setpriv --reuid=65534 ...} to run it unprivileged, as the Docker image does); behind a
+     * wrapper the relay runs from a copy of the jar that every user may read.
+     */
+    public RelayProcess startRelay(String label, List<String> wrapper, String... extraArgs)
+            throws IOException, InterruptedException {
         if (relay != null) {
             throw new IllegalStateException("this bed runs one relay");
         }
-        Path jar = Path.of("target", "riscv-relay.jar");
-        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", relayNamespace.name(),
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        relayWrapper = List.copyOf(wrapper);
+        relayArgs = List.of(extraArgs);
+        return launchRelay(label);
+    }
+
+    private RelayProcess launchRelay(String label) throws IOException, InterruptedException {
+        Path jar = relayWrapper.isEmpty() ? Path.of("target", "riscv-relay.jar") : ConnectorProcess.worldReadableJar();
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", relayNamespace.name()));
+        command.addAll(relayWrapper);
+        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString()));
-        command.addAll(List.of(extraArgs));
+        command.addAll(relayArgs);
         relay = bed.own(RelayProcess.start(label, command, jar,
                 new RelayProcess.Binding("0.0.0.0", RELAY_PORT, relayAddress(), relayAddress())));
         return relay;
+    }
+
+    /**
+     * Stops the relay as an operator would (SIGTERM, bounded), keeping the namespace, its links and every client
+     * and impaired link as they are; {@link #restartRelay} brings it back.
+     *
+     * @return the relay's exit status
+     */
+    public int stopRelay() throws InterruptedException {
+        int status = relay().terminate(20);
+        stoppedRelay = relay;
+        relay = null;
+        return status;
+    }
+
+    /**
+     * Starts the relay again in its namespace, on the same port with the same wrapper and arguments (give it
+     * {@code --state-dir DIR} so it keeps its self-signed certificate, and so the hash the connectors pinned).
+     */
+    public RelayProcess restartRelay(String label) throws IOException, InterruptedException {
+        if (relay != null || stoppedRelay == null) {
+            throw new IllegalStateException("stopRelay first");
+        }
+        return launchRelay(label);
     }
 
     public RelayProcess relay() {
@@ -307,12 +351,38 @@ public final class FieldBed implements AutoCloseable {
     /** As {@link #addLanHost(String, String, LinkProfile, String...)}, reaching the relay at {@code endpoint}. */
     public LanHost addLanHost(String role, String lanAddress, ConnectorProcess.RelayEndpoint endpoint,
             String... connectorArgs) throws IOException {
-        Namespace host = addClientNamespace(role);
-        ConnectorProcess connector = bed.own(ConnectorProcess.tapInNamespace(role,
-                List.of("ip", "netns", "exec", host.name()), endpoint, host.path(), "eth0", connectorArgs));
+        LanHost host = addConnectedHost(role, endpoint, connectorArgs);
         host.exec("ip", "address", "add", lanAddress + "/24", "dev", "eth0").orThrow();
         host.exec("ip", "route", "add", "default", "via", "10.0.2.2").orThrow();
-        return new LanHost(host, lanAddress, connector);
+        return new LanHost(host.namespace(), lanAddress, host.connector());
+    }
+
+    /**
+     * As {@link #addLanHost}, but {@code eth0} is left up and unaddressed (address null), e.g. for a DHCP client.
+     * Give the namespace its own resolv.conf ({@code namespace().privateResolvConf()}) before a DHCP client runs.
+     */
+    public LanHost addConnectedHost(String role, LinkProfile profile, String... connectorArgs) throws IOException {
+        return addConnectedHost(role, endpoint(profile), connectorArgs);
+    }
+
+    private LanHost addConnectedHost(String role, ConnectorProcess.RelayEndpoint endpoint, String... connectorArgs)
+            throws IOException {
+        Namespace host = addClientNamespace(role);
+        ConnectorProcess connector = bed.own(ConnectorProcess.tapInNamespace(role, inNamespace(host), endpoint,
+                host.path(), "eth0", connectorArgs));
+        return new LanHost(host, null, connector);
+    }
+
+    /**
+     * Starts {@code relay connect ARGS} inside {@code namespace} (does not wait for it; e.g. {@code --qemu-dgram}
+     * with QEMU beside it, or a connector expected to fail); close() ends it.
+     */
+    public ConnectorProcess startConnector(String label, Namespace namespace, List<String> args) throws IOException {
+        return bed.own(ConnectorProcess.start(label, inNamespace(namespace), args));
+    }
+
+    private static List<String> inNamespace(Namespace namespace) {
+        return List.of("ip", "netns", "exec", namespace.name());
     }
 
     /** The MTU of {@code device} in {@code namespace} ({@code null}: the root namespace). */

@@ -1,0 +1,102 @@
+package dev.riscvrelay.relay.connect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.NetnsTestBed;
+import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/** One-connection TCP transfers between namespaces with socat, checked by SHA-256, for the bulk tests. */
+final class TcpTransfers implements AutoCloseable {
+
+    static final int MIB = 1024 * 1024;
+
+    private final NetnsTestBed bed;
+    private final Path work;
+
+    TcpTransfers(NetnsTestBed bed) throws Exception {
+        this.bed = bed;
+        this.work = Files.createTempDirectory("rr-bulk");
+    }
+
+    record Payload(Path file, long size, String sha256) {
+    }
+
+    /** A file of {@code size} random bytes from {@code seed}, and its SHA-256. */
+    Payload payload(String name, int size, long seed) throws Exception {
+        Path file = work.resolve(name + ".bin");
+        if (!Files.exists(file)) {
+            Random random = new Random(seed);
+            byte[] chunk = new byte[MIB];
+            try (OutputStream out = Files.newOutputStream(file)) {
+                for (int written = 0; written < size; written += chunk.length) {
+                    random.nextBytes(chunk);
+                    out.write(chunk, 0, Math.min(chunk.length, size - written));
+                }
+            }
+        }
+        return new Payload(file, size, sha256(file));
+    }
+
+    /**
+     * Sends {@code payload} over one TCP connection from {@code from} to a one-shot socat receiver in {@code to},
+     * bounded by {@code timeout}; prints a {@code [facts]} line, asserts it arrived whole and SHA-256 exact and
+     * returns the rate in Mbit/s.
+     */
+    double send(String profile, Namespace from, Namespace to, String toAddress, int port, Payload payload,
+            Duration timeout) throws Exception {
+        Path received = work.resolve("received-" + port + ".bin");
+        Process listener = bed.startInBackground(to, "socat", "-u",
+                "TCP-LISTEN:" + port + ",bind=" + toAddress + ",reuseaddr", "CREATE:" + received);
+        to.awaitListening("-ltn", toAddress + ":" + port);
+        long start = System.nanoTime();
+        CommandResult send = from.exec(timeout, "socat", "-u", "OPEN:" + payload.file(),
+                "TCP:" + toAddress + ":" + port + ",connect-timeout=10");
+        boolean done = listener.waitFor(30, TimeUnit.SECONDS);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long arrived = Files.exists(received) ? Files.size(received) : -1;
+        double mbps = arrived * 8 / seconds / 1e6;
+        LanThroughRelayIT.fact("%s profile: %d MiB TCP %s -> %s in %.1f s, %.1f Mbit/s%s", profile,
+                payload.size() / MIB, from.name().replaceFirst("^rr-[0-9a-f]+-", ""), toAddress, seconds, mbps,
+                send.succeeded() ? "" : " (sender FAILED, " + arrived + " bytes arrived)");
+        assertThat(send.succeeded()).as(send.describe()).isTrue();
+        assertThat(done).as("the receiver got the end of the stream").isTrue();
+        assertThat(arrived).isEqualTo(payload.size());
+        assertThat(sha256(received)).as("sha256 of what arrived").isEqualTo(payload.sha256());
+        Files.delete(received);
+        return mbps;
+    }
+
+    static String sha256(Path file) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        byte[] buffer = new byte[MIB];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /** Deletes the payloads and whatever arrived. */
+    @Override
+    public void close() throws Exception {
+        try (Stream<Path> files = Files.walk(work)) {
+            for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+}
