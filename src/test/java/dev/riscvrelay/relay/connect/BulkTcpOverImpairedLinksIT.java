@@ -1,6 +1,6 @@
 package dev.riscvrelay.relay.connect;
 
-import static dev.riscvrelay.relay.connect.TcpTransfers.MIB;
+import static dev.riscvrelay.relay.testbed.TcpTransfers.MIB;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.riscvrelay.relay.bench.ImpairedLink.LinkProfile;
@@ -8,6 +8,7 @@ import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.LanHost;
 import dev.riscvrelay.relay.testbed.LinkProxyProcess;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
+import dev.riscvrelay.relay.testbed.TcpTransfers;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -56,9 +57,9 @@ class BulkTcpOverImpairedLinksIT {
         LanHost a = field.addLanHost("neta", "10.0.2.21", LinkProfile.INTERNET);
         LanHost b = field.addLanHost("netb", "10.0.2.22", LinkProfile.INTERNET);
         TcpTransfers.Payload payload = transfers.payload("p10", 10 * MIB, 10);
-        double ab = transfers.send("internet", a.namespace(), b.namespace(), b.address(), 5001, payload,
+        double ab = transfers.send("internet profile", a.namespace(), b.namespace(), b.address(), 5001, payload,
                 Duration.ofSeconds(60));
-        double ba = transfers.send("internet", b.namespace(), a.namespace(), a.address(), 5002, payload,
+        double ba = transfers.send("internet profile", b.namespace(), a.namespace(), a.address(), 5002, payload,
                 Duration.ofSeconds(60));
         assertThat(Math.min(ab, ba)).as("Mbit/s, loose: TCP over 1% loss each way on a busy machine")
                 .isGreaterThan(1.0);
@@ -77,9 +78,9 @@ class BulkTcpOverImpairedLinksIT {
         LanHost a = field.addLanHost("lossa", "10.0.2.31", LinkProfile.LOSSY);
         LanHost b = field.addLanHost("lossb", "10.0.2.32", LinkProfile.LOSSY);
         TcpTransfers.Payload payload = transfers.payload("p2", 2 * MIB, 2);
-        double ab = transfers.send("lossy", a.namespace(), b.namespace(), b.address(), 5003, payload,
+        double ab = transfers.send("lossy profile", a.namespace(), b.namespace(), b.address(), 5003, payload,
                 Duration.ofSeconds(60));
-        double ba = transfers.send("lossy", b.namespace(), a.namespace(), a.address(), 5004, payload,
+        double ba = transfers.send("lossy profile", b.namespace(), a.namespace(), a.address(), 5004, payload,
                 Duration.ofSeconds(60));
         assertThat(Math.min(ab, ba)).as("Mbit/s, loose: TCP over 3% loss each way, 60 ms RTT").isGreaterThan(0.3);
         LinkProxyProcess link = field.linkProxy(LinkProfile.LOSSY);

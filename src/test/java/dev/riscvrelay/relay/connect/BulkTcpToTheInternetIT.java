@@ -1,12 +1,13 @@
 package dev.riscvrelay.relay.connect;
 
-import static dev.riscvrelay.relay.connect.TcpTransfers.MIB;
+import static dev.riscvrelay.relay.testbed.TcpTransfers.MIB;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.riscvrelay.relay.bench.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.LanHost;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
+import dev.riscvrelay.relay.testbed.TcpTransfers;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
@@ -54,7 +55,7 @@ class BulkTcpToTheInternetIT {
     void fiftyMegabytesFromAHostBehindTheInternetProfileToAnInternetServer() throws Exception {
         LanHost host = field.addLanHost("netup", "10.0.2.23", LinkProfile.INTERNET);
         TcpTransfers.Payload payload = transfers.payload("p50", 50 * MIB, 50);
-        double mbps = transfers.send("internet", host.namespace(), internet, FieldBed.INTERNET_HOST, 5005,
+        double mbps = transfers.send("internet profile", host.namespace(), internet, FieldBed.INTERNET_HOST, 5005,
                 payload, Duration.ofSeconds(120));
         assertThat(mbps).as("Mbit/s, loose").isGreaterThan(1.0);
         assertThat(field.linkProxy(LinkProfile.INTERNET).up().oversize()).isZero();
@@ -64,7 +65,7 @@ class BulkTcpToTheInternetIT {
     void fourMegabytesFromAHostBehindTheLossyProfileToAnInternetServer() throws Exception {
         LanHost host = field.addLanHost("lossup", "10.0.2.33", LinkProfile.LOSSY);
         TcpTransfers.Payload payload = transfers.payload("p4", 4 * MIB, 4);
-        double mbps = transfers.send("lossy", host.namespace(), internet, FieldBed.INTERNET_HOST, 5006, payload,
+        double mbps = transfers.send("lossy profile", host.namespace(), internet, FieldBed.INTERNET_HOST, 5006, payload,
                 Duration.ofSeconds(60));
         assertThat(mbps).as("Mbit/s, loose").isGreaterThan(0.3);
     }

@@ -182,37 +182,13 @@ class FieldBedIT {
     void bulkTcpBetweenTwoConnectedHostsBothWays() throws Exception {
         LanHost a = field.addLanHost("bulka", "10.0.2.21", LinkProfile.CLEAN);
         LanHost b = field.addLanHost("bulkb", "10.0.2.22", LinkProfile.CLEAN);
-        Path work = Files.createTempDirectory("rr-fieldbed");
-        try {
-            Path payload = work.resolve("payload.bin");
-            byte[] data = new byte[20 * 1024 * 1024];
-            new java.util.Random(20).nextBytes(data);
-            Files.write(payload, data);
-            String expected = sha256(payload);
-            transfer(a, b, payload, work.resolve("at-b.bin"), 5001);
-            assertThat(sha256(work.resolve("at-b.bin"))).as("a -> b").isEqualTo(expected);
-            transfer(b, a, payload, work.resolve("at-a.bin"), 5002);
-            assertThat(sha256(work.resolve("at-a.bin"))).as("b -> a").isEqualTo(expected);
-        } finally {
-            try (var files = Files.list(work)) {
-                for (Path f : files.toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(work);
+        try (TcpTransfers transfers = new TcpTransfers(field.bed())) {
+            TcpTransfers.Payload payload = transfers.payload("p20", 20 * TcpTransfers.MIB, 20);
+            transfers.send("clean link", a.namespace(), b.namespace(), b.address(), 5001, payload,
+                    Duration.ofSeconds(60));
+            transfers.send("clean link", b.namespace(), a.namespace(), a.address(), 5002, payload,
+                    Duration.ofSeconds(60));
         }
-    }
-
-    private static void transfer(LanHost from, LanHost to, Path payload, Path received, int port) throws Exception {
-        from.sendFile(to, payload, received, port, Duration.ofSeconds(60));
-    }
-
-    private static String sha256(Path file) throws Exception {
-        var digest = java.security.MessageDigest.getInstance("SHA-256");
-        try (var in = Files.newInputStream(file)) {
-            in.transferTo(new java.security.DigestOutputStream(java.io.OutputStream.nullOutputStream(), digest));
-        }
-        return java.util.HexFormat.of().formatHex(digest.digest());
     }
 
     /** min, avg, max of a ping's summary line. */

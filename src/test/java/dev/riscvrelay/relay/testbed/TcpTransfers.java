@@ -1,9 +1,7 @@
-package dev.riscvrelay.relay.connect;
+package dev.riscvrelay.relay.testbed;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.riscvrelay.relay.testbed.CommandResult;
-import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -13,28 +11,29 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /** One-connection TCP transfers between namespaces with socat, checked by SHA-256, for the bulk tests. */
-final class TcpTransfers implements AutoCloseable {
+public final class TcpTransfers implements AutoCloseable {
 
-    static final int MIB = 1024 * 1024;
+    public static final int MIB = 1024 * 1024;
 
     private final NetnsTestBed bed;
     private final Path work;
 
-    TcpTransfers(NetnsTestBed bed) throws Exception {
+    public TcpTransfers(NetnsTestBed bed) throws Exception {
         this.bed = bed;
         this.work = Files.createTempDirectory("rr-bulk");
     }
 
-    record Payload(Path file, long size, String sha256) {
+    public record Payload(Path file, long size, String sha256) {
     }
 
     /** A file of {@code size} random bytes from {@code seed}, and its SHA-256. */
-    Payload payload(String name, int size, long seed) throws Exception {
+    public Payload payload(String name, int size, long seed) throws Exception {
         Path file = work.resolve(name + ".bin");
         if (!Files.exists(file)) {
             Random random = new Random(seed);
@@ -54,7 +53,7 @@ final class TcpTransfers implements AutoCloseable {
      * bounded by {@code timeout}; prints a {@code [facts]} line, asserts it arrived whole and SHA-256 exact and
      * returns the rate in Mbit/s.
      */
-    double send(String profile, Namespace from, Namespace to, String toAddress, int port, Payload payload,
+    public double send(String profile, Namespace from, Namespace to, String toAddress, int port, Payload payload,
             Duration timeout) throws Exception {
         Path received = work.resolve("received-" + port + ".bin");
         Process listener = bed.startInBackground(to, "socat", "-u",
@@ -67,9 +66,9 @@ final class TcpTransfers implements AutoCloseable {
         double seconds = (System.nanoTime() - start) / 1e9;
         long arrived = Files.exists(received) ? Files.size(received) : -1;
         double mbps = arrived * 8 / seconds / 1e6;
-        LanThroughRelayIT.fact("%s profile: %d MiB TCP %s -> %s in %.1f s, %.1f Mbit/s%s", profile,
-                payload.size() / MIB, from.name().replaceFirst("^rr-[0-9a-f]+-", ""), toAddress, seconds, mbps,
-                send.succeeded() ? "" : " (sender FAILED, " + arrived + " bytes arrived)");
+        System.out.println("[facts] " + String.format(Locale.ROOT, "%s: %d MiB TCP %s -> %s in %.1f s, %.1f Mbit/s%s",
+                profile, payload.size() / MIB, from.name().replaceFirst("^rr-[0-9a-f]+-", ""), toAddress, seconds,
+                mbps, send.succeeded() ? "" : " (sender FAILED, " + arrived + " bytes arrived)"));
         assertThat(send.succeeded()).as(send.describe()).isTrue();
         assertThat(done).as("the receiver got the end of the stream").isTrue();
         assertThat(arrived).isEqualTo(payload.size());
@@ -78,7 +77,7 @@ final class TcpTransfers implements AutoCloseable {
         return mbps;
     }
 
-    static String sha256(Path file) throws Exception {
+    public static String sha256(Path file) throws Exception {
         MessageDigest digest = MessageDigest.getInstance("SHA-256");
         byte[] buffer = new byte[MIB];
         try (InputStream in = Files.newInputStream(file)) {
