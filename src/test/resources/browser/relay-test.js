@@ -316,6 +316,8 @@ SCENARIOS.burst = async function burst([a]) {
     return { answer, fenced, ms: Math.round(performance.now() - started) };
   }
   try {
+    // A broadcast first, so the switch learns A's MAC and the bursts are unicast to A, not flooded to every port.
+    await a.send(experimentFrame(BROADCAST, a.mac, "hello:" + run, 60));
     const sweep = await phase("sweep", {});
     const swept = counts.sweep ?? {};
     const arrivedSizes = Object.keys(swept).map(Number).sort((x, y) => x - y);
