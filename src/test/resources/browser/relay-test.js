@@ -282,6 +282,69 @@ SCENARIOS.inbound = async function inbound([a]) {
   return { answers, fenceArrived, arrived };
 };
 
+/**
+ * (f) relay -> browser bursts from a LAN member outside the browser (the test's WebSocket client, which can send
+ * frames up to 1514 bytes). First a sweep: two passes of one frame of every size from 60 to 1514, paced; the largest
+ * size that arrived is the largest this browser takes from the relay on this path. Then, per phase in ?burstPhases=
+ * ("paced", "unpaced"), bursts of ?burstCount= frames of each of a dozen sizes up to that largest. Frames are counted
+ * per phase and size by their marker as they arrive (not kept), and a fence frame after each phase says it is over.
+ */
+SCENARIOS.burst = async function burst([a]) {
+  const phases = (params.get("burstPhases") ?? "paced,unpaced").split(",").filter((s) => s);
+  const count = Number(params.get("burstCount") ?? 100);
+  const run = nonce();
+  const prefix = "burst:" + run + ":";
+  const counts = {};
+  let wrongLength = 0;
+  const remove = a.addListener((frame, p) => {
+    if (p.ethertype !== ETHERTYPE_EXPERIMENT) return;
+    const marker = markerOf(frame);
+    if (!marker.startsWith(prefix)) return;
+    const [phase, size] = marker.slice(prefix.length).split(":");
+    if (frame.length !== Number(size)) { wrongLength++; return; }
+    const perSize = (counts[phase] ??= {});
+    perSize[size] = (perSize[size] ?? 0) + 1;
+  });
+  async function phase(name, extra) {
+    const fence = a.waitForFrame((p, f) => isExperiment(p, f, "burst-fence:" + run + ":" + name), 15000);
+    const started = performance.now();
+    const response = await fetch("/burst", { method: "POST", body: JSON.stringify({ mac: a.mac, run, phase: name, ...extra }) });
+    const answer = JSON.parse(await response.text());
+    const fenced = (await fence) !== null;
+    // Datagrams of one connection arrive in order unless the path reorders: a short grace covers stragglers.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return { answer, fenced, ms: Math.round(performance.now() - started) };
+  }
+  try {
+    // A broadcast first, so the switch learns A's MAC and the bursts are unicast to A, not flooded to every port.
+    await a.send(experimentFrame(BROADCAST, a.mac, "hello:" + run, 60));
+    const sweep = await phase("sweep", {});
+    const swept = counts.sweep ?? {};
+    const arrivedSizes = Object.keys(swept).map(Number).sort((x, y) => x - y);
+    const largest = Math.max(0, ...arrivedSizes);
+    const result = {
+      sweep: {
+        fenced: sweep.fenced, ms: sweep.ms, sent: sweep.answer,
+        largest, arrivedSizes: arrivedSizes.length,
+        missingUpToLargest: sweep.answer.sizes.filter((s) => s <= largest && !swept[s]),
+        onceOnly: arrivedSizes.filter((s) => swept[s] === 1),
+      },
+      phases: {},
+    };
+    for (const name of phases) {
+      const r = await phase(name, { max: largest, count });
+      result.phases[name] = {
+        fenced: r.fenced, ms: r.ms, sendMs: r.answer.sendMs, copies: r.answer.copies,
+        arrived: Object.fromEntries(r.answer.sizes.map((s) => [s, (counts[name] ?? {})[s] ?? 0])),
+      };
+    }
+    result.wrongLength = wrongLength;
+    return result;
+  } finally {
+    remove();
+  }
+};
+
 async function main() {
   const clients = [];
   for (let i = 0; i < sessionCount; i++) clients.push(await openSession(SESSION_NAMES[i], "10.0.2." + (15 + i)));

@@ -3,6 +3,8 @@ package dev.riscvrelay.relay.browser;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.riscvrelay.relay.testbed.FieldBed;
+import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.RelayProcess;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -12,7 +14,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Tokens as a browser presents them: a headless browser runs the seed's snippet in three sessions against a relay
  * started with {@code --token-file}, the URL extended with {@code /net/lab} and a {@code ?token=} (browsers cannot set
  * headers on a WebTransport CONNECT). Without a token (401) and with a wrong one (403) the session is refused; with
- * the right one it opens and its frames reach the network's gateway.
+ * the right one it opens and its frames reach the network's gateway. The relay runs on the {@link FieldBed}, in its
+ * own namespace across a 1500-byte link from the browser; its admin server answers on the relay's address.
  */
 abstract class AccessTokenInBrowser {
 
@@ -39,10 +41,14 @@ abstract class AccessTokenInBrowser {
     @Test
     void theBrowserIsRefusedWithoutTheTokenAndAdmittedWithIt() throws Exception {
         Browsers.executable(browser());
+        NetnsTestBed.requireTools("ip");
         Path tokens = Files.writeString(dir.resolve("tokens"), "# network token\nlab " + TOKEN + "\n");
-        try (RelayProcess relay = RelayProcess.start(browser().name().toLowerCase() + "-token", List.of("--token-file", tokens.toString()));
+        try (FieldBed field = FieldBed.create();
                 TestPageServer pages = new TestPageServer(line -> System.out.println("[page] " + line))) {
-            pages.relay(relay.certificateHash(), relay.port());
+            // The relay reads the token file from inside its namespace: the mount namespace is the root's.
+            RelayProcess relay = field.startRelay(browser().name().toLowerCase() + "-token", "--token-file",
+                    tokens.toString());
+            pages.relay(relay.certificateHash(), field.relayAddress(), FieldBed.RELAY_PORT);
 
             // The page runs its scenarios only when every session opened: the refused ones get a run of their own.
             PageReport admitted = run(pages, "sessions=1&scenarios=arp&relayPath.A=" + encode("/net/lab?token=" + TOKEN),
@@ -73,7 +79,7 @@ abstract class AccessTokenInBrowser {
     private PageReport run(TestPageServer pages, String query, String label) throws Exception {
         pages.expectReport();
         try (Browsers.Running running = Browsers.launch(browser(),
-                pages.page("relay-test.html?" + query), label)) {
+                pages.page("relay-test.html?" + query), pages.relayHost(), label)) {
             try {
                 PageReport report = pages.awaitReport(60, TimeUnit.SECONDS);
                 System.out.println("[report] " + report);

@@ -100,16 +100,22 @@ public final class Browsers {
                 + "` (the browser tests fail rather than skip without it)");
     }
 
-    /** Starts the browser headless on {@code page}; {@code label} names its log file. */
-    public static Running launch(Kind kind, URI page, String label) {
-        return launch(kind, List.of(page), label, List.of());
+    /**
+     * Starts the browser headless on {@code page}, which connects to the relay at {@code relayHost} (an IP literal);
+     * {@code label} names its log file.
+     */
+    public static Running launch(Kind kind, URI page, String relayHost, String label) {
+        return launch(kind, List.of(page), relayHost, label, List.of());
     }
 
     /**
      * Starts the browser headless with one tab per page and {@code extraArgs} before them (Chromium only), e.g.
-     * {@code --remote-debugging-port=0} to drive the pages through {@link DevTools}.
+     * {@code --remote-debugging-port=0} to drive the pages through {@link DevTools}. Only loopback, the pages' hosts
+     * and {@code relayHost} are exempt from Chromium's resolver rule that maps everything else to nowhere: an IP
+     * literal that is not exempt fails too, so WebTransport to the relay across a link would not even start.
      */
-    public static Running launch(Kind kind, List<URI> pages, String label, List<String> extraArgs) {
+    public static Running launch(Kind kind, List<URI> pages, String relayHost, String label,
+            List<String> extraArgs) {
         Path browser = executable(kind);
         try {
             Files.createDirectories(LOG_DIR);
@@ -120,8 +126,9 @@ public final class Browsers {
             if (kind == Kind.CHROMIUM) {
                 command.addAll(List.of(
                         "--headless=new", "--no-sandbox", "--user-data-dir=" + profile,
-                        // No name resolves except the loopback ones: nothing can leave the machine.
-                        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+                        // No name resolves except loopback and the test's own addresses: nothing can leave
+                        // the machine or the test's namespaces.
+                        "--host-resolver-rules=" + resolverRules(pages, relayHost),
                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
                         "--no-pings", "--disable-domain-reliability", "--dns-prefetch-disable",
                         "--no-first-run", "--no-default-browser-check", "--disable-extensions",
@@ -145,6 +152,16 @@ public final class Browsers {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** {@code MAP * ~NOTFOUND} with EXCLUDEs for loopback, the pages' hosts and the relay's host. */
+    static String resolverRules(List<URI> pages, String relayHost) {
+        java.util.Set<String> hosts = new java.util.LinkedHashSet<>(List.of("localhost", "127.0.0.1"));
+        pages.forEach(page -> hosts.add(page.getHost()));
+        hosts.add(relayHost);
+        StringBuilder rules = new StringBuilder("MAP * ~NOTFOUND");
+        hosts.forEach(host -> rules.append(", EXCLUDE ").append(host));
+        return rules.toString();
     }
 
     static String firefoxUserJs() {

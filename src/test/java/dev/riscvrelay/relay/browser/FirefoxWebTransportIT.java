@@ -8,6 +8,15 @@ class FirefoxWebTransportIT extends RelayInBrowserScenarios {
         return Browsers.Kind.FIREFOX;
     }
 
+    /**
+     * Firefox on this 2-core machine lost 10-55% of paced 100-frame bursts at 1 frame per ms (and up to 70% of small
+     * frames unpaced) with no drop counted by the relay; at about one frame per 1.5 ms it lost none.
+     */
+    @Override
+    long pacedIntervalNanos() {
+        return 2_000_000;
+    }
+
     @Override
     String expectedWrongHashRefusal() {
         return "WebTransportError: WebTransport connection rejected";

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  * Serves the browser test pages from {@code src/test/resources/browser/} on {@code http://127.0.0.1:PORT/} (a
  * potentially trustworthy origin, so WebTransport is available without HTTPS) and receives the page's JSON report
  * by POST. The seed's snippet is served with only its two placeholders filled in: the certificate hash and the
- * relay's port ({@code seed-snippet.js?cert=wrong} gets a hash that differs in one digit).
+ * relay's URL, {@code https://HOST:PORT} ({@code seed-snippet.js?cert=wrong} gets a hash that differs in one digit).
+ * The page stays on loopback while the relay may be anywhere: the origin is what makes the context secure.
  */
 public final class TestPageServer implements AutoCloseable {
 
@@ -42,11 +43,10 @@ public final class TestPageServer implements AutoCloseable {
     });
     private final Consumer<String> pageLog;
     private volatile String certificateHash = "0".repeat(64);
+    private volatile String relayHost = "127.0.0.1";
     private volatile int relayPort = 4433;
     private volatile CompletableFuture<PageReport> report = new CompletableFuture<>();
-    private volatile Function<String, String> inboundProbe = request -> {
-        throw new IllegalStateException("no inbound probe set");
-    };
+    private final Map<String, Function<String, String>> probes = new java.util.concurrent.ConcurrentHashMap<>();
 
     public TestPageServer(Consumer<String> pageLog) {
         this.pageLog = pageLog;
@@ -60,21 +60,31 @@ public final class TestPageServer implements AutoCloseable {
         server.start();
     }
 
-    /** What the served snippet puts in RELAY_CERT_HASH and in its URL's port. */
-    public void relay(String certificateHash, int relayPort) {
+    /** What the served snippet puts in RELAY_CERT_HASH and in its URL: {@code https://relayHost:relayPort}. */
+    public void relay(String certificateHash, String relayHost, int relayPort) {
         if (!HEX_HASH.matcher(certificateHash).matches()) {
             throw new IllegalArgumentException("not a lowercase hex SHA-256: " + certificateHash);
         }
+        if (!relayHost.matches("[0-9.]+")) {
+            throw new IllegalArgumentException("an IPv4 literal, not a name the browser would have to resolve: "
+                    + relayHost);
+        }
         this.certificateHash = certificateHash;
+        this.relayHost = relayHost;
         this.relayPort = relayPort;
     }
 
+    /** The host the served snippet connects to. */
+    public String relayHost() {
+        return relayHost;
+    }
+
     /**
-     * What answers the page's {@code POST /inbound}: the page asks the test to send it frames from outside the
-     * browser (the request body says which), and gets the handler's answer once they are sent.
+     * What answers the page's {@code POST /inbound} or {@code POST /burst}: the page asks the test to send it frames
+     * from outside the browser (the request body says which), and gets the handler's answer once they are sent.
      */
-    public void inboundProbe(Function<String, String> handler) {
-        this.inboundProbe = handler;
+    public void probe(String path, Function<String, String> handler) {
+        probes.put(path, handler);
     }
 
     /** The URL of a page under this server, e.g. {@code page("relay-test.html?scenarios=arp")}. */
@@ -110,10 +120,12 @@ public final class TestPageServer implements AutoCloseable {
                         }
                     }
                     case "/log" -> pageLog.accept(body);
-                    case "/inbound" -> {
+                    case "/inbound", "/burst" -> {
                         byte[] answer;
                         try {
-                            answer = inboundProbe.apply(body).getBytes(StandardCharsets.UTF_8);
+                            Function<String, String> probe = probes.get(path);
+                            if (probe == null) throw new IllegalStateException("no handler for " + path);
+                            answer = probe.apply(body).getBytes(StandardCharsets.UTF_8);
                         } catch (RuntimeException e) {
                             answer = ("error: " + e).getBytes(StandardCharsets.UTF_8);
                         }
@@ -161,7 +173,7 @@ public final class TestPageServer implements AutoCloseable {
             }
             String hash = wrongHash ? wrongHash(certificateHash) : certificateHash;
             return snippet.replace(HASH_PLACEHOLDER, '"' + hash + '"')
-                    .replace(URL_PLACEHOLDER, "\"https://127.0.0.1:" + relayPort + '"')
+                    .replace(URL_PLACEHOLDER, "\"https://" + relayHost + ":" + relayPort + '"')
                     .getBytes(StandardCharsets.UTF_8);
         }
     }

@@ -2,19 +2,17 @@ package dev.riscvrelay.relay.browser;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import dev.riscvrelay.relay.testbed.RelayProcess;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -27,23 +25,26 @@ import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 
 /**
- * The demo page as a user opens it, twice, in headless Chromium: each tab boots Linux in v86 from the relay's own
- * web server; one VM's NIC goes over WebTransport, the other's over WebSocket (v86's stock network_relay_url).
- * Commands are typed on each VM's console through the DevTools protocol and their output read back: udhcpc leases,
- * pings to the gateway and to the other VM, nslookup through the gateway's DNS forwarder, and a wget through the
- * TCP NAT from a test internet, checked by its sha256.
+ * The demo page as a user opens it from another machine, twice, in headless Chromium: each tab boots Linux in v86
+ * from the relay's own HTTPS listener; one VM's NIC goes over WebTransport, the other's over WebSocket (v86's stock
+ * network_relay_url, {@code wss://} to the page's own origin). Commands are typed on each VM's console through the
+ * DevTools protocol and their output read back: udhcpc leases, pings to the gateway, to the other VM and to a host
+ * on the test internet (ICMP NAT), nslookup through the gateway's DNS forwarder, and a wget through the TCP NAT,
+ * checked by its sha256.
  *
  * <pre>
- *   Chromium tab (v86, WebTransport) --+                                      internet namespace
- *   Chromium tab (v86, WebSocket) -----+-- relay 127.0.0.1 -- 198.51.100.1 -- veth -- 198.51.100.2
- *                                          --dns 203.0.113.53                          203.0.113.10 http :80
- *                                          --allow 203.0.113.0/24                      203.0.113.53 dnsmasq (relay.test)
+ *   root namespace                      link ns        relay namespace                  internet namespace
+ *   Chromium tab (v86, WebTransport) -+  1500-MTU      relay 198.19.X.2:4433 udp+tcp
+ *   Chromium tab (v86, WebSocket) ----+-- veths ------ --dns 203.0.113.53 -- inet0 ---- 198.51.100.10
+ *     https://198.19.X.2:4433/                          --allow 203.0.113.0/24          203.0.113.10 http :80
+ *                                                                                       203.0.113.53 dnsmasq
  * </pre>
  *
- * The browser runs in the root namespace and the page must come from a secure context (http://127.0.0.1), so the
- * relay runs there too; the root namespace reaches the test internet through host routes over a veth. ICMP to the
- * outside is not part of this test: the relay's ICMP NAT needs {@code net.ipv4.ping_group_range} to include its
- * group, which is a host setting.
+ * The relay runs on the {@link FieldBed}, bound to 0.0.0.0, so {@code --websocket auto} speaks TLS ({@code wss://})
+ * and the same TCP port serves the demo page over HTTPS: a secure context for WebTransport, as a user gets it. Its
+ * certificate is self-signed; the README tells users to open https://HOST:4433/ once and accept the warning, which
+ * for headless Chromium is {@code --ignore-certificate-errors-spki-list} with that certificate's key (and nothing
+ * else). The WebTransport NIC still checks the certificate by the hash from /relay.json.
  */
 class V86BrowserLanIT {
 
@@ -54,10 +55,8 @@ class V86BrowserLanIT {
             + " mtu (\\S+)");
     private static final Pattern KERNEL_UP = Pattern.compile("init: kernel up at ([\\d.]+) s");
     private static final Pattern PROMPT = Pattern.compile("VM ready: uptime ([\\d.]+) s");
-    private static final String LINK_TO_INTERNET = "198.51.100.1";
-    private static final String INTERNET_SIDE = "198.51.100.2";
-    private static final String WEB_HOST = "203.0.113.10";
-    private static final String RESOLVER = "203.0.113.53";
+    private static final String WEB_HOST = FieldBed.INTERNET_HOST;
+    private static final String RESOLVER = FieldBed.INTERNET_RESOLVER;
     private static final int FILE_BYTES = 1 << 20;
     private static final AtomicInteger COMMANDS = new AtomicInteger();
 
@@ -70,41 +69,35 @@ class V86BrowserLanIT {
         new Random(86).nextBytes(file);
         Files.write(site.resolve("file"), file);
         String fileSha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file));
-        try (NetnsTestBed bed = NetnsTestBed.create()) {
-            buildInternet(bed, site);
-            int webPort;
-            try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                webPort = probe.getLocalPort();
-            }
-            Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-            Path jar = Path.of("target", "riscv-relay.jar");
-            try (RelayProcess relay = RelayProcess.start("v86", List.of(java.toString(),
-                    "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(), "--web", "127.0.0.1:" + webPort,
-                    "--v86-dir", Path.of("target", "v86").toString(), "--dns", RESOLVER,
-                    "--allow", "203.0.113.0/24"), jar)) {
-                String base = "http://127.0.0.1:" + webPort + "/";
-                try (Browsers.Running chromium = Browsers.launch(Browsers.Kind.CHROMIUM,
-                        List.of(URI.create(base + "?transport=webtransport")), "v86-lan",
-                        List.of("--remote-debugging-port=0",
-                                // Two tabs, both running a VM: neither may be throttled as a background tab.
-                                "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                                "--disable-backgrounding-occluded-windows", "--window-size=1000,900"));
-                     DevTools devTools = DevTools.attach(chromium.profile(), 30, TimeUnit.SECONDS)) {
-                    devTools.openTab(URI.create(base + "?transport=websocket"));
-                    DevTools.Page wt = page(devTools, "transport=webtransport");
-                    DevTools.Page ws = page(devTools, "transport=websocket");
+        try (FieldBed field = FieldBed.create()) {
+            startInternet(field, site);
+            RelayProcess relay = field.startRelay("v86", "--v86-dir", Path.of("target", "v86").toString(),
+                    "--dns", RESOLVER, "--allow", "203.0.113.0/24");
+            String base = "https://" + field.relayAddress() + ":" + FieldBed.RELAY_PORT + "/";
+            String spki = PinnedTls.spkiPin(field.relayAddress(), FieldBed.RELAY_PORT, relay.certificateHash());
+            try (Browsers.Running chromium = Browsers.launch(Browsers.Kind.CHROMIUM,
+                    List.of(URI.create(base + "?transport=webtransport")), field.relayAddress(), "v86-lan",
+                    List.of("--remote-debugging-port=0",
+                            // "Accept the warning" for exactly the relay's self-signed certificate.
+                            "--ignore-certificate-errors-spki-list=" + spki,
+                            // Two tabs, both running a VM: neither may be throttled as a background tab.
+                            "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                            "--disable-backgrounding-occluded-windows", "--window-size=1000,900"));
+                 DevTools devTools = DevTools.attach(chromium.profile(), 30, TimeUnit.SECONDS)) {
+                devTools.openTab(URI.create(base + "?transport=websocket"));
+                DevTools.Page wt = page(devTools, "transport=webtransport");
+                DevTools.Page ws = page(devTools, "transport=websocket");
+                try {
+                    exercise(wt, ws, chromium, fileSha256, relay, field.relayAddress());
+                } catch (Throwable failure) {
                     try {
-                        exercise(wt, ws, chromium, fileSha256, relay);
-                    } catch (Throwable failure) {
-                        try {
-                            screenshots(wt, ws); // what the consoles showed when it failed
-                        } catch (Exception e) {
-                            failure.addSuppressed(e);
-                        }
-                        throw failure;
+                        screenshots(wt, ws); // what the consoles showed when it failed
+                    } catch (Exception e) {
+                        failure.addSuppressed(e);
                     }
-                    screenshots(wt, ws);
+                    throw failure;
                 }
+                screenshots(wt, ws);
             }
         } finally {
             Files.deleteIfExists(site.resolve("file"));
@@ -113,7 +106,7 @@ class V86BrowserLanIT {
     }
 
     private static void exercise(DevTools.Page wt, DevTools.Page ws, Browsers.Running chromium, String fileSha256,
-            RelayProcess relay) throws Exception {
+            RelayProcess relay, String relayHost) throws Exception {
         long bootWt = awaitBoot(wt, chromium);
         long bootWs = awaitBoot(ws, chromium);
         System.out.println("[facts] v86 boot, page load to shell ('VM ready'): WebTransport tab " + bootWt
@@ -144,6 +137,11 @@ class V86BrowserLanIT {
             System.out.println("[facts] ping " + ping[0] + " (inside the browser VM): " + rtt(ping[1]));
             soft.assertThat(ping[1]).as(ping[0]).containsPattern("5 packets transmitted, [45] packets received");
         }
+        // ICMP through the relay's ICMP NAT to a host on the test internet (the relay namespace allows echo sockets).
+        String pingInternet = run(ws, "ping -c 3 -i 0.5 " + WEB_HOST, 30);
+        System.out.println("[facts] ping WS VM -> " + WEB_HOST + " (ICMP NAT): " + rtt(pingInternet));
+        soft.assertThat(pingInternet).as("WS VM -> internet host through the ICMP NAT")
+                .containsPattern("3 packets transmitted, [23] packets received");
         String bigPing = run(wt, "ping -c 2 -s 1157 " + addressWs, 30); // 1157 + 8 + 20 = 1185 (the MTU)
         soft.assertThat(bigPing).as("full-MTU frames WT VM -> WS VM and back")
                 .containsPattern("2 packets transmitted, [12] packets received");
@@ -180,6 +178,8 @@ class V86BrowserLanIT {
             }
         }
 
+        soft.assertThat(String.valueOf(ws.evaluate("vm.events.join('\\n')"))).as("the WebSocket NIC's URL")
+                .contains("NIC on wss://" + relayHost + ":" + FieldBed.RELAY_PORT + "/");
         System.out.println("[facts] nic counters in the WebTransport tab: "
                 + wt.evaluate("JSON.stringify({sent: vm.nic.sent, received: vm.nic.received,"
                         + " dropped: vm.nic.dropped, maxDatagramSize: vm.nic.maxDatagramSize})"));
@@ -188,24 +188,12 @@ class V86BrowserLanIT {
     }
 
     /**
-     * The test internet: a namespace behind a veth from the root namespace (where the relay runs), with host routes
-     * to its two servers so no other test's 203.0.113.0/24 route is disturbed.
+     * The test internet behind the relay's namespace ({@link FieldBed#addInternet}): a web server on 203.0.113.10
+     * and a resolver on 203.0.113.53 that knows relay.test.
      */
-    private static void buildInternet(NetnsTestBed bed, Path site) throws Exception {
-        Namespace internet = bed.addNamespace("inet");
-        String hostSide = bed.newLinkName('v');
-        Duration timeout = NetnsTestBed.DEFAULT_TIMEOUT;
-        NetnsTestBed.run(timeout, "ip", "link", "add", hostSide, "type", "veth", "peer", "name", "eth0", "netns",
-                internet.name()).orThrow();
-        NetnsTestBed.run(timeout, "ip", "address", "add", LINK_TO_INTERNET + "/30", "dev", hostSide).orThrow();
-        NetnsTestBed.run(timeout, "ip", "link", "set", hostSide, "up").orThrow();
-        bed.configureLink(internet, "eth0", 1500, INTERNET_SIDE + "/30");
-        internet.exec("ip", "address", "add", WEB_HOST + "/32", "dev", "lo").orThrow();
-        internet.exec("ip", "address", "add", RESOLVER + "/32", "dev", "lo").orThrow();
-        for (String host : List.of(WEB_HOST, RESOLVER)) {
-            NetnsTestBed.run(timeout, "ip", "route", "add", host + "/32", "via", INTERNET_SIDE, "dev", hostSide)
-                    .orThrow();
-        }
+    private static void startInternet(FieldBed field, Path site) throws Exception {
+        Namespace internet = field.addInternet();
+        NetnsTestBed bed = field.bed();
         bed.startInBackground(internet, "python3", "-m", "http.server", "--bind", WEB_HOST, "--directory",
                 site.toString(), "80");
         bed.startInBackground(internet, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--pid-file",
