@@ -32,14 +32,17 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
         description = {"Benchmarks the relay against a plain UDP forwarder and a bare QUIC datagram forwarder "
                 + "on loopback (P1, P3), its NAT against slirp4netns and pasta in network namespaces (P2, needs "
-                + "root), and writes BENCHMARKS.md with PNG charts."})
+                + "root), the relay across 1500-MTU veths and impaired links against loopback (field, needs root), "
+                + "and writes BENCHMARKS.md with PNG charts."})
 public final class BenchCommand implements Callable<Integer> {
 
     /** Parts of the benchmark that can be run alone. */
-    public enum Part { switching, nat, scale, micro }
+    public enum Part { switching, nat, field, scale, micro }
 
     /** What the report says instead of P2 when the bench cannot create network namespaces. */
     public static final String NAT_NEEDS_ROOT = "P2 needs root (network namespaces)";
+    /** What the report says instead of the field part when the bench cannot create network namespaces. */
+    public static final String FIELD_NEEDS_ROOT = "The field part needs root (network namespaces)";
 
     @Option(names = "--quick", description = "Smoke size for CI: well under a minute.")
     boolean quick;
@@ -77,6 +80,7 @@ public final class BenchCommand implements Callable<Integer> {
         ScaleBench.Results scale = null;
         MicroBench.Results micro = null;
         NatBench.Results nat = null;
+        FieldBench.Results field = null;
         Profile.Summary[] profile = new Profile.Summary[1];
         List<String> notes = new ArrayList<>();
         try {
@@ -110,6 +114,21 @@ public final class BenchCommand implements Callable<Integer> {
                     }
                 }
             }
+            if (parts.contains(Part.field)) {
+                log.println("Field: the relay across 1500-MTU veths and impaired links, against loopback");
+                log.flush();
+                if (!Namespaces.isRoot()) {
+                    notes.add(FIELD_NEEDS_ROOT);
+                    log.println("  " + FIELD_NEEDS_ROOT);
+                } else {
+                    try {
+                        field = new FieldBench(quick ? FieldBench.Plan.quick() : FieldBench.Plan.full(), log).run();
+                    } catch (Exception e) {
+                        notes.add("The field part failed: " + e.getMessage());
+                        log.println("  the field part failed: " + e);
+                    }
+                }
+            }
             if (parts.contains(Part.scale)) {
                 log.println("P3 scale: memory per idle session (relay in its own process)");
                 log.flush();
@@ -140,7 +159,8 @@ public final class BenchCommand implements Callable<Integer> {
         long elapsed = (System.nanoTime() - t0) / 1_000_000_000L;
         BenchReport.Inputs inputs = new BenchReport.Inputs(command, machine() + "; load average (1 min) "
                 + loadAtStart + " at the start, " + loadAverage() + " at the end",
-                started.truncatedTo(ChronoUnit.SECONDS).toString(), elapsed, switching, nat, scale, micro, profile[0],
+                started.truncatedTo(ChronoUnit.SECONDS).toString(), elapsed, switching, nat, field, scale, micro,
+                profile[0],
                 notes);
         Path file = BenchReport.write(out, inputs);
         log.println();

@@ -233,6 +233,14 @@ public final class Namespaces implements AutoCloseable {
         exec(b, "ip", "link", "set", nameB, "up").orThrow();
     }
 
+    /** A veth pair as {@link #veth(String, String, String, String)}, both ends with MTU {@code mtu}. */
+    public void veth(String a, String nameA, String b, String nameB, int mtu) {
+        exec(a, "ip", "link", "add", nameA, "mtu", Integer.toString(mtu), "type", "veth", "peer", "name", nameB,
+                "mtu", Integer.toString(mtu), "netns", b).orThrow();
+        exec(a, "ip", "link", "set", nameA, "up").orThrow();
+        exec(b, "ip", "link", "set", nameB, "up").orThrow();
+    }
+
     public Result exec(String namespace, String... command) {
         return exec(namespace, COMMAND_TIMEOUT, command);
     }

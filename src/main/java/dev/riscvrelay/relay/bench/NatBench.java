@@ -1,22 +1,16 @@
 package dev.riscvrelay.relay.bench;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -25,14 +19,15 @@ import java.util.regex.Pattern;
  * would pick instead, all in one run, peers interleaved per round.
  *
  * <pre>
- *   vm-relay --TAP-- relay connect --QUIC-- relay ---+
- *   vm-slirp --TAP-- slirp4netns --------------------+-- host 198.51.100.1 ---- inet 198.51.100.10
- *   vm-pasta --TAP-- pasta --------------------------+    (default route)         203.0.113.10: HTTP :80, iperf3
- *   vm-pasta1500 --TAP-- pasta -m 1500 --------------+
+ *   vm-relay --TAP-- relay connect ==QUIC, veth MTU 1500==> relay ---+
+ *   vm-slirp --TAP-- slirp4netns --------------------------------------+-- host 198.51.100.1 ---- inet 198.51.100.10
+ *   vm-pasta --TAP-- pasta --------------------------------------------+   (default route)   203.0.113.10: HTTP, iperf3
+ *   vm-pasta1500 --TAP-- pasta -m 1500 --------------------------------+
  * </pre>
  *
  * Every NAT runs in the "host" namespace, whose default route leads to the "internet" namespace; so all of them
- * reach the server the same way. Each VM downloads a file with curl (sha256-checked), uploads half as much (HTTP
+ * reach the server the same way. {@code relay connect} runs in the relay VM's namespace and reaches the relay across
+ * a 1500-MTU veth (198.18.0.2 -> 198.18.0.1), as a user's connector reaches a relay on another machine. Each VM downloads a file with curl (sha256-checked), uploads half as much (HTTP
  * PUT, the server hashes it), runs iperf3 TCP both ways and UDP at a fixed offered rate. The CPU time of each
  * NAT's processes (the relay and its connector together) is read from /proc around each transfer. Bounded: every
  * command has a timeout; everything is torn down at the end.
@@ -49,46 +44,18 @@ public final class NatBench {
 
     private static final String HOST_ADDRESS = "198.51.100.1";
     private static final String INET_ADDRESS = "198.51.100.10";
+    /** The relay's and the VM's ends of the veth between them (the VM namespace's own link, not the TAP). */
+    private static final String RELAY_ADDRESS = "198.18.0.1";
+    private static final String CONNECTOR_ADDRESS = "198.18.0.2";
+    private static final int LINK_MTU_BYTES = 1500;
     private static final int RELAY_PORT = 4433;
     private static final int RELAY_ADMIN_PORT = 9466;
     private static final int UDP_DATAGRAM = 1100;
     /** Counter series of the relay worth showing beside its throughput: drops by reason, the TCP NAT's counters. */
     private static final Pattern TELLING_SERIES =
             Pattern.compile("^relay_(?:drops_total|nat_tcp_\\w+|datagrams\\w*)\\S*\\s+([0-9.eE+]+)$");
-    private static final Pattern CONNECT_READY = Pattern.compile("MTU (\\d+) \\(one datagram carries (\\d+)-byte");
-    private static final Pattern HASH = Pattern.compile("Certificate Hash \\(use this in client\\): ([0-9a-f]{64})");
-    private static final Pattern LISTENING = Pattern.compile("Listening on https://127\\.0\\.0\\.1:(\\d+)");
     private static final Pattern LINK_MTU = Pattern.compile("\\bmtu (\\d+)");
     private static final Pattern ROUTE_DEV = Pattern.compile("\\bdev (\\S+)");
-
-    /** An HTTP server: GET serves the directory given as argument, PUT answers "bytes sha256" of the body. */
-    private static final String HTTP_SERVER = """
-            import hashlib, http.server, socketserver, sys
-            class Handler(http.server.SimpleHTTPRequestHandler):
-                def do_PUT(self):
-                    left = int(self.headers["Content-Length"])
-                    digest, got = hashlib.sha256(), 0
-                    while left > 0:
-                        chunk = self.rfile.read(min(left, 1 << 20))
-                        if not chunk:
-                            break
-                        digest.update(chunk)
-                        got += len(chunk)
-                        left -= len(chunk)
-                    body = ("%d %s\\n" % (got, digest.hexdigest())).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                def log_message(self, *args):
-                    pass
-            class Server(http.server.ThreadingHTTPServer):
-                def server_bind(self):
-                    # no getfqdn(): it can block for long in a namespace without DNS
-                    socketserver.TCPServer.server_bind(self)
-                    self.server_name, self.server_port = "bench", self.server_address[1]
-            Server((sys.argv[1], 80), lambda *a, **k: Handler(*a, directory=sys.argv[2], **k)).serve_forever()
-            """;
 
     /** What one run measures. */
     public record Plan(long downloadBytes, int rounds, int iperfSeconds, long udpBitsPerSecond, Path jfrDir) {
@@ -226,16 +193,13 @@ public final class NatBench {
                     + " (scripts/install-test-deps.sh installs them)");
         }
         List<String> notes = new ArrayList<>();
-        Path work = Files.createTempDirectory(Path.of(Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : "/tmp"),
-                "rrb-p2-");
+        Path work = HttpTransfers.workDirectory("rrb-p2-");
         try (Namespaces ns = Namespaces.create()) {
             Path site = Files.createDirectories(work.resolve("site"));
             Path downloadFile = site.resolve("down.bin");
             Path uploadFile = work.resolve("up.bin");
-            String downloadSha = writeRandom(downloadFile, plan.downloadBytes(), 1);
-            String uploadSha = writeRandom(uploadFile, plan.uploadBytes(), 2);
-            Path server = work.resolve("server.py");
-            Files.writeString(server, HTTP_SERVER);
+            String downloadSha = HttpTransfers.writeRandom(downloadFile, plan.downloadBytes(), 1);
+            String uploadSha = HttpTransfers.writeRandom(uploadFile, plan.uploadBytes(), 2);
 
             String host = ns.add("host");
             String inet = ns.add("inet");
@@ -244,11 +208,9 @@ public final class NatBench {
             ns.exec(host, "ip", "route", "add", "default", "via", INET_ADDRESS).orThrow();
             ns.exec(inet, "ip", "address", "add", INET_ADDRESS + "/24", "dev", "eth0").orThrow();
             ns.exec(inet, "ip", "address", "add", SERVER + "/32", "dev", "lo").orThrow();
-            Namespaces.Background http = ns.start("http", inet, List.of("python3", "-u", server.toString(), SERVER,
-                    site.toString()));
+            HttpTransfers.startServer(ns, "http", inet, SERVER, site, work);
             Namespaces.Background iperf = ns.start("iperf3", inet, List.of("iperf3", "-s", "-B", SERVER));
-            awaitListening(ns, inet, SERVER + ":5201", iperf);
-            awaitListening(ns, inet, SERVER + ":80", http);
+            HttpTransfers.awaitListening(ns, inet, SERVER + ":5201", iperf);
 
             List<Peer> peers = new ArrayList<>();
             List<Path> recordings = new ArrayList<>();
@@ -304,7 +266,7 @@ public final class NatBench {
                 samples.get(peer.name()).forEach((test, list) -> stats.put(test, new Stat(List.copyOf(list))));
                 results.add(new PeerResult(peer.name(), peer.description(), mtus.get(peer.name()), stats));
             }
-            List<String> relayCounters = relayCounters(ns, host);
+            List<String> relayCounters = relayCounters(ns, host, RELAY_ADMIN_PORT);
             // Stop the relay and its connector first, so their flight recordings are written (on SIGTERM).
             for (Peer peer : peers) {
                 for (Namespaces.Background process : peer.processes()) {
@@ -314,14 +276,14 @@ public final class NatBench {
             return new Results(plan, results, method(), notes, recordings.stream().filter(Files::exists).toList(),
                     relayCounters);
         } finally {
-            deleteTree(work);
+            HttpTransfers.deleteTree(work);
         }
     }
 
     /** The relay's non-zero drop and TCP NAT recovery counters after the run (its /metrics), for the report. */
-    private static List<String> relayCounters(Namespaces ns, String host) {
-        Namespaces.Result scrape = ns.exec(host, Duration.ofSeconds(10), "curl", "-sS", "--fail", "--max-time", "5",
-                "http://127.0.0.1:" + RELAY_ADMIN_PORT + "/metrics");
+    static List<String> relayCounters(Namespaces ns, String namespace, int adminPort) {
+        Namespaces.Result scrape = ns.exec(namespace, Duration.ofSeconds(10), "curl", "-sS", "--fail", "--max-time",
+                "5", "http://127.0.0.1:" + adminPort + "/metrics");
         if (!scrape.succeeded()) {
             return List.of("(the relay's /metrics could not be read: " + scrape.describe() + ")");
         }
@@ -351,31 +313,29 @@ public final class NatBench {
         log.flush();
     }
 
-    private Peer startRelay(Namespaces ns, String host, List<Path> recordings) throws IOException {
+    /**
+     * The relay in the "host" namespace, bound to its end of a 1500-MTU veth; {@code relay connect} in the VM
+     * namespace at the other end of it, bridging the VM's TAP: the connector crosses a real link, as on a user's
+     * machine, and not loopback (MTU 65536) inside one namespace.
+     */
+    private Peer startRelay(Namespaces ns, String host, List<Path> recordings) {
         String vm = ns.add("vmrelay");
-        Path java = Path.of(ProcessHandle.current().info().command().orElseThrow());
-        List<String> relayCommand = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED"));
-        relayCommand.addAll(jfr("relay", recordings));
-        relayCommand.addAll(List.of("-cp", System.getProperty("java.class.path"),
-                "dev.riscvrelay.relay.cli.RelayCommand", "--bind", "127.0.0.1", "--port", Integer.toString(RELAY_PORT),
-                "--admin", "127.0.0.1:" + RELAY_ADMIN_PORT, "--allow", "203.0.113.0/24", "--dns", SERVER));
-        Namespaces.Background relay = ns.start("relay", host, relayCommand);
-        String hash = relay.awaitLine(HASH, Duration.ofSeconds(60)).group(1);
-        relay.awaitLine(LISTENING, Duration.ofSeconds(60));
-        List<String> connectCommand = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED"));
-        connectCommand.addAll(jfr("connector", recordings));
-        connectCommand.addAll(List.of("-cp", System.getProperty("java.class.path"),
-                "dev.riscvrelay.relay.cli.RelayCommand", "connect", "--url",
-                "https://127.0.0.1:" + RELAY_PORT + "/", "--cert-hash", hash, "--tap", "eth0", "--tap-netns",
-                Namespaces.path(vm).toString()));
-        Namespaces.Background connector = ns.start("relay connect", host, connectCommand);
-        Matcher ready = connector.awaitLine(CONNECT_READY, Duration.ofSeconds(60));
+        ns.veth(host, "vm0", vm, "up0", LINK_MTU_BYTES);
+        ns.exec(host, "ip", "address", "add", RELAY_ADDRESS + "/24", "dev", "vm0").orThrow();
+        ns.exec(vm, "ip", "address", "add", CONNECTOR_ADDRESS + "/24", "dev", "up0").orThrow();
+        RelayProcesses.Relay relay = RelayProcesses.startRelay(ns, host, jfr("relay", recordings), List.of("--bind",
+                RELAY_ADDRESS, "--port", Integer.toString(RELAY_PORT), "--admin", "127.0.0.1:" + RELAY_ADMIN_PORT,
+                "--allow", "203.0.113.0/24", "--dns", SERVER));
+        RelayProcesses.Connector connector = RelayProcesses.startConnector(ns, "relay connect", vm,
+                jfr("connector", recordings), "https://" + RELAY_ADDRESS + ":" + RELAY_PORT + "/",
+                relay.certificateHash(), List.of("--tap", "eth0", "--tap-netns", Namespaces.path(vm).toString()));
         ns.exec(vm, "ip", "address", "add", "10.0.2.15/24", "dev", "eth0").orThrow();
         ns.exec(vm, "ip", "route", "add", "default", "via", "10.0.2.2").orThrow();
         awaitReachable(ns, vm);
-        return new Peer(RELAY, "the relay (WebTransport over QUIC on loopback) and `relay connect` with a TAP, "
-                + "MTU " + ready.group(1) + " (what one datagram carries), `--allow 203.0.113.0/24`", vm,
-                List.of(connector, relay));
+        return new Peer(RELAY, "the relay (WebTransport over QUIC) in the host namespace and `relay connect` in "
+                + "the VM's namespace, joined by a 1500-MTU veth; a TAP of MTU " + connector.tapMtu()
+                + " (what one datagram carries), `--allow 203.0.113.0/24`", vm,
+                List.of(connector.process(), relay.process()));
     }
 
     private List<String> jfr(String name, List<Path> recordings) {
@@ -418,22 +378,10 @@ public final class NatBench {
             if (last.succeeded()) {
                 return;
             }
-            sleep(200);
+            HttpTransfers.sleep(200);
         }
         throw new IllegalStateException(vm + " cannot reach " + SERVER + " within 30 s: "
                 + (last == null ? "" : last.describe()));
-    }
-
-    private static void awaitListening(Namespaces ns, String namespace, String addressAndPort,
-            Namespaces.Background process) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (ns.exec(namespace, "ss", "-H", "-ltn").stdout().contains(addressAndPort)) {
-                return;
-            }
-            sleep(100);
-        }
-        throw new IllegalStateException("nothing listens on " + addressAndPort + ": " + process.output());
     }
 
     private static int vmMtu(Namespaces ns, String vm) {
@@ -469,56 +417,21 @@ public final class NatBench {
 
     private Duration transferTimeout(long bytes) {
         // At least 30 s, and time for 2.5 MB/s: a stalled transfer ends as a failure, not a hung bench.
-        return Duration.ofSeconds(30 + bytes / 2_500_000);
+        return HttpTransfers.timeout(bytes, 2_500_000);
     }
 
     private Measured download(Namespaces ns, Peer peer, Path work, String expectedSha) throws IOException {
-        Path out = work.resolve("got-" + peer.vm() + ".bin");
-        try {
-            Duration timeout = transferTimeout(plan.downloadBytes());
-            Namespaces.Result curl = ns.exec(peer.vm(), timeout.plusSeconds(10), "curl", "-sS", "--fail",
-                    "--max-time", Long.toString(timeout.toSeconds()), "-o", out.toString(), "-w",
-                    ToolOutput.CURL_DOWNLOAD_FORMAT, "http://" + SERVER + "/down.bin");
-            if (!curl.succeeded()) {
-                throw new IllegalStateException(failure(curl));
-            }
-            ToolOutput.Transfer transfer = ToolOutput.curl(curl.stdout());
-            String sha = sha256(out);
-            if (transfer.bytes() != plan.downloadBytes() || !sha.equals(expectedSha)) {
-                throw new IllegalStateException("download corrupt: " + transfer.bytes() + " bytes, sha256 " + sha);
-            }
-            return new Measured(transfer.megabitsPerSecond(), transfer.seconds(), Double.NaN);
-        } finally {
-            Files.deleteIfExists(out);
-        }
+        ToolOutput.Transfer transfer = HttpTransfers.download(ns, peer.vm(), "http://" + SERVER + "/down.bin",
+                work.resolve("got-" + peer.vm() + ".bin"), plan.downloadBytes(), expectedSha,
+                transferTimeout(plan.downloadBytes()));
+        return new Measured(transfer.megabitsPerSecond(), transfer.seconds(), Double.NaN);
     }
 
     private Measured upload(Namespaces ns, Peer peer, Path work, Path file, String expectedSha) throws IOException {
-        Path answer = work.resolve("answer-" + peer.vm() + ".txt");
-        try {
-            Duration timeout = transferTimeout(plan.uploadBytes());
-            // No "Expect: 100-continue": Python's HTTP/1.0 server never answers it and curl would wait 1 s.
-            Namespaces.Result curl = ns.exec(peer.vm(), timeout.plusSeconds(10), "curl", "-sS", "--fail",
-                    "--max-time", Long.toString(timeout.toSeconds()), "-H", "Expect:", "-T", file.toString(), "-o",
-                    answer.toString(), "-w", ToolOutput.CURL_UPLOAD_FORMAT, "http://" + SERVER + "/up.bin");
-            if (!curl.succeeded()) {
-                throw new IllegalStateException(failure(curl));
-            }
-            ToolOutput.Transfer transfer = ToolOutput.curl(curl.stdout());
-            String got = Files.readString(answer).strip();
-            if (!got.equals(plan.uploadBytes() + " " + expectedSha)) {
-                throw new IllegalStateException("upload corrupt: the server received '" + got + "'");
-            }
-            return new Measured(transfer.megabitsPerSecond(), transfer.seconds(), Double.NaN);
-        } finally {
-            Files.deleteIfExists(answer);
-        }
-    }
-
-    /** A failed curl in a line: its exit, what it wrote out (bytes, seconds, HTTP code) and its error. */
-    private static String failure(Namespaces.Result curl) {
-        return "curl " + (curl.timedOut() ? "timed out" : "exited " + curl.exitCode()) + " (bytes, s, HTTP: "
-                + curl.stdout().strip() + "): " + curl.stderr().strip();
+        ToolOutput.Transfer transfer = HttpTransfers.upload(ns, peer.vm(), "http://" + SERVER + "/up.bin", file,
+                plan.uploadBytes(), expectedSha, work.resolve("answer-" + peer.vm() + ".txt"),
+                transferTimeout(plan.uploadBytes()));
+        return new Measured(transfer.megabitsPerSecond(), transfer.seconds(), Double.NaN);
     }
 
     private Measured iperf(Namespaces ns, Peer peer, List<String> extra) {
@@ -537,7 +450,8 @@ public final class NatBench {
     private String method() {
         return String.format(Locale.ROOT, "Each VM is a network namespace whose only way out is its NAT; every NAT "
                 + "runs in one \"host\" namespace whose default route is a veth to an \"internet\" namespace with "
-                + "an HTTP server (Python) and an iperf3 server at %s. Each peer first runs one unmeasured round (a "
+                + "an HTTP server (Python) and an iperf3 server at %s; `relay connect` runs in the relay VM's own "
+                + "namespace and reaches the relay across a 1500-MTU veth (not loopback). Each peer first runs one unmeasured round (a "
                 + "warm-up: the relay's JIT compiles its data paths; every peer gets the same). Per round and peer, "
                 + "interleaved: curl downloads %d MB (sha256-checked), uploads %d MB by HTTP PUT (the server hashes "
                 + "it), iperf3 TCP %d s towards the VM (-R) and from it, iperf3 UDP from the VM at %d Mbit/s "
@@ -567,65 +481,5 @@ public final class NatBench {
             return dpkg.succeeded() ? "passt " + dpkg.stdout().strip() : "version unknown";
         }
         return line;
-    }
-
-    /** Writes {@code bytes} of seeded random data and returns their sha256 (hex). */
-    private static String writeRandom(Path file, long bytes, long seed) throws IOException {
-        MessageDigest digest = sha256Digest();
-        SplittableRandom random = new SplittableRandom(seed);
-        byte[] chunk = new byte[1 << 20];
-        try (OutputStream out = Files.newOutputStream(file)) {
-            for (long left = bytes; left > 0; left -= chunk.length) {
-                for (int i = 0; i < chunk.length; i += 8) {
-                    long value = random.nextLong();
-                    for (int b = 0; b < 8; b++) {
-                        chunk[i + b] = (byte) (value >>> (b * 8));
-                    }
-                }
-                int n = (int) Math.min(chunk.length, left);
-                out.write(chunk, 0, n);
-                digest.update(chunk, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
-    }
-
-    static String sha256(Path file) throws IOException {
-        MessageDigest digest = sha256Digest();
-        byte[] buffer = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
-    }
-
-    private static MessageDigest sha256Digest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("no SHA-256 in this JVM", e);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var files = Files.walk(dir)) {
-            for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(file);
-            }
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
     }
 }

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * P2 end to end at a tiny size: the real relay and {@code relay connect}, slirp4netns and pasta in namespaces,
+ * P2 end to end at a tiny size: the real relay and {@code relay connect} (in the VM's namespace, across a
+ * 1500-MTU veth to the relay), slirp4netns and pasta in namespaces,
  * one round of 5 MB down, 2.5 MB up and 1-second iperf3 runs each; the report gets its table, and nothing is left
  * behind. Needs root and the tools of scripts/install-test-deps.sh.
  */
@@ -46,6 +47,8 @@ class NatBenchIT {
             assertThat(relay.stat(test).cpuMedian()).as("relay CPU during " + test.label).isPositive();
         }
         assertThat(relay.vmMtu()).isBetween(1200, 1500);
+        assertThat(relay.description()).as("the connector reaches the relay across a link, not loopback")
+                .contains("joined by a 1500-MTU veth");
         assertThat(relay.stat(NatBench.Test.UDP_UP).lossMedian()).isBetween(0.0, 100.0);
         for (String baseline : List.of(NatBench.SLIRP, NatBench.PASTA_1500)) {
             NatBench.PeerResult peer = results.peer(baseline).orElseThrow();
@@ -57,7 +60,7 @@ class NatBenchIT {
                 .noneMatch(name -> name.startsWith("rrb-" + ProcessHandle.current().pid() + "-"));
 
         BenchReport.Inputs inputs = new BenchReport.Inputs("relay bench --parts nat", "test", "now", seconds, null,
-                results, null, null, null, List.of());
+                results, null, null, null, null, List.of());
         String md = Files.readString(BenchReport.write(dir, inputs));
         assertThat(md).contains("## P2 NAT: bulk TCP and UDP from a VM to the internet").contains("| relay | ")
                 .contains("| slirp4netns | ").contains("≥ 1× slirp4netns");

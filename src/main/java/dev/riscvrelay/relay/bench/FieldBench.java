@@ -1,0 +1,473 @@
+package dev.riscvrelay.relay.bench;
+
+import dev.riscvrelay.relay.bench.ImpairedLink.LinkProfile;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The field part: the relay where users meet it, in its own namespace across 1500-MTU veths, each connected host
+ * in its own namespace with its own {@code relay connect}; the same transfers with everything on loopback as the
+ * baseline, and behind the {@link ImpairedLink} profiles.
+ *
+ * <pre>
+ *  client namespaces (relay connect + TAP eth0)     link namespace                   relay namespace
+ *   ca, cb  up0 198.18.0.1x ---veth 1500--- br0 198.18.0.1 (bridge, ip_forward)
+ *   ia, ib  (internet profile)              ImpairedLink :4434 internet ----+
+ *   xa, xb  (lossy profile)                 ImpairedLink :4435 lossy -------+
+ *                                           relay0 198.19.0.1 ---veth 1500--- eth0 198.19.0.2  relay :4433
+ *   la, lb  TAP eth0 only: their connectors run in the relay namespace on 127.0.0.1   inet0 --veth-- inet
+ *                                                                              203.0.113.10: HTTP, iperf3
+ * </pre>
+ *
+ * Hosts a and b of each setup are on the one LAN of the one relay (addresses 10.0.2.x), so the clean link and
+ * loopback are measured against the same warm relay, interleaved. Host a serves HTTP on its LAN address; host b
+ * GETs (a to b) and PUTs (b to a) through both connectors; every transfer is sha256-exact. Bounded: every command
+ * has a timeout, everything is torn down at the end.
+ */
+public final class FieldBench {
+
+    /** The tools the field part runs. */
+    public static final List<String> TOOLS = List.of("ip", "curl", "iperf3", "python3", "ping");
+
+    static final String SERVER = "203.0.113.10";
+    private static final String RELAY_ADDRESS = "198.19.0.2";
+    private static final String LINK_ADDRESS = "198.18.0.1";
+    private static final int RELAY_PORT = 4433;
+    private static final int RELAY_ADMIN_PORT = 9466;
+    private static final int MTU = 1500;
+    private static final Duration LINK_LIFETIME = Duration.ofMinutes(30);
+
+    /** What one run measures: sizes per link, rounds of the clean-vs-loopback comparison, pings per series. */
+    public record Plan(long hostBytes, int rounds, long internetBytes, long lossyBytes, int pings,
+            double pingIntervalSeconds) {
+        public static Plan full() {
+            return new Plan(50L << 20, 3, 50L << 20, 2L << 20, 1000, 0.005);
+        }
+
+        public static Plan quick() {
+            return new Plan(10L << 20, 1, 2L << 20, 512L << 10, 200, 0.005);
+        }
+
+        /** The size of the transfers over {@code setup}. */
+        public long bytes(Setup setup) {
+            return switch (setup) {
+                case LOOPBACK, CLEAN -> hostBytes;
+                case INTERNET -> internetBytes;
+                case LOSSY -> lossyBytes;
+            };
+        }
+    }
+
+    /** Where the connectors reach the relay. */
+    public enum Setup {
+        LOOPBACK("all on loopback", null), CLEAN("clean link", LinkProfile.CLEAN),
+        INTERNET("internet profile", LinkProfile.INTERNET), LOSSY("lossy profile", LinkProfile.LOSSY);
+
+        public final String label;
+        /** The link profile between connectors and relay; null for loopback. */
+        public final LinkProfile profile;
+
+        Setup(String label, LinkProfile profile) {
+            this.label = label;
+            this.profile = profile;
+        }
+
+        /** The profile's rate cap in Mbit/s, NaN when it has none. */
+        public double capMegabits() {
+            long bits = profile == null ? 0 : profile.impairment().bitsPerSecond();
+            return bits == 0 ? Double.NaN : bits / 1e6;
+        }
+    }
+
+    /** The transfers of the part; each host's TAP is behind its own connector. */
+    public enum Transfer {
+        INTERNET_DOWN("host ← internet (GET)"), INTERNET_UP("host → internet (PUT)"), A_TO_B("host a → host b (GET)"),
+        B_TO_A("host b → host a (PUT)");
+
+        public final String label;
+
+        Transfer(String label) {
+            this.label = label;
+        }
+    }
+
+    /** One ping series: where to, under which load, the times. */
+    public record PingRow(String target, boolean loaded, PingTimes times) {
+    }
+
+    /** @param linkCounters per impaired profile, the link's last counter lines (up and down) after its transfers */
+    public record Results(Plan plan, Map<Setup, Map<Transfer, NatBench.Stat>> transfers, Map<Setup, Integer> tapMtus,
+            List<PingRow> pings, String method, List<String> notes, Map<Setup, List<String>> linkCounters,
+            List<String> relayCounters) {
+        public NatBench.Stat stat(Setup setup, Transfer transfer) {
+            return transfers.getOrDefault(setup, Map.of()).getOrDefault(transfer, new NatBench.Stat(List.of()));
+        }
+
+        /** The clean link's median over loopback's for one host-to-host direction; NaN when one is missing. */
+        public double cleanOverLoopback(Transfer transfer) {
+            return stat(Setup.CLEAN, transfer).median() / stat(Setup.LOOPBACK, transfer).median();
+        }
+
+        /** The median as a share of the setup's rate cap (0.6 = 60%); NaN without a cap or a successful run. */
+        public double shareOfCap(Setup setup, Transfer transfer) {
+            return stat(setup, transfer).median() / setup.capMegabits();
+        }
+
+        public Optional<PingRow> ping(String target, boolean loaded) {
+            return pings.stream().filter(p -> p.target().equals(target) && p.loaded() == loaded).findFirst();
+        }
+    }
+
+    /** The ping targets of {@link Results#pings}. */
+    public static final String GATEWAY = "10.0.2.2 through the relay";
+    public static final String PLAIN_VETH = "the relay's address, plain veth";
+
+    /** A LAN host: its namespace, LAN address, and the connector's process. */
+    private record Host(String namespace, String address, Namespaces.Background connector) {
+    }
+
+    private final Plan plan;
+    private final PrintWriter log;
+
+    public FieldBench(Plan plan, PrintWriter log) {
+        this.plan = plan;
+        this.log = log;
+    }
+
+    public Results run() throws Exception {
+        List<String> missing = Namespaces.missingTools(TOOLS.toArray(String[]::new));
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("the field part needs " + String.join(", ", missing)
+                    + " (scripts/install-test-deps.sh installs them)");
+        }
+        List<String> notes = new ArrayList<>();
+        Path work = HttpTransfers.workDirectory("rrb-field-");
+        try (Namespaces ns = Namespaces.create()) {
+            Path site = Files.createDirectories(work.resolve("site"));
+            Map<Long, String> downloadSha = new java.util.HashMap<>();
+            Map<Long, String> uploadSha = new java.util.HashMap<>();
+            for (Setup setup : Setup.values()) {
+                long bytes = plan.bytes(setup);
+                if (!downloadSha.containsKey(bytes)) {
+                    downloadSha.put(bytes, HttpTransfers.writeRandom(site.resolve("d" + bytes + ".bin"), bytes, 3));
+                    uploadSha.put(bytes, HttpTransfers.writeRandom(work.resolve("u" + bytes + ".bin"), bytes, 4));
+                }
+            }
+
+            String relayNs = ns.add("relay");
+            String link = ns.add("link");
+            String inet = ns.add("inet");
+            wire(ns, relayNs, link, inet);
+            HttpTransfers.startServer(ns, "http inet", inet, SERVER, site, work);
+            Namespaces.Background iperf = ns.start("iperf3", inet, List.of("iperf3", "-s", "-B", SERVER));
+            HttpTransfers.awaitListening(ns, inet, SERVER + ":5201", iperf);
+
+            RelayProcesses.Relay relay = RelayProcesses.startRelay(ns, relayNs, List.of(), List.of("--bind",
+                    "0.0.0.0", "--port", Integer.toString(RELAY_PORT), "--admin", "127.0.0.1:" + RELAY_ADMIN_PORT,
+                    "--allow", "203.0.113.0/24", "--dns", SERVER));
+            Map<Setup, Namespaces.Background> links = new EnumMap<>(Setup.class);
+            for (Setup setup : List.of(Setup.INTERNET, Setup.LOSSY)) {
+                links.put(setup, RelayProcesses.startLink(ns, link, LINK_ADDRESS + ":" + port(setup),
+                        RELAY_ADDRESS + ":" + RELAY_PORT, setup.profile, LINK_LIFETIME));
+            }
+            // Every connector starts at once (their JVMs' start-up and handshakes overlap), then each is awaited.
+            Map<Setup, String[]> namespaces = new EnumMap<>(Setup.class);
+            Map<Setup, Namespaces.Background[]> launched = new EnumMap<>(Setup.class);
+            int clients = 0;
+            for (Setup setup : Setup.values()) {
+                String[] pair = new String[2];
+                Namespaces.Background[] connectors = new Namespaces.Background[2];
+                for (int i = 0; i < 2; i++) {
+                    String role = switch (setup) {
+                        case LOOPBACK -> "l";
+                        case CLEAN -> "c";
+                        case INTERNET -> "i";
+                        case LOSSY -> "x";
+                    } + (i == 0 ? "a" : "b");
+                    pair[i] = ns.add(role);
+                    connectors[i] = setup == Setup.LOOPBACK
+                            ? launchLoopbackConnector(ns, relayNs, pair[i], relay.certificateHash())
+                            : launchLinkedConnector(ns, link, pair[i], clients++, setup, relay.certificateHash());
+                }
+                namespaces.put(setup, pair);
+                launched.put(setup, connectors);
+            }
+            Map<Setup, Host[]> hosts = new EnumMap<>(Setup.class);
+            Map<Setup, Integer> mtus = new EnumMap<>(Setup.class);
+            for (Setup setup : Setup.values()) {
+                Host[] pair = new Host[2];
+                for (int i = 0; i < 2; i++) {
+                    RelayProcesses.Connector connector = RelayProcesses.awaitConnector(launched.get(setup)[i]);
+                    String host = namespaces.get(setup)[i];
+                    String lanAddress = "10.0.2." + (21 + 10 * setup.ordinal() + i);
+                    ns.exec(host, "ip", "address", "add", lanAddress + "/24", "dev", "eth0").orThrow();
+                    ns.exec(host, "ip", "route", "add", "default", "via", "10.0.2.2").orThrow();
+                    mtus.put(setup, connector.tapMtu());
+                    pair[i] = new Host(host, lanAddress, connector.process());
+                }
+                HttpTransfers.startServer(ns, "http " + pair[0].namespace(), pair[0].namespace(), pair[0].address(),
+                        site, work);
+                awaitReachable(ns, pair[1], pair[0].address(), setup);
+                hosts.put(setup, pair);
+                log.printf("  %s: hosts %s and %s up, TAP MTU %d%n", setup.label, pair[0].address(),
+                        pair[1].address(), mtus.get(setup));
+                log.flush();
+            }
+
+            Map<Setup, Map<Transfer, List<NatBench.Sample>>> samples = new EnumMap<>(Setup.class);
+            // One unmeasured round: the relay's and connectors' JIT compiles their data paths first.
+            for (Setup setup : List.of(Setup.LOOPBACK, Setup.CLEAN)) {
+                for (Transfer transfer : List.of(Transfer.A_TO_B, Transfer.B_TO_A)) {
+                    NatBench.Sample warmUp = measure(ns, hosts.get(setup), setup, transfer, work, downloadSha,
+                            uploadSha);
+                    print("warm-up", setup, transfer, warmUp);
+                }
+            }
+            for (int round = 1; round <= plan.rounds(); round++) {
+                // Alternate which goes first, so a drift in the machine's load falls on both alike.
+                List<Setup> order = round % 2 == 1 ? List.of(Setup.LOOPBACK, Setup.CLEAN)
+                        : List.of(Setup.CLEAN, Setup.LOOPBACK);
+                for (Setup setup : order) {
+                    for (Transfer transfer : List.of(Transfer.A_TO_B, Transfer.B_TO_A)) {
+                        record(samples, setup, transfer, "round " + round,
+                                measure(ns, hosts.get(setup), setup, transfer, work, downloadSha, uploadSha));
+                    }
+                }
+            }
+            Map<Setup, List<String>> linkCounters = new EnumMap<>(Setup.class);
+            for (Setup setup : List.of(Setup.CLEAN, Setup.INTERNET, Setup.LOSSY)) {
+                // Host to host once (a to b): both ends are Linux TCP over the same kind of path either way, and
+                // each transfer behind an impaired link costs tens of seconds.
+                List<Transfer> transfers = setup == Setup.CLEAN
+                        ? List.of(Transfer.INTERNET_DOWN, Transfer.INTERNET_UP)
+                        : List.of(Transfer.INTERNET_DOWN, Transfer.INTERNET_UP, Transfer.A_TO_B);
+                for (Transfer transfer : transfers) {
+                    record(samples, setup, transfer, "once",
+                            measure(ns, hosts.get(setup), setup, transfer, work, downloadSha, uploadSha));
+                }
+                if (links.containsKey(setup)) {
+                    linkCounters.put(setup, lastCounters(links.get(setup)));
+                }
+            }
+            List<PingRow> pings = latency(ns, hosts.get(Setup.CLEAN)[0]);
+            List<String> relayCounters = NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT);
+
+            Map<Setup, Map<Transfer, NatBench.Stat>> stats = new EnumMap<>(Setup.class);
+            samples.forEach((setup, byTransfer) -> {
+                Map<Transfer, NatBench.Stat> mine = new EnumMap<>(Transfer.class);
+                byTransfer.forEach((transfer, list) -> mine.put(transfer, new NatBench.Stat(List.copyOf(list))));
+                stats.put(setup, mine);
+            });
+            return new Results(plan, stats, mtus, pings, method(), notes, linkCounters, relayCounters);
+        } finally {
+            HttpTransfers.deleteTree(work);
+        }
+    }
+
+    private static int port(Setup setup) {
+        return RELAY_PORT + setup.profile.ordinal(); // internet 4434, lossy 4435
+    }
+
+    /** relay — link (bridge for the clients, forwarding) — and the internet namespace behind the relay. */
+    private static void wire(Namespaces ns, String relay, String link, String inet) {
+        ns.exec(link, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1").orThrow();
+        ns.exec(link, "ip", "link", "add", "br0", "mtu", Integer.toString(MTU), "type", "bridge").orThrow();
+        ns.exec(link, "ip", "address", "add", LINK_ADDRESS + "/24", "dev", "br0").orThrow();
+        ns.exec(link, "ip", "link", "set", "br0", "up").orThrow();
+        ns.veth(link, "relay0", relay, "eth0", MTU);
+        ns.exec(link, "ip", "address", "add", "198.19.0.1/24", "dev", "relay0").orThrow();
+        ns.exec(relay, "ip", "address", "add", RELAY_ADDRESS + "/24", "dev", "eth0").orThrow();
+        ns.exec(relay, "ip", "route", "add", "198.18.0.0/24", "via", "198.19.0.1").orThrow();
+        ns.veth(relay, "inet0", inet, "eth0", MTU);
+        ns.exec(relay, "ip", "address", "add", "198.51.100.1/24", "dev", "inet0").orThrow();
+        ns.exec(inet, "ip", "address", "add", "198.51.100.10/24", "dev", "eth0").orThrow();
+        ns.exec(inet, "ip", "address", "add", SERVER + "/32", "dev", "lo").orThrow();
+        ns.exec(inet, "ip", "route", "add", "default", "via", "198.51.100.1").orThrow();
+        ns.exec(relay, "ip", "route", "add", "203.0.113.0/24", "via", "198.51.100.10").orThrow();
+    }
+
+    /** A connector in the relay's namespace that talks to 127.0.0.1, its TAP in {@code host}: the loopback baseline. */
+    private static Namespaces.Background launchLoopbackConnector(Namespaces ns, String relayNs, String host,
+            String hash) {
+        return RelayProcesses.launchConnector(ns, "relay connect " + host, relayNs, List.of(),
+                "https://127.0.0.1:" + RELAY_PORT + "/", hash,
+                List.of("--tap", "eth0", "--tap-netns", Namespaces.path(host).toString()));
+    }
+
+    /**
+     * {@code host} on the link's bridge (198.18.0.(10+n), a 1500-MTU veth), its connector in its own namespace
+     * reaching the relay through {@code setup}'s link: the relay's address (clean) or the impaired link's.
+     */
+    private static Namespaces.Background launchLinkedConnector(Namespaces ns, String link, String host, int n,
+            Setup setup, String hash) {
+        ns.veth(link, "c" + n, host, "up0", MTU);
+        ns.exec(link, "ip", "link", "set", "c" + n, "master", "br0").orThrow();
+        ns.exec(host, "ip", "address", "add", "198.18.0." + (10 + n) + "/24", "dev", "up0").orThrow();
+        ns.exec(host, "ip", "route", "add", "198.19.0.0/24", "via", LINK_ADDRESS).orThrow();
+        String url = setup == Setup.CLEAN ? "https://" + RELAY_ADDRESS + ":" + RELAY_PORT + "/"
+                : "https://" + LINK_ADDRESS + ":" + port(setup) + "/";
+        return RelayProcesses.launchConnector(ns, "relay connect " + host, host, List.of(), url, hash,
+                List.of("--tap", "eth0", "--tap-netns", Namespaces.path(host).toString()));
+    }
+
+    /** Waits (bounded) until host b fetches a page from host a and from the internet server. */
+    private static void awaitReachable(Namespaces ns, Host b, String aAddress, Setup setup) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        Namespaces.Result last = null;
+        for (String url : List.of("http://" + aAddress + "/", "http://" + SERVER + "/")) {
+            while (System.nanoTime() < deadline) {
+                last = ns.exec(b.namespace(), Duration.ofSeconds(10), "curl", "-sS", "--fail", "--max-time", "5",
+                        "-o", "/dev/null", url);
+                if (last.succeeded()) {
+                    break;
+                }
+                HttpTransfers.sleep(200);
+            }
+            if (last == null || !last.succeeded()) {
+                throw new IllegalStateException(setup.label + ": " + b.address() + " cannot fetch " + url
+                        + " within 30 s: " + (last == null ? "" : last.describe()));
+            }
+        }
+    }
+
+    /**
+     * How long a transfer over {@code setup} may take: 30 s plus time for 2.5 MB/s, or for 1/40 of the profile's
+     * cap (TCP behind 1-3% loss reaches a few Mbit/s; a stall still ends in minutes, not hours).
+     */
+    private static Duration timeout(Setup setup, long bytes) {
+        double cap = setup.capMegabits();
+        return HttpTransfers.timeout(bytes, Double.isNaN(cap) ? 2_500_000 : (long) (cap * 1e6 / 8 / 40));
+    }
+
+    private NatBench.Sample measure(Namespaces ns, Host[] pair, Setup setup, Transfer transfer, Path work,
+            Map<Long, String> downloadSha, Map<Long, String> uploadSha) {
+        long bytes = plan.bytes(setup);
+        Duration timeout = timeout(setup, bytes);
+        Host a = pair[0];
+        Host b = pair[1];
+        try {
+            ToolOutput.Transfer done = switch (transfer) {
+                case INTERNET_DOWN -> HttpTransfers.download(ns, a.namespace(), "http://" + SERVER + "/d" + bytes
+                        + ".bin", work.resolve("got-" + a.namespace()), bytes, downloadSha.get(bytes), timeout);
+                case INTERNET_UP -> HttpTransfers.upload(ns, a.namespace(), "http://" + SERVER + "/up",
+                        work.resolve("u" + bytes + ".bin"), bytes, uploadSha.get(bytes),
+                        work.resolve("answer-" + a.namespace()), timeout);
+                case A_TO_B -> HttpTransfers.download(ns, b.namespace(), "http://" + a.address() + "/d" + bytes
+                        + ".bin", work.resolve("got-" + b.namespace()), bytes, downloadSha.get(bytes), timeout);
+                case B_TO_A -> HttpTransfers.upload(ns, b.namespace(), "http://" + a.address() + "/up",
+                        work.resolve("u" + bytes + ".bin"), bytes, uploadSha.get(bytes),
+                        work.resolve("answer-" + b.namespace()), timeout);
+            };
+            return new NatBench.Sample(done.megabitsPerSecond(), Double.NaN, Double.NaN, null);
+        } catch (IOException | RuntimeException e) {
+            return NatBench.Sample.failed(e.getMessage());
+        }
+    }
+
+    private void record(Map<Setup, Map<Transfer, List<NatBench.Sample>>> samples, Setup setup, Transfer transfer,
+            String when, NatBench.Sample sample) {
+        samples.computeIfAbsent(setup, s -> new EnumMap<>(Transfer.class))
+                .computeIfAbsent(transfer, t -> new ArrayList<>()).add(sample);
+        print(when, setup, transfer, sample);
+    }
+
+    private void print(String when, Setup setup, Transfer transfer, NatBench.Sample sample) {
+        log.printf(Locale.ROOT, "  %-8s %-17s %-24s %6.1f MB %s%n", when, setup.label, transfer.label,
+                plan.bytes(setup) / 1048576.0, sample.ok()
+                        ? String.format(Locale.ROOT, "%,8.1f Mbit/s, sha256 ok", sample.megabitsPerSecond())
+                        : "FAILED: " + sample.error());
+        log.flush();
+    }
+
+    /**
+     * Pings from host a (clean link) to the gateway through the relay, and to the relay's own address over the
+     * plain veths its QUIC packets cross, idle and while host a downloads with iperf3 through its connector.
+     */
+    private List<PingRow> latency(Namespaces ns, Host a) {
+        List<PingRow> rows = new ArrayList<>();
+        rows.add(ping(ns, a, GATEWAY, "10.0.2.2", false));
+        rows.add(ping(ns, a, PLAIN_VETH, RELAY_ADDRESS, false));
+        long seconds = (long) Math.ceil(2 * plan.pings() * plan.pingIntervalSeconds() * 1.5) + 6;
+        Namespaces.Background load = ns.start("iperf3 load", a.namespace(), List.of("iperf3", "-c", SERVER, "-R",
+                "-t", Long.toString(seconds), "--connect-timeout", "5000"));
+        try {
+            HttpTransfers.sleep(1500);
+            rows.add(ping(ns, a, GATEWAY, "10.0.2.2", true));
+            rows.add(ping(ns, a, PLAIN_VETH, RELAY_ADDRESS, true));
+        } finally {
+            ns.stop(load);
+        }
+        return rows;
+    }
+
+    private PingRow ping(Namespaces ns, Host host, String target, String address, boolean loaded) {
+        Duration timeout = Duration.ofSeconds((long) (plan.pings() * plan.pingIntervalSeconds() * 3) + 15);
+        Namespaces.Result ping = ns.exec(host.namespace(), timeout, "ping", "-n", "-c",
+                Integer.toString(plan.pings()), "-i", String.format(Locale.ROOT, "%.3f", plan.pingIntervalSeconds()),
+                "-W", "2", address);
+        PingTimes times = PingTimes.parse(ping.stdout(), plan.pings());
+        log.printf(Locale.ROOT, "  ping %-32s %-6s %d/%d answered, p50 %.3f ms, p99 %.3f ms, max %.3f ms%n", target,
+                loaded ? "loaded" : "idle", times.answered(), times.sent(), times.percentile(50),
+                times.percentile(99), times.max());
+        log.flush();
+        return new PingRow(target, loaded, times);
+    }
+
+    /** The link's last "up" and "down" counter lines (it prints them every second). */
+    private static List<String> lastCounters(Namespaces.Background link) {
+        String[] lines = link.output().split(" \\| ");
+        List<String> last = new ArrayList<>();
+        for (String direction : List.of("up", "down")) {
+            for (int i = lines.length - 1; i >= 0; i--) {
+                if (lines[i].startsWith("ImpairedLink counters " + direction + " ")) {
+                    last.add(lines[i].substring("ImpairedLink counters ".length()));
+                    break;
+                }
+            }
+        }
+        return last;
+    }
+
+    private String method() {
+        return String.format(Locale.ROOT, "The relay runs in its own namespace; each connected host is a namespace "
+                + "with its own `relay connect` and TAP, on a bridge in a \"link\" namespace that forwards to the "
+                + "relay's veth (every veth and the bridge MTU 1500). The *clean link* crosses the kernel's "
+                + "forwarding; the *internet* and *lossy* profiles cross an ImpairedLink process in the link "
+                + "namespace (%s; %s; each direction); *all on loopback* runs the connectors in the relay's "
+                + "namespace against 127.0.0.1, their TAPs moved into the hosts' namespaces. All hosts are on one "
+                + "LAN of one relay. Host a serves HTTP; host b GETs a file from it (a → b) and PUTs one to it "
+                + "(b → a); host a GETs from and PUTs to the internet server %s behind the relay's NAT; every "
+                + "transfer is sha256-checked (curl's rate of the HTTP body). Loopback and the clean link: "
+                + "one unmeasured warm-up round, then %d round(s) of %d MB each way, alternating which goes first; "
+                + "median with min..max. Impaired profiles: one transfer each (host to host a → b only) of %d MB "
+                + "(internet) and %s (lossy). Latency: %d pings %.0f ms apart from clean host a, to 10.0.2.2 (answered by the relay's "
+                + "gateway: TAP, connector, QUIC, relay and back) and to the relay's address (the plain veths and "
+                + "bridge the QUIC packets cross), idle and during an iperf3 download through the same connector; "
+                + "percentiles by nearest rank of the per-ping times. All on one machine with 2 cores.",
+                describe(LinkProfile.INTERNET), describe(LinkProfile.LOSSY), SERVER, plan.rounds(),
+                plan.hostBytes() >> 20, plan.internetBytes() >> 20, megabytes(plan.lossyBytes()), plan.pings(),
+                plan.pingIntervalSeconds() * 1000);
+    }
+
+    /** "2 MB", or "0.5 MB" below one. */
+    static String megabytes(long bytes) {
+        return bytes >= 1L << 20 && bytes % (1L << 20) == 0 ? (bytes >> 20) + " MB"
+                : String.format(Locale.ROOT, "%.1f MB", bytes / 1048576.0);
+    }
+
+    private static String describe(LinkProfile profile) {
+        ImpairedLink.Impairment i = profile.impairment();
+        return String.format(Locale.ROOT, "%s: %d ms%s one way, %.0f%% loss, %d Mbit/s, %d KiB queue",
+                profile.cliName(), i.delay().toMillis(), i.jitter().isZero() ? "" : " ± " + i.jitter().toMillis()
+                        + " ms", i.loss() * 100, i.bitsPerSecond() / 1_000_000, i.queueBytes() / 1024);
+    }
+}

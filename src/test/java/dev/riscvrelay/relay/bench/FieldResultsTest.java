@@ -1,0 +1,121 @@
+package dev.riscvrelay.relay.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.riscvrelay.relay.bench.FieldBench.Setup;
+import dev.riscvrelay.relay.bench.FieldBench.Transfer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The field part's arithmetic and verdicts: clean over loopback, share of the profile's cap, ping percentiles. */
+class FieldResultsTest {
+
+    @TempDir
+    Path dir;
+
+    private static NatBench.Sample ok(double mbps) {
+        return new NatBench.Sample(mbps, Double.NaN, Double.NaN, null);
+    }
+
+    private static NatBench.Stat stat(NatBench.Sample... samples) {
+        return new NatBench.Stat(List.of(samples));
+    }
+
+    private static PingTimes pings(double p50, double slow) {
+        double[] times = new double[100];
+        for (int i = 0; i < 100; i++) {
+            times[i] = i < 98 ? p50 : slow;
+        }
+        return new PingTimes(100, times);
+    }
+
+    private static FieldBench.Results results(double cleanAToB, double internetDown, boolean lossyFails,
+            double idleP50) {
+        Map<Setup, Map<Transfer, NatBench.Stat>> transfers = new EnumMap<>(Setup.class);
+        transfers.put(Setup.LOOPBACK, new EnumMap<>(Map.of(Transfer.A_TO_B, stat(ok(400), ok(500), ok(300)),
+                Transfer.B_TO_A, stat(ok(200), ok(200), ok(200)))));
+        transfers.put(Setup.CLEAN, new EnumMap<>(Map.of(Transfer.A_TO_B, stat(ok(cleanAToB), ok(cleanAToB),
+                NatBench.Sample.failed("stalled")), Transfer.B_TO_A, stat(ok(100)))));
+        transfers.put(Setup.INTERNET, new EnumMap<>(Map.of(Transfer.INTERNET_DOWN, stat(ok(internetDown)),
+                Transfer.INTERNET_UP, stat(ok(70)), Transfer.A_TO_B, stat(NatBench.Sample.failed("curl timed out")))));
+        transfers.put(Setup.LOSSY, new EnumMap<>(Map.of(Transfer.INTERNET_DOWN, stat(ok(2.5)), Transfer.A_TO_B,
+                lossyFails ? stat(NatBench.Sample.failed("download corrupt")) : stat(ok(1.25)))));
+        List<FieldBench.PingRow> pings = List.of(new FieldBench.PingRow(FieldBench.GATEWAY, false,
+                        pings(idleP50, 1.5)),
+                new FieldBench.PingRow(FieldBench.PLAIN_VETH, false, pings(0.05, 0.1)),
+                new FieldBench.PingRow(FieldBench.GATEWAY, true, pings(4, 30)),
+                new FieldBench.PingRow(FieldBench.PLAIN_VETH, true, pings(0.08, 0.2)));
+        return new FieldBench.Results(FieldBench.Plan.full(), transfers, Map.of(Setup.CLEAN, 1413), pings, "method",
+                List.of(), Map.of(Setup.INTERNET, List.of("up forwarded=10 bytes=100 lost=1 oversize=0 queue=0 "
+                        + "sendfail=0")), List.of());
+    }
+
+    @Test
+    void cleanIsComparedWithLoopbackByMediansAndInternetWithItsCap() {
+        FieldBench.Results results = results(380, 65, false, 0.3);
+        assertThat(results.cleanOverLoopback(Transfer.A_TO_B)).as("380 / 400, the failure left out")
+                .isCloseTo(0.95, within(1e-9));
+        assertThat(results.cleanOverLoopback(Transfer.B_TO_A)).isCloseTo(0.5, within(1e-9));
+        assertThat(results.shareOfCap(Setup.INTERNET, Transfer.INTERNET_DOWN)).isCloseTo(0.65, within(1e-9));
+        assertThat(results.shareOfCap(Setup.LOSSY, Transfer.A_TO_B)).isCloseTo(0.025, within(1e-9));
+        assertThat(results.shareOfCap(Setup.CLEAN, Transfer.INTERNET_DOWN)).as("no cap").isNaN();
+        assertThat(Setup.INTERNET.capMegabits()).isEqualTo(100);
+        assertThat(Setup.LOSSY.capMegabits()).isEqualTo(50);
+    }
+
+    @Test
+    void verdictsFollowTheTargets() {
+        List<BenchReport.Verdict> verdicts = new ArrayList<>();
+        BenchReport.fieldVerdicts(results(380, 65, false, 0.3), verdicts);
+        assertThat(verdicts).filteredOn(v -> v.target().contains("clean link ≥ 0.9× all on loopback"))
+                .extracting(BenchReport.Verdict::met).containsExactly(true, false);
+        assertThat(verdicts).filteredOn(v -> v.target().startsWith("Field internet profile: host ← internet"))
+                .singleElement().satisfies(v -> {
+                    assertThat(v.met()).isTrue();
+                    assertThat(v.measured()).isEqualTo("65.0 Mbit/s = 65%");
+                });
+        assertThat(verdicts).filteredOn(v -> v.target().startsWith("Field internet profile: host a → host b"))
+                .singleElement().satisfies(v -> {
+                    assertThat(v.met()).as("a failed transfer is not met").isFalse();
+                    assertThat(v.measured()).contains("curl timed out");
+                });
+        assertThat(verdicts).filteredOn(v -> v.target().startsWith("Field lossy")).singleElement()
+                .satisfies(v -> assertThat(v.met()).isTrue());
+        assertThat(verdicts).filteredOn(v -> v.target().startsWith("Field ping")).hasSize(2)
+                .satisfies(idle -> {
+                    assertThat(idle.met()).as("p50 0.3 ms, p99 1.5 ms").isTrue();
+                    assertThat(idle.baseline()).contains("plain veth p50 0.050 ms");
+                }, org.assertj.core.data.Index.atIndex(0))
+                .satisfies(loaded -> assertThat(loaded.met()).isFalse(), org.assertj.core.data.Index.atIndex(1));
+
+        List<BenchReport.Verdict> worse = new ArrayList<>();
+        BenchReport.fieldVerdicts(results(300, 59, true, 0.6), worse);
+        assertThat(worse).filteredOn(v -> v.target().startsWith("Field lossy")).singleElement()
+                .satisfies(v -> assertThat(v.met()).as("a corrupt transfer").isFalse());
+        assertThat(worse).filteredOn(v -> v.target().startsWith("Field internet profile: host ← internet"))
+                .singleElement().satisfies(v -> assertThat(v.met()).as("59% of the cap").isFalse());
+        assertThat(worse).filteredOn(v -> v.target().startsWith("Field ping")).first()
+                .satisfies(v -> assertThat(v.met()).as("p50 0.6 ms").isFalse());
+    }
+
+    @Test
+    void theReportHasTheFieldSectionWithItsThreeTables() throws Exception {
+        BenchReport.Inputs inputs = new BenchReport.Inputs("relay bench --parts field", "2 × test CPU",
+                "2026-12-02T00:00:00Z", 300, null, null, results(380, 65, false, 0.3), null, null, null, List.of());
+        String md = Files.readString(BenchReport.write(dir, inputs));
+        assertThat(md).contains("## Field: the relay across 1500-MTU links")
+                .contains("| host a → host b (GET) | 400 (300..500) | 380 (380..380) 1 failed | 0.95× |")
+                .contains("| internet profile | 50 MB | 65.0 = 65% of 100 | 70.0 = 70% of 100 | failed | - |")
+                .contains("| lossy profile | 2 MB | 2.5 = 5% of 50 | - | 1.3 = 3% of 50 | - |")
+                .contains("internet: up forwarded=10")
+                .contains("| idle | 10.0.2.2 through the relay | 100/100 | 0.300 ms | 1.500 ms | 1.500 ms |")
+                .contains("- internet profile, host a → host b (GET): curl timed out");
+    }
+}
