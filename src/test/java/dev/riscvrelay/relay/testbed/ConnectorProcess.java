@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 public final class ConnectorProcess implements AutoCloseable {
 
     private static final Path JAR = Path.of("target", "riscv-relay.jar");
-    /** "TAP eth0 up in /run/netns/x, MTU 1441 (one datagram carries 1455-byte frames)", or the QEMU variant. */
+    /** "TAP eth0 up in /run/netns/x, MTU 1413 (one datagram carries 1427-byte frames)", or the QEMU variant. */
     public static final Pattern READY_LINE = Pattern.compile("MTU (\\d+) \\(one datagram carries (\\d+)-byte frames\\)");
 
     private final String label;
