@@ -21,7 +21,12 @@
  *       {@code fireChannelRead}: the pipeline's tail registers them, or the stream never reads.</li>
  *   <li>A datagram larger than quiche allows fails its write with {@code BufferUnderflowException} (counted as
  *       {@code DROP_DATAGRAM_SEND_FAILED}); when quiche's datagram send queue is full, Netty drops every datagram
- *       still pending in the channel with success: senders must stay within a window, nothing reports it.</li>
+ *       still pending in the channel with success. Netty binds neither quiche's queue length nor the refusal, so
+ *       these drops cannot be counted from here: the counted bound is each session's own queue
+ *       ({@code DROP_QUEUE_FULL}), which holds no more than quiche's queue, and it fills only when the congestion
+ *       window stays closed for a whole queue of frames.</li>
+ *   <li>Packets the kernel refuses (EMSGSIZE, ENOBUFS) fail the UDP channel's write future, which the QUIC codec
+ *       does not look at: {@code UdpSendErrors} counts them.</li>
  *   <li>{@code QuicDatagramExtensionEvent.maxLength()} is quiche's datagram limit at one moment of the handshake
  *       (from 1200-byte packets on the server, from the not yet validated probe size on a client) and fires only
  *       once: {@code PathMtuWatch} follows the size path MTU discovery has validated instead.</li>
