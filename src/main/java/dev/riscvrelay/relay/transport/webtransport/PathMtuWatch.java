@@ -27,17 +27,6 @@ final class PathMtuWatch {
     private static final long FAST_POLL_FOR_MILLIS = 3_000;
     /** Until the ceiling is validated: discovery goes on while the connection has something to send. */
     private static final long SEARCH_POLL_MILLIS = 500;
-    /**
-     * Black-hole detection (RFC 8899 section 4.3): quiche keeps a validated size even when the path stops carrying
-     * it (a tunnel comes up), so full-size packets would be lost for good. A stalled TCP stream behind the connector
-     * then sends only a few retransmissions a second, each lost. The watch looks at the last
-     * {@link #BLACK_HOLE_WINDOW_MILLIS}: at least {@link #BLACK_HOLE_MIN_LOST} packets lost and at least a quarter of
-     * all sent (a lossy path loses a few percent); then the owner closes the connection and a new one discovers the
-     * path anew. (quiche's path statistics count lost packets but not their bytes, so the sizes cannot be told.)
-     */
-    static final int BLACK_HOLE_MIN_LOST = 4;
-    static final long BLACK_HOLE_WINDOW_MILLIS = 5_000;
-
 
     private final QuicChannel quic;
     private final int ceiling;
@@ -45,8 +34,8 @@ final class PathMtuWatch {
     private final IntConsumer onChange;
     private final Consumer<String> onBlackHole;
     private final long settledPollMillis;
-    /** The looks of the last window: when, packets sent, packets lost; the oldest first. */
-    private final java.util.ArrayDeque<long[]> window = new java.util.ArrayDeque<>();
+    /** Once a size above 1200 is validated, a black hole makes the owner close; a new connection rediscovers. */
+    private final BlackHoleDetector blackHoles = new BlackHoleDetector();
     private final int connectionIdLength;
     private final long startNanos = System.nanoTime();
     private int pathMtu = PathMtu.QUIC_MIN_UDP_PAYLOAD;
@@ -114,20 +103,12 @@ final class PathMtuWatch {
 
     /** Records this look and reports a black hole once; true when it did. */
     private boolean blackHole(QuicConnectionPathStats stats) {
-        long now = System.nanoTime();
-        window.addLast(new long[] {now, stats.sent(), stats.lost()});
-        while (now - window.peekFirst()[0] > TimeUnit.MILLISECONDS.toNanos(BLACK_HOLE_WINDOW_MILLIS)) {
-            window.removeFirst();
-        }
-        long[] oldest = window.peekFirst();
-        long sent = stats.sent() - oldest[1];
-        long lost = stats.lost() - oldest[2];
-        if (pathMtu <= PathMtu.QUIC_MIN_UDP_PAYLOAD || lost < BLACK_HOLE_MIN_LOST || 4 * lost < sent) {
+        if (!blackHoles.look(System.nanoTime(), stats.sent(), stats.lost())
+                || pathMtu <= PathMtu.QUIC_MIN_UDP_PAYLOAD) {
             return false;
         }
         stopped = true;
-        onBlackHole.accept(lost + " of " + sent + " packets lost in " + BLACK_HOLE_WINDOW_MILLIS / 1000
-                + " s at a validated packet size of " + pathMtu + " bytes");
+        onBlackHole.accept(blackHoles.describe() + " at a validated packet size of " + pathMtu + " bytes");
         return true;
     }
 
