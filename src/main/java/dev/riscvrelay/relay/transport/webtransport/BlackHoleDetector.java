@@ -17,6 +17,8 @@ final class BlackHoleDetector {
 
     static final int MIN_LOST = 4;
     static final long WINDOW_MILLIS = 5_000;
+    /** Looks closer together than this are not kept: the window holds at most about 25, however often one looks. */
+    private static final long SPACING_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     /** The looks of the last window: when, packets sent, packets lost; the oldest first. */
     private final ArrayDeque<long[]> window = new ArrayDeque<>();
@@ -28,7 +30,10 @@ final class BlackHoleDetector {
      * shows a black hole.
      */
     boolean look(long nowNanos, long sentTotal, long lostTotal) {
-        window.addLast(new long[] {nowNanos, sentTotal, lostTotal});
+        long[] newest = window.peekLast();
+        if (newest == null || nowNanos - newest[0] >= SPACING_NANOS) {
+            window.addLast(new long[] {nowNanos, sentTotal, lostTotal});
+        }
         while (nowNanos - window.peekFirst()[0] > TimeUnit.MILLISECONDS.toNanos(WINDOW_MILLIS)) {
             window.removeFirst();
         }

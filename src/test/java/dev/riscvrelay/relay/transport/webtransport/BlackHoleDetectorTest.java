@@ -56,6 +56,29 @@ class BlackHoleDetectorTest {
     }
 
     @Test
+    void looksEveryFewMillisecondsKeepTheSameWindow() {
+        BlackHoleDetector detector = new BlackHoleDetector();
+        long millisecond = TimeUnit.MILLISECONDS.toNanos(1);
+        for (int look = 0; look < 3000; look++) { // 5 ms apart for 15 s, as while discovery runs
+            assertThat(detector.look(look * 5 * millisecond, look * 10L, look / 50)).isFalse();
+        }
+        // 2 packets lost a second out of 2000 sent: no black hole. Then everything sent is lost: found within 2 s,
+        // though the window still remembers seconds of good traffic.
+        long sent = 2999 * 10L;
+        long lost = 2999 / 50;
+        int look = 0;
+        boolean seen = false;
+        while (!seen && look < 400) {
+            look++;
+            sent += 10;
+            lost += 10;
+            seen = detector.look((15_000 + look * 5L) * millisecond, sent, lost);
+        }
+        assertThat(seen).isTrue();
+        assertThat(look * 5).as("milliseconds to find it").isLessThan(2000);
+    }
+
+    @Test
     void lossesOlderThanTheWindowAreForgotten() {
         BlackHoleDetector detector = new BlackHoleDetector();
         assertThat(detector.look(0, 0, 0)).isFalse();
