@@ -44,7 +44,7 @@ public final class BenchCommand implements Callable<Integer> {
     /** What the report says instead of the field part when the bench cannot create network namespaces. */
     public static final String FIELD_NEEDS_ROOT = "The field part needs root (network namespaces)";
 
-    @Option(names = "--quick", description = "Smoke size for CI: well under a minute.")
+    @Option(names = "--quick", description = "Smoke size: every part runs, small; a few minutes with the namespace parts.")
     boolean quick;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Where BENCHMARKS.md and the PNGs go (default: .).")
