@@ -35,20 +35,14 @@ class BulkTcpOverImpairedLinksIT {
     void build() throws Exception {
         NetnsTestBed.requireTools("ip", "socat", "ss");
         field = FieldBed.create();
-        transfers = new TcpTransfers(field.bed());
+        transfers = field.bed().own(new TcpTransfers(field.bed())); // its files go with the bed
         field.startRelay("bulk");
     }
 
     @AfterAll
-    void tearDown() throws Exception {
-        try {
-            if (field != null) {
-                field.close();
-            }
-        } finally {
-            if (transfers != null) {
-                transfers.close();
-            }
+    void tearDown() {
+        if (field != null) {
+            field.close();
         }
     }
 

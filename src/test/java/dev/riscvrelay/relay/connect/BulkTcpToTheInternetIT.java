@@ -33,21 +33,15 @@ class BulkTcpToTheInternetIT {
     void build() throws Exception {
         NetnsTestBed.requireTools("ip", "socat", "ss");
         field = FieldBed.create();
-        transfers = new TcpTransfers(field.bed());
+        transfers = field.bed().own(new TcpTransfers(field.bed())); // its files go with the bed
         internet = field.addInternet();
         field.startRelay("bulk-inet", "--allow", "203.0.113.0/24");
     }
 
     @AfterAll
-    void tearDown() throws Exception {
-        try {
-            if (field != null) {
-                field.close();
-            }
-        } finally {
-            if (transfers != null) {
-                transfers.close();
-            }
+    void tearDown() {
+        if (field != null) {
+            field.close();
         }
     }
 
