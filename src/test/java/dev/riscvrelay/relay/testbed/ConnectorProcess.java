@@ -1,10 +1,6 @@
 package dev.riscvrelay.relay.testbed;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,14 +51,10 @@ public final class ConnectorProcess implements AutoCloseable {
         command.addAll(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(),
                 "connect"));
         command.addAll(args);
-        Path logDir = Path.of("target", "relay-logs");
-        Files.createDirectories(logDir);
-        Path log = logDir.resolve("connect-" + label + ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         ConnectorProcess connector = new ConnectorProcess(label, process);
-        connector.pump = new Thread(() -> connector.pump(command, log), "connect-output-" + label);
-        connector.pump.setDaemon(true);
-        connector.pump.start();
+        connector.pump = ProcessOutput.pump(process, command, "connect-" + label + ".log", "connect-output-" + label,
+                connector::onLine, connector::onEnd);
         return connector;
     }
 
@@ -102,25 +94,17 @@ public final class ConnectorProcess implements AutoCloseable {
         return connector;
     }
 
-    private void pump(List<String> command, Path log) {
-        try (BufferedReader in = new BufferedReader(
-                     new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-             PrintWriter file = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true)) {
-            file.println(String.join(" ", command));
-            String line;
-            while ((line = in.readLine()) != null) {
-                System.out.println("[connect " + label + "] " + line);
-                file.println(line);
-                synchronized (lines) {
-                    if (lines.size() < 10_000) {
-                        lines.add(line);
-                    }
-                    lines.notifyAll();
-                }
+    private void onLine(String line) {
+        System.out.println("[connect " + label + "] " + line);
+        synchronized (lines) {
+            if (lines.size() < 10_000) {
+                lines.add(line);
             }
-        } catch (IOException e) {
-            // The process ended.
+            lines.notifyAll();
         }
+    }
+
+    private void onEnd() {
         synchronized (lines) {
             lines.notifyAll();
         }

@@ -1,11 +1,7 @@
 package dev.riscvrelay.relay.testbed;
 
 import dev.riscvrelay.relay.bench.ImpairedLink;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,50 +73,39 @@ public final class LinkProxyProcess implements AutoCloseable {
                 "-XX:+UseSerialGC", "-cp", JAR.toAbsolutePath().toString(), ImpairedLink.class.getName(),
                 "--listen", listen, "--to", to, "--profile", profile.cliName(), "--seed", Long.toString(seed),
                 "--duration-seconds", Long.toString(maxSeconds), "--report-seconds", "1");
-        Path logDir = Files.createDirectories(Path.of("target", "relay-logs"));
-        Path log = logDir.resolve("link-" + label + ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         LinkProxyProcess link = new LinkProxyProcess(label, process);
-        Thread pump = new Thread(() -> link.pump(command, log), "link-output-" + label);
-        pump.setDaemon(true);
-        pump.start();
+        ProcessOutput.pump(process, command, "link-" + label + ".log", "link-output-" + label, link::onLine,
+                link::onEnd);
         link.awaitReady(30_000);
         return link;
     }
 
-    private void pump(List<String> command, Path log) {
-        try (BufferedReader in = new BufferedReader(
-                     new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-             PrintWriter file = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true)) {
-            file.println(String.join(" ", command));
-            String line;
-            while ((line = in.readLine()) != null) {
-                file.println(line);
-                Matcher counters = COUNTERS.matcher(line);
-                synchronized (lines) {
-                    if (counters.find()) {
-                        if (counters.group(1).equals("up")) {
-                            up = Counters.parse(counters.group(2));
-                        } else {
-                            down = Counters.parse(counters.group(2));
-                            reports++;
-                        }
-                    } else if (!line.startsWith("ImpairedLink flows ")) {
-                        // Counter lines every second would drown the test log; everything else goes there.
-                        System.out.println("[link " + label + "] " + line);
-                        if (lines.size() < 1_000) {
-                            lines.add(line);
-                        }
-                        if (READY.matcher(line).find()) {
-                            readyLine = line;
-                        }
-                    }
-                    lines.notifyAll();
+    private void onLine(String line) {
+        Matcher counters = COUNTERS.matcher(line);
+        synchronized (lines) {
+            if (counters.find()) {
+                if (counters.group(1).equals("up")) {
+                    up = Counters.parse(counters.group(2));
+                } else {
+                    down = Counters.parse(counters.group(2));
+                    reports++;
+                }
+            } else if (!line.startsWith("ImpairedLink flows ")) {
+                // Counter lines every second would drown the test log; everything else goes there.
+                System.out.println("[link " + label + "] " + line);
+                if (lines.size() < 1_000) {
+                    lines.add(line);
+                }
+                if (READY.matcher(line).find()) {
+                    readyLine = line;
                 }
             }
-        } catch (IOException e) {
-            // the process ended
+            lines.notifyAll();
         }
+    }
+
+    private void onEnd() {
         synchronized (lines) {
             lines.notifyAll();
         }

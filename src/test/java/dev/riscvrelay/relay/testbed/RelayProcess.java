@@ -1,13 +1,9 @@
 package dev.riscvrelay.relay.testbed;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.SocketException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -122,9 +118,6 @@ public final class RelayProcess implements AutoCloseable {
         // The admin server on a free port, so relays of parallel tests never meet on the default one.
         command.addAll(List.of("--bind", binding.bind(), "--port", Integer.toString(port), "--admin",
                 binding.adminAddress() + ":0"));
-        Path logDir = Path.of("target", "relay-logs");
-        Files.createDirectories(logDir);
-        Path log = logDir.resolve("relay-" + label + ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
 
         CompletableFuture<String> hash = new CompletableFuture<>();
@@ -132,37 +125,26 @@ public final class RelayProcess implements AutoCloseable {
         CompletableFuture<Integer> admin = new CompletableFuture<>();
         List<String> lines = Collections.synchronizedList(new ArrayList<>());
         List<String> hashes = new java.util.concurrent.CopyOnWriteArrayList<>();
-        Thread pump = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(
-                         new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-                 PrintWriter file = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true)) {
-                file.println(String.join(" ", command));
-                String line;
-                while ((line = in.readLine()) != null) {
-                    System.out.println("[relay] " + line);
-                    file.println(line);
-                    if (lines.size() < 10_000) lines.add(line);
-                    Matcher m = HASH_LINE.matcher(line);
-                    if (m.find()) {
-                        hashes.add(m.group(1));
-                        hash.complete(m.group(1));
-                    }
-                    if (CA_CERTIFICATE_LINE.matcher(line).find()) hash.complete(null);
-                    m = LISTENING_LINE.matcher(line);
-                    if (m.find()) listening.complete(Integer.parseInt(m.group(2)));
-                    m = ADMIN_LINE.matcher(line);
-                    if (m.find()) admin.complete(Integer.parseInt(m.group(2)));
-                }
-            } catch (IOException e) {
-                // The process ended; exit is reported below.
+        ProcessOutput.pump(process, command, "relay-" + label + ".log", "relay-output", line -> {
+            System.out.println("[relay] " + line);
+            if (lines.size() < 10_000) lines.add(line);
+            Matcher m = HASH_LINE.matcher(line);
+            if (m.find()) {
+                hashes.add(m.group(1));
+                hash.complete(m.group(1));
             }
+            if (CA_CERTIFICATE_LINE.matcher(line).find()) hash.complete(null);
+            m = LISTENING_LINE.matcher(line);
+            if (m.find()) listening.complete(Integer.parseInt(m.group(2)));
+            m = ADMIN_LINE.matcher(line);
+            if (m.find()) admin.complete(Integer.parseInt(m.group(2)));
+        }, () -> {
+            // The process ended: whatever it has not printed yet never comes.
             IllegalStateException ended = new IllegalStateException("relay exited before it was ready");
             hash.completeExceptionally(ended);
             listening.completeExceptionally(ended);
             admin.completeExceptionally(ended);
-        }, "relay-output");
-        pump.setDaemon(true);
-        pump.start();
+        });
 
         try {
             String certificateHash = hash.get(STARTUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
