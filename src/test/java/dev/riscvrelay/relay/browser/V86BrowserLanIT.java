@@ -239,13 +239,22 @@ class V86BrowserLanIT {
                 + wtPng.toAbsolutePath() + ", " + wsPng.toAbsolutePath());
     }
 
+    /**
+     * Runs scripts/build-v86-image.sh with its output in target/v86-build.log and stdin from /dev/null: npm sets the
+     * stdin it inherits non-blocking, and the test JVM's stdin is the build tool's command pipe ("std/in stream
+     * corrupted" ended a whole CI run that way).
+     */
     private static void buildImage() throws Exception {
-        Process build = new ProcessBuilder("scripts/build-v86-image.sh").inheritIO().start();
+        Path log = Path.of("target", "v86-build.log");
+        Process build = new ProcessBuilder("scripts/build-v86-image.sh")
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!build.waitFor(600, TimeUnit.SECONDS)) {
             build.destroyForcibly();
-            throw new AssertionError("scripts/build-v86-image.sh took longer than 10 minutes");
+            throw new AssertionError("scripts/build-v86-image.sh took longer than 10 minutes; see " + log);
         }
-        assertThat(build.exitValue()).as("scripts/build-v86-image.sh exit code").isZero();
+        assertThat(build.exitValue()).as("scripts/build-v86-image.sh exit code; its output:\n"
+                + Files.readString(log)).isZero();
     }
 
     private static DevTools.Page page(DevTools devTools, String urlPart) throws Exception {
