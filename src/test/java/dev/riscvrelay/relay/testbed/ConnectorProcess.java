@@ -187,15 +187,7 @@ public final class ConnectorProcess implements AutoCloseable {
     /** SIGTERM (the connector closes its session cleanly), then SIGKILL after 10 s. */
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        ProcessOutput.terminate(process);
     }
 
     /** Where a connector finds the relay and how it trusts it. */

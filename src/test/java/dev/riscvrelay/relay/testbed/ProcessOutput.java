@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -18,6 +19,19 @@ import java.util.function.Consumer;
 final class ProcessOutput {
 
     private ProcessOutput() {
+    }
+
+    /** SIGTERM, so the process can say goodbye (close its session, print its counters); SIGKILL after 10 s. */
+    static void terminate(Process process) {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
     }
 
     /** Starts the thread {@code threadName} that pumps {@code process}'s output into {@code logName}. */
