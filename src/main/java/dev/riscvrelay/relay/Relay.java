@@ -100,7 +100,7 @@ public final class Relay implements AutoCloseable {
                     defaults.maxSessionsPerConnection(), config.portQueueFrames(), config.idleTimeout(),
                     // Keep-alives well inside the idle timeout, so one lost keep-alive does not end a session.
                     config.idleTimeout().dividedBy(3), defaults.udpPayloadSize(), defaults.datagramQueueLength(),
-                    defaults.receiveBufferBytes());
+                    defaults.receiveBufferBytes(), config.congestionControl());
             WebTransportServer server = new WebTransportServer(config.bind(), config.port(), certificates::current,
                     networks, counters, serverConfig, loop);
             WebSocketServer webSocket;

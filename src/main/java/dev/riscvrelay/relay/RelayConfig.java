@@ -2,6 +2,8 @@ package dev.riscvrelay.relay;
 
 import dev.riscvrelay.relay.access.AccessConfig;
 import dev.riscvrelay.relay.nat.EgressRules;
+import dev.riscvrelay.relay.transport.webtransport.WebTransportServerConfig;
+import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -22,6 +24,7 @@ import java.util.List;
  * @param egress the operator's --allow and --deny rules over the default egress policy
  * @param web the WebSocket transport and the demo web server
  * @param access networks, tokens and per-session limits
+ * @param congestionControl QUIC's congestion controller for what the relay sends (BBR unless told otherwise)
  */
 public record RelayConfig(
         InetAddress bind,
@@ -35,7 +38,8 @@ public record RelayConfig(
         List<InetSocketAddress> dnsResolvers,
         EgressRules egress,
         WebOptions web,
-        AccessConfig access) {
+        AccessConfig access,
+        QuicCongestionControlAlgorithm congestionControl) {
 
     public static final int DEFAULT_MAX_SESSIONS = 1024;
     public static final int DEFAULT_PORT_QUEUE = 1024;
@@ -56,26 +60,32 @@ public record RelayConfig(
     public static RelayConfig defaults(InetAddress bind, int port) {
         return new RelayConfig(bind, port, DEFAULT_MAX_SESSIONS, DEFAULT_PORT_QUEUE, DEFAULT_MAC_TABLE_SIZE,
                 Duration.ofSeconds(DEFAULT_MAC_AGING_SECONDS), Duration.ofSeconds(DEFAULT_IDLE_TIMEOUT_SECONDS),
-                DEFAULT_LAN_MTU, List.of(), EgressRules.NONE, WebOptions.defaults(), AccessConfig.defaults());
+                DEFAULT_LAN_MTU, List.of(), EgressRules.NONE, WebOptions.defaults(), AccessConfig.defaults(),
+                WebTransportServerConfig.DEFAULT_CONGESTION_CONTROL);
     }
 
     public RelayConfig withMaxSessions(int sessions) {
         return new RelayConfig(bind, port, sessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                dnsResolvers, egress, web, access);
+                dnsResolvers, egress, web, access, congestionControl);
     }
 
     public RelayConfig withEgress(EgressRules rules) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                dnsResolvers, rules, web, access);
+                dnsResolvers, rules, web, access, congestionControl);
     }
 
     public RelayConfig withDnsResolvers(List<InetSocketAddress> resolvers) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                resolvers, egress, web, access);
+                resolvers, egress, web, access, congestionControl);
+    }
+
+    public RelayConfig withCongestionControl(QuicCongestionControlAlgorithm algorithm) {
+        return new RelayConfig(bind, port, maxSessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
+                dnsResolvers, egress, web, access, algorithm);
     }
 
     public RelayConfig withAccess(AccessConfig newAccess) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                dnsResolvers, egress, web, newAccess);
+                dnsResolvers, egress, web, newAccess, congestionControl);
     }
 }

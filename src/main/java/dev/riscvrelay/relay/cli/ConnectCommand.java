@@ -87,6 +87,9 @@ final class ConnectCommand implements Callable<Integer> {
                     + " larger than a datagram are dropped and counted, never split.")
     int mtu;
 
+    @picocli.CommandLine.Mixin
+    CongestionOption congestion = new CongestionOption();
+
     private final PrintWriter out;
 
     ConnectCommand(PrintWriter out) {
@@ -127,7 +130,7 @@ final class ConnectCommand implements Callable<Integer> {
             // A connector should notice a vanished relay within seconds, not the browser-like 30 s.
             client = new WebTransportClientConfig(defaults.certificateSha256Hex(), defaults.origin(),
                     Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(3), defaults.udpPayloadSize(),
-                    defaults.datagramQueueLength(), defaults.maxPendingHandoffs());
+                    defaults.datagramQueueLength(), defaults.maxPendingHandoffs(), congestion.algorithm());
         } catch (IllegalArgumentException e) {
             throw new UsageError("--cert-hash: " + e.getMessage());
         }

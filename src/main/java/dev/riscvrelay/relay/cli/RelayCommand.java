@@ -92,6 +92,9 @@ public final class RelayCommand implements Callable<Integer> {
             description = "Close a QUIC connection silent for this long; live browsers keep it open (default: ${DEFAULT-VALUE}).")
     int idleTimeoutSeconds = RelayConfig.DEFAULT_IDLE_TIMEOUT_SECONDS;
 
+    @picocli.CommandLine.Mixin
+    CongestionOption congestion = new CongestionOption();
+
     @Option(names = "--mtu", paramLabel = "BYTES",
             description = "IP MTU of the LAN, told to VMs by DHCP; 1185 fits one browser datagram (default: ${DEFAULT-VALUE}).")
     int lanMtu = RelayConfig.DEFAULT_LAN_MTU;
@@ -351,7 +354,7 @@ public final class RelayCommand implements Callable<Integer> {
                 dnsResolvers.stream().map(RelayCommand::resolver).toList(),
                 new EgressRules(allow.stream().map(c -> cidr("--allow", c)).toList(),
                         deny.stream().map(c -> cidr("--deny", c)).toList()),
-                new WebOptions(webSocketMode(), demoAddress(), v86Dir), accessConfig());
+                new WebOptions(webSocketMode(), demoAddress(), v86Dir), accessConfig(), congestion.algorithm());
     }
 
     private AccessConfig accessConfig() {

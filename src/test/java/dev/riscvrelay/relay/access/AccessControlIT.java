@@ -48,7 +48,7 @@ class AccessControlIT {
         config = new RelayConfig(config.bind(), 0, config.maxSessions(), config.portQueueFrames(),
                 config.macTableSize(), config.macAging(), config.idleTimeout(), config.lanMtu(),
                 config.dnsResolvers(), config.egress(),
-                new WebOptions(WebOptions.WebSocketMode.PLAIN, null, null), access);
+                new WebOptions(WebOptions.WebSocketMode.PLAIN, null, null), access, config.congestionControl());
         relay = Relay.start(config, certificate);
         return relay;
     }

@@ -74,6 +74,21 @@ class ConnectCommandTest {
     }
 
     @Test
+    void congestionControlIsBbrUnlessToldOtherwise() {
+        ConnectCommand command = new ConnectCommand(new PrintWriter(out, true));
+        new picocli.CommandLine(command).parseArgs("--url", "https://127.0.0.1:4433/", "--tap", "rr0");
+        assertThat(command.toConfig().client().congestionControl())
+                .isEqualTo(io.netty.handler.codec.quic.QuicCongestionControlAlgorithm.BBR);
+        command = new ConnectCommand(new PrintWriter(out, true));
+        new picocli.CommandLine(command).parseArgs("--url", "https://127.0.0.1:4433/", "--tap", "rr0",
+                "--congestion-control", "reno");
+        assertThat(command.toConfig().client().congestionControl())
+                .isEqualTo(io.netty.handler.codec.quic.QuicCongestionControlAlgorithm.RENO);
+        assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--tap", "rr0", "--congestion-control",
+                "vegas"), "--congestion-control");
+    }
+
+    @Test
     void mtuInRange() {
         assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--tap", "rr0", "--mtu", "20"),
                 "MTU must be in 68..65521");

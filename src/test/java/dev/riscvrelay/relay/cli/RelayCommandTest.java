@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,6 +48,18 @@ class RelayCommandTest {
     void versionNamesTheProduct() {
         assertThat(run("--version")).isZero();
         assertThat(out.toString()).startsWith("riscv-relay ");
+    }
+
+    @Test
+    void quicCongestionControlIsBbrUnlessToldOtherwise() {
+        RelayCommand command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
+        new CommandLine(command).parseArgs();
+        assertThat(command.toConfig().congestionControl()).isEqualTo(QuicCongestionControlAlgorithm.BBR);
+        command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
+        new CommandLine(command).parseArgs("--congestion-control", "cubic");
+        assertThat(command.toConfig().congestionControl()).isEqualTo(QuicCongestionControlAlgorithm.CUBIC);
+        assertThat(run("--congestion-control", "vegas")).isEqualTo(2);
+        assertThat(err.toString()).contains("--congestion-control", "bbr, cubic, reno").doesNotContain("\tat ");
     }
 
     @Test

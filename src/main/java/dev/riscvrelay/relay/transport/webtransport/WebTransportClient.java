@@ -315,6 +315,7 @@ public final class WebTransportClient implements AutoCloseable {
                 .maxSendUdpPayloadSize(udpPayload)
                 .maxRecvUdpPayloadSize(config.udpPayloadSize())
                 .discoverPmtu(true)
+                .congestionControlAlgorithm(config.congestionControl())
                 .datagram(config.datagramQueueLength(), config.datagramQueueLength())
                 .initialMaxData(4 * 1024 * 1024)
                 .initialMaxStreamDataBidirectionalLocal(256 * 1024)

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.transport.webtransport;
 
+import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Locale;
@@ -16,6 +17,8 @@ import java.util.Locale;
  * @param udpPayloadSize largest UDP payload sent (less where the route carries less) and received
  * @param datagramQueueLength quiche's QUIC datagram receive and send queue lengths
  * @param maxPendingHandoffs frames other threads may have in flight to the event loop before more are dropped
+ * @param congestionControl quiche's congestion controller for what the client sends (see
+ *     {@link WebTransportServerConfig#DEFAULT_CONGESTION_CONTROL})
  */
 public record WebTransportClientConfig(
         String certificateSha256Hex,
@@ -25,9 +28,18 @@ public record WebTransportClientConfig(
         Duration keepAliveInterval,
         int udpPayloadSize,
         int datagramQueueLength,
-        int maxPendingHandoffs) {
+        int maxPendingHandoffs,
+        QuicCongestionControlAlgorithm congestionControl) {
+
+    public WebTransportClientConfig(String certificateSha256Hex, String origin, Duration connectTimeout,
+            Duration idleTimeout, Duration keepAliveInterval, int udpPayloadSize, int datagramQueueLength,
+            int maxPendingHandoffs) {
+        this(certificateSha256Hex, origin, connectTimeout, idleTimeout, keepAliveInterval, udpPayloadSize,
+                datagramQueueLength, maxPendingHandoffs, WebTransportServerConfig.DEFAULT_CONGESTION_CONTROL);
+    }
 
     public WebTransportClientConfig {
+        java.util.Objects.requireNonNull(congestionControl, "congestionControl");
         if (certificateSha256Hex != null) {
             certificateSha256Hex = certificateSha256Hex.replace(":", "").toLowerCase(Locale.ROOT);
             if (certificateSha256Hex.length() != 64 || !certificateSha256Hex.chars().allMatch(HexFormat::isHexDigit)) {
@@ -57,6 +69,11 @@ public record WebTransportClientConfig(
 
     public WebTransportClientConfig withConnectTimeout(Duration timeout) {
         return new WebTransportClientConfig(certificateSha256Hex, origin, timeout, idleTimeout, keepAliveInterval,
-                udpPayloadSize, datagramQueueLength, maxPendingHandoffs);
+                udpPayloadSize, datagramQueueLength, maxPendingHandoffs, congestionControl);
+    }
+
+    public WebTransportClientConfig withCongestionControl(QuicCongestionControlAlgorithm algorithm) {
+        return new WebTransportClientConfig(certificateSha256Hex, origin, connectTimeout, idleTimeout,
+                keepAliveInterval, udpPayloadSize, datagramQueueLength, maxPendingHandoffs, algorithm);
     }
 }

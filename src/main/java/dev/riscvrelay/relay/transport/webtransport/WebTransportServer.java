@@ -160,6 +160,7 @@ public final class WebTransportServer implements AutoCloseable {
                 .maxSendUdpPayloadSize(udpPayload)
                 .maxRecvUdpPayloadSize(config.udpPayloadSize())
                 .discoverPmtu(true)
+                .congestionControlAlgorithm(config.congestionControl())
                 // Without the max_datagram_frame_size transport parameter browsers open the session but report
                 // maxDatagramSize 0 and send nothing.
                 .datagram(config.datagramQueueLength(), config.datagramQueueLength())

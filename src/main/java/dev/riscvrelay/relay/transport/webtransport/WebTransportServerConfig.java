@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.transport.webtransport;
 
+import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
 import java.time.Duration;
 
 /**
@@ -16,6 +17,8 @@ import java.time.Duration;
  *     what browsers take and what a 1500-byte IPv4 link carries ({@link PathMtu#MAX_UDP_PAYLOAD})
  * @param datagramQueueLength quiche's receive and send queues of QUIC datagrams, per connection
  * @param receiveBufferBytes SO_RCVBUF of the UDP socket, so bursts survive while the event loop is busy
+ * @param congestionControl quiche's congestion controller for what the server sends; see
+ *     {@link #DEFAULT_CONGESTION_CONTROL}
  */
 public record WebTransportServerConfig(
         int maxConnections,
@@ -26,7 +29,15 @@ public record WebTransportServerConfig(
         Duration keepAliveInterval,
         int udpPayloadSize,
         int datagramQueueLength,
-        int receiveBufferBytes) {
+        int receiveBufferBytes,
+        QuicCongestionControlAlgorithm congestionControl) {
+
+    /**
+     * BBR: QUIC datagrams carry the VMs' own TCP, which already backs off on loss. CUBIC halves its window on every
+     * lost packet too, so on a path with 1% loss the QUIC connection alone allows ~10 Mbit/s and drops the frames
+     * beyond that; BBR paces at the measured bottleneck rate and keeps it under random loss.
+     */
+    public static final QuicCongestionControlAlgorithm DEFAULT_CONGESTION_CONTROL = QuicCongestionControlAlgorithm.BBR;
 
     public WebTransportServerConfig {
         positive("maxConnections", maxConnections);
@@ -35,6 +46,7 @@ public record WebTransportServerConfig(
         positive("sendQueueFrames", sendQueueFrames);
         positive("datagramQueueLength", datagramQueueLength);
         positive("receiveBufferBytes", receiveBufferBytes);
+        java.util.Objects.requireNonNull(congestionControl, "congestionControl");
         if (udpPayloadSize < 1200 || udpPayloadSize > 65527) {
             throw new IllegalArgumentException("udpPayloadSize must be 1200..65527 (RFC 9000 §14): " + udpPayloadSize);
         }
@@ -49,22 +61,22 @@ public record WebTransportServerConfig(
 
     public static WebTransportServerConfig defaults() {
         return new WebTransportServerConfig(1024, 1024, 4, 1024, Duration.ofSeconds(30), Duration.ofSeconds(10),
-                PathMtu.MAX_UDP_PAYLOAD, 1024, 4 * 1024 * 1024);
+                PathMtu.MAX_UDP_PAYLOAD, 1024, 4 * 1024 * 1024, DEFAULT_CONGESTION_CONTROL);
     }
 
     public WebTransportServerConfig withMaxSessions(int sessions, int perConnection) {
         return new WebTransportServerConfig(maxConnections, sessions, perConnection, sendQueueFrames, idleTimeout,
-                keepAliveInterval, udpPayloadSize, datagramQueueLength, receiveBufferBytes);
+                keepAliveInterval, udpPayloadSize, datagramQueueLength, receiveBufferBytes, congestionControl);
     }
 
     public WebTransportServerConfig withMaxConnections(int connections) {
         return new WebTransportServerConfig(connections, maxSessions, maxSessionsPerConnection, sendQueueFrames,
-                idleTimeout, keepAliveInterval, udpPayloadSize, datagramQueueLength, receiveBufferBytes);
+                idleTimeout, keepAliveInterval, udpPayloadSize, datagramQueueLength, receiveBufferBytes, congestionControl);
     }
 
     public WebTransportServerConfig withTimeouts(Duration idle, Duration keepAlive) {
         return new WebTransportServerConfig(maxConnections, maxSessions, maxSessionsPerConnection, sendQueueFrames,
-                idle, keepAlive, udpPayloadSize, datagramQueueLength, receiveBufferBytes);
+                idle, keepAlive, udpPayloadSize, datagramQueueLength, receiveBufferBytes, congestionControl);
     }
 
     private static void positive(String name, int value) {

@@ -63,7 +63,8 @@ class WebSocketIT {
         RelayConfig defaults = RelayConfig.defaults(LOOPBACK, 0);
         RelayConfig config = new RelayConfig(defaults.bind(), 0, defaults.maxSessions(), 64,
                 defaults.macTableSize(), defaults.macAging(), defaults.idleTimeout(), defaults.lanMtu(),
-                defaults.dnsResolvers(), defaults.egress(), new WebOptions(mode, null, null), defaults.access());
+                defaults.dnsResolvers(), defaults.egress(), new WebOptions(mode, null, null), defaults.access(),
+                defaults.congestionControl());
         relay = Relay.start(config, certificate);
         return relay;
     }
