@@ -2,25 +2,16 @@ package dev.riscvrelay.relay.transport.webtransport;
 
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.http3.DefaultHttp3DataFrame;
 import io.netty.handler.codec.http3.DefaultHttp3HeadersFrame;
 import io.netty.handler.codec.http3.Http3;
@@ -29,15 +20,9 @@ import io.netty.handler.codec.http3.Http3DataFrame;
 import io.netty.handler.codec.http3.Http3HeadersFrame;
 import io.netty.handler.codec.http3.Http3RequestStreamInboundHandler;
 import io.netty.handler.codec.http3.Http3SettingsFrame;
-import io.netty.handler.codec.quic.EpollQuicUtils;
 import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.handler.codec.quic.QuicChannelBootstrap;
-import io.netty.handler.codec.quic.QuicChannelOption;
-import io.netty.handler.codec.quic.QuicClientCodecBuilder;
 import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
 import io.netty.handler.codec.quic.QuicDatagramExtensionEvent;
-import io.netty.handler.codec.quic.QuicSslContext;
-import io.netty.handler.codec.quic.QuicSslContextBuilder;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -45,14 +30,11 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.BufferUnderflowException;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyStore;
-import java.security.GeneralSecurityException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A WebTransport client on the same Netty QUIC/HTTP/3 stack as the server, speaking like Chromium: it waits for
@@ -88,9 +70,6 @@ public final class WebTransportClient implements AutoCloseable {
     /** Once the path is validated, a look a second: a black hole shows within about a second of traffic. */
     private static final long SETTLED_POLL_MILLIS = 1_000;
 
-    /** One read's buffer with UDP GRO on: the largest burst the kernel coalesces (64 KiB of datagrams). */
-    private static final int GRO_READ_BYTES = 65536;
-
     private final URI uri;
     private final WebTransportClientConfig config;
     private final FrameHandler frames;
@@ -101,17 +80,14 @@ public final class WebTransportClient implements AutoCloseable {
     private final CompletableFuture<CloseInfo> closed = new CompletableFuture<>();
     private final AtomicInteger pendingHandoffs = new AtomicInteger();
     private final Runnable flushTask = this::flushDatagrams;
-    private final CertificateHashTrustManager pin;
+    private final QuicDialer dialer;
 
-    private Channel udp;
     private QuicChannel quic;
     private QuicStreamChannel connectStream;
     private int maxDatagramLength = -1;
     private volatile int maxDatagramPayload;
     /** The largest UDP payload this client sends: its route's link MTU less the headers, at most the configured. */
-    private int udpPayload;
     /** The MTU of the route to the relay as the kernel knows it (Ethernet's 1500 where it cannot be read). */
-    private int routeMtu = PathMtu.ETHERNET_MTU;
     private PathMtuWatch pathMtu;
     private long quarterStreamId = -1;
     private int prefixLength;
@@ -132,8 +108,7 @@ public final class WebTransportClient implements AutoCloseable {
             this.ownedGroup = null;
             this.loop = loop;
         }
-        this.pin = config.certificateSha256Hex() == null ? null
-                : new CertificateHashTrustManager(config.certificateSha256Hex());
+        this.dialer = new QuicDialer(uri.getHost(), port(), authority(), config, this.loop, counters);
     }
 
     /**
@@ -176,159 +151,31 @@ public final class WebTransportClient implements AutoCloseable {
                 "no WebTransport session with " + uri + " within " + config.connectTimeout().toMillis()
                         + " ms (is the relay running and reachable?)", null)),
                 config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        InetSocketAddress remote;
         try {
-            InetSocketAddress remote = new InetSocketAddress(uri.getHost(), port());
-            if (remote.isUnresolved()) {
-                fail(new WebTransportException(WebTransportException.Kind.UNREACHABLE,
-                        "cannot resolve " + uri.getHost(), null));
-                return;
-            }
-            boolean epoll = loop.isIoType(EpollIoHandler.class);
-            if (epoll) {
-                routeMtu(remote).addListener(mtu -> {
-                    try {
-                        routeMtu = mtu.isSuccess() ? (Integer) mtu.getNow() : PathMtu.ETHERNET_MTU;
-                        udpPayload = PathMtu.udpPayloadFor(routeMtu,
-                                remote.getAddress() instanceof java.net.Inet6Address, config.udpPayloadSize());
-                        open(remote, true);
-                    } catch (RuntimeException e) {
-                        fail(new WebTransportException("cannot start the WebTransport client: " + e.getMessage(), e));
-                    }
-                });
-            } else {
-                udpPayload = PathMtu.udpPayloadFor(PathMtu.ETHERNET_MTU,
-                        remote.getAddress() instanceof java.net.Inet6Address, config.udpPayloadSize());
-                open(remote, false);
-            }
+            remote = new InetSocketAddress(uri.getHost(), port());
         } catch (RuntimeException e) {
             fail(new WebTransportException("cannot start the WebTransport client: " + e.getMessage(), e));
+            return;
         }
-    }
-
-    /**
-     * The MTU of the route to {@code remote} as the kernel knows it (a connected socket's IP_MTU): the first link's
-     * MTU, or less where the route says so (a VPN, PPPoE).
-     */
-    private io.netty.util.concurrent.Future<Integer> routeMtu(InetSocketAddress remote) {
-        io.netty.util.concurrent.Promise<Integer> result = loop.newPromise();
-        new Bootstrap().group(loop).channel(EpollDatagramChannel.class)
-                .handler(new ChannelInboundHandlerAdapter())
-                .connect(remote)
-                .addListener((ChannelFuture connected) -> {
-                    if (!connected.isSuccess()) {
-                        result.tryFailure(connected.cause());
-                        return;
-                    }
-                    try {
-                        result.trySuccess(connected.channel().config()
-                                .getOption(PathMtu.routeMtuOption(remote.getAddress())));
-                    } catch (RuntimeException e) {
-                        result.tryFailure(e);
-                    } finally {
-                        connected.channel().close();
-                    }
-                });
-        return result;
-    }
-
-    private void open(InetSocketAddress remote, boolean epoll) {
-        try {
-            ChannelHandler codec = quicCodec();
-            UdpSendErrors sendErrors = new UdpSendErrors(counters);
-            Bootstrap bootstrap = new Bootstrap()
-                    .group(loop)
-                    .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
-                    .option(ChannelOption.SO_RCVBUF, 2 * 1024 * 1024);
-            if (epoll) {
-                // GRO: a burst the relay sent with GSO arrives in one recvmsg (Netty splits it back into
-                // datagrams), and on loopback the kernel no longer segments it on the way.
-                bootstrap.option(EpollChannelOption.UDP_GRO, true)
-                        .option(ChannelOption.RCVBUF_ALLOCATOR,
-                                new FixedRecvByteBufAllocator(GRO_READ_BYTES).maxMessagesPerRead(16))
-                        // DF on every packet, never fragmented; quiche's probes find the path's size (PathMtu).
-                        .option(PathMtu.discoverOption(remote.getAddress()), PathMtu.DISCOVER_PROBE);
+        if (remote.isUnresolved()) {
+            fail(new WebTransportException(WebTransportException.Kind.UNREACHABLE, "cannot resolve " + uri.getHost(),
+                    null));
+            return;
+        }
+        dialer.dial(remote, ch -> {
+            ch.pipeline().addLast(new Http3ClientConnectionHandler(new SettingsHandler(), null, null,
+                    WebTransportSettings.clientSettings(), true, (id, value) -> true));
+            ch.pipeline().addLast(new DatagramHandler());
+        }).addListener(q -> {
+            if (q.isSuccess()) {
+                quic = (QuicChannel) q.getNow();
+                quic.closeFuture().addListener(c -> onConnectionClosed());
+            } else {
+                fail(q.cause() instanceof WebTransportException why ? why
+                        : new WebTransportException("cannot start the WebTransport client: " + q.cause(), q.cause()));
             }
-            ChannelFuture bound = bootstrap
-                    .handler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel ch) {
-                            ch.pipeline().addLast(sendErrors, codec, UdpErrorSink.INSTANCE);
-                        }
-                    })
-                    .bind(remote.getAddress() instanceof java.net.Inet6Address
-                            ? new InetSocketAddress("::", 0) : new InetSocketAddress(0));
-            bound.addListener(f -> {
-                if (!f.isSuccess()) {
-                    fail(new WebTransportException("cannot open a UDP socket: " + f.cause().getMessage(), f.cause()));
-                    return;
-                }
-                udp = bound.channel();
-                QuicChannelBootstrap quicBootstrap = QuicChannel.newBootstrap(udp);
-                if (epoll) {
-                    // GSO: the QUIC packets of one flush leave in one sendmsg.
-                    quicBootstrap.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
-                            EpollQuicUtils.newSegmentedAllocator(HttpDatagram.GSO_SEGMENTS));
-                }
-                quicBootstrap
-                        .handler(new ChannelInitializer<QuicChannel>() {
-                            @Override
-                            protected void initChannel(QuicChannel ch) {
-                                ch.pipeline().addLast(new Http3ClientConnectionHandler(new SettingsHandler(), null,
-                                        null, WebTransportSettings.clientSettings(), true, (id, value) -> true));
-                                ch.pipeline().addLast(new DatagramHandler());
-                            }
-                        })
-                        .remoteAddress(remote)
-                        .connect()
-                        .addListener(q -> {
-                            if (q.isSuccess()) {
-                                quic = (QuicChannel) q.getNow();
-                                quic.closeFuture().addListener(c -> onConnectionClosed());
-                            } else {
-                                fail(handshakeFailure(q.cause()));
-                            }
-                        });
-            });
-        } catch (RuntimeException | GeneralSecurityException e) {
-            fail(new WebTransportException("cannot start the WebTransport client: " + e.getMessage(), e));
-        }
-    }
-
-    private ChannelHandler quicCodec() throws GeneralSecurityException {
-        QuicSslContextBuilder tls = QuicSslContextBuilder.forClient()
-                .applicationProtocols(Http3.supportedApplicationProtocols());
-        if (pin != null) {
-            tls.trustManager(pin);
-        } else {
-            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            factory.init((KeyStore) null);
-            tls.trustManager(factory).endpointIdentificationAlgorithm("HTTPS");
-        }
-        QuicSslContext context = tls.build();
-        String host = uri.getHost();
-        int port = port();
-        QuicClientCodecBuilder builder = Http3.newQuicClientCodecBuilder()
-                .sslEngineProvider(ch -> context.newEngine(ch.alloc(), host, port))
-                .maxIdleTimeout(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                // 1200-byte packets until quiche's path MTU discovery validated larger ones, up to what the route
-                // carries (RFC 9000 §14.3); the relay may send us up to the configured size.
-                .maxSendUdpPayloadSize(udpPayload)
-                .maxRecvUdpPayloadSize(config.udpPayloadSize())
-                .discoverPmtu(true)
-                .congestionControlAlgorithm(config.congestionControl())
-                .datagram(config.datagramQueueLength(), config.datagramQueueLength())
-                .initialMaxData(4 * 1024 * 1024)
-                .initialMaxStreamDataBidirectionalLocal(256 * 1024)
-                .initialMaxStreamDataBidirectionalRemote(256 * 1024);
-        return builder.build();
-    }
-
-    private WebTransportException handshakeFailure(Throwable cause) {
-        if (pin != null && pin.lastRejection() != null) {
-            return new WebTransportException(WebTransportException.Kind.UNTRUSTED_CERTIFICATE,
-                    "TLS handshake with " + authority() + " failed: " + pin.lastRejection(), cause);
-        }
-        return new WebTransportException("QUIC handshake with " + authority() + " failed: " + cause, cause);
+        });
     }
 
     /** Sees the server's SETTINGS on its control stream, then sends the extended CONNECT (RFC 9220 §3). */
@@ -405,7 +252,7 @@ public final class WebTransportClient implements AutoCloseable {
             }
             quarterStreamId = HttpDatagram.quarterStreamIdOf(connectStream.streamId());
             prefixLength = QuicVarint.encodedLength(quarterStreamId);
-            pathMtu = new PathMtuWatch(quic, udpPayload, SETTLED_POLL_MILLIS,
+            pathMtu = new PathMtuWatch(quic, dialer.udpPayload(), SETTLED_POLL_MILLIS,
                     length -> maxDatagramPayload = length - prefixLength, WebTransportClient.this::pathBlackHole);
             maxDatagramPayload = pathMtu.maxDatagramLength() - prefixLength;
             sessionOpen = true;
@@ -633,12 +480,12 @@ public final class WebTransportClient implements AutoCloseable {
 
     /** The largest UDP payload this client sends once validated: its route's MTU less the IP and UDP headers. */
     public int udpPayload() {
-        return udpPayload;
+        return dialer.udpPayload();
     }
 
     /** The MTU of the route to the relay, as the kernel reported it when the client started. */
     public int routeMtu() {
-        return routeMtu;
+        return dialer.routeMtu();
     }
 
     /** The UDP payload size path MTU discovery has validated so far (1200 until a probe got through). */
@@ -732,7 +579,7 @@ public final class WebTransportClient implements AutoCloseable {
         }
         ChannelFuture quicClosed = quic != null ? quic.close() : null;
         Runnable finish = () -> {
-            io.netty.util.concurrent.Future<?> udpClosed = udp != null ? udp.close() : loop.newSucceededFuture(null);
+            io.netty.util.concurrent.Future<?> udpClosed = dialer.close();
             udpClosed.addListener(u -> {
                 if (ownedGroup != null) {
                     ownedGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS)
