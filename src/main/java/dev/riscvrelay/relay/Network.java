@@ -71,7 +71,7 @@ final class Network implements AutoCloseable {
         Nat nat;
         try {
             nat = new Nat(NatConfig.defaults().withLanMtu(config.lanMtu()), EgressPolicy.forThisHost(config.egress()),
-                    loop, frame -> lan.forward(gateway, frame), counters, NanoClock.SYSTEM,
+                    loop, frame -> lan.forwardFromOutside(gateway, frame), counters, NanoClock.SYSTEM,
                     PooledByteBufAllocator.DEFAULT);
         } catch (RuntimeException e) {
             dns.close();

@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The NAT: where the gateway hands IPv4 packets from VMs that are not for the gateway itself. It applies the
- * egress policy (a denied packet is answered with ICMP destination unreachable, code 13, from the gateway), drops
- * fragments, and passes UDP to {@link UdpNat}, ICMP echo to {@link IcmpNat} and TCP to {@link TcpNat}. Replies
+ * egress policy (a denied packet is answered with ICMP destination unreachable, code 13, from the gateway) and
+ * passes UDP to {@link UdpNat}, ICMP echo to {@link IcmpNat} and TCP to {@link TcpNat}. Replies
  * and errors leave through the {@link FrameSink}.
  *
  * <p>Owned by one event loop (the switch's): {@link #onPacket}, {@link #expireIdle} and {@link #close} run on it.
@@ -66,16 +66,11 @@ public final class Nat implements AutoCloseable {
     /**
      * Handles one IPv4 packet from a VM addressed beyond the gateway. The caller keeps its reference to the frame
      * (and releases it afterwards); whatever the NAT needs beyond this call it retains. Both views must be wrapped
-     * and valid ({@code ip} inside {@code ethernet}'s buffer).
+     * and valid ({@code ip} inside {@code ethernet}'s buffer), and {@code ip} no fragment: the gateway drops those
+     * before any handler sees them.
      */
     public void onPacket(EthernetFrame ethernet, Ipv4Packet ip) {
         int destination = ip.destination();
-        if (ip.fragmentOffset() != 0) {
-            // Not a first fragment: no transport header, nothing to map; and errors only answer first fragments
-            // (RFC 1812 section 4.3.2.7).
-            counters.increment(Counter.DROP_NAT_FRAGMENT);
-            return;
-        }
         if (!policy.allows(destination)) {
             counters.increment(Counter.NAT_EGRESS_DENIED);
             if (mayAnswerWithError(ethernet, ip)) {
@@ -83,10 +78,6 @@ public final class Nat implements AutoCloseable {
                         frames.config().gatewayAddress(), VmFrames.CODE_ADMIN_PROHIBITED, ip.buffer(), ip.offset(),
                         VmFrames.quoteLength(ip)));
             }
-            return;
-        }
-        if (ip.moreFragments()) {
-            counters.increment(Counter.DROP_NAT_FRAGMENT); // fragmented UDP and ICMP are not supported
             return;
         }
         switch (ip.protocol()) {

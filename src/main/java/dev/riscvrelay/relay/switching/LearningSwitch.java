@@ -98,10 +98,23 @@ public final class LearningSwitch implements Switch {
 
     @Override
     public void forward(Port ingress, ByteBuf frame) {
-        int length = frame.readableBytes();
         counters.increment(Counter.FRAMES_IN);
-        counters.add(Counter.BYTES_IN, length);
+        counters.add(Counter.BYTES_IN, frame.readableBytes());
+        switchFrame(ingress, frame);
+    }
 
+    /**
+     * Forwards a frame that {@code router} brings onto the LAN from beyond it (a NAT reply): switched exactly like
+     * a frame from {@code router}, but not counted as a frame in. It entered the relay through a host socket, not
+     * through a port, and the NAT has counted it there; counting it here too would count the outside's traffic
+     * as members' frames.
+     */
+    public void forwardFromOutside(Port router, ByteBuf frame) {
+        switchFrame(router, frame);
+    }
+
+    private void switchFrame(Port ingress, ByteBuf frame) {
+        int length = frame.readableBytes();
         Integer ingressIndex = indexByPort.get(ingress);
         if (ingressIndex == null) {
             drop(frame, Counter.DROP_NOT_ATTACHED);

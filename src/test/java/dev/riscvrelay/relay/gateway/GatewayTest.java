@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.nat.TestFrames;
 import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.switching.Switch;
 import dev.riscvrelay.relay.wire.Checksums;
@@ -344,6 +345,32 @@ class GatewayTest {
 
         assertThat(lan.forwarded).isEmpty();
         assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.DROP_IP_FRAGMENT, 3L));
+    }
+
+    @Test
+    void fragmentsForTheOutsideAreDroppedBeforeTheNatSeesThem() {
+        List<String> outside = new ArrayList<>();
+        gateway.addIpHandler(new RouteToOutside((ethernet, ip) -> outside.add(Ipv4Address.format(ip.destination()))));
+        int host = Ipv4Address.parse("198.51.100.7");
+        ByteBuf first = TestFrames.udp(GUEST_MAC, GUEST_IP, 44000, host, 7, new byte[64]);
+        ByteBuf later = TestFrames.udp(GUEST_MAC, GUEST_IP, 44000, host, 7, new byte[64]);
+        setFragmentField(first, 0x2000); // More Fragments, offset 0: the first of several
+        setFragmentField(later, 9); // offset 72 bytes, the last: no transport header at all
+        send(ByteBufUtil.getBytes(first));
+        send(ByteBufUtil.getBytes(later));
+        first.release();
+        later.release();
+
+        assertThat(outside).as("packets the route to the outside (the NAT) was given").isEmpty();
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.DROP_IP_FRAGMENT, 2L));
+    }
+
+    /** Writes the IPv4 flags and fragment offset field (clearing DF) and fixes the header checksum. */
+    private static void setFragmentField(ByteBuf frame, int flagsAndOffset) {
+        frame.setShort(14 + 6, flagsAndOffset);
+        frame.setShort(14 + 10, 0);
+        frame.setShort(14 + 10, Checksums.internetChecksum(frame, 14, 20));
     }
 
     @Test

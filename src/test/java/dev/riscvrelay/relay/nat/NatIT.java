@@ -297,18 +297,4 @@ class NatIT {
         assertThat(counters.get(Counter.NAT_EGRESS_DENIED)).isEqualTo(3);
         assertThat(onLoop(() -> nat.udp().flowCount())).isZero();
     }
-
-    @Test
-    void fragmentsAreDroppedAndCounted() throws Exception {
-        startNat(NatConfig.defaults());
-        ByteBuf first = TestFrames.udp(VM_A_MAC, VM_A, 44000, HOST, InternetNamespaces.ECHO_PORT, new byte[64]);
-        // Set More Fragments (clearing DF) and fix the header checksum.
-        first.setShort(14 + 6, 0x2000);
-        first.setShort(14 + 10, 0);
-        first.setShort(14 + 10, dev.riscvrelay.relay.wire.Checksums.internetChecksum(first, 14, 20));
-        send(first);
-        awaitCounter(Counter.DROP_NAT_FRAGMENT, 1);
-        assertThat(onLoop(() -> nat.udp().flowCount())).isZero();
-        assertThat(emitted).isEmpty();
-    }
 }

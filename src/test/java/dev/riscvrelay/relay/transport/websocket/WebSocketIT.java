@@ -198,11 +198,23 @@ class WebSocketIT {
             byte[] reply = pollFrom(wsInbox.frames, new byte[] {0x52, 0x54, 0, 0x12, 0x34, 0x56});
             assertThat(reply).as("the gateway answers ARP over WebSocket").isNotNull();
             assertThat(reply[21]).as("ARP opcode reply").isEqualTo((byte) 2);
+            awaitSessions(2); // relay_sessions and the summary line count the WebSocket member too
             ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
             assertThat(wsInbox.closeCode.get(5, TimeUnit.SECONDS)).isEqualTo(WebSocket.NORMAL_CLOSURE);
         }
         awaitCounter(Counter.WEBSOCKET_CLOSED, 1);
         assertThat(relay.counters().get(Counter.WEBSOCKET_OPENED)).isEqualTo(1);
+        awaitSessions(1);
+    }
+
+    /** The loop publishes its snapshot once a second: waits until it shows {@code expected} sessions. */
+    private void awaitSessions(int expected) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (relay.snapshot().sessions() != expected && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(relay.snapshot().sessions()).as("sessions on the LAN, WebTransport and WebSocket")
+                .isEqualTo(expected);
     }
 
     @Test
