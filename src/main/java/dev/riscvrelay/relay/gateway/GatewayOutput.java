@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.gateway;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
 import io.netty.buffer.ByteBuf;
 
@@ -17,7 +18,7 @@ public interface GatewayOutput {
     /** Puts a frame from {@link #allocateFrame} on the LAN; takes over its reference. */
     void emit(ByteBuf frame);
 
-    GatewayConfig config();
+    NetworkConfig config();
 
     Counters counters();
 }

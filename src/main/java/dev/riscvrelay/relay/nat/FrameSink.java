@@ -11,7 +11,7 @@ public interface FrameSink {
 
     /**
      * Takes over one reference of {@code frame}: a complete Ethernet frame between its reader and writer index.
-     * Frames are built with {@link NatConfig#frameHeadroom()} free bytes before the reader index, so a transport
+     * Frames are built with {@link dev.riscvrelay.relay.lan.NetworkConfig#frameHeadroom()} free bytes before the reader index, so a transport
      * may prepend a prefix in place.
      */
     void emit(ByteBuf frame);

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.nat;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.icmp.IcmpNat;
@@ -39,22 +40,22 @@ public final class Nat implements AutoCloseable {
     private ScheduledFuture<?> sweeper;
 
     /** Builds the NAT; probes for ping sockets (a warning when not allowed). Any thread. */
-    public Nat(NatConfig config, EgressPolicy policy, EventLoop loop, FrameSink sink, Counters counters,
-            NanoClock clock, ByteBufAllocator allocator) {
-        this(config, TcpConfig.defaults(), policy, loop, sink, counters, clock, allocator);
+    public Nat(NetworkConfig network, NatConfig config, EgressPolicy policy, EventLoop loop, FrameSink sink,
+            Counters counters, NanoClock clock, ByteBufAllocator allocator) {
+        this(network, config, TcpConfig.defaults(), policy, loop, sink, counters, clock, allocator);
     }
 
     /** The NAT with TCP limits, timeouts and buffers of its own. Any thread. */
-    public Nat(NatConfig config, TcpConfig tcpConfig, EgressPolicy policy, EventLoop loop, FrameSink sink,
-            Counters counters, NanoClock clock, ByteBufAllocator allocator) {
+    public Nat(NetworkConfig network, NatConfig config, TcpConfig tcpConfig, EgressPolicy policy, EventLoop loop,
+            FrameSink sink, Counters counters, NanoClock clock, ByteBufAllocator allocator) {
         this.policy = policy;
         this.loop = loop;
         this.sink = sink;
         this.counters = counters;
-        this.frames = new VmFrames(allocator, config);
+        this.frames = new VmFrames(allocator, network, config);
         this.udp = new UdpNat(config, frames, sink, counters, clock, loop);
         this.icmp = new IcmpNat(config, frames, sink, counters, clock, loop);
-        this.tcp = new TcpNat(config, tcpConfig, frames, sink, counters, clock, loop);
+        this.tcp = new TcpNat(network, tcpConfig, frames, sink, counters, clock, loop);
     }
 
     /** Starts the periodic idle sweep on the event loop. Any thread. */
@@ -75,7 +76,7 @@ public final class Nat implements AutoCloseable {
             counters.increment(Counter.NAT_EGRESS_DENIED);
             if (mayAnswerWithError(ethernet, ip)) {
                 sink.emit(frames.destinationUnreachable(ethernet.source(), ip.source(),
-                        frames.config().gatewayAddress(), VmFrames.CODE_ADMIN_PROHIBITED, ip.buffer(), ip.offset(),
+                        frames.network().gatewayAddress(), VmFrames.CODE_ADMIN_PROHIBITED, ip.buffer(), ip.offset(),
                         VmFrames.quoteLength(ip)));
             }
             return;

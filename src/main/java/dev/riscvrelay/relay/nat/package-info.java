@@ -1,8 +1,9 @@
 /**
  * The user-space NAT behind the gateway: VMs reach the outside through ordinary host sockets.
  *
- * <p><b>How the gateway uses it.</b> Build one {@link dev.riscvrelay.relay.nat.Nat} per switch event loop with a
- * {@link dev.riscvrelay.relay.nat.NatConfig}, an {@link dev.riscvrelay.relay.nat.EgressPolicy}
+ * <p><b>How the gateway uses it.</b> Build one {@link dev.riscvrelay.relay.nat.Nat} per switch event loop with the
+ * network's {@link dev.riscvrelay.relay.lan.NetworkConfig}, a {@link dev.riscvrelay.relay.nat.NatConfig}, an
+ * {@link dev.riscvrelay.relay.nat.EgressPolicy}
  * ({@code EgressPolicy.forThisHost(new EgressRules(allow, deny))}), that event loop, a
  * {@link dev.riscvrelay.relay.nat.FrameSink} (e.g. {@code frame -> sw.forward(gatewayPort, frame)}), the
  * counters, {@link dev.riscvrelay.relay.nat.NanoClock#SYSTEM} and an allocator; call {@code start()}. For every

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.switching;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.wire.MacAddress;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
@@ -41,7 +42,7 @@ public final class LearningSwitch implements Switch {
      */
     static final int MAX_FORWARD_DEPTH = 8;
 
-    private final SwitchConfig config;
+    private final NetworkConfig config;
     private final Counters counters;
     private final LongSupplier nanoClock;
     private final MacTable macTable;
@@ -56,12 +57,12 @@ public final class LearningSwitch implements Switch {
     /** The capture, or null when none runs: the only cost on the forwarding path is this null check. */
     private FrameTap tap;
 
-    public LearningSwitch(SwitchConfig config, Counters counters) {
+    public LearningSwitch(NetworkConfig config, Counters counters) {
         this(config, counters, System::nanoTime);
     }
 
     /** @param nanoClock a monotonic clock in nanoseconds, like {@link System#nanoTime()} */
-    public LearningSwitch(SwitchConfig config, Counters counters, LongSupplier nanoClock) {
+    public LearningSwitch(NetworkConfig config, Counters counters, LongSupplier nanoClock) {
         this.config = config;
         this.counters = counters;
         this.nanoClock = nanoClock;
@@ -202,7 +203,7 @@ public final class LearningSwitch implements Switch {
         return indexByPort.size();
     }
 
-    public SwitchConfig config() {
+    public NetworkConfig config() {
         return config;
     }
 

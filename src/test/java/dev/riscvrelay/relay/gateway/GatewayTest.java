@@ -3,6 +3,7 @@ package dev.riscvrelay.relay.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.TestFrames;
@@ -41,7 +42,7 @@ class GatewayTest {
     private final Counters counters = new Counters();
     private final RecordingSwitch lan = new RecordingSwitch();
     private final PooledByteBufAllocator allocator = new PooledByteBufAllocator(true);
-    private final Gateway gateway = new Gateway(GatewayConfig.defaults(), lan, allocator, counters);
+    private final Gateway gateway = new Gateway(NetworkConfig.defaults(), lan, allocator, counters);
     private final List<ByteBuf> inputs = new ArrayList<>();
 
     /** A real, minimal switch: it records what the gateway forwards and owns those references until the test ends. */
@@ -87,7 +88,7 @@ class GatewayTest {
         assertThat(lan.ingresses).containsExactly(gateway);
         assertThat(reply.isDirect()).as("replies are built in direct buffers").isTrue();
         assertThat(reply.readerIndex()).as("headroom for the transport's prefix")
-                .isEqualTo(GatewayConfig.DEFAULT_REPLY_HEADROOM);
+                .isEqualTo(NetworkConfig.DEFAULT_FRAME_HEADROOM);
         assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.GATEWAY_ARP_REPLIES, 1L));
     }
 
@@ -413,7 +414,7 @@ class GatewayTest {
     void portContract() {
         assertThat(gateway.maxFrameSize()).isEqualTo(1514);
         assertThat(gateway.name()).isEqualTo("gateway");
-        assertThat(gateway.config()).isEqualTo(GatewayConfig.defaults());
+        assertThat(gateway.config()).isEqualTo(NetworkConfig.defaults());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.nat;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.IcmpPacket;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
@@ -12,7 +13,7 @@ import java.util.function.BiConsumer;
 /** Hand-built frames a VM would send, and views over what comes back. */
 public final class TestFrames {
 
-    public static final long GATEWAY_MAC = NatConfig.DEFAULT_GATEWAY_MAC;
+    public static final long GATEWAY_MAC = NetworkConfig.DEFAULT_GATEWAY_MAC;
 
     private TestFrames() {
     }

@@ -1,6 +1,6 @@
 package dev.riscvrelay.relay.gateway.dns;
 
-import dev.riscvrelay.relay.gateway.GatewayConfig;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.gateway.GatewayOutput;
 import dev.riscvrelay.relay.gateway.IpHandler;
 import dev.riscvrelay.relay.metrics.Counter;
@@ -182,7 +182,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
 
     @Override
     public boolean handle(EthernetFrame ethernet, Ipv4Packet ip, GatewayOutput output) {
-        GatewayConfig gateway = output.config();
+        NetworkConfig gateway = output.config();
         if (ip.destination() != gateway.dnsAddress() || ip.protocol() != Ipv4Packet.PROTOCOL_UDP) {
             return false;
         }
@@ -297,7 +297,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
         }
         int questionEnd = at + HEADER_LENGTH + questionLength[slot];
         if (output != null) {
-            if (Ipv4Packet.MIN_HEADER_LENGTH + UdpPacket.HEADER_LENGTH + length > config.lanMtu()) {
+            if (Ipv4Packet.MIN_HEADER_LENGTH + UdpPacket.HEADER_LENGTH + length > output.config().mtu()) {
                 counters.increment(Counter.DNS_TRUNCATED_FOR_MTU);
                 sendHeaderAndQuestion(clientMac[slot], clientIp[slot], clientPort[slot], answer, at, questionEnd,
                         clientId[slot], answer.getUnsignedShort(at + 2) | FLAG_TC);
@@ -407,7 +407,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
     private ByteBuf startFrame(long mac, int dnsLength) {
         ByteBuf frame = output.allocateFrame(EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH
                 + UdpPacket.HEADER_LENGTH + dnsLength);
-        EthernetFrame.writeHeader(frame, frame.readerIndex(), mac, output.config().mac(), EthernetFrame.TYPE_IPV4);
+        EthernetFrame.writeHeader(frame, frame.readerIndex(), mac, output.config().gatewayMac(), EthernetFrame.TYPE_IPV4);
         return frame;
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.TestFrames;
 import dev.riscvrelay.relay.nat.VmFrames;
@@ -86,7 +87,7 @@ class UdpNatTest {
     }
 
     private void newNat(NatConfig config) throws Exception {
-        nat = onLoop(() -> new UdpNat(config, new VmFrames(PooledByteBufAllocator.DEFAULT, config), emitted::add,
+        nat = onLoop(() -> new UdpNat(config, new VmFrames(PooledByteBufAllocator.DEFAULT, NetworkConfig.defaults(), config), emitted::add,
                 counters, now::get, loop));
     }
 

@@ -62,7 +62,7 @@ class WebSocketIT {
     private Relay start(WebOptions.WebSocketMode mode) throws Exception {
         RelayConfig defaults = RelayConfig.defaults(LOOPBACK, 0);
         RelayConfig config = new RelayConfig(defaults.bind(), 0, defaults.maxSessions(), 64,
-                defaults.macTableSize(), defaults.macAging(), defaults.idleTimeout(), defaults.lanMtu(),
+                defaults.network(), defaults.idleTimeout(),
                 defaults.dnsResolvers(), defaults.egress(), new WebOptions(mode, null, null), defaults.access(),
                 defaults.congestionControl());
         relay = Relay.start(config, certificate);
