@@ -1,5 +1,7 @@
 package dev.riscvrelay.relay.nat;
 
+import dev.riscvrelay.relay.lan.FrameSink;
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;

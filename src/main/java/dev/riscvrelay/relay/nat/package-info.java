@@ -5,8 +5,8 @@
  * network's {@link dev.riscvrelay.relay.lan.NetworkConfig}, a {@link dev.riscvrelay.relay.nat.NatConfig}, an
  * {@link dev.riscvrelay.relay.nat.EgressPolicy}
  * ({@code EgressPolicy.forThisHost(new EgressRules(allow, deny))}), that event loop, a
- * {@link dev.riscvrelay.relay.nat.FrameSink} (e.g. {@code frame -> sw.forward(gatewayPort, frame)}), the
- * counters, {@link dev.riscvrelay.relay.nat.NanoClock#SYSTEM} and an allocator; call {@code start()}. For every
+ * {@link dev.riscvrelay.relay.lan.FrameSink} (e.g. {@code frame -> sw.forwardFromOutside(gatewayPort, frame)}), the
+ * counters, {@link dev.riscvrelay.relay.lan.NanoClock#SYSTEM} and an allocator; call {@code start()}. For every
  * valid IPv4 packet from a VM that is not for the gateway itself, call {@code onPacket(ethernetView, ipv4View)} on
  * that loop; the caller keeps (and later releases) the frame.
  *

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.switching;
 
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.wire.MacAddress;
 import dev.riscvrelay.relay.metrics.Counter;
@@ -8,7 +9,6 @@ import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.function.LongSupplier;
 
 /**
  * A learning Ethernet switch (the transparent bridge of IEEE 802.1D/802.1Q, without spanning tree): it learns
@@ -44,7 +44,7 @@ public final class LearningSwitch implements Switch {
 
     private final NetworkConfig config;
     private final Counters counters;
-    private final LongSupplier nanoClock;
+    private final NanoClock nanoClock;
     private final MacTable macTable;
 
     /**
@@ -58,11 +58,11 @@ public final class LearningSwitch implements Switch {
     private FrameTap tap;
 
     public LearningSwitch(NetworkConfig config, Counters counters) {
-        this(config, counters, System::nanoTime);
+        this(config, counters, NanoClock.SYSTEM);
     }
 
     /** @param nanoClock a monotonic clock in nanoseconds, like {@link System#nanoTime()} */
-    public LearningSwitch(NetworkConfig config, Counters counters, LongSupplier nanoClock) {
+    public LearningSwitch(NetworkConfig config, Counters counters, NanoClock nanoClock) {
         this.config = config;
         this.counters = counters;
         this.nanoClock = nanoClock;
@@ -141,7 +141,7 @@ public final class LearningSwitch implements Switch {
         if (currentTap != null) {
             currentTap.onFrame(frame);
         }
-        long now = nanoClock.getAsLong();
+        long now = nanoClock.nanoTime();
         learn(source, ingressIndex, now);
 
         forwardDepth++;
@@ -178,14 +178,14 @@ public final class LearningSwitch implements Switch {
      * loop, e.g. once a second: lookups expire entries too, but only the sweep frees room in a full table.
      */
     public int expireMacs() {
-        int expired = macTable.expire(nanoClock.getAsLong());
+        int expired = macTable.expire(nanoClock.nanoTime());
         counters.add(Counter.MAC_AGED_OUT, expired);
         return expired;
     }
 
     /** The port {@code mac} was learned on, or null when unknown or aged out. */
     public Port portOf(long mac) {
-        int index = macTable.lookup(mac, nanoClock.getAsLong());
+        int index = macTable.lookup(mac, nanoClock.nanoTime());
         return index == MacTable.NO_PORT ? null : portsByIndex[index];
     }
 

@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.nat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.gateway.dhcp;
 
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.gateway.GatewayOutput;
 import dev.riscvrelay.relay.gateway.IpHandler;
@@ -14,7 +15,6 @@ import dev.riscvrelay.relay.wire.ParseResult;
 import dev.riscvrelay.relay.wire.UdpPacket;
 import io.netty.buffer.ByteBuf;
 import java.util.Objects;
-import java.util.function.LongSupplier;
 
 /**
  * The LAN's DHCP server (RFC 2131, options RFC 2132), answering as the gateway: it claims UDP to port 67 sent to
@@ -36,7 +36,7 @@ public final class DhcpServer implements IpHandler {
     private static final int REPLY_TTL = 64;
 
     private final NetworkConfig config;
-    private final LongSupplier nanoClock;
+    private final NanoClock nanoClock;
     private final DhcpLeases leases;
     private final long leaseNanos;
     private final long offerHoldNanos;
@@ -51,7 +51,7 @@ public final class DhcpServer implements IpHandler {
      * @param config the network this server hands out addresses in: its pool, lease times and MTU
      * @param nanoClock a monotonic clock in nanoseconds, like {@link System#nanoTime()}
      */
-    public DhcpServer(NetworkConfig config, LongSupplier nanoClock) {
+    public DhcpServer(NetworkConfig config, NanoClock nanoClock) {
         this.config = Objects.requireNonNull(config, "config");
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.leases = new DhcpLeases(config.dhcpFirstAddress(), config.dhcpPoolSize());
@@ -107,7 +107,7 @@ public final class DhcpServer implements IpHandler {
             counters.increment(Counter.DHCP_IGNORED);
             return true;
         }
-        long now = nanoClock.getAsLong();
+        long now = nanoClock.nanoTime();
         leaseGeneration++;
         counters.add(Counter.DHCP_LEASES_EXPIRED, leases.expire(now));
         switch (message.messageType()) {

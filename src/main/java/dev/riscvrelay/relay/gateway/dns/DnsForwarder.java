@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.gateway.dns;
 
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.gateway.GatewayOutput;
 import dev.riscvrelay.relay.gateway.IpHandler;
@@ -34,7 +35,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
 
 /**
  * The LAN's DNS server at the gateway's DNS address: it forwards guests' UDP queries to the host's resolvers through
@@ -69,7 +69,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
     private final DnsConfig config;
     private final EventLoop eventLoop;
     private final Counters counters;
-    private final LongSupplier nanoClock;
+    private final NanoClock nanoClock;
     private final long timeoutNanos;
     private final List<InetSocketAddress> resolvers;
     private final UdpPacket udp = new UdpPacket();
@@ -104,7 +104,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
      * @param counters where to count; the gateway's
      * @param nanoClock a monotonic clock in nanoseconds, like {@link System#nanoTime()}
      */
-    public DnsForwarder(DnsConfig config, EventLoop eventLoop, Counters counters, LongSupplier nanoClock) {
+    public DnsForwarder(DnsConfig config, EventLoop eventLoop, Counters counters, NanoClock nanoClock) {
         this.config = Objects.requireNonNull(config, "config");
         this.eventLoop = Objects.requireNonNull(eventLoop, "eventLoop");
         this.counters = Objects.requireNonNull(counters, "counters");
@@ -246,7 +246,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
 
     private void sendUpstream(int slot) {
         attempts[slot]++;
-        deadline[slot] = nanoClock.getAsLong() + timeoutNanos;
+        deadline[slot] = nanoClock.nanoTime() + timeoutNanos;
         InetSocketAddress resolver = resolvers.get(resolverIndex[slot]);
         Channel channel = resolver.getAddress() instanceof Inet6Address ? ipv6Channel : ipv4Channel;
         counters.increment(Counter.DNS_QUERIES_FORWARDED);
@@ -262,7 +262,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
      * every resolver was tried. Runs periodically on the event loop; tests call it after moving the clock.
      */
     public void expireTimeouts() {
-        long now = nanoClock.getAsLong();
+        long now = nanoClock.nanoTime();
         for (int slot = 0; slot < busy.length; slot++) {
             if (!busy[slot] || now - deadline[slot] < 0) {
                 continue;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
-import dev.riscvrelay.relay.nat.NanoClock;
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.NetworkNamespaces;

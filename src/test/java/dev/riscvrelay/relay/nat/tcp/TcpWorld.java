@@ -7,7 +7,7 @@ import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.Cidr;
 import dev.riscvrelay.relay.nat.EgressPolicy;
 import dev.riscvrelay.relay.nat.EgressRules;
-import dev.riscvrelay.relay.nat.NanoClock;
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.nat.Nat;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.NetworkNamespaces;
