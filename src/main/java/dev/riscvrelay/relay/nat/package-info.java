@@ -27,9 +27,9 @@
  *       timeouts and buffers: {@link dev.riscvrelay.relay.nat.tcp.TcpConfig}; MSS = LAN MTU - 40.</li>
  * </ul>
  *
- * <p>All state belongs to the one event loop: no locks; flow keys are packed into two {@code long}s in a
- * {@link dev.riscvrelay.relay.nat.FlowTable}; expiry reads an injected clock. Each protocol keeps its flows in a
- * {@link dev.riscvrelay.relay.nat.FlowSet} (table, per-VM and total limits, idle sweep); UDP and ICMP flows are
+ * <p>All state belongs to the one event loop: no locks; flow keys are packed into two {@code long}s and folded
+ * into one for a {@link dev.riscvrelay.relay.lan.LongTable}; expiry reads an injected clock. Each protocol keeps its
+ * flows in a {@link dev.riscvrelay.relay.nat.FlowSet} (table, per-VM and total limits, idle sweep); UDP and ICMP flows are
  * {@link dev.riscvrelay.relay.nat.DatagramFlow}s, one connected host datagram socket each.
  */
 package dev.riscvrelay.relay.nat;
