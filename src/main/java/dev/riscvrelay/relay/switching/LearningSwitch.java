@@ -17,8 +17,8 @@ import java.util.Map;
  * goes back to its sender.
  *
  * <p>Owned by one event loop (every method must be called on it), so nothing is locked. Forwarding allocates
- * nothing: MACs are read straight from the buffer into {@code long}s, the table is a primitive
- * {@link MacTable}, ports sit in an array that attach/detach replace (copy-on-write), and a flooded frame is
+ * nothing: MACs are read straight from the buffer into {@code long}s, the {@link MacTable} is keyed by them and
+ * recycles its entries, ports sit in an array that attach/detach replace (copy-on-write), and a flooded frame is
  * passed as {@link ByteBuf#retainedDuplicate()}s of one buffer, which pooled buffers recycle.
  *
  * <p>Ports may call {@link #forward} again from inside their {@link Port#send} (the gateway answers an ARP
