@@ -2,8 +2,8 @@ package dev.riscvrelay.relay.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.switching.Switch;
 import dev.riscvrelay.relay.wire.ArpPacket;

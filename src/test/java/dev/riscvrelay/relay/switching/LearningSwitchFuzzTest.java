@@ -2,8 +2,8 @@ package dev.riscvrelay.relay.switching;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.riscvrelay.relay.lan.NetworkConfig;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import io.netty.buffer.ByteBuf;

@@ -1,7 +1,7 @@
 package dev.riscvrelay.relay.transport.webtransport;
 
-import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.access.SessionGate;
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.Switch;
 import dev.riscvrelay.relay.tls.CurrentCertificateKeyManager;

@@ -2,10 +2,10 @@ package dev.riscvrelay.relay.gateway.dhcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.riscvrelay.relay.lan.NetworkConfig;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.riscvrelay.relay.gateway.Gateway;
 import dev.riscvrelay.relay.gateway.ReplyCheckingLan;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.wire.DhcpMessage;
 import dev.riscvrelay.relay.wire.EthernetFrame;

@@ -6,9 +6,9 @@ import static dev.riscvrelay.relay.gateway.dhcp.DhcpFrames.parseReply;
 import static dev.riscvrelay.relay.wire.DhcpMessage.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.gateway.GuestLan;
 import dev.riscvrelay.relay.gateway.dhcp.DhcpFrames.Reply;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.wire.HexFixtures;
 import dev.riscvrelay.relay.wire.Ipv4Address;

@@ -2,8 +2,8 @@ package dev.riscvrelay.relay.gateway.dns;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.gateway.GuestLan;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.Ipv4Address;

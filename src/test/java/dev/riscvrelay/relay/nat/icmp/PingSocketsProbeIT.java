@@ -2,10 +2,10 @@ package dev.riscvrelay.relay.nat.icmp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.riscvrelay.relay.metrics.Counter;
-import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.lan.NetworkConfig;
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.NetworkNamespaces;
 import dev.riscvrelay.relay.nat.TestFrames;

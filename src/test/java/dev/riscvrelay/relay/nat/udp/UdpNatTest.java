@@ -2,9 +2,9 @@ package dev.riscvrelay.relay.nat.udp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
-import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.TestFrames;
 import dev.riscvrelay.relay.nat.VmFrames;
