@@ -2,21 +2,19 @@ package dev.riscvrelay.relay;
 
 import dev.riscvrelay.relay.access.IngressGuard;
 import dev.riscvrelay.relay.gateway.Gateway;
-import dev.riscvrelay.relay.gateway.GatewayConfig;
 import dev.riscvrelay.relay.gateway.RouteToOutside;
-import dev.riscvrelay.relay.gateway.dhcp.DhcpConfig;
 import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
 import dev.riscvrelay.relay.gateway.dns.DnsConfig;
 import dev.riscvrelay.relay.gateway.dns.DnsForwarder;
 import dev.riscvrelay.relay.gateway.dns.DnsOverTcp;
+import dev.riscvrelay.relay.lan.NanoClock;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.EgressPolicy;
-import dev.riscvrelay.relay.nat.NanoClock;
 import dev.riscvrelay.relay.nat.Nat;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.Port;
-import dev.riscvrelay.relay.switching.SwitchConfig;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -60,18 +58,18 @@ final class Network implements AutoCloseable {
 
     /** Builds and starts a network on {@code loop}; call on that loop. */
     static Network create(String name, RelayConfig config, IoEventLoop loop, Counters counters) {
-        LearningSwitch lan = new LearningSwitch(new SwitchConfig(config.macTableSize(), config.macAging()), counters);
-        GatewayConfig gatewayConfig = GatewayConfig.defaults();
-        Gateway gateway = new Gateway(gatewayConfig, lan, PooledByteBufAllocator.DEFAULT, counters);
-        DnsConfig dnsConfig = (config.dnsResolvers().isEmpty() ? DnsConfig.fromHost()
-                : DnsConfig.of(config.dnsResolvers())).withLanMtu(config.lanMtu());
+        NetworkConfig network = config.network();
+        LearningSwitch lan = new LearningSwitch(network, counters);
+        Gateway gateway = new Gateway(network, lan, PooledByteBufAllocator.DEFAULT, counters);
+        DnsConfig dnsConfig = config.dnsResolvers().isEmpty() ? DnsConfig.fromHost()
+                : DnsConfig.of(config.dnsResolvers());
         DnsForwarder dns = new DnsForwarder(dnsConfig, loop, counters, System::nanoTime);
         // Not awaited: this runs on the loop that binds the sockets; queries before the bind completes are few.
         dns.start();
         Nat nat;
         try {
-            nat = new Nat(NatConfig.defaults().withLanMtu(config.lanMtu()), EgressPolicy.forThisHost(config.egress()),
-                    loop, frame -> lan.forward(gateway, frame), counters, NanoClock.SYSTEM,
+            nat = new Nat(network, NatConfig.defaults(), EgressPolicy.forThisHost(config.egress()), loop,
+                    frame -> lan.forwardFromOutside(gateway, frame), counters, NanoClock.SYSTEM,
                     PooledByteBufAllocator.DEFAULT);
         } catch (RuntimeException e) {
             dns.close();
@@ -81,8 +79,7 @@ final class Network implements AutoCloseable {
             Port port = lan.portOf(mac);
             return port == null ? 0 : port.maxFrameSize();
         });
-        DhcpServer dhcp = new DhcpServer(DhcpConfig.defaults().withLanMtu(config.lanMtu()), gatewayConfig,
-                System::nanoTime);
+        DhcpServer dhcp = new DhcpServer(network, System::nanoTime);
         gateway.addIpHandler(dhcp);
         gateway.addIpHandler(dns);
         // A truncated UDP answer sends the guest back over TCP to the same address: carry it to the resolver.

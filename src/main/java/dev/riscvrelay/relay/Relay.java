@@ -203,15 +203,18 @@ public final class Relay implements AutoCloseable {
     /** On the loop: copies what exporters show into one immutable snapshot. */
     private void publishSnapshot() {
         int[] queued = server.queuedFrames();
-        int[] sums = new int[4];
+        int[] sums = new int[5];
         networks.forEach(network -> {
             sums[0] += network.lan().learnedMacCount();
             sums[1] += network.nat().udp().flowCount();
             sums[2] += network.nat().icmp().flowCount();
-            sums[3] += network.dhcp().boundLeases();
+            sums[3] += network.nat().tcp().connectionCount();
+            sums[4] += network.dhcp().boundLeases();
         });
-        snapshot = new LoopSnapshot(server.sessionCount(), server.connectionCount(), sums[0], sums[1], sums[2],
-                sums[3], queued[0], queued[1]);
+        int sessions = server.sessionCount() + (webSocket == null ? 0 : webSocket.memberCount())
+                + (demo == null ? 0 : demo.memberCount());
+        snapshot = new LoopSnapshot(sessions, server.connectionCount(), sums[0], sums[1], sums[2], sums[3],
+                sums[4], queued[0], queued[1]);
     }
 
     /** The relay as operations see it: read-only, from any thread, except installing the capture tap. */

@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay;
 
 import dev.riscvrelay.relay.access.AccessConfig;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportServerConfig;
 import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
@@ -16,10 +17,8 @@ import java.util.List;
  * @param port UDP port (0 picks a free one)
  * @param maxSessions most WebTransport sessions at once; more are refused and counted
  * @param portQueueFrames bound of each session's outbound queue
- * @param macTableSize most MAC addresses the switch remembers
- * @param macAging how long an unused MAC entry lives
+ * @param network every network's addressing, MTU, leases and MAC table (each network gets the same)
  * @param idleTimeout how long a silent QUIC connection lives
- * @param lanMtu the IP MTU of the LAN: what DHCP tells VMs and the largest packet the gateway sends them
  * @param dnsResolvers where the DNS forwarder at 10.0.2.3 sends queries; empty: the host's /etc/resolv.conf
  * @param egress the operator's --allow and --deny rules over the default egress policy
  * @param web the WebSocket transport and the demo web server
@@ -31,10 +30,8 @@ public record RelayConfig(
         int port,
         int maxSessions,
         int portQueueFrames,
-        int macTableSize,
-        Duration macAging,
+        NetworkConfig network,
         Duration idleTimeout,
-        int lanMtu,
         List<InetSocketAddress> dnsResolvers,
         EgressRules egress,
         WebOptions web,
@@ -43,14 +40,7 @@ public record RelayConfig(
 
     public static final int DEFAULT_MAX_SESSIONS = 1024;
     public static final int DEFAULT_PORT_QUEUE = 1024;
-    public static final int DEFAULT_MAC_TABLE_SIZE = 4096;
-    public static final int DEFAULT_MAC_AGING_SECONDS = 300;
     public static final int DEFAULT_IDLE_TIMEOUT_SECONDS = 30;
-    /**
-     * Chromium carries at most 1199 bytes in one WebTransport datagram: one Ethernet frame of 1199 bytes, an IP packet
-     * of 1185. Every browser VM on the LAN must be able to receive what the gateway sends.
-     */
-    public static final int DEFAULT_LAN_MTU = 1185;
 
     public RelayConfig {
         dnsResolvers = List.copyOf(dnsResolvers);
@@ -58,34 +48,33 @@ public record RelayConfig(
 
     /** The defaults on a given address and port. */
     public static RelayConfig defaults(InetAddress bind, int port) {
-        return new RelayConfig(bind, port, DEFAULT_MAX_SESSIONS, DEFAULT_PORT_QUEUE, DEFAULT_MAC_TABLE_SIZE,
-                Duration.ofSeconds(DEFAULT_MAC_AGING_SECONDS), Duration.ofSeconds(DEFAULT_IDLE_TIMEOUT_SECONDS),
-                DEFAULT_LAN_MTU, List.of(), EgressRules.NONE, WebOptions.defaults(), AccessConfig.defaults(),
-                WebTransportServerConfig.DEFAULT_CONGESTION_CONTROL);
+        return new RelayConfig(bind, port, DEFAULT_MAX_SESSIONS, DEFAULT_PORT_QUEUE, NetworkConfig.defaults(),
+                Duration.ofSeconds(DEFAULT_IDLE_TIMEOUT_SECONDS), List.of(), EgressRules.NONE, WebOptions.defaults(),
+                AccessConfig.defaults(), WebTransportServerConfig.DEFAULT_CONGESTION_CONTROL);
     }
 
     public RelayConfig withMaxSessions(int sessions) {
-        return new RelayConfig(bind, port, sessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                dnsResolvers, egress, web, access, congestionControl);
+        return new RelayConfig(bind, port, sessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress, web,
+                access, congestionControl);
     }
 
     public RelayConfig withEgress(EgressRules rules) {
-        return new RelayConfig(bind, port, maxSessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                dnsResolvers, rules, web, access, congestionControl);
+        return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, rules,
+                web, access, congestionControl);
     }
 
     public RelayConfig withDnsResolvers(List<InetSocketAddress> resolvers) {
-        return new RelayConfig(bind, port, maxSessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                resolvers, egress, web, access, congestionControl);
+        return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, resolvers, egress,
+                web, access, congestionControl);
     }
 
     public RelayConfig withCongestionControl(QuicCongestionControlAlgorithm algorithm) {
-        return new RelayConfig(bind, port, maxSessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                dnsResolvers, egress, web, access, algorithm);
+        return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
+                web, access, algorithm);
     }
 
     public RelayConfig withAccess(AccessConfig newAccess) {
-        return new RelayConfig(bind, port, maxSessions, portQueueFrames, macTableSize, macAging, idleTimeout, lanMtu,
-                dnsResolvers, egress, web, newAccess, congestionControl);
+        return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
+                web, newAccess, congestionControl);
     }
 }

@@ -1,9 +1,9 @@
 package dev.riscvrelay.relay.access;
 
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import io.netty.buffer.ByteBuf;
-import java.util.function.LongSupplier;
 
 /**
  * Checks every frame a session sends before it reaches the switch: the session's rate (two token buckets, frames
@@ -51,7 +51,7 @@ public final class IngressGuard {
     private final boolean enabled;
     private final Leases leases;
     private final Counters counters;
-    private final LongSupplier nanoClock;
+    private final NanoClock nanoClock;
     private final TokenBucket frames;
     private final TokenBucket bytes;
     private final long[] boundMacs;
@@ -71,12 +71,12 @@ public final class IngressGuard {
         this.boundMacs = new long[0];
     }
 
-    public IngressGuard(SessionLimits limits, Leases leases, Counters counters, LongSupplier nanoClock) {
+    public IngressGuard(SessionLimits limits, Leases leases, Counters counters, NanoClock nanoClock) {
         this.enabled = true;
         this.leases = leases;
         this.counters = counters;
         this.nanoClock = nanoClock;
-        long now = nanoClock.getAsLong();
+        long now = nanoClock.nanoTime();
         // A second's worth of burst: a VM's bursts (a TCP window, an ARP storm at boot) pass unharmed.
         this.frames = new TokenBucket(limits.framesPerSecond(), limits.framesPerSecond(), now);
         this.bytes = new TokenBucket(limits.bytesPerSecond(), limits.bytesPerSecond(), now);
@@ -93,7 +93,7 @@ public final class IngressGuard {
         }
         int at = frame.readerIndex();
         int length = frame.readableBytes();
-        long now = nanoClock.getAsLong();
+        long now = nanoClock.nanoTime();
         if (!bytes.has(length, now) || !frames.tryTake(1, now)) {
             counters.increment(Counter.DROP_RATE_LIMITED);
             return false;

@@ -1,9 +1,9 @@
 package dev.riscvrelay.relay.bench;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.Port;
-import dev.riscvrelay.relay.switching.SwitchConfig;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.transport.webtransport.HttpDatagram;
 import io.netty.bootstrap.Bootstrap;
@@ -52,7 +52,7 @@ public final class QuicForwarderFixture implements Fixture {
     private final Counters counters = new Counters();
     private final IoEventLoopGroup group;
     private final IoEventLoop loop;
-    private final LearningSwitch lan = new LearningSwitch(SwitchConfig.defaults(), counters);
+    private final LearningSwitch lan = new LearningSwitch(NetworkConfig.defaults(), counters);
     private final Channel socket;
     private final Thread thread;
     private final List<Channel> clientSockets = new ArrayList<>();

@@ -1,9 +1,9 @@
 package dev.riscvrelay.relay.bench;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.Port;
-import dev.riscvrelay.relay.switching.SwitchConfig;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -39,7 +39,7 @@ public final class UdpForwarderFixture implements Fixture {
     private final Counters counters = new Counters();
     private final IoEventLoopGroup group;
     private final IoEventLoop loop;
-    private final LearningSwitch lan = new LearningSwitch(SwitchConfig.defaults(), counters);
+    private final LearningSwitch lan = new LearningSwitch(NetworkConfig.defaults(), counters);
     private final Map<InetSocketAddress, PeerPort> peers = new HashMap<>();
     private final Channel socket;
     private final Thread thread;

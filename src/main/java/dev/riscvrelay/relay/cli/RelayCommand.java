@@ -5,6 +5,7 @@ import dev.riscvrelay.relay.RelayConfig;
 import dev.riscvrelay.relay.access.AccessConfig;
 import dev.riscvrelay.relay.access.AccessTokens;
 import dev.riscvrelay.relay.access.SessionLimits;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.nat.Cidr;
 import dev.riscvrelay.relay.nat.EgressPolicy;
 import dev.riscvrelay.relay.nat.EgressRules;
@@ -82,11 +83,11 @@ public final class RelayCommand implements Callable<Integer> {
 
     @Option(names = "--mac-table-size", paramLabel = "N",
             description = "Most MAC addresses the switch remembers (default: ${DEFAULT-VALUE}).")
-    int macTableSize = RelayConfig.DEFAULT_MAC_TABLE_SIZE;
+    int macTableSize = NetworkConfig.DEFAULT_MAC_TABLE_CAPACITY;
 
     @Option(names = "--mac-aging", paramLabel = "SECONDS",
             description = "Seconds after which an unused MAC entry is forgotten (default: ${DEFAULT-VALUE}).")
-    int macAgingSeconds = RelayConfig.DEFAULT_MAC_AGING_SECONDS;
+    int macAgingSeconds = (int) NetworkConfig.DEFAULT_MAC_AGING_TIME.toSeconds();
 
     @Option(names = "--idle-timeout", paramLabel = "SECONDS",
             description = "Close a QUIC connection silent for this long; live browsers keep it open (default: ${DEFAULT-VALUE}).")
@@ -97,7 +98,7 @@ public final class RelayCommand implements Callable<Integer> {
 
     @Option(names = "--mtu", paramLabel = "BYTES",
             description = "IP MTU of the LAN, told to VMs by DHCP; 1185 fits one browser datagram (default: ${DEFAULT-VALUE}).")
-    int lanMtu = RelayConfig.DEFAULT_LAN_MTU;
+    int lanMtu = NetworkConfig.DEFAULT_MTU;
 
     @Option(names = "--dns", paramLabel = "ADDR[:PORT]",
             description = "DNS resolver for the forwarder at 10.0.2.3 (UDP tries them in order; DNS over TCP goes to "
@@ -349,8 +350,9 @@ public final class RelayCommand implements Callable<Integer> {
         if (lanMtu < MIN_LAN_MTU || lanMtu > MAX_LAN_MTU) {
             throw new UsageError("--mtu must be between " + MIN_LAN_MTU + " and " + MAX_LAN_MTU + ", not " + lanMtu);
         }
-        return new RelayConfig(address, port, maxSessions, portQueue, macTableSize,
-                Duration.ofSeconds(macAgingSeconds), Duration.ofSeconds(idleTimeoutSeconds), lanMtu,
+        NetworkConfig network = NetworkConfig.defaults().withMtu(lanMtu)
+                .withMacTable(macTableSize, Duration.ofSeconds(macAgingSeconds));
+        return new RelayConfig(address, port, maxSessions, portQueue, network, Duration.ofSeconds(idleTimeoutSeconds),
                 dnsResolvers.stream().map(RelayCommand::resolver).toList(),
                 new EgressRules(allow.stream().map(c -> cidr("--allow", c)).toList(),
                         deny.stream().map(c -> cidr("--deny", c)).toList()),
@@ -383,8 +385,8 @@ public final class RelayCommand implements Callable<Integer> {
                 new SessionLimits(sessionFrameRate, sessionByteRate, macsPerSession, maxSessionsPerIp));
     }
 
-    /** 576: every IPv4 host must take it (RFC 791); 1433: the largest frame one QUIC datagram carries, less 14. */
-    static final int MIN_LAN_MTU = 576;
+    /** The network's least (every IPv4 host must take 576, RFC 791); 1433: one QUIC datagram's frame, less 14. */
+    static final int MIN_LAN_MTU = NetworkConfig.MIN_MTU;
     static final int MAX_LAN_MTU = 1433;
 
     private static InetSocketAddress resolver(String text) {

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.gateway;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.wire.ArpPacket;
 import dev.riscvrelay.relay.wire.EthernetFrame;
@@ -20,7 +21,7 @@ final class ArpResponder {
      * @param unicast whether the frame was addressed to the gateway's MAC (then anything unanswered is counted)
      */
     void handle(ArpPacket arp, boolean unicast, GatewayOutput output) {
-        GatewayConfig config = output.config();
+        NetworkConfig config = output.config();
         int asked = arp.targetIp();
         long askerMac = arp.senderMac();
         if (arp.operation() != ArpPacket.OPERATION_REQUEST || !config.isGatewayAddress(asked)
@@ -32,9 +33,9 @@ final class ArpResponder {
         }
         ByteBuf reply = output.allocateFrame(REPLY_FRAME_LENGTH);
         int at = reply.readerIndex();
-        at += EthernetFrame.writeHeader(reply, at, askerMac, config.mac(), EthernetFrame.TYPE_ARP);
+        at += EthernetFrame.writeHeader(reply, at, askerMac, config.gatewayMac(), EthernetFrame.TYPE_ARP);
         // The sender's protocol address may be 0.0.0.0 (an RFC 5227 probe); the reply goes to its MAC regardless.
-        ArpPacket.write(reply, at, ArpPacket.OPERATION_REPLY, config.mac(), asked, askerMac, arp.senderIp());
+        ArpPacket.write(reply, at, ArpPacket.OPERATION_REPLY, config.gatewayMac(), asked, askerMac, arp.senderIp());
         output.emit(reply);
         output.counters().increment(Counter.GATEWAY_ARP_REPLIES);
     }

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.gateway;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.Port;
@@ -32,7 +33,7 @@ public final class Gateway implements Port {
     /** Handlers are a short fixed chain (ping, DHCP, DNS, NAT), not a registry. */
     public static final int MAX_IP_HANDLERS = 8;
 
-    private final GatewayConfig config;
+    private final NetworkConfig config;
     private final Switch lan;
     private final ByteBufAllocator allocator;
     private final Counters counters;
@@ -45,7 +46,7 @@ public final class Gateway implements Port {
     private IpHandler[] ipHandlers;
 
     /** A gateway that answers ARP and ping; add DHCP, DNS, NAT handlers with {@link #addIpHandler}. */
-    public Gateway(GatewayConfig config, Switch lan, ByteBufAllocator allocator, Counters counters) {
+    public Gateway(NetworkConfig config, Switch lan, ByteBufAllocator allocator, Counters counters) {
         this.config = Objects.requireNonNull(config, "config");
         this.lan = Objects.requireNonNull(lan, "lan");
         this.allocator = Objects.requireNonNull(allocator, "allocator");
@@ -88,7 +89,7 @@ public final class Gateway implements Port {
             return;
         }
         long destination = ethernet.destination();
-        boolean unicast = destination == config.mac();
+        boolean unicast = destination == config.gatewayMac();
         if (!unicast && !MacAddress.isBroadcast(destination)) {
             if (!MacAddress.isMulticast(destination)) {
                 counters.increment(Counter.GATEWAY_NOT_ADDRESSED);
@@ -143,7 +144,7 @@ public final class Gateway implements Port {
         }
     }
 
-    public GatewayConfig config() {
+    public NetworkConfig config() {
         return config;
     }
 
@@ -152,7 +153,7 @@ public final class Gateway implements Port {
 
         @Override
         public ByteBuf allocateFrame(int frameLength) {
-            int headroom = config.replyHeadroom();
+            int headroom = config.frameHeadroom();
             ByteBuf buf = allocator.directBuffer(headroom + frameLength, headroom + frameLength);
             buf.writerIndex(headroom + frameLength);
             buf.readerIndex(headroom);
@@ -165,7 +166,7 @@ public final class Gateway implements Port {
         }
 
         @Override
-        public GatewayConfig config() {
+        public NetworkConfig config() {
             return config;
         }
 

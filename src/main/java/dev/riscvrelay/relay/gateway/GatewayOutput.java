@@ -1,10 +1,15 @@
 package dev.riscvrelay.relay.gateway;
 
+import dev.riscvrelay.relay.lan.FrameSink;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
 import io.netty.buffer.ByteBuf;
 
-/** What a gateway handler may do besides reading the packet: build frames, send them, count. */
-public interface GatewayOutput {
+/**
+ * What a gateway handler may do besides reading the packet: build frames, send them (it is the handler's
+ * {@link FrameSink}), count.
+ */
+public interface GatewayOutput extends FrameSink {
 
     /**
      * A pooled direct buffer for one outgoing frame of exactly {@code frameLength} bytes: its readable bytes are
@@ -14,10 +19,11 @@ public interface GatewayOutput {
      */
     ByteBuf allocateFrame(int frameLength);
 
-    /** Puts a frame from {@link #allocateFrame} on the LAN; takes over its reference. */
+    /** Puts a frame from {@link #allocateFrame} on the LAN as the gateway's; takes over its reference. */
+    @Override
     void emit(ByteBuf frame);
 
-    GatewayConfig config();
+    NetworkConfig config();
 
     Counters counters();
 }

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.gateway;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.wire.Checksums;
 import dev.riscvrelay.relay.wire.EthernetFrame;
@@ -29,8 +30,8 @@ final class IcmpEchoResponder implements IpHandler {
 
     @Override
     public boolean handle(EthernetFrame ethernet, Ipv4Packet ip, GatewayOutput output) {
-        GatewayConfig config = output.config();
-        if (ip.destination() != config.address() || ip.protocol() != Ipv4Packet.PROTOCOL_ICMP) {
+        NetworkConfig config = output.config();
+        if (ip.destination() != config.gatewayAddress() || ip.protocol() != Ipv4Packet.PROTOCOL_ICMP) {
             return false;
         }
         ParseResult parsed = icmp.wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength());
@@ -57,14 +58,14 @@ final class IcmpEchoResponder implements IpHandler {
 
     /** Builds the reply without the request's IP options (RFC 1122 leaves echoing them optional). */
     private void sendReply(EthernetFrame ethernet, Ipv4Packet ip, GatewayOutput output) {
-        GatewayConfig config = output.config();
+        NetworkConfig config = output.config();
         int icmpLength = icmp.length();
         int ipLength = Ipv4Packet.MIN_HEADER_LENGTH + icmpLength;
         ByteBuf reply = output.allocateFrame(EthernetFrame.HEADER_LENGTH + ipLength);
         int at = reply.readerIndex();
-        at += EthernetFrame.writeHeader(reply, at, ethernet.source(), config.mac(), EthernetFrame.TYPE_IPV4);
+        at += EthernetFrame.writeHeader(reply, at, ethernet.source(), config.gatewayMac(), EthernetFrame.TYPE_IPV4);
         at += Ipv4Packet.writeHeader(reply, at, ipLength, nextIdentification, false, REPLY_TTL,
-                Ipv4Packet.PROTOCOL_ICMP, config.address(), ip.source());
+                Ipv4Packet.PROTOCOL_ICMP, config.gatewayAddress(), ip.source());
         nextIdentification = (nextIdentification + 1) & 0xFFFF;
         IcmpPacket.writeEchoHeader(reply, at, IcmpPacket.TYPE_ECHO_REPLY, icmp.identifier(), icmp.sequenceNumber());
         reply.setBytes(at + IcmpPacket.HEADER_LENGTH, ip.buffer(), icmp.dataOffset(), icmp.dataLength());

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.gateway;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.Ipv4Address;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
@@ -24,9 +25,9 @@ public final class RouteToOutside implements IpHandler {
 
     @Override
     public boolean handle(EthernetFrame ethernet, Ipv4Packet ip, GatewayOutput output) {
-        GatewayConfig config = output.config();
+        NetworkConfig config = output.config();
         int destination = ip.destination();
-        if (ethernet.destination() != config.mac() || config.inNetwork(destination)
+        if (ethernet.destination() != config.gatewayMac() || config.inNetwork(destination)
                 || Ipv4Address.isMulticast(destination) || destination == Ipv4Address.BROADCAST) {
             return false;
         }

@@ -18,8 +18,8 @@ public enum Counter {
     NETWORKS_CREATED("networks created on their first session (the default one included)"),
 
     // Frames entering and leaving the switch
-    FRAMES_IN("frames received from ports"),
-    BYTES_IN("bytes received from ports"),
+    FRAMES_IN("frames received from ports (not the NAT's replies from the outside: the NAT counts those)"),
+    BYTES_IN("bytes received from ports (not the NAT's replies from the outside)"),
     FRAMES_OUT("frames handed to ports"),
     BYTES_OUT("bytes handed to ports"),
     FRAMES_FLOODED("frames flooded to every port (broadcast, multicast or unknown destination)"),
@@ -112,7 +112,6 @@ public enum Counter {
     NAT_ICMP_ECHO_OUT("ICMP echo requests sent from VMs to the outside"),
     NAT_ICMP_ECHO_IN("ICMP echo replies delivered to VMs"),
     NAT_EGRESS_DENIED("packets to a destination the egress policy denies (answered admin-prohibited)"),
-    DROP_NAT_FRAGMENT("IPv4 fragments to the outside: fragmented UDP and ICMP are not supported"),
     DROP_NAT_BAD_PACKET("packets to the outside with bad lengths, checksum or ports"),
     DROP_NAT_UNSUPPORTED("packets to the outside of a protocol or ICMP type the NAT does not carry"),
     DROP_NAT_UDP_VM_LIMIT("new UDP flows refused: the VM holds its maximum"),

@@ -4,17 +4,18 @@ package dev.riscvrelay.relay.metrics;
  * The sizes of what the event loop owns (tables, queues), copied by the loop itself about once a second and
  * published through a volatile field, so exporters on other threads read them without touching loop-owned state.
  *
- * @param sessions open WebTransport sessions
+ * @param sessions members on the LAN through a transport: open WebTransport sessions and WebSocket members
  * @param connections open QUIC connections
  * @param macTableEntries MAC addresses the switch has learned
  * @param udpFlows open UDP NAT flows
  * @param icmpFlows open ICMP echo NAT flows
+ * @param tcpConnections open TCP NAT connections (each holds a host socket)
  * @param dhcpLeases bound DHCP leases
  * @param queuedFrames frames waiting in all sessions' outbound queues
  * @param deepestQueue frames waiting in the fullest session queue
  */
 public record LoopSnapshot(int sessions, int connections, int macTableEntries, int udpFlows, int icmpFlows,
-        int dhcpLeases, int queuedFrames, int deepestQueue) {
+        int tcpConnections, int dhcpLeases, int queuedFrames, int deepestQueue) {
 
-    public static final LoopSnapshot EMPTY = new LoopSnapshot(0, 0, 0, 0, 0, 0, 0, 0);
+    public static final LoopSnapshot EMPTY = new LoopSnapshot(0, 0, 0, 0, 0, 0, 0, 0, 0);
 }

@@ -38,13 +38,16 @@ public final class RelayMetrics implements AutoCloseable {
             }
             builder.description(counter.description()).register(registry);
         }
-        gauge("relay.sessions", "open WebTransport sessions", snapshot, LoopSnapshot::sessions);
+        gauge("relay.sessions", "members on the LAN through a transport (WebTransport sessions and WebSockets)",
+                snapshot, LoopSnapshot::sessions);
         gauge("relay.quic.connections", "open QUIC connections", snapshot, LoopSnapshot::connections);
         gauge("relay.mac.table.entries", "MAC addresses the switch has learned", snapshot,
                 LoopSnapshot::macTableEntries);
         Gauge.builder("relay.nat.flows", snapshot, s -> s.get().udpFlows()).tag("protocol", "udp")
                 .strongReference(true).description("open NAT flows").register(registry);
         Gauge.builder("relay.nat.flows", snapshot, s -> s.get().icmpFlows()).tag("protocol", "icmp")
+                .strongReference(true).description("open NAT flows").register(registry);
+        Gauge.builder("relay.nat.flows", snapshot, s -> s.get().tcpConnections()).tag("protocol", "tcp")
                 .strongReference(true).description("open NAT flows").register(registry);
         gauge("relay.dhcp.leases", "bound DHCP leases", snapshot, LoopSnapshot::dhcpLeases);
         gauge("relay.port.queue.frames", "frames waiting in all sessions' outbound queues", snapshot,

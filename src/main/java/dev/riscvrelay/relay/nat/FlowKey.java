@@ -1,9 +1,10 @@
 package dev.riscvrelay.relay.nat;
 
 /**
- * How a transport flow (VM address and port to destination address and port) is packed into the two {@code long}s
- * of a {@link FlowTable} key: no key object per packet. Each protocol keeps its own table, so the protocol is not
- * part of the key (ICMP echo uses the high half and puts the echo identifier in the low half).
+ * How a transport flow (VM address and port to destination address and port) is packed into two {@code long}s:
+ * no key object per packet. Each protocol keeps its own {@link FlowSet}, so the protocol is not part of the key
+ * (ICMP echo uses the high half and puts the echo identifier in the low half). The 96 bits do not fit one
+ * {@code long}; the set folds them into one for its table and tells the rare flows that share a fold apart.
  */
 public final class FlowKey {
 

@@ -1,20 +1,29 @@
 package dev.riscvrelay.relay.nat;
 
+import dev.riscvrelay.relay.lan.LongTable;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
- * One protocol's flows: the {@link FlowTable} that finds a flow by key, the {@link FlowLimits} that bound them per
- * VM and in total, and the sweep that ends idle ones. The protocol decides what ending a flow means (close a socket,
+ * One protocol's flows: the table that finds a flow by key, the {@link FlowLimits} that bound them per VM and in
+ * total, and the sweep that ends idle ones. The protocol decides what ending a flow means (close a socket,
  * reset a connection) and calls {@link #remove} when it is gone. Lookups allocate nothing. Owned by one event loop;
  * not thread-safe.
  */
 public final class FlowSet<F extends NatFlow> {
 
-    private final FlowTable<F> table;
+    /**
+     * Flows by their key folded into one {@code long} ({@link #fold}); flows whose keys fold alike hang off the
+     * first in a chain through {@link NatFlow#sameFoldedKey}, so a lookup compares the whole key.
+     */
+    private final LongTable<F> table;
+    /** Secret per set, so a guest cannot choose keys that fold alike and make chains long. */
+    private final long seed;
+    private int size;
     private final FlowLimits limits;
     private final Counters counters;
     private final Counter vmLimitDrop;
@@ -30,7 +39,14 @@ public final class FlowSet<F extends NatFlow> {
      */
     public FlowSet(int perVm, int total, Counters counters, Counter vmLimitDrop, Counter tableFullDrop,
             Counter expiredCount) {
-        this.table = new FlowTable<>(total);
+        this(perVm, total, counters, vmLimitDrop, tableFullDrop, expiredCount, new SplittableRandom().nextLong());
+    }
+
+    /** With a chosen {@code seed}: tests that need keys folding alike. */
+    FlowSet(int perVm, int total, Counters counters, Counter vmLimitDrop, Counter tableFullDrop,
+            Counter expiredCount, long seed) {
+        this.table = new LongTable<>(total);
+        this.seed = seed;
         this.limits = new FlowLimits(perVm, total);
         this.counters = counters;
         this.vmLimitDrop = vmLimitDrop;
@@ -38,8 +54,13 @@ public final class FlowSet<F extends NatFlow> {
         this.expiredCount = expiredCount;
     }
 
+    @SuppressWarnings("unchecked")
     public F get(long high, long low) {
-        return table.get(high, low);
+        NatFlow flow = table.get(fold(high, low));
+        while (flow != null && (flow.keyHigh != high || flow.keyLow != low)) {
+            flow = flow.sameFoldedKey;
+        }
+        return (F) flow;
     }
 
     /**
@@ -70,18 +91,43 @@ public final class FlowSet<F extends NatFlow> {
 
     /** Adds an admitted flow. */
     public void add(F flow) {
-        table.put(flow.keyHigh, flow.keyLow, flow); // cannot fail: the limits admit at most the table's size
+        long folded = fold(flow.keyHigh, flow.keyLow);
+        F first = table.get(folded);
+        if (first == null) {
+            table.put(folded, flow); // cannot fail: the limits admit at most the table's size
+        } else {
+            flow.sameFoldedKey = first.sameFoldedKey;
+            first.sameFoldedKey = flow;
+        }
+        size++;
     }
 
     /** Takes an added flow out and gives back its room; call once per flow. */
+    @SuppressWarnings("unchecked")
     public void remove(NatFlow flow) {
-        table.remove(flow.keyHigh, flow.keyLow);
+        long folded = fold(flow.keyHigh, flow.keyLow);
+        F first = table.get(folded);
+        if (first == flow) {
+            if (flow.sameFoldedKey == null) {
+                table.remove(folded);
+            } else {
+                table.put(folded, (F) flow.sameFoldedKey);
+            }
+        } else {
+            NatFlow before = first;
+            while (before.sameFoldedKey != flow) {
+                before = before.sameFoldedKey;
+            }
+            before.sameFoldedKey = flow.sameFoldedKey;
+        }
+        flow.sameFoldedKey = null;
+        size--;
         limits.release(flow.vmMac);
     }
 
     /** Counts and ends every flow idle longer than its timeout at {@code now}; {@code end} must {@link #remove} it. */
     public void expireIdle(long now, Consumer<? super F> end) {
-        table.forEach(flow -> {
+        forEach(flow -> {
             if (flow.idleAt(now)) {
                 ending.add(flow);
             }
@@ -95,7 +141,7 @@ public final class FlowSet<F extends NatFlow> {
 
     /** Ends every flow; {@code end} must {@link #remove} it. */
     public void endAll(Consumer<? super F> end) {
-        table.forEach(ending::add);
+        forEach(ending::add);
         for (F flow : ending) {
             end.accept(flow);
         }
@@ -103,10 +149,34 @@ public final class FlowSet<F extends NatFlow> {
     }
 
     public int size() {
-        return table.size();
+        return size;
     }
 
     public int size(long vmMac) {
         return limits.inUse(vmMac);
+    }
+
+    @SuppressWarnings("unchecked")
+    private void forEach(Consumer<? super F> action) {
+        table.forEach(first -> {
+            for (NatFlow flow = first; flow != null; flow = flow.sameFoldedKey) {
+                action.accept((F) flow);
+            }
+        });
+    }
+
+    /**
+     * The two halves of a key folded into one {@code long}: for one high half every low half folds differently
+     * (both steps are bijections), so only flows of different address pairs can share a fold.
+     */
+    long fold(long high, long low) {
+        return mix(mix(high ^ seed) ^ low);
+    }
+
+    /** Stafford's mix13 finaliser, a bijection on {@code long}. */
+    static long mix(long x) {
+        x = (x ^ (x >>> 30)) * 0xBF58_476D_1CE4_E5B9L;
+        x = (x ^ (x >>> 27)) * 0x94D0_49BB_1331_11EBL;
+        return x ^ (x >>> 31);
     }
 }

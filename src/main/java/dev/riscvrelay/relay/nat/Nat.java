@@ -1,5 +1,8 @@
 package dev.riscvrelay.relay.nat;
 
+import dev.riscvrelay.relay.lan.FrameSink;
+import dev.riscvrelay.relay.lan.NanoClock;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.icmp.IcmpNat;
@@ -17,8 +20,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The NAT: where the gateway hands IPv4 packets from VMs that are not for the gateway itself. It applies the
- * egress policy (a denied packet is answered with ICMP destination unreachable, code 13, from the gateway), drops
- * fragments, and passes UDP to {@link UdpNat}, ICMP echo to {@link IcmpNat} and TCP to {@link TcpNat}. Replies
+ * egress policy (a denied packet is answered with ICMP destination unreachable, code 13, from the gateway) and
+ * passes UDP to {@link UdpNat}, ICMP echo to {@link IcmpNat} and TCP to {@link TcpNat}. Replies
  * and errors leave through the {@link FrameSink}.
  *
  * <p>Owned by one event loop (the switch's): {@link #onPacket}, {@link #expireIdle} and {@link #close} run on it.
@@ -39,22 +42,22 @@ public final class Nat implements AutoCloseable {
     private ScheduledFuture<?> sweeper;
 
     /** Builds the NAT; probes for ping sockets (a warning when not allowed). Any thread. */
-    public Nat(NatConfig config, EgressPolicy policy, EventLoop loop, FrameSink sink, Counters counters,
-            NanoClock clock, ByteBufAllocator allocator) {
-        this(config, TcpConfig.defaults(), policy, loop, sink, counters, clock, allocator);
+    public Nat(NetworkConfig network, NatConfig config, EgressPolicy policy, EventLoop loop, FrameSink sink,
+            Counters counters, NanoClock clock, ByteBufAllocator allocator) {
+        this(network, config, TcpConfig.defaults(), policy, loop, sink, counters, clock, allocator);
     }
 
     /** The NAT with TCP limits, timeouts and buffers of its own. Any thread. */
-    public Nat(NatConfig config, TcpConfig tcpConfig, EgressPolicy policy, EventLoop loop, FrameSink sink,
-            Counters counters, NanoClock clock, ByteBufAllocator allocator) {
+    public Nat(NetworkConfig network, NatConfig config, TcpConfig tcpConfig, EgressPolicy policy, EventLoop loop,
+            FrameSink sink, Counters counters, NanoClock clock, ByteBufAllocator allocator) {
         this.policy = policy;
         this.loop = loop;
         this.sink = sink;
         this.counters = counters;
-        this.frames = new VmFrames(allocator, config);
+        this.frames = new VmFrames(allocator, network, config);
         this.udp = new UdpNat(config, frames, sink, counters, clock, loop);
         this.icmp = new IcmpNat(config, frames, sink, counters, clock, loop);
-        this.tcp = new TcpNat(config, tcpConfig, frames, sink, counters, clock, loop);
+        this.tcp = new TcpNat(network, tcpConfig, frames, sink, counters, clock, loop);
     }
 
     /** Starts the periodic idle sweep on the event loop. Any thread. */
@@ -66,27 +69,18 @@ public final class Nat implements AutoCloseable {
     /**
      * Handles one IPv4 packet from a VM addressed beyond the gateway. The caller keeps its reference to the frame
      * (and releases it afterwards); whatever the NAT needs beyond this call it retains. Both views must be wrapped
-     * and valid ({@code ip} inside {@code ethernet}'s buffer).
+     * and valid ({@code ip} inside {@code ethernet}'s buffer), and {@code ip} no fragment: the gateway drops those
+     * before any handler sees them.
      */
     public void onPacket(EthernetFrame ethernet, Ipv4Packet ip) {
         int destination = ip.destination();
-        if (ip.fragmentOffset() != 0) {
-            // Not a first fragment: no transport header, nothing to map; and errors only answer first fragments
-            // (RFC 1812 section 4.3.2.7).
-            counters.increment(Counter.DROP_NAT_FRAGMENT);
-            return;
-        }
         if (!policy.allows(destination)) {
             counters.increment(Counter.NAT_EGRESS_DENIED);
             if (mayAnswerWithError(ethernet, ip)) {
                 sink.emit(frames.destinationUnreachable(ethernet.source(), ip.source(),
-                        frames.config().gatewayAddress(), VmFrames.CODE_ADMIN_PROHIBITED, ip.buffer(), ip.offset(),
+                        frames.network().gatewayAddress(), VmFrames.CODE_ADMIN_PROHIBITED, ip.buffer(), ip.offset(),
                         VmFrames.quoteLength(ip)));
             }
-            return;
-        }
-        if (ip.moreFragments()) {
-            counters.increment(Counter.DROP_NAT_FRAGMENT); // fragmented UDP and ICMP are not supported
             return;
         }
         switch (ip.protocol()) {

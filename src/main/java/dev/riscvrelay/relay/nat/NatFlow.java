@@ -9,11 +9,13 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  */
 public abstract class NatFlow extends ChannelInboundHandlerAdapter {
 
-    /** The {@link FlowTable} key, packed by the protocol (see {@link FlowKey}). */
+    /** The flow's key, packed by the protocol into two {@code long}s (see {@link FlowKey}). */
     public final long keyHigh;
     public final long keyLow;
     /** The VM's MAC: replies are addressed to it and per-VM limits count by it. */
     public final long vmMac;
+    /** The next flow whose key folds to the same {@code long} in its {@link FlowSet}, or null (almost always). */
+    NatFlow sameFoldedKey;
     /** How long the flow may stay unused before {@link FlowSet#expireIdle} ends it. */
     public final long idleTimeoutNanos;
     protected long lastActivityNanos;

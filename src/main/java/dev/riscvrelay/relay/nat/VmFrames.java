@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.nat;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.IcmpPacket;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
@@ -25,21 +26,24 @@ public final class VmFrames {
     public static final int CODE_ADMIN_PROHIBITED = 13;
 
     private final ByteBufAllocator allocator;
-    private final NatConfig config;
+    private final NetworkConfig network;
+    private final int replyTtl;
     private int identification;
 
-    public VmFrames(ByteBufAllocator allocator, NatConfig config) {
+    /** Frames on {@code network} from its gateway, with the TTL the NAT's {@code config} gives replies. */
+    public VmFrames(ByteBufAllocator allocator, NetworkConfig network, NatConfig config) {
         this.allocator = allocator;
-        this.config = config;
+        this.network = network;
+        this.replyTtl = config.replyTtl();
     }
 
-    public NatConfig config() {
-        return config;
+    public NetworkConfig network() {
+        return network;
     }
 
     /** The largest IP payload (e.g. UDP header plus data) a frame to a VM can carry. */
     public int maxIpPayload() {
-        return config.lanMtu() - Ipv4Packet.MIN_HEADER_LENGTH;
+        return network.mtu() - Ipv4Packet.MIN_HEADER_LENGTH;
     }
 
     /**
@@ -47,14 +51,14 @@ public final class VmFrames {
      * caller writes the payload at {@code frame.readerIndex() + IP_PAYLOAD_OFFSET}.
      */
     public ByteBuf newFrame(long vmMac, int source, int destination, int protocol, int payloadLength) {
-        int headroom = config.frameHeadroom();
+        int headroom = network.frameHeadroom();
         int frameLength = IP_PAYLOAD_OFFSET + payloadLength;
         ByteBuf frame = allocator.directBuffer(headroom + frameLength);
         frame.writerIndex(headroom + frameLength).readerIndex(headroom);
-        EthernetFrame.writeHeader(frame, headroom, vmMac, config.gatewayMac(), EthernetFrame.TYPE_IPV4);
+        EthernetFrame.writeHeader(frame, headroom, vmMac, network.gatewayMac(), EthernetFrame.TYPE_IPV4);
         identification = (identification + 1) & 0xFFFF;
         Ipv4Packet.writeHeader(frame, headroom + EthernetFrame.HEADER_LENGTH,
-                Ipv4Packet.MIN_HEADER_LENGTH + payloadLength, identification, false, config.replyTtl(), protocol,
+                Ipv4Packet.MIN_HEADER_LENGTH + payloadLength, identification, false, replyTtl, protocol,
                 source, destination);
         return frame;
     }

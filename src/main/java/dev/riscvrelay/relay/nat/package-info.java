@@ -1,11 +1,12 @@
 /**
  * The user-space NAT behind the gateway: VMs reach the outside through ordinary host sockets.
  *
- * <p><b>How the gateway uses it.</b> Build one {@link dev.riscvrelay.relay.nat.Nat} per switch event loop with a
- * {@link dev.riscvrelay.relay.nat.NatConfig}, an {@link dev.riscvrelay.relay.nat.EgressPolicy}
+ * <p><b>How the gateway uses it.</b> Build one {@link dev.riscvrelay.relay.nat.Nat} per switch event loop with the
+ * network's {@link dev.riscvrelay.relay.lan.NetworkConfig}, a {@link dev.riscvrelay.relay.nat.NatConfig}, an
+ * {@link dev.riscvrelay.relay.nat.EgressPolicy}
  * ({@code EgressPolicy.forThisHost(new EgressRules(allow, deny))}), that event loop, a
- * {@link dev.riscvrelay.relay.nat.FrameSink} (e.g. {@code frame -> sw.forward(gatewayPort, frame)}), the
- * counters, {@link dev.riscvrelay.relay.nat.NanoClock#SYSTEM} and an allocator; call {@code start()}. For every
+ * {@link dev.riscvrelay.relay.lan.FrameSink} (e.g. {@code frame -> sw.forwardFromOutside(gatewayPort, frame)}), the
+ * counters, {@link dev.riscvrelay.relay.lan.NanoClock#SYSTEM} and an allocator; call {@code start()}. For every
  * valid IPv4 packet from a VM that is not for the gateway itself, call {@code onPacket(ethernetView, ipv4View)} on
  * that loop; the caller keeps (and later releases) the frame.
  *
@@ -26,9 +27,9 @@
  *       timeouts and buffers: {@link dev.riscvrelay.relay.nat.tcp.TcpConfig}; MSS = LAN MTU - 40.</li>
  * </ul>
  *
- * <p>All state belongs to the one event loop: no locks; flow keys are packed into two {@code long}s in a
- * {@link dev.riscvrelay.relay.nat.FlowTable}; expiry reads an injected clock. Each protocol keeps its flows in a
- * {@link dev.riscvrelay.relay.nat.FlowSet} (table, per-VM and total limits, idle sweep); UDP and ICMP flows are
+ * <p>All state belongs to the one event loop: no locks; flow keys are packed into two {@code long}s and folded
+ * into one for a {@link dev.riscvrelay.relay.lan.LongTable}; expiry reads an injected clock. Each protocol keeps its
+ * flows in a {@link dev.riscvrelay.relay.nat.FlowSet} (table, per-VM and total limits, idle sweep); UDP and ICMP flows are
  * {@link dev.riscvrelay.relay.nat.DatagramFlow}s, one connected host datagram socket each.
  */
 package dev.riscvrelay.relay.nat;

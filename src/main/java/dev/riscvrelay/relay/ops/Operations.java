@@ -165,7 +165,8 @@ public final class Operations implements AutoCloseable {
         String line = "summary: sessions " + snapshot.sessions() + " (+" + (sessionsOpened - lastSummary[0])
                 + " opened), frames in " + framesIn + " (+" + (framesIn - lastSummary[1]) + "), out " + framesOut
                 + " (+" + (framesOut - lastSummary[2]) + "), drops " + drops + " (+" + (drops - lastSummary[3])
-                + "), nat flows udp " + snapshot.udpFlows() + " icmp " + snapshot.icmpFlows() + ", dhcp leases "
+                + "), nat flows udp " + snapshot.udpFlows() + " icmp " + snapshot.icmpFlows() + " tcp "
+                + snapshot.tcpConnections() + ", dhcp leases "
                 + snapshot.dhcpLeases() + ", macs " + snapshot.macTableEntries();
         lastSummary = new long[] {sessionsOpened, framesIn, framesOut, drops};
         return line;

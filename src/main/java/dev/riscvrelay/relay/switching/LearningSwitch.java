@@ -1,5 +1,7 @@
 package dev.riscvrelay.relay.switching;
 
+import dev.riscvrelay.relay.lan.NanoClock;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.wire.MacAddress;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
@@ -7,7 +9,6 @@ import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.function.LongSupplier;
 
 /**
  * A learning Ethernet switch (the transparent bridge of IEEE 802.1D/802.1Q, without spanning tree): it learns
@@ -16,8 +17,8 @@ import java.util.function.LongSupplier;
  * goes back to its sender.
  *
  * <p>Owned by one event loop (every method must be called on it), so nothing is locked. Forwarding allocates
- * nothing: MACs are read straight from the buffer into {@code long}s, the table is a primitive
- * {@link MacTable}, ports sit in an array that attach/detach replace (copy-on-write), and a flooded frame is
+ * nothing: MACs are read straight from the buffer into {@code long}s, the {@link MacTable} is keyed by them and
+ * recycles its entries, ports sit in an array that attach/detach replace (copy-on-write), and a flooded frame is
  * passed as {@link ByteBuf#retainedDuplicate()}s of one buffer, which pooled buffers recycle.
  *
  * <p>Ports may call {@link #forward} again from inside their {@link Port#send} (the gateway answers an ARP
@@ -41,9 +42,9 @@ public final class LearningSwitch implements Switch {
      */
     static final int MAX_FORWARD_DEPTH = 8;
 
-    private final SwitchConfig config;
+    private final NetworkConfig config;
     private final Counters counters;
-    private final LongSupplier nanoClock;
+    private final NanoClock nanoClock;
     private final MacTable macTable;
 
     /**
@@ -56,12 +57,12 @@ public final class LearningSwitch implements Switch {
     /** The capture, or null when none runs: the only cost on the forwarding path is this null check. */
     private FrameTap tap;
 
-    public LearningSwitch(SwitchConfig config, Counters counters) {
-        this(config, counters, System::nanoTime);
+    public LearningSwitch(NetworkConfig config, Counters counters) {
+        this(config, counters, NanoClock.SYSTEM);
     }
 
     /** @param nanoClock a monotonic clock in nanoseconds, like {@link System#nanoTime()} */
-    public LearningSwitch(SwitchConfig config, Counters counters, LongSupplier nanoClock) {
+    public LearningSwitch(NetworkConfig config, Counters counters, NanoClock nanoClock) {
         this.config = config;
         this.counters = counters;
         this.nanoClock = nanoClock;
@@ -98,10 +99,23 @@ public final class LearningSwitch implements Switch {
 
     @Override
     public void forward(Port ingress, ByteBuf frame) {
-        int length = frame.readableBytes();
         counters.increment(Counter.FRAMES_IN);
-        counters.add(Counter.BYTES_IN, length);
+        counters.add(Counter.BYTES_IN, frame.readableBytes());
+        switchFrame(ingress, frame);
+    }
 
+    /**
+     * Forwards a frame that {@code router} brings onto the LAN from beyond it (a NAT reply): switched exactly like
+     * a frame from {@code router}, but not counted as a frame in. It entered the relay through a host socket, not
+     * through a port, and the NAT has counted it there; counting it here too would count the outside's traffic
+     * as members' frames.
+     */
+    public void forwardFromOutside(Port router, ByteBuf frame) {
+        switchFrame(router, frame);
+    }
+
+    private void switchFrame(Port ingress, ByteBuf frame) {
+        int length = frame.readableBytes();
         Integer ingressIndex = indexByPort.get(ingress);
         if (ingressIndex == null) {
             drop(frame, Counter.DROP_NOT_ATTACHED);
@@ -127,7 +141,7 @@ public final class LearningSwitch implements Switch {
         if (currentTap != null) {
             currentTap.onFrame(frame);
         }
-        long now = nanoClock.getAsLong();
+        long now = nanoClock.nanoTime();
         learn(source, ingressIndex, now);
 
         forwardDepth++;
@@ -164,14 +178,14 @@ public final class LearningSwitch implements Switch {
      * loop, e.g. once a second: lookups expire entries too, but only the sweep frees room in a full table.
      */
     public int expireMacs() {
-        int expired = macTable.expire(nanoClock.getAsLong());
+        int expired = macTable.expire(nanoClock.nanoTime());
         counters.add(Counter.MAC_AGED_OUT, expired);
         return expired;
     }
 
     /** The port {@code mac} was learned on, or null when unknown or aged out. */
     public Port portOf(long mac) {
-        int index = macTable.lookup(mac, nanoClock.getAsLong());
+        int index = macTable.lookup(mac, nanoClock.nanoTime());
         return index == MacTable.NO_PORT ? null : portsByIndex[index];
     }
 
@@ -189,7 +203,7 @@ public final class LearningSwitch implements Switch {
         return indexByPort.size();
     }
 
-    public SwitchConfig config() {
+    public NetworkConfig config() {
         return config;
     }
 

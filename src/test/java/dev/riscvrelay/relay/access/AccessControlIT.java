@@ -46,7 +46,7 @@ class AccessControlIT {
     private Relay start(AccessConfig access) throws Exception {
         RelayConfig config = RelayConfig.defaults(LOOPBACK, 0).withAccess(access);
         config = new RelayConfig(config.bind(), 0, config.maxSessions(), config.portQueueFrames(),
-                config.macTableSize(), config.macAging(), config.idleTimeout(), config.lanMtu(),
+                config.network(), config.idleTimeout(),
                 config.dnsResolvers(), config.egress(),
                 new WebOptions(WebOptions.WebSocketMode.PLAIN, null, null), access, config.congestionControl());
         relay = Relay.start(config, certificate);

@@ -2,14 +2,13 @@ package dev.riscvrelay.relay.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.riscvrelay.relay.gateway.dhcp.DhcpConfig;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
 import dev.riscvrelay.relay.gateway.dns.DnsConfig;
 import dev.riscvrelay.relay.gateway.dns.DnsForwarder;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.LearningSwitch;
-import dev.riscvrelay.relay.switching.SwitchConfig;
 import dev.riscvrelay.relay.testbed.CommandResult;
 import dev.riscvrelay.relay.testbed.DhcpClients;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
@@ -64,9 +63,9 @@ class DhcpDnsIT {
                     "--port=53", "--listen-address=" + RESOLVER, "--bind-interfaces", "--no-resolv", "--no-hosts",
                     "--address=/relay.test/203.0.113.10");
 
-            LearningSwitch lan = new LearningSwitch(SwitchConfig.defaults(), counters, System::nanoTime);
-            Gateway gateway = new Gateway(GatewayConfig.defaults(), lan, PooledByteBufAllocator.DEFAULT, counters);
-            gateway.addIpHandler(new DhcpServer(DhcpConfig.defaults(), GatewayConfig.defaults(), System::nanoTime));
+            LearningSwitch lan = new LearningSwitch(NetworkConfig.defaults(), counters, System::nanoTime);
+            Gateway gateway = new Gateway(NetworkConfig.defaults(), lan, PooledByteBufAllocator.DEFAULT, counters);
+            gateway.addIpHandler(new DhcpServer(NetworkConfig.defaults(), System::nanoTime));
             DnsConfig dnsConfig = DnsConfig.of(List.of(new InetSocketAddress(RESOLVER, 53)))
                     .withTimeout(Duration.ofSeconds(2));
             forwarder = new DnsForwarder(dnsConfig, loop, counters, System::nanoTime);

@@ -3,10 +3,10 @@ package dev.riscvrelay.relay.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.riscvrelay.relay.gateway.dhcp.DhcpConfig;
 import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
 import dev.riscvrelay.relay.gateway.dns.DnsConfig;
 import dev.riscvrelay.relay.gateway.dns.DnsForwarder;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.wire.Checksums;
 import dev.riscvrelay.relay.wire.EthernetFrame;
@@ -42,9 +42,9 @@ class GatewayFuzzTest {
         long[] now = {1_000_000_000L};
         Counters counters = new Counters();
         ReplyCheckingLan lan = new ReplyCheckingLan(null);
-        GatewayConfig config = GatewayConfig.defaults();
+        NetworkConfig config = NetworkConfig.defaults().withPool(0x0A00_020F, 4);
         Gateway gateway = new Gateway(config, lan, UnpooledByteBufAllocator.DEFAULT, counters);
-        DhcpServer dhcp = new DhcpServer(DhcpConfig.defaults().withPool(0x0A00_020F, 4), config, () -> now[0]);
+        DhcpServer dhcp = new DhcpServer(config, () -> now[0]);
         DnsForwarder dns = new DnsForwarder(DnsConfig.of(List.of(RESOLVER)).withMaxPending(4), UNUSED_LOOP,
                 counters, () -> now[0]);
         int[] outside = {0};

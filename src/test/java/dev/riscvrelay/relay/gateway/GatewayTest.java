@@ -3,8 +3,10 @@ package dev.riscvrelay.relay.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.nat.TestFrames;
 import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.switching.Switch;
 import dev.riscvrelay.relay.wire.Checksums;
@@ -40,7 +42,7 @@ class GatewayTest {
     private final Counters counters = new Counters();
     private final RecordingSwitch lan = new RecordingSwitch();
     private final PooledByteBufAllocator allocator = new PooledByteBufAllocator(true);
-    private final Gateway gateway = new Gateway(GatewayConfig.defaults(), lan, allocator, counters);
+    private final Gateway gateway = new Gateway(NetworkConfig.defaults(), lan, allocator, counters);
     private final List<ByteBuf> inputs = new ArrayList<>();
 
     /** A real, minimal switch: it records what the gateway forwards and owns those references until the test ends. */
@@ -86,7 +88,7 @@ class GatewayTest {
         assertThat(lan.ingresses).containsExactly(gateway);
         assertThat(reply.isDirect()).as("replies are built in direct buffers").isTrue();
         assertThat(reply.readerIndex()).as("headroom for the transport's prefix")
-                .isEqualTo(GatewayConfig.DEFAULT_REPLY_HEADROOM);
+                .isEqualTo(NetworkConfig.DEFAULT_FRAME_HEADROOM);
         assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.GATEWAY_ARP_REPLIES, 1L));
     }
 
@@ -347,6 +349,32 @@ class GatewayTest {
     }
 
     @Test
+    void fragmentsForTheOutsideAreDroppedBeforeTheNatSeesThem() {
+        List<String> outside = new ArrayList<>();
+        gateway.addIpHandler(new RouteToOutside((ethernet, ip) -> outside.add(Ipv4Address.format(ip.destination()))));
+        int host = Ipv4Address.parse("198.51.100.7");
+        ByteBuf first = TestFrames.udp(GUEST_MAC, GUEST_IP, 44000, host, 7, new byte[64]);
+        ByteBuf later = TestFrames.udp(GUEST_MAC, GUEST_IP, 44000, host, 7, new byte[64]);
+        setFragmentField(first, 0x2000); // More Fragments, offset 0: the first of several
+        setFragmentField(later, 9); // offset 72 bytes, the last: no transport header at all
+        send(ByteBufUtil.getBytes(first));
+        send(ByteBufUtil.getBytes(later));
+        first.release();
+        later.release();
+
+        assertThat(outside).as("packets the route to the outside (the NAT) was given").isEmpty();
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.DROP_IP_FRAGMENT, 2L));
+    }
+
+    /** Writes the IPv4 flags and fragment offset field (clearing DF) and fixes the header checksum. */
+    private static void setFragmentField(ByteBuf frame, int flagsAndOffset) {
+        frame.setShort(14 + 6, flagsAndOffset);
+        frame.setShort(14 + 10, 0);
+        frame.setShort(14 + 10, Checksums.internetChecksum(frame, 14, 20));
+    }
+
+    @Test
     void addedHandlersSeeWhatPingDoesNotClaimInOrder() {
         List<String> seen = new ArrayList<>();
         UdpPacket udp = new UdpPacket();
@@ -386,7 +414,7 @@ class GatewayTest {
     void portContract() {
         assertThat(gateway.maxFrameSize()).isEqualTo(1514);
         assertThat(gateway.name()).isEqualTo("gateway");
-        assertThat(gateway.config()).isEqualTo(GatewayConfig.defaults());
+        assertThat(gateway.config()).isEqualTo(NetworkConfig.defaults());
     }
 
     @Test

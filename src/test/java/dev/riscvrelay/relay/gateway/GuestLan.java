@@ -1,9 +1,9 @@
 package dev.riscvrelay.relay.gateway;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.Port;
-import dev.riscvrelay.relay.switching.SwitchConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -24,11 +24,11 @@ public final class GuestLan {
 
     public final long[] nanoTime = {1_000_000_000L};
     public final Counters counters = new Counters();
-    public final LearningSwitch lan = new LearningSwitch(SwitchConfig.defaults(), counters, () -> nanoTime[0]);
+    public final LearningSwitch lan = new LearningSwitch(NetworkConfig.defaults(), counters, () -> nanoTime[0]);
     public final Gateway gateway;
     public final GuestPort guest = new GuestPort();
 
-    public GuestLan(GatewayConfig config, IpHandler... handlers) {
+    public GuestLan(NetworkConfig config, IpHandler... handlers) {
         gateway = new Gateway(config, lan, PooledByteBufAllocator.DEFAULT, counters);
         for (IpHandler handler : handlers) {
             gateway.addIpHandler(handler);

@@ -3,6 +3,7 @@ package dev.riscvrelay.relay.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.switching.Switch;
 import dev.riscvrelay.relay.wire.ArpPacket;
@@ -29,7 +30,7 @@ public final class ReplyCheckingLan implements Switch {
     private final UdpPacket udp = new UdpPacket();
     private final DhcpMessage dhcp = new DhcpMessage();
     private final Consumer<DhcpMessage> dhcpInspector;
-    private GatewayConfig config;
+    private NetworkConfig config;
     private int replies;
 
     public ReplyCheckingLan(Consumer<DhcpMessage> dhcpInspector) {
@@ -61,10 +62,10 @@ public final class ReplyCheckingLan implements Switch {
     }
 
     private void check(ByteBuf frame) {
-        assertThat(frame.readerIndex()).as("headroom").isGreaterThanOrEqualTo(config.replyHeadroom());
+        assertThat(frame.readerIndex()).as("headroom").isGreaterThanOrEqualTo(config.frameHeadroom());
         assertThat(ethernet.wrap(frame)).isEqualTo(ParseResult.OK);
-        assertThat(ethernet.source()).isEqualTo(config.mac());
-        assertThat(ethernet.destination()).isNotEqualTo(config.mac());
+        assertThat(ethernet.source()).isEqualTo(config.gatewayMac());
+        assertThat(ethernet.destination()).isNotEqualTo(config.gatewayMac());
         assertThat(ethernet.hasVlanTag()).isFalse();
         ByteBuf buf = ethernet.buffer();
         switch (ethernet.etherType()) {
@@ -73,7 +74,7 @@ public final class ReplyCheckingLan implements Switch {
                 assertThat(arp.wrap(buf, ethernet.payloadOffset(), ethernet.payloadLength()))
                         .isEqualTo(ParseResult.OK);
                 assertThat(arp.operation()).isEqualTo(ArpPacket.OPERATION_REPLY);
-                assertThat(arp.senderMac()).isEqualTo(config.mac());
+                assertThat(arp.senderMac()).isEqualTo(config.gatewayMac());
                 assertThat(config.isGatewayAddress(arp.senderIp())).isTrue();
                 assertThat(arp.targetMac()).isEqualTo(ethernet.destination());
             }
@@ -103,7 +104,7 @@ public final class ReplyCheckingLan implements Switch {
                     assertThat(dhcp.wrap(buf, udp.dataOffset(), udp.dataLength())).isEqualTo(ParseResult.OK);
                     assertThat(dhcp.op()).isEqualTo(DhcpMessage.OP_BOOTREPLY);
                     assertThat(dhcp.messageType()).isIn(DhcpMessage.OFFER, DhcpMessage.ACK, DhcpMessage.NAK);
-                    assertThat(dhcp.serverIdentifier()).isEqualTo(config.address());
+                    assertThat(dhcp.serverIdentifier()).isEqualTo(config.gatewayAddress());
                     if (dhcpInspector != null) {
                         dhcpInspector.accept(dhcp);
                     }

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class FlowSetTest {
@@ -21,7 +24,11 @@ class FlowSetTest {
     /** The smallest flow: ending it takes it out of the set, as every protocol's end does. */
     private final class Flow extends NatFlow {
         Flow(long low, long vmMac, long now) {
-            super(1, low, vmMac, IDLE, now);
+            this(1, low, vmMac, now);
+        }
+
+        Flow(long high, long low, long vmMac, long now) {
+            super(high, low, vmMac, IDLE, now);
         }
     }
 
@@ -81,5 +88,107 @@ class FlowSetTest {
         assertThat(flows.size(VM_A)).isZero();
         assertThat(counters.get(Counter.NAT_UDP_FLOWS_EXPIRED)).isZero();
         open(3, VM_A, 0);
+    }
+
+    @Test
+    void keysDifferingInEitherHalfAreDistinct() {
+        FlowSet<Flow> set = new FlowSet<>(8, 8, counters, Counter.DROP_NAT_UDP_VM_LIMIT,
+                Counter.DROP_NAT_UDP_TABLE_FULL, Counter.NAT_UDP_FLOWS_EXPIRED);
+        Flow a = add(set, 1, 2);
+        Flow b = add(set, 2, 1);
+        Flow c = add(set, 1, 3);
+        assertThat(set.get(1, 2)).isSameAs(a);
+        assertThat(set.get(2, 1)).isSameAs(b);
+        assertThat(set.get(1, 3)).isSameAs(c);
+        assertThat(set.get(3, 1)).isNull();
+        assertThat(set.size()).isEqualTo(3);
+    }
+
+    @Test
+    void flowsWhoseKeysFoldAlikeAreAllFoundAndRemovedInAnyOrder() {
+        long seed = 0x5EED;
+        FlowSet<Flow> set = new FlowSet<>(8, 8, counters, Counter.DROP_NAT_UDP_VM_LIMIT,
+                Counter.DROP_NAT_UDP_TABLE_FULL, Counter.NAT_UDP_FLOWS_EXPIRED, seed);
+        // For another high half, the low half that folds to the same long as (1, 7): fold = mix(mix(high ^ seed) ^ low).
+        long[] highs = {1, 2, 3};
+        long[] lows = new long[3];
+        for (int i = 0; i < 3; i++) {
+            lows[i] = FlowSet.mix(1 ^ seed) ^ 7 ^ FlowSet.mix(highs[i] ^ seed);
+            assertThat(set.fold(highs[i], lows[i])).isEqualTo(set.fold(1, 7));
+        }
+        Flow[] flows = new Flow[3];
+        for (int i = 0; i < 3; i++) {
+            flows[i] = add(set, highs[i], lows[i]);
+        }
+        for (int i = 0; i < 3; i++) {
+            assertThat(set.get(highs[i], lows[i])).isSameAs(flows[i]);
+        }
+        assertThat(set.get(4, lows[0])).isNull();
+        set.remove(flows[1]); // the middle of the chain
+        assertThat(set.get(highs[1], lows[1])).isNull();
+        assertThat(set.get(highs[0], lows[0])).isSameAs(flows[0]);
+        assertThat(set.get(highs[2], lows[2])).isSameAs(flows[2]);
+        set.remove(flows[0]); // its head
+        assertThat(set.get(highs[2], lows[2])).isSameAs(flows[2]);
+        List<Flow> all = new ArrayList<>();
+        set.endAll(all::add);
+        assertThat(all).containsExactly(flows[2]);
+        set.remove(flows[2]);
+        assertThat(set.size()).isZero();
+        assertThat(set.get(highs[2], lows[2])).isNull();
+    }
+
+    @Test
+    void agreesWithAHashMapThroughRandomChurn() {
+        FlowSet<Flow> set = new FlowSet<>(64, 64, counters, Counter.DROP_NAT_UDP_VM_LIMIT,
+                Counter.DROP_NAT_UDP_TABLE_FULL, Counter.NAT_UDP_FLOWS_EXPIRED);
+        Map<List<Long>, Flow> reference = new HashMap<>();
+        Random random = new Random(42);
+        for (int step = 0; step < 100_000; step++) {
+            long high = random.nextInt(40);
+            long low = random.nextInt(4);
+            List<Long> key = List.of(high, low);
+            Flow present = set.get(high, low);
+            assertThat(present).isSameAs(reference.get(key));
+            if (present == null && random.nextBoolean()) {
+                if (set.admit(VM_A)) {
+                    Flow flow = new Flow(high, low, VM_A, step);
+                    set.add(flow);
+                    reference.put(key, flow);
+                } else {
+                    assertThat(reference).hasSize(64);
+                }
+            } else if (present != null) {
+                set.remove(present);
+                reference.remove(key);
+            }
+            assertThat(set.size()).isEqualTo(reference.size());
+        }
+        List<Flow> all = new ArrayList<>();
+        set.endAll(all::add);
+        assertThat(all).containsExactlyInAnyOrderElementsOf(reference.values());
+    }
+
+    @Test
+    void packedFlowKeysOfManyVmsAndPortsAreAllFound() {
+        FlowSet<Flow> set = new FlowSet<>(4096, 4096, counters, Counter.DROP_NAT_UDP_VM_LIMIT,
+                Counter.DROP_NAT_UDP_TABLE_FULL, Counter.NAT_UDP_FLOWS_EXPIRED);
+        Map<List<Long>, Flow> added = new HashMap<>();
+        for (int vm = 15; vm < 31; vm++) {
+            for (int port = 40000; port < 40256; port++) {
+                long high = FlowKey.high(0x0A00_0200 | vm, 0xCB00_710A);
+                long low = FlowKey.low(port, 53);
+                added.put(List.of(high, low), add(set, high, low));
+            }
+        }
+        assertThat(set.size()).isEqualTo(4096);
+        added.forEach((key, flow) -> assertThat(set.get(key.get(0), key.get(1))).isSameAs(flow));
+    }
+
+    private Flow add(FlowSet<Flow> set, long high, long low) {
+        assertThat(set.admit(VM_A)).isTrue();
+        Flow flow = new Flow(high, low, VM_A, 0);
+        set.add(flow);
+        return flow;
     }
 }

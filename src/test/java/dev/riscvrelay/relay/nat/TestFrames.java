@@ -1,9 +1,11 @@
 package dev.riscvrelay.relay.nat;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.IcmpPacket;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
 import dev.riscvrelay.relay.wire.ParseResult;
+import dev.riscvrelay.relay.wire.TcpPacket;
 import dev.riscvrelay.relay.wire.UdpPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -12,7 +14,7 @@ import java.util.function.BiConsumer;
 /** Hand-built frames a VM would send, and views over what comes back. */
 public final class TestFrames {
 
-    public static final long GATEWAY_MAC = NatConfig.DEFAULT_GATEWAY_MAC;
+    public static final long GATEWAY_MAC = NetworkConfig.DEFAULT_GATEWAY_MAC;
 
     private TestFrames() {
     }
@@ -36,6 +38,16 @@ public final class TestFrames {
         IcmpPacket.writeEchoHeader(frame, 34, IcmpPacket.TYPE_ECHO_REQUEST, identifier, sequence);
         frame.setBytes(42, data);
         IcmpPacket.fillChecksum(frame, 34, icmpLength);
+        return frame;
+    }
+
+    /** Ethernet/IPv4/TCP SYN (no options) from a VM, opening a connection through the NAT. */
+    public static ByteBuf tcpSyn(long vmMac, int vmAddress, int vmPort, int destination, int destinationPort,
+            int sequence) {
+        int tcpLength = TcpPacket.MIN_HEADER_LENGTH;
+        ByteBuf frame = ipv4FromVm(vmMac, vmAddress, destination, Ipv4Packet.PROTOCOL_TCP, 0x5678, tcpLength);
+        TcpPacket.writeHeader(frame, 34, vmPort, destinationPort, sequence, 0, tcpLength, TcpPacket.FLAG_SYN, 65535);
+        TcpPacket.fillChecksum(frame, 34, tcpLength, vmAddress, destination);
         return frame;
     }
 

@@ -52,6 +52,7 @@ class OperationsIT {
                 assertThat(metrics).contains("# TYPE relay_drops_total counter",
                         "relay_drops_total{reason=\"queue_full\"} 0.0", "relay_drops_total{reason=\"runt\"} 0.0",
                         "relay_nat_flows{protocol=\"udp\"} 0.0", "relay_nat_flows{protocol=\"icmp\"} 0.0",
+                        "relay_nat_flows{protocol=\"tcp\"} 0.0",
                         "relay_dhcp_leases 0.0", "relay_port_queue_frames ", "relay_certificate_expiry_seconds ");
 
                 CommandResult hash = curl("-s", "-i", relay.adminUrl("/cert-hash"));
@@ -86,7 +87,7 @@ class OperationsIT {
 
                 String summary = awaitOutput(relay, Pattern.compile(
                         "^\\{\"time\":\"[0-9T:.Z-]+\",\"level\":\"INFO\",\"logger\":\"dev\\.riscvrelay\\.relay\\.summary\","
-                                + "\"message\":\"summary: sessions 1 .*frames in \\d+ .*drops 0 .*nat flows udp 0 icmp 0.*\"}$"));
+                                + "\"message\":\"summary: sessions 1 .*frames in \\d+ .*drops 0 .*nat flows udp 0 icmp 0 tcp 0.*\"}$"));
                 assertThat(summary.lines()).hasSize(1);
             } finally {
                 vm.close();

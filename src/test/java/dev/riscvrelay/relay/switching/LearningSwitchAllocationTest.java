@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.switching;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.wire.MacAddress;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -70,7 +71,7 @@ class LearningSwitchAllocationTest {
     }
 
     private static long measure(com.sun.management.ThreadMXBean threads, Counters counters) {
-        LearningSwitch lan = new LearningSwitch(SwitchConfig.defaults(), counters);
+        LearningSwitch lan = new LearningSwitch(NetworkConfig.defaults(), counters);
         ReleasingPort a = new ReleasingPort("a"), b = new ReleasingPort("b"), c = new ReleasingPort("c");
         lan.attach(a);
         lan.attach(b);

@@ -3,6 +3,7 @@ package dev.riscvrelay.relay.switching;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import io.netty.buffer.ByteBuf;
@@ -34,7 +35,7 @@ class LearningSwitchFuzzTest {
     void forward(byte[] input) {
         long[] now = {1_000_000_000L};
         Counters counters = new Counters();
-        LearningSwitch lan = new LearningSwitch(new SwitchConfig(8, Duration.ofSeconds(300)), counters,
+        LearningSwitch lan = new LearningSwitch(NetworkConfig.defaults().withMacTable(8, Duration.ofSeconds(300)), counters,
                 () -> now[0]);
         Deque<Port> ingress = new ArrayDeque<>();
         RecordingPort[] ports = new RecordingPort[MAX_FRAME_SIZES.length];

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.switching;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.wire.MacAddress;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -32,7 +33,7 @@ class LearningSwitchTest {
     private final long[] now = {1_000 * SECOND};
     private final List<RecordingPort> ports = new ArrayList<>();
     private final List<ByteBuf> framesToCheck = new ArrayList<>();
-    private LearningSwitch lan = new LearningSwitch(SwitchConfig.defaults(), counters, () -> now[0]);
+    private LearningSwitch lan = new LearningSwitch(NetworkConfig.defaults(), counters, () -> now[0]);
 
     @AfterEach
     void releaseEverything() {
@@ -131,7 +132,7 @@ class LearningSwitchTest {
 
     @Test
     void learnedMacsAgeOutOnLookupAfterTheAgingTime() {
-        lan = new LearningSwitch(new SwitchConfig(16, Duration.ofSeconds(30)), counters, () -> now[0]);
+        lan = new LearningSwitch(NetworkConfig.defaults().withMacTable(16, Duration.ofSeconds(30)), counters, () -> now[0]);
         RecordingPort a = attach("a"), b = attach("b"), c = attach("c");
         lan.forward(b, frame(MacAddress.BROADCAST, B, 28));
         releaseAllReceived();
@@ -151,7 +152,7 @@ class LearningSwitchTest {
 
     @Test
     void theSweepForgetsSilentMacsAndFreesRoom() {
-        lan = new LearningSwitch(new SwitchConfig(2, Duration.ofSeconds(30)), counters, () -> now[0]);
+        lan = new LearningSwitch(NetworkConfig.defaults().withMacTable(2, Duration.ofSeconds(30)), counters, () -> now[0]);
         RecordingPort a = attach("a"), b = attach("b");
         lan.forward(a, frame(MacAddress.BROADCAST, A, 28));
         now[0] += 20 * SECOND;
@@ -169,7 +170,7 @@ class LearningSwitchTest {
 
     @Test
     void whenTheTableIsFullNewMacsAreNotLearnedButTheirFramesStillFlood() {
-        lan = new LearningSwitch(SwitchConfig.defaults().withMacTableCapacity(2), counters, () -> now[0]);
+        lan = new LearningSwitch(NetworkConfig.defaults().withMacTable(2, NetworkConfig.DEFAULT_MAC_AGING_TIME), counters, () -> now[0]);
         RecordingPort a = attach("a"), b = attach("b"), c = attach("c");
         lan.forward(a, frame(MacAddress.BROADCAST, A, 28));
         lan.forward(b, frame(MacAddress.BROADCAST, B, 28));

@@ -1,10 +1,10 @@
 package dev.riscvrelay.relay.bench.micro;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.MacTable;
 import dev.riscvrelay.relay.switching.Port;
-import dev.riscvrelay.relay.switching.SwitchConfig;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
 import dev.riscvrelay.relay.wire.MacAddress;
@@ -75,7 +75,7 @@ public class HotPathBenchmarks {
             macTable.learn(0x0200_0000_0000L | i, i % 16, now);
         }
         macTable.learn(A, 3, now);
-        lan = new LearningSwitch(SwitchConfig.defaults(), new Counters(), () -> now);
+        lan = new LearningSwitch(NetworkConfig.defaults(), new Counters(), () -> now);
         portA = new SinkPort();
         portB = new SinkPort();
         lan.attach(portA);

@@ -1,8 +1,9 @@
 package dev.riscvrelay.relay.gateway.dhcp;
 
-import dev.riscvrelay.relay.gateway.GatewayConfig;
 import dev.riscvrelay.relay.gateway.GatewayOutput;
 import dev.riscvrelay.relay.gateway.IpHandler;
+import dev.riscvrelay.relay.lan.NanoClock;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.wire.DhcpMessage;
@@ -14,7 +15,6 @@ import dev.riscvrelay.relay.wire.ParseResult;
 import dev.riscvrelay.relay.wire.UdpPacket;
 import io.netty.buffer.ByteBuf;
 import java.util.Objects;
-import java.util.function.LongSupplier;
 
 /**
  * The LAN's DHCP server (RFC 2131, options RFC 2132), answering as the gateway: it claims UDP to port 67 sent to
@@ -35,8 +35,8 @@ public final class DhcpServer implements IpHandler {
             Ipv4Packet.MIN_HEADER_LENGTH + UdpPacket.HEADER_LENGTH + DhcpMessage.replyLength(MAX_OPTION_BYTES);
     private static final int REPLY_TTL = 64;
 
-    private final DhcpConfig config;
-    private final LongSupplier nanoClock;
+    private final NetworkConfig config;
+    private final NanoClock nanoClock;
     private final DhcpLeases leases;
     private final long leaseNanos;
     private final long offerHoldNanos;
@@ -48,26 +48,18 @@ public final class DhcpServer implements IpHandler {
     private long leaseGeneration;
 
     /**
-     * @param gateway the gateway this server runs in: the pool must lie in its network and not cover its addresses
+     * @param config the network this server hands out addresses in: its pool, lease times and MTU
      * @param nanoClock a monotonic clock in nanoseconds, like {@link System#nanoTime()}
      */
-    public DhcpServer(DhcpConfig config, GatewayConfig gateway, LongSupplier nanoClock) {
+    public DhcpServer(NetworkConfig config, NanoClock nanoClock) {
         this.config = Objects.requireNonNull(config, "config");
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
-        if (config.network() != gateway.network() || config.prefixLength() != gateway.prefixLength()) {
-            throw new IllegalArgumentException("DHCP network " + Ipv4Address.format(config.network()) + "/"
-                    + config.prefixLength() + " differs from the gateway's " + Ipv4Address.format(gateway.network())
-                    + "/" + gateway.prefixLength());
-        }
-        if (config.inPool(gateway.address()) || config.inPool(gateway.dnsAddress())) {
-            throw new IllegalArgumentException("DHCP pool " + config + " covers the gateway or DNS address");
-        }
-        this.leases = new DhcpLeases(config.firstAddress(), config.poolSize());
+        this.leases = new DhcpLeases(config.dhcpFirstAddress(), config.dhcpPoolSize());
         this.leaseNanos = config.leaseTime().toNanos();
         this.offerHoldNanos = config.offerHoldTime().toNanos();
     }
 
-    public DhcpConfig config() {
+    public NetworkConfig config() {
         return config;
     }
 
@@ -91,10 +83,9 @@ public final class DhcpServer implements IpHandler {
 
     @Override
     public boolean handle(EthernetFrame ethernet, Ipv4Packet ip, GatewayOutput output) {
-        GatewayConfig gateway = output.config();
         int destination = ip.destination();
         if (ip.protocol() != Ipv4Packet.PROTOCOL_UDP || (destination != Ipv4Address.BROADCAST
-                && destination != gateway.address() && destination != gateway.broadcastAddress())) {
+                && destination != config.gatewayAddress() && destination != config.broadcastAddress())) {
             return false;
         }
         if (udp.wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength()) != ParseResult.OK
@@ -115,7 +106,7 @@ public final class DhcpServer implements IpHandler {
             counters.increment(Counter.DHCP_IGNORED);
             return true;
         }
-        long now = nanoClock.getAsLong();
+        long now = nanoClock.nanoTime();
         leaseGeneration++;
         counters.add(Counter.DHCP_LEASES_EXPIRED, leases.expire(now));
         switch (message.messageType()) {
@@ -156,11 +147,10 @@ public final class DhcpServer implements IpHandler {
 
     /** RFC 2131 section 4.3.2: SELECTING (server id present), INIT-REBOOT (requested address), RENEW/REBIND (ciaddr). */
     private void request(long now, GatewayOutput output) {
-        GatewayConfig gateway = output.config();
         int clientSlot = findClientSlot();
         int wanted;
         if (message.hasServerIdentifier()) {
-            if (message.serverIdentifier() != gateway.address()) {
+            if (message.serverIdentifier() != config.gatewayAddress()) {
                 // The client took another server's offer: ours is free again.
                 if (clientSlot >= 0 && leases.state(clientSlot) == DhcpLeases.State.OFFERED) {
                     leases.free(clientSlot, now);
@@ -199,7 +189,7 @@ public final class DhcpServer implements IpHandler {
     /** RFC 2131 section 4.3.4: the lease named by ciaddr ends; the address stays remembered for the client. */
     private void release(long now, GatewayOutput output) {
         int slot = findClientSlot();
-        if (!isForThisServer(output) || slot < 0 || leases.address(slot) != message.clientAddress()
+        if (!isForThisServer() || slot < 0 || leases.address(slot) != message.clientAddress()
                 || leases.state(slot) == DhcpLeases.State.FREE) {
             output.counters().increment(Counter.DHCP_IGNORED);
             return;
@@ -211,7 +201,7 @@ public final class DhcpServer implements IpHandler {
     /** RFC 2131 section 4.3.3: the offered address is in use by someone else; mark it unavailable. */
     private void decline(long now, GatewayOutput output) {
         int slot = leases.slotOf(message.requestedAddress());
-        if (!isForThisServer(output) || slot < 0 || slot != findClientSlot()) {
+        if (!isForThisServer() || slot < 0 || slot != findClientSlot()) {
             output.counters().increment(Counter.DHCP_IGNORED);
             return;
         }
@@ -226,8 +216,8 @@ public final class DhcpServer implements IpHandler {
         output.counters().increment(Counter.DHCP_ACKS);
     }
 
-    private boolean isForThisServer(GatewayOutput output) {
-        return !message.hasServerIdentifier() || message.serverIdentifier() == output.config().address();
+    private boolean isForThisServer() {
+        return !message.hasServerIdentifier() || message.serverIdentifier() == config.gatewayAddress();
     }
 
     private int findClientSlot() {
@@ -249,7 +239,6 @@ public final class DhcpServer implements IpHandler {
      * @param yourAddress yiaddr: the offered or leased address, 0 for NAK and INFORM
      */
     private void sendReply(int type, int yourAddress, GatewayOutput output) {
-        GatewayConfig gateway = output.config();
         long clientMac = message.clientMac();
         int clientAddress = type == DhcpMessage.ACK ? message.clientAddress() : 0;
         int destinationIp;
@@ -270,14 +259,14 @@ public final class DhcpServer implements IpHandler {
 
         ByteBuf frame = output.allocateFrame(EthernetFrame.HEADER_LENGTH + REPLY_IP_LENGTH);
         int start = frame.readerIndex();
-        int ipAt = start + EthernetFrame.writeHeader(frame, start, destinationMac, gateway.mac(),
+        int ipAt = start + EthernetFrame.writeHeader(frame, start, destinationMac, config.gatewayMac(),
                 EthernetFrame.TYPE_IPV4);
         int udpAt = ipAt + Ipv4Packet.MIN_HEADER_LENGTH;
         int dhcpAt = udpAt + UdpPacket.HEADER_LENGTH;
         int at = dhcpAt + DhcpMessage.writeReplyHeader(frame, dhcpAt, message.transactionId(),
                 message.flags() & DhcpMessage.FLAG_BROADCAST, clientAddress, yourAddress, 0, clientMac);
         at = DhcpMessage.writeByteOption(frame, at, DhcpMessage.OPTION_MESSAGE_TYPE, type);
-        at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_SERVER_IDENTIFIER, gateway.address());
+        at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_SERVER_IDENTIFIER, config.gatewayAddress());
         if (type != DhcpMessage.NAK) {
             if (yourAddress != 0) {
                 at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_LEASE_TIME, config.leaseSeconds());
@@ -285,21 +274,21 @@ public final class DhcpServer implements IpHandler {
                 at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_REBINDING_TIME,
                         config.rebindingSeconds());
             }
-            at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_SUBNET_MASK, gateway.netmask());
+            at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_SUBNET_MASK, config.netmask());
             at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_BROADCAST_ADDRESS,
-                    gateway.broadcastAddress());
-            at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_ROUTER, gateway.address());
-            at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_DNS_SERVERS, gateway.dnsAddress());
-            at = DhcpMessage.writeShortOption(frame, at, DhcpMessage.OPTION_INTERFACE_MTU, config.lanMtu());
+                    config.broadcastAddress());
+            at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_ROUTER, config.gatewayAddress());
+            at = DhcpMessage.writeIntOption(frame, at, DhcpMessage.OPTION_DNS_SERVERS, config.dnsAddress());
+            at = DhcpMessage.writeShortOption(frame, at, DhcpMessage.OPTION_INTERFACE_MTU, config.mtu());
         }
         int end = DhcpMessage.writeEnd(frame, dhcpAt, at);
         int udpLength = end - udpAt;
         int ipLength = end - ipAt;
         Ipv4Packet.writeHeader(frame, ipAt, ipLength, nextIdentification, false, REPLY_TTL,
-                Ipv4Packet.PROTOCOL_UDP, gateway.address(), destinationIp);
+                Ipv4Packet.PROTOCOL_UDP, config.gatewayAddress(), destinationIp);
         nextIdentification = (nextIdentification + 1) & 0xFFFF;
         UdpPacket.writeHeader(frame, udpAt, SERVER_PORT, CLIENT_PORT, udpLength);
-        UdpPacket.fillChecksum(frame, udpAt, udpLength, gateway.address(), destinationIp);
+        UdpPacket.fillChecksum(frame, udpAt, udpLength, config.gatewayAddress(), destinationIp);
         frame.writerIndex(end);
         output.emit(frame);
     }

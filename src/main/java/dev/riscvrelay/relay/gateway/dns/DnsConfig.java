@@ -18,18 +18,17 @@ import java.util.List;
  *     systemd-resolved's 127.0.0.53 work, since the forwarder uses ordinary host sockets
  * @param timeout how long one resolver gets to answer before the next is tried
  * @param maxPending the most queries waiting for an answer at once; more are answered SERVFAIL and counted
- * @param lanMtu the largest IP packet one LAN frame carries; bigger answers go to the guest truncated (TC set)
+ *
+ * <p>Answers bigger than the LAN's MTU ({@link dev.riscvrelay.relay.lan.NetworkConfig#mtu()}) go to the guest
+ * truncated (TC set).
  */
-public record DnsConfig(List<InetSocketAddress> resolvers, Duration timeout, int maxPending, int lanMtu) {
+public record DnsConfig(List<InetSocketAddress> resolvers, Duration timeout, int maxPending) {
 
     public static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
     public static final int DEFAULT_MAX_PENDING = 1024;
     public static final int MAX_PENDING_LIMIT = 16_384;
     public static final int MAX_RESOLVERS = 8;
-    public static final int DEFAULT_LAN_MTU = 1185;
-    /** RFC 1035 section 4.2.1: a DNS message over UDP up to 512 bytes must always fit, plus IP and UDP headers. */
-    public static final int MIN_LAN_MTU = 512 + 28;
 
     public DnsConfig {
         resolvers = List.copyOf(resolvers);
@@ -48,14 +47,11 @@ public record DnsConfig(List<InetSocketAddress> resolvers, Duration timeout, int
             throw new IllegalArgumentException("max pending DNS queries must be 1.." + MAX_PENDING_LIMIT + ": "
                     + maxPending);
         }
-        if (lanMtu < MIN_LAN_MTU || lanMtu > 65_535) {
-            throw new IllegalArgumentException("LAN MTU must be " + MIN_LAN_MTU + "..65535: " + lanMtu);
-        }
     }
 
     /** The given resolvers (port 53) with default limits. */
     public static DnsConfig of(List<InetSocketAddress> resolvers) {
-        return new DnsConfig(resolvers, DEFAULT_TIMEOUT, DEFAULT_MAX_PENDING, DEFAULT_LAN_MTU);
+        return new DnsConfig(resolvers, DEFAULT_TIMEOUT, DEFAULT_MAX_PENDING);
     }
 
     /** The host's resolvers from /etc/resolv.conf, with default limits. */
@@ -68,15 +64,11 @@ public record DnsConfig(List<InetSocketAddress> resolvers, Duration timeout, int
     }
 
     public DnsConfig withTimeout(Duration value) {
-        return new DnsConfig(resolvers, value, maxPending, lanMtu);
+        return new DnsConfig(resolvers, value, maxPending);
     }
 
     public DnsConfig withMaxPending(int value) {
-        return new DnsConfig(resolvers, timeout, value, lanMtu);
-    }
-
-    public DnsConfig withLanMtu(int value) {
-        return new DnsConfig(resolvers, timeout, maxPending, value);
+        return new DnsConfig(resolvers, timeout, value);
     }
 
     /**

@@ -1,8 +1,9 @@
 package dev.riscvrelay.relay.gateway.dns;
 
-import dev.riscvrelay.relay.gateway.GatewayConfig;
 import dev.riscvrelay.relay.gateway.GatewayOutput;
 import dev.riscvrelay.relay.gateway.IpHandler;
+import dev.riscvrelay.relay.lan.NanoClock;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.wire.EthernetFrame;
@@ -34,7 +35,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
 
 /**
  * The LAN's DNS server at the gateway's DNS address: it forwards guests' UDP queries to the host's resolvers through
@@ -69,7 +69,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
     private final DnsConfig config;
     private final EventLoop eventLoop;
     private final Counters counters;
-    private final LongSupplier nanoClock;
+    private final NanoClock nanoClock;
     private final long timeoutNanos;
     private final List<InetSocketAddress> resolvers;
     private final UdpPacket udp = new UdpPacket();
@@ -104,7 +104,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
      * @param counters where to count; the gateway's
      * @param nanoClock a monotonic clock in nanoseconds, like {@link System#nanoTime()}
      */
-    public DnsForwarder(DnsConfig config, EventLoop eventLoop, Counters counters, LongSupplier nanoClock) {
+    public DnsForwarder(DnsConfig config, EventLoop eventLoop, Counters counters, NanoClock nanoClock) {
         this.config = Objects.requireNonNull(config, "config");
         this.eventLoop = Objects.requireNonNull(eventLoop, "eventLoop");
         this.counters = Objects.requireNonNull(counters, "counters");
@@ -182,7 +182,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
 
     @Override
     public boolean handle(EthernetFrame ethernet, Ipv4Packet ip, GatewayOutput output) {
-        GatewayConfig gateway = output.config();
+        NetworkConfig gateway = output.config();
         if (ip.destination() != gateway.dnsAddress() || ip.protocol() != Ipv4Packet.PROTOCOL_UDP) {
             return false;
         }
@@ -246,7 +246,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
 
     private void sendUpstream(int slot) {
         attempts[slot]++;
-        deadline[slot] = nanoClock.getAsLong() + timeoutNanos;
+        deadline[slot] = nanoClock.nanoTime() + timeoutNanos;
         InetSocketAddress resolver = resolvers.get(resolverIndex[slot]);
         Channel channel = resolver.getAddress() instanceof Inet6Address ? ipv6Channel : ipv4Channel;
         counters.increment(Counter.DNS_QUERIES_FORWARDED);
@@ -262,7 +262,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
      * every resolver was tried. Runs periodically on the event loop; tests call it after moving the clock.
      */
     public void expireTimeouts() {
-        long now = nanoClock.getAsLong();
+        long now = nanoClock.nanoTime();
         for (int slot = 0; slot < busy.length; slot++) {
             if (!busy[slot] || now - deadline[slot] < 0) {
                 continue;
@@ -297,7 +297,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
         }
         int questionEnd = at + HEADER_LENGTH + questionLength[slot];
         if (output != null) {
-            if (Ipv4Packet.MIN_HEADER_LENGTH + UdpPacket.HEADER_LENGTH + length > config.lanMtu()) {
+            if (Ipv4Packet.MIN_HEADER_LENGTH + UdpPacket.HEADER_LENGTH + length > output.config().mtu()) {
                 counters.increment(Counter.DNS_TRUNCATED_FOR_MTU);
                 sendHeaderAndQuestion(clientMac[slot], clientIp[slot], clientPort[slot], answer, at, questionEnd,
                         clientId[slot], answer.getUnsignedShort(at + 2) | FLAG_TC);
@@ -407,7 +407,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
     private ByteBuf startFrame(long mac, int dnsLength) {
         ByteBuf frame = output.allocateFrame(EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH
                 + UdpPacket.HEADER_LENGTH + dnsLength);
-        EthernetFrame.writeHeader(frame, frame.readerIndex(), mac, output.config().mac(), EthernetFrame.TYPE_IPV4);
+        EthernetFrame.writeHeader(frame, frame.readerIndex(), mac, output.config().gatewayMac(), EthernetFrame.TYPE_IPV4);
         return frame;
     }
 

@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /**
  * How the TCP NAT behaves; made once from the command line. The LAN MTU (and so the MSS the VM is told) comes
- * from {@link dev.riscvrelay.relay.nat.NatConfig#lanMtu()}.
+ * from {@link dev.riscvrelay.relay.lan.NetworkConfig#mtu()}.
  *
  * @param maxConnectionsPerVm most TCP connections one VM (source MAC) may hold; more SYNs are answered with RST
  * @param maxConnections most TCP connections in total (each is one host socket)

@@ -208,7 +208,7 @@ final class TcpConnection extends NatFlow {
         }
         if (cause instanceof ConnectTimeoutException || cause instanceof NoRouteToHostException) {
             counters.increment(Counter.NAT_TCP_CONNECT_FAILED);
-            nat.emit(nat.frames().destinationUnreachable(vmMac, vmAddress, nat.natConfig().gatewayAddress(),
+            nat.emit(nat.frames().destinationUnreachable(vmMac, vmAddress, nat.network().gatewayAddress(),
                     CODE_HOST_UNREACHABLE, synQuote, 0, synQuote.readableBytes()));
         } else {
             counters.increment(Counter.NAT_TCP_CONNECT_REFUSED);

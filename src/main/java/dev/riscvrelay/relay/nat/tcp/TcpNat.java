@@ -1,12 +1,12 @@
 package dev.riscvrelay.relay.nat.tcp;
 
+import dev.riscvrelay.relay.lan.FrameSink;
+import dev.riscvrelay.relay.lan.NanoClock;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.FlowKey;
 import dev.riscvrelay.relay.nat.FlowSet;
-import dev.riscvrelay.relay.nat.FrameSink;
-import dev.riscvrelay.relay.nat.NanoClock;
-import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.VmFrames;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.Ipv4Address;
@@ -44,7 +44,7 @@ import java.util.function.LongToIntFunction;
  */
 public final class TcpNat {
 
-    private final NatConfig natConfig;
+    private final NetworkConfig network;
     private final TcpConfig config;
     private final VmFrames frames;
     private final FrameSink sink;
@@ -61,9 +61,9 @@ public final class TcpNat {
     private LongToIntFunction portFrameLimit = mac -> 0;
     private boolean turnScheduled;
 
-    public TcpNat(NatConfig natConfig, TcpConfig config, VmFrames frames, FrameSink sink, Counters counters,
+    public TcpNat(NetworkConfig network, TcpConfig config, VmFrames frames, FrameSink sink, Counters counters,
             NanoClock clock, EventLoop loop) {
-        this.natConfig = natConfig;
+        this.network = network;
         this.config = config;
         this.frames = frames;
         this.sink = sink;
@@ -74,7 +74,7 @@ public final class TcpNat {
         this.connections = new FlowSet<>(config.maxConnectionsPerVm(), config.maxConnections(), counters,
                 Counter.DROP_NAT_TCP_VM_LIMIT, Counter.DROP_NAT_TCP_TABLE_FULL, Counter.NAT_TCP_EXPIRED);
         // Every segment to the VM must fit one frame of the LAN: IPv4 and TCP headers without options.
-        this.mss = natConfig.lanMtu() - Ipv4Packet.MIN_HEADER_LENGTH - TcpPacket.MIN_HEADER_LENGTH;
+        this.mss = network.mtu() - Ipv4Packet.MIN_HEADER_LENGTH - TcpPacket.MIN_HEADER_LENGTH;
     }
 
     /**
@@ -262,8 +262,8 @@ public final class TcpNat {
         return connections.size(vmMac);
     }
 
-    NatConfig natConfig() {
-        return natConfig;
+    NetworkConfig network() {
+        return network;
     }
 
     TcpConfig config() {

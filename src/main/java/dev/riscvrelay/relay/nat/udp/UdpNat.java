@@ -1,12 +1,12 @@
 package dev.riscvrelay.relay.nat.udp;
 
+import dev.riscvrelay.relay.lan.FrameSink;
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.DatagramFlow;
 import dev.riscvrelay.relay.nat.FlowKey;
 import dev.riscvrelay.relay.nat.FlowSet;
-import dev.riscvrelay.relay.nat.FrameSink;
-import dev.riscvrelay.relay.nat.NanoClock;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.VmFrames;
 import dev.riscvrelay.relay.wire.EthernetFrame;

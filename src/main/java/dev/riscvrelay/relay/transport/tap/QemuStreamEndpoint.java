@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.transport.tap;
 
+import dev.riscvrelay.relay.lan.FrameSink;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.Port;
@@ -130,7 +131,7 @@ public final class QemuStreamEndpoint implements Port, AutoCloseable {
                 counters.increment(Counter.DROP_QEMU_BAD_FRAME);
                 return;
             }
-            sink.accept(frame.retain());
+            sink.emit(frame.retain());
         }
 
         @Override

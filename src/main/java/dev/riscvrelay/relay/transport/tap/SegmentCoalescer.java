@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.transport.tap;
 
+import dev.riscvrelay.relay.lan.FrameSink;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.wire.Checksums;
@@ -29,12 +30,6 @@ import java.nio.ByteOrder;
  */
 public final class SegmentCoalescer implements AutoCloseable {
 
-    /** Where frames and super-frames go: {@code length} bytes starting with the virtio-net header. */
-    @FunctionalInterface
-    public interface Sink {
-        boolean write(MemorySegment headerAndFrame, int length);
-    }
-
     private static final int HEADER = TapDevice.VNET_HEADER;
     private static final int ETHERNET = TapDevice.ETHERNET_HEADER;
     private static final int IP = ETHERNET;
@@ -48,12 +43,18 @@ public final class SegmentCoalescer implements AutoCloseable {
     private static final ValueLayout.OfShort LITTLE_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final Sink sink;
+    /**
+     * Where frames and super-frames go, each as {@link #withHeader} whose readable bytes are the virtio-net header
+     * and the frame. The sink takes over one reference of that one reusable buffer and is done with it on return.
+     */
+    private final FrameSink sink;
     private final Counters counters;
     // Freed by the GC, not by close(): a frame still on its way in after close() must not write to freed memory.
     private final MemorySegment out = Arena.ofAuto().allocate(HEADER + ETHERNET + MAX_IP_LENGTH, 8);
     /** The same memory as {@link #out}, frame first (index 0 = the Ethernet header), for Netty's copies. */
     private final ByteBuf frame = Unpooled.wrappedBuffer(out.asSlice(HEADER).asByteBuffer()).clear();
+    /** The same memory again, header first: what the sink gets. */
+    private final ByteBuf withHeader = Unpooled.wrappedBuffer(out.asByteBuffer()).clear();
 
     private volatile boolean closed;
 
@@ -65,7 +66,7 @@ public final class SegmentCoalescer implements AutoCloseable {
     private int nextSeq;
     private int lastFlags;
 
-    public SegmentCoalescer(Sink sink, Counters counters) {
+    public SegmentCoalescer(FrameSink sink, Counters counters) {
         this.sink = sink;
         this.counters = counters;
     }
@@ -123,7 +124,7 @@ public final class SegmentCoalescer implements AutoCloseable {
         }
         int length = HEADER + used;
         used = 0;
-        sink.write(out, length);
+        emit(length);
     }
 
     /** The TCP payload length if this frame may join a super-frame, else 0 or less. */
@@ -191,7 +192,11 @@ public final class SegmentCoalescer implements AutoCloseable {
         }
         clearHeader();
         frame.setBytes(0, in, at, length);
-        sink.write(out, HEADER + length);
+        emit(HEADER + length);
+    }
+
+    private void emit(int length) {
+        sink.emit(withHeader.retain().setIndex(0, length));
     }
 
     private void clearHeader() {

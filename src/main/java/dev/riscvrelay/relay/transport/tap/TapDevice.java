@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.transport.tap;
 
 import static dev.riscvrelay.relay.transport.tap.LinuxSyscalls.*;
 
+import dev.riscvrelay.relay.lan.FrameSink;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.wire.Checksums;
@@ -446,6 +447,19 @@ public final class TapDevice implements AutoCloseable {
             throw new IllegalStateException("TAP " + name + " was opened without a virtio-net header");
         }
         return writeRaw(headerAndFrame, length);
+    }
+
+    /**
+     * As the {@link FrameSink} of a {@link SegmentCoalescer}: writes the readable bytes of {@code headerAndFrame}
+     * (a virtio-net header, then the frame) like {@link #writeWithHeader(MemorySegment, int)}, and releases it.
+     */
+    void writeWithHeader(ByteBuf headerAndFrame) {
+        try {
+            int length = headerAndFrame.readableBytes();
+            writeWithHeader(addressOf(headerAndFrame, headerAndFrame.readerIndex(), length), length);
+        } finally {
+            headerAndFrame.release();
+        }
     }
 
     /** Whether writes may carry TCP super-frames (the device was opened with IFF_VNET_HDR). */

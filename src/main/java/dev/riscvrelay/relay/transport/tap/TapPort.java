@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.transport.tap;
 
+import dev.riscvrelay.relay.lan.FrameSink;
 import dev.riscvrelay.relay.switching.Port;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -66,7 +67,7 @@ public final class TapPort implements Port, AutoCloseable {
                     frame.release();
                     return;
                 }
-                sink.accept(frame);
+                sink.emit(frame);
             }
         } catch (TapException | RuntimeException e) {
             readerFailure = e;

@@ -30,6 +30,7 @@ final class WebSocketPort extends ChannelInboundHandlerAdapter implements Port {
 
     private enum State { UPGRADING, OPEN, CLOSED }
 
+    private final WebSocketServer server;
     private final Counters counters;
     /** Set by {@link WebSocketAdmission} before the handshake: the LAN, the guard, and the release. */
     private Admission.Admitted admission;
@@ -43,7 +44,8 @@ final class WebSocketPort extends ChannelInboundHandlerAdapter implements Port {
     private boolean discardingFragments;
     private State state = State.UPGRADING;
 
-    WebSocketPort(Counters counters, int queueFrames, int maxFrameSize) {
+    WebSocketPort(WebSocketServer server, Counters counters, int queueFrames, int maxFrameSize) {
+        this.server = server;
         this.counters = counters;
         this.queue = new FrameQueue(queueFrames, counters);
         this.maxFrameSize = maxFrameSize;
@@ -66,6 +68,7 @@ final class WebSocketPort extends ChannelInboundHandlerAdapter implements Port {
             state = State.OPEN;
             counters.increment(Counter.WEBSOCKET_OPENED);
             admission.lan().attach(this);
+            server.memberJoined();
         }
         super.userEventTriggered(ctx, event);
     }
@@ -179,6 +182,7 @@ final class WebSocketPort extends ChannelInboundHandlerAdapter implements Port {
         if (state == State.OPEN) {
             admission.lan().detach(this);
             counters.increment(Counter.WEBSOCKET_CLOSED);
+            server.memberLeft();
         }
         if (state != State.CLOSED && admission != null) {
             admission.release().run();

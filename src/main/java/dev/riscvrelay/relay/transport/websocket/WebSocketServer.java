@@ -55,6 +55,8 @@ public final class WebSocketServer implements AutoCloseable {
     private final Counters counters;
     private final ChannelGroup open;
     private int connections;
+    /** Connections past the handshake, on the LAN: written by the loop only, read by exporters. */
+    private volatile int members;
 
     /**
      * Listens on {@code bind:port} over TCP on {@code loop}, which must own {@code lan}. Closing the server leaves
@@ -125,7 +127,7 @@ public final class WebSocketServer implements AutoCloseable {
                         pipeline.addLast(new HttpObjectAggregator(8192));
                         pipeline.addLast(new ChunkedWriteHandler());
                         pipeline.addLast(new HttpRequestRouter(content, counters));
-                        WebSocketPort member = new WebSocketPort(counters, config.sendQueueFrames(),
+                        WebSocketPort member = new WebSocketPort(WebSocketServer.this, counters, config.sendQueueFrames(),
                                 config.maxFrameSize());
                         pipeline.addLast(new WebSocketAdmission(gate, member, counters));
                         pipeline.addLast(new WebSocketServerProtocolHandler(protocol));
@@ -169,6 +171,21 @@ public final class WebSocketServer implements AutoCloseable {
 
     public WebSocketServerConfig config() {
         return config;
+    }
+
+    /** WebSocket members on the LAN now, i.e. sessions past their handshake (safe to read from any thread). */
+    public int memberCount() {
+        return members;
+    }
+
+    /** On the loop: a member joined the LAN. */
+    void memberJoined() {
+        members = members + 1; // single writer: the loop
+    }
+
+    /** On the loop: a member that had joined left it. */
+    void memberLeft() {
+        members = members - 1;
     }
 
     /** Stops listening and closes every connection; waits until done. Call off the loop. */

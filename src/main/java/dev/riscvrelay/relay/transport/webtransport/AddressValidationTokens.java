@@ -1,12 +1,13 @@
 package dev.riscvrelay.relay.transport.webtransport;
 
+import dev.riscvrelay.relay.lan.NanoClock;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.quic.QuicTokenHandler;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.util.function.LongSupplier;
+import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -15,14 +16,14 @@ import javax.crypto.spec.SecretKeySpec;
  * Retry packet carrying a token, so a spoofed source address gets no handshake flight (and no amplification, §8); the
  * client must come back with the token from the address it was sent to.
  *
- * <p>A token is {@code [issued at, ms: 8][HMAC-SHA256(key, issued at | address | port | odcid), first 16 bytes][odcid]}
+ * <p>A token is {@code [issued at, monotonic ns: 8][HMAC-SHA256(key, issued at | address | port | odcid), first 16 bytes][odcid]}
  * with a random key made at start, so only this process can mint them, they bind the client's address and port, and
- * they expire after {@link #LIFETIME_MILLIS}. Used by the QUIC codec on its event loop only (one {@link Mac}).
+ * they expire after {@link #LIFETIME_NANOS}. Used by the QUIC codec on its event loop only (one {@link Mac}).
  */
 final class AddressValidationTokens implements QuicTokenHandler {
 
     /** A Retry token is used within one round trip; a few seconds cover slow paths and clock steps. */
-    static final long LIFETIME_MILLIS = 10_000;
+    static final long LIFETIME_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final int TIME_LENGTH = 8;
     private static final int TAG_LENGTH = 16;
     private static final int PREFIX = TIME_LENGTH + TAG_LENGTH;
@@ -30,10 +31,11 @@ final class AddressValidationTokens implements QuicTokenHandler {
     private static final int MAX_CID = 20;
 
     private final Mac mac;
-    private final LongSupplier millisClock;
+    /** Tokens come back to the process that issued them (the key is per process), so its monotonic clock serves. */
+    private final NanoClock clock;
 
-    AddressValidationTokens(LongSupplier millisClock) {
-        this.millisClock = millisClock;
+    AddressValidationTokens(NanoClock clock) {
+        this.clock = clock;
         byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
         try {
@@ -46,7 +48,7 @@ final class AddressValidationTokens implements QuicTokenHandler {
 
     @Override
     public boolean writeToken(ByteBuf out, ByteBuf dcid, InetSocketAddress address) {
-        long issuedAt = millisClock.getAsLong();
+        long issuedAt = clock.nanoTime();
         byte[] tag = tag(issuedAt, address, dcid, dcid.readerIndex(), dcid.readableBytes());
         out.writeLong(issuedAt);
         out.writeBytes(tag, 0, TAG_LENGTH);
@@ -62,8 +64,8 @@ final class AddressValidationTokens implements QuicTokenHandler {
         }
         int at = token.readerIndex();
         long issuedAt = token.getLong(at);
-        long age = millisClock.getAsLong() - issuedAt;
-        if (age < 0 || age > LIFETIME_MILLIS) {
+        long age = clock.nanoTime() - issuedAt;
+        if (age < 0 || age > LIFETIME_NANOS) {
             return -1;
         }
         byte[] expected = tag(issuedAt, address, token, at + PREFIX, length - PREFIX);

@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay.transport.webtransport;
 
 import dev.riscvrelay.relay.access.SessionGate;
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.Switch;
 import dev.riscvrelay.relay.tls.CurrentCertificateKeyManager;
@@ -153,7 +154,7 @@ public final class WebTransportServer implements AutoCloseable {
         QuicServerCodecBuilder builder = Http3.newQuicServerCodecBuilder()
                 .sslContext(tls)
                 // Retry before any handshake work: a spoofed source address gets one small packet back, no more.
-                .tokenHandler(new AddressValidationTokens(System::currentTimeMillis))
+                .tokenHandler(new AddressValidationTokens(NanoClock.SYSTEM))
                 .maxIdleTimeout(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 // Packets start at 1200 bytes and grow to udpPayload once a probe of that size got through
                 // (DPLPMTUD, RFC 9000 §14.3); peers may send us up to the configured size.

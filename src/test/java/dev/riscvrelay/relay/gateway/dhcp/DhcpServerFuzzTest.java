@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.riscvrelay.relay.gateway.Gateway;
-import dev.riscvrelay.relay.gateway.GatewayConfig;
 import dev.riscvrelay.relay.gateway.ReplyCheckingLan;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.wire.DhcpMessage;
 import dev.riscvrelay.relay.wire.EthernetFrame;
@@ -39,11 +39,10 @@ class DhcpServerFuzzTest {
     @FuzzTest(maxDuration = "60s")
     void conversation(byte[] input) {
         long[] now = {1_000_000_000L};
-        GatewayConfig config = GatewayConfig.defaults();
+        NetworkConfig config = NetworkConfig.defaults().withPool(POOL_FIRST, POOL_SIZE);
         ReplyCheckingLan lan = new ReplyCheckingLan(DhcpServerFuzzTest::checkReply);
         Gateway gateway = new Gateway(config, lan, UnpooledByteBufAllocator.DEFAULT, new Counters());
-        DhcpServer server = new DhcpServer(DhcpConfig.defaults().withPool(POOL_FIRST, POOL_SIZE), config,
-                () -> now[0]);
+        DhcpServer server = new DhcpServer(config, () -> now[0]);
         gateway.addIpHandler(server);
         lan.attach(gateway);
 
@@ -75,7 +74,7 @@ class DhcpServerFuzzTest {
 
     /** The message as UDP 68 → 67 from its chaddr (when the message is long enough to have one) and ciaddr. */
     private static ByteBuf clientFrame(byte[] input, int at, int length, int destinationChoice,
-            GatewayConfig config) {
+            NetworkConfig config) {
         long mac = length >= 34 ? macAt(input, at + 28) : FALLBACK_MAC;
         if (!MacAddress.isValidSource(mac)) {
             mac = FALLBACK_MAC;
@@ -83,11 +82,11 @@ class DhcpServerFuzzTest {
         int source = length >= 16 ? (input[at + 12] & 0xFF) << 24 | (input[at + 13] & 0xFF) << 16
                 | (input[at + 14] & 0xFF) << 8 | (input[at + 15] & 0xFF) : 0;
         int destination = switch (destinationChoice) {
-            case 1 -> config.address();
+            case 1 -> config.gatewayAddress();
             case 2 -> config.broadcastAddress();
             default -> Ipv4Address.BROADCAST;
         };
-        long destinationMac = destinationChoice == 1 ? config.mac() : MacAddress.BROADCAST;
+        long destinationMac = destinationChoice == 1 ? config.gatewayMac() : MacAddress.BROADCAST;
         int udpLength = UdpPacket.HEADER_LENGTH + length;
         int ipLength = Ipv4Packet.MIN_HEADER_LENGTH + udpLength;
         ByteBuf frame = Unpooled.directBuffer(EthernetFrame.HEADER_LENGTH + ipLength);

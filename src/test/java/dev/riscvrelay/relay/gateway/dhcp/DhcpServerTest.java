@@ -6,9 +6,9 @@ import static dev.riscvrelay.relay.gateway.dhcp.DhcpFrames.parseReply;
 import static dev.riscvrelay.relay.wire.DhcpMessage.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.riscvrelay.relay.gateway.GatewayConfig;
 import dev.riscvrelay.relay.gateway.GuestLan;
 import dev.riscvrelay.relay.gateway.dhcp.DhcpFrames.Reply;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.wire.HexFixtures;
 import dev.riscvrelay.relay.wire.Ipv4Address;
@@ -31,14 +31,14 @@ class DhcpServerTest {
     private GuestLan lan;
     private DhcpServer server;
 
-    private void start(DhcpConfig config) {
-        server = new DhcpServer(config, GatewayConfig.defaults(), () -> lan.nanoTime[0]);
-        lan = new GuestLan(GatewayConfig.defaults(), server);
+    private void start(NetworkConfig config) {
+        server = new DhcpServer(config, () -> lan.nanoTime[0]);
+        lan = new GuestLan(config, server);
     }
 
     /** The captured clients asked for 10.0.2.21 (what dnsmasq gave them), so a pool starting there fits them. */
     private void startWithPoolAt21(int size) {
-        start(DhcpConfig.defaults().withPool(ADDRESS_21, size));
+        start(NetworkConfig.defaults().withPool(ADDRESS_21, size));
     }
 
     private Reply onlyReply() {
@@ -69,7 +69,7 @@ class DhcpServerTest {
 
     @Test
     void udhcpcDiscoverGetsAnOfferWithRouterDnsMaskMtuAndLeaseTimes() {
-        start(DhcpConfig.defaults());
+        start(NetworkConfig.defaults());
         lan.sendFromGuest(HexFixtures.bytes("dhcp-discover-udhcpc"));
 
         Reply offer = onlyReply();
@@ -121,7 +121,7 @@ class DhcpServerTest {
 
     @Test
     void theSameClientGetsTheSameAddressAndAnotherClientADifferentOne() {
-        start(DhcpConfig.defaults());
+        start(NetworkConfig.defaults());
         lan.sendFromGuest(HexFixtures.bytes("dhcp-discover-dhclient"));
         int first = onlyReply().yiaddr();
         lan.sendFromGuest(HexFixtures.bytes("dhcp-discover-dhclient"));
@@ -139,7 +139,7 @@ class DhcpServerTest {
 
     @Test
     void aClientIdentifierKeepsTheAddressAcrossAChangedMac() {
-        start(DhcpConfig.defaults());
+        start(NetworkConfig.defaults());
         byte[] clientId = {(byte) 0xFF, 1, 2, 3, 4, 5, 6, 7, 8};
         lan.sendFromGuest(discover(CAPTURED_MAC, OPTION_CLIENT_IDENTIFIER, clientId));
         int address = onlyReply().yiaddr();
@@ -151,7 +151,7 @@ class DhcpServerTest {
 
     @Test
     void broadcastFlagMakesRepliesBroadcast() {
-        start(DhcpConfig.defaults());
+        start(NetworkConfig.defaults());
         lan.sendFromGuest(clientFrame(CAPTURED_MAC, ANY, LIMITED_BROADCAST, 7, FLAG_BROADCAST, 0,
                 options(OPTION_MESSAGE_TYPE, DISCOVER)));
         Reply offer = onlyReply();
@@ -162,7 +162,7 @@ class DhcpServerTest {
 
     @Test
     void renewalUnicastToTheGatewayIsAckedToCiaddr() {
-        start(DhcpConfig.defaults());
+        start(NetworkConfig.defaults());
         lan.sendFromGuest(request(CAPTURED_MAC, ANY, LIMITED_BROADCAST, OPTION_REQUESTED_ADDRESS, ADDRESS_15));
         assertThat(onlyReply().messageType()).isEqualTo(ACK);
 
@@ -183,7 +183,7 @@ class DhcpServerTest {
 
     @Test
     void wrongAddressesAreNakedBroadcast() {
-        start(DhcpConfig.defaults());
+        start(NetworkConfig.defaults());
         lan.sendFromGuest(request(CAPTURED_MAC, ANY, LIMITED_BROADCAST, OPTION_REQUESTED_ADDRESS, ADDRESS_15));
         assertThat(onlyReply().messageType()).isEqualTo(ACK);
 
@@ -210,7 +210,7 @@ class DhcpServerTest {
 
     @Test
     void aRequestNamingAnotherServerFreesOurOfferSilently() {
-        start(DhcpConfig.defaults().withPool(ADDRESS_15, 1));
+        start(NetworkConfig.defaults().withPool(ADDRESS_15, 1));
         lan.sendFromGuest(discover(CAPTURED_MAC));
         assertThat(onlyReply().yiaddr()).isEqualTo(ADDRESS_15);
         lan.sendFromGuest(discover(OTHER_MAC));
@@ -227,7 +227,7 @@ class DhcpServerTest {
 
     @Test
     void anExhaustedPoolOffersNothingAndIsCounted() {
-        start(DhcpConfig.defaults().withPool(ADDRESS_15, 2));
+        start(NetworkConfig.defaults().withPool(ADDRESS_15, 2));
         lan.sendFromGuest(discover(CAPTURED_MAC));
         lan.sendFromGuest(discover(OTHER_MAC));
         assertThat(lan.takeReceived()).hasSize(2);
@@ -237,7 +237,7 @@ class DhcpServerTest {
         assertThat(lan.counters.get(Counter.DHCP_POOL_EXHAUSTED)).isEqualTo(1);
 
         // Offers are held only for the offer hold time; then the third client gets one.
-        lan.nanoTime[0] += DhcpConfig.DEFAULT_OFFER_HOLD_TIME.toNanos();
+        lan.nanoTime[0] += NetworkConfig.DEFAULT_OFFER_HOLD_TIME.toNanos();
         lan.sendFromGuest(discover(0x5255_0a00_0333L));
         assertThat(onlyReply().yiaddr()).isIn(ADDRESS_15, ADDRESS_16);
         assertThat(lan.counters.get(Counter.DHCP_LEASES_EXPIRED)).isEqualTo(2);
@@ -245,7 +245,7 @@ class DhcpServerTest {
 
     @Test
     void leasesExpireOnTheInjectedClockAndGoToTheNextClient() {
-        start(DhcpConfig.defaults().withPool(ADDRESS_15, 1).withLeaseTime(Duration.ofMinutes(10)));
+        start(NetworkConfig.defaults().withPool(ADDRESS_15, 1).withLeaseTime(Duration.ofMinutes(10)));
         lan.sendFromGuest(request(CAPTURED_MAC, ANY, LIMITED_BROADCAST, OPTION_REQUESTED_ADDRESS, ADDRESS_15));
         assertThat(onlyReply().intOption(OPTION_LEASE_TIME)).isEqualTo(600);
 
@@ -279,7 +279,7 @@ class DhcpServerTest {
 
     @Test
     void aDeclinedAddressIsNotOfferedAgain() {
-        start(DhcpConfig.defaults().withPool(ADDRESS_15, 2));
+        start(NetworkConfig.defaults().withPool(ADDRESS_15, 2));
         lan.sendFromGuest(discover(CAPTURED_MAC));
         assertThat(onlyReply().yiaddr()).isEqualTo(ADDRESS_15);
         lan.sendFromGuest(clientFrame(CAPTURED_MAC, ANY, LIMITED_BROADCAST, 9, 0, 0, options(OPTION_MESSAGE_TYPE,
@@ -295,7 +295,7 @@ class DhcpServerTest {
 
     @Test
     void informIsAnsweredToCiaddrWithoutALease() {
-        start(DhcpConfig.defaults());
+        start(NetworkConfig.defaults());
         int manual = Ipv4Address.parse("10.0.2.5");
         lan.sendFromGuest(clientFrame(CAPTURED_MAC, manual, GATEWAY, 11, 0, manual,
                 options(OPTION_MESSAGE_TYPE, INFORM)));
@@ -312,7 +312,7 @@ class DhcpServerTest {
 
     @Test
     void malformedMessagesAreDroppedAndCounted() {
-        start(DhcpConfig.defaults());
+        start(NetworkConfig.defaults());
         byte[] captured = HexFixtures.bytes("dhcp-discover-udhcpc");
         int dhcp = 42;
 
@@ -361,7 +361,7 @@ class DhcpServerTest {
 
     @Test
     void bootRepliesRelayedMessagesAndOtherPortsAreNotAnswered() {
-        start(DhcpConfig.defaults());
+        start(NetworkConfig.defaults());
         byte[] offer = HexFixtures.bytes("dhcp-offer-dnsmasq");
         lan.sendFromGuest(offer);
         assertNoReply();
@@ -377,12 +377,12 @@ class DhcpServerTest {
     @Test
     void configRefusesPoolsOutsideTheNetworkOrOverTheGateway() {
         org.assertj.core.api.Assertions.assertThatThrownBy(
-                () -> DhcpConfig.defaults().withPool(Ipv4Address.parse("10.0.2.250"), 10))
+                () -> NetworkConfig.defaults().withPool(Ipv4Address.parse("10.0.2.250"), 10))
                 .isInstanceOf(IllegalArgumentException.class);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DhcpServer(
-                DhcpConfig.defaults().withPool(Ipv4Address.parse("10.0.2.1"), 5), GatewayConfig.defaults(),
-                System::nanoTime)).isInstanceOf(IllegalArgumentException.class);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> DhcpConfig.defaults().withLanMtu(500))
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> NetworkConfig.defaults().withPool(Ipv4Address.parse("10.0.2.1"), 5))
+                .isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> NetworkConfig.defaults().withMtu(500))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -3,8 +3,8 @@ package dev.riscvrelay.relay.gateway.dns;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.riscvrelay.relay.gateway.GatewayConfig;
 import dev.riscvrelay.relay.gateway.GuestLan;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.HexFixtures;
@@ -65,7 +65,7 @@ class DnsForwarderTest {
     private void start(DnsConfig config, boolean epoll) throws Exception {
         group = new MultiThreadIoEventLoopGroup(1,
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-        lan = new GuestLan(GatewayConfig.defaults());
+        lan = new GuestLan(NetworkConfig.defaults());
         forwarder = new DnsForwarder(config, group.next(), lan.counters, nanoTime::get);
         lan.gateway.addIpHandler(forwarder);
         forwarder.start().sync();
@@ -319,7 +319,7 @@ class DnsForwarderTest {
         int udpLength = 8 + dns.length;
         ByteBuf buf = Unpooled.buffer(42 + dns.length);
         try {
-            EthernetFrame.writeHeader(buf, 0, GatewayConfig.DEFAULT_MAC, mac, EthernetFrame.TYPE_IPV4);
+            EthernetFrame.writeHeader(buf, 0, NetworkConfig.DEFAULT_GATEWAY_MAC, mac, EthernetFrame.TYPE_IPV4);
             Ipv4Packet.writeHeader(buf, 14, 20 + udpLength, 7, true, 64, Ipv4Packet.PROTOCOL_UDP, ip, DNS_IP);
             UdpPacket.writeHeader(buf, 34, port, 53, udpLength);
             buf.setBytes(42, dns);

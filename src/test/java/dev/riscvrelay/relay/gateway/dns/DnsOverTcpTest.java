@@ -2,8 +2,8 @@ package dev.riscvrelay.relay.gateway.dns;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.riscvrelay.relay.gateway.GatewayConfig;
 import dev.riscvrelay.relay.gateway.GuestLan;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.Ipv4Address;
@@ -39,7 +39,7 @@ class DnsOverTcpTest {
     private final DnsOverTcp handler = new DnsOverTcp(DnsConfig.of(List.of(FIRST, SECOND)),
             (ethernet, ip, upstream) -> handed.add(new Handed(ip.destination(),
                     ip.buffer().getUnsignedShort(ip.payloadOffset() + 2), upstream)));
-    private final GuestLan lan = new GuestLan(GatewayConfig.defaults(), handler);
+    private final GuestLan lan = new GuestLan(NetworkConfig.defaults(), handler);
 
     @Test
     void tcpToTheDnsAddressPort53GoesToTheFirstResolver() {
@@ -89,7 +89,7 @@ class DnsOverTcpTest {
         ByteBuf buf = Unpooled.buffer(34 + tcpLength);
         try {
             buf.writerIndex(34 + tcpLength);
-            EthernetFrame.writeHeader(buf, 0, GatewayConfig.DEFAULT_MAC, GUEST_MAC, EthernetFrame.TYPE_IPV4);
+            EthernetFrame.writeHeader(buf, 0, NetworkConfig.DEFAULT_GATEWAY_MAC, GUEST_MAC, EthernetFrame.TYPE_IPV4);
             Ipv4Packet.writeHeader(buf, 14, 20 + tcpLength, 7, true, 64, Ipv4Packet.PROTOCOL_TCP, GUEST_IP,
                     destination);
             TcpPacket.writeHeader(buf, 34, 40000, port, 1000, 0, tcpLength, flags, 65535);

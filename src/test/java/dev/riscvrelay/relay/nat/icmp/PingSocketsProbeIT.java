@@ -2,9 +2,10 @@ package dev.riscvrelay.relay.nat.icmp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.lan.NanoClock;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
-import dev.riscvrelay.relay.nat.NanoClock;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.NetworkNamespaces;
 import dev.riscvrelay.relay.nat.TestFrames;
@@ -118,7 +119,8 @@ class PingSocketsProbeIT {
             NatConfig config = NatConfig.defaults();
             IcmpNat icmp = loop.submit(() -> {
                 NetworkNamespaces.enterOnThisThread(closed);
-                return new IcmpNat(config, new VmFrames(PooledByteBufAllocator.DEFAULT, config), emitted::add,
+                return new IcmpNat(config, new VmFrames(PooledByteBufAllocator.DEFAULT, NetworkConfig.defaults(), config),
+                        emitted::add,
                         counters, NanoClock.SYSTEM, loop);
             }).get(5, TimeUnit.SECONDS);
             assertThat(icmp.enabled()).isFalse();

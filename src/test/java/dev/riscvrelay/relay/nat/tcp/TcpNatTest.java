@@ -2,9 +2,10 @@ package dev.riscvrelay.relay.nat.tcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.lan.NanoClock;
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
-import dev.riscvrelay.relay.nat.NanoClock;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.TestFrames;
 import dev.riscvrelay.relay.nat.VmFrames;
@@ -73,9 +74,9 @@ class TcpNatTest {
 
     @BeforeEach
     void start() throws Exception {
-        NatConfig natConfig = NatConfig.defaults();
+        NetworkConfig network = NetworkConfig.defaults().withMtu(1500);
         TcpConfig config = TcpConfig.defaults().withTimeouts(Duration.ofSeconds(2), Duration.ofMinutes(1), 3);
-        nat = onLoop(() -> new TcpNat(natConfig, config, new VmFrames(PooledByteBufAllocator.DEFAULT, natConfig),
+        nat = onLoop(() -> new TcpNat(network, config, new VmFrames(PooledByteBufAllocator.DEFAULT, network, NatConfig.defaults()),
                 emitted::add, counters, NanoClock.SYSTEM, loop));
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     }

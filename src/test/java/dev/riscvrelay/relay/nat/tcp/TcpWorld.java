@@ -1,19 +1,18 @@
 package dev.riscvrelay.relay.nat.tcp;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.gateway.Gateway;
-import dev.riscvrelay.relay.gateway.GatewayConfig;
 import dev.riscvrelay.relay.gateway.IpHandler;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.Cidr;
 import dev.riscvrelay.relay.nat.EgressPolicy;
 import dev.riscvrelay.relay.nat.EgressRules;
-import dev.riscvrelay.relay.nat.NanoClock;
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.nat.Nat;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.NetworkNamespaces;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.Port;
-import dev.riscvrelay.relay.switching.SwitchConfig;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import dev.riscvrelay.relay.transport.tap.TapDevice;
@@ -94,16 +93,15 @@ final class TcpWorld implements AutoCloseable {
                 NetworkNamespaces.enterOnThisThread(relay.name());
                 return null;
             });
-            lan = new LearningSwitch(new SwitchConfig(64, Duration.ofMinutes(5)), counters);
-            GatewayConfig gatewayConfig = GatewayConfig.defaults();
-            gateway = new Gateway(gatewayConfig, lan, PooledByteBufAllocator.DEFAULT, counters);
-            NatConfig natConfig = NatConfig.defaults().withLanMtu(LAN_MTU);
+            NetworkConfig network = NetworkConfig.defaults().withMtu(LAN_MTU).withMacTable(64, Duration.ofMinutes(5));
+            lan = new LearningSwitch(network, counters);
+            gateway = new Gateway(network, lan, PooledByteBufAllocator.DEFAULT, counters);
             // The internet's documentation range, allowed as an operator would (the default denies it).
             EgressRules allowInternet = new EgressRules(List.of(Cidr.parse("203.0.113.0/24")), List.of());
-            nat = onLoop(() -> new Nat(natConfig, tcpConfig, EgressPolicy.forThisHost(allowInternet), loop,
+            nat = onLoop(() -> new Nat(network, NatConfig.defaults(), tcpConfig, EgressPolicy.forThisHost(allowInternet), loop,
                     frame -> lan.forward(gateway, frame), counters, NanoClock.SYSTEM,
                     PooledByteBufAllocator.DEFAULT));
-            gateway.addIpHandler(natHandler(gatewayConfig, nat));
+            gateway.addIpHandler(natHandler(network, nat));
 
             String tapName = bed.newLinkName('t');
             TapDevice tap = TapDevice.openInNamespace(vm.path(), TapDevice.Config.forMtu(tapName, LAN_MTU),
@@ -151,7 +149,7 @@ final class TcpWorld implements AutoCloseable {
     }
 
     /** Hands everything not for the gateway itself and not on the LAN to the NAT, as the relay does. */
-    private static IpHandler natHandler(GatewayConfig config, Nat nat) {
+    private static IpHandler natHandler(NetworkConfig config, Nat nat) {
         return (ethernet, ip, output) -> {
             int destination = ip.destination();
             if (config.inNetwork(destination) || (destination >>> 28) == 0xE || destination == -1) {

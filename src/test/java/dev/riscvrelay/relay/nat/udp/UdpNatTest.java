@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.nat.udp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.NatConfig;
@@ -86,7 +87,7 @@ class UdpNatTest {
     }
 
     private void newNat(NatConfig config) throws Exception {
-        nat = onLoop(() -> new UdpNat(config, new VmFrames(PooledByteBufAllocator.DEFAULT, config), emitted::add,
+        nat = onLoop(() -> new UdpNat(config, new VmFrames(PooledByteBufAllocator.DEFAULT, NetworkConfig.defaults(), config), emitted::add,
                 counters, now::get, loop));
     }
 

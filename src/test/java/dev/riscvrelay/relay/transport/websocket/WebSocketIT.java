@@ -6,15 +6,20 @@ import dev.riscvrelay.relay.Relay;
 import dev.riscvrelay.relay.RelayConfig;
 import dev.riscvrelay.relay.WebOptions;
 import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.nat.Cidr;
+import dev.riscvrelay.relay.nat.EgressRules;
+import dev.riscvrelay.relay.nat.TestFrames;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClient;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClientConfig;
+import dev.riscvrelay.relay.wire.Ipv4Address;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -60,10 +66,14 @@ class WebSocketIT {
     }
 
     private Relay start(WebOptions.WebSocketMode mode) throws Exception {
+        return start(mode, RelayConfig.defaults(LOOPBACK, 0).egress());
+    }
+
+    private Relay start(WebOptions.WebSocketMode mode, EgressRules egress) throws Exception {
         RelayConfig defaults = RelayConfig.defaults(LOOPBACK, 0);
         RelayConfig config = new RelayConfig(defaults.bind(), 0, defaults.maxSessions(), 64,
-                defaults.macTableSize(), defaults.macAging(), defaults.idleTimeout(), defaults.lanMtu(),
-                defaults.dnsResolvers(), defaults.egress(), new WebOptions(mode, null, null), defaults.access(),
+                defaults.network(), defaults.idleTimeout(),
+                defaults.dnsResolvers(), egress, new WebOptions(mode, null, null), defaults.access(),
                 defaults.congestionControl());
         relay = Relay.start(config, certificate);
         return relay;
@@ -198,11 +208,51 @@ class WebSocketIT {
             byte[] reply = pollFrom(wsInbox.frames, new byte[] {0x52, 0x54, 0, 0x12, 0x34, 0x56});
             assertThat(reply).as("the gateway answers ARP over WebSocket").isNotNull();
             assertThat(reply[21]).as("ARP opcode reply").isEqualTo((byte) 2);
+            awaitSessions(2); // relay_sessions and the summary line count the WebSocket member too
             ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
             assertThat(wsInbox.closeCode.get(5, TimeUnit.SECONDS)).isEqualTo(WebSocket.NORMAL_CLOSURE);
         }
         awaitCounter(Counter.WEBSOCKET_CLOSED, 1);
         assertThat(relay.counters().get(Counter.WEBSOCKET_OPENED)).isEqualTo(1);
+        awaitSessions(1);
+    }
+
+    @Test
+    void anOpenTcpNatConnectionIsCountedInTheSnapshotTheMetricsRead() throws Exception {
+        // 127.0.0.2, not 127.0.0.1: the egress policy denies the host's own addresses whatever the rules allow.
+        InetAddress host = InetAddress.getByName("127.0.0.2");
+        start(WebOptions.WebSocketMode.PLAIN, new EgressRules(List.of(Cidr.parse("127.0.0.0/8")), List.of()));
+        try (ServerSocket server = new ServerSocket(0, 1, host)) {
+            server.setSoTimeout(10_000);
+            Inbox inbox = new Inbox();
+            WebSocket ws = connect(client(HttpClient.newBuilder()), "ws://127.0.0.1:" + relay.port() + "/", inbox);
+            ByteBuf syn = TestFrames.tcpSyn(0x02_00_00_00_57_01L, // MAC_WS
+                    Ipv4Address.parse("10.0.2.40"), 40000, Ipv4Address.parse("127.0.0.2"), server.getLocalPort(),
+                    1000);
+            ws.sendBinary(ByteBuffer.wrap(ByteBufUtil.getBytes(syn)), true).get(5, TimeUnit.SECONDS);
+            syn.release();
+            try (Socket accepted = server.accept()) {
+                byte[] synAck = pollFrom(inbox.frames, new byte[] {0x52, 0x54, 0, 0x12, 0x34, 0x56});
+                assertThat(synAck).as("the NAT's SYN-ACK over WebSocket").isNotNull();
+                assertThat(synAck[14 + 20 + 13]).as("SYN and ACK").isEqualTo((byte) 0x12);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (relay.snapshot().tcpConnections() != 1 && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                assertThat(relay.snapshot().tcpConnections()).as("open TCP NAT connections").isEqualTo(1);
+                assertThat(relay.snapshot().sessions()).as("the WebSocket member").isEqualTo(1);
+            }
+        }
+    }
+
+    /** The loop publishes its snapshot once a second: waits until it shows {@code expected} sessions. */
+    private void awaitSessions(int expected) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (relay.snapshot().sessions() != expected && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(relay.snapshot().sessions()).as("sessions on the LAN, WebTransport and WebSocket")
+                .isEqualTo(expected);
     }
 
     @Test

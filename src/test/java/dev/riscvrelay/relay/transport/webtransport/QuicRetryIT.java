@@ -2,9 +2,9 @@ package dev.riscvrelay.relay.transport.webtransport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.LearningSwitch;
-import dev.riscvrelay.relay.switching.SwitchConfig;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -29,7 +29,7 @@ class QuicRetryIT {
     void anInitialWithoutATokenGetsOnlyASmallRetryAndARealClientStillConnects() throws Exception {
         RelayCertificate certificate = RelayCertificate.selfSignedForLocalhost();
         Counters counters = new Counters();
-        LearningSwitch lan = new LearningSwitch(SwitchConfig.defaults(), counters);
+        LearningSwitch lan = new LearningSwitch(NetworkConfig.defaults(), counters);
         WebTransportServer server = new WebTransportServer(LOOPBACK, 0, certificate, lan, counters,
                 WebTransportServerConfig.defaults());
         try (DatagramSocket attacker = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {

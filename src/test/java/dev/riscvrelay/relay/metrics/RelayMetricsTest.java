@@ -1,0 +1,20 @@
+package dev.riscvrelay.relay.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class RelayMetricsTest {
+
+    @Test
+    void gaugesShowTheLatestSnapshotOfTheLoop() {
+        LoopSnapshot snapshot = new LoopSnapshot(5, 2, 7, 11, 13, 17, 19, 23, 29);
+        try (RelayMetrics metrics = new RelayMetrics(new Counters(), () -> snapshot, () -> 60.0)) {
+            assertThat(metrics.scrape()).contains("relay_sessions 5.0\n", "relay_quic_connections 2.0\n",
+                    "relay_mac_table_entries 7.0\n", "relay_nat_flows{protocol=\"udp\"} 11.0\n",
+                    "relay_nat_flows{protocol=\"icmp\"} 13.0\n", "relay_nat_flows{protocol=\"tcp\"} 17.0\n",
+                    "relay_dhcp_leases 19.0\n", "relay_port_queue_frames 23.0\n",
+                    "relay_port_queue_deepest_frames 29.0\n");
+        }
+    }
+}
