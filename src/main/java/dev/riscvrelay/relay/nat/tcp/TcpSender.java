@@ -52,6 +52,7 @@ final class TcpSender {
     private int ssthresh = Integer.MAX_VALUE;
     private int duplicateAcks;
     private boolean fastRecovery;
+    /** RFC 6582's "recover": the highest sequence number sent when the last recovery began; ISS at first. */
     private int recover;
 
     /** Consecutive timeouts without progress, and window probes without an answer. */
@@ -80,6 +81,7 @@ final class TcpSender {
         this.scale = scale;
         this.mss = mss;
         this.cwnd = Math.min(10 * mss, Math.max(2 * mss, 14600)); // RFC 6928
+        this.recover = iss; // RFC 6582 section 3.2 step 1
         this.rtt = new RttEstimator(config.minRto().toNanos(), config.maxRto().toNanos());
         this.timer = timer;
         this.out = out;
