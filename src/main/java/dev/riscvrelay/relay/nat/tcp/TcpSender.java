@@ -385,6 +385,11 @@ final class TcpSender {
         rtt.backOff();
         sndNxt = sndUna; // go back: everything after SND.UNA is resent as the window reopens
         transmit(now);
+        if (sndNxt == sndUna) {
+            // The window closed with data outstanding (a stale zero-window ACK overtook a window update): the
+            // first segment goes anyway, as a probe (RFC 9293 section 3.8.6.1), and its ACK restates the window.
+            retransmitFirst();
+        }
         timer.arm(now + rtt.rto());
         return true;
     }

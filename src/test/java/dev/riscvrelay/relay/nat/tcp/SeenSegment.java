@@ -1,7 +1,5 @@
 package dev.riscvrelay.relay.nat.tcp;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.riscvrelay.relay.nat.TestFrames;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
 import dev.riscvrelay.relay.wire.ParseResult;
@@ -30,15 +28,16 @@ final class SeenSegment {
     /** Reads the frame and releases it. */
     SeenSegment(ByteBuf frame, long vmMac, int vmAddress) {
         try {
+            // Plain checks, not AssertJ: property tests read many thousands of segments.
             TestFrames.Parsed parsed = new TestFrames.Parsed(frame);
-            assertThat(parsed.ethernet.destination()).isEqualTo(vmMac);
-            assertThat(parsed.ip.protocol()).isEqualTo(Ipv4Packet.PROTOCOL_TCP);
-            assertThat(parsed.ip.destination()).isEqualTo(vmAddress);
+            check(parsed.ethernet.destination() == vmMac, "to the VM's MAC");
+            check(parsed.ip.protocol() == Ipv4Packet.PROTOCOL_TCP, "TCP");
+            check(parsed.ip.destination() == vmAddress, "to the VM's address");
             TcpPacket tcp = new TcpPacket();
-            assertThat(tcp.wrap(frame, parsed.ip.payloadOffset(), parsed.ip.payloadLength()))
-                    .isEqualTo(ParseResult.OK);
-            assertThat(tcp.checksumValid(parsed.ip.source(), parsed.ip.destination())).isTrue();
-            assertThat(tcp.parseOptions()).isEqualTo(ParseResult.OK);
+            check(tcp.wrap(frame, parsed.ip.payloadOffset(), parsed.ip.payloadLength()) == ParseResult.OK,
+                    "a TCP segment that parses");
+            check(tcp.checksumValid(parsed.ip.source(), parsed.ip.destination()), "a valid TCP checksum");
+            check(tcp.parseOptions() == ParseResult.OK, "options that parse");
             sourceAddress = parsed.ip.source();
             flags = tcp.flags();
             seq = tcp.sequenceNumber();
@@ -59,6 +58,12 @@ final class SeenSegment {
             data = ByteBufUtil.getBytes(frame, tcp.dataOffset(), tcp.dataLength());
         } finally {
             frame.release();
+        }
+    }
+
+    private static void check(boolean condition, String what) {
+        if (!condition) {
+            throw new AssertionError("a segment to the VM: expected " + what);
         }
     }
 

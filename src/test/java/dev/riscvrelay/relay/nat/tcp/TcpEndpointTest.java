@@ -315,6 +315,26 @@ class TcpEndpointTest {
     }
 
     @Test
+    void aWindowClosedWithDataOutstandingIsProbedByTheRetransmissionNotAbandoned() {
+        TcpConfig config = EndpointHarness.config().withTimeouts(Duration.ofSeconds(20), Duration.ofHours(1), 3);
+        try (EndpointHarness h = EndpointHarness.established(config, SYN)) {
+            h.hostSends(text("in flight"));
+            h.next(); // lost on the way
+            // A zero-window ACK that a reordering link delivered after the window update it preceded.
+            h.vm(FLAG_ACK, VM_DATA, DATA, 0);
+            for (int i = 0; i < 3; i++) {
+                h.advance(h.millisToDeadline());
+                SeenSegment again = h.next();
+                assertThat(again.seq).isEqualTo(DATA);
+                assertThat(new String(again.data, StandardCharsets.US_ASCII)).isEqualTo("in flight");
+            }
+            h.vm(FLAG_ACK, VM_DATA, DATA + 9, VM_WINDOW);
+            assertThat(h.closed).isFalse();
+            assertThat(h.millisToDeadline()).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void probesThatStayUnansweredEndTheConnection() {
         TcpConfig config = EndpointHarness.config().withTimeouts(Duration.ofSeconds(20), Duration.ofHours(1), 2);
         try (EndpointHarness h = EndpointHarness.established(config, SYN)) {
