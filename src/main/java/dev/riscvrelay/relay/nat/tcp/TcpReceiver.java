@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.nat.tcp;
 
+import static dev.riscvrelay.relay.nat.tcp.SequenceNumbers.after;
 import static dev.riscvrelay.relay.nat.tcp.SequenceNumbers.before;
 
 import dev.riscvrelay.relay.metrics.Counter;
@@ -124,7 +125,7 @@ final class TcpReceiver {
     /** Delivers held segments the gap no longer separates; returns whether a held FIN was reached. */
     private boolean drainHeld() {
         int taken = 0;
-        while (taken < queue.count() && !SequenceNumbers.after(queue.sequence(taken), rcvNxt)) {
+        while (taken < queue.count() && !after(queue.sequence(taken), rcvNxt)) {
             int offset = rcvNxt - queue.sequence(taken);
             int length = queue.length(taken);
             boolean fin = queue.fin(taken);
