@@ -31,9 +31,9 @@ import java.util.function.LongToIntFunction;
 
 /**
  * TCP NAT: terminates each TCP connection a VM opens and carries its bytes over an ordinary host socket to the
- * destination. The VM talks to a {@link TcpConnection} that plays the destination (its own sequence numbers,
+ * destination. The VM talks to a {@link TcpEndpoint} that plays the destination (its own sequence numbers,
  * windows, retransmissions over the lossy LAN); the host side is a non-blocking Netty socket on the same event
- * loop, read only while the VM has room and written only as fast as the host takes it.
+ * loop ({@link TcpHostSocket}), read only while the VM has room and written only as fast as the host takes it.
  *
  * <p>Per segment the NAT allocates nothing but the pooled frame it sends: views are reused, data from the VM goes
  * to the host socket as a retained slice of the frame it came in, data from the host stays in the buffers the
@@ -52,10 +52,10 @@ public final class TcpNat {
     private final NanoClock clock;
     private final EventLoop loop;
     private final boolean epoll;
-    private final FlowSet<TcpConnection> connections;
+    private final FlowSet<TcpHostSocket> connections;
     private final TcpPacket tcp = new TcpPacket();
     private final SplittableRandom random = new SplittableRandom();
-    private final List<TcpConnection> turn = new ArrayList<>(64);
+    private final List<TcpHostSocket> turn = new ArrayList<>(64);
     private final Runnable endOfTurn = this::endTurn;
     private final int mss;
     private LongToIntFunction portFrameLimit = mac -> 0;
@@ -124,11 +124,11 @@ public final class TcpNat {
         counters.increment(Counter.NAT_TCP_SEGMENTS_IN);
         long high = FlowKey.high(ip.source(), ip.destination());
         long low = FlowKey.low(tcp.sourcePort(), tcp.destinationPort());
-        TcpConnection connection = connections.get(high, low);
+        TcpHostSocket connection = connections.get(high, low);
         boolean bareSyn = syn && (flags & TcpPacket.FLAG_ACK) == 0;
         if (connection != null && bareSyn && connection.state() == TcpState.TIME_WAIT) {
             // The VM reuses the port pair: the old connection is over, a new one begins (RFC 6191 in spirit).
-            connection.close(false);
+            connection.close();
             connection = null;
         }
         if (connection == null) {
@@ -149,7 +149,7 @@ public final class TcpNat {
             return;
         }
         long now = clock.nanoTime();
-        TcpConnection connection = new TcpConnection(this, high, low, vmMac, ip, tcp, random.nextInt(), now);
+        TcpHostSocket connection = new TcpHostSocket(this, high, low, vmMac, ip, tcp, random.nextInt(), now);
         connections.add(connection);
         SocketChannel channel = epoll ? new EpollSocketChannel() : new NioSocketChannel();
         var channelConfig = channel.config();
@@ -197,27 +197,19 @@ public final class TcpNat {
     }
 
     /** Sends a segment without data or options (a RST or a bare ACK) from {@code source} to a VM. */
-    void sendControl(long vmMac, int source, int sourcePort, int vmAddress, int vmPort, int sequence,
+    private void sendControl(long vmMac, int source, int sourcePort, int vmAddress, int vmPort, int sequence,
             int acknowledgement, int flags) {
-        ByteBuf frame = frames.newFrame(vmMac, source, vmAddress, Ipv4Packet.PROTOCOL_TCP,
-                TcpPacket.MIN_HEADER_LENGTH);
-        int at = frame.readerIndex() + VmFrames.IP_PAYLOAD_OFFSET;
-        TcpPacket.writeHeader(frame, at, sourcePort, vmPort, sequence, acknowledgement, TcpPacket.MIN_HEADER_LENGTH,
-                flags, 0);
-        TcpPacket.fillChecksum(frame, at, TcpPacket.MIN_HEADER_LENGTH, source, vmAddress);
-        if ((flags & TcpPacket.FLAG_RST) != 0) {
-            counters.increment(Counter.NAT_TCP_RESETS_TO_VM);
-        }
-        emit(frame);
+        VmSegments.control(frames, sink, counters, vmMac, source, sourcePort, vmAddress, vmPort, sequence,
+                acknowledgement, flags);
     }
 
+    /** Sends a frame to a VM, counted as a TCP segment out (the ICMP answer to a failed connect too). */
     void emit(ByteBuf frame) {
-        counters.increment(Counter.NAT_TCP_SEGMENTS_OUT);
-        sink.emit(frame);
+        VmSegments.emit(counters, sink, frame);
     }
 
-    /** Asks for {@link TcpConnection#onTurnEnd} once this event-loop turn's other work is done. */
-    void requestTurnEnd(TcpConnection connection) {
+    /** Asks for {@link TcpHostSocket#onTurnEnd} once this event-loop turn's other work is done. */
+    void requestTurnEnd(TcpHostSocket connection) {
         if (!connection.inTurn) {
             connection.inTurn = true;
             turn.add(connection);
@@ -232,14 +224,14 @@ public final class TcpNat {
         turnScheduled = false;
         // Index loop: a connection's turn end may add others (a reset closing...), which then run in this pass.
         for (int i = 0; i < turn.size(); i++) {
-            TcpConnection connection = turn.get(i);
+            TcpHostSocket connection = turn.get(i);
             connection.inTurn = false;
             connection.onTurnEnd();
         }
         turn.clear();
     }
 
-    void removed(TcpConnection connection) {
+    void removed(TcpHostSocket connection) {
         connections.remove(connection);
         counters.increment(Counter.NAT_TCP_CONNECTIONS_CLOSED);
     }
@@ -272,6 +264,10 @@ public final class TcpNat {
 
     VmFrames frames() {
         return frames;
+    }
+
+    FrameSink sink() {
+        return sink;
     }
 
     Counters counters() {

@@ -1,0 +1,438 @@
+package dev.riscvrelay.relay.nat.tcp;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.wire.TcpPacket;
+import io.netty.buffer.ByteBuf;
+
+/**
+ * One TCP connection from a VM, terminated here, as a pure endpoint: toward the VM it plays the destination the VM
+ * dialled (RFC 9293, the passive side), toward the host it asks a {@link TcpHost} to write, shut down, pause and
+ * close. No clock and no scheduler inside: every event brings the time ({@code now}, nanoseconds from any origin),
+ * and {@link #deadline()} says when the endpoint next needs {@link #onTimer}. Segments to the VM leave through
+ * {@link VmSegments} during the event that causes them.
+ *
+ * <p>The events: {@link #onSegment} (from the VM), {@link #onHostConnected} or a failed connect, host data
+ * ({@link #onHostData}, then {@link #onHostReadComplete}), {@link #onHostEof}, {@link #onHostWritable},
+ * {@link #onHostBroken}, {@link #onTimer}, and the loop's {@link #onTurnEnd} and {@link #onResume}; each is a
+ * switch over {@link TcpState}. The send side is a {@link TcpSender}, the receive side a {@link TcpReceiver}.
+ *
+ * <p>Flow control both ways: the host is read only while the data the VM has not acknowledged fits the send
+ * buffer; the window offered to the VM is what the host socket still takes. Owned by one event loop.
+ */
+final class TcpEndpoint implements TcpSender.Output {
+
+    /** RFC 9293 section 3.7.1: the MSS to assume when the SYN carries none. */
+    private static final int DEFAULT_MSS = 536;
+    /** Below this a VM's MSS is a trick, not a link: segments would cost more header than data. */
+    private static final int MIN_MSS = 64;
+
+    private final TcpConfig config;
+    private final Counters counters;
+    private final VmSegments vm;
+    private final TcpHost host;
+    private final TcpTimer timer = new TcpTimer();
+    private final TcpSender sender;
+    private final TcpReceiver receiver;
+    /** The MSS the SYN-ACK tells the VM: what one frame of the LAN carries. */
+    private final int lanMss;
+    /** RFC 7323 section 2.2: scaling only when both sides offer it in their SYNs; then our shift. */
+    private final boolean windowScaling;
+    private final int rcvScale;
+    private final boolean sackPermitted;
+    private TcpState state = TcpState.CONNECTING;
+    /** An ACK is owed at the end of the turn; any segment sent before carries it. */
+    private boolean ackPending;
+
+    /**
+     * @param syn the VM's SYN (options parsed); read here only
+     * @param segmentSizeLimit the largest payload one frame toward the VM carries; the VM's MSS bounds it further
+     * @param lanMss the MSS told to the VM
+     */
+    TcpEndpoint(TcpConfig config, TcpPacket syn, int iss, int segmentSizeLimit, int lanMss, VmSegments vm,
+            TcpHost host, Counters counters) {
+        this.config = config;
+        this.counters = counters;
+        this.vm = vm;
+        this.host = host;
+        this.lanMss = lanMss;
+        int vmMss = syn.mss() > 0 ? syn.mss() : DEFAULT_MSS;
+        int mss = Math.max(MIN_MSS, Math.min(vmMss, segmentSizeLimit));
+        this.windowScaling = syn.windowScale() >= 0;
+        this.rcvScale = windowScaling ? config.receiveWindowScale() : 0;
+        this.sackPermitted = syn.sackPermitted();
+        int sndScale = windowScaling ? syn.windowScale() : 0;
+        this.sender = new TcpSender(config, iss, mss, sndScale, syn.window(), syn.sequenceNumber(), timer, this,
+                counters);
+        this.receiver = new TcpReceiver(syn.sequenceNumber(), rcvScale, config.receiveWindowBytes(),
+                sackPermitted, config.outOfOrderSegments(), host, counters);
+    }
+
+    TcpState state() {
+        return state;
+    }
+
+    /** When {@link #onTimer} is next due, or {@link TcpTimer#NONE}. */
+    long deadline() {
+        return timer.deadline();
+    }
+
+    // ---- Events from the host socket ----
+
+    /** The host accepted: now the VM gets its SYN-ACK (RFC 9293 section 3.5, as the passive side). */
+    void onHostConnected(long now) {
+        if (state != TcpState.CONNECTING) {
+            return;
+        }
+        state = TcpState.SYN_RECEIVED;
+        counters.increment(Counter.NAT_TCP_CONNECTIONS_OPENED);
+        sendSynAck();
+        sender.timeSynAck(now);
+        timer.arm(now + sender.rto());
+    }
+
+    /** The host refused: RST to the VM at once, and the connection is over. */
+    void onHostRefused() {
+        if (state != TcpState.CONNECTING) {
+            return;
+        }
+        vm.control(0, receiver.rcvNxt(), TcpPacket.FLAG_RST | TcpPacket.FLAG_ACK);
+        close(false);
+    }
+
+    /** The host could not be reached (the caller tells the VM at the IP layer): the connection is over. */
+    void onHostUnreachable() {
+        if (state == TcpState.CONNECTING) {
+            close(false);
+        }
+    }
+
+    /** Data read from the host; takes over the reference. Returns whether it was taken (not after EOF or close). */
+    boolean onHostData(ByteBuf data) {
+        if (state == TcpState.CLOSED || sender.hostEof()) {
+            data.release();
+            return false;
+        }
+        sender.bufferHostData(data);
+        if (sender.buffered() >= config.sendBufferBytes()) {
+            host.reading(false); // the VM has not taken what we hold: stop reading until it acknowledges some
+        }
+        return true;
+    }
+
+    /** The host's reads of this turn are in: send what the windows allow. */
+    void onHostReadComplete(long now) {
+        if (state != TcpState.CLOSED) {
+            transmit(now);
+        }
+    }
+
+    /** The host sent FIN: ours follows the data still buffered. */
+    void onHostEof(long now) {
+        if (state == TcpState.CLOSED || sender.hostEof()) {
+            return;
+        }
+        sender.hostFinished();
+        transmit(now);
+    }
+
+    /** The host socket drained: tell the VM its window opened. */
+    void onHostWritable() {
+        if (state.acceptsVmData()) {
+            sendAck();
+        }
+    }
+
+    /** The host reset the connection or the socket failed: reset the VM's side too. */
+    void onHostBroken() {
+        switch (state) {
+            // CONNECTING: the failed connect is reported on its own. TIME_WAIT: both sides are done already.
+            case CONNECTING, TIME_WAIT, CLOSED -> {
+            }
+            case SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT, LAST_ACK, FIN_WAIT_1, FIN_WAIT_2, CLOSING -> {
+                counters.increment(Counter.NAT_TCP_RESETS_FROM_HOST);
+                abort(true);
+            }
+        }
+    }
+
+    // ---- Events from the VM ----
+
+    /** One valid segment of this connection from the VM (checksum and flags checked by the NAT). */
+    void onSegment(TcpPacket segment, long now) {
+        sender.segmentArrived();
+        int flags = segment.flags();
+        int sequence = segment.sequenceNumber();
+        switch (state) {
+            case CONNECTING -> {
+                if ((flags & TcpPacket.FLAG_RST) != 0 && sequence == receiver.rcvNxt()) {
+                    counters.increment(Counter.NAT_TCP_RESETS_FROM_VM);
+                    abort(false);
+                }
+                // A retransmitted SYN: the SYN-ACK waits for the host.
+            }
+            case SYN_RECEIVED -> onSegmentInSynReceived(segment, now, flags, sequence);
+            case ESTABLISHED, CLOSE_WAIT, LAST_ACK, FIN_WAIT_1, FIN_WAIT_2, CLOSING, TIME_WAIT ->
+                    onSegmentSynchronized(segment, now, flags, sequence);
+            case CLOSED -> {
+            }
+        }
+    }
+
+    private void onSegmentInSynReceived(TcpPacket segment, long now, int flags, int sequence) {
+        if ((flags & TcpPacket.FLAG_RST) != 0) {
+            if (sequence == receiver.rcvNxt()) {
+                counters.increment(Counter.NAT_TCP_RESETS_FROM_VM);
+                abort(false);
+            }
+            return;
+        }
+        if ((flags & TcpPacket.FLAG_SYN) != 0) {
+            if ((flags & TcpPacket.FLAG_ACK) == 0 && sequence == receiver.initialSequence()) {
+                sendSynAck(); // our SYN-ACK was lost
+                sender.cancelTiming();
+            }
+            return;
+        }
+        if ((flags & TcpPacket.FLAG_ACK) == 0) {
+            return;
+        }
+        int ack = segment.acknowledgementNumber();
+        if (ack != sender.iss() + 1) {
+            // RFC 9293 section 3.10.7.4: an unacceptable ACK in SYN-RECEIVED is answered with a reset.
+            vm.control(ack, 0, TcpPacket.FLAG_RST);
+            return;
+        }
+        sender.onHandshakeAck(sequence, ack, segment.window(), now);
+        state = TcpState.ESTABLISHED;
+        host.reading(true);
+        // The ACK may carry data (and even FIN) already.
+        boolean fin = (flags & TcpPacket.FLAG_FIN) != 0;
+        if (segment.dataLength() > 0 || fin) {
+            receive(segment, sequence, fin, now);
+        }
+        transmit(now);
+    }
+
+    private void onSegmentSynchronized(TcpPacket segment, long now, int flags, int sequence) {
+        if ((flags & TcpPacket.FLAG_RST) != 0) {
+            // RFC 5961 section 3.2: only an exact match resets; an in-window guess earns a challenge ACK.
+            if (sequence == receiver.rcvNxt()) {
+                counters.increment(Counter.NAT_TCP_RESETS_FROM_VM);
+                abort(false);
+            } else if (receiver.inWindow(sequence)) {
+                sendAck();
+            }
+            return;
+        }
+        if ((flags & TcpPacket.FLAG_SYN) != 0) {
+            sendAck(); // RFC 5961 section 4.2: challenge ACK, the connection stays
+            return;
+        }
+        if ((flags & TcpPacket.FLAG_ACK) == 0) {
+            counters.increment(Counter.DROP_NAT_TCP_BAD_FLAGS); // RFC 9293: drop segments without ACK
+            return;
+        }
+        boolean fin = (flags & TcpPacket.FLAG_FIN) != 0;
+        boolean occupiesSequence = segment.dataLength() > 0 || fin;
+        int ack = segment.acknowledgementNumber();
+        if (!sender.acceptsAck(ack)) {
+            sendAck();
+            return;
+        }
+        if (sender.onAck(sequence, ack, segment.window(), occupiesSequence, now)) {
+            onNewAck(now);
+            if (state == TcpState.CLOSED) {
+                return;
+            }
+        }
+        if (occupiesSequence) {
+            if (state == TcpState.TIME_WAIT) {
+                sendAck(); // a retransmitted FIN: our ACK was lost; linger on
+                timer.arm(now + config.timeWait().toNanos());
+                return;
+            }
+            receive(segment, sequence, fin, now);
+        }
+        if (state != TcpState.CLOSED) {
+            transmit(now);
+        }
+    }
+
+    /** The VM acknowledged something new: maybe our FIN, maybe enough to read the host again. */
+    private void onNewAck(long now) {
+        if (sender.finAcknowledged()) {
+            switch (state) {
+                case FIN_WAIT_1 -> state = TcpState.FIN_WAIT_2;
+                case CLOSING -> enterTimeWait(now);
+                case LAST_ACK -> {
+                    close(false);
+                    return;
+                }
+                default -> {
+                }
+            }
+        }
+        if (!sender.hostEof() && !host.reading() && sender.buffered() < config.sendBufferBytes() / 2) {
+            host.reading(true);
+        }
+    }
+
+    /** Data and FIN from the VM: in order to the host, after a gap held, else acknowledged again. */
+    private void receive(TcpPacket segment, int sequence, boolean fin, long now) {
+        if (!state.acceptsVmData()) {
+            sendAck(); // after the VM's FIN: a retransmission of it or of data before it
+            return;
+        }
+        switch (receiver.receive(segment, sequence, fin)) {
+            case ACK_NOW -> sendAck();
+            case ACK_LATER -> scheduleAck();
+            case FIN -> onVmFin(now);
+        }
+    }
+
+    /** The VM's FIN, in order: shut the host socket's output once the data before it is written; ACK at once. */
+    private void onVmFin(long now) {
+        receiver.finReceived();
+        host.shutdownOutput();
+        switch (state) {
+            case ESTABLISHED -> state = TcpState.CLOSE_WAIT;
+            case FIN_WAIT_1 -> state = TcpState.CLOSING;
+            case FIN_WAIT_2 -> enterTimeWait(now);
+            default -> {
+            }
+        }
+        sendAck();
+    }
+
+    // ---- Timer and the loop ----
+
+    /** Runs the timer if its deadline has come: retransmit, probe, or end TIME_WAIT, depending on the state. */
+    void onTimer(long now) {
+        if (!timer.expire(now)) {
+            return;
+        }
+        switch (state) {
+            case SYN_RECEIVED -> {
+                if (!sender.synAckTimedOut()) {
+                    giveUp();
+                    return;
+                }
+                sendSynAck();
+                timer.arm(now + sender.rto());
+            }
+            case ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK -> {
+                if (!sender.onTimeout(now)) {
+                    giveUp();
+                    return;
+                }
+                afterTransmit();
+            }
+            case TIME_WAIT -> close(false);
+            case CONNECTING, FIN_WAIT_2, CLOSED -> {
+            }
+        }
+    }
+
+    /** The end of the loop's turn: the one ACK for every segment the turn brought, unless one went out already. */
+    void onTurnEnd() {
+        if (state != TcpState.CLOSED && ackPending) {
+            sendAck();
+        }
+    }
+
+    /** The rest of a window that {@link TcpSender#BURST_SEGMENTS} cut short. */
+    void onResume(long now) {
+        if (state != TcpState.CLOSED) {
+            transmit(now);
+        }
+    }
+
+    @Override
+    public void resumeLater() {
+        host.resumeLater();
+    }
+
+    // ---- Sending toward the VM ----
+
+    private void transmit(long now) {
+        if (state.sends()) {
+            sender.transmit(now);
+            afterTransmit();
+        }
+    }
+
+    /** Our FIN, once sent, moves the state on. */
+    private void afterTransmit() {
+        if (sender.finSent()) {
+            switch (state) {
+                case ESTABLISHED -> state = TcpState.FIN_WAIT_1;
+                case CLOSE_WAIT -> state = TcpState.LAST_ACK;
+                default -> {
+                }
+            }
+        }
+    }
+
+    private void sendSynAck() {
+        int window = receiver.offerSynWindow();
+        vm.synAck(sender.iss(), receiver.rcvNxt(), window, lanMss, windowScaling ? rcvScale : -1, sackPermitted);
+        sender.synAckSent();
+    }
+
+    /** An ACK now (window update, duplicate ACK, challenge ACK). */
+    private void sendAck() {
+        sendSegment(sender.sndNxt(), 0, TcpPacket.FLAG_ACK);
+    }
+
+    /** An ACK at the end of this turn, one for all the segments the turn brought. */
+    private void scheduleAck() {
+        if (!ackPending) {
+            ackPending = true;
+            host.requestTurnEnd();
+        }
+    }
+
+    @Override
+    public void sendSegment(int sequence, int length, int flags) {
+        int sackBlocks = receiver.sackBlocks();
+        vm.segment(sequence, receiver.rcvNxt(), receiver.advertisedWindow(), flags, receiver.sackLeft(),
+                receiver.sackRight(), sackBlocks, sender.sendBuffer(), sequence - sender.sndUna(), length);
+        ackPending = false;
+    }
+
+    private void enterTimeWait(long now) {
+        state = TcpState.TIME_WAIT;
+        timer.arm(now + config.timeWait().toNanos());
+    }
+
+    // ---- Ending ----
+
+    private void giveUp() {
+        counters.increment(Counter.NAT_TCP_ABORTED);
+        abort(true);
+    }
+
+    /** Ends the connection at once: RST to the VM (if asked and it knows of us) and to the host. */
+    void abort(boolean resetVm) {
+        if (state == TcpState.CLOSED) {
+            return;
+        }
+        if (resetVm && state != TcpState.CONNECTING) {
+            vm.control(sender.sndMax(), receiver.rcvNxt(), TcpPacket.FLAG_RST | TcpPacket.FLAG_ACK);
+        }
+        close(true);
+    }
+
+    /** Frees the connection: buffers released, the host told to close (with a reset if {@code resetHost}). */
+    void close(boolean resetHost) {
+        if (state == TcpState.CLOSED) {
+            return;
+        }
+        state = TcpState.CLOSED;
+        timer.disarm();
+        sender.release();
+        receiver.release();
+        host.closed(resetHost);
+    }
+}

@@ -1,0 +1,191 @@
+package dev.riscvrelay.relay.nat.tcp;
+
+import static dev.riscvrelay.relay.nat.tcp.SequenceNumbers.after;
+import static dev.riscvrelay.relay.nat.tcp.SequenceNumbers.before;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.wire.TcpPacket;
+import io.netty.buffer.ByteBuf;
+
+/**
+ * The receive side of a connection, VM to host: RCV.NXT, the window offered to the VM, data in order to the host
+ * socket, segments after a gap held in a {@link ReassemblyQueue} and reported with SACK blocks when the VM allows
+ * it. The window is what the host socket's outbound buffer still takes, so a slow host stops acknowledging the VM;
+ * its right edge never moves left (RFC 9293 section 3.8.6.2.2).
+ */
+final class TcpReceiver {
+
+    /** What the endpoint owes the VM after a segment's data. */
+    enum Outcome {
+        /** An ACK now: a gap (duplicate ACK with SACK), old data, or data beyond the window. */
+        ACK_NOW,
+        /** New data in order: one ACK at the end of the turn covers it. */
+        ACK_LATER,
+        /** The VM's FIN is reached in order (not yet counted in RCV.NXT): see {@link #finReceived}. */
+        FIN
+    }
+
+    private final int initialSequence;
+    private int rcvNxt;
+    /** The right edge offered so far. */
+    private int rcvEdge;
+    private final int scale;
+    private final int windowLimit;
+    private final boolean sackPermitted;
+    private final ReassemblyQueue queue;
+    private final TcpHost host;
+    private final Counters counters;
+
+    TcpReceiver(int initialSequence, int scale, int windowBytes, boolean sackPermitted, int holdSegments,
+            TcpHost host, Counters counters) {
+        this.initialSequence = initialSequence;
+        this.rcvNxt = initialSequence + 1;
+        this.rcvEdge = rcvNxt;
+        this.scale = scale;
+        this.windowLimit = Math.min(windowBytes, 0xFFFF << scale);
+        this.sackPermitted = sackPermitted;
+        this.queue = new ReassemblyQueue(holdSegments);
+        this.host = host;
+        this.counters = counters;
+    }
+
+    /** The VM's initial sequence number (its SYN's). */
+    int initialSequence() {
+        return initialSequence;
+    }
+
+    int rcvNxt() {
+        return rcvNxt;
+    }
+
+    /**
+     * The window a SYN-ACK offers, which starts the right edge: unscaled (RFC 7323 section 2.2), so at most 65535
+     * bytes.
+     */
+    int offerSynWindow() {
+        int window = Math.min(windowLimit, 0xFFFF);
+        rcvEdge = rcvNxt + window;
+        return window;
+    }
+
+    /** Data and FIN of an acceptable segment: to the host in order, after a gap held, else acknowledged again. */
+    Outcome receive(TcpPacket segment, int sequence, boolean fin) {
+        int dataLength = segment.dataLength();
+        int offset = rcvNxt - sequence;
+        if (offset < 0) {
+            hold(segment, sequence, dataLength, fin);
+            return Outcome.ACK_NOW; // a duplicate ACK (with SACK blocks): the VM's fast retransmit starts on three
+        }
+        if (offset > dataLength || (offset == dataLength && !fin)) {
+            return Outcome.ACK_NOW; // all old: our ACK was lost or the VM retransmitted early
+        }
+        int fresh = dataLength - offset;
+        int accepted = deliver(segment.buffer(), segment.dataOffset() + offset, fresh);
+        if (accepted < fresh) {
+            counters.increment(Counter.DROP_NAT_TCP_OUT_OF_WINDOW);
+            return Outcome.ACK_NOW;
+        }
+        return fin || drainHeld() ? Outcome.FIN : Outcome.ACK_LATER;
+    }
+
+    /** The VM's FIN, in order, takes one sequence number. */
+    void finReceived() {
+        rcvNxt++;
+    }
+
+    /** Writes up to {@code length} bytes in order to the host, as far as the window allows; returns how many. */
+    private int deliver(ByteBuf buf, int index, int length) {
+        int accepted = Math.min(length, window());
+        if (accepted > 0) {
+            host.write(buf.retainedSlice(index, accepted));
+            rcvNxt += accepted;
+            counters.add(Counter.NAT_TCP_BYTES_TO_HOST, accepted);
+        }
+        return accepted;
+    }
+
+    /** Keeps a segment that arrived after a gap (bounded; a full queue drops it, the VM resends). */
+    private void hold(TcpPacket segment, int sequence, int dataLength, boolean fin) {
+        if (dataLength == 0 && !fin) {
+            return;
+        }
+        if (sequence - rcvNxt + dataLength > window()) {
+            counters.increment(Counter.DROP_NAT_TCP_OUT_OF_WINDOW);
+            return;
+        }
+        switch (queue.hold(sequence, segment.buffer(), segment.dataOffset(), dataLength, fin)) {
+            case HELD -> counters.increment(Counter.NAT_TCP_OUT_OF_ORDER_HELD);
+            case FULL -> counters.increment(Counter.DROP_NAT_TCP_OUT_OF_ORDER);
+            case ALREADY_HELD -> {
+            }
+        }
+    }
+
+    /** Delivers held segments the gap no longer separates; returns whether a held FIN was reached. */
+    private boolean drainHeld() {
+        int taken = 0;
+        while (taken < queue.count() && !after(queue.sequence(taken), rcvNxt)) {
+            int offset = rcvNxt - queue.sequence(taken);
+            int length = queue.length(taken);
+            boolean fin = queue.fin(taken);
+            ByteBuf data = queue.takeData(taken);
+            taken++;
+            if (offset < length) {
+                int fresh = length - offset;
+                int accepted = deliver(data, data.readerIndex() + offset, fresh);
+                data.release();
+                if (accepted < fresh) {
+                    break;
+                }
+            } else {
+                data.release();
+            }
+            if (fin && offset <= length) {
+                queue.releaseFrom(taken); // nothing after the FIN counts
+                return true;
+            }
+        }
+        queue.dropFirst(taken);
+        return false;
+    }
+
+    /** How many SACK blocks the next segment carries, filled in {@link #sackLeft()} / {@link #sackRight()}. */
+    int sackBlocks() {
+        return sackPermitted && !queue.isEmpty() ? queue.sackBlocks() : 0;
+    }
+
+    int[] sackLeft() {
+        return queue.sackLeft;
+    }
+
+    int[] sackRight() {
+        return queue.sackRight;
+    }
+
+    /** The window field: what the host socket still takes, scaled, never moving the right edge left. */
+    int advertisedWindow() {
+        return Math.min(window() >>> scale, 0xFFFF);
+    }
+
+    /** Bytes the VM may send beyond RCV.NXT; offering more moves the right edge. */
+    private int window() {
+        int room = (int) Math.max(0, windowLimit - host.pendingWriteBytes());
+        int edgeWindow = rcvEdge - rcvNxt;
+        if (room > edgeWindow) {
+            rcvEdge = rcvNxt + room;
+            return room;
+        }
+        return Math.max(0, edgeWindow);
+    }
+
+    /** Whether {@code sequence} lies in the window offered (at least one byte wide: RFC 5961's RST check). */
+    boolean inWindow(int sequence) {
+        return !before(sequence, rcvNxt) && before(sequence, rcvNxt + Math.max(1, rcvEdge - rcvNxt));
+    }
+
+    /** Releases every held segment. */
+    void release() {
+        queue.releaseFrom(0);
+    }
+}

@@ -1,0 +1,412 @@
+package dev.riscvrelay.relay.nat.tcp;
+
+import static dev.riscvrelay.relay.nat.tcp.SequenceNumbers.after;
+import static dev.riscvrelay.relay.nat.tcp.SequenceNumbers.before;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.wire.TcpPacket;
+import io.netty.buffer.ByteBuf;
+
+/**
+ * The send side of a connection, host to VM: the send sequence space over a {@link SendBuffer} of what the host
+ * sent, our FIN after its last byte, NewReno congestion control (RFC 5681, RFC 6582; the window starting at RFC
+ * 6928's ten segments), the retransmission timeout (RFC 6298, through {@link RttEstimator}) and probes of a closed
+ * window (RFC 9293 section 3.8.6.1). Segments leave through {@link Output}, which adds the receive side's ACK,
+ * window and SACK blocks.
+ */
+final class TcpSender {
+
+    /**
+     * Segments one transmit sends before it yields the loop (as Linux's TCP small queues do): a large window then
+     * leaves in bursts the VM's port queue and QUIC take whole, instead of overflowing them in one turn.
+     */
+    static final int BURST_SEGMENTS = 128;
+    private static final int DUPLICATE_ACK_THRESHOLD = 3;
+
+    /** Where the sender's segments go. */
+    interface Output {
+
+        /** One segment to the VM: {@code length} bytes of the send buffer from {@code sequence}, with ACK. */
+        void sendSegment(int sequence, int length, int flags);
+
+        /** Continue {@link #transmit} after the loop's other pending work. */
+        void resumeLater();
+    }
+
+    private final int iss;
+    private int sndUna;
+    private int sndNxt;
+    /** The highest sequence number sent so far (SND.NXT before a timeout rewound it). */
+    private int sndMax;
+    private int sndWnd;
+    private int sndWl1;
+    private final int scale;
+    private final int mss;
+    private final SendBuffer buffer = new SendBuffer();
+    private boolean hostEof;
+    private boolean finSent;
+    private int finSequence;
+
+    private int cwnd;
+    private int ssthresh = Integer.MAX_VALUE;
+    private int duplicateAcks;
+    private boolean fastRecovery;
+    /** RFC 6582's "recover": the highest sequence number sent when the last recovery began; ISS at first. */
+    private int recover;
+
+    /** Consecutive timeouts without progress, and window probes without an answer. */
+    private int retransmissions;
+    private int unansweredProbes;
+    private final RttEstimator rtt;
+    private final TcpTimer timer;
+    private final Output out;
+    private final Counters counters;
+    private final int sendBufferBytes;
+    private final int maxRetransmissions;
+
+    /**
+     * @param scale the VM's window scale shift (0 without scaling)
+     * @param window the window of the VM's SYN (never scaled, RFC 7323 section 2.2)
+     * @param windowSequence the SYN's sequence number (the first SND.WL1)
+     */
+    TcpSender(TcpConfig config, int iss, int mss, int scale, int window, int windowSequence, TcpTimer timer,
+            Output out, Counters counters) {
+        this.iss = iss;
+        this.sndUna = iss;
+        this.sndNxt = iss;
+        this.sndMax = iss;
+        this.sndWnd = window;
+        this.sndWl1 = windowSequence;
+        this.scale = scale;
+        this.mss = mss;
+        this.cwnd = Math.min(10 * mss, Math.max(2 * mss, 14600)); // RFC 6928
+        this.recover = iss; // RFC 6582 section 3.2 step 1
+        this.rtt = new RttEstimator(config.minRto().toNanos(), config.maxRto().toNanos());
+        this.timer = timer;
+        this.out = out;
+        this.counters = counters;
+        this.sendBufferBytes = config.sendBufferBytes();
+        this.maxRetransmissions = config.maxRetransmissions();
+    }
+
+    int iss() {
+        return iss;
+    }
+
+    int sndUna() {
+        return sndUna;
+    }
+
+    int sndNxt() {
+        return sndNxt;
+    }
+
+    int sndMax() {
+        return sndMax;
+    }
+
+    long rto() {
+        return rtt.rto();
+    }
+
+    SendBuffer sendBuffer() {
+        return buffer;
+    }
+
+    /** Bytes from the host not yet acknowledged by the VM. */
+    int buffered() {
+        return buffer.size();
+    }
+
+    /** Appends data read from the host; takes over its reference. */
+    void bufferHostData(ByteBuf data) {
+        buffer.add(data);
+    }
+
+    /** Whether the host sent FIN: our FIN follows the data still buffered. */
+    boolean hostEof() {
+        return hostEof;
+    }
+
+    void hostFinished() {
+        hostEof = true;
+    }
+
+    /** Whether our FIN was ever sent. */
+    boolean finSent() {
+        return finSent;
+    }
+
+    /** Whether the VM acknowledged our FIN. */
+    boolean finAcknowledged() {
+        return finSent && after(sndUna, finSequence);
+    }
+
+    // ---- Handshake ----
+
+    /** The SYN-ACK went out: it takes sequence number ISS. */
+    void synAckSent() {
+        sndNxt = iss + 1;
+        sndMax = iss + 1;
+    }
+
+    /** Times the first SYN-ACK. */
+    void timeSynAck(long now) {
+        rtt.startTiming(iss, now);
+    }
+
+    /** The SYN-ACK was sent again: its ACK no longer measures the round trip. */
+    void cancelTiming() {
+        rtt.cancelTiming();
+    }
+
+    /** The SYN-ACK's retransmission timer expired: back off; false once the retransmissions ran out. */
+    boolean synAckTimedOut() {
+        if (++retransmissions > maxRetransmissions) {
+            return false;
+        }
+        counters.increment(Counter.NAT_TCP_TIMEOUTS);
+        rtt.cancelTiming();
+        rtt.backOff();
+        return true;
+    }
+
+    /** The VM's ACK of our SYN (ack is ISS + 1): the send sequence space starts, the timer stops. */
+    void onHandshakeAck(int sequence, int ack, int window, long now) {
+        sndUna = ack;
+        sndNxt = ack;
+        sndMax = ack;
+        sndWnd = window << scale;
+        sndWl1 = sequence;
+        rtt.onAck(ack, now);
+        retransmissions = 0;
+        timer.disarm();
+    }
+
+    // ---- ACKs ----
+
+    /** Any segment from the VM shows it is there: window probes start counting again. */
+    void segmentArrived() {
+        unansweredProbes = 0;
+    }
+
+    /** RFC 9293 section 3.10.7.4: an ACK of something never sent is not acceptable (the caller ACKs). */
+    boolean acceptsAck(int ack) {
+        return !after(ack, sndMax);
+    }
+
+    /**
+     * The ACK field and window of an acceptable segment: new data acknowledged, or a duplicate ACK; then the
+     * window from the newest segment. Returns whether the ACK acknowledged anything new.
+     *
+     * @param occupiesSequence whether the segment carries data or FIN (then it is no duplicate ACK)
+     */
+    boolean onAck(int sequence, int ack, int rawWindow, boolean occupiesSequence, long now) {
+        int window = rawWindow << scale;
+        boolean fresh = after(ack, sndUna);
+        if (fresh) {
+            onNewAck(ack, now);
+        } else if (ack == sndUna && !occupiesSequence && window == sndWnd && sndMax != sndUna) {
+            onDuplicateAck(now);
+        }
+        // RFC 9293 section 3.10.7.4: take the window from the newest segment (SND.WL1/WL2 check).
+        if (ack == sndUna && !before(sequence, sndWl1)) {
+            sndWnd = window;
+            sndWl1 = sequence;
+        }
+        return fresh;
+    }
+
+    /** ACK of new data (or of our FIN): free what it covers, grow the window, move the timer. */
+    private void onNewAck(int ack, long now) {
+        int acknowledged = ack - sndUna;
+        int dataAcknowledged = Math.min(acknowledged, buffer.size());
+        buffer.discard(dataAcknowledged);
+        sndUna = ack;
+        if (after(ack, sndNxt)) {
+            sndNxt = ack; // after a timeout rewound SND.NXT, the VM had more than we thought
+        }
+        retransmissions = 0;
+        rtt.onAck(ack, now);
+        if (fastRecovery) {
+            if (!before(ack, recover)) {
+                fastRecovery = false; // RFC 6582 section 3.2 step 3: full acknowledgement
+                cwnd = ssthresh;
+            } else {
+                retransmitFirst(); // partial acknowledgement: the next hole
+                cwnd = Math.max(cwnd - dataAcknowledged + mss, mss);
+            }
+        } else if (cwnd < ssthresh) {
+            // Slow start with byte counting (RFC 3465) and no per-ACK cap: a VM behind a receive offload (GRO, or
+            // relay connect's SegmentCoalescer) acknowledges many segments at once, and a one-MSS cap per ACK
+            // would stretch slow start by that factor. ACK division gains nothing: the increase follows bytes.
+            cwnd += dataAcknowledged;
+        } else {
+            // Congestion avoidance: one MSS per window of acknowledged bytes, however they are split into ACKs.
+            cwnd += Math.max(1, (int) ((long) mss * dataAcknowledged / cwnd));
+        }
+        cwnd = Math.min(cwnd, 2 * sendBufferBytes);
+        duplicateAcks = 0;
+        // RFC 6298 section 5.2/5.3: off when all is acknowledged, else restart.
+        if (sndUna == sndMax) {
+            timer.disarm();
+        } else {
+            timer.arm(now + rtt.rto());
+        }
+    }
+
+    private void onDuplicateAck(long now) {
+        duplicateAcks++;
+        if (fastRecovery) {
+            cwnd += mss; // RFC 5681 section 3.2 step 4: each further duplicate means a segment left the network
+        } else if (duplicateAcks == DUPLICATE_ACK_THRESHOLD && after(sndUna, recover - 1)) {
+            int flight = sndMax - sndUna;
+            ssthresh = Math.max(flight / 2, 2 * mss);
+            recover = sndMax;
+            fastRecovery = true;
+            counters.increment(Counter.NAT_TCP_FAST_RETRANSMITS);
+            retransmitFirst();
+            cwnd = ssthresh + DUPLICATE_ACK_THRESHOLD * mss;
+            timer.arm(now + rtt.rto());
+        }
+    }
+
+    // ---- Sending ----
+
+    /** Sends new data (and our FIN after the last byte) as far as the VM's window and the congestion window let. */
+    void transmit(long now) {
+        int budget = BURST_SEGMENTS;
+        while (true) {
+            boolean finInFlight = finSent && after(sndNxt, finSequence);
+            if (finInFlight) {
+                return;
+            }
+            int inFlight = sndNxt - sndUna;
+            int unsent = buffer.size() - inFlight;
+            int usable = Math.min(sndWnd, cwnd) - inFlight;
+            if (unsent > 0) {
+                int length = Math.min(Math.min(unsent, mss), usable);
+                // Sender silly-window avoidance (RFC 9293 section 3.8.6.2.1): no runt while data is in flight.
+                if (length <= 0 || (length < mss && length < unsent && inFlight > 0)) {
+                    break;
+                }
+                if (budget-- == 0) {
+                    // The rest of the window after this turn's other work: the VM's port queue drains in between.
+                    out.resumeLater();
+                    break;
+                }
+                boolean fin = hostEof && length == unsent;
+                sendData(sndNxt, length, fin, now);
+                continue;
+            }
+            if (hostEof) {
+                sendData(sndNxt, 0, true, now);
+            }
+            break;
+        }
+        if (sndWnd == 0 && sndUna == sndMax && buffer.size() > 0 && !timer.armed()) {
+            timer.arm(now + rtt.rto()); // persist: probe the closed window
+        }
+    }
+
+    private void sendData(int sequence, int length, boolean fin, long now) {
+        // PSH only on the segment that empties the buffer, as a host stack does: the VM (and a receive offload on
+        // the way, see SegmentCoalescer) may hold the segments of one burst together until then.
+        boolean lastBuffered = length > 0 && sequence + length - sndUna >= buffer.size();
+        int flags = TcpPacket.FLAG_ACK | (fin ? TcpPacket.FLAG_FIN : 0) | (lastBuffered ? TcpPacket.FLAG_PSH : 0);
+        out.sendSegment(sequence, length, flags);
+        int end = sequence + length;
+        if (fin) {
+            finSent = true;
+            finSequence = end;
+            end++;
+        }
+        if (after(end, sndMax)) {
+            int dataEnd = sequence + length;
+            if (after(dataEnd, sndMax)) {
+                counters.add(Counter.NAT_TCP_BYTES_TO_VM, Math.min(length, dataEnd - sndMax));
+            }
+            if (!rtt.timing()) {
+                rtt.startTiming(sequence, now);
+            }
+            sndMax = end;
+        } else {
+            counters.increment(Counter.NAT_TCP_RETRANSMITS);
+        }
+        sndNxt = end;
+        if (!timer.armed()) {
+            timer.arm(now + rtt.rto());
+        }
+    }
+
+    /** Resends the first unacknowledged segment (fast retransmit, partial ACK). Karn: no timing across it. */
+    private void retransmitFirst() {
+        int outstandingData = Math.min(sndMax - sndUna, buffer.size());
+        int length = Math.min(mss, outstandingData);
+        boolean fin = finSent && sndUna + length == finSequence;
+        if (length == 0 && !fin) {
+            return;
+        }
+        rtt.cancelTiming();
+        counters.increment(Counter.NAT_TCP_RETRANSMITS);
+        out.sendSegment(sndUna, length, TcpPacket.FLAG_ACK | (fin ? TcpPacket.FLAG_FIN : 0)
+                | (length > 0 ? TcpPacket.FLAG_PSH : 0));
+    }
+
+    // ---- Timer ----
+
+    /**
+     * The timer expired with the connection synchronized: retransmit from SND.UNA, or probe a closed window.
+     * Returns false once the retransmissions or probes ran out without an answer.
+     */
+    boolean onTimeout(long now) {
+        if (sndMax != sndUna) {
+            return onRetransmissionTimeout(now);
+        }
+        if (buffer.size() > 0 && sndWnd == 0) {
+            return onPersistTimeout(now);
+        }
+        return true;
+    }
+
+    /** RFC 6298 section 5.4-5.6 and RFC 5681 section 3.1: back off, collapse the window, resend from SND.UNA. */
+    private boolean onRetransmissionTimeout(long now) {
+        if (++retransmissions > maxRetransmissions) {
+            return false;
+        }
+        counters.increment(Counter.NAT_TCP_TIMEOUTS);
+        ssthresh = Math.max((sndMax - sndUna) / 2, 2 * mss);
+        cwnd = mss;
+        fastRecovery = false;
+        duplicateAcks = 0;
+        recover = sndMax;
+        rtt.cancelTiming();
+        rtt.backOff();
+        sndNxt = sndUna; // go back: everything after SND.UNA is resent as the window reopens
+        transmit(now);
+        if (sndNxt == sndUna) {
+            // The window closed with data outstanding (a stale zero-window ACK overtook a window update): the
+            // first segment goes anyway, as a probe (RFC 9293 section 3.8.6.1), and its ACK restates the window.
+            retransmitFirst();
+        }
+        timer.arm(now + rtt.rto());
+        return true;
+    }
+
+    /** RFC 9293 section 3.8.6.1: a closed window is probed; an old-sequence ACK makes the VM restate it. */
+    private boolean onPersistTimeout(long now) {
+        if (++unansweredProbes > maxRetransmissions) {
+            return false;
+        }
+        out.sendSegment(sndUna - 1, 0, TcpPacket.FLAG_ACK);
+        rtt.backOff();
+        timer.arm(now + rtt.rto());
+        return true;
+    }
+
+    /** Releases the buffered host data. */
+    void release() {
+        buffer.releaseAll();
+    }
+}
