@@ -27,7 +27,6 @@ import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -205,19 +204,9 @@ final class QuicDialer {
             tls.trustManager(factory).endpointIdentificationAlgorithm("HTTPS");
         }
         QuicSslContext context = tls.build();
-        return Http3.newQuicClientCodecBuilder()
+        return QuicTransport.configure(Http3.newQuicClientCodecBuilder(), config.idleTimeout(), udpPayload,
+                        config.udpPayloadSize(), config.congestionControl(), config.datagramQueueLength())
                 .sslEngineProvider(ch -> context.newEngine(ch.alloc(), host, port))
-                .maxIdleTimeout(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                // 1200-byte packets until quiche's path MTU discovery validated larger ones, up to what the route
-                // carries (RFC 9000 §14.3); the relay may send us up to the configured size.
-                .maxSendUdpPayloadSize(udpPayload)
-                .maxRecvUdpPayloadSize(config.udpPayloadSize())
-                .discoverPmtu(true)
-                .congestionControlAlgorithm(config.congestionControl())
-                .datagram(config.datagramQueueLength(), config.datagramQueueLength())
-                .initialMaxData(4 * 1024 * 1024)
-                .initialMaxStreamDataBidirectionalLocal(256 * 1024)
-                .initialMaxStreamDataBidirectionalRemote(256 * 1024)
                 .build();
     }
 

@@ -151,23 +151,12 @@ public final class WebTransportServer implements AutoCloseable {
                 .forServer(new CurrentCertificateKeyManager(certificates), null)
                 .applicationProtocols(Http3.supportedApplicationProtocols())
                 .build();
-        QuicServerCodecBuilder builder = Http3.newQuicServerCodecBuilder()
+        QuicServerCodecBuilder builder = QuicTransport.configure(Http3.newQuicServerCodecBuilder(),
+                        config.idleTimeout(), udpPayload, config.udpPayloadSize(), config.congestionControl(),
+                        config.datagramQueueLength())
                 .sslContext(tls)
                 // Retry before any handshake work: a spoofed source address gets one small packet back, no more.
                 .tokenHandler(new AddressValidationTokens(NanoClock.SYSTEM))
-                .maxIdleTimeout(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                // Packets start at 1200 bytes and grow to udpPayload once a probe of that size got through
-                // (DPLPMTUD, RFC 9000 §14.3); peers may send us up to the configured size.
-                .maxSendUdpPayloadSize(udpPayload)
-                .maxRecvUdpPayloadSize(config.udpPayloadSize())
-                .discoverPmtu(true)
-                .congestionControlAlgorithm(config.congestionControl())
-                // Without the max_datagram_frame_size transport parameter browsers open the session but report
-                // maxDatagramSize 0 and send nothing.
-                .datagram(config.datagramQueueLength(), config.datagramQueueLength())
-                .initialMaxData(4 * 1024 * 1024)
-                .initialMaxStreamDataBidirectionalLocal(256 * 1024)
-                .initialMaxStreamDataBidirectionalRemote(256 * 1024)
                 // Sessions plus a few plain requests; quiche grants more as streams finish, so this bounds
                 // concurrent streams, not their total.
                 .initialMaxStreamsBidirectional(config.maxSessionsPerConnection() + 4L)
