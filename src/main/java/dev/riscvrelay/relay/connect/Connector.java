@@ -33,10 +33,11 @@ import java.util.function.Consumer;
  * addresses. When the session ends the connector reconnects with exponential backoff and logs one line per state
  * change. Frames larger than a datagram are dropped and counted ({@link Counter#DROP_TAP_TOO_LARGE}), never split.
  *
- * <p>Threading: the WebTransport client, the reconnect state machine and a QEMU endpoint all run on one event loop
- * owned by the connector; frames from the relay are written to the local member there. A TAP's frames come from
- * its own reader thread and reach the loop through {@link WebTransportClient#sendDatagram}, which hands them over
- * without locks. Only {@link #relay} is read across threads (volatile).
+ * <p>Threading: the WebTransport client, the reconnect state machine and the local member (a TAP read when epoll
+ * says it is readable, or a QEMU endpoint) all run on one event loop owned by the connector, so a frame crosses from
+ * the TAP to QUIC and back without a thread hand-off. Where epoll is missing a TAP's frames come from a reader
+ * thread and reach the loop through {@link WebTransportClient#sendDatagram}, which hands them over without locks.
+ * Only {@link #relay} is read across threads (volatile).
  */
 public final class Connector implements AutoCloseable {
 
@@ -241,7 +242,7 @@ public final class Connector implements AutoCloseable {
                     TapDevice device = tap.netns() == null ? TapDevice.open(tapConfig, counters)
                             : TapDevice.openInNamespace(tap.netns(), tapConfig, counters);
                     tapPort = new TapPort(device, PooledByteBufAllocator.DEFAULT, HttpDatagram.HEADROOM,
-                            this::fromLocal).start();
+                            this::fromLocal).startOn(loop);
                     local = tapPort;
                     log.accept("TAP " + tap.name() + " up" + (tap.netns() == null ? "" : " in " + tap.netns())
                             + ", " + mtuNote);
@@ -324,7 +325,7 @@ public final class Connector implements AutoCloseable {
 
     // ---- the data path ----
 
-    /** A frame from the local member (TAP reader thread or the loop); takes over its reference. */
+    /** A frame from the local member (on the loop, or a TAP reader thread without epoll); takes its reference. */
     private void fromLocal(ByteBuf frame) {
         WebTransportClient session = relay;
         if (session == null) {

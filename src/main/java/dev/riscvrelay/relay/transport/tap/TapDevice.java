@@ -286,15 +286,34 @@ public final class TapDevice implements AutoCloseable {
      * @return the frame length, or -1 once the device is closed
      */
     public int read(ByteBuf dst) throws TapException {
+        return read(dst, true);
+    }
+
+    /**
+     * As {@link #read(ByteBuf)} without waiting: 0 when no frame is waiting. For a reader driven by readiness
+     * events on an event loop ({@link #fd()}).
+     *
+     * @return the frame length, 0 when none is waiting, or -1 once the device is closed
+     */
+    public int tryRead(ByteBuf dst) throws TapException {
+        return read(dst, false);
+    }
+
+    private int read(ByteBuf dst, boolean wait) throws TapException {
         int room = maxFrameSize + 1;
         if (dst.writableBytes() < room) {
             throw new IllegalArgumentException("need " + room + " writable bytes, buffer has " + dst.writableBytes());
         }
-        int length = read(addressOf(dst, dst.writerIndex(), room));
+        int length = read(addressOf(dst, dst.writerIndex(), room), wait);
         if (length > 0) {
             dst.writerIndex(dst.writerIndex() + length);
         }
         return length;
+    }
+
+    /** The TAP's file descriptor (non-blocking), for readiness events; the device keeps owning and closes it. */
+    int fd() {
+        return tapFd;
     }
 
     /**
@@ -304,6 +323,10 @@ public final class TapDevice implements AutoCloseable {
      * @return the frame length, or -1 once the device is closed
      */
     public int read(MemorySegment dst) throws TapException {
+        return read(dst, true);
+    }
+
+    private int read(MemorySegment dst, boolean wait) throws TapException {
         if (!dst.isNative() || dst.byteSize() < maxFrameSize + 1L) {
             throw new IllegalArgumentException("need a native segment of " + (maxFrameSize + 1) + " bytes");
         }
@@ -340,6 +363,9 @@ public final class TapDevice implements AutoCloseable {
                 }
                 if (errno != EAGAIN) {
                     throw failure("read from TAP " + name, errno);
+                }
+                if (!wait) {
+                    return 0;
                 }
                 if (!awaitReadable()) {
                     return -1;

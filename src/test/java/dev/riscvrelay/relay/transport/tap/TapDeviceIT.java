@@ -11,6 +11,10 @@ import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -148,6 +152,51 @@ class TapDeviceIT {
             }
             assertThat(port[0].readerFailure()).isNull();
             assertThat(gateway.echoReplies()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void tapPortOnAnEpollLoopReadsOnTheLoopThreadAndClosesCleanly() throws Exception {
+        Counters counters = new Counters();
+        IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        IoEventLoop loop = (IoEventLoop) group.next();
+        try (NetnsTestBed bed = NetnsTestBed.create()) {
+            Namespace guest = bed.addNamespace("guest");
+            String tapName = bed.newLinkName('l');
+            TapDevice tap = TapDevice.open(TapDevice.Config.forMtu(tapName, MTU), counters);
+            GatewayResponder gateway = new GatewayResponder(tap);
+            AtomicInteger offLoop = new AtomicInteger();
+            TapPort[] port = new TapPort[1];
+            port[0] = new TapPort(tap, PooledByteBufAllocator.DEFAULT, frame -> {
+                if (!loop.inEventLoop()) {
+                    offLoop.incrementAndGet();
+                }
+                ByteBuf reply = PooledByteBufAllocator.DEFAULT.directBuffer(MAX_FRAME);
+                try {
+                    if (gateway.answer(frame, reply)) {
+                        port[0].send(reply.retain());
+                    }
+                } finally {
+                    reply.release();
+                    frame.release();
+                }
+            });
+            TapPort started = port[0].startOn(loop);
+            bed.moveLink(tapName, guest, "eth0");
+            bed.configureLink(guest, "eth0", MTU, "10.0.2.15/24");
+
+            CommandResult ping = pingGatewayThreeTimes(guest);
+
+            assertThat(ping.succeeded()).as(ping.describe()).isTrue();
+            assertThat(gateway.echoReplies()).isEqualTo(3);
+            assertThat(offLoop.get()).as("frames handed to the sink off the loop thread").isZero();
+            started.close();
+            assertThat(started.readerFailure()).isNull();
+            assertThat(tap.isClosed()).isTrue();
+            // The loop keeps running without the TAP: a task still runs on it.
+            assertThat(loop.submit(() -> 42).get(5, TimeUnit.SECONDS)).isEqualTo(42);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
         }
     }
 
