@@ -246,7 +246,11 @@ final class TcpEndpoint implements TcpSender.Output {
                 return;
             }
         }
-        if (occupiesSequence) {
+        if (!occupiesSequence && SequenceNumbers.before(sequence, receiver.rcvNxt())) {
+            // A keep-alive or a window probe (RCV.NXT - 1, as Linux sends them) is not acceptable, and RFC 9293
+            // section 3.10.7.4 answers it with an ACK: without one the VM's keep-alive ends a live connection.
+            sendAck();
+        } else if (occupiesSequence) {
             if (state == TcpState.TIME_WAIT) {
                 sendAck(); // a retransmitted FIN: our ACK was lost; linger on
                 timer.arm(now + config.timeWait().toNanos());

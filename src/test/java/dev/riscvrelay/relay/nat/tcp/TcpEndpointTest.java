@@ -140,6 +140,21 @@ class TcpEndpointTest {
     }
 
     @Test
+    void aKeepAliveOrWindowProbeFromTheVmIsAcknowledgedAPlainAckIsNot() {
+        try (EndpointHarness h = EndpointHarness.established(EndpointHarness.config(), SYN)) {
+            h.vm(FLAG_ACK, VM_DATA, DATA, VM_WINDOW); // an ordinary ACK: nothing to answer
+            h.assertNothingSent();
+            h.vm(FLAG_ACK, VM_DATA - 1, DATA, VM_WINDOW); // Linux's keep-alive and zero-window probe
+            SeenSegment ack = h.next();
+            assertThat(ack.flags).isEqualTo(FLAG_ACK);
+            assertThat(ack.seq).isEqualTo(DATA);
+            assertThat(ack.ack).isEqualTo(VM_DATA);
+            h.assertNothingSent();
+            assertThat(h.endpoint.state()).isEqualTo(TcpState.ESTABLISHED);
+        }
+    }
+
+    @Test
     void dataFromTheHostGoesOutInMssSegmentsWithPshOnTheLast() {
         try (EndpointHarness h = EndpointHarness.established(EndpointHarness.config(), withMss(1000))) {
             h.hostSends(bytes(2500, 1));

@@ -90,6 +90,15 @@ class TcpNatIT {
             assertThat(halfClose.stdout().trim()).as(halfClose.describe())
                     .isEqualTo("3000000 " + zeros.stdout().split(" ")[0]);
 
+            // Keep-alive: the VM's kernel probes an idle connection every second and gives up after two probes
+            // without an answer; the NAT acknowledges them, so 6 s of silence leave the connection alive.
+            CommandResult keptAlive = world.vm.exec(Duration.ofSeconds(30), "sh", "-c",
+                    "(sleep 6; printf abc) | socat -t 20 - TCP:" + TcpWorld.SERVER
+                            + ":9000,keepalive,keepidle=1,keepintvl=1,keepcnt=2");
+            CommandResult abc = world.vm.exec("sh", "-c", "printf abc | sha256sum");
+            assertThat(keptAlive.stdout().trim()).as(keptAlive.describe())
+                    .isEqualTo("3 " + abc.stdout().split(" ")[0]);
+
             // A server that resets: curl sees the reset (exit 56, "Recv failure").
             CommandResult reset = world.vm.exec(Duration.ofSeconds(30), "curl", "-sS", "--max-time", "20",
                     "http://" + TcpWorld.SERVER + ":9001/");
