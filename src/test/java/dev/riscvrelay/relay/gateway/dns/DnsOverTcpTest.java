@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Which segments the DNS-over-TCP handler claims in a real gateway's handler chain, and where it sends them: TCP to
  * the DNS address, port 53, goes to the TCP service with the first configured resolver; everything else passes on.
- * The TCP NAT's side of it (connecting to that resolver) is in {@code TcpNatTest}, the whole path with dig in
+ * The TCP NAT's side of it (connecting to that resolver) is in {@code TcpNatLoopbackIT}, the whole path with dig in
  * {@code InternetThroughRelayIT}.
  */
 class DnsOverTcpTest {

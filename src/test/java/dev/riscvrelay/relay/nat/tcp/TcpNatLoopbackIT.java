@@ -40,11 +40,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The TCP NAT with hand-built VM segments against real loopback host sockets: handshake only after the host
+ * The TCP NAT with hand-built VM segments against real loopback host sockets, through its Netty adapter and an epoll
+ * loop (an integration test: the protocol scenarios run on virtual time in TcpEndpointTest): handshake only after the host
  * accepted, MSS clamp and options, data both ways, half-close, refusal, strays, malformed segments, timeout
  * retransmission, and out-of-order segments held and SACKed.
  */
-class TcpNatTest {
+class TcpNatLoopbackIT {
 
     private static final long VM_MAC = 0x0252_5400_000AL;
     private static final int VM = Ipv4Address.parse("10.0.2.15");
