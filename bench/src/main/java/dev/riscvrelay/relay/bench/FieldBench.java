@@ -1,6 +1,8 @@
 package dev.riscvrelay.relay.bench;
 
-import dev.riscvrelay.relay.bench.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.ImpairedLink;
+import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.PingTimes;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
