@@ -12,7 +12,6 @@ import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.ops.JsonLogFormatter;
 import dev.riscvrelay.relay.ops.OperationsConfig;
 import dev.riscvrelay.relay.tls.CertificateManager;
-import dev.riscvrelay.relay.bench.BenchCommand;
 import dev.riscvrelay.relay.connect.Connector;
 import dev.riscvrelay.relay.WebOptions;
 import dev.riscvrelay.relay.tls.RelayCertificate;
@@ -41,7 +40,6 @@ import picocli.CommandLine.Option;
 @Command(
         name = "relay",
         mixinStandardHelpOptions = true,
-        subcommands = BenchCommand.class,
         versionProvider = RelayCommand.Version.class,
         sortOptions = false,
         usageHelpAutoWidth = true,
@@ -54,7 +52,8 @@ import picocli.CommandLine.Option;
             "(or reused from --state-dir) and renewed, without a restart, when a third of its validity is left;",
             "browsers trust it through serverCertificateHashes with the printed hash, which pages can fetch",
             "from GET /cert-hash on the admin port. CA-issued PEM files are read again when they change.",
-            "SIGTERM closes every session with a reason and exits with status 0."})
+            "SIGTERM closes every session with a reason and exits with status 0.",
+            "", "Benchmarks: `./relay bench --help` in a source checkout (built from bench/ on first use)."})
 public final class RelayCommand implements Callable<Integer> {
 
     static final int EXIT_USAGE = 2;
@@ -455,6 +454,12 @@ public final class RelayCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        useProcessDefaults();
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** The JVM-wide settings of a relay process, for every entry point (the relay, {@code relay bench}). */
+    public static void useProcessDefaults() {
         // One line per log record ("WARNING: ..."), like the rest of what the relay prints.
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
@@ -464,13 +469,18 @@ public final class RelayCommand implements Callable<Integer> {
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
         }
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
-    /** Runs the command line and returns the exit code; the entry point for tests. */
-    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    /**
+     * Runs the command line and returns the exit code; the entry point for tests. {@code moreSubcommands} (picocli
+     * commands with a name) join {@code connect}: {@code relay bench} adds itself this way from its own jar.
+     */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, Object... moreSubcommands) {
         CommandLine commandLine = new CommandLine(new RelayCommand(out, err));
         commandLine.addSubcommand("connect", new ConnectCommand(out));
+        for (Object subcommand : moreSubcommands) {
+            commandLine.addSubcommand(subcommand);
+        }
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setParameterExceptionHandler((e, ignored) -> {

@@ -1,6 +1,6 @@
 package dev.riscvrelay.relay.browser;
 
-import dev.riscvrelay.relay.bench.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.LinkProxyProcess;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;

@@ -3,7 +3,7 @@ package dev.riscvrelay.relay.connect;
 import static dev.riscvrelay.relay.testbed.TcpTransfers.MIB;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.riscvrelay.relay.bench.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.LanHost;
 import dev.riscvrelay.relay.testbed.LinkProxyProcess;

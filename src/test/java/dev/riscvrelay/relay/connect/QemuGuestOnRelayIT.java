@@ -2,7 +2,7 @@ package dev.riscvrelay.relay.connect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.riscvrelay.relay.bench.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.ConnectorProcess;
 import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.Initramfs;

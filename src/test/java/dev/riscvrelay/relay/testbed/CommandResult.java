@@ -21,4 +21,11 @@ public record CommandResult(List<String> command, int exitCode, boolean timedOut
         return String.join(" ", command) + (timedOut ? " timed out" : " exited " + exitCode)
                 + "\n--- stdout:\n" + stdout + "--- stderr:\n" + stderr;
     }
+
+    /** {@link #describe()} in one line (for a report's note): the output stripped, empty streams left out. */
+    public String describeInOneLine() {
+        return String.join(" ", command) + (timedOut ? " timed out" : " exited " + exitCode)
+                + (stdout.isBlank() ? "" : "; stdout: " + stdout.strip())
+                + (stderr.isBlank() ? "" : "; stderr: " + stderr.strip());
+    }
 }

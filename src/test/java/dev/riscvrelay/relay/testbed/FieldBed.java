@@ -1,6 +1,6 @@
 package dev.riscvrelay.relay.testbed;
 
-import dev.riscvrelay.relay.bench.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import java.io.IOException;
 import java.nio.file.Path;

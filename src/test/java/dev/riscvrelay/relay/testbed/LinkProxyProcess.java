@@ -1,8 +1,7 @@
 package dev.riscvrelay.relay.testbed;
 
-import dev.riscvrelay.relay.bench.ImpairedLink;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,13 +13,12 @@ import java.util.regex.Pattern;
 
 /**
  * An {@link ImpairedLink} run as its own process inside a namespace ({@code ip netns exec NS java -cp
- * target/riscv-relay.jar ...ImpairedLink}), as {@code relay bench} runs it. It reports its counters every second;
+ * target/test-classes ...ImpairedLink}), as {@code relay bench} runs it. It reports its counters every second;
  * {@link #counters} reads the latest. Output goes to the test log ({@code [link <label>]}) and to
  * {@code target/relay-logs/link-<label>.log}.
  */
 public final class LinkProxyProcess implements AutoCloseable {
 
-    private static final Path JAR = Path.of("target", "riscv-relay.jar");
     private static final Pattern READY = Pattern.compile("^ImpairedLink listening on (\\S+) -> (\\S+) profile (\\S+)");
     private static final Pattern COUNTERS = Pattern.compile("^ImpairedLink counters (up|down) (.*)$");
 
@@ -65,12 +63,9 @@ public final class LinkProxyProcess implements AutoCloseable {
      */
     public static LinkProxyProcess start(String label, NetnsTestBed.Namespace namespace, String listen, String to,
             ImpairedLink.LinkProfile profile, long seed, long maxSeconds) throws IOException {
-        if (!Files.isRegularFile(JAR)) {
-            throw new AssertionError(JAR.toAbsolutePath() + " missing: build it with `./mvnw package`");
-        }
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = List.of("ip", "netns", "exec", namespace.name(), java.toString(), "-Xmx256m",
-                "-XX:+UseSerialGC", "-cp", JAR.toAbsolutePath().toString(), ImpairedLink.class.getName(),
+                "-XX:+UseSerialGC", "-cp", classPathOf(ImpairedLink.class), ImpairedLink.class.getName(),
                 "--listen", listen, "--to", to, "--profile", profile.cliName(), "--seed", Long.toString(seed),
                 "--duration-seconds", Long.toString(maxSeconds), "--report-seconds", "1");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -79,6 +74,15 @@ public final class LinkProxyProcess implements AutoCloseable {
                 link::onEnd);
         link.awaitReady(30_000);
         return link;
+    }
+
+    /** Where {@code type} was loaded from (the test classes or the test jar): ImpairedLink needs only the JDK. */
+    private static String classPathOf(Class<?> type) {
+        try {
+            return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException("cannot locate " + type.getName(), e);
+        }
     }
 
     private void onLine(String line) {

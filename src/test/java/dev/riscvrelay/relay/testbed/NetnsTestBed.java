@@ -83,7 +83,8 @@ public final class NetnsTestBed implements AutoCloseable {
         }
     }
 
-    private static boolean isRoot() {
+    /** Whether this process runs as root (uid 0), which namespaces, veths and TAPs need. */
+    public static boolean isRoot() {
         try {
             return Files.readString(Path.of("/proc/self/status")).lines()
                     .filter(l -> l.startsWith("Uid:")).anyMatch(l -> l.split("\\s+")[2].equals("0"));
@@ -94,16 +95,27 @@ public final class NetnsTestBed implements AutoCloseable {
 
     /** Fails with the package to install when a tool a test needs is missing. */
     public static void requireTools(String... tools) {
+        List<String> missing = missingTools(tools);
+        if (!missing.isEmpty()) {
+            String tool = missing.getFirst();
+            throw new IllegalStateException("test needs '" + tool + "' on PATH; install it: apt-get install -y "
+                    + packageOf(tool));
+        }
+    }
+
+    /** The tools of {@code tools} that are not on PATH (nor in /usr/sbin, /sbin). */
+    public static List<String> missingTools(String... tools) {
+        List<String> missing = new ArrayList<>();
         for (String tool : tools) {
             boolean found = Stream.of(System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
                             .split(":"), new String[] {"/usr/sbin", "/sbin"})
                     .flatMap(Arrays::stream)
                     .anyMatch(dir -> Files.isExecutable(Path.of(dir, tool)));
             if (!found) {
-                throw new IllegalStateException("test needs '" + tool + "' on PATH; install it: apt-get install -y "
-                        + packageOf(tool));
+                missing.add(tool);
             }
         }
+        return missing;
     }
 
     private static String packageOf(String tool) {
@@ -244,7 +256,8 @@ public final class NetnsTestBed implements AutoCloseable {
         return run(timeout, List.of(command));
     }
 
-    static CommandResult run(Duration timeout, List<String> command) {
+    /** Runs a command in the root namespace, killing it (and its children) after {@code timeout}. */
+    public static CommandResult run(Duration timeout, List<String> command) {
         Path out = null;
         Path err = null;
         try {

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.bench;
 
+import dev.riscvrelay.relay.testbed.CommandResult;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -82,7 +83,7 @@ final class HttpTransfers {
     static ToolOutput.Transfer download(Namespaces ns, String namespace, String url, Path out, long bytes,
             String expectedSha, Duration timeout) throws IOException {
         try {
-            Namespaces.Result curl = ns.exec(namespace, timeout.plusSeconds(10), "curl", "-sS", "--fail",
+            CommandResult curl = ns.exec(namespace, timeout.plusSeconds(10), "curl", "-sS", "--fail",
                     "--max-time", Long.toString(timeout.toSeconds()), "-o", out.toString(), "-w",
                     ToolOutput.CURL_DOWNLOAD_FORMAT, url);
             if (!curl.succeeded()) {
@@ -107,7 +108,7 @@ final class HttpTransfers {
             String expectedSha, Path answer, Duration timeout) throws IOException {
         try {
             // No "Expect: 100-continue": Python's HTTP/1.0 server never answers it and curl would wait 1 s.
-            Namespaces.Result curl = ns.exec(namespace, timeout.plusSeconds(10), "curl", "-sS", "--fail",
+            CommandResult curl = ns.exec(namespace, timeout.plusSeconds(10), "curl", "-sS", "--fail",
                     "--max-time", Long.toString(timeout.toSeconds()), "-H", "Expect:", "-T", file.toString(), "-o",
                     answer.toString(), "-w", ToolOutput.CURL_UPLOAD_FORMAT, url);
             if (!curl.succeeded()) {
@@ -125,7 +126,7 @@ final class HttpTransfers {
     }
 
     /** A failed curl in a line: its exit, what it wrote out (bytes, seconds, HTTP code) and its error. */
-    private static String failure(Namespaces.Result curl) {
+    private static String failure(CommandResult curl) {
         return "curl " + (curl.timedOut() ? "timed out" : "exited " + curl.exitCode()) + " (bytes, s, HTTP: "
                 + curl.stdout().strip() + "): " + curl.stderr().strip();
     }

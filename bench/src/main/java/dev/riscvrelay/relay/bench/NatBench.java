@@ -1,5 +1,7 @@
 package dev.riscvrelay.relay.bench;
 
+import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -282,10 +284,10 @@ public final class NatBench {
 
     /** The relay's non-zero drop and TCP NAT recovery counters after the run (its /metrics), for the report. */
     static List<String> relayCounters(Namespaces ns, String namespace, int adminPort) {
-        Namespaces.Result scrape = ns.exec(namespace, Duration.ofSeconds(10), "curl", "-sS", "--fail", "--max-time",
+        CommandResult scrape = ns.exec(namespace, Duration.ofSeconds(10), "curl", "-sS", "--fail", "--max-time",
                 "5", "http://127.0.0.1:" + adminPort + "/metrics");
         if (!scrape.succeeded()) {
-            return List.of("(the relay's /metrics could not be read: " + scrape.describe() + ")");
+            return List.of("(the relay's /metrics could not be read: " + scrape.describeInOneLine() + ")");
         }
         List<String> telling = new ArrayList<>();
         for (String line : scrape.stdout().split("\n")) {
@@ -371,7 +373,7 @@ public final class NatBench {
     /** Waits (bounded) until the VM reaches the server through its NAT: a short HTTP request that succeeds. */
     private static void awaitReachable(Namespaces ns, String vm) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        Namespaces.Result last = null;
+        CommandResult last = null;
         while (System.nanoTime() < deadline) {
             last = ns.exec(vm, Duration.ofSeconds(5), "curl", "-sS", "--fail", "--max-time", "2", "-o", "/dev/null",
                     "http://" + SERVER + "/");
@@ -381,7 +383,7 @@ public final class NatBench {
             HttpTransfers.sleep(200);
         }
         throw new IllegalStateException(vm + " cannot reach " + SERVER + " within 30 s: "
-                + (last == null ? "" : last.describe()));
+                + (last == null ? "" : last.describeInOneLine()));
     }
 
     private static int vmMtu(Namespaces ns, String vm) {
@@ -438,7 +440,7 @@ public final class NatBench {
         List<String> command = new ArrayList<>(List.of("iperf3", "-c", SERVER, "-t",
                 Integer.toString(plan.iperfSeconds()), "-J", "--connect-timeout", "5000"));
         command.addAll(extra);
-        Namespaces.Result result = ns.exec(peer.vm(), Duration.ofSeconds(plan.iperfSeconds() + 25L),
+        CommandResult result = ns.exec(peer.vm(), Duration.ofSeconds(plan.iperfSeconds() + 25L),
                 command.toArray(String[]::new));
         if (result.timedOut()) {
             throw new IllegalStateException(String.join(" ", command) + " timed out");
@@ -464,7 +466,7 @@ public final class NatBench {
     }
 
     private static String slirpVersion() {
-        Namespaces.Result version = Namespaces.run(Duration.ofSeconds(5), List.of("slirp4netns", "--version"));
+        CommandResult version = NetnsTestBed.run(Duration.ofSeconds(5), List.of("slirp4netns", "--version"));
         return version.stdout().lines().map(String::strip)
                 .filter(l -> l.startsWith("slirp4netns version") || l.startsWith("libslirp"))
                 .reduce((a, b) -> a + ", " + b).orElse("version unknown");
@@ -472,11 +474,11 @@ public final class NatBench {
 
     /** pasta says "unknown version" when built from a snapshot (as Debian's is): ask the package then. */
     private static String passtVersion() {
-        Namespaces.Result version = Namespaces.run(Duration.ofSeconds(5), List.of("pasta", "--version"));
+        CommandResult version = NetnsTestBed.run(Duration.ofSeconds(5), List.of("pasta", "--version"));
         String line = (version.stdout() + version.stderr()).lines().map(String::strip).filter(l -> !l.isEmpty())
                 .findFirst().orElse("");
         if (line.isEmpty() || line.contains("unknown")) {
-            Namespaces.Result dpkg = Namespaces.run(Duration.ofSeconds(5),
+            CommandResult dpkg = NetnsTestBed.run(Duration.ofSeconds(5),
                     List.of("dpkg-query", "-W", "-f", "${Version}", "passt"));
             return dpkg.succeeded() ? "passt " + dpkg.stdout().strip() : "version unknown";
         }

@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.bench;
 
 import dev.riscvrelay.relay.bench.SwitchBench.LatencyRow;
 import dev.riscvrelay.relay.bench.SwitchBench.PeakRow;
+import dev.riscvrelay.relay.testbed.PingTimes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.riscvrelay.relay.bench.FieldBench.Setup;
 import dev.riscvrelay.relay.bench.FieldBench.Transfer;
+import dev.riscvrelay.relay.testbed.PingTimes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

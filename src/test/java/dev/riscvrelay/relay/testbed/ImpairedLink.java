@@ -1,4 +1,4 @@
-package dev.riscvrelay.relay.bench;
+package dev.riscvrelay.relay.testbed;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -39,7 +39,7 @@ import jdk.net.ExtendedSocketOptions;
  * IP_DONTFRAGMENT so the kernel does not fragment either.
  *
  * <pre>
- *   java -cp target/riscv-relay.jar dev.riscvrelay.relay.bench.ImpairedLink --listen ADDR:PORT --to ADDR:PORT
+ *   java -cp target/test-classes dev.riscvrelay.relay.testbed.ImpairedLink --listen ADDR:PORT --to ADDR:PORT
  *       --profile clean|internet|lossy [--seed N] [--duration-seconds N] [--max-datagram N] [--max-flows N]
  *       [--idle-seconds N] [--report-seconds N]
  * </pre>

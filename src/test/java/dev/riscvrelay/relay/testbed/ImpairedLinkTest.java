@@ -1,12 +1,12 @@
-package dev.riscvrelay.relay.bench;
+package dev.riscvrelay.relay.testbed;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.riscvrelay.relay.bench.ImpairedLink.Fate;
-import dev.riscvrelay.relay.bench.ImpairedLink.Impairment;
-import dev.riscvrelay.relay.bench.ImpairedLink.Lane;
-import dev.riscvrelay.relay.bench.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.ImpairedLink.Fate;
+import dev.riscvrelay.relay.testbed.ImpairedLink.Impairment;
+import dev.riscvrelay.relay.testbed.ImpairedLink.Lane;
+import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.bench;
 
+import dev.riscvrelay.relay.testbed.ImpairedLink;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.riscvrelay.relay.bench;
+package dev.riscvrelay.relay.testbed;
 
 import java.util.Arrays;
 import java.util.regex.Matcher;

@@ -1,5 +1,7 @@
 package dev.riscvrelay.relay.bench;
 
+import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -12,42 +14,22 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * The network namespaces, veth pairs and background processes of one benchmark run, all removed by
- * {@link #close()} even after a failure. Namespaces are named {@code rrb-<pid>-<role>} after this JVM's pid, so a
- * later run recognises (and deletes) the leftovers of a run that was killed. Needs root.
+ * {@link #close()} even after a failure. The namespaces are the test bed's ({@link NetnsTestBed}: named
+ * {@code rr-<run>-<role>}, leftovers of a killed run deleted by the next), addressed here by name; the background
+ * processes keep their last lines of output for readiness checks and errors. Needs root.
  */
 public final class Namespaces implements AutoCloseable {
 
     private static final Path NETNS_DIR = Path.of("/run/netns");
-    private static final String PREFIX = "rrb-";
-    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(20);
-
-    /** The result of a command that ran to its end or was killed at its timeout. */
-    public record Result(List<String> command, int exitCode, boolean timedOut, String stdout, String stderr) {
-        public boolean succeeded() {
-            return !timedOut && exitCode == 0;
-        }
-
-        public Result orThrow() {
-            if (!succeeded()) {
-                throw new IllegalStateException(describe());
-            }
-            return this;
-        }
-
-        public String describe() {
-            return String.join(" ", command) + (timedOut ? " timed out" : " exited " + exitCode)
-                    + (stdout.isBlank() ? "" : "; stdout: " + stdout.strip())
-                    + (stderr.isBlank() ? "" : "; stderr: " + stderr.strip());
-        }
-    }
 
     /** A process running in the background, its output kept (the last lines) for readiness checks and errors. */
     public static final class Background {
@@ -154,37 +136,23 @@ public final class Namespaces implements AutoCloseable {
         }
     }
 
-    private final String runPrefix;
-    private final List<String> namespaces = new ArrayList<>();
+    private final NetnsTestBed bed;
+    private final Map<String, NetnsTestBed.Namespace> namespaces = new HashMap<>();
     private final Deque<Background> background = new ArrayDeque<>();
     private boolean closed;
 
-    private Namespaces(String runPrefix) {
-        this.runPrefix = runPrefix;
+    private Namespaces(NetnsTestBed bed) {
+        this.bed = bed;
     }
 
     /** Whether this process runs as root (uid 0), which namespaces, veths and TAPs need. */
     public static boolean isRoot() {
-        try {
-            return Files.readString(Path.of("/proc/self/status")).lines()
-                    .filter(l -> l.startsWith("Uid:")).anyMatch(l -> l.split("\\s+")[2].equals("0"));
-        } catch (IOException e) {
-            return false;
-        }
+        return NetnsTestBed.isRoot();
     }
 
     /** The tools of {@code tools} that are not on PATH (nor in /usr/sbin, /sbin). */
     public static List<String> missingTools(String... tools) {
-        List<String> missing = new ArrayList<>();
-        List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "/usr/bin:/bin")
-                .split(":")));
-        dirs.addAll(List.of("/usr/sbin", "/sbin"));
-        for (String tool : tools) {
-            if (dirs.stream().noneMatch(dir -> Files.isExecutable(Path.of(dir, tool)))) {
-                missing.add(tool);
-            }
-        }
-        return missing;
+        return NetnsTestBed.missingTools(tools);
     }
 
     /** Starts a run: removes namespaces of earlier runs whose JVM is gone. */
@@ -192,34 +160,14 @@ public final class Namespaces implements AutoCloseable {
         if (!isRoot()) {
             throw new IllegalStateException("network namespaces need root");
         }
-        removeStale();
-        return new Namespaces(PREFIX + ProcessHandle.current().pid() + "-");
+        return new Namespaces(NetnsTestBed.create());
     }
 
-    private static void removeStale() {
-        if (!Files.isDirectory(NETNS_DIR)) {
-            return;
-        }
-        try (Stream<Path> entries = Files.list(NETNS_DIR)) {
-            for (Path entry : entries.toList()) {
-                String[] parts = entry.getFileName().toString().split("-", 3);
-                if (parts.length == 3 && (parts[0] + "-").equals(PREFIX) && parts[1].matches("\\d+")
-                        && ProcessHandle.of(Long.parseLong(parts[1])).map(h -> !h.isAlive()).orElse(true)) {
-                    run(COMMAND_TIMEOUT, List.of("ip", "netns", "delete", entry.getFileName().toString()));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + NETNS_DIR, e);
-        }
-    }
-
-    /** Creates namespace {@code rrb-<pid>-<role>} with its loopback up; returns its name. */
+    /** Creates namespace {@code rr-<run>-<role>} with its loopback up; returns its name. */
     public String add(String role) {
-        String name = runPrefix + role;
-        run(COMMAND_TIMEOUT, List.of("ip", "netns", "add", name)).orThrow();
-        namespaces.add(name);
-        exec(name, "ip", "link", "set", "lo", "up").orThrow();
-        return name;
+        NetnsTestBed.Namespace namespace = bed.addNamespace(role);
+        namespaces.put(namespace.name(), namespace);
+        return namespace.name();
     }
 
     public static Path path(String namespace) {
@@ -228,9 +176,7 @@ public final class Namespaces implements AutoCloseable {
 
     /** A veth pair: {@code nameA} in namespace {@code a}, {@code nameB} in {@code b}, both up. */
     public void veth(String a, String nameA, String b, String nameB) {
-        exec(a, "ip", "link", "add", nameA, "type", "veth", "peer", "name", nameB, "netns", b).orThrow();
-        exec(a, "ip", "link", "set", nameA, "up").orThrow();
-        exec(b, "ip", "link", "set", nameB, "up").orThrow();
+        bed.addVethPair(namespace(a), nameA, namespace(b), nameB);
     }
 
     /** A veth pair as {@link #veth(String, String, String, String)}, both ends with MTU {@code mtu}. */
@@ -241,20 +187,26 @@ public final class Namespaces implements AutoCloseable {
         exec(b, "ip", "link", "set", nameB, "up").orThrow();
     }
 
-    public Result exec(String namespace, String... command) {
-        return exec(namespace, COMMAND_TIMEOUT, command);
+    public CommandResult exec(String namespace, String... command) {
+        return namespace(namespace).exec(command);
     }
 
     /** Runs {@code command} in {@code namespace}, killed after {@code timeout}. */
-    public Result exec(String namespace, Duration timeout, String... command) {
-        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
-        full.addAll(List.of(command));
-        return run(timeout, full);
+    public CommandResult exec(String namespace, Duration timeout, String... command) {
+        return namespace(namespace).exec(timeout, command);
+    }
+
+    private NetnsTestBed.Namespace namespace(String name) {
+        NetnsTestBed.Namespace namespace = namespaces.get(name);
+        if (namespace == null) {
+            throw new IllegalArgumentException("not a namespace of this run: " + name);
+        }
+        return namespace;
     }
 
     /** Starts {@code command} in {@code namespace} in the background; close() ends it. */
     public Background start(String label, String namespace, List<String> command) {
-        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespace(namespace).name()));
         full.addAll(command);
         try {
             Background process = new Background(label, new ProcessBuilder(full).redirectErrorStream(true)
@@ -272,34 +224,6 @@ public final class Namespaces implements AutoCloseable {
         background.remove(process);
     }
 
-    /** Runs a command, its output in files (a chatty command cannot block on a pipe), killed after the timeout. */
-    static Result run(Duration timeout, List<String> command) {
-        Path out = null;
-        Path err = null;
-        try {
-            out = Files.createTempFile("rrb-cmd", ".out");
-            err = Files.createTempFile("rrb-cmd", ".err");
-            Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-            boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (!finished) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
-            return new Result(command, finished ? process.exitValue() : -1, !finished,
-                    Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot run " + command, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while running " + command, e);
-        } finally {
-            deleteQuietly(out);
-            deleteQuietly(err);
-        }
-    }
-
     /** utime + stime of one process in clock ticks; 0 when it is gone. */
     static long cpuTicksOf(long pid) {
         try {
@@ -309,16 +233,6 @@ public final class Namespaces implements AutoCloseable {
             return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
         } catch (IOException | RuntimeException e) {
             return 0;
-        }
-    }
-
-    private static void deleteQuietly(Path path) {
-        if (path != null) {
-            try {
-                Files.deleteIfExists(path);
-            } catch (IOException ignored) {
-                // a temp file left behind is harmless
-            }
         }
     }
 
@@ -332,8 +246,11 @@ public final class Namespaces implements AutoCloseable {
         while (!background.isEmpty()) {
             background.pop().stop();
         }
-        for (String namespace : namespaces.reversed()) {
-            run(Duration.ofSeconds(10), List.of("ip", "netns", "delete", namespace));
+        try {
+            bed.close();
+        } catch (IllegalStateException e) {
+            // The measurements stand; what could not be removed is named, and the next run deletes it.
+            System.err.println("relay bench: " + e.getMessage());
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.riscvrelay.relay.bench;
+package dev.riscvrelay.relay.testbed;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,6 +1,9 @@
 package dev.riscvrelay.relay.bench;
 
-import dev.riscvrelay.relay.bench.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.ImpairedLink;
+import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.PingTimes;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -322,7 +325,7 @@ public final class FieldBench {
     /** Waits (bounded) until host b fetches a page from host a and from the internet server. */
     private static void awaitReachable(Namespaces ns, Host b, String aAddress, Setup setup) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        Namespaces.Result last = null;
+        CommandResult last = null;
         for (String url : List.of("http://" + aAddress + "/", "http://" + SERVER + "/")) {
             while (System.nanoTime() < deadline) {
                 last = ns.exec(b.namespace(), Duration.ofSeconds(10), "curl", "-sS", "--fail", "--max-time", "5",
@@ -334,7 +337,7 @@ public final class FieldBench {
             }
             if (last == null || !last.succeeded()) {
                 throw new IllegalStateException(setup.label + ": " + b.address() + " cannot fetch " + url
-                        + " within 30 s: " + (last == null ? "" : last.describe()));
+                        + " within 30 s: " + (last == null ? "" : last.describeInOneLine()));
             }
         }
     }
@@ -411,7 +414,7 @@ public final class FieldBench {
 
     private PingRow ping(Namespaces ns, Host host, String target, String address, boolean loaded) {
         Duration timeout = Duration.ofSeconds((long) (plan.pings() * plan.pingIntervalSeconds() * 3) + 15);
-        Namespaces.Result ping = ns.exec(host.namespace(), timeout, "ping", "-n", "-c",
+        CommandResult ping = ns.exec(host.namespace(), timeout, "ping", "-n", "-c",
                 Integer.toString(plan.pings()), "-i", String.format(Locale.ROOT, "%.3f", plan.pingIntervalSeconds()),
                 "-W", "2", address);
         PingTimes times = PingTimes.parse(ping.stdout(), plan.pings());

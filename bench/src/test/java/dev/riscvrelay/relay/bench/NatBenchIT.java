@@ -2,12 +2,16 @@ package dev.riscvrelay.relay.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,6 +33,7 @@ class NatBenchIT {
         List<String> missing = Namespaces.missingTools(NatBench.TOOLS.toArray(String[]::new));
         assertThat(missing).as("tools P2 needs (scripts/install-test-deps.sh installs them)").isEmpty();
         assertThat(Namespaces.isRoot()).as("P2 needs root (network namespaces)").isTrue();
+        Set<String> namespacesBefore = namespaces();
         StringWriter log = new StringWriter();
         long start = System.nanoTime();
         NatBench.Results results = new NatBench(new NatBench.Plan(5L << 20, 1, 1, 20_000_000L, null),
@@ -56,13 +61,22 @@ class NatBenchIT {
             assertThat(peer.stat(NatBench.Test.DOWNLOAD).errors()).as(baseline + " download").isEmpty();
         }
         assertThat(results.peer(NatBench.PASTA).orElseThrow().vmMtu()).isEqualTo(65520);
-        assertThat(Files.list(Path.of("/run/netns")).map(p -> p.getFileName().toString()))
-                .noneMatch(name -> name.startsWith("rrb-" + ProcessHandle.current().pid() + "-"));
+        // New since the start and no longer part of a live test bed run (other runs may work beside this one).
+        assertThat(namespaces()).as("namespaces the run left behind")
+                .filteredOn(name -> !namespacesBefore.contains(name) && name.startsWith("rr-"))
+                .filteredOn(name -> !Files.exists(Path.of("/run/rr-testbed", name.split("-", 3)[1])))
+                .isEmpty();
 
         BenchReport.Inputs inputs = new BenchReport.Inputs("relay bench --parts nat", "test", "now", seconds, null,
                 results, null, null, null, null, List.of());
         String md = Files.readString(BenchReport.write(dir, inputs));
         assertThat(md).contains("## P2 NAT: bulk TCP and UDP from a VM to the internet").contains("| relay | ")
                 .contains("| slirp4netns | ").contains("≥ 1× slirp4netns");
+    }
+
+    private static Set<String> namespaces() throws IOException {
+        try (Stream<Path> entries = Files.list(Path.of("/run/netns"))) {
+            return entries.map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+        }
     }
 }
