@@ -2,7 +2,6 @@ package dev.riscvrelay.relay.bench;
 
 import dev.riscvrelay.relay.bench.SwitchBench.LatencyRow;
 import dev.riscvrelay.relay.bench.SwitchBench.PeakRow;
-import dev.riscvrelay.relay.testbed.PingTimes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,7 +81,7 @@ public final class BenchReport {
             natVerdicts(in.nat(), verdicts);
         }
         if (in.field() != null) {
-            fieldVerdicts(in.field(), verdicts);
+            FieldReport.verdicts(in.field(), verdicts);
         }
         if (in.scale() != null) {
             for (ScaleBench.Level level : in.scale().levels()) {
@@ -133,7 +132,7 @@ public final class BenchReport {
                     ? ": " + BenchCommand.NAT_NEEDS_ROOT + "." : ".").append("\n\n");
         }
         if (in.field() != null) {
-            field(md, in.field());
+            FieldReport.section(md, in.field());
         } else if (in.notes().contains(BenchCommand.FIELD_NEEDS_ROOT)) {
             md.append("## Field: the relay across 1500-MTU links\n\nNot measured in this run: ")
                     .append(BenchCommand.FIELD_NEEDS_ROOT).append(".\n\n");
@@ -288,164 +287,6 @@ public final class BenchReport {
         }
     }
 
-    /**
-     * The field part: host to host across the clean link against loopback, the internet profile's share of its cap,
-     * every lossy transfer byte-exact, the ping percentiles through the relay (beside the plain veth's).
-     */
-    static void fieldVerdicts(FieldBench.Results field, List<Verdict> verdicts) {
-        for (FieldBench.Transfer transfer : List.of(FieldBench.Transfer.A_TO_B, FieldBench.Transfer.B_TO_A)) {
-            NatBench.Stat loopback = field.stat(FieldBench.Setup.LOOPBACK, transfer);
-            NatBench.Stat clean = field.stat(FieldBench.Setup.CLEAN, transfer);
-            if (loopback.samples().isEmpty() && clean.samples().isEmpty()) {
-                continue;
-            }
-            double ratio = field.cleanOverLoopback(transfer);
-            verdicts.add(new Verdict(String.format(Locale.ROOT, "Field %s (%d MB), two connectors across the "
-                    + "clean link ≥ %.1f× all on loopback", transfer.label, field.plan().hostBytes() >> 20,
-                    FIELD_CLEAN_TARGET),
-                    orDash("%,.0f Mbit/s", clean.median()) + " = " + times(ratio),
-                    "loopback " + orDash("%,.0f Mbit/s", loopback.median()), ratio >= FIELD_CLEAN_TARGET));
-        }
-        for (FieldBench.Transfer transfer : FieldBench.Transfer.values()) {
-            NatBench.Stat stat = field.stat(FieldBench.Setup.INTERNET, transfer);
-            if (stat.samples().isEmpty()) {
-                continue;
-            }
-            double share = field.shareOfCap(FieldBench.Setup.INTERNET, transfer);
-            verdicts.add(new Verdict(String.format(Locale.ROOT, "Field internet profile: %s (%s) sha-exact at "
-                    + "≥ %.0f%% of %.0f Mbit/s", transfer.label, FieldBench.megabytes(field.plan().internetBytes()),
-                    FIELD_INTERNET_TARGET * 100, FieldBench.Setup.INTERNET.capMegabits()),
-                    stat.errors().isEmpty() ? String.format(Locale.ROOT, "%,.1f Mbit/s = %.0f%%", stat.median(),
-                            share * 100) : "failed: " + stat.errors().getFirst(),
-                    "the profile's cap", stat.errors().isEmpty() && share >= FIELD_INTERNET_TARGET));
-        }
-        List<String> lossyRates = new ArrayList<>();
-        List<String> lossyErrors = new ArrayList<>();
-        for (FieldBench.Transfer transfer : FieldBench.Transfer.values()) {
-            NatBench.Stat stat = field.stat(FieldBench.Setup.LOSSY, transfer);
-            if (!stat.samples().isEmpty()) {
-                lossyRates.add(transfer.label + " " + orDash("%,.1f Mbit/s", stat.median()));
-                lossyErrors.addAll(stat.errors());
-            }
-        }
-        if (!lossyRates.isEmpty()) {
-            verdicts.add(new Verdict("Field lossy profile: every transfer (" + FieldBench.megabytes(
-                    field.plan().lossyBytes()) + ") sha-exact",
-                    lossyErrors.isEmpty() ? String.join("; ", lossyRates)
-                            : lossyErrors.size() + " failed: " + lossyErrors.getFirst(),
-                    String.format(Locale.ROOT, "cap %.0f Mbit/s", FieldBench.Setup.LOSSY.capMegabits()),
-                    lossyErrors.isEmpty()));
-        }
-        for (boolean loaded : List.of(false, true)) {
-            Optional<FieldBench.PingRow> relay = field.ping(FieldBench.GATEWAY, loaded);
-            if (relay.isEmpty()) {
-                continue;
-            }
-            PingTimes times = relay.get().times();
-            Optional<FieldBench.PingRow> veth = field.ping(FieldBench.PLAIN_VETH, loaded);
-            verdicts.add(new Verdict(String.format(Locale.ROOT, "Field ping 10.0.2.2 across the clean link, %s: "
-                    + "p50 ≤ %.1f ms, p99 ≤ %.0f ms", loaded ? "during a download" : "idle", PING_P50_TARGET_MILLIS,
-                    PING_P99_TARGET_MILLIS),
-                    pingSummary(times), veth.map(v -> "plain veth " + pingSummary(v.times())).orElse("-"),
-                    times.percentile(50) <= PING_P50_TARGET_MILLIS && times.percentile(99) <= PING_P99_TARGET_MILLIS));
-        }
-    }
-
-    private static String pingSummary(PingTimes times) {
-        return String.format(Locale.ROOT, "p50 %s, p99 %s (%d/%d answered)", millis(times.percentile(50)),
-                millis(times.percentile(99)), times.answered(), times.sent());
-    }
-
-    static String millis(double value) {
-        return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%.3f ms", value);
-    }
-
-    private static void field(StringBuilder md, FieldBench.Results field) {
-        md.append("## Field: the relay across 1500-MTU links\n\n").append(field.method()).append("\n\n");
-        for (FieldBench.Setup setup : FieldBench.Setup.values()) {
-            Integer mtu = field.tapMtus().get(setup);
-            if (mtu != null) {
-                md.append("- ").append(setup.label).append(": the connectors' TAP MTU ").append(mtu).append('\n');
-            }
-        }
-        for (String note : field.notes()) {
-            md.append("- ").append(note).append('\n');
-        }
-        md.append("\n### Host to host: two connectors across the clean link against all on loopback\n\n");
-        md.append("Mbit/s, median (min..max) of ").append(field.plan().rounds()).append(" round(s) of ")
-                .append(field.plan().hostBytes() >> 20).append(" MB.\n\n");
-        md.append("| transfer | all on loopback | across the clean link | clean ÷ loopback |\n|---|---|---|---|\n");
-        for (FieldBench.Transfer transfer : List.of(FieldBench.Transfer.A_TO_B, FieldBench.Transfer.B_TO_A)) {
-            md.append("| ").append(transfer.label).append(" | ")
-                    .append(rate(field.stat(FieldBench.Setup.LOOPBACK, transfer))).append(" | ")
-                    .append(rate(field.stat(FieldBench.Setup.CLEAN, transfer))).append(" | ")
-                    .append(times(field.cleanOverLoopback(transfer))).append(" |\n");
-        }
-        md.append("\n### Behind impaired links\n\n");
-        md.append("Mbit/s of one sha256-checked transfer each (the clean link's at ")
-                .append(field.plan().hostBytes() >> 20).append(" MB, for comparison), and the share of the "
-                        + "profile's rate cap; the cap counts UDP payload bytes, so the HTTP body can reach "
-                        + "about 92% of it at most (1361 bytes of TCP payload per 1472-byte QUIC packet: QUIC, "
-                        + "HTTP/3 datagram, Ethernet, IP and TCP headers).\n\n");
-        md.append("| link | size |");
-        StringBuilder rule = new StringBuilder("|---|---|");
-        for (FieldBench.Transfer transfer : FieldBench.Transfer.values()) {
-            md.append(' ').append(transfer.label).append(" |");
-            rule.append("---|");
-        }
-        md.append('\n').append(rule).append('\n');
-        for (FieldBench.Setup setup : List.of(FieldBench.Setup.CLEAN, FieldBench.Setup.INTERNET,
-                FieldBench.Setup.LOSSY)) {
-            md.append("| ").append(setup.label).append(" | ").append(FieldBench.megabytes(field.plan().bytes(setup)))
-                    .append(" |");
-            for (FieldBench.Transfer transfer : FieldBench.Transfer.values()) {
-                NatBench.Stat stat = field.stat(setup, transfer);
-                String cell = setup == FieldBench.Setup.CLEAN
-                        && (transfer == FieldBench.Transfer.A_TO_B || transfer == FieldBench.Transfer.B_TO_A)
-                        ? fineRate(stat) + " (median above)" : fineRate(stat);
-                double share = field.shareOfCap(setup, transfer);
-                md.append(' ').append(cell).append(Double.isNaN(share) ? "" : String.format(Locale.ROOT,
-                        " = %.0f%% of %.0f", share * 100, setup.capMegabits())).append(" |");
-            }
-            md.append('\n');
-        }
-        md.append('\n');
-        if (!field.linkCounters().isEmpty()) {
-            md.append("The impaired links' counters after their transfers (datagrams; *lost* by the profile's loss, "
-                    + "*queue* dropped at the rate cap's full queue):\n\n```\n");
-            field.linkCounters().forEach((setup, lines) -> lines.forEach(
-                    line -> md.append(setup.profile.cliName()).append(": ").append(line).append('\n')));
-            md.append("```\n\n");
-        }
-        List<String> failures = new ArrayList<>();
-        field.transfers().forEach((setup, byTransfer) -> byTransfer.forEach((transfer, stat) -> stat.errors()
-                .forEach(error -> failures.add(setup.label + ", " + transfer.label + ": " + error))));
-        if (!failures.isEmpty()) {
-            md.append("Failed transfers (left out of the medians):\n\n");
-            for (String failure : failures) {
-                md.append("- ").append(failure.replace('\n', ' ')).append('\n');
-            }
-            md.append('\n');
-        }
-        md.append("### Latency across the clean link\n\n");
-        md.append("| load | ping to | answered | p50 | p99 | max |\n|---|---|---|---|---|---|\n");
-        for (FieldBench.PingRow row : field.pings()) {
-            PingTimes t = row.times();
-            md.append("| ").append(row.loaded() ? "during a download" : "idle").append(" | ").append(row.target())
-                    .append(" | ").append(t.answered()).append('/').append(t.sent()).append(" | ")
-                    .append(millis(t.percentile(50))).append(" | ").append(millis(t.percentile(99))).append(" | ")
-                    .append(millis(t.max())).append(" |\n");
-        }
-        md.append('\n');
-        if (!field.relayCounters().isEmpty()) {
-            md.append("The relay's non-zero drop and TCP recovery counters after the field part (its `/metrics`):"
-                    + "\n\n```\n");
-            for (String line : field.relayCounters()) {
-                md.append(line).append('\n');
-            }
-            md.append("```\n\n");
-        }
-    }
 
     /** A number in {@code format}, or "-" when there is none (every round failed). */
     static String orDash(String format, double value) {
@@ -556,7 +397,7 @@ public final class BenchReport {
         return failed == 0 ? text : text + " " + failed + " failed";
     }
 
-    private static String rate(NatBench.Stat stat) {
+    static String rate(NatBench.Stat stat) {
         if (stat.succeeded().isEmpty()) {
             return stat.samples().isEmpty() ? "-" : "failed";
         }

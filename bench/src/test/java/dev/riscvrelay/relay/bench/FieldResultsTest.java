@@ -74,7 +74,7 @@ class FieldResultsTest {
     @Test
     void verdictsFollowTheTargets() {
         List<BenchReport.Verdict> verdicts = new ArrayList<>();
-        BenchReport.fieldVerdicts(results(380, 65, false, 0.3), verdicts);
+        FieldReport.verdicts(results(380, 65, false, 0.3), verdicts);
         assertThat(verdicts).filteredOn(v -> v.target().contains("clean link ≥ 0.9× all on loopback"))
                 .extracting(BenchReport.Verdict::met).containsExactly(true, false);
         assertThat(verdicts).filteredOn(v -> v.target().startsWith("Field internet profile: host ← internet"))
@@ -97,7 +97,7 @@ class FieldResultsTest {
                 .satisfies(loaded -> assertThat(loaded.met()).isFalse(), org.assertj.core.data.Index.atIndex(1));
 
         List<BenchReport.Verdict> worse = new ArrayList<>();
-        BenchReport.fieldVerdicts(results(300, 59, true, 0.6), worse);
+        FieldReport.verdicts(results(300, 59, true, 0.6), worse);
         assertThat(worse).filteredOn(v -> v.target().startsWith("Field lossy")).singleElement()
                 .satisfies(v -> assertThat(v.met()).as("a corrupt transfer").isFalse());
         assertThat(worse).filteredOn(v -> v.target().startsWith("Field internet profile: host ← internet"))

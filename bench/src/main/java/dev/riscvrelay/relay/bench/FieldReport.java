@@ -1,0 +1,173 @@
+package dev.riscvrelay.relay.bench;
+
+import dev.riscvrelay.relay.testbed.PingTimes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/** The field part of BENCHMARKS.md: its verdicts and its section, each figure beside its same-run baseline. */
+final class FieldReport {
+
+    private FieldReport() {
+    }
+
+    /**
+     * The field part: host to host across the clean link against loopback, the internet profile's share of its cap,
+     * every lossy transfer byte-exact, the ping percentiles through the relay (beside the plain veth's).
+     */
+    static void verdicts(FieldBench.Results field, List<BenchReport.Verdict> verdicts) {
+        for (FieldBench.Transfer transfer : List.of(FieldBench.Transfer.A_TO_B, FieldBench.Transfer.B_TO_A)) {
+            NatBench.Stat loopback = field.stat(FieldBench.Setup.LOOPBACK, transfer);
+            NatBench.Stat clean = field.stat(FieldBench.Setup.CLEAN, transfer);
+            if (loopback.samples().isEmpty() && clean.samples().isEmpty()) {
+                continue;
+            }
+            double ratio = field.cleanOverLoopback(transfer);
+            verdicts.add(new BenchReport.Verdict(String.format(Locale.ROOT, "Field %s (%d MB), two connectors across the "
+                    + "clean link ≥ %.1f× all on loopback", transfer.label, field.plan().hostBytes() >> 20,
+                    BenchReport.FIELD_CLEAN_TARGET),
+                    BenchReport.orDash("%,.0f Mbit/s", clean.median()) + " = " + BenchReport.times(ratio),
+                    "loopback " + BenchReport.orDash("%,.0f Mbit/s", loopback.median()), ratio >= BenchReport.FIELD_CLEAN_TARGET));
+        }
+        for (FieldBench.Transfer transfer : FieldBench.Transfer.values()) {
+            NatBench.Stat stat = field.stat(FieldBench.Setup.INTERNET, transfer);
+            if (stat.samples().isEmpty()) {
+                continue;
+            }
+            double share = field.shareOfCap(FieldBench.Setup.INTERNET, transfer);
+            verdicts.add(new BenchReport.Verdict(String.format(Locale.ROOT, "Field internet profile: %s (%s) sha-exact at "
+                    + "≥ %.0f%% of %.0f Mbit/s", transfer.label, FieldBench.megabytes(field.plan().internetBytes()),
+                    BenchReport.FIELD_INTERNET_TARGET * 100, FieldBench.Setup.INTERNET.capMegabits()),
+                    stat.errors().isEmpty() ? String.format(Locale.ROOT, "%,.1f Mbit/s = %.0f%%", stat.median(),
+                            share * 100) : "failed: " + stat.errors().getFirst(),
+                    "the profile's cap", stat.errors().isEmpty() && share >= BenchReport.FIELD_INTERNET_TARGET));
+        }
+        List<String> lossyRates = new ArrayList<>();
+        List<String> lossyErrors = new ArrayList<>();
+        for (FieldBench.Transfer transfer : FieldBench.Transfer.values()) {
+            NatBench.Stat stat = field.stat(FieldBench.Setup.LOSSY, transfer);
+            if (!stat.samples().isEmpty()) {
+                lossyRates.add(transfer.label + " " + BenchReport.orDash("%,.1f Mbit/s", stat.median()));
+                lossyErrors.addAll(stat.errors());
+            }
+        }
+        if (!lossyRates.isEmpty()) {
+            verdicts.add(new BenchReport.Verdict("Field lossy profile: every transfer (" + FieldBench.megabytes(
+                    field.plan().lossyBytes()) + ") sha-exact",
+                    lossyErrors.isEmpty() ? String.join("; ", lossyRates)
+                            : lossyErrors.size() + " failed: " + lossyErrors.getFirst(),
+                    String.format(Locale.ROOT, "cap %.0f Mbit/s", FieldBench.Setup.LOSSY.capMegabits()),
+                    lossyErrors.isEmpty()));
+        }
+        for (boolean loaded : List.of(false, true)) {
+            Optional<FieldBench.PingRow> relay = field.ping(FieldBench.GATEWAY, loaded);
+            if (relay.isEmpty()) {
+                continue;
+            }
+            PingTimes times = relay.get().times();
+            Optional<FieldBench.PingRow> veth = field.ping(FieldBench.PLAIN_VETH, loaded);
+            verdicts.add(new BenchReport.Verdict(String.format(Locale.ROOT, "Field ping 10.0.2.2 across the clean link, %s: "
+                    + "p50 ≤ %.1f ms, p99 ≤ %.0f ms", loaded ? "during a download" : "idle", BenchReport.PING_P50_TARGET_MILLIS,
+                    BenchReport.PING_P99_TARGET_MILLIS),
+                    pingSummary(times), veth.map(v -> "plain veth " + pingSummary(v.times())).orElse("-"),
+                    times.percentile(50) <= BenchReport.PING_P50_TARGET_MILLIS && times.percentile(99) <= BenchReport.PING_P99_TARGET_MILLIS));
+        }
+    }
+
+    private static String pingSummary(PingTimes times) {
+        return String.format(Locale.ROOT, "p50 %s, p99 %s (%d/%d answered)", millis(times.percentile(50)),
+                millis(times.percentile(99)), times.answered(), times.sent());
+    }
+
+    static String millis(double value) {
+        return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%.3f ms", value);
+    }
+
+    static void section(StringBuilder md, FieldBench.Results field) {
+        md.append("## Field: the relay across 1500-MTU links\n\n").append(field.method()).append("\n\n");
+        for (FieldBench.Setup setup : FieldBench.Setup.values()) {
+            Integer mtu = field.tapMtus().get(setup);
+            if (mtu != null) {
+                md.append("- ").append(setup.label).append(": the connectors' TAP MTU ").append(mtu).append('\n');
+            }
+        }
+        for (String note : field.notes()) {
+            md.append("- ").append(note).append('\n');
+        }
+        md.append("\n### Host to host: two connectors across the clean link against all on loopback\n\n");
+        md.append("Mbit/s, median (min..max) of ").append(field.plan().rounds()).append(" round(s) of ")
+                .append(field.plan().hostBytes() >> 20).append(" MB.\n\n");
+        md.append("| transfer | all on loopback | across the clean link | clean ÷ loopback |\n|---|---|---|---|\n");
+        for (FieldBench.Transfer transfer : List.of(FieldBench.Transfer.A_TO_B, FieldBench.Transfer.B_TO_A)) {
+            md.append("| ").append(transfer.label).append(" | ")
+                    .append(BenchReport.rate(field.stat(FieldBench.Setup.LOOPBACK, transfer))).append(" | ")
+                    .append(BenchReport.rate(field.stat(FieldBench.Setup.CLEAN, transfer))).append(" | ")
+                    .append(BenchReport.times(field.cleanOverLoopback(transfer))).append(" |\n");
+        }
+        md.append("\n### Behind impaired links\n\n");
+        md.append("Mbit/s of one sha256-checked transfer each (the clean link's at ")
+                .append(field.plan().hostBytes() >> 20).append(" MB, for comparison), and the share of the "
+                        + "profile's rate cap; the cap counts UDP payload bytes, so the HTTP body can reach "
+                        + "about 92% of it at most (1361 bytes of TCP payload per 1472-byte QUIC packet: QUIC, "
+                        + "HTTP/3 datagram, Ethernet, IP and TCP headers).\n\n");
+        md.append("| link | size |");
+        StringBuilder rule = new StringBuilder("|---|---|");
+        for (FieldBench.Transfer transfer : FieldBench.Transfer.values()) {
+            md.append(' ').append(transfer.label).append(" |");
+            rule.append("---|");
+        }
+        md.append('\n').append(rule).append('\n');
+        for (FieldBench.Setup setup : List.of(FieldBench.Setup.CLEAN, FieldBench.Setup.INTERNET,
+                FieldBench.Setup.LOSSY)) {
+            md.append("| ").append(setup.label).append(" | ").append(FieldBench.megabytes(field.plan().bytes(setup)))
+                    .append(" |");
+            for (FieldBench.Transfer transfer : FieldBench.Transfer.values()) {
+                NatBench.Stat stat = field.stat(setup, transfer);
+                String cell = setup == FieldBench.Setup.CLEAN
+                        && (transfer == FieldBench.Transfer.A_TO_B || transfer == FieldBench.Transfer.B_TO_A)
+                        ? BenchReport.fineRate(stat) + " (median above)" : BenchReport.fineRate(stat);
+                double share = field.shareOfCap(setup, transfer);
+                md.append(' ').append(cell).append(Double.isNaN(share) ? "" : String.format(Locale.ROOT,
+                        " = %.0f%% of %.0f", share * 100, setup.capMegabits())).append(" |");
+            }
+            md.append('\n');
+        }
+        md.append('\n');
+        if (!field.linkCounters().isEmpty()) {
+            md.append("The impaired links' counters after their transfers (datagrams; *lost* by the profile's loss, "
+                    + "*queue* dropped at the rate cap's full queue):\n\n```\n");
+            field.linkCounters().forEach((setup, lines) -> lines.forEach(
+                    line -> md.append(setup.profile.cliName()).append(": ").append(line).append('\n')));
+            md.append("```\n\n");
+        }
+        List<String> failures = new ArrayList<>();
+        field.transfers().forEach((setup, byTransfer) -> byTransfer.forEach((transfer, stat) -> stat.errors()
+                .forEach(error -> failures.add(setup.label + ", " + transfer.label + ": " + error))));
+        if (!failures.isEmpty()) {
+            md.append("Failed transfers (left out of the medians):\n\n");
+            for (String failure : failures) {
+                md.append("- ").append(failure.replace('\n', ' ')).append('\n');
+            }
+            md.append('\n');
+        }
+        md.append("### Latency across the clean link\n\n");
+        md.append("| load | ping to | answered | p50 | p99 | max |\n|---|---|---|---|---|---|\n");
+        for (FieldBench.PingRow row : field.pings()) {
+            PingTimes t = row.times();
+            md.append("| ").append(row.loaded() ? "during a download" : "idle").append(" | ").append(row.target())
+                    .append(" | ").append(t.answered()).append('/').append(t.sent()).append(" | ")
+                    .append(millis(t.percentile(50))).append(" | ").append(millis(t.percentile(99))).append(" | ")
+                    .append(millis(t.max())).append(" |\n");
+        }
+        md.append('\n');
+        if (!field.relayCounters().isEmpty()) {
+            md.append("The relay's non-zero drop and TCP recovery counters after the field part (its `/metrics`):"
+                    + "\n\n```\n");
+            for (String line : field.relayCounters()) {
+                md.append(line).append('\n');
+            }
+            md.append("```\n\n");
+        }
+    }
+}
