@@ -129,19 +129,8 @@ class TapDeviceIT {
             String tapName = bed.newLinkName('p');
             TapDevice tap = TapDevice.open(TapDevice.Config.forMtu(tapName, MTU), counters);
             GatewayResponder gateway = new GatewayResponder(tap);
-            TapPort[] port = new TapPort[1];
-            port[0] = new TapPort(tap, PooledByteBufAllocator.DEFAULT, frame -> {
-                ByteBuf reply = PooledByteBufAllocator.DEFAULT.directBuffer(MAX_FRAME);
-                try {
-                    if (gateway.answer(frame, reply)) {
-                        port[0].send(reply.retain());
-                    }
-                } finally {
-                    reply.release();
-                    frame.release();
-                }
-            });
-            try (TapPort started = port[0].start()) {
+            TapPort port = answeringPort(tap, gateway, () -> { });
+            try (TapPort started = port.start()) {
                 bed.moveLink(tapName, guest, "eth0");
                 bed.configureLink(guest, "eth0", MTU, "10.0.2.15/24");
 
@@ -150,7 +139,7 @@ class TapDeviceIT {
                 assertThat(ping.succeeded()).as(ping.describe()).isTrue();
                 assertThat(started.maxFrameSize()).isEqualTo(MAX_FRAME);
             }
-            assertThat(port[0].readerFailure()).isNull();
+            assertThat(port.readerFailure()).isNull();
             assertThat(gateway.echoReplies()).isEqualTo(3);
         }
     }
@@ -166,22 +155,11 @@ class TapDeviceIT {
             TapDevice tap = TapDevice.open(TapDevice.Config.forMtu(tapName, MTU), counters);
             GatewayResponder gateway = new GatewayResponder(tap);
             AtomicInteger offLoop = new AtomicInteger();
-            TapPort[] port = new TapPort[1];
-            port[0] = new TapPort(tap, PooledByteBufAllocator.DEFAULT, frame -> {
+            TapPort started = answeringPort(tap, gateway, () -> {
                 if (!loop.inEventLoop()) {
                     offLoop.incrementAndGet();
                 }
-                ByteBuf reply = PooledByteBufAllocator.DEFAULT.directBuffer(MAX_FRAME);
-                try {
-                    if (gateway.answer(frame, reply)) {
-                        port[0].send(reply.retain());
-                    }
-                } finally {
-                    reply.release();
-                    frame.release();
-                }
-            });
-            TapPort started = port[0].startOn(loop);
+            }).startOn(loop);
             bed.moveLink(tapName, guest, "eth0");
             bed.configureLink(guest, "eth0", MTU, "10.0.2.15/24");
 
@@ -325,6 +303,24 @@ class TapDeviceIT {
                 java.nio.file.Files.deleteIfExists(result);
             }
         }
+    }
+
+    /** A port whose sink answers ARP and ping as the gateway would; {@code onFrame} sees each frame first. */
+    private static TapPort answeringPort(TapDevice tap, GatewayResponder gateway, Runnable onFrame) {
+        TapPort[] port = new TapPort[1];
+        port[0] = new TapPort(tap, PooledByteBufAllocator.DEFAULT, frame -> {
+            onFrame.run();
+            ByteBuf reply = PooledByteBufAllocator.DEFAULT.directBuffer(MAX_FRAME);
+            try {
+                if (gateway.answer(frame, reply)) {
+                    port[0].send(reply.retain());
+                }
+            } finally {
+                reply.release();
+                frame.release();
+            }
+        });
+        return port[0];
     }
 
     private static void writeAndRelease(TapDevice tap, ByteBuf frame) {
