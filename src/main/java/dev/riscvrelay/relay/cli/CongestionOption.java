@@ -12,7 +12,7 @@ final class CongestionOption {
     enum Choice { bbr, cubic, reno }
 
     @Option(names = "--congestion-control", paramLabel = "ALGORITHM",
-            description = "QUIC congestion control for what this side sends: bbr, cubic or reno (default: bbr). BBR"
+            description = "QUIC congestion control for what this side sends: bbr, cubic or reno (default: ${DEFAULT-VALUE}). BBR"
                     + " keeps its rate under random loss (Wi-Fi, mobile), where CUBIC halves it on every lost packet"
                     + " although the VMs' own TCP already reacts to that loss.")
     Choice choice = Choice.valueOf(WebTransportServerConfig.DEFAULT_CONGESTION_CONTROL.name().toLowerCase(Locale.ROOT));

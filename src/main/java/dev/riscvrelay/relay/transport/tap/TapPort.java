@@ -30,6 +30,8 @@ public final class TapPort implements Port, AutoCloseable {
     private final TapDevice tap;
     private final ByteBufAllocator allocator;
     private final int headroom;
+    /** A read's buffer: the headroom, the largest frame and one byte more to tell an oversized frame. */
+    private final int readRoom;
     private final FrameSink sink;
     private final Thread reader;
     /** With a segment-offload device: joins TCP segments of a burst; else null and every frame is one write. */
@@ -54,6 +56,7 @@ public final class TapPort implements Port, AutoCloseable {
         this.tap = tap;
         this.allocator = allocator;
         this.headroom = headroom;
+        this.readRoom = headroom + tap.maxFrameSize() + 1;
         this.sink = sink;
         this.reader = Thread.ofPlatform().daemon().name("tap-reader-" + tap.name()).unstarted(this::readLoop);
         this.coalescer = tap.segmentOffload() ? new SegmentCoalescer(tap::writeWithHeader, tap.counters()) : null;
@@ -108,23 +111,18 @@ public final class TapPort implements Port, AutoCloseable {
     }
 
     private void readWaiting(IoRegistration registered) {
-        int room = headroom + tap.maxFrameSize() + 1;
         for (int i = 0; i < READS_PER_WAKE; i++) {
-            ByteBuf frame = allocator.directBuffer(room, room);
-            frame.setIndex(headroom, headroom);
-            int length;
+            ByteBuf frame;
             try {
-                length = tap.tryRead(frame);
+                frame = nextFrame(false);
             } catch (TapException | RuntimeException e) {
-                frame.release();
                 readerFailure = e;
                 registered.cancel();
                 return;
             }
-            if (length <= 0) {
-                frame.release();
-                if (length < 0) {
-                    registered.cancel(); // closed
+            if (frame == null) {
+                if (tap.isClosed()) {
+                    registered.cancel();
                 }
                 return;
             }
@@ -133,27 +131,35 @@ public final class TapPort implements Port, AutoCloseable {
     }
 
     private void readLoop() {
-        int room = headroom + tap.maxFrameSize() + 1;
         try {
-            while (true) {
-                ByteBuf frame = allocator.directBuffer(room, room);
-                frame.setIndex(headroom, headroom);
-                int length;
-                try {
-                    length = tap.read(frame);
-                } catch (TapException | RuntimeException e) {
-                    frame.release();
-                    throw e;
-                }
-                if (length < 0) {
-                    frame.release();
-                    return;
-                }
+            ByteBuf frame;
+            while ((frame = nextFrame(true)) != null) {
                 sink.emit(frame);
             }
         } catch (TapException | RuntimeException e) {
             readerFailure = e;
         }
+    }
+
+    /**
+     * The next frame from the TAP, {@code headroom} bytes into its buffer; null when the device is closed or, without
+     * {@code wait}, when no frame is waiting.
+     */
+    private ByteBuf nextFrame(boolean wait) throws TapException {
+        ByteBuf frame = allocator.directBuffer(readRoom, readRoom);
+        frame.setIndex(headroom, headroom);
+        int length;
+        try {
+            length = wait ? tap.read(frame) : tap.tryRead(frame);
+        } catch (TapException | RuntimeException e) {
+            frame.release();
+            throw e;
+        }
+        if (length <= 0) {
+            frame.release();
+            return null;
+        }
+        return frame;
     }
 
     /**
