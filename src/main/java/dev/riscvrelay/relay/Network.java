@@ -18,12 +18,18 @@ import dev.riscvrelay.relay.switching.Port;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One virtual LAN: its own learning switch, gateway at 10.0.2.2 with DHCP pool, DNS forwarder and NAT tables. No
  * frame crosses from one network to another: they share nothing but the event loop (and the host's sockets, each
  * network's NAT flows having sockets of their own). Built, used and closed on that loop.
+ *
+ * <p>It also knows its {@link Member}s: which session holds which source MAC (so DHCP can count leases against the
+ * session and its client address) and since when it has had none (so an empty network can be freed).
  */
 final class Network implements AutoCloseable {
 
@@ -32,17 +38,26 @@ final class Network implements AutoCloseable {
     private final DhcpServer dhcp;
     private final DnsForwarder dns;
     private final Nat nat;
-    private final ScheduledFuture<?> macSweep;
+    private final ScheduledFuture<?> everySecond;
     private final IngressGuard.Leases leases;
+    private final int leasesPerAddress;
+    /** Bounded by the sessions the network admits times the MACs each may bind. */
+    private final Map<Long, Member> macOwners;
+    private final Map<InetAddress, int[]> leasesByAddress = new HashMap<>();
+    private int members;
+    private long emptySince;
 
     private Network(String name, LearningSwitch lan, DhcpServer dhcp, DnsForwarder dns, Nat nat,
-            ScheduledFuture<?> macSweep) {
+            ScheduledFuture<?> everySecond, Map<Long, Member> macOwners, int leasesPerAddress, long createdAt) {
         this.name = name;
         this.lan = lan;
         this.dhcp = dhcp;
         this.dns = dns;
         this.nat = nat;
-        this.macSweep = macSweep;
+        this.everySecond = everySecond;
+        this.macOwners = macOwners;
+        this.leasesPerAddress = leasesPerAddress;
+        this.emptySince = createdAt;
         this.leases = new IngressGuard.Leases() {
             @Override
             public int leasedAddressOf(long mac) {
@@ -58,6 +73,11 @@ final class Network implements AutoCloseable {
 
     /** Builds and starts a network on {@code loop}; call on that loop. */
     static Network create(String name, RelayConfig config, IoEventLoop loop, Counters counters) {
+        return create(name, config, loop, counters, NanoClock.SYSTEM);
+    }
+
+    /** @param clock the time of leases and of membership (when members left) */
+    static Network create(String name, RelayConfig config, IoEventLoop loop, Counters counters, NanoClock clock) {
         NetworkConfig network = config.network();
         LearningSwitch lan = new LearningSwitch(network, counters);
         Gateway gateway = new Gateway(network, lan, PooledByteBufAllocator.DEFAULT, counters);
@@ -79,7 +99,9 @@ final class Network implements AutoCloseable {
             Port port = lan.portOf(mac);
             return port == null ? 0 : port.maxFrameSize();
         });
-        DhcpServer dhcp = new DhcpServer(network, System::nanoTime);
+        Map<Long, Member> macOwners = new HashMap<>();
+        DhcpServer dhcp = new DhcpServer(network, clock, macOwners::get,
+                config.access().claims().leaseGrace());
         gateway.addIpHandler(dhcp);
         gateway.addIpHandler(dns);
         // A truncated UDP answer sends the guest back over TCP to the same address: carry it to the resolver.
@@ -87,8 +109,12 @@ final class Network implements AutoCloseable {
         gateway.addIpHandler(new RouteToOutside(nat::onPacket));
         lan.attach(gateway);
         nat.start();
-        ScheduledFuture<?> sweep = loop.scheduleAtFixedRate(lan::expireMacs, 1, 1, TimeUnit.SECONDS);
-        return new Network(name, lan, dhcp, dns, nat, sweep);
+        ScheduledFuture<?> sweep = loop.scheduleAtFixedRate(() -> {
+            lan.expireMacs();
+            dhcp.expire(counters);
+        }, 1, 1, TimeUnit.SECONDS);
+        return new Network(name, lan, dhcp, dns, nat, sweep, macOwners,
+                config.access().claims().leasesPerAddress(), clock.nanoTime());
     }
 
     String name() {
@@ -111,10 +137,57 @@ final class Network implements AutoCloseable {
         return leases;
     }
 
+    /** A session joined. */
+    void memberJoined() {
+        members++;
+    }
+
+    /** A session left at {@code now} (nanoTime). */
+    void memberLeft(long now) {
+        if (--members == 0) {
+            emptySince = now;
+        }
+    }
+
+    int members() {
+        return members;
+    }
+
+    /** Since when (nanoTime) the network has had no member; meaningful while {@link #members()} is 0. */
+    long emptySince() {
+        return emptySince;
+    }
+
+    /** {@code member} bound {@code mac}: it now holds the MAC, and the leases the MAC left behind in a departure. */
+    void claimMac(long mac, Member member) {
+        macOwners.put(mac, member);
+        dhcp.adopt(mac, member);
+    }
+
+    void releaseMac(long mac, Member member) {
+        macOwners.remove(mac, member);
+    }
+
+    boolean mayLeaseTo(InetAddress peer) {
+        int[] held = leasesByAddress.get(peer);
+        return held == null || held[0] < leasesPerAddress;
+    }
+
+    void addressLeaseTaken(InetAddress peer) {
+        leasesByAddress.computeIfAbsent(peer, p -> new int[1])[0]++;
+    }
+
+    void addressLeaseReturned(InetAddress peer) {
+        int[] held = leasesByAddress.get(peer);
+        if (held != null && --held[0] <= 0) {
+            leasesByAddress.remove(peer);
+        }
+    }
+
     /** Stops the timers and closes the NAT's and the DNS forwarder's sockets. On the loop. */
     @Override
     public void close() {
-        macSweep.cancel(false);
+        everySecond.cancel(false);
         nat.close();
         dns.close();
     }

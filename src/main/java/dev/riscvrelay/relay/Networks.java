@@ -3,24 +3,33 @@ package dev.riscvrelay.relay;
 import dev.riscvrelay.relay.access.AccessConfig;
 import dev.riscvrelay.relay.access.AccessTokens;
 import dev.riscvrelay.relay.access.Admission;
+import dev.riscvrelay.relay.access.ClaimLimits;
 import dev.riscvrelay.relay.access.IngressGuard;
 import dev.riscvrelay.relay.access.NetworkPath;
 import dev.riscvrelay.relay.access.SessionGate;
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.FrameTap;
 import io.netty.channel.IoEventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
  * The relay's networks and the gate in front of them: the request path names a network ({@code /net/<name>}, or the
  * default one for any other path), created on its first admitted session up to {@link AccessConfig#maxNetworks()};
  * the token must open it; and one source address may hold only so many sessions. Every admitted session gets an
- * {@link IngressGuard} over its network's DHCP leases. Owned by the event loop: no locks.
+ * {@link IngressGuard} over its network's DHCP leases, and becomes a {@link Member} of its network.
+ *
+ * <p>Nothing a client takes is kept for ever: a network other than the default one is freed once it has stood empty
+ * for {@link ClaimLimits#networkIdle()}, or at once, the longest-empty first, when every network slot is taken and a
+ * new network is asked for; and one client address may create only so many networks a minute. Owned by the event
+ * loop: no locks.
  */
 final class Networks implements SessionGate, AutoCloseable {
 
@@ -30,15 +39,26 @@ final class Networks implements SessionGate, AutoCloseable {
     private final Counters counters;
     private final Map<String, Network> byName = new LinkedHashMap<>();
     private final Map<InetAddress, int[]> sessionsByAddress = new HashMap<>();
+    /** Per client address: when its current minute of network creations began (nanoTime), and how many it made. */
+    private final Map<InetAddress, long[]> creationsByAddress = new HashMap<>();
+    private final NanoClock clock;
+    private final ScheduledFuture<?> sweep;
     private FrameTap tap;
 
     /** Builds the default network; on the loop. */
     Networks(RelayConfig config, IoEventLoop loop, Counters counters) {
+        this(config, loop, counters, NanoClock.SYSTEM);
+    }
+
+    /** @param clock the time of network idleness and creation rates (tests drive it) */
+    Networks(RelayConfig config, IoEventLoop loop, Counters counters, NanoClock clock) {
         this.config = config;
         this.access = config.access();
         this.loop = loop;
         this.counters = counters;
+        this.clock = clock;
         create(NetworkPath.DEFAULT_NETWORK);
+        this.sweep = loop.scheduleAtFixedRate(() -> sweep(clock.nanoTime()), 1, 1, TimeUnit.SECONDS);
     }
 
     @Override
@@ -60,7 +80,11 @@ final class Networks implements SessionGate, AutoCloseable {
         }
         Network network = byName.get(target.network());
         if (network == null) {
-            if (byName.size() >= access.maxNetworks()) {
+            long now = clock.nanoTime();
+            if (!mayCreate(peer, now)) {
+                return refuse(429, Counter.SESSIONS_REFUSED_NETWORK_RATE);
+            }
+            if (byName.size() >= access.maxNetworks() && !reclaimLongestEmpty()) {
                 return refuse(503, Counter.SESSIONS_REFUSED_NO_NETWORK);
             }
             try {
@@ -68,6 +92,7 @@ final class Networks implements SessionGate, AutoCloseable {
             } catch (RuntimeException e) {
                 return refuse(503, Counter.SESSIONS_REFUSED_NO_NETWORK);
             }
+            countCreation(peer, now);
         }
         if (held == null) {
             held = new int[1];
@@ -75,13 +100,70 @@ final class Networks implements SessionGate, AutoCloseable {
         }
         held[0]++;
         int[] count = held;
+        Member member = new Member(network, peer, access.limits().macsPerSession());
+        IngressGuard guard = new IngressGuard(access.limits(), network.leases(), counters, System::nanoTime, member);
+        member.guardedBy(guard);
+        network.memberJoined();
         Runnable release = () -> {
             if (--count[0] == 0) {
                 sessionsByAddress.remove(peer);
             }
+            member.depart(clock.nanoTime());
         };
-        return new Admission.Admitted(network.lan(),
-                new IngressGuard(access.limits(), network.leases(), counters, System::nanoTime), release);
+        return new Admission.Admitted(network.lan(), guard, release);
+    }
+
+    private boolean mayCreate(InetAddress peer, long now) {
+        long[] minute = creationsByAddress.get(peer);
+        return minute == null || now - minute[0] >= MINUTE_NANOS
+                || minute[1] < access.claims().networkCreationsPerMinute();
+    }
+
+    private void countCreation(InetAddress peer, long now) {
+        long[] minute = creationsByAddress.get(peer);
+        if (minute == null) {
+            creationsByAddress.put(peer, new long[] {now, 1});
+        } else if (now - minute[0] >= MINUTE_NANOS) {
+            minute[0] = now;
+            minute[1] = 1;
+        } else {
+            minute[1]++;
+        }
+    }
+
+    private static final long MINUTE_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    /** Frees the network (not the default one) that has stood empty the longest; false when none is empty. */
+    private boolean reclaimLongestEmpty() {
+        Network oldest = null;
+        for (Network network : byName.values()) {
+            if (isReclaimable(network) && (oldest == null || network.emptySince() - oldest.emptySince() < 0)) {
+                oldest = network;
+            }
+        }
+        if (oldest == null) {
+            return false;
+        }
+        reclaim(oldest);
+        return true;
+    }
+
+    private boolean isReclaimable(Network network) {
+        return network.members() == 0 && !network.name().equals(NetworkPath.DEFAULT_NETWORK);
+    }
+
+    private void reclaim(Network network) {
+        byName.remove(network.name());
+        network.close();
+        counters.increment(Counter.NETWORKS_RECLAIMED);
+    }
+
+    /** Once a second: frees networks empty for their idle time, forgets creation counts of past minutes. */
+    void sweep(long now) {
+        long idle = access.claims().networkIdle().toNanos();
+        byName.values().stream().filter(n -> isReclaimable(n) && now - n.emptySince() >= idle).toList()
+                .forEach(this::reclaim);
+        creationsByAddress.values().removeIf(minute -> now - minute[0] >= MINUTE_NANOS);
     }
 
     private Admission refuse(int status, Counter reason) {
@@ -89,7 +171,7 @@ final class Networks implements SessionGate, AutoCloseable {
     }
 
     private Network create(String name) {
-        Network network = Network.create(name, config, loop, counters);
+        Network network = Network.create(name, config, loop, counters, clock);
         if (tap != null) {
             network.lan().setTap(tap);
         }
@@ -123,6 +205,7 @@ final class Networks implements SessionGate, AutoCloseable {
 
     @Override
     public void close() {
+        sweep.cancel(false);
         byName.values().forEach(Network::close);
         byName.clear();
     }

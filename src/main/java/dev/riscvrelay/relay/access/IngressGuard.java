@@ -39,6 +39,13 @@ public final class IngressGuard {
         };
     }
 
+    /** Told when the session binds a source MAC (once per MAC, on its first frame), so it can claim what it owns. */
+    public interface MacBindings {
+        void bound(long mac);
+
+        MacBindings NONE = mac -> { };
+    }
+
     private static final int ETHERTYPE_IPV4 = 0x0800;
     private static final int ETHERTYPE_ARP = 0x0806;
     private static final int ETHERTYPE_VLAN = 0x8100;
@@ -55,6 +62,7 @@ public final class IngressGuard {
     private final TokenBucket frames;
     private final TokenBucket bytes;
     private final long[] boundMacs;
+    private final MacBindings bindings;
     private int boundMacCount;
     /** The last lease looked up: for {@code cachedMac}, valid while the leases' generation is {@code cachedGeneration}. */
     private long cachedMac = -1;
@@ -69,10 +77,17 @@ public final class IngressGuard {
         this.frames = null;
         this.bytes = null;
         this.boundMacs = new long[0];
+        this.bindings = MacBindings.NONE;
     }
 
     public IngressGuard(SessionLimits limits, Leases leases, Counters counters, NanoClock nanoClock) {
+        this(limits, leases, counters, nanoClock, MacBindings.NONE);
+    }
+
+    public IngressGuard(SessionLimits limits, Leases leases, Counters counters, NanoClock nanoClock,
+            MacBindings bindings) {
         this.enabled = true;
+        this.bindings = bindings;
         this.leases = leases;
         this.counters = counters;
         this.nanoClock = nanoClock;
@@ -142,9 +157,19 @@ public final class IngressGuard {
         }
         if (boundMacCount < boundMacs.length) {
             boundMacs[boundMacCount++] = mac;
+            bindings.bound(mac);
             return true;
         }
         return false;
+    }
+
+    /** The source MACs bound to this session so far. */
+    public int boundMacCount() {
+        return boundMacCount;
+    }
+
+    public long boundMac(int index) {
+        return boundMacs[index];
     }
 
     private int leaseOf(long mac) {

@@ -3,6 +3,7 @@ package dev.riscvrelay.relay.cli;
 import dev.riscvrelay.relay.Relay;
 import dev.riscvrelay.relay.RelayConfig;
 import dev.riscvrelay.relay.access.AccessConfig;
+import dev.riscvrelay.relay.access.ClaimLimits;
 import dev.riscvrelay.relay.access.AccessTokens;
 import dev.riscvrelay.relay.access.SessionLimits;
 import dev.riscvrelay.relay.lan.NetworkConfig;
@@ -11,6 +12,7 @@ import dev.riscvrelay.relay.nat.EgressPolicy;
 import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.ops.JsonLogFormatter;
 import dev.riscvrelay.relay.ops.OperationsConfig;
+import dev.riscvrelay.relay.wire.Ipv4Address;
 import dev.riscvrelay.relay.tls.CertificateManager;
 import dev.riscvrelay.relay.connect.Connector;
 import dev.riscvrelay.relay.WebOptions;
@@ -99,6 +101,11 @@ public final class RelayCommand implements Callable<Integer> {
             description = "IP MTU of the LAN, told to VMs by DHCP; 1185 fits one browser datagram (default: ${DEFAULT-VALUE}).")
     int lanMtu = NetworkConfig.DEFAULT_MTU;
 
+    @Option(names = "--subnet", paramLabel = "CIDR",
+            description = {"Every network's IPv4 subnet, /8../27: router at host 2, DNS at host 3, leases from host 15"
+                    + " to the last (default: 10.0.2.0/24, 240 VMs;", "10.0.0.0/16 holds 65,520)."})
+    String subnet;
+
     @Option(names = "--dns", paramLabel = "ADDR[:PORT]",
             description = "DNS resolver for the forwarder at 10.0.2.3 (UDP tries them in order; DNS over TCP goes to "
                     + "the first); repeatable (default: the host's /etc/resolv.conf).")
@@ -182,6 +189,25 @@ public final class RelayCommand implements Callable<Integer> {
                     + " ${DEFAULT-VALUE}).")
     int maxSessionsPerIp = SessionLimits.DEFAULT_SESSIONS_PER_ADDRESS;
 
+    @Option(names = "--network-idle", paramLabel = "SECONDS",
+            description = "A network other than the default one is freed after standing this long without members"
+                    + " (or at once, the longest empty first, when --max-networks is reached; default: ${DEFAULT-VALUE}).")
+    long networkIdleSeconds = ClaimLimits.DEFAULT_NETWORK_IDLE.toSeconds();
+
+    @Option(names = "--network-creations-per-ip", paramLabel = "N",
+            description = "Networks one client address may create per minute; more get 429 (default: ${DEFAULT-VALUE}).")
+    int networkCreationsPerIp = ClaimLimits.DEFAULT_NETWORK_CREATIONS_PER_MINUTE;
+
+    @Option(names = "--lease-grace", paramLabel = "SECONDS",
+            description = "A departed session's DHCP leases stay reserved this long for it to reconnect, then return"
+                    + " to the pool (default: ${DEFAULT-VALUE}).")
+    long leaseGraceSeconds = ClaimLimits.DEFAULT_LEASE_GRACE.toSeconds();
+
+    @Option(names = "--max-leases-per-ip", paramLabel = "N",
+            description = "DHCP addresses the sessions of one client address may hold in one network (each session"
+                    + " at most --macs-per-session; default: ${DEFAULT-VALUE}).")
+    int maxLeasesPerIp = ClaimLimits.DEFAULT_LEASES_PER_ADDRESS;
+
     private final PrintWriter out;
     private final PrintWriter err;
 
@@ -218,6 +244,7 @@ public final class RelayCommand implements Callable<Integer> {
                         + ":" + relay.demoAddress().getPort() + "/");
             }
             out.println(egressLine(config.egress()));
+            out.println(lanLine(config.network()));
             out.flush();
             relay.awaitClose();
         }
@@ -230,6 +257,15 @@ public final class RelayCommand implements Callable<Integer> {
      */
     static String egressLine(EgressRules rules) {
         return EgressPolicy.forThisHost(rules).summary();
+    }
+
+    /** Where every network's VMs live, so an operator who chose --subnet sees what VMs will be told. */
+    static String lanLine(NetworkConfig lan) {
+        int last = lan.dhcpFirstAddress() + lan.dhcpPoolSize() - 1;
+        return "LAN " + Ipv4Address.format(lan.network()) + "/" + lan.prefixLength() + ": gateway "
+                + Ipv4Address.format(lan.gatewayAddress()) + ", DNS " + Ipv4Address.format(lan.dnsAddress())
+                + ", leases " + Ipv4Address.format(lan.dhcpFirstAddress()) + ".." + Ipv4Address.format(last) + " ("
+                + lan.dhcpPoolSize() + "), MTU " + lan.mtu();
     }
 
     private void printCertificate(RelayCertificate certificate) {
@@ -349,7 +385,7 @@ public final class RelayCommand implements Callable<Integer> {
         if (lanMtu < MIN_LAN_MTU || lanMtu > MAX_LAN_MTU) {
             throw new UsageError("--mtu must be between " + MIN_LAN_MTU + " and " + MAX_LAN_MTU + ", not " + lanMtu);
         }
-        NetworkConfig network = NetworkConfig.defaults().withMtu(lanMtu)
+        NetworkConfig network = subnet(NetworkConfig.defaults()).withMtu(lanMtu)
                 .withMacTable(macTableSize, Duration.ofSeconds(macAgingSeconds));
         return new RelayConfig(address, port, maxSessions, portQueue, network, Duration.ofSeconds(idleTimeoutSeconds),
                 dnsResolvers.stream().map(RelayCommand::resolver).toList(),
@@ -381,7 +417,36 @@ public final class RelayCommand implements Callable<Integer> {
             }
         }
         return new AccessConfig(maxNetworks, tokens,
-                new SessionLimits(sessionFrameRate, sessionByteRate, macsPerSession, maxSessionsPerIp));
+                new SessionLimits(sessionFrameRate, sessionByteRate, macsPerSession, maxSessionsPerIp), claimLimits());
+    }
+
+    private ClaimLimits claimLimits() {
+        if (networkIdleSeconds < 0 || leaseGraceSeconds < 0) {
+            throw new UsageError("--network-idle and --lease-grace must not be negative");
+        }
+        requirePositive("--network-creations-per-ip", networkCreationsPerIp);
+        requirePositive("--max-leases-per-ip", maxLeasesPerIp);
+        return new ClaimLimits(Duration.ofSeconds(networkIdleSeconds), networkCreationsPerIp,
+                Duration.ofSeconds(leaseGraceSeconds), maxLeasesPerIp);
+    }
+
+    private NetworkConfig subnet(NetworkConfig defaults) {
+        if (subnet == null) {
+            return defaults;
+        }
+        if (subnet.indexOf('/') < 0) {
+            throw new UsageError("--subnet wants a prefix like 10.0.0.0/16, not '" + subnet + "'");
+        }
+        Cidr prefix = cidr("--subnet", subnet);
+        if (!subnet.startsWith(Ipv4Address.format(prefix.network()) + "/")) {
+            throw new UsageError("--subnet " + subnet + " has host bits set; did you mean "
+                    + Ipv4Address.format(prefix.network()) + "/" + prefix.prefixLength() + "?");
+        }
+        try {
+            return defaults.withSubnet(prefix.network(), prefix.prefixLength());
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--subnet " + e.getMessage());
+        }
     }
 
     /** The network's least (every IPv4 host must take 576, RFC 791); 1433: one QUIC datagram's frame, less 14. */

@@ -136,6 +136,28 @@ public record NetworkConfig(
                 DEFAULT_MAC_AGING_TIME);
     }
 
+    /** The first address leased: the 15th host, as in 10.0.2.15, in every subnet. */
+    public static final int POOL_START_OFFSET = 15;
+    /** The longest prefix {@link #withSubnet} takes: a /27 still leaves 16 addresses to lease. */
+    public static final int MAX_SUBNET_PREFIX_LENGTH = 27;
+
+    /**
+     * The same conventions in another subnet: router at host 2, DNS at host 3, leases from host 15 to the last host
+     * before the broadcast address (at most {@value #MAX_POOL_SIZE} of them). E.g. 10.0.0.0/16: router 10.0.0.2, DNS
+     * 10.0.0.3, leases 10.0.0.15 .. 10.0.255.254, room for 65,520 VMs.
+     */
+    public NetworkConfig withSubnet(int subnet, int length) {
+        if (length < 8 || length > MAX_SUBNET_PREFIX_LENGTH) {
+            throw new IllegalArgumentException("a LAN's prefix length must be 8.." + MAX_SUBNET_PREFIX_LENGTH + ": /"
+                    + length);
+        }
+        int broadcast = subnet | ~mask(length);
+        int first = subnet + POOL_START_OFFSET;
+        int size = (int) Math.min(MAX_POOL_SIZE, Integer.toUnsignedLong(broadcast - first));
+        return new NetworkConfig(subnet, length, gatewayMac, subnet + 2, subnet + 3, mtu, frameHeadroom, first, size,
+                leaseTime, offerHoldTime, macTableCapacity, macAgingTime);
+    }
+
     public NetworkConfig withMtu(int value) {
         return new NetworkConfig(network, prefixLength, gatewayMac, gatewayAddress, dnsAddress, value,
                 frameHeadroom, dhcpFirstAddress, dhcpPoolSize, leaseTime, offerHoldTime, macTableCapacity,

@@ -16,6 +16,10 @@ public enum Counter {
     SESSIONS_REFUSED_NO_NETWORK("sessions refused for their network: 404 an invalid name, 503 no room for another network"),
     SESSIONS_REFUSED_PER_ADDRESS("sessions refused with 429: the source address holds its maximum of sessions"),
     NETWORKS_CREATED("networks created on their first session (the default one included)"),
+    NETWORKS_RECLAIMED("networks freed after standing empty: for their idle time, or at once for a new network when"
+            + " every slot was taken"),
+    SESSIONS_REFUSED_NETWORK_RATE("sessions refused with 429: their client address created its most networks this"
+            + " minute"),
 
     // Frames entering and leaving the switch
     FRAMES_IN("frames received from ports (not the NAT's replies from the outside: the NAT counts those)"),
@@ -42,6 +46,10 @@ public enum Counter {
     DHCP_INFORMS("DHCPINFORMs answered"),
     DHCP_POOL_EXHAUSTED("DHCPDISCOVERs or REQUESTs left unanswered or NAKed because every pool address is taken"),
     DHCP_LEASES_EXPIRED("leases and offers that ran out and returned to the pool"),
+    DHCP_LEASES_RECLAIMED("leases and offers of departed sessions returned to the pool: after their grace time, or"
+            + " taken for a new client when the pool was empty"),
+    DHCP_REFUSED_OVER_LIMIT("DHCP requests refused because the session, or its client address, holds its most"
+            + " addresses"),
     DHCP_IGNORED("well-formed DHCP messages not for this server (other server chosen, relayed, server-only types)"),
     DROP_DHCP_MALFORMED("DHCP messages dropped as malformed (truncated, bad cookie, hlen not 6, options overrun)"),
 

@@ -179,6 +179,34 @@ class RelayCommandTest {
     }
 
     @Test
+    void claimLimitsComeFromTheirFlagsAndMustBeSane() {
+        RelayCommand command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
+        new CommandLine(command).parseArgs("--network-idle", "30", "--network-creations-per-ip", "2",
+                "--lease-grace", "5", "--max-leases-per-ip", "8");
+        var claims = command.toConfig().access().claims();
+        assertThat(claims.networkIdle()).hasSeconds(30);
+        assertThat(claims.networkCreationsPerMinute()).isEqualTo(2);
+        assertThat(claims.leaseGrace()).hasSeconds(5);
+        assertThat(claims.leasesPerAddress()).isEqualTo(8);
+        assertOneLineError(run("--max-leases-per-ip", "0"), 2, "--max-leases-per-ip must be positive");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--network-idle", "-1"), 2, "--network-idle and --lease-grace must not be negative");
+    }
+
+    @Test
+    void aSubnetMovesTheGatewayDnsAndPoolAndIsPrinted() {
+        RelayCommand command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
+        new CommandLine(command).parseArgs("--subnet", "10.0.0.0/16");
+        assertThat(RelayCommand.lanLine(command.toConfig().network())).isEqualTo(
+                "LAN 10.0.0.0/16: gateway 10.0.0.2, DNS 10.0.0.3, leases 10.0.0.15..10.0.255.254 (65520), MTU 1185");
+        assertOneLineError(run("--subnet", "10.0.0.0/28"), 2, "8..27");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--subnet", "10.0.2.7/24"), 2, "host bits set; did you mean 10.0.2.0/24?");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--subnet", "10.0.0.0"), 2, "--subnet wants a prefix like 10.0.0.0/16");
+    }
+
+    @Test
     void helpListsTheGatewayOptions() {
         assertThat(run("--help")).isZero();
         assertThat(out.toString()).contains("--mtu", "default: 1185", "--dns", "--allow", "--deny");

@@ -11,6 +11,33 @@ import org.junit.jupiter.api.Test;
 class NetworkConfigTest {
 
     @Test
+    void aSubnetGetsTheSameConventionsAtItsOwnAddresses() {
+        NetworkConfig sixteen = NetworkConfig.defaults().withSubnet(Ipv4Address.parse("10.0.0.0"), 16);
+        assertThat(Ipv4Address.format(sixteen.gatewayAddress())).isEqualTo("10.0.0.2");
+        assertThat(Ipv4Address.format(sixteen.dnsAddress())).isEqualTo("10.0.0.3");
+        assertThat(Ipv4Address.format(sixteen.netmask())).isEqualTo("255.255.0.0");
+        assertThat(Ipv4Address.format(sixteen.dhcpFirstAddress())).isEqualTo("10.0.0.15");
+        assertThat(sixteen.dhcpPoolSize()).isEqualTo(65_520);
+        assertThat(sixteen.inPool(Ipv4Address.parse("10.0.255.254"))).isTrue();
+        assertThat(sixteen.inPool(Ipv4Address.parse("10.0.255.255"))).isFalse();
+
+        NetworkConfig same = NetworkConfig.defaults().withSubnet(NetworkConfig.DEFAULT_NETWORK, 24);
+        assertThat(same).isEqualTo(NetworkConfig.defaults());
+
+        NetworkConfig eight = NetworkConfig.defaults().withSubnet(Ipv4Address.parse("10.0.0.0"), 8);
+        assertThat(eight.dhcpPoolSize()).as("capped").isEqualTo(NetworkConfig.MAX_POOL_SIZE);
+
+        NetworkConfig small = NetworkConfig.defaults().withSubnet(Ipv4Address.parse("192.168.7.32"), 27);
+        assertThat(small.dhcpPoolSize()).isEqualTo(16);
+        assertThat(Ipv4Address.format(small.gatewayAddress())).isEqualTo("192.168.7.34");
+
+        assertThatThrownBy(() -> NetworkConfig.defaults().withSubnet(Ipv4Address.parse("10.0.0.0"), 28))
+                .hasMessageContaining("8..27");
+        assertThatThrownBy(() -> NetworkConfig.defaults().withSubnet(Ipv4Address.parse("10.0.2.1"), 24))
+                .hasMessageContaining("host bits");
+    }
+
+    @Test
     void defaultsAreTheSlirpConventionsAndWhatTheRelayRuns() {
         NetworkConfig config = NetworkConfig.defaults();
         assertThat(MacAddress.format(config.gatewayMac())).isEqualTo("52:54:00:12:34:56");

@@ -12,6 +12,10 @@ import java.util.Arrays;
  * <p>A client is identified by its client identifier (option 61) when it sends one, else by its hardware address
  * (RFC 2131 section 4.2). Time is nanoseconds from an injected monotonic clock. Owned by the gateway's event loop:
  * no locks. Scans are linear in the pool size; DHCP messages are rare and the pool is small.
+ *
+ * <p>Each offered or leased slot may also have a {@link LeaseHolder}, the session that took it. A holder's leases
+ * are counted against it; once its session ends they last only a grace time more, and when the pool is empty they
+ * are the first taken for a new client, the longest departed first.
  */
 final class DhcpLeases {
 
@@ -35,9 +39,20 @@ final class DhcpLeases {
     private final long[] expiresAt;
     /** When the slot last became free, to hand out the longest-unused remembered address first. */
     private final long[] freedAt;
+    private final LeaseHolder[] holder;
+    private final long graceNanos;
+    /** Departed holders' leases returned to the pool, after their grace time or taken for a new client. */
+    private long reclaimed;
 
     DhcpLeases(int firstAddress, int poolSize) {
+        this(firstAddress, poolSize, 0);
+    }
+
+    /** @param graceNanos how long a departed holder's offers and leases last after its session ended */
+    DhcpLeases(int firstAddress, int poolSize, long graceNanos) {
         this.firstAddress = firstAddress;
+        this.graceNanos = graceNanos;
+        this.holder = new LeaseHolder[poolSize];
         this.state = new State[poolSize];
         Arrays.fill(state, State.FREE);
         this.owned = new boolean[poolSize];
@@ -73,6 +88,11 @@ final class DhcpLeases {
     int expire(long now) {
         int ended = 0;
         for (int slot = 0; slot < state.length; slot++) {
+            if (isGraceOver(slot, now)) {
+                reclaimed++;
+                free(slot, now);
+                continue;
+            }
             if (state[slot] != State.FREE && now - expiresAt[slot] >= 0) {
                 if (state[slot] != State.DECLINED) {
                     ended++;
@@ -83,9 +103,52 @@ final class DhcpLeases {
                 }
                 state[slot] = State.FREE;
                 freedAt[slot] = now;
+                setHolder(slot, null);
             }
         }
         return ended;
+    }
+
+    private boolean isGraceOver(int slot, long now) {
+        LeaseHolder h = holder[slot];
+        return h != null && h.departed() && now - h.departedAt() >= graceNanos;
+    }
+
+    /** Departed holders' offers and leases returned to the pool so far. */
+    long reclaimed() {
+        return reclaimed;
+    }
+
+    LeaseHolder holder(int slot) {
+        return holder[slot];
+    }
+
+    private void setHolder(int slot, LeaseHolder next) {
+        LeaseHolder previous = holder[slot];
+        if (previous == next) {
+            return;
+        }
+        if (previous != null) {
+            previous.leaseReturned();
+        }
+        if (next != null) {
+            next.leaseTaken();
+        }
+        holder[slot] = next;
+    }
+
+    /**
+     * Gives the offers and leases owned by {@code mac} whose holder departed (or that have none) to {@code next}: a
+     * VM that reconnected within the grace time keeps its address under its new session.
+     */
+    void adopt(long mac, LeaseHolder next) {
+        for (int slot = 0; slot < state.length; slot++) {
+            LeaseHolder h = holder[slot];
+            if ((state[slot] == State.BOUND || state[slot] == State.OFFERED) && owned[slot] && ownerMac[slot] == mac
+                    && h != next && (h == null || h.departed()) && next.mayTakeLease()) {
+                setHolder(slot, next);
+            }
+        }
     }
 
     /**
@@ -130,6 +193,11 @@ final class DhcpLeases {
      * @return the slot, or -1 when every address is offered, leased or declined
      */
     int allocate() {
+        int free = allocateFree();
+        return free >= 0 ? free : reclaimDeparted();
+    }
+
+    private int allocateFree() {
         int best = -1;
         for (int slot = 0; slot < state.length; slot++) {
             if (state[slot] != State.FREE) {
@@ -145,14 +213,40 @@ final class DhcpLeases {
         return best;
     }
 
-    void offer(int slot, long mac, ByteBuf message, int clientIdAt, int clientIdLength, long until) {
+    /**
+     * The pool is empty: frees the offer or lease of the holder that departed the longest ago, still in its grace
+     * time, for a new client.
+     *
+     * @return the freed slot, or -1 when every address is held by a live session (or declined)
+     */
+    private int reclaimDeparted() {
+        int oldest = -1;
+        for (int slot = 0; slot < state.length; slot++) {
+            LeaseHolder h = holder[slot];
+            if (h != null && h.departed() && (oldest < 0 || h.departedAt() - holder[oldest].departedAt() < 0)) {
+                oldest = slot;
+            }
+        }
+        if (oldest >= 0) {
+            reclaimed++;
+            long departedAt = holder[oldest].departedAt();
+            free(oldest, departedAt);
+        }
+        return oldest;
+    }
+
+    void offer(int slot, long mac, ByteBuf message, int clientIdAt, int clientIdLength, long until,
+            LeaseHolder by) {
         takeOwnership(slot, mac, message, clientIdAt, clientIdLength);
+        setHolder(slot, by);
         state[slot] = State.OFFERED;
         expiresAt[slot] = until;
     }
 
-    void bind(int slot, long mac, ByteBuf message, int clientIdAt, int clientIdLength, long until) {
+    void bind(int slot, long mac, ByteBuf message, int clientIdAt, int clientIdLength, long until,
+            LeaseHolder by) {
         takeOwnership(slot, mac, message, clientIdAt, clientIdLength);
+        setHolder(slot, by);
         state[slot] = State.BOUND;
         expiresAt[slot] = until;
     }
@@ -161,11 +255,13 @@ final class DhcpLeases {
     void free(int slot, long now) {
         state[slot] = State.FREE;
         freedAt[slot] = now;
+        setHolder(slot, null);
     }
 
     /** Takes an address out of the pool until {@code until}, forgetting its owner. */
     void decline(int slot, long until) {
         state[slot] = State.DECLINED;
+        setHolder(slot, null);
         owned[slot] = false;
         ownerClientId[slot] = null;
         expiresAt[slot] = until;
@@ -187,7 +283,6 @@ final class DhcpLeases {
         }
     }
 
-    /** How many addresses are leased now, for tests and metrics. */
     /** The address bound to the client with hardware address {@code mac}, or 0 when it holds none. */
     int boundAddressOf(long mac) {
         for (int slot = 0; slot < state.length; slot++) {
@@ -198,6 +293,7 @@ final class DhcpLeases {
         return 0;
     }
 
+    /** How many addresses are leased now, for tests and metrics. */
     int boundCount() {
         int bound = 0;
         for (State s : state) {

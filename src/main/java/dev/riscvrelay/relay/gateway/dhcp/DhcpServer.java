@@ -14,6 +14,7 @@ import dev.riscvrelay.relay.wire.MacAddress;
 import dev.riscvrelay.relay.wire.ParseResult;
 import dev.riscvrelay.relay.wire.UdpPacket;
 import io.netty.buffer.ByteBuf;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -23,6 +24,10 @@ import java.util.Objects;
  * renewal times. A client keeps its address across restarts of its lease while nobody else needed it.
  *
  * <p>Relayed messages (giaddr set) are ignored: the LAN is one segment and has no relay agents.
+ *
+ * <p>Every offer and lease is held by the session that sent the request ({@link LeaseHolder}, found by the frame's
+ * source MAC, not by the chaddr a client may choose freely): a session past its limits gets no new address, and a
+ * departed session's addresses go back to the pool after a grace time, or at once when the pool is empty.
  */
 public final class DhcpServer implements IpHandler {
 
@@ -40,6 +45,11 @@ public final class DhcpServer implements IpHandler {
     private final DhcpLeases leases;
     private final long leaseNanos;
     private final long offerHoldNanos;
+    private final LeaseHolder.Directory holders;
+    /** The holder of the message being handled: the session its frame came from, or null. */
+    private LeaseHolder holder;
+    /** How many of {@link DhcpLeases#reclaimed()} have been counted. */
+    private long reclaimedCounted;
 
     private final UdpPacket udp = new UdpPacket();
     private final DhcpMessage message = new DhcpMessage();
@@ -52,9 +62,18 @@ public final class DhcpServer implements IpHandler {
      * @param nanoClock a monotonic clock in nanoseconds, like {@link System#nanoTime()}
      */
     public DhcpServer(NetworkConfig config, NanoClock nanoClock) {
+        this(config, nanoClock, LeaseHolder.Directory.NONE, Duration.ZERO);
+    }
+
+    /**
+     * @param holders finds the session behind a request's source MAC, which then holds what it is given
+     * @param grace how long a departed holder's leases stay reserved for it
+     */
+    public DhcpServer(NetworkConfig config, NanoClock nanoClock, LeaseHolder.Directory holders, Duration grace) {
         this.config = Objects.requireNonNull(config, "config");
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
-        this.leases = new DhcpLeases(config.dhcpFirstAddress(), config.dhcpPoolSize());
+        this.holders = Objects.requireNonNull(holders, "holders");
+        this.leases = new DhcpLeases(config.dhcpFirstAddress(), config.dhcpPoolSize(), grace.toNanos());
         this.leaseNanos = config.leaseTime().toNanos();
         this.offerHoldNanos = config.offerHoldTime().toNanos();
     }
@@ -76,9 +95,30 @@ public final class DhcpServer implements IpHandler {
         return leaseGeneration;
     }
 
-    /** Addresses leased right now (expired leases are noticed on the next DHCP message). */
+    /** Addresses leased right now (expired leases are noticed on the next DHCP message or {@link #expire}). */
     public int boundLeases() {
         return leases.boundCount();
+    }
+
+    /**
+     * Returns leases and offers whose time or whose holder's grace ran out to the pool; the network calls it
+     * periodically so a departed session's addresses free up without waiting for the next DHCP message.
+     */
+    public void expire(Counters counters) {
+        leaseGeneration++;
+        counters.add(Counter.DHCP_LEASES_EXPIRED, leases.expire(nanoClock.nanoTime()));
+        countReclaimed(counters);
+    }
+
+    /** A session bound {@code mac}: the leases that MAC owns and that no live session holds become its own. */
+    public void adopt(long mac, LeaseHolder by) {
+        leases.adopt(mac, by);
+    }
+
+    private void countReclaimed(Counters counters) {
+        long reclaimed = leases.reclaimed();
+        counters.add(Counter.DHCP_LEASES_RECLAIMED, reclaimed - reclaimedCounted);
+        reclaimedCounted = reclaimed;
     }
 
     @Override
@@ -109,6 +149,7 @@ public final class DhcpServer implements IpHandler {
         long now = nanoClock.nanoTime();
         leaseGeneration++;
         counters.add(Counter.DHCP_LEASES_EXPIRED, leases.expire(now));
+        holder = holders.holderOf(ethernet.source());
         switch (message.messageType()) {
             case DhcpMessage.DISCOVER -> discover(now, output);
             case DhcpMessage.REQUEST -> request(now, output);
@@ -118,7 +159,18 @@ public final class DhcpServer implements IpHandler {
             // Plain BOOTP (no type) and server-to-client types are not ours to answer.
             default -> counters.increment(Counter.DHCP_IGNORED);
         }
+        countReclaimed(counters);
+        holder = null;
         return true;
+    }
+
+    /** Whether the sender's session may hold {@code slot}: it has it already, or it is under its limits. */
+    private boolean mayHold(int slot) {
+        return holder == null || leases.holder(slot) == holder || holder.mayTakeLease();
+    }
+
+    private void refuseOverLimit(Counters counters) {
+        counters.increment(Counter.DHCP_REFUSED_OVER_LIMIT);
     }
 
     /** RFC 2131 section 4.3.1: the client's current or previous address, else the requested one, else any free. */
@@ -130,6 +182,10 @@ public final class DhcpServer implements IpHandler {
                 slot = requested;
             }
         }
+        if (slot >= 0 ? !mayHold(slot) : holder != null && !holder.mayTakeLease()) {
+            refuseOverLimit(output.counters());
+            return;
+        }
         if (slot < 0) {
             slot = leases.allocate();
         }
@@ -139,7 +195,7 @@ public final class DhcpServer implements IpHandler {
         }
         if (leases.state(slot) != DhcpLeases.State.BOUND) {
             leases.offer(slot, message.clientMac(), message.buffer(), message.clientIdentifierOffset(),
-                    message.clientIdentifierLength(), now + offerHoldNanos);
+                    message.clientIdentifierLength(), now + offerHoldNanos, holder);
         }
         sendReply(DhcpMessage.OFFER, leases.address(slot), output);
         output.counters().increment(Counter.DHCP_OFFERS);
@@ -180,8 +236,13 @@ public final class DhcpServer implements IpHandler {
                 leases.free(clientSlot, now);
             }
         }
+        if (!mayHold(slot)) {
+            refuseOverLimit(output.counters());
+            sendNak(output);
+            return;
+        }
         leases.bind(slot, message.clientMac(), message.buffer(), message.clientIdentifierOffset(),
-                message.clientIdentifierLength(), now + leaseNanos);
+                message.clientIdentifierLength(), now + leaseNanos, holder);
         sendReply(DhcpMessage.ACK, wanted, output);
         output.counters().increment(Counter.DHCP_ACKS);
     }

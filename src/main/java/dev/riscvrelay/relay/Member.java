@@ -1,0 +1,85 @@
+package dev.riscvrelay.relay;
+
+import dev.riscvrelay.relay.access.IngressGuard;
+import dev.riscvrelay.relay.gateway.dhcp.LeaseHolder;
+import java.net.InetAddress;
+
+/**
+ * One session's membership of a network, from admission until the session ends: what it claims there. The source
+ * MACs its guard binds are its own; the DHCP server counts the addresses offered or leased to those MACs against it
+ * (at most one per bound MAC) and against its client address; when it departs, its leases last a grace time more.
+ * On the network's event loop.
+ */
+final class Member implements LeaseHolder, IngressGuard.MacBindings {
+
+    private final Network network;
+    private final InetAddress peer;
+    private final int maxLeases;
+    private IngressGuard guard;
+    private int leases;
+    private boolean departed;
+    private long departedAt;
+
+    Member(Network network, InetAddress peer, int maxLeases) {
+        this.network = network;
+        this.peer = peer;
+        this.maxLeases = maxLeases;
+    }
+
+    /** The guard whose bound MACs are this member's; set once, right after both are made. */
+    void guardedBy(IngressGuard sessionGuard) {
+        this.guard = sessionGuard;
+    }
+
+    InetAddress peer() {
+        return peer;
+    }
+
+    int leases() {
+        return leases;
+    }
+
+    @Override
+    public void bound(long mac) {
+        network.claimMac(mac, this);
+    }
+
+    @Override
+    public boolean mayTakeLease() {
+        return !departed && leases < maxLeases && network.mayLeaseTo(peer);
+    }
+
+    @Override
+    public void leaseTaken() {
+        leases++;
+        network.addressLeaseTaken(peer);
+    }
+
+    @Override
+    public void leaseReturned() {
+        leases--;
+        network.addressLeaseReturned(peer);
+    }
+
+    @Override
+    public boolean departed() {
+        return departed;
+    }
+
+    @Override
+    public long departedAt() {
+        return departedAt;
+    }
+
+    /** The session ended: its MACs are nobody's now, and its leases count down their grace time from {@code now}. */
+    void depart(long now) {
+        departed = true;
+        departedAt = now;
+        if (guard != null) {
+            for (int i = 0; i < guard.boundMacCount(); i++) {
+                network.releaseMac(guard.boundMac(i), this);
+            }
+        }
+        network.memberLeft(now);
+    }
+}
