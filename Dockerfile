@@ -14,4 +14,5 @@ RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin rela
 COPY --from=build /src/target/riscv-relay.jar /opt/riscv-relay/riscv-relay.jar
 USER 10001
 EXPOSE 4433/udp
-ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-jar", "/opt/riscv-relay/riscv-relay.jar"]
+# Direct memory bounds frame buffers and the TCP data held for VMs (a quarter of it); give the container more than this.
+ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-XX:MaxDirectMemorySize=2g", "-jar", "/opt/riscv-relay/riscv-relay.jar"]

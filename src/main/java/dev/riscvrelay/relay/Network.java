@@ -11,8 +11,10 @@ import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.EgressPolicy;
+import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.nat.Nat;
 import dev.riscvrelay.relay.nat.NatConfig;
+import dev.riscvrelay.relay.nat.tcp.TcpConfig;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.Port;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -73,11 +75,15 @@ final class Network implements AutoCloseable {
 
     /** Builds and starts a network on {@code loop}; call on that loop. */
     static Network create(String name, RelayConfig config, IoEventLoop loop, Counters counters) {
-        return create(name, config, loop, counters, NanoClock.SYSTEM);
+        return create(name, config, loop, counters, NanoClock.SYSTEM, new HostBudget(config.hostBudget()));
     }
 
-    /** @param clock the time of leases and of membership (when members left) */
-    static Network create(String name, RelayConfig config, IoEventLoop loop, Counters counters, NanoClock clock) {
+    /**
+     * @param clock the time of leases and of membership (when members left)
+     * @param budget the relay's host budget, of which this network's NAT takes its share
+     */
+    static Network create(String name, RelayConfig config, IoEventLoop loop, Counters counters, NanoClock clock,
+            HostBudget budget) {
         NetworkConfig network = config.network();
         LearningSwitch lan = new LearningSwitch(network, counters);
         Gateway gateway = new Gateway(network, lan, PooledByteBufAllocator.DEFAULT, counters);
@@ -86,11 +92,16 @@ final class Network implements AutoCloseable {
         DnsForwarder dns = new DnsForwarder(dnsConfig, loop, counters, System::nanoTime);
         // Not awaited: this runs on the loop that binds the sockets; queries before the bind completes are few.
         dns.start();
+        Map<Long, Member> macOwners = new HashMap<>();
+        HostBudget.Share share = budget.share(mac -> {
+            Member owner = macOwners.get(mac);
+            return owner == null ? null : owner.peer();
+        });
         Nat nat;
         try {
-            nat = new Nat(network, NatConfig.defaults(), EgressPolicy.forThisHost(config.egress()), loop,
-                    frame -> lan.forwardFromOutside(gateway, frame), counters, NanoClock.SYSTEM,
-                    PooledByteBufAllocator.DEFAULT);
+            nat = new Nat(network, NatConfig.defaults(), TcpConfig.defaults(), EgressPolicy.forThisHost(config.egress()),
+                    loop, frame -> lan.forwardFromOutside(gateway, frame), counters, NanoClock.SYSTEM,
+                    PooledByteBufAllocator.DEFAULT, share);
         } catch (RuntimeException e) {
             dns.close();
             throw e;
@@ -99,7 +110,6 @@ final class Network implements AutoCloseable {
             Port port = lan.portOf(mac);
             return port == null ? 0 : port.maxFrameSize();
         });
-        Map<Long, Member> macOwners = new HashMap<>();
         DhcpServer dhcp = new DhcpServer(network, clock, macOwners::get,
                 config.access().claims().leaseGrace());
         gateway.addIpHandler(dhcp);

@@ -10,6 +10,7 @@ import dev.riscvrelay.relay.access.SessionGate;
 import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.switching.FrameTap;
 import io.netty.channel.IoEventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -42,6 +43,7 @@ final class Networks implements SessionGate, AutoCloseable {
     /** Per client address: when its current minute of network creations began (nanoTime), and how many it made. */
     private final Map<InetAddress, long[]> creationsByAddress = new HashMap<>();
     private final NanoClock clock;
+    private final HostBudget budget;
     private final ScheduledFuture<?> sweep;
     private FrameTap tap;
 
@@ -57,6 +59,7 @@ final class Networks implements SessionGate, AutoCloseable {
         this.loop = loop;
         this.counters = counters;
         this.clock = clock;
+        this.budget = new HostBudget(config.hostBudget());
         create(NetworkPath.DEFAULT_NETWORK);
         this.sweep = loop.scheduleAtFixedRate(() -> sweep(clock.nanoTime()), 1, 1, TimeUnit.SECONDS);
     }
@@ -171,7 +174,7 @@ final class Networks implements SessionGate, AutoCloseable {
     }
 
     private Network create(String name) {
-        Network network = Network.create(name, config, loop, counters, clock);
+        Network network = Network.create(name, config, loop, counters, clock, budget);
         if (tap != null) {
             network.lan().setTap(tap);
         }
@@ -187,6 +190,11 @@ final class Networks implements SessionGate, AutoCloseable {
     /** The network called {@code name}, or null when it has not been created. */
     Network network(String name) {
         return byName.get(name);
+    }
+
+    /** The host sockets and buffer memory the networks' NATs hold. */
+    HostBudget budget() {
+        return budget;
     }
 
     int count() {

@@ -3,6 +3,7 @@ package dev.riscvrelay.relay;
 import dev.riscvrelay.relay.access.AccessConfig;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.nat.EgressRules;
+import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportServerConfig;
 import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
 import java.net.InetAddress;
@@ -24,6 +25,7 @@ import java.util.List;
  * @param web the WebSocket transport and the demo web server
  * @param access networks, tokens and per-session limits
  * @param congestionControl QUIC's congestion controller for what the relay sends (BBR unless told otherwise)
+ * @param hostBudget the host sockets and TCP buffer memory all networks' NATs share, and each one's part
  */
 public record RelayConfig(
         InetAddress bind,
@@ -36,7 +38,8 @@ public record RelayConfig(
         EgressRules egress,
         WebOptions web,
         AccessConfig access,
-        QuicCongestionControlAlgorithm congestionControl) {
+        QuicCongestionControlAlgorithm congestionControl,
+        HostBudget.Limits hostBudget) {
 
     public static final int DEFAULT_MAX_SESSIONS = 1024;
     public static final int DEFAULT_PORT_QUEUE = 1024;
@@ -50,31 +53,37 @@ public record RelayConfig(
     public static RelayConfig defaults(InetAddress bind, int port) {
         return new RelayConfig(bind, port, DEFAULT_MAX_SESSIONS, DEFAULT_PORT_QUEUE, NetworkConfig.defaults(),
                 Duration.ofSeconds(DEFAULT_IDLE_TIMEOUT_SECONDS), List.of(), EgressRules.NONE, WebOptions.defaults(),
-                AccessConfig.defaults(), WebTransportServerConfig.DEFAULT_CONGESTION_CONTROL);
+                AccessConfig.defaults(), WebTransportServerConfig.DEFAULT_CONGESTION_CONTROL,
+                HostBudgets.forThisHost(DEFAULT_MAX_SESSIONS));
     }
 
     public RelayConfig withMaxSessions(int sessions) {
         return new RelayConfig(bind, port, sessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress, web,
-                access, congestionControl);
+                access, congestionControl, hostBudget);
     }
 
     public RelayConfig withEgress(EgressRules rules) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, rules,
-                web, access, congestionControl);
+                web, access, congestionControl, hostBudget);
     }
 
     public RelayConfig withDnsResolvers(List<InetSocketAddress> resolvers) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, resolvers, egress,
-                web, access, congestionControl);
+                web, access, congestionControl, hostBudget);
     }
 
     public RelayConfig withCongestionControl(QuicCongestionControlAlgorithm algorithm) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
-                web, access, algorithm);
+                web, access, algorithm, hostBudget);
     }
 
     public RelayConfig withAccess(AccessConfig newAccess) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
-                web, newAccess, congestionControl);
+                web, newAccess, congestionControl, hostBudget);
+    }
+
+    public RelayConfig withHostBudget(HostBudget.Limits limits) {
+        return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
+                web, access, congestionControl, limits);
     }
 }

@@ -2,7 +2,9 @@ package dev.riscvrelay.relay.cli;
 
 import dev.riscvrelay.relay.Relay;
 import dev.riscvrelay.relay.RelayConfig;
+import dev.riscvrelay.relay.HostBudgets;
 import dev.riscvrelay.relay.access.AccessConfig;
+import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.access.ClaimLimits;
 import dev.riscvrelay.relay.access.AccessTokens;
 import dev.riscvrelay.relay.access.SessionLimits;
@@ -208,6 +210,17 @@ public final class RelayCommand implements Callable<Integer> {
                     + " at most --macs-per-session; default: ${DEFAULT-VALUE}).")
     int maxLeasesPerIp = ClaimLimits.DEFAULT_LEASES_PER_ADDRESS;
 
+    @Option(names = "--max-nat-sockets", paramLabel = "N",
+            description = {"Host sockets the NATs of all networks may hold together (one network at most half, the VMs"
+                    + " of one client address an eighth)", "(default: the open-file limit less what --max-sessions"
+                    + " needs, at most 65536)."})
+    Integer maxNatSockets;
+
+    @Option(names = "--nat-buffer-memory", paramLabel = "MIB",
+            description = {"TCP data read from hosts and not yet taken by VMs, all networks together, with the same"
+                    + " shares (default: a quarter", "of the JVM's direct memory limit, -XX:MaxDirectMemorySize)."})
+    Long natBufferMib;
+
     private final PrintWriter out;
     private final PrintWriter err;
 
@@ -245,6 +258,7 @@ public final class RelayCommand implements Callable<Integer> {
             }
             out.println(egressLine(config.egress()));
             out.println(lanLine(config.network()));
+            out.println(HostBudgets.describe(config.hostBudget(), HostBudgets.openFileLimit(), config.maxSessions()));
             out.flush();
             relay.awaitClose();
         }
@@ -391,7 +405,21 @@ public final class RelayCommand implements Callable<Integer> {
                 dnsResolvers.stream().map(RelayCommand::resolver).toList(),
                 new EgressRules(allow.stream().map(c -> cidr("--allow", c)).toList(),
                         deny.stream().map(c -> cidr("--deny", c)).toList()),
-                new WebOptions(webSocketMode(), demoAddress(), v86Dir), accessConfig(), congestion.algorithm());
+                new WebOptions(webSocketMode(), demoAddress(), v86Dir), accessConfig(), congestion.algorithm(),
+                hostBudget());
+    }
+
+    private HostBudget.Limits hostBudget() {
+        HostBudget.Limits derived = HostBudgets.forThisHost(maxSessions);
+        if (maxNatSockets != null) {
+            requirePositive("--max-nat-sockets", maxNatSockets);
+        }
+        if (natBufferMib != null && natBufferMib < 1) {
+            throw new UsageError("--nat-buffer-memory must be at least 1 MiB, not " + natBufferMib);
+        }
+        return new HostBudget.Limits(maxNatSockets != null ? maxNatSockets : derived.sockets(),
+                natBufferMib != null ? natBufferMib << 20 : derived.bufferBytes(), derived.networkShare(),
+                derived.addressShare());
     }
 
     private AccessConfig accessConfig() {

@@ -120,6 +120,8 @@ public enum Counter {
     NAT_ICMP_ECHO_OUT("ICMP echo requests sent from VMs to the outside"),
     NAT_ICMP_ECHO_IN("ICMP echo replies delivered to VMs"),
     NAT_EGRESS_DENIED("packets to a destination the egress policy denies (answered admin-prohibited)"),
+    DROP_NAT_HOST_BUDGET("new NAT flows refused because the relay's host sockets, the network's share or the client"
+            + " address's share of them are used up"),
     DROP_NAT_BAD_PACKET("packets to the outside with bad lengths, checksum or ports"),
     DROP_NAT_UNSUPPORTED("packets to the outside of a protocol or ICMP type the NAT does not carry"),
     DROP_NAT_UDP_VM_LIMIT("new UDP flows refused: the VM holds its maximum"),

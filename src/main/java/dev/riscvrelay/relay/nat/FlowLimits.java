@@ -3,22 +3,35 @@ package dev.riscvrelay.relay.nat;
 import dev.riscvrelay.relay.lan.LongTable;
 
 /**
- * Counts a protocol's flows per VM and in total and refuses a new one past either limit. A VM is keyed by its
- * source MAC: it is what replies are addressed to. Owned by one event loop; not thread-safe.
+ * Counts a protocol's flows per VM and in total and refuses a new one past either limit, or when the host socket
+ * it needs is past the relay's {@link HostBudget}. A VM is keyed by its source MAC: it is what replies are addressed
+ * to. Owned by one event loop; not thread-safe.
  */
 public final class FlowLimits {
 
     /** The outcome of {@link #tryAcquire}. */
-    public enum Admission { ADMITTED, VM_LIMIT, TOTAL_LIMIT }
+    public enum Admission { ADMITTED, VM_LIMIT, TOTAL_LIMIT, BUDGET_LIMIT }
+
+    /** One VM's flows, and the budget account they are charged to while it has any. */
+    private static final class VmFlows {
+        int count;
+        HostBudget.Share.Account account;
+    }
 
     private final int perVm;
     private final int total;
-    private final LongTable<int[]> perVmCounts;
+    private final HostBudget.Share budget;
+    private final LongTable<VmFlows> perVmCounts;
     private int inUse;
 
     public FlowLimits(int perVm, int total) {
+        this(perVm, total, HostBudget.unlimited().share(mac -> null));
+    }
+
+    public FlowLimits(int perVm, int total, HostBudget.Share budget) {
         this.perVm = perVm;
         this.total = total;
+        this.budget = budget;
         this.perVmCounts = new LongTable<>(total);
     }
 
@@ -26,27 +39,40 @@ public final class FlowLimits {
         if (inUse >= total) {
             return Admission.TOTAL_LIMIT;
         }
-        int[] count = perVmCounts.get(vmMac);
-        if (count == null) {
-            count = new int[1]; // once per VM with flows, not per packet
-            perVmCounts.put(vmMac, count);
-        } else if (count[0] >= perVm) {
+        VmFlows flows = perVmCounts.get(vmMac);
+        if (flows != null && flows.count >= perVm) {
             return Admission.VM_LIMIT;
         }
-        count[0]++;
+        HostBudget.Share.Account account = flows != null ? flows.account : budget.accountOf(vmMac);
+        if (!account.tryTakeSocket()) {
+            return Admission.BUDGET_LIMIT;
+        }
+        if (flows == null) {
+            flows = new VmFlows(); // once per VM with flows, not per packet
+            flows.account = account;
+            perVmCounts.put(vmMac, flows);
+        }
+        flows.count++;
         inUse++;
         return Admission.ADMITTED;
     }
 
     public void release(long vmMac) {
-        int[] count = perVmCounts.get(vmMac);
-        if (count == null) {
+        VmFlows flows = perVmCounts.get(vmMac);
+        if (flows == null) {
             throw new IllegalStateException("release without acquire for " + Long.toHexString(vmMac));
         }
         inUse--;
-        if (--count[0] == 0) {
+        flows.account.giveSocket();
+        if (--flows.count == 0) {
             perVmCounts.remove(vmMac);
         }
+    }
+
+    /** The account the flows of {@code vmMac} are charged to, or null when it has none. */
+    public HostBudget.Share.Account accountOf(long vmMac) {
+        VmFlows flows = perVmCounts.get(vmMac);
+        return flows == null ? null : flows.account;
     }
 
     public int inUse() {
@@ -54,7 +80,7 @@ public final class FlowLimits {
     }
 
     public int inUse(long vmMac) {
-        int[] count = perVmCounts.get(vmMac);
-        return count == null ? 0 : count[0];
+        VmFlows flows = perVmCounts.get(vmMac);
+        return flows == null ? 0 : flows.count;
     }
 }

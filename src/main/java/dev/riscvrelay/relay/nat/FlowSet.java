@@ -39,15 +39,29 @@ public final class FlowSet<F extends NatFlow> {
      */
     public FlowSet(int perVm, int total, Counters counters, Counter vmLimitDrop, Counter tableFullDrop,
             Counter expiredCount) {
-        this(perVm, total, counters, vmLimitDrop, tableFullDrop, expiredCount, new SplittableRandom().nextLong());
+        this(perVm, total, HostBudget.unlimited().share(mac -> null), counters, vmLimitDrop, tableFullDrop,
+                expiredCount, new SplittableRandom().nextLong());
+    }
+
+    /** Flows whose host sockets come out of a network's share of the relay's budget. */
+    public FlowSet(int perVm, int total, HostBudget.Share budget, Counters counters, Counter vmLimitDrop,
+            Counter tableFullDrop, Counter expiredCount) {
+        this(perVm, total, budget, counters, vmLimitDrop, tableFullDrop, expiredCount,
+                new SplittableRandom().nextLong());
     }
 
     /** With a chosen {@code seed}: tests that need keys folding alike. */
     FlowSet(int perVm, int total, Counters counters, Counter vmLimitDrop, Counter tableFullDrop,
             Counter expiredCount, long seed) {
+        this(perVm, total, HostBudget.unlimited().share(mac -> null), counters, vmLimitDrop, tableFullDrop,
+                expiredCount, seed);
+    }
+
+    private FlowSet(int perVm, int total, HostBudget.Share budget, Counters counters, Counter vmLimitDrop,
+            Counter tableFullDrop, Counter expiredCount, long seed) {
         this.table = new LongTable<>(total);
         this.seed = seed;
-        this.limits = new FlowLimits(perVm, total);
+        this.limits = new FlowLimits(perVm, total, budget);
         this.counters = counters;
         this.vmLimitDrop = vmLimitDrop;
         this.tableFullDrop = tableFullDrop;
@@ -77,11 +91,20 @@ public final class FlowSet<F extends NatFlow> {
                 counters.increment(tableFullDrop);
                 return false;
             }
+            case BUDGET_LIMIT -> {
+                counters.increment(Counter.DROP_NAT_HOST_BUDGET);
+                return false;
+            }
             case ADMITTED -> {
                 return true;
             }
         }
         throw new AssertionError("unreachable");
+    }
+
+    /** The budget account the flows of {@code vmMac} are charged to, or null when it has none. */
+    public HostBudget.Share.Account accountOf(long vmMac) {
+        return limits.accountOf(vmMac);
     }
 
     /** Gives back a room {@link #admit} reserved for a flow that was never added. */

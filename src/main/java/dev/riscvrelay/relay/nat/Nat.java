@@ -50,14 +50,21 @@ public final class Nat implements AutoCloseable {
     /** The NAT with TCP limits, timeouts and buffers of its own. Any thread. */
     public Nat(NetworkConfig network, NatConfig config, TcpConfig tcpConfig, EgressPolicy policy, EventLoop loop,
             FrameSink sink, Counters counters, NanoClock clock, ByteBufAllocator allocator) {
+        this(network, config, tcpConfig, policy, loop, sink, counters, clock, allocator,
+                HostBudget.unlimited().share(mac -> null));
+    }
+
+    /** A network's NAT, its host sockets and TCP buffers drawn from the network's share of the relay's budget. */
+    public Nat(NetworkConfig network, NatConfig config, TcpConfig tcpConfig, EgressPolicy policy, EventLoop loop,
+            FrameSink sink, Counters counters, NanoClock clock, ByteBufAllocator allocator, HostBudget.Share budget) {
         this.policy = policy;
         this.loop = loop;
         this.sink = sink;
         this.counters = counters;
         this.frames = new VmFrames(allocator, network, config);
-        this.udp = new UdpNat(config, frames, sink, counters, clock, loop);
-        this.icmp = new IcmpNat(config, frames, sink, counters, clock, loop);
-        this.tcp = new TcpNat(network, tcpConfig, frames, sink, counters, clock, loop);
+        this.udp = new UdpNat(config, frames, sink, counters, clock, loop, budget);
+        this.icmp = new IcmpNat(config, frames, sink, counters, clock, loop, budget);
+        this.tcp = new TcpNat(network, tcpConfig, frames, sink, counters, clock, loop, budget);
     }
 
     /** Starts the periodic idle sweep on the event loop. Any thread. */

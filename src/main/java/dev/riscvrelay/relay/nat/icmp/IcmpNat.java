@@ -7,6 +7,7 @@ import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.DatagramFlow;
 import dev.riscvrelay.relay.nat.FlowKey;
 import dev.riscvrelay.relay.nat.FlowSet;
+import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.VmFrames;
 import dev.riscvrelay.relay.wire.EthernetFrame;
@@ -53,13 +54,19 @@ public final class IcmpNat {
     /** Probes for ping sockets now; when unavailable, logs one warning and disables ICMP NAT. */
     public IcmpNat(NatConfig config, VmFrames frames, FrameSink sink, Counters counters, NanoClock clock,
             EventLoop loop) {
+        this(config, frames, sink, counters, clock, loop, HostBudget.unlimited().share(mac -> null));
+    }
+
+    /** With host sockets from a network's share of the relay's budget. */
+    public IcmpNat(NatConfig config, VmFrames frames, FrameSink sink, Counters counters, NanoClock clock,
+            EventLoop loop, HostBudget.Share budget) {
         this.config = config;
         this.frames = frames;
         this.sink = sink;
         this.counters = counters;
         this.clock = clock;
         this.loop = loop;
-        this.flows = new FlowSet<>(config.icmpMaxFlowsPerVm(), config.icmpMaxFlows(), counters,
+        this.flows = new FlowSet<>(config.icmpMaxFlowsPerVm(), config.icmpMaxFlows(), budget, counters,
                 Counter.DROP_NAT_ICMP_VM_LIMIT, Counter.DROP_NAT_ICMP_TABLE_FULL, Counter.NAT_ICMP_FLOWS_EXPIRED);
         String reason = null;
         if (!(loop instanceof IoEventLoop ioLoop && ioLoop.isIoType(EpollIoHandler.class))) {

@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.nat.tcp;
 
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.wire.TcpPacket;
 import io.netty.buffer.ByteBuf;
 
@@ -43,6 +44,9 @@ final class TcpEndpoint implements TcpSender.Output {
     private TcpState state = TcpState.CONNECTING;
     /** An ACK is owed at the end of the turn; any segment sent before carries it. */
     private boolean ackPending;
+    private final HostBudget.Share.Account memory;
+    /** The bytes of host data charged to {@link #memory}: what the sender held when last looked at. */
+    private long charged;
 
     /**
      * @param syn the VM's SYN (options parsed); read here only
@@ -51,7 +55,15 @@ final class TcpEndpoint implements TcpSender.Output {
      */
     TcpEndpoint(TcpConfig config, TcpPacket syn, int iss, int segmentSizeLimit, int lanMss, VmSegments vm,
             TcpHost host, Counters counters) {
+        this(config, syn, iss, segmentSizeLimit, lanMss, vm, host, counters,
+                HostBudget.unlimited().share(mac -> null).accountOf(0));
+    }
+
+    /** @param memory where the host data this connection holds is charged, against the relay's budget */
+    TcpEndpoint(TcpConfig config, TcpPacket syn, int iss, int segmentSizeLimit, int lanMss, VmSegments vm,
+            TcpHost host, Counters counters, HostBudget.Share.Account memory) {
         this.config = config;
+        this.memory = memory;
         this.counters = counters;
         this.vm = vm;
         this.host = host;
@@ -114,10 +126,25 @@ final class TcpEndpoint implements TcpSender.Output {
             return false;
         }
         sender.bufferHostData(data);
-        if (sender.buffered() >= config.sendBufferBytes()) {
+        chargeBuffered();
+        if (sender.buffered() >= config.sendBufferBytes() || overBudget()) {
             host.reading(false); // the VM has not taken what we hold: stop reading until it acknowledges some
         }
         return true;
+    }
+
+    /** Brings the budget's charge for this connection to what the sender holds now. */
+    private void chargeBuffered() {
+        long buffered = sender.buffered();
+        if (buffered != charged) {
+            memory.charge(buffered - charged);
+            charged = buffered;
+        }
+    }
+
+    /** The relay's buffer budget is used up and this connection holds at least its guaranteed part. */
+    private boolean overBudget() {
+        return sender.buffered() >= HostBudget.GUARANTEED_BUFFER_BYTES && memory.buffersFull();
     }
 
     /** The host's reads of this turn are in: send what the windows allow. */
@@ -277,7 +304,9 @@ final class TcpEndpoint implements TcpSender.Output {
                 }
             }
         }
-        if (!sender.hostEof() && !host.reading() && sender.buffered() < config.sendBufferBytes() / 2) {
+        chargeBuffered();
+        if (!sender.hostEof() && !host.reading() && sender.buffered() < config.sendBufferBytes() / 2
+                && !overBudget()) {
             host.reading(true);
         }
     }
@@ -436,6 +465,8 @@ final class TcpEndpoint implements TcpSender.Output {
         state = TcpState.CLOSED;
         timer.disarm();
         sender.release();
+        memory.charge(-charged);
+        charged = 0;
         receiver.release();
         host.closed(resetHost);
     }

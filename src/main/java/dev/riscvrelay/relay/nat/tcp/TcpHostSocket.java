@@ -73,7 +73,7 @@ final class TcpHostSocket extends NatFlow implements TcpHost {
         VmSegments segments = new VmSegments(nat.frames(), nat.sink(), counters, vmMac, vmAddress, vmPort,
                 hostAddress, hostPort);
         this.endpoint = new TcpEndpoint(nat.config(), syn, iss, nat.segmentSizeToward(vmMac), nat.lanMss(),
-                segments, this, counters);
+                segments, this, counters, nat.budgetAccountOf(vmMac));
         int quoteLength = VmFrames.quoteLength(ip);
         this.synQuote = Unpooled.buffer(quoteLength, quoteLength);
         synQuote.writeBytes(ip.buffer(), ip.offset(), quoteLength);

@@ -7,6 +7,7 @@ import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.FlowKey;
 import dev.riscvrelay.relay.nat.FlowSet;
+import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.nat.VmFrames;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.Ipv4Address;
@@ -63,6 +64,12 @@ public final class TcpNat {
 
     public TcpNat(NetworkConfig network, TcpConfig config, VmFrames frames, FrameSink sink, Counters counters,
             NanoClock clock, EventLoop loop) {
+        this(network, config, frames, sink, counters, clock, loop, HostBudget.unlimited().share(mac -> null));
+    }
+
+    /** With host sockets from a network's share of the relay's budget. */
+    public TcpNat(NetworkConfig network, TcpConfig config, VmFrames frames, FrameSink sink, Counters counters,
+            NanoClock clock, EventLoop loop, HostBudget.Share budget) {
         this.network = network;
         this.config = config;
         this.frames = frames;
@@ -71,7 +78,7 @@ public final class TcpNat {
         this.clock = clock;
         this.loop = loop;
         this.epoll = loop instanceof IoEventLoop ioLoop && ioLoop.isIoType(EpollIoHandler.class);
-        this.connections = new FlowSet<>(config.maxConnectionsPerVm(), config.maxConnections(), counters,
+        this.connections = new FlowSet<>(config.maxConnectionsPerVm(), config.maxConnections(), budget, counters,
                 Counter.DROP_NAT_TCP_VM_LIMIT, Counter.DROP_NAT_TCP_TABLE_FULL, Counter.NAT_TCP_EXPIRED);
         // Every segment to the VM must fit one frame of the LAN: IPv4 and TCP headers without options.
         this.mss = network.mtu() - Ipv4Packet.MIN_HEADER_LENGTH - TcpPacket.MIN_HEADER_LENGTH;
@@ -141,6 +148,11 @@ public final class TcpNat {
             return;
         }
         connection.onSegment(tcp, clock.nanoTime());
+    }
+
+    /** Where a new connection of {@code vmMac} (admitted just before) charges the host data it holds. */
+    HostBudget.Share.Account budgetAccountOf(long vmMac) {
+        return connections.accountOf(vmMac);
     }
 
     private void open(long vmMac, Ipv4Packet ip, long high, long low, InetSocketAddress upstream) {

@@ -7,6 +7,7 @@ import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.DatagramFlow;
 import dev.riscvrelay.relay.nat.FlowKey;
 import dev.riscvrelay.relay.nat.FlowSet;
+import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.VmFrames;
 import dev.riscvrelay.relay.wire.EthernetFrame;
@@ -53,6 +54,12 @@ public final class UdpNat {
 
     public UdpNat(NatConfig config, VmFrames frames, FrameSink sink, Counters counters, NanoClock clock,
             EventLoop loop) {
+        this(config, frames, sink, counters, clock, loop, HostBudget.unlimited().share(mac -> null));
+    }
+
+    /** With host sockets from a network's share of the relay's budget. */
+    public UdpNat(NatConfig config, VmFrames frames, FrameSink sink, Counters counters, NanoClock clock,
+            EventLoop loop, HostBudget.Share budget) {
         this.config = config;
         this.frames = frames;
         this.sink = sink;
@@ -60,7 +67,7 @@ public final class UdpNat {
         this.clock = clock;
         this.loop = loop;
         this.epoll = loop instanceof IoEventLoop ioLoop && ioLoop.isIoType(EpollIoHandler.class);
-        this.flows = new FlowSet<>(config.udpMaxFlowsPerVm(), config.udpMaxFlows(), counters,
+        this.flows = new FlowSet<>(config.udpMaxFlowsPerVm(), config.udpMaxFlows(), budget, counters,
                 Counter.DROP_NAT_UDP_VM_LIMIT, Counter.DROP_NAT_UDP_TABLE_FULL, Counter.NAT_UDP_FLOWS_EXPIRED);
         this.maxReplyData = frames.maxIpPayload() - UdpPacket.HEADER_LENGTH;
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.lan.NetworkConfig;
+import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.VmFrames;
 import dev.riscvrelay.relay.wire.Ipv4Address;
@@ -96,6 +97,11 @@ final class EndpointHarness implements TcpHost, AutoCloseable {
 
     /** @param segmentSizeLimit the largest payload one frame toward the VM carries */
     EndpointHarness(TcpConfig config, Syn syn, int segmentSizeLimit) {
+        this(config, syn, segmentSizeLimit, HostBudget.unlimited().share(mac -> null).accountOf(VM_MAC));
+    }
+
+    /** @param memory the budget account the connection's buffered host data is charged to */
+    EndpointHarness(TcpConfig config, Syn syn, int segmentSizeLimit, HostBudget.Share.Account memory) {
         this.config = config;
         this.syn = syn;
         VmFrames frames = new VmFrames(UNTRACKED, NetworkConfig.defaults().withMtu(1500), NatConfig.defaults());
@@ -104,13 +110,21 @@ final class EndpointHarness implements TcpHost, AutoCloseable {
         ByteBuf synSegment = segment(TcpPacket.FLAG_SYN, syn.isn, 0, syn.window, synOptions(syn), new byte[0]);
         view.wrap(synSegment, 0, synSegment.readableBytes());
         assertThat(view.parseOptions()).isEqualTo(dev.riscvrelay.relay.wire.ParseResult.OK);
-        endpoint = new TcpEndpoint(config, view, ISS, segmentSizeLimit, LAN_MSS, segments, this, counters);
+        endpoint = new TcpEndpoint(config, view, ISS, segmentSizeLimit, LAN_MSS, segments, this, counters, memory);
         synSegment.release();
     }
 
     /** A connection through the handshake: SYN, host connected, SYN-ACK, the VM's ACK. */
     static EndpointHarness established(TcpConfig config, Syn syn) {
-        EndpointHarness h = new EndpointHarness(config, syn);
+        return established(new EndpointHarness(config, syn));
+    }
+
+    static EndpointHarness established(TcpConfig config, Syn syn, HostBudget.Share.Account memory) {
+        return established(new EndpointHarness(config, syn, Integer.MAX_VALUE, memory));
+    }
+
+    private static EndpointHarness established(EndpointHarness h) {
+        Syn syn = h.syn;
         h.hostConnects();
         SeenSegment synAck = h.next();
         assertThat(synAck.flags).isEqualTo(TcpPacket.FLAG_SYN | TcpPacket.FLAG_ACK);

@@ -10,6 +10,7 @@ import static dev.riscvrelay.relay.wire.TcpPacket.FLAG_SYN;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.nat.tcp.EndpointHarness.Syn;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -522,6 +523,31 @@ class TcpEndpointTest {
             assertThat(h.reading).as("3096 bytes still unacknowledged").isFalse();
             h.vm(FLAG_ACK, VM_DATA, DATA + 3000, VM_WINDOW);
             assertThat(h.reading).isTrue();
+        }
+    }
+
+    @Test
+    void aFullRelayBudgetStopsReadingAtTheGuaranteedPartAndTheConnectionGivesItsShareBackWhenClosed() {
+        HostBudget budget = new HostBudget(new HostBudget.Limits(10, HostBudget.GUARANTEED_BUFFER_BYTES, 1, 1));
+        HostBudget.Share share = budget.share(mac -> null);
+        HostBudget.Share.Account others = share.accountOf(0);
+        try (EndpointHarness h = EndpointHarness.established(EndpointHarness.config(), withMss(1000),
+                share.accountOf(EndpointHarness.VM_MAC))) {
+            others.charge(HostBudget.GUARANTEED_BUFFER_BYTES); // other connections hold the whole budget
+            h.hostSends(bytes(60_000, 1));
+            assertThat(h.reading).as("under its guaranteed part").isTrue();
+            h.hostSends(bytes(6_000, 2));
+            assertThat(h.reading).as("past its guaranteed part of a full budget").isFalse();
+            assertThat(budget.bufferBytes()).isEqualTo(HostBudget.GUARANTEED_BUFFER_BYTES + 66_000);
+
+            others.charge(-HostBudget.GUARANTEED_BUFFER_BYTES);
+            int acked = h.sent().size() * 1000;
+            h.vm(FLAG_ACK, VM_DATA, DATA + acked, VM_WINDOW);
+            assertThat(h.reading).as("the budget has room again once the VM acknowledges").isTrue();
+            assertThat(budget.bufferBytes()).isEqualTo(66_000 - acked);
+
+            h.vm(FLAG_RST, VM_DATA, 0, 0);
+            assertThat(budget.bufferBytes()).isZero();
         }
     }
 
