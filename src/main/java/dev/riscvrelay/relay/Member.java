@@ -7,8 +7,9 @@ import java.net.InetAddress;
 /**
  * One session's membership of a network, from admission until the session ends: what it claims there. The source
  * MACs its guard binds are its own; the DHCP server counts the addresses offered or leased to those MACs against it
- * (at most one per bound MAC) and against its client address; when it departs, its leases last a grace time more.
- * On the network's event loop.
+ * (at most one per bound MAC) and, while it lasts, against its client address; when it departs, its leases last a
+ * grace time more but no longer count for the address (they are the first taken when the pool runs dry, so a client
+ * that reconnects in a loop does not lock itself, or anyone, out). On the network's event loop.
  */
 final class Member implements LeaseHolder, IngressGuard.MacBindings {
 
@@ -58,7 +59,9 @@ final class Member implements LeaseHolder, IngressGuard.MacBindings {
     @Override
     public void leaseReturned() {
         leases--;
-        network.addressLeaseReturned(peer);
+        if (!departed) {
+            network.addressLeaseReturned(peer);
+        }
     }
 
     @Override
@@ -73,6 +76,9 @@ final class Member implements LeaseHolder, IngressGuard.MacBindings {
 
     /** The session ended: its MACs are nobody's now, and its leases count down their grace time from {@code now}. */
     void depart(long now) {
+        for (int i = 0; i < leases; i++) {
+            network.addressLeaseReturned(peer);
+        }
         departed = true;
         departedAt = now;
         if (guard != null) {

@@ -214,7 +214,8 @@ public final class Relay implements AutoCloseable {
         int sessions = server.sessionCount() + (webSocket == null ? 0 : webSocket.memberCount())
                 + (demo == null ? 0 : demo.memberCount());
         snapshot = new LoopSnapshot(sessions, server.connectionCount(), sums[0], sums[1], sums[2], sums[3],
-                sums[4], queued[0], queued[1]);
+                sums[4], queued[0], queued[1], networks.count(), networks.budget().sockets(),
+                networks.budget().bufferBytes());
     }
 
     /** The relay as operations see it: read-only, from any thread, except installing the capture tap. */

@@ -13,9 +13,20 @@ package dev.riscvrelay.relay.metrics;
  * @param dhcpLeases bound DHCP leases
  * @param queuedFrames frames waiting in all sessions' outbound queues
  * @param deepestQueue frames waiting in the fullest session queue
+ * @param networks networks that exist now, the default one included
+ * @param natSockets host sockets all NATs hold, out of the relay's host budget
+ * @param natBufferBytes TCP data read from hosts and not yet acknowledged by VMs, all NATs together
  */
 public record LoopSnapshot(int sessions, int connections, int macTableEntries, int udpFlows, int icmpFlows,
-        int tcpConnections, int dhcpLeases, int queuedFrames, int deepestQueue) {
+        int tcpConnections, int dhcpLeases, int queuedFrames, int deepestQueue, int networks, int natSockets,
+        long natBufferBytes) {
 
-    public static final LoopSnapshot EMPTY = new LoopSnapshot(0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final LoopSnapshot EMPTY = new LoopSnapshot(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    /** Without the network and budget figures (tests of the other gauges). */
+    public LoopSnapshot(int sessions, int connections, int macTableEntries, int udpFlows, int icmpFlows,
+            int tcpConnections, int dhcpLeases, int queuedFrames, int deepestQueue) {
+        this(sessions, connections, macTableEntries, udpFlows, icmpFlows, tcpConnections, dhcpLeases, queuedFrames,
+                deepestQueue, 0, 0, 0);
+    }
 }

@@ -4,7 +4,10 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocatorMetric;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -54,11 +57,22 @@ public final class RelayMetrics implements AutoCloseable {
                 LoopSnapshot::queuedFrames);
         gauge("relay.port.queue.deepest.frames", "frames waiting in the fullest session queue", snapshot,
                 LoopSnapshot::deepestQueue);
+        gauge("relay.networks.open", "networks that exist now, the default one included", snapshot,
+                LoopSnapshot::networks);
+        gauge("relay.nat.host.sockets", "host sockets all NATs hold, out of the relay's budget (--max-nat-sockets)",
+                snapshot, LoopSnapshot::natSockets);
+        Gauge.builder("relay.nat.buffer.bytes", snapshot, s -> s.get().natBufferBytes()).strongReference(true)
+                .baseUnit("bytes").description("TCP data held for VMs by all NATs, out of the relay's budget"
+                        + " (--nat-buffer-memory)").register(registry);
+        Gauge.builder("relay.buffer.pool.direct", PooledByteBufAllocator.DEFAULT.metric(),
+                PooledByteBufAllocatorMetric::usedDirectMemory).baseUnit("bytes").strongReference(true)
+                .description("direct memory the frame buffer pool holds (in use and cached)").register(registry);
         Gauge.builder("relay.certificate.expiry.seconds", certificateSecondsLeft, Supplier::get)
                 .strongReference(true).description("seconds until the current TLS certificate expires").register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
     }
 

@@ -365,7 +365,8 @@ public final class FieldBed implements AutoCloseable {
         return addConnectedHost(role, endpoint(profile), connectorArgs);
     }
 
-    private LanHost addConnectedHost(String role, ConnectorProcess.RelayEndpoint endpoint, String... connectorArgs)
+    /** As {@link #addConnectedHost(String, LinkProfile, String...)}, reaching the relay at {@code endpoint}. */
+    public LanHost addConnectedHost(String role, ConnectorProcess.RelayEndpoint endpoint, String... connectorArgs)
             throws IOException {
         Namespace host = addClientNamespace(role);
         ConnectorProcess connector = bed.own(ConnectorProcess.tapInNamespace(role, inNamespace(host), endpoint,
