@@ -220,6 +220,7 @@ public final class Relay implements AutoCloseable {
     /** The relay as operations see it: read-only, from any thread, except installing the capture tap. */
     private RelayState state() {
         IoEventLoop loop = server.eventLoop();
+        LoopLanInspector lans = new LoopLanInspector(networks, loop);
         return new RelayState() {
             @Override
             public LoopSnapshot snapshot() {
@@ -241,6 +242,11 @@ public final class Relay implements AutoCloseable {
                 if (!loop.isShuttingDown()) {
                     loop.submit(() -> networks.setTap(tap)).awaitUninterruptibly(5, TimeUnit.SECONDS);
                 }
+            }
+
+            @Override
+            public LoopLanInspector lans() {
+                return lans;
             }
         };
     }

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.riscvrelay.relay.metrics.LoopSnapshot;
+import dev.riscvrelay.relay.ops.api.ApiHandler;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -29,6 +30,7 @@ final class AdminServer {
     /** How long the event loop may take to run a probe before {@code /healthz} calls it stuck. */
     static final Duration LOOP_PROBE_TIMEOUT = Duration.ofSeconds(1);
     private static final Logger LOG = Logger.getLogger(AdminServer.class.getName());
+    private static final String NO_DELAY = "sun.net.httpserver.nodelay";
 
     private final HttpServer server;
 
@@ -37,6 +39,10 @@ final class AdminServer {
     }
 
     static AdminServer start(InetSocketAddress address, Operations operations, Executor executor) throws IOException {
+        // Without TCP_NODELAY a response written as headers then body waits on the client's delayed ACK (40 ms).
+        if (System.getProperty(NO_DELAY) == null) {
+            System.setProperty(NO_DELAY, "true");
+        }
         HttpServer server;
         try {
             server = HttpServer.create(address, 16);
@@ -48,6 +54,7 @@ final class AdminServer {
                 "text/plain; version=0.0.4; charset=utf-8", operations.metrics().scrape())));
         server.createContext("/healthz", get(exchange -> health(exchange, operations)));
         server.createContext("/cert-hash", exchange -> certificateHash(exchange, operations));
+        server.createContext("/api/", new ApiHandler(operations.relay().lans()));
         server.createContext("/pcap/start", post(exchange -> {
             try {
                 Path file = operations.startCapture(null);
