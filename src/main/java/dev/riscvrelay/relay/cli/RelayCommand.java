@@ -271,7 +271,7 @@ public final class RelayCommand implements Callable<Integer> {
                 summaryIntervalSeconds == 0 ? null : Duration.ofSeconds(summaryIntervalSeconds));
     }
 
-    private static InetSocketAddress adminAddress(String text) {
+    static InetSocketAddress adminAddress(String text) {
         return socketAddress("--admin", text, "127.0.0.1:9433) or 'off'");
     }
 
@@ -478,6 +478,7 @@ public final class RelayCommand implements Callable<Integer> {
     public static int run(String[] args, PrintWriter out, PrintWriter err, Object... moreSubcommands) {
         CommandLine commandLine = new CommandLine(new RelayCommand(out, err));
         commandLine.addSubcommand("connect", new ConnectCommand(out));
+        commandLine.addSubcommand("doctor", new DoctorCommand(out));
         for (Object subcommand : moreSubcommands) {
             commandLine.addSubcommand(subcommand);
         }
