@@ -21,18 +21,19 @@ public final class ApiJson {
             if (i > 0) {
                 json.append(',');
             }
-            network(json, networks.get(i), page);
+            appendNetwork(json, networks.get(i), page);
         }
         return json.append("]}\n").toString();
     }
 
     /** One network and its page of members. */
     public static String network(NetworkView network, MemberPage page) {
-        return network(new StringBuilder(256 + 400 * network.members().size()), network, page).append('\n')
+        return appendNetwork(new StringBuilder(256 + 400 * network.members().size()), network, page).append('\n')
                 .toString();
     }
 
-    static StringBuilder network(StringBuilder json, NetworkView network, MemberPage page) {
+    /** Appends one network and its page of members as a JSON object. */
+    public static StringBuilder appendNetwork(StringBuilder json, NetworkView network, MemberPage page) {
         json.append("{\"name\":");
         Json.quote(json, network.name());
         json.append(",\"memberCount\":").append(network.memberCount())
