@@ -189,11 +189,12 @@ function memberRow(network, m, time) {
   cell(row, si(toRate, "bit/s"), "num");
   const drops = Object.entries(m.drops).filter(([, n]) => n > 0).map(([r, n]) => r + " " + n);
   cell(row, drops.join(", ") || "0");
+  cell(row, m.natFlows.udp + " / " + m.natFlows.icmp + " / " + m.natFlows.tcp, "num");
   return row;
 }
 
 const HEADINGS = ["", "MAC", "address", "transport", "client", "connected since", "from member (frames / bytes)", "rate",
-  "to member (frames / bytes)", "rate", "drops"];
+  "to member (frames / bytes)", "rate", "drops", "NAT udp/icmp/tcp"];
 
 function showNetworks(networks, time) {
   if (!networks) return; // the event loop did not answer in time: keep the last tables

@@ -64,8 +64,14 @@ final class NetworkViews {
                 .filter(address -> address != 0).toArray();
         Map<String, Long> drops = new LinkedHashMap<>();
         member.forEachDrop(drops::put);
+        int[] natFlows = new int[3];
+        for (long mac : macs) {
+            natFlows[0] += network.nat().udp().flowCount(mac);
+            natFlows[1] += network.nat().icmp().flowCount(mac);
+            natFlows[2] += network.nat().tcp().connectionCount(mac);
+        }
         return new MemberView(macs, addresses, member.transport(), member.clientAddress(),
                 member.connectedSinceMillis(), traffic.framesFromPort(), traffic.bytesFromPort(),
-                traffic.framesToPort(), traffic.bytesToPort(), drops);
+                traffic.framesToPort(), traffic.bytesToPort(), drops, natFlows);
     }
 }

@@ -83,6 +83,8 @@ public final class ApiJson {
             first = false;
             Json.quote(json, drop.getKey()).append(':').append(drop.getValue());
         }
-        json.append("}}");
+        int[] nat = member.natFlows();
+        json.append("},\"natFlows\":{\"udp\":").append(nat[0]).append(",\"icmp\":").append(nat[1])
+                .append(",\"tcp\":").append(nat[2]).append("}}");
     }
 }

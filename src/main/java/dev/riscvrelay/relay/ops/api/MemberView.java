@@ -14,8 +14,9 @@ import java.util.Map;
  * @param framesFromMember frames it sent onto the LAN (and bytes, next)
  * @param framesToMember frames the switch handed it (and bytes, next)
  * @param drops its frames dropped so far, by the reason {@code relay_drops_total} names them
+ * @param natFlows its open NAT flows: UDP flows, ICMP echo flows and TCP connections, in that order
  */
 public record MemberView(long[] macs, int[] addresses, String transport, InetSocketAddress client,
         long connectedSinceMillis, long framesFromMember, long bytesFromMember, long framesToMember,
-        long bytesToMember, Map<String, Long> drops) {
+        long bytesToMember, Map<String, Long> drops, int[] natFlows) {
 }

@@ -132,7 +132,7 @@ class MemberApiIT {
                 + "\"transport\":\"websocket\",\"client\":\"127\\.0\\.0\\.1:\\d+\",\"connectedSince\":\"[0-9T:.Z-]+\","
                 + "\"fromMember\":\\{\"frames\":1,\"bytes\":42\\},\"toMember\":\\{\"frames\":1,\"bytes\":42\\},"
                 + "\"drops\":\\{\"rate_limited\":0,\"spoofed_mac\":0,\"spoofed_ip\":0,\"queue_full\":0,"
-                + "\"too_large\":0\\}\\}").matcher(whole);
+                + "\"too_large\":0\\},\"natFlows\":\\{\"udp\":0,\"icmp\":0,\"tcp\":0\\}\\}").matcher(whole);
         assertThat(sent.find()).as("the sender's entry in\n" + whole.substring(0, 2000)).isTrue();
 
         HttpResponse<String> wrongMethod = get("/api/networks/default/members/02:00:00:00:21:01/disconnect");
