@@ -5,6 +5,7 @@ import dev.riscvrelay.relay.metrics.LoopSnapshot;
 import dev.riscvrelay.relay.ops.Operations;
 import dev.riscvrelay.relay.ops.OperationsConfig;
 import dev.riscvrelay.relay.ops.RelayState;
+import dev.riscvrelay.relay.ops.api.LanInspector;
 import dev.riscvrelay.relay.switching.FrameTap;
 import dev.riscvrelay.relay.tls.CertificateManager;
 import dev.riscvrelay.relay.tls.RelayCertificate;
@@ -245,7 +246,7 @@ public final class Relay implements AutoCloseable {
             }
 
             @Override
-            public LoopLanInspector lans() {
+            public LanInspector lans() {
                 return lans;
             }
         };
