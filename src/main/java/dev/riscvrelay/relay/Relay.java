@@ -5,6 +5,7 @@ import dev.riscvrelay.relay.metrics.LoopSnapshot;
 import dev.riscvrelay.relay.ops.Operations;
 import dev.riscvrelay.relay.ops.OperationsConfig;
 import dev.riscvrelay.relay.ops.RelayState;
+import dev.riscvrelay.relay.ops.api.LanInspector;
 import dev.riscvrelay.relay.switching.FrameTap;
 import dev.riscvrelay.relay.tls.CertificateManager;
 import dev.riscvrelay.relay.tls.RelayCertificate;
@@ -221,6 +222,7 @@ public final class Relay implements AutoCloseable {
     /** The relay as operations see it: read-only, from any thread, except installing the capture tap. */
     private RelayState state() {
         IoEventLoop loop = server.eventLoop();
+        LoopLanInspector lans = new LoopLanInspector(networks, loop);
         return new RelayState() {
             @Override
             public LoopSnapshot snapshot() {
@@ -242,6 +244,11 @@ public final class Relay implements AutoCloseable {
                 if (!loop.isShuttingDown()) {
                     loop.submit(() -> networks.setTap(tap)).awaitUninterruptibly(5, TimeUnit.SECONDS);
                 }
+            }
+
+            @Override
+            public LanInspector lans() {
+                return lans;
             }
         };
     }

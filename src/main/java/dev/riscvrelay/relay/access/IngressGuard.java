@@ -4,6 +4,7 @@ import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import io.netty.buffer.ByteBuf;
+import java.util.function.ObjLongConsumer;
 
 /**
  * Checks every frame a session sends before it reaches the switch: the session's rate (two token buckets, frames
@@ -68,6 +69,10 @@ public final class IngressGuard {
     private long cachedMac = -1;
     private long cachedGeneration = -1;
     private int cachedLease;
+    /** This session's share of the drops counted in {@code counters}, for the operator's view of its member. */
+    private long rateLimited;
+    private long spoofedMac;
+    private long spoofedIp;
 
     private IngressGuard() {
         this.enabled = false;
@@ -111,12 +116,14 @@ public final class IngressGuard {
         long now = nanoClock.nanoTime();
         if (!bytes.has(length, now) || !frames.tryTake(1, now)) {
             counters.increment(Counter.DROP_RATE_LIMITED);
+            rateLimited++;
             return false;
         }
         bytes.tryTake(length, now);
         long source = (frame.getUnsignedInt(at + 6) << 16) | frame.getUnsignedShort(at + 10);
         if (!macBound(source)) {
             counters.increment(Counter.DROP_SPOOFED_MAC);
+            spoofedMac++;
             return false;
         }
         int etherType = frame.getUnsignedShort(at + 12);
@@ -140,9 +147,17 @@ public final class IngressGuard {
         int lease = leaseOf(source);
         if (lease != 0 && lease != sourceIp) {
             counters.increment(Counter.DROP_SPOOFED_IP);
+            spoofedIp++;
             return false;
         }
         return true;
+    }
+
+    /** This session's drops so far, by the reason {@code relay_drops_total} names them. */
+    public void forEachDrop(ObjLongConsumer<String> reasonAndCount) {
+        reasonAndCount.accept("rate_limited", rateLimited);
+        reasonAndCount.accept("spoofed_mac", spoofedMac);
+        reasonAndCount.accept("spoofed_ip", spoofedIp);
     }
 
     /** Whether {@code mac} is one of this session's; binds it while there is room. Multicast sources are left to the switch. */

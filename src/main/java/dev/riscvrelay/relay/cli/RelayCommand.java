@@ -122,7 +122,8 @@ public final class RelayCommand implements Callable<Integer> {
     List<String> deny = new ArrayList<>();
 
     @Option(names = "--admin", paramLabel = "ADDR:PORT",
-            description = "Admin HTTP server (/metrics, /healthz, /cert-hash, POST /pcap/start|stop), or 'off'."
+            description = "Admin HTTP server (the dashboard at /, /metrics, /healthz, /cert-hash, /api/networks,"
+                    + " POST /pcap/start|stop), or 'off'."
                     + " It can start captures: keep it on loopback or a private network (default: ${DEFAULT-VALUE}).")
     String admin = "127.0.0.1:" + OperationsConfig.DEFAULT_ADMIN_PORT;
 
@@ -246,7 +247,7 @@ public final class RelayCommand implements Callable<Integer> {
             InetSocketAddress adminAddress = relay.adminAddress();
             if (adminAddress != null) {
                 out.println("Admin on http://" + hostForUrl(adminAddress.getAddress().getHostAddress()) + ":"
-                        + adminAddress.getPort() + " (/metrics, /healthz, /cert-hash)");
+                        + adminAddress.getPort() + " (dashboard at /, /metrics, /healthz, /cert-hash, /api/networks)");
             }
             if (relay.webSocket() != null) {
                 out.println("WebSocket on " + (relay.webSocket().config().tls() ? "wss://" : "ws://")
@@ -321,7 +322,7 @@ public final class RelayCommand implements Callable<Integer> {
                 summaryIntervalSeconds == 0 ? null : Duration.ofSeconds(summaryIntervalSeconds));
     }
 
-    private static InetSocketAddress adminAddress(String text) {
+    static InetSocketAddress adminAddress(String text) {
         return socketAddress("--admin", text, "127.0.0.1:9433) or 'off'");
     }
 
@@ -571,6 +572,7 @@ public final class RelayCommand implements Callable<Integer> {
     public static int run(String[] args, PrintWriter out, PrintWriter err, Object... moreSubcommands) {
         CommandLine commandLine = new CommandLine(new RelayCommand(out, err));
         commandLine.addSubcommand("connect", new ConnectCommand(out));
+        commandLine.addSubcommand("doctor", new DoctorCommand(out));
         for (Object subcommand : moreSubcommands) {
             commandLine.addSubcommand(subcommand);
         }

@@ -4,6 +4,10 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.riscvrelay.relay.metrics.LoopSnapshot;
+import dev.riscvrelay.relay.ops.api.ApiHandler;
+import dev.riscvrelay.relay.ops.dashboard.DashboardFeed;
+import dev.riscvrelay.relay.ops.dashboard.DashboardFiles;
+import dev.riscvrelay.relay.ops.dashboard.EventStream;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -17,7 +21,8 @@ import java.util.logging.Logger;
 
 /**
  * The admin HTTP server: {@code GET /metrics} (Prometheus), {@code GET /healthz}, {@code GET /cert-hash} (with
- * CORS, for pages that connect by hash), {@code POST /pcap/start} and {@code POST /pcap/stop}.
+ * CORS, for pages that connect by hash), {@code POST /pcap/start} and {@code POST /pcap/stop}, the JSON API under
+ * {@code /api/} with its event stream {@code /api/events}, and the dashboard at {@code /}.
  *
  * <p>The JDK's {@code com.sun.net.httpserver} on the relay's control thread rather than Netty on the event loop: a
  * handful of requests a minute, some of which wait (health waits for the loop to answer, a capture opens a file),
@@ -29,14 +34,21 @@ final class AdminServer {
     /** How long the event loop may take to run a probe before {@code /healthz} calls it stuck. */
     static final Duration LOOP_PROBE_TIMEOUT = Duration.ofSeconds(1);
     private static final Logger LOG = Logger.getLogger(AdminServer.class.getName());
+    private static final String NO_DELAY = "sun.net.httpserver.nodelay";
 
     private final HttpServer server;
+    private final EventStream events;
 
-    private AdminServer(HttpServer server) {
+    private AdminServer(HttpServer server, EventStream events) {
         this.server = server;
+        this.events = events;
     }
 
     static AdminServer start(InetSocketAddress address, Operations operations, Executor executor) throws IOException {
+        // Without TCP_NODELAY a response written as headers then body waits on the client's delayed ACK (40 ms).
+        if (System.getProperty(NO_DELAY) == null) {
+            System.setProperty(NO_DELAY, "true");
+        }
         HttpServer server;
         try {
             server = HttpServer.create(address, 16);
@@ -48,6 +60,11 @@ final class AdminServer {
                 "text/plain; version=0.0.4; charset=utf-8", operations.metrics().scrape())));
         server.createContext("/healthz", get(exchange -> health(exchange, operations)));
         server.createContext("/cert-hash", exchange -> certificateHash(exchange, operations));
+        server.createContext("/api/", new ApiHandler(operations.relay().lans()));
+        EventStream events = new EventStream(new DashboardFeed(operations.counters(), operations.relay()::snapshot,
+                operations.relay().lans(), operations.certificates()::current, operations::captureFile), 1000);
+        server.createContext("/api/events", events);
+        server.createContext("/", new DashboardFiles());
         server.createContext("/pcap/start", post(exchange -> {
             try {
                 Path file = operations.startCapture(null);
@@ -68,7 +85,7 @@ final class AdminServer {
         }));
         server.setExecutor(executor);
         server.start();
-        return new AdminServer(server);
+        return new AdminServer(server, events);
     }
 
     InetSocketAddress address() {
@@ -76,6 +93,7 @@ final class AdminServer {
     }
 
     void stop() {
+        events.close();
         server.stop(0);
     }
 

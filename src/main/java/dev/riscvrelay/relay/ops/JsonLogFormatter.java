@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.ops;
 
+import dev.riscvrelay.relay.ops.api.Json;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Instant;
@@ -32,29 +33,6 @@ public final class JsonLogFormatter extends Formatter {
             return;
         }
         line.append(",\"").append(name).append("\":");
-        quote(line, value);
-    }
-
-    /** A JSON string (RFC 8259 §7): quote, backslash and control characters escaped. */
-    static void quote(StringBuilder out, String value) {
-        out.append('"');
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
+        Json.quote(line, value);
     }
 }

@@ -129,6 +129,11 @@ public final class Operations implements AutoCloseable {
         return target;
     }
 
+    /** The file being captured to, or null when no capture runs. */
+    public synchronized Path captureFile() {
+        return capture == null ? null : capture.file();
+    }
+
     /** Stops the running capture and closes its file; returns it, or null when none ran. */
     public synchronized Path stopCapture() {
         if (capture == null) {

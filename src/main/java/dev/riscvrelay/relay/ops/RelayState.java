@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay.ops;
 
 import dev.riscvrelay.relay.metrics.LoopSnapshot;
+import dev.riscvrelay.relay.ops.api.LanInspector;
 import dev.riscvrelay.relay.switching.FrameTap;
 import java.time.Duration;
 
@@ -18,4 +19,7 @@ public interface RelayState {
 
     /** Installs (or with null removes) the switch's tap on the event loop and waits until it is in place. */
     void setTap(FrameTap tap);
+
+    /** The networks and their members, copied on the event loop when asked. */
+    LanInspector lans();
 }

@@ -19,6 +19,7 @@ public final class FrameQueue {
     private final Counters counters;
     private int head;
     private int size;
+    private long droppedFull;
 
     public FrameQueue(int capacity, Counters counters) {
         if (capacity < 1) {
@@ -35,6 +36,7 @@ public final class FrameQueue {
             if (size == capacity) {
                 frame.release();
                 counters.increment(Counter.DROP_QUEUE_FULL);
+                droppedFull++;
                 return false;
             }
             grow();
@@ -71,6 +73,11 @@ public final class FrameQueue {
 
     public int capacity() {
         return capacity;
+    }
+
+    /** Frames dropped because this queue was full (this port's share of {@code reason="queue_full"}). */
+    public long droppedFull() {
+        return droppedFull;
     }
 
     /** Releases every queued frame, e.g. when the port closes. */

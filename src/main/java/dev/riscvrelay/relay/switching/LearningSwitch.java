@@ -52,6 +52,8 @@ public final class LearningSwitch implements Switch {
      * table stay valid. Replaced, never modified in place, so a flood in progress keeps walking its snapshot.
      */
     private Port[] portsByIndex = new Port[0];
+    /** Each attached port's traffic, at its port's index; replaced together with {@link #portsByIndex}. */
+    private PortTraffic[] trafficByIndex = new PortTraffic[0];
     private final Map<Port, Integer> indexByPort = new IdentityHashMap<>();
     private int forwardDepth;
     /** The capture, or null when none runs: the only cost on the forwarding path is this null check. */
@@ -81,6 +83,9 @@ public final class LearningSwitch implements Switch {
         }
         Port[] next = Arrays.copyOf(current, Math.max(current.length, index + 1));
         next[index] = port;
+        PortTraffic[] traffic = Arrays.copyOf(trafficByIndex, next.length);
+        traffic[index] = new PortTraffic();
+        trafficByIndex = traffic;
         portsByIndex = next;
         indexByPort.put(port, index);
     }
@@ -101,7 +106,7 @@ public final class LearningSwitch implements Switch {
     public void forward(Port ingress, ByteBuf frame) {
         counters.increment(Counter.FRAMES_IN);
         counters.add(Counter.BYTES_IN, frame.readableBytes());
-        switchFrame(ingress, frame);
+        switchFrame(ingress, frame, true);
     }
 
     /**
@@ -111,15 +116,18 @@ public final class LearningSwitch implements Switch {
      * as members' frames.
      */
     public void forwardFromOutside(Port router, ByteBuf frame) {
-        switchFrame(router, frame);
+        switchFrame(router, frame, false);
     }
 
-    private void switchFrame(Port ingress, ByteBuf frame) {
+    private void switchFrame(Port ingress, ByteBuf frame, boolean fromPort) {
         int length = frame.readableBytes();
         Integer ingressIndex = indexByPort.get(ingress);
         if (ingressIndex == null) {
             drop(frame, Counter.DROP_NOT_ATTACHED);
             return;
+        }
+        if (fromPort) {
+            trafficByIndex[ingressIndex].countFromPort(length);
         }
         if (length < ETHERNET_HEADER_LENGTH) {
             drop(frame, Counter.DROP_RUNT);
@@ -199,6 +207,39 @@ public final class LearningSwitch implements Switch {
         return macTable.size();
     }
 
+    /** Sees one attached port and its traffic. */
+    @FunctionalInterface
+    public interface PortVisitor {
+        void visit(Port port, PortTraffic traffic);
+    }
+
+    /** Sees one learned MAC and the port it lives behind. */
+    @FunctionalInterface
+    public interface MacVisitor {
+        void visit(long mac, Port port);
+    }
+
+    /** Shows every attached port, in port order (a left port's place goes to the next one that joins). */
+    public void forEachPort(PortVisitor visitor) {
+        Port[] ports = portsByIndex;
+        PortTraffic[] traffic = trafficByIndex;
+        for (int index = 0; index < ports.length; index++) {
+            if (ports[index] != null) {
+                visitor.visit(ports[index], traffic[index]);
+            }
+        }
+    }
+
+    /** Shows every MAC the table holds and has not aged out, with its port. */
+    public void forEachLearnedMac(MacVisitor visitor) {
+        Port[] ports = portsByIndex;
+        macTable.forEachLive(nanoClock.nanoTime(), (mac, index) -> {
+            if (index < ports.length && ports[index] != null) {
+                visitor.visit(mac, ports[index]);
+            }
+        });
+    }
+
     public int portCount() {
         return indexByPort.size();
     }
@@ -258,6 +299,7 @@ public final class LearningSwitch implements Switch {
         }
         counters.increment(Counter.FRAMES_OUT);
         counters.add(Counter.BYTES_OUT, length);
+        trafficByIndex[index].countToPort(length);
         try {
             port.send(frame);
         } catch (RuntimeException bug) {

@@ -38,6 +38,7 @@ public final class MacTable {
 
     /** Where a MAC was last seen. */
     private static final class Entry {
+        long mac;
         int port;
         long lastSeenNanos;
     }
@@ -104,6 +105,7 @@ public final class MacTable {
             table.put(mac, entry);
             result = Learned.NEW;
         }
+        entry.mac = mac;
         entry.port = port;
         entry.lastSeenNanos = nowNanos;
         return result;
@@ -125,6 +127,21 @@ public final class MacTable {
     /** Removes every entry not seen for the ageing time; returns how many. The owner calls this periodically. */
     public int expire(long nowNanos) {
         return table.removeIf(entry -> isExpired(entry, nowNanos), toSpares);
+    }
+
+    /** Sees one MAC and its port index. */
+    @FunctionalInterface
+    public interface EntryVisitor {
+        void visit(long mac, int port);
+    }
+
+    /** Shows every entry that has not aged out at {@code nowNanos}; the visitor must not change the table. */
+    public void forEachLive(long nowNanos, EntryVisitor visitor) {
+        table.forEach(entry -> {
+            if (!isExpired(entry, nowNanos)) {
+                visitor.visit(entry.mac, entry.port);
+            }
+        });
     }
 
     /** Entries in the table, including aged ones not yet swept. */

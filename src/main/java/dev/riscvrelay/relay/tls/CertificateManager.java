@@ -38,8 +38,8 @@ import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 public final class CertificateManager {
 
     /** Names in the state directory. */
-    static final String CERTIFICATE_FILE = "certificate.pem";
-    static final String KEY_FILE = "private-key.pem";
+    public static final String CERTIFICATE_FILE = "certificate.pem";
+    public static final String KEY_FILE = "private-key.pem";
     private static final List<String> LOCAL_NAMES = List.of("localhost", "127.0.0.1", "::1");
     private static final Duration PEM_CHECK_INTERVAL = Duration.ofMinutes(1);
     private static final Logger LOG = Logger.getLogger(CertificateManager.class.getName());
@@ -172,7 +172,7 @@ public final class CertificateManager {
     }
 
     /** Due once less than a third of the validity window is left (or it already ran out). */
-    static boolean dueForRenewal(X509Certificate leaf, Instant now) {
+    public static boolean dueForRenewal(X509Certificate leaf, Instant now) {
         Instant notBefore = leaf.getNotBefore().toInstant();
         Instant notAfter = leaf.getNotAfter().toInstant();
         Duration window = Duration.between(notBefore, notAfter);

@@ -58,6 +58,47 @@ class LearningSwitchTest {
     }
 
     @Test
+    void eachPortCountsWhatItSentAndWhatItWasHandedAndTheirSumsAreTheTotals() {
+        RecordingPort a = attach("a"), b = attach("b"), c = attach("c");
+
+        lan.forward(a, frame(MacAddress.BROADCAST, A, 28)); // flooded to b and c
+        lan.forward(b, frame(A, B, 100)); // unicast to a, learned there
+        lan.forwardFromOutside(c, frame(A, C, 60)); // from beyond the LAN: out to a, but c sent nothing in
+
+        java.util.Map<Port, PortTraffic> traffic = new java.util.IdentityHashMap<>();
+        lan.forEachPort(traffic::put);
+        assertThat(traffic).containsOnlyKeys(a, b, c);
+        assertThat(traffic.get(a).framesFromPort()).isEqualTo(1);
+        assertThat(traffic.get(a).bytesFromPort()).isEqualTo(42);
+        assertThat(traffic.get(a).framesToPort()).isEqualTo(2);
+        assertThat(traffic.get(a).bytesToPort()).isEqualTo(114 + 74);
+        assertThat(traffic.get(b).framesFromPort()).isEqualTo(1);
+        assertThat(traffic.get(b).framesToPort()).isEqualTo(1);
+        assertThat(traffic.get(c).framesFromPort()).isZero();
+        assertThat(traffic.get(c).framesToPort()).isEqualTo(1);
+        assertThat(traffic.values().stream().mapToLong(PortTraffic::framesFromPort).sum())
+                .isEqualTo(counters.get(Counter.FRAMES_IN));
+        assertThat(traffic.values().stream().mapToLong(PortTraffic::framesToPort).sum())
+                .isEqualTo(counters.get(Counter.FRAMES_OUT));
+
+        java.util.Map<Long, Port> macs = new java.util.HashMap<>();
+        lan.forEachLearnedMac(macs::put);
+        assertThat(macs).containsOnly(java.util.Map.entry(A, a), java.util.Map.entry(B, b), java.util.Map.entry(C, c));
+
+        lan.detach(b);
+        RecordingPort d = attach("d"); // takes b's place, with counts of its own
+        traffic.clear();
+        lan.forEachPort(traffic::put);
+        assertThat(traffic).containsOnlyKeys(a, c, d);
+        assertThat(traffic.get(d).framesFromPort()).isZero();
+        assertThat(traffic.get(d).framesToPort()).isZero();
+        now[0] += NetworkConfig.defaults().macAgingTime().toNanos();
+        macs.clear();
+        lan.forEachLearnedMac(macs::put);
+        assertThat(macs).as("aged MACs are not shown").isEmpty();
+    }
+
+    @Test
     void multicastFloodsLikeBroadcastEvenToAKnownMulticastGroup() {
         RecordingPort a = attach("a"), b = attach("b"), c = attach("c");
 

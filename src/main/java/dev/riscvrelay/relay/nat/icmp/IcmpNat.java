@@ -191,4 +191,9 @@ public final class IcmpNat {
     public int flowCount() {
         return flows.size();
     }
+
+    /** Open echo flows of the VM with this MAC. */
+    public int flowCount(long vmMac) {
+        return flows.size(vmMac);
+    }
 }

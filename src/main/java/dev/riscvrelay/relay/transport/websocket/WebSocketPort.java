@@ -4,6 +4,7 @@ import dev.riscvrelay.relay.access.Admission;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.FrameQueue;
+import dev.riscvrelay.relay.switching.Member;
 import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import io.netty.buffer.ByteBuf;
@@ -11,12 +12,15 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.util.function.ObjLongConsumer;
 
 /**
  * One WebSocket connection on the LAN: each binary message is one Ethernet frame, both ways (the protocol of
@@ -26,7 +30,7 @@ import io.netty.util.ReferenceCountUtil;
  * <p>Outgoing frames wait in a bounded {@link FrameQueue} and are written once per loop turn while the TCP
  * channel is writable; a slow reader fills its queue and then loses frames (counted), never the relay's memory.
  */
-final class WebSocketPort extends ChannelInboundHandlerAdapter implements Port {
+final class WebSocketPort extends ChannelInboundHandlerAdapter implements Port, Member {
 
     private enum State { UPGRADING, OPEN, CLOSED }
 
@@ -43,6 +47,9 @@ final class WebSocketPort extends ChannelInboundHandlerAdapter implements Port {
     /** Set while the rest of a fragmented message arrives; its fragments are all dropped. */
     private boolean discardingFragments;
     private State state = State.UPGRADING;
+    private long connectedSinceMillis;
+    /** Frames for this member larger than it takes (its share of {@code reason="too_large"}). */
+    private long droppedTooLarge;
 
     WebSocketPort(WebSocketServer server, Counters counters, int queueFrames, int maxFrameSize) {
         this.server = server;
@@ -66,6 +73,7 @@ final class WebSocketPort extends ChannelInboundHandlerAdapter implements Port {
             channel = ctx.channel();
             name = "ws " + channel.remoteAddress();
             state = State.OPEN;
+            connectedSinceMillis = System.currentTimeMillis();
             counters.increment(Counter.WEBSOCKET_OPENED);
             admission.lan().attach(this);
             server.memberJoined();
@@ -125,6 +133,7 @@ final class WebSocketPort extends ChannelInboundHandlerAdapter implements Port {
         if (frame.readableBytes() > maxFrameSize) {
             frame.release();
             counters.increment(Counter.DROP_TOO_LARGE);
+            droppedTooLarge++;
             return;
         }
         if (queue.offer(frame) && !flushScheduled && channel.isWritable()) {
@@ -189,6 +198,37 @@ final class WebSocketPort extends ChannelInboundHandlerAdapter implements Port {
         }
         state = State.CLOSED;
         queue.clear();
+    }
+
+    @Override
+    public String transport() {
+        return "websocket";
+    }
+
+    @Override
+    public InetSocketAddress clientAddress() {
+        return channel != null && channel.remoteAddress() instanceof InetSocketAddress inet ? inet : null;
+    }
+
+    @Override
+    public long connectedSinceMillis() {
+        return connectedSinceMillis;
+    }
+
+    @Override
+    public void forEachDrop(ObjLongConsumer<String> reasonAndCount) {
+        admission.guard().forEachDrop(reasonAndCount);
+        reasonAndCount.accept("queue_full", queue.droppedFull());
+        reasonAndCount.accept("too_large", droppedTooLarge);
+    }
+
+    /** Sends a close frame (1008, policy violation, with the reason) and closes the connection. */
+    @Override
+    public void disconnect(String reason) {
+        if (state == State.OPEN) {
+            channel.writeAndFlush(new CloseWebSocketFrame(1008, reason)).addListener(f -> channel.close());
+            leave();
+        }
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.riscvrelay.relay.access.IngressGuard;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.FrameQueue;
+import dev.riscvrelay.relay.switching.Member;
 import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.switching.Switch;
 import io.netty.buffer.ByteBuf;
@@ -12,7 +13,9 @@ import io.netty.handler.codec.http3.DefaultHttp3DataFrame;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ObjLongConsumer;
 
 /**
  * One browser (or client) session on the LAN: a {@link Port} whose frames travel as HTTP/3 datagrams on its QUIC
@@ -21,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Outgoing frames wait in a bounded {@link FrameQueue} and are written once per event-loop turn, all in one
  * flush, so a burst forwarded by the switch becomes one batch of UDP writes rather than a syscall per frame.
  */
-final class WebTransportSession implements Port {
+final class WebTransportSession implements Port, Member {
 
     private enum State { OPEN, CLOSED }
 
@@ -40,6 +43,9 @@ final class WebTransportSession implements Port {
     private boolean flushScheduled;
     private ScheduledFuture<?> keepAlive;
     private State state = State.OPEN;
+    private final long connectedSinceMillis = System.currentTimeMillis();
+    /** Frames for this member larger than its path carries (its share of {@code reason="too_large"}). */
+    private long droppedTooLarge;
 
     WebTransportSession(WebTransportConnection connection, QuicStreamChannel connectStream, int maxDatagramLength,
             int queueCapacity, Counters counters, Admission.Admitted admission) {
@@ -95,6 +101,7 @@ final class WebTransportSession implements Port {
         if (frame.readableBytes() > maxFrameSize) {
             frame.release();
             counters.increment(Counter.DROP_TOO_LARGE);
+            droppedTooLarge++;
             return;
         }
         if (queue.offer(frame) && !flushScheduled) {
@@ -117,6 +124,34 @@ final class WebTransportSession implements Port {
     @Override
     public String name() {
         return name;
+    }
+
+    @Override
+    public String transport() {
+        return "webtransport";
+    }
+
+    @Override
+    public InetSocketAddress clientAddress() {
+        return quic.remoteSocketAddress() instanceof InetSocketAddress inet ? inet : null;
+    }
+
+    @Override
+    public long connectedSinceMillis() {
+        return connectedSinceMillis;
+    }
+
+    @Override
+    public void forEachDrop(ObjLongConsumer<String> reasonAndCount) {
+        guard().forEachDrop(reasonAndCount);
+        reasonAndCount.accept("queue_full", queue.droppedFull());
+        reasonAndCount.accept("too_large", droppedTooLarge);
+    }
+
+    /** Closes the session with error code 0 and the reason in its close capsule; the QUIC connection stays. */
+    @Override
+    public void disconnect(String reason) {
+        close(0, reason);
     }
 
     private void flushQueue() {
