@@ -16,7 +16,7 @@ import java.lang.management.OperatingSystemMXBean;
 public final class HostBudgets {
 
     /** Descriptors kept for everything but NAT flows: UDP and listening sockets, epoll, the jar, logs. */
-    static final int RESERVED_DESCRIPTORS = 256;
+    public static final int RESERVED_DESCRIPTORS = 256;
     /** The most NAT sockets a budget grants, whatever the open-file limit (Docker's default is 1,048,576). */
     static final int MAX_SOCKETS = 65_536;
     static final int MIN_SOCKETS = 64;
@@ -50,9 +50,9 @@ public final class HostBudgets {
     }
 
     /** What one network may open at its own limits: TCP connections, UDP flows and echo flows. */
-    static long oneNetworkAtItsLimits() {
+    public static int oneNetworkAtItsLimits() {
         NatConfig nat = NatConfig.defaults();
-        return (long) TcpConfig.defaults().maxConnections() + nat.udpMaxFlows() + nat.icmpMaxFlows();
+        return TcpConfig.defaults().maxConnections() + nat.udpMaxFlows() + nat.icmpMaxFlows();
     }
 
     /** The start-up line: the budget, and a warning when the open-file limit is too low for the relay's limits. */

@@ -1,8 +1,8 @@
 package dev.riscvrelay.relay.cli;
 
+import dev.riscvrelay.relay.HostBudgets;
+
 import dev.riscvrelay.relay.RelayConfig;
-import dev.riscvrelay.relay.nat.NatConfig;
-import dev.riscvrelay.relay.nat.tcp.TcpConfig;
 import dev.riscvrelay.relay.ops.OperationsConfig;
 import dev.riscvrelay.relay.ops.doctor.CertificateCheck;
 import dev.riscvrelay.relay.ops.doctor.Check;
@@ -89,8 +89,7 @@ final class DoctorCommand implements Callable<Integer> {
             throw new RelayCommand.UsageError("--cert-pem and --key-pem go together: give both or neither");
         }
         InetSocketAddress adminAddress = admin.equalsIgnoreCase("off") ? null : RelayCommand.adminAddress(admin);
-        int natSockets = NatConfig.DEFAULT_UDP_MAX_FLOWS + NatConfig.DEFAULT_ICMP_MAX_FLOWS
-                + TcpConfig.DEFAULT_MAX_CONNECTIONS;
+        int natSockets = HostBudgets.oneNetworkAtItsLimits();
         List<Check> checks = List.of(
                 new PingGroupCheck(),
                 new UdpBufferCheck(WebTransportServerConfig.defaults().receiveBufferBytes()),

@@ -1,5 +1,7 @@
 package dev.riscvrelay.relay.ops.doctor;
 
+import dev.riscvrelay.relay.HostBudgets;
+
 /**
  * Every WebSocket member holds a connection and every NAT flow a host socket, each a file descriptor; WebTransport
  * sessions share the UDP socket. Too low a limit refuses members and flows long before {@code --max-sessions}.
@@ -8,7 +10,7 @@ public final class OpenFilesCheck implements Check {
 
     static final String NAME = "open files";
     /** Sockets and files the relay holds whatever its load: the UDP socket, listeners, the JVM's own. */
-    static final int BASE = 64;
+    static final int BASE = HostBudgets.RESERVED_DESCRIPTORS;
 
     private final int maxSessions;
     private final int natSockets;

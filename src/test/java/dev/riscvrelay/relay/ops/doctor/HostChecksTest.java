@@ -64,7 +64,7 @@ class HostChecksTest {
 
     @Test
     void openFilesAreFineWhenTheLimitHoldsSessionsAndNatSockets() {
-        host.openFiles = 1024 + 64 + 12_800;
+        host.openFiles = 1024 + 256 + 12_800;
         assertThat(new OpenFilesCheck(1024, 12_800).run(host).severity()).isEqualTo(Severity.OK);
         host.openFiles = -1;
         assertThat(new OpenFilesCheck(1024, 12_800).run(host).severity()).isEqualTo(Severity.OK);
@@ -75,11 +75,11 @@ class HostChecksTest {
         host.openFiles = 4096;
         Finding short_ = new OpenFilesCheck(1024, 12_800).run(host);
         assertThat(short_.severity()).isEqualTo(Severity.WARN);
-        assertThat(short_.fix()).contains("ulimit -n 13888", "LimitNOFILE=13888", "--ulimit nofile=13888");
+        assertThat(short_.fix()).contains("ulimit -n 14080", "LimitNOFILE=14080", "--ulimit nofile=14080");
         host.openFiles = 1024; // a common default soft limit
         Finding failing = new OpenFilesCheck(1024, 12_800).run(host);
         assertThat(failing.severity()).isEqualTo(Severity.FAIL);
-        assertThat(failing.what()).contains("1024 is below --max-sessions 1024 plus 64");
+        assertThat(failing.what()).contains("1024 is below --max-sessions 1024 plus 256");
     }
 
     @Test
