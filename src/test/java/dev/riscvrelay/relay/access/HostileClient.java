@@ -1,24 +1,19 @@
 package dev.riscvrelay.relay.access;
 
 import dev.riscvrelay.relay.gateway.dhcp.DhcpFrames;
+import dev.riscvrelay.relay.transport.webtransport.CertificateHashTrustManager;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClient;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClientConfig;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportException;
 import dev.riscvrelay.relay.wire.DhcpMessage;
-import dev.riscvrelay.relay.wire.Ipv4Address;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.IoEventLoop;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.cert.CertificateException;
-import java.security.cert.X509Certificate;
-import java.util.HexFormat;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -29,9 +24,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * A client as a hostile (or merely careless) one would write it: sessions over WebSocket ({@code wss://}, the JDK's
@@ -80,7 +73,7 @@ final class HostileClient {
         this.certificateHash = certificateHash;
         this.loop = loop;
         SSLContext tls = SSLContext.getInstance("TLS");
-        tls.init(null, new TrustManager[] {new PinnedHash(certificateHash)}, null);
+        tls.init(null, new TrustManager[] {new CertificateHashTrustManager(certificateHash)}, null);
         this.http = HttpClient.newBuilder().sslContext(tls).connectTimeout(java.time.Duration.ofSeconds(10)).build();
     }
 
@@ -225,70 +218,6 @@ final class HostileClient {
             if (reply.op() == DhcpMessage.OP_BOOTREPLY && reply.chaddr() == mac && reply.xid() == xid) {
                 return reply;
             }
-        }
-    }
-
-    static String format(int address) {
-        return Ipv4Address.format(address);
-    }
-
-    /** Trusts exactly the certificate whose SHA-256 is the relay's printed hash (the relay's own self-signed one). */
-    private static final class PinnedHash extends X509ExtendedTrustManager {
-        private final String hash;
-
-        PinnedHash(String hash) {
-            this.hash = hash;
-        }
-
-        private void check(X509Certificate[] chain) throws CertificateException {
-            try {
-                String seen = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                        .digest(chain[0].getEncoded()));
-                if (!seen.equalsIgnoreCase(hash)) {
-                    throw new CertificateException("certificate hash " + seen + " is not the relay's " + hash);
-                }
-            } catch (java.security.NoSuchAlgorithmException e) {
-                throw new CertificateException(e);
-            }
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            check(chain);
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-                throws CertificateException {
-            check(chain);
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-                throws CertificateException {
-            check(chain);
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            throw new CertificateException("a client, not a server");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-                throws CertificateException {
-            throw new CertificateException("a client, not a server");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-                throws CertificateException {
-            throw new CertificateException("a client, not a server");
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
         }
     }
 }

@@ -14,12 +14,12 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * {@code serverCertificateHashes}: no CA chain and no host name, but the certificate must be valid now.
  * Remembers the last mismatch so the client can explain a failed handshake.
  */
-final class CertificateHashTrustManager extends X509ExtendedTrustManager {
+public final class CertificateHashTrustManager extends X509ExtendedTrustManager {
 
     private final byte[] expected;
     private volatile String lastRejection;
 
-    CertificateHashTrustManager(String sha256Hex) {
+    public CertificateHashTrustManager(String sha256Hex) {
         this.expected = HexFormat.of().parseHex(sha256Hex);
     }
 
