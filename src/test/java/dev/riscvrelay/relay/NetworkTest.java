@@ -2,10 +2,12 @@ package dev.riscvrelay.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.Cidr;
 import dev.riscvrelay.relay.nat.EgressRules;
+import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.nat.TestFrames;
 import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.wire.Ipv4Address;
@@ -53,6 +55,7 @@ class NetworkTest {
             return "vm";
         }
     };
+    private final HostBudget budget = new HostBudget(new HostBudget.Limits(64, 1 << 20, 1, 1));
     private Network network;
 
     @AfterEach
@@ -86,7 +89,7 @@ class NetworkTest {
             RelayConfig config = RelayConfig.defaults(InetAddress.getLoopbackAddress(), 0)
                     .withDnsResolvers(List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 53)))
                     .withEgress(new EgressRules(List.of(Cidr.parse("127.0.0.0/8")), List.of()));
-            network = onLoop(() -> Network.create("test", config, loop, counters));
+            network = onLoop(() -> Network.create("test", config, loop, counters, NanoClock.SYSTEM, budget));
             onLoop(() -> {
                 network.lan().attach(vm);
                 network.lan().forward(vm, TestFrames.udp(VM_MAC, VM_ADDRESS, 40000, Ipv4Address.parse(ECHO_ADDRESS), echo.getLocalPort(),
@@ -102,6 +105,14 @@ class NetworkTest {
             assertThat(seen[0]).as("frames in: the VM's datagram only").isEqualTo(1);
             assertThat(seen[1]).as("frames out: to the gateway, then the reply to the VM").isEqualTo(2);
             assertThat(seen[2]).as("the reply, counted by the NAT as it came in from the outside").isEqualTo(1);
+            assertThat(onLoop(budget::sockets)).as("the flow's host socket, out of the relay's budget").isEqualTo(1);
+
+            onLoop(() -> {
+                network.close();
+                return null;
+            });
+            network = null;
+            assertThat(onLoop(budget::sockets)).as("a freed network gives its sockets back").isZero();
         }
     }
 
