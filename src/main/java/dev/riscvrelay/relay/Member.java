@@ -13,6 +13,10 @@ import java.net.InetAddress;
  */
 final class Member implements LeaseHolder, IngressGuard.MacBindings {
 
+    /** DHCP messages a session may send: 10 a second, after a burst of 20 (a boot, a few MACs, retries). */
+    static final long DHCP_MESSAGE_INTERVAL_NANOS = 100_000_000L;
+    static final int DHCP_MESSAGE_BURST = 20;
+
     private final Network network;
     private final InetAddress peer;
     private final int maxLeases;
@@ -20,6 +24,8 @@ final class Member implements LeaseHolder, IngressGuard.MacBindings {
     private int leases;
     private boolean departed;
     private long departedAt;
+    /** When the DHCP allowance is next fully spent (generic cell rate: each message moves it one interval on). */
+    private long dhcpAllowanceAt = Long.MIN_VALUE;
 
     Member(Network network, InetAddress peer, int maxLeases) {
         this.network = network;
@@ -43,6 +49,16 @@ final class Member implements LeaseHolder, IngressGuard.MacBindings {
     @Override
     public void bound(long mac) {
         network.claimMac(mac, this);
+    }
+
+    @Override
+    public boolean mayAsk(long now) {
+        long from = dhcpAllowanceAt == Long.MIN_VALUE || dhcpAllowanceAt - now < 0 ? now : dhcpAllowanceAt;
+        if (from - now > (DHCP_MESSAGE_BURST - 1) * DHCP_MESSAGE_INTERVAL_NANOS) {
+            return false;
+        }
+        dhcpAllowanceAt = from + DHCP_MESSAGE_INTERVAL_NANOS;
+        return true;
     }
 
     @Override

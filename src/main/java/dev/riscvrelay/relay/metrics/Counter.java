@@ -51,6 +51,8 @@ public enum Counter {
     DHCP_REFUSED_OVER_LIMIT("DHCP requests refused because the session, or its client address, holds its most"
             + " addresses"),
     DHCP_IGNORED("well-formed DHCP messages not for this server (other server chosen, relayed, server-only types)"),
+    DROP_DHCP_RATE_LIMITED("DHCP messages dropped because their session sent more than "
+            + "10 a second (after a burst of 20)"),
     DROP_DHCP_MALFORMED("DHCP messages dropped as malformed (truncated, bad cookie, hlen not 6, options overrun)"),
 
     // Gateway DNS forwarder

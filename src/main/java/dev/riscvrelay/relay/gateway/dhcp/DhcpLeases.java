@@ -43,6 +43,7 @@ final class DhcpLeases {
     private final long graceNanos;
     /** Departed holders' leases returned to the pool, after their grace time or taken for a new client. */
     private long reclaimed;
+    private long generation;
 
     DhcpLeases(int firstAddress, int poolSize) {
         this(firstAddress, poolSize, 0);
@@ -101,7 +102,7 @@ final class DhcpLeases {
                     owned[slot] = false;
                     ownerClientId[slot] = null;
                 }
-                state[slot] = State.FREE;
+                setState(slot, State.FREE);
                 freedAt[slot] = now;
                 setHolder(slot, null);
             }
@@ -112,6 +113,19 @@ final class DhcpLeases {
     private boolean isGraceOver(int slot, long now) {
         LeaseHolder h = holder[slot];
         return h != null && h.departed() && now - h.departedAt() >= graceNanos;
+    }
+
+    /** Every state change into or out of BOUND moves this on: who holds which address may have changed. */
+    private void setState(int slot, State next) {
+        if ((state[slot] == State.BOUND) != (next == State.BOUND) || next == State.BOUND) {
+            generation++;
+        }
+        state[slot] = next;
+    }
+
+    /** Changes whenever a lease was granted, renewed, moved or ended; answers of {@link #boundAddressOf} hold until then. */
+    long generation() {
+        return generation;
     }
 
     /** Departed holders' offers and leases returned to the pool so far. */
@@ -239,7 +253,7 @@ final class DhcpLeases {
             LeaseHolder by) {
         takeOwnership(slot, mac, message, clientIdAt, clientIdLength);
         setHolder(slot, by);
-        state[slot] = State.OFFERED;
+        setState(slot, State.OFFERED);
         expiresAt[slot] = until;
     }
 
@@ -247,20 +261,20 @@ final class DhcpLeases {
             LeaseHolder by) {
         takeOwnership(slot, mac, message, clientIdAt, clientIdLength);
         setHolder(slot, by);
-        state[slot] = State.BOUND;
+        setState(slot, State.BOUND);
         expiresAt[slot] = until;
     }
 
     /** Ends an offer or lease early (release, or the client chose another server); the owner is remembered. */
     void free(int slot, long now) {
-        state[slot] = State.FREE;
+        setState(slot, State.FREE);
         freedAt[slot] = now;
         setHolder(slot, null);
     }
 
     /** Takes an address out of the pool until {@code until}, forgetting its owner. */
     void decline(int slot, long until) {
-        state[slot] = State.DECLINED;
+        setState(slot, State.DECLINED);
         setHolder(slot, null);
         owned[slot] = false;
         ownerClientId[slot] = null;

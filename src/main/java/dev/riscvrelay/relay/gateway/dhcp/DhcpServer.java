@@ -54,8 +54,6 @@ public final class DhcpServer implements IpHandler {
     private final UdpPacket udp = new UdpPacket();
     private final DhcpMessage message = new DhcpMessage();
     private int nextIdentification;
-    /** Bumped by every DHCP message handled, so lease lookups can be cached until the leases may have changed. */
-    private long leaseGeneration;
 
     /**
      * @param config the network this server hands out addresses in: its pool, lease times and MTU
@@ -92,7 +90,7 @@ public final class DhcpServer implements IpHandler {
 
     /** Changes whenever a lease may have been granted, moved or freed. */
     public long leaseGeneration() {
-        return leaseGeneration;
+        return leases.generation();
     }
 
     /** Addresses leased right now (expired leases are noticed on the next DHCP message or {@link #expire}). */
@@ -105,7 +103,6 @@ public final class DhcpServer implements IpHandler {
      * periodically so a departed session's addresses free up without waiting for the next DHCP message.
      */
     public void expire(Counters counters) {
-        leaseGeneration++;
         counters.add(Counter.DHCP_LEASES_EXPIRED, leases.expire(nanoClock.nanoTime()));
         countReclaimed(counters);
     }
@@ -147,9 +144,13 @@ public final class DhcpServer implements IpHandler {
             return true;
         }
         long now = nanoClock.nanoTime();
-        leaseGeneration++;
         counters.add(Counter.DHCP_LEASES_EXPIRED, leases.expire(now));
         holder = holders.holderOf(ethernet.source());
+        if (holder != null && !holder.mayAsk(now)) {
+            counters.increment(Counter.DROP_DHCP_RATE_LIMITED);
+            holder = null;
+            return true;
+        }
         switch (message.messageType()) {
             case DhcpMessage.DISCOVER -> discover(now, output);
             case DhcpMessage.REQUEST -> request(now, output);

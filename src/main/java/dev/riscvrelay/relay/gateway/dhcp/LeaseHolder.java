@@ -14,6 +14,12 @@ public interface LeaseHolder {
         Directory NONE = mac -> null;
     }
 
+    /**
+     * Whether the server reads one more DHCP message from this holder now (a rate limit: real clients send a few a
+     * minute; a flood would make the server scan its pool for every message).
+     */
+    boolean mayAsk(long now);
+
     /** Whether one more address may be offered or leased to this holder (its session's and its address's limits). */
     boolean mayTakeLease();
 

@@ -40,6 +40,13 @@ class DhcpLeaseHoldersTest {
             this.max = max;
         }
 
+        int asksLeft = Integer.MAX_VALUE;
+
+        @Override
+        public boolean mayAsk(long now) {
+            return asksLeft-- > 0;
+        }
+
         @Override
         public boolean mayTakeLease() {
             return !departed && leases < max;
@@ -194,6 +201,32 @@ class DhcpLeaseHoldersTest {
         assertThat(server.leasedAddressOf(MAC_A)).isEqualTo(ADDRESS_16);
         lan.sendFromGuest(discover(MAC_A));
         assertThat(offered()).isEqualTo(ADDRESS_16);
+    }
+
+    @Test
+    void aHolderPastItsMessageRateIsNotAnsweredAndItIsCounted() {
+        start(16);
+        Session session = new Session(4);
+        session.asksLeft = 1;
+        holders.put(MAC_A, session);
+        lan.sendFromGuest(discover(MAC_A));
+        assertThat(offered()).isEqualTo(ADDRESS_15);
+        lan.sendFromGuest(discover(MAC_A));
+        assertThat(lan.takeReceived()).isEmpty();
+        assertThat(lan.counters.get(Counter.DROP_DHCP_RATE_LIMITED)).isEqualTo(1);
+    }
+
+    @Test
+    void anOfferChangesNoLeaseButAnAckDoesSoCachedAnswersStayValidUntilThen() {
+        start(16);
+        holders.put(MAC_A, new Session(4));
+        long before = server.leaseGeneration();
+        lan.sendFromGuest(discover(MAC_A));
+        offered();
+        assertThat(server.leaseGeneration()).isEqualTo(before);
+        lan.sendFromGuest(request(MAC_A, ADDRESS_15));
+        offered();
+        assertThat(server.leaseGeneration()).isNotEqualTo(before);
     }
 
     @Test
