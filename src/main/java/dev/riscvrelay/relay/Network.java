@@ -1,6 +1,8 @@
 package dev.riscvrelay.relay;
 
 import dev.riscvrelay.relay.access.IngressGuard;
+import dev.riscvrelay.relay.forward.ForwardTarget;
+import dev.riscvrelay.relay.forward.ForwardedSegments;
 import dev.riscvrelay.relay.gateway.Gateway;
 import dev.riscvrelay.relay.gateway.RouteToOutside;
 import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
@@ -34,10 +36,13 @@ final class Network implements AutoCloseable {
     private final Nat nat;
     private final ScheduledFuture<?> macSweep;
     private final IngressGuard.Leases leases;
+    private final ForwardTarget forwardTarget;
 
     private Network(String name, LearningSwitch lan, DhcpServer dhcp, DnsForwarder dns, Nat nat,
-            ScheduledFuture<?> macSweep) {
+            ScheduledFuture<?> macSweep, Gateway gateway) {
         this.name = name;
+        this.forwardTarget = new ForwardTarget(lan.config(), gateway.neighbours(), mac -> lan.portOf(mac) != null,
+                nat.tcp(), nat.udp());
         this.lan = lan;
         this.dhcp = dhcp;
         this.dns = dns;
@@ -84,11 +89,12 @@ final class Network implements AutoCloseable {
         gateway.addIpHandler(dns);
         // A truncated UDP answer sends the guest back over TCP to the same address: carry it to the resolver.
         gateway.addIpHandler(new DnsOverTcp(dnsConfig, nat.tcp()::onServiceSegment));
+        gateway.addIpHandler(new ForwardedSegments(nat.tcp()));
         gateway.addIpHandler(new RouteToOutside(nat::onPacket));
         lan.attach(gateway);
         nat.start();
         ScheduledFuture<?> sweep = loop.scheduleAtFixedRate(lan::expireMacs, 1, 1, TimeUnit.SECONDS);
-        return new Network(name, lan, dhcp, dns, nat, sweep);
+        return new Network(name, lan, dhcp, dns, nat, sweep, gateway);
     }
 
     String name() {
@@ -109,6 +115,11 @@ final class Network implements AutoCloseable {
 
     IngressGuard.Leases leases() {
         return leases;
+    }
+
+    /** What port forwards into this network use. On the loop. */
+    ForwardTarget forwardTarget() {
+        return forwardTarget;
     }
 
     /** Stops the timers and closes the NAT's and the DNS forwarder's sockets. On the loop. */

@@ -1,5 +1,8 @@
 package dev.riscvrelay.relay;
 
+import dev.riscvrelay.relay.forward.ForwardException;
+import dev.riscvrelay.relay.forward.ForwardSpec;
+import dev.riscvrelay.relay.forward.Forwards;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.metrics.LoopSnapshot;
 import dev.riscvrelay.relay.ops.Operations;
@@ -44,6 +47,7 @@ public final class Relay implements AutoCloseable {
     /** Sizes of loop-owned tables, published by the loop for exporters on other threads. */
     private volatile LoopSnapshot snapshot = LoopSnapshot.EMPTY;
     private Operations operations;
+    private Forwards forwards;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private Relay(IoEventLoopGroup group, Networks networks, WebTransportServer server, WebSocketServer webSocket,
@@ -75,6 +79,12 @@ public final class Relay implements AutoCloseable {
     public static Relay start(RelayConfig config, CertificateManager certificates, OperationsConfig operationsConfig)
             throws StartException {
         Relay relay = startDataPlane(config, certificates);
+        try {
+            relay.openForwards(config);
+        } catch (ForwardException e) {
+            relay.close();
+            throw new StartException(e.getMessage());
+        }
         try {
             relay.operations = Operations.start(operationsConfig, relay.state(), certificates, relay.counters);
         } catch (IOException | RuntimeException e) {
@@ -138,6 +148,22 @@ public final class Relay implements AutoCloseable {
             stopEarly(group, networks);
             throw new StartException("cannot start on udp " + hostPort(config) + ": " + e.getMessage());
         }
+    }
+
+    /** Opens the forwards of the command line; each network is looked up on the loop when a client comes. */
+    private void openForwards(RelayConfig config) throws ForwardException {
+        forwards = new Forwards(server.eventLoop(), name -> {
+            Network network = networks.network(name);
+            return network == null ? null : network.forwardTarget();
+        }, counters);
+        for (ForwardSpec spec : config.forwards()) {
+            forwards.open(spec);
+        }
+    }
+
+    /** The open port forwards. */
+    public Forwards forwards() {
+        return forwards;
     }
 
     /** Undoes a start that failed half-way. */
@@ -265,6 +291,9 @@ public final class Relay implements AutoCloseable {
                 operations.close();
             }
             snapshotTask.cancel(false);
+            if (forwards != null) {
+                forwards.close();
+            }
             if (demo != null) {
                 demo.close();
             }

@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay;
 
 import dev.riscvrelay.relay.access.AccessConfig;
+import dev.riscvrelay.relay.forward.ForwardSpec;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportServerConfig;
@@ -24,6 +25,7 @@ import java.util.List;
  * @param web the WebSocket transport and the demo web server
  * @param access networks, tokens and per-session limits
  * @param congestionControl QUIC's congestion controller for what the relay sends (BBR unless told otherwise)
+ * @param forwards the port forwards opened at start ({@code --forward})
  */
 public record RelayConfig(
         InetAddress bind,
@@ -36,7 +38,8 @@ public record RelayConfig(
         EgressRules egress,
         WebOptions web,
         AccessConfig access,
-        QuicCongestionControlAlgorithm congestionControl) {
+        QuicCongestionControlAlgorithm congestionControl,
+        List<ForwardSpec> forwards) {
 
     public static final int DEFAULT_MAX_SESSIONS = 1024;
     public static final int DEFAULT_PORT_QUEUE = 1024;
@@ -44,37 +47,43 @@ public record RelayConfig(
 
     public RelayConfig {
         dnsResolvers = List.copyOf(dnsResolvers);
+        forwards = List.copyOf(forwards);
     }
 
     /** The defaults on a given address and port. */
     public static RelayConfig defaults(InetAddress bind, int port) {
         return new RelayConfig(bind, port, DEFAULT_MAX_SESSIONS, DEFAULT_PORT_QUEUE, NetworkConfig.defaults(),
                 Duration.ofSeconds(DEFAULT_IDLE_TIMEOUT_SECONDS), List.of(), EgressRules.NONE, WebOptions.defaults(),
-                AccessConfig.defaults(), WebTransportServerConfig.DEFAULT_CONGESTION_CONTROL);
+                AccessConfig.defaults(), WebTransportServerConfig.DEFAULT_CONGESTION_CONTROL, List.of());
     }
 
     public RelayConfig withMaxSessions(int sessions) {
         return new RelayConfig(bind, port, sessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress, web,
-                access, congestionControl);
+                access, congestionControl, forwards);
     }
 
     public RelayConfig withEgress(EgressRules rules) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, rules,
-                web, access, congestionControl);
+                web, access, congestionControl, forwards);
     }
 
     public RelayConfig withDnsResolvers(List<InetSocketAddress> resolvers) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, resolvers, egress,
-                web, access, congestionControl);
+                web, access, congestionControl, forwards);
     }
 
     public RelayConfig withCongestionControl(QuicCongestionControlAlgorithm algorithm) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
-                web, access, algorithm);
+                web, access, algorithm, forwards);
     }
 
     public RelayConfig withAccess(AccessConfig newAccess) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
-                web, newAccess, congestionControl);
+                web, newAccess, congestionControl, forwards);
+    }
+
+    public RelayConfig withForwards(List<ForwardSpec> newForwards) {
+        return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
+                web, access, congestionControl, newForwards);
     }
 }

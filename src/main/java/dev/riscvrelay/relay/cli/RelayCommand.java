@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.InstantSource;
+import dev.riscvrelay.relay.forward.ForwardSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -182,6 +183,11 @@ public final class RelayCommand implements Callable<Integer> {
                     + " ${DEFAULT-VALUE}).")
     int maxSessionsPerIp = SessionLimits.DEFAULT_SESSIONS_PER_ADDRESS;
 
+    @Option(names = "--forward", paramLabel = "SPEC",
+            description = "Forward an outside port to a VM: tcp:[ADDR:]PORT=[NETWORK/]VMADDR:PORT or udp:... ADDR"
+                    + " defaults to every address, NETWORK to the default network. Repeatable.")
+    List<String> forwards = new ArrayList<>();
+
     private final PrintWriter out;
     private final PrintWriter err;
 
@@ -218,6 +224,7 @@ public final class RelayCommand implements Callable<Integer> {
                         + ":" + relay.demoAddress().getPort() + "/");
             }
             out.println(egressLine(config.egress()));
+            relay.forwards().list().forEach(forward -> out.println("Forwarding " + forward.describe()));
             out.flush();
             relay.awaitClose();
         }
@@ -328,6 +335,18 @@ public final class RelayCommand implements Callable<Integer> {
         }
     }
 
+    private List<ForwardSpec> forwardSpecs() {
+        List<ForwardSpec> specs = new ArrayList<>();
+        for (String text : forwards) {
+            try {
+                specs.add(ForwardSpec.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw new UsageError("--forward: " + e.getMessage());
+            }
+        }
+        return specs;
+    }
+
     RelayConfig toConfig() {
         InetAddress address;
         try {
@@ -355,7 +374,8 @@ public final class RelayCommand implements Callable<Integer> {
                 dnsResolvers.stream().map(RelayCommand::resolver).toList(),
                 new EgressRules(allow.stream().map(c -> cidr("--allow", c)).toList(),
                         deny.stream().map(c -> cidr("--deny", c)).toList()),
-                new WebOptions(webSocketMode(), demoAddress(), v86Dir), accessConfig(), congestion.algorithm());
+                new WebOptions(webSocketMode(), demoAddress(), v86Dir), accessConfig(), congestion.algorithm(),
+                forwardSpecs());
     }
 
     private AccessConfig accessConfig() {

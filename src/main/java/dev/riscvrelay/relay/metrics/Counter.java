@@ -26,6 +26,7 @@ public enum Counter {
 
     // Gateway: answers, validation drops (by reason) and frames it does not handle
     GATEWAY_ARP_REPLIES("ARP replies sent by the gateway"),
+    GATEWAY_ARP_REQUESTS("ARP requests the gateway broadcast to find a guest (for forwards)"),
     GATEWAY_ECHO_REPLIES("ICMP echo replies sent by the gateway"),
     GATEWAY_UNHANDLED("frames addressed to the gateway that nothing handles yet (protocol, port or type)"),
     GATEWAY_NOT_ADDRESSED("unicast frames flooded to the gateway for another MAC (not an error)"),
@@ -163,7 +164,13 @@ public enum Counter {
     DROP_NAT_TCP_OUT_OF_ORDER("TCP segments from VMs after a gap, not held (hold queue full)"),
     DROP_NAT_TCP_NO_CONNECTION("TCP segments from VMs for no known connection (answered with RST)"),
     DROP_NAT_TCP_VM_LIMIT("new TCP connections refused: the VM holds its maximum"),
-    DROP_NAT_TCP_TABLE_FULL("new TCP connections refused: the TCP connection table is full");
+    DROP_NAT_TCP_TABLE_FULL("new TCP connections refused: the TCP connection table is full"),
+
+    // Port forwards (outside clients reaching a server in a VM)
+    FORWARD_TCP_ACCEPTED("outside TCP connections accepted on forwards"),
+    FORWARD_NO_NETWORK("forwarded connections or datagrams dropped: the forward's network does not exist (yet)"),
+    FORWARD_NO_GUEST("forwarded connections or datagrams dropped: nobody answered ARP for the forward's address"),
+    FORWARD_REFUSED_BUSY("forwarded connections reset: too many already wait for the guest to answer ARP");
 
     private final String description;
 

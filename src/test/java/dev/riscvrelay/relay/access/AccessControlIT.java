@@ -48,7 +48,8 @@ class AccessControlIT {
         config = new RelayConfig(config.bind(), 0, config.maxSessions(), config.portQueueFrames(),
                 config.network(), config.idleTimeout(),
                 config.dnsResolvers(), config.egress(),
-                new WebOptions(WebOptions.WebSocketMode.PLAIN, null, null), access, config.congestionControl());
+                new WebOptions(WebOptions.WebSocketMode.PLAIN, null, null), access, config.congestionControl(),
+                java.util.List.of());
         relay = Relay.start(config, certificate);
         return relay;
     }

@@ -1,0 +1,263 @@
+package dev.riscvrelay.relay.forward;
+
+import static dev.riscvrelay.relay.testbed.TcpTransfers.MIB;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.riscvrelay.relay.testbed.FieldBed;
+import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.LanHost;
+import dev.riscvrelay.relay.testbed.NetnsTestBed;
+import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
+import dev.riscvrelay.relay.testbed.TcpTransfers;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * TCP port forwards into a Linux stack on the relay's LAN: a namespace host at 10.0.2.23 ({@code relay connect} across
+ * 1500-MTU links) serves, outside clients dial the relay's forwards. 20 MB SHA-exact into the host and out of it, an
+ * interactive socat session, a forward to an address nobody holds, one to a host that left, and 1,000 connections at
+ * once against the per-VM connection limit, after which the relay still serves.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TcpForwardIT {
+
+    private static final String SERVER = "10.0.2.23";
+    private static final String LEAVER = "10.0.2.24";
+    private static final String ECHO_SERVER = """
+            import asyncio, sys
+            async def echo(reader, writer):
+                try:
+                    while data := await reader.read(65536):
+                        writer.write(data)
+                        await writer.drain()
+                except ConnectionError:
+                    pass
+                finally:
+                    writer.close()
+            async def main():
+                server = await asyncio.start_server(echo, sys.argv[1], 7, backlog=2048)
+                async with server:
+                    await server.serve_forever()
+            asyncio.run(main())
+            """;
+
+    private FieldBed field;
+    private TcpTransfers transfers;
+    private LanHost server;
+    private Namespace client;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeAll
+    void build() throws Exception {
+        NetnsTestBed.requireTools("ip", "socat", "ss", "python3");
+        field = FieldBed.create();
+        transfers = field.bed().own(new TcpTransfers(field.bed()));
+        field.startRelay("forward",
+                "--forward", "tcp:8022=" + SERVER + ":5000",
+                "--forward", "tcp:0.0.0.0:8023=default/" + SERVER + ":5001",
+                "--forward", "tcp:8024=" + SERVER + ":7",
+                "--forward", "tcp:8025=10.0.2.99:7",
+                "--forward", "tcp:8026=" + LEAVER + ":7");
+        server = field.addLanHost("srv", SERVER, LinkProfile.CLEAN);
+        startEcho(server);
+        client = field.addClientNamespace("cli");
+    }
+
+    @AfterAll
+    void tearDown() {
+        if (field != null) {
+            field.close();
+        }
+    }
+
+    private void startEcho(LanHost host) throws InterruptedException {
+        field.bed().startInBackground(host.namespace(), "python3", "-c", ECHO_SERVER, host.address());
+        host.namespace().awaitListening("-ltn", host.address() + ":7");
+    }
+
+    private String forward(int port) {
+        return field.relayAddress() + ":" + port;
+    }
+
+    @Test
+    void relayPrintsEachForwardItOpened() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (field.relay().output().stream().filter(l -> l.startsWith("Forwarding tcp")).count() < 5
+                && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(field.relay().output()).contains(
+                "Forwarding tcp 0.0.0.0:8022 -> default/10.0.2.23:5000",
+                "Forwarding tcp 0.0.0.0:8023 -> default/10.0.2.23:5001",
+                "Forwarding tcp 0.0.0.0:8025 -> default/10.0.2.99:7");
+    }
+
+    @Test
+    void twentyMegabytesIntoTheVmShaExact() throws Exception {
+        TcpTransfers.Payload payload = transfers.payload("in20", 20 * MIB, 20);
+        double mbps = transfers.send("forward in", client, forward(8022), server.namespace(), SERVER, 5000, payload,
+                Duration.ofSeconds(120));
+        assertThat(mbps).as("Mbit/s, loose").isGreaterThan(1.0);
+    }
+
+    @Test
+    void twentyMegabytesOutOfTheVmShaExact() throws Exception {
+        TcpTransfers.Payload payload = transfers.payload("out20", 20 * MIB, 21);
+        double mbps = transfers.receive("forward out", server.namespace(), SERVER, 5001, client, forward(8023),
+                payload, Duration.ofSeconds(120));
+        assertThat(mbps).as("Mbit/s, loose").isGreaterThan(1.0);
+    }
+
+    @Test
+    void interactiveSocatSession() throws Exception {
+        Process socat = new ProcessBuilder("ip", "netns", "exec", client.name(), "socat", "-",
+                "TCP:" + forward(8024) + ",connect-timeout=10").redirectErrorStream(true).start();
+        try {
+            OutputStream in = socat.getOutputStream();
+            BufferedReader out = new BufferedReader(new InputStreamReader(socat.getInputStream(),
+                    StandardCharsets.UTF_8));
+            for (String line : List.of("hello through the forward", "a second line", "x".repeat(3000))) {
+                in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                in.flush();
+                assertThat(out.readLine()).isEqualTo(line);
+            }
+            in.close(); // socat half-closes; the echo server closes; socat ends
+            assertThat(socat.waitFor(20, TimeUnit.SECONDS)).as("socat ends after the close").isTrue();
+            assertThat(socat.exitValue()).isZero();
+        } finally {
+            socat.destroyForcibly();
+        }
+    }
+
+    @Test
+    void forwardToAnAddressNobodyHoldsResetsTheClientAndCounts() throws Exception {
+        double before = metric("relay_forward_no_guest_total");
+        long start = System.nanoTime();
+        assertThat(endsWithoutData(8025, Duration.ofSeconds(15))).isTrue();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf("[facts] forward to nobody: client closed after %.1f s%n", seconds);
+        assertThat(seconds).as("the ARP lookup gives up within a few seconds").isLessThan(10);
+        assertThat(metric("relay_forward_no_guest_total")).isGreaterThan(before);
+        assertThat(echo(8024, "still serving")).isEqualTo("still serving");
+    }
+
+    @Test
+    void forwardToAHostThatLeftResetsTheClient() throws Exception {
+        LanHost leaver = field.addLanHost("leaver", LEAVER, LinkProfile.CLEAN);
+        startEcho(leaver);
+        assertThat(echo(8026, "before leaving")).isEqualTo("before leaving");
+        leaver.connector().close();
+        double before = metric("relay_forward_no_guest_total");
+        assertThat(endsWithoutData(8026, Duration.ofSeconds(60))).isTrue();
+        assertThat(metric("relay_forward_no_guest_total")).isGreaterThan(before);
+        assertThat(echo(8024, "still serving")).isEqualTo("still serving");
+    }
+
+    @Test
+    void thousandConnectionsAtOnceAreBoundedAndTheRelayKeepsServing() throws Exception {
+        double limitDrops = metric("relay_drops_total{reason=\"nat_tcp_vm_limit\"}");
+        List<Socket> sockets = new ArrayList<>();
+        int echoed = 0;
+        int refused = 0;
+        try {
+            for (int i = 0; i < 1000; i++) {
+                Socket socket = new Socket();
+                socket.connect(new InetSocketAddress(field.relayAddress(), 8024), 10_000);
+                socket.setSoTimeout(30_000);
+                sockets.add(socket);
+            }
+            for (Socket socket : sockets) {
+                try {
+                    socket.getOutputStream().write('x');
+                } catch (IOException refusedAlready) {
+                    // reset before we wrote: counted below when the read fails too
+                }
+            }
+            for (Socket socket : sockets) {
+                try {
+                    if (socket.getInputStream().read() == 'x') {
+                        echoed++;
+                    } else {
+                        refused++;
+                    }
+                } catch (SocketTimeoutException e) {
+                    throw new AssertionError("a forwarded connection neither echoed nor ended within 30 s", e);
+                } catch (IOException reset) {
+                    refused++;
+                }
+            }
+        } finally {
+            for (Socket socket : sockets) {
+                socket.close();
+            }
+        }
+        System.out.printf("[facts] 1000 connections at once: %d echoed, %d reset%n", echoed, refused);
+        assertThat(echoed + refused).isEqualTo(1000);
+        assertThat(echoed).as("up to the per-VM limit (512) get through").isBetween(400, 512);
+        assertThat(metric("relay_drops_total{reason=\"nat_tcp_vm_limit\"}") - limitDrops).isGreaterThan(0);
+        assertThat(field.relay().isAlive()).isTrue();
+        // The closed connections leave the table once their FINs are through (TIME_WAIT is 2 s): then room again.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        String answer = null;
+        while (answer == null && System.nanoTime() < deadline) {
+            try {
+                answer = echo(8024, "after the storm");
+            } catch (IOException stillFull) {
+                Thread.sleep(250);
+            }
+        }
+        assertThat(answer).isEqualTo("after the storm");
+    }
+
+    /** One line through the echo forward on {@code port}. */
+    private String echo(int port, String line) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(field.relayAddress(), port), 10_000);
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8))
+                    .readLine();
+        }
+    }
+
+    /** Whether a client of the forward on {@code port} is closed or reset, without a byte, within {@code limit}. */
+    private boolean endsWithoutData(int port, Duration limit) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(field.relayAddress(), port), 10_000);
+            socket.setSoTimeout((int) limit.toMillis());
+            socket.getOutputStream().write("anyone?\n".getBytes(StandardCharsets.UTF_8));
+            return socket.getInputStream().read() == -1;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException reset) {
+            return true;
+        }
+    }
+
+    private double metric(String name) throws Exception {
+        String metrics = http.send(HttpRequest.newBuilder(URI.create(field.adminUrl("/metrics"))).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)$").matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+}
