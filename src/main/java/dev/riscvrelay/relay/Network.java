@@ -1,8 +1,9 @@
 package dev.riscvrelay.relay;
 
 import dev.riscvrelay.relay.access.IngressGuard;
+import dev.riscvrelay.relay.forward.ForwardPorts;
+import dev.riscvrelay.relay.forward.ForwardReturns;
 import dev.riscvrelay.relay.forward.ForwardTarget;
-import dev.riscvrelay.relay.forward.ForwardedSegments;
 import dev.riscvrelay.relay.gateway.Gateway;
 import dev.riscvrelay.relay.gateway.RouteToOutside;
 import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
@@ -39,10 +40,10 @@ final class Network implements AutoCloseable {
     private final ForwardTarget forwardTarget;
 
     private Network(String name, LearningSwitch lan, DhcpServer dhcp, DnsForwarder dns, Nat nat,
-            ScheduledFuture<?> macSweep, Gateway gateway) {
+            ScheduledFuture<?> macSweep, Gateway gateway, ForwardPorts forwardPorts) {
         this.name = name;
         this.forwardTarget = new ForwardTarget(lan.config(), gateway.neighbours(), mac -> lan.portOf(mac) != null,
-                nat.tcp(), nat.udp());
+                nat.tcp(), nat.udp(), forwardPorts);
         this.lan = lan;
         this.dhcp = dhcp;
         this.dns = dns;
@@ -89,12 +90,13 @@ final class Network implements AutoCloseable {
         gateway.addIpHandler(dns);
         // A truncated UDP answer sends the guest back over TCP to the same address: carry it to the resolver.
         gateway.addIpHandler(new DnsOverTcp(dnsConfig, nat.tcp()::onServiceSegment));
-        gateway.addIpHandler(new ForwardedSegments(nat.tcp()));
+        ForwardPorts forwardPorts = new ForwardPorts();
+        gateway.addIpHandler(new ForwardReturns(nat.tcp(), forwardPorts));
         gateway.addIpHandler(new RouteToOutside(nat::onPacket));
         lan.attach(gateway);
         nat.start();
         ScheduledFuture<?> sweep = loop.scheduleAtFixedRate(lan::expireMacs, 1, 1, TimeUnit.SECONDS);
-        return new Network(name, lan, dhcp, dns, nat, sweep, gateway);
+        return new Network(name, lan, dhcp, dns, nat, sweep, gateway, forwardPorts);
     }
 
     String name() {

@@ -3,7 +3,7 @@ package dev.riscvrelay.relay.forward;
 import java.net.InetSocketAddress;
 
 /** One open forward: its spec, where it listens, and how it stops. */
-sealed interface Forward permits TcpForward {
+sealed interface Forward permits TcpForward, UdpForward {
 
     ForwardSpec spec();
 

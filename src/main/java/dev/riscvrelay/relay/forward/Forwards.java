@@ -1,8 +1,10 @@
 package dev.riscvrelay.relay.forward;
 
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.nat.NatConfig;
 import io.netty.channel.IoEventLoop;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +20,8 @@ public final class Forwards implements AutoCloseable {
     public static final int MAX_FORWARDS = 64;
     /** Most outside clients of one forward waiting for its guest to answer ARP; more are reset. */
     public static final int MAX_WAITING = 256;
+    /** Most outside clients (address and port) one UDP forward keeps a flow for; datagrams of more are dropped. */
+    public static final int MAX_UDP_FLOWS = 1024;
 
     /** An open forward as operators see it. */
     public record Open(ForwardSpec spec, InetSocketAddress listening) {
@@ -61,7 +65,8 @@ public final class Forwards implements AutoCloseable {
         }
         Forward forward = switch (spec.protocol()) {
             case TCP -> new TcpForward(spec, loop, networks, counters, MAX_WAITING);
-            case UDP -> throw new ForwardException("cannot open forward " + spec + ": udp forwards are not supported");
+            case UDP -> new UdpForward(spec, loop, networks, counters, MAX_UDP_FLOWS,
+                    Duration.ofSeconds(NatConfig.DEFAULT_UDP_IDLE_SECONDS));
         };
         Open open = new Open(spec, forward.localAddress());
         byName.put(open.name(), forward);

@@ -170,7 +170,15 @@ public enum Counter {
     FORWARD_TCP_ACCEPTED("outside TCP connections accepted on forwards"),
     FORWARD_NO_NETWORK("forwarded connections or datagrams dropped: the forward's network does not exist (yet)"),
     FORWARD_NO_GUEST("forwarded connections or datagrams dropped: nobody answered ARP for the forward's address"),
-    FORWARD_REFUSED_BUSY("forwarded connections reset: too many already wait for the guest to answer ARP");
+    FORWARD_REFUSED_BUSY("forwarded connections reset: too many already wait for the guest to answer ARP"),
+    FORWARD_UDP_FLOWS_OPENED("UDP forward flows opened (one per outside client address)"),
+    FORWARD_UDP_FLOWS_EXPIRED("UDP forward flows closed after their idle timeout"),
+    FORWARD_UDP_DATAGRAMS_TO_VM("datagrams from outside clients carried to VMs by UDP forwards"),
+    FORWARD_UDP_DATAGRAMS_FROM_VM("datagrams from VMs carried to outside clients by UDP forwards"),
+    DROP_FORWARD_UDP_TABLE_FULL("datagrams from new outside clients of a UDP forward dropped: its flow table is full"),
+    DROP_FORWARD_UDP_WAITING("datagrams of a UDP forward dropped while its guest is looked up by ARP (one is held)"),
+    DROP_FORWARD_UDP_NOT_IPV4("datagrams to a UDP forward from an IPv6 client (forwards carry IPv4 clients)"),
+    DROP_FORWARD_UDP_NO_FLOW("datagrams from VMs to a forward port of the gateway that no UDP forward flow holds");
 
     private final String description;
 

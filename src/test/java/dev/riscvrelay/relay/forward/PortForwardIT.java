@@ -33,13 +33,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * TCP port forwards into a Linux stack on the relay's LAN: a namespace host at 10.0.2.23 ({@code relay connect} across
+ * Port forwards into a Linux stack on the relay's LAN: a namespace host at 10.0.2.23 ({@code relay connect} across
  * 1500-MTU links) serves, outside clients dial the relay's forwards. 20 MB SHA-exact into the host and out of it, an
  * interactive socat session, a forward to an address nobody holds, one to a host that left, and 1,000 connections at
- * once against the per-VM connection limit, after which the relay still serves.
+ * once against the per-VM connection limit, after which the relay still serves; a UDP echo through a UDP forward, a
+ * flow per outside client.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TcpForwardIT {
+class PortForwardIT {
 
     private static final String SERVER = "10.0.2.23";
     private static final String LEAVER = "10.0.2.24";
@@ -61,6 +62,15 @@ class TcpForwardIT {
             asyncio.run(main())
             """;
 
+    private static final String UDP_ECHO_SERVER = """
+            import socket, sys
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((sys.argv[1], 5353))
+            while True:
+                data, sender = s.recvfrom(65535)
+                s.sendto(data, sender)
+            """;
+
     private FieldBed field;
     private TcpTransfers transfers;
     private LanHost server;
@@ -77,9 +87,12 @@ class TcpForwardIT {
                 "--forward", "tcp:0.0.0.0:8023=default/" + SERVER + ":5001",
                 "--forward", "tcp:8024=" + SERVER + ":7",
                 "--forward", "tcp:8025=10.0.2.99:7",
-                "--forward", "tcp:8026=" + LEAVER + ":7");
+                "--forward", "tcp:8026=" + LEAVER + ":7",
+                "--forward", "udp:8053=" + SERVER + ":5353");
         server = field.addLanHost("srv", SERVER, LinkProfile.CLEAN);
         startEcho(server);
+        field.bed().startInBackground(server.namespace(), "python3", "-c", UDP_ECHO_SERVER, SERVER);
+        server.namespace().awaitListening("-lun", SERVER + ":5353");
         client = field.addClientNamespace("cli");
     }
 
@@ -102,14 +115,15 @@ class TcpForwardIT {
     @Test
     void relayPrintsEachForwardItOpened() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (field.relay().output().stream().filter(l -> l.startsWith("Forwarding tcp")).count() < 5
+        while (field.relay().output().stream().filter(l -> l.startsWith("Forwarding ")).count() < 6
                 && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
         assertThat(field.relay().output()).contains(
                 "Forwarding tcp 0.0.0.0:8022 -> default/10.0.2.23:5000",
                 "Forwarding tcp 0.0.0.0:8023 -> default/10.0.2.23:5001",
-                "Forwarding tcp 0.0.0.0:8025 -> default/10.0.2.99:7");
+                "Forwarding tcp 0.0.0.0:8025 -> default/10.0.2.99:7",
+                "Forwarding udp 0.0.0.0:8053 -> default/10.0.2.23:5353");
     }
 
     @Test
@@ -227,6 +241,57 @@ class TcpForwardIT {
             }
         }
         assertThat(answer).isEqualTo("after the storm");
+    }
+
+    @Test
+    void udpEchoThroughTheUdpForwardWithAFlowPerClient() throws Exception {
+        double flowsBefore = metric("relay_forward_udp_flows_opened_total");
+        try (java.net.DatagramSocket first = new java.net.DatagramSocket();
+                java.net.DatagramSocket second = new java.net.DatagramSocket()) {
+            for (int i = 0; i < 20; i++) {
+                assertThat(udpEcho(first, "first " + i)).isEqualTo("first " + i);
+                assertThat(udpEcho(second, "second " + i)).isEqualTo("second " + i);
+            }
+        }
+        assertThat(metric("relay_forward_udp_flows_opened_total") - flowsBefore).isEqualTo(2);
+        assertThat(metric("relay_forward_udp_datagrams_from_vm_total")).isGreaterThanOrEqualTo(40);
+    }
+
+    @Test
+    void udpSessionWithSocatFromAClientNamespace() throws Exception {
+        Process socat = new ProcessBuilder("ip", "netns", "exec", client.name(), "socat", "-",
+                "UDP:" + forward(8053)).redirectErrorStream(true).start();
+        try {
+            OutputStream in = socat.getOutputStream();
+            BufferedReader out = new BufferedReader(new InputStreamReader(socat.getInputStream(),
+                    StandardCharsets.UTF_8));
+            for (String line : List.of("one datagram", "another one")) {
+                in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                in.flush();
+                assertThat(out.readLine()).isEqualTo(line);
+            }
+        } finally {
+            socat.destroy();
+            socat.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Sends {@code text} through the UDP forward and waits for its echo, resending after a lost datagram. */
+    private String udpEcho(java.net.DatagramSocket socket, String text) throws IOException {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        socket.setSoTimeout(2000);
+        java.net.DatagramPacket reply = new java.net.DatagramPacket(new byte[2048], 2048);
+        for (int attempt = 0; attempt < 5; attempt++) {
+            socket.send(new java.net.DatagramPacket(bytes, bytes.length,
+                    new InetSocketAddress(field.relayAddress(), 8053)));
+            try {
+                socket.receive(reply);
+                return new String(reply.getData(), 0, reply.getLength(), StandardCharsets.UTF_8);
+            } catch (SocketTimeoutException lost) {
+                // the datagram or its echo was lost: send it again
+            }
+        }
+        throw new AssertionError("no echo of '" + text + "' through the UDP forward");
     }
 
     /** One line through the echo forward on {@code port}. */
