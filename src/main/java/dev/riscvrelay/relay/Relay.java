@@ -263,6 +263,11 @@ public final class Relay implements AutoCloseable {
             }
 
             @Override
+            public Forwards forwards() {
+                return forwards;
+            }
+
+            @Override
             public void setTap(FrameTap tap) {
                 if (!loop.isShuttingDown()) {
                     loop.submit(() -> networks.setTap(tap)).awaitUninterruptibly(5, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.ops;
 
+import dev.riscvrelay.relay.forward.Forwards;
 import dev.riscvrelay.relay.metrics.LoopSnapshot;
 import dev.riscvrelay.relay.switching.FrameTap;
 import java.time.Duration;
@@ -18,4 +19,9 @@ public interface RelayState {
 
     /** Installs (or with null removes) the switch's tap on the event loop and waits until it is in place. */
     void setTap(FrameTap tap);
+
+    /** The port forwards, opened and closed from control threads; null when the relay has none to offer. */
+    default Forwards forwards() {
+        return null;
+    }
 }

@@ -276,6 +276,41 @@ class PortForwardIT {
         }
     }
 
+    @Test
+    void adminApiOpensListsAndClosesForwardsAtRuntime() throws Exception {
+        HttpResponse<String> opened = admin("POST", "/forwards", "{\"forward\":\"tcp:8030=" + SERVER + ":7\"}");
+        assertThat(opened.statusCode()).as(opened.body()).isEqualTo(201);
+        assertThat(opened.body()).contains("\"name\":\"tcp:0.0.0.0:8030\"", "\"target\":\"default/10.0.2.23:7\"");
+        assertThat(echo(8030, "opened at runtime")).isEqualTo("opened at runtime");
+
+        HttpResponse<String> list = admin("GET", "/forwards", null);
+        assertThat(list.statusCode()).isEqualTo(200);
+        assertThat(list.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(list.body()).startsWith("{\"forwards\":[").contains("\"spec\":\"tcp:0.0.0.0:8030=default/10.0.2.23:7\"",
+                "\"name\":\"udp:0.0.0.0:8053\"");
+
+        assertThat(admin("POST", "/forwards", "{\"forward\":\"tcp:8030=" + SERVER + ":7\"}").statusCode())
+                .as("the port is taken").isEqualTo(409);
+        assertThat(admin("POST", "/forwards", "{\"forward\":\"tcp:8031\"}").statusCode()).isEqualTo(400);
+        assertThat(admin("POST", "/forwards", "not json").statusCode()).isEqualTo(400);
+
+        assertThat(admin("DELETE", "/forwards/tcp:0.0.0.0:8030", null).statusCode()).isEqualTo(204);
+        assertThat(admin("DELETE", "/forwards/tcp:0.0.0.0:8030", null).statusCode()).isEqualTo(404);
+        assertThat(admin("GET", "/forwards", null).body()).doesNotContain("8030");
+        try (Socket socket = new Socket()) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> socket.connect(
+                    new InetSocketAddress(field.relayAddress(), 8030), 5_000))
+                    .as("nothing listens after the DELETE").isInstanceOf(IOException.class);
+        }
+    }
+
+    private HttpResponse<String> admin(String method, String path, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(field.adminUrl(path)));
+        request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     /** Sends {@code text} through the UDP forward and waits for its echo, resending after a lost datagram. */
     private String udpEcho(java.net.DatagramSocket socket, String text) throws IOException {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
