@@ -2,6 +2,8 @@ package dev.riscvrelay.relay;
 
 import dev.riscvrelay.relay.forward.ForwardException;
 import dev.riscvrelay.relay.forward.ForwardSpec;
+import dev.riscvrelay.relay.forward.ForwardTarget;
+import dev.riscvrelay.relay.forward.WebPreviews;
 import dev.riscvrelay.relay.forward.Forwards;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.metrics.LoopSnapshot;
@@ -150,14 +152,25 @@ public final class Relay implements AutoCloseable {
         }
     }
 
-    /** Opens the forwards of the command line; each network is looked up on the loop when a client comes. */
+    /**
+     * Opens the forwards of the command line and the web previews on the web listeners; each network is looked up
+     * on the loop when a client comes.
+     */
     private void openForwards(RelayConfig config) throws ForwardException {
-        forwards = new Forwards(server.eventLoop(), name -> {
+        ForwardTarget.Lookup targets = name -> {
             Network network = networks.network(name);
             return network == null ? null : network.forwardTarget();
-        }, counters);
+        };
+        forwards = new Forwards(server.eventLoop(), targets, counters);
         for (ForwardSpec spec : config.forwards()) {
             forwards.open(spec);
+        }
+        WebPreviews previews = new WebPreviews(config.access().tokens(), targets, counters);
+        if (webSocket != null) {
+            webSocket.usePreviews(previews);
+        }
+        if (demo != null) {
+            demo.usePreviews(previews);
         }
     }
 

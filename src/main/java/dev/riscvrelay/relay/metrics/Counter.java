@@ -178,7 +178,12 @@ public enum Counter {
     DROP_FORWARD_UDP_TABLE_FULL("datagrams from new outside clients of a UDP forward dropped: its flow table is full"),
     DROP_FORWARD_UDP_WAITING("datagrams of a UDP forward dropped while its guest is looked up by ARP (one is held)"),
     DROP_FORWARD_UDP_NOT_IPV4("datagrams to a UDP forward from an IPv6 client (forwards carry IPv4 clients)"),
-    DROP_FORWARD_UDP_NO_FLOW("datagrams from VMs to a forward port of the gateway that no UDP forward flow holds");
+    DROP_FORWARD_UDP_NO_FLOW("datagrams from VMs to a forward port of the gateway that no UDP forward flow holds"),
+    PREVIEW_REQUESTS("web preview requests (/net/NAME/vm/VMADDR:PORT/...)"),
+    PREVIEW_REFUSED_TOKEN("web preview requests refused with 401/403: the network's token was missing or wrong"),
+    PREVIEW_REFUSED_ADDRESS("web preview requests refused with 400: not a VM address and port of the network"),
+    PREVIEW_REFUSED_BUSY("web preview requests refused with 503: too many previews open"),
+    PREVIEW_IDLE_CLOSED("web previews closed after their idle timeout");
 
     private final String description;
 
