@@ -137,7 +137,8 @@ class RelayCommandTest {
     void forwardPortInUse() throws Exception {
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();
-            assertOneLineError(run("--bind", "127.0.0.1", "--port", "0", "--forward",
+            // No WebSocket listener: with --port 0 it would take the UDP port's number over TCP, which may be taken.
+            assertOneLineError(run("--bind", "127.0.0.1", "--port", "0", "--websocket", "off", "--forward",
                     "tcp:127.0.0.1:" + port + "=10.0.2.15:22"), 1,
                     "cannot open forward tcp:127.0.0.1:" + port + "=default/10.0.2.15:22: tcp 127.0.0.1:" + port);
         }

@@ -80,9 +80,7 @@ public final class TcpTransfers implements AutoCloseable {
                 mbps, send.succeeded() ? "" : " (sender FAILED, " + arrived + " bytes arrived)"));
         assertThat(send.succeeded()).as(send.describe()).isTrue();
         assertThat(done).as("the receiver got the end of the stream").isTrue();
-        assertThat(arrived).isEqualTo(payload.size());
-        assertThat(sha256(received)).as("sha256 of what arrived").isEqualTo(payload.sha256());
-        Files.delete(received);
+        assertWhole(received, arrived, payload);
         return mbps;
     }
 
@@ -109,10 +107,15 @@ public final class TcpTransfers implements AutoCloseable {
                 mbps));
         assertThat(pull.succeeded()).as(pull.describe()).isTrue();
         assertThat(done).as("the sender finished").isTrue();
+        assertWhole(received, arrived, payload);
+        return mbps;
+    }
+
+    /** {@code received} ({@code arrived} bytes) is {@code payload} to the byte; then it is deleted. */
+    private static void assertWhole(Path received, long arrived, Payload payload) throws Exception {
         assertThat(arrived).isEqualTo(payload.size());
         assertThat(sha256(received)).as("sha256 of what arrived").isEqualTo(payload.sha256());
         Files.delete(received);
-        return mbps;
     }
 
     public static String sha256(Path file) throws Exception {

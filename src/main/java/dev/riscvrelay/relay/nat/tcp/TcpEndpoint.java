@@ -46,7 +46,7 @@ final class TcpEndpoint implements TcpSender.Output {
     private boolean windowScaling;
     private int rcvScale;
     private boolean sackPermitted;
-    private TcpState state = TcpState.CONNECTING;
+    private TcpState state;
     /** In SYN_SENT: the current retransmission timeout of our SYN, and when the VM is given up on. */
     private long synRto;
     private long synGiveUpAt;
@@ -60,13 +60,7 @@ final class TcpEndpoint implements TcpSender.Output {
      */
     TcpEndpoint(TcpConfig config, TcpPacket syn, int iss, int segmentSizeLimit, int lanMss, VmSegments vm,
             TcpHost host, Counters counters) {
-        this.config = config;
-        this.counters = counters;
-        this.vm = vm;
-        this.host = host;
-        this.lanMss = lanMss;
-        this.iss = iss;
-        this.segmentSizeLimit = segmentSizeLimit;
+        this(config, TcpState.CONNECTING, iss, segmentSizeLimit, lanMss, vm, host, counters);
         synchronize(syn);
     }
 
@@ -82,7 +76,8 @@ final class TcpEndpoint implements TcpSender.Output {
      */
     static TcpEndpoint activeOpen(TcpConfig config, int iss, int segmentSizeLimit, int lanMss, VmSegments vm,
             TcpHost host, Counters counters, long now) {
-        TcpEndpoint endpoint = new TcpEndpoint(config, iss, segmentSizeLimit, lanMss, vm, host, counters);
+        TcpEndpoint endpoint = new TcpEndpoint(config, TcpState.SYN_SENT, iss, segmentSizeLimit, lanMss, vm, host,
+                counters);
         endpoint.synRto = INITIAL_SYN_RTO_NANOS;
         endpoint.synGiveUpAt = now + config.connectTimeout().toNanos();
         endpoint.sendSyn();
@@ -90,16 +85,16 @@ final class TcpEndpoint implements TcpSender.Output {
         return endpoint;
     }
 
-    private TcpEndpoint(TcpConfig config, int iss, int segmentSizeLimit, int lanMss, VmSegments vm, TcpHost host,
-            Counters counters) {
+    private TcpEndpoint(TcpConfig config, TcpState initial, int iss, int segmentSizeLimit, int lanMss,
+            VmSegments vm, TcpHost host, Counters counters) {
         this.config = config;
+        this.state = initial;
         this.counters = counters;
         this.vm = vm;
         this.host = host;
         this.lanMss = lanMss;
         this.iss = iss;
         this.segmentSizeLimit = segmentSizeLimit;
-        this.state = TcpState.SYN_SENT;
     }
 
     /** Sets up both sequence spaces from the VM's SYN or SYN-ACK (options parsed). */
