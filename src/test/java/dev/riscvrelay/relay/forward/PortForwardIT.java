@@ -88,7 +88,9 @@ class PortForwardIT {
                 "--forward", "tcp:8024=" + SERVER + ":7",
                 "--forward", "tcp:8025=10.0.2.99:7",
                 "--forward", "tcp:8026=" + LEAVER + ":7",
-                "--forward", "udp:8053=" + SERVER + ":5353");
+                "--forward", "udp:8053=" + SERVER + ":5353",
+                "--forward", "udp:8054=10.0.2.99:5353",
+                "--forward", "udp:8055=" + SERVER + ":5353");
         server = field.addLanHost("srv", SERVER, LinkProfile.CLEAN);
         startEcho(server);
         field.bed().startInBackground(server.namespace(), "python3", "-c", UDP_ECHO_SERVER, SERVER);
@@ -115,7 +117,7 @@ class PortForwardIT {
     @Test
     void relayPrintsEachForwardItOpened() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (field.relay().output().stream().filter(l -> l.startsWith("Forwarding ")).count() < 6
+        while (field.relay().output().stream().filter(l -> l.startsWith("Forwarding ")).count() < 8
                 && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
@@ -255,6 +257,49 @@ class PortForwardIT {
         }
         assertThat(metric("relay_forward_udp_flows_opened_total") - flowsBefore).isEqualTo(2);
         assertThat(metric("relay_forward_udp_datagrams_from_vm_total")).isGreaterThanOrEqualTo(40);
+    }
+
+    @Test
+    void udpFlowsAreBoundedPerForwardAndCounted() throws Exception {
+        double full = metric("relay_drops_total{reason=\"forward_udp_table_full\"}");
+        List<java.net.DatagramSocket> clients = new ArrayList<>();
+        try {
+            byte[] hello = "hello".getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < Forwards.MAX_UDP_FLOWS + 100; i++) {
+                java.net.DatagramSocket client = new java.net.DatagramSocket();
+                clients.add(client);
+                client.send(new java.net.DatagramPacket(hello, hello.length,
+                        new InetSocketAddress(field.relayAddress(), 8055)));
+                if (i % 50 == 49) {
+                    Thread.sleep(20); // within what the forward's socket buffer holds until the loop reads it
+                }
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (metric("relay_drops_total{reason=\"forward_udp_table_full\"}") - full < 100
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(metric("relay_drops_total{reason=\"forward_udp_table_full\"}") - full)
+                    .as("clients beyond the flow table of the forward").isGreaterThanOrEqualTo(100);
+        } finally {
+            clients.forEach(java.net.DatagramSocket::close);
+        }
+        assertThat(field.relay().isAlive()).isTrue();
+        assertThat(echo(8024, "tcp still serving")).isEqualTo("tcp still serving");
+    }
+
+    @Test
+    void udpForwardToAnAddressNobodyHoldsDropsAndCounts() throws Exception {
+        double before = metric("relay_forward_no_guest_total");
+        try (java.net.DatagramSocket client = new java.net.DatagramSocket()) {
+            byte[] hello = "anyone?".getBytes(StandardCharsets.UTF_8);
+            client.send(new java.net.DatagramPacket(hello, hello.length,
+                    new InetSocketAddress(field.relayAddress(), 8054)));
+            client.setSoTimeout(5000);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.receive(
+                    new java.net.DatagramPacket(new byte[64], 64))).isInstanceOf(SocketTimeoutException.class);
+        }
+        assertThat(metric("relay_forward_no_guest_total")).isGreaterThan(before);
     }
 
     @Test
