@@ -89,6 +89,7 @@ public enum Counter {
     // WebSocket transport
     WEBSOCKET_OPENED("WebSocket connections that joined the LAN"),
     WEBSOCKET_CLOSED("WebSocket connections that left the LAN"),
+    WEB_FIRST_REQUEST_TIMEOUTS("web connections closed: no complete first request within 10 s (a slowloris client)"),
     WEBSOCKET_REFUSED("WebSocket connections refused: too many connections, or the network, token or address limit"),
     WEBSOCKET_PROTOCOL_CLOSES("WebSocket connections closed for a protocol violation (oversized frame, bad opcode)"),
     DROP_WEBSOCKET_TEXT("WebSocket text messages (only binary messages carry Ethernet frames)"),

@@ -168,6 +168,44 @@ class WebPreviewIT {
         }
     }
 
+    @Test
+    void slowlorisClientsAreClosedAndPreviewsGoOn() throws Exception {
+        double before = metric("relay_web_first_request_timeouts_total");
+        java.util.List<java.net.Socket> slow = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 50; i++) {
+                java.net.Socket socket = new java.net.Socket(field.relayAddress(), WEB_PORT);
+                socket.getOutputStream().write(("GET /net/default/vm/" + SERVER + ":8000/ HTTP/1.1\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                slow.add(socket);
+            }
+            long start = System.nanoTime();
+            int closed = 0;
+            while (closed < slow.size() && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20)) {
+                closed = 0;
+                for (java.net.Socket socket : slow) {
+                    try {
+                        socket.getOutputStream().write('X'); // one header byte at a time
+                    } catch (java.io.IOException gone) {
+                        closed++;
+                    }
+                }
+                assertThat(get(preview(SERVER + ":8000/index.html?token=" + TOKEN)).statusCode())
+                        .as("previews go on meanwhile").isEqualTo(200);
+                Thread.sleep(1000);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            System.out.printf("[facts] slowloris: %d of %d slow clients closed after %.1f s%n", closed, slow.size(),
+                    seconds);
+            assertThat(closed).isEqualTo(slow.size());
+            assertThat(metric("relay_web_first_request_timeouts_total") - before).isGreaterThanOrEqualTo(50);
+        } finally {
+            for (java.net.Socket socket : slow) {
+                socket.close();
+            }
+        }
+    }
+
     private double metric(String name) throws Exception {
         String metrics = http.send(HttpRequest.newBuilder(URI.create(field.adminUrl("/metrics"))).build(),
                 HttpResponse.BodyHandlers.ofString()).body();

@@ -129,6 +129,7 @@ public final class WebSocketServer implements AutoCloseable {
                         }
                         pipeline.addLast(new HttpServerCodec(4096, 8192, 8192));
                         pipeline.addLast(new HttpObjectAggregator(8192));
+                        pipeline.addLast(new FirstRequestDeadline(FirstRequestDeadline.DEFAULT, counters));
                         pipeline.addLast(new ChunkedWriteHandler());
                         Supplier<ChannelHandler> previewHandler = previews;
                         if (previewHandler != null) {
