@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
 final class ForwardsEndpoint implements HttpHandler {
 
     /** A spec never holds quotes or backslashes, so this one-field object needs no general JSON parser. */
-    private static final Pattern BODY = Pattern.compile("\\s*\\{\\s*\"forward\"\\s*:\\s*\"([^\"\\\\]{1,200})\"\\s*}\\s*");
+    private static final Pattern BODY =
+            Pattern.compile("\\s*\\{\\s*\"forward\"\\s*:\\s*\"([^\"\\\\]{1,200})\"\\s*}\\s*");
     private static final int MAX_BODY = 1024;
     private static final Logger LOG = Logger.getLogger(ForwardsEndpoint.class.getName());
 
@@ -98,7 +99,8 @@ final class ForwardsEndpoint implements HttpHandler {
     }
 
     private static String json(Forwards.Open open) {
-        return "{\"name\":\"" + open.name() + "\",\"protocol\":\"" + open.spec().protocol().name().toLowerCase(java.util.Locale.ROOT)
+        return "{\"name\":\"" + open.name() + "\",\"protocol\":\""
+                + open.spec().protocol().name().toLowerCase(java.util.Locale.ROOT)
                 + "\",\"listen\":\"" + open.name().substring(4) + "\",\"target\":\"" + open.spec().target()
                 + "\",\"spec\":\"" + open.spec() + "\"}";
     }

@@ -28,7 +28,8 @@ class ForwardSpecTest {
         assertThat(spec.bind().getHostAddress()).isEqualTo("127.0.0.1");
         assertThat(spec.network()).isEqualTo("class-a");
         assertThat(spec.target()).isEqualTo("class-a/10.0.2.20:53");
-        assertThat(ForwardSpec.parse("tcp:[::1]:8080=10.0.2.15:80")).hasToString("tcp:[0:0:0:0:0:0:0:1]:8080=default/10.0.2.15:80");
+        assertThat(ForwardSpec.parse("tcp:[::1]:8080=10.0.2.15:80"))
+                .hasToString("tcp:[0:0:0:0:0:0:0:1]:8080=default/10.0.2.15:80");
     }
 
     @Test

@@ -331,7 +331,8 @@ class PortForwardIT {
         HttpResponse<String> list = admin("GET", "/forwards", null);
         assertThat(list.statusCode()).isEqualTo(200);
         assertThat(list.headers().firstValue("Content-Type")).hasValue("application/json");
-        assertThat(list.body()).startsWith("{\"forwards\":[").contains("\"spec\":\"tcp:0.0.0.0:8030=default/10.0.2.23:7\"",
+        assertThat(list.body()).startsWith("{\"forwards\":[").contains(
+                "\"spec\":\"tcp:0.0.0.0:8030=default/10.0.2.23:7\"",
                 "\"name\":\"udp:0.0.0.0:8053\"");
 
         assertThat(admin("POST", "/forwards", "{\"forward\":\"tcp:8030=" + SERVER + ":7\"}").statusCode())

@@ -8,8 +8,8 @@ import io.netty.buffer.ByteBuf;
 /**
  * One TCP connection with a VM, terminated here, as a pure endpoint: toward the VM it plays the destination the VM
  * dialled (RFC 9293, the passive side), or, for a connection forwarded from outside, dials the VM itself
- * ({@link #activeOpen}, from {@link TcpState#SYN_SENT}); toward the host it asks a {@link TcpHost} to write, shut down, pause and
- * close. No clock and no scheduler inside: every event brings the time ({@code now}, nanoseconds from any origin),
+ * ({@link #activeOpen}, from {@link TcpState#SYN_SENT}); toward the host it asks a {@link TcpHost} to write, shut
+ * down, pause and close. No clock and no scheduler inside: every event brings the time ({@code now}, nanoseconds from any origin),
  * and {@link #deadline()} says when the endpoint next needs {@link #onTimer}. Segments to the VM leave through
  * {@link VmSegments} during the event that causes them.
  *
