@@ -1,6 +1,9 @@
 package dev.riscvrelay.relay;
 
 import dev.riscvrelay.relay.access.IngressGuard;
+import dev.riscvrelay.relay.forward.ForwardPorts;
+import dev.riscvrelay.relay.forward.ForwardReturns;
+import dev.riscvrelay.relay.forward.ForwardTarget;
 import dev.riscvrelay.relay.gateway.Gateway;
 import dev.riscvrelay.relay.gateway.RouteToOutside;
 import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
@@ -48,10 +51,14 @@ final class Network implements AutoCloseable {
     private final Map<InetAddress, int[]> leasesByAddress = new HashMap<>();
     private int members;
     private long emptySince;
+    private final ForwardTarget forwardTarget;
 
     private Network(String name, LearningSwitch lan, DhcpServer dhcp, DnsForwarder dns, Nat nat,
-            ScheduledFuture<?> everySecond, Map<Long, Member> macOwners, int leasesPerAddress, long createdAt) {
+            ScheduledFuture<?> everySecond, Map<Long, Member> macOwners, int leasesPerAddress, long createdAt,
+            Gateway gateway, ForwardPorts forwardPorts) {
         this.name = name;
+        this.forwardTarget = new ForwardTarget(lan.config(), gateway.neighbours(), mac -> lan.portOf(mac) != null,
+                nat.tcp(), nat.udp(), forwardPorts);
         this.lan = lan;
         this.dhcp = dhcp;
         this.dns = dns;
@@ -116,6 +123,8 @@ final class Network implements AutoCloseable {
         gateway.addIpHandler(dns);
         // A truncated UDP answer sends the guest back over TCP to the same address: carry it to the resolver.
         gateway.addIpHandler(new DnsOverTcp(dnsConfig, nat.tcp()::onServiceSegment));
+        ForwardPorts forwardPorts = new ForwardPorts();
+        gateway.addIpHandler(new ForwardReturns(nat.tcp(), forwardPorts));
         gateway.addIpHandler(new RouteToOutside(nat::onPacket));
         lan.attach(gateway);
         nat.start();
@@ -124,7 +133,7 @@ final class Network implements AutoCloseable {
             dhcp.expire(counters);
         }, 1, 1, TimeUnit.SECONDS);
         return new Network(name, lan, dhcp, dns, nat, sweep, macOwners,
-                config.access().claims().leasesPerAddress(), clock.nanoTime());
+                config.access().claims().leasesPerAddress(), clock.nanoTime(), gateway, forwardPorts);
     }
 
     String name() {
@@ -192,6 +201,11 @@ final class Network implements AutoCloseable {
         if (held != null && --held[0] <= 0) {
             leasesByAddress.remove(peer);
         }
+    }
+
+    /** What port forwards into this network use. On the loop. */
+    ForwardTarget forwardTarget() {
+        return forwardTarget;
     }
 
     /** Stops the timers and closes the NAT's and the DNS forwarder's sockets. On the loop. */

@@ -1,5 +1,10 @@
 package dev.riscvrelay.relay;
 
+import dev.riscvrelay.relay.forward.ForwardException;
+import dev.riscvrelay.relay.forward.ForwardSpec;
+import dev.riscvrelay.relay.forward.ForwardTarget;
+import dev.riscvrelay.relay.forward.WebPreviews;
+import dev.riscvrelay.relay.forward.Forwards;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.metrics.LoopSnapshot;
 import dev.riscvrelay.relay.ops.Operations;
@@ -45,6 +50,7 @@ public final class Relay implements AutoCloseable {
     /** Sizes of loop-owned tables, published by the loop for exporters on other threads. */
     private volatile LoopSnapshot snapshot = LoopSnapshot.EMPTY;
     private Operations operations;
+    private Forwards forwards;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private Relay(IoEventLoopGroup group, Networks networks, WebTransportServer server, WebSocketServer webSocket,
@@ -76,6 +82,12 @@ public final class Relay implements AutoCloseable {
     public static Relay start(RelayConfig config, CertificateManager certificates, OperationsConfig operationsConfig)
             throws StartException {
         Relay relay = startDataPlane(config, certificates);
+        try {
+            relay.openForwards(config);
+        } catch (ForwardException e) {
+            relay.close();
+            throw new StartException(e.getMessage());
+        }
         try {
             relay.operations = Operations.start(operationsConfig, relay.state(), certificates, relay.counters);
         } catch (IOException | RuntimeException e) {
@@ -139,6 +151,33 @@ public final class Relay implements AutoCloseable {
             stopEarly(group, networks);
             throw new StartException("cannot start on udp " + hostPort(config) + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * Opens the forwards of the command line and the web previews on the web listeners; each network is looked up
+     * on the loop when a client comes.
+     */
+    private void openForwards(RelayConfig config) throws ForwardException {
+        ForwardTarget.Lookup targets = name -> {
+            Network network = networks.network(name);
+            return network == null ? null : network.forwardTarget();
+        };
+        forwards = new Forwards(server.eventLoop(), targets, counters);
+        for (ForwardSpec spec : config.forwards()) {
+            forwards.open(spec);
+        }
+        WebPreviews previews = new WebPreviews(config.access().tokens(), targets, counters);
+        if (webSocket != null) {
+            webSocket.usePreviews(previews);
+        }
+        if (demo != null) {
+            demo.usePreviews(previews);
+        }
+    }
+
+    /** The open port forwards. */
+    public Forwards forwards() {
+        return forwards;
     }
 
     /** Undoes a start that failed half-way. */
@@ -240,6 +279,11 @@ public final class Relay implements AutoCloseable {
             }
 
             @Override
+            public Forwards forwards() {
+                return forwards;
+            }
+
+            @Override
             public void setTap(FrameTap tap) {
                 if (!loop.isShuttingDown()) {
                     loop.submit(() -> networks.setTap(tap)).awaitUninterruptibly(5, TimeUnit.SECONDS);
@@ -273,6 +317,9 @@ public final class Relay implements AutoCloseable {
                 operations.close();
             }
             snapshotTask.cancel(false);
+            if (forwards != null) {
+                forwards.close();
+            }
             if (demo != null) {
                 demo.close();
             }

@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay;
 
 import dev.riscvrelay.relay.access.AccessConfig;
+import dev.riscvrelay.relay.forward.ForwardSpec;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.nat.HostBudget;
@@ -26,6 +27,7 @@ import java.util.List;
  * @param access networks, tokens and per-session limits
  * @param congestionControl QUIC's congestion controller for what the relay sends (BBR unless told otherwise)
  * @param hostBudget the host sockets and TCP buffer memory all networks' NATs share, and each one's part
+ * @param forwards the port forwards opened at start ({@code --forward})
  */
 public record RelayConfig(
         InetAddress bind,
@@ -39,7 +41,8 @@ public record RelayConfig(
         WebOptions web,
         AccessConfig access,
         QuicCongestionControlAlgorithm congestionControl,
-        HostBudget.Limits hostBudget) {
+        HostBudget.Limits hostBudget,
+        List<ForwardSpec> forwards) {
 
     public static final int DEFAULT_MAX_SESSIONS = 1024;
     public static final int DEFAULT_PORT_QUEUE = 1024;
@@ -47,6 +50,7 @@ public record RelayConfig(
 
     public RelayConfig {
         dnsResolvers = List.copyOf(dnsResolvers);
+        forwards = List.copyOf(forwards);
     }
 
     /** The defaults on a given address and port. */
@@ -54,36 +58,41 @@ public record RelayConfig(
         return new RelayConfig(bind, port, DEFAULT_MAX_SESSIONS, DEFAULT_PORT_QUEUE, NetworkConfig.defaults(),
                 Duration.ofSeconds(DEFAULT_IDLE_TIMEOUT_SECONDS), List.of(), EgressRules.NONE, WebOptions.defaults(),
                 AccessConfig.defaults(), WebTransportServerConfig.DEFAULT_CONGESTION_CONTROL,
-                HostBudgets.forThisHost(DEFAULT_MAX_SESSIONS));
+                HostBudgets.forThisHost(DEFAULT_MAX_SESSIONS), List.of());
     }
 
     public RelayConfig withMaxSessions(int sessions) {
         return new RelayConfig(bind, port, sessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress, web,
-                access, congestionControl, hostBudget);
+                access, congestionControl, hostBudget, forwards);
     }
 
     public RelayConfig withEgress(EgressRules rules) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, rules,
-                web, access, congestionControl, hostBudget);
+                web, access, congestionControl, hostBudget, forwards);
     }
 
     public RelayConfig withDnsResolvers(List<InetSocketAddress> resolvers) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, resolvers, egress,
-                web, access, congestionControl, hostBudget);
+                web, access, congestionControl, hostBudget, forwards);
     }
 
     public RelayConfig withCongestionControl(QuicCongestionControlAlgorithm algorithm) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
-                web, access, algorithm, hostBudget);
+                web, access, algorithm, hostBudget, forwards);
     }
 
     public RelayConfig withAccess(AccessConfig newAccess) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
-                web, newAccess, congestionControl, hostBudget);
+                web, newAccess, congestionControl, hostBudget, forwards);
     }
 
     public RelayConfig withHostBudget(HostBudget.Limits limits) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
-                web, access, congestionControl, limits);
+                web, access, congestionControl, limits, forwards);
+    }
+
+    public RelayConfig withForwards(List<ForwardSpec> newForwards) {
+        return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
+                web, access, congestionControl, hostBudget, newForwards);
     }
 }

@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.InstantSource;
+import dev.riscvrelay.relay.forward.ForwardSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -222,6 +223,11 @@ public final class RelayCommand implements Callable<Integer> {
                     + " shares (default: a quarter", "of the JVM's direct memory limit, -XX:MaxDirectMemorySize)."})
     Long natBufferMib;
 
+    @Option(names = "--forward", paramLabel = "SPEC",
+            description = "Forward an outside port to a VM: tcp:[ADDR:]PORT=[NETWORK/]VMADDR:PORT or udp:... ADDR"
+                    + " defaults to every address, NETWORK to the default network. Repeatable.")
+    List<String> forwards = new ArrayList<>();
+
     private final PrintWriter out;
     private final PrintWriter err;
 
@@ -247,7 +253,7 @@ public final class RelayCommand implements Callable<Integer> {
             InetSocketAddress adminAddress = relay.adminAddress();
             if (adminAddress != null) {
                 out.println("Admin on http://" + hostForUrl(adminAddress.getAddress().getHostAddress()) + ":"
-                        + adminAddress.getPort() + " (dashboard at /, /metrics, /healthz, /cert-hash, /api/networks)");
+                        + adminAddress.getPort() + " (dashboard at /, /metrics, /healthz, /cert-hash, /api/networks, /forwards)");
             }
             if (relay.webSocket() != null) {
                 out.println("WebSocket on " + (relay.webSocket().config().tls() ? "wss://" : "ws://")
@@ -260,6 +266,7 @@ public final class RelayCommand implements Callable<Integer> {
             out.println(egressLine(config.egress()));
             out.println(lanLine(config.network()));
             out.println(HostBudgets.describe(config.hostBudget(), HostBudgets.openFileLimit(), config.maxSessions()));
+            relay.forwards().list().forEach(forward -> out.println("Forwarding " + forward.describe()));
             out.flush();
             relay.awaitClose();
         }
@@ -379,6 +386,18 @@ public final class RelayCommand implements Callable<Integer> {
         }
     }
 
+    private List<ForwardSpec> forwardSpecs() {
+        List<ForwardSpec> specs = new ArrayList<>();
+        for (String text : forwards) {
+            try {
+                specs.add(ForwardSpec.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw new UsageError("--forward: " + e.getMessage());
+            }
+        }
+        return specs;
+    }
+
     RelayConfig toConfig() {
         InetAddress address;
         try {
@@ -407,7 +426,7 @@ public final class RelayCommand implements Callable<Integer> {
                 new EgressRules(allow.stream().map(c -> cidr("--allow", c)).toList(),
                         deny.stream().map(c -> cidr("--deny", c)).toList()),
                 new WebOptions(webSocketMode(), demoAddress(), v86Dir), accessConfig(), congestion.algorithm(),
-                hostBudget());
+                hostBudget(), forwardSpecs());
     }
 
     private HostBudget.Limits hostBudget() {

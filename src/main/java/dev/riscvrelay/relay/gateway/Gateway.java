@@ -43,6 +43,7 @@ public final class Gateway implements Port {
     private final Ipv4Packet ip = new Ipv4Packet();
     private final ArpResponder arpResponder = new ArpResponder();
     private final GatewayOutput output = new LanOutput();
+    private final Neighbours neighbours = new Neighbours(output);
     private IpHandler[] ipHandlers;
 
     /** A gateway that answers ARP and ping; add DHCP, DNS, NAT handlers with {@link #addIpHandler}. */
@@ -113,6 +114,7 @@ public final class Gateway implements Port {
             counters.increment(Counter.DROP_MALFORMED);
             return;
         }
+        neighbours.learn(arp);
         arpResponder.handle(arp, unicast, output);
     }
 
@@ -146,6 +148,11 @@ public final class Gateway implements Port {
 
     public NetworkConfig config() {
         return config;
+    }
+
+    /** The LAN's addresses and the MACs holding them, as the gateway learned them from ARP. On the loop. */
+    public Neighbours neighbours() {
+        return neighbours;
     }
 
     /** What handlers may do: build frames in pooled direct buffers and put them on the LAN as the gateway. */

@@ -30,6 +30,7 @@ public enum Counter {
 
     // Gateway: answers, validation drops (by reason) and frames it does not handle
     GATEWAY_ARP_REPLIES("ARP replies sent by the gateway"),
+    GATEWAY_ARP_REQUESTS("ARP requests the gateway broadcast to find a guest (for forwards)"),
     GATEWAY_ECHO_REPLIES("ICMP echo replies sent by the gateway"),
     GATEWAY_UNHANDLED("frames addressed to the gateway that nothing handles yet (protocol, port or type)"),
     GATEWAY_NOT_ADDRESSED("unicast frames flooded to the gateway for another MAC (not an error)"),
@@ -98,6 +99,7 @@ public enum Counter {
     // WebSocket transport
     WEBSOCKET_OPENED("WebSocket connections that joined the LAN"),
     WEBSOCKET_CLOSED("WebSocket connections that left the LAN"),
+    WEB_FIRST_REQUEST_TIMEOUTS("web connections closed: no complete first request within 10 s (a slowloris client)"),
     WEBSOCKET_REFUSED("WebSocket connections refused: too many connections, or the network, token or address limit"),
     WEBSOCKET_PROTOCOL_CLOSES("WebSocket connections closed for a protocol violation (oversized frame, bad opcode)"),
     DROP_WEBSOCKET_TEXT("WebSocket text messages (only binary messages carry Ethernet frames)"),
@@ -165,6 +167,9 @@ public enum Counter {
     NAT_TCP_RESETS_TO_VM("TCP resets sent to VMs (refusals, strays, aborts)"),
     NAT_TCP_ABORTED("TCP connections reset after retransmissions to the VM ran out (VM gone)"),
     NAT_TCP_EXPIRED("TCP connections reset after their idle timeout"),
+    NAT_TCP_ACTIVE_OPENS("TCP connections the relay opened toward a VM (forwards) that the VM accepted"),
+    NAT_TCP_ACTIVE_OPENS_REFUSED("TCP connections toward a VM (forwards) the VM refused with RST"),
+    NAT_TCP_ACTIVE_OPENS_UNANSWERED("TCP connections toward a VM (forwards) whose SYN the VM never answered"),
     DROP_NAT_TCP_BAD_CHECKSUM("TCP segments from VMs with a bad checksum"),
     DROP_NAT_TCP_MALFORMED("TCP segments from VMs with a bad data offset, bad options or port 0"),
     DROP_NAT_TCP_BAD_FLAGS("TCP segments from VMs with impossible flags (SYN+FIN, SYN+RST, none, no ACK)"),
@@ -172,7 +177,26 @@ public enum Counter {
     DROP_NAT_TCP_OUT_OF_ORDER("TCP segments from VMs after a gap, not held (hold queue full)"),
     DROP_NAT_TCP_NO_CONNECTION("TCP segments from VMs for no known connection (answered with RST)"),
     DROP_NAT_TCP_VM_LIMIT("new TCP connections refused: the VM holds its maximum"),
-    DROP_NAT_TCP_TABLE_FULL("new TCP connections refused: the TCP connection table is full");
+    DROP_NAT_TCP_TABLE_FULL("new TCP connections refused: the TCP connection table is full"),
+
+    // Port forwards (outside clients reaching a server in a VM)
+    FORWARD_TCP_ACCEPTED("outside TCP connections accepted on forwards"),
+    FORWARD_NO_NETWORK("forwarded connections or datagrams dropped: the forward's network does not exist (yet)"),
+    FORWARD_NO_GUEST("forwarded connections or datagrams dropped: nobody answered ARP for the forward's address"),
+    FORWARD_REFUSED_BUSY("forwarded connections reset: too many already wait for the guest to answer ARP"),
+    FORWARD_UDP_FLOWS_OPENED("UDP forward flows opened (one per outside client address)"),
+    FORWARD_UDP_FLOWS_EXPIRED("UDP forward flows closed after their idle timeout"),
+    FORWARD_UDP_DATAGRAMS_TO_VM("datagrams from outside clients carried to VMs by UDP forwards"),
+    FORWARD_UDP_DATAGRAMS_FROM_VM("datagrams from VMs carried to outside clients by UDP forwards"),
+    DROP_FORWARD_UDP_TABLE_FULL("datagrams from new outside clients of a UDP forward dropped: its flow table is full"),
+    DROP_FORWARD_UDP_WAITING("datagrams of a UDP forward dropped while its guest is looked up by ARP (one is held)"),
+    DROP_FORWARD_UDP_NOT_IPV4("datagrams to a UDP forward from an IPv6 client (forwards carry IPv4 clients)"),
+    DROP_FORWARD_UDP_NO_FLOW("datagrams from VMs to a forward port of the gateway that no UDP forward flow holds"),
+    PREVIEW_REQUESTS("web preview requests (/net/NAME/vm/VMADDR:PORT/...)"),
+    PREVIEW_REFUSED_TOKEN("web preview requests refused with 401/403: the network's token was missing or wrong"),
+    PREVIEW_REFUSED_ADDRESS("web preview requests refused with 400: not a VM address and port of the network"),
+    PREVIEW_REFUSED_BUSY("web preview requests refused with 503: too many previews open"),
+    PREVIEW_IDLE_CLOSED("web previews closed after their idle timeout");
 
     private final String description;
 

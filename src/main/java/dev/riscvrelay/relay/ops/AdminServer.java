@@ -3,6 +3,7 @@ package dev.riscvrelay.relay.ops;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import dev.riscvrelay.relay.forward.Forwards;
 import dev.riscvrelay.relay.metrics.LoopSnapshot;
 import dev.riscvrelay.relay.ops.api.ApiHandler;
 import dev.riscvrelay.relay.ops.dashboard.DashboardFeed;
@@ -83,6 +84,10 @@ final class AdminServer {
                 reply(exchange, 200, "text/plain; charset=utf-8", "capture written to " + file + "\n");
             }
         }));
+        Forwards forwards = operations.relay().forwards();
+        if (forwards != null) {
+            server.createContext("/forwards", new ForwardsEndpoint(forwards));
+        }
         server.setExecutor(executor);
         server.start();
         return new AdminServer(server, events);

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.ops;
 
+import dev.riscvrelay.relay.forward.Forwards;
 import dev.riscvrelay.relay.metrics.LoopSnapshot;
 import dev.riscvrelay.relay.ops.api.LanInspector;
 import dev.riscvrelay.relay.switching.FrameTap;
@@ -22,4 +23,9 @@ public interface RelayState {
 
     /** The networks and their members, copied on the event loop when asked. */
     LanInspector lans();
+
+    /** The port forwards, opened and closed from control threads; null when the relay has none to offer. */
+    default Forwards forwards() {
+        return null;
+    }
 }

@@ -29,8 +29,8 @@ import org.junit.jupiter.api.Test;
  * from the relay's own HTTPS listener; one VM's NIC goes over WebTransport, the other's over WebSocket (v86's stock
  * network_relay_url, {@code wss://} to the page's own origin). Commands are typed on each VM's console through the
  * DevTools protocol and their output read back: udhcpc leases, pings to the gateway, to the other VM and to a host
- * on the test internet (ICMP NAT), nslookup through the gateway's DNS forwarder, and a wget through the TCP NAT,
- * checked by its sha256.
+ * on the test internet (ICMP NAT), nslookup through the gateway's DNS forwarder, a wget through the TCP NAT, checked
+ * by its sha256, and a web preview: one VM's busybox httpd opened in a new tab at /net/default/vm/ADDR:8080/.
  *
  * <pre>
  *   root namespace                      link ns        relay namespace                  internet namespace
@@ -88,7 +88,7 @@ class V86BrowserLanIT {
                 DevTools.Page wt = page(devTools, "transport=webtransport");
                 DevTools.Page ws = page(devTools, "transport=websocket");
                 try {
-                    exercise(wt, ws, chromium, fileSha256, relay, field.relayAddress());
+                    exercise(wt, ws, chromium, fileSha256, relay, field.relayAddress(), devTools);
                 } catch (Throwable failure) {
                     try {
                         screenshots(wt, ws); // what the consoles showed when it failed
@@ -106,7 +106,7 @@ class V86BrowserLanIT {
     }
 
     private static void exercise(DevTools.Page wt, DevTools.Page ws, Browsers.Running chromium, String fileSha256,
-            RelayProcess relay, String relayHost) throws Exception {
+            RelayProcess relay, String relayHost, DevTools devTools) throws Exception {
         long bootWt = awaitBoot(wt, chromium);
         long bootWs = awaitBoot(ws, chromium);
         System.out.println("[facts] v86 boot, page load to shell ('VM ready'): WebTransport tab " + bootWt
@@ -177,6 +177,30 @@ class V86BrowserLanIT {
                 soft.fail("no timing line from the wget in " + label(page) + ":\n" + wget);
             }
         }
+
+        // A web preview: the WS VM's busybox httpd, opened in a new Chromium tab through the relay's TLS listener.
+        String httpd = run(ws, "mkdir -p /tmp/www && echo preview-from-the-vm > /tmp/www/index.html"
+                + " && busybox httpd -p 8080 -h /tmp/www", 20);
+        devTools.openTab(URI.create("https://" + relayHost + ":" + FieldBed.RELAY_PORT + "/net/default/vm/"
+                + addressWs + ":8080/index.html"));
+        String shown = "";
+        DevTools.Page preview = null;
+        long previewStart = System.nanoTime();
+        long previewDeadline = previewStart + TimeUnit.SECONDS.toNanos(30);
+        while (!shown.contains("preview-from-the-vm") && System.nanoTime() - previewDeadline < 0) {
+            if (preview == null) {
+                List<DevTools.Page> tabs = devTools.pages("/vm/" + addressWs);
+                preview = tabs.isEmpty() ? null : tabs.getFirst();
+            }
+            if (preview != null) {
+                shown = String.valueOf(preview.evaluate("document.body ? document.body.innerText : ''"));
+            }
+            Thread.sleep(250);
+        }
+        System.out.printf("[facts] web preview of the WS VM's busybox httpd in a Chromium tab: %d ms%n",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - previewStart));
+        soft.assertThat(shown).as("the WS VM's busybox httpd through the preview (httpd: %s)", httpd)
+                .contains("preview-from-the-vm");
 
         soft.assertThat(String.valueOf(ws.evaluate("vm.events.join('\\n')"))).as("the WebSocket NIC's URL")
                 .contains("NIC on wss://" + relayHost + ":" + FieldBed.RELAY_PORT + "/");

@@ -134,6 +134,23 @@ class RelayCommandTest {
     }
 
     @Test
+    void forwardPortInUse() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            // No WebSocket listener: with --port 0 it would take the UDP port's number over TCP, which may be taken.
+            assertOneLineError(run("--bind", "127.0.0.1", "--port", "0", "--websocket", "off", "--forward",
+                    "tcp:127.0.0.1:" + port + "=10.0.2.15:22"), 1,
+                    "cannot open forward tcp:127.0.0.1:" + port + "=default/10.0.2.15:22: tcp 127.0.0.1:" + port);
+        }
+    }
+
+    @Test
+    void forwardNotASpec() {
+        assertOneLineError(run("--forward", "tcp:8022=10.0.2.15"), 2,
+                "--forward: expected tcp|udp:[ADDR:]PORT=[NETWORK/]VMADDR:PORT, got 'tcp:8022=10.0.2.15'");
+    }
+
+    @Test
     void allowNotAPrefix() {
         assertOneLineError(run("--allow", "203.0.113.0/33"), 2, "--allow wants an IPv4 prefix like 203.0.113.0/24");
     }

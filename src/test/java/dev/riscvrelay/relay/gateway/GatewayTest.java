@@ -9,6 +9,7 @@ import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.TestFrames;
 import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.switching.Switch;
+import dev.riscvrelay.relay.wire.ArpPacket;
 import dev.riscvrelay.relay.wire.Checksums;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.HexFixtures;
@@ -120,6 +121,63 @@ class GatewayTest {
 
         assertThat(lan.forwarded).isEmpty();
         assertThat(nonZeroCounters()).isEmpty();
+    }
+
+    @Test
+    void everyArpPacketTeachesTheGatewayWhereItsSenderIs() {
+        ArpPacket asked = new ArpPacket();
+        byte[] request = HexFixtures.bytes("arp-request-who-has-10.0.2.2");
+        asked.wrap(Unpooled.wrappedBuffer(request), EthernetFrame.HEADER_LENGTH, ArpPacket.LENGTH);
+        assertThat(gateway.neighbours().macOf(asked.senderIp())).isEqualTo(Neighbours.UNKNOWN);
+
+        send(request);
+        assertThat(gateway.neighbours().macOf(asked.senderIp())).isEqualTo(asked.senderMac());
+        gateway.neighbours().forget(asked.senderIp());
+        assertThat(gateway.neighbours().macOf(asked.senderIp())).isEqualTo(Neighbours.UNKNOWN);
+    }
+
+    @Test
+    void theGatewayAsksWhoHasAnAddressAndLearnsTheAnswer() {
+        int other = Ipv4Address.parse("10.0.2.16");
+        gateway.neighbours().request(other);
+        ByteBuf request = onlyReply();
+        EthernetFrame ethernet = new EthernetFrame();
+        assertThat(ethernet.wrap(request)).isEqualTo(ParseResult.OK);
+        assertThat(ethernet.destination()).isEqualTo(MacAddress.BROADCAST);
+        assertThat(ethernet.source()).isEqualTo(GATEWAY_MAC);
+        ArpPacket arp = new ArpPacket();
+        assertThat(arp.wrap(request, ethernet.payloadOffset(), ethernet.payloadLength())).isEqualTo(ParseResult.OK);
+        assertThat(arp.operation()).isEqualTo(ArpPacket.OPERATION_REQUEST);
+        assertThat(arp.senderMac()).isEqualTo(GATEWAY_MAC);
+        assertThat(arp.senderIp()).isEqualTo(GATEWAY_IP);
+        assertThat(arp.targetIp()).isEqualTo(other);
+        assertThat(counters.get(Counter.GATEWAY_ARP_REQUESTS)).isEqualTo(1);
+
+        send(arpReply(OTHER_GUEST_MAC, other));
+        assertThat(gateway.neighbours().macOf(other)).isEqualTo(OTHER_GUEST_MAC);
+    }
+
+    @Test
+    void arpClaimingTheGatewaysAddressesOrForeignOnesIsNotLearned() {
+        send(arpReply(OTHER_GUEST_MAC, GATEWAY_IP));
+        send(arpReply(OTHER_GUEST_MAC, Ipv4Address.parse("10.0.2.3")));
+        send(arpReply(OTHER_GUEST_MAC, Ipv4Address.parse("192.168.1.5")));
+        send(arpReply(MacAddress.BROADCAST, GUEST_IP));
+        assertThat(gateway.neighbours().macOf(GATEWAY_IP)).isEqualTo(Neighbours.UNKNOWN);
+        assertThat(gateway.neighbours().macOf(Ipv4Address.parse("10.0.2.3"))).isEqualTo(Neighbours.UNKNOWN);
+        assertThat(gateway.neighbours().macOf(Ipv4Address.parse("192.168.1.5"))).isEqualTo(Neighbours.UNKNOWN);
+        assertThat(gateway.neighbours().macOf(GUEST_IP)).isEqualTo(Neighbours.UNKNOWN);
+    }
+
+    /** An ARP reply from {@code mac} saying it holds {@code address}, unicast to the gateway. */
+    private static byte[] arpReply(long mac, int address) {
+        ByteBuf frame = Unpooled.buffer(EthernetFrame.HEADER_LENGTH + ArpPacket.LENGTH);
+        frame.writerIndex(frame.capacity());
+        int at = EthernetFrame.writeHeader(frame, 0, GATEWAY_MAC, mac, EthernetFrame.TYPE_ARP);
+        ArpPacket.write(frame, at, ArpPacket.OPERATION_REPLY, mac, address, GATEWAY_MAC, GATEWAY_IP);
+        byte[] bytes = ByteBufUtil.getBytes(frame);
+        frame.release();
+        return bytes;
     }
 
     @Test

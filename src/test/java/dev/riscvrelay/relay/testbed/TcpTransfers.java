@@ -55,13 +55,22 @@ public final class TcpTransfers implements AutoCloseable {
      */
     public double send(String profile, Namespace from, Namespace to, String toAddress, int port, Payload payload,
             Duration timeout) throws Exception {
+        return send(profile, from, toAddress + ":" + port, to, toAddress, port, payload, timeout);
+    }
+
+    /**
+     * As {@link #send(String, Namespace, Namespace, String, int, Payload, Duration)}, the sender dialling
+     * {@code dial} ({@code ADDR:PORT}, e.g. a port forward) and the receiver listening on {@code toAddress:port}.
+     */
+    public double send(String profile, Namespace from, String dial, Namespace to, String toAddress, int port,
+            Payload payload, Duration timeout) throws Exception {
         Path received = work.resolve("received-" + port + ".bin");
         Process listener = bed.startInBackground(to, "socat", "-u",
                 "TCP-LISTEN:" + port + ",bind=" + toAddress + ",reuseaddr", "CREATE:" + received);
         to.awaitListening("-ltn", toAddress + ":" + port);
         long start = System.nanoTime();
         CommandResult send = from.exec(timeout, "socat", "-u", "OPEN:" + payload.file(),
-                "TCP:" + toAddress + ":" + port + ",connect-timeout=10");
+                "TCP:" + dial + ",connect-timeout=10");
         boolean done = listener.waitFor(30, TimeUnit.SECONDS);
         double seconds = (System.nanoTime() - start) / 1e9;
         long arrived = Files.exists(received) ? Files.size(received) : -1;
@@ -71,10 +80,42 @@ public final class TcpTransfers implements AutoCloseable {
                 mbps, send.succeeded() ? "" : " (sender FAILED, " + arrived + " bytes arrived)"));
         assertThat(send.succeeded()).as(send.describe()).isTrue();
         assertThat(done).as("the receiver got the end of the stream").isTrue();
+        assertWhole(received, arrived, payload);
+        return mbps;
+    }
+
+    /**
+     * The other way: a one-shot socat in {@code from} listening on {@code fromAddress:port} sends {@code payload} to
+     * whoever connects; {@code to} dials {@code dial} and keeps what arrives. Asserts it whole and SHA-256 exact and
+     * returns the rate in Mbit/s.
+     */
+    public double receive(String profile, Namespace from, String fromAddress, int port, Namespace to, String dial,
+            Payload payload, Duration timeout) throws Exception {
+        Path received = work.resolve("pulled-" + port + ".bin");
+        Process sender = bed.startInBackground(from, "socat", "-u", "OPEN:" + payload.file(),
+                "TCP-LISTEN:" + port + ",bind=" + fromAddress + ",reuseaddr");
+        from.awaitListening("-ltn", fromAddress + ":" + port);
+        long start = System.nanoTime();
+        CommandResult pull = to.exec(timeout, "socat", "-u", "TCP:" + dial + ",connect-timeout=10",
+                "CREATE:" + received);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        boolean done = sender.waitFor(30, TimeUnit.SECONDS);
+        long arrived = Files.exists(received) ? Files.size(received) : -1;
+        double mbps = arrived * 8 / seconds / 1e6;
+        System.out.println("[facts] " + String.format(Locale.ROOT, "%s: %d MiB TCP %s -> %s in %.1f s, %.1f Mbit/s",
+                profile, payload.size() / MIB, fromAddress, to.name().replaceFirst("^rr-[0-9a-f]+-", ""), seconds,
+                mbps));
+        assertThat(pull.succeeded()).as(pull.describe()).isTrue();
+        assertThat(done).as("the sender finished").isTrue();
+        assertWhole(received, arrived, payload);
+        return mbps;
+    }
+
+    /** {@code received} ({@code arrived} bytes) is {@code payload} to the byte; then it is deleted. */
+    private static void assertWhole(Path received, long arrived, Payload payload) throws Exception {
         assertThat(arrived).isEqualTo(payload.size());
         assertThat(sha256(received)).as("sha256 of what arrived").isEqualTo(payload.sha256());
         Files.delete(received);
-        return mbps;
     }
 
     public static String sha256(Path file) throws Exception {

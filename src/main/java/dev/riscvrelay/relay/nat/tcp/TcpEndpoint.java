@@ -7,9 +7,10 @@ import dev.riscvrelay.relay.wire.TcpPacket;
 import io.netty.buffer.ByteBuf;
 
 /**
- * One TCP connection from a VM, terminated here, as a pure endpoint: toward the VM it plays the destination the VM
- * dialled (RFC 9293, the passive side), toward the host it asks a {@link TcpHost} to write, shut down, pause and
- * close. No clock and no scheduler inside: every event brings the time ({@code now}, nanoseconds from any origin),
+ * One TCP connection with a VM, terminated here, as a pure endpoint: toward the VM it plays the destination the VM
+ * dialled (RFC 9293, the passive side), or, for a connection forwarded from outside, dials the VM itself
+ * ({@link #activeOpen}, from {@link TcpState#SYN_SENT}); toward the host it asks a {@link TcpHost} to write, shut
+ * down, pause and close. No clock and no scheduler inside: every event brings the time ({@code now}, nanoseconds from any origin),
  * and {@link #deadline()} says when the endpoint next needs {@link #onTimer}. Segments to the VM leave through
  * {@link VmSegments} during the event that causes them.
  *
@@ -27,21 +28,29 @@ final class TcpEndpoint implements TcpSender.Output {
     private static final int DEFAULT_MSS = 536;
     /** Below this a VM's MSS is a trick, not a link: segments would cost more header than data. */
     private static final int MIN_MSS = 64;
+    /** RFC 6298 section 2.1: the first retransmission timeout of our SYN, before any round trip was measured. */
+    private static final long INITIAL_SYN_RTO_NANOS = 1_000_000_000L;
 
     private final TcpConfig config;
     private final Counters counters;
     private final VmSegments vm;
     private final TcpHost host;
     private final TcpTimer timer = new TcpTimer();
-    private final TcpSender sender;
-    private final TcpReceiver receiver;
+    /** Both made from the VM's SYN (or SYN-ACK): null only in {@link TcpState#SYN_SENT}. */
+    private TcpSender sender;
+    private TcpReceiver receiver;
     /** The MSS the SYN-ACK tells the VM: what one frame of the LAN carries. */
     private final int lanMss;
+    private final int iss;
+    private final int segmentSizeLimit;
     /** RFC 7323 section 2.2: scaling only when both sides offer it in their SYNs; then our shift. */
-    private final boolean windowScaling;
-    private final int rcvScale;
-    private final boolean sackPermitted;
-    private TcpState state = TcpState.CONNECTING;
+    private boolean windowScaling;
+    private int rcvScale;
+    private boolean sackPermitted;
+    private TcpState state;
+    /** In SYN_SENT: the current retransmission timeout of our SYN, and when the VM is given up on. */
+    private long synRto;
+    private long synGiveUpAt;
     /** An ACK is owed at the end of the turn; any segment sent before carries it. */
     private boolean ackPending;
     private final HostBudget.Share.Account memory;
@@ -55,19 +64,63 @@ final class TcpEndpoint implements TcpSender.Output {
      */
     TcpEndpoint(TcpConfig config, TcpPacket syn, int iss, int segmentSizeLimit, int lanMss, VmSegments vm,
             TcpHost host, Counters counters) {
-        this(config, syn, iss, segmentSizeLimit, lanMss, vm, host, counters,
-                HostBudget.unlimited().share(mac -> null).accountOf(0));
+        this(config, syn, iss, segmentSizeLimit, lanMss, vm, host, counters, unlimitedMemory());
     }
 
     /** @param memory where the host data this connection holds is charged, against the relay's budget */
     TcpEndpoint(TcpConfig config, TcpPacket syn, int iss, int segmentSizeLimit, int lanMss, VmSegments vm,
             TcpHost host, Counters counters, HostBudget.Share.Account memory) {
+        this(config, TcpState.CONNECTING, iss, segmentSizeLimit, lanMss, vm, host, counters, memory);
+        synchronize(syn);
+    }
+
+    private static HostBudget.Share.Account unlimitedMemory() {
+        return HostBudget.unlimited().share(mac -> null).accountOf(0);
+    }
+
+    /** As the other {@code activeOpen}, outside any budget (tests). */
+    static TcpEndpoint activeOpen(TcpConfig config, int iss, int segmentSizeLimit, int lanMss, VmSegments vm,
+            TcpHost host, Counters counters, long now) {
+        return activeOpen(config, iss, segmentSizeLimit, lanMss, vm, host, counters, now, unlimitedMemory());
+    }
+
+    /**
+     * A connection the relay opens toward the VM (a forward from outside, as slirp's hostfwd): sends our SYN with
+     * MSS, window scale and SACK-permitted offered, and waits in {@link TcpState#SYN_SENT} for the VM's SYN-ACK.
+     * The SYN is resent with backoff from RFC 6298's one second until {@link TcpConfig#connectTimeout()} has
+     * passed; then, or on the VM's RST, the host is told to close with a reset. The host socket is not read before
+     * the connection is established.
+     *
+     * @param segmentSizeLimit the largest payload one frame toward the VM carries; the VM's MSS bounds it further
+     * @param lanMss the MSS told to the VM
+     * @param memory where the host data this connection holds is charged, against the relay's budget
+     */
+    static TcpEndpoint activeOpen(TcpConfig config, int iss, int segmentSizeLimit, int lanMss, VmSegments vm,
+            TcpHost host, Counters counters, long now, HostBudget.Share.Account memory) {
+        TcpEndpoint endpoint = new TcpEndpoint(config, TcpState.SYN_SENT, iss, segmentSizeLimit, lanMss, vm, host,
+                counters, memory);
+        endpoint.synRto = INITIAL_SYN_RTO_NANOS;
+        endpoint.synGiveUpAt = now + config.connectTimeout().toNanos();
+        endpoint.sendSyn();
+        endpoint.timer.arm(now + endpoint.synRto);
+        return endpoint;
+    }
+
+    private TcpEndpoint(TcpConfig config, TcpState initial, int iss, int segmentSizeLimit, int lanMss,
+            VmSegments vm, TcpHost host, Counters counters, HostBudget.Share.Account memory) {
         this.config = config;
+        this.state = initial;
         this.memory = memory;
         this.counters = counters;
         this.vm = vm;
         this.host = host;
         this.lanMss = lanMss;
+        this.iss = iss;
+        this.segmentSizeLimit = segmentSizeLimit;
+    }
+
+    /** Sets up both sequence spaces from the VM's SYN or SYN-ACK (options parsed). */
+    private void synchronize(TcpPacket syn) {
         int vmMss = syn.mss() > 0 ? syn.mss() : DEFAULT_MSS;
         int mss = Math.max(MIN_MSS, Math.min(vmMss, segmentSizeLimit));
         this.windowScaling = syn.windowScale() >= 0;
@@ -121,7 +174,7 @@ final class TcpEndpoint implements TcpSender.Output {
 
     /** Data read from the host; takes over the reference. Returns whether it was taken (not after EOF or close). */
     boolean onHostData(ByteBuf data) {
-        if (state == TcpState.CLOSED || sender.hostEof()) {
+        if (state == TcpState.CLOSED || state == TcpState.SYN_SENT || sender.hostEof()) {
             data.release();
             return false;
         }
@@ -135,6 +188,9 @@ final class TcpEndpoint implements TcpSender.Output {
 
     /** Brings the budget's charge for this connection to what the sender holds now. */
     private void chargeBuffered() {
+        if (sender == null) {
+            return; // SYN_SENT: nothing read from the host yet
+        }
         long buffered = sender.buffered();
         if (buffered != charged) {
             memory.charge(buffered - charged);
@@ -144,7 +200,7 @@ final class TcpEndpoint implements TcpSender.Output {
 
     /** The relay's buffer budget is used up and this connection holds at least its guaranteed part. */
     private boolean overBudget() {
-        return sender.buffered() >= HostBudget.GUARANTEED_BUFFER_BYTES && memory.buffersFull();
+        return sender != null && sender.buffered() >= HostBudget.GUARANTEED_BUFFER_BYTES && memory.buffersFull();
     }
 
     /** The host's reads of this turn are in: send what the windows allow. */
@@ -156,7 +212,7 @@ final class TcpEndpoint implements TcpSender.Output {
 
     /** The host sent FIN: ours follows the data still buffered. */
     void onHostEof(long now) {
-        if (state == TcpState.CLOSED || sender.hostEof()) {
+        if (state == TcpState.CLOSED || state == TcpState.SYN_SENT || sender.hostEof()) {
             return;
         }
         sender.hostFinished();
@@ -176,6 +232,8 @@ final class TcpEndpoint implements TcpSender.Output {
             // CONNECTING: the failed connect is reported on its own. TIME_WAIT: both sides are done already.
             case CONNECTING, TIME_WAIT, CLOSED -> {
             }
+            // The outside client left before the VM answered: nothing to tell the VM (its SYN-ACK meets a RST).
+            case SYN_SENT -> close(false);
             case SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT, LAST_ACK, FIN_WAIT_1, FIN_WAIT_2, CLOSING -> {
                 counters.increment(Counter.NAT_TCP_RESETS_FROM_HOST);
                 abort(true);
@@ -187,9 +245,13 @@ final class TcpEndpoint implements TcpSender.Output {
 
     /** One valid segment of this connection from the VM (checksum and flags checked by the NAT). */
     void onSegment(TcpPacket segment, long now) {
-        sender.segmentArrived();
         int flags = segment.flags();
         int sequence = segment.sequenceNumber();
+        if (state == TcpState.SYN_SENT) {
+            onSegmentInSynSent(segment, now, flags);
+            return;
+        }
+        sender.segmentArrived();
         switch (state) {
             case CONNECTING -> {
                 if ((flags & TcpPacket.FLAG_RST) != 0 && sequence == receiver.rcvNxt()) {
@@ -201,9 +263,37 @@ final class TcpEndpoint implements TcpSender.Output {
             case SYN_RECEIVED -> onSegmentInSynReceived(segment, now, flags, sequence);
             case ESTABLISHED, CLOSE_WAIT, LAST_ACK, FIN_WAIT_1, FIN_WAIT_2, CLOSING, TIME_WAIT ->
                     onSegmentSynchronized(segment, now, flags, sequence);
-            case CLOSED -> {
+            case SYN_SENT, CLOSED -> {
             }
         }
+    }
+
+    /** RFC 9293 section 3.10.7.3, the VM's answer to our SYN; a bare SYN (simultaneous open) is not taken up. */
+    private void onSegmentInSynSent(TcpPacket segment, long now, int flags) {
+        boolean ack = (flags & TcpPacket.FLAG_ACK) != 0;
+        if (ack && segment.acknowledgementNumber() != iss + 1) {
+            if ((flags & TcpPacket.FLAG_RST) == 0) {
+                vm.control(segment.acknowledgementNumber(), 0, TcpPacket.FLAG_RST);
+            }
+            return;
+        }
+        if ((flags & TcpPacket.FLAG_RST) != 0) {
+            if (ack) {
+                counters.increment(Counter.NAT_TCP_ACTIVE_OPENS_REFUSED);
+                close(true);
+            }
+            return;
+        }
+        if (!ack || (flags & TcpPacket.FLAG_SYN) == 0) {
+            return;
+        }
+        synchronize(segment);
+        sender.onSynAcknowledged(now);
+        receiver.offerSynWindow(); // the window our SYN offered starts the right edge
+        state = TcpState.ESTABLISHED;
+        counters.increment(Counter.NAT_TCP_ACTIVE_OPENS);
+        host.reading(true);
+        sendAck(); // data or FIN on the SYN-ACK is not taken: the VM sends it again after this ACK
     }
 
     private void onSegmentInSynReceived(TcpPacket segment, long now, int flags, int sequence) {
@@ -346,6 +436,16 @@ final class TcpEndpoint implements TcpSender.Output {
             return;
         }
         switch (state) {
+            case SYN_SENT -> {
+                if (now - synGiveUpAt >= 0) {
+                    counters.increment(Counter.NAT_TCP_ACTIVE_OPENS_UNANSWERED);
+                    close(true);
+                    return;
+                }
+                synRto *= 2;
+                sendSyn();
+                timer.arm(Math.min(now + synRto, synGiveUpAt));
+            }
             case SYN_RECEIVED -> {
                 if (!sender.synAckTimedOut()) {
                     giveUp();
@@ -407,6 +507,11 @@ final class TcpEndpoint implements TcpSender.Output {
         }
     }
 
+    private void sendSyn() {
+        int window = Math.min(config.receiveWindowBytes(), 0xFFFF);
+        vm.syn(iss, window, lanMss, config.receiveWindowScale(), true);
+    }
+
     private void sendSynAck() {
         int window = receiver.offerSynWindow();
         vm.synAck(sender.iss(), receiver.rcvNxt(), window, lanMss, windowScaling ? rcvScale : -1, sackPermitted);
@@ -451,7 +556,7 @@ final class TcpEndpoint implements TcpSender.Output {
         if (state == TcpState.CLOSED) {
             return;
         }
-        if (resetVm && state != TcpState.CONNECTING) {
+        if (resetVm && state != TcpState.CONNECTING && state != TcpState.SYN_SENT) {
             vm.control(sender.sndMax(), receiver.rcvNxt(), TcpPacket.FLAG_RST | TcpPacket.FLAG_ACK);
         }
         close(true);
@@ -464,10 +569,12 @@ final class TcpEndpoint implements TcpSender.Output {
         }
         state = TcpState.CLOSED;
         timer.disarm();
-        sender.release();
+        if (sender != null) {
+            sender.release();
+            receiver.release();
+        }
         memory.charge(-charged);
         charged = 0;
-        receiver.release();
         host.closed(resetHost);
     }
 }

@@ -23,7 +23,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One TCP connection of the NAT as a flow of its table: the host socket's Netty handler, which feeds the
+ * One TCP connection of the NAT as a flow of its table: the host socket's Netty handler (the socket the NAT
+ * connected, or for a forward the outside client's accepted socket), which feeds the
  * connection's {@link TcpEndpoint} with the socket's events and the loop's time, does what the endpoint asks of the
  * host ({@link TcpHost}), and keeps one Netty timer at the endpoint's deadline. Writes to the host and the batched
  * ACK to the VM wait for the end of the loop's turn ({@link TcpNat#requestTurnEnd}).
@@ -56,7 +57,8 @@ final class TcpHostSocket extends NatFlow implements TcpHost {
     private final Runnable resumeRunnable = this::resume;
     private boolean resumeScheduled;
 
-    // The SYN's IP header and first 8 bytes, quoted by an ICMP unreachable if the host cannot be reached.
+    // The SYN's IP header and first 8 bytes, quoted by an ICMP unreachable if the host cannot be reached; null for
+    // a forward, whose host socket is connected already.
     private final ByteBuf synQuote;
 
     TcpHostSocket(TcpNat nat, long keyHigh, long keyLow, long vmMac, Ipv4Packet ip, TcpPacket syn, int iss,
@@ -77,6 +79,33 @@ final class TcpHostSocket extends NatFlow implements TcpHost {
         int quoteLength = VmFrames.quoteLength(ip);
         this.synQuote = Unpooled.buffer(quoteLength, quoteLength);
         synQuote.writeBytes(ip.buffer(), ip.offset(), quoteLength);
+    }
+
+    /**
+     * A forwarded connection: {@code channel}, an outside client's accepted socket, is carried to
+     * {@code vmAddress:vmPort} from the gateway's {@code gatewayPort}; our SYN leaves at once.
+     */
+    TcpHostSocket(TcpNat nat, long keyHigh, long keyLow, long vmMac, int vmAddress, int vmPort, int gatewayPort,
+            int iss, long now) {
+        super(keyHigh, keyLow, vmMac, nat.config().idleTimeout().toNanos(), now);
+        this.nat = nat;
+        this.counters = nat.counters();
+        this.clock = nat.clock();
+        this.loop = nat.loop();
+        this.vmAddress = vmAddress;
+        this.vmPort = vmPort;
+        this.hostAddress = nat.network().gatewayAddress();
+        this.hostPort = gatewayPort;
+        VmSegments segments = new VmSegments(nat.frames(), nat.sink(), counters, vmMac, vmAddress, vmPort,
+                hostAddress, hostPort);
+        this.endpoint = TcpEndpoint.activeOpen(nat.config(), iss, nat.segmentSizeToward(vmMac), nat.lanMss(),
+                segments, this, counters, now, nat.budgetAccountOf(vmMac));
+        this.synQuote = null;
+    }
+
+    /** Arms the timer the active open's SYN needs; call once the connection is in the table. */
+    void started() {
+        syncTimer();
     }
 
     void attach(SocketChannel channel) {
@@ -274,7 +303,9 @@ final class TcpHostSocket extends NatFlow implements TcpHost {
             timerTask.cancel(false);
             timerTask = null;
         }
-        synQuote.release();
+        if (synQuote != null) {
+            synQuote.release();
+        }
         if (channel != null) {
             if (reset) {
                 if (channel.isOpen()) {

@@ -23,6 +23,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -44,6 +45,12 @@ import java.util.function.LongToIntFunction;
  * <p>Owned by one event loop; every method runs on it.
  */
 public final class TcpNat {
+
+    /**
+     * The gateway's ports forwarded connections come from (IANA's dynamic range); segments from VMs to these ports
+     * of the gateway's address belong to forwards ({@link #onForwardedSegment}).
+     */
+    public static final int FORWARD_PORT_FIRST = 49152;
 
     private final NetworkConfig network;
     private final TcpConfig config;
@@ -102,8 +109,58 @@ public final class TcpNat {
         accept(ethernet, ip, upstream);
     }
 
-    /** {@code upstream}: where a new connection's host socket connects; null for the packet's own destination. */
+    /**
+     * Handles one TCP segment from a VM to the gateway's own address on a port forwards dial from
+     * ({@link #FORWARD_PORT_FIRST} and up): only connections a forward opened take it; anything else is answered
+     * with a reset, never opens a connection.
+     */
+    public void onForwardedSegment(EthernetFrame ethernet, Ipv4Packet ip) {
+        accept(ethernet, ip, null, false);
+    }
+
+    /**
+     * Carries an outside client's accepted socket {@code channel} to {@code vmAddress:vmPort} on the VM with
+     * {@code vmMac}: a connection from the gateway's address and a free port of the forward range, through the
+     * same endpoint as the VM's own connections (it sends our SYN now; the socket is read once the VM accepted).
+     * Per-VM and table limits apply as to connections the VM opens. The channel must be registered on this NAT's
+     * loop, not auto-read, half-closable. Returns false (counted) when a limit or a full port range refuses; then
+     * the caller closes the channel.
+     */
+    public boolean connectToVm(long vmMac, int vmAddress, int vmPort, SocketChannel channel) {
+        int gateway = network.gatewayAddress();
+        long high = FlowKey.high(vmAddress, gateway);
+        int gatewayPort = 0;
+        for (int attempt = 0; attempt < 16 && gatewayPort == 0; attempt++) {
+            int candidate = FORWARD_PORT_FIRST + random.nextInt(65536 - FORWARD_PORT_FIRST);
+            if (connections.get(high, FlowKey.low(vmPort, candidate)) == null) {
+                gatewayPort = candidate;
+            }
+        }
+        if (gatewayPort == 0) {
+            counters.increment(Counter.DROP_NAT_TCP_TABLE_FULL);
+            return false;
+        }
+        if (!connections.admit(vmMac)) {
+            return false;
+        }
+        TcpHostSocket connection = new TcpHostSocket(this, high, FlowKey.low(vmPort, gatewayPort), vmMac,
+                vmAddress, vmPort, gatewayPort, random.nextInt(), clock.nanoTime());
+        connections.add(connection);
+        connection.attach(channel);
+        channel.pipeline().addLast(connection);
+        connection.started();
+        return true;
+    }
+
+    /**
+     * {@code upstream}: where a new connection's host socket connects; null for the packet's own destination.
+     * {@code opens}: whether a SYN without a connection opens one (false: the forward range, answered with RST).
+     */
     private void accept(EthernetFrame ethernet, Ipv4Packet ip, InetSocketAddress upstream) {
+        accept(ethernet, ip, upstream, true);
+    }
+
+    private void accept(EthernetFrame ethernet, Ipv4Packet ip, InetSocketAddress upstream, boolean opens) {
         ParseResult parsed = tcp.wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength());
         if (parsed != ParseResult.OK) {
             counters.increment(Counter.DROP_NAT_TCP_MALFORMED);
@@ -139,7 +196,7 @@ public final class TcpNat {
             connection = null;
         }
         if (connection == null) {
-            if (bareSyn) {
+            if (bareSyn && opens) {
                 open(ethernet.source(), ip, high, low, upstream);
             } else if ((flags & TcpPacket.FLAG_RST) == 0) {
                 counters.increment(Counter.DROP_NAT_TCP_NO_CONNECTION);
@@ -164,15 +221,7 @@ public final class TcpNat {
         TcpHostSocket connection = new TcpHostSocket(this, high, low, vmMac, ip, tcp, random.nextInt(), now);
         connections.add(connection);
         SocketChannel channel = epoll ? new EpollSocketChannel() : new NioSocketChannel();
-        var channelConfig = channel.config();
-        channelConfig.setAutoRead(false); // read only once the VM is connected and has room
-        channelConfig.setAllowHalfClosure(true); // a FIN each way, independently
-        channelConfig.setTcpNoDelay(true); // segments from the VM are already sized; do not hold them back
-        channelConfig.setConnectTimeoutMillis((int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()));
-        // Unwritable past half the window, writable again below a quarter: the window update to the VM then.
-        int window = config.receiveWindowBytes();
-        channelConfig.setWriteBufferWaterMark(new WriteBufferWaterMark(window / 4, window / 2));
-        channelConfig.setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(2048, 16384, 65536));
+        configureHostSocket(channel.config());
         connection.attach(channel);
         channel.pipeline().addLast(connection);
         loop.register(channel);
@@ -184,6 +233,22 @@ public final class TcpNat {
         }
         ChannelFuture connected = channel.connect(target);
         connected.addListener(connection.connectListener());
+    }
+
+    /**
+     * Sets up a connection's host socket: not read until the VM is connected and has room, half-closable, no
+     * Nagle, and write watermarks that turn the receive window into backpressure. For the sockets the NAT connects
+     * and for the outside clients' sockets forwards accept (before their first read).
+     */
+    public void configureHostSocket(SocketChannelConfig channelConfig) {
+        channelConfig.setAutoRead(false); // read only once the VM is connected and has room
+        channelConfig.setAllowHalfClosure(true); // a FIN each way, independently
+        channelConfig.setTcpNoDelay(true); // segments from the VM are already sized; do not hold them back
+        channelConfig.setConnectTimeoutMillis((int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()));
+        // Unwritable past half the window, writable again below a quarter: the window update to the VM then.
+        int window = config.receiveWindowBytes();
+        channelConfig.setWriteBufferWaterMark(new WriteBufferWaterMark(window / 4, window / 2));
+        channelConfig.setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(2048, 16384, 65536));
     }
 
     /**

@@ -174,11 +174,23 @@ final class TcpSender {
 
     /** The VM's ACK of our SYN (ack is ISS + 1): the send sequence space starts, the timer stops. */
     void onHandshakeAck(int sequence, int ack, int window, long now) {
+        synAcknowledged(ack, now);
+        sndWnd = window << scale;
+        sndWl1 = sequence;
+    }
+
+    /**
+     * The VM's SYN-ACK acknowledged our SYN (an active open): ISS is taken, the send sequence space starts at ISS +
+     * 1. The SYN-ACK's window, unscaled, came with the constructor.
+     */
+    void onSynAcknowledged(long now) {
+        synAcknowledged(iss + 1, now);
+    }
+
+    private void synAcknowledged(int ack, long now) {
         sndUna = ack;
         sndNxt = ack;
         sndMax = ack;
-        sndWnd = window << scale;
-        sndWl1 = sequence;
         rtt.onAck(ack, now);
         retransmissions = 0;
         timer.disarm();

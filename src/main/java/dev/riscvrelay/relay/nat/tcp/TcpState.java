@@ -3,9 +3,12 @@ package dev.riscvrelay.relay.nat.tcp;
 /**
  * Where a VM's connection is in its life (RFC 9293 section 3.3.2), seen from the NAT, which plays the server the
  * VM connected to. The extra first state, {@link #CONNECTING}, holds the VM's SYN while the host socket connects:
- * the VM gets its SYN-ACK only once the host accepted.
+ * the VM gets its SYN-ACK only once the host accepted. A connection forwarded from outside
+ * starts the other way, in {@link #SYN_SENT}: the relay dials the VM.
  */
 enum TcpState {
+    /** A forwarded connection: our SYN went to the VM (the active open); waiting for its SYN-ACK. */
+    SYN_SENT,
     /** SYN from the VM received; the host connect is in progress; nothing sent to the VM yet. */
     CONNECTING,
     /** The host connected and the SYN-ACK went to the VM; waiting for its ACK. */

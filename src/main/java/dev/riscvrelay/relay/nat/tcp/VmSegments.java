@@ -40,12 +40,21 @@ final class VmSegments {
      * {@code windowScale >= 0}, SACK-permitted when asked. RFC 7323 section 2.2: the window in a SYN is not scaled.
      */
     void synAck(int iss, int ack, int window, int mss, int windowScale, boolean sackPermitted) {
+        handshake(TcpPacket.FLAG_SYN | TcpPacket.FLAG_ACK, iss, ack, window, mss, windowScale, sackPermitted);
+    }
+
+    /** The SYN of an active open (a forwarded connection): the same options as a SYN-ACK, offered, not answered. */
+    void syn(int iss, int window, int mss, int windowScale, boolean sackPermitted) {
+        handshake(TcpPacket.FLAG_SYN, iss, 0, window, mss, windowScale, sackPermitted);
+    }
+
+    private void handshake(int flags, int iss, int ack, int window, int mss, int windowScale,
+            boolean sackPermitted) {
         int options = 4 + (windowScale >= 0 ? 4 : 0) + (sackPermitted ? 4 : 0);
         int headerLength = TcpPacket.MIN_HEADER_LENGTH + options;
         ByteBuf frame = frames.newFrame(vmMac, hostAddress, vmAddress, Ipv4Packet.PROTOCOL_TCP, headerLength);
         int at = frame.readerIndex() + VmFrames.IP_PAYLOAD_OFFSET;
-        TcpPacket.writeHeader(frame, at, hostPort, vmPort, iss, ack, headerLength,
-                TcpPacket.FLAG_SYN | TcpPacket.FLAG_ACK, window);
+        TcpPacket.writeHeader(frame, at, hostPort, vmPort, iss, ack, headerLength, flags, window);
         int option = at + TcpPacket.MIN_HEADER_LENGTH;
         option += TcpPacket.writeMssOption(frame, option, mss);
         if (windowScale >= 0) {

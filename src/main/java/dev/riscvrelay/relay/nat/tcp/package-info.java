@@ -1,5 +1,8 @@
 /**
- * The TCP NAT: each connection a VM opens is terminated here and carried over an ordinary host socket.
+ * The TCP NAT: each connection a VM opens is terminated here and carried over an ordinary host socket; a connection
+ * forwarded from outside ({@link dev.riscvrelay.relay.nat.tcp.TcpNat#connectToVm}) is the same, the other way round:
+ * the endpoint dials the VM from the gateway's address (its active open) and the outside client's socket is the host
+ * socket.
  *
  * <p><b>Shape.</b> {@link dev.riscvrelay.relay.nat.tcp.TcpNat} parses and checks segments, keeps the connections
  * in a flow table and opens host sockets. Each connection is a

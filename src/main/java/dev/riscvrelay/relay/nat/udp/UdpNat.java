@@ -132,21 +132,32 @@ public final class UdpNat {
         if (flow.isClosed()) {
             return;
         }
+        if (data.readableBytes() <= maxReplyData) {
+            flow.touch(clock.nanoTime()); // before the frame leaves: whoever sees it sees the flow used
+        }
+        sendToVm(flow.vmMac, flow.destinationAddress, flow.destinationPort, flow.vmAddress, flow.vmPort, data);
+    }
+
+    /**
+     * Sends {@code data} (its readable bytes, not consumed) to a VM as one UDP datagram from
+     * {@code source:sourcePort}, counted as a datagram in: a flow's reply, or a datagram a forward carries from
+     * outside. Returns false, counted, when it is larger than one LAN frame carries.
+     */
+    public boolean sendToVm(long vmMac, int source, int sourcePort, int vmAddress, int vmPort, ByteBuf data) {
         int length = data.readableBytes();
         if (length > maxReplyData) {
             counters.increment(Counter.DROP_NAT_REPLY_TOO_LARGE);
-            return;
+            return false;
         }
-        flow.touch(clock.nanoTime());
         int udpLength = UdpPacket.HEADER_LENGTH + length;
-        ByteBuf frame = frames.newFrame(flow.vmMac, flow.destinationAddress, flow.vmAddress,
-                Ipv4Packet.PROTOCOL_UDP, udpLength);
+        ByteBuf frame = frames.newFrame(vmMac, source, vmAddress, Ipv4Packet.PROTOCOL_UDP, udpLength);
         int udpOffset = frame.readerIndex() + VmFrames.IP_PAYLOAD_OFFSET;
-        UdpPacket.writeHeader(frame, udpOffset, flow.destinationPort, flow.vmPort, udpLength);
+        UdpPacket.writeHeader(frame, udpOffset, sourcePort, vmPort, udpLength);
         frame.setBytes(udpOffset + UdpPacket.HEADER_LENGTH, data, data.readerIndex(), length);
-        UdpPacket.fillChecksum(frame, udpOffset, udpLength, flow.destinationAddress, flow.vmAddress);
+        UdpPacket.fillChecksum(frame, udpOffset, udpLength, source, vmAddress);
         counters.increment(Counter.NAT_UDP_DATAGRAMS_IN);
         sink.emit(frame);
+        return true;
     }
 
     void onSocketError(UdpFlow flow, Throwable cause) {

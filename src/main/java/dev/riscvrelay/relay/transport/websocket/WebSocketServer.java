@@ -10,6 +10,7 @@ import dev.riscvrelay.relay.web.WebContent;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
@@ -37,6 +38,7 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 
 /**
@@ -57,6 +59,8 @@ public final class WebSocketServer implements AutoCloseable {
     private int connections;
     /** Connections past the handshake, on the LAN: written by the loop only, read by exporters. */
     private volatile int members;
+    /** What claims web preview requests before the page and the upgrade see them, or null. */
+    private volatile Supplier<ChannelHandler> previews;
 
     /**
      * Listens on {@code bind:port} over TCP on {@code loop}, which must own {@code lan}. Closing the server leaves
@@ -125,7 +129,12 @@ public final class WebSocketServer implements AutoCloseable {
                         }
                         pipeline.addLast(new HttpServerCodec(4096, 8192, 8192));
                         pipeline.addLast(new HttpObjectAggregator(8192));
+                        pipeline.addLast(new FirstRequestDeadline(FirstRequestDeadline.DEFAULT, counters));
                         pipeline.addLast(new ChunkedWriteHandler());
+                        Supplier<ChannelHandler> previewHandler = previews;
+                        if (previewHandler != null) {
+                            pipeline.addLast(previewHandler.get());
+                        }
                         pipeline.addLast(new HttpRequestRouter(content, counters));
                         WebSocketPort member = new WebSocketPort(WebSocketServer.this, counters, config.sendQueueFrames(),
                                 config.maxFrameSize());
@@ -148,6 +157,11 @@ public final class WebSocketServer implements AutoCloseable {
                     + cause.getMessage(), cause);
         }
         this.listener = bound.channel();
+    }
+
+    /** Web previews ({@code /net/NAME/vm/...}) on this listener: one handler per connection from {@code handlers}. */
+    public void usePreviews(Supplier<ChannelHandler> handlers) {
+        this.previews = handlers;
     }
 
     private static SslContext serverTls(RelayCertificate certificate) {

@@ -104,14 +104,43 @@ final class EndpointHarness implements TcpHost, AutoCloseable {
     EndpointHarness(TcpConfig config, Syn syn, int segmentSizeLimit, HostBudget.Share.Account memory) {
         this.config = config;
         this.syn = syn;
-        VmFrames frames = new VmFrames(UNTRACKED, NetworkConfig.defaults().withMtu(1500), NatConfig.defaults());
-        VmSegments segments = new VmSegments(frames, frame -> toVm.add(new SeenSegment(frame, VM_MAC, VM)),
-                counters, VM_MAC, VM, VM_PORT, HOST, HOST_PORT);
+        VmSegments segments = segments();
         ByteBuf synSegment = segment(TcpPacket.FLAG_SYN, syn.isn, 0, syn.window, synOptions(syn), new byte[0]);
         view.wrap(synSegment, 0, synSegment.readableBytes());
         assertThat(view.parseOptions()).isEqualTo(dev.riscvrelay.relay.wire.ParseResult.OK);
         endpoint = new TcpEndpoint(config, view, ISS, segmentSizeLimit, LAN_MSS, segments, this, counters, memory);
         synSegment.release();
+    }
+
+    /**
+     * A connection the endpoint opens toward the VM, as a forward from outside does: our SYN is the first segment
+     * sent ({@link #next}); the VM answers with {@link #vmSynAck}.
+     */
+    static EndpointHarness activeOpen(TcpConfig config) {
+        return new EndpointHarness(config);
+    }
+
+    private EndpointHarness(TcpConfig config) {
+        this.config = config;
+        this.syn = null;
+        endpoint = TcpEndpoint.activeOpen(config, ISS, Integer.MAX_VALUE, LAN_MSS, segments(), this, counters, now);
+    }
+
+    private VmSegments segments() {
+        VmFrames frames = new VmFrames(UNTRACKED, NetworkConfig.defaults().withMtu(1500), NatConfig.defaults());
+        return new VmSegments(frames, frame -> toVm.add(new SeenSegment(frame, VM_MAC, VM)), counters, VM_MAC, VM,
+                VM_PORT, HOST, HOST_PORT);
+    }
+
+    /** The VM's SYN-ACK with {@code options}' sequence number, window and options, acknowledging {@code ack}. */
+    void vmSynAck(Syn options, int ack) {
+        ByteBuf segment = segment(TcpPacket.FLAG_SYN | TcpPacket.FLAG_ACK, options.isn, ack, options.window,
+                synOptions(options), new byte[0]);
+        view.wrap(segment, 0, segment.readableBytes());
+        assertThat(view.parseOptions()).isEqualTo(dev.riscvrelay.relay.wire.ParseResult.OK);
+        endpoint.onSegment(view, now);
+        segment.release();
+        endTurn();
     }
 
     /** A connection through the handshake: SYN, host connected, SYN-ACK, the VM's ACK. */

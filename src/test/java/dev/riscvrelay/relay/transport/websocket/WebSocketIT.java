@@ -74,7 +74,7 @@ class WebSocketIT {
         RelayConfig config = new RelayConfig(defaults.bind(), 0, defaults.maxSessions(), 64,
                 defaults.network(), defaults.idleTimeout(),
                 defaults.dnsResolvers(), egress, new WebOptions(mode, null, null), defaults.access(),
-                defaults.congestionControl(), defaults.hostBudget());
+                defaults.congestionControl(), defaults.hostBudget(), java.util.List.of());
         relay = Relay.start(config, certificate);
         return relay;
     }

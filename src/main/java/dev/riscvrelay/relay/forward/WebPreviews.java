@@ -1,0 +1,38 @@
+package dev.riscvrelay.relay.forward;
+
+import dev.riscvrelay.relay.access.AccessTokens;
+import dev.riscvrelay.relay.metrics.Counters;
+import io.netty.channel.ChannelHandler;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/**
+ * Web previews: {@code /net/NAME/vm/VMADDR:PORT/...} on the relay's web listeners reaches a VM's web server, behind
+ * the network's token, so a page (or a teacher) opens a VM's web app in a tab. Each preview request becomes one
+ * connection to the VM through the network's TCP NAT ({@link PreviewRequest}); at most {@link #MAX_ACTIVE} at once,
+ * each closed after {@link #IDLE_TIMEOUT} without traffic. Hands one handler per web connection; the count of active
+ * previews belongs to the event loop.
+ */
+public final class WebPreviews implements Supplier<ChannelHandler> {
+
+    public static final int MAX_ACTIVE = 256;
+    public static final Duration IDLE_TIMEOUT = Duration.ofMinutes(5);
+
+    final AccessTokens tokens;
+    final ForwardTarget.Lookup networks;
+    final Counters counters;
+    /** Previews open now; on the loop. */
+    int active;
+
+    public WebPreviews(AccessTokens tokens, ForwardTarget.Lookup networks, Counters counters) {
+        this.tokens = tokens;
+        this.networks = networks;
+        this.counters = counters;
+    }
+
+    /** The handler for one web connection, placed after the HTTP codec and aggregator. */
+    @Override
+    public ChannelHandler get() {
+        return new PreviewRequest(this);
+    }
+}
