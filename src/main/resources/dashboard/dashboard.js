@@ -242,8 +242,26 @@ function onEvent(message) {
   $("status").className = "status live";
 }
 
+/** The forwards change only when an operator opens or closes one: read them every few seconds, not per event. */
+async function showForwards() {
+  const list = $("forwards");
+  let forwards = [];
+  try {
+    const response = await fetch("/forwards");
+    if (response.ok) forwards = (await response.json()).forwards;
+  } catch (e) {
+    return; // the relay is restarting: keep what is shown
+  }
+  list.replaceChildren(...(forwards.length === 0 ? [Object.assign(document.createElement("li"), { textContent: "none" })]
+    : forwards.map((f) => Object.assign(document.createElement("li"),
+      { textContent: f.protocol + " " + f.listen + " → " + f.target }))));
+  state.forwards = forwards.length;
+}
+
 function start() {
   $("capture-toggle").addEventListener("click", toggleCapture);
+  showForwards();
+  setInterval(showForwards, 5000);
   const events = new EventSource("/api/events");
   events.onmessage = onEvent;
   events.onerror = () => {

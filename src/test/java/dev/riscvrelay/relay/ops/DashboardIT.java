@@ -36,7 +36,8 @@ class DashboardIT {
     @Test
     void theDashboardPlotsTheTrafficOfTwoMembersMatchesMetricsAndActsAfterAConfirmation() throws Exception {
         Path capture = Files.createTempDirectory("dashboard-capture").resolve("lan.pcap");
-        try (RelayProcess relay = RelayProcess.start("ops-dashboard", List.of("--pcap", capture.toString()));
+        try (RelayProcess relay = RelayProcess.start("ops-dashboard", List.of("--pcap", capture.toString(),
+                "--forward", "tcp:127.0.0.1:0=10.0.2.30:8080"));
                 LanClient a = LanClient.connect(relay.port(), relay.certificateHash(), VM_A).get(20, TimeUnit.SECONDS);
                 LanClient b = LanClient.connect(relay.port(), relay.certificateHash(), VM_B).get(20, TimeUnit.SECONDS)) {
             // The capture ran from the start; the page will start and stop the next one.
@@ -75,6 +76,8 @@ class DashboardIT {
                 assertThat(rows(dashboard)).containsExactlyInAnyOrder(MacAddress.format(VM_A), MacAddress.format(VM_B));
                 assertThat((String) dashboard.evaluate("document.querySelector('[data-network=default] table').innerText"))
                         .contains("webtransport", "127.0.0.1:");
+                await("the forward is listed", () -> text(dashboard, "forwards").startsWith("tcp 127.0.0.1:"));
+                assertThat(text(dashboard, "forwards")).endsWith(" → default/10.0.2.30:8080");
                 dashboard.screenshot(SCREENSHOTS.resolve("dashboard.png"));
 
                 moving.set(false);
