@@ -5,6 +5,7 @@ import dev.riscvrelay.relay.transport.webtransport.CertificateHashTrustManager;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClient;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClientConfig;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportException;
+import dev.riscvrelay.relay.transport.websocket.WebSocketInbox;
 import dev.riscvrelay.relay.wire.DhcpMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -15,7 +16,6 @@ import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -82,28 +82,10 @@ final class HostileClient {
     }
 
     private Session webSocket(String path) throws Exception {
-        BlockingQueue<byte[]> inbox = new LinkedBlockingQueue<>();
-        WebSocket.Listener listener = new WebSocket.Listener() {
-            private ByteBuffer partial = ByteBuffer.allocate(0);
-
-            @Override
-            public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-                ByteBuffer joined = ByteBuffer.allocate(partial.remaining() + data.remaining());
-                joined.put(partial).put(data).flip();
-                partial = joined;
-                if (last) {
-                    byte[] bytes = new byte[partial.remaining()];
-                    partial.get(bytes);
-                    inbox.add(bytes);
-                    partial = ByteBuffer.allocate(0);
-                }
-                ws.request(1);
-                return null;
-            }
-        };
+        WebSocketInbox inbox = new WebSocketInbox();
         WebSocket ws;
         try {
-            ws = http.newWebSocketBuilder().buildAsync(URI.create("wss://" + host + ":" + port + path), listener)
+            ws = http.newWebSocketBuilder().buildAsync(URI.create("wss://" + host + ":" + port + path), inbox)
                     .get(15, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof WebSocketHandshakeException refused) {
@@ -119,7 +101,7 @@ final class HostileClient {
 
             @Override
             public byte[] poll(long millis) throws InterruptedException {
-                return inbox.poll(millis, TimeUnit.MILLISECONDS);
+                return inbox.frames.poll(millis, TimeUnit.MILLISECONDS);
             }
 
             @Override

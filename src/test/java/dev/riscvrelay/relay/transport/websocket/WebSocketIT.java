@@ -33,8 +33,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
@@ -92,39 +90,7 @@ class WebSocketIT {
     }
 
     /** Collects binary messages (whole) and the close status. */
-    static final class Inbox implements WebSocket.Listener {
-        final BlockingQueue<byte[]> frames = new LinkedBlockingQueue<>();
-        final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
-        private ByteBuffer partial = ByteBuffer.allocate(0);
-
-        @Override
-        public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-            ByteBuffer joined = ByteBuffer.allocate(partial.remaining() + data.remaining());
-            joined.put(partial).put(data).flip();
-            partial = joined;
-            if (last) {
-                byte[] bytes = new byte[partial.remaining()];
-                partial.get(bytes);
-                frames.add(bytes);
-                partial = ByteBuffer.allocate(0);
-            }
-            ws.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
-            closeCode.complete(statusCode);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket ws, Throwable error) {
-            closeCode.completeExceptionally(error);
-        }
-    }
-
-    private static WebSocket connect(HttpClient http, String url, Inbox inbox) throws Exception {
+    private static WebSocket connect(HttpClient http, String url, WebSocketInbox inbox) throws Exception {
         return http.newWebSocketBuilder().buildAsync(URI.create(url), inbox).get(10, TimeUnit.SECONDS);
     }
 
@@ -186,7 +152,7 @@ class WebSocketIT {
                 .isEqualTo(relay.port());
         BlockingQueue<byte[]> wtInbox = new LinkedBlockingQueue<>();
         webTransport(wtInbox);
-        Inbox wsInbox = new Inbox();
+        WebSocketInbox wsInbox = new WebSocketInbox();
         {
             HttpClient http = client(HttpClient.newBuilder());
             WebSocket ws = connect(http, "ws://127.0.0.1:" + relay.port() + "/", wsInbox);
@@ -224,7 +190,7 @@ class WebSocketIT {
         start(WebOptions.WebSocketMode.PLAIN, new EgressRules(List.of(Cidr.parse("127.0.0.0/8")), List.of()));
         try (ServerSocket server = new ServerSocket(0, 1, host)) {
             server.setSoTimeout(10_000);
-            Inbox inbox = new Inbox();
+            WebSocketInbox inbox = new WebSocketInbox();
             WebSocket ws = connect(client(HttpClient.newBuilder()), "ws://127.0.0.1:" + relay.port() + "/", inbox);
             ByteBuf syn = TestFrames.tcpSyn(0x02_00_00_00_57_01L, // MAC_WS
                     Ipv4Address.parse("10.0.2.40"), 40000, Ipv4Address.parse("127.0.0.2"), server.getLocalPort(),
@@ -266,7 +232,7 @@ class WebSocketIT {
         factory.init(trust);
         SSLContext tls = SSLContext.getInstance("TLS");
         tls.init(null, factory.getTrustManagers(), null);
-        Inbox inbox = new Inbox();
+        WebSocketInbox inbox = new WebSocketInbox();
         {
             HttpClient http = client(HttpClient.newBuilder().sslContext(tls));
             HttpResponse<String> hash = http.send(HttpRequest.newBuilder(
@@ -286,7 +252,7 @@ class WebSocketIT {
     @Test
     void textFragmentsAndRuntsAreDroppedAndCountedAndAnOversizedMessageClosesWith1009() throws Exception {
         start(WebOptions.WebSocketMode.PLAIN);
-        Inbox inbox = new Inbox();
+        WebSocketInbox inbox = new WebSocketInbox();
         {
             HttpClient http = client(HttpClient.newBuilder());
             WebSocket ws = connect(http, "ws://127.0.0.1:" + relay.port() + "/", inbox);
@@ -326,7 +292,7 @@ class WebSocketIT {
             awaitCounter(Counter.WEBSOCKET_OPENED, 1);
 
             HttpClient http = client(HttpClient.newBuilder());
-            WebSocket sender = connect(http, "ws://127.0.0.1:" + relay.port() + "/", new Inbox());
+            WebSocket sender = connect(http, "ws://127.0.0.1:" + relay.port() + "/", new WebSocketInbox());
             byte[] flood = ethernet(BROADCAST, MAC_WT, 0x88b5, 1500, 1);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             // Bounded by count (at most 30 MB) and time; stops at the first counted drop.
