@@ -42,10 +42,6 @@ final class Member implements LeaseHolder, IngressGuard.MacBindings {
         return peer;
     }
 
-    int leases() {
-        return leases;
-    }
-
     @Override
     public void bound(long mac) {
         network.claimMac(mac, this);
@@ -76,7 +72,7 @@ final class Member implements LeaseHolder, IngressGuard.MacBindings {
     public void leaseReturned() {
         leases--;
         if (!departed) {
-            network.addressLeaseReturned(peer);
+            network.addressLeasesReturned(peer, 1);
         }
     }
 
@@ -92,9 +88,7 @@ final class Member implements LeaseHolder, IngressGuard.MacBindings {
 
     /** The session ended: its MACs are nobody's now, and its leases count down their grace time from {@code now}. */
     void depart(long now) {
-        for (int i = 0; i < leases; i++) {
-            network.addressLeaseReturned(peer);
-        }
+        network.addressLeasesReturned(peer, leases);
         departed = true;
         departedAt = now;
         if (guard != null) {

@@ -196,9 +196,9 @@ final class Network implements AutoCloseable {
         leasesByAddress.computeIfAbsent(peer, p -> new int[1])[0]++;
     }
 
-    void addressLeaseReturned(InetAddress peer) {
+    void addressLeasesReturned(InetAddress peer, int count) {
         int[] held = leasesByAddress.get(peer);
-        if (held != null && --held[0] <= 0) {
+        if (held != null && (held[0] -= count) <= 0) {
             leasesByAddress.remove(peer);
         }
     }

@@ -25,7 +25,7 @@ public final class FlowLimits {
     private int inUse;
 
     public FlowLimits(int perVm, int total) {
-        this(perVm, total, HostBudget.unlimited().share(mac -> null));
+        this(perVm, total, HostBudget.unlimitedShare());
     }
 
     public FlowLimits(int perVm, int total, HostBudget.Share budget) {

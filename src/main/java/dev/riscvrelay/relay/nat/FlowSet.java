@@ -39,7 +39,7 @@ public final class FlowSet<F extends NatFlow> {
      */
     public FlowSet(int perVm, int total, Counters counters, Counter vmLimitDrop, Counter tableFullDrop,
             Counter expiredCount) {
-        this(perVm, total, HostBudget.unlimited().share(mac -> null), counters, vmLimitDrop, tableFullDrop,
+        this(perVm, total, HostBudget.unlimitedShare(), counters, vmLimitDrop, tableFullDrop,
                 expiredCount, new SplittableRandom().nextLong());
     }
 
@@ -53,7 +53,7 @@ public final class FlowSet<F extends NatFlow> {
     /** With a chosen {@code seed}: tests that need keys folding alike. */
     FlowSet(int perVm, int total, Counters counters, Counter vmLimitDrop, Counter tableFullDrop,
             Counter expiredCount, long seed) {
-        this(perVm, total, HostBudget.unlimited().share(mac -> null), counters, vmLimitDrop, tableFullDrop,
+        this(perVm, total, HostBudget.unlimitedShare(), counters, vmLimitDrop, tableFullDrop,
                 expiredCount, seed);
     }
 

@@ -44,6 +44,11 @@ public final class HostBudget {
         return new HostBudget(new Limits(Integer.MAX_VALUE, Long.MAX_VALUE, 1, 1));
     }
 
+    /** A network's share of an {@link #unlimited()} budget, every VM unattributed: a NAT with no relay around it. */
+    public static Share unlimitedShare() {
+        return unlimited().share(mac -> null);
+    }
+
     private final Limits limits;
     private final int networkSockets;
     private final int addressSockets;

@@ -51,7 +51,7 @@ public final class Nat implements AutoCloseable {
     public Nat(NetworkConfig network, NatConfig config, TcpConfig tcpConfig, EgressPolicy policy, EventLoop loop,
             FrameSink sink, Counters counters, NanoClock clock, ByteBufAllocator allocator) {
         this(network, config, tcpConfig, policy, loop, sink, counters, clock, allocator,
-                HostBudget.unlimited().share(mac -> null));
+                HostBudget.unlimitedShare());
     }
 
     /** A network's NAT, its host sockets and TCP buffers drawn from the network's share of the relay's budget. */

@@ -102,9 +102,7 @@ final class DhcpLeases {
                     owned[slot] = false;
                     ownerClientId[slot] = null;
                 }
-                setState(slot, State.FREE);
-                freedAt[slot] = now;
-                setHolder(slot, null);
+                free(slot, now);
             }
         }
         return ended;
@@ -117,7 +115,7 @@ final class DhcpLeases {
 
     /** Every state change into or out of BOUND moves this on: who holds which address may have changed. */
     private void setState(int slot, State next) {
-        if ((state[slot] == State.BOUND) != (next == State.BOUND) || next == State.BOUND) {
+        if (state[slot] == State.BOUND || next == State.BOUND) {
             generation++;
         }
         state[slot] = next;

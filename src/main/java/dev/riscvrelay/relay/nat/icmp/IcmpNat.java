@@ -54,7 +54,7 @@ public final class IcmpNat {
     /** Probes for ping sockets now; when unavailable, logs one warning and disables ICMP NAT. */
     public IcmpNat(NatConfig config, VmFrames frames, FrameSink sink, Counters counters, NanoClock clock,
             EventLoop loop) {
-        this(config, frames, sink, counters, clock, loop, HostBudget.unlimited().share(mac -> null));
+        this(config, frames, sink, counters, clock, loop, HostBudget.unlimitedShare());
     }
 
     /** With host sockets from a network's share of the relay's budget. */

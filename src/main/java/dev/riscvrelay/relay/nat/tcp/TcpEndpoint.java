@@ -75,7 +75,7 @@ final class TcpEndpoint implements TcpSender.Output {
     }
 
     private static HostBudget.Share.Account unlimitedMemory() {
-        return HostBudget.unlimited().share(mac -> null).accountOf(0);
+        return HostBudget.unlimitedShare().accountOf(0);
     }
 
     /** As the other {@code activeOpen}, outside any budget (tests). */

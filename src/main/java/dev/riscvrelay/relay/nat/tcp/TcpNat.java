@@ -71,7 +71,7 @@ public final class TcpNat {
 
     public TcpNat(NetworkConfig network, TcpConfig config, VmFrames frames, FrameSink sink, Counters counters,
             NanoClock clock, EventLoop loop) {
-        this(network, config, frames, sink, counters, clock, loop, HostBudget.unlimited().share(mac -> null));
+        this(network, config, frames, sink, counters, clock, loop, HostBudget.unlimitedShare());
     }
 
     /** With host sockets from a network's share of the relay's budget. */

@@ -54,7 +54,7 @@ public final class UdpNat {
 
     public UdpNat(NatConfig config, VmFrames frames, FrameSink sink, Counters counters, NanoClock clock,
             EventLoop loop) {
-        this(config, frames, sink, counters, clock, loop, HostBudget.unlimited().share(mac -> null));
+        this(config, frames, sink, counters, clock, loop, HostBudget.unlimitedShare());
     }
 
     /** With host sockets from a network's share of the relay's budget. */

@@ -97,7 +97,7 @@ final class EndpointHarness implements TcpHost, AutoCloseable {
 
     /** @param segmentSizeLimit the largest payload one frame toward the VM carries */
     EndpointHarness(TcpConfig config, Syn syn, int segmentSizeLimit) {
-        this(config, syn, segmentSizeLimit, HostBudget.unlimited().share(mac -> null).accountOf(VM_MAC));
+        this(config, syn, segmentSizeLimit, HostBudget.unlimitedShare().accountOf(VM_MAC));
     }
 
     /** @param memory the budget account the connection's buffered host data is charged to */
