@@ -45,14 +45,17 @@ public final class HostBudgets {
     }
 
     /** Descriptors sessions may take (each WebSocket is one) and the rest of the relay's own. */
-    static long reservedFor(int maxSessions) {
+    public static long reservedFor(int maxSessions) {
         return (long) maxSessions + RESERVED_DESCRIPTORS;
     }
 
-    /** What one network may open at its own limits: TCP connections, UDP flows and echo flows. */
+    /**
+     * What one network may open at its own limits (TCP connections, UDP flows and echo flows), no more than the
+     * budget ever grants: the sockets the open-file limit should leave room for besides {@link #reservedFor}.
+     */
     public static int oneNetworkAtItsLimits() {
         NatConfig nat = NatConfig.defaults();
-        return TcpConfig.defaults().maxConnections() + nat.udpMaxFlows() + nat.icmpMaxFlows();
+        return Math.min(MAX_SOCKETS, TcpConfig.defaults().maxConnections() + nat.udpMaxFlows() + nat.icmpMaxFlows());
     }
 
     /** The start-up line: the budget, and a warning when the open-file limit is too low for the relay's limits. */
@@ -63,7 +66,7 @@ public final class HostBudgets {
                         + " eighth");
         if (openFileLimit >= 0) {
             line.append(" (open files: ").append(openFileLimit).append(')');
-            long wanted = reservedFor(maxSessions) + Math.min(MAX_SOCKETS, oneNetworkAtItsLimits());
+            long wanted = reservedFor(maxSessions) + oneNetworkAtItsLimits();
             if (openFileLimit < wanted) {
                 line.append(System.lineSeparator()).append("Warning: the open-file limit ").append(openFileLimit)
                         .append(" is below the ").append(wanted).append(" that ").append(maxSessions)

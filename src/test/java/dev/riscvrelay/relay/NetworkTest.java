@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
-import dev.riscvrelay.relay.nat.Cidr;
-import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.nat.TestFrames;
 import dev.riscvrelay.relay.switching.Port;
@@ -15,10 +13,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
@@ -33,7 +27,6 @@ class NetworkTest {
     private static final long VM_MAC = 0x02_00_00_00_00_31L;
     private static final int VM_ADDRESS = Ipv4Address.parse("10.0.2.31");
     /** Not 127.0.0.1: the egress policy denies the host's own addresses whatever the rules allow. */
-    private static final String ECHO_ADDRESS = "127.0.0.2";
 
     private final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final IoEventLoop loop = (IoEventLoop) group.next();
@@ -75,24 +68,12 @@ class NetworkTest {
 
     @Test
     void aNatReplyIsCountedOutToTheVmButNotAsAFrameIn() throws Exception {
-        try (DatagramSocket echo = new DatagramSocket(new InetSocketAddress(ECHO_ADDRESS, 0))) {
-            Thread.ofPlatform().daemon().start(() -> {
-                byte[] buffer = new byte[2048];
-                try {
-                    DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
-                    echo.receive(packet);
-                    echo.send(packet);
-                } catch (java.io.IOException closed) {
-                    // the test is over
-                }
-            });
-            RelayConfig config = RelayConfig.defaults(InetAddress.getLoopbackAddress(), 0)
-                    .withDnsResolvers(List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 53)))
-                    .withEgress(new EgressRules(List.of(Cidr.parse("127.0.0.0/8")), List.of()));
+        try (OneShotUdpEcho echo = new OneShotUdpEcho()) {
+            RelayConfig config = OneShotUdpEcho.relayConfig();
             network = onLoop(() -> Network.create("test", config, loop, counters, NanoClock.SYSTEM, budget));
             onLoop(() -> {
                 network.lan().attach(vm);
-                network.lan().forward(vm, TestFrames.udp(VM_MAC, VM_ADDRESS, 40000, Ipv4Address.parse(ECHO_ADDRESS), echo.getLocalPort(),
+                network.lan().forward(vm, TestFrames.udp(VM_MAC, VM_ADDRESS, 40000, echo.address(), echo.port(),
                         "ping".getBytes()));
                 return null;
             });

@@ -3,8 +3,6 @@ package dev.riscvrelay.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.riscvrelay.relay.metrics.Counters;
-import dev.riscvrelay.relay.nat.Cidr;
-import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.nat.TestFrames;
 import dev.riscvrelay.relay.ops.api.MemberPage;
 import dev.riscvrelay.relay.ops.api.MemberView;
@@ -16,8 +14,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -34,7 +30,6 @@ class NetworkViewsTest {
 
     private static final long VM_MAC = 0x02_00_00_00_00_51L;
     private static final int VM_ADDRESS = Ipv4Address.parse("10.0.2.51");
-    private static final String ECHO_ADDRESS = "127.0.0.2";
 
     private final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final IoEventLoop loop = (IoEventLoop) group.next();
@@ -112,25 +107,13 @@ class NetworkViewsTest {
 
     @Test
     void aMemberShowsItsMacTrafficNatFlowsAndDropsAndOtherPortsAreNoMembers() throws Exception {
-        try (DatagramSocket echo = new DatagramSocket(new InetSocketAddress(ECHO_ADDRESS, 0))) {
-            Thread.ofPlatform().daemon().start(() -> {
-                byte[] buffer = new byte[2048];
-                try {
-                    DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
-                    echo.receive(packet);
-                    echo.send(packet);
-                } catch (java.io.IOException closed) {
-                    // the test is over
-                }
-            });
-            RelayConfig config = RelayConfig.defaults(InetAddress.getLoopbackAddress(), 0)
-                    .withDnsResolvers(List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 53)))
-                    .withEgress(new EgressRules(List.of(Cidr.parse("127.0.0.0/8")), List.of()));
+        try (OneShotUdpEcho echo = new OneShotUdpEcho()) {
+            RelayConfig config = OneShotUdpEcho.relayConfig();
             networks = onLoop(() -> new Networks(config, loop, counters));
             Network network = networks.defaultNetwork();
             TestMember vm = new TestMember(40001);
-            ByteBuf datagram = TestFrames.udp(VM_MAC, VM_ADDRESS, 40000, Ipv4Address.parse(ECHO_ADDRESS),
-                    echo.getLocalPort(), "ping".getBytes());
+            ByteBuf datagram = TestFrames.udp(VM_MAC, VM_ADDRESS, 40000, echo.address(),
+                    echo.port(), "ping".getBytes());
             int length = datagram.readableBytes();
             onLoop(() -> {
                 network.lan().attach(vm);

@@ -27,7 +27,7 @@ public final class OpenFilesCheck implements Check {
     @Override
     public Finding run(HostFacts host) {
         long limit = host.openFileLimit();
-        long forSessions = (long) maxSessions + BASE;
+        long forSessions = HostBudgets.reservedFor(maxSessions); // the figure the relay's start line uses
         long forAll = forSessions + natSockets;
         String fix = "ulimit -n " + forAll + " before starting it (systemd: LimitNOFILE=" + forAll
                 + "; Docker: --ulimit nofile=" + forAll + "), or a lower --max-sessions";
