@@ -104,24 +104,17 @@ public final class QuicForwarderFixture implements Fixture {
     /** One QUIC connection as a switch port: frames are written as DATAGRAM frames, flushed once per turn. */
     private static final class ConnectionPort implements Port {
         private final QuicChannel quic;
-        private final Runnable flush;
-        private boolean flushScheduled;
+        private final FlushOncePerTurn flush;
 
         ConnectionPort(QuicChannel quic) {
             this.quic = quic;
-            this.flush = () -> {
-                flushScheduled = false;
-                quic.flush();
-            };
+            this.flush = new FlushOncePerTurn(quic);
         }
 
         @Override
         public void send(ByteBuf frame) {
             quic.write(frame, quic.voidPromise());
-            if (!flushScheduled) {
-                flushScheduled = true;
-                quic.eventLoop().execute(flush);
-            }
+            flush.request();
         }
 
         @Override
@@ -196,25 +189,18 @@ public final class QuicForwarderFixture implements Fixture {
     private static final class QuicEndpoint implements Endpoint {
         private final QuicChannel quic;
         private final Channel udp;
-        private final Runnable flush;
-        private boolean flushScheduled;
+        private final FlushOncePerTurn flush;
 
         QuicEndpoint(QuicChannel quic, Channel udp) {
             this.quic = quic;
             this.udp = udp;
-            this.flush = () -> {
-                flushScheduled = false;
-                quic.flush();
-            };
+            this.flush = new FlushOncePerTurn(quic);
         }
 
         @Override
         public boolean send(ByteBuf frame) {
             quic.write(frame, quic.voidPromise());
-            if (!flushScheduled) {
-                flushScheduled = true;
-                quic.eventLoop().execute(flush);
-            }
+            flush.request();
             return true;
         }
 

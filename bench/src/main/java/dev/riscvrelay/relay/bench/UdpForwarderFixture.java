@@ -44,7 +44,7 @@ public final class UdpForwarderFixture implements Fixture {
     private final Channel socket;
     private final Thread thread;
     private final List<Channel> clientSockets = new ArrayList<>();
-    private boolean flushScheduled;
+    private final FlushOncePerTurn flush;
 
     public UdpForwarderFixture() throws InterruptedException {
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("udp-forwarder"),
@@ -61,6 +61,7 @@ public final class UdpForwarderFixture implements Fixture {
                     }
                 })
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
+        flush = new FlushOncePerTurn(socket);
     }
 
     private void onPacket(DatagramPacket packet) {
@@ -77,16 +78,6 @@ public final class UdpForwarderFixture implements Fixture {
         lan.forward(port, packet.content());
     }
 
-    private void scheduleFlush() {
-        if (!flushScheduled) {
-            flushScheduled = true;
-            loop.execute(() -> {
-                flushScheduled = false;
-                socket.flush();
-            });
-        }
-    }
-
     /** A sender address as a switch port: frames out become datagrams to it, flushed once per loop turn. */
     private final class PeerPort implements Port {
         private final InetSocketAddress address;
@@ -98,7 +89,7 @@ public final class UdpForwarderFixture implements Fixture {
         @Override
         public void send(ByteBuf frame) {
             socket.write(new DatagramPacket(frame, address), socket.voidPromise());
-            scheduleFlush();
+            flush.request();
         }
 
         @Override
@@ -146,25 +137,18 @@ public final class UdpForwarderFixture implements Fixture {
     private static final class UdpEndpoint implements Endpoint {
         private final Channel channel;
         private final InetSocketAddress server;
-        private final Runnable flush;
-        private boolean flushScheduled;
+        private final FlushOncePerTurn flush;
 
         UdpEndpoint(Channel channel, InetSocketAddress server) {
             this.channel = channel;
             this.server = server;
-            this.flush = () -> {
-                flushScheduled = false;
-                channel.flush();
-            };
+            this.flush = new FlushOncePerTurn(channel);
         }
 
         @Override
         public boolean send(ByteBuf frame) {
             channel.write(new DatagramPacket(frame, server), channel.voidPromise());
-            if (!flushScheduled) {
-                flushScheduled = true;
-                channel.eventLoop().execute(flush);
-            }
+            flush.request();
             return true;
         }
 
