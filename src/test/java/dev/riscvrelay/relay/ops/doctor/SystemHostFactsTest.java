@@ -61,10 +61,25 @@ class SystemHostFactsTest {
     @Test
     void aPortIsFreeUntilSomethingBindsIt() throws Exception {
         InetAddress loopback = InetAddress.getLoopbackAddress();
-        int port;
-        try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress(loopback, 0))) {
-            port = taken.getLocalPort();
+        // Held on UDP and TCP both, so no other process's connection sits on the number when it is let go.
+        DatagramSocket taken = new DatagramSocket(new InetSocketAddress(loopback, 0));
+        int port = taken.getLocalPort();
+        java.net.ServerSocket takenTcp = null;
+        for (int attempt = 0; takenTcp == null && attempt < 20; attempt++) {
+            try {
+                takenTcp = new java.net.ServerSocket(port, 1, loopback);
+            } catch (java.io.IOException inUse) {
+                taken.close();
+                taken = new DatagramSocket(new InetSocketAddress(loopback, 0));
+                port = taken.getLocalPort();
+            }
+        }
+        assertThat(takenTcp).as("a port free on UDP and TCP").isNotNull();
+        try {
             assertThat(new SystemHostFacts().portFree(loopback, port)).isFalse();
+        } finally {
+            taken.close();
+            takenTcp.close();
         }
         assertThat(new SystemHostFacts().portFree(loopback, port)).isTrue();
     }
