@@ -25,6 +25,8 @@ declare -A probe=(
     [isc-dhcp-client]=/sbin/dhclient
     [bind9-dnsutils]=/usr/bin/dig
     [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+    # ClusterIT: a three-node NATS cluster for relays joined with --cluster
+    [nats-server]=/usr/sbin/nats-server
     # relay bench P2 (and NatBenchIT): the NATs the relay is measured against
     [slirp4netns]=/usr/bin/slirp4netns
     [passt]=/usr/bin/pasta

@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay;
 
 import dev.riscvrelay.relay.access.IngressGuard;
+import dev.riscvrelay.relay.cluster.Trunks;
 import dev.riscvrelay.relay.forward.ForwardPorts;
 import dev.riscvrelay.relay.forward.ForwardReturns;
 import dev.riscvrelay.relay.forward.ForwardTarget;
@@ -52,6 +53,8 @@ final class Network implements AutoCloseable {
     private int members;
     private long emptySince;
     private final ForwardTarget forwardTarget;
+    /** The link to the same network on the cluster's other relays, or null. */
+    private Trunks.Trunk trunk;
 
     private Network(String name, LearningSwitch lan, DhcpServer dhcp, DnsForwarder dns, Nat nat,
             ScheduledFuture<?> everySecond, Map<Long, Member> macOwners, int leasesPerAddress, long createdAt,
@@ -126,7 +129,8 @@ final class Network implements AutoCloseable {
         ForwardPorts forwardPorts = new ForwardPorts();
         gateway.addIpHandler(new ForwardReturns(nat.tcp(), forwardPorts));
         gateway.addIpHandler(new RouteToOutside(nat::onPacket));
-        lan.attach(gateway);
+        // Every relay of a cluster runs its own gateway: frames from other relays never reach this one.
+        lan.attachLocal(gateway);
         nat.start();
         ScheduledFuture<?> sweep = loop.scheduleAtFixedRate(() -> {
             lan.expireMacs();
@@ -208,9 +212,17 @@ final class Network implements AutoCloseable {
         return forwardTarget;
     }
 
-    /** Stops the timers and closes the NAT's and the DNS forwarder's sockets. On the loop. */
+    /** Links the network to the cluster (null: it stays on this relay). On the loop. */
+    void useTrunk(Trunks.Trunk clusterTrunk) {
+        this.trunk = clusterTrunk;
+    }
+
+    /** Stops the timers, leaves the cluster, and closes the NAT's and the DNS forwarder's sockets. On the loop. */
     @Override
     public void close() {
+        if (trunk != null) {
+            trunk.close();
+        }
         everySecond.cancel(false);
         nat.close();
         dns.close();

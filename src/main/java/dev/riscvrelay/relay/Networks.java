@@ -7,6 +7,7 @@ import dev.riscvrelay.relay.access.ClaimLimits;
 import dev.riscvrelay.relay.access.IngressGuard;
 import dev.riscvrelay.relay.access.NetworkPath;
 import dev.riscvrelay.relay.access.SessionGate;
+import dev.riscvrelay.relay.cluster.Trunks;
 import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
@@ -46,14 +47,21 @@ final class Networks implements SessionGate, AutoCloseable {
     private final HostBudget budget;
     private final ScheduledFuture<?> sweep;
     private FrameTap tap;
+    private final Trunks trunks;
 
     /** Builds the default network; on the loop. */
     Networks(RelayConfig config, IoEventLoop loop, Counters counters) {
-        this(config, loop, counters, NanoClock.SYSTEM);
+        this(config, loop, counters, NanoClock.SYSTEM, Trunks.NONE);
     }
 
     /** @param clock the time of network idleness and creation rates (tests drive it) */
     Networks(RelayConfig config, IoEventLoop loop, Counters counters, NanoClock clock) {
+        this(config, loop, counters, clock, Trunks.NONE);
+    }
+
+    /** @param trunks connect each network to the same network on the cluster's other relays (or to none) */
+    Networks(RelayConfig config, IoEventLoop loop, Counters counters, NanoClock clock, Trunks trunks) {
+        this.trunks = trunks;
         this.config = config;
         this.access = config.access();
         this.loop = loop;
@@ -175,6 +183,7 @@ final class Networks implements SessionGate, AutoCloseable {
 
     private Network create(String name) {
         Network network = Network.create(name, config, loop, counters, clock, budget);
+        network.useTrunk(trunks.open(name, network.lan(), loop));
         if (tap != null) {
             network.lan().setTap(tap);
         }

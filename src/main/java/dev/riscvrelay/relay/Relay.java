@@ -1,10 +1,15 @@
 package dev.riscvrelay.relay;
 
+import dev.riscvrelay.relay.access.SessionGate;
+import dev.riscvrelay.relay.cluster.Cluster;
+import dev.riscvrelay.relay.cluster.ClusterOptions;
+import dev.riscvrelay.relay.cluster.Trunks;
 import dev.riscvrelay.relay.forward.ForwardException;
 import dev.riscvrelay.relay.forward.ForwardSpec;
 import dev.riscvrelay.relay.forward.ForwardTarget;
-import dev.riscvrelay.relay.forward.WebPreviews;
 import dev.riscvrelay.relay.forward.Forwards;
+import dev.riscvrelay.relay.forward.WebPreviews;
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.metrics.LoopSnapshot;
 import dev.riscvrelay.relay.ops.Operations;
@@ -14,10 +19,10 @@ import dev.riscvrelay.relay.ops.api.LanInspector;
 import dev.riscvrelay.relay.switching.FrameTap;
 import dev.riscvrelay.relay.tls.CertificateManager;
 import dev.riscvrelay.relay.tls.RelayCertificate;
-import dev.riscvrelay.relay.transport.webtransport.WebTransportServer;
-import dev.riscvrelay.relay.transport.webtransport.WebTransportServerConfig;
 import dev.riscvrelay.relay.transport.websocket.WebSocketServer;
 import dev.riscvrelay.relay.transport.websocket.WebSocketServerConfig;
+import dev.riscvrelay.relay.transport.webtransport.WebTransportServer;
+import dev.riscvrelay.relay.transport.webtransport.WebTransportServerConfig;
 import dev.riscvrelay.relay.web.WebContent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
@@ -26,12 +31,12 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.ScheduledFuture;
-import dev.riscvrelay.relay.access.SessionGate;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The running relay: wires one event loop, the networks it owns (each a switch, a gateway with its services (ARP,
@@ -51,6 +56,8 @@ public final class Relay implements AutoCloseable {
     private volatile LoopSnapshot snapshot = LoopSnapshot.EMPTY;
     private Operations operations;
     private Forwards forwards;
+    /** The cluster this relay joined, or null. */
+    private Cluster cluster;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private Relay(IoEventLoopGroup group, Networks networks, WebTransportServer server, WebSocketServer webSocket,
@@ -81,7 +88,39 @@ public final class Relay implements AutoCloseable {
      */
     public static Relay start(RelayConfig config, CertificateManager certificates, OperationsConfig operationsConfig)
             throws StartException {
-        Relay relay = startDataPlane(config, certificates);
+        return start(config, certificates, operationsConfig, null, line -> { });
+    }
+
+    /**
+     * As {@link #start(RelayConfig, CertificateManager, OperationsConfig)}, joining a cluster when {@code cluster}
+     * is not null: every network is then one LAN with the same network on the cluster's other relays.
+     *
+     * @param log where the cluster's connection lines go
+     */
+    public static Relay start(RelayConfig config, CertificateManager certificates, OperationsConfig operationsConfig,
+            ClusterOptions cluster, Consumer<String> log) throws StartException {
+        Counters counters = new Counters();
+        Cluster joined = null;
+        if (cluster != null) {
+            try {
+                joined = Cluster.start(cluster, counters, log);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StartException("interrupted while joining the cluster");
+            } catch (IllegalArgumentException e) {
+                throw new StartException("cannot join the cluster: " + e.getMessage());
+            }
+        }
+        Relay relay;
+        try {
+            relay = startDataPlane(config, certificates, counters, joined == null ? Trunks.NONE : joined);
+        } catch (StartException | RuntimeException e) {
+            if (joined != null) {
+                joined.close();
+            }
+            throw e;
+        }
+        relay.cluster = joined;
         try {
             relay.openForwards(config);
         } catch (ForwardException e) {
@@ -97,8 +136,8 @@ public final class Relay implements AutoCloseable {
         return relay;
     }
 
-    private static Relay startDataPlane(RelayConfig config, CertificateManager certificates) throws StartException {
-        Counters counters = new Counters();
+    private static Relay startDataPlane(RelayConfig config, CertificateManager certificates, Counters counters,
+            Trunks trunks) throws StartException {
         // One loop owns the UDP socket, every QUIC connection, the switch, the gateway and the NAT: no locks anywhere.
         IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
                 Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
@@ -106,7 +145,8 @@ public final class Relay implements AutoCloseable {
         Networks networks = null;
         try {
             // Built on the loop: the NAT's ping-socket probe and the host's own addresses belong to its thread.
-            networks = loop.submit(() -> new Networks(config, loop, counters)).syncUninterruptibly().getNow();
+            networks = loop.submit(() -> new Networks(config, loop, counters, NanoClock.SYSTEM, trunks))
+                    .syncUninterruptibly().getNow();
             WebTransportServerConfig defaults = WebTransportServerConfig.defaults();
             WebTransportServerConfig serverConfig = new WebTransportServerConfig(
                     Math.max(defaults.maxConnections(), config.maxSessions()), config.maxSessions(),
@@ -328,6 +368,9 @@ public final class Relay implements AutoCloseable {
             }
             server.close();
             ((IoEventLoop) group.next()).submit(networks::close).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            if (cluster != null) {
+                cluster.close();
+            }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             closed.countDown();
         }

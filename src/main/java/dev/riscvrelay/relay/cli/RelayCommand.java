@@ -1,42 +1,42 @@
 package dev.riscvrelay.relay.cli;
 
+import dev.riscvrelay.relay.HostBudgets;
 import dev.riscvrelay.relay.Relay;
 import dev.riscvrelay.relay.RelayConfig;
-import dev.riscvrelay.relay.HostBudgets;
+import dev.riscvrelay.relay.WebOptions;
 import dev.riscvrelay.relay.access.AccessConfig;
-import dev.riscvrelay.relay.nat.HostBudget;
-import dev.riscvrelay.relay.access.ClaimLimits;
 import dev.riscvrelay.relay.access.AccessTokens;
+import dev.riscvrelay.relay.access.ClaimLimits;
 import dev.riscvrelay.relay.access.SessionLimits;
+import dev.riscvrelay.relay.cluster.ClusterOptions;
+import dev.riscvrelay.relay.connect.Connector;
+import dev.riscvrelay.relay.forward.ForwardSpec;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.nat.Cidr;
 import dev.riscvrelay.relay.nat.EgressPolicy;
 import dev.riscvrelay.relay.nat.EgressRules;
+import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.ops.JsonLogFormatter;
 import dev.riscvrelay.relay.ops.OperationsConfig;
-import dev.riscvrelay.relay.wire.Ipv4Address;
 import dev.riscvrelay.relay.tls.CertificateManager;
-import dev.riscvrelay.relay.connect.Connector;
-import dev.riscvrelay.relay.WebOptions;
-import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.tls.RelayCertificate.InvalidCertificateException;
+import dev.riscvrelay.relay.tls.RelayCertificate;
+import dev.riscvrelay.relay.wire.Ipv4Address;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.InstantSource;
-import dev.riscvrelay.relay.forward.ForwardSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.logging.Handler;
 import java.util.logging.LogManager;
 import java.util.logging.Logger;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code relay}: runs the relay (the default command). Flags become one immutable {@link RelayConfig}.
@@ -228,6 +228,19 @@ public final class RelayCommand implements Callable<Integer> {
                     + " defaults to every address, NETWORK to the default network. Repeatable.")
     List<String> forwards = new ArrayList<>();
 
+    @Option(names = "--cluster", paramLabel = "URLS",
+            description = "Join a cluster of relays through NATS (nats://HOST:PORT or tls://HOST:PORT, comma-separated):"
+                    + " every network is one LAN across the relays (default: alone).")
+    String cluster;
+
+    @Option(names = "--cluster-credentials", paramLabel = "FILE",
+            description = "A NATS credentials file (JWT and NKey seed) for --cluster.")
+    Path clusterCredentials;
+
+    @Option(names = "--relay-id", paramLabel = "ID",
+            description = "This relay's id in the cluster, unique among its relays (default: random at each start).")
+    String relayId;
+
     private final PrintWriter out;
     private final PrintWriter err;
 
@@ -242,7 +255,8 @@ public final class RelayCommand implements Callable<Integer> {
         OperationsConfig operations = toOperationsConfig();
         installLogFormat();
         CertificateManager certificates = loadCertificates();
-        try (Relay relay = Relay.start(config, certificates, operations)) {
+        ClusterOptions clusterOptions = toClusterOptions();
+        try (Relay relay = Relay.start(config, certificates, operations, clusterOptions, out::println)) {
             // Before the ready lines, so a stop right after them is already handled: SIGTERM and SIGINT close the
             // relay and end with status 0 (a stop, not a failure); the hook covers other ways the JVM ends.
             onStopSignal(new Thread(relay::close, "relay-shutdown"));
@@ -314,6 +328,21 @@ public final class RelayCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 // The JVM keeps this signal (e.g. -Xrs): the shutdown hook still closes the relay.
             }
+        }
+    }
+
+    /** {@code --cluster} and its options, or null to run alone. */
+    ClusterOptions toClusterOptions() {
+        if (cluster == null) {
+            if (clusterCredentials != null || relayId != null) {
+                throw new UsageError("--cluster-credentials and --relay-id need --cluster");
+            }
+            return null;
+        }
+        try {
+            return ClusterOptions.parse(cluster, clusterCredentials, relayId);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError(e.getMessage());
         }
     }
 

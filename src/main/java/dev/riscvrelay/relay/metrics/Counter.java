@@ -28,6 +28,18 @@ public enum Counter {
     BYTES_OUT("bytes handed to ports"),
     FRAMES_FLOODED("frames flooded to every port (broadcast, multicast or unknown destination)"),
 
+    // The trunk to the cluster's other relays (--cluster)
+    TRUNK_FRAMES_OUT("frames sent to other relays of the cluster"),
+    TRUNK_FRAMES_IN("frames received from other relays of the cluster"),
+    TRUNK_MESSAGES_OUT("NATS messages published by the trunks (each a batch of frames of one loop turn)"),
+    TRUNK_MESSAGES_IN("NATS messages received by the trunks"),
+    DROP_TRUNK_QUEUE_FULL("frames from other relays dropped because the trunk's receive queue was full"),
+    DROP_TRUNK_NOT_CONNECTED("frames for other relays dropped while NATS was not connected"),
+    DROP_TRUNK_SEND_FAILED("frames for other relays NATS refused (its outgoing queue full, or closed)"),
+    DROP_TRUNK_MALFORMED("NATS messages from the trunk that are no batch of frames"),
+    CLUSTER_DISCONNECTS("times the relay lost its NATS connection"),
+    CLUSTER_RECONNECTS("times the relay got its NATS connection back"),
+
     // Gateway: answers, validation drops (by reason) and frames it does not handle
     GATEWAY_ARP_REPLIES("ARP replies sent by the gateway"),
     GATEWAY_ARP_REQUESTS("ARP requests the gateway broadcast to find a guest (for forwards)"),
@@ -74,6 +86,8 @@ public enum Counter {
     DROP_SPOOFED_IP("IPv4 and ARP frames whose source address is not the one DHCP leased to their MAC"),
     DROP_TOO_LARGE("frames larger than the receiving port can take"),
     DROP_QUEUE_FULL("frames dropped because a port's outbound queue was full"),
+    DROP_TRUNK_TO_LOCAL("frames from other relays of the cluster unicast to a port that serves local members only"
+            + " (the gateway)"),
     DROP_BAD_DATAGRAM("datagrams without a valid quarter-stream-id prefix"),
     DROP_UNKNOWN_SESSION("datagrams for a stream that is no session"),
     DROP_BAD_CAPSULE("sessions closed because their peer sent a malformed capsule"),

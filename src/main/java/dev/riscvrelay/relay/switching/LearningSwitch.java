@@ -27,6 +27,10 @@ import java.util.Map;
  *
  * <p>Learned MACs age out lazily when looked up; the owner also calls {@link #expireMacs()} periodically (e.g.
  * once a second) so the table frees room for new members.
+ *
+ * <p>In a cluster one port is the trunk to the other relays' switches ({@link #attachTrunk}), and some ports serve
+ * this relay's own members only ({@link #attachLocal}: the gateway, which every relay runs itself): a frame from
+ * the trunk never reaches them.
  */
 public final class LearningSwitch implements Switch {
 
@@ -55,6 +59,10 @@ public final class LearningSwitch implements Switch {
     /** Each attached port's traffic, at its port's index; replaced together with {@link #portsByIndex}. */
     private PortTraffic[] trafficByIndex = new PortTraffic[0];
     private final Map<Port, Integer> indexByPort = new IdentityHashMap<>();
+    /** Which indices serve local members only; replaced together with {@link #portsByIndex}. */
+    private boolean[] localOnlyByIndex = new boolean[0];
+    /** The port to the cluster's other relays, or null. */
+    private Port trunk;
     private int forwardDepth;
     /** The capture, or null when none runs: the only cost on the forwarding path is this null check. */
     private FrameTap tap;
@@ -73,6 +81,27 @@ public final class LearningSwitch implements Switch {
 
     @Override
     public void attach(Port port) {
+        attach(port, false);
+    }
+
+    /** Adds a port that frames from the trunk never reach: it serves this relay's own members only. */
+    public void attachLocal(Port port) {
+        attach(port, true);
+    }
+
+    /**
+     * Adds the port to the cluster's other relays: frames from it are switched like any others, but never to a
+     * port attached with {@link #attachLocal}. At most one.
+     */
+    public void attachTrunk(Port port) {
+        if (trunk != null) {
+            throw new IllegalStateException("a trunk is attached already: " + trunk.name());
+        }
+        attach(port, false);
+        trunk = port;
+    }
+
+    private void attach(Port port, boolean localOnly) {
         if (indexByPort.containsKey(port)) {
             throw new IllegalArgumentException("port already attached: " + port.name());
         }
@@ -86,6 +115,9 @@ public final class LearningSwitch implements Switch {
         PortTraffic[] traffic = Arrays.copyOf(trafficByIndex, next.length);
         traffic[index] = new PortTraffic();
         trafficByIndex = traffic;
+        boolean[] local = Arrays.copyOf(localOnlyByIndex, next.length);
+        local[index] = localOnly;
+        localOnlyByIndex = local;
         portsByIndex = next;
         indexByPort.put(port, index);
     }
@@ -100,6 +132,9 @@ public final class LearningSwitch implements Switch {
         next[index] = null;
         portsByIndex = next;
         macTable.removePort(index);
+        if (port == trunk) {
+            trunk = null;
+        }
     }
 
     @Override
@@ -168,6 +203,8 @@ public final class LearningSwitch implements Switch {
             } else if (egressIndex == ingressIndex) {
                 // The destination lives behind the port the frame came from: it has already seen the frame.
                 drop(frame, Counter.DROP_SAME_PORT);
+            } else if (ingress == trunk && localOnlyByIndex[egressIndex]) {
+                drop(frame, Counter.DROP_TRUNK_TO_LOCAL);
             } else {
                 Port egress = portsByIndex[egressIndex];
                 if (length > egress.maxFrameSize()) {
@@ -266,11 +303,12 @@ public final class LearningSwitch implements Switch {
     private void floodExcept(Port ingress, ByteBuf frame, int length) {
         counters.increment(Counter.FRAMES_FLOODED);
         Port[] snapshot = portsByIndex;
+        boolean[] localOnly = ingress == trunk ? localOnlyByIndex : null;
         Port pending = null;
         int pendingIndex = -1;
         for (int index = 0; index < snapshot.length; index++) {
             Port port = snapshot[index];
-            if (port == null || port == ingress) {
+            if (port == null || port == ingress || (localOnly != null && index < localOnly.length && localOnly[index])) {
                 continue;
             }
             if (length > port.maxFrameSize()) {

@@ -37,6 +37,15 @@ public final class MacAddress {
         return ((long) buf.getUnsignedShort(index) << 32) | buf.getUnsignedInt(index + 2);
     }
 
+    /** Reads the six octets at {@code index} of {@code bytes} (network order). */
+    public static long read(byte[] bytes, int index) {
+        long mac = 0;
+        for (int i = 0; i < LENGTH; i++) {
+            mac = (mac << 8) | (bytes[index + i] & 0xFF);
+        }
+        return mac;
+    }
+
     public static void write(ByteBuf buf, int index, long mac) {
         buf.setShort(index, (int) (mac >>> 32));
         buf.setInt(index + 2, (int) mac);

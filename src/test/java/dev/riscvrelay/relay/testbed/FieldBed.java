@@ -93,6 +93,18 @@ public final class FieldBed implements AutoCloseable {
         }
     }
 
+    /**
+     * Reserves one more free {@code 198.18.X.0/24} (with its {@code 198.19.X.0/24}) for a network of the test's own
+     * beside the beds (e.g. the link between clustered relays); {@link #releaseSubnet} gives it back.
+     */
+    public static int reserveSubnet() {
+        return pickSubnet();
+    }
+
+    public static void releaseSubnet(int x) {
+        SUBNETS_IN_USE.remove(x);
+    }
+
     private static int pickSubnet() {
         for (int attempt = 0; attempt < 50; attempt++) {
             int candidate = ThreadLocalRandom.current().nextInt(1, 255);

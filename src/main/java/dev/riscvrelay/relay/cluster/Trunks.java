@@ -1,0 +1,24 @@
+package dev.riscvrelay.relay.cluster;
+
+import dev.riscvrelay.relay.switching.LearningSwitch;
+import io.netty.channel.EventLoop;
+
+/** Connects each network's switch to the same network on the cluster's other relays, or to nothing. */
+public interface Trunks {
+
+    /** A relay alone: no network has a trunk. */
+    Trunks NONE = (network, lan, loop) -> null;
+
+    /**
+     * Attaches a trunk port for {@code network} to {@code lan}; call on {@code loop}, which owns the switch.
+     *
+     * @return the trunk, to close with the network, or null when there is no cluster
+     */
+    Trunk open(String network, LearningSwitch lan, EventLoop loop);
+
+    /** One network's link to the cluster; closing it detaches it and stops its subscriptions. On the loop. */
+    interface Trunk extends AutoCloseable {
+        @Override
+        void close();
+    }
+}
