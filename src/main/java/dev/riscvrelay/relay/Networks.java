@@ -184,6 +184,7 @@ final class Networks implements SessionGate, AutoCloseable {
     private Network create(String name) {
         Network network = Network.create(name, config, loop, counters, clock, budget);
         network.useTrunk(trunks.open(name, network.lan(), loop));
+        network.dhcp().share(trunks.leases(name));
         if (tap != null) {
             network.lan().setTap(tap);
         }

@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.cluster;
 
+import dev.riscvrelay.relay.gateway.dhcp.SharedLeases;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.LearningSwitch;
@@ -39,6 +40,7 @@ public final class Cluster implements Trunks, AutoCloseable {
     private final Counters counters;
     private final Consumer<String> log;
     private final Subjects subjects;
+    private final ClusterLeases leases;
     private final CountDownLatch firstConnect = new CountDownLatch(1);
     private final List<TrunkPort> trunks = new ArrayList<>(); // guarded by this
     private volatile Connection connection;
@@ -48,21 +50,23 @@ public final class Cluster implements Trunks, AutoCloseable {
     private Dispatcher dispatcher; // guarded by this
     private boolean closed; // guarded by this
 
-    private Cluster(ClusterOptions options, Counters counters, Consumer<String> log) {
+    private Cluster(ClusterOptions options, Duration leaseTime, Counters counters, Consumer<String> log) {
         this.options = options;
         this.counters = counters;
         this.log = log;
         this.subjects = new Subjects(options.relayId());
+        this.leases = new ClusterLeases(options.relayId(), leaseTime, counters, log);
     }
 
     /**
      * Connects to NATS in the background and waits a little for it; prints one line either way.
      *
+     * @param leaseTime the DHCP lease time: entries in the shared lease bucket live twice as long unless renewed
      * @param log where the relay's start-up and connection lines go
      */
-    public static Cluster start(ClusterOptions options, Counters counters, Consumer<String> log)
+    public static Cluster start(ClusterOptions options, Duration leaseTime, Counters counters, Consumer<String> log)
             throws InterruptedException {
-        Cluster cluster = new Cluster(options, counters, log);
+        Cluster cluster = new Cluster(options, leaseTime, counters, log);
         Nats.connectAsynchronously(cluster.natsOptions(), true);
         String servers = String.join(",", options.servers());
         if (cluster.firstConnect.await(FIRST_CONNECT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -105,6 +109,7 @@ public final class Cluster implements Trunks, AutoCloseable {
                 connection = conn;
                 boolean first = firstConnect.getCount() > 0;
                 subscribeAll(conn);
+                leases.connected(conn, conn.getServers().size());
                 connected = true;
                 if (first) {
                     firstConnect.countDown();
@@ -180,6 +185,11 @@ public final class Cluster implements Trunks, AutoCloseable {
         return trunk;
     }
 
+    @Override
+    public SharedLeases leases(String network) {
+        return leases.forNetwork(network);
+    }
+
     private synchronized void subscribeAll(Connection conn) {
         if (closed || dispatcher != null) {
             return; // after a reconnect NATS subscribes again by itself
@@ -214,6 +224,7 @@ public final class Cluster implements Trunks, AutoCloseable {
             }
             closed = true;
         }
+        leases.close();
         Connection conn = connection;
         if (conn != null) {
             try {

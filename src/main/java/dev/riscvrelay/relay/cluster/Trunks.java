@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.cluster;
 
+import dev.riscvrelay.relay.gateway.dhcp.SharedLeases;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import io.netty.channel.EventLoop;
 
@@ -15,6 +16,11 @@ public interface Trunks {
      * @return the trunk, to close with the network, or null when there is no cluster
      */
     Trunk open(String network, LearningSwitch lan, EventLoop loop);
+
+    /** The leases of {@code network} across the cluster, for its DHCP server; none when there is no cluster. */
+    default SharedLeases leases(String network) {
+        return SharedLeases.NONE;
+    }
 
     /** One network's link to the cluster; closing it detaches it and stops its subscriptions. On the loop. */
     interface Trunk extends AutoCloseable {

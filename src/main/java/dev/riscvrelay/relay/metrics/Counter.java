@@ -39,6 +39,9 @@ public enum Counter {
     DROP_TRUNK_MALFORMED("NATS messages from the trunk that are no batch of frames"),
     CLUSTER_DISCONNECTS("times the relay lost its NATS connection"),
     CLUSTER_RECONNECTS("times the relay got its NATS connection back"),
+    CLUSTER_LEASE_CONFLICTS("leases another relay of the cluster had given to another MAC first (its client is NAKed"
+            + " and starts over)"),
+    DROP_CLUSTER_LEASE_WRITE("lease updates this relay could not write to the cluster's key-value bucket"),
 
     // Gateway: answers, validation drops (by reason) and frames it does not handle
     GATEWAY_ARP_REPLIES("ARP replies sent by the gateway"),

@@ -59,10 +59,11 @@ class ClusterIT {
     private int clusterPorts;
     private TcpTransfers transfers;
     private String servers;
+    private Path natsStore;
 
     @BeforeAll
     void build() throws Exception {
-        NetnsTestBed.requireTools("ip", "socat", "curl", "python3", "nats-server");
+        NetnsTestBed.requireTools("ip", "socat", "curl", "python3", "busybox", "nats-server");
         for (int i = 0; i < 3; i++) {
             beds.add(FieldBed.create());
         }
@@ -81,6 +82,7 @@ class ClusterIT {
             urls.add("nats://" + natsAddress(n) + ":4222");
         }
         servers = String.join(",", urls);
+        natsStore = Files.createTempDirectory("cluster-nats-");
         for (int n = 1; n <= 3; n++) {
             natsProcesses.add(startNats(n));
         }
@@ -171,6 +173,47 @@ class ClusterIT {
 
     @Test
     @Order(5)
+    void dhcpClientsOnThreeRelaysLeaseDistinctAddressesAndAMacKeepsItsAddressOnAnotherRelay() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            awaitLine(beds.get(i).relay(), Pattern.compile("Cluster: DHCP leases shared in JetStream bucket"),
+                    Duration.ofSeconds(30));
+        }
+        Path script = dev.riscvrelay.relay.testbed.DhcpClients.writeUdhcpcScript(natsStore);
+        List<String> leased = new ArrayList<>();
+        List<LanHost> clients = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            LanHost client = beds.get(i).addConnectedHost("d" + i, LinkProfile.CLEAN);
+            client.namespace().privateResolvConf();
+            clients.add(client);
+            leased.add(udhcpc(client, script));
+        }
+        System.out.println("[facts] cluster leases: " + leased);
+        assertThat(leased).as("three relays, three addresses").doesNotHaveDuplicates();
+
+        // Client 0 leaves relay a; a VM with its MAC comes back through relay b and gets the same address.
+        String mac = clients.get(0).exec("cat", "/sys/class/net/eth0/address").orThrow().stdout().strip();
+        clients.get(0).connector().close();
+        LanHost moved = beds.get(1).addConnectedHost("moved", LinkProfile.CLEAN);
+        moved.namespace().privateResolvConf();
+        moved.exec("ip", "link", "set", "eth0", "down").orThrow();
+        moved.exec("ip", "link", "set", "eth0", "address", mac).orThrow();
+        moved.exec("ip", "link", "set", "eth0", "up").orThrow();
+        assertThat(udhcpc(moved, script)).as("MAC %s keeps its address on relay b", mac).isEqualTo(leased.get(0));
+        assertThat(moved.ping(hosts.get(2).address(), 2, 0.2).succeeded()).as("and is on the LAN").isTrue();
+    }
+
+    private static String udhcpc(LanHost client, Path script) {
+        CommandResult result = client.exec(Duration.ofSeconds(40), "busybox", "udhcpc", "-i", "eth0", "-n", "-q",
+                "-t", "5", "-s", script.toString());
+        assertThat(result.succeeded()).as("%s", result).isTrue();
+        Matcher m = Pattern.compile("inet (10\\.0\\.2\\.\\d+)/24").matcher(
+                client.exec("ip", "-4", "-o", "addr", "show", "dev", "eth0").orThrow().stdout());
+        assertThat(m.find()).isTrue();
+        return m.group(1);
+    }
+
+    @Test
+    @Order(6)
     void killingTheNatsNodeARelayUsesKeepsTheLanWorking() throws Exception {
         String used = joinedThrough(beds.get(0).relay());
         int node = List.of(natsAddress(1), natsAddress(2), natsAddress(3)).indexOf(used);
@@ -197,7 +240,7 @@ class ClusterIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aRelayWhoseNatsIsNotThereYetRunsAloneAndJoinsWhenItIs() throws Exception {
         // A fourth NATS address nobody serves yet, in nats1's namespace: the relay starts alone, then joins.
         Namespace node = natsNodes.get(0);
@@ -245,7 +288,8 @@ class ClusterIT {
         }
         return beds.get(0).bed().startInBackground(natsNodes.get(n - 1), "nats-server", "-a", natsAddress(n), "-p",
                 "4222", "-n", "nats" + n, "--cluster_name", "relays", "--cluster",
-                "nats://" + natsAddress(n) + ":6222", "--routes", String.join(",", routes));
+                "nats://" + natsAddress(n) + ":6222", "--routes", String.join(",", routes),
+                "-js", "-sd", natsStore.resolve("nats" + n).toString());
     }
 
     /** The NATS server address the relay said it joined through, or null. */

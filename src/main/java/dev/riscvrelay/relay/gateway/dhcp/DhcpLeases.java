@@ -44,6 +44,7 @@ final class DhcpLeases {
     /** Departed holders' leases returned to the pool, after their grace time or taken for a new client. */
     private long reclaimed;
     private long generation;
+    private SharedLeases shared = SharedLeases.NONE;
 
     DhcpLeases(int firstAddress, int poolSize) {
         this(firstAddress, poolSize, 0);
@@ -115,10 +116,34 @@ final class DhcpLeases {
 
     /** Every state change into or out of BOUND moves this on: who holds which address may have changed. */
     private void setState(int slot, State next) {
-        if (state[slot] == State.BOUND || next == State.BOUND) {
+        State before = state[slot];
+        if (before == State.BOUND || next == State.BOUND) {
             generation++;
         }
         state[slot] = next;
+        // The cluster hears of every offer, lease and renewal, and of each one's end.
+        if (next == State.OFFERED || next == State.BOUND) {
+            shared.held(address(slot), ownerMac[slot]);
+        } else if (before == State.OFFERED || before == State.BOUND) {
+            shared.freed(address(slot), ownerMac[slot]);
+        }
+    }
+
+    /** The same network's leases on the cluster's other relays; none by default. */
+    void share(SharedLeases cluster) {
+        this.shared = cluster;
+    }
+
+    /** The pool slot of the address the cluster last knew {@code mac} by, if it is free here, else -1. */
+    int rememberedByCluster(long mac) {
+        int address = shared.addressOf(mac);
+        int slot = address == 0 ? -1 : slotOf(address);
+        return slot >= 0 && isAvailable(slot, mac) ? slot : -1;
+    }
+
+    /** Whether another MAC holds the slot's address on another relay of the cluster. */
+    boolean heldElsewhere(int slot, long mac) {
+        return shared.heldByOther(address(slot), mac);
     }
 
     /** Changes whenever a lease was granted, renewed, moved or ended; answers of {@link #boundAddressOf} hold until then. */
@@ -194,9 +219,12 @@ final class DhcpLeases {
         return true;
     }
 
-    /** Whether a slot may be given to a client that does not hold it: free (its last owner's claim lapsed). */
-    boolean isAvailable(int slot) {
-        return state[slot] == State.FREE;
+    /**
+     * Whether a slot may be given to {@code mac}, which does not hold it: free (its last owner's claim lapsed), and
+     * not held by another MAC elsewhere in the cluster.
+     */
+    boolean isAvailable(int slot, long mac) {
+        return state[slot] == State.FREE && !shared.heldByOther(address(slot), mac);
     }
 
     /**
@@ -204,15 +232,15 @@ final class DhcpLeases {
      *
      * @return the slot, or -1 when every address is offered, leased or declined
      */
-    int allocate() {
-        int free = allocateFree();
+    int allocate(long mac) {
+        int free = allocateFree(mac);
         return free >= 0 ? free : reclaimDeparted();
     }
 
-    private int allocateFree() {
+    private int allocateFree(long mac) {
         int best = -1;
         for (int slot = 0; slot < state.length; slot++) {
-            if (state[slot] != State.FREE) {
+            if (!isAvailable(slot, mac)) {
                 continue;
             }
             if (!owned[slot]) {

@@ -107,6 +107,11 @@ public final class DhcpServer implements IpHandler {
         countReclaimed(counters);
     }
 
+    /** Shares this network's leases with the same network on the cluster's other relays. On the loop. */
+    public void share(SharedLeases cluster) {
+        leases.share(cluster);
+    }
+
     /** A session bound {@code mac}: the leases that MAC owns and that no live session holds become its own. */
     public void adopt(long mac, LeaseHolder by) {
         leases.adopt(mac, by);
@@ -177,9 +182,15 @@ public final class DhcpServer implements IpHandler {
     /** RFC 2131 section 4.3.1: the client's current or previous address, else the requested one, else any free. */
     private void discover(long now, GatewayOutput output) {
         int slot = findClientSlot();
+        if (slot >= 0 && leases.state(slot) == DhcpLeases.State.FREE && leases.heldElsewhere(slot, message.clientMac())) {
+            slot = -1; // its old address went to another VM on another relay
+        }
+        if (slot < 0) {
+            slot = leases.rememberedByCluster(message.clientMac());
+        }
         if (slot < 0 && message.hasRequestedAddress()) {
             int requested = leases.slotOf(message.requestedAddress());
-            if (requested >= 0 && leases.isAvailable(requested)) {
+            if (requested >= 0 && leases.isAvailable(requested, message.clientMac())) {
                 slot = requested;
             }
         }
@@ -188,7 +199,7 @@ public final class DhcpServer implements IpHandler {
             return;
         }
         if (slot < 0) {
-            slot = leases.allocate();
+            slot = leases.allocate(message.clientMac());
         }
         if (slot < 0) {
             output.counters().increment(Counter.DHCP_POOL_EXHAUSTED);
@@ -226,10 +237,16 @@ public final class DhcpServer implements IpHandler {
         int slot;
         if (clientSlot >= 0 && leases.address(clientSlot) == wanted) {
             slot = clientSlot;
+            if (leases.heldElsewhere(slot, message.clientMac())) {
+                // Another relay of the cluster gave the address to another VM first: this client starts over.
+                leases.free(slot, now);
+                sendNak(output);
+                return;
+            }
         } else {
             // The address of another record (our restart lost it, or the client moved): grant it if nobody holds it.
             slot = leases.slotOf(wanted);
-            if (slot < 0 || !leases.isAvailable(slot)) {
+            if (slot < 0 || !leases.isAvailable(slot, message.clientMac())) {
                 sendNak(output);
                 return;
             }

@@ -1,0 +1,225 @@
+package dev.riscvrelay.relay.cluster;
+
+import dev.riscvrelay.relay.gateway.dhcp.SharedLeases;
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import io.nats.client.Connection;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.KeyValue;
+import io.nats.client.KeyValueManagement;
+import io.nats.client.api.KeyValueConfiguration;
+import io.nats.client.api.KeyValueEntry;
+import io.nats.client.api.KeyValueOperation;
+import io.nats.client.api.KeyValueWatcher;
+import io.nats.client.api.StorageType;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * DHCP leases shared by the relays of a cluster, in a JetStream key-value bucket ({@value #BUCKET}): one key per
+ * leased address ({@code NETWORK.AABBCCDD}, the address in hex), its value the MAC that holds it and the relay that
+ * gave it ({@code 5254001234ab relay-a}).
+ *
+ * <p>Every relay watches the whole bucket into a local copy, so its DHCP server decides on the loop without a
+ * round trip: it skips addresses other MACs hold anywhere, and offers a MAC the address it held on another relay.
+ * Its own offers and leases go to the bucket in the background with create-if-absent, so of two relays that offer
+ * one address at the same moment only one wins; the other sees the winner's entry and NAKs its client at the next
+ * request, and the client starts over. A relay takes over the key of a MAC that moved to it, and deletes only keys
+ * that are still its own. Entries live {@link #ENTRY_TTL_FACTOR} lease times unless renewed, so a relay that died
+ * leaves nothing held for long.
+ */
+final class ClusterLeases {
+
+    static final String BUCKET = "riscv-relay-leases";
+    static final int ENTRY_TTL_FACTOR = 2;
+    /** Writes waiting for the bucket; past this they are dropped and counted (the copy still knows them). */
+    static final int PENDING_WRITES = 10_000;
+
+    private final String relayId;
+    private final Duration leaseTime;
+    private final Counters counters;
+    private final Consumer<String> log;
+    /** Key to value, as the bucket holds it (and as this relay just wrote it). */
+    private final Map<String, String> copy = new ConcurrentHashMap<>();
+    private final ThreadPoolExecutor writer;
+    private volatile KeyValue bucket;
+
+    ClusterLeases(String relayId, Duration leaseTime, Counters counters, Consumer<String> log) {
+        this.relayId = relayId;
+        this.leaseTime = leaseTime;
+        this.counters = counters;
+        this.log = log;
+        this.writer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(PENDING_WRITES),
+                runnable -> {
+                    Thread thread = new Thread(runnable, "cluster-leases");
+                    thread.setDaemon(true);
+                    return thread;
+                }, (runnable, executor) -> counters.increment(Counter.DROP_CLUSTER_LEASE_WRITE));
+    }
+
+    /** Opens (or creates) the bucket and starts watching it; in the background, once per connection. */
+    void connected(Connection connection, int natsServers) {
+        writer.execute(() -> open(connection, natsServers));
+    }
+
+    private void open(Connection connection, int natsServers) {
+        if (bucket != null) {
+            return;
+        }
+        try {
+            KeyValueManagement management = connection.keyValueManagement();
+            KeyValueConfiguration config = KeyValueConfiguration.builder().name(BUCKET).maxHistoryPerKey(1)
+                    .ttl(leaseTime.multipliedBy(ENTRY_TTL_FACTOR)).storageType(StorageType.File)
+                    .replicas(Math.min(3, Math.max(1, natsServers))).build();
+            try {
+                management.create(config);
+            } catch (JetStreamApiException exists) {
+                // Another relay made it first (or it differs in replicas): use it as it is.
+            }
+            KeyValue kv = connection.keyValue(BUCKET);
+            kv.watchAll(new KeyValueWatcher() {
+                @Override
+                public void watch(KeyValueEntry entry) {
+                    if (entry.getOperation() == KeyValueOperation.PUT) {
+                        copy.put(entry.getKey(), entry.getValueAsString());
+                    } else {
+                        copy.remove(entry.getKey());
+                    }
+                }
+
+                @Override
+                public void endOfData() {
+                }
+            });
+            bucket = kv;
+            log.accept("Cluster: DHCP leases shared in JetStream bucket " + BUCKET);
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            log.accept("Cluster: no JetStream key-value store on NATS (" + e.getMessage() + "): each relay leases"
+                    + " addresses on its own, and VMs on different relays may be given the same address");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The leases of one network. */
+    SharedLeases forNetwork(String network) {
+        return new NetworkLeases(network + ".");
+    }
+
+    void close() {
+        writer.shutdownNow();
+    }
+
+    static String key(String prefix, int address) {
+        return prefix + String.format(Locale.ROOT, "%08x", address);
+    }
+
+    static String macHex(long mac) {
+        return String.format(Locale.ROOT, "%012x", mac);
+    }
+
+    private final class NetworkLeases implements SharedLeases {
+        private final String prefix;
+
+        NetworkLeases(String prefix) {
+            this.prefix = prefix;
+        }
+
+        @Override
+        public int addressOf(long mac) {
+            String owner = macHex(mac) + " ";
+            for (Map.Entry<String, String> entry : copy.entrySet()) {
+                if (entry.getKey().startsWith(prefix) && entry.getValue().startsWith(owner)) {
+                    return Integer.parseUnsignedInt(entry.getKey().substring(prefix.length()), 16);
+                }
+            }
+            return 0;
+        }
+
+        @Override
+        public boolean heldByOther(int address, long mac) {
+            String value = copy.get(key(prefix, address));
+            return value != null && !value.startsWith(macHex(mac) + " ");
+        }
+
+        @Override
+        public void held(int address, long mac) {
+            String key = key(prefix, address);
+            String value = macHex(mac) + " " + relayId;
+            String before = copy.putIfAbsent(key, value);
+            if (before != null && !before.startsWith(macHex(mac) + " ")) {
+                return; // another MAC's: the DHCP server NAKs at the next request
+            }
+            copy.put(key, value);
+            writer.execute(() -> write(key, value, mac));
+        }
+
+        @Override
+        public void freed(int address, long mac) {
+            String key = key(prefix, address);
+            String value = macHex(mac) + " " + relayId;
+            if (copy.remove(key, value)) {
+                writer.execute(() -> delete(key, value));
+            }
+        }
+    }
+
+    /** Claims {@code key} for this relay's MAC: created if absent, taken over if the MAC moved here. */
+    private void write(String key, String value, long mac) {
+        KeyValue kv = bucket;
+        if (kv == null) {
+            return;
+        }
+        byte[] bytes = value.getBytes(StandardCharsets.US_ASCII);
+        try {
+            KeyValueEntry current = kv.get(key);
+            if (current == null) {
+                kv.create(key, bytes);
+            } else if (current.getValueAsString().startsWith(macHex(mac) + " ")) {
+                kv.update(key, bytes, current.getRevision());
+            } else {
+                counters.increment(Counter.CLUSTER_LEASE_CONFLICTS);
+                copy.put(key, current.getValueAsString());
+            }
+        } catch (JetStreamApiException lostRace) {
+            counters.increment(Counter.CLUSTER_LEASE_CONFLICTS);
+            refresh(kv, key);
+        } catch (IOException | RuntimeException e) {
+            counters.increment(Counter.DROP_CLUSTER_LEASE_WRITE);
+        }
+    }
+
+    private void delete(String key, String value) {
+        KeyValue kv = bucket;
+        if (kv == null) {
+            return;
+        }
+        try {
+            KeyValueEntry current = kv.get(key);
+            if (current != null && current.getValueAsString().equals(value)) {
+                kv.delete(key, current.getRevision());
+            }
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            counters.increment(Counter.DROP_CLUSTER_LEASE_WRITE);
+        }
+    }
+
+    private void refresh(KeyValue kv, String key) {
+        try {
+            KeyValueEntry current = kv.get(key);
+            if (current != null) {
+                copy.put(key, current.getValueAsString());
+            }
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            counters.increment(Counter.DROP_CLUSTER_LEASE_WRITE);
+        }
+    }
+}
