@@ -10,6 +10,8 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import picocli.CommandLine.ArgGroup;
@@ -48,13 +50,15 @@ import picocli.CommandLine.Option;
 final class ConnectCommand implements Callable<Integer> {
 
     @Option(names = "--url", required = true, paramLabel = "URL",
-            description = "The relay's WebTransport URL, https://HOST:PORT[/path].")
-    String url;
+            description = {"The relay's WebTransport URL, https://HOST:PORT[/path]. Repeatable: the relays of a"
+                    + " cluster,", "tried in turn when a session ends or an attempt fails."})
+    List<String> urls = new ArrayList<>();
 
     @Option(names = "--cert-hash", paramLabel = "HEX",
-            description = "SHA-256 of the relay's certificate (printed by the relay at start). Without it the"
-                    + " JDK's certificate authorities and the host name are checked.")
-    String certHash;
+            description = {"SHA-256 of the relay's certificate (printed by the relay at start). Without it the"
+                    + " JDK's certificate authorities", "and the host name are checked. One for every --url, or one"
+                    + " per --url in the same order."})
+    List<String> certHashes = new ArrayList<>();
 
     @ArgGroup(exclusive = true, multiplicity = "1", heading = "%nLocal end (one of):%n")
     LocalEnd localEnd;
@@ -115,24 +119,14 @@ final class ConnectCommand implements Callable<Integer> {
     }
 
     ConnectorConfig toConfig() {
-        URI uri;
-        try {
-            uri = new URI(url);
-        } catch (URISyntaxException e) {
-            throw new UsageError("--url is no URL: " + e.getMessage());
+        if (certHashes.size() > 1 && certHashes.size() != urls.size()) {
+            throw new UsageError("--cert-hash: give one for every --url, or one per --url (" + urls.size()
+                    + "), not " + certHashes.size());
         }
-        if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
-            throw new UsageError("--url wants https://HOST:PORT[/path], not '" + url + "'");
-        }
-        WebTransportClientConfig client;
-        try {
-            WebTransportClientConfig defaults = WebTransportClientConfig.pinned(certHash);
-            // A connector should notice a vanished relay within seconds, not the browser-like 30 s.
-            client = new WebTransportClientConfig(defaults.certificateSha256Hex(), defaults.origin(),
-                    Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(3), defaults.udpPayloadSize(),
-                    defaults.datagramQueueLength(), defaults.maxPendingHandoffs(), congestion.algorithm());
-        } catch (IllegalArgumentException e) {
-            throw new UsageError("--cert-hash: " + e.getMessage());
+        List<ConnectorConfig.RelayEndpoint> relays = new ArrayList<>();
+        for (int i = 0; i < urls.size(); i++) {
+            String hash = certHashes.isEmpty() ? null : certHashes.get(certHashes.size() == 1 ? 0 : i);
+            relays.add(new ConnectorConfig.RelayEndpoint(relayUrl(urls.get(i)), clientConfig(hash)));
         }
         ConnectorConfig.Local local;
         if (localEnd.tap != null) {
@@ -145,10 +139,36 @@ final class ConnectCommand implements Callable<Integer> {
                     hostPort("--qemu-remote", localEnd.qemu.remote));
         }
         try {
-            return new ConnectorConfig(uri, client, local, mtu, ConnectorConfig.DEFAULT_BACKOFF_INITIAL,
-                    ConnectorConfig.DEFAULT_BACKOFF_CAP);
+            return new ConnectorConfig(relays.get(0).url(), relays.get(0).client(), local, mtu,
+                    ConnectorConfig.DEFAULT_BACKOFF_INITIAL, ConnectorConfig.DEFAULT_BACKOFF_CAP,
+                    relays.subList(1, relays.size()));
         } catch (IllegalArgumentException e) {
             throw new UsageError(e.getMessage());
+        }
+    }
+
+    private static URI relayUrl(String url) {
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            throw new UsageError("--url is no URL: " + e.getMessage());
+        }
+        if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+            throw new UsageError("--url wants https://HOST:PORT[/path], not '" + url + "'");
+        }
+        return uri;
+    }
+
+    private WebTransportClientConfig clientConfig(String certHash) {
+        try {
+            WebTransportClientConfig defaults = WebTransportClientConfig.pinned(certHash);
+            // A connector should notice a vanished relay within seconds, not the browser-like 30 s.
+            return new WebTransportClientConfig(defaults.certificateSha256Hex(), defaults.origin(),
+                    Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(3), defaults.udpPayloadSize(),
+                    defaults.datagramQueueLength(), defaults.maxPendingHandoffs(), congestion.algorithm());
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--cert-hash: " + e.getMessage());
         }
     }
 

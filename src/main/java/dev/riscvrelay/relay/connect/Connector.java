@@ -64,6 +64,9 @@ public final class Connector implements AutoCloseable {
     private final IoEventLoopGroup group;
     private final IoEventLoop loop;
     private final Backoff backoff;
+    /** The relays to try, in turn; {@link #current} is the one connected or being tried. */
+    private final java.util.List<ConnectorConfig.RelayEndpoint> relays;
+    private int current;
     private final CompletableFuture<Ready> ready = new CompletableFuture<>();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
@@ -90,6 +93,7 @@ public final class Connector implements AutoCloseable {
         this.config = config;
         this.log = log;
         this.backoff = new Backoff(config.backoffInitial(), config.backoffCap());
+        this.relays = config.relays();
         this.group = new MultiThreadIoEventLoopGroup(1,
                 Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.loop = (IoEventLoop) group.next();
@@ -126,7 +130,8 @@ public final class Connector implements AutoCloseable {
             return;
         }
         state = State.CONNECTING;
-        WebTransportClient.connect(config.relay(), config.client(), new FromRelay(), loop)
+        ConnectorConfig.RelayEndpoint target = relays.get(current);
+        WebTransportClient.connect(target.url(), target.client(), new FromRelay(), loop)
                 .whenComplete((client, failure) -> {
                     if (loop.inEventLoop()) {
                         onAttemptDone(client, failure);
@@ -155,7 +160,8 @@ public final class Connector implements AutoCloseable {
         String downtime = disconnectedSinceNanos == 0 ? ""
                 : " after " + Backoff.describe(Duration.ofMillis(
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - disconnectedSinceNanos)));
-        log.accept((disconnectedSinceNanos == 0 ? "connected to " : "reconnected to ") + config.relay() + downtime
+        log.accept((disconnectedSinceNanos == 0 ? "connected to " : "reconnected to ") + relays.get(current).url()
+                + downtime
                 + "; QUIC packets of " + client.validatedUdpPayload() + " bytes validated on the path (route MTU "
                 + client.routeMtu() + ", at most " + client.udpPayload() + "); one datagram carries " + payload
                 + "-byte frames");
@@ -174,14 +180,14 @@ public final class Connector implements AutoCloseable {
         if (failure instanceof WebTransportException wt) {
             boolean hopeless = wt.kind() == WebTransportException.Kind.OTHER
                     || wt.kind() == WebTransportException.Kind.UNTRUSTED_CERTIFICATE;
-            if (firstAttempt && hopeless) {
+            if (firstAttempt && hopeless && relays.size() == 1) {
                 fatal(new ConnectException(describe(wt), wt));
                 return;
             }
             scheduleRetry(describe(wt));
             return;
         }
-        if (firstAttempt) {
+        if (firstAttempt && relays.size() == 1) {
             fatal(new ConnectException("cannot connect to " + config.relay() + ": " + failure, failure));
         } else {
             scheduleRetry(String.valueOf(failure));
@@ -218,7 +224,11 @@ public final class Connector implements AutoCloseable {
         }
         Duration wait = backoff.next();
         state = State.WAITING_TO_RECONNECT;
-        log.accept(why + "; retrying in " + Backoff.describe(wait));
+        String failed = relays.size() == 1 ? "" : " (" + relays.get(current).url() + ")";
+        // The next relay of the cluster gets the next attempt: one that is down costs one backoff, not all.
+        current = (current + 1) % relays.size();
+        log.accept(why + failed + "; retrying in " + Backoff.describe(wait)
+                + (relays.size() == 1 ? "" : " with " + relays.get(current).url()));
         retry = loop.schedule(this::attempt, wait.toMillis(), TimeUnit.MILLISECONDS);
     }
 

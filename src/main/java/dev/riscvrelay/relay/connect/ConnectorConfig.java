@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -16,9 +17,33 @@ import java.util.Objects;
  * @param local the local member
  * @param mtuOverride the local member's MTU; 0 derives it from the first session (max datagram payload − 14)
  * @param backoff first and longest wait between reconnect attempts
+ * @param moreRelays other relays of the same cluster, tried in turn after {@code relay} when a session ends or an
+ *     attempt fails (hosts keep their addresses: the cluster shares its leases)
  */
 public record ConnectorConfig(URI relay, WebTransportClientConfig client, Local local, int mtuOverride,
-        Duration backoffInitial, Duration backoffCap) {
+        Duration backoffInitial, Duration backoffCap, List<RelayEndpoint> moreRelays) {
+
+    /** One relay to connect to: its URL and how to trust it. */
+    public record RelayEndpoint(URI url, WebTransportClientConfig client) {
+        public RelayEndpoint {
+            Objects.requireNonNull(url, "url");
+            Objects.requireNonNull(client, "client");
+        }
+    }
+
+    /** One relay. */
+    public ConnectorConfig(URI relay, WebTransportClientConfig client, Local local, int mtuOverride,
+            Duration backoffInitial, Duration backoffCap) {
+        this(relay, client, local, mtuOverride, backoffInitial, backoffCap, List.of());
+    }
+
+    /** Every relay, in the order they are tried: {@code relay} first. */
+    public List<RelayEndpoint> relays() {
+        List<RelayEndpoint> all = new java.util.ArrayList<>();
+        all.add(new RelayEndpoint(relay, client));
+        all.addAll(moreRelays);
+        return List.copyOf(all);
+    }
 
     public static final Duration DEFAULT_BACKOFF_INITIAL = Duration.ofMillis(500);
     public static final Duration DEFAULT_BACKOFF_CAP = Duration.ofSeconds(5);
@@ -31,6 +56,7 @@ public record ConnectorConfig(URI relay, WebTransportClientConfig client, Local 
             throw new IllegalArgumentException("MTU must be in 68..65521: " + mtuOverride);
         }
         new Backoff(backoffInitial, backoffCap); // validates
+        moreRelays = List.copyOf(moreRelays);
     }
 
     /** The local LAN member the connector bridges to the relay. */

@@ -93,4 +93,25 @@ class ConnectCommandTest {
         assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--tap", "rr0", "--mtu", "20"),
                 "MTU must be in 68..65521");
     }
+
+    @Test
+    void theRelaysOfAClusterAreTriedInTurnEachWithItsHash() {
+        String other = "cd".repeat(32);
+        ConnectCommand command = new ConnectCommand(new PrintWriter(out, true));
+        new picocli.CommandLine(command).parseArgs("--url", "https://198.51.100.1:4433/", "--url",
+                "https://198.51.100.2:4433/", "--cert-hash", HASH, "--cert-hash", other, "--tap", "rr0");
+        var relays = command.toConfig().relays();
+        assertThat(relays).extracting(relay -> relay.url().getHost()).containsExactly("198.51.100.1", "198.51.100.2");
+        assertThat(relays).extracting(relay -> relay.client().certificateSha256Hex()).containsExactly(HASH, other);
+
+        command = new ConnectCommand(new PrintWriter(out, true));
+        new picocli.CommandLine(command).parseArgs("--url", "https://198.51.100.1:4433/", "--url",
+                "https://198.51.100.2:4433/", "--cert-hash", HASH, "--tap", "rr0");
+        assertThat(command.toConfig().relays()).extracting(relay -> relay.client().certificateSha256Hex())
+                .containsExactly(HASH, HASH);
+
+        assertUsageError(run("connect", "--url", "https://198.51.100.1:4433/", "--url", "https://198.51.100.2:4433/",
+                "--url", "https://198.51.100.3:4433/", "--cert-hash", HASH, "--cert-hash", other, "--tap", "rr0"),
+                "give one for every --url, or one per --url (3), not 2");
+    }
 }

@@ -3,6 +3,7 @@ package dev.riscvrelay.relay.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.ConnectorProcess;
 import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.LanHost;
@@ -260,6 +261,38 @@ class ClusterIT {
         awaitLine(late, Pattern.compile("Cluster: joined through nats://" + Pattern.quote(lateAddress) + ":4222"),
                 Duration.ofSeconds(30));
         server.destroyForcibly();
+    }
+
+    @Test
+    @Order(8)
+    void aConnectorWhoseRelayStopsMovesToTheNextRelayAndKeepsItsAddress() throws Exception {
+        // A host on the relays' own network, given relay c then relay b: its TAP and its DHCP address live on.
+        NetnsTestBed bed = beds.get(0).bed();
+        Namespace roaming = bed.addNamespace("roam");
+        joinClusterNet(roaming, "198.18." + y + ".50");
+        ConnectorProcess.RelayEndpoint relayC = new ConnectorProcess.RelayEndpoint(
+                "https://198.18." + y + ".12:4433/", beds.get(2).relay().certificateHash());
+        ConnectorProcess connector = bed.own(ConnectorProcess.tapInNamespace("roam",
+                List.of("ip", "netns", "exec", roaming.name()), relayC, roaming.path(), "eth0",
+                "--url", "https://198.18." + y + ".11:4433/", "--cert-hash", beds.get(1).relay().certificateHash()));
+        LanHost host = new LanHost(roaming, null, connector);
+        roaming.privateResolvConf();
+        Path script = dev.riscvrelay.relay.testbed.DhcpClients.writeUdhcpcScript(natsStore);
+        String address = udhcpc(host, script);
+        assertThat(host.ping(hosts.get(1).address(), 2, 0.2).succeeded()).isTrue();
+
+        int before = connector.lineCount();
+        beds.get(2).stopRelay();
+        connector.awaitLine(Pattern.compile("reconnected to https://198\\.18\\." + y + "\\.11:4433/"), before,
+                Duration.ofSeconds(30));
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        boolean answers = false;
+        while (!answers && System.nanoTime() < deadline) {
+            answers = host.ping(hosts.get(0).address(), 1, 0.2).succeeded();
+        }
+        assertThat(answers).as("the host, now through relay b, reaches host a on relay a").isTrue();
+        assertThat(host.ping(hosts.get(1).address(), 3, 0.2).succeeded()).isTrue();
+        assertThat(udhcpc(host, script)).as("its lease, renewed through relay b").isEqualTo(address);
     }
 
     // ---- the bed
