@@ -103,7 +103,7 @@ public final class Relay implements AutoCloseable {
         Cluster joined = null;
         if (cluster != null) {
             try {
-                joined = Cluster.start(cluster, config.network().leaseTime(), counters, log);
+                joined = Cluster.start(cluster, config.network().leaseTime(), certificates, counters, log);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new StartException("interrupted while joining the cluster");

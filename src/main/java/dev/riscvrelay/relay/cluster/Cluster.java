@@ -4,6 +4,7 @@ import dev.riscvrelay.relay.gateway.dhcp.SharedLeases;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.LearningSwitch;
+import dev.riscvrelay.relay.tls.CertificateManager;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.Dispatcher;
@@ -41,6 +42,8 @@ public final class Cluster implements Trunks, AutoCloseable {
     private final Consumer<String> log;
     private final Subjects subjects;
     private final ClusterLeases leases;
+    /** The self-signed certificate shared with the cluster, or null (CA-issued or fixed identities). */
+    private final SharedIdentity identity;
     private final CountDownLatch firstConnect = new CountDownLatch(1);
     private final List<TrunkPort> trunks = new ArrayList<>(); // guarded by this
     private volatile Connection connection;
@@ -50,7 +53,9 @@ public final class Cluster implements Trunks, AutoCloseable {
     private Dispatcher dispatcher; // guarded by this
     private boolean closed; // guarded by this
 
-    private Cluster(ClusterOptions options, Duration leaseTime, Counters counters, Consumer<String> log) {
+    private Cluster(ClusterOptions options, Duration leaseTime, CertificateManager certificates, Counters counters,
+            Consumer<String> log) {
+        this.identity = certificates == null ? null : new SharedIdentity(certificates, log);
         this.options = options;
         this.counters = counters;
         this.log = log;
@@ -62,15 +67,18 @@ public final class Cluster implements Trunks, AutoCloseable {
      * Connects to NATS in the background and waits a little for it; prints one line either way.
      *
      * @param leaseTime the DHCP lease time: entries in the shared lease bucket live twice as long unless renewed
+     * @param certificates the relay's identity: a self-signed one is shared with the cluster (null: not shared)
      * @param log where the relay's start-up and connection lines go
      */
-    public static Cluster start(ClusterOptions options, Duration leaseTime, Counters counters, Consumer<String> log)
-            throws InterruptedException {
-        Cluster cluster = new Cluster(options, leaseTime, counters, log);
+    public static Cluster start(ClusterOptions options, Duration leaseTime, CertificateManager certificates,
+            Counters counters, Consumer<String> log) throws InterruptedException {
+        Cluster cluster = new Cluster(options, leaseTime, certificates, counters, log);
         Nats.connectAsynchronously(cluster.natsOptions(), true);
         String servers = String.join(",", options.servers());
         if (cluster.firstConnect.await(FIRST_CONNECT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
             log.accept("Cluster: relay " + options.relayId() + " joined through " + cluster.serverUrl());
+            // Before the relay prints its hash: the one it prints is the cluster's.
+            cluster.shareIdentity();
         } else {
             cluster.startedAlone = true;
             log.accept("Cluster: NATS does not answer at " + servers + "; relay " + options.relayId()
@@ -115,6 +123,7 @@ public final class Cluster implements Trunks, AutoCloseable {
                     firstConnect.countDown();
                     if (startedAlone) {
                         log.accept("Cluster: joined through " + conn.getConnectedUrl());
+                        Thread.ofVirtual().name("cluster-identity").start(this::shareIdentity);
                     }
                 } else {
                     counters.increment(Counter.CLUSTER_RECONNECTS);
@@ -132,6 +141,13 @@ public final class Cluster implements Trunks, AutoCloseable {
             case CLOSED -> connected = false;
             default -> {
             }
+        }
+    }
+
+    private void shareIdentity() {
+        Connection conn = connection;
+        if (identity != null && conn != null) {
+            identity.join(conn, Math.min(3, Math.max(1, conn.getServers().size())));
         }
     }
 

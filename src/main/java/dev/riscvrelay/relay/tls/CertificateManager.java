@@ -171,6 +171,44 @@ public final class CertificateManager {
         return reloaded;
     }
 
+    /** Whether this manager makes and renews its own self-signed identity (not CA-issued files, not fixed). */
+    public boolean selfSignedRenewing() {
+        return validity != null;
+    }
+
+    /**
+     * Takes {@code shared} as the identity (the self-signed one the relays of a cluster share), kept in the state
+     * directory like a renewal, and tells the listeners. Ignored when it is the current one already, or when it is
+     * not a self-signed identity this manager could have made (not pinnable, not yet valid, or due for renewal).
+     *
+     * @return whether the identity changed
+     */
+    public synchronized boolean adopt(RelayCertificate shared) {
+        if (!selfSignedRenewing() || shared.sha256Hex().equals(current.sha256Hex())) {
+            return false;
+        }
+        X509Certificate leaf = shared.leaf();
+        Instant now = clock.instant();
+        Duration window = Duration.between(leaf.getNotBefore().toInstant(), leaf.getNotAfter().toInstant());
+        if (window.compareTo(RelayCertificate.MAX_HASH_PINNED_VALIDITY) > 0 || now.isBefore(
+                leaf.getNotBefore().toInstant().minus(Duration.ofHours(1))) || dueForRenewal(leaf, now)) {
+            return false;
+        }
+        RelayCertificate adopted = new RelayCertificate(shared.privateKey(), shared.chain(), true);
+        if (stateDirectory != null) {
+            try {
+                save(stateDirectory, adopted);
+            } catch (InvalidCertificateException e) {
+                LOG.log(Level.WARNING, "shared certificate not saved: " + e.getMessage());
+            }
+        }
+        current = adopted;
+        for (Consumer<RelayCertificate> listener : listeners) {
+            listener.accept(adopted);
+        }
+        return true;
+    }
+
     /** Due once less than a third of the validity window is left (or it already ran out). */
     public static boolean dueForRenewal(X509Certificate leaf, Instant now) {
         Instant notBefore = leaf.getNotBefore().toInstant();

@@ -122,6 +122,21 @@ class ClusterIT {
 
     @Test
     @Order(1)
+    void everyRelayPresentsTheClustersOneCertificate() throws Exception {
+        String hash = beds.get(0).relay().certificateHash();
+        for (int i = 0; i < 3; i++) {
+            RelayProcess relay = beds.get(i).relay();
+            assertThat(relay.certificateHash()).as("the hash relay %d printed", i).isEqualTo(hash);
+            assertThat(relay.certificateHashes()).as("and no other before it").containsOnly(hash);
+            HttpResponse<String> certHash = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(beds.get(i).adminUrl("/cert-hash"))).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(certHash.body()).contains(hash);
+        }
+    }
+
+    @Test
+    @Order(1)
     void hostsOnThreeRelaysAreOneLan() {
         for (int from = 0; from < 3; from++) {
             for (int to = 0; to < 3; to++) {

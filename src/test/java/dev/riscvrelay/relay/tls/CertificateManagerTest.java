@@ -116,4 +116,28 @@ class CertificateManagerTest {
         assertThat(manager.current().sha256Hex()).isEqualTo(second.sha256Hex());
         assertThat(manager.current().selfSigned()).isFalse();
     }
+
+    @Test
+    void aSharedSelfSignedIdentityIsAdoptedSavedAndAnnouncedButNotOneDueOrForeign() throws Exception {
+        ManualClock clock = new ManualClock();
+        Path state = dir.resolve("adopting");
+        CertificateManager manager = CertificateManager.selfSigned(state, FOURTEEN_DAYS, clock);
+        List<String> announced = new ArrayList<>();
+        manager.onChange(next -> announced.add(next.sha256Hex()));
+        RelayCertificate shared = RelayCertificate.selfSigned(List.of("localhost"), clock.instant(), FOURTEEN_DAYS);
+
+        assertThat(manager.adopt(shared)).isTrue();
+        assertThat(manager.current().sha256Hex()).isEqualTo(shared.sha256Hex());
+        assertThat(announced).containsExactly(shared.sha256Hex());
+        assertThat(CertificateManager.selfSigned(state, FOURTEEN_DAYS, clock).current().sha256Hex())
+                .as("kept for the next start").isEqualTo(shared.sha256Hex());
+        assertThat(manager.adopt(shared)).as("the same one again").isFalse();
+
+        RelayCertificate old = RelayCertificate.selfSigned(List.of("localhost"),
+                clock.instant().minus(Duration.ofDays(12)), FOURTEEN_DAYS);
+        assertThat(manager.adopt(old)).as("due for renewal").isFalse();
+        assertThat(CertificateManager.fixed(shared).adopt(RelayCertificate.selfSigned(List.of("localhost"),
+                clock.instant(), FOURTEEN_DAYS))).as("a fixed identity stays").isFalse();
+        assertThat(announced).hasSize(1);
+    }
 }
