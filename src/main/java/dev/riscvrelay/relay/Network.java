@@ -52,11 +52,13 @@ final class Network implements AutoCloseable {
     private int members;
     private long emptySince;
     private final ForwardTarget forwardTarget;
+    private final Counters counters;
 
     private Network(String name, LearningSwitch lan, DhcpServer dhcp, DnsForwarder dns, Nat nat,
             ScheduledFuture<?> everySecond, Map<Long, Member> macOwners, int leasesPerAddress, long createdAt,
-            Gateway gateway, ForwardPorts forwardPorts) {
+            Gateway gateway, ForwardPorts forwardPorts, Counters counters) {
         this.name = name;
+        this.counters = counters;
         this.forwardTarget = new ForwardTarget(lan.config(), gateway.neighbours(), mac -> lan.portOf(mac) != null,
                 nat.tcp(), nat.udp(), forwardPorts);
         this.lan = lan;
@@ -133,7 +135,7 @@ final class Network implements AutoCloseable {
             dhcp.expire(counters);
         }, 1, 1, TimeUnit.SECONDS);
         return new Network(name, lan, dhcp, dns, nat, sweep, macOwners,
-                config.access().claims().leasesPerAddress(), clock.nanoTime(), gateway, forwardPorts);
+                config.access().claims().leasesPerAddress(), clock.nanoTime(), gateway, forwardPorts, counters);
     }
 
     String name() {
@@ -181,6 +183,16 @@ final class Network implements AutoCloseable {
     void claimMac(long mac, Member member) {
         macOwners.put(mac, member);
         dhcp.adopt(mac, member);
+    }
+
+    /** The live member that holds {@code mac}, or null. */
+    Member macOwner(long mac) {
+        return macOwners.get(mac);
+    }
+
+    /** Leases {@code mac} an address held by {@code member}, as DHCP would: see {@link DhcpServer#assign}. */
+    long assign(long mac, Member member) {
+        return dhcp.assign(mac, member, counters);
     }
 
     void releaseMac(long mac, Member member) {
