@@ -1,0 +1,124 @@
+package dev.riscvrelay.relay.browser;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.FieldBed;
+import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.LanHost;
+import dev.riscvrelay.relay.testbed.NetnsTestBed;
+import dev.riscvrelay.relay.testbed.RelayProcess;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.assertj.core.api.SoftAssertions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client written from riscv-vm's framed protocol (upstream-client.js: Register, Assigned, Heartbeat, 0x01 frames,
+ * 0x02 chunks) in headless Chromium joins the LAN beside a raw-frame WebTransport session of the same page and a
+ * host connected by {@code relay connect}: it is assigned the address DHCP would give its MAC, pings the gateway (a
+ * chunked full-size ping too), the raw member and the host, and they ping it. A second session registering the same
+ * MAC gets an Error and is closed; a spoofed source address is dropped.
+ *
+ * <pre>
+ *   root namespace                         link ns        relay namespace
+ *   Chromium page: framed + raw sessions -- 1500-MTU ----- relay 198.19.X.2:4433
+ *   client namespace: relay connect (TAP eth0 10.0.2.250) -- veths --'
+ * </pre>
+ */
+class UpstreamClientLanIT {
+
+    private static final String HOST_ADDRESS = "10.0.2.250";
+    private static final String RAW_ADDRESS = "10.0.2.251";
+    private static final long RUN_SECONDS = 60;
+    private static final Pattern ASSIGNED = Pattern.compile(
+            "\\{\"type\":\"Assigned\",\"ip\":\\[10,0,2,(\\d+)],\"gateway\":\\[10,0,2,2],"
+                    + "\"netmask\":\\[255,255,255,0],\"dns\":\\[10,0,2,3]}");
+
+    @Test
+    void aFramedProtocolBrowserJoinsTheLanBesideARawSessionAndAConnectedHost() throws Exception {
+        Browsers.executable(Browsers.Kind.CHROMIUM);
+        NetnsTestBed.requireTools("ip", "ping");
+        try (FieldBed field = FieldBed.create();
+             TestPageServer pages = new TestPageServer(line -> System.out.println("[page] " + line))) {
+            RelayProcess relay = field.startRelay("upstream-client");
+            LanHost host = field.addLanHost("uphost", HOST_ADDRESS, LinkProfile.CLEAN);
+            URI relayUrl = URI.create(field.relayUrl(LinkProfile.CLEAN));
+            URI page = pages.page("upstream-client.html?relay=" + relayUrl.getHost() + ":" + relayUrl.getPort()
+                    + "&cert=" + relay.certificateHash() + "&peer=" + HOST_ADDRESS + "&rawIp=" + RAW_ADDRESS);
+            pages.expectReport();
+            try (Browsers.Running chromium = Browsers.launch(Browsers.Kind.CHROMIUM, List.of(page),
+                    relayUrl.getHost(), "upstream-client", List.of())) {
+                PageReport report;
+                try {
+                    report = pages.awaitReport(RUN_SECONDS, TimeUnit.SECONDS);
+                } catch (TimeoutException e) {
+                    report = fail("no report within " + RUN_SECONDS + " s; browser log " + chromium.log()
+                            + " ends with:\n" + chromium.logTail(40));
+                }
+                System.out.println("[facts] upstream client report: " + report.json());
+                check(report, host, field);
+            }
+        }
+    }
+
+    private static void check(PageReport report, LanHost host, FieldBed field) throws Exception {
+        SoftAssertions soft = new SoftAssertions();
+        assertThat(report.get("errors")).as("steps that failed").isEqualTo(List.of());
+        Matcher assigned = ASSIGNED.matcher(report.string("assignedJson"));
+        assertThat(assigned.matches()).as("Assigned as serde writes it: " + report.string("assignedJson")).isTrue();
+        String address = "10.0.2." + assigned.group(1);
+        // The first lease of the pool: the upstream client registered before anyone asked DHCP.
+        soft.assertThat(address).isEqualTo("10.0.2.15");
+        soft.assertThat(report.isTrue("steps.heartbeat")).as("HeartbeatAck").isTrue();
+        soft.assertThat(report.string("steps.gateway.mac")).isEqualTo(RelayInBrowserScenarios.GATEWAY_MAC);
+        soft.assertThat(report.isTrue("steps.gateway.ping.checksumValid")).isTrue();
+        soft.assertThat(report.integer("steps.chunkedPing.requestBytes")).as("sent as two 0x02 chunks").isEqualTo(1199);
+        soft.assertThat(report.integer("steps.chunkedPing.replyBytes")).isEqualTo(1199);
+        soft.assertThat(report.string("steps.rawToUpstream.mac")).isEqualTo(report.string("upstreamMac"));
+        soft.assertThat(report.isTrue("steps.rawToUpstream.ping.checksumValid")).isTrue();
+        soft.assertThat(report.integer("steps.upstreamToRaw.big.replyBytes")).as("full-size, raw to framed")
+                .isEqualTo(1199);
+        soft.assertThat(report.isTrue("steps.upstreamToHost.ping.checksumValid")).as("the connected host answered")
+                .isTrue();
+        soft.assertThat(report.string("steps.sameMacElsewhere.message")).contains("in use");
+        soft.assertThat(report.isTrue("steps.sameMacElsewhere.closed")).as("the session was closed").isTrue();
+
+        // The connected host pings the framed client and the raw session, which answer from the page.
+        CommandResult toUpstream = host.ping(address, 3, 0.2);
+        soft.assertThat(toUpstream.succeeded()).as("host -> framed client: " + toUpstream.describe()).isTrue();
+        CommandResult toRaw = host.ping(RAW_ADDRESS, 3, 0.2);
+        soft.assertThat(toRaw.succeeded()).as("host -> raw session: " + toRaw.describe()).isTrue();
+
+        String metrics;
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            metrics = http.send(HttpRequest.newBuilder(URI.create(field.adminUrl("/metrics"))).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+        }
+        metrics.lines().filter(line -> line.startsWith("relay_framed") || line.contains("reason=\"framed")
+                || line.contains("spoofed") || line.startsWith("relay_datagrams_copied"))
+                .forEach(line -> System.out.println("[facts] " + line));
+        soft.assertThat(metric(metrics, "relay_framed_sessions_total")).as("upstream and thief").isEqualTo(2);
+        soft.assertThat(metric(metrics, "relay_framed_assigned_total")).isEqualTo(1);
+        soft.assertThat(metric(metrics, "relay_framed_refused_total")).isEqualTo(1);
+        soft.assertThat(metric(metrics, "relay_framed_chunked_frames_total")).as("two chunked pings")
+                .isEqualTo(2);
+        soft.assertThat(metric(metrics, "relay_drops_total{reason=\"spoofed_ip\"}")).isEqualTo(1);
+        soft.assertThat(metric(metrics, "relay_drops_total{reason=\"framed_chunk_malformed\"}")).isZero();
+        soft.assertAll();
+    }
+
+    /** The value of one Prometheus series, 0 when absent. */
+    private static double metric(String metrics, String series) {
+        return metrics.lines().filter(line -> line.startsWith(series + " ")).findFirst()
+                .map(line -> Double.parseDouble(line.substring(series.length() + 1))).orElse(0.0);
+    }
+}
