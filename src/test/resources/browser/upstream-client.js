@@ -3,8 +3,8 @@
 // 0x00 + JSON control ({"type":"Register","mac":[...]} first, then Heartbeats), 0x01 + one Ethernet frame, and
 // frames over 950 bytes as 0x02 chunks (chunk id u16 big-endian, index, count, 900-byte payloads). "raw" sends one
 // Ethernet frame per datagram. Both answer ARP and ping for their address, before and after the report, so the
-// test can ping them from a host on the LAN. Query: relay=HOST:PORT, cert=HEX, peer=IP (a host on the LAN),
-// rawIp=IP (the raw member's static address).
+// test can ping them from a host on the LAN. Query: relay=HOST:PORT, cert=HEX, peer=IP (a host on the LAN to
+// ping; optional), rawIp=IP (the raw member's static address).
 
 (async () => {
   const F = EthernetFrames;
@@ -220,7 +220,7 @@
     const mac = await upstream.resolve(raw.ip);
     return { mac, ping: await upstream.ping(raw.ip, mac, 56), big: await upstream.ping(raw.ip, mac, 1157) };
   });
-  await step("upstreamToHost", async () => {
+  if (peer) await step("upstreamToHost", async () => {
     const mac = await upstream.resolve(peer);
     return { mac, ping: await upstream.ping(peer, mac, 56) };
   });

@@ -94,6 +94,11 @@ public final class FramedSession {
         chunks.clear();
     }
 
+    /** Frames in chunk reassembly now. */
+    int chunksPending() {
+        return chunks.pendingFrames();
+    }
+
     /** The address the client was told, 0 when none yet. */
     public int assignedAddress() {
         return assignedAddress;
