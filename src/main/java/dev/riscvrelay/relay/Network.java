@@ -117,7 +117,7 @@ final class Network implements AutoCloseable {
         }
         nat.tcp().usePortFrameLimits(mac -> {
             Port port = lan.portOf(mac);
-            return port == null ? 0 : port.maxFrameSize();
+            return port == null ? 0 : port.largestUnsplitFrame();
         });
         DhcpServer dhcp = new DhcpServer(network, clock, macOwners::get,
                 config.access().claims().leaseGrace());

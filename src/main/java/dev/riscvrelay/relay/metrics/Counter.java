@@ -98,6 +98,7 @@ public enum Counter {
             + " the session is closed"),
     FRAMED_HEARTBEATS("framed-protocol Heartbeats answered with a HeartbeatAck (each renews the lease)"),
     FRAMED_CHUNKED_FRAMES("frames reassembled from framed-protocol chunks"),
+    FRAMED_FRAMES_SPLIT("frames sent to framed-protocol clients as 0x02 chunks: larger than one datagram on their path"),
     DROP_FRAMED_BAD_TYPE("framed-protocol datagrams whose type byte is not 0x00, 0x01 or 0x02"),
     DROP_FRAMED_CONTROL_MALFORMED("framed-protocol control messages that are not valid JSON of a known shape, or"
             + " too long"),

@@ -85,6 +85,11 @@ class UpstreamClientLanIT {
         // The connected host pings the framed client and the raw session, which answer from the page.
         CommandResult toUpstream = host.ping(address, 3, 0.2);
         soft.assertThat(toUpstream.succeeded()).as("host -> framed client: " + toUpstream.describe()).isTrue();
+        // Full-size for the host's link (1413-byte IP): 1427-byte frames, one byte over what one datagram carries to
+        // the framed client behind its type byte, so they reach it as 0x02 chunks.
+        CommandResult full = host.exec(java.time.Duration.ofSeconds(20), "ping", "-c", "2", "-i", "0.2", "-M", "do",
+                "-s", "1385", address);
+        soft.assertThat(full.succeeded()).as("full-size host -> framed client: " + full.describe()).isTrue();
         CommandResult toRaw = host.ping(RAW_ADDRESS, 3, 0.2);
         soft.assertThat(toRaw.succeeded()).as("host -> raw session: " + toRaw.describe()).isTrue();
 
@@ -99,7 +104,9 @@ class UpstreamClientLanIT {
         soft.assertThat(metric(metrics, "relay_framed_sessions_total")).as("upstream and thief").isEqualTo(2);
         soft.assertThat(metric(metrics, "relay_framed_assigned_total")).isEqualTo(1);
         soft.assertThat(metric(metrics, "relay_framed_refused_total")).isEqualTo(1);
-        soft.assertThat(metric(metrics, "relay_framed_chunked_frames_total")).as("two chunked pings")
+        soft.assertThat(metric(metrics, "relay_framed_chunked_frames_total"))
+                .as("two chunked pings from the page and its two full-size replies to the host").isEqualTo(4);
+        soft.assertThat(metric(metrics, "relay_framed_frames_split_total")).as("the host's full-size pings")
                 .isEqualTo(2);
         soft.assertThat(metric(metrics, "relay_drops_total{reason=\"spoofed_ip\"}")).isEqualTo(1);
         soft.assertThat(metric(metrics, "relay_drops_total{reason=\"framed_chunk_malformed\"}")).isZero();

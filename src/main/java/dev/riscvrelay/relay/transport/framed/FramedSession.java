@@ -24,6 +24,9 @@ public final class FramedSession {
         void end(String reason);
     }
 
+    /** The largest frame carried in chunks, either way. */
+    public static final int MAX_FRAME = ChunkReassembly.MAX_FRAME;
+
     private final Link link;
     private final AddressAssignment addresses;
     private final Counters counters;

@@ -46,8 +46,10 @@
  * per client address, the grace time after the session ends, and adoption by a reconnecting session all apply as to
  * DHCP. Gateway, netmask and DNS are the network's (10.0.2.2, /24, 10.0.2.3 by default). A refusal is an Error
  * message, then the session ends, as upstream. Each Heartbeat is answered and renews the lease. Frames to the
- * session are {@code 0x01} + frame, built in the frame's headroom; chunks from the client are reassembled within
- * fixed bounds ({@link dev.riscvrelay.relay.transport.framed.ChunkReassembly}). Every datagram that cannot be used is
+ * session are {@code 0x01} + frame, built in the frame's headroom; a frame larger than one datagram on the path
+ * (up to {@link dev.riscvrelay.relay.transport.framed.FramedSession#MAX_FRAME} bytes: the client's guest sends
+ * 1500-byte packets) goes in 900-byte chunks instead, while the NAT keeps its TCP segments to one datagram; chunks
+ * from the client are reassembled within fixed bounds ({@link dev.riscvrelay.relay.transport.framed.ChunkReassembly}). Every datagram that cannot be used is
  * dropped and counted by reason ({@code relay_drops_total{reason="framed_..."}}).
  */
 package dev.riscvrelay.relay.transport.framed;

@@ -46,6 +46,45 @@ final class FramedDatagrams {
         return datagram;
     }
 
+    /** Chunk payloads, as upstream's client and relay cut them (leaving room for QUIC's own overhead). */
+    static final int CHUNK_PAYLOAD = 900;
+    /** {@code 0x02}, chunk id (u16, big-endian), index, count. */
+    static final int CHUNK_HEADER = 5;
+    /** The chunk count is one byte. */
+    static final int MAX_CHUNKS = 255;
+
+    /**
+     * Sends {@code frame} (whose reference it takes) as {@code 0x02} chunks of at most {@link #CHUNK_PAYLOAD} bytes
+     * that each fit a datagram of {@code maxDatagramLength}, for a frame larger than one datagram carries. New
+     * buffers, one per chunk: only for frames that a raw session could not take at all.
+     *
+     * @return false when the path is too narrow for the frame to fit {@link #MAX_CHUNKS} chunks (nothing sent)
+     */
+    static boolean chunks(ByteBuf frame, int chunkId, long quarterStreamId, int prefixLength, int maxDatagramLength,
+            ByteBufAllocator alloc, java.util.function.Consumer<ByteBuf> out) {
+        try {
+            int payload = Math.min(CHUNK_PAYLOAD, maxDatagramLength - prefixLength - CHUNK_HEADER);
+            int length = frame.readableBytes();
+            if (payload <= 0 || (length + payload - 1) / payload > MAX_CHUNKS) {
+                return false;
+            }
+            int count = (length + payload - 1) / payload;
+            for (int index = 0; index < count; index++) {
+                int from = index * payload;
+                int size = Math.min(payload, length - from);
+                ByteBuf chunk = alloc.directBuffer(prefixLength + CHUNK_HEADER + size);
+                QuicVarint.set(chunk, 0, quarterStreamId, prefixLength);
+                chunk.writerIndex(prefixLength);
+                chunk.writeByte(FramedTypes.CHUNK).writeShort(chunkId).writeByte(index).writeByte(count);
+                chunk.writeBytes(frame, frame.readerIndex() + from, size);
+                out.accept(chunk);
+            }
+            return true;
+        } finally {
+            frame.release();
+        }
+    }
+
     /** The datagram of one control message: prefix, {@code 0x00}, the JSON. */
     static ByteBuf control(byte[] json, long quarterStreamId, int prefixLength, ByteBufAllocator alloc) {
         ByteBuf datagram = alloc.directBuffer(prefixLength + 1 + json.length);

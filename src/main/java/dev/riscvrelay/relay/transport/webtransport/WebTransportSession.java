@@ -43,6 +43,9 @@ final class WebTransportSession implements Port, Member {
     private int maxDatagramLength;
     /** The largest frame one datagram carries: the datagram less the prefix (and the framed type byte). */
     private int maxFrameSize;
+    /** The id of the next frame a framed session sends in chunks (u16, wrapping). */
+    private int nextChunkId;
+    private final java.util.function.Consumer<ByteBuf> writeDatagram;
     /** Whether the first datagram has been seen; {@link #framed} is null for a raw session. */
     private boolean decided;
     private FramedSession framed;
@@ -71,6 +74,7 @@ final class WebTransportSession implements Port, Member {
         this.counters = counters;
         this.name = "wt#" + connectStream.streamId() + " " + quic.remoteSocketAddress();
         this.admission = admission;
+        this.writeDatagram = datagram -> quic.write(datagram, quic.voidPromise());
     }
 
     /** The LAN this session joined. */
@@ -110,7 +114,7 @@ final class WebTransportSession implements Port, Member {
             counters.increment(Counter.DROP_PORT_CLOSED);
             return;
         }
-        if (frame.readableBytes() > maxFrameSize) {
+        if (frame.readableBytes() > maxFrameSize()) {
             frame.release();
             counters.increment(Counter.DROP_TOO_LARGE);
             droppedTooLarge++;
@@ -167,8 +171,14 @@ final class WebTransportSession implements Port, Member {
         }
     }
 
+    /** A framed session also takes frames too large for one datagram: they go in chunks its client reassembles. */
     @Override
     public int maxFrameSize() {
+        return framed == null ? maxFrameSize : Math.max(maxFrameSize, FramedSession.MAX_FRAME);
+    }
+
+    @Override
+    public int largestUnsplitFrame() {
         return maxFrameSize;
     }
 
@@ -215,7 +225,14 @@ final class WebTransportSession implements Port, Member {
         boolean wrote = false;
         while ((frame = queue.poll()) != null) {
             ByteBuf datagram;
-            if (framed != null) {
+            if (framed != null && frame.readableBytes() > maxFrameSize) {
+                boolean sent = FramedDatagrams.chunks(frame, nextChunkId, quarterStreamId, prefixLength,
+                        maxDatagramLength, quic.alloc(), writeDatagram);
+                counters.increment(sent ? Counter.FRAMED_FRAMES_SPLIT : Counter.DROP_TOO_LARGE);
+                nextChunkId = (nextChunkId + 1) & 0xFFFF;
+                wrote = true;
+                continue;
+            } else if (framed != null) {
                 datagram = FramedDatagrams.data(frame, quarterStreamId, prefixLength, quic.alloc(), counters);
             } else if (HttpDatagram.hasHeadroom(frame, prefixLength)) {
                 datagram = HttpDatagram.prefixInPlace(frame, quarterStreamId, prefixLength);

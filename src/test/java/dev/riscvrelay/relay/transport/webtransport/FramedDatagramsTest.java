@@ -74,4 +74,38 @@ class FramedDatagramsTest {
         assertThat(ByteBufUtil.hexDump(datagram)).isEqualTo("03007b7d");
         datagram.release();
     }
+
+    @Test
+    void aFrameLargerThanOneDatagramGoesInChunksTheClientReassembles() {
+        byte[] bytes = frame(1514);
+        ByteBuf frame = receivedFromRawSession(bytes);
+        java.util.List<ByteBuf> chunks = new java.util.ArrayList<>();
+        assertThat(FramedDatagrams.chunks(frame, 0xBEEF, 5, 1, 1428, alloc, chunks::add)).isTrue();
+        assertThat(frame.refCnt()).isZero();
+        assertThat(chunks).hasSize(2);
+        assertThat(ByteBufUtil.hexDump(chunks.get(0), 0, 6)).isEqualTo("0502beef0002");
+        assertThat(ByteBufUtil.hexDump(chunks.get(1), 0, 6)).isEqualTo("0502beef0102");
+        assertThat(chunks.get(0).readableBytes()).isEqualTo(1 + 5 + 900);
+        assertThat(chunks.get(1).readableBytes()).isEqualTo(1 + 5 + 614);
+        // What the relay's own reassembly makes of them (after the Quarter Stream ID) is the frame.
+        dev.riscvrelay.relay.transport.framed.FramedSession session = new dev.riscvrelay.relay.transport.framed
+                .FramedSession(new dev.riscvrelay.relay.transport.framed.FramedSession.Link() {
+                    @Override
+                    public void sendControl(byte[] json) {
+                    }
+
+                    @Override
+                    public void end(String reason) {
+                    }
+                }, dev.riscvrelay.relay.access.AddressAssignment.NONE, counters, () -> 0, alloc, 8);
+        assertThat(session.receive(chunks.get(0).skipBytes(1))).isNull();
+        ByteBuf whole = session.receive(chunks.get(1).skipBytes(1));
+        assertThat(ByteBufUtil.getBytes(whole)).isEqualTo(bytes);
+        whole.release();
+
+        ByteBuf tooNarrow = receivedFromRawSession(bytes);
+        assertThat(FramedDatagrams.chunks(tooNarrow, 1, 5, 1, 9, alloc, chunks::add)).as("255 chunks at most")
+                .isFalse();
+        assertThat(tooNarrow.refCnt()).isZero();
+    }
 }
