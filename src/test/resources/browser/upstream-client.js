@@ -184,6 +184,7 @@
   const upstream = new Member("upstream", true, upstreamMac, null);
   const raw = new Member("raw", false, F.randomLocalMac(), query.get("rawIp"));
   const peer = query.get("peer");
+  let second = null;
   const watchdog = setTimeout(() => { report.errors.push("watchdog"); post("/report", JSON.stringify(report)); },
       50000);
 
@@ -223,6 +224,18 @@
   if (peer) await step("upstreamToHost", async () => {
     const mac = await upstream.resolve(peer);
     return { mac, ping: await upstream.ping(peer, mac, 56) };
+  });
+  await step("framedToFramed", async () => {
+    // A second framed client; 1500-byte IP packets (1514-byte frames) both ways, as two riscv-vm guests send them:
+    // chunked by the clients, reassembled by the relay, and chunked again by the relay towards the other client.
+    const mac = "52:54:" + [0, 0, 0, 0].map(randomByte).join(":");
+    second = new Member("second", true, mac, null);
+    await second.connect();
+    await second.control({ type: "Register", mac: macBytes(mac) });
+    const assigned = await second.waitFor("controls", (c) => c.message.type === "Assigned", 5000, "Assigned");
+    second.ip = ipString(assigned.message.ip);
+    const secondMac = await upstream.resolve(second.ip);
+    return { ip: second.ip, mac: secondMac, ping: await upstream.ping(second.ip, secondMac, 1472) };
   });
   await step("spoofedSourceSent", async () => {
     // A source address that is not the one assigned: the relay's anti-spoofing drops it before the gateway.

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * A client written from riscv-vm's framed protocol (upstream-client.js: Register, Assigned, Heartbeat, 0x01 frames,
  * 0x02 chunks) in headless Chromium joins the LAN beside a raw-frame WebTransport session of the same page and a
  * host connected by {@code relay connect}: it is assigned the address DHCP would give its MAC, pings the gateway (a
- * chunked full-size ping too), the raw member and the host, and they ping it. A second session registering the same
+ * chunked full-size ping too), the raw member, the host and a second framed client (1514-byte frames, which the
+ * relay passes on in chunks), and they ping it. A second session registering the same
  * MAC gets an Error and is closed; a spoofed source address is dropped.
  *
  * <pre>
@@ -81,6 +82,10 @@ class UpstreamClientLanIT {
                 .isTrue();
         soft.assertThat(report.string("steps.sameMacElsewhere.message")).contains("in use");
         soft.assertThat(report.isTrue("steps.sameMacElsewhere.closed")).as("the session was closed").isTrue();
+        soft.assertThat(report.string("steps.framedToFramed.ip")).as("the second framed client's address")
+                .isEqualTo("10.0.2.16");
+        soft.assertThat(report.integer("steps.framedToFramed.ping.replyBytes")).as("1514-byte frames both ways")
+                .isEqualTo(1514);
 
         // The connected host pings the framed client and the raw session, which answer from the page.
         CommandResult toUpstream = host.ping(address, 3, 0.2);
@@ -101,13 +106,14 @@ class UpstreamClientLanIT {
         metrics.lines().filter(line -> line.startsWith("relay_framed") || line.contains("reason=\"framed")
                 || line.contains("spoofed") || line.startsWith("relay_datagrams_copied"))
                 .forEach(line -> System.out.println("[facts] " + line));
-        soft.assertThat(metric(metrics, "relay_framed_sessions_total")).as("upstream and thief").isEqualTo(2);
-        soft.assertThat(metric(metrics, "relay_framed_assigned_total")).isEqualTo(1);
+        soft.assertThat(metric(metrics, "relay_framed_sessions_total")).as("two clients and a thief").isEqualTo(3);
+        soft.assertThat(metric(metrics, "relay_framed_assigned_total")).isEqualTo(2);
         soft.assertThat(metric(metrics, "relay_framed_refused_total")).isEqualTo(1);
         soft.assertThat(metric(metrics, "relay_framed_chunked_frames_total"))
-                .as("two chunked pings from the page and its two full-size replies to the host").isEqualTo(4);
-        soft.assertThat(metric(metrics, "relay_framed_frames_split_total")).as("the host's full-size pings")
-                .isEqualTo(2);
+                .as("the page's three large pings and one large reply, its two full-size replies to the host")
+                .isEqualTo(6);
+        soft.assertThat(metric(metrics, "relay_framed_frames_split_total"))
+                .as("the 1514-byte request and reply between the framed clients").isEqualTo(2);
         soft.assertThat(metric(metrics, "relay_drops_total{reason=\"spoofed_ip\"}")).isEqualTo(1);
         soft.assertThat(metric(metrics, "relay_drops_total{reason=\"framed_chunk_malformed\"}")).isZero();
         soft.assertAll();
