@@ -5,6 +5,7 @@ import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.transport.framed.FramedTypes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import java.util.function.Consumer;
 
 /**
  * HTTP datagrams for sessions that speak the framed protocol: the Quarter Stream ID prefix, then a type byte, then
@@ -61,7 +62,7 @@ final class FramedDatagrams {
      * @return false when the path is too narrow for the frame to fit {@link #MAX_CHUNKS} chunks (nothing sent)
      */
     static boolean chunks(ByteBuf frame, int chunkId, long quarterStreamId, int prefixLength, int maxDatagramLength,
-            ByteBufAllocator alloc, java.util.function.Consumer<ByteBuf> out) {
+            ByteBufAllocator alloc, Consumer<ByteBuf> out) {
         try {
             int payload = Math.min(CHUNK_PAYLOAD, maxDatagramLength - prefixLength - CHUNK_HEADER);
             int length = frame.readableBytes();

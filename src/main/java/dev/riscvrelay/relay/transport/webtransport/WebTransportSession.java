@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.transport.webtransport;
 
 import dev.riscvrelay.relay.access.Admission;
 import dev.riscvrelay.relay.access.IngressGuard;
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.FrameQueue;
@@ -9,7 +10,6 @@ import dev.riscvrelay.relay.switching.Member;
 import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.switching.Switch;
 import dev.riscvrelay.relay.transport.framed.FramedSession;
-import dev.riscvrelay.relay.lan.NanoClock;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http3.DefaultHttp3DataFrame;
 import io.netty.handler.codec.quic.QuicChannel;
@@ -17,6 +17,7 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.ObjLongConsumer;
 
 /**
@@ -45,7 +46,7 @@ final class WebTransportSession implements Port, Member {
     private int maxFrameSize;
     /** The id of the next frame a framed session sends in chunks (u16, wrapping). */
     private int nextChunkId;
-    private final java.util.function.Consumer<ByteBuf> writeDatagram;
+    private final Consumer<ByteBuf> writeDatagram;
     /** Whether the first datagram has been seen; {@link #framed} is null for a raw session. */
     private boolean decided;
     private FramedSession framed;
@@ -150,11 +151,6 @@ final class WebTransportSession implements Port, Member {
         return framed == null ? payload : framed.receive(payload);
     }
 
-    /** Whether the session speaks the framed protocol. */
-    boolean isFramed() {
-        return framed != null;
-    }
-
     /** Control messages go out at once, beside the queued frames: they are rare and small. */
     private final class FramedLink implements FramedSession.Link {
         @Override
@@ -189,7 +185,7 @@ final class WebTransportSession implements Port, Member {
 
     @Override
     public String transport() {
-        return "webtransport";
+        return framed == null ? "webtransport" : "webtransport-framed";
     }
 
     @Override
