@@ -1,7 +1,11 @@
 package dev.riscvrelay.relay;
 
+import dev.riscvrelay.relay.access.AddressAssignment;
 import dev.riscvrelay.relay.access.IngressGuard;
+import dev.riscvrelay.relay.gateway.dhcp.DhcpServer;
 import dev.riscvrelay.relay.gateway.dhcp.LeaseHolder;
+import dev.riscvrelay.relay.lan.NetworkConfig;
+import dev.riscvrelay.relay.metrics.Counter;
 import java.net.InetAddress;
 
 /**
@@ -11,7 +15,7 @@ import java.net.InetAddress;
  * grace time more but no longer count for the address (they are the first taken when the pool runs dry, so a client
  * that reconnects in a loop does not lock itself, or anyone, out). On the network's event loop.
  */
-final class Member implements LeaseHolder, IngressGuard.MacBindings {
+final class Member implements LeaseHolder, IngressGuard.MacBindings, AddressAssignment {
 
     /** DHCP messages a session may send: 10 a second, after a burst of 20 (a boot, a few MACs, retries). */
     static final long DHCP_MESSAGE_INTERVAL_NANOS = 100_000_000L;
@@ -45,6 +49,35 @@ final class Member implements LeaseHolder, IngressGuard.MacBindings {
     @Override
     public void bound(long mac) {
         network.claimMac(mac, this);
+    }
+
+    /**
+     * The session's client named {@code mac} and asks for an address: the MAC is bound to the session (unless
+     * another live session holds it) and leased the address DHCP would give it, held by this member.
+     */
+    @Override
+    public Outcome assign(long mac) {
+        if (departed) {
+            return new Refused("the session has ended", Counter.FRAMED_REFUSED);
+        }
+        Member owner = network.macOwner(mac);
+        if (owner != null && owner != this) {
+            return new Refused("MAC address in use by another session", Counter.FRAMED_REFUSED);
+        }
+        if (guard == null || !guard.bind(mac)) {
+            return new Refused("MAC address refused: not unicast, or the session holds its most MACs",
+                    Counter.FRAMED_REFUSED);
+        }
+        long address = network.assign(mac, this);
+        if (address == DhcpServer.ASSIGN_POOL_EXHAUSTED) {
+            return new Refused("IP pool exhausted", Counter.FRAMED_REFUSED);
+        }
+        if (address == DhcpServer.ASSIGN_OVER_LIMIT) {
+            return new Refused("address limit reached for this session or its client address",
+                    Counter.FRAMED_REFUSED);
+        }
+        NetworkConfig config = network.dhcp().config();
+        return new Assigned((int) address, config.gatewayAddress(), config.netmask(), config.dnsAddress());
     }
 
     @Override

@@ -55,11 +55,13 @@ final class Network implements AutoCloseable {
     private final ForwardTarget forwardTarget;
     /** The link to the same network on the cluster's other relays, or null. */
     private Trunks.Trunk trunk;
+    private final Counters counters;
 
     private Network(String name, LearningSwitch lan, DhcpServer dhcp, DnsForwarder dns, Nat nat,
             ScheduledFuture<?> everySecond, Map<Long, Member> macOwners, int leasesPerAddress, long createdAt,
-            Gateway gateway, ForwardPorts forwardPorts) {
+            Gateway gateway, ForwardPorts forwardPorts, Counters counters) {
         this.name = name;
+        this.counters = counters;
         this.forwardTarget = new ForwardTarget(lan.config(), gateway.neighbours(), mac -> lan.portOf(mac) != null,
                 nat.tcp(), nat.udp(), forwardPorts);
         this.lan = lan;
@@ -118,7 +120,7 @@ final class Network implements AutoCloseable {
         }
         nat.tcp().usePortFrameLimits(mac -> {
             Port port = lan.portOf(mac);
-            return port == null ? 0 : port.maxFrameSize();
+            return port == null ? 0 : port.largestUnsplitFrame();
         });
         DhcpServer dhcp = new DhcpServer(network, clock, macOwners::get,
                 config.access().claims().leaseGrace());
@@ -137,7 +139,7 @@ final class Network implements AutoCloseable {
             dhcp.expire(counters);
         }, 1, 1, TimeUnit.SECONDS);
         return new Network(name, lan, dhcp, dns, nat, sweep, macOwners,
-                config.access().claims().leasesPerAddress(), clock.nanoTime(), gateway, forwardPorts);
+                config.access().claims().leasesPerAddress(), clock.nanoTime(), gateway, forwardPorts, counters);
     }
 
     String name() {
@@ -185,6 +187,16 @@ final class Network implements AutoCloseable {
     void claimMac(long mac, Member member) {
         macOwners.put(mac, member);
         dhcp.adopt(mac, member);
+    }
+
+    /** The live member that holds {@code mac}, or null. */
+    Member macOwner(long mac) {
+        return macOwners.get(mac);
+    }
+
+    /** Leases {@code mac} an address held by {@code member}, as DHCP would: see {@link DhcpServer#assign}. */
+    long assign(long mac, Member member) {
+        return dhcp.assign(mac, member, counters);
     }
 
     void releaseMac(long mac, Member member) {

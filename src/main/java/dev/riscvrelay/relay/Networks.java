@@ -121,7 +121,7 @@ final class Networks implements SessionGate, AutoCloseable {
             }
             member.depart(clock.nanoTime());
         };
-        return new Admission.Admitted(network.lan(), guard, release);
+        return new Admission.Admitted(network.lan(), guard, release, member);
     }
 
     private boolean mayCreate(InetAddress peer, long now) {

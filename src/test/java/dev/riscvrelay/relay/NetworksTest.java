@@ -3,12 +3,14 @@ package dev.riscvrelay.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.riscvrelay.relay.access.AccessConfig;
+import dev.riscvrelay.relay.access.AddressAssignment;
 import dev.riscvrelay.relay.access.AccessTokens;
 import dev.riscvrelay.relay.access.Admission;
 import dev.riscvrelay.relay.access.ClaimLimits;
 import dev.riscvrelay.relay.access.SessionLimits;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.wire.Ipv4Address;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -139,5 +141,38 @@ class NetworksTest {
 
         now[0] += MINUTE;
         assertThat(admit("/net/n3", hog)).isInstanceOf(Admission.Admitted.class);
+    }
+
+    private AddressAssignment.Outcome assign(Admission admission, long mac) throws Exception {
+        return onLoop(() -> ((Admission.Admitted) admission).addresses().assign(mac));
+    }
+
+    @Test
+    void aRegisteredMacIsAssignedItsDhcpLeaseBoundToItsSessionAndKeptAcrossAReconnect() throws Exception {
+        start(16, ClaimLimits.defaults());
+        long mac = 0x52_54_00_ab_cd_efL;
+        Admission first = admit("/", address(1));
+        AddressAssignment.Outcome outcome = assign(first, mac);
+        assertThat(outcome).isEqualTo(new AddressAssignment.Assigned(Ipv4Address.parse("10.0.2.15"),
+                Ipv4Address.parse("10.0.2.2"), Ipv4Address.parse("255.255.255.0"), Ipv4Address.parse("10.0.2.3")));
+        Admission.Admitted admitted = (Admission.Admitted) first;
+        assertThat(admitted.guard().boundMacCount()).isEqualTo(1);
+        assertThat(admitted.guard().boundMac(0)).isEqualTo(mac);
+        assertThat(onLoop(() -> networks.network("default").dhcp().leasedAddressOf(mac)))
+                .isEqualTo(Ipv4Address.parse("10.0.2.15"));
+
+        // Another live session may not take the MAC (nor its address).
+        Admission thief = admit("/", address(2));
+        assertThat(assign(thief, mac)).isInstanceOf(AddressAssignment.Refused.class)
+                .extracting(r -> ((AddressAssignment.Refused) r).message()).asString().contains("in use");
+        assertThat(((Admission.Admitted) thief).guard().boundMacCount()).isZero();
+
+        // The VM reconnects within the grace time: its new session gets the same address.
+        leave(first);
+        Admission again = admit("/", address(1));
+        assertThat(assign(again, mac)).extracting(o -> ((AddressAssignment.Assigned) o).address())
+                .isEqualTo(Ipv4Address.parse("10.0.2.15"));
+        assertThat(assign(again, 0x01_00_5e_00_00_01L)).as("a multicast MAC")
+                .isInstanceOf(AddressAssignment.Refused.class);
     }
 }

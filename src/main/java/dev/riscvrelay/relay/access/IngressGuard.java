@@ -153,6 +153,18 @@ public final class IngressGuard {
         return true;
     }
 
+    /**
+     * Binds the unicast {@code mac} to this session ahead of its first frame (a client that names its MAC, as the
+     * framed protocol's Register does), as that frame would. False when the session already holds its most MACs
+     * or {@code mac} is no unicast address.
+     */
+    public boolean bind(long mac) {
+        if (!enabled) {
+            return true;
+        }
+        return mac != 0 && (mac & 0x0100_0000_0000L) == 0 && macBound(mac);
+    }
+
     /** This session's drops so far, by the reason {@code relay_drops_total} names them. */
     public void forEachDrop(ObjLongConsumer<String> reasonAndCount) {
         reasonAndCount.accept("rate_limited", rateLimited);

@@ -108,6 +108,24 @@ public enum Counter {
     DROP_FORWARD_TOO_DEEP("frames forwarded from inside a port's send nested too deeply (a forwarding loop)"),
     PORT_SEND_FAILED("exceptions thrown by a port's send (a bug in that port; the others still get the frame)"),
 
+    // The riscv-vm framed protocol (0x00 JSON control, 0x01 frame, 0x02 chunk) on WebTransport sessions
+    FRAMED_SESSIONS("WebTransport sessions whose first datagram was a framed-protocol Register"),
+    FRAMED_ASSIGNED("framed-protocol Registers answered with an Assigned address from the DHCP pool"),
+    FRAMED_REFUSED("framed-protocol Registers answered with an Error (pool exhausted, limits, MAC held elsewhere);"
+            + " the session is closed"),
+    FRAMED_HEARTBEATS("framed-protocol Heartbeats answered with a HeartbeatAck (each renews the lease)"),
+    FRAMED_CHUNKED_FRAMES("frames reassembled from framed-protocol chunks"),
+    FRAMED_FRAMES_SPLIT("frames sent to framed-protocol clients as 0x02 chunks: larger than one datagram on their path"),
+    DROP_FRAMED_BAD_TYPE("framed-protocol datagrams whose type byte is not 0x00, 0x01 or 0x02"),
+    DROP_FRAMED_CONTROL_MALFORMED("framed-protocol control messages that are not valid JSON of a known shape, or"
+            + " too long"),
+    DROP_FRAMED_CONTROL_UNEXPECTED("framed-protocol control messages of an unknown type, or of one only the relay"
+            + " sends"),
+    DROP_FRAMED_CHUNK_MALFORMED("framed-protocol chunks with a bad header, a repeated index, a changed count or a"
+            + " frame over the size limit"),
+    DROP_FRAMED_CHUNK_TIMEOUT("framed-protocol frames left incomplete: their chunks timed out or were evicted for"
+            + " newer frames"),
+
     // MAC learning
     MAC_LEARNED("MAC addresses learned"),
     MAC_MOVED("MAC addresses that showed up on another port"),

@@ -9,7 +9,10 @@ import java.util.function.ObjLongConsumer;
  */
 public interface Member {
 
-    /** How the member reaches the relay: {@code "webtransport"}, {@code "websocket"}, ... */
+    /**
+     * How the member reaches the relay: {@code "webtransport"}, {@code "webtransport-framed"} (riscv-vm's framed
+     * protocol), {@code "websocket"}, ...
+     */
     String transport();
 
     /** The client's address and port, or null when not known. */

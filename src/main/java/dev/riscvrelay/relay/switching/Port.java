@@ -23,6 +23,14 @@ public interface Port {
     /** The largest Ethernet frame (header included, no FCS) this port's member can receive. */
     int maxFrameSize();
 
+    /**
+     * The largest frame this port sends without splitting it (some transports carry larger ones in pieces, at a
+     * cost): senders that choose their frame size, like the NAT's TCP segments, keep to it.
+     */
+    default int largestUnsplitFrame() {
+        return maxFrameSize();
+    }
+
     /** A short human-readable name for logs, e.g. {@code "wt#3 127.0.0.1:51234"} or {@code "gateway"}. */
     String name();
 }

@@ -34,6 +34,11 @@ public final class DhcpServer implements IpHandler {
     public static final int SERVER_PORT = 67;
     public static final int CLIENT_PORT = 68;
 
+    /** {@link #assign}: every pool address is taken. */
+    public static final long ASSIGN_POOL_EXHAUSTED = -1;
+    /** {@link #assign}: the holder (its session or its client address) holds its most addresses. */
+    public static final long ASSIGN_OVER_LIMIT = -2;
+
     /** Type, server id, lease, T1, T2, mask, broadcast, router, DNS, MTU: the most a reply carries. */
     private static final int MAX_OPTION_BYTES = 3 + 6 + 6 + 6 + 6 + 6 + 6 + 6 + 6 + 4;
     private static final int REPLY_IP_LENGTH =
@@ -117,6 +122,41 @@ public final class DhcpServer implements IpHandler {
         leases.adopt(mac, by);
     }
 
+    /**
+     * Leases {@code mac} the address a DHCP client with that hardware address and no client identifier would get
+     * (its current or previous address, else a free one) for the lease time, held by {@code by}; called again, it
+     * renews that lease. For clients told their address without DHCP; limits, grace and adoption apply as to DHCP.
+     *
+     * @return the address as an unsigned int, or {@link #ASSIGN_POOL_EXHAUSTED} or {@link #ASSIGN_OVER_LIMIT}
+     *     (counted like the DHCP refusals)
+     */
+    public long assign(long mac, LeaseHolder by, Counters counters) {
+        long now = nanoClock.nanoTime();
+        counters.add(Counter.DHCP_LEASES_EXPIRED, leases.expire(now));
+        int slot = leases.find(mac, null, -1, 0);
+        if (slot >= 0 && leases.state(slot) == DhcpLeases.State.FREE && leases.heldElsewhere(slot, mac)) {
+            slot = -1; // its old address went to another VM on another relay
+        }
+        if (slot < 0) {
+            slot = leases.rememberedByCluster(mac);
+        }
+        boolean mayHold = by == null || (slot >= 0 && leases.holder(slot) == by) || by.mayTakeLease();
+        if (!mayHold) {
+            refuseOverLimit(counters);
+            return ASSIGN_OVER_LIMIT;
+        }
+        if (slot < 0) {
+            slot = leases.allocate(mac);
+        }
+        countReclaimed(counters);
+        if (slot < 0) {
+            counters.increment(Counter.DHCP_POOL_EXHAUSTED);
+            return ASSIGN_POOL_EXHAUSTED;
+        }
+        leases.bind(slot, mac, null, -1, 0, now + leaseNanos, by);
+        return Integer.toUnsignedLong(leases.address(slot));
+    }
+
     private void countReclaimed(Counters counters) {
         long reclaimed = leases.reclaimed();
         counters.add(Counter.DHCP_LEASES_RECLAIMED, reclaimed - reclaimedCounted);
@@ -175,7 +215,7 @@ public final class DhcpServer implements IpHandler {
         return holder == null || leases.holder(slot) == holder || holder.mayTakeLease();
     }
 
-    private void refuseOverLimit(Counters counters) {
+    private static void refuseOverLimit(Counters counters) {
         counters.increment(Counter.DHCP_REFUSED_OVER_LIMIT);
     }
 

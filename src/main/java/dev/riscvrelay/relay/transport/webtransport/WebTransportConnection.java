@@ -115,6 +115,10 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         // The frame keeps its prefix as headroom in front of the reader index: if it goes to exactly one other
         // session, that session writes its own prefix there and sends this very buffer.
         datagram.skipBytes(HttpDatagram.prefixLength(datagram));
+        datagram = session.frameOf(datagram);
+        if (datagram == null) {
+            return;
+        }
         if (datagram.readableBytes() < MIN_FRAME) {
             datagram.release();
             counters.increment(Counter.DROP_RUNT);

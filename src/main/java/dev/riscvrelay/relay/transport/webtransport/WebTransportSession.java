@@ -2,12 +2,14 @@ package dev.riscvrelay.relay.transport.webtransport;
 
 import dev.riscvrelay.relay.access.Admission;
 import dev.riscvrelay.relay.access.IngressGuard;
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.FrameQueue;
 import dev.riscvrelay.relay.switching.Member;
 import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.switching.Switch;
+import dev.riscvrelay.relay.transport.framed.FramedSession;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http3.DefaultHttp3DataFrame;
 import io.netty.handler.codec.quic.QuicChannel;
@@ -15,6 +17,7 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.ObjLongConsumer;
 
 /**
@@ -23,6 +26,10 @@ import java.util.function.ObjLongConsumer;
  *
  * <p>Outgoing frames wait in a bounded {@link FrameQueue} and are written once per event-loop turn, all in one
  * flush, so a burst forwarded by the switch becomes one batch of UDP writes rather than a syscall per frame.
+ *
+ * <p>Its first datagram decides how it speaks: a framed-protocol Register makes it a framed session for good
+ * ({@link FramedSession}: a type byte in front of every payload, control messages, chunks); anything else leaves
+ * it raw, one Ethernet frame per datagram.
  */
 final class WebTransportSession implements Port, Member {
 
@@ -33,8 +40,16 @@ final class WebTransportSession implements Port, Member {
     private final QuicStreamChannel connectStream;
     private final long quarterStreamId;
     private final int prefixLength;
-    /** The largest frame one datagram carries on the path as validated now; it grows as PMTUD succeeds. */
+    /** The largest datagram payload the path carries as validated now; it grows as PMTUD succeeds. */
+    private int maxDatagramLength;
+    /** The largest frame one datagram carries: the datagram less the prefix (and the framed type byte). */
     private int maxFrameSize;
+    /** The id of the next frame a framed session sends in chunks (u16, wrapping). */
+    private int nextChunkId;
+    private final Consumer<ByteBuf> writeDatagram;
+    /** Whether the first datagram has been seen; {@link #framed} is null for a raw session. */
+    private boolean decided;
+    private FramedSession framed;
     private final FrameQueue queue;
     private final Counters counters;
     private final String name;
@@ -54,11 +69,13 @@ final class WebTransportSession implements Port, Member {
         this.connectStream = connectStream;
         this.quarterStreamId = HttpDatagram.quarterStreamIdOf(connectStream.streamId());
         this.prefixLength = QuicVarint.encodedLength(quarterStreamId);
+        this.maxDatagramLength = maxDatagramLength;
         this.maxFrameSize = maxDatagramLength - prefixLength;
         this.queue = new FrameQueue(queueCapacity, counters);
         this.counters = counters;
         this.name = "wt#" + connectStream.streamId() + " " + quic.remoteSocketAddress();
         this.admission = admission;
+        this.writeDatagram = datagram -> quic.write(datagram, quic.voidPromise());
     }
 
     /** The LAN this session joined. */
@@ -98,7 +115,7 @@ final class WebTransportSession implements Port, Member {
             counters.increment(Counter.DROP_PORT_CLOSED);
             return;
         }
-        if (frame.readableBytes() > maxFrameSize) {
+        if (frame.readableBytes() > maxFrameSize()) {
             frame.release();
             counters.increment(Counter.DROP_TOO_LARGE);
             droppedTooLarge++;
@@ -113,11 +130,51 @@ final class WebTransportSession implements Port, Member {
 
     /** The connection's validated path now carries datagrams of up to {@code maxDatagramLength} bytes. */
     void maxDatagramLength(int maxDatagramLength) {
-        maxFrameSize = maxDatagramLength - prefixLength;
+        this.maxDatagramLength = maxDatagramLength;
+        maxFrameSize = maxDatagramLength - prefixLength - (framed == null ? 0 : 1);
+    }
+
+    /**
+     * The Ethernet frame in a datagram this session received (its prefix skipped; this takes over its reference),
+     * or null when it carried none. The first datagram decides whether the session is framed.
+     */
+    ByteBuf frameOf(ByteBuf payload) {
+        if (!decided) {
+            decided = true;
+            if (FramedSession.opensFramedSession(payload)) {
+                framed = new FramedSession(new FramedLink(), admission.addresses(), counters, NanoClock.SYSTEM,
+                        quic.alloc(), HttpDatagram.HEADROOM);
+                maxDatagramLength(maxDatagramLength);
+                counters.increment(Counter.FRAMED_SESSIONS);
+            }
+        }
+        return framed == null ? payload : framed.receive(payload);
+    }
+
+    /** Control messages go out at once, beside the queued frames: they are rare and small. */
+    private final class FramedLink implements FramedSession.Link {
+        @Override
+        public void sendControl(byte[] json) {
+            if (state == State.OPEN) {
+                quic.writeAndFlush(FramedDatagrams.control(json, quarterStreamId, prefixLength, quic.alloc()),
+                        quic.voidPromise());
+            }
+        }
+
+        @Override
+        public void end(String reason) {
+            close(0, reason);
+        }
+    }
+
+    /** A framed session also takes frames too large for one datagram: they go in chunks its client reassembles. */
+    @Override
+    public int maxFrameSize() {
+        return framed == null ? maxFrameSize : Math.max(maxFrameSize, FramedSession.MAX_FRAME);
     }
 
     @Override
-    public int maxFrameSize() {
+    public int largestUnsplitFrame() {
         return maxFrameSize;
     }
 
@@ -128,7 +185,7 @@ final class WebTransportSession implements Port, Member {
 
     @Override
     public String transport() {
-        return "webtransport";
+        return framed == null ? "webtransport" : "webtransport-framed";
     }
 
     @Override
@@ -164,7 +221,16 @@ final class WebTransportSession implements Port, Member {
         boolean wrote = false;
         while ((frame = queue.poll()) != null) {
             ByteBuf datagram;
-            if (HttpDatagram.hasHeadroom(frame, prefixLength)) {
+            if (framed != null && frame.readableBytes() > maxFrameSize) {
+                boolean sent = FramedDatagrams.chunks(frame, nextChunkId, quarterStreamId, prefixLength,
+                        maxDatagramLength, quic.alloc(), writeDatagram);
+                counters.increment(sent ? Counter.FRAMED_FRAMES_SPLIT : Counter.DROP_TOO_LARGE);
+                nextChunkId = (nextChunkId + 1) & 0xFFFF;
+                wrote = true;
+                continue;
+            } else if (framed != null) {
+                datagram = FramedDatagrams.data(frame, quarterStreamId, prefixLength, quic.alloc(), counters);
+            } else if (HttpDatagram.hasHeadroom(frame, prefixLength)) {
                 datagram = HttpDatagram.prefixInPlace(frame, quarterStreamId, prefixLength);
             } else {
                 counters.increment(Counter.DATAGRAMS_COPIED);
@@ -224,6 +290,9 @@ final class WebTransportSession implements Port, Member {
             keepAlive.cancel(false);
         }
         queue.clear();
+        if (framed != null) {
+            framed.close();
+        }
         connection.sessionEnded(this);
     }
 }

@@ -15,6 +15,11 @@
  * stack as it is. A received frame keeps its own prefix as headroom, so a unicast forward copies nothing; a flood
  * copies only while the frame is still shared. Count: {@code DATAGRAMS_COPIED}.
  *
+ * <p>A session's first datagram decides what its datagrams carry: raw Ethernet frames, or riscv-vm's framed
+ * protocol ({@link dev.riscvrelay.relay.transport.framed}) when it is a framed Register. A framed session's frames
+ * need one byte more in front ({@code 0x01}); a frame that came from a raw session has exactly its own prefix free,
+ * so it is moved up within its buffer rather than copied ({@code FramedDatagrams}).
+ *
  * <p>Facts about Netty 4.2.18 QUIC that shape this package:
  * <ul>
  *   <li>A handler on a {@code QuicChannel} pipeline must pass new {@code QuicStreamChannel}s on with

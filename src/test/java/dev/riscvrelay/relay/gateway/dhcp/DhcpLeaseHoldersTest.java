@@ -238,4 +238,51 @@ class DhcpLeaseHoldersTest {
         assertThat(lan.takeReceived()).hasSize(10);
         assertThat(lan.counters.get(Counter.DHCP_REFUSED_OVER_LIMIT)).isZero();
     }
+
+    @Test
+    void anAssignedAddressIsTheLeaseADhcpClientWithThatMacGetsAndRenewsAndHolds() {
+        start(16);
+        Session dhcpSession = new Session(4);
+        holders.put(MAC_A, dhcpSession);
+        lan.sendFromGuest(discover(MAC_A));
+        assertThat(offered()).isEqualTo(ADDRESS_15);
+
+        // The MAC told its address without DHCP gets the next one, leased (so anti-spoofing knows it) and held.
+        Session told = new Session(4);
+        assertThat(server.assign(MAC_B, told, lan.counters)).isEqualTo(ADDRESS_16);
+        assertThat(server.leasedAddressOf(MAC_B)).isEqualTo(ADDRESS_16);
+        assertThat(told.leases).isEqualTo(1);
+        // Again (a heartbeat): the same lease, renewed, not a second one.
+        assertThat(server.assign(MAC_B, told, lan.counters)).isEqualTo(ADDRESS_16);
+        assertThat(told.leases).isEqualTo(1);
+        // A DHCP client with that MAC is offered exactly that address.
+        holders.put(MAC_B, told);
+        lan.sendFromGuest(discover(MAC_B));
+        assertThat(offered()).isEqualTo(ADDRESS_16);
+
+        // The lease lasts its lease time unless renewed.
+        lan.nanoTime[0] += NetworkConfig.defaults().leaseTime().toNanos() - 1;
+        assertThat(server.assign(MAC_B, told, lan.counters)).isEqualTo(ADDRESS_16);
+        lan.nanoTime[0] += NetworkConfig.defaults().leaseTime().toNanos() - 1;
+        server.expire(lan.counters);
+        assertThat(server.leasedAddressOf(MAC_B)).as("renewed").isEqualTo(ADDRESS_16);
+    }
+
+    @Test
+    void assigningRespectsTheHoldersLimitAndThePoolAndCountsRefusals() {
+        start(1);
+        Session full = new Session(0);
+        assertThat(server.assign(MAC_A, full, lan.counters)).isEqualTo(DhcpServer.ASSIGN_OVER_LIMIT);
+        assertThat(lan.counters.get(Counter.DHCP_REFUSED_OVER_LIMIT)).isEqualTo(1);
+
+        Session first = new Session(4);
+        assertThat(server.assign(MAC_A, first, lan.counters)).isEqualTo(ADDRESS_15);
+        assertThat(server.assign(MAC_B, new Session(4), lan.counters)).isEqualTo(DhcpServer.ASSIGN_POOL_EXHAUSTED);
+        assertThat(lan.counters.get(Counter.DHCP_POOL_EXHAUSTED)).isEqualTo(1);
+
+        // The holder leaves: within its grace time its address is the first taken when the pool is empty.
+        first.leave(lan.nanoTime[0]);
+        assertThat(server.assign(MAC_B, new Session(4), lan.counters)).isEqualTo(ADDRESS_15);
+        assertThat(first.leases).isZero();
+    }
 }
