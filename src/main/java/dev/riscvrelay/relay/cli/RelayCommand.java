@@ -15,6 +15,7 @@ import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.ops.JsonLogFormatter;
 import dev.riscvrelay.relay.ops.OperationsConfig;
 import dev.riscvrelay.relay.wire.Ipv4Address;
+import dev.riscvrelay.relay.wire.Ipv6Address;
 import dev.riscvrelay.relay.tls.CertificateManager;
 import dev.riscvrelay.relay.connect.Connector;
 import dev.riscvrelay.relay.WebOptions;
@@ -108,6 +109,11 @@ public final class RelayCommand implements Callable<Integer> {
             description = {"Every network's IPv4 subnet, /8../27: router at host 2, DNS at host 3, leases from host 15"
                     + " to the last (default: 10.0.2.0/24, 240 VMs;", "10.0.0.0/16 holds 65,520)."})
     String subnet;
+
+    @Option(names = "--ipv6-prefix", paramLabel = "PREFIX/64",
+            description = {"Every network's IPv6 /64, announced to VMs for SLAAC: router at ::2, DNS at ::3"
+                    + " (default: fd00:10:0:2::/64, a unique local prefix)."})
+    String ipv6Prefix;
 
     @Option(names = "--dns", paramLabel = "ADDR[:PORT]",
             description = "DNS resolver for the forwarder at 10.0.2.3 (UDP tries them in order; DNS over TCP goes to "
@@ -287,7 +293,8 @@ public final class RelayCommand implements Callable<Integer> {
         return "LAN " + Ipv4Address.format(lan.network()) + "/" + lan.prefixLength() + ": gateway "
                 + Ipv4Address.format(lan.gatewayAddress()) + ", DNS " + Ipv4Address.format(lan.dnsAddress())
                 + ", leases " + Ipv4Address.format(lan.dhcpFirstAddress()) + ".." + Ipv4Address.format(last) + " ("
-                + lan.dhcpPoolSize() + "), MTU " + lan.mtu();
+                + lan.dhcpPoolSize() + "), MTU " + lan.mtu() + "; IPv6 " + Ipv6Address.format(lan.ipv6Prefix(), 0)
+                + "/64: gateway " + Ipv6Address.format(lan.ipv6Prefix(), lan.gatewayIpv6Low()) + " (SLAAC)";
     }
 
     private void printCertificate(RelayCertificate certificate) {
@@ -419,7 +426,7 @@ public final class RelayCommand implements Callable<Integer> {
         if (lanMtu < MIN_LAN_MTU || lanMtu > MAX_LAN_MTU) {
             throw new UsageError("--mtu must be between " + MIN_LAN_MTU + " and " + MAX_LAN_MTU + ", not " + lanMtu);
         }
-        NetworkConfig network = subnet(NetworkConfig.defaults()).withMtu(lanMtu)
+        NetworkConfig network = ipv6Prefix(subnet(NetworkConfig.defaults())).withMtu(lanMtu)
                 .withMacTable(macTableSize, Duration.ofSeconds(macAgingSeconds));
         return new RelayConfig(address, port, maxSessions, portQueue, network, Duration.ofSeconds(idleTimeoutSeconds),
                 dnsResolvers.stream().map(RelayCommand::resolver).toList(),
@@ -494,6 +501,31 @@ public final class RelayCommand implements Callable<Integer> {
             return defaults.withSubnet(prefix.network(), prefix.prefixLength());
         } catch (IllegalArgumentException e) {
             throw new UsageError("--subnet " + e.getMessage());
+        }
+    }
+
+    private NetworkConfig ipv6Prefix(NetworkConfig defaults) {
+        if (ipv6Prefix == null) {
+            return defaults;
+        }
+        int slash = ipv6Prefix.indexOf('/');
+        if (slash < 0 || !ipv6Prefix.substring(slash + 1).equals("64")) {
+            throw new UsageError("--ipv6-prefix wants a /64 like fd00:10:0:2::/64, not '" + ipv6Prefix + "'");
+        }
+        long[] address;
+        try {
+            address = Ipv6Address.parse(ipv6Prefix.substring(0, slash));
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--ipv6-prefix " + e.getMessage());
+        }
+        if (address[1] != 0) {
+            throw new UsageError("--ipv6-prefix " + ipv6Prefix + " has host bits set; did you mean "
+                    + Ipv6Address.format(address[0], 0) + "/64?");
+        }
+        try {
+            return defaults.withIpv6Prefix(address[0]);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--ipv6-prefix " + e.getMessage());
         }
     }
 

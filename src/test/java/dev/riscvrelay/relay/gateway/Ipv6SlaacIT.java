@@ -1,0 +1,119 @@
+package dev.riscvrelay.relay.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.riscvrelay.relay.lan.NetworkConfig;
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.switching.LearningSwitch;
+import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.NetnsTestBed;
+import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
+import dev.riscvrelay.relay.transport.tap.TapDevice;
+import dev.riscvrelay.relay.transport.tap.TapPort;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A real Linux host on the virtual LAN configures IPv6 from the gateway alone: a namespace joined to the in-process
+ * switch through a TAP device (1500 MTU) gets a global address in the LAN's /64 by SLAAC, a default route via the
+ * gateway's link-local address and the advertised MTU, then pings the gateway's global and link-local addresses.
+ */
+class Ipv6SlaacIT {
+
+    private static final int TAP_MTU = 1500;
+    private static final String GATEWAY_LINK_LOCAL = "fe80::5054:ff:fe12:3456";
+
+    @Test
+    void aLinuxHostConfiguresItselfBySlaacAndPingsTheGateway() throws Exception {
+        NetnsTestBed.requireTools("ip", "ping");
+        Counters counters = new Counters();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        EventLoop loop = group.next();
+        TapPort tap = null;
+        try (NetnsTestBed bed = NetnsTestBed.create()) {
+            NetworkConfig config = NetworkConfig.defaults();
+            LearningSwitch lan = new LearningSwitch(config, counters, System::nanoTime);
+            Gateway gateway = new Gateway(config, lan, PooledByteBufAllocator.DEFAULT, counters);
+            loop.submit(() -> lan.attach(gateway)).sync();
+            // As the relay's network does: the periodic advertisement is checked every second.
+            loop.scheduleAtFixedRate(() -> gateway.advertiseRouterIfDue(System.nanoTime()), 0, 1, TimeUnit.SECONDS);
+
+            Namespace guest = bed.addNamespace("slaac");
+            tap = joinLan(bed, guest, lan, loop, counters);
+
+            String address = awaitGlobalAddress(guest, Duration.ofSeconds(30));
+            assertThat(address).as("SLAAC: the prefix and the modified EUI-64 of the TAP's MAC")
+                    .startsWith("fd00:10:0:2:").endsWith("/64");
+            String routes = guest.exec("ip", "-6", "route", "show", "default").orThrow().stdout();
+            assertThat(routes).contains("default via " + GATEWAY_LINK_LOCAL + " dev eth0").contains("proto ra");
+            assertThat(guest.exec("cat", "/proc/sys/net/ipv6/conf/eth0/mtu").orThrow().stdout().trim())
+                    .as("the MTU option: the LAN MTU raised to IPv6's minimum").isEqualTo("1280");
+
+            CommandResult global = guest.exec(Duration.ofSeconds(15), "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2",
+                    "fd00:10:0:2::2");
+            assertThat(global.succeeded()).as(global.describe()).isTrue();
+            assertThat(global.stdout()).contains("3 received");
+            CommandResult linkLocal = guest.exec(Duration.ofSeconds(15), "ping", "-6", "-c", "3", "-i", "0.2", "-W",
+                    "2", GATEWAY_LINK_LOCAL + "%eth0");
+            assertThat(linkLocal.succeeded()).as(linkLocal.describe()).isTrue();
+            CommandResult big = guest.exec(Duration.ofSeconds(15), "ping", "-6", "-c", "1", "-s", "1200", "-W", "2",
+                    "fd00:10:0:2::3");
+            assertThat(big.succeeded()).as("a full 1280-byte packet to the DNS address: " + big.describe()).isTrue();
+            String neighbours = guest.exec("ip", "-6", "neigh", "show", "dev", "eth0").orThrow().stdout();
+            assertThat(neighbours).as("the gateway answered neighbour discovery as a router")
+                    .containsPattern("fd00:10:0:2::2 lladdr 52:54:00:12:34:56 router");
+
+            assertThat(counters.get(Counter.GATEWAY_ROUTER_ADVERTISEMENTS)).isGreaterThanOrEqualTo(1);
+            assertThat(counters.get(Counter.GATEWAY_NEIGHBOR_ADVERTISEMENTS)).isGreaterThanOrEqualTo(1);
+            assertThat(counters.get(Counter.GATEWAY_ECHO_REPLIES)).isGreaterThanOrEqualTo(7);
+            assertThat(counters.get(Counter.DROP_NDP_INVALID)).isZero();
+            assertThat(counters.get(Counter.DROP_BAD_CHECKSUM)).isZero();
+            assertThat(counters.get(Counter.DROP_MALFORMED)).isZero();
+        } finally {
+            if (tap != null) {
+                tap.close();
+            }
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    /** Polls until the interface holds a global address that passed duplicate address detection. */
+    private static String awaitGlobalAddress(Namespace guest, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String shown = "";
+        while (System.nanoTime() < deadline) {
+            shown = guest.exec("ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global").orThrow().stdout();
+            java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("inet6 (\\S+) scope global")
+                    .matcher(shown);
+            if (matcher.find() && !shown.contains("tentative")) {
+                return matcher.group(1);
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no global IPv6 address within " + timeout + ": " + shown);
+    }
+
+    private static TapPort joinLan(NetnsTestBed bed, Namespace namespace, LearningSwitch lan, EventLoop loop,
+            Counters counters) throws Exception {
+        String name = bed.newLinkName('t');
+        TapDevice tap = TapDevice.open(new TapDevice.Config(name, TAP_MTU, TAP_MTU + TapDevice.ETHERNET_HEADER),
+                counters);
+        bed.moveLink(name, namespace, "eth0");
+        TapPort[] self = new TapPort[1];
+        TapPort port = new TapPort(tap, PooledByteBufAllocator.DEFAULT,
+                frame -> loop.execute(() -> lan.forward(self[0], frame)));
+        self[0] = port;
+        loop.submit(() -> lan.attach(port)).sync();
+        port.start();
+        // Up only once the port reads, so the host's first router solicitation reaches the gateway.
+        namespace.exec("ip", "link", "set", "dev", "eth0", "up").orThrow();
+        return port;
+    }
+}
