@@ -121,6 +121,7 @@ final class Network implements AutoCloseable {
                 config.access().claims().leaseGrace());
         gateway.addIpHandler(dhcp);
         gateway.addIpHandler(dns);
+        gateway.addIpv6Handler(dns);
         // A truncated UDP answer sends the guest back over TCP to the same address: carry it to the resolver.
         gateway.addIpHandler(new DnsOverTcp(dnsConfig, nat.tcp()::onServiceSegment));
         ForwardPorts forwardPorts = new ForwardPorts();

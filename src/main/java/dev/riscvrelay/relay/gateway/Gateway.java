@@ -69,6 +69,11 @@ public final class Gateway implements Port {
         ipHandlers[ipHandlers.length - 1] = handler;
     }
 
+    /** Appends a handler for UDP and TCP to the gateway's IPv6 addresses. Call before attaching the gateway. */
+    public void addIpv6Handler(Ipv6Handler handler) {
+        ipv6.addHandler(Objects.requireNonNull(handler, "handler"));
+    }
+
     @Override
     public void send(ByteBuf frame) {
         try {

@@ -6,12 +6,13 @@ import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.Icmpv6Packet;
 import dev.riscvrelay.relay.wire.Ipv6Address;
 import dev.riscvrelay.relay.wire.Ipv6Packet;
+import dev.riscvrelay.relay.wire.MacAddress;
 import dev.riscvrelay.relay.wire.NdpMessage;
 import dev.riscvrelay.relay.wire.ParseResult;
 
 /**
  * The gateway's IPv6 side on the LAN: neighbour discovery for its addresses, router solicitations and ICMPv6 echo
- * to its addresses. Everything else that reaches the gateway as IPv6 is dropped: counted when it was addressed to
+ * to its addresses; UDP and TCP to its addresses go to its {@link Ipv6Handler}s (DNS). Everything else that reaches the gateway as IPv6 is dropped: counted when it was addressed to
  * the gateway alone (by reason: malformed, bad checksum, an extension header it does not walk, unhandled), quiet
  * when it was multicast the gateway merely overheard (the guests' own neighbour discovery and MLD reports).
  *
@@ -25,6 +26,16 @@ final class Ipv6Receiver {
     private final NeighborResponder neighbors = new NeighborResponder();
     private final RouterAdvertiser router = new RouterAdvertiser();
     private final Icmpv6EchoResponder echo = new Icmpv6EchoResponder();
+    private Ipv6Handler[] handlers = new Ipv6Handler[0];
+
+    /** Appends a handler for TCP and UDP to the gateway's addresses. Call before the gateway is on the switch. */
+    void addHandler(Ipv6Handler handler) {
+        if (handlers.length == Gateway.MAX_IP_HANDLERS) {
+            throw new IllegalStateException("at most " + Gateway.MAX_IP_HANDLERS + " IPv6 handlers");
+        }
+        handlers = java.util.Arrays.copyOf(handlers, handlers.length + 1);
+        handlers[handlers.length - 1] = handler;
+    }
 
     /** Handles the IPv6 payload of an untagged frame sent to the gateway's MAC, broadcast, or IPv6 multicast. */
     void receive(EthernetFrame ethernet, GatewayOutput output) {
@@ -36,6 +47,11 @@ final class Ipv6Receiver {
         NetworkConfig config = output.config();
         boolean toGateway = config.isGatewayIpv6Address(ip.destinationHigh(), ip.destinationLow());
         boolean multicast = Ipv6Address.isMulticast(ip.destinationHigh());
+        // RFC 4291 section 2.7: a multicast address is never a source, so nothing is ever sent back to one.
+        if (Ipv6Address.isMulticast(ip.sourceHigh()) || MacAddress.isMulticast(ethernet.source())) {
+            countIf(toGateway, Counter.DROP_MALFORMED, output);
+            return;
+        }
         if (!toGateway && !multicast) {
             // Beyond the LAN (IPv6 to the outside is not carried yet) or another guest's address.
             countIf(ethernet.destination() == config.gatewayMac(), Counter.GATEWAY_UNHANDLED, output);
@@ -44,6 +60,13 @@ final class Ipv6Receiver {
         if (ip.nextHeader() != Ipv6Packet.NEXT_HEADER_ICMPV6) {
             int next = ip.nextHeader();
             boolean extension = next != Ipv6Packet.NEXT_HEADER_TCP && next != Ipv6Packet.NEXT_HEADER_UDP;
+            if (!extension && toGateway) {
+                for (Ipv6Handler handler : handlers) {
+                    if (handler.handle(ethernet, ip, output)) {
+                        return;
+                    }
+                }
+            }
             countIf(toGateway, extension ? Counter.DROP_IPV6_EXTENSION_HEADER : Counter.GATEWAY_UNHANDLED, output);
             return;
         }

@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The gateway's router advertisements (RFC 4861 section 6.2), which let guests configure IPv6 by SLAAC (RFC 4862):
- * the gateway as default router, the LAN's /64 as on-link and autonomous, and the link MTU. Sent in answer to a
+ * the gateway as default router, the LAN's /64 as on-link and autonomous, the link MTU, and the DNS forwarder's
+ * IPv6 address as recursive DNS server (RFC 8106). Sent in answer to a
  * router solicitation and every {@value #INTERVAL_SECONDS} s unsolicited to all nodes, well within the router
  * lifetime, so a guest's default route and addresses never lapse while the relay runs.
  */
@@ -25,12 +26,14 @@ final class RouterAdvertiser {
     /** radvd's defaults: a day valid, four hours preferred, renewed by every advertisement. */
     static final int VALID_LIFETIME_SECONDS = 86_400;
     static final int PREFERRED_LIFETIME_SECONDS = 14_400;
+    /** RFC 8106 section 5.1 asks for at least 3 × MaxRtrAdvInterval; as long as the router lifetime. */
+    static final int RDNSS_LIFETIME_SECONDS = ROUTER_LIFETIME_SECONDS;
     /** The hop limit hosts should use (RFC 4861 section 4.2), Linux's own default. */
     static final int CUR_HOP_LIMIT = 64;
 
     static final int ADVERTISEMENT_LENGTH = NdpMessage.ROUTER_ADVERTISEMENT_LENGTH
             + NdpMessage.LINK_LAYER_OPTION_LENGTH + NdpMessage.MTU_OPTION_LENGTH
-            + NdpMessage.PREFIX_INFORMATION_LENGTH;
+            + NdpMessage.PREFIX_INFORMATION_LENGTH + NdpMessage.RDNSS_OPTION_LENGTH;
     static final int FRAME_LENGTH = EthernetFrame.HEADER_LENGTH + Ipv6Packet.HEADER_LENGTH + ADVERTISEMENT_LENGTH;
 
     private static final long INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(INTERVAL_SECONDS);
@@ -79,9 +82,10 @@ final class RouterAdvertiser {
         at += NdpMessage.writeRouterAdvertisement(frame, at, CUR_HOP_LIMIT, ROUTER_LIFETIME_SECONDS);
         at += NdpMessage.writeLinkLayerOption(frame, at, NdpMessage.OPTION_SOURCE_LINK_LAYER, config.gatewayMac());
         at += NdpMessage.writeMtuOption(frame, at, config.ipv6Mtu());
-        NdpMessage.writePrefixInformation(frame, at, config.ipv6Prefix(),
+        at += NdpMessage.writePrefixInformation(frame, at, config.ipv6Prefix(),
                 NdpMessage.PREFIX_ON_LINK | NdpMessage.PREFIX_AUTONOMOUS, VALID_LIFETIME_SECONDS,
                 PREFERRED_LIFETIME_SECONDS);
+        NdpMessage.writeRdnssOption(frame, at, RDNSS_LIFETIME_SECONDS, config.ipv6Prefix(), config.dnsIpv6Low());
         Icmpv6Packet.fillChecksum(frame, message, ADVERTISEMENT_LENGTH, fromHigh, fromLow, toHigh, toLow);
         output.emit(frame);
         output.counters().increment(Counter.GATEWAY_ROUTER_ADVERTISEMENTS);

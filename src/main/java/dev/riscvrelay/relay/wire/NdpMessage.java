@@ -9,7 +9,8 @@ import io.netty.buffer.ByteBuf;
  * <p>{@link #wrap} checks what RFC 4861 sections 6.1.1 and 7.1.1 ask of every host and router before a message is
  * used: hop limit 255 (so it cannot come from off the link), code 0, the fixed part present, every option of
  * non-zero length inside the message, a neighbour solicitation's target not multicast, and no source link-layer
- * option in a message from the unspecified address.
+ * option in a message from the unspecified address; and, since the answer goes there, a source link-layer address
+ * that is an individual, non-zero MAC.
  */
 public final class NdpMessage {
 
@@ -33,6 +34,8 @@ public final class NdpMessage {
     public static final int LINK_LAYER_OPTION_LENGTH = 8;
     public static final int PREFIX_INFORMATION_LENGTH = 32;
     public static final int MTU_OPTION_LENGTH = 8;
+    /** A recursive DNS server option with one address. */
+    public static final int RDNSS_OPTION_LENGTH = 24;
 
     /** Neighbour advertisement flags (RFC 4861 section 4.4). */
     public static final int FLAG_ROUTER = 0x8000_0000;
@@ -94,6 +97,10 @@ public final class NdpMessage {
             }
             if (optionType == OPTION_SOURCE_LINK_LAYER && optionLength == LINK_LAYER_OPTION_LENGTH) {
                 sourceLinkLayer = MacAddress.read(buf, at + 2);
+                if (!MacAddress.isValidSource(sourceLinkLayer)) {
+                    // The answer would go to it: a group or zero MAC is no neighbour's address.
+                    return ParseResult.BAD_OPTIONS;
+                }
             }
             at += optionLength;
         }
@@ -168,6 +175,20 @@ public final class NdpMessage {
         buf.setShort(index + 2, 0);
         buf.setInt(index + 4, mtu);
         return MTU_OPTION_LENGTH;
+    }
+
+    /**
+     * Writes a recursive DNS server option with one server (RFC 8106 section 5.1).
+     *
+     * @return {@value #RDNSS_OPTION_LENGTH}
+     */
+    public static int writeRdnssOption(ByteBuf buf, int index, int lifetimeSeconds, long serverHigh, long serverLow) {
+        buf.setByte(index, OPTION_RDNSS);
+        buf.setByte(index + 1, RDNSS_OPTION_LENGTH / OPTION_UNIT);
+        buf.setShort(index + 2, 0);
+        buf.setInt(index + 4, lifetimeSeconds);
+        Ipv6Address.write(buf, index + 8, serverHigh, serverLow);
+        return RDNSS_OPTION_LENGTH;
     }
 
     /**

@@ -93,6 +93,18 @@ class GatewayIpv6Test {
         assertThat(counters()).containsExactly(Map.entry(Counter.DROP_NDP_INVALID, 1L));
     }
 
+    @Test
+    void nothingIsSentBackToAMulticastSource() {
+        byte[] echo = Ipv6Fixtures.hex("8000 0000 4242 0007");
+        lan.sendFromGuest(Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, "ff02::1", "fd00:10:0:2::2", 64, 58, echo));
+        lan.sendFromGuest(Ipv6Fixtures.frame(MacAddress.parse("33:33:ff:00:00:02"), GUEST_MAC, "ff05::2",
+                "ff02::1:ff00:2", 255, 58, solicitation("fd00:10:0:2::2", GUEST_SOURCE_OPTION)));
+
+        assertThat(lan.takeReceived()).isEmpty();
+        assertThat(counters()).as("only the one addressed to the gateway is counted")
+                .containsExactly(Map.entry(Counter.DROP_MALFORMED, 1L));
+    }
+
     // Router advertisements
 
     @Test
@@ -143,7 +155,8 @@ class GatewayIpv6Test {
         List<byte[]> frames = other.takeReceived();
         assertThat(frames).hasSize(1);
         String hex = ByteBufUtil.hexDump(frames.get(0));
-        assertThat(hex).contains("0501000000000578").endsWith("20010db8000000070000000000000000");
+        assertThat(hex).contains("0501000000000578").contains("20010db8000000070000000000000000")
+                .endsWith("1903000000000708" + "20010db8000000070000000000000003");
     }
 
     // Echo
@@ -210,7 +223,8 @@ class GatewayIpv6Test {
                 + "0101525400123456"
                 + "0501000000000500"
                 + "0304" + "40c0" + "00015180" + "00003840" + "00000000"
-                + "fd000010000000020000000000000000";
+                + "fd000010000000020000000000000000"
+                + "1903" + "0000" + "00000708" + "fd000010000000020000000000000003";
     }
 
     private static byte[] solicitation(String target, byte[] options) {

@@ -2,6 +2,8 @@ package dev.riscvrelay.relay.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.gateway.dns.DnsConfig;
+import dev.riscvrelay.relay.gateway.dns.DnsForwarder;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
@@ -16,32 +18,56 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * A real Linux host on the virtual LAN configures IPv6 from the gateway alone: a namespace joined to the in-process
  * switch through a TAP device (1500 MTU) gets a global address in the LAN's /64 by SLAAC, a default route via the
- * gateway's link-local address and the advertised MTU, then pings the gateway's global and link-local addresses.
+ * gateway's link-local address and the advertised MTU, then pings the gateway's global and link-local addresses and
+ * resolves an AAAA record through the DNS forwarder's IPv6 address, which asks a dnsmasq in an "internet"
+ * namespace reached from the host over a veth (203.0.113.0/24, documentation range).
  */
 class Ipv6SlaacIT {
 
     private static final int TAP_MTU = 1500;
     private static final String GATEWAY_LINK_LOCAL = "fe80::5054:ff:fe12:3456";
+    private static final String RESOLVER = "203.0.113.53";
 
     @Test
     void aLinuxHostConfiguresItselfBySlaacAndPingsTheGateway() throws Exception {
-        NetnsTestBed.requireTools("ip", "ping");
+        NetnsTestBed.requireTools("ip", "ping", "dnsmasq", "dig");
         Counters counters = new Counters();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         EventLoop loop = group.next();
         TapPort tap = null;
+        DnsForwarder forwarder = null;
         try (NetnsTestBed bed = NetnsTestBed.create()) {
+            // The "internet": dnsmasq answering relay.test with an IPv6 and an IPv4 address.
+            Namespace internet = bed.addNamespace("inet");
+            String hostSide = bed.newLinkName('v');
+            NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "link", "add", hostSide, "type", "veth", "peer",
+                    "name", "eth0", "netns", internet.name()).orThrow();
+            NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "address", "add", "203.0.113.1/24", "dev",
+                    hostSide).orThrow();
+            NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "link", "set", hostSide, "up").orThrow();
+            bed.configureLink(internet, "eth0", 1500, RESOLVER + "/24");
+            bed.startInBackground(internet, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--pid-file",
+                    "--port=53", "--listen-address=" + RESOLVER, "--bind-interfaces", "--no-resolv", "--no-hosts",
+                    "--address=/relay.test/2001:db8::10", "--address=/relay.test/203.0.113.10");
+
             NetworkConfig config = NetworkConfig.defaults();
             LearningSwitch lan = new LearningSwitch(config, counters, System::nanoTime);
             Gateway gateway = new Gateway(config, lan, PooledByteBufAllocator.DEFAULT, counters);
+            forwarder = new DnsForwarder(DnsConfig.of(List.of(new InetSocketAddress(RESOLVER, 53)))
+                    .withTimeout(Duration.ofSeconds(2)), loop, counters, System::nanoTime);
+            gateway.addIpHandler(forwarder);
+            gateway.addIpv6Handler(forwarder);
             loop.submit(() -> lan.attach(gateway)).sync();
+            forwarder.start().sync();
             // As the relay's network does: the periodic advertisement is checked every second.
             loop.scheduleAtFixedRate(() -> gateway.advertiseRouterIfDue(System.nanoTime()), 0, 1, TimeUnit.SECONDS);
 
@@ -70,6 +96,15 @@ class Ipv6SlaacIT {
             assertThat(neighbours).as("the gateway answered neighbour discovery as a router")
                     .containsPattern("fd00:10:0:2::2 lladdr 52:54:00:12:34:56 router");
 
+            CommandResult dig = guest.exec(Duration.ofSeconds(15), "dig", "+time=3", "+tries=2", "+short",
+                    "@fd00:10:0:2::3", "www.relay.test", "AAAA");
+            assertThat(dig.succeeded()).as(dig.describe()).isTrue();
+            assertThat(dig.stdout().trim()).isEqualTo("2001:db8::10");
+            CommandResult digA = guest.exec(Duration.ofSeconds(15), "dig", "+time=3", "+tries=2", "+short",
+                    "@fd00:10:0:2::3", "api.relay.test", "A");
+            assertThat(digA.stdout().trim()).as(digA.describe()).isEqualTo("203.0.113.10");
+
+            assertThat(counters.get(Counter.DNS_ANSWERS)).isEqualTo(2);
             assertThat(counters.get(Counter.GATEWAY_ROUTER_ADVERTISEMENTS)).isGreaterThanOrEqualTo(1);
             assertThat(counters.get(Counter.GATEWAY_NEIGHBOR_ADVERTISEMENTS)).isGreaterThanOrEqualTo(1);
             assertThat(counters.get(Counter.GATEWAY_ECHO_REPLIES)).isGreaterThanOrEqualTo(7);
@@ -79,6 +114,9 @@ class Ipv6SlaacIT {
         } finally {
             if (tap != null) {
                 tap.close();
+            }
+            if (forwarder != null) {
+                forwarder.close();
             }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }

@@ -53,6 +53,8 @@ class NdpMessageTest {
                 .as("an option past the end").isEqualTo(ParseResult.BAD_OPTIONS);
         assertThat(wrap(ndp, GUEST, 255, neighborSolicitation("fd00:10:0:2::2", Ipv6Fixtures.hex("01"))))
                 .as("one stray byte").isEqualTo(ParseResult.BAD_OPTIONS);
+        assertThat(wrap(ndp, GUEST, 255, neighborSolicitation("fd00:10:0:2::2", Ipv6Fixtures.hex("0101 333300000001"))))
+                .as("a multicast link-layer address").isEqualTo(ParseResult.BAD_OPTIONS);
         assertThat(wrap(ndp, GUEST, 255, Ipv6Fixtures.hex("8700 0000 0000 0000 fd00"))).isEqualTo(ParseResult.TRUNCATED);
         assertThat(wrap(ndp, GUEST, 255, Ipv6Fixtures.hex("8500 0000 0000"))).isEqualTo(ParseResult.TRUNCATED);
         assertThat(wrap(ndp, GUEST, 255, Ipv6Fixtures.hex("8000 0000 0000 0000"))).isEqualTo(ParseResult.UNSUPPORTED_TYPE);
