@@ -11,7 +11,6 @@ import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.testbed.CommandResult;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
-import dev.riscvrelay.relay.transport.tap.TapDevice;
 import dev.riscvrelay.relay.transport.tap.TapPort;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoop;
@@ -33,9 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 class Ipv6SlaacIT {
 
-    private static final int TAP_MTU = 1500;
     private static final String GATEWAY_LINK_LOCAL = "fe80::5054:ff:fe12:3456";
-    private static final String RESOLVER = "203.0.113.53";
 
     @Test
     void aLinuxHostConfiguresItselfBySlaacAndPingsTheGateway() throws Exception {
@@ -47,22 +44,12 @@ class Ipv6SlaacIT {
         DnsForwarder forwarder = null;
         try (NetnsTestBed bed = NetnsTestBed.create()) {
             // The "internet": dnsmasq answering relay.test with an IPv6 and an IPv4 address.
-            Namespace internet = bed.addNamespace("inet");
-            String hostSide = bed.newLinkName('v');
-            NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "link", "add", hostSide, "type", "veth", "peer",
-                    "name", "eth0", "netns", internet.name()).orThrow();
-            NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "address", "add", "203.0.113.1/24", "dev",
-                    hostSide).orThrow();
-            NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "link", "set", hostSide, "up").orThrow();
-            bed.configureLink(internet, "eth0", 1500, RESOLVER + "/24");
-            bed.startInBackground(internet, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--pid-file",
-                    "--port=53", "--listen-address=" + RESOLVER, "--bind-interfaces", "--no-resolv", "--no-hosts",
-                    "--address=/relay.test/2001:db8::10", "--address=/relay.test/203.0.113.10");
+            NamespaceLan.startResolver(bed, "/relay.test/2001:db8::10", "/relay.test/203.0.113.10");
 
             NetworkConfig config = NetworkConfig.defaults();
             LearningSwitch lan = new LearningSwitch(config, counters, System::nanoTime);
             Gateway gateway = new Gateway(config, lan, PooledByteBufAllocator.DEFAULT, counters);
-            forwarder = new DnsForwarder(DnsConfig.of(List.of(new InetSocketAddress(RESOLVER, 53)))
+            forwarder = new DnsForwarder(DnsConfig.of(List.of(new InetSocketAddress(NamespaceLan.RESOLVER, 53)))
                     .withTimeout(Duration.ofSeconds(2)), loop, counters, System::nanoTime);
             gateway.addIpHandler(forwarder);
             gateway.addIpv6Handler(forwarder);
@@ -72,7 +59,7 @@ class Ipv6SlaacIT {
             loop.scheduleAtFixedRate(() -> gateway.advertiseRouterIfDue(System.nanoTime()), 0, 1, TimeUnit.SECONDS);
 
             Namespace guest = bed.addNamespace("slaac");
-            tap = joinLan(bed, guest, lan, loop, counters);
+            tap = NamespaceLan.joinLan(bed, guest, lan, loop, counters);
 
             String address = awaitGlobalAddress(guest, Duration.ofSeconds(30));
             assertThat(address).as("SLAAC: the prefix and the modified EUI-64 of the TAP's MAC")
@@ -136,22 +123,5 @@ class Ipv6SlaacIT {
             Thread.sleep(200);
         }
         throw new AssertionError("no global IPv6 address within " + timeout + ": " + shown);
-    }
-
-    private static TapPort joinLan(NetnsTestBed bed, Namespace namespace, LearningSwitch lan, EventLoop loop,
-            Counters counters) throws Exception {
-        String name = bed.newLinkName('t');
-        TapDevice tap = TapDevice.open(new TapDevice.Config(name, TAP_MTU, TAP_MTU + TapDevice.ETHERNET_HEADER),
-                counters);
-        bed.moveLink(name, namespace, "eth0");
-        TapPort[] self = new TapPort[1];
-        TapPort port = new TapPort(tap, PooledByteBufAllocator.DEFAULT,
-                frame -> loop.execute(() -> lan.forward(self[0], frame)));
-        self[0] = port;
-        loop.submit(() -> lan.attach(port)).sync();
-        port.start();
-        // Up only once the port reads, so the host's first router solicitation reaches the gateway.
-        namespace.exec("ip", "link", "set", "dev", "eth0", "up").orThrow();
-        return port;
     }
 }
