@@ -10,6 +10,8 @@ import dev.riscvrelay.relay.access.AccessTokens;
 import dev.riscvrelay.relay.access.SessionLimits;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.nat.Cidr;
+import dev.riscvrelay.relay.nat.Ipv6Cidr;
+import dev.riscvrelay.relay.nat.Ipv6EgressPolicy;
 import dev.riscvrelay.relay.nat.EgressPolicy;
 import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.ops.JsonLogFormatter;
@@ -121,7 +123,7 @@ public final class RelayCommand implements Callable<Integer> {
     List<String> dnsResolvers = new ArrayList<>();
 
     @Option(names = "--allow", paramLabel = "CIDR",
-            description = "Let VMs reach this range although the default egress policy denies it; repeatable.")
+            description = "Let VMs reach this IPv4 or IPv6 range although the default egress policy denies it; repeatable.")
     List<String> allow = new ArrayList<>();
 
     @Option(names = "--deny", paramLabel = "CIDR",
@@ -270,6 +272,7 @@ public final class RelayCommand implements Callable<Integer> {
                         + ":" + relay.demoAddress().getPort() + "/");
             }
             out.println(egressLine(config.egress()));
+            out.println(Ipv6EgressPolicy.forThisHost(config.egress()).summary());
             out.println(lanLine(config.network()));
             out.println(HostBudgets.describe(config.hostBudget(), HostBudgets.openFileLimit(), config.maxSessions()));
             relay.forwards().list().forEach(forward -> out.println("Forwarding " + forward.describe()));
@@ -430,8 +433,10 @@ public final class RelayCommand implements Callable<Integer> {
                 .withMacTable(macTableSize, Duration.ofSeconds(macAgingSeconds));
         return new RelayConfig(address, port, maxSessions, portQueue, network, Duration.ofSeconds(idleTimeoutSeconds),
                 dnsResolvers.stream().map(RelayCommand::resolver).toList(),
-                new EgressRules(allow.stream().map(c -> cidr("--allow", c)).toList(),
-                        deny.stream().map(c -> cidr("--deny", c)).toList()),
+                new EgressRules(ipv4(allow).map(c -> cidr("--allow", c)).toList(),
+                        ipv4(deny).map(c -> cidr("--deny", c)).toList(),
+                        ipv6(allow).map(c -> ipv6Cidr("--allow", c)).toList(),
+                        ipv6(deny).map(c -> ipv6Cidr("--deny", c)).toList()),
                 new WebOptions(webSocketMode(), demoAddress(), v86Dir), accessConfig(), congestion.algorithm(),
                 hostBudget(), forwardSpecs());
     }
@@ -570,8 +575,26 @@ public final class RelayCommand implements Callable<Integer> {
         try {
             return Cidr.parse(text);
         } catch (IllegalArgumentException e) {
-            throw new UsageError(flag + " wants an IPv4 prefix like 203.0.113.0/24, not '" + text + "'");
+            throw new UsageError(flag + " wants an IPv4 prefix like 203.0.113.0/24 or an IPv6 one like"
+                    + " 2001:db8::/32, not '" + text + "'");
         }
+    }
+
+    private static Ipv6Cidr ipv6Cidr(String flag, String text) {
+        try {
+            return Ipv6Cidr.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError(flag + " wants an IPv6 prefix like 2001:db8::/32, not '" + text + "'");
+        }
+    }
+
+    /** The --allow/--deny values that are IPv6 prefixes: they hold a colon, as IPv4 ones never do. */
+    private static java.util.stream.Stream<String> ipv6(List<String> prefixes) {
+        return prefixes.stream().filter(p -> p.indexOf(':') >= 0);
+    }
+
+    private static java.util.stream.Stream<String> ipv4(List<String> prefixes) {
+        return prefixes.stream().filter(p -> p.indexOf(':') < 0);
     }
 
     private CertificateManager loadCertificates() throws InvalidCertificateException {

@@ -165,22 +165,9 @@ public final class EgressPolicy {
                 case OPERATOR_DENY -> operatorDenied.add(rule.prefix().toString());
             }
         }
-        if (hostAddressDenied) {
-            denied.add("this host's own addresses");
-        }
         Rule everything = deciding.get(new Cidr(0, 0));
-        StringBuilder line = new StringBuilder("Egress: VMs reach ")
-                .append(everything != null && !everything.allow() ? "only what --allow opens" : "the public internet");
-        if (!denied.isEmpty()) {
-            line.append("; denied: ").append(String.join(", ", denied));
-        }
-        if (!operatorAllowed.isEmpty()) {
-            line.append("; allowed by --allow: ").append(String.join(", ", operatorAllowed));
-        }
-        if (!operatorDenied.isEmpty()) {
-            line.append("; denied by --deny: ").append(String.join(", ", operatorDenied));
-        }
-        return line.append(" (change with --allow/--deny)").toString();
+        return EgressSummary.line("Egress", everything != null && !everything.allow(), denied, hostAddressDenied,
+                operatorAllowed, operatorDenied);
     }
 
     /** The rules in lookup order, for logs and {@code --help}-style reports. */

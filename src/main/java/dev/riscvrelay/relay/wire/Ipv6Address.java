@@ -23,6 +23,8 @@ public final class Ipv6Address {
     public static final long ALL_ROUTERS_LOW = 2;
     /** ff02::1:ff00:0/104, solicited-node groups: the low half before the address's last 24 bits. */
     private static final long SOLICITED_NODE_LOW = 0x0000_0001_FF00_0000L;
+    /** ::ffff:0:0/96, IPv4-mapped addresses (RFC 4291 section 2.5.5.2): the low half before the IPv4 address. */
+    public static final long IPV4_MAPPED_LOW = 0xFFFF_0000_0000L;
     /** 33:33:00:00:00:00, the MAC prefix IPv6 multicast maps to (RFC 2464 section 7). */
     private static final long MULTICAST_MAC_PREFIX = 0x3333_0000_0000L;
 
@@ -93,11 +95,12 @@ public final class Ipv6Address {
         }
         try {
             InetAddress address = InetAddress.ofLiteral(text);
-            if (!(address instanceof Inet6Address)) {
-                throw new IllegalArgumentException("not an IPv6 address: " + text);
-            }
             byte[] bytes = address.getAddress();
-            return new long[] {toLong(bytes, 0), toLong(bytes, 8)};
+            if (address instanceof Inet6Address) {
+                return new long[] {toLong(bytes, 0), toLong(bytes, 8)};
+            }
+            // The JDK turns an IPv4-mapped literal (::ffff:a.b.c.d) into its IPv4 address: map it back.
+            return new long[] {0, IPV4_MAPPED_LOW | (Integer.toUnsignedLong(java.nio.ByteBuffer.wrap(bytes).getInt()))};
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("not an IPv6 address: " + text, e);
         }

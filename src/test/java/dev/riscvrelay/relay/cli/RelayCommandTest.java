@@ -76,6 +76,23 @@ class RelayCommandTest {
     }
 
     @Test
+    void allowAndDenyTakeIpv6PrefixesToo() {
+        RelayCommand command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
+        new CommandLine(command).parseArgs("--allow", "2001:db8::/32", "--allow", "203.0.113.0/24", "--deny",
+                "2001:db8:bad::/48");
+        var egress = command.toConfig().egress();
+        assertThat(egress.allow()).containsExactly(dev.riscvrelay.relay.nat.Cidr.parse("203.0.113.0/24"));
+        assertThat(egress.allowIpv6()).containsExactly(dev.riscvrelay.relay.nat.Ipv6Cidr.parse("2001:db8::/32"));
+        assertThat(egress.denyIpv6()).containsExactly(dev.riscvrelay.relay.nat.Ipv6Cidr.parse("2001:db8:bad::/48"));
+        assertThat(RelayCommand.egressLine(egress)).as("the IPv4 line names IPv4 rules only")
+                .doesNotContain("2001:db8");
+        assertOneLineError(run("--allow", "2001:db8::/200"), 2, "--allow wants an IPv6 prefix like 2001:db8::/32");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--deny", "example.com"), 2, "--deny wants an IPv4 prefix like 203.0.113.0/24 or"
+                + " an IPv6 one like 2001:db8::/32, not 'example.com'");
+    }
+
+    @Test
     void unknownFlag() {
         assertOneLineError(run("--frobnicate"), 2, "Unknown option: '--frobnicate'");
     }

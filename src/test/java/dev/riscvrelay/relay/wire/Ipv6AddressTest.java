@@ -17,6 +17,8 @@ class Ipv6AddressTest {
         assertThat(Ipv6Address.parse("fe80::5054:ff:fe12:3456")).containsExactly(0xFE80_0000_0000_0000L,
                 0x5054_00FF_FE12_3456L);
         assertThat(Ipv6Address.parse("FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF")).containsExactly(-1L, -1L);
+        assertThat(Ipv6Address.parse("::ffff:10.0.2.2")).as("IPv4-mapped").containsExactly(0L, 0xFFFF_0A00_0202L);
+        assertThat(Ipv6Address.parse("::ffff:0:0")).containsExactly(0L, 0xFFFF_0000_0000L);
     }
 
     @Test
