@@ -132,7 +132,7 @@ final class Network implements AutoCloseable {
         ScheduledFuture<?> sweep = loop.scheduleAtFixedRate(() -> {
             lan.expireMacs();
             dhcp.expire(counters);
-            gateway.advertiseRouterIfDue(clock.nanoTime());
+            gateway.everySecond(clock.nanoTime());
         }, 1, 1, TimeUnit.SECONDS);
         return new Network(name, lan, dhcp, dns, nat, sweep, macOwners,
                 config.access().claims().leasesPerAddress(), clock.nanoTime(), gateway, forwardPorts);

@@ -162,11 +162,11 @@ public final class Gateway implements Port {
     }
 
     /**
-     * Sends the periodic unsolicited router advertisement to all nodes when it is due, the first one at once;
-     * call about every second on the loop, {@code now} in nanos.
+     * Call once a second on the loop, {@code now} in nanos: sends the periodic router advertisement to all nodes
+     * when it is due (the first at once) and renews the budget of ICMPv6 errors the gateway may send a second.
      */
-    public void advertiseRouterIfDue(long now) {
-        ipv6.advertiseIfDue(now, output);
+    public void everySecond(long now) {
+        ipv6.everySecond(now, output);
     }
 
     /** The LAN's addresses and the MACs holding them, as the gateway learned them from ARP. On the loop. */

@@ -12,7 +12,8 @@ import dev.riscvrelay.relay.wire.ParseResult;
 
 /**
  * The gateway's IPv6 side on the LAN: neighbour discovery for its addresses, router solicitations and ICMPv6 echo
- * to its addresses; UDP and TCP to its addresses go to its {@link Ipv6Handler}s (DNS). Everything else that reaches the gateway as IPv6 is dropped: counted when it was addressed to
+ * to its addresses; UDP and TCP to its addresses go to its {@link Ipv6Handler}s (DNS); packets routed beyond the
+ * LAN are answered "no route" ({@link Ipv6Unreachable}). Everything else that reaches the gateway as IPv6 is dropped: counted when it was addressed to
  * the gateway alone (by reason: malformed, bad checksum, an extension header it does not walk, unhandled), quiet
  * when it was multicast the gateway merely overheard (the guests' own neighbour discovery and MLD reports).
  *
@@ -26,6 +27,7 @@ final class Ipv6Receiver {
     private final NeighborResponder neighbors = new NeighborResponder();
     private final RouterAdvertiser router = new RouterAdvertiser();
     private final Icmpv6EchoResponder echo = new Icmpv6EchoResponder();
+    private final Ipv6Unreachable unreachable = new Ipv6Unreachable();
     private Ipv6Handler[] handlers = new Ipv6Handler[0];
 
     /** Appends a handler for TCP and UDP to the gateway's addresses. Call before the gateway is on the switch. */
@@ -53,8 +55,16 @@ final class Ipv6Receiver {
             return;
         }
         if (!toGateway && !multicast) {
-            // Beyond the LAN (IPv6 to the outside is not carried yet) or another guest's address.
-            countIf(ethernet.destination() == config.gatewayMac(), Counter.GATEWAY_UNHANDLED, output);
+            boolean routed = ethernet.destination() == config.gatewayMac();
+            long high = ip.destinationHigh();
+            if (routed && high != config.ipv6Prefix() && !Ipv6Address.isLinkLocal(high)
+                    && Ipv6Unreachable.mayAnswer(ip)) {
+                // Beyond the LAN: IPv6 is not carried to the outside.
+                unreachable.noRoute(ethernet, ip, output);
+            } else {
+                // Another guest's address sent to the gateway's MAC, or nothing an error may answer.
+                countIf(routed, Counter.GATEWAY_UNHANDLED, output);
+            }
             return;
         }
         if (ip.nextHeader() != Ipv6Packet.NEXT_HEADER_ICMPV6) {
@@ -86,9 +96,10 @@ final class Ipv6Receiver {
         }
     }
 
-    /** Sends the unsolicited router advertisement when it is due; {@code now} in nanos. */
-    void advertiseIfDue(long now, GatewayOutput output) {
+    /** Once a second: the unsolicited router advertisement when it is due, and the ICMPv6 error budget refilled. */
+    void everySecond(long now, GatewayOutput output) {
         router.advertiseIfDue(now, output);
+        unreachable.refill();
     }
 
     private void receiveSolicitation(EthernetFrame ethernet, boolean toGateway, GatewayOutput output) {

@@ -71,7 +71,7 @@ class GatewayFuzzTest {
             frame.writeBytes(input, at, length);
             at += length;
             fixChecksums(frame, control);
-            gateway.advertiseRouterIfDue(now[0]);
+            gateway.everySecond(now[0]);
             gateway.send(frame);
             assertThat(frame.refCnt()).as("the gateway releases what it is sent").isZero();
             assertThat(dhcp.boundLeases()).isBetween(0, 4);

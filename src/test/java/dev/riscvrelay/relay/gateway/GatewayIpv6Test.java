@@ -135,15 +135,15 @@ class GatewayIpv6Test {
     @Test
     void theUnsolicitedAdvertisementGoesOutAtOnceAndThenEveryInterval() {
         long start = 5_000_000_000L;
-        lan.gateway.advertiseRouterIfDue(start);
+        lan.gateway.everySecond(start);
         Reply first = onlyReply();
         assertThat(first.destination).isEqualTo("ff02::1");
         assertThat(first.messageHex).isEqualTo(routerAdvertisementHex(first.checksumHex));
 
-        lan.gateway.advertiseRouterIfDue(start + TimeUnit.SECONDS.toNanos(1));
-        lan.gateway.advertiseRouterIfDue(start + TimeUnit.SECONDS.toNanos(RouterAdvertiser.INTERVAL_SECONDS) - 1);
+        lan.gateway.everySecond(start + TimeUnit.SECONDS.toNanos(1));
+        lan.gateway.everySecond(start + TimeUnit.SECONDS.toNanos(RouterAdvertiser.INTERVAL_SECONDS) - 1);
         assertThat(lan.takeReceived()).isEmpty();
-        lan.gateway.advertiseRouterIfDue(start + TimeUnit.SECONDS.toNanos(RouterAdvertiser.INTERVAL_SECONDS));
+        lan.gateway.everySecond(start + TimeUnit.SECONDS.toNanos(RouterAdvertiser.INTERVAL_SECONDS));
         assertThat(onlyReply().destination).isEqualTo("ff02::1");
         assertThat(counters()).containsExactly(Map.entry(Counter.GATEWAY_ROUTER_ADVERTISEMENTS, 2L));
     }
@@ -151,7 +151,7 @@ class GatewayIpv6Test {
     @Test
     void aChosenPrefixAndALargerMtuAreAdvertised() {
         GuestLan other = new GuestLan(NetworkConfig.defaults().withMtu(1400).withIpv6Prefix(0x2001_0db8_0000_0007L));
-        other.gateway.advertiseRouterIfDue(0);
+        other.gateway.everySecond(0);
         List<byte[]> frames = other.takeReceived();
         assertThat(frames).hasSize(1);
         String hex = ByteBufUtil.hexDump(frames.get(0));
@@ -205,16 +205,73 @@ class GatewayIpv6Test {
     }
 
     @Test
-    void ipv6ToTheOutsideIsNotCarriedYetAndCounted() {
+    void ipv6BeyondTheLanIsAnsweredNoRouteQuotingThePacket() {
+        byte[] request = Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, GUEST_GLOBAL, "2001:db8::1", 64, 58,
+                Ipv6Fixtures.hex("8000 0000 4242 0007 6162"));
+        lan.sendFromGuest(request);
+
+        Reply reply = onlyReply();
+        assertThat(reply.destinationMac).isEqualTo(GUEST_MAC);
+        assertThat(reply.source).isEqualTo("fd00:10:0:2::2");
+        assertThat(reply.destination).isEqualTo(GUEST_GLOBAL);
+        // Type 1 code 0, four unused bytes, then the whole packet as sent.
+        assertThat(reply.messageHex).isEqualTo("0100" + reply.checksumHex + "00000000"
+                + ByteBufUtil.hexDump(Arrays.copyOfRange(request, 14, request.length)));
+        assertThat(counters()).containsExactly(Map.entry(Counter.GATEWAY_IPV6_NO_ROUTE, 1L));
+    }
+
+    @Test
+    void aLinkLocalSenderIsAnsweredFromTheLinkLocalAddressAndALargePacketIsQuotedWithinTheMtu() {
+        byte[] udp = new byte[1400];
+        udp[4] = (byte) (1400 >>> 8);
+        udp[5] = (byte) (1400 & 0xFF);
+        lan.sendFromGuest(Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, GUEST_LINK_LOCAL, "2606:4700::1111", 64, 17,
+                udp));
+
+        Reply reply = onlyReply();
+        assertThat(reply.source).isEqualTo(GATEWAY_LINK_LOCAL);
+        assertThat(40 + reply.messageHex.length() / 2).as("the LAN MTU").isEqualTo(NetworkConfig.DEFAULT_MTU);
+    }
+
+    @Test
+    void noErrorAnswersAnErrorAnUnspecifiedSourceAnotherGuestsAddressOrAHiddenPayload() {
         lan.sendFromGuest(Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, GUEST_GLOBAL, "2001:db8::1", 64, 58,
-                Ipv6Fixtures.hex("8000 0000 4242 0007")));
+                Ipv6Fixtures.hex("0100 0000 0000 0000")));
+        lan.sendFromGuest(Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, "::", "2001:db8::1", 64, 17,
+                Ipv6Fixtures.hex("1234 0035 0008 0000")));
+        lan.sendFromGuest(Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, GUEST_GLOBAL, "fd00:10:0:2::16", 64, 17,
+                Ipv6Fixtures.hex("1234 0035 0008 0000")));
+        lan.sendFromGuest(Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, GUEST_GLOBAL, "2001:db8::1", 64, 44,
+                Ipv6Fixtures.hex("1100 0001 1234 5678 1234 0035 0008 0000")));
+
+        assertThat(lan.takeReceived()).isEmpty();
+        assertThat(counters()).containsExactly(Map.entry(Counter.GATEWAY_UNHANDLED, 4L));
+    }
+
+    @Test
+    void atMostAHundredErrorsASecondLeave() {
+        byte[] request = Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, GUEST_GLOBAL, "2001:db8::1", 64, 17,
+                Ipv6Fixtures.hex("1234 0035 0008 0000"));
+        for (int i = 0; i < 105; i++) {
+            lan.sendFromGuest(request);
+        }
+        assertThat(lan.takeReceived()).hasSize(Ipv6Unreachable.PER_SECOND);
+        lan.gateway.everySecond(0);
+        lan.takeReceived();
+        lan.sendFromGuest(request);
+        assertThat(lan.takeReceived()).as("the budget is renewed every second").hasSize(1);
+        assertThat(counters()).contains(Map.entry(Counter.GATEWAY_IPV6_NO_ROUTE, 101L),
+                Map.entry(Counter.DROP_ICMPV6_ERROR_RATE, 5L));
+    }
+
+    @Test
+    void aTruncatedPacketIsCountedMalformed() {
         byte[] truncated = Arrays.copyOf(Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, GUEST_GLOBAL, "fd00:10:0:2::2",
                 64, 58, Ipv6Fixtures.hex("8000 0000 4242 0007")), 14 + 39);
         lan.sendFromGuest(truncated);
 
         assertThat(lan.takeReceived()).isEmpty();
-        assertThat(counters()).containsOnly(Map.entry(Counter.DROP_MALFORMED, 1L),
-                Map.entry(Counter.GATEWAY_UNHANDLED, 1L));
+        assertThat(counters()).containsExactly(Map.entry(Counter.DROP_MALFORMED, 1L));
     }
 
     /** The advertisement the gateway sends with the default configuration, for a given checksum. */

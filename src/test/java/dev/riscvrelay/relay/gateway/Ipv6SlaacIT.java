@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
  * switch through a TAP device (1500 MTU) gets a global address in the LAN's /64 by SLAAC, a default route via the
  * gateway's link-local address and the advertised MTU, then pings the gateway's global and link-local addresses and
  * resolves an AAAA record through the DNS forwarder's IPv6 address, which asks a dnsmasq in an "internet"
- * namespace reached from the host over a veth (203.0.113.0/24, documentation range).
+ * namespace reached from the host over a veth (203.0.113.0/24, documentation range). A ping beyond the LAN gets
+ * "no route" back from the gateway.
  */
 class Ipv6SlaacIT {
 
@@ -56,7 +57,7 @@ class Ipv6SlaacIT {
             loop.submit(() -> lan.attach(gateway)).sync();
             forwarder.start().sync();
             // As the relay's network does: the periodic advertisement is checked every second.
-            loop.scheduleAtFixedRate(() -> gateway.advertiseRouterIfDue(System.nanoTime()), 0, 1, TimeUnit.SECONDS);
+            loop.scheduleAtFixedRate(() -> gateway.everySecond(System.nanoTime()), 0, 1, TimeUnit.SECONDS);
 
             Namespace guest = bed.addNamespace("slaac");
             tap = NamespaceLan.joinLan(bed, guest, lan, loop, counters);
@@ -90,6 +91,14 @@ class Ipv6SlaacIT {
             CommandResult digA = guest.exec(Duration.ofSeconds(15), "dig", "+time=3", "+tries=2", "+short",
                     "@fd00:10:0:2::3", "api.relay.test", "A");
             assertThat(digA.stdout().trim()).as(digA.describe()).isEqualTo("203.0.113.10");
+
+            // IPv6 beyond the LAN is not carried: the host learns so at once.
+            CommandResult outside = guest.exec(Duration.ofSeconds(15), "ping", "-6", "-c", "1", "-W", "5",
+                    "2001:db8::1");
+            assertThat(outside.succeeded()).isFalse();
+            assertThat(outside.stdout()).as(outside.describe())
+                    .contains("From fd00:10:0:2::2 icmp_seq=1 Destination unreachable: No route");
+            assertThat(counters.get(Counter.GATEWAY_IPV6_NO_ROUTE)).isEqualTo(1);
 
             assertThat(counters.get(Counter.DNS_ANSWERS)).isEqualTo(2);
             assertThat(counters.get(Counter.GATEWAY_ROUTER_ADVERTISEMENTS)).isGreaterThanOrEqualTo(1);

@@ -117,6 +117,11 @@ public final class ReplyCheckingLan implements Switch {
                 : !dev.riscvrelay.relay.wire.MacAddress.isMulticast(ethernet.destination())).isTrue();
         switch (icmp6.type()) {
             case Icmpv6Packet.TYPE_ECHO_REPLY -> assertThat(icmp6.hasEchoHeader()).isTrue();
+            case Icmpv6Packet.TYPE_DESTINATION_UNREACHABLE -> {
+                assertThat(Ipv6Packet.HEADER_LENGTH + ip6.payloadLength()).isLessThanOrEqualTo(config.mtu());
+                assertThat(icmp6.length()).isGreaterThan(8);
+                assertThat(buf.getUnsignedByte(icmp6.offset() + 8) >>> 4).as("quotes an IPv6 packet").isEqualTo(6);
+            }
             case Icmpv6Packet.TYPE_NEIGHBOR_ADVERTISEMENT, Icmpv6Packet.TYPE_ROUTER_ADVERTISEMENT ->
                     assertThat(ip6.hopLimit()).isEqualTo(NdpMessage.HOP_LIMIT);
             default -> throw new AssertionError("the gateway sent ICMPv6 type " + icmp6.type());
