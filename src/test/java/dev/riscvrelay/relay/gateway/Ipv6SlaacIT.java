@@ -62,7 +62,7 @@ class Ipv6SlaacIT {
             Namespace guest = bed.addNamespace("slaac");
             tap = NamespaceLan.joinLan(bed, guest, lan, loop, counters);
 
-            String address = awaitGlobalAddress(guest, Duration.ofSeconds(30));
+            String address = NamespaceLan.awaitGlobalAddress(guest, Duration.ofSeconds(30));
             assertThat(address).as("SLAAC: the prefix and the modified EUI-64 of the TAP's MAC")
                     .startsWith("fd00:10:0:2:").endsWith("/64");
             String routes = guest.exec("ip", "-6", "route", "show", "default").orThrow().stdout();
@@ -116,21 +116,5 @@ class Ipv6SlaacIT {
             }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
-    }
-
-    /** Polls until the interface holds a global address that passed duplicate address detection. */
-    private static String awaitGlobalAddress(Namespace guest, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String shown = "";
-        while (System.nanoTime() < deadline) {
-            shown = guest.exec("ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global").orThrow().stdout();
-            java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("inet6 (\\S+) scope global")
-                    .matcher(shown);
-            if (matcher.find() && !shown.contains("tentative")) {
-                return matcher.group(1);
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("no global IPv6 address within " + timeout + ": " + shown);
     }
 }
