@@ -2,16 +2,11 @@ package dev.riscvrelay.relay.nat;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -43,29 +38,15 @@ public final class Ipv6EgressPolicy {
             Ipv6Cidr.parse("fec0::/10"),
             Ipv6Cidr.parse("ff00::/8"));
 
-    /** Where a rule comes from; on equal prefixes the higher precedence wins. */
-    private enum Origin {
-        DEFAULT(0), HOST_ADDRESS(0), OPERATOR_ALLOW(1), OPERATOR_DENY(2);
-
-        final int precedence;
-
-        Origin(int precedence) {
-            this.precedence = precedence;
-        }
-    }
-
-    private record Rule(Ipv6Cidr prefix, boolean allow, Origin origin) {
-    }
-
     private final long[] highs;
     private final long[] lows;
     private final long[] highMasks;
     private final long[] lowMasks;
     private final boolean[] allows;
-    private final List<Rule> rules;
+    private final List<EgressRule<Ipv6Cidr>> rules;
 
-    private Ipv6EgressPolicy(List<Rule> sorted) {
-        rules = List.copyOf(sorted);
+    private Ipv6EgressPolicy(List<EgressRule<Ipv6Cidr>> sorted) {
+        rules = sorted;
         int n = sorted.size();
         highs = new long[n];
         lows = new long[n];
@@ -84,22 +65,10 @@ public final class Ipv6EgressPolicy {
 
     /** The defaults plus the host's own addresses (each a /128), changed by the operator's IPv6 rules. */
     public static Ipv6EgressPolicy create(EgressRules operatorRules, Collection<Ipv6Cidr> hostAddresses) {
-        List<Rule> rules = new ArrayList<>();
-        for (Ipv6Cidr cidr : DEFAULT_DENIED) {
-            rules.add(new Rule(cidr, false, Origin.DEFAULT));
-        }
-        for (Ipv6Cidr address : hostAddresses) {
-            rules.add(new Rule(new Ipv6Cidr(address.high(), address.low(), 128), false, Origin.HOST_ADDRESS));
-        }
-        for (Ipv6Cidr cidr : operatorRules.allowIpv6()) {
-            rules.add(new Rule(cidr, true, Origin.OPERATOR_ALLOW));
-        }
-        for (Ipv6Cidr cidr : operatorRules.denyIpv6()) {
-            rules.add(new Rule(cidr, false, Origin.OPERATOR_DENY));
-        }
-        rules.sort(Comparator.comparingInt((Rule r) -> -r.prefix().prefixLength())
-                .thenComparingInt(r -> -r.origin().precedence));
-        return new Ipv6EgressPolicy(rules);
+        List<Ipv6Cidr> hosts = hostAddresses.stream()
+                .map(address -> new Ipv6Cidr(address.high(), address.low(), 128)).toList();
+        return new Ipv6EgressPolicy(EgressRule.of(DEFAULT_DENIED, hosts, operatorRules.allowIpv6(),
+                operatorRules.denyIpv6(), Ipv6Cidr::prefixLength));
     }
 
     /** {@link #create} with the IPv6 addresses of this host's interfaces, enumerated now. */
@@ -110,20 +79,11 @@ public final class Ipv6EgressPolicy {
     /** Every IPv6 address on this host's interfaces (in the calling thread's network namespace). */
     public static Set<Ipv6Cidr> hostAddresses() {
         Set<Ipv6Cidr> addresses = new LinkedHashSet<>();
-        try {
-            var interfaces = NetworkInterface.getNetworkInterfaces();
-            while (interfaces != null && interfaces.hasMoreElements()) {
-                var addressList = interfaces.nextElement().getInetAddresses();
-                while (addressList.hasMoreElements()) {
-                    InetAddress address = addressList.nextElement();
-                    if (address instanceof Inet6Address) {
-                        ByteBuffer bytes = ByteBuffer.wrap(address.getAddress());
-                        addresses.add(new Ipv6Cidr(bytes.getLong(0), bytes.getLong(8), 128));
-                    }
-                }
+        for (InetAddress address : EgressRule.interfaceAddresses()) {
+            if (address instanceof Inet6Address) {
+                ByteBuffer bytes = ByteBuffer.wrap(address.getAddress());
+                addresses.add(new Ipv6Cidr(bytes.getLong(0), bytes.getLong(8), 128));
             }
-        } catch (SocketException e) {
-            throw new IllegalStateException("cannot enumerate the host's interfaces for the egress policy", e);
         }
         return addresses;
     }
@@ -140,28 +100,7 @@ public final class Ipv6EgressPolicy {
 
     /** One start-up line, as {@link EgressPolicy#summary()} for IPv6. */
     public String summary() {
-        Map<Ipv6Cidr, Rule> deciding = new LinkedHashMap<>();
-        for (Rule rule : rules) {
-            deciding.putIfAbsent(rule.prefix(), rule);
-        }
-        List<Rule> byAddress = new ArrayList<>(deciding.values());
-        byAddress.sort(Comparator.comparing((Rule r) -> r.prefix().high(), Long::compareUnsigned)
-                .thenComparing(r -> r.prefix().low(), Long::compareUnsigned)
-                .thenComparingInt(r -> r.prefix().prefixLength()));
-        List<String> denied = new ArrayList<>();
-        List<String> operatorAllowed = new ArrayList<>();
-        List<String> operatorDenied = new ArrayList<>();
-        boolean hostAddressDenied = false;
-        for (Rule rule : byAddress) {
-            switch (rule.origin()) {
-                case DEFAULT -> denied.add(rule.prefix().toString());
-                case HOST_ADDRESS -> hostAddressDenied = true;
-                case OPERATOR_ALLOW -> operatorAllowed.add(rule.prefix().toString());
-                case OPERATOR_DENY -> operatorDenied.add(rule.prefix().toString());
-            }
-        }
-        Rule everything = deciding.get(new Ipv6Cidr(0, 0, 0));
-        return EgressSummary.line("Egress IPv6", everything != null && !everything.allow(), denied,
-                hostAddressDenied, operatorAllowed, operatorDenied);
+        return EgressRule.summary("Egress IPv6", rules, Comparator.comparing(Ipv6Cidr::high, Long::compareUnsigned)
+                .thenComparing(Ipv6Cidr::low, Long::compareUnsigned), new Ipv6Cidr(0, 0, 0));
     }
 }
