@@ -126,6 +126,7 @@ final class Network implements AutoCloseable {
                 config.access().claims().leaseGrace());
         gateway.addIpHandler(dhcp);
         gateway.addIpHandler(dns);
+        gateway.addIpv6Handler(dns);
         // A truncated UDP answer sends the guest back over TCP to the same address: carry it to the resolver.
         gateway.addIpHandler(new DnsOverTcp(dnsConfig, nat.tcp()::onServiceSegment));
         ForwardPorts forwardPorts = new ForwardPorts();
@@ -137,6 +138,7 @@ final class Network implements AutoCloseable {
         ScheduledFuture<?> sweep = loop.scheduleAtFixedRate(() -> {
             lan.expireMacs();
             dhcp.expire(counters);
+            gateway.everySecond(clock.nanoTime());
         }, 1, 1, TimeUnit.SECONDS);
         return new Network(name, lan, dhcp, dns, nat, sweep, macOwners,
                 config.access().claims().leasesPerAddress(), clock.nanoTime(), gateway, forwardPorts, counters);

@@ -16,12 +16,15 @@ import dev.riscvrelay.relay.nat.Cidr;
 import dev.riscvrelay.relay.nat.EgressPolicy;
 import dev.riscvrelay.relay.nat.EgressRules;
 import dev.riscvrelay.relay.nat.HostBudget;
+import dev.riscvrelay.relay.nat.Ipv6Cidr;
+import dev.riscvrelay.relay.nat.Ipv6EgressPolicy;
 import dev.riscvrelay.relay.ops.JsonLogFormatter;
 import dev.riscvrelay.relay.ops.OperationsConfig;
 import dev.riscvrelay.relay.tls.CertificateManager;
 import dev.riscvrelay.relay.tls.RelayCertificate.InvalidCertificateException;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.wire.Ipv4Address;
+import dev.riscvrelay.relay.wire.Ipv6Address;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -109,13 +112,18 @@ public final class RelayCommand implements Callable<Integer> {
                     + " to the last (default: 10.0.2.0/24, 240 VMs;", "10.0.0.0/16 holds 65,520)."})
     String subnet;
 
+    @Option(names = "--ipv6-prefix", paramLabel = "PREFIX/64",
+            description = {"Every network's IPv6 /64, announced to VMs for SLAAC: router at ::2, DNS at ::3"
+                    + " (default: fd00:10:0:2::/64, a unique local prefix)."})
+    String ipv6Prefix;
+
     @Option(names = "--dns", paramLabel = "ADDR[:PORT]",
             description = "DNS resolver for the forwarder at 10.0.2.3 (UDP tries them in order; DNS over TCP goes to "
                     + "the first); repeatable (default: the host's /etc/resolv.conf).")
     List<String> dnsResolvers = new ArrayList<>();
 
     @Option(names = "--allow", paramLabel = "CIDR",
-            description = "Let VMs reach this range although the default egress policy denies it; repeatable.")
+            description = "Let VMs reach this IPv4 or IPv6 range although the default egress policy denies it; repeatable.")
     List<String> allow = new ArrayList<>();
 
     @Option(names = "--deny", paramLabel = "CIDR",
@@ -278,6 +286,7 @@ public final class RelayCommand implements Callable<Integer> {
                         + ":" + relay.demoAddress().getPort() + "/");
             }
             out.println(egressLine(config.egress()));
+            out.println(Ipv6EgressPolicy.forThisHost(config.egress()).summary());
             out.println(lanLine(config.network()));
             out.println(HostBudgets.describe(config.hostBudget(), HostBudgets.openFileLimit(), config.maxSessions()));
             relay.forwards().list().forEach(forward -> out.println("Forwarding " + forward.describe()));
@@ -301,7 +310,8 @@ public final class RelayCommand implements Callable<Integer> {
         return "LAN " + Ipv4Address.format(lan.network()) + "/" + lan.prefixLength() + ": gateway "
                 + Ipv4Address.format(lan.gatewayAddress()) + ", DNS " + Ipv4Address.format(lan.dnsAddress())
                 + ", leases " + Ipv4Address.format(lan.dhcpFirstAddress()) + ".." + Ipv4Address.format(last) + " ("
-                + lan.dhcpPoolSize() + "), MTU " + lan.mtu();
+                + lan.dhcpPoolSize() + "), MTU " + lan.mtu() + "; IPv6 " + Ipv6Address.format(lan.ipv6Prefix(), 0)
+                + "/64: gateway " + Ipv6Address.format(lan.ipv6Prefix(), lan.gatewayIpv6Low()) + " (SLAAC)";
     }
 
     private void printCertificate(RelayCertificate certificate) {
@@ -448,12 +458,14 @@ public final class RelayCommand implements Callable<Integer> {
         if (lanMtu < MIN_LAN_MTU || lanMtu > MAX_LAN_MTU) {
             throw new UsageError("--mtu must be between " + MIN_LAN_MTU + " and " + MAX_LAN_MTU + ", not " + lanMtu);
         }
-        NetworkConfig network = subnet(NetworkConfig.defaults()).withMtu(lanMtu)
+        NetworkConfig network = ipv6Prefix(subnet(NetworkConfig.defaults())).withMtu(lanMtu)
                 .withMacTable(macTableSize, Duration.ofSeconds(macAgingSeconds));
         return new RelayConfig(address, port, maxSessions, portQueue, network, Duration.ofSeconds(idleTimeoutSeconds),
                 dnsResolvers.stream().map(RelayCommand::resolver).toList(),
-                new EgressRules(allow.stream().map(c -> cidr("--allow", c)).toList(),
-                        deny.stream().map(c -> cidr("--deny", c)).toList()),
+                new EgressRules(ipv4(allow).map(c -> cidr("--allow", c)).toList(),
+                        ipv4(deny).map(c -> cidr("--deny", c)).toList(),
+                        ipv6(allow).map(c -> ipv6Cidr("--allow", c)).toList(),
+                        ipv6(deny).map(c -> ipv6Cidr("--deny", c)).toList()),
                 new WebOptions(webSocketMode(), demoAddress(), v86Dir), accessConfig(), congestion.algorithm(),
                 hostBudget(), forwardSpecs());
     }
@@ -526,6 +538,31 @@ public final class RelayCommand implements Callable<Integer> {
         }
     }
 
+    private NetworkConfig ipv6Prefix(NetworkConfig defaults) {
+        if (ipv6Prefix == null) {
+            return defaults;
+        }
+        int slash = ipv6Prefix.indexOf('/');
+        if (slash < 0 || !ipv6Prefix.substring(slash + 1).equals("64")) {
+            throw new UsageError("--ipv6-prefix wants a /64 like fd00:10:0:2::/64, not '" + ipv6Prefix + "'");
+        }
+        long[] address;
+        try {
+            address = Ipv6Address.parse(ipv6Prefix.substring(0, slash));
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--ipv6-prefix " + e.getMessage());
+        }
+        if (address[1] != 0) {
+            throw new UsageError("--ipv6-prefix " + ipv6Prefix + " has host bits set; did you mean "
+                    + Ipv6Address.format(address[0], 0) + "/64?");
+        }
+        try {
+            return defaults.withIpv6Prefix(address[0]);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--ipv6-prefix " + e.getMessage());
+        }
+    }
+
     /** The network's least (every IPv4 host must take 576, RFC 791); 1433: one QUIC datagram's frame, less 14. */
     static final int MIN_LAN_MTU = NetworkConfig.MIN_MTU;
     static final int MAX_LAN_MTU = 1433;
@@ -567,8 +604,26 @@ public final class RelayCommand implements Callable<Integer> {
         try {
             return Cidr.parse(text);
         } catch (IllegalArgumentException e) {
-            throw new UsageError(flag + " wants an IPv4 prefix like 203.0.113.0/24, not '" + text + "'");
+            throw new UsageError(flag + " wants an IPv4 prefix like 203.0.113.0/24 or an IPv6 one like"
+                    + " 2001:db8::/32, not '" + text + "'");
         }
+    }
+
+    private static Ipv6Cidr ipv6Cidr(String flag, String text) {
+        try {
+            return Ipv6Cidr.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError(flag + " wants an IPv6 prefix like 2001:db8::/32, not '" + text + "'");
+        }
+    }
+
+    /** The --allow/--deny values that are IPv6 prefixes: they hold a colon, as IPv4 ones never do. */
+    private static java.util.stream.Stream<String> ipv6(List<String> prefixes) {
+        return prefixes.stream().filter(p -> p.indexOf(':') >= 0);
+    }
+
+    private static java.util.stream.Stream<String> ipv4(List<String> prefixes) {
+        return prefixes.stream().filter(p -> p.indexOf(':') < 0);
     }
 
     private CertificateManager loadCertificates() throws InvalidCertificateException {

@@ -9,6 +9,7 @@ import dev.riscvrelay.relay.wire.ArpPacket;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.Ipv4Address;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.Ipv6Address;
 import dev.riscvrelay.relay.wire.MacAddress;
 import dev.riscvrelay.relay.wire.ParseResult;
 import io.netty.buffer.ByteBuf;
@@ -19,6 +20,8 @@ import java.util.Objects;
 /**
  * The virtual LAN's router, a {@link Port} like any member. It answers ARP for its addresses itself and offers
  * each valid IPv4 packet to its {@link IpHandler}s in order (ping now; DHCP, DNS and NAT plug in the same way).
+ * On IPv6 it answers neighbour discovery and ping for its addresses and advertises itself as the router of the
+ * LAN's /64 ({@link Ipv6Receiver}).
  * Frames for it that nothing handles are counted by reason; broadcast and multicast frames it does not handle are
  * ignored quietly, since the switch floods them all here.
  *
@@ -44,6 +47,7 @@ public final class Gateway implements Port {
     private final ArpResponder arpResponder = new ArpResponder();
     private final GatewayOutput output = new LanOutput();
     private final Neighbours neighbours = new Neighbours(output);
+    private final Ipv6Receiver ipv6 = new Ipv6Receiver();
     private IpHandler[] ipHandlers;
 
     /** A gateway that answers ARP and ping; add DHCP, DNS, NAT handlers with {@link #addIpHandler}. */
@@ -63,6 +67,11 @@ public final class Gateway implements Port {
         }
         ipHandlers = Arrays.copyOf(ipHandlers, ipHandlers.length + 1);
         ipHandlers[ipHandlers.length - 1] = handler;
+    }
+
+    /** Appends a handler for UDP and TCP to the gateway's IPv6 addresses. Call before attaching the gateway. */
+    public void addIpv6Handler(Ipv6Handler handler) {
+        ipv6.addHandler(Objects.requireNonNull(handler, "handler"));
     }
 
     @Override
@@ -91,7 +100,8 @@ public final class Gateway implements Port {
         }
         long destination = ethernet.destination();
         boolean unicast = destination == config.gatewayMac();
-        if (!unicast && !MacAddress.isBroadcast(destination)) {
+        // IPv6 multicast (33:33:...) carries neighbour discovery: the IPv6 side picks out what is for the gateway.
+        if (!unicast && !MacAddress.isBroadcast(destination) && !Ipv6Address.isMulticastMac(destination)) {
             if (!MacAddress.isMulticast(destination)) {
                 counters.increment(Counter.GATEWAY_NOT_ADDRESSED);
             }
@@ -105,6 +115,7 @@ public final class Gateway implements Port {
         switch (ethernet.etherType()) {
             case EthernetFrame.TYPE_ARP -> receiveArp(unicast);
             case EthernetFrame.TYPE_IPV4 -> receiveIpv4(unicast);
+            case EthernetFrame.TYPE_IPV6 -> ipv6.receive(ethernet, output);
             default -> countUnhandled(unicast);
         }
     }
@@ -148,6 +159,14 @@ public final class Gateway implements Port {
 
     public NetworkConfig config() {
         return config;
+    }
+
+    /**
+     * Call once a second on the loop, {@code now} in nanos: sends the periodic router advertisement to all nodes
+     * when it is due (the first at once) and renews the budget of ICMPv6 errors the gateway may send a second.
+     */
+    public void everySecond(long now) {
+        ipv6.everySecond(now, output);
     }
 
     /** The LAN's addresses and the MACs holding them, as the gateway learned them from ARP. On the loop. */

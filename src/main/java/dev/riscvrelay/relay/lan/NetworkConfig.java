@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay.lan;
 
 import dev.riscvrelay.relay.wire.Ipv4Address;
+import dev.riscvrelay.relay.wire.Ipv6Address;
 import dev.riscvrelay.relay.wire.MacAddress;
 import java.time.Duration;
 
@@ -30,6 +31,9 @@ import java.time.Duration;
  * @param macTableCapacity the most MAC addresses the switch remembers; when full, new sources are not learned (and
  *     counted) and frames to them are flooded
  * @param macAgingTime how long a learned MAC stays after it was last seen as a source
+ * @param ipv6Prefix the LAN's IPv6 /64 (its high 64 bits), announced in router advertisements for SLAAC: the
+ *     gateway is host ::2 in it, the DNS forwarder host ::3, and the gateway's link-local address is fe80:: with
+ *     the modified EUI-64 of its MAC
  */
 public record NetworkConfig(
         int network,
@@ -44,7 +48,8 @@ public record NetworkConfig(
         Duration leaseTime,
         Duration offerHoldTime,
         int macTableCapacity,
-        Duration macAgingTime) {
+        Duration macAgingTime,
+        long ipv6Prefix) {
 
     /** 10.0.2.0/24. */
     public static final int DEFAULT_NETWORK = 0x0A00_0200;
@@ -78,6 +83,18 @@ public record NetworkConfig(
     public static final int MAX_MAC_TABLE_CAPACITY = 1 << 20;
     /** The ageing time IEEE 802.1D/802.1Q bridges use by default. */
     public static final Duration DEFAULT_MAC_AGING_TIME = Duration.ofSeconds(300);
+    /**
+     * fd00:10:0:2::/64, a unique local prefix (RFC 4193) that reads like 10.0.2.0/24: the gateway is
+     * fd00:10:0:2::2 as it is 10.0.2.2. Fixed rather than random, since the LAN is behind the relay's NAT and its
+     * addresses are never routed elsewhere.
+     */
+    public static final long DEFAULT_IPV6_PREFIX = 0xFD00_0010_0000_0002L;
+    /** The gateway's host part in the IPv6 prefix, as it is host 2 in the IPv4 subnet. */
+    public static final long GATEWAY_IPV6_HOST = 2;
+    /** The DNS forwarder's host part in the IPv6 prefix. */
+    public static final long DNS_IPV6_HOST = 3;
+    /** RFC 8200 section 5: every IPv6 link carries packets of 1280 bytes. */
+    public static final int IPV6_MIN_MTU = 1280;
 
     public NetworkConfig {
         if (prefixLength < 8 || prefixLength > 30) {
@@ -123,6 +140,7 @@ public record NetworkConfig(
         if (macAgingTime == null || macAgingTime.isNegative() || macAgingTime.isZero()) {
             throw new IllegalArgumentException("MAC ageing time must be positive: " + macAgingTime);
         }
+        checkIpv6Prefix(ipv6Prefix);
     }
 
     /**
@@ -133,7 +151,7 @@ public record NetworkConfig(
         return new NetworkConfig(DEFAULT_NETWORK, DEFAULT_PREFIX_LENGTH, DEFAULT_GATEWAY_MAC, DEFAULT_GATEWAY_ADDRESS,
                 DEFAULT_DNS_ADDRESS, DEFAULT_MTU, DEFAULT_FRAME_HEADROOM, DEFAULT_DHCP_FIRST_ADDRESS,
                 DEFAULT_DHCP_POOL_SIZE, DEFAULT_LEASE_TIME, DEFAULT_OFFER_HOLD_TIME, DEFAULT_MAC_TABLE_CAPACITY,
-                DEFAULT_MAC_AGING_TIME);
+                DEFAULT_MAC_AGING_TIME, DEFAULT_IPV6_PREFIX);
     }
 
     /** The first address leased: the 15th host, as in 10.0.2.15, in every subnet. */
@@ -155,28 +173,63 @@ public record NetworkConfig(
         int first = subnet + POOL_START_OFFSET;
         int size = (int) Math.min(MAX_POOL_SIZE, Integer.toUnsignedLong(broadcast - first));
         return new NetworkConfig(subnet, length, gatewayMac, subnet + 2, subnet + 3, mtu, frameHeadroom, first, size,
-                leaseTime, offerHoldTime, macTableCapacity, macAgingTime);
+                leaseTime, offerHoldTime, macTableCapacity, macAgingTime, ipv6Prefix);
     }
 
     public NetworkConfig withMtu(int value) {
         return new NetworkConfig(network, prefixLength, gatewayMac, gatewayAddress, dnsAddress, value,
                 frameHeadroom, dhcpFirstAddress, dhcpPoolSize, leaseTime, offerHoldTime, macTableCapacity,
-                macAgingTime);
+                macAgingTime, ipv6Prefix);
     }
 
     public NetworkConfig withPool(int first, int size) {
         return new NetworkConfig(network, prefixLength, gatewayMac, gatewayAddress, dnsAddress, mtu, frameHeadroom,
-                first, size, leaseTime, offerHoldTime, macTableCapacity, macAgingTime);
+                first, size, leaseTime, offerHoldTime, macTableCapacity, macAgingTime, ipv6Prefix);
     }
 
     public NetworkConfig withLeaseTime(Duration value) {
         return new NetworkConfig(network, prefixLength, gatewayMac, gatewayAddress, dnsAddress, mtu, frameHeadroom,
-                dhcpFirstAddress, dhcpPoolSize, value, offerHoldTime, macTableCapacity, macAgingTime);
+                dhcpFirstAddress, dhcpPoolSize, value, offerHoldTime, macTableCapacity, macAgingTime, ipv6Prefix);
     }
 
     public NetworkConfig withMacTable(int capacity, Duration agingTime) {
         return new NetworkConfig(network, prefixLength, gatewayMac, gatewayAddress, dnsAddress, mtu, frameHeadroom,
-                dhcpFirstAddress, dhcpPoolSize, leaseTime, offerHoldTime, capacity, agingTime);
+                dhcpFirstAddress, dhcpPoolSize, leaseTime, offerHoldTime, capacity, agingTime, ipv6Prefix);
+    }
+
+    /** The same LAN with another IPv6 /64 (its high 64 bits). */
+    public NetworkConfig withIpv6Prefix(long prefix) {
+        return new NetworkConfig(network, prefixLength, gatewayMac, gatewayAddress, dnsAddress, mtu, frameHeadroom,
+                dhcpFirstAddress, dhcpPoolSize, leaseTime, offerHoldTime, macTableCapacity, macAgingTime, prefix);
+    }
+
+    /** The gateway's global IPv6 address (low half; the high half is {@link #ipv6Prefix()}). */
+    public long gatewayIpv6Low() {
+        return GATEWAY_IPV6_HOST;
+    }
+
+    /** The DNS forwarder's IPv6 address (low half; the high half is {@link #ipv6Prefix()}). */
+    public long dnsIpv6Low() {
+        return DNS_IPV6_HOST;
+    }
+
+    /** The gateway's link-local address (low half; the high half is fe80::): the modified EUI-64 of its MAC. */
+    public long gatewayLinkLocalLow() {
+        return Ipv6Address.interfaceIdentifier(gatewayMac);
+    }
+
+    /** True for the IPv6 addresses the gateway answers: its link-local and global addresses and the DNS address. */
+    public boolean isGatewayIpv6Address(long high, long low) {
+        return high == ipv6Prefix ? low == GATEWAY_IPV6_HOST || low == DNS_IPV6_HOST
+                : high == Ipv6Address.LINK_LOCAL_PREFIX && low == gatewayLinkLocalLow();
+    }
+
+    /**
+     * The link MTU router advertisements announce: the LAN MTU, raised to IPv6's minimum of 1280 when below it
+     * (a host disables IPv6 on a smaller link). The gateway's own IPv6 packets still stay within {@link #mtu()}.
+     */
+    public int ipv6Mtu() {
+        return Math.max(mtu, IPV6_MIN_MTU);
     }
 
     public int netmask() {
@@ -237,6 +290,13 @@ public record NetworkConfig(
         }
     }
 
+    private static void checkIpv6Prefix(long prefix) {
+        if (prefix == 0 || Ipv6Address.isMulticast(prefix) || Ipv6Address.isLinkLocal(prefix)) {
+            throw new IllegalArgumentException("IPv6 prefix must be a unicast /64 outside fe80::/10: "
+                    + Ipv6Address.format(prefix, 0) + "/64");
+        }
+    }
+
     private static int mask(int prefixLength) {
         return -1 << (32 - prefixLength);
     }
@@ -248,6 +308,7 @@ public record NetworkConfig(
                 + ", dnsAddress=" + Ipv4Address.format(dnsAddress) + ", mtu=" + mtu + ", frameHeadroom="
                 + frameHeadroom + ", pool=" + Ipv4Address.format(dhcpFirstAddress) + "+" + dhcpPoolSize
                 + ", leaseTime=" + leaseTime + ", offerHoldTime=" + offerHoldTime + ", macTableCapacity="
-                + macTableCapacity + ", macAgingTime=" + macAgingTime + "]";
+                + macTableCapacity + ", macAgingTime=" + macAgingTime + ", ipv6Prefix="
+                + Ipv6Address.format(ipv6Prefix, 0) + "/64]";
     }
 }

@@ -46,12 +46,20 @@ public enum Counter {
     // Gateway: answers, validation drops (by reason) and frames it does not handle
     GATEWAY_ARP_REPLIES("ARP replies sent by the gateway"),
     GATEWAY_ARP_REQUESTS("ARP requests the gateway broadcast to find a guest (for forwards)"),
-    GATEWAY_ECHO_REPLIES("ICMP echo replies sent by the gateway"),
+    GATEWAY_ECHO_REPLIES("ICMP and ICMPv6 echo replies sent by the gateway"),
+    GATEWAY_NEIGHBOR_ADVERTISEMENTS("ICMPv6 neighbour advertisements sent by the gateway for its IPv6 addresses"),
+    GATEWAY_ROUTER_ADVERTISEMENTS("ICMPv6 router advertisements sent by the gateway (solicited and periodic)"),
+    GATEWAY_IPV6_NO_ROUTE("ICMPv6 no-route errors sent to VMs for IPv6 packets beyond the LAN (not carried outside)"),
     GATEWAY_UNHANDLED("frames addressed to the gateway that nothing handles yet (protocol, port or type)"),
     GATEWAY_NOT_ADDRESSED("unicast frames flooded to the gateway for another MAC (not an error)"),
     DROP_MALFORMED("frames for the gateway whose headers are malformed (truncated, bad lengths, bad ARP format)"),
-    DROP_BAD_CHECKSUM("packets for the gateway with a bad IPv4 header, ICMP or UDP checksum"),
+    DROP_BAD_CHECKSUM("packets for the gateway with a bad IPv4 header, ICMP, ICMPv6 or UDP checksum"),
     DROP_IP_FRAGMENT("IPv4 fragments for the gateway, which does not reassemble"),
+    DROP_IPV6_EXTENSION_HEADER("IPv6 packets for the gateway led by an extension header (fragments included), which"
+            + " it does not walk"),
+    DROP_ICMPV6_ERROR_RATE("ICMPv6 errors the gateway did not send: over its 100 a second (RFC 4443 section 2.4)"),
+    DROP_NDP_INVALID("router and neighbour solicitations that fail RFC 4861's checks (hop limit not 255, bad"
+            + " options, multicast target)"),
 
     // Gateway DHCP server (RFC 2131)
     DHCP_OFFERS("DHCPOFFERs sent"),

@@ -2,14 +2,10 @@ package dev.riscvrelay.relay.nat;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -49,33 +45,19 @@ public final class EgressPolicy {
             Cidr.parse("240.0.0.0/4"),
             Cidr.parse("255.255.255.255/32"));
 
-    /** Where a rule comes from; on equal prefixes the higher precedence wins. */
-    private enum Origin {
-        DEFAULT(0), HOST_ADDRESS(0), OPERATOR_ALLOW(1), OPERATOR_DENY(2);
-
-        final int precedence;
-
-        Origin(int precedence) {
-            this.precedence = precedence;
-        }
-    }
-
-    private record Rule(Cidr prefix, boolean allow, Origin origin) {
-    }
-
     private final int[] networks;
     private final int[] masks;
     private final boolean[] allows;
-    private final List<Rule> rules;
+    private final List<EgressRule<Cidr>> rules;
 
-    private EgressPolicy(List<Rule> sorted) {
-        this.rules = List.copyOf(sorted);
+    private EgressPolicy(List<EgressRule<Cidr>> sorted) {
+        this.rules = sorted;
         int n = sorted.size();
         networks = new int[n];
         masks = new int[n];
         allows = new boolean[n];
         for (int i = 0; i < n; i++) {
-            Rule rule = sorted.get(i);
+            EgressRule<Cidr> rule = sorted.get(i);
             networks[i] = rule.prefix().network();
             masks[i] = rule.prefix().mask();
             allows[i] = rule.allow();
@@ -84,23 +66,9 @@ public final class EgressPolicy {
 
     /** The defaults plus the host's own addresses, changed by the operator's rules. */
     public static EgressPolicy create(EgressRules operatorRules, Collection<Integer> hostAddresses) {
-        List<Rule> rules = new ArrayList<>();
-        for (Cidr cidr : DEFAULT_DENIED) {
-            rules.add(new Rule(cidr, false, Origin.DEFAULT));
-        }
-        for (int address : hostAddresses) {
-            rules.add(new Rule(new Cidr(address, 32), false, Origin.HOST_ADDRESS));
-        }
-        for (Cidr cidr : operatorRules.allow()) {
-            rules.add(new Rule(cidr, true, Origin.OPERATOR_ALLOW));
-        }
-        for (Cidr cidr : operatorRules.deny()) {
-            rules.add(new Rule(cidr, false, Origin.OPERATOR_DENY));
-        }
-        // Longest prefix first; on a tie operator deny, then operator allow, then the default.
-        rules.sort(Comparator.comparingInt((Rule r) -> -r.prefix().prefixLength())
-                .thenComparingInt(r -> -r.origin().precedence));
-        return new EgressPolicy(rules);
+        List<Cidr> hosts = hostAddresses.stream().map(address -> new Cidr(address, 32)).toList();
+        return new EgressPolicy(EgressRule.of(DEFAULT_DENIED, hosts, operatorRules.allow(), operatorRules.deny(),
+                Cidr::prefixLength));
     }
 
     /** {@link #create} with the addresses of this host's interfaces, enumerated now. */
@@ -111,20 +79,11 @@ public final class EgressPolicy {
     /** Every IPv4 address on this host's interfaces (in the calling thread's network namespace). */
     public static Set<Integer> hostAddresses() {
         Set<Integer> addresses = new TreeSet<>();
-        try {
-            var interfaces = NetworkInterface.getNetworkInterfaces();
-            while (interfaces != null && interfaces.hasMoreElements()) {
-                var addressList = interfaces.nextElement().getInetAddresses();
-                while (addressList.hasMoreElements()) {
-                    InetAddress address = addressList.nextElement();
-                    if (address instanceof Inet4Address) {
-                        byte[] b = address.getAddress();
-                        addresses.add((b[0] & 0xFF) << 24 | (b[1] & 0xFF) << 16 | (b[2] & 0xFF) << 8 | (b[3] & 0xFF));
-                    }
-                }
+        for (InetAddress address : EgressRule.interfaceAddresses()) {
+            if (address instanceof Inet4Address) {
+                byte[] b = address.getAddress();
+                addresses.add((b[0] & 0xFF) << 24 | (b[1] & 0xFF) << 16 | (b[2] & 0xFF) << 8 | (b[3] & 0xFF));
             }
-        } catch (SocketException e) {
-            throw new IllegalStateException("cannot enumerate the host's interfaces for the egress policy", e);
         }
         return addresses;
     }
@@ -146,48 +105,16 @@ public final class EgressPolicy {
      * a default range, a {@code --deny} of the same prefix as an {@code --allow}) is left out, as lookup ignores it.
      */
     public String summary() {
-        Map<Cidr, Rule> deciding = new LinkedHashMap<>();
-        for (Rule rule : rules) {
-            deciding.putIfAbsent(rule.prefix(), rule); // the first of a prefix in lookup order is the one that matches
-        }
-        List<Rule> byAddress = new ArrayList<>(deciding.values());
-        byAddress.sort(Comparator.comparingLong((Rule r) -> Integer.toUnsignedLong(r.prefix().network()))
-                .thenComparingInt(r -> r.prefix().prefixLength()));
-        List<String> denied = new ArrayList<>();
-        List<String> operatorAllowed = new ArrayList<>();
-        List<String> operatorDenied = new ArrayList<>();
-        boolean hostAddressDenied = false;
-        for (Rule rule : byAddress) {
-            switch (rule.origin()) {
-                case DEFAULT -> denied.add(rule.prefix().toString());
-                case HOST_ADDRESS -> hostAddressDenied = true;
-                case OPERATOR_ALLOW -> operatorAllowed.add(rule.prefix().toString());
-                case OPERATOR_DENY -> operatorDenied.add(rule.prefix().toString());
-            }
-        }
-        if (hostAddressDenied) {
-            denied.add("this host's own addresses");
-        }
-        Rule everything = deciding.get(new Cidr(0, 0));
-        StringBuilder line = new StringBuilder("Egress: VMs reach ")
-                .append(everything != null && !everything.allow() ? "only what --allow opens" : "the public internet");
-        if (!denied.isEmpty()) {
-            line.append("; denied: ").append(String.join(", ", denied));
-        }
-        if (!operatorAllowed.isEmpty()) {
-            line.append("; allowed by --allow: ").append(String.join(", ", operatorAllowed));
-        }
-        if (!operatorDenied.isEmpty()) {
-            line.append("; denied by --deny: ").append(String.join(", ", operatorDenied));
-        }
-        return line.append(" (change with --allow/--deny)").toString();
+        return EgressRule.summary("Egress", rules,
+                Comparator.comparingLong((Cidr c) -> Integer.toUnsignedLong(c.network())), new Cidr(0, 0));
     }
 
     /** The rules in lookup order, for logs and {@code --help}-style reports. */
     public List<String> describe() {
         List<String> lines = new ArrayList<>(rules.size());
-        for (Rule rule : rules) {
-            String origin = rule.origin() == Origin.OPERATOR_ALLOW || rule.origin() == Origin.OPERATOR_DENY
+        for (EgressRule<Cidr> rule : rules) {
+            String origin = rule.origin() == EgressRule.Origin.OPERATOR_ALLOW
+                    || rule.origin() == EgressRule.Origin.OPERATOR_DENY
                     ? "operator" : "default";
             lines.add((rule.allow() ? "allow " : "deny  ") + rule.prefix() + " (" + origin + ")");
         }

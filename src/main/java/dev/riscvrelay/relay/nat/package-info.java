@@ -13,7 +13,9 @@
  * <ul>
  *   <li>Egress policy first: a denied destination gets ICMP destination unreachable, code 13 (communication
  *       administratively prohibited), from the gateway address. Most specific prefix wins; see
- *       {@link dev.riscvrelay.relay.nat.EgressPolicy}.</li>
+ *       {@link dev.riscvrelay.relay.nat.EgressPolicy}. {@link dev.riscvrelay.relay.nat.Ipv6EgressPolicy} states the
+ *       same rule for IPv6 destinations ({@code --allow}/{@code --deny} with IPv6 prefixes); IPv6 is not carried to
+ *       the outside yet (the gateway answers it "no route"), so nothing consults it on the data path.</li>
  *   <li>Fragmented UDP (and ICMP) is not supported: IPv4 fragments are dropped and counted. Replies larger than
  *       the LAN MTU are dropped and counted; the relay never fragments.</li>
  *   <li>UDP: one connected host socket per (VM address, VM port, destination address, destination port);

@@ -71,6 +71,20 @@ public final class Checksums {
         return (sourceAddress & 0xFFFFFFFFL) + (destinationAddress & 0xFFFFFFFFL) + protocol + length;
     }
 
+    /**
+     * The sum of the IPv6 pseudo-header that upper-layer checksums cover (RFC 8200 section 8.1): both addresses,
+     * the upper-layer length and the next header.
+     */
+    public static long pseudoHeaderSum6(long sourceHigh, long sourceLow, long destinationHigh, long destinationLow,
+            int nextHeader, int length) {
+        return halves(sourceHigh) + halves(sourceLow) + halves(destinationHigh) + halves(destinationLow)
+                + nextHeader + (length & 0xFFFF_FFFFL);
+    }
+
+    private static long halves(long value) {
+        return (value >>> 32) + (value & 0xFFFF_FFFFL);
+    }
+
     /** Folds a partial sum's carries back into 16 bits. */
     public static int fold(long sum) {
         while ((sum >>> 16) != 0) {

@@ -8,7 +8,7 @@ public enum ParseResult {
     OK,
     /** Fewer bytes than the fixed header (or than a length field inside it) needs. */
     TRUNCATED,
-    /** IPv4: the version nibble is not 4. */
+    /** IPv4 or IPv6: the version nibble is not 4, or not 6. */
     UNSUPPORTED_VERSION,
     /** IPv4: IHL below 5 words or beyond the bytes present. */
     BAD_HEADER_LENGTH,
@@ -24,12 +24,20 @@ public enum ParseResult {
     UNSUPPORTED_HARDWARE,
     /** DHCP: the options field does not start with the magic cookie 99.130.83.99 (RFC 2131 section 3). */
     BAD_MAGIC_COOKIE,
-    /** DHCP: an option's length runs past the end of its area, or a fixed-size option has the wrong length. */
+    /**
+     * DHCP: an option's length runs past the end of its area, or a fixed-size option has the wrong length. Neighbour
+     * discovery: an option of length 0 or past the message, a multicast target, or a link-layer address option from
+     * the unspecified address.
+     */
     BAD_OPTIONS,
     /** TCP: data offset below 5 words or beyond the segment. */
     BAD_DATA_OFFSET,
     /** TCP: an option whose length is below 2, runs past the header, or does not fit its kind. */
-    BAD_OPTION;
+    BAD_OPTION,
+    /** A message of a type the view does not read (e.g. an ICMPv6 type that is not neighbour discovery). */
+    UNSUPPORTED_TYPE,
+    /** Neighbour discovery: hop limit not 255 (so possibly forwarded from off the link) or code not 0. */
+    NOT_FROM_LINK;
 
     public boolean ok() {
         return this == OK;

@@ -5,7 +5,7 @@ import io.netty.buffer.ByteBuf;
 /**
  * A reusable view of a UDP datagram (RFC 768). {@link #wrap} checks the header and the length field against the
  * bytes present; the checksum needs the IPv4 pseudo-header, so it is verified separately with
- * {@link #checksumValid}. Only meaningful on an unfragmented IPv4 packet: a first fragment holds the header but not
+ * {@link #checksumValid} (or {@link #checksumValidOverIpv6}). Only meaningful on an unfragmented packet: a first fragment holds the header but not
  * the whole datagram the length and checksum cover.
  */
 public final class UdpPacket {
@@ -73,6 +73,19 @@ public final class UdpPacket {
         return Checksums.fold(sum) == 0xFFFF;
     }
 
+    /**
+     * True when the checksum over the IPv6 pseudo-header, header and data verifies. Over IPv6 the checksum is
+     * mandatory (RFC 8200 section 8.1), so a zero field fails.
+     */
+    public boolean checksumValidOverIpv6(long sourceHigh, long sourceLow, long destinationHigh, long destinationLow) {
+        if (!hasChecksum()) {
+            return false;
+        }
+        long sum = Checksums.pseudoHeaderSum6(sourceHigh, sourceLow, destinationHigh, destinationLow,
+                Ipv6Packet.NEXT_HEADER_UDP, length) + Checksums.sum(buf, offset, length);
+        return Checksums.fold(sum) == 0xFFFF;
+    }
+
     public int dataOffset() {
         return offset + HEADER_LENGTH;
     }
@@ -102,6 +115,15 @@ public final class UdpPacket {
                 + Checksums.sum(buf, index, length);
         int checksum = Checksums.finish(sum);
         // RFC 768: a computed zero is sent as all ones, since zero means "no checksum".
+        buf.setShort(index + CHECKSUM, checksum == 0 ? 0xFFFF : checksum);
+    }
+
+    /** {@link #fillChecksum} over the IPv6 pseudo-header (RFC 8200 section 8.1); a computed zero is sent as all ones. */
+    public static void fillChecksumOverIpv6(ByteBuf buf, int index, int length, long sourceHigh, long sourceLow,
+            long destinationHigh, long destinationLow) {
+        long sum = Checksums.pseudoHeaderSum6(sourceHigh, sourceLow, destinationHigh, destinationLow,
+                Ipv6Packet.NEXT_HEADER_UDP, length) + Checksums.sum(buf, index, length);
+        int checksum = Checksums.finish(sum);
         buf.setShort(index + CHECKSUM, checksum == 0 ? 0xFFFF : checksum);
     }
 }

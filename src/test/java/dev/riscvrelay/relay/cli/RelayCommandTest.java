@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.tls.PemFiles;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import java.io.PrintWriter;
@@ -72,6 +73,23 @@ class RelayCommandTest {
                         "; denied by --deny: 8.8.8.0/24")
                 .doesNotContain("203.0.113.0/24,")
                 .endsWith(" (change with --allow/--deny)");
+    }
+
+    @Test
+    void allowAndDenyTakeIpv6PrefixesToo() {
+        RelayCommand command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
+        new CommandLine(command).parseArgs("--allow", "2001:db8::/32", "--allow", "203.0.113.0/24", "--deny",
+                "2001:db8:bad::/48");
+        var egress = command.toConfig().egress();
+        assertThat(egress.allow()).containsExactly(dev.riscvrelay.relay.nat.Cidr.parse("203.0.113.0/24"));
+        assertThat(egress.allowIpv6()).containsExactly(dev.riscvrelay.relay.nat.Ipv6Cidr.parse("2001:db8::/32"));
+        assertThat(egress.denyIpv6()).containsExactly(dev.riscvrelay.relay.nat.Ipv6Cidr.parse("2001:db8:bad::/48"));
+        assertThat(RelayCommand.egressLine(egress)).as("the IPv4 line names IPv4 rules only")
+                .doesNotContain("2001:db8");
+        assertOneLineError(run("--allow", "2001:db8::/200"), 2, "--allow wants an IPv6 prefix like 2001:db8::/32");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--deny", "example.com"), 2, "--deny wants an IPv4 prefix like 203.0.113.0/24 or"
+                + " an IPv6 one like 2001:db8::/32, not 'example.com'");
     }
 
     @Test
@@ -215,12 +233,32 @@ class RelayCommandTest {
         RelayCommand command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
         new CommandLine(command).parseArgs("--subnet", "10.0.0.0/16");
         assertThat(RelayCommand.lanLine(command.toConfig().network())).isEqualTo(
-                "LAN 10.0.0.0/16: gateway 10.0.0.2, DNS 10.0.0.3, leases 10.0.0.15..10.0.255.254 (65520), MTU 1185");
+                "LAN 10.0.0.0/16: gateway 10.0.0.2, DNS 10.0.0.3, leases 10.0.0.15..10.0.255.254 (65520), MTU 1185;"
+                        + " IPv6 fd00:10:0:2::/64: gateway fd00:10:0:2::2 (SLAAC)");
         assertOneLineError(run("--subnet", "10.0.0.0/28"), 2, "8..27");
         err.getBuffer().setLength(0);
         assertOneLineError(run("--subnet", "10.0.2.7/24"), 2, "host bits set; did you mean 10.0.2.0/24?");
         err.getBuffer().setLength(0);
         assertOneLineError(run("--subnet", "10.0.0.0"), 2, "--subnet wants a prefix like 10.0.0.0/16");
+    }
+
+    @Test
+    void anIpv6PrefixMovesTheGatewaysIpv6AddressesAndIsPrinted() {
+        RelayCommand command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
+        new CommandLine(command).parseArgs("--ipv6-prefix", "2001:DB8:1:2::/64");
+        NetworkConfig network = command.toConfig().network();
+        assertThat(network.ipv6Prefix()).isEqualTo(0x2001_0db8_0001_0002L);
+        assertThat(RelayCommand.lanLine(network)).endsWith("IPv6 2001:db8:1:2::/64: gateway 2001:db8:1:2::2 (SLAAC)");
+        assertThat(network.network()).as("the IPv4 side is unchanged").isEqualTo(NetworkConfig.DEFAULT_NETWORK);
+        assertOneLineError(run("--ipv6-prefix", "fd00::/48"), 2, "--ipv6-prefix wants a /64 like fd00:10:0:2::/64");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--ipv6-prefix", "fd00::1/64"), 2, "host bits set; did you mean fd00::/64?");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--ipv6-prefix", "10.0.2.0/64"), 2, "not an IPv6 address");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--ipv6-prefix", "fe80::/64"), 2, "outside fe80::/10");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--ipv6-prefix", "ff02::/64"), 2, "unicast /64");
     }
 
     @Test

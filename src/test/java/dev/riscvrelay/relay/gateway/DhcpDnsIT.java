@@ -13,7 +13,6 @@ import dev.riscvrelay.relay.testbed.CommandResult;
 import dev.riscvrelay.relay.testbed.DhcpClients;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
-import dev.riscvrelay.relay.transport.tap.TapDevice;
 import dev.riscvrelay.relay.transport.tap.TapPort;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoop;
@@ -37,8 +36,6 @@ import org.junit.jupiter.api.Test;
  */
 class DhcpDnsIT {
 
-    private static final int TAP_MTU = 1500;
-    private static final String RESOLVER = "203.0.113.53";
 
     @Test
     void udhcpcAndDhclientGetLeasesAndResolveThroughTheForwarder() throws Exception {
@@ -50,23 +47,13 @@ class DhcpDnsIT {
         List<TapPort> taps = new ArrayList<>();
         DnsForwarder forwarder = null;
         try (NetnsTestBed bed = NetnsTestBed.create()) {
-            // The "internet": dnsmasq answering relay.test at 203.0.113.53, reached from the host over a veth.
-            Namespace internet = bed.addNamespace("inet");
-            String hostSide = bed.newLinkName('v');
-            NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "link", "add", hostSide, "type", "veth", "peer",
-                    "name", "eth0", "netns", internet.name()).orThrow();
-            NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "address", "add", "203.0.113.1/24", "dev",
-                    hostSide).orThrow();
-            NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "link", "set", hostSide, "up").orThrow();
-            bed.configureLink(internet, "eth0", 1500, RESOLVER + "/24");
-            bed.startInBackground(internet, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--pid-file",
-                    "--port=53", "--listen-address=" + RESOLVER, "--bind-interfaces", "--no-resolv", "--no-hosts",
-                    "--address=/relay.test/203.0.113.10");
+            // The "internet": dnsmasq answering relay.test at 203.0.113.53.
+            NamespaceLan.startResolver(bed, "/relay.test/203.0.113.10");
 
             LearningSwitch lan = new LearningSwitch(NetworkConfig.defaults(), counters, System::nanoTime);
             Gateway gateway = new Gateway(NetworkConfig.defaults(), lan, PooledByteBufAllocator.DEFAULT, counters);
             gateway.addIpHandler(new DhcpServer(NetworkConfig.defaults(), System::nanoTime));
-            DnsConfig dnsConfig = DnsConfig.of(List.of(new InetSocketAddress(RESOLVER, 53)))
+            DnsConfig dnsConfig = DnsConfig.of(List.of(new InetSocketAddress(NamespaceLan.RESOLVER, 53)))
                     .withTimeout(Duration.ofSeconds(2));
             forwarder = new DnsForwarder(dnsConfig, loop, counters, System::nanoTime);
             gateway.addIpHandler(forwarder);
@@ -75,7 +62,7 @@ class DhcpDnsIT {
 
             // Guest 1: busybox udhcpc with a script like a distribution's.
             Namespace guest1 = bed.addNamespace("udhcpc");
-            taps.add(joinLan(bed, guest1, lan, loop, counters));
+            taps.add(NamespaceLan.joinLan(bed, guest1, lan, loop, counters));
             guest1.privateResolvConf();
             Path script = DhcpClients.writeUdhcpcScript(work);
             CommandResult udhcpc = guest1.exec(Duration.ofSeconds(30), "busybox", "udhcpc", "-i", "eth0", "-n", "-q",
@@ -99,7 +86,7 @@ class DhcpDnsIT {
 
             // Guest 2: ISC dhclient with Debian's dhclient-script.
             Namespace guest2 = bed.addNamespace("dhclient");
-            taps.add(joinLan(bed, guest2, lan, loop, counters));
+            taps.add(NamespaceLan.joinLan(bed, guest2, lan, loop, counters));
             guest2.privateResolvConf();
             Path leases = work.resolve("dhclient.leases");
             CommandResult dhclient = guest2.exec(Duration.ofSeconds(60), "dhclient", "-1", "-v", "-pf",
@@ -141,21 +128,5 @@ class DhcpDnsIT {
             }
             Files.deleteIfExists(work);
         }
-    }
-
-    private static TapPort joinLan(NetnsTestBed bed, Namespace namespace, LearningSwitch lan, EventLoop loop,
-            Counters counters) throws Exception {
-        String name = bed.newLinkName('t');
-        TapDevice tap = TapDevice.open(new TapDevice.Config(name, TAP_MTU, TAP_MTU + TapDevice.ETHERNET_HEADER),
-                counters);
-        bed.moveLink(name, namespace, "eth0");
-        namespace.exec("ip", "link", "set", "dev", "eth0", "up").orThrow();
-        // The reader thread hands each frame to the loop that owns the switch.
-        TapPort[] self = new TapPort[1];
-        TapPort port = new TapPort(tap, PooledByteBufAllocator.DEFAULT,
-                frame -> loop.execute(() -> lan.forward(self[0], frame)));
-        self[0] = port;
-        loop.submit(() -> lan.attach(port)).sync();
-        return port.start();
     }
 }

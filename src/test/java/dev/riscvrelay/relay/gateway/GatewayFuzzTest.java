@@ -10,7 +10,9 @@ import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.wire.Checksums;
 import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.Icmpv6Packet;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.Ipv6Packet;
 import dev.riscvrelay.relay.wire.UdpPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -24,12 +26,13 @@ import java.util.List;
 
 /**
  * Any sequence of frames guests send to the gateway, as the relay wires it (ping, DHCP, DNS, the route to the
- * outside): {@link Gateway#send} never throws, releases each frame, and every reply is a valid frame from the
+ * outside; DNS over IPv6 too): {@link Gateway#send} never throws, releases each frame, and every reply is a valid frame from the
  * gateway ({@link ReplyCheckingLan}). Pending DNS queries all end (SERVFAIL) once their timeout passes.
  *
  * <p>Input: records of a control byte, a 16-bit length and that many frame bytes (cut at the end of the input).
- * Control bit 0 recomputes the IPv4 header checksum and bit 1 the ICMP/UDP checksum, so the fuzzer gets past the
- * checksums (and still sends bad ones when clear); bits 2..4 move the clock forward by 16^k milliseconds first.
+ * Control bit 0 recomputes the IPv4 header checksum and bit 1 the ICMP/UDP (or, in an IPv6 frame, the ICMPv6)
+ * checksum, so the fuzzer gets past the checksums (and still sends bad ones when clear); bits 2..4 move the clock
+ * forward by 16^k milliseconds first, and the gateway then sends its periodic router advertisement when due.
  */
 class GatewayFuzzTest {
 
@@ -50,6 +53,7 @@ class GatewayFuzzTest {
         int[] outside = {0};
         gateway.addIpHandler(dhcp);
         gateway.addIpHandler(dns);
+        gateway.addIpv6Handler(dns);
         gateway.addIpHandler(new RouteToOutside((ethernet, ip) -> {
             assertThat(ip.payloadOffset() + ip.payloadLength())
                     .isLessThanOrEqualTo(ethernet.offset() + ethernet.length());
@@ -67,6 +71,7 @@ class GatewayFuzzTest {
             frame.writeBytes(input, at, length);
             at += length;
             fixChecksums(frame, control);
+            gateway.everySecond(now[0]);
             gateway.send(frame);
             assertThat(frame.refCnt()).as("the gateway releases what it is sent").isZero();
             assertThat(dhcp.boundLeases()).isBetween(0, 4);
@@ -82,10 +87,17 @@ class GatewayFuzzTest {
         return k == 0 ? 0 : Duration.ofMillis(1L << (4 * k)).toNanos();
     }
 
-    /** Recomputes checksums of an untagged IPv4 frame in place, as far as its lengths allow. */
+    /** Recomputes checksums of an untagged IPv4 or IPv6 frame in place, as far as its lengths allow. */
     static void fixChecksums(ByteBuf frame, int control) {
         EthernetFrame ethernet = new EthernetFrame();
-        if ((control & 0x03) == 0 || !ethernet.wrap(frame).ok() || ethernet.etherType() != EthernetFrame.TYPE_IPV4) {
+        if ((control & 0x03) == 0 || !ethernet.wrap(frame).ok()) {
+            return;
+        }
+        if (ethernet.etherType() == EthernetFrame.TYPE_IPV6) {
+            fixIcmpv6Checksum(frame, ethernet, control);
+            return;
+        }
+        if (ethernet.etherType() != EthernetFrame.TYPE_IPV4) {
             return;
         }
         int ipAt = ethernet.payloadOffset();
@@ -119,5 +131,16 @@ class GatewayFuzzTest {
                         frame.getInt(ipAt + 16));
             }
         }
+    }
+
+    private static void fixIcmpv6Checksum(ByteBuf frame, EthernetFrame ethernet, int control) {
+        Ipv6Packet ip = new Ipv6Packet();
+        if ((control & 0x02) == 0 || !ip.wrap(frame, ethernet.payloadOffset(), ethernet.payloadLength()).ok()
+                || ip.nextHeader() != Ipv6Packet.NEXT_HEADER_ICMPV6 || ip.payloadLength() < 4) {
+            return;
+        }
+        frame.setShort(ip.payloadOffset() + 2, 0);
+        Icmpv6Packet.fillChecksum(frame, ip.payloadOffset(), ip.payloadLength(), ip.sourceHigh(), ip.sourceLow(),
+                ip.destinationHigh(), ip.destinationLow());
     }
 }

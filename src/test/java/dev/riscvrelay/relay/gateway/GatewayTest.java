@@ -358,20 +358,36 @@ class GatewayTest {
     }
 
     @Test
-    void multicastItDoesNotHandleIsIgnoredQuietly() {
+    void aLinuxRouterSolicitationIsAnsweredWithAnAdvertisementToItsSender() {
         send(HexFixtures.bytes("ipv6-icmpv6-router-solicitation"));
+
+        ByteBuf reply = onlyReply();
+        EthernetFrame ethernet = new EthernetFrame();
+        assertThat(ethernet.wrap(reply)).isEqualTo(ParseResult.OK);
+        assertThat(ethernet.destination()).as("its source link-layer option").isEqualTo(GUEST_MAC);
+        assertThat(ethernet.etherType()).isEqualTo(EthernetFrame.TYPE_IPV6);
+        assertThat((int) reply.getUnsignedByte(ethernet.payloadOffset() + 40)).isEqualTo(134);
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.GATEWAY_ROUTER_ADVERTISEMENTS, 1L));
+    }
+
+    @Test
+    void ipv6MulticastItDoesNotHandleIsIgnoredQuietly() {
+        send(unsolicitedNeighborAdvertisement());
 
         assertThat(lan.forwarded).isEmpty();
         assertThat(nonZeroCounters()).isEmpty();
     }
 
-    @Test
-    void ipv6UnicastToTheGatewayIsUnhandled() {
+    /** The captured solicitation turned into an advertisement (type 136) to all routers, which only guests read. */
+    private static byte[] unsolicitedNeighborAdvertisement() {
         byte[] frame = HexFixtures.bytes("ipv6-icmpv6-router-solicitation");
-        writeMac(frame, 0, GATEWAY_MAC);
-        send(frame);
-
-        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.GATEWAY_UNHANDLED, 1L));
+        int icmp = EthernetFrame.HEADER_LENGTH + 40;
+        int checksum = (frame[icmp + 2] & 0xFF) << 8 | (frame[icmp + 3] & 0xFF);
+        checksum = Checksums.update16(checksum, 0x8500, 0x8800);
+        frame[icmp] = (byte) 0x88;
+        frame[icmp + 2] = (byte) (checksum >>> 8);
+        frame[icmp + 3] = (byte) checksum;
+        return frame;
     }
 
     @Test
@@ -479,7 +495,7 @@ class GatewayTest {
     void framesItDropsOrIgnoresAllocateNothing() {
         // Heap buffers from Unpooled.wrappedBuffer are not leak-tracked, so the measurement sees only the gateway.
         String[] fixtures = {"arp-request-who-has-10.0.2.2", "icmp-echo-request-payload-56",
-                "udp-dns-query-example-com", "ipv6-icmpv6-router-solicitation", "ipv4-fragment-2-of-3-udp"};
+                "udp-dns-query-example-com", "ipv4-fragment-2-of-3-udp"};
         List<ByteBuf> frames = new ArrayList<>();
         byte[] otherArp = HexFixtures.bytes(fixtures[0]);
         otherArp[14 + 27] = 16; // ignored: who has 10.0.2.16?
@@ -490,6 +506,7 @@ class GatewayTest {
         for (int i = 2; i < fixtures.length; i++) {
             frames.add(Unpooled.wrappedBuffer(HexFixtures.bytes(fixtures[i])));
         }
+        frames.add(Unpooled.wrappedBuffer(unsolicitedNeighborAdvertisement()));
         com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long threadId = Thread.currentThread().threadId();

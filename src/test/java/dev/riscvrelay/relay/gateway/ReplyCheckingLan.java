@@ -10,7 +10,11 @@ import dev.riscvrelay.relay.wire.ArpPacket;
 import dev.riscvrelay.relay.wire.DhcpMessage;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.IcmpPacket;
+import dev.riscvrelay.relay.wire.Icmpv6Packet;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.Ipv6Address;
+import dev.riscvrelay.relay.wire.Ipv6Packet;
+import dev.riscvrelay.relay.wire.NdpMessage;
 import dev.riscvrelay.relay.wire.ParseResult;
 import dev.riscvrelay.relay.wire.UdpPacket;
 import io.netty.buffer.ByteBuf;
@@ -26,6 +30,8 @@ public final class ReplyCheckingLan implements Switch {
     private final EthernetFrame ethernet = new EthernetFrame();
     private final ArpPacket arp = new ArpPacket();
     private final Ipv4Packet ip = new Ipv4Packet();
+    private final Ipv6Packet ip6 = new Ipv6Packet();
+    private final Icmpv6Packet icmp6 = new Icmpv6Packet();
     private final IcmpPacket icmp = new IcmpPacket();
     private final UdpPacket udp = new UdpPacket();
     private final DhcpMessage dhcp = new DhcpMessage();
@@ -79,7 +85,46 @@ public final class ReplyCheckingLan implements Switch {
                 assertThat(arp.targetMac()).isEqualTo(ethernet.destination());
             }
             case EthernetFrame.TYPE_IPV4 -> checkIpv4(buf);
+            case EthernetFrame.TYPE_IPV6 -> checkIpv6(buf);
             default -> throw new AssertionError("the gateway sent EtherType " + ethernet.etherType());
+        }
+    }
+
+    private void checkIpv6(ByteBuf buf) {
+        assertThat(ip6.wrap(buf, ethernet.payloadOffset(), ethernet.payloadLength())).isEqualTo(ParseResult.OK);
+        assertThat(Ipv6Packet.HEADER_LENGTH + ip6.payloadLength()).as("no padding, no trailing bytes")
+                .isEqualTo(ethernet.payloadLength());
+        assertThat(config.isGatewayIpv6Address(ip6.sourceHigh(), ip6.sourceLow())).isTrue();
+        assertThat(Ipv6Packet.HEADER_LENGTH + ip6.payloadLength()).isLessThanOrEqualTo(config.ipv6Mtu());
+        if (ip6.nextHeader() == Ipv6Packet.NEXT_HEADER_UDP) {
+            assertThat(udp.wrap(buf, ip6.payloadOffset(), ip6.payloadLength())).isEqualTo(ParseResult.OK);
+            assertThat(udp.length()).isEqualTo(ip6.payloadLength());
+            assertThat(udp.checksumValidOverIpv6(ip6.sourceHigh(), ip6.sourceLow(), ip6.destinationHigh(),
+                    ip6.destinationLow())).isTrue();
+            assertThat(udp.sourcePort()).isEqualTo(53);
+            assertThat(ip6.sourceLow()).isEqualTo(config.dnsIpv6Low());
+            assertThat(Ipv6Packet.HEADER_LENGTH + ip6.payloadLength()).isLessThanOrEqualTo(config.mtu());
+            assertThat(Ipv6Address.isMulticast(ip6.destinationHigh())).isFalse();
+            assertThat(buf.getUnsignedShort(udp.dataOffset() + 2) & 0x8000).as("QR: a response").isNotZero();
+            return;
+        }
+        assertThat(ip6.nextHeader()).isEqualTo(Ipv6Packet.NEXT_HEADER_ICMPV6);
+        assertThat(icmp6.wrap(ip6)).isEqualTo(ParseResult.OK);
+        boolean toAllNodes = ip6.destinationHigh() == Ipv6Address.LINK_SCOPE_MULTICAST_HIGH
+                && ip6.destinationLow() == Ipv6Address.ALL_NODES_LOW;
+        assertThat(toAllNodes || !Ipv6Address.isMulticast(ip6.destinationHigh())).isTrue();
+        assertThat(toAllNodes ? ethernet.destination() == Ipv6Address.multicastMac(Ipv6Address.ALL_NODES_LOW)
+                : !dev.riscvrelay.relay.wire.MacAddress.isMulticast(ethernet.destination())).isTrue();
+        switch (icmp6.type()) {
+            case Icmpv6Packet.TYPE_ECHO_REPLY -> assertThat(icmp6.hasEchoHeader()).isTrue();
+            case Icmpv6Packet.TYPE_DESTINATION_UNREACHABLE -> {
+                assertThat(Ipv6Packet.HEADER_LENGTH + ip6.payloadLength()).isLessThanOrEqualTo(config.mtu());
+                assertThat(icmp6.length()).isGreaterThan(8);
+                assertThat(buf.getUnsignedByte(icmp6.offset() + 8) >>> 4).as("quotes an IPv6 packet").isEqualTo(6);
+            }
+            case Icmpv6Packet.TYPE_NEIGHBOR_ADVERTISEMENT, Icmpv6Packet.TYPE_ROUTER_ADVERTISEMENT ->
+                    assertThat(ip6.hopLimit()).isEqualTo(NdpMessage.HOP_LIMIT);
+            default -> throw new AssertionError("the gateway sent ICMPv6 type " + icmp6.type());
         }
     }
 

@@ -99,6 +99,7 @@ class NetworkConfigTest {
     private static NetworkConfig with(NetworkConfig d, int network, int prefix, long mac, int gateway, int dns,
             int headroom) {
         return new NetworkConfig(network, prefix, mac, gateway, dns, d.mtu(), headroom, d.dhcpFirstAddress(),
-                d.dhcpPoolSize(), d.leaseTime(), d.offerHoldTime(), d.macTableCapacity(), d.macAgingTime());
+                d.dhcpPoolSize(), d.leaseTime(), d.offerHoldTime(), d.macTableCapacity(), d.macAgingTime(),
+                d.ipv6Prefix());
     }
 }

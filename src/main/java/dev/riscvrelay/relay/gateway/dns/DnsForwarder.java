@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.gateway.dns;
 
 import dev.riscvrelay.relay.gateway.GatewayOutput;
 import dev.riscvrelay.relay.gateway.IpHandler;
+import dev.riscvrelay.relay.gateway.Ipv6Handler;
 import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
@@ -9,6 +10,8 @@ import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.Ipv4Address;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.Ipv6Address;
+import dev.riscvrelay.relay.wire.Ipv6Packet;
 import dev.riscvrelay.relay.wire.MacAddress;
 import dev.riscvrelay.relay.wire.ParseResult;
 import dev.riscvrelay.relay.wire.UdpPacket;
@@ -37,7 +40,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The LAN's DNS server at the gateway's DNS address: it forwards guests' UDP queries to the host's resolvers through
+ * The LAN's DNS server at the gateway's DNS addresses (IPv4 and IPv6): it forwards guests' UDP queries to the host's resolvers through
  * ordinary host UDP sockets on the gateway's event loop and relays the answers back from the DNS address, port 53.
  *
  * <p>Each forwarded query gets a fresh random id (so two guests' equal ids never collide, and a blind spoofer must
@@ -52,7 +55,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Single-threaded: {@link #handle} and upstream reads run on the same event loop.
  */
-public final class DnsForwarder implements IpHandler, AutoCloseable {
+public final class DnsForwarder implements IpHandler, Ipv6Handler, AutoCloseable {
 
     public static final int DNS_PORT = 53;
     /** RFC 1035 section 4.1.1. */
@@ -81,7 +84,9 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
     private final int[] freeSlots;
     private int freeCount;
     private final long[] clientMac;
-    private final int[] clientIp;
+    /** The client's address as IPv6, an IPv4 client's as IPv4-mapped (::ffff:a.b.c.d), which guests never send from. */
+    private final long[] clientHigh;
+    private final long[] clientLow;
     private final int[] clientPort;
     private final int[] clientId;
     private final int[] upstreamId;
@@ -119,7 +124,8 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
         }
         freeCount = capacity;
         clientMac = new long[capacity];
-        clientIp = new int[capacity];
+        clientHigh = new long[capacity];
+        clientLow = new long[capacity];
         clientPort = new int[capacity];
         clientId = new int[capacity];
         upstreamId = new int[capacity];
@@ -195,28 +201,63 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
             counters.increment(Counter.DROP_BAD_CHECKSUM);
             return true;
         }
-        ByteBuf buf = ip.buffer();
+        int source = ip.source();
+        boolean badSource = source == 0 || source == Ipv4Address.BROADCAST || Ipv4Address.isMulticast(source);
+        accept(ethernet.source(), 0, IPV4_MAPPED | (source & 0xFFFF_FFFFL), badSource, ip.buffer());
+        return true;
+    }
+
+    @Override
+    public boolean handle(EthernetFrame ethernet, Ipv6Packet ip, GatewayOutput output) {
+        NetworkConfig gateway = output.config();
+        if (ip.destinationHigh() != gateway.ipv6Prefix() || ip.destinationLow() != gateway.dnsIpv6Low()
+                || ip.nextHeader() != Ipv6Packet.NEXT_HEADER_UDP) {
+            return false;
+        }
+        this.output = output;
+        if (udp.wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength()) != ParseResult.OK
+                || udp.destinationPort() != DNS_PORT) {
+            return false;
+        }
+        long high = ip.sourceHigh();
+        long low = ip.sourceLow();
+        if (!udp.checksumValidOverIpv6(high, low, ip.destinationHigh(), ip.destinationLow())) {
+            counters.increment(Counter.DROP_BAD_CHECKSUM);
+            return true;
+        }
+        boolean badSource = Ipv6Address.isUnspecified(high, low) || Ipv6Address.isMulticast(high) || isIpv4(high, low);
+        accept(ethernet.source(), high, low, badSource, ip.buffer());
+        return true;
+    }
+
+    /** The high 96 bits of an IPv4-mapped address, ::ffff:0:0/96 (RFC 4291 section 2.5.5.2). */
+    private static final long IPV4_MAPPED = 0xFFFF_0000_0000L;
+
+    private static boolean isIpv4(long high, long low) {
+        return high == 0 && (low >>> 32) == 0xFFFF;
+    }
+
+    /** Takes the query in {@link #udp} (checksum verified) from a client, or drops it as malformed. */
+    private void accept(long mac, long high, long low, boolean badSource, ByteBuf buf) {
         int dns = udp.dataOffset();
         int length = udp.dataLength();
         int questionEnd = length < HEADER_LENGTH ? -1 : questionEnd(buf, dns, length);
-        int source = ip.source();
-        long mac = ethernet.source();
         if (questionEnd < 0 || (buf.getUnsignedShort(dns + 2) & FLAG_QR) != 0
-                || buf.getUnsignedShort(dns + 4) != 1 || udp.sourcePort() == 0 || source == 0
-                || source == Ipv4Address.BROADCAST || Ipv4Address.isMulticast(source)
+                || buf.getUnsignedShort(dns + 4) != 1 || udp.sourcePort() == 0 || badSource
                 || MacAddress.isMulticast(mac)) {
             counters.increment(Counter.DROP_DNS_MALFORMED);
-            return true;
+            return;
         }
         if (freeCount == 0) {
             counters.increment(Counter.DNS_REFUSED_PENDING_FULL);
-            sendServfail(mac, source, udp.sourcePort(), buf, dns, questionEnd);
-            return true;
+            sendServfail(mac, high, low, udp.sourcePort(), buf, dns, questionEnd);
+            return;
         }
         int slot = freeSlots[--freeCount];
         busy[slot] = true;
         clientMac[slot] = mac;
-        clientIp[slot] = source;
+        clientHigh[slot] = high;
+        clientLow[slot] = low;
         clientPort[slot] = udp.sourcePort();
         clientId[slot] = buf.getUnsignedShort(dns);
         int qLength = questionEnd - (dns + HEADER_LENGTH);
@@ -232,7 +273,6 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
         resolverIndex[slot] = 0;
         attempts[slot] = 0;
         sendUpstream(slot);
-        return true;
     }
 
     private int unusedUpstreamId() {
@@ -274,7 +314,7 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
             } else {
                 counters.increment(Counter.DNS_FAILURES);
                 ByteBuf sent = query[slot];
-                sendServfail(clientMac[slot], clientIp[slot], clientPort[slot], sent, 0,
+                sendServfail(clientMac[slot], clientHigh[slot], clientLow[slot], clientPort[slot], sent, 0,
                         HEADER_LENGTH + questionLength[slot], clientId[slot]);
                 freeSlot(slot);
             }
@@ -297,9 +337,12 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
         }
         int questionEnd = at + HEADER_LENGTH + questionLength[slot];
         if (output != null) {
-            if (Ipv4Packet.MIN_HEADER_LENGTH + UdpPacket.HEADER_LENGTH + length > output.config().mtu()) {
+            int ipHeader = isIpv4(clientHigh[slot], clientLow[slot]) ? Ipv4Packet.MIN_HEADER_LENGTH
+                    : Ipv6Packet.HEADER_LENGTH;
+            if (ipHeader + UdpPacket.HEADER_LENGTH + length > output.config().mtu()) {
                 counters.increment(Counter.DNS_TRUNCATED_FOR_MTU);
-                sendHeaderAndQuestion(clientMac[slot], clientIp[slot], clientPort[slot], answer, at, questionEnd,
+                sendHeaderAndQuestion(clientMac[slot], clientHigh[slot], clientLow[slot], clientPort[slot], answer,
+                        at, questionEnd,
                         clientId[slot], answer.getUnsignedShort(at + 2) | FLAG_TC);
             } else {
                 sendToClient(slot, answer, at, length);
@@ -369,58 +412,78 @@ public final class DnsForwarder implements IpHandler, AutoCloseable {
     }
 
     private void sendToClient(int slot, ByteBuf answer, int at, int length) {
-        ByteBuf frame = startFrame(clientMac[slot], length);
-        int dnsAt = frame.readerIndex() + EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH
-                + UdpPacket.HEADER_LENGTH;
+        long high = clientHigh[slot];
+        long low = clientLow[slot];
+        ByteBuf frame = startFrame(clientMac[slot], high, low, length);
+        int dnsAt = dnsOffset(frame, high, low);
         frame.setBytes(dnsAt, answer, at, length);
         frame.setShort(dnsAt, clientId[slot]);
-        finishFrame(frame, clientIp[slot], clientPort[slot], length);
+        finishFrame(frame, high, low, clientPort[slot], length);
     }
 
-    private void sendServfail(long mac, int ip, int port, ByteBuf message, int at, int questionEnd) {
-        sendServfail(mac, ip, port, message, at, questionEnd, message.getUnsignedShort(at));
+    private void sendServfail(long mac, long high, long low, int port, ByteBuf message, int at, int questionEnd) {
+        sendServfail(mac, high, low, port, message, at, questionEnd, message.getUnsignedShort(at));
     }
 
-    private void sendServfail(long mac, int ip, int port, ByteBuf message, int at, int questionEnd, int id) {
+    private void sendServfail(long mac, long high, long low, int port, ByteBuf message, int at, int questionEnd,
+            int id) {
         if (output == null) {
             return;
         }
         int flags = (message.getUnsignedShort(at + 2) & (OPCODE_MASK | 0x0100)) | FLAG_QR | FLAG_RA | RCODE_SERVFAIL;
-        sendHeaderAndQuestion(mac, ip, port, message, at, questionEnd, id, flags);
+        sendHeaderAndQuestion(mac, high, low, port, message, at, questionEnd, id, flags);
     }
 
     /** A reply of the header (given id and flags, one question, no records) and the question. */
-    private void sendHeaderAndQuestion(long mac, int ip, int port, ByteBuf message, int at, int questionEnd, int id,
-            int flags) {
+    private void sendHeaderAndQuestion(long mac, long high, long low, int port, ByteBuf message, int at,
+            int questionEnd, int id, int flags) {
         int length = questionEnd - at;
-        ByteBuf frame = startFrame(mac, length);
-        int dnsAt = frame.readerIndex() + EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH
-                + UdpPacket.HEADER_LENGTH;
+        ByteBuf frame = startFrame(mac, high, low, length);
+        int dnsAt = dnsOffset(frame, high, low);
         frame.setBytes(dnsAt, message, at, length);
         frame.setShort(dnsAt, id);
         frame.setShort(dnsAt + 2, flags);
         frame.setShort(dnsAt + 4, 1);
         frame.setZero(dnsAt + 6, 6);
-        finishFrame(frame, ip, port, length);
+        finishFrame(frame, high, low, port, length);
     }
 
-    private ByteBuf startFrame(long mac, int dnsLength) {
-        ByteBuf frame = output.allocateFrame(EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH
+    private static int ipHeaderLength(long high, long low) {
+        return isIpv4(high, low) ? Ipv4Packet.MIN_HEADER_LENGTH : Ipv6Packet.HEADER_LENGTH;
+    }
+
+    private static int dnsOffset(ByteBuf frame, long high, long low) {
+        return frame.readerIndex() + EthernetFrame.HEADER_LENGTH + ipHeaderLength(high, low) + UdpPacket.HEADER_LENGTH;
+    }
+
+    private ByteBuf startFrame(long mac, long high, long low, int dnsLength) {
+        ByteBuf frame = output.allocateFrame(EthernetFrame.HEADER_LENGTH + ipHeaderLength(high, low)
                 + UdpPacket.HEADER_LENGTH + dnsLength);
-        EthernetFrame.writeHeader(frame, frame.readerIndex(), mac, output.config().gatewayMac(), EthernetFrame.TYPE_IPV4);
+        EthernetFrame.writeHeader(frame, frame.readerIndex(), mac, output.config().gatewayMac(),
+                isIpv4(high, low) ? EthernetFrame.TYPE_IPV4 : EthernetFrame.TYPE_IPV6);
         return frame;
     }
 
-    private void finishFrame(ByteBuf frame, int ip, int port, int dnsLength) {
-        int dnsAddress = output.config().dnsAddress();
+    private void finishFrame(ByteBuf frame, long high, long low, int port, int dnsLength) {
+        NetworkConfig config = output.config();
         int ipAt = frame.readerIndex() + EthernetFrame.HEADER_LENGTH;
-        int udpAt = ipAt + Ipv4Packet.MIN_HEADER_LENGTH;
+        int udpAt = ipAt + ipHeaderLength(high, low);
         int udpLength = UdpPacket.HEADER_LENGTH + dnsLength;
-        Ipv4Packet.writeHeader(frame, ipAt, Ipv4Packet.MIN_HEADER_LENGTH + udpLength, nextIdentification, false,
-                REPLY_TTL, Ipv4Packet.PROTOCOL_UDP, dnsAddress, ip);
-        nextIdentification = (nextIdentification + 1) & 0xFFFF;
         UdpPacket.writeHeader(frame, udpAt, DNS_PORT, port, udpLength);
-        UdpPacket.fillChecksum(frame, udpAt, udpLength, dnsAddress, ip);
+        if (isIpv4(high, low)) {
+            int dnsAddress = config.dnsAddress();
+            int ip = (int) low;
+            Ipv4Packet.writeHeader(frame, ipAt, Ipv4Packet.MIN_HEADER_LENGTH + udpLength, nextIdentification, false,
+                    REPLY_TTL, Ipv4Packet.PROTOCOL_UDP, dnsAddress, ip);
+            nextIdentification = (nextIdentification + 1) & 0xFFFF;
+            UdpPacket.fillChecksum(frame, udpAt, udpLength, dnsAddress, ip);
+        } else {
+            long prefix = config.ipv6Prefix();
+            long dnsLow = config.dnsIpv6Low();
+            Ipv6Packet.writeHeader(frame, ipAt, udpLength, Ipv6Packet.NEXT_HEADER_UDP, REPLY_TTL, prefix, dnsLow, high,
+                    low);
+            UdpPacket.fillChecksumOverIpv6(frame, udpAt, udpLength, prefix, dnsLow, high, low);
+        }
         output.emit(frame);
     }
 

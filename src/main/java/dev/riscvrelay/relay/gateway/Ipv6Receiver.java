@@ -1,0 +1,123 @@
+package dev.riscvrelay.relay.gateway;
+
+import dev.riscvrelay.relay.lan.NetworkConfig;
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.Icmpv6Packet;
+import dev.riscvrelay.relay.wire.Ipv6Address;
+import dev.riscvrelay.relay.wire.Ipv6Packet;
+import dev.riscvrelay.relay.wire.MacAddress;
+import dev.riscvrelay.relay.wire.NdpMessage;
+import dev.riscvrelay.relay.wire.ParseResult;
+
+/**
+ * The gateway's IPv6 side on the LAN: neighbour discovery for its addresses, router solicitations and ICMPv6 echo
+ * to its addresses; UDP and TCP to its addresses go to its {@link Ipv6Handler}s (DNS); packets routed beyond the
+ * LAN are answered "no route" ({@link Ipv6Unreachable}). Everything else that reaches the gateway as IPv6 is dropped: counted when it was addressed to
+ * the gateway alone (by reason: malformed, bad checksum, an extension header it does not walk, unhandled), quiet
+ * when it was multicast the gateway merely overheard (the guests' own neighbour discovery and MLD reports).
+ *
+ * <p>On the switch's event loop; reuses its views, allocates only reply frames.
+ */
+final class Ipv6Receiver {
+
+    private final Ipv6Packet ip = new Ipv6Packet();
+    private final Icmpv6Packet icmp = new Icmpv6Packet();
+    private final NdpMessage ndp = new NdpMessage();
+    private final NeighborResponder neighbors = new NeighborResponder();
+    private final RouterAdvertiser router = new RouterAdvertiser();
+    private final Icmpv6EchoResponder echo = new Icmpv6EchoResponder();
+    private final Ipv6Unreachable unreachable = new Ipv6Unreachable();
+    private Ipv6Handler[] handlers = new Ipv6Handler[0];
+
+    /** Appends a handler for TCP and UDP to the gateway's addresses. Call before the gateway is on the switch. */
+    void addHandler(Ipv6Handler handler) {
+        if (handlers.length == Gateway.MAX_IP_HANDLERS) {
+            throw new IllegalStateException("at most " + Gateway.MAX_IP_HANDLERS + " IPv6 handlers");
+        }
+        handlers = java.util.Arrays.copyOf(handlers, handlers.length + 1);
+        handlers[handlers.length - 1] = handler;
+    }
+
+    /** Handles the IPv6 payload of an untagged frame sent to the gateway's MAC, broadcast, or IPv6 multicast. */
+    void receive(EthernetFrame ethernet, GatewayOutput output) {
+        ParseResult parsed = ip.wrap(ethernet.buffer(), ethernet.payloadOffset(), ethernet.payloadLength());
+        if (parsed != ParseResult.OK) {
+            output.counters().increment(Counter.DROP_MALFORMED);
+            return;
+        }
+        NetworkConfig config = output.config();
+        boolean toGateway = config.isGatewayIpv6Address(ip.destinationHigh(), ip.destinationLow());
+        boolean multicast = Ipv6Address.isMulticast(ip.destinationHigh());
+        // RFC 4291 section 2.7: a multicast address is never a source, so nothing is ever sent back to one.
+        if (Ipv6Address.isMulticast(ip.sourceHigh()) || MacAddress.isMulticast(ethernet.source())) {
+            countIf(toGateway, Counter.DROP_MALFORMED, output);
+            return;
+        }
+        if (!toGateway && !multicast) {
+            boolean routed = ethernet.destination() == config.gatewayMac();
+            long high = ip.destinationHigh();
+            if (routed && high != config.ipv6Prefix() && !Ipv6Address.isLinkLocal(high)
+                    && Ipv6Unreachable.mayAnswer(ip)) {
+                // Beyond the LAN: IPv6 is not carried to the outside.
+                unreachable.noRoute(ethernet, ip, output);
+            } else {
+                // Another guest's address sent to the gateway's MAC, or nothing an error may answer.
+                countIf(routed, Counter.GATEWAY_UNHANDLED, output);
+            }
+            return;
+        }
+        if (ip.nextHeader() != Ipv6Packet.NEXT_HEADER_ICMPV6) {
+            int next = ip.nextHeader();
+            boolean extension = next != Ipv6Packet.NEXT_HEADER_TCP && next != Ipv6Packet.NEXT_HEADER_UDP;
+            if (!extension && toGateway) {
+                for (Ipv6Handler handler : handlers) {
+                    if (handler.handle(ethernet, ip, output)) {
+                        return;
+                    }
+                }
+            }
+            countIf(toGateway, extension ? Counter.DROP_IPV6_EXTENSION_HEADER : Counter.GATEWAY_UNHANDLED, output);
+            return;
+        }
+        parsed = icmp.wrap(ip);
+        if (parsed != ParseResult.OK) {
+            countIf(toGateway, parsed == ParseResult.BAD_CHECKSUM ? Counter.DROP_BAD_CHECKSUM : Counter.DROP_MALFORMED,
+                    output);
+            return;
+        }
+        int type = icmp.type();
+        if (type == Icmpv6Packet.TYPE_NEIGHBOR_SOLICITATION || type == Icmpv6Packet.TYPE_ROUTER_SOLICITATION) {
+            receiveSolicitation(ethernet, toGateway, output);
+        } else if (type == Icmpv6Packet.TYPE_ECHO_REQUEST && toGateway) {
+            echo.answer(ethernet, ip, icmp, output);
+        } else {
+            countIf(toGateway, Counter.GATEWAY_UNHANDLED, output);
+        }
+    }
+
+    /** Once a second: the unsolicited router advertisement when it is due, and the ICMPv6 error budget refilled. */
+    void everySecond(long now, GatewayOutput output) {
+        router.advertiseIfDue(now, output);
+        unreachable.refill();
+    }
+
+    private void receiveSolicitation(EthernetFrame ethernet, boolean toGateway, GatewayOutput output) {
+        ParseResult parsed = ndp.wrap(ip, icmp);
+        if (parsed != ParseResult.OK) {
+            output.counters().increment(Counter.DROP_NDP_INVALID);
+            return;
+        }
+        if (ndp.type() == Icmpv6Packet.TYPE_ROUTER_SOLICITATION) {
+            router.answer(ethernet, ip, ndp, output);
+        } else if (!neighbors.handle(ethernet, ip, ndp, output)) {
+            countIf(toGateway, Counter.GATEWAY_UNHANDLED, output);
+        }
+    }
+
+    private static void countIf(boolean condition, Counter counter, GatewayOutput output) {
+        if (condition) {
+            output.counters().increment(counter);
+        }
+    }
+}
