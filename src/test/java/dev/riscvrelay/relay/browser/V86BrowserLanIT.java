@@ -2,7 +2,10 @@ package dev.riscvrelay.relay.browser;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.testbed.CommandResult;
 import dev.riscvrelay.relay.testbed.FieldBed;
+import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.LanHost;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import dev.riscvrelay.relay.testbed.RelayProcess;
@@ -30,7 +33,10 @@ import org.junit.jupiter.api.Test;
  * network_relay_url, {@code wss://} to the page's own origin). Commands are typed on each VM's console through the
  * DevTools protocol and their output read back: udhcpc leases, pings to the gateway, to the other VM and to a host
  * on the test internet (ICMP NAT), nslookup through the gateway's DNS forwarder, a wget through the TCP NAT, checked
- * by its sha256, and a web preview: one VM's busybox httpd opened in a new tab at /net/default/vm/ADDR:8080/.
+ * by its sha256, and a web preview: one VM's busybox httpd opened in a new tab at /net/default/vm/ADDR:8080/. Then
+ * a riscv-vm framed-protocol client (upstream-client.html, with a raw-frame session beside it) joins the same LAN
+ * with a host connected by {@code relay connect}: the VM pings both of the page's members, the host pings the framed
+ * client and the framed client pings the host.
  *
  * <pre>
  *   root namespace                      link ns        relay namespace                  internet namespace
@@ -59,10 +65,12 @@ class V86BrowserLanIT {
     private static final String RESOLVER = FieldBed.INTERNET_RESOLVER;
     private static final int FILE_BYTES = 1 << 20;
     private static final AtomicInteger COMMANDS = new AtomicInteger();
+    private static final String HOST_ADDRESS = "10.0.2.250";
+    private static final String RAW_ADDRESS = "10.0.2.251";
 
     @Test
     void twoBrowserVmsOneOverWebTransportOneOverWebSocketShareTheLanAndReachTheInternet() throws Exception {
-        NetnsTestBed.requireTools("ip", "dnsmasq", "python3", "ss");
+        NetnsTestBed.requireTools("ip", "dnsmasq", "python3", "ss", "ping");
         buildImage();
         Path site = Files.createTempDirectory("rr-v86-site");
         byte[] file = new byte[FILE_BYTES];
@@ -89,6 +97,7 @@ class V86BrowserLanIT {
                 DevTools.Page ws = page(devTools, "transport=websocket");
                 try {
                     exercise(wt, ws, chromium, fileSha256, relay, field.relayAddress(), devTools);
+                    upstreamClientJoins(field, relay, devTools, wt);
                 } catch (Throwable failure) {
                     try {
                         screenshots(wt, ws); // what the consoles showed when it failed
@@ -209,6 +218,33 @@ class V86BrowserLanIT {
                         + " dropped: vm.nic.dropped, maxDatagramSize: vm.nic.maxDatagramSize})"));
         soft.assertThat(relay.isAlive()).as("relay alive").isTrue();
         soft.assertAll();
+    }
+
+    /**
+     * A framed-protocol client and a raw-frame session (one page, a third tab) and a connected host join the VMs'
+     * LAN; the WebTransport VM pings both page members, the host pings the framed client, the client pings the host.
+     */
+    private static void upstreamClientJoins(FieldBed field, RelayProcess relay, DevTools devTools, DevTools.Page wt)
+            throws Exception {
+        LanHost host = field.addLanHost("v86host", HOST_ADDRESS, LinkProfile.CLEAN);
+        try (TestPageServer pages = new TestPageServer(line -> System.out.println("[page] " + line))) {
+            pages.expectReport();
+            devTools.openTab(UpstreamClientPage.url(pages, field, relay, HOST_ADDRESS, RAW_ADDRESS));
+            PageReport report = pages.awaitReport(60, TimeUnit.SECONDS);
+            String address = UpstreamClientPage.assignedAddress(report);
+            System.out.println("[facts] riscv-vm framed client beside the v86 VMs: assigned " + address
+                    + ", ping to the connected host " + report.number("steps.upstreamToHost.ping.rttMs") + " ms");
+            SoftAssertions soft = new SoftAssertions();
+            for (String member : List.of(address, RAW_ADDRESS)) {
+                String ping = run(wt, "ping -c 3 -i 0.5 " + member, 30);
+                soft.assertThat(ping).as("WT VM -> " + member).containsPattern("3 packets transmitted, [23] packets"
+                        + " received");
+            }
+            CommandResult fromHost = host.ping(address, 3, 0.2);
+            soft.assertThat(fromHost.succeeded()).as("connected host -> framed client: " + fromHost.describe())
+                    .isTrue();
+            soft.assertAll();
+        }
     }
 
     /**
