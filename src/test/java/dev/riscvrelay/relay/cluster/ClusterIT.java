@@ -160,6 +160,14 @@ class ClusterIT {
         double ba = transfers.send("cluster b->a", b.namespace(), a.namespace(), a.address(), 5102, payload,
                 Duration.ofSeconds(120));
         System.out.printf("[facts] cluster: 50 MB host a -> host b %.1f Mbit/s, b -> a %.1f Mbit/s%n", ab, ba);
+        for (int i = 0; i < 2; i++) {
+            System.out.printf("[facts] cluster relay %d trunk: out %d frames in %d messages, in %d frames; drops queue_full %d,"
+                    + " not_connected %d, send_failed %d%n", i, metric(beds.get(i), "relay_trunk_frames_out_total"),
+                    metric(beds.get(i), "relay_trunk_messages_out_total"), metric(beds.get(i), "relay_trunk_frames_in_total"),
+                    metric(beds.get(i), "relay_drops_total{reason=\"trunk_queue_full\"}"),
+                    metric(beds.get(i), "relay_drops_total{reason=\"trunk_not_connected\"}"),
+                    metric(beds.get(i), "relay_drops_total{reason=\"trunk_send_failed\"}"));
+        }
         long trunkOut = metric(beds.get(0), "relay_trunk_frames_out_total");
         assertThat(trunkOut).as("relay a's frames crossed its trunk").isGreaterThan(10_000);
     }
