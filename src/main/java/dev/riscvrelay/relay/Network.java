@@ -52,11 +52,13 @@ final class Network implements AutoCloseable {
     private int members;
     private long emptySince;
     private final ForwardTarget forwardTarget;
+    private final HostBudget.Share budget;
 
     private Network(String name, LearningSwitch lan, DhcpServer dhcp, DnsForwarder dns, Nat nat,
             ScheduledFuture<?> everySecond, Map<Long, Member> macOwners, int leasesPerAddress, long createdAt,
-            Gateway gateway, ForwardPorts forwardPorts) {
+            Gateway gateway, ForwardPorts forwardPorts, HostBudget.Share budget) {
         this.name = name;
+        this.budget = budget;
         this.forwardTarget = new ForwardTarget(lan.config(), gateway.neighbours(), mac -> lan.portOf(mac) != null,
                 nat.tcp(), nat.udp(), forwardPorts);
         this.lan = lan;
@@ -133,7 +135,7 @@ final class Network implements AutoCloseable {
             dhcp.expire(counters);
         }, 1, 1, TimeUnit.SECONDS);
         return new Network(name, lan, dhcp, dns, nat, sweep, macOwners,
-                config.access().claims().leasesPerAddress(), clock.nanoTime(), gateway, forwardPorts);
+                config.access().claims().leasesPerAddress(), clock.nanoTime(), gateway, forwardPorts, share);
     }
 
     String name() {
@@ -150,6 +152,11 @@ final class Network implements AutoCloseable {
 
     Nat nat() {
         return nat;
+    }
+
+    /** The network's share of the relay's host budget, which its NAT and its WISP streams draw from. */
+    HostBudget.Share budget() {
+        return budget;
     }
 
     IngressGuard.Leases leases() {
