@@ -268,7 +268,7 @@ class V86BrowserLanIT {
      * stdin it inherits non-blocking, and the test JVM's stdin is the build tool's command pipe ("std/in stream
      * corrupted" ended a whole CI run that way).
      */
-    private static void buildImage() throws Exception {
+    static void buildImage() throws Exception {
         Path log = Path.of("target", "v86-build.log");
         Process build = new ProcessBuilder("scripts/build-v86-image.sh")
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -281,7 +281,7 @@ class V86BrowserLanIT {
                 + Files.readString(log)).isZero();
     }
 
-    private static DevTools.Page page(DevTools devTools, String urlPart) throws Exception {
+    static DevTools.Page page(DevTools devTools, String urlPart) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
             List<DevTools.Page> pages = devTools.pages(urlPart);
@@ -293,7 +293,7 @@ class V86BrowserLanIT {
         throw new AssertionError("no Chromium tab with " + urlPart);
     }
 
-    private static long awaitBoot(DevTools.Page page, Browsers.Running chromium) throws Exception {
+    static long awaitBoot(DevTools.Page page, Browsers.Running chromium) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(BOOT_SECONDS);
         while (System.nanoTime() < deadline) {
             Object boot = page.evaluate("window.vm ? vm.bootMs : null");
@@ -315,7 +315,8 @@ class V86BrowserLanIT {
     }
 
     private static String label(DevTools.Page page) {
-        return page.url().contains("transport=websocket") ? "WebSocket" : "WebTransport";
+        return page.url().contains("transport=websocket") ? "WebSocket"
+                : page.url().contains("transport=wisp") ? "WISP" : "WebTransport";
     }
 
     /**

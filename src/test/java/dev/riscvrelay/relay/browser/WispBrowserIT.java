@@ -82,6 +82,54 @@ class WispBrowserIT {
         }
     }
 
+    /**
+     * The demo page with {@code ?transport=wisp}: v86's own network (its router and DHCP in the page) whose TCP
+     * connections are WISP streams of the relay. The VM leases from v86, then wgets a file from the test internet
+     * through the relay, checked by its sha256.
+     */
+    @Test
+    void theDemoVmWgetsThroughV86sWispNetwork() throws Exception {
+        NetnsTestBed.requireTools("ip", "python3", "ss");
+        V86BrowserLanIT.buildImage();
+        Path site = Files.createTempDirectory("rr-wisp-v86-site");
+        byte[] file = new byte[1 << 20];
+        new Random(86).nextBytes(file);
+        Files.write(site.resolve("file"), file);
+        String fileSha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file));
+        try (FieldBed field = FieldBed.create()) {
+            Namespace internet = field.addInternet();
+            field.bed().startInBackground(internet, "python3", "-m", "http.server", "--bind", WEB_HOST,
+                    "--directory", site.toString(), "80");
+            internet.awaitListening("-ltn", WEB_HOST + ":80");
+            // Plain ws:// and the page over plain HTTP: v86's WISP network needs no secure context.
+            RelayProcess relay = field.startRelay("wisp-v86", "--websocket", "plain", "--v86-dir",
+                    Path.of("target", "v86").toString(), "--allow", "203.0.113.0/24");
+            URI page = URI.create("http://" + field.relayAddress() + ":" + FieldBed.RELAY_PORT + "/?transport=wisp");
+            try (Browsers.Running chromium = Browsers.launch(Browsers.Kind.CHROMIUM, List.of(page),
+                    field.relayAddress(), "wisp-v86", List.of("--remote-debugging-port=0"));
+                 DevTools devTools = DevTools.attach(chromium.profile(), 30, TimeUnit.SECONDS)) {
+                DevTools.Page vm = V86BrowserLanIT.page(devTools, "transport=wisp");
+                long boot = V86BrowserLanIT.awaitBoot(vm, chromium);
+                System.out.println("[facts] v86 over WISP booted in " + boot + " ms");
+                String lease = V86BrowserLanIT.run(vm, "udhcpc -i eth0 -n -q -t 5", 60);
+                assertThat(lease).as("v86's own DHCP").contains("udhcpc: lease");
+                String wget = V86BrowserLanIT.run(vm, "wget -q -O /tmp/file http://" + WEB_HOST + "/file;"
+                        + " wc -c < /tmp/file; sha256sum /tmp/file", 180);
+                assertThat(wget).as("the file through v86's WISP network and the relay").contains(fileSha256);
+                String blocked = V86BrowserLanIT.run(vm, "wget -q -T 10 -O /tmp/no http://"
+                        + FieldBed.INTERNET_PEER + "/file; echo wget-exit=$?", 60);
+                assertThat(blocked).as("a range the egress policy denies").doesNotContain("wget-exit=0");
+                String metrics = metrics(relay);
+                assertThat(metrics).containsPattern("relay_wisp_connections_opened_total [1-9]")
+                        .containsPattern("relay_wisp_streams_blocked_total [1-9]")
+                        .containsPattern("relay_wisp_bytes_to_client_total [1-9]\\d{6,}");
+            }
+        } finally {
+            Files.deleteIfExists(site.resolve("file"));
+            Files.deleteIfExists(site);
+        }
+    }
+
     private static String awaitResults(DevTools.Page tab, Browsers.Running chromium) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline) {

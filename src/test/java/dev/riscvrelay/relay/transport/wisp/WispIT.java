@@ -5,6 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.riscvrelay.relay.Relay;
 import dev.riscvrelay.relay.RelayConfig;
 import dev.riscvrelay.relay.WebOptions;
+import dev.riscvrelay.relay.access.AccessConfig;
+import dev.riscvrelay.relay.access.AccessTokens;
+import dev.riscvrelay.relay.transport.websocket.WebSocketInbox;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.time.Duration;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.nat.Cidr;
 import dev.riscvrelay.relay.nat.EgressRules;
@@ -41,14 +48,23 @@ class WispIT {
 
     @BeforeEach
     void start() throws Exception {
+        start(RelayConfig.defaults(LOOPBACK, 0).access());
+    }
+
+    private void start(AccessConfig access) throws Exception {
+        if (relay != null) {
+            relay.close();
+        }
         RelayConfig defaults = RelayConfig.defaults(LOOPBACK, 0);
         EgressRules egress = new EgressRules(List.of(Cidr.parse(SERVER_HOST + "/32")), List.of());
         RelayConfig config = new RelayConfig(defaults.bind(), 0, defaults.maxSessions(), 64, defaults.network(),
                 defaults.idleTimeout(), defaults.dnsResolvers(), egress,
-                new WebOptions(WebOptions.WebSocketMode.PLAIN, null, null), defaults.access(),
+                new WebOptions(WebOptions.WebSocketMode.PLAIN, null, null), access,
                 defaults.congestionControl(), defaults.hostBudget(), List.of());
         relay = Relay.start(config, RelayCertificate.selfSignedForLocalhost());
-        http = HttpClient.newHttpClient();
+        if (http == null) {
+            http = HttpClient.newHttpClient();
+        }
     }
 
     @AfterEach
@@ -61,11 +77,19 @@ class WispIT {
     }
 
     private String url() {
-        return "ws://127.0.0.1:" + relay.webSocket().localAddress().getPort() + "/wisp/";
+        return url("/wisp/");
+    }
+
+    private String url(String pathAndQuery) {
+        return "ws://127.0.0.1:" + relay.webSocket().localAddress().getPort() + pathAndQuery;
     }
 
     private WispTestClient client(String subprotocol) throws Exception {
-        WispTestClient client = new WispTestClient(http, url(), subprotocol);
+        return client(url(), subprotocol);
+    }
+
+    private WispTestClient client(String url, String subprotocol) throws Exception {
+        WispTestClient client = new WispTestClient(http, url, subprotocol);
         closing.add(client);
         return client;
     }
@@ -305,6 +329,93 @@ class WispIT {
         assertThat(confirmed.type()).isEqualTo(WispPacket.CONTINUE);
         client.data(1, new byte[] {1, 2, 3});
         assertThat(client.next(1).payload()).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void aUdpStreamCarriesDatagramsWithoutCredit() throws Exception {
+        DatagramSocket echo = new DatagramSocket(new InetSocketAddress(SERVER_HOST, 0));
+        closing.add(echo);
+        Thread.ofVirtual().start(() -> {
+            byte[] buffer = new byte[2048];
+            try {
+                while (true) {
+                    DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+                    echo.receive(packet);
+                    echo.send(new DatagramPacket(buffer, packet.getLength(), packet.getSocketAddress()));
+                }
+            } catch (Exception e) {
+                // closed
+            }
+        });
+        WispTestClient client = v1();
+        client.sendNow(WispTestClient.packet(WispPacket.CONNECT, 9,
+                WispTestClient.connectPayload(WispPacket.STREAM_UDP, echo.getLocalPort(), SERVER_HOST)));
+        WispTestClient.Packet back = null;
+        for (int attempt = 0; attempt < 20 && back == null; attempt++) { // the first may arrive while it opens
+            client.data(9, "ping".getBytes(StandardCharsets.US_ASCII));
+            back = client.queue(9).poll(500, TimeUnit.MILLISECONDS);
+        }
+        assertThat(back).isNotNull();
+        assertThat(back.type()).as("no CONTINUE on UDP streams").isEqualTo(WispPacket.DATA);
+        assertThat(new String(back.payload(), StandardCharsets.US_ASCII)).isEqualTo("ping");
+    }
+
+    @Test
+    void tokensGuardTheEndpointAndV2ClientsMayGiveThemAsPasswords() throws Exception {
+        start(AccessConfig.defaults().withTokens(AccessTokens.of(List.<String[]>of(new String[] {"lab", "lab-token"}))));
+        assertThat(upgradeStatus(url("/net/lab/wisp/"))).isEqualTo(401);
+        assertThat(upgradeStatus(url("/net/lab/wisp/?token=wrong"))).isEqualTo(403);
+        assertThat(upgradeStatus(url("/net/Bad!/wisp/"))).isEqualTo(404);
+        WispTestClient v1 = client(url("/net/lab/wisp/?token=lab-token"), null);
+        assertThat(v1.next(0).type()).isEqualTo(WispPacket.CONTINUE);
+
+        // v2 without a token: INFO offers password authentication, required.
+        WispTestClient good = client(url("/net/lab/wisp/"), "wisp-v2");
+        WispTestClient.Packet info = good.next(0);
+        assertThat(info.type()).isEqualTo(WispPacket.INFO);
+        assertThat(info.payload()).endsWith(2, 1, 0, 0, 0, 1);
+        good.sendNow(WispTestClient.packet(WispPacket.INFO, 0, passwordInfo("anyone", "lab-token")));
+        assertThat(good.next(0).type()).isEqualTo(WispPacket.CONTINUE);
+
+        WispTestClient wrong = client(url("/net/lab/wisp/"), "wisp-v2");
+        wrong.next(0);
+        wrong.sendNow(WispTestClient.packet(WispPacket.INFO, 0, passwordInfo("anyone", "nope")));
+        WispTestClient.Packet refused = wrong.next(0);
+        assertThat(refused.type()).isEqualTo(WispPacket.CLOSE);
+        assertThat(refused.reason()).isEqualTo(WispClose.AUTH_BAD_PASSWORD);
+        assertThat(wrong.inbox.closeCode).succeedsWithin(Duration.ofSeconds(10));
+
+        WispTestClient none = client(url("/net/lab/wisp/"), "wisp-v2");
+        none.next(0);
+        none.sendNow(WispTestClient.packet(WispPacket.INFO, 0, new byte[] {2, 0}));
+        assertThat(none.next(0).reason()).isEqualTo(WispClose.AUTH_REQUIRED);
+        assertThat(counter(Counter.WISP_CONNECTIONS_REFUSED)).isEqualTo(5);
+    }
+
+    /** A v2 client INFO: version 2.0 and the password extension's record. */
+    private static byte[] passwordInfo(String user, String password) {
+        byte[] u = user.getBytes(StandardCharsets.UTF_8);
+        byte[] p = password.getBytes(StandardCharsets.UTF_8);
+        int length = 1 + u.length + p.length;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(2 + 5 + length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 2).put((byte) 0).put((byte) 2).putInt(length).put((byte) u.length).put(u).put(p);
+        return b.array();
+    }
+
+    /** The HTTP status an upgrade to {@code url} is refused with. */
+    private int upgradeStatus(String url) {
+        try {
+            http.newWebSocketBuilder().buildAsync(java.net.URI.create(url), new WebSocketInbox())
+                    .get(10, TimeUnit.SECONDS).abort();
+            return 101;
+        } catch (Exception e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof WebSocketHandshakeException refused) {
+                    return refused.getResponse().statusCode();
+                }
+            }
+            throw new AssertionError(e);
+        }
     }
 
     private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
