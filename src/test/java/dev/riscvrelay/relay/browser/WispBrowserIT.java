@@ -116,7 +116,7 @@ class WispBrowserIT {
                 String wget = V86BrowserLanIT.run(vm, "wget -q -O /tmp/file http://" + WEB_HOST + "/file;"
                         + " wc -c < /tmp/file; sha256sum /tmp/file", 180);
                 assertThat(wget).as("the file through v86's WISP network and the relay").contains(fileSha256);
-                String blocked = V86BrowserLanIT.run(vm, "wget -q -T 10 -O /tmp/no http://"
+                String blocked = V86BrowserLanIT.run(vm, "wget -q -O /tmp/no http://"
                         + FieldBed.INTERNET_PEER + "/file; echo wget-exit=$?", 60);
                 assertThat(blocked).as("a range the egress policy denies").doesNotContain("wget-exit=0");
                 String metrics = metrics(relay);
@@ -182,16 +182,8 @@ class WispBrowserIT {
         return server;
     }
 
-    /** scripts/install-wisp-clients.sh (npm, pinned), stdin from /dev/null as for the v86 image build. */
+    /** scripts/install-wisp-clients.sh (npm, pinned): skips itself when the files are there. */
     static void installClients() throws Exception {
-        Path log = Path.of("target", "wisp-clients.log");
-        Process install = new ProcessBuilder("scripts/install-wisp-clients.sh")
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        if (!install.waitFor(300, TimeUnit.SECONDS)) {
-            install.destroyForcibly();
-            throw new AssertionError("scripts/install-wisp-clients.sh took longer than 5 minutes; see " + log);
-        }
-        assertThat(install.exitValue()).as("scripts/install-wisp-clients.sh: " + Files.readString(log)).isZero();
+        SetupScript.run("scripts/install-wisp-clients.sh", "wisp-clients.log", 300);
     }
 }
