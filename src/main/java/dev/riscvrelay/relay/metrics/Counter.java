@@ -211,6 +211,8 @@ public enum Counter {
     WISP_STREAMS_BLOCKED("WISP streams to a destination the egress policy denies (CLOSE 0x48)"),
     WISP_STREAMS_OVER_LIMIT("WISP streams refused: the connection holds its most streams, or the resolver queue is"
             + " full (CLOSE 0x49)"),
+    WISP_STREAMS_THROTTLED("WISP streams closed with 0x49 because their client sent far beyond its credit and the"
+            + " connection held its most bytes for its destinations"),
     WISP_STREAMS_FAILED("WISP streams whose name did not resolve to IPv4 or whose connect failed (CLOSE 0x42,"
             + " 0x43, 0x44)"),
     WISP_BYTES_TO_HOST("bytes of WISP DATA written to host sockets"),

@@ -10,7 +10,7 @@ import java.time.Duration;
  * @param maxMessageBytes the largest WebSocket message (a WISP packet) a client may send; larger ones close the
  *     connection with 1009
  * @param connectionBufferBytes client data one connection may hold for its destinations (not yet taken by their
- *     sockets); past it the relay stops reading the connection's WebSocket until they take it
+ *     sockets); DATA past it (a client far beyond its credit) closes its stream with 0x49
  * @param connectTimeout how long a TCP connect may take before CLOSE 0x43
  * @param resolverThreads threads resolving host names with the host's resolver
  * @param resolutionsQueued host names waiting for a resolver thread, all connections together; more get CLOSE 0x49

@@ -44,7 +44,6 @@ final class WispConnection extends ChannelInboundHandlerAdapter {
     private boolean flushScheduled;
     private boolean openConfirmation;
     private long heldBytes;
-    private boolean readingPaused;
     private boolean ended;
 
     WispConnection(WispService service, String network, InetAddress peer, boolean v2, WispGate.Admitted admission) {
@@ -97,20 +96,14 @@ final class WispConnection extends ChannelInboundHandlerAdapter {
         send(WispPacket.continuePacket(channel.alloc(), streamId, bufferRemaining));
     }
 
-    /**
-     * A stream holds {@code delta} more (or fewer) bytes of client data. Past the connection's limit, or the host
-     * budget's while it holds any, the WebSocket is not read until its streams' sockets take what they hold.
-     */
-    void held(long delta, boolean budgetFull) {
+    /** A stream holds {@code delta} more (or, negative, fewer) bytes of client data for its destination. */
+    void held(long delta) {
         heldBytes += delta;
-        if (!readingPaused && delta > 0 && (heldBytes > service.config.connectionBufferBytes() || budgetFull)) {
-            readingPaused = true;
-            channel.config().setAutoRead(false);
-        } else if (readingPaused && delta < 0
-                && (heldBytes == 0 || (heldBytes <= service.config.connectionBufferBytes() / 2 && !budgetFull))) {
-            readingPaused = false;
-            channel.config().setAutoRead(true);
-        }
+    }
+
+    /** Whether {@code more} bytes would take the connection past what it may hold for its destinations. */
+    boolean overLimit(long more) {
+        return heldBytes + more > service.config.connectionBufferBytes();
     }
 
     /** The stream ended; tells the client with CLOSE {@code reason} unless it is -1. */

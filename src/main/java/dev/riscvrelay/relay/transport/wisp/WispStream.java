@@ -30,9 +30,11 @@ import java.util.ArrayDeque;
  * resolves the name, applies the egress policy, takes its socket from the host budget, connects, and then carries
  * DATA both ways. Flow control (TCP): the client's DATA is written to the socket as it comes, and a CONTINUE renews
  * the client's credit of {@link WispConfig#bufferPackets()} packets only while the socket is writable, so a
- * destination that does not read stops the client after one credit; the other way, the socket is read only while
- * the WebSocket is writable. Bytes waiting for the socket count against the connection and the host budget. On the
- * event loop of the connection.
+ * destination that does not read stops the client after one credit, and while the host budget's memory is taken a
+ * stream that holds data gets no renewal; the other way, the socket is read only while the WebSocket is writable.
+ * Bytes waiting for the socket count against the connection and the host budget; a client that sends far beyond
+ * its credit has the stream that crosses the connection's limit closed with 0x49. On the event loop of the
+ * connection.
  */
 final class WispStream extends ChannelInboundHandlerAdapter {
 
@@ -56,6 +58,8 @@ final class WispStream extends ChannelInboundHandlerAdapter {
     /** DATA packets since the last CONTINUE, and the credit the client has left by our count. */
     private int sinceContinue;
     private int clientCredit;
+    /** A renewal is due but waits for the socket to drain or the host budget to free memory. */
+    private boolean creditWithheld;
     private int reasonOnInactive = WispClose.VOLUNTARY;
 
     WispStream(WispConnection connection, int id, WispConnect target) {
@@ -139,7 +143,7 @@ final class WispStream extends ChannelInboundHandlerAdapter {
         if (!target.udp() && connection.openConfirmation()) {
             sendContinue(); // v2 stream open confirmation: the CONTINUE says the socket is connected
         } else {
-            maybeContinue();
+            maybeContinue(credit / 2);
         }
         channel.config().setAutoRead(connection.clientWritable());
     }
@@ -154,6 +158,10 @@ final class WispStream extends ChannelInboundHandlerAdapter {
         }
         switch (state) {
             case RESOLVING, CONNECTING -> {
+                if (connection.overLimit(length)) {
+                    end(WispClose.THROTTLED, Counter.WISP_STREAMS_THROTTLED);
+                    return;
+                }
                 if (early == null) {
                     early = new ArrayDeque<>();
                 }
@@ -170,10 +178,15 @@ final class WispStream extends ChannelInboundHandlerAdapter {
                     connection.counters().increment(Counter.DROP_WISP_UDP_BUSY);
                     return;
                 }
+                if (!target.udp() && connection.overLimit(length)) {
+                    // Only a client far beyond its credit on many streams gets here: the memory stays bounded.
+                    end(WispClose.THROTTLED, Counter.WISP_STREAMS_THROTTLED);
+                    return;
+                }
                 write(message.retainedSlice(offset, length));
                 channel.flush();
                 syncHeld();
-                maybeContinue();
+                maybeContinue(credit / 2);
             }
             case CLOSED -> { }
         }
@@ -188,10 +201,19 @@ final class WispStream extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Renews the client's credit once half of it is used, while the socket takes data. */
-    private void maybeContinue() {
-        if (!target.udp() && state == State.OPEN && sinceContinue >= credit / 2 && channel.isWritable()) {
+    /**
+     * Renews the client's credit once {@code used} packets of it are used, while the socket takes data and, when
+     * the host budget's memory is taken, only once this stream holds nothing (so it never stalls for good).
+     */
+    private void maybeContinue(int used) {
+        if (target.udp() || state != State.OPEN || sinceContinue < Math.max(1, used)) {
+            return;
+        }
+        if (channel.isWritable() && !(held > 0 && account != null && account.buffersFull())) {
             sendContinue();
+            creditWithheld = false;
+        } else {
+            creditWithheld = true;
         }
     }
 
@@ -223,7 +245,10 @@ final class WispStream extends ChannelInboundHandlerAdapter {
         if (account != null) {
             account.charge(delta);
         }
-        connection.held(delta, account != null && account.buffersFull());
+        connection.held(delta);
+        if (delta < 0 && creditWithheld) {
+            maybeContinue(1);
+        }
     }
 
     /** Whether the WebSocket takes more: read the socket only then. */
@@ -248,10 +273,10 @@ final class WispStream extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (channel.isWritable() && sinceContinue > 0 && state == State.OPEN && !target.udp()) {
-            sendContinue();
-        }
         syncHeld();
+        if (channel.isWritable()) {
+            maybeContinue(1);
+        }
         ctx.fireChannelWritabilityChanged();
     }
 

@@ -63,9 +63,13 @@ final class WispTestClient implements AutoCloseable {
     }
 
     Packet next(int streamId) throws InterruptedException {
-        Packet packet = queue(streamId).poll(10, TimeUnit.SECONDS);
+        return next(streamId, 10);
+    }
+
+    Packet next(int streamId, long seconds) throws InterruptedException {
+        Packet packet = queue(streamId).poll(seconds, TimeUnit.SECONDS);
         if (packet == null) {
-            throw new AssertionError("nothing from the relay on stream " + streamId + " within 10 s");
+            throw new AssertionError("nothing from the relay on stream " + streamId + " within " + seconds + " s");
         }
         return packet;
     }
