@@ -48,7 +48,8 @@ import javax.net.ssl.SSLException;
  * the event loop that owns the switch, so frames go from socket to switch without a hand-over or a lock.
  *
  * <p>With {@link WebContent} the same listener also answers plain GET requests (the demo page and the VM files);
- * without it, they get 426 Upgrade Required.
+ * without it, they get 426 Upgrade Required. Web previews ({@link #usePreviews}) and WISP ({@link #useWisp}: upgrades
+ * to {@code /wisp/} and {@code /net/NAME/wisp/}) claim their requests before the LAN's handlers see them.
  */
 public final class WebSocketServer implements AutoCloseable {
 

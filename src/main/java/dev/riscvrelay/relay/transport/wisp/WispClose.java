@@ -7,6 +7,8 @@ import java.net.NoRouteToHostException;
 /** The CLOSE reasons of the WISP specification the relay sends, and which one a failed connect gets. */
 final class WispClose {
 
+    /** No better reason: a v2 client that did not send its INFO in time. */
+    static final int UNSPECIFIED = 0x01;
     /** The stream closed normally: the destination closed its side (or the client asked). */
     static final int VOLUNTARY = 0x02;
     /** The connection to the destination broke (reset, error). */

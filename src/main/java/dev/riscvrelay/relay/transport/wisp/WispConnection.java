@@ -17,6 +17,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.collection.IntObjectHashMap;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -30,6 +31,9 @@ import java.util.function.Supplier;
 final class WispConnection extends ChannelInboundHandlerAdapter {
 
     private enum State { UPGRADING, AWAITING_INFO, OPEN, CLOSED }
+
+    /** How long a v2 client may take to answer the relay's INFO with its own. */
+    static final long INFO_TIMEOUT_SECONDS = 10;
 
     private final WispService service;
     private final String network;
@@ -128,6 +132,12 @@ final class WispConnection extends ChannelInboundHandlerAdapter {
                 state = State.AWAITING_INFO;
                 send(WispPacket.info(channel.alloc(), WispInfo.VERSION_MAJOR, WispInfo.VERSION_MINOR,
                         WispInfo.serverExtensions(admission == null)));
+                // A client that never answers must not hold its connection (and, without a token, no session).
+                ctx.executor().schedule(() -> {
+                    if (state == State.AWAITING_INFO) {
+                        refuse(WispClose.UNSPECIFIED);
+                    }
+                }, INFO_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             } else {
                 openStreams();
             }

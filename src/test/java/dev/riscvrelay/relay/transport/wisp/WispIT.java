@@ -402,6 +402,17 @@ class WispIT {
         assertThat(counter(Counter.WISP_CONNECTIONS_REFUSED)).isEqualTo(5);
     }
 
+    @Test
+    void aV2ClientThatNeverAnswersTheInfoIsClosed() throws Exception {
+        WispTestClient silent = client("wisp-v2");
+        assertThat(silent.next(0).type()).isEqualTo(WispPacket.INFO);
+        WispTestClient.Packet close = silent.next(0, WispConnection.INFO_TIMEOUT_SECONDS + 10);
+        assertThat(close.type()).isEqualTo(WispPacket.CLOSE);
+        assertThat(close.reason()).isEqualTo(WispClose.UNSPECIFIED);
+        assertThat(silent.inbox.closeCode).succeedsWithin(Duration.ofSeconds(10));
+        waitFor(() -> counter(Counter.WISP_CONNECTIONS_CLOSED) == 1);
+    }
+
     /** A v2 client INFO: version 2.0 and the password extension's record. */
     private static byte[] passwordInfo(String user, String password) {
         byte[] u = user.getBytes(StandardCharsets.UTF_8);
