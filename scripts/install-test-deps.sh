@@ -53,6 +53,7 @@ for package in "${!probe[@]}"; do
     installed "$package" || missing+=("$package")
 done
 if [ ${#missing[@]} -eq 0 ]; then
+    "$here/install-wisp-clients.sh"
     exit 0
 fi
 
@@ -77,3 +78,5 @@ for package in "${missing[@]}"; do
         exit 1
     fi
 done
+# npm packages the browser tests load (pinned), once npm is there.
+"$here/install-wisp-clients.sh"

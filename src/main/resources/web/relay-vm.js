@@ -1,5 +1,6 @@
 // Boots a Linux VM in v86 and puts its NIC on the relay's LAN, over WebTransport (this file's adapter) or
-// WebSocket (v86's own network_relay_url adapter: one binary message per Ethernet frame).
+// WebSocket (v86's own network_relay_url adapter: one binary message per Ethernet frame); or, with "wisp", on v86's
+// own network in the page, whose TCP connections leave through the relay's WISP endpoint.
 "use strict";
 
 const RELAY_VM_CMDLINE = "console=ttyS0 tsc=reliable mitigations=off random.trust_cpu=on quiet";
@@ -106,7 +107,7 @@ class WebTransportNic {
 }
 
 /**
- * Boots one VM. options: { console: <pre>, status: element, transport: "webtransport"|"websocket", ip: optional
+ * Boots one VM. options: { console: <pre>, status: element, transport: "webtransport"|"websocket"|"wisp", ip: optional
  * "10.0.2.N/24" for a static address, base: URL of the relay's web root }.
  */
 async function startRelayVm(options) {
@@ -140,6 +141,11 @@ async function startRelayVm(options) {
   if (transport === "websocket") {
     if (info.webSocket === "off") throw new Error("the relay runs without WebSocket");
     settings.net_device.relay_url = `${info.webSocket}://${hostInUrl}:${info.port}/`;
+  } else if (transport === "wisp") {
+    // v86's own WISP network: its router and DHCP in the page, each TCP connection a WISP stream of the relay
+    // (through its egress policy), not a member of the LAN.
+    if (info.webSocket === "off") throw new Error("the relay runs without WebSocket");
+    settings.net_device.relay_url = `${info.webSocket === "wss" ? "wisps" : "wisp"}://${hostInUrl}:${info.port}/wisp/`;
   }
   const vm = {
     transport,

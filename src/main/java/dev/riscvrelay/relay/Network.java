@@ -56,12 +56,14 @@ final class Network implements AutoCloseable {
     /** The link to the same network on the cluster's other relays, or null. */
     private Trunks.Trunk trunk;
     private final Counters counters;
+    private final HostBudget.Share budget;
 
     private Network(String name, LearningSwitch lan, DhcpServer dhcp, DnsForwarder dns, Nat nat,
             ScheduledFuture<?> everySecond, Map<Long, Member> macOwners, int leasesPerAddress, long createdAt,
-            Gateway gateway, ForwardPorts forwardPorts, Counters counters) {
+            Gateway gateway, ForwardPorts forwardPorts, Counters counters, HostBudget.Share budget) {
         this.name = name;
         this.counters = counters;
+        this.budget = budget;
         this.forwardTarget = new ForwardTarget(lan.config(), gateway.neighbours(), mac -> lan.portOf(mac) != null,
                 nat.tcp(), nat.udp(), forwardPorts);
         this.lan = lan;
@@ -141,7 +143,8 @@ final class Network implements AutoCloseable {
             gateway.everySecond(clock.nanoTime());
         }, 1, 1, TimeUnit.SECONDS);
         return new Network(name, lan, dhcp, dns, nat, sweep, macOwners,
-                config.access().claims().leasesPerAddress(), clock.nanoTime(), gateway, forwardPorts, counters);
+                config.access().claims().leasesPerAddress(), clock.nanoTime(), gateway, forwardPorts, counters,
+                share);
     }
 
     String name() {
@@ -158,6 +161,11 @@ final class Network implements AutoCloseable {
 
     Nat nat() {
         return nat;
+    }
+
+    /** The network's share of the relay's host budget, which its NAT and its WISP streams draw from. */
+    HostBudget.Share budget() {
+        return budget;
     }
 
     IngressGuard.Leases leases() {

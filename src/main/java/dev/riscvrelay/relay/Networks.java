@@ -13,6 +13,7 @@ import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.switching.FrameTap;
+import dev.riscvrelay.relay.transport.wisp.WispGate;
 import io.netty.channel.IoEventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
@@ -33,7 +34,7 @@ import java.util.function.Consumer;
  * new network is asked for; and one client address may create only so many networks a minute. Owned by the event
  * loop: no locks.
  */
-final class Networks implements SessionGate, AutoCloseable {
+final class Networks implements SessionGate, WispGate, AutoCloseable {
 
     private final RelayConfig config;
     private final AccessConfig access;
@@ -74,7 +75,53 @@ final class Networks implements SessionGate, AutoCloseable {
 
     @Override
     public Admission admit(String pathAndQuery, InetAddress peer) {
-        NetworkPath target = NetworkPath.parse(pathAndQuery);
+        Object joined = join(NetworkPath.parse(pathAndQuery), peer);
+        if (joined instanceof Admission.Refused refused) {
+            return refused;
+        }
+        Joined session = (Joined) joined;
+        Network network = session.network();
+        Member member = new Member(network, peer, access.limits().macsPerSession());
+        IngressGuard guard = new IngressGuard(access.limits(), network.leases(), counters, System::nanoTime, member);
+        member.guardedBy(guard);
+        Runnable release = () -> {
+            session.left();
+            member.depart(clock.nanoTime());
+        };
+        return new Admission.Admitted(network.lan(), guard, release, member);
+    }
+
+    /**
+     * A WISP connection is a session of its network as far as tokens and limits go (and it keeps the network from
+     * being freed), but holds no MACs: its streams draw from the network's share of the host budget as its client
+     * address, and go through the network's egress policy.
+     */
+    @Override
+    public WispGate.Decision admitWisp(String networkName, String token, InetAddress peer) {
+        Object joined = join(new NetworkPath(networkName, token), peer);
+        if (joined instanceof Admission.Refused refused) {
+            return new WispGate.Refused(refused.status(), refused.reason());
+        }
+        Joined session = (Joined) joined;
+        Network network = session.network();
+        HostBudget.Share share = network.budget();
+        return new WispGate.Admitted(network.nat().policy(), () -> share.accountOfClient(peer), () -> {
+            session.left();
+            network.memberLeft(clock.nanoTime());
+        });
+    }
+
+    /** A session that passed the gate: it counts for its address until {@link #left}. */
+    private record Joined(Network network, InetAddress peer, int[] held, Map<InetAddress, int[]> byAddress) {
+        void left() {
+            if (--held[0] == 0) {
+                byAddress.remove(peer);
+            }
+        }
+    }
+
+    /** Checks a session against the network's token and the limits, creating the network if need be. */
+    private Object join(NetworkPath target, InetAddress peer) {
         if (target.network() == null) {
             return refuse(404, Counter.SESSIONS_REFUSED_NO_NETWORK);
         }
@@ -110,18 +157,8 @@ final class Networks implements SessionGate, AutoCloseable {
             sessionsByAddress.put(peer, held);
         }
         held[0]++;
-        int[] count = held;
-        Member member = new Member(network, peer, access.limits().macsPerSession());
-        IngressGuard guard = new IngressGuard(access.limits(), network.leases(), counters, System::nanoTime, member);
-        member.guardedBy(guard);
         network.memberJoined();
-        Runnable release = () -> {
-            if (--count[0] == 0) {
-                sessionsByAddress.remove(peer);
-            }
-            member.depart(clock.nanoTime());
-        };
-        return new Admission.Admitted(network.lan(), guard, release, member);
+        return new Joined(network, peer, held, sessionsByAddress);
     }
 
     private boolean mayCreate(InetAddress peer, long now) {

@@ -23,6 +23,8 @@ import dev.riscvrelay.relay.transport.websocket.WebSocketServer;
 import dev.riscvrelay.relay.transport.websocket.WebSocketServerConfig;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportServer;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportServerConfig;
+import dev.riscvrelay.relay.transport.wisp.WispConfig;
+import dev.riscvrelay.relay.transport.wisp.WispService;
 import dev.riscvrelay.relay.web.WebContent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
@@ -58,11 +60,13 @@ public final class Relay implements AutoCloseable {
     private Forwards forwards;
     /** The cluster this relay joined, or null. */
     private Cluster cluster;
+    private final WispService wisp;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private Relay(IoEventLoopGroup group, Networks networks, WebTransportServer server, WebSocketServer webSocket,
-            WebSocketServer demo, Counters counters) {
+            WebSocketServer demo, Counters counters, WispService wisp) {
         this.group = group;
+        this.wisp = wisp;
         this.networks = networks;
         this.server = server;
         this.webSocket = webSocket;
@@ -183,7 +187,15 @@ public final class Relay implements AutoCloseable {
                 stopEarly(group, networks);
                 throw new StartException("cannot listen on tcp " + hostPort(config) + ": " + e.getMessage());
             }
-            return new Relay(group, networks, server, webSocket, demo, counters);
+            // WISP streams on the same web listeners, through the networks' tokens, policy and budget.
+            WispService wisp = new WispService(networks, config.access().tokens(), WispConfig.defaults(), counters);
+            if (webSocket != null) {
+                webSocket.useWisp(wisp);
+            }
+            if (demo != null) {
+                demo.useWisp(wisp);
+            }
+            return new Relay(group, networks, server, webSocket, demo, counters, wisp);
         } catch (WebTransportServer.PortInUseException e) {
             stopEarly(group, networks);
             throw new StartException("cannot listen on udp " + hostPort(config) + ": address already in use");
@@ -295,7 +307,7 @@ public final class Relay implements AutoCloseable {
                 + (demo == null ? 0 : demo.memberCount());
         snapshot = new LoopSnapshot(sessions, server.connectionCount(), sums[0], sums[1], sums[2], sums[3],
                 sums[4], queued[0], queued[1], networks.count(), networks.budget().sockets(),
-                networks.budget().bufferBytes());
+                networks.budget().bufferBytes(), wisp.connectionCount(), wisp.streamCount());
     }
 
     /** The relay as operations see it: read-only, from any thread, except installing the capture tap. */
@@ -368,6 +380,7 @@ public final class Relay implements AutoCloseable {
             }
             server.close();
             ((IoEventLoop) group.next()).submit(networks::close).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            wisp.close();
             if (cluster != null) {
                 cluster.close();
             }

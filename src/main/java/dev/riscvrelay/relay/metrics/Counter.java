@@ -239,7 +239,32 @@ public enum Counter {
     PREVIEW_REFUSED_TOKEN("web preview requests refused with 401/403: the network's token was missing or wrong"),
     PREVIEW_REFUSED_ADDRESS("web preview requests refused with 400: not a VM address and port of the network"),
     PREVIEW_REFUSED_BUSY("web preview requests refused with 503: too many previews open"),
-    PREVIEW_IDLE_CLOSED("web previews closed after their idle timeout");
+    PREVIEW_IDLE_CLOSED("web previews closed after their idle timeout"),
+
+    // WISP (/wisp/, /net/NAME/wisp/): streams of browser clients through the egress policy and host budget
+    WISP_CONNECTIONS_OPENED("WISP WebSocket connections past their upgrade"),
+    WISP_CONNECTIONS_CLOSED("WISP WebSocket connections that ended"),
+    WISP_CONNECTIONS_REFUSED("WISP connections refused: at the upgrade (token, network, address limit) or by the v2"
+            + " password check"),
+    WISP_PROTOCOL_CLOSES("WISP connections closed for a WebSocket protocol violation (oversized message, bad opcode)"),
+    WISP_STREAMS_REQUESTED("WISP CONNECTs accepted for opening (name resolution, policy, budget and connect follow)"),
+    WISP_STREAMS_OPENED("WISP streams whose host socket connected"),
+    WISP_STREAMS_CLOSED("WISP streams that had connected and ended (either side, any reason)"),
+    WISP_STREAMS_INVALID("WISP CONNECTs with a bad stream type, port or host name (CLOSE 0x41)"),
+    WISP_STREAMS_BLOCKED("WISP streams to a destination the egress policy denies (CLOSE 0x48)"),
+    WISP_STREAMS_OVER_LIMIT("WISP streams refused: the connection holds its most streams, or the resolver queue is"
+            + " full (CLOSE 0x49)"),
+    WISP_STREAMS_THROTTLED("WISP streams closed with 0x49 because their client sent far beyond its credit and the"
+            + " connection held its most bytes for its destinations"),
+    WISP_STREAMS_FAILED("WISP streams whose name did not resolve to IPv4 or whose connect failed (CLOSE 0x42,"
+            + " 0x43, 0x44)"),
+    WISP_BYTES_TO_HOST("bytes of WISP DATA written to host sockets"),
+    WISP_BYTES_TO_CLIENT("bytes read from host sockets sent to WISP clients as DATA"),
+    WISP_CREDIT_EXCEEDED("WISP DATA packets a client sent beyond the credit of its last CONTINUE"),
+    DROP_WISP_MALFORMED("WISP packets dropped as malformed: short, text, unknown type, out of order, or CONNECT for"
+            + " stream 0 or an open stream"),
+    DROP_WISP_UNKNOWN_STREAM("WISP DATA or CLOSE packets for a stream id that is not open"),
+    DROP_WISP_UDP_BUSY("WISP UDP datagrams dropped: the host socket could not take more, or it was still opening");
 
     private final String description;
 

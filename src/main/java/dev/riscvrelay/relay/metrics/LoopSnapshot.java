@@ -16,17 +16,19 @@ package dev.riscvrelay.relay.metrics;
  * @param networks networks that exist now, the default one included
  * @param natSockets host sockets all NATs hold, out of the relay's host budget
  * @param natBufferBytes TCP data read from hosts and not yet acknowledged by VMs, all NATs together
+ * @param wispConnections WISP connections past their upgrade
+ * @param wispStreams WISP streams open or opening
  */
 public record LoopSnapshot(int sessions, int connections, int macTableEntries, int udpFlows, int icmpFlows,
         int tcpConnections, int dhcpLeases, int queuedFrames, int deepestQueue, int networks, int natSockets,
-        long natBufferBytes) {
+        long natBufferBytes, int wispConnections, int wispStreams) {
 
-    public static final LoopSnapshot EMPTY = new LoopSnapshot(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final LoopSnapshot EMPTY = new LoopSnapshot(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     /** Without the network and budget figures (tests of the other gauges). */
     public LoopSnapshot(int sessions, int connections, int macTableEntries, int udpFlows, int icmpFlows,
             int tcpConnections, int dhcpLeases, int queuedFrames, int deepestQueue) {
         this(sessions, connections, macTableEntries, udpFlows, icmpFlows, tcpConnections, dhcpLeases, queuedFrames,
-                deepestQueue, 0, 0, 0);
+                deepestQueue, 0, 0, 0, 0, 0);
     }
 }

@@ -64,6 +64,9 @@ public final class RelayMetrics implements AutoCloseable {
         Gauge.builder("relay.nat.buffer.bytes", snapshot, s -> s.get().natBufferBytes()).strongReference(true)
                 .baseUnit("bytes").description("TCP data held for VMs by all NATs, out of the relay's budget"
                         + " (--nat-buffer-memory)").register(registry);
+        gauge("relay.wisp.connections", "WISP connections open now", snapshot, LoopSnapshot::wispConnections);
+        gauge("relay.wisp.streams", "WISP streams open or opening now (each holds or will hold a host socket)",
+                snapshot, LoopSnapshot::wispStreams);
         Gauge.builder("relay.buffer.pool.direct", PooledByteBufAllocator.DEFAULT.metric(),
                 PooledByteBufAllocatorMetric::usedDirectMemory).baseUnit("bytes").strongReference(true)
                 .description("direct memory the frame buffer pool holds (in use and cached)").register(registry);

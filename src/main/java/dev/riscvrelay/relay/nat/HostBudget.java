@@ -109,7 +109,14 @@ public final class HostBudget {
 
         /** The account a new flow of {@code vmMac} charges, for as long as the flow lives. */
         public Account accountOf(long vmMac) {
-            Object client = clientOf.apply(vmMac);
+            return accountOfClient(clientOf.apply(vmMac));
+        }
+
+        /**
+         * The account of {@code client} (any key with equals; null: the unattributed one), for flows that belong to
+         * a client rather than a VM (WISP streams). Ask again for each flow: an account is forgotten once idle.
+         */
+        public Account accountOfClient(Object client) {
             if (client == null) {
                 return unattributed;
             }

@@ -299,25 +299,12 @@ class V86BrowserLanIT {
                 + wtPng.toAbsolutePath() + ", " + wsPng.toAbsolutePath());
     }
 
-    /**
-     * Runs scripts/build-v86-image.sh with its output in target/v86-build.log and stdin from /dev/null: npm sets the
-     * stdin it inherits non-blocking, and the test JVM's stdin is the build tool's command pipe ("std/in stream
-     * corrupted" ended a whole CI run that way).
-     */
-    private static void buildImage() throws Exception {
-        Path log = Path.of("target", "v86-build.log");
-        Process build = new ProcessBuilder("scripts/build-v86-image.sh")
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        if (!build.waitFor(600, TimeUnit.SECONDS)) {
-            build.destroyForcibly();
-            throw new AssertionError("scripts/build-v86-image.sh took longer than 10 minutes; see " + log);
-        }
-        assertThat(build.exitValue()).as("scripts/build-v86-image.sh exit code; its output:\n"
-                + Files.readString(log)).isZero();
+    /** scripts/build-v86-image.sh: skips itself when the image is up to date. */
+    static void buildImage() throws Exception {
+        SetupScript.run("scripts/build-v86-image.sh", "v86-build.log", 600);
     }
 
-    private static DevTools.Page page(DevTools devTools, String urlPart) throws Exception {
+    static DevTools.Page page(DevTools devTools, String urlPart) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
             List<DevTools.Page> pages = devTools.pages(urlPart);
@@ -329,7 +316,7 @@ class V86BrowserLanIT {
         throw new AssertionError("no Chromium tab with " + urlPart);
     }
 
-    private static long awaitBoot(DevTools.Page page, Browsers.Running chromium) throws Exception {
+    static long awaitBoot(DevTools.Page page, Browsers.Running chromium) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(BOOT_SECONDS);
         while (System.nanoTime() < deadline) {
             Object boot = page.evaluate("window.vm ? vm.bootMs : null");
@@ -351,7 +338,8 @@ class V86BrowserLanIT {
     }
 
     private static String label(DevTools.Page page) {
-        return page.url().contains("transport=websocket") ? "WebSocket" : "WebTransport";
+        return page.url().contains("transport=websocket") ? "WebSocket"
+                : page.url().contains("transport=wisp") ? "WISP" : "WebTransport";
     }
 
     /**

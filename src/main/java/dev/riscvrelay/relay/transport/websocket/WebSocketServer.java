@@ -48,7 +48,8 @@ import javax.net.ssl.SSLException;
  * the event loop that owns the switch, so frames go from socket to switch without a hand-over or a lock.
  *
  * <p>With {@link WebContent} the same listener also answers plain GET requests (the demo page and the VM files);
- * without it, they get 426 Upgrade Required.
+ * without it, they get 426 Upgrade Required. Web previews ({@link #usePreviews}) and WISP ({@link #useWisp}: upgrades
+ * to {@code /wisp/} and {@code /net/NAME/wisp/}) claim their requests before the LAN's handlers see them.
  */
 public final class WebSocketServer implements AutoCloseable {
 
@@ -61,6 +62,8 @@ public final class WebSocketServer implements AutoCloseable {
     private volatile int members;
     /** What claims web preview requests before the page and the upgrade see them, or null. */
     private volatile Supplier<ChannelHandler> previews;
+    /** What claims WISP upgrades ({@code /wisp/}) before the LAN's WebSocket handlers see them, or null. */
+    private volatile Supplier<ChannelHandler> wisp;
 
     /**
      * Listens on {@code bind:port} over TCP on {@code loop}, which must own {@code lan}. Closing the server leaves
@@ -135,6 +138,10 @@ public final class WebSocketServer implements AutoCloseable {
                         if (previewHandler != null) {
                             pipeline.addLast(previewHandler.get());
                         }
+                        Supplier<ChannelHandler> wispHandler = wisp;
+                        if (wispHandler != null) {
+                            pipeline.addLast(wispHandler.get());
+                        }
                         pipeline.addLast(new HttpRequestRouter(content, counters));
                         WebSocketPort member = new WebSocketPort(WebSocketServer.this, counters, config.sendQueueFrames(),
                                 config.maxFrameSize());
@@ -162,6 +169,11 @@ public final class WebSocketServer implements AutoCloseable {
     /** Web previews ({@code /net/NAME/vm/...}) on this listener: one handler per connection from {@code handlers}. */
     public void usePreviews(Supplier<ChannelHandler> handlers) {
         this.previews = handlers;
+    }
+
+    /** WISP ({@code /wisp/}, {@code /net/NAME/wisp/}) on this listener: one handler per connection from {@code handlers}. */
+    public void useWisp(Supplier<ChannelHandler> handlers) {
+        this.wisp = handlers;
     }
 
     private static SslContext serverTls(RelayCertificate certificate) {
