@@ -60,11 +60,7 @@ class TrunkPortTest {
         Member b1 = b.member("b1");
         Member c1 = c.member("c1");
 
-        a.send(a1, frame(MacAddress.BROADCAST, A1));
-
-        b1.await(1);
-        c1.await(1);
-        settle(a, b, c);
+        broadcastFrom(a, a1, A1, b1, c1);
         assertThat(b1.sources()).containsExactly(A1);
         assertThat(c1.sources()).containsExactly(A1);
         assertThat(b.gateway.received).as("every relay answers its own members: no remote frame reaches it").isEmpty();
@@ -82,10 +78,7 @@ class TrunkPortTest {
         Member a1 = a.member("a1");
         Member b1 = b.member("b1");
         Member c1 = c.member("c1");
-        a.send(a1, frame(MacAddress.BROADCAST, A1));
-        b1.await(1);
-        c1.await(1);
-        settle(a, b, c);
+        broadcastFrom(a, a1, A1, b1, c1);
         nats.published.clear();
 
         b.send(b1, frame(A1, B1));
@@ -202,6 +195,15 @@ class TrunkPortTest {
     }
 
     // ---- the bed
+
+    /** {@code member} of {@code relay} broadcasts from {@code mac}; returns once each of {@code others} has it. */
+    private void broadcastFrom(Relay relay, Member member, long mac, Member... others) throws Exception {
+        relay.send(member, frame(MacAddress.BROADCAST, mac));
+        for (Member other : others) {
+            other.await(1);
+        }
+        settle(relays.toArray(Relay[]::new));
+    }
 
     private Relay relay(String id) throws Exception {
         Relay relay = new Relay(id);
