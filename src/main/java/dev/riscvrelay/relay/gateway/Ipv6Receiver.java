@@ -29,6 +29,8 @@ final class Ipv6Receiver {
     private final Icmpv6EchoResponder echo = new Icmpv6EchoResponder();
     private final Ipv6Unreachable unreachable = new Ipv6Unreachable();
     private Ipv6Handler[] handlers = new Ipv6Handler[0];
+    /** Whether any guest has spoken IPv6 yet: until then the LAN hears no unsolicited advertisements. */
+    private boolean ipv6Heard;
 
     /** Appends a handler for TCP and UDP to the gateway's addresses. Call before the gateway is on the switch. */
     void addHandler(Ipv6Handler handler) {
@@ -41,6 +43,7 @@ final class Ipv6Receiver {
 
     /** Handles the IPv6 payload of an untagged frame sent to the gateway's MAC, broadcast, or IPv6 multicast. */
     void receive(EthernetFrame ethernet, GatewayOutput output) {
+        ipv6Heard = true;
         ParseResult parsed = ip.wrap(ethernet.buffer(), ethernet.payloadOffset(), ethernet.payloadLength());
         if (parsed != ParseResult.OK) {
             output.counters().increment(Counter.DROP_MALFORMED);
@@ -96,9 +99,15 @@ final class Ipv6Receiver {
         }
     }
 
-    /** Once a second: the unsolicited router advertisement when it is due, and the ICMPv6 error budget refilled. */
+    /**
+     * Once a second: the unsolicited router advertisement when it is due, and the ICMPv6 error budget refilled. A LAN
+     * whose guests never spoke IPv6 (IPv4-only VMs, thousands of idle members) is not flooded with advertisements; a
+     * guest that comes up with IPv6 solicits one anyway.
+     */
     void everySecond(long now, GatewayOutput output) {
-        router.advertiseIfDue(now, output);
+        if (ipv6Heard) {
+            router.advertiseIfDue(now, output);
+        }
         unreachable.refill();
     }
 

@@ -133,7 +133,11 @@ class GatewayIpv6Test {
     }
 
     @Test
-    void theUnsolicitedAdvertisementGoesOutAtOnceAndThenEveryInterval() {
+    void theUnsolicitedAdvertisementGoesOutOnceAGuestSpeaksIpv6AndThenEveryInterval() {
+        lan.gateway.everySecond(1_000_000_000L);
+        assertThat(lan.takeReceived()).as("an IPv4-only LAN hears no advertisements").isEmpty();
+        guestSpeaksIpv6(lan);
+
         long start = 5_000_000_000L;
         lan.gateway.everySecond(start);
         Reply first = onlyReply();
@@ -151,6 +155,7 @@ class GatewayIpv6Test {
     @Test
     void aChosenPrefixAndALargerMtuAreAdvertised() {
         GuestLan other = new GuestLan(NetworkConfig.defaults().withMtu(1400).withIpv6Prefix(0x2001_0db8_0000_0007L));
+        guestSpeaksIpv6(other);
         other.gateway.everySecond(0);
         List<byte[]> frames = other.takeReceived();
         assertThat(frames).hasSize(1);
@@ -342,5 +347,12 @@ class GatewayIpv6Test {
             }
         }
         return nonZero;
+    }
+
+    /** A guest's MLD report, overheard by the gateway: the LAN now has IPv6 (no answer, nothing counted). */
+    private static void guestSpeaksIpv6(GuestLan guestLan) {
+        guestLan.sendFromGuest(Ipv6Fixtures.frame(MacAddress.parse("33:33:00:00:00:16"), GUEST_MAC, GUEST_LINK_LOCAL,
+                "ff02::16", 1, 58, Ipv6Fixtures.hex("8f00 0000 0000 0001 0400 0000 ff02 0000 0000 0000 0000 0001 ff00 000f")));
+        assertThat(guestLan.takeReceived()).isEmpty();
     }
 }
