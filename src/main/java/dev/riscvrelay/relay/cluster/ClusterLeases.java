@@ -71,42 +71,55 @@ final class ClusterLeases {
     }
 
     private void open(Connection connection, int natsServers) {
-        if (bucket != null) {
-            return;
-        }
-        try {
-            KeyValueManagement management = connection.keyValueManagement();
-            KeyValueConfiguration config = KeyValueConfiguration.builder().name(BUCKET).maxHistoryPerKey(1)
-                    .ttl(leaseTime.multipliedBy(ENTRY_TTL_FACTOR)).storageType(StorageType.File)
-                    .replicas(Math.min(3, Math.max(1, natsServers))).build();
+        for (int attempt = 1; bucket == null; attempt++) {
             try {
-                management.create(config);
-            } catch (JetStreamApiException exists) {
-                // Another relay made it first (or it differs in replicas): use it as it is.
+                openOnce(connection, natsServers);
+                log.accept("Cluster: DHCP leases shared in JetStream bucket " + BUCKET);
+            } catch (IOException | JetStreamApiException | RuntimeException e) {
+                // A NATS cluster that has just started may still be electing its JetStream leader: try again.
+                if (attempt == JetStreamRetries.ATTEMPTS) {
+                    log.accept("Cluster: no JetStream key-value store on NATS (" + e.getMessage() + "): each relay"
+                            + " leases addresses on its own, and VMs on different relays may be given the same"
+                            + " address");
+                    return;
+                }
+                if (!JetStreamRetries.pause()) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
-            KeyValue kv = connection.keyValue(BUCKET);
-            kv.watchAll(new KeyValueWatcher() {
-                @Override
-                public void watch(KeyValueEntry entry) {
-                    if (entry.getOperation() == KeyValueOperation.PUT) {
-                        copy.put(entry.getKey(), entry.getValueAsString());
-                    } else {
-                        copy.remove(entry.getKey());
-                    }
-                }
-
-                @Override
-                public void endOfData() {
-                }
-            });
-            bucket = kv;
-            log.accept("Cluster: DHCP leases shared in JetStream bucket " + BUCKET);
-        } catch (IOException | JetStreamApiException | RuntimeException e) {
-            log.accept("Cluster: no JetStream key-value store on NATS (" + e.getMessage() + "): each relay leases"
-                    + " addresses on its own, and VMs on different relays may be given the same address");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
+    }
+
+    private void openOnce(Connection connection, int natsServers)
+            throws IOException, JetStreamApiException, InterruptedException {
+        KeyValueManagement management = connection.keyValueManagement();
+        KeyValueConfiguration config = KeyValueConfiguration.builder().name(BUCKET).maxHistoryPerKey(1)
+                .ttl(leaseTime.multipliedBy(ENTRY_TTL_FACTOR)).storageType(StorageType.File)
+                .replicas(Math.min(3, Math.max(1, natsServers))).build();
+        try {
+            management.create(config);
+        } catch (JetStreamApiException exists) {
+            // Another relay made it first (or it differs in replicas): use it as it is.
+        }
+        KeyValue kv = connection.keyValue(BUCKET);
+        kv.watchAll(new KeyValueWatcher() {
+            @Override
+            public void watch(KeyValueEntry entry) {
+                if (entry.getOperation() == KeyValueOperation.PUT) {
+                    copy.put(entry.getKey(), entry.getValueAsString());
+                } else {
+                    copy.remove(entry.getKey());
+                }
+            }
+
+            @Override
+            public void endOfData() {
+            }
+        });
+        bucket = kv;
     }
 
     /** The leases of one network. */

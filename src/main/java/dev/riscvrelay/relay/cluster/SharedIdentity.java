@@ -46,47 +46,65 @@ final class SharedIdentity {
         this.log = log;
     }
 
-    /** Opens the bucket, adopts the cluster's identity or offers ours, and watches for renewals. Blocking. */
+    /**
+     * Opens the bucket, adopts the cluster's identity or offers ours, and watches for renewals. Blocking: tried
+     * {@link JetStreamRetries#ATTEMPTS} times while JetStream does not answer yet.
+     */
     void join(Connection connection, int replicas) {
-        if (!certificates.selfSignedRenewing() || bucket != null) {
+        if (!certificates.selfSignedRenewing()) {
             return;
         }
-        try {
+        for (int attempt = 1; bucket == null; attempt++) {
             try {
-                connection.keyValueManagement().create(KeyValueConfiguration.builder().name(BUCKET)
-                        .maxHistoryPerKey(1).storageType(StorageType.File).replicas(replicas).build());
-            } catch (JetStreamApiException exists) {
-                // made by another relay
-            }
-            KeyValue kv = connection.keyValue(BUCKET);
-            KeyValueEntry entry = kv.get(KEY);
-            if (entry == null || !certificates.adopt(decode(entry.getValue())) && !isCurrent(entry)) {
-                offer(kv, entry);
-            } else {
-                revision = entry.getRevision();
-            }
-            bucket = kv;
-            kv.watch(KEY, new KeyValueWatcher() {
-                @Override
-                public void watch(KeyValueEntry update) {
-                    if (update.getOperation() == KeyValueOperation.PUT) {
-                        revision = Math.max(revision, update.getRevision());
-                        adoptQuietly(update);
-                    }
+                joinOnce(connection, replicas);
+                certificates.onChange(this::renewed);
+                log.accept("Cluster: certificate shared with the cluster (hash "
+                        + certificates.current().sha256Hex() + ")");
+            } catch (IOException | JetStreamApiException | GeneralSecurityException | RuntimeException e) {
+                if (attempt == JetStreamRetries.ATTEMPTS) {
+                    log.accept("Cluster: certificate not shared (" + e.getMessage() + "): this relay keeps its own"
+                            + " hash");
+                    return;
                 }
-
-                @Override
-                public void endOfData() {
+                if (!JetStreamRetries.pause()) {
+                    return;
                 }
-            });
-            certificates.onChange(this::renewed);
-            log.accept("Cluster: certificate shared with the cluster (hash " + certificates.current().sha256Hex()
-                    + ")");
-        } catch (IOException | JetStreamApiException | GeneralSecurityException | RuntimeException e) {
-            log.accept("Cluster: certificate not shared (" + e.getMessage() + "): this relay keeps its own hash");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
+    }
+
+    private void joinOnce(Connection connection, int replicas)
+            throws IOException, JetStreamApiException, GeneralSecurityException, InterruptedException {
+        try {
+            connection.keyValueManagement().create(KeyValueConfiguration.builder().name(BUCKET)
+                    .maxHistoryPerKey(1).storageType(StorageType.File).replicas(replicas).build());
+        } catch (JetStreamApiException exists) {
+            // made by another relay
+        }
+        KeyValue kv = connection.keyValue(BUCKET);
+        KeyValueEntry entry = kv.get(KEY);
+        if (entry == null || !certificates.adopt(decode(entry.getValue())) && !isCurrent(entry)) {
+            offer(kv, entry);
+        } else {
+            revision = entry.getRevision();
+        }
+        kv.watch(KEY, new KeyValueWatcher() {
+            @Override
+            public void watch(KeyValueEntry update) {
+                if (update.getOperation() == KeyValueOperation.PUT) {
+                    revision = Math.max(revision, update.getRevision());
+                    adoptQuietly(update);
+                }
+            }
+
+            @Override
+            public void endOfData() {
+            }
+        });
+        bucket = kv;
     }
 
     private boolean isCurrent(KeyValueEntry entry) throws GeneralSecurityException {

@@ -90,6 +90,7 @@ class ClusterIT {
         for (int n = 1; n <= 3; n++) {
             natsNodes.get(n - 1).awaitListening("-ltn", natsAddress(n) + ":4222");
         }
+        awaitJetStream();
 
         String[] ids = {"a", "b", "c"};
         for (int i = 0; i < 3; i++) {
@@ -345,7 +346,25 @@ class ClusterIT {
         return beds.get(0).bed().startInBackground(natsNodes.get(n - 1), "nats-server", "-a", natsAddress(n), "-p",
                 "4222", "-n", "nats" + n, "--cluster_name", "relays", "--cluster",
                 "nats://" + natsAddress(n) + ":6222", "--routes", String.join(",", routes),
-                "-js", "-sd", natsStore.resolve("nats" + n).toString());
+                "-js", "-sd", natsStore.resolve("nats" + n).toString(), "-m", "8222");
+    }
+
+    /**
+     * Waits until every node's JetStream is ready (its leader elected, which takes the new cluster a few seconds):
+     * the relays then find their buckets at once, as in a cluster that has been up for a while.
+     */
+    private void awaitJetStream() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        for (int n = 1; n <= 3; n++) {
+            String url = "http://" + natsAddress(n) + ":8222/healthz";
+            while (!natsNodes.get(n - 1).exec(Duration.ofSeconds(10), "curl", "-s", "--max-time", "5", url).stdout()
+                    .contains("\"ok\"")) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("JetStream of nats" + n + " not ready within 60 s");
+                }
+                Thread.sleep(250);
+            }
+        }
     }
 
     /** The NATS server address the relay said it joined through, or null. */
