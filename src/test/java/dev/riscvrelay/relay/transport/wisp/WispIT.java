@@ -61,9 +61,25 @@ class WispIT {
                 defaults.idleTimeout(), defaults.dnsResolvers(), egress,
                 new WebOptions(WebOptions.WebSocketMode.PLAIN, null, null), access,
                 defaults.congestionControl(), defaults.hostBudget(), List.of());
-        relay = Relay.start(config, RelayCertificate.selfSignedForLocalhost());
+        relay = startOnFreePorts(config);
         if (http == null) {
             http = HttpClient.newHttpClient();
+        }
+    }
+
+    /**
+     * The relay takes a free UDP port and then the same number on TCP for WebSocket; the streams of the tests before
+     * leave many loopback TCP ports in use, so that number may be taken: a few tries find a pair free on both.
+     */
+    private static Relay startOnFreePorts(RelayConfig config) throws Relay.StartException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return Relay.start(config, RelayCertificate.selfSignedForLocalhost());
+            } catch (Relay.StartException e) {
+                if (attempt == 5 || !String.valueOf(e.getMessage()).contains("already in use")) {
+                    throw e;
+                }
+            }
         }
     }
 
@@ -72,8 +88,12 @@ class WispIT {
         for (AutoCloseable c : closing) {
             c.close();
         }
-        http.shutdownNow();
-        relay.close();
+        if (http != null) {
+            http.shutdownNow();
+        }
+        if (relay != null) {
+            relay.close();
+        }
     }
 
     private String url() {
