@@ -117,7 +117,7 @@ public final class Cluster implements Trunks, AutoCloseable {
                 connection = conn;
                 boolean first = firstConnect.getCount() > 0;
                 subscribeAll(conn);
-                leases.connected(conn, conn.getServers().size());
+                leases.connected(conn, bucketReplicas(conn));
                 connected = true;
                 if (first) {
                     firstConnect.countDown();
@@ -147,22 +147,18 @@ public final class Cluster implements Trunks, AutoCloseable {
     private void shareIdentity() {
         Connection conn = connection;
         if (identity != null && conn != null) {
-            identity.join(conn, Math.min(3, Math.max(1, conn.getServers().size())));
+            identity.join(conn, bucketReplicas(conn));
         }
+    }
+
+    /** Replicas of the key-value buckets: three where the NATS cluster has them, else as many servers as it has. */
+    private static int bucketReplicas(Connection conn) {
+        return Math.min(3, Math.max(1, conn.getServers().size()));
     }
 
     private String serverUrl() {
         Connection conn = connection;
         return conn == null ? "?" : conn.getConnectedUrl();
-    }
-
-    /** Whether frames can go to other relays now. */
-    public boolean isConnected() {
-        return connected;
-    }
-
-    public String relayId() {
-        return options.relayId();
     }
 
     /** The trunks' view of the connection. */
@@ -184,10 +180,8 @@ public final class Cluster implements Trunks, AutoCloseable {
 
     @Override
     public Trunk open(String network, LearningSwitch lan, EventLoop loop) {
-        TrunkPort[] holder = new TrunkPort[1];
         TrunkPort trunk = new TrunkPort(network, lan, loop, counters, PooledByteBufAllocator.DEFAULT,
-                bus, subjects, () -> forget(holder[0]));
-        holder[0] = trunk;
+                bus, subjects, this::forget);
         lan.attachTrunk(trunk);
         synchronized (this) {
             if (closed) {

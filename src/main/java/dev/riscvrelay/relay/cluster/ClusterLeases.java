@@ -66,14 +66,14 @@ final class ClusterLeases {
     }
 
     /** Opens (or creates) the bucket and starts watching it; in the background, once per connection. */
-    void connected(Connection connection, int natsServers) {
-        writer.execute(() -> open(connection, natsServers));
+    void connected(Connection connection, int replicas) {
+        writer.execute(() -> open(connection, replicas));
     }
 
-    private void open(Connection connection, int natsServers) {
+    private void open(Connection connection, int replicas) {
         for (int attempt = 1; bucket == null; attempt++) {
             try {
-                openOnce(connection, natsServers);
+                openOnce(connection, replicas);
                 log.accept("Cluster: DHCP leases shared in JetStream bucket " + BUCKET);
             } catch (IOException | JetStreamApiException | RuntimeException e) {
                 // A NATS cluster that has just started may still be electing its JetStream leader: try again.
@@ -93,12 +93,12 @@ final class ClusterLeases {
         }
     }
 
-    private void openOnce(Connection connection, int natsServers)
+    private void openOnce(Connection connection, int replicas)
             throws IOException, JetStreamApiException, InterruptedException {
         KeyValueManagement management = connection.keyValueManagement();
         KeyValueConfiguration config = KeyValueConfiguration.builder().name(BUCKET).maxHistoryPerKey(1)
                 .ttl(leaseTime.multipliedBy(ENTRY_TTL_FACTOR)).storageType(StorageType.File)
-                .replicas(Math.min(3, Math.max(1, natsServers))).build();
+                .replicas(replicas).build();
         try {
             management.create(config);
         } catch (JetStreamApiException exists) {

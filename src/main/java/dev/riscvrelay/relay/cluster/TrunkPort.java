@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * One network's port to the same network on the cluster's other relays, over NATS.
@@ -59,7 +60,7 @@ final class TrunkPort implements Port, Trunks.Trunk {
     private final Runnable flushTask = this::flush;
     private boolean flushScheduled;
     private boolean closed;
-    private final Runnable onClose;
+    private final Consumer<TrunkPort> onClose;
     private Subscription[] subscriptions = new Subscription[0];
 
     /** What the trunk needs of NATS: whether it is connected, and a publish that never blocks. */
@@ -71,7 +72,7 @@ final class TrunkPort implements Port, Trunks.Trunk {
     }
 
     TrunkPort(String network, LearningSwitch lan, EventLoop loop, Counters counters, ByteBufAllocator alloc,
-            Bus bus, Subjects subjects, Runnable onClose) {
+            Bus bus, Subjects subjects, Consumer<TrunkPort> onClose) {
         this.network = network;
         this.lan = lan;
         this.loop = loop;
@@ -243,7 +244,7 @@ final class TrunkPort implements Port, Trunks.Trunk {
         }
         closed = true;
         lan.detach(this);
-        onClose.run();
+        onClose.accept(this);
         received.clear();
         flood.release();
         relaysBySubject.values().forEach(relay -> relay.batch.release());

@@ -252,7 +252,7 @@ class TrunkPortTest {
         Relay(String id) throws Exception {
             Subjects subjects = new Subjects(id);
             trunk = new TrunkPort("net", lan, loop, counters, PooledByteBufAllocator.DEFAULT,
-                    nats.bus(subjects.ownRelay("net")), subjects, () -> nats.unsubscribe(this));
+                    nats.bus(subjects.ownRelay("net")), subjects, closed -> nats.unsubscribe(this));
             onLoop(() -> {
                 lan.attachLocal(gateway);
                 lan.attachTrunk(trunk);
