@@ -33,16 +33,19 @@ import picocli.CommandLine.Spec;
         description = {"Benchmarks the relay against a plain UDP forwarder and a bare QUIC datagram forwarder "
                 + "on loopback (P1, P3), its NAT against slirp4netns and pasta in network namespaces (P2, needs "
                 + "root), the relay across 1500-MTU veths and impaired links against loopback (field, needs root), "
+                + "two relays joined through NATS against one relay (cluster, needs root and nats-server), "
                 + "and writes BENCHMARKS.md with PNG charts."})
 public final class BenchCommand implements Callable<Integer> {
 
     /** Parts of the benchmark that can be run alone. */
-    public enum Part { switching, nat, field, scale, micro }
+    public enum Part { switching, nat, field, cluster, scale, micro }
 
     /** What the report says instead of P2 when the bench cannot create network namespaces. */
     public static final String NAT_NEEDS_ROOT = "P2 needs root (network namespaces)";
     /** What the report says instead of the field part when the bench cannot create network namespaces. */
     public static final String FIELD_NEEDS_ROOT = "The field part needs root (network namespaces)";
+    /** What the report says instead of the cluster part when the bench cannot create network namespaces. */
+    public static final String CLUSTER_NEEDS_ROOT = "The cluster part needs root (network namespaces)";
 
     @Option(names = "--quick", description = "Smoke size: every part runs, small; a few minutes with the namespace parts.")
     boolean quick;
@@ -81,6 +84,7 @@ public final class BenchCommand implements Callable<Integer> {
         MicroBench.Results micro = null;
         NatBench.Results nat = null;
         FieldBench.Results field = null;
+        ClusterBench.Results cluster = null;
         Profile.Summary[] profile = new Profile.Summary[1];
         List<String> notes = new ArrayList<>();
         try {
@@ -129,6 +133,22 @@ public final class BenchCommand implements Callable<Integer> {
                     }
                 }
             }
+            if (parts.contains(Part.cluster)) {
+                log.println("Cluster: host to host across two relays on NATS, against one relay");
+                log.flush();
+                if (!Namespaces.isRoot()) {
+                    notes.add(CLUSTER_NEEDS_ROOT);
+                    log.println("  " + CLUSTER_NEEDS_ROOT);
+                } else {
+                    try {
+                        cluster = new ClusterBench(quick ? ClusterBench.Plan.quick() : ClusterBench.Plan.full(), log)
+                                .run();
+                    } catch (Exception e) {
+                        notes.add("The cluster part failed: " + e.getMessage());
+                        log.println("  the cluster part failed: " + e);
+                    }
+                }
+            }
             if (parts.contains(Part.scale)) {
                 log.println("P3 scale: memory per idle session (relay in its own process)");
                 log.flush();
@@ -159,7 +179,7 @@ public final class BenchCommand implements Callable<Integer> {
         long elapsed = (System.nanoTime() - t0) / 1_000_000_000L;
         BenchReport.Inputs inputs = new BenchReport.Inputs(command, machine() + "; load average (1 min) "
                 + loadAtStart + " at the start, " + loadAverage() + " at the end",
-                started.truncatedTo(ChronoUnit.SECONDS).toString(), elapsed, switching, nat, field, scale, micro,
+                started.truncatedTo(ChronoUnit.SECONDS).toString(), elapsed, switching, nat, field, cluster, scale, micro,
                 profile[0],
                 notes);
         Path file = BenchReport.write(out, inputs);

@@ -36,8 +36,8 @@ public final class BenchReport {
 
     /** Everything one {@code relay bench} run measured; parts not run are null. */
     public record Inputs(String command, String machine, String startedAt, long elapsedSeconds,
-            SwitchBench.Results switching, NatBench.Results nat, FieldBench.Results field, ScaleBench.Results scale,
-            MicroBench.Results micro, Profile.Summary profile, List<String> notes) {
+            SwitchBench.Results switching, NatBench.Results nat, FieldBench.Results field, ClusterBench.Results cluster,
+            ScaleBench.Results scale, MicroBench.Results micro, Profile.Summary profile, List<String> notes) {
     }
 
     /** One line of the summary: a target, what was measured and whether it is met. */
@@ -82,6 +82,9 @@ public final class BenchReport {
         }
         if (in.field() != null) {
             FieldReport.verdicts(in.field(), verdicts);
+        }
+        if (in.cluster() != null) {
+            ClusterReport.verdicts(in.cluster(), verdicts);
         }
         if (in.scale() != null) {
             for (ScaleBench.Level level : in.scale().levels()) {
@@ -136,6 +139,9 @@ public final class BenchReport {
         } else if (in.notes().contains(BenchCommand.FIELD_NEEDS_ROOT)) {
             md.append("## Field: the relay across 1500-MTU links\n\nNot measured in this run: ")
                     .append(BenchCommand.FIELD_NEEDS_ROOT).append(".\n\n");
+        }
+        if (in.cluster() != null) {
+            ClusterReport.section(md, in.cluster());
         }
         if (in.scale() != null) {
             scale(md, in.scale());

@@ -48,7 +48,7 @@ class BenchReportTest {
         MicroBench.Results micro = new MicroBench.Results(List.of(new MicroBench.Row("switchForward", 20.5, 0.0),
                 new MicroBench.Row("allocating", 30, 24.0)), "JMH");
         return new BenchReport.Inputs("relay bench --quick", "2 × test CPU", "2026-11-25T00:00:00Z", 42, switching,
-                null, null, scale, micro, null, List.of());
+                null, null, null, scale, micro, null, List.of());
     }
 
     @Test

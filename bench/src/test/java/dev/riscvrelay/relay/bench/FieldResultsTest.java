@@ -109,7 +109,7 @@ class FieldResultsTest {
     @Test
     void theReportHasTheFieldSectionWithItsThreeTables() throws Exception {
         BenchReport.Inputs inputs = new BenchReport.Inputs("relay bench --parts field", "2 × test CPU",
-                "2026-12-02T00:00:00Z", 300, null, null, results(380, 65, false, 0.3), null, null, null, List.of());
+                "2026-12-02T00:00:00Z", 300, null, null, results(380, 65, false, 0.3), null, null, null, null, List.of());
         String md = Files.readString(BenchReport.write(dir, inputs));
         assertThat(md).contains("## Field: the relay across 1500-MTU links")
                 .contains("| host a → host b (GET) | 400 (300..500) | 380 (380..380) 1 failed | 0.95× |")

@@ -68,7 +68,7 @@ class NatBenchIT {
                 .isEmpty();
 
         BenchReport.Inputs inputs = new BenchReport.Inputs("relay bench --parts nat", "test", "now", seconds, null,
-                results, null, null, null, null, List.of());
+                results, null, null, null, null, null, List.of());
         String md = Files.readString(BenchReport.write(dir, inputs));
         assertThat(md).contains("## P2 NAT: bulk TCP and UDP from a VM to the internet").contains("| relay | ")
                 .contains("| slirp4netns | ").contains("≥ 1× slirp4netns");

@@ -89,7 +89,7 @@ class NatResultsTest {
     @Test
     void theReportHasTheP2TableRatiosFailuresCountersAndChart() throws Exception {
         BenchReport.Inputs inputs = new BenchReport.Inputs("relay bench --parts nat", "2 × test CPU",
-                "2026-11-25T00:00:00Z", 60, null, results(3000, 400), null, null, null, null, List.of());
+                "2026-11-25T00:00:00Z", 60, null, results(3000, 400), null, null, null, null, null, List.of());
         Path file = BenchReport.write(dir, inputs);
         String md = Files.readString(file);
         assertThat(md).contains("## P2 NAT: bulk TCP and UDP from a VM to the internet")
@@ -106,7 +106,7 @@ class NatResultsTest {
     @Test
     void withoutRootTheReportSaysWhyP2IsMissing() throws Exception {
         BenchReport.Inputs inputs = new BenchReport.Inputs("relay bench --parts nat", "m", "t", 1, null, null, null,
-                null, null, null, List.of(BenchCommand.NAT_NEEDS_ROOT));
+                null, null, null, null, List.of(BenchCommand.NAT_NEEDS_ROOT));
         String md = Files.readString(BenchReport.write(dir, inputs));
         assertThat(md).contains("## P2 NAT\n\nNot measured in this run: P2 needs root (network namespaces).");
     }
