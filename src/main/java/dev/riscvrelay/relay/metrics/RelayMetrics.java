@@ -27,19 +27,21 @@ public final class RelayMetrics implements AutoCloseable {
 
     public static final String DROPS = "relay.drops";
     private static final String DROP_PREFIX = "DROP_";
+    static final String DROPS_HELP = "frames (or messages) the relay dropped, by reason";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
     public RelayMetrics(Counters counters, Supplier<LoopSnapshot> snapshot, Supplier<Double> certificateSecondsLeft) {
         for (Counter counter : Counter.values()) {
-            FunctionCounter.Builder<Counters> builder;
             if (counter.name().startsWith(DROP_PREFIX)) {
-                builder = FunctionCounter.builder(DROPS, counters, c -> c.get(counter))
-                        .tag("reason", counter.name().substring(DROP_PREFIX.length()).toLowerCase(Locale.ROOT));
+                // One family, one help text (Prometheus keeps the first it is given); each reason is a tag.
+                FunctionCounter.builder(DROPS, counters, c -> c.get(counter))
+                        .tag("reason", counter.name().substring(DROP_PREFIX.length()).toLowerCase(Locale.ROOT))
+                        .description(DROPS_HELP).register(registry);
             } else {
-                builder = FunctionCounter.builder(meterName(counter), counters, c -> c.get(counter));
+                FunctionCounter.builder(meterName(counter), counters, c -> c.get(counter))
+                        .description(counter.description()).register(registry);
             }
-            builder.description(counter.description()).register(registry);
         }
         gauge("relay.sessions", "members on the LAN through a transport (WebTransport sessions and WebSockets)",
                 snapshot, LoopSnapshot::sessions);

@@ -17,4 +17,19 @@ class RelayMetricsTest {
                     "relay_port_queue_deepest_frames 29.0\n");
         }
     }
+
+    @Test
+    void everyDropReasonIsOneSeriesOfOneFamilyWithOneHelpText() {
+        Counters counters = new Counters();
+        counters.increment(Counter.DROP_QUEUE_FULL);
+        counters.add(Counter.DROP_TRUNK_NOT_CONNECTED, 3);
+        LoopSnapshot snapshot = new LoopSnapshot(0, 0, 0, 0, 0, 0, 0, 0, 0);
+        try (RelayMetrics metrics = new RelayMetrics(counters, () -> snapshot, () -> 60.0)) {
+            String scrape = metrics.scrape();
+            assertThat(scrape).contains("# HELP relay_drops_total " + RelayMetrics.DROPS_HELP + "\n",
+                    "relay_drops_total{reason=\"queue_full\"} 1.0\n",
+                    "relay_drops_total{reason=\"trunk_not_connected\"} 3.0\n");
+            assertThat(scrape.split("# HELP relay_drops_total", -1)).hasSize(2);
+        }
+    }
 }
