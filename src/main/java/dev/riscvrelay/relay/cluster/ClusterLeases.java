@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * DHCP leases shared by the relays of a cluster, in a JetStream key-value bucket ({@value #BUCKET}): one key per
@@ -34,7 +35,8 @@ import java.util.function.Consumer;
  * one address at the same moment only one wins; the other sees the winner's entry and NAKs its client at the next
  * request, and the client starts over. A relay takes over the key of a MAC that moved to it, and deletes only keys
  * that are still its own. Entries live {@link #ENTRY_TTL_FACTOR} lease times unless renewed, so a relay that died
- * leaves nothing held for long.
+ * leaves nothing held for long. JetStream removes an expired entry without telling the watchers, so the copy keeps
+ * each entry's time and treats one older than that as gone too.
  */
 final class ClusterLeases {
 
@@ -47,13 +49,22 @@ final class ClusterLeases {
     private final Duration leaseTime;
     private final Counters counters;
     private final Consumer<String> log;
-    /** Key to value, as the bucket holds it (and as this relay just wrote it). */
-    private final Map<String, String> copy = new ConcurrentHashMap<>();
+    /** Key to value and when it was written, as the bucket holds it (and as this relay just wrote it). */
+    private final Map<String, Held> copy = new ConcurrentHashMap<>();
+    private final long entryTtlMillis;
+    private final LongSupplier clock;
     private final ThreadPoolExecutor writer;
     private volatile KeyValue bucket;
 
     ClusterLeases(String relayId, Duration leaseTime, Counters counters, Consumer<String> log) {
+        this(relayId, leaseTime, counters, log, System::currentTimeMillis);
+    }
+
+    /** @param clock wall-clock milliseconds, as the NATS servers stamp entries */
+    ClusterLeases(String relayId, Duration leaseTime, Counters counters, Consumer<String> log, LongSupplier clock) {
         this.relayId = relayId;
+        this.entryTtlMillis = leaseTime.multipliedBy(ENTRY_TTL_FACTOR).toMillis();
+        this.clock = clock;
         this.leaseTime = leaseTime;
         this.counters = counters;
         this.log = log;
@@ -108,11 +119,8 @@ final class ClusterLeases {
         kv.watchAll(new KeyValueWatcher() {
             @Override
             public void watch(KeyValueEntry entry) {
-                if (entry.getOperation() == KeyValueOperation.PUT) {
-                    copy.put(entry.getKey(), entry.getValueAsString());
-                } else {
-                    copy.remove(entry.getKey());
-                }
+                seen(entry.getKey(), entry.getOperation() == KeyValueOperation.PUT ? entry.getValueAsString() : null,
+                        entry.getCreated() == null ? clock.getAsLong() : entry.getCreated().toInstant().toEpochMilli());
             }
 
             @Override
@@ -120,6 +128,28 @@ final class ClusterLeases {
             }
         });
         bucket = kv;
+    }
+
+    /** An entry of the bucket as the watcher saw it: {@code value} null for a delete or purge. */
+    void seen(String key, String value, long writtenMillis) {
+        if (value == null) {
+            copy.remove(key);
+        } else {
+            copy.put(key, new Held(value, writtenMillis));
+        }
+    }
+
+    /** The live value of {@code key} in the copy, or null: absent, or older than the bucket keeps entries. */
+    private String live(String key) {
+        Held held = copy.get(key);
+        if (held == null) {
+            return null;
+        }
+        if (clock.getAsLong() - held.writtenMillis() >= entryTtlMillis) {
+            copy.remove(key, held); // the bucket has dropped it by now
+            return null;
+        }
+        return held.value();
     }
 
     /** The leases of one network. */
@@ -149,8 +179,9 @@ final class ClusterLeases {
         @Override
         public int addressOf(long mac) {
             String owner = macHex(mac) + " ";
-            for (Map.Entry<String, String> entry : copy.entrySet()) {
-                if (entry.getKey().startsWith(prefix) && entry.getValue().startsWith(owner)) {
+            for (Map.Entry<String, Held> entry : copy.entrySet()) {
+                if (entry.getKey().startsWith(prefix) && entry.getValue().value().startsWith(owner)
+                        && live(entry.getKey()) != null) {
                     return Integer.parseUnsignedInt(entry.getKey().substring(prefix.length()), 16);
                 }
             }
@@ -159,7 +190,7 @@ final class ClusterLeases {
 
         @Override
         public boolean heldByOther(int address, long mac) {
-            String value = copy.get(key(prefix, address));
+            String value = live(key(prefix, address));
             return value != null && !value.startsWith(macHex(mac) + " ");
         }
 
@@ -167,11 +198,11 @@ final class ClusterLeases {
         public void held(int address, long mac) {
             String key = key(prefix, address);
             String value = macHex(mac) + " " + relayId;
-            String before = copy.putIfAbsent(key, value);
+            String before = live(key);
             if (before != null && !before.startsWith(macHex(mac) + " ")) {
                 return; // another MAC's: the DHCP server NAKs at the next request
             }
-            copy.put(key, value);
+            copy.put(key, new Held(value, clock.getAsLong()));
             writer.execute(() -> write(key, value, mac));
         }
 
@@ -179,7 +210,8 @@ final class ClusterLeases {
         public void freed(int address, long mac) {
             String key = key(prefix, address);
             String value = macHex(mac) + " " + relayId;
-            if (copy.remove(key, value)) {
+            Held held = copy.get(key);
+            if (held != null && held.value().equals(value) && copy.remove(key, held)) {
                 writer.execute(() -> delete(key, value));
             }
         }
@@ -200,7 +232,7 @@ final class ClusterLeases {
                 kv.update(key, bytes, current.getRevision());
             } else {
                 counters.increment(Counter.CLUSTER_LEASE_CONFLICTS);
-                copy.put(key, current.getValueAsString());
+                seen(key, current.getValueAsString(), current.getCreated().toInstant().toEpochMilli());
             }
         } catch (JetStreamApiException lostRace) {
             counters.increment(Counter.CLUSTER_LEASE_CONFLICTS);
@@ -229,10 +261,14 @@ final class ClusterLeases {
         try {
             KeyValueEntry current = kv.get(key);
             if (current != null) {
-                copy.put(key, current.getValueAsString());
+                seen(key, current.getValueAsString(), current.getCreated().toInstant().toEpochMilli());
             }
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             counters.increment(Counter.DROP_CLUSTER_LEASE_WRITE);
         }
+    }
+
+    /** A value of the copy and when it was written (milliseconds of the wall clock). */
+    private record Held(String value, long writtenMillis) {
     }
 }

@@ -239,7 +239,13 @@ final class DhcpLeases {
 
     private int allocateFree(long mac) {
         int best = -1;
-        for (int slot = 0; slot < state.length; slot++) {
+        // Alone, the lowest address first (10.0.2.15, as slirp). In a cluster, every relay would pick that same
+        // lowest address for the VMs that start at one moment on different relays, before either hears of the
+        // other's lease: starting at a place of the MAC's own spreads them over the pool.
+        int start = shared == SharedLeases.NONE ? 0 : Math.floorMod(Long.hashCode(mac * 0x9E3779B97F4A7C15L),
+                state.length);
+        for (int i = 0; i < state.length; i++) {
+            int slot = start + i < state.length ? start + i : start + i - state.length;
             if (!isAvailable(slot, mac)) {
                 continue;
             }

@@ -46,16 +46,44 @@ class DhcpSharedLeasesTest {
 
     @Test
     void anAddressAnotherRelayLeasedIsNeverOffered() {
-        cluster.others.put(ADDRESS_15, ELSEWHERE);
+        // Every address but two is held on other relays: the VM gets one of the two.
+        for (int address = ADDRESS_15; address <= Ipv4Address.parse("10.0.2.254"); address++) {
+            if (address != ADDRESS_16 && address != ADDRESS_20) {
+                cluster.others.put(address, ELSEWHERE);
+            }
+        }
 
         Reply offer = exchange(discover(VM));
         assertThat(offer.messageType()).isEqualTo(OFFER);
-        assertThat(offer.yiaddr()).isEqualTo(ADDRESS_16);
-        assertThat(cluster.held).containsExactly("10.0.2.16 " + Long.toHexString(VM));
+        assertThat(offer.yiaddr()).isIn(ADDRESS_16, ADDRESS_20);
+        assertThat(cluster.held).containsExactly(Ipv4Address.format(offer.yiaddr()) + " " + Long.toHexString(VM));
 
-        Reply ack = exchange(request(VM, ADDRESS_16));
+        Reply ack = exchange(request(VM, offer.yiaddr()));
         assertThat(ack.messageType()).isEqualTo(ACK);
         assertThat(cluster.held).hasSize(2); // the offer, then the lease
+    }
+
+    @Test
+    void vmsStartingAtOneMomentOnTwoRelaysAreOfferedDifferentAddresses() {
+        // Two relays, neither yet told of the other's offers: each starts its search at a place of the MAC's own,
+        // so VMs that start together rarely meet on one address (alone, both would get 10.0.2.15).
+        ClusterStore otherStore = new ClusterStore();
+        DhcpServer otherServer = new DhcpServer(NetworkConfig.defaults(), () -> 0L);
+        otherServer.share(otherStore);
+        GuestLan otherRelay = new GuestLan(NetworkConfig.defaults(), otherServer);
+        int same = 0;
+        java.util.Set<Integer> offered = new java.util.HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            long here = VM + 2L * i;
+            long there = VM + 2L * i + 1;
+            int mine = exchange(discover(here)).yiaddr();
+            otherRelay.sendFromGuest(discover(there));
+            int theirs = parseReply(otherRelay.takeReceived().getFirst()).yiaddr();
+            same += mine == theirs ? 1 : 0;
+            offered.add(mine);
+        }
+        assertThat(same).as("pairs offered one address").isLessThanOrEqualTo(2);
+        assertThat(offered).as("one relay's offers spread over the pool").hasSizeGreaterThan(15);
     }
 
     @Test
