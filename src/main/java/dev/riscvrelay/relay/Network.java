@@ -114,8 +114,9 @@ final class Network implements AutoCloseable {
         });
         Nat nat;
         try {
-            nat = new Nat(network, NatConfig.defaults(), TcpConfig.defaults(), EgressPolicy.forThisHost(config.egress()),
-                    Ipv6EgressPolicy.forThisHost(config.egress()), loop, frame -> lan.forwardFromOutside(gateway, frame), counters, NanoClock.SYSTEM,
+            nat = new Nat(network, NatConfig.defaults(), TcpConfig.defaults(),
+                    EgressPolicy.forThisHost(config.egress()), Ipv6EgressPolicy.forThisHost(config.egress()), loop,
+                    frame -> lan.forwardFromOutside(gateway, frame), counters, NanoClock.SYSTEM,
                     PooledByteBufAllocator.DEFAULT, share);
         } catch (RuntimeException e) {
             dns.close();

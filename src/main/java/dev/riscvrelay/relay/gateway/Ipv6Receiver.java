@@ -14,9 +14,10 @@ import dev.riscvrelay.relay.wire.ParseResult;
  * The gateway's IPv6 side on the LAN: neighbour discovery for its addresses, router solicitations and ICMPv6 echo
  * to its addresses; UDP and TCP to its addresses go to its {@link Ipv6Handler}s (DNS); packets routed beyond the
  * LAN go to the {@link Ipv6Outside} (the NAT), or without one are answered "no route" ({@link Ipv6Unreachable}), as
- * are those the outside refuses. Everything else that reaches the gateway as IPv6 is dropped: counted when it was addressed to
- * the gateway alone (by reason: malformed, bad checksum, an extension header it does not walk, unhandled), quiet
- * when it was multicast the gateway merely overheard (the guests' own neighbour discovery and MLD reports).
+ * are those the outside refuses. Everything else that reaches the gateway as IPv6 is dropped: counted when it was
+ * addressed to the gateway alone (by reason: malformed, bad checksum, an extension header it does not walk,
+ * unhandled), quiet when it was multicast the gateway merely overheard (the guests' own neighbour discovery and MLD
+ * reports).
  *
  * <p>On the switch's event loop; reuses its views, allocates only reply frames.
  */

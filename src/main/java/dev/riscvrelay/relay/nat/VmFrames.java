@@ -12,7 +12,8 @@ import io.netty.buffer.ByteBufAllocator;
 /**
  * Builds the frames the NAT sends to VMs: Ethernet from the gateway's MAC, IPv4 without options or IPv6 without
  * extension headers, in pooled direct buffers with headroom. Packets to VMs stay within the LAN MTU in both families
- * (the IPv6 link MTU advertised may be larger, 1280, but browsers' frames are bounded by the LAN's). Owned by the NAT's event loop (the IP identification counter is plain state).
+ * (the IPv6 link MTU advertised may be larger, 1280, but browsers' frames are bounded by the LAN's). Owned by the
+ * NAT's event loop (the IP identification counter is plain state).
  */
 public final class VmFrames {
 

@@ -35,9 +35,10 @@ import java.util.function.LongToIntFunction;
 /**
  * TCP NAT: terminates each TCP connection a VM opens and carries its bytes over an ordinary host socket to the
  * destination, over IPv4 or IPv6 alike: one table, one endpoint, and the family only in the frames' IP header
- * ({@link FlowAddresses}) and the MSS. The VM talks to a {@link TcpEndpoint} that plays the destination (its own sequence numbers,
- * windows, retransmissions over the lossy LAN); the host side is a non-blocking Netty socket on the same event
- * loop ({@link TcpHostSocket}), read only while the VM has room and written only as fast as the host takes it.
+ * ({@link FlowAddresses}) and the MSS. The VM talks to a {@link TcpEndpoint} that plays the destination (its own
+ * sequence numbers, windows, retransmissions over the lossy LAN); the host side is a non-blocking Netty socket on
+ * the same event loop ({@link TcpHostSocket}), read only while the VM has room and written only as fast as the host
+ * takes it.
  *
  * <p>Per segment the NAT allocates nothing but the pooled frame it sends: views are reused, data from the VM goes
  * to the host socket as a retained slice of the frame it came in, data from the host stays in the buffers the
@@ -327,7 +328,7 @@ public final class TcpNat {
                 strayAcknowledgement(), strayFlags());
     }
 
-    /** {@link #resetStray(long, int, int)} for an IPv6 segment (allocates the addresses: strays are not the hot path). */
+    /** {@link #resetStray(long, int, int)} for an IPv6 segment (allocates its addresses: strays are no hot path). */
     private void resetStray(long vmMac, FlowAddresses addresses) {
         VmSegments.control(frames, sink, counters, vmMac, addresses, tcp.destinationPort(), tcp.sourcePort(),
                 straySequence(), strayAcknowledgement(), strayFlags());

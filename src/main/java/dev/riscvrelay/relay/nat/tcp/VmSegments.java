@@ -12,7 +12,8 @@ import io.netty.buffer.ByteBuf;
 /**
  * Builds the TCP segments of one connection toward its VM, each in one pooled frame from the host's address and
  * port (the destination the VM dialled) to the VM's, and hands them to the NAT's sink. IPv4 or IPv6 as the
- * connection's {@link FlowAddresses} are: the header and the checksum's pseudo-header follow them, the rest is the same.
+ * connection's {@link FlowAddresses} are: the IP header and the checksum's pseudo-header follow them, the rest is
+ * the same.
  */
 final class VmSegments {
 
