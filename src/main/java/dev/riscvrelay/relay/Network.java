@@ -16,6 +16,7 @@ import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.EgressPolicy;
 import dev.riscvrelay.relay.nat.HostBudget;
+import dev.riscvrelay.relay.nat.Ipv6EgressPolicy;
 import dev.riscvrelay.relay.nat.Nat;
 import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.tcp.TcpConfig;
@@ -113,8 +114,9 @@ final class Network implements AutoCloseable {
         });
         Nat nat;
         try {
-            nat = new Nat(network, NatConfig.defaults(), TcpConfig.defaults(), EgressPolicy.forThisHost(config.egress()),
-                    loop, frame -> lan.forwardFromOutside(gateway, frame), counters, NanoClock.SYSTEM,
+            nat = new Nat(network, NatConfig.defaults(), TcpConfig.defaults(),
+                    EgressPolicy.forThisHost(config.egress()), Ipv6EgressPolicy.forThisHost(config.egress()), loop,
+                    frame -> lan.forwardFromOutside(gateway, frame), counters, NanoClock.SYSTEM,
                     PooledByteBufAllocator.DEFAULT, share);
         } catch (RuntimeException e) {
             dns.close();
@@ -134,6 +136,7 @@ final class Network implements AutoCloseable {
         ForwardPorts forwardPorts = new ForwardPorts();
         gateway.addIpHandler(new ForwardReturns(nat.tcp(), forwardPorts));
         gateway.addIpHandler(new RouteToOutside(nat::onPacket));
+        gateway.routeIpv6ToOutside(nat::onPacket6);
         // Every relay of a cluster runs its own gateway: frames from other relays never reach this one.
         lan.attachLocal(gateway);
         nat.start();

@@ -74,6 +74,14 @@ public final class Gateway implements Port {
         ipv6.addHandler(Objects.requireNonNull(handler, "handler"));
     }
 
+    /**
+     * Hands IPv6 packets VMs route beyond the LAN to {@code outside} (the NAT) instead of answering them "no route".
+     * Call before attaching the gateway.
+     */
+    public void routeIpv6ToOutside(Ipv6Outside outside) {
+        ipv6.routeToOutside(Objects.requireNonNull(outside, "outside"));
+    }
+
     @Override
     public void send(ByteBuf frame) {
         try {

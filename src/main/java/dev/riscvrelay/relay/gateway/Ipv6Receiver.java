@@ -13,9 +13,11 @@ import dev.riscvrelay.relay.wire.ParseResult;
 /**
  * The gateway's IPv6 side on the LAN: neighbour discovery for its addresses, router solicitations and ICMPv6 echo
  * to its addresses; UDP and TCP to its addresses go to its {@link Ipv6Handler}s (DNS); packets routed beyond the
- * LAN are answered "no route" ({@link Ipv6Unreachable}). Everything else that reaches the gateway as IPv6 is dropped: counted when it was addressed to
- * the gateway alone (by reason: malformed, bad checksum, an extension header it does not walk, unhandled), quiet
- * when it was multicast the gateway merely overheard (the guests' own neighbour discovery and MLD reports).
+ * LAN go to the {@link Ipv6Outside} (the NAT), or without one are answered "no route" ({@link Ipv6Unreachable}), as
+ * are those the outside refuses. Everything else that reaches the gateway as IPv6 is dropped: counted when it was
+ * addressed to the gateway alone (by reason: malformed, bad checksum, an extension header it does not walk,
+ * unhandled), quiet when it was multicast the gateway merely overheard (the guests' own neighbour discovery and MLD
+ * reports).
  *
  * <p>On the switch's event loop; reuses its views, allocates only reply frames.
  */
@@ -29,6 +31,7 @@ final class Ipv6Receiver {
     private final Icmpv6EchoResponder echo = new Icmpv6EchoResponder();
     private final Ipv6Unreachable unreachable = new Ipv6Unreachable();
     private Ipv6Handler[] handlers = new Ipv6Handler[0];
+    private Ipv6Outside outside;
     /** Whether any guest has spoken IPv6 yet: until then the LAN hears no unsolicited advertisements. */
     private boolean ipv6Heard;
 
@@ -39,6 +42,11 @@ final class Ipv6Receiver {
         }
         handlers = java.util.Arrays.copyOf(handlers, handlers.length + 1);
         handlers[handlers.length - 1] = handler;
+    }
+
+    /** Routes packets beyond the LAN to {@code outside}. Call before the gateway is on the switch. */
+    void routeToOutside(Ipv6Outside outside) {
+        this.outside = outside;
     }
 
     /** Handles the IPv6 payload of an untagged frame sent to the gateway's MAC, broadcast, or IPv6 multicast. */
@@ -60,9 +68,14 @@ final class Ipv6Receiver {
         if (!toGateway && !multicast) {
             boolean routed = ethernet.destination() == config.gatewayMac();
             long high = ip.destinationHigh();
-            if (routed && high != config.ipv6Prefix() && !Ipv6Address.isLinkLocal(high)
-                    && Ipv6Unreachable.mayAnswer(ip)) {
-                // Beyond the LAN: IPv6 is not carried to the outside.
+            boolean beyond = routed && high != config.ipv6Prefix() && !Ipv6Address.isLinkLocal(high);
+            if (beyond && outside != null) {
+                int code = outside.onPacket(ethernet, ip);
+                if (code != Ipv6Outside.HANDLED) {
+                    unreachable.answer(ethernet, ip, code, output);
+                }
+            } else if (beyond && Ipv6Unreachable.mayAnswer(ip)) {
+                // Beyond the LAN, and IPv6 is not carried to the outside.
                 unreachable.noRoute(ethernet, ip, output);
             } else {
                 // Another guest's address sent to the gateway's MAC, or nothing an error may answer.

@@ -9,9 +9,10 @@ import dev.riscvrelay.relay.wire.Ipv6Packet;
 import io.netty.buffer.ByteBuf;
 
 /**
- * ICMPv6 destination unreachable, code 0 "no route to destination" (RFC 4443 section 3.1), for IPv6 packets a VM
- * sends through the gateway beyond the LAN, which the relay does not carry to the outside: the VM's connect fails
- * at once and it falls back to IPv4 instead of waiting for a timeout.
+ * ICMPv6 destination unreachable (RFC 4443 section 3.1) from the gateway for IPv6 packets a VM sends beyond the LAN
+ * that go no further: code 0 "no route to destination" when the relay does not carry IPv6 to the outside or the host
+ * has no route, code 1 "administratively prohibited" when the egress policy denies the destination. The VM's connect
+ * fails at once (and it may fall back to IPv4) instead of waiting for a timeout.
  *
  * <p>Never in answer to an ICMPv6 error, to a packet from the unspecified address, or to one whose extension headers
  * hide what it carries (RFC 4443 section 2.4 (e)); the error holds as much of the packet as fits in 1280 bytes and
@@ -21,9 +22,6 @@ import io.netty.buffer.ByteBuf;
 final class Ipv6Unreachable {
 
     static final int PER_SECOND = 100;
-    static final int CODE_NO_ROUTE = 0;
-    /** Type, code, checksum and four unused bytes before the invoking packet. */
-    static final int ERROR_HEADER_LENGTH = 8;
 
     private int budget = PER_SECOND;
 
@@ -46,16 +44,26 @@ final class Ipv6Unreachable {
 
     /** Sends "no route" back to the sender of {@code ip} (which {@link #mayAnswer}), within the rate. */
     void noRoute(EthernetFrame ethernet, Ipv6Packet ip, GatewayOutput output) {
+        answer(ethernet, ip, Icmpv6Packet.CODE_NO_ROUTE, output);
+    }
+
+    /**
+     * Sends destination unreachable with {@code code} back to the sender of {@code ip} when an error {@link #mayAnswer}
+     * it, within the rate; counted by code.
+     */
+    void answer(EthernetFrame ethernet, Ipv6Packet ip, int code, GatewayOutput output) {
+        if (!mayAnswer(ip)) {
+            return;
+        }
         if (budget == 0) {
             output.counters().increment(Counter.DROP_ICMPV6_ERROR_RATE);
             return;
         }
         budget--;
         NetworkConfig config = output.config();
-        int packetLimit = Math.min(config.mtu(), NetworkConfig.IPV6_MIN_MTU);
-        int quoted = Math.min(Ipv6Packet.HEADER_LENGTH + ip.payloadLength(),
-                packetLimit - Ipv6Packet.HEADER_LENGTH - ERROR_HEADER_LENGTH);
-        int messageLength = ERROR_HEADER_LENGTH + quoted;
+        int quoted = Icmpv6Packet.quotedLength(Ipv6Packet.HEADER_LENGTH + ip.payloadLength(),
+                Math.min(config.mtu(), NetworkConfig.IPV6_MIN_MTU));
+        int messageLength = Icmpv6Packet.ERROR_HEADER_LENGTH + quoted;
         long toHigh = ip.sourceHigh();
         long toLow = ip.sourceLow();
         // From the gateway's address of the sender's scope (RFC 6724 section 5 rule 2).
@@ -68,11 +76,10 @@ final class Ipv6Unreachable {
         at += EthernetFrame.writeHeader(frame, at, ethernet.source(), config.gatewayMac(), EthernetFrame.TYPE_IPV6);
         at += Ipv6Packet.writeHeader(frame, at, messageLength, Ipv6Packet.NEXT_HEADER_ICMPV6,
                 Icmpv6EchoResponder.HOP_LIMIT, fromHigh, fromLow, toHigh, toLow);
-        Icmpv6Packet.writeHeader(frame, at, Icmpv6Packet.TYPE_DESTINATION_UNREACHABLE, CODE_NO_ROUTE);
-        frame.setInt(at + 4, 0);
-        frame.setBytes(at + ERROR_HEADER_LENGTH, ip.buffer(), ip.offset(), quoted);
-        Icmpv6Packet.fillChecksum(frame, at, messageLength, fromHigh, fromLow, toHigh, toLow);
+        Icmpv6Packet.writeError(frame, at, Icmpv6Packet.TYPE_DESTINATION_UNREACHABLE, code, 0, ip.buffer(),
+                ip.offset(), quoted, fromHigh, fromLow, toHigh, toLow);
         output.emit(frame);
-        output.counters().increment(Counter.GATEWAY_IPV6_NO_ROUTE);
+        output.counters().increment(code == Icmpv6Packet.CODE_ADMIN_PROHIBITED ? Counter.GATEWAY_IPV6_PROHIBITED
+                : Counter.GATEWAY_IPV6_NO_ROUTE);
     }
 }

@@ -49,7 +49,10 @@ public enum Counter {
     GATEWAY_ECHO_REPLIES("ICMP and ICMPv6 echo replies sent by the gateway"),
     GATEWAY_NEIGHBOR_ADVERTISEMENTS("ICMPv6 neighbour advertisements sent by the gateway for its IPv6 addresses"),
     GATEWAY_ROUTER_ADVERTISEMENTS("ICMPv6 router advertisements sent by the gateway (solicited and periodic)"),
-    GATEWAY_IPV6_NO_ROUTE("ICMPv6 no-route errors sent to VMs for IPv6 packets beyond the LAN (not carried outside)"),
+    GATEWAY_IPV6_NO_ROUTE("ICMPv6 no-route errors sent to VMs for IPv6 packets beyond the LAN the relay cannot carry"
+            + " (the host has no IPv6 route, or the NAT does not carry IPv6)"),
+    GATEWAY_IPV6_PROHIBITED("ICMPv6 administratively-prohibited errors sent to VMs for IPv6 destinations the egress"
+            + " policy denies"),
     GATEWAY_UNHANDLED("frames addressed to the gateway that nothing handles yet (protocol, port or type)"),
     GATEWAY_NOT_ADDRESSED("unicast frames flooded to the gateway for another MAC (not an error)"),
     DROP_MALFORMED("frames for the gateway whose headers are malformed (truncated, bad lengths, bad ARP format)"),
@@ -166,10 +169,14 @@ public enum Counter {
     NAT_ICMP_FLOWS_EXPIRED("ICMP echo flows closed after their idle timeout"),
     NAT_ICMP_ECHO_OUT("ICMP echo requests sent from VMs to the outside"),
     NAT_ICMP_ECHO_IN("ICMP echo replies delivered to VMs"),
-    NAT_EGRESS_DENIED("packets to a destination the egress policy denies (answered admin-prohibited)"),
+    NAT_IPV6_PACKETS_OUT("IPv6 packets from VMs the NAT took to carry outside (before per-protocol checks)"),
+    NAT_IPV6_UNREACHABLE("ICMPv6 destination unreachable the NAT sent VMs for IPv6 connects that failed later"
+            + " (timeout, no route, port unreachable)"),
+    NAT_EGRESS_DENIED("packets to a destination the egress policy denies, IPv4 or IPv6 (answered admin-prohibited)"),
     DROP_NAT_HOST_BUDGET("new NAT flows refused because the relay's host sockets, the network's share or the client"
             + " address's share of them are used up"),
     DROP_NAT_BAD_PACKET("packets to the outside with bad lengths, checksum or ports"),
+    DROP_NAT_IPV6_SOURCE("IPv6 packets to the outside from a source outside the LAN's /64 (link-local, spoofed)"),
     DROP_NAT_UNSUPPORTED("packets to the outside of a protocol or ICMP type the NAT does not carry"),
     DROP_NAT_UDP_VM_LIMIT("new UDP flows refused: the VM holds its maximum"),
     DROP_NAT_UDP_TABLE_FULL("new UDP flows refused: the UDP flow table is full"),

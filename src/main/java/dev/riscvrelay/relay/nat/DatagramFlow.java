@@ -20,7 +20,13 @@ public abstract class DatagramFlow extends NatFlow {
 
     protected DatagramFlow(FlowSet<?> flows, long keyHigh, long keyLow, long vmMac, long idleTimeoutNanos,
             long now) {
-        super(keyHigh, keyLow, vmMac, idleTimeoutNanos, now);
+        this(flows, keyHigh, keyLow, 0, 0, vmMac, idleTimeoutNanos, now);
+    }
+
+    /** A flow whose key has IPv6 words ({@link FlowKey}). */
+    protected DatagramFlow(FlowSet<?> flows, long keyHigh, long keyLow, long key6High, long key6Low, long vmMac,
+            long idleTimeoutNanos, long now) {
+        super(keyHigh, keyLow, key6High, key6Low, vmMac, idleTimeoutNanos, now);
         this.flows = flows;
     }
 

@@ -68,10 +68,17 @@ public final class FlowSet<F extends NatFlow> {
         this.expiredCount = expiredCount;
     }
 
-    @SuppressWarnings("unchecked")
+    /** The IPv4 flow with this key, or null. */
     public F get(long high, long low) {
-        NatFlow flow = table.get(fold(high, low));
-        while (flow != null && (flow.keyHigh != high || flow.keyLow != low)) {
+        return get(high, low, 0, 0);
+    }
+
+    /** The flow with this key (IPv6 words zero for IPv4, {@link FlowKey}), or null. */
+    @SuppressWarnings("unchecked")
+    public F get(long high, long low, long high6, long low6) {
+        NatFlow flow = table.get(fold(high, low, high6, low6));
+        while (flow != null && (flow.keyHigh != high || flow.keyLow != low || flow.key6High != high6
+                || flow.key6Low != low6)) {
             flow = flow.sameFoldedKey;
         }
         return (F) flow;
@@ -114,7 +121,7 @@ public final class FlowSet<F extends NatFlow> {
 
     /** Adds an admitted flow. */
     public void add(F flow) {
-        long folded = fold(flow.keyHigh, flow.keyLow);
+        long folded = fold(flow.keyHigh, flow.keyLow, flow.key6High, flow.key6Low);
         F first = table.get(folded);
         if (first == null) {
             table.put(folded, flow); // cannot fail: the limits admit at most the table's size
@@ -128,7 +135,7 @@ public final class FlowSet<F extends NatFlow> {
     /** Takes an added flow out and gives back its room; call once per flow. */
     @SuppressWarnings("unchecked")
     public void remove(NatFlow flow) {
-        long folded = fold(flow.keyHigh, flow.keyLow);
+        long folded = fold(flow.keyHigh, flow.keyLow, flow.key6High, flow.key6Low);
         F first = table.get(folded);
         if (first == flow) {
             if (flow.sameFoldedKey == null) {
@@ -194,6 +201,18 @@ public final class FlowSet<F extends NatFlow> {
      */
     long fold(long high, long low) {
         return mix(mix(high ^ seed) ^ low);
+    }
+
+    /**
+     * The four words of a key folded into one: IPv4 keys (IPv6 words zero) fold as {@link #fold(long, long)}; an
+     * IPv6 key mixes the destination's halves in before the low half, so again for one address pair every low half
+     * folds differently.
+     */
+    long fold(long high, long low, long high6, long low6) {
+        if ((high6 | low6) == 0) {
+            return fold(high, low);
+        }
+        return mix(mix(mix(mix(high ^ seed) ^ high6) ^ low6) ^ low);
     }
 
     /** Stafford's mix13 finaliser, a bijection on {@code long}. */

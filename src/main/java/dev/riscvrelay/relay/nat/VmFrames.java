@@ -3,18 +3,26 @@ package dev.riscvrelay.relay.nat;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.IcmpPacket;
+import dev.riscvrelay.relay.wire.Icmpv6Packet;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.Ipv6Packet;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
 /**
- * Builds the frames the NAT sends to VMs: Ethernet from the gateway's MAC, IPv4 without options, in pooled direct
- * buffers with headroom. Owned by the NAT's event loop (the IP identification counter is plain state).
+ * Builds the frames the NAT sends to VMs: Ethernet from the gateway's MAC, IPv4 without options or IPv6 without
+ * extension headers, in pooled direct buffers with headroom. Packets to VMs stay within the LAN MTU in both families
+ * (the IPv6 link MTU advertised may be larger, 1280, but browsers' frames are bounded by the LAN's). Owned by the
+ * NAT's event loop (the IP identification counter is plain state).
  */
 public final class VmFrames {
 
     /** Ethernet plus a 20-byte IPv4 header: where the IP payload of a built frame starts. */
     public static final int IP_PAYLOAD_OFFSET = EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH;
+    /** Ethernet plus the 40-byte IPv6 header: where the payload of a built IPv6 frame starts. */
+    public static final int IPV6_PAYLOAD_OFFSET = EthernetFrame.HEADER_LENGTH + Ipv6Packet.HEADER_LENGTH;
+    /** What an IPv6 flow keeps to quote in a later error: the fixed header and the first 8 bytes after it. */
+    public static final int IPV6_QUOTE = Ipv6Packet.HEADER_LENGTH + 8;
     /** RFC 792: an error quotes the original internet header plus the first 64 bits of its data. */
     public static final int QUOTED_DATA_BYTES = 8;
     /** The most an error quotes: a 60-byte header with options plus 8 bytes. */
@@ -44,6 +52,61 @@ public final class VmFrames {
     /** The largest IP payload (e.g. UDP header plus data) a frame to a VM can carry. */
     public int maxIpPayload() {
         return network.mtu() - Ipv4Packet.MIN_HEADER_LENGTH;
+    }
+
+    /** The largest IP payload a frame to a VM can carry in the family of {@code addresses}. */
+    public int maxIpPayload(FlowAddresses addresses) {
+        return addresses.ipv6() ? network.mtu() - Ipv6Packet.HEADER_LENGTH : maxIpPayload();
+    }
+
+    /** Where the IP payload of a frame built for {@code addresses} starts, from its reader index. */
+    public static int ipPayloadOffset(FlowAddresses addresses) {
+        return addresses.ipv6() ? IPV6_PAYLOAD_OFFSET : IP_PAYLOAD_OFFSET;
+    }
+
+    /**
+     * A frame from the remote end of {@code addresses} to the VM, its IP header written (IPv4 or IPv6) for
+     * {@code payloadLength} bytes of {@code protocol}; the caller writes the payload at
+     * {@code frame.readerIndex() + ipPayloadOffset(addresses)}.
+     */
+    public ByteBuf newFrame(long vmMac, FlowAddresses addresses, int protocol, int payloadLength) {
+        if (!addresses.ipv6()) {
+            return newFrame(vmMac, addresses.remoteIpv4(), addresses.vmIpv4(), protocol, payloadLength);
+        }
+        return newFrame6(vmMac, addresses.remoteHigh(), addresses.remoteLow(), addresses.vmHigh(),
+                addresses.vmLow(), protocol, payloadLength);
+    }
+
+    /** An IPv6 frame to a VM (traffic class and flow label zero); the payload goes at {@link #IPV6_PAYLOAD_OFFSET}. */
+    public ByteBuf newFrame6(long vmMac, long sourceHigh, long sourceLow, long destinationHigh, long destinationLow,
+            int nextHeader, int payloadLength) {
+        int headroom = network.frameHeadroom();
+        ByteBuf frame = allocator.directBuffer(headroom + IPV6_PAYLOAD_OFFSET + payloadLength);
+        frame.writerIndex(headroom + IPV6_PAYLOAD_OFFSET + payloadLength).readerIndex(headroom);
+        EthernetFrame.writeHeader(frame, headroom, vmMac, network.gatewayMac(), EthernetFrame.TYPE_IPV6);
+        Ipv6Packet.writeHeader(frame, headroom + EthernetFrame.HEADER_LENGTH, payloadLength, nextHeader, replyTtl,
+                sourceHigh, sourceLow, destinationHigh, destinationLow);
+        return frame;
+    }
+
+    /**
+     * An ICMPv6 destination unreachable frame (RFC 4443 section 3.1) to the VM of {@code addresses}, quoting
+     * {@code quoteLength} bytes of the offending packet at absolute {@code quoteIndex} of {@code quoteSource}.
+     *
+     * @param fromRemote whether the remote host itself reports (port unreachable), else the gateway (a router)
+     */
+    public ByteBuf destinationUnreachable6(long vmMac, FlowAddresses addresses, boolean fromRemote, int code,
+            ByteBuf quoteSource, int quoteIndex, int quoteLength) {
+        long fromHigh = fromRemote ? addresses.remoteHigh() : network.ipv6Prefix();
+        long fromLow = fromRemote ? addresses.remoteLow() : network.gatewayIpv6Low();
+        int quoted = Icmpv6Packet.quotedLength(quoteLength, Math.min(network.mtu(), NetworkConfig.IPV6_MIN_MTU));
+        int length = Icmpv6Packet.ERROR_HEADER_LENGTH + quoted;
+        ByteBuf frame = newFrame6(vmMac, fromHigh, fromLow, addresses.vmHigh(), addresses.vmLow(),
+                Ipv6Packet.NEXT_HEADER_ICMPV6, length);
+        Icmpv6Packet.writeError(frame, frame.readerIndex() + IPV6_PAYLOAD_OFFSET,
+                Icmpv6Packet.TYPE_DESTINATION_UNREACHABLE, code, 0, quoteSource, quoteIndex, quoted, fromHigh,
+                fromLow, addresses.vmHigh(), addresses.vmLow());
+        return frame;
     }
 
     /**

@@ -14,8 +14,12 @@
  *   <li>Egress policy first: a denied destination gets ICMP destination unreachable, code 13 (communication
  *       administratively prohibited), from the gateway address. Most specific prefix wins; see
  *       {@link dev.riscvrelay.relay.nat.EgressPolicy}. {@link dev.riscvrelay.relay.nat.Ipv6EgressPolicy} states the
- *       same rule for IPv6 destinations ({@code --allow}/{@code --deny} with IPv6 prefixes); IPv6 is not carried to
- *       the outside yet (the gateway answers it "no route"), so nothing consults it on the data path.</li>
+ *       same rule for IPv6 destinations ({@code --allow}/{@code --deny} with IPv6 prefixes); a denied IPv6 packet is
+ *       answered by the gateway with ICMPv6 code 1 (administratively prohibited), rate limited.</li>
+ *   <li>IPv6 ({@code onPacket6}, from the gateway's IPv6 side): the same three protocols through the same flow
+ *       sets, limits and counters, over host IPv6 sockets (ICMPv6 echo through {@code IPPROTO_ICMPV6} ping
+ *       sockets). A VM's source must be in the LAN's /64; extension headers are not walked. Where the host has no
+ *       route (ENETUNREACH), the VM gets ICMPv6 no route.</li>
  *   <li>Fragmented UDP (and ICMP) is not supported: IPv4 fragments are dropped and counted. Replies larger than
  *       the LAN MTU are dropped and counted; the relay never fragments.</li>
  *   <li>UDP: one connected host socket per (VM address, VM port, destination address, destination port);
@@ -29,7 +33,8 @@
  *       timeouts and buffers: {@link dev.riscvrelay.relay.nat.tcp.TcpConfig}; MSS = LAN MTU - 40.</li>
  * </ul>
  *
- * <p>All state belongs to the one event loop: no locks; flow keys are packed into two {@code long}s and folded
+ * <p>All state belongs to the one event loop: no locks; flow keys are packed into {@code long}s (two for IPv4,
+ * four for IPv6: {@link dev.riscvrelay.relay.nat.FlowKey}) and folded
  * into one for a {@link dev.riscvrelay.relay.lan.LongTable}; expiry reads an injected clock. Each protocol keeps its
  * flows in a {@link dev.riscvrelay.relay.nat.FlowSet} (table, per-VM and total limits, idle sweep); UDP and ICMP flows are
  * {@link dev.riscvrelay.relay.nat.DatagramFlow}s, one connected host datagram socket each.

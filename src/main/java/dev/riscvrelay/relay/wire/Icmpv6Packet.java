@@ -25,6 +25,15 @@ public final class Icmpv6Packet {
     public static final int TYPE_NEIGHBOR_SOLICITATION = 135;
     public static final int TYPE_NEIGHBOR_ADVERTISEMENT = 136;
 
+    /** RFC 4443 section 3.1 destination unreachable codes. */
+    public static final int CODE_NO_ROUTE = 0;
+    public static final int CODE_ADMIN_PROHIBITED = 1;
+    public static final int CODE_ADDRESS_UNREACHABLE = 3;
+    public static final int CODE_PORT_UNREACHABLE = 4;
+
+    /** Type, code, checksum and the four bytes (unused, MTU or pointer) before an error's invoking packet. */
+    public static final int ERROR_HEADER_LENGTH = 8;
+
     private static final int TYPE = 0;
     private static final int CODE = 1;
     private static final int CHECKSUM = 2;
@@ -124,5 +133,31 @@ public final class Icmpv6Packet {
         int checksum = Checksums.finish(pseudo + Checksums.sum(buf, index, length));
         // RFC 4443 section 2.3 computes it like UDP's; a computed 0 and 0xFFFF both verify, 0 is sent as is.
         buf.setShort(index + CHECKSUM, checksum);
+    }
+
+    /**
+     * How many bytes of an invoking packet of {@code packetLength} bytes an error quotes: as much as fits with the
+     * error's own headers in {@code packetLimit} bytes (RFC 4443 section 2.4 (c): the minimum MTU or less).
+     */
+    public static int quotedLength(int packetLength, int packetLimit) {
+        return Math.max(0, Math.min(packetLength, packetLimit - Ipv6Packet.HEADER_LENGTH - ERROR_HEADER_LENGTH));
+    }
+
+    /**
+     * Writes a whole ICMPv6 error at absolute {@code index}: type, code, the four bytes {@code parameter}, then
+     * {@code quoteLength} bytes of the invoking packet from absolute {@code quoteIndex} of {@code quote}, and the
+     * checksum over the pseudo-header of the packet that carries it.
+     *
+     * @return the message's length
+     */
+    public static int writeError(ByteBuf buf, int index, int type, int code, int parameter, ByteBuf quote,
+            int quoteIndex, int quoteLength, long sourceHigh, long sourceLow, long destinationHigh,
+            long destinationLow) {
+        int length = ERROR_HEADER_LENGTH + quoteLength;
+        writeHeader(buf, index, type, code);
+        buf.setInt(index + 4, parameter);
+        buf.setBytes(index + ERROR_HEADER_LENGTH, quote, quoteIndex, quoteLength);
+        fillChecksum(buf, index, length, sourceHigh, sourceLow, destinationHigh, destinationLow);
+        return length;
     }
 }

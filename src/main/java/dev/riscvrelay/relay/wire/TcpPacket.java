@@ -83,6 +83,13 @@ public final class TcpPacket {
         return Checksums.fold(sum) == 0xFFFF;
     }
 
+    /** {@link #checksumValid} over the IPv6 pseudo-header (RFC 8200 section 8.1). */
+    public boolean checksumValidOverIpv6(long sourceHigh, long sourceLow, long destinationHigh, long destinationLow) {
+        long sum = Checksums.pseudoHeaderSum6(sourceHigh, sourceLow, destinationHigh, destinationLow,
+                Ipv6Packet.NEXT_HEADER_TCP, length) + Checksums.sum(buf, offset, length);
+        return Checksums.fold(sum) == 0xFFFF;
+    }
+
     /**
      * Reads the options into this view's option fields. Unknown options are skipped by their length.
      *
@@ -353,5 +360,21 @@ public final class TcpPacket {
         long sum = Checksums.pseudoHeaderSum(sourceAddress, destinationAddress, Ipv4Packet.PROTOCOL_TCP, length)
                 + Checksums.sum(buf, index, length);
         buf.setShort(index + CHECKSUM, Checksums.finish(sum));
+    }
+
+    /** {@link #fillChecksum} over the IPv6 pseudo-header (RFC 8200 section 8.1). */
+    public static void fillChecksumOverIpv6(ByteBuf buf, int index, int length, long sourceHigh, long sourceLow,
+            long destinationHigh, long destinationLow) {
+        long sum = Checksums.pseudoHeaderSum6(sourceHigh, sourceLow, destinationHigh, destinationLow,
+                Ipv6Packet.NEXT_HEADER_TCP, length) + Checksums.sum(buf, index, length);
+        buf.setShort(index + CHECKSUM, Checksums.finish(sum));
+    }
+
+    /**
+     * {@link #fillChecksum} with the pseudo-header's sum given ({@link Checksums#pseudoHeaderSum} or
+     * {@link Checksums#pseudoHeaderSum6}): the same code for either address family.
+     */
+    public static void fillChecksum(ByteBuf buf, int index, int length, long pseudoHeaderSum) {
+        buf.setShort(index + CHECKSUM, Checksums.finish(pseudoHeaderSum + Checksums.sum(buf, index, length)));
     }
 }

@@ -126,4 +126,13 @@ public final class UdpPacket {
         int checksum = Checksums.finish(sum);
         buf.setShort(index + CHECKSUM, checksum == 0 ? 0xFFFF : checksum);
     }
+
+    /**
+     * {@link #fillChecksum} with the pseudo-header's sum given ({@link Checksums#pseudoHeaderSum} or
+     * {@link Checksums#pseudoHeaderSum6}): the same code for either address family.
+     */
+    public static void fillChecksum(ByteBuf buf, int index, int length, long pseudoHeaderSum) {
+        int checksum = Checksums.finish(pseudoHeaderSum + Checksums.sum(buf, index, length));
+        buf.setShort(index + CHECKSUM, checksum == 0 ? 0xFFFF : checksum);
+    }
 }

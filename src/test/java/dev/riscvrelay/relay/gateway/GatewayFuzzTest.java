@@ -26,7 +26,7 @@ import java.util.List;
 
 /**
  * Any sequence of frames guests send to the gateway, as the relay wires it (ping, DHCP, DNS, the route to the
- * outside; DNS over IPv6 too): {@link Gateway#send} never throws, releases each frame, and every reply is a valid frame from the
+ * outside, IPv4 and IPv6; DNS over IPv6 too): {@link Gateway#send} never throws, releases each frame, and every reply is a valid frame from the
  * gateway ({@link ReplyCheckingLan}). Pending DNS queries all end (SERVFAIL) once their timeout passes.
  *
  * <p>Input: records of a control byte, a 16-bit length and that many frame bytes (cut at the end of the input).
@@ -59,6 +59,18 @@ class GatewayFuzzTest {
                     .isLessThanOrEqualTo(ethernet.offset() + ethernet.length());
             outside[0]++;
         }));
+        // The IPv6 route to the outside: it refuses every other packet, in turn with each code the NAT gives.
+        gateway.routeIpv6ToOutside((ethernet, ip) -> {
+            assertThat(ip.payloadOffset() + ip.payloadLength())
+                    .isLessThanOrEqualTo(ethernet.offset() + ethernet.length());
+            assertThat(ip.sourceHigh() >>> 56).as("never a multicast source").isNotEqualTo(0xFF);
+            outside[0]++;
+            return switch (outside[0] % 4) {
+                case 0 -> Icmpv6Packet.CODE_NO_ROUTE;
+                case 1 -> Icmpv6Packet.CODE_ADMIN_PROHIBITED;
+                default -> Ipv6Outside.HANDLED;
+            };
+        });
         lan.attach(gateway);
 
         int at = 0;

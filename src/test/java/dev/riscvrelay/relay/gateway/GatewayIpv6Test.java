@@ -226,6 +226,41 @@ class GatewayIpv6Test {
     }
 
     @Test
+    void withARouteToTheOutsideIpv6BeyondTheLanGoesThereAndItsRefusalIsAnswered() {
+        GuestLan routed = new GuestLan(NetworkConfig.defaults());
+        int[] code = {Icmpv6Packet.CODE_ADMIN_PROHIBITED};
+        List<String> outside = new java.util.ArrayList<>();
+        routed.gateway.routeIpv6ToOutside((ethernet, ip) -> {
+            outside.add(Ipv6Address.format(ip.destinationHigh(), ip.destinationLow()));
+            return code[0];
+        });
+        byte[] request = Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, GUEST_GLOBAL, "2001:db8::1", 64, 58,
+                Ipv6Fixtures.hex("8000 0000 4242 0007 6162"));
+        routed.sendFromGuest(request);
+        List<byte[]> replies = routed.takeReceived();
+        assertThat(replies).hasSize(1);
+        // Type 1 code 1 (administratively prohibited), from the gateway, quoting the packet.
+        byte[] reply = replies.get(0);
+        assertThat(reply[14 + 40] & 0xFF).isEqualTo(Icmpv6Packet.TYPE_DESTINATION_UNREACHABLE);
+        assertThat(reply[14 + 41] & 0xFF).isEqualTo(Icmpv6Packet.CODE_ADMIN_PROHIBITED);
+        assertThat(Arrays.copyOfRange(reply, 14 + 48, reply.length))
+                .isEqualTo(Arrays.copyOfRange(request, 14, request.length));
+
+        code[0] = Ipv6Outside.HANDLED;
+        routed.sendFromGuest(Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, GUEST_GLOBAL, "2001:db8::2", 64, 17,
+                Ipv6Fixtures.hex("1234 0035 0008 0000")));
+        // Neither the LAN's own prefix nor link-local addresses are routed.
+        routed.sendFromGuest(Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, GUEST_GLOBAL, "fd00:10:0:2::16", 64, 17,
+                Ipv6Fixtures.hex("1234 0035 0008 0000")));
+        routed.sendFromGuest(Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, GUEST_LINK_LOCAL, "fe80::1", 64, 17,
+                Ipv6Fixtures.hex("1234 0035 0008 0000")));
+        assertThat(routed.takeReceived()).as("carried: nothing to answer").isEmpty();
+        assertThat(outside).containsExactly("2001:db8::1", "2001:db8::2");
+        assertThat(routed.counters.get(Counter.GATEWAY_IPV6_PROHIBITED)).isEqualTo(1);
+        assertThat(routed.counters.get(Counter.GATEWAY_IPV6_NO_ROUTE)).isZero();
+    }
+
+    @Test
     void aLinkLocalSenderIsAnsweredFromTheLinkLocalAddressAndALargePacketIsQuotedWithinTheMtu() {
         byte[] udp = new byte[1400];
         udp[4] = (byte) (1400 >>> 8);

@@ -30,6 +30,10 @@ class FlowSetTest {
         Flow(long high, long low, long vmMac, long now) {
             super(high, low, vmMac, IDLE, now);
         }
+
+        Flow(long high, long low, long high6, long low6, long vmMac, long now) {
+            super(high, low, high6, low6, vmMac, IDLE, now);
+        }
     }
 
     private Flow open(long low, long vmMac, long now) {
@@ -102,6 +106,35 @@ class FlowSetTest {
         assertThat(set.get(1, 3)).isSameAs(c);
         assertThat(set.get(3, 1)).isNull();
         assertThat(set.size()).isEqualTo(3);
+    }
+
+    @Test
+    void ipv4AndIpv6FlowsShareASetWithoutMeetingAndIpv6KeysDifferInEveryWord() {
+        FlowSet<Flow> set = new FlowSet<>(8, 8, counters, Counter.DROP_NAT_UDP_VM_LIMIT,
+                Counter.DROP_NAT_UDP_TABLE_FULL, Counter.NAT_UDP_FLOWS_EXPIRED);
+        long vmIid = 0x5055_0aff_fe00_020fL;
+        long ports = FlowKey.low(40000, 53);
+        Flow v4 = new Flow(vmIid, ports, VM_A, 0);
+        long destinationHigh = 0x2001_0db8_0001_0000L;
+        Flow v6 = new Flow(vmIid, FlowKey.low6(40000, 53), destinationHigh, 0x10, VM_A, 0);
+        Flow otherDestination = new Flow(vmIid, FlowKey.low6(40000, 53), destinationHigh, 0x11, VM_A, 0);
+        Flow otherNetwork = new Flow(vmIid, FlowKey.low6(40000, 53), destinationHigh + 1, 0x10, VM_A, 0);
+        for (Flow flow : List.of(v4, v6, otherDestination, otherNetwork)) {
+            assertThat(set.admit(VM_A)).isTrue();
+            set.add(flow);
+        }
+        assertThat(set.get(vmIid, ports)).isSameAs(v4);
+        assertThat(set.get(vmIid, ports, 0, 0)).isSameAs(v4);
+        assertThat(set.get(vmIid, FlowKey.low6(40000, 53), destinationHigh, 0x10)).isSameAs(v6);
+        assertThat(set.get(vmIid, FlowKey.low6(40000, 53), destinationHigh, 0x11)).isSameAs(otherDestination);
+        assertThat(set.get(vmIid, FlowKey.low6(40000, 53), destinationHigh + 1, 0x10)).isSameAs(otherNetwork);
+        assertThat(set.get(vmIid, ports, destinationHigh, 0x10)).as("the IPv6 flag is part of the key").isNull();
+        assertThat(set.get(vmIid, FlowKey.low6(40000, 54), destinationHigh, 0x10)).isNull();
+        assertThat(set.size(VM_A)).as("one per-VM limit for both families").isEqualTo(4);
+        set.remove(v6);
+        assertThat(set.get(vmIid, FlowKey.low6(40000, 53), destinationHigh, 0x10)).isNull();
+        assertThat(set.get(vmIid, ports)).isSameAs(v4);
+        assertThat(set.fold(1, 2, 0, 0)).as("IPv4 keys fold as before").isEqualTo(set.fold(1, 2));
     }
 
     @Test

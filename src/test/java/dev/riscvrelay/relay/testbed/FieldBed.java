@@ -47,6 +47,11 @@ public final class FieldBed implements AutoCloseable {
     public static final String INTERNET_PEER = "198.51.100.10";
     public static final String INTERNET_HOST = "203.0.113.10";
     public static final String INTERNET_RESOLVER = "203.0.113.53";
+    /** The IPv6 "internet" ({@link #addInternet6}): its peer on the link to the relay, and a host behind it. */
+    public static final String INTERNET6_PEER = "2001:db8:ff::10";
+    public static final String INTERNET6_HOST = "2001:db8:1::10";
+    /** The prefix {@link #INTERNET6_HOST} is routed in: start the relay with {@code --allow} for it. */
+    public static final String INTERNET6_PREFIX = "2001:db8:1::/48";
     /** An ImpairedLink process ends by itself after this even if the bed never closes it (a killed JVM). */
     private static final long PROXY_MAX_SECONDS = 3600;
 
@@ -63,6 +68,7 @@ public final class FieldBed implements AutoCloseable {
     private List<String> relayWrapper = List.of();
     private List<String> relayArgs = List.of();
     private Namespace internet;
+    private Namespace internet6;
     private int clients;
     private boolean closed;
 
@@ -325,6 +331,31 @@ public final class FieldBed implements AutoCloseable {
         internet.exec("ip", "address", "add", INTERNET_RESOLVER + "/32", "dev", "lo").orThrow();
         relayNamespace.exec("ip", "route", "add", "203.0.113.0/24", "via", INTERNET_PEER).orThrow();
         return internet;
+    }
+
+    /**
+     * The IPv6 "internet" beside the relay: a namespace {@code rr-<id>-inet6} joined to the relay's namespace by a
+     * 1500-MTU veth in 2001:db8:ff::/64 (the relay's end ::1, the peer {@link #INTERNET6_PEER}), with
+     * {@link #INTERNET6_HOST} on its loopback and the relay's namespace routing {@link #INTERNET6_PREFIX} to it. The
+     * relay's namespace gets no default IPv6 route: anything else is unroutable from there. Call before the tests'
+     * traffic; idempotent.
+     */
+    public Namespace addInternet6() {
+        if (internet6 != null) {
+            return internet6;
+        }
+        internet6 = bed.addNamespace("inet6");
+        relayNamespace.exec("ip", "link", "add", "inet6", "mtu", Integer.toString(MTU), "type", "veth", "peer",
+                "name", "eth0", "mtu", Integer.toString(MTU), "netns", internet6.name()).orThrow();
+        // nodad: the addresses work at once, no duplicate address detection to wait for.
+        relayNamespace.exec("ip", "-6", "address", "add", "2001:db8:ff::1/64", "dev", "inet6", "nodad").orThrow();
+        relayNamespace.exec("ip", "link", "set", "inet6", "up").orThrow();
+        internet6.exec("ip", "-6", "address", "add", INTERNET6_PEER + "/64", "dev", "eth0", "nodad").orThrow();
+        internet6.exec("ip", "link", "set", "eth0", "up").orThrow();
+        internet6.exec("ip", "link", "set", "lo", "up").orThrow();
+        internet6.exec("ip", "-6", "address", "add", INTERNET6_HOST + "/128", "dev", "lo").orThrow();
+        relayNamespace.exec("ip", "-6", "route", "add", INTERNET6_PREFIX, "via", INTERNET6_PEER).orThrow();
+        return internet6;
     }
 
     /**

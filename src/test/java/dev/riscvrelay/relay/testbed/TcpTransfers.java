@@ -65,12 +65,11 @@ public final class TcpTransfers implements AutoCloseable {
     public double send(String profile, Namespace from, String dial, Namespace to, String toAddress, int port,
             Payload payload, Duration timeout) throws Exception {
         Path received = work.resolve("received-" + port + ".bin");
-        Process listener = bed.startInBackground(to, "socat", "-u",
-                "TCP-LISTEN:" + port + ",bind=" + toAddress + ",reuseaddr", "CREATE:" + received);
-        to.awaitListening("-ltn", toAddress + ":" + port);
+        Process listener = bed.startInBackground(to, "socat", "-u", listen(toAddress, port), "CREATE:" + received);
+        to.awaitListening("-ltn", hostPort(toAddress, port));
         long start = System.nanoTime();
         CommandResult send = from.exec(timeout, "socat", "-u", "OPEN:" + payload.file(),
-                "TCP:" + dial + ",connect-timeout=10");
+                connect(dial) + ",connect-timeout=10");
         boolean done = listener.waitFor(30, TimeUnit.SECONDS);
         double seconds = (System.nanoTime() - start) / 1e9;
         long arrived = Files.exists(received) ? Files.size(received) : -1;
@@ -93,10 +92,10 @@ public final class TcpTransfers implements AutoCloseable {
             Payload payload, Duration timeout) throws Exception {
         Path received = work.resolve("pulled-" + port + ".bin");
         Process sender = bed.startInBackground(from, "socat", "-u", "OPEN:" + payload.file(),
-                "TCP-LISTEN:" + port + ",bind=" + fromAddress + ",reuseaddr");
-        from.awaitListening("-ltn", fromAddress + ":" + port);
+                listen(fromAddress, port));
+        from.awaitListening("-ltn", hostPort(fromAddress, port));
         long start = System.nanoTime();
-        CommandResult pull = to.exec(timeout, "socat", "-u", "TCP:" + dial + ",connect-timeout=10",
+        CommandResult pull = to.exec(timeout, "socat", "-u", connect(dial) + ",connect-timeout=10",
                 "CREATE:" + received);
         double seconds = (System.nanoTime() - start) / 1e9;
         boolean done = sender.waitFor(30, TimeUnit.SECONDS);
@@ -109,6 +108,22 @@ public final class TcpTransfers implements AutoCloseable {
         assertThat(done).as("the sender finished").isTrue();
         assertWhole(received, arrived, payload);
         return mbps;
+    }
+
+    /** A socat listening address on {@code address:port}, IPv6 when the address is (a literal with colons). */
+    private static String listen(String address, int port) {
+        return address.contains(":") ? "TCP6-LISTEN:" + port + ",bind=[" + address + "],reuseaddr"
+                : "TCP-LISTEN:" + port + ",bind=" + address + ",reuseaddr";
+    }
+
+    /** A socat client address for {@code dial}, {@code ADDR:PORT} or {@code [IPV6]:PORT}. */
+    private static String connect(String dial) {
+        return dial.startsWith("[") ? "TCP6:" + dial : "TCP:" + dial;
+    }
+
+    /** How ss prints a listening socket's address and port. */
+    private static String hostPort(String address, int port) {
+        return (address.contains(":") ? "[" + address + "]" : address) + ":" + port;
     }
 
     /** {@code received} ({@code arrived} bytes) is {@code payload} to the byte; then it is deleted. */

@@ -1,25 +1,27 @@
 package dev.riscvrelay.relay.nat.icmp;
 
 import dev.riscvrelay.relay.nat.DatagramFlow;
+import dev.riscvrelay.relay.nat.FlowAddresses;
 import dev.riscvrelay.relay.nat.FlowSet;
 import io.netty.buffer.ByteBuf;
 
-/** One VM's echo conversation (VM address, VM echo identifier, destination) and its connected ping socket. */
+/**
+ * One VM's echo conversation (VM address, VM echo identifier, destination; IPv4 or IPv6) and its connected ping
+ * socket.
+ */
 final class IcmpFlow extends DatagramFlow {
 
-    final int vmAddress;
+    final FlowAddresses addresses;
     final int vmIdentifier;
-    final int destinationAddress;
 
     private final IcmpNat nat;
 
-    IcmpFlow(IcmpNat nat, FlowSet<IcmpFlow> flows, long keyHigh, long keyLow, long vmMac, int vmAddress,
-            int vmIdentifier, int destinationAddress, long idleTimeoutNanos, long now) {
-        super(flows, keyHigh, keyLow, vmMac, idleTimeoutNanos, now);
+    IcmpFlow(IcmpNat nat, FlowSet<IcmpFlow> flows, long keyHigh, long keyLow, long key6High, long key6Low,
+            long vmMac, FlowAddresses addresses, int vmIdentifier, long idleTimeoutNanos, long now) {
+        super(flows, keyHigh, keyLow, key6High, key6Low, vmMac, idleTimeoutNanos, now);
         this.nat = nat;
-        this.vmAddress = vmAddress;
+        this.addresses = addresses;
         this.vmIdentifier = vmIdentifier;
-        this.destinationAddress = destinationAddress;
     }
 
     @Override

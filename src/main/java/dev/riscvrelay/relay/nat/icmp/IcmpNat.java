@@ -5,6 +5,7 @@ import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.DatagramFlow;
+import dev.riscvrelay.relay.nat.FlowAddresses;
 import dev.riscvrelay.relay.nat.FlowKey;
 import dev.riscvrelay.relay.nat.FlowSet;
 import dev.riscvrelay.relay.nat.HostBudget;
@@ -12,7 +13,9 @@ import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.VmFrames;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.IcmpPacket;
+import dev.riscvrelay.relay.wire.Icmpv6Packet;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.Ipv6Packet;
 import dev.riscvrelay.relay.wire.ParseResult;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
@@ -21,7 +24,8 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 
 /**
- * ICMP NAT for echo requests from VMs to the outside, through unprivileged ping sockets (see {@link PingSockets}).
+ * ICMP NAT for echo requests from VMs to the outside, through unprivileged ping sockets (see {@link PingSockets}):
+ * ICMP echo over IPv4, ICMPv6 echo (RFC 4443 section 4) over IPv6, each flow in the family the VM used.
  *
  * <p>One connected ping socket per (VM address, VM echo identifier, destination). The kernel gives each socket its
  * own identifier and hands it only replies from its destination with that identifier, so a reply needs no lookup
@@ -49,7 +53,10 @@ public final class IcmpNat {
     private final EventLoop loop;
     private final FlowSet<IcmpFlow> flows;
     private final IcmpPacket icmp = new IcmpPacket();
+    private final Icmpv6Packet icmp6 = new Icmpv6Packet();
     private final String disabledReason;
+    /** The errno with which the last {@link #open} failed, or 0. */
+    private int openErrno;
 
     /** Probes for ping sockets now; when unavailable, logs one warning and disables ICMP NAT. */
     public IcmpNat(NatConfig config, VmFrames frames, FrameSink sink, Counters counters, NanoClock clock,
@@ -113,11 +120,60 @@ public final class IcmpNat {
         long low = icmp.identifier();
         IcmpFlow flow = flows.get(high, low);
         if (flow == null) {
-            flow = open(ethernet.source(), ip.source(), icmp.identifier(), ip.destination(), high, low, now);
+            if (!flows.admit(ethernet.source())) {
+                return;
+            }
+            flow = open(ethernet.source(), FlowAddresses.ipv4(ip.source(), ip.destination()), icmp.identifier(), high,
+                    low, 0, 0, now);
             if (flow == null) {
                 return;
             }
         }
+        send(flow, buf, icmp.offset(), icmp.length(), now);
+    }
+
+    /**
+     * Carries one ICMPv6 message from a VM in an IPv6 packet (next header ICMPv6, source in the LAN's /64) to the
+     * outside: echo requests only. The caller has checked the egress policy and keeps the frame.
+     *
+     * @return -1, or the ICMPv6 destination unreachable code the gateway answers with (the host has no route)
+     */
+    public int onIcmp6(EthernetFrame ethernet, Ipv6Packet ip) {
+        ParseResult parsed = icmp6.wrap(ip);
+        if (parsed != ParseResult.OK || !icmp6.hasEchoHeader()) {
+            counters.increment(Counter.DROP_NAT_BAD_PACKET);
+            return -1;
+        }
+        if (icmp6.type() != Icmpv6Packet.TYPE_ECHO_REQUEST || icmp6.code() != 0) {
+            counters.increment(Counter.DROP_NAT_UNSUPPORTED);
+            return -1;
+        }
+        if (disabledReason != null) {
+            counters.increment(Counter.DROP_NAT_ICMP_DISABLED);
+            return -1;
+        }
+        long now = clock.nanoTime();
+        long high = ip.sourceLow();
+        long low = FlowKey.low6(0, icmp6.identifier());
+        long high6 = ip.destinationHigh();
+        long low6 = ip.destinationLow();
+        IcmpFlow flow = flows.get(high, low, high6, low6);
+        if (flow == null) {
+            if (!flows.admit(ethernet.source())) {
+                return -1;
+            }
+            flow = open(ethernet.source(), FlowAddresses.ipv6(ip.sourceHigh(), ip.sourceLow(), high6, low6),
+                    icmp6.identifier(), high, low, high6, low6, now);
+            if (flow == null) {
+                return openErrno == PingSockets.ENETUNREACH ? Icmpv6Packet.CODE_NO_ROUTE
+                        : openErrno == PingSockets.EHOSTUNREACH ? Icmpv6Packet.CODE_ADDRESS_UNREACHABLE : -1;
+            }
+        }
+        send(flow, ip.buffer(), icmp6.offset(), icmp6.length(), now);
+        return -1;
+    }
+
+    private void send(IcmpFlow flow, ByteBuf buf, int offset, int length, long now) {
         if (!flow.channel().isWritable()) {
             counters.increment(Counter.DROP_NAT_SOCKET_BUSY);
             return;
@@ -125,23 +181,24 @@ public final class IcmpNat {
         flow.touch(now);
         counters.increment(Counter.NAT_ICMP_ECHO_OUT);
         // The kernel replaces identifier and checksum; type, code, sequence and data go out as the VM sent them.
-        flow.channel().writeAndFlush(buf.retainedSlice(icmp.offset(), icmp.length()), flow.channel().voidPromise());
+        flow.channel().writeAndFlush(buf.retainedSlice(offset, length), flow.channel().voidPromise());
     }
 
-    private IcmpFlow open(long vmMac, int vmAddress, int vmIdentifier, int destination, long high, long low,
-            long now) {
-        if (!flows.admit(vmMac)) {
-            return null;
-        }
+    /** Opens the flow, admitted just before; null (counted, errno in {@link #openErrno}) when the socket fails. */
+    private IcmpFlow open(long vmMac, FlowAddresses addresses, int vmIdentifier, long high, long low, long high6,
+            long low6, long now) {
+        openErrno = 0;
         int fd;
         try {
-            fd = PingSockets.openConnected(destination);
+            fd = addresses.ipv6() ? PingSockets.openConnected6(addresses.remoteHigh(), addresses.remoteLow())
+                    : PingSockets.openConnected(addresses.remoteIpv4());
         } catch (PingSockets.PingSocketException e) {
             flows.cancel(vmMac);
+            openErrno = e.errno();
             counters.increment(Counter.DROP_NAT_SOCKET_ERROR);
             return null;
         }
-        IcmpFlow flow = new IcmpFlow(this, flows, high, low, vmMac, vmAddress, vmIdentifier, destination,
+        IcmpFlow flow = new IcmpFlow(this, flows, high, low, high6, low6, vmMac, addresses, vmIdentifier,
                 config.icmpIdleTimeout().toNanos(), now);
         flows.add(flow);
         // Netty owns and closes the fd from here.
@@ -152,24 +209,32 @@ public final class IcmpNat {
 
     void onReply(IcmpFlow flow, ByteBuf message) {
         int length = message.readableBytes();
+        boolean ipv6 = flow.addresses.ipv6();
+        int replyType = ipv6 ? Icmpv6Packet.TYPE_ECHO_REPLY : IcmpPacket.TYPE_ECHO_REPLY;
         if (flow.isClosed() || length < IcmpPacket.HEADER_LENGTH
-                || message.getUnsignedByte(message.readerIndex()) != IcmpPacket.TYPE_ECHO_REPLY) {
+                || message.getUnsignedByte(message.readerIndex()) != replyType) {
             counters.increment(Counter.DROP_NAT_BAD_PACKET);
             return;
         }
-        if (length > frames.maxIpPayload()) {
+        if (length > frames.maxIpPayload(flow.addresses)) {
             counters.increment(Counter.DROP_NAT_REPLY_TOO_LARGE);
             return;
         }
         flow.touch(clock.nanoTime());
-        ByteBuf frame = frames.newFrame(flow.vmMac, flow.destinationAddress, flow.vmAddress,
-                Ipv4Packet.PROTOCOL_ICMP, length);
-        int at = frame.readerIndex() + VmFrames.IP_PAYLOAD_OFFSET;
+        ByteBuf frame = frames.newFrame(flow.vmMac, flow.addresses,
+                ipv6 ? Ipv6Packet.NEXT_HEADER_ICMPV6 : Ipv4Packet.PROTOCOL_ICMP, length);
+        int at = frame.readerIndex() + VmFrames.ipPayloadOffset(flow.addresses);
         frame.setBytes(at, message, message.readerIndex(), length);
-        // Back to the VM's identifier; the checksum is recomputed over the whole message (RFC 792).
+        // Back to the VM's identifier; the checksum is recomputed over the whole message (RFC 792), for ICMPv6 with
+        // the pseudo-header of the packet to the VM (RFC 4443 section 2.3).
         frame.setShort(at + 4, flow.vmIdentifier);
         frame.setShort(at + 2, 0);
-        IcmpPacket.fillChecksum(frame, at, length);
+        if (ipv6) {
+            FlowAddresses a = flow.addresses;
+            Icmpv6Packet.fillChecksum(frame, at, length, a.remoteHigh(), a.remoteLow(), a.vmHigh(), a.vmLow());
+        } else {
+            IcmpPacket.fillChecksum(frame, at, length);
+        }
         counters.increment(Counter.NAT_ICMP_ECHO_IN);
         sink.emit(frame);
     }

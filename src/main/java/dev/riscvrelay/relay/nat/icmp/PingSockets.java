@@ -14,7 +14,8 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * Unprivileged ICMP echo sockets, {@code socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)}, through the FFM API. Linux
+ * Unprivileged ICMP echo sockets, {@code socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)} and for IPv6
+ * {@code socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6)}, through the FFM API (the same sysctl rules both). Linux
  * allows them to processes whose group is inside {@code net.ipv4.ping_group_range} (no capability needed, and none
  * bypasses the range). The kernel rewrites each echo request's identifier to the socket's local "port" and its
  * checksum, and delivers only echo replies that carry that identifier. Uses only the JDK, so the probe can run in
@@ -30,8 +31,15 @@ public final class PingSockets {
     private static final int SOCK_NONBLOCK = 0x800;
     private static final int SOCK_CLOEXEC = 0x80000;
     private static final int IPPROTO_ICMP = 1;
+    private static final int AF_INET6 = 10;
+    private static final int IPPROTO_ICMPV6 = 58;
     static final int EACCES = 13;
+    /** connect(): the host has no route to the destination's network. */
+    public static final int ENETUNREACH = 101;
+    /** connect(): the destination host is unreachable. */
+    public static final int EHOSTUNREACH = 113;
     private static final int SOCKADDR_IN_SIZE = 16;
+    private static final int SOCKADDR_IN6_SIZE = 28;
 
     private static final StructLayout CAPTURED = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO =
@@ -94,6 +102,40 @@ public final class PingSockets {
                 int errno = (int) ERRNO.get(state, 0L);
                 close(fd);
                 throw new PingSocketException("connect(ping socket)", errno);
+            }
+            return fd;
+        } catch (PingSocketException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("native call failed", t);
+        }
+    }
+
+    /**
+     * Opens a non-blocking ICMPv6 ping socket connected to {@code high}:{@code low}; the kernel rewrites the echo
+     * identifier and computes the checksum over the IPv6 pseudo-header. A connect without a route fails here with
+     * {@link #ENETUNREACH}.
+     *
+     * @return the file descriptor, which the caller owns
+     */
+    public static int openConnected6(long high, long low) throws PingSocketException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURED);
+            int fd = (int) SOCKET.invokeExact(state, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    IPPROTO_ICMPV6);
+            if (fd < 0) {
+                throw new PingSocketException("socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6)",
+                        (int) ERRNO.get(state, 0L));
+            }
+            // struct sockaddr_in6: family in host order, port, flow info, the address in network order, scope id.
+            MemorySegment address = arena.allocate(SOCKADDR_IN6_SIZE);
+            address.set(ValueLayout.JAVA_SHORT, 0, (short) AF_INET6);
+            address.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 8, high);
+            address.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 16, low);
+            if ((int) CONNECT.invokeExact(state, fd, address, SOCKADDR_IN6_SIZE) != 0) {
+                int errno = (int) ERRNO.get(state, 0L);
+                close(fd);
+                throw new PingSocketException("connect(ICMPv6 ping socket)", errno);
             }
             return fd;
         } catch (PingSocketException e) {

@@ -3,10 +3,10 @@ package dev.riscvrelay.relay.nat.tcp;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.lan.NanoClock;
+import dev.riscvrelay.relay.nat.FlowAddresses;
 import dev.riscvrelay.relay.nat.NatFlow;
 import dev.riscvrelay.relay.nat.VmFrames;
-import dev.riscvrelay.relay.wire.Ipv4Address;
-import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.Icmpv6Packet;
 import dev.riscvrelay.relay.wire.TcpPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -34,9 +34,9 @@ final class TcpHostSocket extends NatFlow implements TcpHost {
     /** RFC 792 destination unreachable code 1. */
     private static final int CODE_HOST_UNREACHABLE = 1;
 
-    final int vmAddress;
+    /** The VM's address and the host's (the destination it dialled, or the gateway for a forward). */
+    final FlowAddresses addresses;
     final int vmPort;
-    final int hostAddress;
     final int hostPort;
     /** Whether this connection waits in the NAT's end-of-turn list. */
     boolean inTurn;
@@ -61,24 +61,26 @@ final class TcpHostSocket extends NatFlow implements TcpHost {
     // a forward, whose host socket is connected already.
     private final ByteBuf synQuote;
 
-    TcpHostSocket(TcpNat nat, long keyHigh, long keyLow, long vmMac, Ipv4Packet ip, TcpPacket syn, int iss,
+    /**
+     * A connection the VM opens with {@code syn} to the remote end of {@code addresses}; {@code quote} (its IP
+     * header and first bytes, {@code quoteLength} from absolute {@code quoteIndex}) is kept for an ICMP unreachable.
+     */
+    TcpHostSocket(TcpNat nat, long keyHigh, long keyLow, long key6High, long key6Low, long vmMac,
+            FlowAddresses addresses, TcpPacket syn, ByteBuf quote, int quoteIndex, int quoteLength, int iss,
             long now) {
-        super(keyHigh, keyLow, vmMac, nat.config().idleTimeout().toNanos(), now);
+        super(keyHigh, keyLow, key6High, key6Low, vmMac, nat.config().idleTimeout().toNanos(), now);
         this.nat = nat;
         this.counters = nat.counters();
         this.clock = nat.clock();
         this.loop = nat.loop();
-        this.vmAddress = ip.source();
+        this.addresses = addresses;
         this.vmPort = syn.sourcePort();
-        this.hostAddress = ip.destination();
         this.hostPort = syn.destinationPort();
-        VmSegments segments = new VmSegments(nat.frames(), nat.sink(), counters, vmMac, vmAddress, vmPort,
-                hostAddress, hostPort);
-        this.endpoint = new TcpEndpoint(nat.config(), syn, iss, nat.segmentSizeToward(vmMac), nat.lanMss(),
-                segments, this, counters, nat.budgetAccountOf(vmMac));
-        int quoteLength = VmFrames.quoteLength(ip);
+        VmSegments segments = new VmSegments(nat.frames(), nat.sink(), counters, vmMac, addresses, vmPort, hostPort);
+        this.endpoint = new TcpEndpoint(nat.config(), syn, iss, nat.segmentSizeToward(vmMac, addresses.ipv6()),
+                nat.lanMss(addresses.ipv6()), segments, this, counters, nat.budgetAccountOf(vmMac));
         this.synQuote = Unpooled.buffer(quoteLength, quoteLength);
-        synQuote.writeBytes(ip.buffer(), ip.offset(), quoteLength);
+        synQuote.writeBytes(quote, quoteIndex, quoteLength);
     }
 
     /**
@@ -92,13 +94,12 @@ final class TcpHostSocket extends NatFlow implements TcpHost {
         this.counters = nat.counters();
         this.clock = nat.clock();
         this.loop = nat.loop();
-        this.vmAddress = vmAddress;
+        this.addresses = FlowAddresses.ipv4(vmAddress, nat.network().gatewayAddress());
         this.vmPort = vmPort;
-        this.hostAddress = nat.network().gatewayAddress();
         this.hostPort = gatewayPort;
-        VmSegments segments = new VmSegments(nat.frames(), nat.sink(), counters, vmMac, vmAddress, vmPort,
-                hostAddress, hostPort);
-        this.endpoint = TcpEndpoint.activeOpen(nat.config(), iss, nat.segmentSizeToward(vmMac), nat.lanMss(),
+        VmSegments segments = new VmSegments(nat.frames(), nat.sink(), counters, vmMac, addresses, vmPort, hostPort);
+        this.endpoint = TcpEndpoint.activeOpen(nat.config(), iss, nat.segmentSizeToward(vmMac, false),
+                nat.lanMss(false),
                 segments, this, counters, now, nat.budgetAccountOf(vmMac));
         this.synQuote = null;
     }
@@ -134,8 +135,17 @@ final class TcpHostSocket extends NatFlow implements TcpHost {
         }
         if (cause instanceof ConnectTimeoutException || cause instanceof NoRouteToHostException) {
             counters.increment(Counter.NAT_TCP_CONNECT_FAILED);
-            nat.emit(nat.frames().destinationUnreachable(vmMac, vmAddress, nat.network().gatewayAddress(),
-                    CODE_HOST_UNREACHABLE, synQuote, 0, synQuote.readableBytes()));
+            if (addresses.ipv6()) {
+                // ENETUNREACH: no route; a timeout: the address did not answer (RFC 4443 section 3.1, code 3).
+                counters.increment(Counter.NAT_IPV6_UNREACHABLE);
+                nat.emit(nat.frames().destinationUnreachable6(vmMac, addresses, false,
+                        cause instanceof NoRouteToHostException ? Icmpv6Packet.CODE_NO_ROUTE
+                                : Icmpv6Packet.CODE_ADDRESS_UNREACHABLE, synQuote, 0, synQuote.readableBytes()));
+            } else {
+                nat.emit(nat.frames().destinationUnreachable(vmMac, addresses.vmIpv4(),
+                        nat.network().gatewayAddress(), CODE_HOST_UNREACHABLE, synQuote, 0,
+                        synQuote.readableBytes()));
+            }
             endpoint.onHostUnreachable();
         } else {
             counters.increment(Counter.NAT_TCP_CONNECT_REFUSED);
@@ -322,7 +332,7 @@ final class TcpHostSocket extends NatFlow implements TcpHost {
 
     @Override
     public String toString() {
-        return "tcp " + Ipv4Address.format(vmAddress) + ":" + vmPort + " -> " + Ipv4Address.format(hostAddress) + ":"
-                + hostPort + " " + endpoint.state();
+        return "tcp " + addresses.vmText() + ":" + vmPort + " -> " + addresses.remoteText() + ":" + hostPort + " "
+                + endpoint.state();
     }
 }

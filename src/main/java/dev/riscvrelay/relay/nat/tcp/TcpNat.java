@@ -5,13 +5,14 @@ import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.nat.FlowAddresses;
 import dev.riscvrelay.relay.nat.FlowKey;
 import dev.riscvrelay.relay.nat.FlowSet;
 import dev.riscvrelay.relay.nat.HostBudget;
 import dev.riscvrelay.relay.nat.VmFrames;
 import dev.riscvrelay.relay.wire.EthernetFrame;
-import dev.riscvrelay.relay.wire.Ipv4Address;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.Ipv6Packet;
 import dev.riscvrelay.relay.wire.ParseResult;
 import dev.riscvrelay.relay.wire.TcpPacket;
 import io.netty.buffer.ByteBuf;
@@ -33,9 +34,11 @@ import java.util.function.LongToIntFunction;
 
 /**
  * TCP NAT: terminates each TCP connection a VM opens and carries its bytes over an ordinary host socket to the
- * destination. The VM talks to a {@link TcpEndpoint} that plays the destination (its own sequence numbers,
- * windows, retransmissions over the lossy LAN); the host side is a non-blocking Netty socket on the same event
- * loop ({@link TcpHostSocket}), read only while the VM has room and written only as fast as the host takes it.
+ * destination, over IPv4 or IPv6 alike: one table, one endpoint, and the family only in the frames' IP header
+ * ({@link FlowAddresses}) and the MSS. The VM talks to a {@link TcpEndpoint} that plays the destination (its own
+ * sequence numbers, windows, retransmissions over the lossy LAN); the host side is a non-blocking Netty socket on
+ * the same event loop ({@link TcpHostSocket}), read only while the VM has room and written only as fast as the host
+ * takes it.
  *
  * <p>Per segment the NAT allocates nothing but the pooled frame it sends: views are reused, data from the VM goes
  * to the host socket as a retained slice of the frame it came in, data from the host stays in the buffers the
@@ -66,6 +69,7 @@ public final class TcpNat {
     private final List<TcpHostSocket> turn = new ArrayList<>(64);
     private final Runnable endOfTurn = this::endTurn;
     private final int mss;
+    private final int mss6;
     private LongToIntFunction portFrameLimit = mac -> 0;
     private boolean turnScheduled;
 
@@ -89,6 +93,7 @@ public final class TcpNat {
                 Counter.DROP_NAT_TCP_VM_LIMIT, Counter.DROP_NAT_TCP_TABLE_FULL, Counter.NAT_TCP_EXPIRED);
         // Every segment to the VM must fit one frame of the LAN: IPv4 and TCP headers without options.
         this.mss = network.mtu() - Ipv4Packet.MIN_HEADER_LENGTH - TcpPacket.MIN_HEADER_LENGTH;
+        this.mss6 = network.mtu() - Ipv6Packet.HEADER_LENGTH - TcpPacket.MIN_HEADER_LENGTH;
     }
 
     /**
@@ -97,6 +102,27 @@ public final class TcpNat {
      */
     public void onSegment(EthernetFrame ethernet, Ipv4Packet ip) {
         accept(ethernet, ip, null);
+    }
+
+    /**
+     * Handles one TCP segment from a VM in an IPv6 packet (next header TCP, source in the LAN's /64) the egress
+     * policy allowed; as {@link #onSegment}. A connect without a route is answered ICMPv6 no route when it fails.
+     */
+    public void onSegment6(EthernetFrame ethernet, Ipv6Packet ip) {
+        if (!wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength())) {
+            return;
+        }
+        if (!tcp.checksumValidOverIpv6(ip.sourceHigh(), ip.sourceLow(), ip.destinationHigh(), ip.destinationLow())) {
+            counters.increment(Counter.DROP_NAT_TCP_BAD_CHECKSUM);
+            return;
+        }
+        if (!checkSegment()) {
+            return;
+        }
+        dispatch(ethernet.source(), ip.sourceLow(), FlowKey.low6(tcp.sourcePort(), tcp.destinationPort()),
+                ip.destinationHigh(), ip.destinationLow(), true, ip.sourceHigh(), ip.sourceLow(),
+                ip.destinationHigh(), ip.destinationLow(), null, true, ip.buffer(), ip.offset(),
+                Math.min(VmFrames.IPV6_QUOTE, Ipv6Packet.HEADER_LENGTH + ip.payloadLength()));
     }
 
     /**
@@ -161,34 +187,63 @@ public final class TcpNat {
     }
 
     private void accept(EthernetFrame ethernet, Ipv4Packet ip, InetSocketAddress upstream, boolean opens) {
-        ParseResult parsed = tcp.wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength());
-        if (parsed != ParseResult.OK) {
-            counters.increment(Counter.DROP_NAT_TCP_MALFORMED);
+        if (!wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength())) {
             return;
         }
         if (!tcp.checksumValid(ip.source(), ip.destination())) {
             counters.increment(Counter.DROP_NAT_TCP_BAD_CHECKSUM);
             return;
         }
+        if (!checkSegment()) {
+            return;
+        }
+        dispatch(ethernet.source(), FlowKey.high(ip.source(), ip.destination()),
+                FlowKey.low(tcp.sourcePort(), tcp.destinationPort()), 0, 0, false, 0,
+                Integer.toUnsignedLong(ip.source()), 0, Integer.toUnsignedLong(ip.destination()), upstream, opens,
+                ip.buffer(), ip.offset(), VmFrames.quoteLength(ip));
+    }
+
+    /** Views the segment in {@link #tcp}; false (counted) when it does not parse. */
+    private boolean wrap(ByteBuf buf, int offset, int length) {
+        if (tcp.wrap(buf, offset, length) != ParseResult.OK) {
+            counters.increment(Counter.DROP_NAT_TCP_MALFORMED);
+            return false;
+        }
+        return true;
+    }
+
+    /** The checks after the checksum, alike for both families: ports, flags, a SYN's options. */
+    private boolean checkSegment() {
         if (tcp.sourcePort() == 0 || tcp.destinationPort() == 0) {
             counters.increment(Counter.DROP_NAT_TCP_MALFORMED);
-            return;
+            return false;
         }
         int flags = tcp.flags();
         boolean syn = (flags & TcpPacket.FLAG_SYN) != 0;
         if ((syn && (flags & (TcpPacket.FLAG_FIN | TcpPacket.FLAG_RST)) != 0)
                 || (flags & (TcpPacket.FLAG_SYN | TcpPacket.FLAG_RST | TcpPacket.FLAG_ACK)) == 0) {
             counters.increment(Counter.DROP_NAT_TCP_BAD_FLAGS);
-            return;
+            return false;
         }
         if (syn && tcp.parseOptions() != ParseResult.OK) {
             counters.increment(Counter.DROP_NAT_TCP_MALFORMED);
-            return;
+            return false;
         }
+        return true;
+    }
+
+    /**
+     * Hands the checked segment in {@link #tcp} to its connection, opens one for a SYN, or resets a stray. The key's
+     * four words are {@link FlowKey}'s; the addresses are the packet's (IPv4 in the low words); the quote is the
+     * packet's IP header and first bytes, kept by a new connection for an ICMP unreachable.
+     */
+    private void dispatch(long vmMac, long high, long low, long high6, long low6, boolean ipv6, long vmHigh,
+            long vmLow, long destinationHigh, long destinationLow, InetSocketAddress upstream, boolean opens,
+            ByteBuf quote, int quoteIndex, int quoteLength) {
+        int flags = tcp.flags();
+        boolean syn = (flags & TcpPacket.FLAG_SYN) != 0;
         counters.increment(Counter.NAT_TCP_SEGMENTS_IN);
-        long high = FlowKey.high(ip.source(), ip.destination());
-        long low = FlowKey.low(tcp.sourcePort(), tcp.destinationPort());
-        TcpHostSocket connection = connections.get(high, low);
+        TcpHostSocket connection = connections.get(high, low, high6, low6);
         boolean bareSyn = syn && (flags & TcpPacket.FLAG_ACK) == 0;
         if (connection != null && bareSyn && connection.state() == TcpState.TIME_WAIT) {
             // The VM reuses the port pair: the old connection is over, a new one begins (RFC 6191 in spirit).
@@ -197,10 +252,16 @@ public final class TcpNat {
         }
         if (connection == null) {
             if (bareSyn && opens) {
-                open(ethernet.source(), ip, high, low, upstream);
+                FlowAddresses addresses = ipv6 ? FlowAddresses.ipv6(vmHigh, vmLow, destinationHigh, destinationLow)
+                        : FlowAddresses.ipv4((int) vmLow, (int) destinationLow);
+                open(vmMac, high, low, high6, low6, addresses, upstream, quote, quoteIndex, quoteLength);
             } else if ((flags & TcpPacket.FLAG_RST) == 0) {
                 counters.increment(Counter.DROP_NAT_TCP_NO_CONNECTION);
-                resetStray(ethernet.source(), ip.source(), ip.destination());
+                if (ipv6) {
+                    resetStray(vmMac, FlowAddresses.ipv6(vmHigh, vmLow, destinationHigh, destinationLow));
+                } else {
+                    resetStray(vmMac, (int) vmLow, (int) destinationLow);
+                }
             }
             return;
         }
@@ -212,13 +273,19 @@ public final class TcpNat {
         return connections.accountOf(vmMac);
     }
 
-    private void open(long vmMac, Ipv4Packet ip, long high, long low, InetSocketAddress upstream) {
+    private void open(long vmMac, long high, long low, long high6, long low6, FlowAddresses addresses,
+            InetSocketAddress upstream, ByteBuf quote, int quoteIndex, int quoteLength) {
         if (!connections.admit(vmMac)) {
-            resetStray(vmMac, ip.source(), ip.destination());
+            if (addresses.ipv6()) {
+                resetStray(vmMac, addresses);
+            } else {
+                resetStray(vmMac, addresses.vmIpv4(), addresses.remoteIpv4());
+            }
             return;
         }
         long now = clock.nanoTime();
-        TcpHostSocket connection = new TcpHostSocket(this, high, low, vmMac, ip, tcp, random.nextInt(), now);
+        TcpHostSocket connection = new TcpHostSocket(this, high, low, high6, low6, vmMac, addresses, tcp, quote,
+                quoteIndex, quoteLength, random.nextInt(), now);
         connections.add(connection);
         SocketChannel channel = epoll ? new EpollSocketChannel() : new NioSocketChannel();
         configureHostSocket(channel.config());
@@ -227,7 +294,7 @@ public final class TcpNat {
         loop.register(channel);
         InetSocketAddress target = upstream;
         if (target == null) {
-            target = new InetSocketAddress(Ipv4Address.toInetAddress(ip.destination()), tcp.destinationPort());
+            target = new InetSocketAddress(addresses.remoteInetAddress(), tcp.destinationPort());
         } else {
             counters.increment(Counter.NAT_TCP_SERVICE_CONNECTIONS);
         }
@@ -257,20 +324,26 @@ public final class TcpNat {
      * segment from this NAT's view.
      */
     private void resetStray(long vmMac, int vmAddress, int destination) {
-        int sequence;
-        int acknowledgement;
-        int flags;
-        if (tcp.isAck()) {
-            sequence = tcp.acknowledgementNumber();
-            acknowledgement = 0;
-            flags = TcpPacket.FLAG_RST;
-        } else {
-            sequence = 0;
-            acknowledgement = tcp.sequenceNumber() + tcp.sequenceLength();
-            flags = TcpPacket.FLAG_RST | TcpPacket.FLAG_ACK;
-        }
-        sendControl(vmMac, destination, tcp.destinationPort(), vmAddress, tcp.sourcePort(), sequence,
-                acknowledgement, flags);
+        sendControl(vmMac, destination, tcp.destinationPort(), vmAddress, tcp.sourcePort(), straySequence(),
+                strayAcknowledgement(), strayFlags());
+    }
+
+    /** {@link #resetStray(long, int, int)} for an IPv6 segment (allocates its addresses: strays are no hot path). */
+    private void resetStray(long vmMac, FlowAddresses addresses) {
+        VmSegments.control(frames, sink, counters, vmMac, addresses, tcp.destinationPort(), tcp.sourcePort(),
+                straySequence(), strayAcknowledgement(), strayFlags());
+    }
+
+    private int straySequence() {
+        return tcp.isAck() ? tcp.acknowledgementNumber() : 0;
+    }
+
+    private int strayAcknowledgement() {
+        return tcp.isAck() ? 0 : tcp.sequenceNumber() + tcp.sequenceLength();
+    }
+
+    private int strayFlags() {
+        return tcp.isAck() ? TcpPacket.FLAG_RST : TcpPacket.FLAG_RST | TcpPacket.FLAG_ACK;
     }
 
     /** Sends a segment without data or options (a RST or a bare ACK) from {@code source} to a VM. */
@@ -364,15 +437,26 @@ public final class TcpNat {
         return mss;
     }
 
+    /** {@link #lanMss()} in the family of the connection: minus 60 over IPv6. */
+    int lanMss(boolean ipv6) {
+        return ipv6 ? mss6 : mss;
+    }
+
     /**
      * The largest segment payload toward the VM with {@code vmMac}: what one frame of its own port carries (a
      * {@code relay connect} port may carry more than the LAN MTU, which browsers bound), or the LAN MSS when the
      * port is unknown. The VM's own MSS bounds it further.
      */
     int segmentSizeToward(long vmMac) {
+        return segmentSizeToward(vmMac, false);
+    }
+
+    /** {@link #segmentSizeToward(long)} for a connection of either family. */
+    int segmentSizeToward(long vmMac, boolean ipv6) {
         int frameLimit = portFrameLimit.applyAsInt(vmMac);
-        return frameLimit <= 0 ? mss
-                : frameLimit - EthernetFrame.HEADER_LENGTH - Ipv4Packet.MIN_HEADER_LENGTH - TcpPacket.MIN_HEADER_LENGTH;
+        int ipHeader = ipv6 ? Ipv6Packet.HEADER_LENGTH : Ipv4Packet.MIN_HEADER_LENGTH;
+        return frameLimit <= 0 ? lanMss(ipv6)
+                : frameLimit - EthernetFrame.HEADER_LENGTH - ipHeader - TcpPacket.MIN_HEADER_LENGTH;
     }
 
     /** Where {@link #segmentSizeToward} learns each VM port's frame limit (0: unknown). On the loop. */

@@ -3,6 +3,7 @@ package dev.riscvrelay.relay.nat.tcp;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.lan.FrameSink;
+import dev.riscvrelay.relay.nat.FlowAddresses;
 import dev.riscvrelay.relay.nat.VmFrames;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
 import dev.riscvrelay.relay.wire.TcpPacket;
@@ -10,7 +11,9 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * Builds the TCP segments of one connection toward its VM, each in one pooled frame from the host's address and
- * port (the destination the VM dialled) to the VM's, and hands them to the NAT's sink.
+ * port (the destination the VM dialled) to the VM's, and hands them to the NAT's sink. IPv4 or IPv6 as the
+ * connection's {@link FlowAddresses} are: the IP header and the checksum's pseudo-header follow them, the rest is
+ * the same.
  */
 final class VmSegments {
 
@@ -18,21 +21,21 @@ final class VmSegments {
     private final FrameSink sink;
     private final Counters counters;
     private final long vmMac;
-    private final int vmAddress;
+    private final FlowAddresses addresses;
     private final int vmPort;
-    private final int hostAddress;
     private final int hostPort;
+    private final int payloadOffset;
 
-    VmSegments(VmFrames frames, FrameSink sink, Counters counters, long vmMac, int vmAddress, int vmPort,
-            int hostAddress, int hostPort) {
+    VmSegments(VmFrames frames, FrameSink sink, Counters counters, long vmMac, FlowAddresses addresses, int vmPort,
+            int hostPort) {
         this.frames = frames;
         this.sink = sink;
         this.counters = counters;
         this.vmMac = vmMac;
-        this.vmAddress = vmAddress;
+        this.addresses = addresses;
         this.vmPort = vmPort;
-        this.hostAddress = hostAddress;
         this.hostPort = hostPort;
+        this.payloadOffset = VmFrames.ipPayloadOffset(addresses);
     }
 
     /**
@@ -52,8 +55,8 @@ final class VmSegments {
             boolean sackPermitted) {
         int options = 4 + (windowScale >= 0 ? 4 : 0) + (sackPermitted ? 4 : 0);
         int headerLength = TcpPacket.MIN_HEADER_LENGTH + options;
-        ByteBuf frame = frames.newFrame(vmMac, hostAddress, vmAddress, Ipv4Packet.PROTOCOL_TCP, headerLength);
-        int at = frame.readerIndex() + VmFrames.IP_PAYLOAD_OFFSET;
+        ByteBuf frame = frames.newFrame(vmMac, addresses, Ipv4Packet.PROTOCOL_TCP, headerLength);
+        int at = frame.readerIndex() + payloadOffset;
         TcpPacket.writeHeader(frame, at, hostPort, vmPort, iss, ack, headerLength, flags, window);
         int option = at + TcpPacket.MIN_HEADER_LENGTH;
         option += TcpPacket.writeMssOption(frame, option, mss);
@@ -63,7 +66,8 @@ final class VmSegments {
         if (sackPermitted) {
             TcpPacket.writeSackPermittedOption(frame, option);
         }
-        TcpPacket.fillChecksum(frame, at, headerLength, hostAddress, vmAddress);
+        TcpPacket.fillChecksum(frame, at, headerLength,
+                addresses.pseudoHeaderSumToVm(Ipv4Packet.PROTOCOL_TCP, headerLength));
         emit(counters, sink, frame);
     }
 
@@ -75,8 +79,8 @@ final class VmSegments {
             SendBuffer data, int dataOffset, int length) {
         int headerLength = TcpPacket.MIN_HEADER_LENGTH + (sackBlocks > 0 ? 4 + 8 * sackBlocks : 0);
         int tcpLength = headerLength + length;
-        ByteBuf frame = frames.newFrame(vmMac, hostAddress, vmAddress, Ipv4Packet.PROTOCOL_TCP, tcpLength);
-        int at = frame.readerIndex() + VmFrames.IP_PAYLOAD_OFFSET;
+        ByteBuf frame = frames.newFrame(vmMac, addresses, Ipv4Packet.PROTOCOL_TCP, tcpLength);
+        int at = frame.readerIndex() + payloadOffset;
         TcpPacket.writeHeader(frame, at, hostPort, vmPort, sequence, ack, headerLength, flags, window);
         if (sackBlocks > 0) {
             TcpPacket.writeSackOption(frame, at + TcpPacket.MIN_HEADER_LENGTH, sackLeft, sackRight, sackBlocks);
@@ -84,13 +88,27 @@ final class VmSegments {
         if (length > 0) {
             data.copy(dataOffset, length, frame, at + headerLength);
         }
-        TcpPacket.fillChecksum(frame, at, tcpLength, hostAddress, vmAddress);
+        TcpPacket.fillChecksum(frame, at, tcpLength, addresses.pseudoHeaderSumToVm(Ipv4Packet.PROTOCOL_TCP, tcpLength));
         emit(counters, sink, frame);
     }
 
     /** A segment without data or options on this connection (a RST). */
     void control(int sequence, int ack, int flags) {
-        control(frames, sink, counters, vmMac, hostAddress, hostPort, vmAddress, vmPort, sequence, ack, flags);
+        control(frames, sink, counters, vmMac, addresses, hostPort, vmPort, sequence, ack, flags);
+    }
+
+    /** Sends a segment without data or options (a RST or a bare ACK) from the remote end of {@code addresses}. */
+    static void control(VmFrames frames, FrameSink sink, Counters counters, long vmMac, FlowAddresses addresses,
+            int sourcePort, int vmPort, int sequence, int ack, int flags) {
+        ByteBuf frame = frames.newFrame(vmMac, addresses, Ipv4Packet.PROTOCOL_TCP, TcpPacket.MIN_HEADER_LENGTH);
+        int at = frame.readerIndex() + VmFrames.ipPayloadOffset(addresses);
+        TcpPacket.writeHeader(frame, at, sourcePort, vmPort, sequence, ack, TcpPacket.MIN_HEADER_LENGTH, flags, 0);
+        TcpPacket.fillChecksum(frame, at, TcpPacket.MIN_HEADER_LENGTH,
+                addresses.pseudoHeaderSumToVm(Ipv4Packet.PROTOCOL_TCP, TcpPacket.MIN_HEADER_LENGTH));
+        if ((flags & TcpPacket.FLAG_RST) != 0) {
+            counters.increment(Counter.NAT_TCP_RESETS_TO_VM);
+        }
+        emit(counters, sink, frame);
     }
 
     /** Sends a segment without data or options (a RST or a bare ACK) from {@code source} to a VM. */

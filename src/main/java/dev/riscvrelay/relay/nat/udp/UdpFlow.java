@@ -1,35 +1,36 @@
 package dev.riscvrelay.relay.nat.udp;
 
 import dev.riscvrelay.relay.nat.DatagramFlow;
+import dev.riscvrelay.relay.nat.FlowAddresses;
 import dev.riscvrelay.relay.nat.FlowSet;
 import dev.riscvrelay.relay.nat.VmFrames;
-import dev.riscvrelay.relay.wire.Ipv4Address;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 /**
- * One VM conversation (VM address and port to one destination address and port) and the connected host socket
- * that carries it. Its handler runs on the NAT's event loop and hands everything to {@link UdpNat}.
+ * One VM conversation (VM address and port to one destination address and port, IPv4 or IPv6) and the connected
+ * host socket that carries it. Its handler runs on the NAT's event loop and hands everything to {@link UdpNat}.
  */
 final class UdpFlow extends DatagramFlow {
 
-    final int vmAddress;
+    final FlowAddresses addresses;
     final int vmPort;
-    final int destinationAddress;
     final int destinationPort;
-    /** The IP header plus 8 bytes of the VM's latest datagram, quoted in an ICMP port unreachable (RFC 792). */
-    final ByteBuf lastQuote = Unpooled.wrappedBuffer(new byte[VmFrames.MAX_QUOTE]);
+    /**
+     * The IP header plus 8 bytes of the VM's latest datagram, quoted in an ICMP port unreachable (RFC 792; for IPv6
+     * the fixed header and 8 bytes, enough for the VM to find its socket).
+     */
+    final ByteBuf lastQuote = Unpooled.wrappedBuffer(new byte[Math.max(VmFrames.MAX_QUOTE, VmFrames.IPV6_QUOTE)]);
     int lastQuoteLength;
 
     private final UdpNat nat;
 
-    UdpFlow(UdpNat nat, FlowSet<UdpFlow> flows, long keyHigh, long keyLow, long vmMac, int vmAddress, int vmPort,
-            int destinationAddress, int destinationPort, long idleTimeoutNanos, long now) {
-        super(flows, keyHigh, keyLow, vmMac, idleTimeoutNanos, now);
+    UdpFlow(UdpNat nat, FlowSet<UdpFlow> flows, long keyHigh, long keyLow, long key6High, long key6Low, long vmMac,
+            FlowAddresses addresses, int vmPort, int destinationPort, long idleTimeoutNanos, long now) {
+        super(flows, keyHigh, keyLow, key6High, key6Low, vmMac, idleTimeoutNanos, now);
         this.nat = nat;
-        this.vmAddress = vmAddress;
+        this.addresses = addresses;
         this.vmPort = vmPort;
-        this.destinationAddress = destinationAddress;
         this.destinationPort = destinationPort;
     }
 
@@ -45,7 +46,6 @@ final class UdpFlow extends DatagramFlow {
 
     @Override
     public String toString() {
-        return "udp " + Ipv4Address.format(vmAddress) + ":" + vmPort + " -> "
-                + Ipv4Address.format(destinationAddress) + ":" + destinationPort;
+        return "udp " + addresses.vmText() + ":" + vmPort + " -> " + addresses.remoteText() + ":" + destinationPort;
     }
 }

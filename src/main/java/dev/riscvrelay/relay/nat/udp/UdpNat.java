@@ -5,6 +5,7 @@ import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.DatagramFlow;
+import dev.riscvrelay.relay.nat.FlowAddresses;
 import dev.riscvrelay.relay.nat.FlowKey;
 import dev.riscvrelay.relay.nat.FlowSet;
 import dev.riscvrelay.relay.nat.HostBudget;
@@ -12,7 +13,9 @@ import dev.riscvrelay.relay.nat.NatConfig;
 import dev.riscvrelay.relay.nat.VmFrames;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.Ipv4Address;
+import dev.riscvrelay.relay.wire.Icmpv6Packet;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.Ipv6Packet;
 import dev.riscvrelay.relay.wire.ParseResult;
 import dev.riscvrelay.relay.wire.UdpPacket;
 import io.netty.buffer.ByteBuf;
@@ -24,13 +27,14 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
 import java.net.PortUnreachableException;
 
 /**
  * UDP NAT: one connected host datagram socket per flow (VM address, VM port, destination address, destination
- * port). The VM's payload is written to the socket; what the socket reads comes back to the VM as an
- * Ethernet/IPv4/UDP frame from the original destination. A closed destination port (the kernel reports
- * ECONNREFUSED on the connected socket) becomes an ICMP port unreachable to the VM.
+ * port), IPv4 or IPv6 alike. The VM's payload is written to the socket; what the socket reads comes back to the VM as
+ * an Ethernet/IP/UDP frame from the original destination. A closed destination port (the kernel reports
+ * ECONNREFUSED on the connected socket) becomes an ICMP (or ICMPv6) port unreachable to the VM.
  *
  * <p>Fragmented UDP is not supported: fragments are dropped and counted before they get here. Replies larger than
  * one frame to the VM can carry (the LAN MTU) are dropped and counted: the relay does not fragment.
@@ -51,6 +55,9 @@ public final class UdpNat {
     private final FlowSet<UdpFlow> flows;
     private final UdpPacket udp = new UdpPacket();
     private final int maxReplyData;
+    private final int maxReplyData6;
+    /** Whether the last {@link #open} failed for want of a route (ENETUNREACH on connect). */
+    private boolean noRoute;
 
     public UdpNat(NatConfig config, VmFrames frames, FrameSink sink, Counters counters, NanoClock clock,
             EventLoop loop) {
@@ -70,6 +77,8 @@ public final class UdpNat {
         this.flows = new FlowSet<>(config.udpMaxFlowsPerVm(), config.udpMaxFlows(), budget, counters,
                 Counter.DROP_NAT_UDP_VM_LIMIT, Counter.DROP_NAT_UDP_TABLE_FULL, Counter.NAT_UDP_FLOWS_EXPIRED);
         this.maxReplyData = frames.maxIpPayload() - UdpPacket.HEADER_LENGTH;
+        this.maxReplyData6 = frames.maxIpPayload() - (Ipv6Packet.HEADER_LENGTH - Ipv4Packet.MIN_HEADER_LENGTH)
+                - UdpPacket.HEADER_LENGTH;
     }
 
     /**
@@ -89,37 +98,82 @@ public final class UdpNat {
         long low = FlowKey.low(udp.sourcePort(), udp.destinationPort());
         UdpFlow flow = flows.get(high, low);
         if (flow == null) {
-            flow = open(ethernet.source(), ip, high, low, now);
+            if (!flows.admit(ethernet.source())) {
+                return;
+            }
+            flow = open(ethernet.source(), FlowAddresses.ipv4(ip.source(), ip.destination()), high, low, 0, 0, now);
             if (flow == null) {
                 return;
             }
         }
+        carry(flow, buf, ip.offset(), VmFrames.quoteLength(ip), now);
+    }
+
+    /**
+     * Carries one UDP datagram from a VM in an IPv6 packet (next header UDP, source in the LAN's /64) to the outside;
+     * the caller has checked the egress policy and keeps the frame.
+     *
+     * @return -1, or the ICMPv6 destination unreachable code the gateway answers with (no route: the host has none)
+     */
+    public int onDatagram6(EthernetFrame ethernet, Ipv6Packet ip) {
+        ByteBuf buf = ip.buffer();
+        if (udp.wrap(buf, ip.payloadOffset(), ip.payloadLength()) != ParseResult.OK
+                || !udp.checksumValidOverIpv6(ip.sourceHigh(), ip.sourceLow(), ip.destinationHigh(),
+                        ip.destinationLow())
+                || udp.destinationPort() == 0 || udp.sourcePort() == 0) {
+            counters.increment(Counter.DROP_NAT_BAD_PACKET);
+            return -1;
+        }
+        long now = clock.nanoTime();
+        long high = ip.sourceLow();
+        long low = FlowKey.low6(udp.sourcePort(), udp.destinationPort());
+        long high6 = ip.destinationHigh();
+        long low6 = ip.destinationLow();
+        UdpFlow flow = flows.get(high, low, high6, low6);
+        if (flow == null) {
+            if (!flows.admit(ethernet.source())) {
+                return -1;
+            }
+            flow = open(ethernet.source(), FlowAddresses.ipv6(ip.sourceHigh(), ip.sourceLow(), high6, low6), high,
+                    low, high6, low6, now);
+            if (flow == null) {
+                return noRoute ? Icmpv6Packet.CODE_NO_ROUTE : -1;
+            }
+        }
+        carry(flow, buf, ip.offset(), Math.min(VmFrames.IPV6_QUOTE, Ipv6Packet.HEADER_LENGTH + ip.payloadLength()),
+                now);
+        return -1;
+    }
+
+    /** Writes the datagram {@link #udp} views to the flow's socket, remembering the quote for a port unreachable. */
+    private void carry(UdpFlow flow, ByteBuf buf, int ipOffset, int quoteLength, long now) {
         if (!flow.channel().isWritable()) {
             counters.increment(Counter.DROP_NAT_SOCKET_BUSY);
             return;
         }
         flow.touch(now);
-        flow.lastQuoteLength = VmFrames.quoteLength(ip);
-        flow.lastQuote.setBytes(0, buf, ip.offset(), flow.lastQuoteLength);
+        flow.lastQuoteLength = quoteLength;
+        flow.lastQuote.setBytes(0, buf, ipOffset, quoteLength);
         counters.increment(Counter.NAT_UDP_DATAGRAMS_OUT);
         flow.channel().writeAndFlush(buf.retainedSlice(udp.dataOffset(), udp.dataLength()),
                 flow.channel().voidPromise());
     }
 
-    private UdpFlow open(long vmMac, Ipv4Packet ip, long high, long low, long now) {
-        if (!flows.admit(vmMac)) {
-            return null;
-        }
+    /** Opens the flow of {@link #udp}'s datagram, admitted just before; null (counted) when its socket fails. */
+    private UdpFlow open(long vmMac, FlowAddresses addresses, long high, long low, long high6, long low6, long now) {
+        noRoute = false;
         int destinationPort = udp.destinationPort();
         long idle = (destinationPort == DNS_PORT ? config.udpDnsIdleTimeout() : config.udpIdleTimeout()).toNanos();
-        UdpFlow flow = new UdpFlow(this, flows, high, low, vmMac, ip.source(), udp.sourcePort(), ip.destination(),
+        UdpFlow flow = new UdpFlow(this, flows, high, low, high6, low6, vmMac, addresses, udp.sourcePort(),
                 destinationPort, idle, now);
         flows.add(flow);
         DatagramChannel channel = epoll ? new EpollDatagramChannel() : new NioDatagramChannel();
         flow.attach(channel, maxReplyData, loop);
-        ChannelFuture connected = channel.connect(new InetSocketAddress(Ipv4Address.toInetAddress(ip.destination()),
+        ChannelFuture connected = channel.connect(new InetSocketAddress(addresses.remoteInetAddress(),
                 destinationPort));
         if (connected.isDone() && !connected.isSuccess()) {
+            // A datagram connect only picks a route: ENETUNREACH (no route) is known at once.
+            noRoute = connected.cause() instanceof NoRouteToHostException;
             onSocketError(flow, connected.cause());
             flow.close();
             return null;
@@ -135,7 +189,25 @@ public final class UdpNat {
         if (data.readableBytes() <= maxReplyData) {
             flow.touch(clock.nanoTime()); // before the frame leaves: whoever sees it sees the flow used
         }
-        sendToVm(flow.vmMac, flow.destinationAddress, flow.destinationPort, flow.vmAddress, flow.vmPort, data);
+        if (!flow.addresses.ipv6()) {
+            sendToVm(flow.vmMac, flow.addresses.remoteIpv4(), flow.destinationPort, flow.addresses.vmIpv4(),
+                    flow.vmPort, data);
+            return;
+        }
+        int length = data.readableBytes();
+        if (length > maxReplyData6) {
+            counters.increment(Counter.DROP_NAT_REPLY_TOO_LARGE);
+            return;
+        }
+        int udpLength = UdpPacket.HEADER_LENGTH + length;
+        ByteBuf frame = frames.newFrame(flow.vmMac, flow.addresses, Ipv6Packet.NEXT_HEADER_UDP, udpLength);
+        int at = frame.readerIndex() + VmFrames.IPV6_PAYLOAD_OFFSET;
+        UdpPacket.writeHeader(frame, at, flow.destinationPort, flow.vmPort, udpLength);
+        frame.setBytes(at + UdpPacket.HEADER_LENGTH, data, data.readerIndex(), length);
+        UdpPacket.fillChecksum(frame, at, udpLength,
+                flow.addresses.pseudoHeaderSumToVm(Ipv6Packet.NEXT_HEADER_UDP, udpLength));
+        counters.increment(Counter.NAT_UDP_DATAGRAMS_IN);
+        sink.emit(frame);
     }
 
     /**
@@ -164,8 +236,15 @@ public final class UdpNat {
         if (cause instanceof PortUnreachableException && !flow.isClosed() && flow.lastQuoteLength > 0) {
             // The destination host answered ICMP port unreachable; tell the VM as that host would (RFC 792).
             counters.increment(Counter.NAT_UDP_PORT_UNREACHABLE);
-            sink.emit(frames.destinationUnreachable(flow.vmMac, flow.vmAddress, flow.destinationAddress,
-                    VmFrames.CODE_PORT_UNREACHABLE, flow.lastQuote, 0, flow.lastQuoteLength));
+            if (flow.addresses.ipv6()) {
+                counters.increment(Counter.NAT_IPV6_UNREACHABLE);
+                sink.emit(frames.destinationUnreachable6(flow.vmMac, flow.addresses, true,
+                        Icmpv6Packet.CODE_PORT_UNREACHABLE, flow.lastQuote, 0, flow.lastQuoteLength));
+            } else {
+                sink.emit(frames.destinationUnreachable(flow.vmMac, flow.addresses.vmIpv4(),
+                        flow.addresses.remoteIpv4(), VmFrames.CODE_PORT_UNREACHABLE, flow.lastQuote, 0,
+                        flow.lastQuoteLength));
+            }
             return;
         }
         counters.increment(Counter.DROP_NAT_SOCKET_ERROR);

@@ -128,8 +128,8 @@ final class EndpointHarness implements TcpHost, AutoCloseable {
 
     private VmSegments segments() {
         VmFrames frames = new VmFrames(UNTRACKED, NetworkConfig.defaults().withMtu(1500), NatConfig.defaults());
-        return new VmSegments(frames, frame -> toVm.add(new SeenSegment(frame, VM_MAC, VM)), counters, VM_MAC, VM,
-                VM_PORT, HOST, HOST_PORT);
+        return new VmSegments(frames, frame -> toVm.add(new SeenSegment(frame, VM_MAC, VM)), counters, VM_MAC,
+                dev.riscvrelay.relay.nat.FlowAddresses.ipv4(VM, HOST), VM_PORT, HOST_PORT);
     }
 
     /** The VM's SYN-ACK with {@code options}' sequence number, window and options, acknowledging {@code ack}. */

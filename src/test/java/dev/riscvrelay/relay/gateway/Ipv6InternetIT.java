@@ -1,0 +1,98 @@
+package dev.riscvrelay.relay.gateway;
+
+import static dev.riscvrelay.relay.testbed.TcpTransfers.MIB;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.FieldBed;
+import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.LanHost;
+import dev.riscvrelay.relay.testbed.NetnsTestBed;
+import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
+import dev.riscvrelay.relay.testbed.TcpTransfers;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * IPv6 to the outside through the real relay's NAT: a Linux host joined by {@code relay connect} configures itself by
+ * SLAAC, then reaches the field bed's IPv6 "internet" (a namespace beside the relay's, over a 1500-MTU veth, its host
+ * at 2001:db8:1::10; the relay allows 2001:db8:1::/48 and 2001:db8:2::/48 out of the documentation range it denies by
+ * default): ping -6 through ICMPv6 ping sockets, a UDP exchange, 50 MB over TCP SHA-256 exact. A destination the
+ * policy denies (the internet's peer address, 2001:db8:ff::10) and one the relay's host has no route to
+ * (2001:db8:2::1) are answered at once with ICMPv6 destination unreachable, and counted in /metrics.
+ */
+class Ipv6InternetIT {
+
+    private static final String UNROUTED = "2001:db8:2::1";
+
+    @Test
+    void aSlaacHostPingsExchangesUdpAndFetchesFiftyMegabytesOverIpv6() throws Exception {
+        NetnsTestBed.requireTools("ip", "ping", "socat", "ss", "curl");
+        try (FieldBed field = FieldBed.create()) {
+            Namespace internet = field.addInternet6();
+            TcpTransfers transfers = field.bed().own(new TcpTransfers(field.bed()));
+            field.startRelay("ipv6-nat", "--allow", FieldBed.INTERNET6_PREFIX, "--allow", "2001:db8:2::/48");
+            LanHost host = field.addConnectedHost("v6nat", LinkProfile.CLEAN);
+            String address = NamespaceLan.awaitGlobalAddress(host.namespace(), Duration.ofSeconds(30));
+            assertThat(address).startsWith("fd00:10:0:2:");
+
+            CommandResult ping = host.exec(Duration.ofSeconds(15), "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2",
+                    FieldBed.INTERNET6_HOST);
+            assertThat(ping.succeeded()).as(ping.describe()).isTrue();
+            assertThat(ping.stdout()).contains("3 received");
+
+            // UDP: one datagram to a socat that answers it with "hello" upper-cased.
+            Process echo = field.bed().startInBackground(internet, "socat", "-T", "20",
+                    "UDP6-RECVFROM:7007,bind=[" + FieldBed.INTERNET6_HOST + "]", "SYSTEM:sed -u s/hello/HELLO/");
+            internet.awaitListening("-lun", "[" + FieldBed.INTERNET6_HOST + "]:7007");
+            CommandResult udp = host.exec(Duration.ofSeconds(15), "sh", "-c",
+                    "echo hello-over-ipv6 | socat -t 3 - UDP6:[" + FieldBed.INTERNET6_HOST + "]:7007");
+            assertThat(udp.stdout().trim()).as(udp.describe()).isEqualTo("HELLO-over-ipv6");
+            echo.destroy();
+
+            TcpTransfers.Payload payload = transfers.payload("p50v6", 50 * MIB, 56);
+            double mbps = transfers.receive("ipv6 clean", internet, FieldBed.INTERNET6_HOST, 5007, host.namespace(),
+                    "[" + FieldBed.INTERNET6_HOST + "]:5007", payload, Duration.ofSeconds(180));
+            assertThat(mbps).as("Mbit/s, loose").isGreaterThan(1.0);
+
+            long start = System.nanoTime();
+            CommandResult denied = host.exec(Duration.ofSeconds(15), "ping", "-6", "-c", "1", "-W", "5",
+                    FieldBed.INTERNET6_PEER);
+            assertThat(denied.succeeded()).isFalse();
+            assertThat(denied.stdout()).as(denied.describe())
+                    .contains("From fd00:10:0:2::2 icmp_seq=1 Destination unreachable: Administratively prohibited");
+            CommandResult unrouted = host.exec(Duration.ofSeconds(15), "ping", "-6", "-c", "1", "-W", "5", UNROUTED);
+            assertThat(unrouted.succeeded()).isFalse();
+            assertThat(unrouted.stdout()).as(unrouted.describe())
+                    .contains("From fd00:10:0:2::2 icmp_seq=1 Destination unreachable: No route");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("both answered, not timed out")
+                    .isLessThan(Duration.ofSeconds(5));
+            CommandResult tcpDenied = host.exec(Duration.ofSeconds(15), "socat", "-u", "/dev/null",
+                    "TCP6:[" + FieldBed.INTERNET6_PEER + "]:5008,connect-timeout=5");
+            assertThat(tcpDenied.succeeded()).isFalse();
+            assertThat(tcpDenied.stderr()).as(tcpDenied.describe()).containsIgnoringCase("permission denied");
+
+            Namespace relayNs = field.relayNamespace();
+            assertThat(metric(field, relayNs, "relay_gateway_ipv6_prohibited_total")).isGreaterThanOrEqualTo(2);
+            assertThat(metric(field, relayNs, "relay_gateway_ipv6_no_route_total")).isGreaterThanOrEqualTo(1);
+            assertThat(metric(field, relayNs, "relay_nat_egress_denied_total")).isGreaterThanOrEqualTo(2);
+            assertThat(metric(field, relayNs, "relay_nat_icmp_echo_in_total")).isGreaterThanOrEqualTo(3);
+            assertThat(metric(field, relayNs, "relay_nat_udp_datagrams_in_total")).isGreaterThanOrEqualTo(1);
+            assertThat(metric(field, relayNs, "relay_nat_tcp_bytes_to_vm_total")).isGreaterThanOrEqualTo(50L * MIB);
+            assertThat(metric(field, relayNs, "relay_drops_total{reason=\"nat_tcp_bad_checksum\"}")).isZero();
+            assertThat(metric(field, relayNs, "relay_drops_total{reason=\"nat_bad_packet\"}")).isZero();
+        }
+    }
+
+    private static long metric(FieldBed field, Namespace relayNs, String series) {
+        CommandResult scrape = relayNs.exec(Duration.ofSeconds(10), "curl", "-sS", "--fail",
+                field.relay().adminUrl("/metrics"));
+        assertThat(scrape.succeeded()).as(scrape.describe()).isTrue();
+        for (String line : scrape.stdout().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return (long) Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        throw new AssertionError("no series " + series + " in /metrics");
+    }
+}
