@@ -13,9 +13,10 @@ import java.net.InetAddress;
  * MACs its guard binds are its own; the DHCP server counts the addresses offered or leased to those MACs against it
  * (at most one per bound MAC) and, while it lasts, against its client address; when it departs, its leases last a
  * grace time more but no longer count for the address (they are the first taken when the pool runs dry, so a client
- * that reconnects in a loop does not lock itself, or anyone, out). On the network's event loop.
+ * that reconnects in a loop does not lock itself, or anyone, out). The IPv6 addresses its guard claims by first use
+ * are its own too, until it departs. On the network's event loop.
  */
-final class Member implements LeaseHolder, IngressGuard.MacBindings, AddressAssignment {
+final class Member implements LeaseHolder, IngressGuard.MacBindings, IngressGuard.Ipv6Claims, AddressAssignment {
 
     /** DHCP messages a session may send: 10 a second, after a burst of 20 (a boot, a few MACs, retries). */
     static final long DHCP_MESSAGE_INTERVAL_NANOS = 100_000_000L;
@@ -49,6 +50,16 @@ final class Member implements LeaseHolder, IngressGuard.MacBindings, AddressAssi
     @Override
     public void bound(long mac) {
         network.claimMac(mac, this);
+    }
+
+    @Override
+    public boolean claim(long high, long low) {
+        return !departed && network.ipv6Owners().claim(high, low, this);
+    }
+
+    @Override
+    public void release(long high, long low) {
+        network.ipv6Owners().release(high, low, this);
     }
 
     /**
@@ -119,7 +130,7 @@ final class Member implements LeaseHolder, IngressGuard.MacBindings, AddressAssi
         return departedAt;
     }
 
-    /** The session ended: its MACs are nobody's now, and its leases count down their grace time from {@code now}. */
+    /** The session ended: its MACs and IPv6 claims are nobody's now, and its leases count down their grace time from {@code now}. */
     void depart(long now) {
         network.addressLeasesReturned(peer, leases);
         departed = true;
@@ -127,6 +138,9 @@ final class Member implements LeaseHolder, IngressGuard.MacBindings, AddressAssi
         if (guard != null) {
             for (int i = 0; i < guard.boundMacCount(); i++) {
                 network.releaseMac(guard.boundMac(i), this);
+            }
+            for (int i = 0; i < guard.ipv6ClaimCount(); i++) {
+                release(guard.ipv6ClaimHigh(i), guard.ipv6ClaimLow(i));
             }
         }
         network.memberLeft(now);

@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay;
 
 import dev.riscvrelay.relay.access.IngressGuard;
+import dev.riscvrelay.relay.access.Ipv6AddressOwners;
 import dev.riscvrelay.relay.cluster.Trunks;
 import dev.riscvrelay.relay.forward.ForwardPorts;
 import dev.riscvrelay.relay.forward.ForwardReturns;
@@ -51,6 +52,7 @@ final class Network implements AutoCloseable {
     /** Bounded by the sessions the network admits times the MACs each may bind. */
     private final Map<Long, Member> macOwners;
     private final Map<InetAddress, int[]> leasesByAddress = new HashMap<>();
+    private final Ipv6AddressOwners<Member> ipv6Owners;
     private int members;
     private long emptySince;
     private final ForwardTarget forwardTarget;
@@ -68,6 +70,7 @@ final class Network implements AutoCloseable {
         this.forwardTarget = new ForwardTarget(lan.config(), gateway.neighbours(), mac -> lan.portOf(mac) != null,
                 nat.tcp(), nat.udp(), forwardPorts);
         this.lan = lan;
+        this.ipv6Owners = new Ipv6AddressOwners<>(lan.config());
         this.dhcp = dhcp;
         this.dns = dns;
         this.nat = nat;
@@ -173,6 +176,11 @@ final class Network implements AutoCloseable {
 
     IngressGuard.Leases leases() {
         return leases;
+    }
+
+    /** Which member holds which IPv6 address by first use. */
+    Ipv6AddressOwners<Member> ipv6Owners() {
+        return ipv6Owners;
     }
 
     /** A session joined. */

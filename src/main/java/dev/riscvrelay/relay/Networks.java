@@ -82,7 +82,8 @@ final class Networks implements SessionGate, WispGate, AutoCloseable {
         Joined session = (Joined) joined;
         Network network = session.network();
         Member member = new Member(network, peer, access.limits().macsPerSession());
-        IngressGuard guard = new IngressGuard(access.limits(), network.leases(), counters, System::nanoTime, member);
+        IngressGuard guard = new IngressGuard(access.limits(), network.leases(), counters, System::nanoTime, member,
+                member);
         member.guardedBy(guard);
         Runnable release = () -> {
             session.left();

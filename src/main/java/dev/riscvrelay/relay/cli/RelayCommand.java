@@ -67,7 +67,8 @@ public final class RelayCommand implements Callable<Integer> {
     static final int EXIT_USAGE = 2;
     static final int EXIT_FAILURE = 1;
 
-    @Option(names = "--bind", paramLabel = "ADDR", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--bind", paramLabel = "ADDR", description = "Address to listen on, IPv4 or IPv6 (:: listens on"
+            + " both where the host allows; default: ${DEFAULT-VALUE}).")
     String bind = "0.0.0.0";
 
     @Option(names = "--port", paramLabel = "PORT", description = "UDP port to listen on (default: ${DEFAULT-VALUE}).")
@@ -440,7 +441,7 @@ public final class RelayCommand implements Callable<Integer> {
     RelayConfig toConfig() {
         InetAddress address;
         try {
-            address = InetAddress.ofLiteral(bind);
+            address = bindAddress(bind);
         } catch (IllegalArgumentException e) {
             throw new UsageError("--bind wants an IP address, not '" + bind + "'");
         }
@@ -639,8 +640,21 @@ public final class RelayCommand implements Callable<Integer> {
         }
     }
 
-    private static String hostForUrl(String bind) {
-        return bind.contains(":") ? "[" + bind + "]" : bind;
+    /** An IP literal for {@code --bind}: IPv4, IPv6, or IPv6 in brackets as in a URL ({@code [::]}). */
+    static InetAddress bindAddress(String text) {
+        String literal = text.length() > 2 && text.startsWith("[") && text.endsWith("]")
+                ? text.substring(1, text.length() - 1) : text;
+        if (literal.indexOf('%') >= 0) {
+            // A scoped address (fe80::1%eth0) means nothing to a browser's URL; refused with the rest.
+            throw new IllegalArgumentException("scoped address");
+        }
+        return InetAddress.ofLiteral(literal);
+    }
+
+    /** The host part of a URL for a listening address: IPv6 in brackets (RFC 3986 section 3.2.2), as typed. */
+    static String hostForUrl(String bind) {
+        String literal = bind.startsWith("[") && bind.endsWith("]") ? bind.substring(1, bind.length() - 1) : bind;
+        return literal.contains(":") ? "[" + literal + "]" : literal;
     }
 
     /** A flag combination that makes no sense; reported like a parse error. */

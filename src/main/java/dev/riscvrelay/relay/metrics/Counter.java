@@ -98,6 +98,12 @@ public enum Counter {
     DROP_RATE_LIMITED("frames over their session's frames/s or bytes/s limit"),
     DROP_SPOOFED_MAC("frames from a source MAC not bound to their session"),
     DROP_SPOOFED_IP("IPv4 and ARP frames whose source address is not the one DHCP leased to their MAC"),
+    DROP_SPOOFED_IPV6("IPv6 frames from a source address their MAC may not use (not derived from it, and first used"
+            + " by another session), from :: other than duplicate address detection, announcing another's address"
+            + " (neighbour advertisement), or speaking for the router (router advertisement, redirect)"),
+    DROP_IPV6_HEADER_CHAIN("IPv6 frames from sessions whose header chain cannot be walked (truncated, payload past"
+            + " the frame, extension headers past the payload or more than 8) or that carry neighbour discovery in a"
+            + " fragment (RFC 6980)"),
     DROP_TOO_LARGE("frames larger than the receiving port can take"),
     DROP_QUEUE_FULL("frames dropped because a port's outbound queue was full"),
     DROP_TRUNK_TO_LOCAL("frames from other relays of the cluster unicast to a port that serves local members only"

@@ -20,6 +20,15 @@ public final class Ipv6Packet {
     public static final int NEXT_HEADER_ICMPV6 = 58;
     public static final int NEXT_HEADER_NONE = 59;
     public static final int NEXT_HEADER_DESTINATION_OPTIONS = 60;
+    public static final int NEXT_HEADER_AUTHENTICATION = 51;
+    public static final int NEXT_HEADER_MOBILITY = 135;
+    public static final int NEXT_HEADER_HIP = 139;
+    public static final int NEXT_HEADER_SHIM6 = 140;
+    /**
+     * The most extension headers {@link #walkExtensionHeaders()} follows: real packets carry two or three (RFC 8200
+     * section 4.1 lists at most one of each, destination options twice); a longer chain only hides what it carries.
+     */
+    public static final int MAX_EXTENSION_HEADERS = 8;
 
     private static final int VERSION_CLASS_FLOW = 0;
     private static final int PAYLOAD_LENGTH = 4;
@@ -31,6 +40,10 @@ public final class Ipv6Packet {
     private ByteBuf buf;
     private int offset;
     private int payloadLength;
+    private int upperLayer;
+    private int upperLayerOffset;
+    private boolean fragment;
+    private boolean laterFragment;
 
     /**
      * Views the IPv6 packet at absolute {@code offset}, where {@code length} bytes are present (an Ethernet payload,
@@ -40,6 +53,10 @@ public final class Ipv6Packet {
         this.buf = buf;
         this.offset = offset;
         this.payloadLength = 0;
+        this.upperLayer = NEXT_HEADER_NONE;
+        this.upperLayerOffset = offset;
+        this.fragment = false;
+        this.laterFragment = false;
         if (length < HEADER_LENGTH) {
             return ParseResult.TRUNCATED;
         }
@@ -94,6 +111,84 @@ public final class Ipv6Packet {
 
     public int payloadLength() {
         return payloadLength;
+    }
+
+    /**
+     * Follows the extension headers of a packet {@link #wrap} accepted. On {@link ParseResult#OK},
+     * {@link #upperLayer()} and {@link #upperLayerOffset()} say what the chain leads to (for a later fragment: the
+     * protocol its first fragment carries, at the start of its fragment data); otherwise
+     * {@link ParseResult#BAD_EXTENSION_CHAIN}. Reads only inside the payload.
+     */
+    public ParseResult walkExtensionHeaders() {
+        int next = nextHeader();
+        int at = payloadOffset();
+        int end = at + payloadLength;
+        fragment = false;
+        laterFragment = false;
+        for (int count = 0; isExtensionHeader(next); count++) {
+            // RFC 8200 section 4.1: hop-by-hop options only right after the fixed header.
+            if (count == MAX_EXTENSION_HEADERS || (next == NEXT_HEADER_HOP_BY_HOP && count > 0) || end - at < 8) {
+                return ParseResult.BAD_EXTENSION_CHAIN;
+            }
+            int following = buf.getUnsignedByte(at);
+            int length;
+            if (next == NEXT_HEADER_FRAGMENT) {
+                length = 8;
+                fragment = true;
+                if ((buf.getUnsignedShort(at + 2) >>> 3) != 0) {
+                    laterFragment = true;
+                    upperLayer = following;
+                    upperLayerOffset = at + length;
+                    return ParseResult.OK;
+                }
+            } else if (next == NEXT_HEADER_AUTHENTICATION) {
+                length = (buf.getUnsignedByte(at + 1) + 2) * 4; // RFC 4302 section 2.2: in 4-byte units
+            } else {
+                length = (buf.getUnsignedByte(at + 1) + 1) * 8;
+            }
+            if (length > end - at) {
+                return ParseResult.BAD_EXTENSION_CHAIN;
+            }
+            at += length;
+            next = following;
+        }
+        upperLayer = next;
+        upperLayerOffset = at;
+        return ParseResult.OK;
+    }
+
+    /** Whether {@code nextHeader} names an extension header {@link #walkExtensionHeaders()} steps over. */
+    public static boolean isExtensionHeader(int nextHeader) {
+        return switch (nextHeader) {
+            case NEXT_HEADER_HOP_BY_HOP, NEXT_HEADER_ROUTING, NEXT_HEADER_FRAGMENT, NEXT_HEADER_DESTINATION_OPTIONS,
+                    NEXT_HEADER_AUTHENTICATION, NEXT_HEADER_MOBILITY, NEXT_HEADER_HIP, NEXT_HEADER_SHIM6 -> true;
+            default -> false;
+        };
+    }
+
+    /** After {@link #walkExtensionHeaders()}: the protocol the chain leads to (upper layer, ESP or no next header). */
+    public int upperLayer() {
+        return upperLayer;
+    }
+
+    /** After {@link #walkExtensionHeaders()}: absolute index of the upper layer's first byte (or fragment data). */
+    public int upperLayerOffset() {
+        return upperLayerOffset;
+    }
+
+    /** After {@link #walkExtensionHeaders()}: bytes from {@link #upperLayerOffset()} to the payload's end. */
+    public int upperLayerLength() {
+        return payloadOffset() + payloadLength - upperLayerOffset;
+    }
+
+    /** After {@link #walkExtensionHeaders()}: whether the chain holds a fragment header. */
+    public boolean fragment() {
+        return fragment;
+    }
+
+    /** After {@link #walkExtensionHeaders()}: a fragment other than the first, whose upper-layer header is elsewhere. */
+    public boolean laterFragment() {
+        return laterFragment;
     }
 
     /** The sum of the pseudo-header the upper-layer checksum covers (RFC 8200 section 8.1), for this packet. */

@@ -37,7 +37,12 @@ public enum ParseResult {
     /** A message of a type the view does not read (e.g. an ICMPv6 type that is not neighbour discovery). */
     UNSUPPORTED_TYPE,
     /** Neighbour discovery: hop limit not 255 (so possibly forwarded from off the link) or code not 0. */
-    NOT_FROM_LINK;
+    NOT_FROM_LINK,
+    /**
+     * IPv6: an extension header that runs past the payload, a hop-by-hop header that is not the first, or more
+     * extension headers than {@link Ipv6Packet#MAX_EXTENSION_HEADERS}.
+     */
+    BAD_EXTENSION_CHAIN;
 
     public boolean ok() {
         return this == OK;

@@ -159,6 +159,9 @@ public final class Browsers {
         java.util.Set<String> hosts = new java.util.LinkedHashSet<>(List.of("localhost", "127.0.0.1"));
         pages.forEach(page -> hosts.add(page.getHost()));
         hosts.add(relayHost);
+        if (relayHost.startsWith("[")) {
+            hosts.add(relayHost.substring(1, relayHost.length() - 1)); // an IPv6 literal, either way it is matched
+        }
         StringBuilder rules = new StringBuilder("MAP * ~NOTFOUND");
         hosts.forEach(host -> rules.append(", EXCLUDE ").append(host));
         return rules.toString();

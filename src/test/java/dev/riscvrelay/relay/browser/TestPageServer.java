@@ -65,8 +65,9 @@ public final class TestPageServer implements AutoCloseable {
         if (!HEX_HASH.matcher(certificateHash).matches()) {
             throw new IllegalArgumentException("not a lowercase hex SHA-256: " + certificateHash);
         }
-        if (!relayHost.matches("[0-9.]+")) {
-            throw new IllegalArgumentException("an IPv4 literal, not a name the browser would have to resolve: "
+        if (!relayHost.matches("[0-9.]+|\\[[0-9a-f:]+]")) {
+            throw new IllegalArgumentException("an IPv4 or bracketed IPv6 literal, not a name the browser would have"
+                    + " to resolve: "
                     + relayHost);
         }
         this.certificateHash = certificateHash;

@@ -56,6 +56,22 @@ class ConnectCommandTest {
     }
 
     @Test
+    void anIpv6RelayUrlParses() {
+        ConnectCommand command = new ConnectCommand(new PrintWriter(out, true));
+        new picocli.CommandLine(command).parseArgs("--url", "https://[2001:db8::1]:4433/", "--tap", "rr0");
+        java.net.URI url = command.toConfig().relay();
+        assertThat(url.getHost()).isEqualTo("[2001:db8::1]");
+        assertThat(url.getPort()).isEqualTo(4433);
+        assertThat(java.net.InetAddress.ofLiteral(url.getHost().substring(1, url.getHost().length() - 1)))
+                .isEqualTo(java.net.InetAddress.ofLiteral("2001:db8::1"));
+    }
+
+    @Test
+    void anUnbracketedIpv6RelayUrlIsRefused() {
+        assertUsageError(run("connect", "--url", "https://2001:db8::1:4433/", "--tap", "rr0"), "--url");
+    }
+
+    @Test
     void hashMustBe64HexDigits() {
         assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--cert-hash", "abc", "--tap", "rr0"),
                 "--cert-hash: a SHA-256 certificate hash is 64 hex digits");

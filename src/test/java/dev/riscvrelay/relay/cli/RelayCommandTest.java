@@ -108,6 +108,35 @@ class RelayCommandTest {
     }
 
     @Test
+    void bindTakesIpv6LiteralsBareOrInBrackets() throws Exception {
+        for (String[] bindAndAddress : new String[][] {{"::", "::"}, {"2001:db8::1", "2001:db8::1"},
+                {"[2001:db8::1]", "2001:db8::1"}, {"[::]", "::"}, {"198.51.100.7", "198.51.100.7"}}) {
+            RelayCommand command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
+            new CommandLine(command).parseArgs("--bind", bindAndAddress[0]);
+            assertThat(command.toConfig().bind()).as(bindAndAddress[0])
+                    .isEqualTo(InetAddress.ofLiteral(bindAndAddress[1]));
+        }
+    }
+
+    @Test
+    void bindRefusesScopedAndBrokenIpv6() {
+        assertOneLineError(run("--bind", "fe80::1%eth0"), 2, "--bind wants an IP address, not 'fe80::1%eth0'");
+    }
+
+    @Test
+    void bindRefusesBrokenIpv6() {
+        assertOneLineError(run("--bind", "2001:db8::zz"), 2, "--bind wants an IP address, not '2001:db8::zz'");
+    }
+
+    @Test
+    void listeningUrlsBracketIpv6Hosts() {
+        assertThat(RelayCommand.hostForUrl("::")).isEqualTo("[::]");
+        assertThat(RelayCommand.hostForUrl("2001:db8::1")).isEqualTo("[2001:db8::1]");
+        assertThat(RelayCommand.hostForUrl("[2001:db8::1]")).isEqualTo("[2001:db8::1]");
+        assertThat(RelayCommand.hostForUrl("0.0.0.0")).isEqualTo("0.0.0.0");
+    }
+
+    @Test
     void bindNotAnAddress() {
         assertOneLineError(run("--bind", "example.invalid"), 2, "--bind wants an IP address");
     }

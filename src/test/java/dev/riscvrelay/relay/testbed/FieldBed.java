@@ -28,7 +28,11 @@ import java.util.concurrent.ThreadLocalRandom;
  *                                                                                     203.0.113.10, .53 on lo
  * </pre>
  *
- * Every veth end and the bridge have MTU 1500, set explicitly. The root namespace and client namespaces route
+ * IPv6 beside it: the clients' side is 2001:db8:18:X::/64 (bridge ::1, root ::2, client n ::(10+n) in decimal
+ * digits), the relay's 2001:db8:19:X::/64 (link ::1, relay ::2), routed by the link namespace like IPv4, addresses
+ * added without duplicate address detection so they work at once; {@link #startRelayOnIpv6} binds the relay there.
+ *
+ * <p>Every veth end and the bridge have MTU 1500, set explicitly. The root namespace and client namespaces route
  * 198.19.X.0/24 via the link namespace; the relay routes 198.18.X.0/24 back, and has no default route, so a VM
  * reaches nothing outside the bed. {@link LinkProfile#CLEAN} clients talk to the relay's own address through the
  * kernel's forwarding; {@link LinkProfile#INTERNET} and {@link LinkProfile#LOSSY} clients talk to an
@@ -65,6 +69,7 @@ public final class FieldBed implements AutoCloseable {
     private String rootLink;
     private RelayProcess relay;
     private RelayProcess stoppedRelay;
+    private RelayProcess.Binding relayBinding;
     private List<String> relayWrapper = List.of();
     private List<String> relayArgs = List.of();
     private Namespace internet;
@@ -154,6 +159,17 @@ public final class FieldBed implements AutoCloseable {
         relayNamespace.exec("ip", "address", "add", relayAddress() + "/24", "dev", "eth0").orThrow();
         relayNamespace.exec("ip", "link", "set", "eth0", "up").orThrow();
         relayNamespace.exec("ip", "route", "add", clientSubnet(), "via", "198.19." + x + ".1").orThrow();
+        link.exec("sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1").orThrow();
+        link.exec("ip", "-6", "address", "add", clientIpv6Prefix() + "1/64", "dev", "br0", "nodad").orThrow();
+        link.exec("ip", "-6", "address", "add", relayIpv6Prefix() + "1/64", "dev", "relay0", "nodad").orThrow();
+        relayNamespace.exec("ip", "-6", "address", "add", relayIpv6Address() + "/64", "dev", "eth0", "nodad")
+                .orThrow();
+        relayNamespace.exec("ip", "-6", "route", "add", clientIpv6Prefix() + "/64", "via", relayIpv6Prefix() + "1")
+                .orThrow();
+        NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "-6", "address", "add", clientIpv6Prefix() + "2/64",
+                "dev", root, "nodad").orThrow();
+        NetnsTestBed.run(NetnsTestBed.DEFAULT_TIMEOUT, "ip", "-6", "route", "add", relayIpv6Prefix() + "/64", "via",
+                clientIpv6Prefix() + "1", "dev", root).orThrow();
         // What Docker sets in every container: the relay's unprivileged ICMP echo sockets work.
         relayNamespace.exec("sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 2147483647").orThrow();
     }
@@ -190,6 +206,26 @@ public final class FieldBed implements AutoCloseable {
         return "198.18." + x + ".2";
     }
 
+    /** {@code 2001:db8:18:X::}: the clients' IPv6 /64 (bridge ::1, root namespace ::2). */
+    public String clientIpv6Prefix() {
+        return "2001:db8:18:" + x + "::";
+    }
+
+    /** {@code 2001:db8:19:X::}: the relay's IPv6 /64 (link namespace ::1, relay ::2). */
+    public String relayIpv6Prefix() {
+        return "2001:db8:19:" + x + "::";
+    }
+
+    /** The relay's IPv6 address on its veth, {@code 2001:db8:19:X::2}. */
+    public String relayIpv6Address() {
+        return relayIpv6Prefix() + "2";
+    }
+
+    /** {@code https://[2001:db8:19:X::2]:4433/}: the relay over IPv6, clean (no impaired link). */
+    public String relayIpv6Url() {
+        return "https://[" + relayIpv6Address() + "]:" + RELAY_PORT + "/";
+    }
+
     public String clientSubnet() {
         return "198.18." + x + ".0/24";
     }
@@ -218,6 +254,23 @@ public final class FieldBed implements AutoCloseable {
         }
         relayWrapper = List.copyOf(wrapper);
         relayArgs = List.of(extraArgs);
+        relayBinding = new RelayProcess.Binding("0.0.0.0", RELAY_PORT, relayAddress(), relayAddress());
+        return launchRelay(label);
+    }
+
+    /**
+     * As {@link #startRelay(String, String...)} with {@code --bind bind} (an IPv6 literal: {@code ::} for dual
+     * stack, or {@link #relayIpv6Address()}); the admin server stays on {@link #relayAddress()}, and
+     * {@link RelayProcess#url()} names the relay's IPv6 address.
+     */
+    public RelayProcess startRelayOnIpv6(String label, String bind, String... extraArgs)
+            throws IOException, InterruptedException {
+        if (relay != null) {
+            throw new IllegalStateException("this bed runs one relay");
+        }
+        relayWrapper = List.of();
+        relayArgs = List.of(extraArgs);
+        relayBinding = new RelayProcess.Binding(bind, RELAY_PORT, relayAddress(), "[" + relayIpv6Address() + "]");
         return launchRelay(label);
     }
 
@@ -228,8 +281,7 @@ public final class FieldBed implements AutoCloseable {
         command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString()));
         command.addAll(relayArgs);
-        relay = bed.own(RelayProcess.start(label, command, jar,
-                new RelayProcess.Binding("0.0.0.0", RELAY_PORT, relayAddress(), relayAddress())));
+        relay = bed.own(RelayProcess.start(label, command, jar, relayBinding));
         return relay;
     }
 
@@ -376,6 +428,10 @@ public final class FieldBed implements AutoCloseable {
         client.exec("ip", "address", "add", "198.18." + x + "." + (10 + n) + "/24", "dev", "up0").orThrow();
         client.exec("ip", "link", "set", "up0", "up").orThrow();
         client.exec("ip", "route", "add", relaySubnet(), "via", linkAddress()).orThrow();
+        client.exec("ip", "-6", "address", "add", clientIpv6Prefix() + (10 + n) + "/64", "dev", "up0", "nodad")
+                .orThrow();
+        client.exec("ip", "-6", "route", "add", relayIpv6Prefix() + "/64", "via", clientIpv6Prefix() + "1")
+                .orThrow();
         return client;
     }
 

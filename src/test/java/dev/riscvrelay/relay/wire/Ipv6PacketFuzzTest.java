@@ -13,7 +13,8 @@ import java.util.List;
 /**
  * Any Ethernet payload a guest sends as IPv6: {@link Ipv6Packet#wrap} never throws, reads only its range, accepts
  * exactly version 6 with a payload inside the bytes present, and a header from {@link Ipv6Packet#writeHeader}
- * reads back the same.
+ * reads back the same; {@link Ipv6Packet#walkExtensionHeaders()} stays inside the payload and ends on no extension
+ * header (but a later fragment's), whatever the chain says.
  */
 class Ipv6PacketFuzzTest {
 
@@ -44,9 +45,39 @@ class Ipv6PacketFuzzTest {
             assertThat(ip.payloadOffset()).isEqualTo(GUARD + Ipv6Packet.HEADER_LENGTH);
             assertThat(ip.payloadOffset() + ip.payloadLength()).isLessThanOrEqualTo(GUARD + input.length);
             writeHeaderReadsBack(ip);
-            return List.of(result, ip.payloadLength(), ip.nextHeader(), ip.hopLimit(), ip.sourceHigh(),
+            List<Object> chain = walk(ip);
+            assertThat(chain).as("the walk must not read the padding after the payload")
+                    .isEqualTo(walkAlone(input, Ipv6Packet.HEADER_LENGTH + ip.payloadLength(), fill));
+            return List.of(result, chain, ip.payloadLength(), ip.nextHeader(), ip.hopLimit(), ip.sourceHigh(),
                     ip.sourceLow(), ip.destinationHigh(), ip.destinationLow(),
                     ip.pseudoHeaderSum(ip.payloadLength()));
+        } finally {
+            buf.release();
+        }
+    }
+
+    /** What {@link Ipv6Packet#walkExtensionHeaders()} finds, offsets relative to the packet; inside the payload. */
+    private static List<Object> walk(Ipv6Packet ip) {
+        ParseResult chain = ip.walkExtensionHeaders();
+        if (!chain.ok()) {
+            assertThat(chain).isEqualTo(ParseResult.BAD_EXTENSION_CHAIN);
+            return List.of(chain);
+        }
+        assertThat(ip.upperLayerOffset()).isBetween(ip.payloadOffset(), ip.payloadOffset() + ip.payloadLength());
+        assertThat(ip.upperLayerLength()).isGreaterThanOrEqualTo(0);
+        assertThat(Ipv6Packet.isExtensionHeader(ip.upperLayer()) && !ip.laterFragment()).isFalse();
+        assertThat(ip.laterFragment() && !ip.fragment()).isFalse();
+        return List.of(chain, ip.upperLayer(), ip.upperLayerOffset() - ip.offset(), ip.fragment(),
+                ip.laterFragment());
+    }
+
+    /** The walk over only the first {@code length} bytes of {@code input}, in a buffer that ends there. */
+    private static List<Object> walkAlone(byte[] input, int length, int fill) {
+        ByteBuf buf = GuardedBytes.guarded(input, 0, length, fill);
+        try {
+            Ipv6Packet ip = new Ipv6Packet();
+            assertThat(ip.wrap(buf, GUARD, length)).isEqualTo(ParseResult.OK);
+            return walk(ip);
         } finally {
             buf.release();
         }

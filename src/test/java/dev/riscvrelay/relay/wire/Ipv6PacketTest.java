@@ -92,4 +92,60 @@ class Ipv6PacketTest {
         assertThat(buf.getUnsignedShort(2))
                 .isEqualTo(Ipv6Fixtures.icmpv6Checksum("fd00:10:0:2::2", "fd00:10:0:2::15", message));
     }
+
+    private static Ipv6Packet walked(int nextHeader, byte[] payload, ParseResult expected) {
+        byte[] frame = Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, "fd00::15", "fd00::2", 64, nextHeader, payload);
+        Ipv6Packet ip = new Ipv6Packet();
+        assertThat(ip.wrap(Unpooled.wrappedBuffer(frame), 14, frame.length - 14)).isEqualTo(ParseResult.OK);
+        assertThat(ip.walkExtensionHeaders()).isEqualTo(expected);
+        return ip;
+    }
+
+    @Test
+    void walksHopByHopRoutingDestinationOptionsAndAuthenticationToTheUpperLayer() {
+        byte[] hopByHop = Ipv6Fixtures.hex("2b 00 05 02 0000 0100"); // router alert, then routing (43)
+        byte[] routing = Ipv6Fixtures.hex("3c 00 00 00 0000 0000"); // type 0, segments left 0, then dest opts (60)
+        byte[] destination = Ipv6Fixtures.hex("33 01 010c 0000 0000 0000 0000 0000 0000"); // 16 bytes, then AH
+        byte[] authentication = Ipv6Fixtures.hex("06 01 0000 0000 1234 0000 0001"); // (1 + 2) * 4 = 12 bytes, TCP
+        byte[] tcp = new byte[20];
+        Ipv6Packet ip = walked(0, Ipv6Fixtures.concat(hopByHop, routing, destination, authentication, tcp),
+                ParseResult.OK);
+        assertThat(ip.upperLayer()).isEqualTo(Ipv6Packet.NEXT_HEADER_TCP);
+        assertThat(ip.upperLayerOffset()).isEqualTo(14 + 40 + 8 + 8 + 16 + 12);
+        assertThat(ip.upperLayerLength()).isEqualTo(20);
+        assertThat(ip.fragment()).isFalse();
+
+        Ipv6Packet plain = walked(58, ECHO, ParseResult.OK);
+        assertThat(plain.upperLayer()).isEqualTo(58);
+        assertThat(plain.upperLayerOffset()).isEqualTo(plain.payloadOffset());
+    }
+
+    @Test
+    void aFirstFragmentLeadsToItsUpperLayerALaterOneStopsAtItsData() {
+        Ipv6Packet first = walked(44, Ipv6Fixtures.concat(Ipv6Fixtures.hex("11 00 0001 0000 0007"), new byte[8]),
+                ParseResult.OK);
+        assertThat(first.fragment()).isTrue();
+        assertThat(first.laterFragment()).isFalse();
+        assertThat(first.upperLayer()).isEqualTo(Ipv6Packet.NEXT_HEADER_UDP);
+
+        Ipv6Packet later = walked(44, Ipv6Fixtures.concat(Ipv6Fixtures.hex("11 00 00b8 0000 0007"), new byte[8]),
+                ParseResult.OK);
+        assertThat(later.laterFragment()).isTrue();
+        assertThat(later.upperLayerOffset()).isEqualTo(14 + 40 + 8);
+    }
+
+    @Test
+    void refusesChainsPastThePayloadTooLongOrWithAHopByHopHeaderLater() {
+        walked(60, Ipv6Fixtures.hex("3a 01 0000 0000 0000"), ParseResult.BAD_EXTENSION_CHAIN);
+        walked(60, Ipv6Fixtures.hex("3a 00 0000"), ParseResult.BAD_EXTENSION_CHAIN);
+        walked(60, Ipv6Fixtures.hex("00 00 0104 0000 0000 3a00 0104 0000 0000"), ParseResult.BAD_EXTENSION_CHAIN);
+        byte[] nine = new byte[0];
+        for (int i = 0; i < Ipv6Packet.MAX_EXTENSION_HEADERS + 1; i++) {
+            nine = Ipv6Fixtures.concat(nine, Ipv6Fixtures.hex("3c 00 0104 0000 0000"));
+        }
+        walked(60, Ipv6Fixtures.concat(nine, ECHO), ParseResult.BAD_EXTENSION_CHAIN);
+        byte[] eight = java.util.Arrays.copyOf(nine, 8 * Ipv6Packet.MAX_EXTENSION_HEADERS);
+        eight[eight.length - 8] = 58;
+        assertThat(walked(60, Ipv6Fixtures.concat(eight, ECHO), ParseResult.OK).upperLayer()).isEqualTo(58);
+    }
 }

@@ -108,7 +108,7 @@ public final class WebTransportClient implements AutoCloseable {
             this.ownedGroup = null;
             this.loop = loop;
         }
-        this.dialer = new QuicDialer(uri.getHost(), port(), authority(), config, this.loop, counters);
+        this.dialer = new QuicDialer(hostWithoutBrackets(), port(), authority(), config, this.loop, counters);
     }
 
     /**
@@ -136,6 +136,12 @@ public final class WebTransportClient implements AutoCloseable {
         return uri.getPort() == -1 ? 443 : uri.getPort();
     }
 
+    /** The URL's host as a name or address literal: {@link URI#getHost()} keeps an IPv6 literal's brackets. */
+    private String hostWithoutBrackets() {
+        String host = uri.getHost();
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
     private String authority() {
         String host = uri.getHost();
         return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port();
@@ -153,7 +159,7 @@ public final class WebTransportClient implements AutoCloseable {
                 config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
         InetSocketAddress remote;
         try {
-            remote = new InetSocketAddress(uri.getHost(), port());
+            remote = new InetSocketAddress(hostWithoutBrackets(), port());
         } catch (RuntimeException e) {
             fail(new WebTransportException("cannot start the WebTransport client: " + e.getMessage(), e));
             return;

@@ -130,6 +130,11 @@ public final class WebTransportServer implements AutoCloseable {
         if (epoll) {
             // DF on every packet, never fragmented; quiche's probes, not the kernel's cache, find the path's size.
             bootstrap.option(PathMtu.discoverOption(bindAddress), PathMtu.DISCOVER_PROBE);
+            if (bindAddress instanceof java.net.Inet6Address && bindAddress.isAnyLocalAddress()) {
+                // Dual stack: IPv4 clients reach '::' as IPv4-mapped peers, whose packets follow the IPv4 option.
+                bootstrap.option(PathMtu.discoverOption(java.net.Inet4Address.ofLiteral("0.0.0.0")),
+                        PathMtu.DISCOVER_PROBE);
+            }
         }
         ChannelFuture bound = bootstrap.bind(new InetSocketAddress(bindAddress, port)).awaitUninterruptibly();
         if (!bound.isSuccess()) {

@@ -109,6 +109,27 @@ class WebTransportIT {
         assertThat(counters.get(Counter.DROP_UNKNOWN_SESSION)).isZero();
     }
 
+    @Test
+    void aDualStackServerOnTheUnspecifiedIpv6AddressTakesIpv6AndIpv4ClientsAlike() throws Exception {
+        server.close();
+        server = new WebTransportServer(InetAddress.ofLiteral("::"), 0, certificate, hub, counters,
+                WebTransportServerConfig.defaults());
+        int port = server.localAddress().getPort();
+        BlockingQueue<byte[]> inboxSix = new LinkedBlockingQueue<>();
+        BlockingQueue<byte[]> inboxFour = new LinkedBlockingQueue<>();
+        uri = URI.create("https://[::1]:" + port + "/");
+        WebTransportClient six = open(inboxSix);
+        uri = URI.create("https://127.0.0.1:" + port + "/");
+        WebTransportClient four = open(inboxFour);
+        assertThat(hub.attached.poll(5, TimeUnit.SECONDS)).isNotNull();
+        assertThat(hub.attached.poll(5, TimeUnit.SECONDS)).isNotNull();
+
+        assertThat(six.sendDatagram(frame(1200, 3))).isTrue();
+        assertThat(inboxFour.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(1200, 3));
+        assertThat(four.sendDatagram(frame(80, 9))).isTrue();
+        assertThat(inboxSix.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(80, 9));
+    }
+
     /** Waits for a counter to reach {@code expected}: counters move on the server loop, after the datagram left. */
     private void awaitCounter(Counters which, Counter counter, long expected) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
