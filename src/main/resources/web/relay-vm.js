@@ -168,7 +168,7 @@ class WebTransportNic {
       }
       this.log(reason);
       if (this.failures >= RELAY_MAX_FAILURES) {
-        const text = `no relay answered in ${this.failures} attempts; reload the page to try again`;
+        const text = `gave up after ${this.failures} failed attempts in a row; reload the page to try again`;
         this.setState("stopped", text);
         this.log(text);
         opened.reject(new Error(text));
