@@ -67,48 +67,180 @@ class SerialTerminal {
   }
 }
 
-/** The WebTransport NIC adapter: v86's net0-send/net0-receive bus events, one datagram per frame. */
+// Relays are tried in turn: the next one when a session ends or an attempt fails. In a cluster the relays share
+// their LANs and DHCP leases, so the VM (same MAC) keeps its address through any of them.
+const RELAY_CONNECT_TIMEOUT_MS = 10000; // a relay that is down may never answer the QUIC handshake
+const RELAY_RETRY_FIRST_MS = 500; // after a failed attempt; doubled each time, up to the most
+const RELAY_RETRY_MOST_MS = 5000;
+const RELAY_MAX_FAILURES = 30; // failed attempts in a row (about two minutes): then the page stops and says so
+const RELAY_SHORT_SESSION_MS = 5000; // a session that ends sooner counts as a failed attempt (no tight loop)
+
+/**
+ * The relays to try, in order: those given in the page's URL (?relay=URL, repeatable) when there are any, else the
+ * page's own relay followed by the relay's --page-relays (from /relay.json). Invalid and repeated ones are left out.
+ */
+function relayUrls(requested, info, ownUrl) {
+  const candidates = requested && requested.length ? requested : [ownUrl, ...(info.relays || [])];
+  const urls = [];
+  for (const candidate of candidates) {
+    let url;
+    try {
+      url = new URL(candidate);
+    } catch (e) {
+      console.log(`[relay-vm] ignoring relay ${candidate}: ${e}`);
+      continue;
+    }
+    if (url.protocol !== "https:") {
+      console.log(`[relay-vm] ignoring relay ${candidate}: WebTransport needs https://`);
+      continue;
+    }
+    if (!urls.includes(url.href)) urls.push(url.href);
+  }
+  return urls;
+}
+
+/**
+ * The WebTransport NIC adapter: v86's net0-send/net0-receive bus events, one datagram per frame, over a session to
+ * one relay of a list at a time. State: "connecting", "connected", "waiting" (backoff) or "stopped".
+ */
 class WebTransportNic {
-  constructor(emulator, url, certificateHash, log) {
+  constructor(emulator, relays, certificateHash, log, onState) {
     this.emulator = emulator;
+    this.relays = relays;
+    this.options = certificateHash
+        ? { serverCertificateHashes: [{ algorithm: "sha-256", value: hexToBytes(certificateHash) }] } : {};
+    this.log = log;
+    this.onState = onState || (() => {});
     this.dropped = 0;
     this.sent = 0;
     this.received = 0;
-    this.ready = this.connect(url, certificateHash, log);
-  }
-
-  async connect(url, certificateHash, log) {
-    const options = certificateHash
-        ? { serverCertificateHashes: [{ algorithm: "sha-256", value: hexToBytes(certificateHash) }] } : {};
-    this.transport = new WebTransport(url, options);
-    await this.transport.ready;
-    this.maxDatagramSize = this.transport.datagrams.maxDatagramSize;
-    const writer = this.transport.datagrams.writable.getWriter();
-    this.emulator.add_listener("net0-send", (frame) => {
-      if (frame.length > this.maxDatagramSize) {
-        this.dropped++; // the browser would drop it silently
+    this.sessions = 0; // sessions opened so far, to any relay
+    this.failures = 0; // failed attempts in a row
+    this.index = 0;
+    this.url = relays[0];
+    this.writer = null;
+    this.state = "connecting";
+    emulator.add_listener("net0-send", (frame) => {
+      // Frames while no session is open are lost, as on an unplugged cable; the guest's protocols retry.
+      if (this.writer === null || frame.length > this.maxDatagramSize) {
+        this.dropped++; // the browser would drop an oversized one silently
         return;
       }
       this.sent++;
-      writer.write(frame).catch(() => this.dropped++);
+      this.writer.write(frame).catch(() => this.dropped++);
     });
-    const reader = this.transport.datagrams.readable.getReader();
-    log(`WebTransport session open (maxDatagramSize ${this.maxDatagramSize})`);
-    (async () => {
+    let opened;
+    this.ready = new Promise((resolve, reject) => opened = { resolve, reject });
+    this.run(opened).catch((e) => this.log(`NIC stopped: ${e}`));
+  }
+
+  setState(state, detail) {
+    this.state = state;
+    this.onState(state, this.url, detail);
+  }
+
+  async run(opened) {
+    if (this.relays.length === 0) {
+      this.setState("stopped", "no relay to connect to");
+      opened.reject(new Error("no relay to connect to"));
+      return;
+    }
+    for (;;) {
+      this.url = this.relays[this.index];
+      this.setState("connecting", this.failures ? `attempt ${this.failures + 1} of ${RELAY_MAX_FAILURES}` : "");
+      this.log(`connecting to ${this.url}`);
+      let transport = null;
+      let reason;
+      try {
+        transport = await this.open(this.url);
+      } catch (e) {
+        reason = `${this.url} did not answer: ${e.message || e}`;
+      }
+      if (transport !== null) {
+        const started = performance.now();
+        this.sessions++;
+        opened.resolve(this);
+        reason = `session to ${this.url} ended: ${await this.carry(transport)}`;
+        if (performance.now() - started >= RELAY_SHORT_SESSION_MS) this.failures = 0;
+        else this.failures++;
+      } else {
+        this.failures++;
+      }
+      this.log(reason);
+      if (this.failures >= RELAY_MAX_FAILURES) {
+        const text = `gave up after ${this.failures} failed attempts in a row; reload the page to try again`;
+        this.setState("stopped", text);
+        this.log(text);
+        opened.reject(new Error(text));
+        return;
+      }
+      this.index = (this.index + 1) % this.relays.length;
+      if (this.failures > 0) {
+        const delay = Math.min(RELAY_RETRY_FIRST_MS * 2 ** (this.failures - 1), RELAY_RETRY_MOST_MS);
+        this.setState("waiting", `${reason}; next: ${this.relays[this.index]} in ${(delay / 1000).toFixed(1)} s`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /** A ready session to url, or an error within RELAY_CONNECT_TIMEOUT_MS. */
+  async open(url) {
+    const transport = new WebTransport(url, this.options);
+    transport.closed.catch(() => {}); // looked at in carry(); an abandoned attempt must not warn
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no session within ${RELAY_CONNECT_TIMEOUT_MS / 1000} s`)),
+          RELAY_CONNECT_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([transport.ready, timeout]);
+      return transport;
+    } catch (e) {
+      try {
+        transport.close();
+      } catch (ignored) {
+        // already closed
+      }
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Carries frames both ways until the session ends; returns why it ended. */
+  async carry(transport) {
+    this.maxDatagramSize = transport.datagrams.maxDatagramSize;
+    const reader = transport.datagrams.readable.getReader();
+    this.writer = transport.datagrams.writable.getWriter();
+    this.setState("connected", `session ${this.sessions}`);
+    this.log(`WebTransport session open to ${this.url} (maxDatagramSize ${this.maxDatagramSize})`);
+    const closed = transport.closed.then(
+        (info) => info && info.reason ? `closed by the relay (${info.reason})` : "closed",
+        (e) => `${e.message || e}`);
+    const receiving = (async () => {
       for (;;) {
         const { value, done } = await reader.read();
-        if (done) break;
+        if (done) return "no more datagrams";
         this.received++;
         this.emulator.bus.send("net0-receive", value);
       }
-    })().catch((e) => log(`WebTransport receive ended: ${e}`));
-    this.transport.closed.then(() => log("WebTransport session closed"), (e) => log(`WebTransport closed: ${e}`));
+    })().catch((e) => `${e.message || e}`);
+    const reason = await Promise.race([closed, receiving]);
+    this.writer = null;
+    try {
+      transport.close();
+    } catch (ignored) {
+      // already closed
+    }
+    return reason;
   }
 }
 
 /**
- * Boots one VM. options: { console: <pre>, status: element, transport: "webtransport"|"websocket"|"wisp", ip: optional
- * "10.0.2.N/24" for a static address, base: URL of the relay's web root }.
+ * Boots one VM. options: { console: <pre>, status: element, relayStatus: optional element for the NIC's relay and
+ * state, transport: "webtransport"|"websocket"|"wisp", ip: optional "10.0.2.N/24" for a static address, base: URL of
+ * the relay's web root, relays: optional list of https:// relay URLs to use instead of the page's own and its
+ * --page-relays (WebTransport only) }.
  */
 async function startRelayVm(options) {
   const status = (text) => {
@@ -171,7 +303,15 @@ async function startRelayVm(options) {
     }
   });
   if (transport === "webtransport") {
-    vm.nic = new WebTransportNic(emulator, `https://${hostInUrl}:${info.port}/`, info.certificateHash, vm.log);
+    vm.relays = relayUrls(options.relays, info, `https://${hostInUrl}:${info.port}/`);
+    const relayStatus = (state, url, detail) => {
+      if (options.relayStatus) {
+        options.relayStatus.textContent = `relay ${url}: ${state}${detail ? " (" + detail + ")" : ""}`
+            + (vm.relays.length > 1 ? ` — ${vm.relays.length} relays in turn` : "");
+      }
+    };
+    // Every relay of a cluster presents the cluster's one certificate, so the hash from /relay.json fits them all.
+    vm.nic = new WebTransportNic(emulator, vm.relays, info.certificateHash, vm.log, relayStatus);
     vm.nic.ready.catch((e) => vm.log(`WebTransport failed: ${e}`));
   } else {
     vm.log(`NIC on ${settings.net_device.relay_url}`);

@@ -173,7 +173,8 @@ public final class Relay implements AutoCloseable {
                     default -> "off";
                 };
                 WebContent content = new WebContent(config.web().v86Directory(),
-                        new WebContent.RelayInfo(() -> certificates.current().sha256Hex(), relayPort, scheme));
+                        new WebContent.RelayInfo(() -> certificates.current().sha256Hex(), relayPort, scheme,
+                                config.web().pageRelays()));
                 // The same port number over TCP: one address for both transports (and the page, over HTTPS).
                 webSocket = mode == WebOptions.WebSocketMode.OFF ? null : new WebSocketServer(config.bind(),
                         relayPort, certificate, networks, counters,

@@ -2,7 +2,9 @@ package dev.riscvrelay.relay;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The relay's TCP side: the WebSocket transport on the relay's port number, and the optional demo web server.
@@ -10,8 +12,19 @@ import java.nio.file.Path;
  * @param webSocket whether and how the TCP listener on the relay's port speaks WebSocket
  * @param demoAddress where the demo page is served over plain HTTP, or null for nowhere
  * @param v86Directory the emulator and VM image files served under {@code /v86/}, or null
+ * @param pageRelays the relays the demo page tries after its own, in this order ({@code https://HOST:PORT/}, e.g.
+ *     the other relays of a cluster); empty: its own relay only
  */
-public record WebOptions(WebSocketMode webSocket, InetSocketAddress demoAddress, Path v86Directory) {
+public record WebOptions(WebSocketMode webSocket, InetSocketAddress demoAddress, Path v86Directory,
+        List<URI> pageRelays) {
+
+    public WebOptions {
+        pageRelays = List.copyOf(pageRelays);
+    }
+
+    public WebOptions(WebSocketMode webSocket, InetSocketAddress demoAddress, Path v86Directory) {
+        this(webSocket, demoAddress, v86Directory, List.of());
+    }
 
     /** How the TCP listener on the relay's port carries WebSocket. */
     public enum WebSocketMode {

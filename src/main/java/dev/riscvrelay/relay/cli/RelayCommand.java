@@ -28,6 +28,7 @@ import dev.riscvrelay.relay.wire.Ipv6Address;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -173,6 +174,11 @@ public final class RelayCommand implements Callable<Integer> {
             description = "Emulator and VM image files served under /v86/ (built by scripts/build-v86-image.sh;"
                     + " default: ${DEFAULT-VALUE}).")
     Path v86Dir = Path.of("target", "v86");
+
+    @Option(names = "--page-relays", paramLabel = "URLS",
+            description = {"Relays the demo page tries after its own when a session ends or fails, in turn",
+                "(https://HOST:PORT, comma-separated; e.g. the other relays of a --cluster; default: none)."})
+    String pageRelays;
 
     @Option(names = "--token-file", paramLabel = "FILE",
             description = {"Sessions need a token: lines '<network> <token>' or '* <token>' (every network);",
@@ -467,7 +473,7 @@ public final class RelayCommand implements Callable<Integer> {
                         ipv4(deny).map(c -> cidr("--deny", c)).toList(),
                         ipv6(allow).map(c -> ipv6Cidr("--allow", c)).toList(),
                         ipv6(deny).map(c -> ipv6Cidr("--deny", c)).toList()),
-                new WebOptions(webSocketMode(), demoAddress(), v86Dir), accessConfig(), congestion.algorithm(),
+                new WebOptions(webSocketMode(), demoAddress(), v86Dir, pageRelays()), accessConfig(), congestion.algorithm(),
                 hostBudget(), forwardSpecs());
     }
 
@@ -595,6 +601,30 @@ public final class RelayCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageError("--websocket wants auto, tls, plain or off, not '" + webSocket + "'");
         }
+    }
+
+    /** {@code --page-relays}: absolute https URLs with a host, as the page hands them to WebTransport. */
+    private List<URI> pageRelays() {
+        if (pageRelays == null) {
+            return List.of();
+        }
+        List<URI> relays = new ArrayList<>();
+        for (String text : pageRelays.split(",", -1)) {
+            String trimmed = text.strip();
+            URI uri;
+            try {
+                uri = new URI(trimmed);
+            } catch (java.net.URISyntaxException e) {
+                uri = null;
+            }
+            if (uri == null || !"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null
+                    || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+                throw new UsageError("--page-relays wants https://HOST:PORT URLs, comma-separated, not '" + trimmed
+                        + "'");
+            }
+            relays.add(uri.getRawPath() == null || uri.getRawPath().isEmpty() ? uri.resolve("/") : uri);
+        }
+        return relays;
     }
 
     private InetSocketAddress demoAddress() {

@@ -2,8 +2,10 @@ package dev.riscvrelay.relay.web;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -37,11 +39,44 @@ public record WebContent(Path v86Directory, RelayInfo relayInfo) {
      *     serverCertificateHashes); read at each request, so it follows renewals
      * @param port the relay's port: UDP for WebTransport, TCP for WebSocket
      * @param webSocketScheme {@code "ws"}, {@code "wss"}, or {@code "off"}
+     * @param relays the relays the page tries after its own ({@code --page-relays}), in order; may be empty
      */
-    public record RelayInfo(java.util.function.Supplier<String> certificateHash, int port, String webSocketScheme) {
+    public record RelayInfo(java.util.function.Supplier<String> certificateHash, int port, String webSocketScheme,
+            List<URI> relays) {
+
+        public RelayInfo {
+            relays = List.copyOf(relays);
+        }
+
+        public RelayInfo(java.util.function.Supplier<String> certificateHash, int port, String webSocketScheme) {
+            this(certificateHash, port, webSocketScheme, List.of());
+        }
+
         public String toJson() {
-            return "{\"certificateHash\":\"" + certificateHash.get() + "\",\"port\":" + port
-                    + ",\"webSocket\":\"" + webSocketScheme + "\"}";
+            StringBuilder json = new StringBuilder("{\"certificateHash\":\"").append(certificateHash.get())
+                    .append("\",\"port\":").append(port).append(",\"webSocket\":\"").append(webSocketScheme)
+                    .append("\",\"relays\":[");
+            for (int i = 0; i < relays.size(); i++) {
+                json.append(i == 0 ? "\"" : ",\"");
+                jsonString(json, relays.get(i).toString());
+                json.append('"');
+            }
+            return json.append("]}").toString();
+        }
+
+        /** A URI has no quotes or control characters, but a backslash or quote must never end the string early. */
+        private static void jsonString(StringBuilder json, String text) {
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (c == '"' || c == '\\') {
+                    json.append('\\');
+                }
+                if (c < 0x20) {
+                    json.append(String.format("\\u%04x", (int) c));
+                } else {
+                    json.append(c);
+                }
+            }
         }
     }
 

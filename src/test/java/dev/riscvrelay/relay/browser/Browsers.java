@@ -116,6 +116,12 @@ public final class Browsers {
      */
     public static Running launch(Kind kind, List<URI> pages, String relayHost, String label,
             List<String> extraArgs) {
+        return launch(kind, pages, List.of(relayHost), label, extraArgs);
+    }
+
+    /** As {@link #launch(Kind, List, String, String, List)}, with several relays exempt (e.g. a cluster's). */
+    public static Running launch(Kind kind, List<URI> pages, List<String> relayHosts, String label,
+            List<String> extraArgs) {
         Path browser = executable(kind);
         try {
             Files.createDirectories(LOG_DIR);
@@ -128,7 +134,7 @@ public final class Browsers {
                         "--headless=new", "--no-sandbox", "--user-data-dir=" + profile,
                         // No name resolves except loopback and the test's own addresses: nothing can leave
                         // the machine or the test's namespaces.
-                        "--host-resolver-rules=" + resolverRules(pages, relayHost),
+                        "--host-resolver-rules=" + resolverRules(pages, relayHosts),
                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
                         "--no-pings", "--disable-domain-reliability", "--dns-prefetch-disable",
                         "--no-first-run", "--no-default-browser-check", "--disable-extensions",
@@ -154,13 +160,15 @@ public final class Browsers {
         }
     }
 
-    /** {@code MAP * ~NOTFOUND} with EXCLUDEs for loopback, the pages' hosts and the relay's host. */
-    static String resolverRules(List<URI> pages, String relayHost) {
+    /** {@code MAP * ~NOTFOUND} with EXCLUDEs for loopback, the pages' hosts and the relays' hosts. */
+    static String resolverRules(List<URI> pages, List<String> relayHosts) {
         java.util.Set<String> hosts = new java.util.LinkedHashSet<>(List.of("localhost", "127.0.0.1"));
         pages.forEach(page -> hosts.add(page.getHost()));
-        hosts.add(relayHost);
-        if (relayHost.startsWith("[")) {
-            hosts.add(relayHost.substring(1, relayHost.length() - 1)); // an IPv6 literal, either way it is matched
+        for (String relayHost : relayHosts) {
+            hosts.add(relayHost);
+            if (relayHost.startsWith("[")) {
+                hosts.add(relayHost.substring(1, relayHost.length() - 1)); // an IPv6 literal, either way it is matched
+            }
         }
         StringBuilder rules = new StringBuilder("MAP * ~NOTFOUND");
         hosts.forEach(host -> rules.append(", EXCLUDE ").append(host));

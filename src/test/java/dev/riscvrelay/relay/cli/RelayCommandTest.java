@@ -258,6 +258,23 @@ class RelayCommandTest {
     }
 
     @Test
+    void pageRelaysAreHttpsUrlsInTheirOrder() {
+        RelayCommand command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
+        new CommandLine(command).parseArgs("--page-relays", "https://relay-b.example:4433, https://198.51.100.7:4433/");
+        assertThat(command.toConfig().web().pageRelays()).containsExactly(
+                java.net.URI.create("https://relay-b.example:4433/"), java.net.URI.create("https://198.51.100.7:4433/"));
+        command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
+        new CommandLine(command).parseArgs();
+        assertThat(command.toConfig().web().pageRelays()).isEmpty();
+        assertOneLineError(run("--page-relays", "http://relay-b.example:4433/"), 2,
+                "--page-relays wants https://HOST:PORT URLs, comma-separated, not 'http://relay-b.example:4433/'");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--page-relays", "https://a.example:4433/,"), 2, "not ''");
+        err.getBuffer().setLength(0);
+        assertOneLineError(run("--page-relays", "https://a.example:4433/?token=x"), 2, "--page-relays wants");
+    }
+
+    @Test
     void aSubnetMovesTheGatewayDnsAndPoolAndIsPrinted() {
         RelayCommand command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
         new CommandLine(command).parseArgs("--subnet", "10.0.0.0/16");

@@ -1,7 +1,12 @@
 package dev.riscvrelay.relay.cluster;
 
+import static dev.riscvrelay.relay.testbed.ClusterBed.awaitLine;
+import static dev.riscvrelay.relay.testbed.ClusterBed.countLines;
+import static dev.riscvrelay.relay.testbed.ClusterBed.joinedThrough;
+import static dev.riscvrelay.relay.testbed.ClusterBed.metric;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.testbed.ClusterBed;
 import dev.riscvrelay.relay.testbed.CommandResult;
 import dev.riscvrelay.relay.testbed.ConnectorProcess;
 import dev.riscvrelay.relay.testbed.FieldBed;
@@ -15,7 +20,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,93 +35,37 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Three relays, each on its own field bed (its own namespace, clients across 1500-MTU veths, its own "internet"),
- * joined with {@code --cluster} through a three-node NATS cluster (Debian's nats-server, each node in its own
- * namespace on a 1500-MTU bridge with the relays). One host connects to each relay with {@code relay connect}:
- * they are one LAN, and each reaches the outside through its own relay.
- *
- * <pre>
- *  bed a: host a -- relay a --+                       +-- nats1 198.18.Y.1
- *  bed b: host b -- relay b --+-- cluster bridge ------+-- nats2 198.18.Y.2
- *  bed c: host c -- relay c --+   (198.18.Y.0/24)      +-- nats3 198.18.Y.3
- * </pre>
+ * The cluster of {@link ClusterBed}: three relays on their own field beds joined through a three-node NATS cluster,
+ * a host connected to each. They are one LAN, and each host reaches the outside through its own relay.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterIT {
 
     private static final int MIB = TcpTransfers.MIB;
-    private static final Pattern JOINED = Pattern.compile("Cluster: relay (\\S+) joined through nats://([0-9.]+):");
     private static final Pattern LOST = Pattern.compile("Cluster: lost the NATS connection");
     private static final Pattern RECONNECTED = Pattern.compile("Cluster: reconnected through nats://([0-9.]+):");
 
+    private ClusterBed cluster;
     private final List<FieldBed> beds = new ArrayList<>();
     private final List<LanHost> hosts = new ArrayList<>();
-    private final List<Namespace> natsNodes = new ArrayList<>();
-    private final List<Process> natsProcesses = new ArrayList<>();
-    private Namespace clusterNet;
-    private int y = -1;
-    private int clusterPorts;
     private TcpTransfers transfers;
-    private String servers;
-    private Path natsStore;
 
     @BeforeAll
     void build() throws Exception {
-        NetnsTestBed.requireTools("ip", "socat", "curl", "python3", "busybox", "nats-server");
+        cluster = ClusterBed.start((i, bed) -> List.of());
         for (int i = 0; i < 3; i++) {
-            beds.add(FieldBed.create());
+            beds.add(cluster.bed(i));
+            hosts.add(cluster.host(i));
         }
-        y = FieldBed.reserveSubnet();
         NetnsTestBed bed = beds.get(0).bed();
         transfers = bed.own(new TcpTransfers(bed));
-        clusterNet = bed.addNamespace("cnet");
-        clusterNet.exec("ip", "link", "add", "br0", "mtu", "1500", "type", "bridge").orThrow();
-        clusterNet.exec("ip", "link", "set", "br0", "up").orThrow();
-
-        List<String> urls = new ArrayList<>();
-        for (int n = 1; n <= 3; n++) {
-            Namespace node = bed.addNamespace("nats" + n);
-            joinClusterNet(node, natsAddress(n));
-            natsNodes.add(node);
-            urls.add("nats://" + natsAddress(n) + ":4222");
-        }
-        servers = String.join(",", urls);
-        natsStore = Files.createTempDirectory("cluster-nats-");
-        for (int n = 1; n <= 3; n++) {
-            natsProcesses.add(startNats(n));
-        }
-        for (int n = 1; n <= 3; n++) {
-            natsNodes.get(n - 1).awaitListening("-ltn", natsAddress(n) + ":4222");
-        }
-        awaitJetStream();
-
-        String[] ids = {"a", "b", "c"};
-        for (int i = 0; i < 3; i++) {
-            FieldBed field = beds.get(i);
-            joinClusterNet(field.relayNamespace(), "198.18." + y + "." + (10 + i));
-            Namespace internet = field.addInternet();
-            Path site = Files.createTempDirectory("cluster-site-");
-            Files.writeString(site.resolve("who"), "internet of relay " + ids[i] + "\n");
-            field.bed().startInBackground(internet, "python3", "-m", "http.server", "--bind", FieldBed.INTERNET_HOST,
-                    "--directory", site.toString(), "8080");
-            field.startRelay("cluster-" + ids[i], "--cluster", servers, "--relay-id", ids[i],
-                    "--allow", "203.0.113.0/24");
-            internet.awaitListening("-ltn", FieldBed.INTERNET_HOST + ":8080");
-            hosts.add(field.addLanHost("h" + ids[i], "10.0.2." + (21 + i), LinkProfile.CLEAN));
-        }
-        for (int i = 0; i < 3; i++) {
-            assertThat(joinedThrough(beds.get(i).relay())).as("relay %s joined", ids[i]).isNotNull();
-        }
     }
 
     @AfterAll
     void tearDown() {
-        for (FieldBed field : beds) {
-            field.close();
-        }
-        if (y >= 0) {
-            FieldBed.releaseSubnet(y);
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
@@ -203,7 +151,7 @@ class ClusterIT {
             awaitLine(beds.get(i).relay(), Pattern.compile("Cluster: DHCP leases shared in JetStream bucket"),
                     Duration.ofSeconds(30));
         }
-        Path script = dev.riscvrelay.relay.testbed.DhcpClients.writeUdhcpcScript(natsStore);
+        Path script = dev.riscvrelay.relay.testbed.DhcpClients.writeUdhcpcScript(cluster.scratch());
         List<String> leased = new ArrayList<>();
         List<LanHost> clients = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -241,10 +189,9 @@ class ClusterIT {
     @Order(6)
     void killingTheNatsNodeARelayUsesKeepsTheLanWorking() throws Exception {
         String used = joinedThrough(beds.get(0).relay());
-        int node = List.of(natsAddress(1), natsAddress(2), natsAddress(3)).indexOf(used);
+        int node = List.of(cluster.natsAddress(1), cluster.natsAddress(2), cluster.natsAddress(3)).indexOf(used);
         assertThat(node).as("relay a's NATS server %s", used).isNotNegative();
-        Process killed = natsProcesses.get(node);
-        killed.destroyForcibly().waitFor();
+        cluster.killNats(node + 1);
 
         awaitLine(beds.get(0).relay(), RECONNECTED, Duration.ofSeconds(30));
         assertThat(countLines(beds.get(0).relay(), LOST)).as("the loss said once").isEqualTo(1);
@@ -261,15 +208,15 @@ class ClusterIT {
         assertThat(allAnswer).as("the LAN works again on the two NATS nodes left").isTrue();
         CommandResult steady = hosts.get(0).ping(hosts.get(2).address(), 10, 0.1);
         assertThat(steady.succeeded()).as("%s", steady).isTrue();
-        natsProcesses.set(node, startNats(node + 1));
+        cluster.restartNats(node + 1);
     }
 
     @Test
     @Order(7)
     void aRelayWhoseNatsIsNotThereYetRunsAloneAndJoinsWhenItIs() throws Exception {
         // A fourth NATS address nobody serves yet, in nats1's namespace: the relay starts alone, then joins.
-        Namespace node = natsNodes.get(0);
-        String lateAddress = "198.18." + y + ".4";
+        Namespace node = cluster.natsNode(1);
+        String lateAddress = cluster.clusterAddress(4);
         node.exec("ip", "address", "add", lateAddress + "/24", "dev", "clu0").orThrow();
         Path jar = Path.of("target", "riscv-relay.jar");
         List<String> command = List.of("ip", "netns", "exec", node.name(),
@@ -293,21 +240,22 @@ class ClusterIT {
         // A host on the relays' own network, given relay c then relay b: its TAP and its DHCP address live on.
         NetnsTestBed bed = beds.get(0).bed();
         Namespace roaming = bed.addNamespace("roam");
-        joinClusterNet(roaming, "198.18." + y + ".50");
+        cluster.joinClusterNet(roaming, cluster.clusterAddress(50));
         ConnectorProcess.RelayEndpoint relayC = new ConnectorProcess.RelayEndpoint(
-                "https://198.18." + y + ".12:4433/", beds.get(2).relay().certificateHash());
+                "https://" + cluster.clusterAddress(12) + ":4433/", beds.get(2).relay().certificateHash());
         ConnectorProcess connector = bed.own(ConnectorProcess.tapInNamespace("roam",
                 List.of("ip", "netns", "exec", roaming.name()), relayC, roaming.path(), "eth0",
-                "--url", "https://198.18." + y + ".11:4433/", "--cert-hash", beds.get(1).relay().certificateHash()));
+                "--url", "https://" + cluster.clusterAddress(11) + ":4433/", "--cert-hash", beds.get(1).relay().certificateHash()));
         LanHost host = new LanHost(roaming, null, connector);
         roaming.privateResolvConf();
-        Path script = dev.riscvrelay.relay.testbed.DhcpClients.writeUdhcpcScript(natsStore);
+        Path script = dev.riscvrelay.relay.testbed.DhcpClients.writeUdhcpcScript(cluster.scratch());
         String address = udhcpc(host, script);
         assertThat(host.ping(hosts.get(1).address(), 2, 0.2).succeeded()).isTrue();
 
         int before = connector.lineCount();
         beds.get(2).stopRelay();
-        connector.awaitLine(Pattern.compile("reconnected to https://198\\.18\\." + y + "\\.11:4433/"), before,
+        connector.awaitLine(Pattern.compile("reconnected to https://" + Pattern.quote(cluster.clusterAddress(11))
+                + ":4433/"), before,
                 Duration.ofSeconds(30));
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         boolean answers = false;
@@ -317,93 +265,5 @@ class ClusterIT {
         assertThat(answers).as("the host, now through relay b, reaches host a on relay a").isTrue();
         assertThat(host.ping(hosts.get(1).address(), 3, 0.2).succeeded()).isTrue();
         assertThat(udhcpc(host, script)).as("its lease, renewed through relay b").isEqualTo(address);
-    }
-
-    // ---- the bed
-
-    private String natsAddress(int n) {
-        return "198.18." + y + "." + n;
-    }
-
-    /** A 1500-MTU veth from the cluster bridge into {@code namespace}, addressed {@code address}/24 there. */
-    private void joinClusterNet(Namespace namespace, String address) {
-        String port = "p" + (clusterPorts++);
-        clusterNet.exec("ip", "link", "add", port, "mtu", "1500", "type", "veth", "peer", "name", "clu0", "mtu",
-                "1500", "netns", namespace.name()).orThrow();
-        clusterNet.exec("ip", "link", "set", port, "master", "br0", "up").orThrow();
-        namespace.exec("ip", "address", "add", address + "/24", "dev", "clu0").orThrow();
-        namespace.exec("ip", "link", "set", "clu0", "up").orThrow();
-    }
-
-    /** NATS node {@code n} of the three, routed to the other two (a NATS cluster), in its own namespace. */
-    private Process startNats(int n) {
-        List<String> routes = new ArrayList<>();
-        for (int other = 1; other <= 3; other++) {
-            if (other != n) {
-                routes.add("nats://" + natsAddress(other) + ":6222");
-            }
-        }
-        return beds.get(0).bed().startInBackground(natsNodes.get(n - 1), "nats-server", "-a", natsAddress(n), "-p",
-                "4222", "-n", "nats" + n, "--cluster_name", "relays", "--cluster",
-                "nats://" + natsAddress(n) + ":6222", "--routes", String.join(",", routes),
-                "-js", "-sd", natsStore.resolve("nats" + n).toString(), "-m", "8222");
-    }
-
-    /**
-     * Waits until every node's JetStream is ready (its leader elected, which takes the new cluster a few seconds):
-     * the relays then find their buckets at once, as in a cluster that has been up for a while.
-     */
-    private void awaitJetStream() throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        for (int n = 1; n <= 3; n++) {
-            String url = "http://" + natsAddress(n) + ":8222/healthz";
-            while (!natsNodes.get(n - 1).exec(Duration.ofSeconds(10), "curl", "-s", "--max-time", "5", url).stdout()
-                    .contains("\"ok\"")) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("JetStream of nats" + n + " not ready within 60 s");
-                }
-                Thread.sleep(250);
-            }
-        }
-    }
-
-    /** The NATS server address the relay said it joined through, or null. */
-    private static String joinedThrough(RelayProcess relay) {
-        for (String line : relay.output()) {
-            Matcher m = JOINED.matcher(line);
-            if (m.find()) {
-                return m.group(2);
-            }
-        }
-        return null;
-    }
-
-    private static long countLines(RelayProcess relay, Pattern pattern) {
-        return relay.output().stream().filter(line -> pattern.matcher(line).find()).count();
-    }
-
-    private static void awaitLine(RelayProcess relay, Pattern pattern, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (countLines(relay, pattern) == 0) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no line " + pattern + " within " + timeout + "; output:\n"
-                        + String.join("\n", relay.output()));
-            }
-            Thread.sleep(100);
-        }
-    }
-
-    /** A sample of the relay's /metrics; a series the relay does not export fails the test. */
-    private static long metric(FieldBed field, String series) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create(field.adminUrl("/metrics"))).timeout(Duration.ofSeconds(10))
-                        .build(), HttpResponse.BodyHandlers.ofString());
-        for (String line : response.body().split("\n")) {
-            if (line.startsWith(series + " ") || line.startsWith(series + "{")) {
-                String value = line.substring(line.lastIndexOf(' ') + 1);
-                return (long) Double.parseDouble(value);
-            }
-        }
-        throw new AssertionError("no " + series + " in /metrics");
     }
 }

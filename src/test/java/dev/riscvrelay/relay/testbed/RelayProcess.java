@@ -216,6 +216,14 @@ public final class RelayProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Kills the relay at once (SIGKILL), as a crash or the OOM killer would: it tells no client, no cluster. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            throw new AssertionError("relay still running 10 s after SIGKILL");
+        }
+    }
+
     /** The URL clients connect to. */
     public String url() {
         return "https://" + urlHost + ":" + port + "/";
