@@ -146,6 +146,7 @@ public final class Relay implements AutoCloseable {
         IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
                 Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         IoEventLoop loop = (IoEventLoop) group.next();
+        trunks.runOn(loop);
         Networks networks = null;
         try {
             // Built on the loop: the NAT's ping-socket probe and the host's own addresses belong to its thread.

@@ -5,13 +5,13 @@ import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.tls.CertificateManager;
+import io.nats.client.AuthHandler;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
-import io.nats.client.Dispatcher;
 import io.nats.client.ErrorListener;
 import io.nats.client.Nats;
 import io.nats.client.Options;
-import io.nats.client.Subscription;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoop;
 import java.time.Duration;
@@ -22,20 +22,19 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The relay's membership in a cluster: one NATS connection (core NATS, no persistence) that carries every
- * network's {@link TrunkPort}.
+ * The relay's membership in a cluster: two NATS connections. Every network's {@link TrunkPort} shares one
+ * {@link NatsLink} (core NATS on the switch's loop, no persistence); jnats carries the JetStream key-value buckets
+ * (leases, the shared certificate), off the loop.
  *
  * <p>If NATS does not answer at start, the relay runs alone and joins when it does: its LANs work for the members
- * connected to it, and frames for other relays are dropped and counted meanwhile. A lost connection is said once,
- * and so is its return; the client reconnects for ever, to any server of the NATS cluster it has learned, and
- * subscribes again by itself.
+ * connected to it, and frames for other relays are dropped and counted meanwhile. A lost trunk connection is said
+ * once, and so is its return; both connections reconnect for ever, to any server of the NATS cluster they have
+ * learned, and subscribe again by themselves.
  */
 public final class Cluster implements Trunks, AutoCloseable {
 
     /** How long start waits for NATS before it says the relay runs alone for now. */
     static final Duration FIRST_CONNECT_WAIT = Duration.ofSeconds(3);
-    /** Messages NATS may hold for sending; past this a batch is dropped and counted, never waited for. */
-    static final int OUTGOING_QUEUE_MESSAGES = 16_384;
 
     private final ClusterOptions options;
     private final Counters counters;
@@ -47,10 +46,11 @@ public final class Cluster implements Trunks, AutoCloseable {
     private final CountDownLatch firstConnect = new CountDownLatch(1);
     private final List<TrunkPort> trunks = new ArrayList<>(); // guarded by this
     private volatile Connection connection;
-    private volatile boolean connected;
     /** Set when start said the relay runs alone: the first connection is then said when it comes. */
     private volatile boolean startedAlone;
-    private Dispatcher dispatcher; // guarded by this
+    /** The trunks' connection, made on the switch's loop by {@link #runOn}; then used on that loop only. */
+    private volatile NatsLink link;
+    private EventLoop linkLoop;
     private boolean closed; // guarded by this
 
     private Cluster(ClusterOptions options, Duration leaseTime, CertificateManager certificates, Counters counters,
@@ -76,6 +76,7 @@ public final class Cluster implements Trunks, AutoCloseable {
         Nats.connectAsynchronously(cluster.natsOptions(), true);
         String servers = String.join(",", options.servers());
         if (cluster.firstConnect.await(FIRST_CONNECT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+            // The trunk link will try the same server first: one NATS node, and one place to lose.
             log.accept("Cluster: relay " + options.relayId() + " joined through " + cluster.serverUrl());
             // Before the relay prints its hash: the one it prints is the cluster's.
             cluster.shareIdentity();
@@ -91,18 +92,13 @@ public final class Cluster implements Trunks, AutoCloseable {
     private Options natsOptions() {
         Options.Builder builder = new Options.Builder()
                 .servers(options.servers().toArray(String[]::new))
-                .connectionName("riscv-relay " + options.relayId())
-                .noEcho() // a relay never receives its own frames back
+                .connectionName("riscv-relay " + options.relayId() + " state")
                 .maxReconnects(-1)
-                .reconnectWait(Duration.ofSeconds(1))
-                .connectionTimeout(Duration.ofSeconds(2))
+                .reconnectWait(NatsLink.RECONNECT_WAIT)
+                .connectionTimeout(NatsLink.CONNECT_TIMEOUT)
                 // A dead server is noticed within about six seconds, not the two minutes of the defaults.
-                .pingInterval(Duration.ofSeconds(2))
-                .maxPingsOut(3)
-                .maxMessagesInOutgoingQueue(OUTGOING_QUEUE_MESSAGES)
-                .discardMessagesWhenOutgoingQueueFull()
-                // Frames are not worth keeping for a reconnect: TCP in the VMs resends what matters.
-                .reconnectBufferSize(0)
+                .pingInterval(NatsLink.PING_INTERVAL)
+                .maxPingsOut(NatsLink.MAX_PINGS_OUT)
                 .connectionListener(this::onConnectionEvent)
                 .errorListener(new QuietErrors());
         if (options.credentials() != null) {
@@ -111,36 +107,61 @@ public final class Cluster implements Trunks, AutoCloseable {
         return builder.build();
     }
 
+    /** jnats's connection (the buckets): it reconnects by itself; the trunk link speaks for the cluster. */
     private void onConnectionEvent(Connection conn, ConnectionListener.Events event) {
-        switch (event) {
-            case CONNECTED, RECONNECTED -> {
-                connection = conn;
-                boolean first = firstConnect.getCount() > 0;
-                subscribeAll(conn);
-                leases.connected(conn, bucketReplicas(conn));
-                connected = true;
-                if (first) {
-                    firstConnect.countDown();
-                    if (startedAlone) {
-                        log.accept("Cluster: joined through " + conn.getConnectedUrl());
-                        Thread.ofVirtual().name("cluster-identity").start(this::shareIdentity);
-                    }
-                } else {
-                    counters.increment(Counter.CLUSTER_RECONNECTS);
-                    log.accept("Cluster: reconnected through " + conn.getConnectedUrl());
+        if (event == ConnectionListener.Events.CONNECTED || event == ConnectionListener.Events.RECONNECTED) {
+            connection = conn;
+            boolean first = firstConnect.getCount() > 0;
+            leases.connected(conn, bucketReplicas(conn));
+            if (first) {
+                firstConnect.countDown();
+                if (startedAlone) {
+                    Thread.ofVirtual().name("cluster-identity").start(this::shareIdentity);
                 }
             }
-            case DISCONNECTED -> {
-                if (connected) {
-                    connected = false;
-                    counters.increment(Counter.CLUSTER_DISCONNECTS);
-                    log.accept("Cluster: lost the NATS connection; reconnecting (frames for other relays are"
-                            + " dropped and counted meanwhile)");
-                }
+        }
+    }
+
+    /** Starts the trunks' link on {@code loop}, the switch's loop; before the first network opens. */
+    @Override
+    public void runOn(EventLoop loop) {
+        AuthHandler credentials = options.credentials() == null ? null
+                : Nats.credentials(options.credentials().toString());
+        Connection conn = connection;
+        NatsLink started = new NatsLink(options.servers(), conn == null ? null : conn.getConnectedUrl(),
+                "riscv-relay " + options.relayId(), credentials, loop, new LinkEvents(), log);
+        synchronized (this) {
+            if (closed) {
+                return;
             }
-            case CLOSED -> connected = false;
-            default -> {
+            linkLoop = loop;
+            link = started;
+        }
+        started.start();
+    }
+
+    /** What the trunk link says: the cluster's lines and counters. On the link's loop. */
+    private final class LinkEvents implements NatsLink.Events {
+        @Override
+        public void connected(String url, boolean first) {
+            if (!first) {
+                counters.increment(Counter.CLUSTER_RECONNECTS);
+                log.accept("Cluster: reconnected through " + url);
+            } else if (startedAlone) {
+                log.accept("Cluster: joined through " + url);
             }
+        }
+
+        @Override
+        public void lost(String url) {
+            counters.increment(Counter.CLUSTER_DISCONNECTS);
+            log.accept("Cluster: lost the NATS connection; reconnecting (frames for other relays are"
+                    + " dropped and counted meanwhile)");
+        }
+
+        @Override
+        public void refused(String url, String reason) {
+            log.accept("Cluster: NATS at " + url + " refused the relay: " + reason);
         }
     }
 
@@ -161,20 +182,22 @@ public final class Cluster implements Trunks, AutoCloseable {
         return conn == null ? "?" : conn.getConnectedUrl();
     }
 
-    /** The trunks' view of the connection. */
+    /** The trunks' view of the link; on the link's loop. */
     private final TrunkPort.Bus bus = new TrunkPort.Bus() {
         @Override
         public boolean connected() {
-            return connected;
+            NatsLink current = link;
+            return current != null && current.connected();
         }
 
         @Override
-        public void publish(String subject, byte[] body) {
-            Connection conn = connection;
-            if (conn == null) {
-                throw new IllegalStateException("not connected");
+        public boolean publish(byte[] subject, ByteBuf body) {
+            NatsLink current = link;
+            if (current == null) {
+                body.release();
+                return false;
             }
-            conn.publish(subject, body);
+            return current.publish(subject, body);
         }
     };
 
@@ -184,14 +207,16 @@ public final class Cluster implements Trunks, AutoCloseable {
                 bus, subjects, this::forget);
         lan.attachTrunk(trunk);
         synchronized (this) {
-            if (closed) {
+            if (closed || link == null) {
                 return trunk;
             }
-            trunks.add(trunk);
-            if (dispatcher != null) {
-                subscribe(trunk);
+            if (loop != linkLoop) {
+                throw new IllegalStateException("a trunk's switch runs on another loop than the cluster's link");
             }
+            trunks.add(trunk);
         }
+        trunk.subscriptions(link.subscribe(trunk.floodSubject(), trunk::onMessage),
+                link.subscribe(trunk.ownSubject(), trunk::onMessage));
         return trunk;
     }
 
@@ -200,27 +225,15 @@ public final class Cluster implements Trunks, AutoCloseable {
         return leases.forNetwork(network);
     }
 
-    private synchronized void subscribeAll(Connection conn) {
-        if (closed || dispatcher != null) {
-            return; // after a reconnect NATS subscribes again by itself
+    /** A trunk closed (on the link's loop): its subscriptions end. */
+    private void forget(TrunkPort trunk) {
+        synchronized (this) {
+            trunks.remove(trunk);
         }
-        dispatcher = conn.createDispatcher();
-        for (TrunkPort trunk : trunks) {
-            subscribe(trunk);
-        }
-    }
-
-    private void subscribe(TrunkPort trunk) {
-        Subscription flood = dispatcher.subscribe(trunk.floodSubject(), trunk::onMessage);
-        Subscription own = dispatcher.subscribe(trunk.ownSubject(), trunk::onMessage);
-        trunk.subscriptions(flood, own);
-    }
-
-    private synchronized void forget(TrunkPort trunk) {
-        trunks.remove(trunk);
-        if (dispatcher != null) {
-            for (Subscription subscription : trunk.subscriptions()) {
-                dispatcher.unsubscribe(subscription);
+        NatsLink current = link;
+        if (current != null) {
+            for (int sid : trunk.subscriptions()) {
+                current.unsubscribe(sid);
             }
         }
     }
@@ -235,6 +248,10 @@ public final class Cluster implements Trunks, AutoCloseable {
             closed = true;
         }
         leases.close();
+        NatsLink current = link;
+        if (current != null) {
+            current.close();
+        }
         Connection conn = connection;
         if (conn != null) {
             try {

@@ -19,6 +19,8 @@ final class FrameBatch {
     static final int MAX_SENDER = 255;
     /** The largest frame a batch carries, beside the longest header. */
     static final int MAX_FRAME = MAX_BYTES - 2 - MAX_SENDER - LENGTH_BYTES;
+    /** A batch starts this large and grows (to {@link #MAX_BYTES}) only in a burst. */
+    private static final int INITIAL_BYTES = 16 * 1024;
 
     private final ByteBufAllocator alloc;
     private final byte[] sender;
@@ -42,8 +44,9 @@ final class FrameBatch {
     /** Appends the readable bytes of {@code frame} (not released here). */
     void add(ByteBuf frame) {
         if (bytes == null) {
-            bytes = alloc.heapBuffer(Math.min(MAX_BYTES, 4096), MAX_BYTES);
-            writeHeader();
+            // Direct: the batch goes to the NATS socket as it is.
+            bytes = alloc.directBuffer(INITIAL_BYTES, MAX_BYTES);
+            bytes.writeByte(FORMAT).writeByte(sender.length).writeBytes(sender);
         }
         bytes.writeShort(frame.readableBytes());
         bytes.writeBytes(frame, frame.readerIndex(), frame.readableBytes());
@@ -58,21 +61,15 @@ final class FrameBatch {
         return frames;
     }
 
-    /** The message body, and the batch empty again. */
-    byte[] take() {
-        byte[] body = new byte[bytes.readableBytes()];
-        bytes.readBytes(body);
-        bytes.clear();
-        writeHeader();
+    /** The message body, whose reference passes to the caller; the batch is empty again. */
+    ByteBuf take() {
+        ByteBuf body = bytes;
+        bytes = null;
         frames = 0;
         return body;
     }
 
-    private void writeHeader() {
-        bytes.writeByte(FORMAT).writeByte(sender.length).writeBytes(sender);
-    }
-
-    /** Frees the buffer; the batch may be used again. */
+    /** Frees what the batch holds; the batch may be used again. */
     void release() {
         if (bytes != null) {
             bytes.release();
@@ -81,35 +78,54 @@ final class FrameBatch {
         frames = 0;
     }
 
-    /** Sees each frame of a received batch, as an offset and length into its body. */
+    /** Sees each frame of a received batch, as an index and length into its body. */
     interface FrameVisitor {
-        void frame(byte[] body, int offset, int length);
+        void frame(ByteBuf body, int index, int length);
     }
 
-    /** The sender's subject of a batch, or null when {@code body} is not a batch. */
-    static String sender(byte[] body) {
-        if (body == null || body.length < 2 || body[0] != FORMAT || 2 + (body[1] & 0xFF) > body.length) {
-            return null;
+    /** The length of the sender's subject of a batch (it starts at the body's reader index + 2), or -1. */
+    static int senderLength(ByteBuf body) {
+        int at = body.readerIndex();
+        if (body.readableBytes() < 2 || body.getByte(at) != FORMAT
+                || 2 + body.getUnsignedByte(at + 1) > body.readableBytes()) {
+            return -1;
         }
-        return new String(body, 2, body[1] & 0xFF, java.nio.charset.StandardCharsets.US_ASCII);
+        return body.getUnsignedByte(at + 1);
+    }
+
+    /** Whether the batch in {@code body} names {@code subject} as its sender. */
+    static boolean sentBy(ByteBuf body, byte[] subject) {
+        if (senderLength(body) != subject.length) {
+            return false;
+        }
+        int at = body.readerIndex() + 2;
+        for (int i = 0; i < subject.length; i++) {
+            if (body.getByte(at + i) != subject[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
-     * Walks the frames of {@code body}; returns false (having shown the frames before it) when the body is not a
-     * batch: another format, a header past its end, or a length past its end or shorter than {@code minimumFrame}.
+     * Walks the frames of {@code body} (its readable bytes; indices unchanged); returns false (having shown the
+     * frames before it) when it is not a batch: another format, a header past its end, or a length past its end or
+     * shorter than {@code minimumFrame}.
      */
-    static boolean forEachFrame(byte[] body, int minimumFrame, FrameVisitor visitor) {
-        if (sender(body) == null) {
+    static boolean forEachFrame(ByteBuf body, int minimumFrame, FrameVisitor visitor) {
+        int senderLength = senderLength(body);
+        if (senderLength < 0) {
             return false;
         }
-        int at = 2 + (body[1] & 0xFF);
-        while (at < body.length) {
-            if (at + LENGTH_BYTES > body.length) {
+        int end = body.writerIndex();
+        int at = body.readerIndex() + 2 + senderLength;
+        while (at < end) {
+            if (at + LENGTH_BYTES > end) {
                 return false;
             }
-            int length = ((body[at] & 0xFF) << 8) | (body[at + 1] & 0xFF);
+            int length = body.getUnsignedShort(at);
             at += LENGTH_BYTES;
-            if (length < minimumFrame || at + length > body.length) {
+            if (length < minimumFrame || at + length > end) {
                 return false;
             }
             visitor.frame(body, at, length);

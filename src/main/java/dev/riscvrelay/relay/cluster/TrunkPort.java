@@ -7,17 +7,13 @@ import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.transport.webtransport.HttpDatagram;
 import dev.riscvrelay.relay.wire.MacAddress;
-import io.nats.client.Message;
-import io.nats.client.Subscription;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
-import io.netty.util.internal.PlatformDependent;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -30,13 +26,14 @@ import java.util.function.Consumer;
  * in the switch. Frames of one loop turn leave as one message per destination ({@link FrameBatch}). The gateway's
  * frames never leave: every relay runs its own gateway at the same MAC and addresses.
  *
- * <p>In: NATS delivers on its own thread; messages wait in a bounded queue (overflow counted) that the loop drains
- * once per wake-up, so frames enter the switch on its loop, batched. NATS never echoes a relay's own messages
- * ({@code noEcho}), so nothing comes back out of the trunk it left by.
+ * <p>In: the NATS link reads on the switch's own loop and hands each message straight to the trunk, whose frames
+ * enter the switch at once. A message that arrives on another thread (a link on another loop) is copied and
+ * waits for the loop in a bounded hand-off (overflow counted). NATS never echoes a relay's own messages
+ * ({@code echo: false}), so nothing comes back out of the trunk it left by.
  */
 final class TrunkPort implements Port, Trunks.Trunk {
 
-    /** NATS messages (batches) waiting for the loop; past this they are dropped and counted. */
+    /** NATS messages (batches) from another thread waiting for the loop; past this they are dropped and counted. */
     static final int RECEIVE_QUEUE_MESSAGES = 4096;
     /** Relays whose subjects are remembered; beyond this, frames to members of further relays are flooded. */
     static final int MAX_REMOTE_RELAYS = 256;
@@ -51,24 +48,26 @@ final class TrunkPort implements Port, Trunks.Trunk {
     private final String floodSubject;
     private final String ownSubject;
     private final byte[] senderBytes;
+    private final byte[] floodSubjectBytes;
     private final FrameBatch flood;
     private final LongTable<RemoteRelay> relayOfMac;
-    private final Map<String, RemoteRelay> relaysBySubject = new HashMap<>();
-    private final Queue<Message> received = PlatformDependent.newFixedMpscQueue(RECEIVE_QUEUE_MESSAGES);
-    private final AtomicBoolean drainScheduled = new AtomicBoolean();
-    private final Runnable drainTask = this::drain;
+    private final List<RemoteRelay> remoteRelays = new ArrayList<>();
+    private final AtomicInteger handedOver = new AtomicInteger();
     private final Runnable flushTask = this::flush;
     private boolean flushScheduled;
     private boolean closed;
     private final Consumer<TrunkPort> onClose;
-    private Subscription[] subscriptions = new Subscription[0];
+    private int[] subscriptions = new int[0];
 
     /** What the trunk needs of NATS: whether it is connected, and a publish that never blocks. */
     interface Bus {
         boolean connected();
 
-        /** @throws IllegalStateException when NATS refuses the message (its outgoing queue full, or closed) */
-        void publish(String subject, byte[] body);
+        /**
+         * Sends {@code body} (its reference passes to the bus) to {@code subject} (ASCII); false when refused: not
+         * connected, or too much already waiting for the socket.
+         */
+        boolean publish(byte[] subject, ByteBuf body);
     }
 
     TrunkPort(String network, LearningSwitch lan, EventLoop loop, Counters counters, ByteBufAllocator alloc,
@@ -83,6 +82,7 @@ final class TrunkPort implements Port, Trunks.Trunk {
         this.floodSubject = subjects.flood(network);
         this.ownSubject = subjects.ownRelay(network);
         this.senderBytes = ownSubject.getBytes(StandardCharsets.US_ASCII);
+        this.floodSubjectBytes = floodSubject.getBytes(StandardCharsets.US_ASCII);
         this.flood = new FrameBatch(alloc, senderBytes);
         this.relayOfMac = new LongTable<>(lan.config().macTableCapacity());
         this.onClose = onClose;
@@ -96,12 +96,12 @@ final class TrunkPort implements Port, Trunks.Trunk {
         return ownSubject;
     }
 
-    /** The trunk's two subscriptions, kept by the cluster (under its lock) to end them with the trunk. */
-    void subscriptions(Subscription... current) {
+    /** The trunk's two subscriptions on the NATS link, kept to end them with the trunk. */
+    void subscriptions(int... current) {
         subscriptions = current;
     }
 
-    Subscription[] subscriptions() {
+    int[] subscriptions() {
         return subscriptions;
     }
 
@@ -123,7 +123,7 @@ final class TrunkPort implements Port, Trunks.Trunk {
             RemoteRelay relay = MacAddress.isMulticast(destination) ? null : relayOfMac.get(destination);
             FrameBatch batch = relay == null ? flood : relay.batch;
             if (!batch.fits(frame.readableBytes())) {
-                publish(relay == null ? floodSubject : relay.subject, batch);
+                publish(relay == null ? floodSubjectBytes : relay.subject, batch);
             }
             batch.add(frame);
             if (!flushScheduled) {
@@ -139,62 +139,67 @@ final class TrunkPort implements Port, Trunks.Trunk {
     private void flush() {
         flushScheduled = false;
         if (!flood.isEmpty()) {
-            publish(floodSubject, flood);
+            publish(floodSubjectBytes, flood);
         }
-        for (RemoteRelay relay : relaysBySubject.values()) {
+        for (int i = 0; i < remoteRelays.size(); i++) {
+            RemoteRelay relay = remoteRelays.get(i);
             if (!relay.batch.isEmpty()) {
                 publish(relay.subject, relay.batch);
             }
         }
     }
 
-    private void publish(String subject, FrameBatch batch) {
+    private void publish(byte[] subject, FrameBatch batch) {
         int frames = batch.frames();
-        byte[] body = batch.take();
+        ByteBuf body = batch.take();
         if (!bus.connected()) {
+            body.release();
             counters.add(Counter.DROP_TRUNK_NOT_CONNECTED, frames);
-            return;
-        }
-        try {
-            bus.publish(subject, body);
+        } else if (bus.publish(subject, body)) {
             counters.increment(Counter.TRUNK_MESSAGES_OUT);
             counters.add(Counter.TRUNK_FRAMES_OUT, frames);
-        } catch (IllegalStateException fullOrClosed) {
+        } else {
             counters.add(Counter.DROP_TRUNK_SEND_FAILED, frames);
         }
     }
 
-    // ---- in: NATS's thread queues, the loop drains
+    // ---- in: a message from NATS, on the loop or handed over to it
 
-    /** Called on NATS's dispatcher thread. */
-    void onMessage(Message message) {
-        if (!received.offer(message)) {
+    /** A message for this trunk; {@code body} is the caller's and valid during the call only. Any thread. */
+    void onMessage(ByteBuf body) {
+        if (loop.inEventLoop()) {
+            receive(body);
+            return;
+        }
+        if (handedOver.incrementAndGet() > RECEIVE_QUEUE_MESSAGES) {
+            handedOver.decrementAndGet();
             counters.increment(Counter.DROP_TRUNK_QUEUE_FULL);
             return;
         }
-        if (drainScheduled.compareAndSet(false, true)) {
-            loop.execute(drainTask);
+        ByteBuf copy = body.copy();
+        loop.execute(() -> {
+            handedOver.decrementAndGet();
+            try {
+                receive(copy);
+            } finally {
+                copy.release();
+            }
+        });
+    }
+
+    private void receive(ByteBuf body) {
+        if (closed) {
+            return;
+        }
+        counters.increment(Counter.TRUNK_MESSAGES_IN);
+        RemoteRelay sender = relay(body);
+        if (!FrameBatch.forEachFrame(body, LearningSwitch.ETHERNET_HEADER_LENGTH,
+                (batch, index, length) -> enter(sender, batch, index, length))) {
+            counters.increment(Counter.DROP_TRUNK_MALFORMED);
         }
     }
 
-    private void drain() {
-        drainScheduled.set(false);
-        Message message;
-        while ((message = received.poll()) != null) {
-            if (closed) {
-                continue;
-            }
-            counters.increment(Counter.TRUNK_MESSAGES_IN);
-            byte[] data = message.getData();
-            RemoteRelay sender = relay(FrameBatch.sender(data));
-            if (!FrameBatch.forEachFrame(data, LearningSwitch.ETHERNET_HEADER_LENGTH,
-                    (body, offset, length) -> enter(sender, body, offset, length))) {
-                counters.increment(Counter.DROP_TRUNK_MALFORMED);
-            }
-        }
-    }
-
-    private void enter(RemoteRelay sender, byte[] body, int offset, int length) {
+    private void enter(RemoteRelay sender, ByteBuf body, int offset, int length) {
         long source = MacAddress.read(body, offset + 6);
         if (source == gatewayMac) {
             counters.increment(Counter.DROP_TRUNK_MALFORMED);
@@ -213,16 +218,25 @@ final class TrunkPort implements Port, Trunks.Trunk {
         lan.forward(this, frame);
     }
 
-    /** The relay behind {@code subject}, remembered; null for no subject, or when too many are known. */
-    private RemoteRelay relay(String subject) {
-        if (subject == null) {
+    /** The relay that sent the batch in {@code body}, remembered; null for none, or when too many are known. */
+    private RemoteRelay relay(ByteBuf body) {
+        int length = FrameBatch.senderLength(body);
+        if (length <= 0) {
             return null;
         }
-        RemoteRelay relay = relaysBySubject.get(subject);
-        if (relay == null && relaysBySubject.size() < MAX_REMOTE_RELAYS) {
-            relay = new RemoteRelay(subject, new FrameBatch(alloc, senderBytes));
-            relaysBySubject.put(subject, relay);
+        for (int i = 0; i < remoteRelays.size(); i++) {
+            RemoteRelay relay = remoteRelays.get(i);
+            if (FrameBatch.sentBy(body, relay.subject)) {
+                return relay;
+            }
         }
+        if (remoteRelays.size() >= MAX_REMOTE_RELAYS) {
+            return null;
+        }
+        byte[] subject = new byte[length];
+        body.getBytes(body.readerIndex() + 2, subject);
+        RemoteRelay relay = new RemoteRelay(subject, new FrameBatch(alloc, senderBytes));
+        remoteRelays.add(relay);
         return relay;
     }
 
@@ -245,13 +259,12 @@ final class TrunkPort implements Port, Trunks.Trunk {
         closed = true;
         lan.detach(this);
         onClose.accept(this);
-        received.clear();
         flood.release();
-        relaysBySubject.values().forEach(relay -> relay.batch.release());
-        relaysBySubject.clear();
+        remoteRelays.forEach(relay -> relay.batch.release());
+        remoteRelays.clear();
     }
 
     /** Another relay holding this network: its subject, and the frames for it of this turn. */
-    private record RemoteRelay(String subject, FrameBatch batch) {
+    private record RemoteRelay(byte[] subject, FrameBatch batch) {
     }
 }

@@ -17,6 +17,10 @@ public interface Trunks {
      */
     Trunk open(String network, LearningSwitch lan, EventLoop loop);
 
+    /** Readies the trunks on {@code loop}, which will own every network's switch; before the first {@link #open}. */
+    default void runOn(EventLoop loop) {
+    }
+
     /** The leases of {@code network} across the cluster, for its DHCP server; none when there is no cluster. */
     default SharedLeases leases(String network) {
         return SharedLeases.NONE;

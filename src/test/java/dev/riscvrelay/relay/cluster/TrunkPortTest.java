@@ -8,7 +8,6 @@ import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.wire.MacAddress;
-import io.nats.client.impl.NatsMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -26,7 +25,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Three relays' switches of one network joined by their trunks over an in-memory NATS (subjects, reply-to, no
+ * Three relays' switches of one network joined by their trunks over an in-memory NATS (subjects, no
  * echo), each switch on its own loop as in a relay: what floods, what goes to one relay, what never leaves.
  */
 class TrunkPortTest {
@@ -160,7 +159,7 @@ class TrunkPortTest {
 
         for (byte[] garbage : List.of(new byte[0], new byte[] {9, 0, 0, 14}, new byte[] {1, 9, 'a'},
                 new byte[] {1, 1, 'x', 0, 14, 1, 2}, new byte[] {1, 1, 'x', 0, 2, 1, 2}, frameBatchFrom(GATEWAY))) {
-            b.trunk.onMessage(new NatsMessage("riscv-relay.lan.net.all", null, garbage));
+            b.trunk.onMessage(Unpooled.wrappedBuffer(garbage));
         }
         settle(b);
         assertThat(b.counters.get(Counter.DROP_TRUNK_MALFORMED)).isEqualTo(6);
@@ -185,7 +184,7 @@ class TrunkPortTest {
         byte[] batch = frameBatchFrom(A1);
         int offered = TrunkPort.RECEIVE_QUEUE_MESSAGES + 100;
         for (int i = 0; i < offered; i++) {
-            b.trunk.onMessage(new NatsMessage("riscv-relay.lan.net.all", null, batch));
+            b.trunk.onMessage(Unpooled.wrappedBuffer(batch));
         }
         hold.countDown();
         b1.await(TrunkPort.RECEIVE_QUEUE_MESSAGES);
@@ -235,7 +234,10 @@ class TrunkPortTest {
         ByteBuf frame = frame(MacAddress.BROADCAST, source);
         batch.add(frame);
         frame.release();
-        byte[] body = batch.take();
+        ByteBuf taken = batch.take();
+        byte[] body = new byte[taken.readableBytes()];
+        taken.readBytes(body);
+        taken.release();
         batch.release();
         return body;
     }
@@ -284,7 +286,7 @@ class TrunkPortTest {
         }
     }
 
-    /** Core NATS as the trunks use it: subjects, reply-to, and no echo of a connection's own messages. */
+    /** Core NATS as the trunks use it: subjects, and no echo of a connection's own messages. */
     private static final class FakeNats {
         final Map<String, List<Relay>> subscribers = new ConcurrentHashMap<>();
         final List<String> published = new CopyOnWriteArrayList<>();
@@ -306,13 +308,20 @@ class TrunkPortTest {
                 }
 
                 @Override
-                public void publish(String subject, byte[] body) {
-                    assertThat(FrameBatch.sender(body)).isEqualTo(publisherSubject);
-                    published.add(subject);
-                    for (Relay relay : subscribers.getOrDefault(subject, List.of())) {
-                        if (!relay.trunk.ownSubject().equals(publisherSubject)) {
-                            relay.trunk.onMessage(new NatsMessage(subject, null, body));
+                public boolean publish(byte[] subjectBytes, ByteBuf body) {
+                    try {
+                        String subject = new String(subjectBytes, java.nio.charset.StandardCharsets.US_ASCII);
+                        assertThat(FrameBatch.sentBy(body, publisherSubject.getBytes(
+                                java.nio.charset.StandardCharsets.US_ASCII))).isTrue();
+                        published.add(subject);
+                        for (Relay relay : subscribers.getOrDefault(subject, List.of())) {
+                            if (!relay.trunk.ownSubject().equals(publisherSubject)) {
+                                relay.trunk.onMessage(body); // from the publisher's loop: handed over
+                            }
                         }
+                        return true;
+                    } finally {
+                        body.release();
                     }
                 }
             };
