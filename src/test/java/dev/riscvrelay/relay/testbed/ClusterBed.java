@@ -34,6 +34,10 @@ import java.util.regex.Pattern;
  */
 public final class ClusterBed implements AutoCloseable {
 
+    /** The NATS node configuration of the README's cluster recipe. */
+    static final Path NATS_CONF = Path.of("deploy", "cluster", "nats.conf");
+
+
     public static final List<String> IDS = List.of("a", "b", "c");
     private static final Pattern JOINED = Pattern.compile("Cluster: relay (\\S+) joined through nats://([0-9.]+):");
 
@@ -175,18 +179,19 @@ public final class ClusterBed implements AutoCloseable {
         namespace.exec("ip", "link", "set", "clu0", "up").orThrow();
     }
 
-    /** NATS node {@code n} of the three, routed to the other two (a NATS cluster), in its own namespace. */
+    /**
+     * NATS node {@code n} of the three, in its own namespace, started as the README's recipe starts one: from
+     * deploy/cluster/nats.conf with its environment (its name, store directory and the three routes), only the
+     * address it listens on given on the command line.
+     */
     private Process startNats(int n) {
-        List<String> routes = new ArrayList<>();
-        for (int other = 1; other <= 3; other++) {
-            if (other != n) {
-                routes.add("nats://" + natsAddress(other) + ":6222");
-            }
+        List<String> command = new ArrayList<>(List.of("env", "NATS_NAME=nats" + n,
+                "NATS_STORE_DIR=" + scratch.resolve("nats" + n)));
+        for (int node = 1; node <= 3; node++) {
+            command.add("NATS_ROUTE_" + node + "=nats-route://" + natsAddress(node) + ":6222");
         }
-        return beds.get(0).bed().startInBackground(natsNodes.get(n - 1), "nats-server", "-a", natsAddress(n), "-p",
-                "4222", "-n", "nats" + n, "--cluster_name", "relays", "--cluster",
-                "nats://" + natsAddress(n) + ":6222", "--routes", String.join(",", routes),
-                "-js", "-sd", scratch.resolve("nats" + n).toString(), "-m", "8222");
+        command.addAll(List.of("nats-server", "-c", NATS_CONF.toAbsolutePath().toString(), "-a", natsAddress(n)));
+        return beds.get(0).bed().startInBackground(natsNodes.get(n - 1), command.toArray(String[]::new));
     }
 
     /**
@@ -196,7 +201,7 @@ public final class ClusterBed implements AutoCloseable {
     private void awaitJetStream() throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         for (int n = 1; n <= 3; n++) {
-            String url = "http://" + natsAddress(n) + ":8222/healthz";
+            String url = "http://127.0.0.1:8222/healthz"; // nats.conf keeps monitoring local
             while (!natsNodes.get(n - 1).exec(Duration.ofSeconds(10), "curl", "-s", "--max-time", "5", url).stdout()
                     .contains("\"ok\"")) {
                 if (System.nanoTime() > deadline) {
