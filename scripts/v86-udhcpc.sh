@@ -1,12 +1,13 @@
 #!/bin/sh
-# udhcpc's hook: applies the lease to the interface (address, MTU), the default route and resolv.conf.
+# udhcpc's hook: applies the lease to the interface (address, MTU), the default route and resolv.conf. Only IPv4
+# addresses are flushed: the IPv6 ones (link-local, SLAAC) are the kernel's and survive a renewal.
 case "$1" in
     deconfig)
-        ip addr flush dev "$interface"
+        ip -4 addr flush dev "$interface"
         ip link set "$interface" up
         ;;
     bound|renew)
-        ip addr flush dev "$interface"
+        ip -4 addr flush dev "$interface"
         ip addr add "$ip/${mask:-24}" dev "$interface"
         if [ -n "$mtu" ]; then
             ip link set dev "$interface" mtu "$mtu"

@@ -81,16 +81,9 @@ class V86BrowserLanIT {
             startInternet(field, site);
             RelayProcess relay = field.startRelay("v86", "--v86-dir", Path.of("target", "v86").toString(),
                     "--dns", RESOLVER, "--allow", "203.0.113.0/24");
-            String base = "https://" + field.relayAddress() + ":" + FieldBed.RELAY_PORT + "/";
-            String spki = PinnedTls.spkiPin(field.relayAddress(), FieldBed.RELAY_PORT, relay.certificateHash());
-            try (Browsers.Running chromium = Browsers.launch(Browsers.Kind.CHROMIUM,
-                    List.of(URI.create(base + "?transport=webtransport")), field.relayAddress(), "v86-lan",
-                    List.of("--remote-debugging-port=0",
-                            // "Accept the warning" for exactly the relay's self-signed certificate.
-                            "--ignore-certificate-errors-spki-list=" + spki,
-                            // Two tabs, both running a VM: neither may be throttled as a background tab.
-                            "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                            "--disable-backgrounding-occluded-windows", "--window-size=1000,900"));
+            String base = pageBase(field);
+            try (Browsers.Running chromium = launchChromium(field, relay, "v86-lan",
+                    URI.create(base + "?transport=webtransport"));
                  DevTools devTools = DevTools.attach(chromium.profile(), 30, TimeUnit.SECONDS)) {
                 devTools.openTab(URI.create(base + "?transport=websocket"));
                 DevTools.Page wt = page(devTools, "transport=webtransport");
@@ -124,8 +117,8 @@ class V86BrowserLanIT {
                 + guestLine(ws, PROMPT) + " s");
 
         // DHCP: address, router, resolver and MTU, applied by the image's udhcpc script.
-        String addressWt = lease(wt);
-        String addressWs = lease(ws);
+        String addressWt = lease(wt, 1185);
+        String addressWs = lease(ws, 1185);
         assertThat(addressWt).as("the two VMs' leases").isNotEqualTo(addressWs);
 
         SoftAssertions soft = new SoftAssertions();
@@ -264,14 +257,38 @@ class V86BrowserLanIT {
         internet.awaitListening("-lun", RESOLVER + ":53");
     }
 
-    /** Runs udhcpc in the VM and returns the leased address, after checking what the lease carried. */
-    private static String lease(DevTools.Page page) throws Exception {
+    /** The demo page's URL on the field bed's relay (its own HTTPS listener). */
+    static String pageBase(FieldBed field) {
+        return "https://" + field.relayAddress() + ":" + FieldBed.RELAY_PORT + "/";
+    }
+
+    /**
+     * Headless Chromium with its DevTools port open, showing {@code first}, that accepts exactly the relay's
+     * self-signed certificate (as a user does who opens the page once and accepts the warning).
+     */
+    static Browsers.Running launchChromium(FieldBed field, RelayProcess relay, String label, URI first)
+            throws Exception {
+        String spki = PinnedTls.spkiPin(field.relayAddress(), FieldBed.RELAY_PORT, relay.certificateHash());
+        return Browsers.launch(Browsers.Kind.CHROMIUM, List.of(first), field.relayAddress(), label,
+                List.of("--remote-debugging-port=0",
+                        // "Accept the warning" for exactly the relay's self-signed certificate.
+                        "--ignore-certificate-errors-spki-list=" + spki,
+                        // Tabs running VMs side by side: none may be throttled as a background tab.
+                        "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                        "--disable-backgrounding-occluded-windows", "--window-size=1000,900"));
+    }
+
+    /**
+     * Runs udhcpc in the VM and returns the leased address, after checking what the lease carried (the relay's
+     * {@code --mtu} as {@code mtu}).
+     */
+    static String lease(DevTools.Page page, int mtu) throws Exception {
         String udhcpc = run(page, "udhcpc -i eth0 -n -q -t 5 -O mtu", 40);
         Matcher lease = LEASE.matcher(udhcpc);
         assertThat(lease.find()).as("udhcpc lease line in " + label(page) + ":\n" + udhcpc).isTrue();
         assertThat(lease.group(2)).as("router").isEqualTo("10.0.2.2");
         assertThat(lease.group(3)).as("dns").isEqualTo("10.0.2.3");
-        assertThat(lease.group(4)).as("mtu").isEqualTo("1185");
+        assertThat(lease.group(4)).as("mtu").isEqualTo(Integer.toString(mtu));
         System.out.println("[facts] udhcpc lease in the " + label(page) + " VM: " + lease.group(1));
         return lease.group(1);
     }
@@ -337,7 +354,7 @@ class V86BrowserLanIT {
         return m.find() ? m.group(1) : "?";
     }
 
-    private static String label(DevTools.Page page) {
+    static String label(DevTools.Page page) {
         return page.url().contains("transport=websocket") ? "WebSocket"
                 : page.url().contains("transport=wisp") ? "WISP" : "WebTransport";
     }
@@ -370,7 +387,7 @@ class V86BrowserLanIT {
                 + output);
     }
 
-    private static String rtt(String ping) {
+    static String rtt(String ping) {
         Matcher m = RTT.matcher(ping);
         return m.find() ? "rtt min/avg/max " + m.group(1) + "/" + m.group(2) + "/" + m.group(3) + " ms" : "no rtt";
     }

@@ -66,17 +66,6 @@ final class NamespaceLan {
 
     /** Polls until {@code eth0} holds a global IPv6 address that passed duplicate address detection; returns it. */
     static String awaitGlobalAddress(Namespace host, java.time.Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String shown = "";
-        java.util.regex.Pattern global = java.util.regex.Pattern.compile("inet6 (\\S+) scope global");
-        while (System.nanoTime() < deadline) {
-            shown = host.exec("ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global").orThrow().stdout();
-            java.util.regex.Matcher matcher = global.matcher(shown);
-            if (matcher.find() && !shown.contains("tentative")) {
-                return matcher.group(1);
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("no global IPv6 address within " + timeout + ": " + shown);
+        return host.awaitGlobalIpv6("eth0", timeout);
     }
 }

@@ -380,6 +380,25 @@ public final class NetnsTestBed implements AutoCloseable {
         }
 
         /**
+         * Polls until {@code device} holds a global IPv6 address (e.g. from SLAAC) that passed duplicate address
+         * detection; returns it with its prefix length.
+         */
+        public String awaitGlobalIpv6(String device, Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            String shown = "";
+            java.util.regex.Pattern global = java.util.regex.Pattern.compile("inet6 (\\S+) scope global");
+            while (System.nanoTime() < deadline) {
+                shown = exec("ip", "-6", "-o", "addr", "show", "dev", device, "scope", "global").orThrow().stdout();
+                java.util.regex.Matcher matcher = global.matcher(shown);
+                if (matcher.find() && !shown.contains("tentative")) {
+                    return matcher.group(1);
+                }
+                Thread.sleep(200);
+            }
+            throw new AssertionError("no global IPv6 address on " + device + " within " + timeout + ": " + shown);
+        }
+
+        /**
          * Gives the namespace its own, empty /etc/resolv.conf ({@code ip netns exec} bind-mounts
          * /etc/netns/NAME/resolv.conf over the host's), so DHCP client scripts write there and not to the host's.
          * Removed with the bed.
