@@ -11,8 +11,8 @@ import dev.riscvrelay.relay.wire.NdpMessage;
 import dev.riscvrelay.relay.wire.ParseResult;
 
 /**
- * The gateway's IPv6 side on the LAN: neighbour discovery for its addresses, router solicitations and ICMPv6 echo
- * to its addresses; UDP and TCP to its addresses go to its {@link Ipv6Handler}s (DNS); packets routed beyond the
+ * The gateway's IPv6 side on the LAN: neighbour discovery for its addresses, router solicitations, ICMPv6 echo
+ * to its addresses and stateless DHCPv6 ({@link Dhcpv6Responder}); UDP and TCP to its addresses go to its {@link Ipv6Handler}s (DNS); packets routed beyond the
  * LAN go to the {@link Ipv6Outside} (the NAT), or without one are answered "no route" ({@link Ipv6Unreachable}), as
  * are those the outside refuses. Everything else that reaches the gateway as IPv6 is dropped: counted when it was
  * addressed to the gateway alone (by reason: malformed, bad checksum, an extension header it does not walk,
@@ -30,6 +30,7 @@ final class Ipv6Receiver {
     private final RouterAdvertiser router = new RouterAdvertiser();
     private final Icmpv6EchoResponder echo = new Icmpv6EchoResponder();
     private final Ipv6Unreachable unreachable = new Ipv6Unreachable();
+    private final Dhcpv6Responder dhcp = new Dhcpv6Responder();
     private Ipv6Handler[] handlers = new Ipv6Handler[0];
     private Ipv6Outside outside;
     /** Whether any guest has spoken IPv6 yet: until then the LAN hears no unsolicited advertisements. */
@@ -86,6 +87,10 @@ final class Ipv6Receiver {
         if (ip.nextHeader() != Ipv6Packet.NEXT_HEADER_ICMPV6) {
             int next = ip.nextHeader();
             boolean extension = next != Ipv6Packet.NEXT_HEADER_TCP && next != Ipv6Packet.NEXT_HEADER_UDP;
+            if (next == Ipv6Packet.NEXT_HEADER_UDP && Dhcpv6Responder.toServers(ip)) {
+                dhcp.receive(ethernet, ip, output);
+                return;
+            }
             if (!extension && toGateway) {
                 for (Ipv6Handler handler : handlers) {
                     if (handler.handle(ethernet, ip, output)) {

@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The gateway's router advertisements (RFC 4861 section 6.2), which let guests configure IPv6 by SLAAC (RFC 4862):
  * the gateway as default router, the LAN's /64 as on-link and autonomous, the link MTU, and the DNS forwarder's
- * IPv6 address as recursive DNS server (RFC 8106). Sent in answer to a
+ * IPv6 address as recursive DNS server (RFC 8106), with the O flag: the same server is given by stateless DHCPv6
+ * ({@link Dhcpv6Responder}). Sent in answer to a
  * router solicitation and every {@value #INTERVAL_SECONDS} s unsolicited to all nodes, well within the router
  * lifetime, so a guest's default route and addresses never lapse while the relay runs.
  */
@@ -79,7 +80,9 @@ final class RouterAdvertiser {
         at += Ipv6Packet.writeHeader(frame, at, ADVERTISEMENT_LENGTH, Ipv6Packet.NEXT_HEADER_ICMPV6,
                 NdpMessage.HOP_LIMIT, fromHigh, fromLow, toHigh, toLow);
         int message = at;
-        at += NdpMessage.writeRouterAdvertisement(frame, at, CUR_HOP_LIMIT, ROUTER_LIFETIME_SECONDS);
+        // O: the DNS server is also given by stateless DHCPv6 (Dhcpv6Responder), for hosts that do not read RDNSS.
+        at += NdpMessage.writeRouterAdvertisement(frame, at, CUR_HOP_LIMIT, NdpMessage.RA_OTHER_CONFIGURATION,
+                ROUTER_LIFETIME_SECONDS);
         at += NdpMessage.writeLinkLayerOption(frame, at, NdpMessage.OPTION_SOURCE_LINK_LAYER, config.gatewayMac());
         at += NdpMessage.writeMtuOption(frame, at, config.ipv6Mtu());
         at += NdpMessage.writePrefixInformation(frame, at, config.ipv6Prefix(),

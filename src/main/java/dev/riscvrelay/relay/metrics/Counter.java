@@ -82,6 +82,13 @@ public enum Counter {
             + "10 a second (after a burst of 20)"),
     DROP_DHCP_MALFORMED("DHCP messages dropped as malformed (truncated, bad cookie, hlen not 6, options overrun)"),
 
+    // Gateway stateless DHCPv6 server (RFC 8415 section 6.1)
+    DHCPV6_REPLIES("DHCPv6 Replies to Information-requests (the DNS server's IPv6 address)"),
+    DHCPV6_IGNORED("well-formed DHCPv6 messages a stateless server leaves unanswered (address requests such as"
+            + " Solicit, Information-requests with an identity association or for another server, relay messages)"),
+    DROP_DHCPV6_MALFORMED("DHCPv6 messages to the gateway dropped as malformed (truncated, bad UDP length,"
+            + " options overrun, bad identifiers)"),
+
     // Gateway DNS forwarder
     DNS_QUERIES_FORWARDED("DNS queries sent to an upstream resolver (retries to the next resolver included)"),
     DNS_ANSWERS("DNS answers relayed back to a guest"),

@@ -42,6 +42,9 @@ public final class NdpMessage {
     public static final int FLAG_SOLICITED = 0x4000_0000;
     public static final int FLAG_OVERRIDE = 0x2000_0000;
     /** Prefix information flags (RFC 4861 section 4.6.2): on-link, and usable for SLAAC (RFC 4862). */
+    /** Router advertisement flags (RFC 4861 section 4.2): M, addresses by DHCPv6; O, other settings by DHCPv6. */
+    public static final int RA_MANAGED = 0x80;
+    public static final int RA_OTHER_CONFIGURATION = 0x40;
     public static final int PREFIX_ON_LINK = 0x80;
     public static final int PREFIX_AUTONOMOUS = 0x40;
 
@@ -147,13 +150,15 @@ public final class NdpMessage {
      * Writes the fixed part of a router advertisement, checksum zero, reachable time and retransmission timer
      * unspecified (0: hosts keep their own).
      *
+     * @param flags {@link #RA_MANAGED}, {@link #RA_OTHER_CONFIGURATION}, or 0
      * @param routerLifetimeSeconds how long hosts may use the sender as default router, 0..9000
      * @return the number of bytes written, {@value #ROUTER_ADVERTISEMENT_LENGTH}
      */
-    public static int writeRouterAdvertisement(ByteBuf buf, int index, int curHopLimit, int routerLifetimeSeconds) {
+    public static int writeRouterAdvertisement(ByteBuf buf, int index, int curHopLimit, int flags,
+            int routerLifetimeSeconds) {
         Icmpv6Packet.writeHeader(buf, index, Icmpv6Packet.TYPE_ROUTER_ADVERTISEMENT, 0);
         buf.setByte(index + 4, curHopLimit);
-        buf.setByte(index + 5, 0);
+        buf.setByte(index + 5, flags);
         buf.setShort(index + 6, routerLifetimeSeconds);
         buf.setInt(index + 8, 0);
         buf.setInt(index + 12, 0);

@@ -316,7 +316,7 @@ class GatewayIpv6Test {
 
     /** The advertisement the gateway sends with the default configuration, for a given checksum. */
     private static String routerAdvertisementHex(String checksumHex) {
-        return "8600" + checksumHex + "40000708" + "00000000" + "00000000"
+        return "8600" + checksumHex + "40400708" + "00000000" + "00000000"
                 + "0101525400123456"
                 + "0501000000000500"
                 + "0304" + "40c0" + "00015180" + "00003840" + "00000000"

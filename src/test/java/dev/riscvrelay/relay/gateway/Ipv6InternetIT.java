@@ -84,7 +84,7 @@ class Ipv6InternetIT {
         }
     }
 
-    private static long metric(FieldBed field, Namespace relayNs, String series) {
+    static long metric(FieldBed field, Namespace relayNs, String series) {
         CommandResult scrape = relayNs.exec(Duration.ofSeconds(10), "curl", "-sS", "--fail",
                 field.relay().adminUrl("/metrics"));
         assertThat(scrape.succeeded()).as(scrape.describe()).isTrue();

@@ -50,8 +50,29 @@ public final class Ipv6Fixtures {
         return out.toByteArray();
     }
 
+    /**
+     * An untagged Ethernet frame carrying one IPv6 packet with a UDP datagram of {@code data}, its checksum filled
+     * in (mandatory over IPv6).
+     */
+    public static byte[] udpFrame(long destinationMac, long sourceMac, String source, String destination,
+            int sourcePort, int destinationPort, byte[] data) {
+        int length = 8 + data.length;
+        byte[] datagram = concat(new byte[] {(byte) (sourcePort >>> 8), (byte) sourcePort,
+            (byte) (destinationPort >>> 8), (byte) destinationPort, (byte) (length >>> 8), (byte) length, 0, 0}, data);
+        int checksum = checksum(source, destination, 17, datagram);
+        checksum = checksum == 0 ? 0xFFFF : checksum;
+        datagram[6] = (byte) (checksum >>> 8);
+        datagram[7] = (byte) checksum;
+        return frame(destinationMac, sourceMac, source, destination, 64, 17, datagram);
+    }
+
     /** The ICMPv6 checksum of {@code message} (its checksum bytes zero) between two addresses. */
     public static int icmpv6Checksum(String source, String destination, byte[] message) {
+        return checksum(source, destination, 58, message);
+    }
+
+    /** The checksum over the IPv6 pseudo-header and {@code message} (its checksum bytes zero). */
+    public static int checksum(String source, String destination, int nextHeader, byte[] message) {
         ByteArrayOutputStream pseudo = new ByteArrayOutputStream();
         pseudo.writeBytes(address(source));
         pseudo.writeBytes(address(destination));
@@ -63,7 +84,7 @@ public final class Ipv6Fixtures {
         pseudo.write(0);
         pseudo.write(0);
         pseudo.write(0);
-        pseudo.write(58);
+        pseudo.write(nextHeader);
         pseudo.writeBytes(message);
         byte[] all = pseudo.toByteArray();
         long sum = 0;

@@ -81,12 +81,12 @@ class NdpMessageTest {
                 "88000000e0000000fd000010000000020000000000000002" + "0201525400123456");
 
         buf.setZero(0, 64);
-        int at = NdpMessage.writeRouterAdvertisement(buf, 0, 64, 1800);
+        int at = NdpMessage.writeRouterAdvertisement(buf, 0, 64, NdpMessage.RA_OTHER_CONFIGURATION, 1800);
         at += NdpMessage.writeMtuOption(buf, at, 1280);
         at += NdpMessage.writePrefixInformation(buf, at, 0xFD00_0010_0000_0002L,
                 NdpMessage.PREFIX_ON_LINK | NdpMessage.PREFIX_AUTONOMOUS, 86_400, 14_400);
         assertThat(at).isEqualTo(16 + 8 + 32);
-        assertThat(ByteBufUtil.hexDump(buf, 0, at)).isEqualTo("86000000" + "40000708" + "00000000" + "00000000"
+        assertThat(ByteBufUtil.hexDump(buf, 0, at)).isEqualTo("86000000" + "40400708" + "00000000" + "00000000"
                 + "0501000000000500" + "0304" + "40c0" + "00015180" + "00003840" + "00000000"
                 + "fd000010000000020000000000000000");
     }
