@@ -26,12 +26,12 @@ import java.util.List;
 
 /**
  * Any sequence of frames guests send to the gateway, as the relay wires it (ping, DHCP, DNS, the route to the
- * outside, IPv4 and IPv6; DNS over IPv6 too): {@link Gateway#send} never throws, releases each frame, and every reply is a valid frame from the
- * gateway ({@link ReplyCheckingLan}). Pending DNS queries all end (SERVFAIL) once their timeout passes.
+ * outside, IPv4 and IPv6; DNS over IPv6 and stateless DHCPv6 too): {@link Gateway#send} never throws, releases
+ * each frame, and every reply is a valid frame from the gateway ({@link ReplyCheckingLan}). Pending DNS queries all end (SERVFAIL) once their timeout passes.
  *
  * <p>Input: records of a control byte, a 16-bit length and that many frame bytes (cut at the end of the input).
- * Control bit 0 recomputes the IPv4 header checksum and bit 1 the ICMP/UDP (or, in an IPv6 frame, the ICMPv6)
- * checksum, so the fuzzer gets past the checksums (and still sends bad ones when clear); bits 2..4 move the clock
+ * Control bit 0 recomputes the IPv4 header checksum and bit 1 the ICMP/UDP (or, in an IPv6 frame, the ICMPv6 or
+ * UDP) checksum, so the fuzzer gets past the checksums (and still sends bad ones when clear); bits 2..4 move the clock
  * forward by 16^k milliseconds first, and the gateway then sends its periodic router advertisement when due.
  */
 class GatewayFuzzTest {
@@ -147,8 +147,19 @@ class GatewayFuzzTest {
 
     private static void fixIcmpv6Checksum(ByteBuf frame, EthernetFrame ethernet, int control) {
         Ipv6Packet ip = new Ipv6Packet();
-        if ((control & 0x02) == 0 || !ip.wrap(frame, ethernet.payloadOffset(), ethernet.payloadLength()).ok()
-                || ip.nextHeader() != Ipv6Packet.NEXT_HEADER_ICMPV6 || ip.payloadLength() < 4) {
+        if ((control & 0x02) == 0 || !ip.wrap(frame, ethernet.payloadOffset(), ethernet.payloadLength()).ok()) {
+            return;
+        }
+        if (ip.nextHeader() == Ipv6Packet.NEXT_HEADER_UDP && ip.payloadLength() >= UdpPacket.HEADER_LENGTH) {
+            int udpLength = frame.getUnsignedShort(ip.payloadOffset() + 4);
+            if (udpLength >= UdpPacket.HEADER_LENGTH && udpLength <= ip.payloadLength()) {
+                frame.setShort(ip.payloadOffset() + 6, 0);
+                UdpPacket.fillChecksumOverIpv6(frame, ip.payloadOffset(), udpLength, ip.sourceHigh(), ip.sourceLow(),
+                        ip.destinationHigh(), ip.destinationLow());
+            }
+            return;
+        }
+        if (ip.nextHeader() != Ipv6Packet.NEXT_HEADER_ICMPV6 || ip.payloadLength() < 4) {
             return;
         }
         frame.setShort(ip.payloadOffset() + 2, 0);

@@ -12,6 +12,7 @@ import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.IcmpPacket;
 import dev.riscvrelay.relay.wire.Icmpv6Packet;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.Dhcpv6Message;
 import dev.riscvrelay.relay.wire.Ipv6Address;
 import dev.riscvrelay.relay.wire.Ipv6Packet;
 import dev.riscvrelay.relay.wire.NdpMessage;
@@ -34,6 +35,7 @@ public final class ReplyCheckingLan implements Switch {
     private final Icmpv6Packet icmp6 = new Icmpv6Packet();
     private final IcmpPacket icmp = new IcmpPacket();
     private final UdpPacket udp = new UdpPacket();
+    private final Dhcpv6Message dhcpv6 = new Dhcpv6Message();
     private final DhcpMessage dhcp = new DhcpMessage();
     private final Consumer<DhcpMessage> dhcpInspector;
     private NetworkConfig config;
@@ -101,6 +103,17 @@ public final class ReplyCheckingLan implements Switch {
             assertThat(udp.length()).isEqualTo(ip6.payloadLength());
             assertThat(udp.checksumValidOverIpv6(ip6.sourceHigh(), ip6.sourceLow(), ip6.destinationHigh(),
                     ip6.destinationLow())).isTrue();
+            if (udp.sourcePort() == Dhcpv6Message.SERVER_PORT) {
+                // Stateless DHCPv6: a Reply from the link-local address, naming the gateway as server.
+                assertThat(udp.destinationPort()).isEqualTo(Dhcpv6Message.CLIENT_PORT);
+                assertThat(ip6.sourceHigh()).isEqualTo(Ipv6Address.LINK_LOCAL_PREFIX);
+                assertThat(Ipv6Address.isMulticast(ip6.destinationHigh())).isFalse();
+                assertThat(dhcpv6.wrap(buf, udp.dataOffset(), udp.dataLength())).isEqualTo(ParseResult.OK);
+                assertThat(dhcpv6.messageType()).isEqualTo(Dhcpv6Message.REPLY);
+                assertThat(dhcpv6.serverIdentifierIs(config.gatewayMac())).isTrue();
+                assertThat(dhcpv6.hasIdentityAssociation()).isFalse();
+                return;
+            }
             assertThat(udp.sourcePort()).isEqualTo(53);
             assertThat(ip6.sourceLow()).isEqualTo(config.dnsIpv6Low());
             assertThat(Ipv6Packet.HEADER_LENGTH + ip6.payloadLength()).isLessThanOrEqualTo(config.mtu());
