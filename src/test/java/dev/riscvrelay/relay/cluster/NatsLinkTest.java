@@ -30,6 +30,10 @@ class NatsLinkTest {
     private final EventLoop loop = group.next();
     private final List<Process> servers = new ArrayList<>();
     private final List<NatsLink> links = new ArrayList<>();
+    private NatsTls trust = NatsTls.jvmDefault();
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
 
     @AfterEach
     void stop() throws Exception {
@@ -91,6 +95,27 @@ class NatsLinkTest {
         assertThat(onLoop(() -> bad.link.connected())).isFalse();
     }
 
+    @Test
+    void tlsWithTheOperatorsCaChecksTheServersNameAndAnUnknownCaIsRefused() throws Exception {
+        dev.riscvrelay.relay.tls.RelayCertificate server = dev.riscvrelay.relay.tls.RelayCertificate.selfSigned(
+                List.of("127.0.0.1"), java.time.Instant.now(), java.time.Duration.ofDays(1));
+        java.nio.file.Path certificate = dev.riscvrelay.relay.tls.PemFiles.writeChain(dir.resolve("nats.pem"), server);
+        java.nio.file.Path key = dev.riscvrelay.relay.tls.PemFiles.writeKey(dir.resolve("nats.key"), server);
+        int port = freePort();
+        startServer(port, "--tls", "--tlscert", certificate.toString(), "--tlskey", key.toString());
+
+        Link untrusting = link("tls://127.0.0.1:" + port);
+        untrusting.awaitEventStartingWith("refused TLS");
+        trust = NatsTls.fromPem(certificate);
+        Link a = link("tls://127.0.0.1:" + port);
+        Link b = link("nats://127.0.0.1:" + port); // the server requires TLS: the link speaks it anyway
+        a.awaitEvent("connected first");
+        b.awaitEvent("connected first");
+        onLoop(() -> b.link.subscribe("lan.all", b::received));
+        awaitDelivered(a, b, "over tls");
+        assertThat(onLoop(() -> untrusting.link.connected())).isFalse();
+    }
+
     // ---- the bed
 
     private void awaitDelivered(Link from, Link to, String text) throws Exception {
@@ -108,7 +133,7 @@ class NatsLinkTest {
 
     private Link link(String url) {
         Link link = new Link();
-        link.link = new NatsLink(List.of(url), null, "test", null, loop, link, line -> { });
+        link.link = new NatsLink(List.of(url), null, "test", null, trust, loop, link, line -> { });
         links.add(link.link);
         link.link.start();
         return link;
@@ -168,6 +193,14 @@ class NatsLinkTest {
         @Override
         public void refused(String url, String reason) {
             events.add("refused " + reason);
+        }
+
+        void awaitEventStartingWith(String prefix) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (events.stream().noneMatch(e -> e.startsWith(prefix)) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(events).anyMatch(e -> e.startsWith(prefix));
         }
 
         void awaitEvent(String event) throws InterruptedException {
