@@ -46,9 +46,9 @@ import javax.net.ssl.SSLParameters;
  * (at once to the next server after a loss, then every {@link #RECONNECT_WAIT}), subscribes again after each
  * connect, and pings every {@link #PING_INTERVAL} to notice a dead server within {@link #MAX_PINGS_OUT} intervals.
  * It speaks TLS for {@code tls://} URLs or when the server requires it (the JVM's trusted CAs or
- * {@code --cluster-ca}'s, the host name checked), and authenticates with a URL's user and password or token, or a credentials file (JWT and signed
- * nonce). It never asks for its own messages back ({@code echo: false}). Everything but {@link #start} and
- * {@link #close} runs on the loop.
+ * {@code --cluster-ca}'s, the host name checked), and authenticates with a URL's user and password or token, or a
+ * credentials file (JWT and signed nonce). It never asks for its own messages back ({@code echo: false}).
+ * Everything but {@link #start} and {@link #close} runs on the loop.
  */
 final class NatsLink {
 
@@ -311,8 +311,9 @@ final class NatsLink {
     }
 
     private void sendConnect(Channel ch, ServerInfo info) {
-        StringBuilder connect = new StringBuilder("CONNECT {\"verbose\":false,\"pedantic\":false,\"lang\":\"java\","
-                + "\"version\":\"riscv-relay\",\"protocol\":1,\"echo\":false,\"headers\":false,\"no_responders\":false");
+        StringBuilder connect = new StringBuilder("CONNECT {\"verbose\":false,\"pedantic\":false,"
+                + "\"lang\":\"java\",\"version\":\"riscv-relay\",\"protocol\":1,\"echo\":false,"
+                + "\"headers\":false,\"no_responders\":false");
         connect.append(",\"tls_required\":").append(ch.pipeline().get(SslHandler.class) != null);
         field(connect, "name", name);
         String userInfo = server.getRawUserInfo();

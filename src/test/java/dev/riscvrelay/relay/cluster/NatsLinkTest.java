@@ -50,11 +50,8 @@ class NatsLinkTest {
         int port = freePort();
         startServer(port);
         Link a = link("nats://127.0.0.1:" + port);
-        Link b = link("nats://127.0.0.1:" + port);
-        a.awaitEvent("connected first");
-        b.awaitEvent("connected first");
+        Link b = subscribedPeer(a, "nats://127.0.0.1:" + port);
         onLoop(() -> a.link.subscribe("lan.all", a::received));
-        onLoop(() -> b.link.subscribe("lan.all", b::received));
         awaitDelivered(a, b, "one");
 
         assertThat(onLoop(() -> b.link.publish(bytes("lan.all"), Unpooled.copiedBuffer("two", StandardCharsets.US_ASCII))))
@@ -68,10 +65,7 @@ class NatsLinkTest {
         int port = freePort();
         Process server = startServer(port);
         Link a = link("nats://127.0.0.1:" + port);
-        Link b = link("nats://127.0.0.1:" + port);
-        a.awaitEvent("connected first");
-        b.awaitEvent("connected first");
-        onLoop(() -> b.link.subscribe("lan.all", b::received));
+        Link b = subscribedPeer(a, "nats://127.0.0.1:" + port);
         awaitDelivered(a, b, "before");
 
         server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -109,10 +103,7 @@ class NatsLinkTest {
         untrusting.awaitEventStartingWith("refused TLS");
         trust = NatsTls.fromPem(certificate);
         Link a = link("tls://127.0.0.1:" + port);
-        Link b = link("nats://127.0.0.1:" + port); // the server requires TLS: the link speaks it anyway
-        a.awaitEvent("connected first");
-        b.awaitEvent("connected first");
-        onLoop(() -> b.link.subscribe("lan.all", b::received));
+        Link b = subscribedPeer(a, "nats://127.0.0.1:" + port); // the server requires TLS: the link speaks it anyway
         awaitDelivered(a, b, "over tls");
         assertThat(onLoop(() -> untrusting.link.connected())).isFalse();
     }
@@ -148,15 +139,21 @@ class NatsLinkTest {
         anonymous.awaitEventStartingWith("refused");
         credentials = io.nats.client.Nats.credentials(creds.toString());
         Link a = link("nats://127.0.0.1:" + port);
-        Link b = link("nats://127.0.0.1:" + port);
-        a.awaitEvent("connected first");
-        b.awaitEvent("connected first");
-        onLoop(() -> b.link.subscribe("lan.all", b::received));
+        Link b = subscribedPeer(a, "nats://127.0.0.1:" + port);
         awaitDelivered(a, b, "signed");
         assertThat(onLoop(() -> anonymous.link.connected())).isFalse();
     }
 
     // ---- the bed
+
+    /** A second link at {@code url}, subscribed to lan.all, once both it and {@code a} are connected. */
+    private Link subscribedPeer(Link a, String url) throws Exception {
+        Link b = link(url);
+        a.awaitEvent("connected first");
+        b.awaitEvent("connected first");
+        onLoop(() -> b.link.subscribe("lan.all", b::received));
+        return b;
+    }
 
     private void awaitDelivered(Link from, Link to, String text) throws Exception {
         // Interest reaches the server with the SUB; publish until it arrives (bounded).
