@@ -252,6 +252,11 @@ public final class RelayCommand implements Callable<Integer> {
             description = "A NATS credentials file (JWT and NKey seed) for --cluster.")
     Path clusterCredentials;
 
+    @Option(names = "--cluster-ca", paramLabel = "FILE",
+            description = "PEM certificates of the CAs that sign the NATS servers' TLS certificates, for --cluster"
+                    + " (default: the JVM's trusted CAs).")
+    Path clusterCa;
+
     @Option(names = "--relay-id", paramLabel = "ID",
             description = "This relay's id in the cluster, unique among its relays (default: random at each start).")
     String relayId;
@@ -351,13 +356,13 @@ public final class RelayCommand implements Callable<Integer> {
     /** {@code --cluster} and its options, or null to run alone. */
     ClusterOptions toClusterOptions() {
         if (cluster == null) {
-            if (clusterCredentials != null || relayId != null) {
-                throw new UsageError("--cluster-credentials and --relay-id need --cluster");
+            if (clusterCredentials != null || clusterCa != null || relayId != null) {
+                throw new UsageError("--cluster-credentials, --cluster-ca and --relay-id need --cluster");
             }
             return null;
         }
         try {
-            return ClusterOptions.parse(cluster, clusterCredentials, relayId);
+            return ClusterOptions.parse(cluster, clusterCredentials, clusterCa, relayId);
         } catch (IllegalArgumentException e) {
             throw new UsageError(e.getMessage());
         }

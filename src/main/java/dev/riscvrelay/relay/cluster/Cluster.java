@@ -37,6 +37,7 @@ public final class Cluster implements Trunks, AutoCloseable {
     static final Duration FIRST_CONNECT_WAIT = Duration.ofSeconds(3);
 
     private final ClusterOptions options;
+    private final NatsTls tls;
     private final Counters counters;
     private final Consumer<String> log;
     private final Subjects subjects;
@@ -57,6 +58,7 @@ public final class Cluster implements Trunks, AutoCloseable {
             Consumer<String> log) {
         this.identity = certificates == null ? null : new SharedIdentity(certificates, log);
         this.options = options;
+        this.tls = options.ca() == null ? NatsTls.jvmDefault() : NatsTls.fromPem(options.ca());
         this.counters = counters;
         this.log = log;
         this.subjects = new Subjects(options.relayId());
@@ -104,6 +106,9 @@ public final class Cluster implements Trunks, AutoCloseable {
         if (options.credentials() != null) {
             builder.credentialPath(options.credentials().toString());
         }
+        if (tls.custom()) {
+            builder.sslContext(tls.jdkContext());
+        }
         return builder.build();
     }
 
@@ -129,7 +134,7 @@ public final class Cluster implements Trunks, AutoCloseable {
                 : Nats.credentials(options.credentials().toString());
         Connection conn = connection;
         NatsLink started = new NatsLink(options.servers(), conn == null ? null : conn.getConnectedUrl(),
-                "riscv-relay " + options.relayId(), credentials, loop, new LinkEvents(), log);
+                "riscv-relay " + options.relayId(), credentials, tls, loop, new LinkEvents(), log);
         synchronized (this) {
             if (closed) {
                 return;

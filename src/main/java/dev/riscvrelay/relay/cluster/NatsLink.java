@@ -16,7 +16,6 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.URI;
@@ -46,10 +45,10 @@ import javax.net.ssl.SSLParameters;
  * <p>Like jnats it tries the servers in turn, learns the rest of a NATS cluster from their INFO, reconnects for ever
  * (at once to the next server after a loss, then every {@link #RECONNECT_WAIT}), subscribes again after each
  * connect, and pings every {@link #PING_INTERVAL} to notice a dead server within {@link #MAX_PINGS_OUT} intervals.
- * It speaks TLS for {@code tls://} URLs or when the server requires it (the JVM's trusted CAs, the host name
- * checked), and authenticates with a URL's user and password or token, or a credentials file (JWT and signed
- * nonce). It never asks for its own messages back ({@code echo: false}). Everything but {@link #start} and
- * {@link #close} runs on the loop.
+ * It speaks TLS for {@code tls://} URLs or when the server requires it (the JVM's trusted CAs or
+ * {@code --cluster-ca}'s, the host name checked), and authenticates with a URL's user and password or token, or a
+ * credentials file (JWT and signed nonce). It never asks for its own messages back ({@code echo: false}).
+ * Everything but {@link #start} and {@link #close} runs on the loop.
  */
 final class NatsLink {
 
@@ -97,6 +96,7 @@ final class NatsLink {
     private final List<URI> servers = new ArrayList<>();
     private final String name;
     private final AuthHandler credentials;
+    private final NatsTls trust;
     private final EventLoop loop;
     private final Events events;
     private final Consumer<String> log;
@@ -121,10 +121,11 @@ final class NatsLink {
     /**
      * @param servers {@code nats://} or {@code tls://} URLs, tried in turn, first {@code preferred} when not null
      * @param credentials a credentials file's JWT and signer, or null
+     * @param trust the CAs that sign the servers' TLS certificates
      * @param log where the link's own problems go (a server that could not be reached is not one)
      */
-    NatsLink(List<String> servers, String preferred, String name, AuthHandler credentials, EventLoop loop,
-            Events events, Consumer<String> log) {
+    NatsLink(List<String> servers, String preferred, String name, AuthHandler credentials, NatsTls trust,
+            EventLoop loop, Events events, Consumer<String> log) {
         for (String url : servers) {
             addServer(url);
         }
@@ -134,6 +135,7 @@ final class NatsLink {
         }
         this.name = name;
         this.credentials = credentials;
+        this.trust = trust;
         this.loop = loop;
         this.events = events;
         this.log = log;
@@ -298,7 +300,7 @@ final class NatsLink {
 
     private SslHandler tlsHandler(Channel ch) throws SSLException {
         if (tls == null) {
-            tls = SslContextBuilder.forClient().build();
+            tls = trust.nettyContext();
         }
         SslHandler handler = tls.newHandler(ch.alloc(), server.getHost(), server.getPort());
         SSLEngine engine = handler.engine();
@@ -309,8 +311,9 @@ final class NatsLink {
     }
 
     private void sendConnect(Channel ch, ServerInfo info) {
-        StringBuilder connect = new StringBuilder("CONNECT {\"verbose\":false,\"pedantic\":false,\"lang\":\"java\","
-                + "\"version\":\"riscv-relay\",\"protocol\":1,\"echo\":false,\"headers\":false,\"no_responders\":false");
+        StringBuilder connect = new StringBuilder("CONNECT {\"verbose\":false,\"pedantic\":false,"
+                + "\"lang\":\"java\",\"version\":\"riscv-relay\",\"protocol\":1,\"echo\":false,"
+                + "\"headers\":false,\"no_responders\":false");
         connect.append(",\"tls_required\":").append(ch.pipeline().get(SslHandler.class) != null);
         field(connect, "name", name);
         String userInfo = server.getRawUserInfo();

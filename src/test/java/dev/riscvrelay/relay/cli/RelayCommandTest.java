@@ -351,4 +351,22 @@ class RelayCommandTest {
         assertThat(RelayCommand.certificateValidity("10s")).hasSeconds(10);
         assertThat(RelayCommand.certificateValidity("14d")).hasDays(14);
     }
+
+    @Test
+    void clusterFlagsWithoutAClusterOrWithUnreadableFilesAreOneLineErrors() {
+        assertOneLineError(run("--relay-id", "a"), 2, "--cluster-credentials, --cluster-ca and --relay-id need --cluster");
+    }
+
+    @Test
+    void anUnreadableClusterCaIsAOneLineError() {
+        assertOneLineError(run("--cluster", "nats://127.0.0.1:4222", "--cluster-ca", dir.resolve("none.pem").toString()),
+                2, "--cluster-ca: cannot read");
+    }
+
+    @Test
+    void aClusterCaWithoutCertificatesIsAOneLineError() throws Exception {
+        Path empty = Files.writeString(dir.resolve("empty.pem"), "not a certificate\n");
+        assertOneLineError(run("--cluster", "nats://127.0.0.1:4222", "--cluster-ca", empty.toString()), 2,
+                "--cluster-ca: ");
+    }
 }

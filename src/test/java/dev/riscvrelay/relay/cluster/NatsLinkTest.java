@@ -30,6 +30,11 @@ class NatsLinkTest {
     private final EventLoop loop = group.next();
     private final List<Process> servers = new ArrayList<>();
     private final List<NatsLink> links = new ArrayList<>();
+    private NatsTls trust = NatsTls.jvmDefault();
+    private io.nats.client.AuthHandler credentials;
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
 
     @AfterEach
     void stop() throws Exception {
@@ -45,11 +50,8 @@ class NatsLinkTest {
         int port = freePort();
         startServer(port);
         Link a = link("nats://127.0.0.1:" + port);
-        Link b = link("nats://127.0.0.1:" + port);
-        a.awaitEvent("connected first");
-        b.awaitEvent("connected first");
+        Link b = subscribedPeer(a, "nats://127.0.0.1:" + port);
         onLoop(() -> a.link.subscribe("lan.all", a::received));
-        onLoop(() -> b.link.subscribe("lan.all", b::received));
         awaitDelivered(a, b, "one");
 
         assertThat(onLoop(() -> b.link.publish(bytes("lan.all"), Unpooled.copiedBuffer("two", StandardCharsets.US_ASCII))))
@@ -63,10 +65,7 @@ class NatsLinkTest {
         int port = freePort();
         Process server = startServer(port);
         Link a = link("nats://127.0.0.1:" + port);
-        Link b = link("nats://127.0.0.1:" + port);
-        a.awaitEvent("connected first");
-        b.awaitEvent("connected first");
-        onLoop(() -> b.link.subscribe("lan.all", b::received));
+        Link b = subscribedPeer(a, "nats://127.0.0.1:" + port);
         awaitDelivered(a, b, "before");
 
         server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -91,7 +90,70 @@ class NatsLinkTest {
         assertThat(onLoop(() -> bad.link.connected())).isFalse();
     }
 
+    @Test
+    void tlsWithTheOperatorsCaChecksTheServersNameAndAnUnknownCaIsRefused() throws Exception {
+        dev.riscvrelay.relay.tls.RelayCertificate server = dev.riscvrelay.relay.tls.RelayCertificate.selfSigned(
+                List.of("127.0.0.1"), java.time.Instant.now(), java.time.Duration.ofDays(1));
+        java.nio.file.Path certificate = dev.riscvrelay.relay.tls.PemFiles.writeChain(dir.resolve("nats.pem"), server);
+        java.nio.file.Path key = dev.riscvrelay.relay.tls.PemFiles.writeKey(dir.resolve("nats.key"), server);
+        int port = freePort();
+        startServer(port, "--tls", "--tlscert", certificate.toString(), "--tlskey", key.toString());
+
+        Link untrusting = link("tls://127.0.0.1:" + port);
+        untrusting.awaitEventStartingWith("refused TLS");
+        trust = NatsTls.fromPem(certificate);
+        Link a = link("tls://127.0.0.1:" + port);
+        Link b = subscribedPeer(a, "nats://127.0.0.1:" + port); // the server requires TLS: the link speaks it anyway
+        awaitDelivered(a, b, "over tls");
+        assertThat(onLoop(() -> untrusting.link.connected())).isFalse();
+    }
+
+    @Test
+    void aCredentialsFileSignsTheServersNonceAndNoCredentialsAreRefused() throws Exception {
+        // An operator, an account it signs and a user the account signs, as nsc would make them.
+        io.nats.client.NKey operator = io.nats.client.NKey.createOperator(null);
+        io.nats.client.NKey account = io.nats.client.NKey.createAccount(null);
+        io.nats.client.NKey user = io.nats.client.NKey.createUser(null);
+        String operatorKey = new String(operator.getPublicKey());
+        String accountKey = new String(account.getPublicKey());
+        long now = io.nats.client.support.JwtUtils.currentTimeSeconds();
+        String operatorJwt = io.nats.client.support.JwtUtils.issueJWT(operator, operatorKey, "operator", null, now,
+                operatorKey, null, () -> "{\"type\":\"operator\",\"version\":2}");
+        String accountJwt = io.nats.client.support.JwtUtils.issueJWT(operator, accountKey, "relays", null, now,
+                operatorKey, null, () -> "{\"type\":\"account\",\"version\":2,\"limits\":{\"subs\":-1,"
+                        + "\"conn\":-1,\"leaf\":-1,\"imports\":-1,\"exports\":-1,\"data\":-1,\"payload\":-1,"
+                        + "\"wildcards\":true}}");
+        String userJwt = io.nats.client.support.JwtUtils.issueUserJWT(account, accountKey,
+                new String(user.getPublicKey()));
+        java.nio.file.Path creds = java.nio.file.Files.writeString(dir.resolve("relay.creds"),
+                "-----BEGIN NATS USER JWT-----\n" + userJwt + "\n------END NATS USER JWT------\n\n"
+                        + "-----BEGIN USER NKEY SEED-----\n" + new String(user.getSeed())
+                        + "\n------END USER NKEY SEED------\n");
+        int port = freePort();
+        java.nio.file.Path config = java.nio.file.Files.writeString(dir.resolve("nats.conf"), "listen: 127.0.0.1:"
+                + port + "\noperator: " + operatorJwt + "\nresolver: MEMORY\nresolver_preload: {\n  " + accountKey
+                + ": " + accountJwt + "\n}\n");
+        startServer(port, "-c", config.toString());
+
+        Link anonymous = link("nats://127.0.0.1:" + port);
+        anonymous.awaitEventStartingWith("refused");
+        credentials = io.nats.client.Nats.credentials(creds.toString());
+        Link a = link("nats://127.0.0.1:" + port);
+        Link b = subscribedPeer(a, "nats://127.0.0.1:" + port);
+        awaitDelivered(a, b, "signed");
+        assertThat(onLoop(() -> anonymous.link.connected())).isFalse();
+    }
+
     // ---- the bed
+
+    /** A second link at {@code url}, subscribed to lan.all, once both it and {@code a} are connected. */
+    private Link subscribedPeer(Link a, String url) throws Exception {
+        Link b = link(url);
+        a.awaitEvent("connected first");
+        b.awaitEvent("connected first");
+        onLoop(() -> b.link.subscribe("lan.all", b::received));
+        return b;
+    }
 
     private void awaitDelivered(Link from, Link to, String text) throws Exception {
         // Interest reaches the server with the SUB; publish until it arrives (bounded).
@@ -108,14 +170,17 @@ class NatsLinkTest {
 
     private Link link(String url) {
         Link link = new Link();
-        link.link = new NatsLink(List.of(url), null, "test", null, loop, link, line -> { });
+        link.link = new NatsLink(List.of(url), null, "test", credentials, trust, loop, link, line -> { });
         links.add(link.link);
         link.link.start();
         return link;
     }
 
     private Process startServer(int port, String... more) throws Exception {
-        List<String> command = new ArrayList<>(List.of("nats-server", "-a", "127.0.0.1", "-p", Integer.toString(port)));
+        List<String> command = new ArrayList<>(List.of("nats-server"));
+        if (more.length == 0 || !more[0].equals("-c")) {
+            command.addAll(List.of("-a", "127.0.0.1", "-p", Integer.toString(port)));
+        }
         command.addAll(List.of(more));
         Process server = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -168,6 +233,14 @@ class NatsLinkTest {
         @Override
         public void refused(String url, String reason) {
             events.add("refused " + reason);
+        }
+
+        void awaitEventStartingWith(String prefix) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (events.stream().noneMatch(e -> e.startsWith(prefix)) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(events).anyMatch(e -> e.startsWith(prefix));
         }
 
         void awaitEvent(String event) throws InterruptedException {

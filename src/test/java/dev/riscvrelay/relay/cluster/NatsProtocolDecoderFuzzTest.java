@@ -30,13 +30,7 @@ class NatsProtocolDecoderFuzzTest {
 
     /** What the decoder showed, ending with "end" when it ended the connection. */
     private static List<String> feed(List<byte[]> reads) {
-        List<String> seen = new ArrayList<>();
-        EmbeddedChannel channel = new EmbeddedChannel(new NatsProtocolDecoder(new NatsProtocolDecoder.Handler() {
-            @Override
-            public void info(String json) {
-                seen.add("info " + json);
-            }
-
+        RecordingNatsHandler recorder = new RecordingNatsHandler() {
             @Override
             public void message(int sid, ByteBuf payload) {
                 seen.add("msg " + sid + " " + ByteBufUtil.hexDump(payload));
@@ -51,22 +45,9 @@ class NatsProtocolDecoderFuzzTest {
                 });
                 seen.add("batch " + batch + " " + frames.size());
             }
-
-            @Override
-            public void ping() {
-                seen.add("ping");
-            }
-
-            @Override
-            public void pong() {
-                seen.add("pong");
-            }
-
-            @Override
-            public void error(String text) {
-                seen.add("error " + text);
-            }
-        }, 4096));
+        };
+        List<String> seen = recorder.seen;
+        EmbeddedChannel channel = new EmbeddedChannel(new NatsProtocolDecoder(recorder, 4096));
         try {
             for (byte[] read : reads) {
                 channel.writeInbound(Unpooled.wrappedBuffer(read));

@@ -3,46 +3,19 @@ package dev.riscvrelay.relay.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The server's protocol as NATS sends it, whole or in pieces, and what ends a connection. */
 class NatsProtocolDecoderTest {
 
-    private final List<String> seen = new ArrayList<>();
-    private final EmbeddedChannel channel = new EmbeddedChannel(new NatsProtocolDecoder(
-            new NatsProtocolDecoder.Handler() {
-                @Override
-                public void info(String json) {
-                    seen.add("info " + json);
-                }
-
-                @Override
-                public void message(int sid, ByteBuf payload) {
-                    seen.add("msg " + sid + " " + payload.toString(StandardCharsets.ISO_8859_1));
-                }
-
-                @Override
-                public void ping() {
-                    seen.add("ping");
-                }
-
-                @Override
-                public void pong() {
-                    seen.add("pong");
-                }
-
-                @Override
-                public void error(String text) {
-                    seen.add("error " + text);
-                }
-            }, 64));
+    private final RecordingNatsHandler recorder = new RecordingNatsHandler();
+    private final List<String> seen = recorder.seen;
+    private final EmbeddedChannel channel = new EmbeddedChannel(new NatsProtocolDecoder(recorder, 64));
 
     private void write(String text) {
         channel.writeInbound(Unpooled.copiedBuffer(text, StandardCharsets.ISO_8859_1));

@@ -182,7 +182,9 @@ public final class BenchCommand implements Callable<Integer> {
                 started.truncatedTo(ChronoUnit.SECONDS).toString(), elapsed, switching, nat, field, cluster, scale, micro,
                 profile[0],
                 notes);
-        Path file = BenchReport.write(out, inputs);
+        // A run of some parts updates theirs in an existing report and keeps the others.
+        Path file = parts.equals(EnumSet.allOf(Part.class)) ? BenchReport.write(out, inputs)
+                : BenchReport.update(out, inputs, parts);
         log.println();
         for (BenchReport.Verdict verdict : BenchReport.verdicts(inputs)) {
             log.printf("  %-9s %s: %s (%s)%n", verdict.met() ? "met" : "NOT MET", verdict.target(),

@@ -106,6 +106,27 @@ public final class BenchReport {
 
     /** Writes BENCHMARKS.md and the PNGs into {@code dir}. */
     public static Path write(Path dir, Inputs in) throws IOException {
+        Path file = dir.resolve("BENCHMARKS.md");
+        Files.writeString(file, render(dir, in));
+        return file;
+    }
+
+    /**
+     * Updates the BENCHMARKS.md in {@code dir} with the parts {@code in} ran ({@code parts}), keeping every other
+     * part's figures as an earlier run wrote them; writes it fresh when there is none.
+     */
+    public static Path update(Path dir, Inputs in, java.util.Set<BenchCommand.Part> parts) throws IOException {
+        Path file = dir.resolve("BENCHMARKS.md");
+        if (!Files.exists(file)) {
+            return write(dir, in);
+        }
+        String merged = ReportMerge.merge(Files.readString(file), render(dir, in), parts, in);
+        Files.writeString(file, merged);
+        return file;
+    }
+
+    /** The whole report of {@code in}; its PNGs are written into {@code dir}. */
+    static String render(Path dir, Inputs in) throws IOException {
         Files.createDirectories(dir);
         StringBuilder md = new StringBuilder();
         md.append("# Benchmarks\n\n");
@@ -155,9 +176,7 @@ public final class BenchReport {
         if (in.profile() != null) {
             md.append(in.profile().markdown());
         }
-        Path file = dir.resolve("BENCHMARKS.md");
-        Files.writeString(file, md.toString());
-        return file;
+        return md.toString();
     }
 
     private static void switching(Path dir, StringBuilder md, SwitchBench.Results results) throws IOException {

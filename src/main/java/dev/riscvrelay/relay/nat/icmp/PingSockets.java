@@ -86,29 +86,10 @@ public final class PingSockets {
      * @return the file descriptor, which the caller owns
      */
     public static int openConnected(int destination) throws PingSocketException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURED);
-            int fd = (int) SOCKET.invokeExact(state, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    IPPROTO_ICMP);
-            if (fd < 0) {
-                throw new PingSocketException("socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)",
-                        (int) ERRNO.get(state, 0L));
-            }
-            MemorySegment address = arena.allocate(SOCKADDR_IN_SIZE);
-            // struct sockaddr_in: family in host order, port and address in network order, 8 bytes of zero.
-            address.set(ValueLayout.JAVA_SHORT, 0, (short) AF_INET);
-            address.set(ValueLayout.JAVA_INT.withOrder(ByteOrder.BIG_ENDIAN), 4, destination);
-            if ((int) CONNECT.invokeExact(state, fd, address, SOCKADDR_IN_SIZE) != 0) {
-                int errno = (int) ERRNO.get(state, 0L);
-                close(fd);
-                throw new PingSocketException("connect(ping socket)", errno);
-            }
-            return fd;
-        } catch (PingSocketException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("native call failed", t);
-        }
+        // struct sockaddr_in: family in host order, port and address in network order, 8 bytes of zero.
+        return openConnected(AF_INET, IPPROTO_ICMP, "socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)",
+                "connect(ping socket)", SOCKADDR_IN_SIZE,
+                address -> address.set(ValueLayout.JAVA_INT.withOrder(ByteOrder.BIG_ENDIAN), 4, destination));
     }
 
     /**
@@ -119,23 +100,30 @@ public final class PingSockets {
      * @return the file descriptor, which the caller owns
      */
     public static int openConnected6(long high, long low) throws PingSocketException {
+        // struct sockaddr_in6: family in host order, port, flow info, the address in network order, scope id.
+        return openConnected(AF_INET6, IPPROTO_ICMPV6, "socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6)",
+                "connect(ICMPv6 ping socket)", SOCKADDR_IN6_SIZE, address -> {
+                    address.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 8, high);
+                    address.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 16, low);
+                });
+    }
+
+    /** A ping socket of {@code family}, connected to the address {@code fill} writes after the family. */
+    private static int openConnected(int family, int protocol, String socketCall, String connectCall,
+            int addressSize, java.util.function.Consumer<MemorySegment> fill) throws PingSocketException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURED);
-            int fd = (int) SOCKET.invokeExact(state, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    IPPROTO_ICMPV6);
+            int fd = (int) SOCKET.invokeExact(state, family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
             if (fd < 0) {
-                throw new PingSocketException("socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6)",
-                        (int) ERRNO.get(state, 0L));
+                throw new PingSocketException(socketCall, (int) ERRNO.get(state, 0L));
             }
-            // struct sockaddr_in6: family in host order, port, flow info, the address in network order, scope id.
-            MemorySegment address = arena.allocate(SOCKADDR_IN6_SIZE);
-            address.set(ValueLayout.JAVA_SHORT, 0, (short) AF_INET6);
-            address.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 8, high);
-            address.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 16, low);
-            if ((int) CONNECT.invokeExact(state, fd, address, SOCKADDR_IN6_SIZE) != 0) {
+            MemorySegment address = arena.allocate(addressSize);
+            address.set(ValueLayout.JAVA_SHORT, 0, (short) family);
+            fill.accept(address);
+            if ((int) CONNECT.invokeExact(state, fd, address, addressSize) != 0) {
                 int errno = (int) ERRNO.get(state, 0L);
                 close(fd);
-                throw new PingSocketException("connect(ICMPv6 ping socket)", errno);
+                throw new PingSocketException(connectCall, errno);
             }
             return fd;
         } catch (PingSocketException e) {
