@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay.gateway;
 
 import dev.riscvrelay.relay.lan.NetworkConfig;
+import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.Port;
@@ -10,7 +11,11 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.util.ArrayList;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -81,5 +86,19 @@ public final class GuestLan {
         public String name() {
             return "guest";
         }
+    }
+
+    /** The counters that are not zero, but for the switch's plain traffic counts (frames, bytes, floods, learning). */
+    public Map<Counter, Long> nonZeroCountersBeyondTraffic() {
+        Map<Counter, Long> nonZero = new TreeMap<>();
+        Set<Counter> traffic = EnumSet.of(Counter.FRAMES_IN, Counter.BYTES_IN, Counter.FRAMES_OUT, Counter.BYTES_OUT,
+                Counter.FRAMES_FLOODED, Counter.MAC_LEARNED);
+        for (Counter counter : Counter.values()) {
+            long value = counters.get(counter);
+            if (value != 0 && !traffic.contains(counter)) {
+                nonZero.put(counter, value);
+            }
+        }
+        return nonZero;
     }
 }
