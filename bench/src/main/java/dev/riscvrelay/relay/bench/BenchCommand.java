@@ -100,54 +100,24 @@ public final class BenchCommand implements Callable<Integer> {
                 switching = new SwitchBench(plan, loadLoop, log).run(fixtures, hook);
             }
             if (parts.contains(Part.nat)) {
-                log.println("P2 NAT: bulk TCP and UDP from a namespace VM through the relay, slirp4netns and pasta");
-                log.flush();
-                if (!Namespaces.isRoot()) {
-                    notes.add(NAT_NEEDS_ROOT);
-                    log.println("  " + NAT_NEEDS_ROOT);
-                } else {
-                    try {
-                        NatBench.Plan plan = quick ? NatBench.Plan.quick() : NatBench.Plan.full();
-                        if (!noProfile && !quick) {
-                            plan = plan.withJfr(Files.createTempDirectory("relay-p2-jfr-"));
-                        }
-                        nat = new NatBench(plan, log).run();
-                    } catch (Exception e) {
-                        notes.add("P2 NAT failed: " + e.getMessage());
-                        log.println("  P2 NAT failed: " + e);
-                    }
-                }
+                nat = namespacePart("P2 NAT: bulk TCP and UDP from a namespace VM through the relay, slirp4netns and"
+                        + " pasta", NAT_NEEDS_ROOT, "P2 NAT", log, notes, () -> {
+                            NatBench.Plan plan = quick ? NatBench.Plan.quick() : NatBench.Plan.full();
+                            if (!noProfile && !quick) {
+                                plan = plan.withJfr(Files.createTempDirectory("relay-p2-jfr-"));
+                            }
+                            return new NatBench(plan, log).run();
+                        });
             }
             if (parts.contains(Part.field)) {
-                log.println("Field: the relay across 1500-MTU veths and impaired links, against loopback");
-                log.flush();
-                if (!Namespaces.isRoot()) {
-                    notes.add(FIELD_NEEDS_ROOT);
-                    log.println("  " + FIELD_NEEDS_ROOT);
-                } else {
-                    try {
-                        field = new FieldBench(quick ? FieldBench.Plan.quick() : FieldBench.Plan.full(), log).run();
-                    } catch (Exception e) {
-                        notes.add("The field part failed: " + e.getMessage());
-                        log.println("  the field part failed: " + e);
-                    }
-                }
+                field = namespacePart("Field: the relay across 1500-MTU veths and impaired links, against loopback",
+                        FIELD_NEEDS_ROOT, "The field part", log, notes,
+                        () -> new FieldBench(quick ? FieldBench.Plan.quick() : FieldBench.Plan.full(), log).run());
             }
             if (parts.contains(Part.cluster)) {
-                log.println("Cluster: host to host across two relays on NATS, against one relay");
-                log.flush();
-                if (!Namespaces.isRoot()) {
-                    notes.add(CLUSTER_NEEDS_ROOT);
-                    log.println("  " + CLUSTER_NEEDS_ROOT);
-                } else {
-                    try {
-                        cluster = new ClusterBench(quick ? ClusterBench.Plan.quick() : ClusterBench.Plan.full(), log)
-                                .run();
-                    } catch (Exception e) {
-                        notes.add("The cluster part failed: " + e.getMessage());
-                        log.println("  the cluster part failed: " + e);
-                    }
-                }
+                cluster = namespacePart("Cluster: host to host across two relays on NATS, against one relay",
+                        CLUSTER_NEEDS_ROOT, "The cluster part", log, notes,
+                        () -> new ClusterBench(quick ? ClusterBench.Plan.quick() : ClusterBench.Plan.full(), log).run());
             }
             if (parts.contains(Part.scale)) {
                 log.println("P3 scale: memory per idle session (relay in its own process)");
@@ -197,6 +167,28 @@ public final class BenchCommand implements Callable<Integer> {
         log.println("Wrote " + file + " in " + elapsed + " s");
         log.flush();
         return untrusted.isEmpty() ? 0 : 1;
+    }
+
+    /**
+     * Runs a part that builds network namespaces: says what it measures, and when it cannot run (not root) or
+     * fails, notes why for the report instead of its results (null then).
+     */
+    private static <T> T namespacePart(String title, String needsRoot, String name, PrintWriter log,
+            List<String> notes, java.util.concurrent.Callable<T> run) {
+        log.println(title);
+        log.flush();
+        if (!Namespaces.isRoot()) {
+            notes.add(needsRoot);
+            log.println("  " + needsRoot);
+            return null;
+        }
+        try {
+            return run.call();
+        } catch (Exception e) {
+            notes.add(name + " failed: " + e.getMessage());
+            log.println("  " + name + " failed: " + e);
+            return null;
+        }
     }
 
     private String joinParts() {
