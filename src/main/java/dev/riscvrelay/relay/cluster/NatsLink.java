@@ -212,18 +212,25 @@ final class NatsLink {
         return true;
     }
 
-    /** Closes the connection and stops reconnecting; any thread. */
+    /** Closes the connection and stops reconnecting; any thread. Not a loss: nothing is said. */
     void close() {
-        loop.execute(() -> {
-            closed = true;
-            if (pinger != null) {
-                pinger.cancel(false);
-            }
-            if (channel != null) {
-                channel.flush();
-                channel.close();
-            }
-        });
+        if (loop.isShuttingDown()) {
+            return; // the loop's end closes the connection with it
+        }
+        try {
+            loop.execute(() -> {
+                closed = true;
+                if (pinger != null) {
+                    pinger.cancel(false);
+                }
+                if (channel != null) {
+                    channel.flush();
+                    channel.close();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+            // the loop began its shutdown just now: the same
+        }
     }
 
     // ---- connecting
@@ -367,11 +374,12 @@ final class NatsLink {
         if (handshakeTimer != null) {
             handshakeTimer.cancel(false);
         }
+        if (closed) {
+            return; // the relay closed the link: no loss to say, nothing to reconnect
+        }
         if (was) {
             events.lost(server.toString());
-            if (!closed) {
-                loop.execute(this::connectNext); // a lost server: the next one at once
-            }
+            loop.execute(this::connectNext); // a lost server: the next one at once
         } else {
             retryLater();
         }
