@@ -66,6 +66,11 @@ class Ipv6TransportIT {
             four.connector().awaitLine(java.util.regex.Pattern.compile("connected to "
                     + java.util.regex.Pattern.quote("https://" + field.relayAddress() + ":")), 0, Duration.ofSeconds(10));
 
+            // The first ARP exchange across the two connectors may take a retry (Linux waits a second for it).
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (!six.ping("10.0.2.41", 1, 0.2).succeeded() && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
             CommandResult sixToFour = six.ping("10.0.2.41", 5, 0.2);
             assertThat(sixToFour.succeeded()).as(sixToFour.describe()).isTrue();
             CommandResult fourToSix = four.ping("10.0.2.40", 5, 0.2);

@@ -384,18 +384,27 @@ public final class NetnsTestBed implements AutoCloseable {
          * detection; returns it with its prefix length.
          */
         public String awaitGlobalIpv6(String device, Duration timeout) throws InterruptedException {
+            return awaitIpv6(device, "global", timeout);
+        }
+
+        /**
+         * Waits (bounded) until {@code device} has an IPv6 address of {@code scope} ("global", "link") that duplicate
+         * address detection is done with; returns it (ADDR/LEN).
+         */
+        public String awaitIpv6(String device, String scope, Duration timeout) throws InterruptedException {
             long deadline = System.nanoTime() + timeout.toNanos();
             String shown = "";
-            java.util.regex.Pattern global = java.util.regex.Pattern.compile("inet6 (\\S+) scope global");
+            java.util.regex.Pattern address = java.util.regex.Pattern.compile("inet6 (\\S+) scope " + scope);
             while (System.nanoTime() < deadline) {
-                shown = exec("ip", "-6", "-o", "addr", "show", "dev", device, "scope", "global").orThrow().stdout();
-                java.util.regex.Matcher matcher = global.matcher(shown);
+                shown = exec("ip", "-6", "-o", "addr", "show", "dev", device, "scope", scope).orThrow().stdout();
+                java.util.regex.Matcher matcher = address.matcher(shown);
                 if (matcher.find() && !shown.contains("tentative")) {
                     return matcher.group(1);
                 }
                 Thread.sleep(200);
             }
-            throw new AssertionError("no global IPv6 address on " + device + " within " + timeout + ": " + shown);
+            throw new AssertionError("no " + scope + " IPv6 address on " + device + " within " + timeout + ": "
+                    + shown);
         }
 
         /**
