@@ -15,8 +15,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoop;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -45,7 +43,6 @@ public final class Cluster implements Trunks, AutoCloseable {
     /** The self-signed certificate shared with the cluster, or null (CA-issued or fixed identities). */
     private final SharedIdentity identity;
     private final CountDownLatch firstConnect = new CountDownLatch(1);
-    private final List<TrunkPort> trunks = new ArrayList<>(); // guarded by this
     private volatile Connection connection;
     /** Set when start said the relay runs alone: the first connection is then said when it comes. */
     private volatile boolean startedAlone;
@@ -218,7 +215,6 @@ public final class Cluster implements Trunks, AutoCloseable {
             if (loop != linkLoop) {
                 throw new IllegalStateException("a trunk's switch runs on another loop than the cluster's link");
             }
-            trunks.add(trunk);
         }
         trunk.subscriptions(link.subscribe(trunk.floodSubject(), trunk::onMessage),
                 link.subscribe(trunk.ownSubject(), trunk::onMessage));
@@ -232,9 +228,6 @@ public final class Cluster implements Trunks, AutoCloseable {
 
     /** A trunk closed (on the link's loop): its subscriptions end. */
     private void forget(TrunkPort trunk) {
-        synchronized (this) {
-            trunks.remove(trunk);
-        }
         NatsLink current = link;
         if (current != null) {
             for (int sid : trunk.subscriptions()) {
