@@ -189,6 +189,11 @@ class InternetThroughRelayIT {
     @AfterAll
     void tearDown() throws Exception {
         try {
+            if (vm2 != null && Files.exists(work.resolve("dhclient.pid"))) {
+                // dhclient -1 stays in the background to renew; -x stops it without releasing the lease.
+                vm2.exec(Duration.ofSeconds(30), "dhclient", "-x", "-pf", work.resolve("dhclient.pid").toString(),
+                        "-lf", work.resolve("dhclient.leases").toString(), "eth0");
+            }
             if (field != null) {
                 field.close();
             }

@@ -97,7 +97,7 @@ class V86BrowserLanIT {
                     } catch (Exception e) {
                         failure.addSuppressed(e);
                     }
-                    throw failure;
+                    throw withState(failure, field, wt, ws);
                 }
                 screenshots(wt, ws);
             }
@@ -255,6 +255,40 @@ class V86BrowserLanIT {
                 "--address=/relay.test/" + WEB_HOST, "--local=/relay.test/");
         internet.awaitListening("-ltn", WEB_HOST + ":80");
         internet.awaitListening("-lun", RESOLVER + ":53");
+    }
+
+    /**
+     * {@code failure} with what the pages' NICs and the relay's TCP NAT saw, so a failure in CI says whether the
+     * session ended, frames were dropped, or a connection timed out.
+     */
+    static AssertionError withState(Throwable failure, FieldBed field, DevTools.Page... pages) {
+        StringBuilder state = new StringBuilder(String.valueOf(failure.getMessage()));
+        for (DevTools.Page page : pages) {
+            try {
+                state.append("\n[").append(label(page)).append(" tab] ").append(page.evaluate(
+                        "JSON.stringify({events: vm.events, nic: vm.nic ? {state: vm.nic.state, sent: vm.nic.sent,"
+                        + " received: vm.nic.received, dropped: vm.nic.dropped, sessions: vm.nic.sessions} : null})"));
+            } catch (Exception e) {
+                state.append("\n[").append(label(page)).append(" tab] unreadable: ").append(e.getMessage());
+            }
+        }
+        CommandResult scrape = field.relayNamespace().exec(java.time.Duration.ofSeconds(10), "curl", "-sS",
+                field.relay().adminUrl("/metrics"));
+        state.append("\n[relay /metrics]");
+        for (String line : scrape.stdout().split("\n")) {
+            if (!line.startsWith("#") && line.matches("relay_(nat_tcp|drops|sessions|websocket).*")
+                    && !line.endsWith(" 0") && !line.endsWith(" 0.0")) {
+                state.append("\n  ").append(line);
+            }
+        }
+        if (!scrape.succeeded()) {
+            state.append("\n  unreadable: ").append(scrape.describe());
+        }
+        AssertionError detailed = new AssertionError(state.toString(), failure);
+        for (Throwable suppressed : failure.getSuppressed()) {
+            detailed.addSuppressed(suppressed);
+        }
+        return detailed;
     }
 
     /** The demo page's URL on the field bed's relay (its own HTTPS listener). */
