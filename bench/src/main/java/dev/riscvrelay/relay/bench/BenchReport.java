@@ -225,13 +225,13 @@ public final class BenchReport {
                 values.add(new double[] {r, q, u});
             }
         }
-        md.append("\nBaseline cores (loop; process where it has its own): ");
+        md.append("\nBaseline cores: ");
         List<String> cores = new ArrayList<>();
         for (PeakRow row : results.peaks()) {
             if (!row.fixture().equals(RELAY)) {
-                cores.add(String.format(Locale.ROOT, "%s %d B/%d: %.2f%s (loadgen %.2f)", row.fixture(), row.size(),
-                        row.sessions(), row.forwarderCores(), Double.isNaN(row.processCores()) ? ""
-                                : String.format(Locale.ROOT, "; %.2f", row.processCores()), row.loadCores()));
+                cores.add(String.format(Locale.ROOT, "%s %d B/%d: loop %.2f%s (loadgen %.2f)", row.fixture(),
+                        row.size(), row.sessions(), row.forwarderCores(), Double.isNaN(row.processCores()) ? ""
+                                : String.format(Locale.ROOT, ", process %.2f", row.processCores()), row.loadCores()));
             }
         }
         md.append(String.join("; ", cores)).append(".\n\n");
