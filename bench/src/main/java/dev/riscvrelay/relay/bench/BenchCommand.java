@@ -94,9 +94,11 @@ public final class BenchCommand implements Callable<Integer> {
                 SwitchBench.Plan plan = quick ? SwitchBench.Plan.quick() : SwitchBench.Plan.full();
                 int most = plan.sessions().stream().mapToInt(Integer::intValue).max().orElse(2);
                 List<SwitchBench.FixtureFactory> fixtures = List.of(
-                        () -> new RelayFixture(most + 8), QuicForwarderFixture::new, UdpForwarderFixture::new);
-                SwitchBench.RunHook hook = noProfile ? null : (threads, run) -> Profile.record(threads,
-                        Files.createTempFile("relay-p1-", ".jfr"), run::get, s -> profile[0] = s);
+                        () -> new RelayProcessFixture(most + 8), QuicForwarderFixture::new, UdpForwarderFixture::new);
+                SwitchBench.RunHook hook = noProfile ? null : (fixture, run) -> fixture instanceof RelayProcessFixture relay
+                        ? Profile.recordProcess(relay.pid(), RelayProcessFixture.LOOP_THREAD_JAVA,
+                                Files.createTempFile("relay-p1-", ".jfr"), run::get, s -> profile[0] = s)
+                        : run.get();
                 switching = new SwitchBench(plan, loadLoop, log).run(fixtures, hook);
             }
             if (parts.contains(Part.nat)) {

@@ -186,17 +186,23 @@ public final class BenchReport {
         for (String description : results.fixtureDescriptions()) {
             md.append("- ").append(description).append('\n');
         }
-        md.append("\nThe load generator runs every endpoint on one event loop in the same process (one core for the "
-                + "load, one for the forwarder). *Peak* keeps a window of frames in flight per flow (closed loop) and is the median of "
+        md.append("\nThe relay and the plain UDP forwarder each run in a process of their own (the relay started as "
+                + "`relay` starts it, its per-address and per-session limits lifted since every endpoint comes from "
+                + "127.0.0.1); the bare QUIC forwarder runs in the bench's JVM. The load generator runs every endpoint "
+                + "on one event loop in the bench's process (one core for the load, one for the forwarder). *Peak* "
+                + "keeps a window of frames in flight per flow (closed loop) and is the median of "
                 + "several rounds that alternate between the forwarders; "
                 + "*latency* sends at a fixed share of each forwarder's own peak (open loop) and measures from each "
-                + "frame's intended send time (HdrHistogram), so it includes both endpoints' stacks. *cores* is the "
-                + "CPU time of the forwarder's (or load generator's) thread per wall second: a forwarder well below "
-                + "1.0 was held back by the load generator, not by itself.\n\n");
+                + "frame's intended send time (HdrHistogram), so it includes both endpoints' stacks. *loop cores* is "
+                + "the CPU time of the forwarder's event-loop thread per wall second (from /proc/PID/task for a "
+                + "forwarder in its own process, from the JVM for the QUIC forwarder): a forwarder well below 1.0 was "
+                + "held back by the load generator, not by itself. *process cores* is its whole process's (/proc/PID/"
+                + "stat: GC, JIT and every other thread too). *loadgen cores* is the load generator's thread.\n\n");
         md.append("### Peak throughput\n\n");
         md.append("| frame | sessions | relay frames/s | QUIC datagrams | plain UDP | relay ÷ UDP | relay ÷ QUIC "
-                + "| relay Mbit/s | relay rounds min..max | relay cores | loadgen cores (relay run) |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| relay Mbit/s | relay rounds min..max | relay loop cores | relay process cores "
+                + "| loadgen cores (relay run) |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         List<String> categories = new ArrayList<>();
         List<double[]> values = new ArrayList<>();
         for (int sessions : sessionsOf(results)) {
@@ -208,11 +214,12 @@ public final class BenchReport {
                 double q = quic.map(PeakRow::framesPerSecond).orElse(Double.NaN);
                 double u = udp.map(PeakRow::framesPerSecond).orElse(Double.NaN);
                 md.append(String.format(Locale.ROOT, "| %d B | %d | %,.0f | %,.0f | %,.0f | %.2f | %.2f | %,.0f "
-                        + "| %,.0f..%,.0f | %.2f | %.2f |%n", size, sessions, r, q, u, r / u, r / q,
+                        + "| %,.0f..%,.0f | %.2f | %.2f | %.2f |%n", size, sessions, r, q, u, r / u, r / q,
                         relay.map(PeakRow::megabitsPerSecond).orElse(Double.NaN),
                         relay.map(PeakRow::minFramesPerSecond).orElse(Double.NaN),
                         relay.map(PeakRow::maxFramesPerSecond).orElse(Double.NaN),
                         relay.map(PeakRow::forwarderCores).orElse(Double.NaN),
+                        relay.map(PeakRow::processCores).orElse(Double.NaN),
                         relay.map(PeakRow::loadCores).orElse(Double.NaN)));
                 categories.add(size + " B, " + sessions + " sess.");
                 values.add(new double[] {r, q, u});
@@ -222,8 +229,9 @@ public final class BenchReport {
         List<String> cores = new ArrayList<>();
         for (PeakRow row : results.peaks()) {
             if (!row.fixture().equals(RELAY)) {
-                cores.add(String.format(Locale.ROOT, "%s %d B/%d: %.2f (loadgen %.2f)", row.fixture(), row.size(),
-                        row.sessions(), row.forwarderCores(), row.loadCores()));
+                cores.add(String.format(Locale.ROOT, "%s %d B/%d: loop %.2f%s (loadgen %.2f)", row.fixture(),
+                        row.size(), row.sessions(), row.forwarderCores(), Double.isNaN(row.processCores()) ? ""
+                                : String.format(Locale.ROOT, ", process %.2f", row.processCores()), row.loadCores()));
             }
         }
         md.append(String.join("; ", cores)).append(".\n\n");
@@ -460,8 +468,8 @@ public final class BenchReport {
     }
 
     private static void cpuPerGigabit(StringBuilder md, SwitchBench.Results results) {
-        md.append("## P3 scale: CPU per Gbit/s\n\nCore-seconds of the forwarder's thread per gigabit forwarded, at "
-                + "peak (from the P1 peak runs; lower is better).\n\n");
+        md.append("## P3 scale: CPU per Gbit/s\n\nCore-seconds of the forwarder's event-loop thread per gigabit "
+                + "forwarded, at peak (from the P1 peak runs; lower is better).\n\n");
         md.append("| frame | sessions | relay | QUIC datagrams | plain UDP |\n|---|---|---|---|---|\n");
         for (int sessions : sessionsOf(results)) {
             for (int size : sizesOf(results)) {

@@ -1,12 +1,13 @@
 package dev.riscvrelay.relay.bench;
 
-import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.metrics.Counter;
 import io.netty.channel.IoEventLoop;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A forwarder under test: the relay or a baseline. Each runs its own event loop thread(s) and a switch whose
- * {@link Counters} the load generator checks its own counts against.
+ * counters the load generator checks its own counts against.
  */
 public interface Fixture extends AutoCloseable {
 
@@ -22,11 +23,11 @@ public interface Fixture extends AutoCloseable {
      */
     List<Endpoint> open(int count, IoEventLoop loop, Endpoint.Receiver receiver) throws Exception;
 
-    /** The counters of the forwarder's switch. */
-    Counters counters();
+    /** The counters of the forwarder's switch, now. */
+    Map<Counter, Long> counters();
 
-    /** The forwarder's threads (its event loops), for their CPU time. */
-    List<Thread> threads();
+    /** The CPU time the forwarder has used so far. */
+    CpuTime cpu();
 
     @Override
     void close();

@@ -45,6 +45,19 @@ public final class Namespaces implements AutoCloseable {
             pump.start();
         }
 
+        /**
+         * Starts {@code command} in this network namespace (the loopback benches'), its output kept as a namespace
+         * process's; the caller ends it with {@link #stop()}.
+         */
+        static Background launch(String label, List<String> command) {
+            try {
+                return new Background(label, new ProcessBuilder(command).redirectErrorStream(true)
+                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot start " + command, e);
+            }
+        }
+
         private void pump() {
             try (BufferedReader in = new BufferedReader(
                     new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {

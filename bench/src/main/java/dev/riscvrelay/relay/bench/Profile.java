@@ -1,8 +1,11 @@
 package dev.riscvrelay.relay.bench;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -11,7 +14,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import jdk.jfr.Recording;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordedStackTrace;
@@ -49,28 +54,59 @@ public final class Profile {
     private Profile() {
     }
 
-    /** Runs {@code run} under a JFR recording and summarises the samples of {@code threads}. */
-    public static <T> T record(List<Thread> threads, Path file, Callable<T> run, java.util.function.Consumer<Summary> out)
-            throws Exception {
+    /**
+     * Runs {@code run} while the JVM of process {@code pid} (the relay's) records Java and native-method samples
+     * (JFR, started and stopped with jcmd of this JDK), and summarises the samples of its threads whose Java name
+     * starts with {@code threadPrefix}.
+     */
+    public static <T> T recordProcess(long pid, String threadPrefix, Path file, Callable<T> run,
+            Consumer<Summary> out) throws Exception {
+        Path settings = Files.createTempFile("relay-bench-", ".jfc");
+        String name = "relay-bench-" + ProcessHandle.current().pid();
         T value;
-        try (Recording recording = new Recording()) {
-            recording.enable("jdk.ExecutionSample").withPeriod(PERIOD).withStackTrace();
-            recording.enable("jdk.NativeMethodSample").withPeriod(PERIOD).withStackTrace();
-            recording.setToDisk(true);
-            recording.start();
-            value = run.call();
-            recording.stop();
-            recording.dump(file);
+        try {
+            Files.writeString(settings, settings());
+            jcmd(pid, "JFR.start", "name=" + name, "settings=" + settings);
+            try {
+                value = run.call();
+            } finally {
+                jcmd(pid, "JFR.stop", "name=" + name, "filename=" + file);
+            }
+        } finally {
+            Files.deleteIfExists(settings);
         }
-        Set<String> names = new LinkedHashSet<>();
-        for (Thread thread : threads) {
-            names.add(thread.getName());
-        }
-        out.accept(summarize(file, names));
+        out.accept(summarize(file, threadName -> threadName.startsWith(threadPrefix)));
         return value;
     }
 
-    static Summary summarize(Path file, Set<String> threadNames) throws IOException {
+    /** A JFR configuration with only the two samplers, every {@link #PERIOD}. */
+    static String settings() {
+        StringBuilder jfc = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<configuration version=\"2.0\" label=\"relay bench\">\n");
+        for (String event : List.of("jdk.ExecutionSample", "jdk.NativeMethodSample")) {
+            jfc.append("  <event name=\"").append(event).append("\">\n")
+                    .append("    <setting name=\"enabled\">true</setting>\n")
+                    .append("    <setting name=\"stackTrace\">true</setting>\n")
+                    .append("    <setting name=\"period\">").append(PERIOD.toMillis()).append(" ms</setting>\n")
+                    .append("  </event>\n");
+        }
+        return jfc.append("</configuration>\n").toString();
+    }
+
+    private static void jcmd(long pid, String... command) throws IOException, InterruptedException {
+        Path javaBinary = Path.of(ProcessHandle.current().info().command().orElseThrow());
+        List<String> full = new ArrayList<>(List.of(javaBinary.resolveSibling("jcmd").toString(),
+                Long.toString(pid)));
+        full.addAll(List.of(command));
+        Process process = new ProcessBuilder(full).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
+            process.destroyForcibly();
+            throw new IOException(String.join(" ", full) + " failed: " + output);
+        }
+    }
+
+    static Summary summarize(Path file, Predicate<String> threadNames) throws IOException {
         Map<String, Long> self = new HashMap<>();
         Map<String, Long> inclusive = new LinkedHashMap<>();
         long samples = 0;
@@ -83,7 +119,7 @@ public final class Profile {
                 continue;
             }
             if (event.getThread("sampledThread") == null
-                    || !threadNames.contains(event.getThread("sampledThread").getJavaName())) {
+                    || !threadNames.test(event.getThread("sampledThread").getJavaName())) {
                 continue;
             }
             RecordedStackTrace stack = event.getStackTrace();

@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay.bench;
 
 import dev.riscvrelay.relay.lan.NetworkConfig;
+import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.LearningSwitch;
 import dev.riscvrelay.relay.switching.Port;
@@ -36,6 +37,7 @@ import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -95,8 +97,8 @@ public final class QuicForwarderFixture implements Fixture {
                 })
                 .build();
         socket = new Bootstrap().group(loop).channel(EpollDatagramChannel.class)
-                .option(ChannelOption.SO_RCVBUF, UdpForwarderFixture.SOCKET_BUFFER)
-                .option(ChannelOption.SO_SNDBUF, UdpForwarderFixture.SOCKET_BUFFER)
+                .option(ChannelOption.SO_RCVBUF, UdpForwarder.SOCKET_BUFFER)
+                .option(ChannelOption.SO_SNDBUF, UdpForwarder.SOCKET_BUFFER)
                 .handler(codec)
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
     }
@@ -212,13 +214,13 @@ public final class QuicForwarderFixture implements Fixture {
     }
 
     @Override
-    public Counters counters() {
-        return counters;
+    public Map<Counter, Long> counters() {
+        return counters.snapshot();
     }
 
     @Override
-    public List<Thread> threads() {
-        return List.of(thread);
+    public CpuTime cpu() {
+        return CpuTime.ofThreads(List.of(thread));
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.riscvrelay.relay.bench;
 
 import dev.riscvrelay.relay.metrics.Counter;
-import dev.riscvrelay.relay.metrics.Counters;
 import io.netty.channel.IoEventLoop;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -48,9 +47,14 @@ public final class SwitchBench {
         }
     }
 
-    /** Peak of one forwarder at one size and session count. */
+    /**
+     * Peak of one forwarder at one size and session count. {@code forwarderCores} is the CPU time of its event-loop
+     * thread(s) per wall second, {@code processCores} that of its whole process (GC and JIT included; NaN when it
+     * runs in the bench's JVM), {@code loadCores} that of the load generator's thread.
+     */
     public record PeakRow(String fixture, int size, int sessions, double framesPerSecond, double minFramesPerSecond,
-            double maxFramesPerSecond, double forwarderCores, double loadCores, Accounting accounting) {
+            double maxFramesPerSecond, double forwarderCores, double processCores, double loadCores,
+            Accounting accounting) {
         public double megabitsPerSecond() {
             return framesPerSecond * size * 8 / 1e6;
         }
@@ -124,7 +128,7 @@ public final class SwitchBench {
                                     && round == plan.peakRounds() - 1 && size == plan.sizes().getLast()
                                     && sessions == plan.sessions().getLast();
                             rounds.get(i).add(profileThis
-                                    ? profiled.around(fixture.threads(), () -> peak(fixture, load, size, sessions))
+                                    ? profiled.around(fixture, () -> peak(fixture, load, size, sessions))
                                     : peak(fixture, load, size, sessions));
                         }
                     }
@@ -134,9 +138,11 @@ public final class SwitchBench {
                         medians.add(peak);
                         peaks.add(peak);
                         log.printf("  %-15s %5d B %3d sessions: peak %,10.0f frames/s %,8.0f Mbit/s (rounds %,.0f..%,.0f;"
-                                + " forwarder %.2f cores, loadgen %.2f)%n", peak.fixture(), size, sessions,
-                                peak.framesPerSecond(), peak.megabitsPerSecond(), peak.minFramesPerSecond(),
-                                peak.maxFramesPerSecond(), peak.forwarderCores(), peak.loadCores());
+                                + " forwarder loop %.2f cores, process %s, loadgen %.2f)%n", peak.fixture(), size,
+                                sessions, peak.framesPerSecond(), peak.megabitsPerSecond(), peak.minFramesPerSecond(),
+                                peak.maxFramesPerSecond(), peak.forwarderCores(), Double.isNaN(peak.processCores())
+                                        ? "shares this JVM" : String.format(java.util.Locale.ROOT, "%.2f",
+                                                peak.processCores()), peak.loadCores());
                     }
                     log.flush();
                     if (!plan.latencySizes().contains(size)) {
@@ -176,13 +182,13 @@ public final class SwitchBench {
         PeakRow middle = sorted.get((sorted.size() - 1) / 2);
         return new PeakRow(middle.fixture(), middle.size(), middle.sessions(), middle.framesPerSecond(),
                 sorted.getFirst().framesPerSecond(), sorted.getLast().framesPerSecond(), middle.forwarderCores(),
-                middle.loadCores(), middle.accounting());
+                middle.processCores(), middle.loadCores(), middle.accounting());
     }
 
-    /** Wraps a run, e.g. in a profiler recording of the given threads. */
+    /** Wraps a run, e.g. in a profiler recording of the forwarder. */
     @FunctionalInterface
     public interface RunHook {
-        PeakRow around(List<Thread> threads, ThrowingSupplier<PeakRow> run) throws Exception;
+        PeakRow around(Fixture fixture, ThrowingSupplier<PeakRow> run) throws Exception;
     }
 
     @FunctionalInterface
@@ -193,10 +199,11 @@ public final class SwitchBench {
     /** Hellos until the switch has learned every endpoint's MAC (resent, bounded: 10 s). */
     private static void learnEveryMac(Fixture fixture, PairedLoad load, int sessions) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (fixture.counters().get(Counter.MAC_LEARNED) < sessions) {
+        long learned;
+        while ((learned = fixture.counters().get(Counter.MAC_LEARNED)) < sessions) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(fixture.name() + ": the switch learned only "
-                        + fixture.counters().get(Counter.MAC_LEARNED) + " of " + sessions + " MACs in 10 s");
+                throw new IllegalStateException(fixture.name() + ": the switch learned only " + learned + " of "
+                        + sessions + " MACs in 10 s");
             }
             load.sendHellos();
             Thread.sleep(100);
@@ -206,41 +213,37 @@ public final class SwitchBench {
 
     private PeakRow peak(Fixture fixture, PairedLoad load, int size, int sessions) throws InterruptedException {
         int window = Math.max(8, 256 / sessions);
-        Counters counters = fixture.counters();
-        Map<Counter, Long> before = counters.snapshot();
+        Map<Counter, Long> before = fixture.counters();
         long wallBefore = System.nanoTime();
-        long forwarderCpuBefore = cpuNanos(fixture.threads());
-        long loadCpuBefore = cpuNanos(List.of(loadThread));
+        CpuTime forwarderBefore = fixture.cpu();
+        long loadCpuBefore = loadCpuNanos();
         PairedLoad.WindowResult result = load.runWindowed(size, window, plan.peakWarmUp(), plan.peakMeasure());
+        CpuTime forwarderAfter = fixture.cpu();
         long wall = System.nanoTime() - wallBefore;
-        double forwarderCores = (cpuNanos(fixture.threads()) - forwarderCpuBefore) / (double) wall;
-        double loadCores = (cpuNanos(List.of(loadThread)) - loadCpuBefore) / (double) wall;
+        double forwarderCores = (forwarderAfter.loopNanos() - forwarderBefore.loopNanos()) / (double) wall;
+        double processCores = forwarderAfter.hasProcess()
+                ? (forwarderAfter.processNanos() - forwarderBefore.processNanos()) / (double) wall : Double.NaN;
+        double loadCores = (loadCpuNanos() - loadCpuBefore) / (double) wall;
         load.quiesce(Duration.ofSeconds(3));
-        Accounting accounting = new Accounting(load.counts(), Accounting.delta(before, counters.snapshot()));
+        Accounting accounting = new Accounting(load.counts(), Accounting.delta(before, fixture.counters()));
         return new PeakRow(fixture.name(), size, sessions, result.framesPerSecond(), result.framesPerSecond(),
-                result.framesPerSecond(), forwarderCores, loadCores, accounting);
+                result.framesPerSecond(), forwarderCores, processCores, loadCores, accounting);
     }
 
     private LatencyRow latency(Fixture fixture, PairedLoad load, int size, int sessions, double fraction,
             double peak) throws InterruptedException {
-        Counters counters = fixture.counters();
-        Map<Counter, Long> before = counters.snapshot();
+        Map<Counter, Long> before = fixture.counters();
         double rate = Math.max(100, peak * fraction);
         PairedLoad.PacedResult result = load.runPaced(size, rate, plan.latencyWarmUp(), plan.latencyMeasure());
         load.quiesce(Duration.ofSeconds(3));
-        Accounting accounting = new Accounting(load.counts(), Accounting.delta(before, counters.snapshot()));
+        Accounting accounting = new Accounting(load.counts(), Accounting.delta(before, fixture.counters()));
         Histogram h = result.latencyNanos();
         return new LatencyRow(fixture.name(), size, sessions, fraction, rate, result.sentPerSecond(),
                 h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getValueAtPercentile(99.9), h.getMaxValue(),
                 h.getTotalCount(), accounting);
     }
 
-    private long cpuNanos(List<Thread> threads) {
-        long total = 0;
-        for (Thread thread : threads) {
-            long nanos = cpu.getThreadCpuTime(thread.threadId());
-            total += Math.max(nanos, 0);
-        }
-        return total;
+    private long loadCpuNanos() {
+        return Math.max(0, cpu.getThreadCpuTime(loadThread.threadId()));
     }
 }

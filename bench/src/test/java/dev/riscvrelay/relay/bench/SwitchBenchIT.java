@@ -31,7 +31,7 @@ class SwitchBenchIT {
         StringWriter log = new StringWriter();
         try {
             SwitchBench bench = new SwitchBench(plan, (IoEventLoop) group.next(), new PrintWriter(log, true));
-            SwitchBench.Results results = bench.run(List.of(() -> new RelayFixture(16), QuicForwarderFixture::new,
+            SwitchBench.Results results = bench.run(List.of(() -> new RelayProcessFixture(16), QuicForwarderFixture::new,
                     UdpForwarderFixture::new), null);
 
             assertThat(results.peaks()).extracting(SwitchBench.PeakRow::fixture)

@@ -1,0 +1,27 @@
+package dev.riscvrelay.relay.bench;
+
+import java.lang.management.ManagementFactory;
+import java.util.List;
+
+/**
+ * CPU time a forwarder has used so far, in nanoseconds.
+ *
+ * @param loopNanos its event-loop thread(s): the work per frame, comparable across forwarders
+ * @param processNanos its whole process (GC, JIT, every thread), or -1 when it shares the bench's JVM and its
+ *     process time cannot be told apart from the load generator's
+ */
+public record CpuTime(long loopNanos, long processNanos) {
+
+    public boolean hasProcess() {
+        return processNanos >= 0;
+    }
+
+    /** Loop threads that run in this JVM: their CPU time, and no process time of their own. */
+    static CpuTime ofThreads(List<Thread> threads) {
+        long total = 0;
+        for (Thread thread : threads) {
+            total += Math.max(0, ManagementFactory.getThreadMXBean().getThreadCpuTime(thread.threadId()));
+        }
+        return new CpuTime(total, -1);
+    }
+}
