@@ -71,7 +71,7 @@ final class NetworkViews {
             natFlows[2] += network.nat().tcp().connectionCount(mac);
         }
         return new MemberView(macs, addresses, member.transport(), member.clientAddress(),
-                member.connectedSinceMillis(), traffic.framesFromPort(), traffic.bytesFromPort(),
+                member.connectedSinceMillis(), member.worker(), traffic.framesFromPort(), traffic.bytesFromPort(),
                 traffic.framesToPort(), traffic.bytesToPort(), drops, natFlows);
     }
 }

@@ -142,10 +142,14 @@ public final class Relay implements AutoCloseable {
 
     private static Relay startDataPlane(RelayConfig config, CertificateManager certificates, Counters counters,
             Trunks trunks) throws StartException {
-        // One loop owns the UDP socket, every QUIC connection, the switch, the gateway and the NAT: no locks anywhere.
-        IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+        // One loop per worker, each with its UDP socket and the QUIC connections that arrived on it; the first owns
+        // every network (switch, gateway, NAT) and the TCP listeners. Nothing is shared between them but hand-off
+        // queues: no locks anywhere.
+        IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(config.workers(),
                 Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-        IoEventLoop loop = (IoEventLoop) group.next();
+        java.util.List<IoEventLoop> loops = new java.util.ArrayList<>();
+        group.forEach(executor -> loops.add((IoEventLoop) executor));
+        IoEventLoop loop = loops.getFirst();
         trunks.runOn(loop);
         Networks networks = null;
         try {
@@ -160,7 +164,7 @@ public final class Relay implements AutoCloseable {
                     config.idleTimeout().dividedBy(3), defaults.udpPayloadSize(), defaults.datagramQueueLength(),
                     defaults.receiveBufferBytes(), config.congestionControl());
             WebTransportServer server = new WebTransportServer(config.bind(), config.port(), certificates::current,
-                    networks, counters, serverConfig, loop);
+                    networks, counters, serverConfig, loops);
             WebSocketServer webSocket;
             WebSocketServer demo;
             // The TLS of wss:// and the page over HTTPS take the certificate of the start; WebTransport renews.
@@ -236,7 +240,7 @@ public final class Relay implements AutoCloseable {
 
     /** Undoes a start that failed half-way. */
     private static void stopEarly(IoEventLoopGroup group, Networks networks) {
-        IoEventLoop loop = (IoEventLoop) group.next();
+        IoEventLoop loop = (IoEventLoop) group.iterator().next();
         loop.submit(() -> {
             if (networks != null) {
                 networks.close();
@@ -381,7 +385,7 @@ public final class Relay implements AutoCloseable {
                 webSocket.close();
             }
             server.close();
-            ((IoEventLoop) group.next()).submit(networks::close).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            server.eventLoop().submit(networks::close).awaitUninterruptibly(5, TimeUnit.SECONDS);
             wisp.close();
             if (cluster != null) {
                 cluster.close();

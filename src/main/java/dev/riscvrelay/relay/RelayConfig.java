@@ -28,6 +28,8 @@ import java.util.List;
  * @param congestionControl QUIC's congestion controller for what the relay sends (BBR unless told otherwise)
  * @param hostBudget the host sockets and TCP buffer memory all networks' NATs share, and each one's part
  * @param forwards the port forwards opened at start ({@code --forward})
+ * @param workers event loops with a UDP socket each on the relay's port ({@code --workers}); the first also runs
+ *     every network
  */
 public record RelayConfig(
         InetAddress bind,
@@ -42,13 +44,20 @@ public record RelayConfig(
         AccessConfig access,
         QuicCongestionControlAlgorithm congestionControl,
         HostBudget.Limits hostBudget,
-        List<ForwardSpec> forwards) {
+        List<ForwardSpec> forwards,
+        int workers) {
 
     public static final int DEFAULT_MAX_SESSIONS = 1024;
     public static final int DEFAULT_PORT_QUEUE = 1024;
     public static final int DEFAULT_IDLE_TIMEOUT_SECONDS = 30;
 
+    /** The most workers (event loops with a UDP socket each) a relay runs. */
+    public static final int MAX_WORKERS = 256;
+
     public RelayConfig {
+        if (workers < 1 || workers > MAX_WORKERS) {
+            throw new IllegalArgumentException("workers must be 1.." + MAX_WORKERS + ", not " + workers);
+        }
         dnsResolvers = List.copyOf(dnsResolvers);
         forwards = List.copyOf(forwards);
     }
@@ -58,41 +67,51 @@ public record RelayConfig(
         return new RelayConfig(bind, port, DEFAULT_MAX_SESSIONS, DEFAULT_PORT_QUEUE, NetworkConfig.defaults(),
                 Duration.ofSeconds(DEFAULT_IDLE_TIMEOUT_SECONDS), List.of(), EgressRules.NONE, WebOptions.defaults(),
                 AccessConfig.defaults(), WebTransportServerConfig.DEFAULT_CONGESTION_CONTROL,
-                HostBudgets.forThisHost(DEFAULT_MAX_SESSIONS), List.of());
+                HostBudgets.forThisHost(DEFAULT_MAX_SESSIONS), List.of(), defaultWorkers());
+    }
+
+    /** One worker per core the JVM may use. */
+    public static int defaultWorkers() {
+        return Math.min(Runtime.getRuntime().availableProcessors(), MAX_WORKERS);
+    }
+
+    public RelayConfig withWorkers(int count) {
+        return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
+                web, access, congestionControl, hostBudget, forwards, count);
     }
 
     public RelayConfig withMaxSessions(int sessions) {
         return new RelayConfig(bind, port, sessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress, web,
-                access, congestionControl, hostBudget, forwards);
+                access, congestionControl, hostBudget, forwards, workers);
     }
 
     public RelayConfig withEgress(EgressRules rules) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, rules,
-                web, access, congestionControl, hostBudget, forwards);
+                web, access, congestionControl, hostBudget, forwards, workers);
     }
 
     public RelayConfig withDnsResolvers(List<InetSocketAddress> resolvers) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, resolvers, egress,
-                web, access, congestionControl, hostBudget, forwards);
+                web, access, congestionControl, hostBudget, forwards, workers);
     }
 
     public RelayConfig withCongestionControl(QuicCongestionControlAlgorithm algorithm) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
-                web, access, algorithm, hostBudget, forwards);
+                web, access, algorithm, hostBudget, forwards, workers);
     }
 
     public RelayConfig withAccess(AccessConfig newAccess) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
-                web, newAccess, congestionControl, hostBudget, forwards);
+                web, newAccess, congestionControl, hostBudget, forwards, workers);
     }
 
     public RelayConfig withHostBudget(HostBudget.Limits limits) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
-                web, access, congestionControl, limits, forwards);
+                web, access, congestionControl, limits, forwards, workers);
     }
 
     public RelayConfig withForwards(List<ForwardSpec> newForwards) {
         return new RelayConfig(bind, port, maxSessions, portQueueFrames, network, idleTimeout, dnsResolvers, egress,
-                web, access, congestionControl, hostBudget, newForwards);
+                web, access, congestionControl, hostBudget, newForwards, workers);
     }
 }

@@ -86,6 +86,11 @@ public final class RelayCommand implements Callable<Integer> {
             description = "Most WebTransport sessions at once (default: ${DEFAULT-VALUE}).")
     int maxSessions = RelayConfig.DEFAULT_MAX_SESSIONS;
 
+    @Option(names = "--workers", paramLabel = "N",
+            description = "Event loops, each with a UDP socket on the relay's port (SO_REUSEPORT): QUIC connections"
+                    + " spread over them; the first also runs every network (default: the cores, here ${DEFAULT-VALUE}).")
+    int workers = RelayConfig.defaultWorkers();
+
     @Option(names = "--port-queue", paramLabel = "FRAMES",
             description = "Outbound queue per session, in frames; overflow is dropped and counted (default: ${DEFAULT-VALUE}).")
     int portQueue = RelayConfig.DEFAULT_PORT_QUEUE;
@@ -464,6 +469,9 @@ public final class RelayCommand implements Callable<Integer> {
         }
         requirePositive("--max-sessions", maxSessions);
         requirePositive("--port-queue", portQueue);
+        if (workers < 1 || workers > RelayConfig.MAX_WORKERS) {
+            throw new UsageError("--workers must be between 1 and " + RelayConfig.MAX_WORKERS + ", not " + workers);
+        }
         requirePositive("--mac-table-size", macTableSize);
         requirePositive("--mac-aging", macAgingSeconds);
         requirePositive("--idle-timeout", idleTimeoutSeconds);
@@ -479,7 +487,7 @@ public final class RelayCommand implements Callable<Integer> {
                         ipv6(allow).map(c -> ipv6Cidr("--allow", c)).toList(),
                         ipv6(deny).map(c -> ipv6Cidr("--deny", c)).toList()),
                 new WebOptions(webSocketMode(), demoAddress(), v86Dir, pageRelays()), accessConfig(), congestion.algorithm(),
-                hostBudget(), forwardSpecs());
+                hostBudget(), forwardSpecs(), workers);
     }
 
     private HostBudget.Limits hostBudget() {

@@ -119,6 +119,8 @@ public enum Counter {
     DROP_UNKNOWN_SESSION("datagrams for a stream that is no session"),
     DROP_BAD_CAPSULE("sessions closed because their peer sent a malformed capsule"),
     DROP_PORT_CLOSED("frames for a port that had already closed"),
+    DROP_HANDOFF_FULL("frames dropped because the hand-off queue between a session's worker loop and its LAN's loop"
+            + " was full"),
     DROP_DATAGRAM_SEND_FAILED("datagrams the QUIC stack refused to send"),
     PATH_BLACK_HOLES("QUIC connections closed because their path stopped carrying the packet size it had validated"),
     DROP_UDP_SEND_TOO_LARGE("QUIC packets the kernel refused as larger than the link (EMSGSIZE)"),

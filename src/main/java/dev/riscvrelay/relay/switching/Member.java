@@ -21,6 +21,11 @@ public interface Member {
     /** When the member joined, in milliseconds since the epoch. */
     long connectedSinceMillis();
 
+    /** The worker (event loop, {@code --workers}) that carries the member's transport; 0 is the LAN's own. */
+    default int worker() {
+        return 0;
+    }
+
     /**
      * The frames of this member dropped so far, by the reason {@code relay_drops_total} names them
      * ({@code "rate_limited"}, {@code "queue_full"}, ...); reasons never counted may be left out.

@@ -49,7 +49,7 @@ class AccessControlIT {
                 config.network(), config.idleTimeout(),
                 config.dnsResolvers(), config.egress(),
                 new WebOptions(WebOptions.WebSocketMode.PLAIN, null, null), access, config.congestionControl(),
-                config.hostBudget(), java.util.List.of());
+                config.hostBudget(), java.util.List.of(), config.workers());
         relay = Relay.start(config, certificate);
         return relay;
     }

@@ -16,14 +16,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** A VM on one of the relay's networks as these tests need it: a real WebTransport client with an inbox. */
-final class LanMember implements AutoCloseable {
+public final class LanMember implements AutoCloseable {
 
-    static final long GATEWAY_MAC = MacAddress.parse("52:54:00:12:34:56");
+    public static final long GATEWAY_MAC = MacAddress.parse("52:54:00:12:34:56");
     /** IEEE 802 local experimental EtherType: frames only the switch forwards, nobody answers. */
-    static final int LOCAL_EXPERIMENTAL = 0x88b5;
+    public static final int LOCAL_EXPERIMENTAL = 0x88b5;
 
-    final long mac;
-    final WebTransportClient client;
+    public final long mac;
+    public final WebTransportClient client;
     final BlockingQueue<byte[]> inbox;
     final AtomicLong received;
 
@@ -36,10 +36,14 @@ final class LanMember implements AutoCloseable {
 
     /** Opens a session at {@code https://127.0.0.1:port<pathAndQuery>}; fails as the client does on a refusal. */
     static LanMember join(int port, String hash, String pathAndQuery, long mac) throws Exception {
+        return join(URI.create("https://127.0.0.1:" + port + pathAndQuery), hash, mac);
+    }
+
+    /** Opens a session at {@code uri}, trusting the certificate of {@code hash}; fails as the client does. */
+    public static LanMember join(URI uri, String hash, long mac) throws Exception {
         BlockingQueue<byte[]> inbox = new LinkedBlockingQueue<>(100_000);
         AtomicLong received = new AtomicLong();
-        WebTransportClient client = WebTransportClient.connect(
-                URI.create("https://127.0.0.1:" + port + pathAndQuery), WebTransportClientConfig.pinned(hash),
+        WebTransportClient client = WebTransportClient.connect(uri, WebTransportClientConfig.pinned(hash),
                 frame -> {
                     try {
                         received.incrementAndGet();
@@ -52,14 +56,14 @@ final class LanMember implements AutoCloseable {
     }
 
     /** Sends these bytes as one frame. */
-    boolean send(byte[] frame) {
+    public boolean send(byte[] frame) {
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(frame.length);
         buf.writeBytes(frame);
         return client.sendDatagram(buf);
     }
 
     /** A broadcast frame from {@code sourceMac} whose payload starts with {@code marker}. */
-    static byte[] broadcast(long sourceMac, int marker, int length) {
+    public static byte[] broadcast(long sourceMac, int marker, int length) {
         byte[] frame = new byte[length];
         ByteBuf buf = io.netty.buffer.Unpooled.wrappedBuffer(frame);
         EthernetFrame.writeHeader(buf, 0, MacAddress.BROADCAST, sourceMac, LOCAL_EXPERIMENTAL);
@@ -68,7 +72,7 @@ final class LanMember implements AutoCloseable {
     }
 
     /** An ARP request from {@code sourceMac} claiming {@code senderIp}, asking who has {@code targetIp}. */
-    static byte[] arpRequest(long sourceMac, String senderIp, String targetIp) {
+    public static byte[] arpRequest(long sourceMac, String senderIp, String targetIp) {
         byte[] frame = new byte[EthernetFrame.HEADER_LENGTH + ArpPacket.LENGTH];
         ByteBuf buf = io.netty.buffer.Unpooled.wrappedBuffer(frame);
         EthernetFrame.writeHeader(buf, 0, MacAddress.BROADCAST, sourceMac, EthernetFrame.TYPE_ARP);
@@ -78,7 +82,7 @@ final class LanMember implements AutoCloseable {
     }
 
     /** The next frame with this EtherType and (for broadcasts) marker, within the timeout; null if none came. */
-    byte[] await(int etherType, long timeoutMillis) throws InterruptedException {
+    public byte[] await(int etherType, long timeoutMillis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         long left;
         while ((left = deadline - System.nanoTime()) > 0) {
@@ -91,7 +95,7 @@ final class LanMember implements AutoCloseable {
     }
 
     /** Whether a broadcast with {@code marker} arrives within the timeout. */
-    boolean sees(int marker, long timeoutMillis) throws InterruptedException {
+    public boolean sees(int marker, long timeoutMillis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         long left;
         while ((left = deadline - System.nanoTime()) > 0) {
@@ -104,7 +108,7 @@ final class LanMember implements AutoCloseable {
     }
 
     /** Asks who has 10.0.2.2; returns the MAC in the ARP reply, or -1 when none came. */
-    long resolveGateway(String ownIp) throws InterruptedException {
+    public long resolveGateway(String ownIp) throws InterruptedException {
         send(arpRequest(mac, ownIp, "10.0.2.2"));
         byte[] reply = await(EthernetFrame.TYPE_ARP, 5000);
         if (reply == null) {

@@ -70,6 +70,7 @@ public final class ApiJson {
             Json.quote(json, client.getAddress().getHostAddress() + ":" + client.getPort());
         }
         json.append(",\"connectedSince\":\"").append(Instant.ofEpochMilli(member.connectedSinceMillis())).append('"')
+                .append(",\"worker\":").append(member.worker())
                 .append(",\"fromMember\":{\"frames\":").append(member.framesFromMember())
                 .append(",\"bytes\":").append(member.bytesFromMember())
                 .append("},\"toMember\":{\"frames\":").append(member.framesToMember())

@@ -11,12 +11,13 @@ import java.util.Map;
  * @param transport {@code webtransport}, {@code websocket}, ...
  * @param client the client's address and port, or null when not known
  * @param connectedSinceMillis when it joined, in milliseconds since the epoch
+ * @param worker the worker that carries its transport (0: the LAN loop itself)
  * @param framesFromMember frames it sent onto the LAN (and bytes, next)
  * @param framesToMember frames the switch handed it (and bytes, next)
  * @param drops its frames dropped so far, by the reason {@code relay_drops_total} names them
  * @param natFlows its open NAT flows: UDP flows, ICMP echo flows and TCP connections, in that order
  */
 public record MemberView(long[] macs, int[] addresses, String transport, InetSocketAddress client,
-        long connectedSinceMillis, long framesFromMember, long bytesFromMember, long framesToMember,
+        long connectedSinceMillis, int worker, long framesFromMember, long bytesFromMember, long framesToMember,
         long bytesToMember, Map<String, Long> drops, int[] natFlows) {
 }

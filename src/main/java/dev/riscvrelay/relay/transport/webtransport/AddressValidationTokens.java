@@ -18,7 +18,8 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>A token is {@code [issued at, monotonic ns: 8][HMAC-SHA256(key, issued at | address | port | odcid), first 16 bytes][odcid]}
  * with a random key made at start, so only this process can mint them, they bind the client's address and port, and
- * they expire after {@link #LIFETIME_NANOS}. Used by the QUIC codec on its event loop only (one {@link Mac}).
+ * they expire after {@link #LIFETIME_NANOS}. One key for every worker's codec, so a token is good on any of them;
+ * their loops take turns on the one {@link Mac} (a lock per Initial packet, never per frame).
  */
 final class AddressValidationTokens implements QuicTokenHandler {
 
@@ -81,7 +82,7 @@ final class AddressValidationTokens implements QuicTokenHandler {
         return PREFIX + MAX_CID;
     }
 
-    private byte[] tag(long issuedAt, InetSocketAddress address, ByteBuf cid, int cidAt, int cidLength) {
+    private synchronized byte[] tag(long issuedAt, InetSocketAddress address, ByteBuf cid, int cidAt, int cidLength) {
         for (int shift = 56; shift >= 0; shift -= 8) {
             mac.update((byte) (issuedAt >>> shift));
         }

@@ -52,13 +52,15 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
                 reject(ctx, refusal, true);
             } else {
                 CharSequence path = frame.headers().path();
-                switch (connection.admit(path == null ? "/" : path.toString())) {
-                    case Admission.Admitted admitted -> accept(ctx, admitted);
-                    case Admission.Refused refused -> {
-                        counters.increment(refused.reason());
-                        reject(ctx, refused.status(), true);
+                connection.admit(path == null ? "/" : path.toString(), admission -> {
+                    switch (admission) {
+                        case Admission.Admitted admitted -> accept(ctx, admitted);
+                        case Admission.Refused refused -> {
+                            counters.increment(refused.reason());
+                            reject(ctx, refused.status(), true);
+                        }
                     }
-                }
+                });
             }
         }
     }
@@ -88,12 +90,12 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
         // frame is not dropped for a size that discovery would have validated a moment later.
         connection.whenPathKnown(() -> {
             if (!ctx.channel().isActive()) {
-                admitted.release().run();
+                connection.release(admitted);
                 return;
             }
             int refusal = connection.admissionStatus(); // other sessions may have opened meanwhile
             if (refusal != 0) {
-                admitted.release().run();
+                connection.release(admitted);
                 reject(ctx, refusal, true);
                 return;
             }

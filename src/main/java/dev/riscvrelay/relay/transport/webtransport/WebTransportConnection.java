@@ -38,10 +38,8 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
     /** Once a path is validated, a look every 5 s per connection: cheap with thousands of idle sessions. */
     private static final long SETTLED_POLL_MILLIS = 5_000;
 
-    /** An Ethernet header: anything shorter cannot be forwarded. */
-    private static final int MIN_FRAME = 14;
-
     private final WebTransportServer server;
+    private final ServerWorker worker;
     private final SessionGate gate;
     private final Counters counters;
     private final LongObjectMap<WebTransportSession> sessions = new LongObjectHashMap<>(4);
@@ -52,10 +50,16 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
     private PathMtuWatch pathMtu;
     private boolean counted;
 
-    WebTransportConnection(WebTransportServer server, SessionGate gate, Counters counters) {
+    WebTransportConnection(WebTransportServer server, ServerWorker worker, SessionGate gate, Counters counters) {
         this.server = server;
+        this.worker = worker;
         this.gate = gate;
         this.counters = counters;
+    }
+
+    /** The worker this connection lives on. */
+    ServerWorker worker() {
+        return worker;
     }
 
     @Override
@@ -115,20 +119,7 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         // The frame keeps its prefix as headroom in front of the reader index: if it goes to exactly one other
         // session, that session writes its own prefix there and sends this very buffer.
         datagram.skipBytes(HttpDatagram.prefixLength(datagram));
-        datagram = session.frameOf(datagram);
-        if (datagram == null) {
-            return;
-        }
-        if (datagram.readableBytes() < MIN_FRAME) {
-            datagram.release();
-            counters.increment(Counter.DROP_RUNT);
-            return;
-        }
-        if (!session.guard().admit(datagram)) {
-            datagram.release();
-            return;
-        }
-        session.lan().forward(session, datagram);
+        session.fromClient(datagram);
     }
 
     /** Why a CONNECT cannot become a session right now, as an HTTP status; 0 when it can. */
@@ -148,11 +139,27 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         return 0;
     }
 
-    /** Which LAN a CONNECT to {@code pathAndQuery} joins, or why it may not; asked once admissionStatus() is 0. */
-    Admission admit(String pathAndQuery) {
+    /**
+     * Asks the gate (on the LAN loop) which LAN a CONNECT to {@code pathAndQuery} joins, or why it may not; asked
+     * once admissionStatus() is 0. The answer comes to {@code then} on this connection's worker: at once when that
+     * is the LAN loop.
+     */
+    void admit(String pathAndQuery, java.util.function.Consumer<Admission> then) {
         java.net.InetAddress peer = quic.remoteSocketAddress() instanceof java.net.InetSocketAddress inet
                 ? inet.getAddress() : java.net.InetAddress.getLoopbackAddress();
-        return gate.admit(pathAndQuery, peer);
+        if (worker.ownsLan()) {
+            then.accept(gate.admit(pathAndQuery, peer));
+        } else {
+            worker.onLan(() -> {
+                Admission admission = gate.admit(pathAndQuery, peer);
+                worker.onWorker(() -> then.accept(admission));
+            });
+        }
+    }
+
+    /** Gives back what an admission holds that never became a session; on the LAN loop. */
+    void release(Admission.Admitted admitted) {
+        worker.onLan(admitted.release());
     }
 
     WebTransportSession openSession(QuicStreamChannel connectStream, Admission.Admitted admitted) {
@@ -161,7 +168,7 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         sessions.put(session.quarterStreamId(), session);
         server.sessionOpened();
         counters.increment(Counter.SESSIONS_OPENED);
-        session.lan().attach(session);
+        worker.onLan(session::joinLan);
         session.startKeepAlive(server.config().keepAliveInterval().toNanos());
         return session;
     }
@@ -200,8 +207,7 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         if (sessions.remove(session.quarterStreamId()) != null) {
             server.sessionClosed();
             counters.increment(Counter.SESSIONS_CLOSED);
-            session.lan().detach(session);
-            session.admission().release().run();
+            worker.onLan(session::leaveLan);
         }
     }
 

@@ -40,9 +40,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The WebTransport endpoint: one UDP socket speaking QUIC (Netty's native quiche codec) and HTTP/3, whose
- * sessions join a {@link Switch} as ports. Every connection, stream and datagram of the socket runs on one event
- * loop, the same loop the switch must be owned by, so nothing here takes a lock.
+ * The WebTransport endpoint: a UDP socket per worker speaking QUIC (Netty's native quiche codec) and HTTP/3, whose
+ * sessions join a {@link Switch} as ports. Every connection, stream and datagram runs on its worker's event loop;
+ * the first worker's loop owns the switches, and the others exchange their sessions' frames with it through
+ * {@link ServerWorker hand-off queues}, so nothing here takes a lock per frame.
  *
  * <p>What browsers need, and what fails silently without it (see notes/webtransport-in-browsers.md): the SETTINGS
  * of {@link WebTransportSettings}, the QUIC datagram transport parameter, and packets large enough for Chromium's
@@ -60,14 +61,21 @@ public final class WebTransportServer implements AutoCloseable {
     private final WebTransportServerConfig config;
     private final Counters counters;
     private final IoEventLoopGroup ownedGroup;
+    /** The LAN loop: the first worker's, the one that owns the switches. */
     private final IoEventLoop loop;
+    private final List<ServerWorker> workers = new ArrayList<>();
+    /** One socket per worker, all on the same port (SO_REUSEPORT when there are several). */
+    private final List<Channel> sockets = new ArrayList<>();
     private final Channel socket;
+    private final List<io.netty.util.concurrent.ScheduledFuture<?>> queuedFramesTask = new ArrayList<>();
     /** The largest UDP payload this server sends: the link's, probed up to per connection (see {@link PathMtu}). */
     private final int udpPayload;
-    private final List<WebTransportConnection> connections = new ArrayList<>();
+    /** Every worker's connections: added and removed on their workers, read by the LAN loop's gauges. */
+    private final java.util.Set<WebTransportConnection> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
-    private volatile int sessions;
-    private volatile int connectionCount;
+    private final java.util.concurrent.atomic.AtomicInteger sessions = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger connectionCount =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * Binds {@code bindAddress:port} on an event loop of its own; run the switch on {@link #eventLoop()}.
@@ -98,22 +106,50 @@ public final class WebTransportServer implements AutoCloseable {
      */
     public WebTransportServer(InetAddress bindAddress, int port, Supplier<RelayCertificate> certificates, SessionGate lan,
             Counters counters, WebTransportServerConfig config, IoEventLoop loop) throws PortInUseException {
+        this(bindAddress, port, certificates, lan, counters, config, loop == null ? List.of() : List.of(loop));
+    }
+
+    /**
+     * Like {@link #WebTransportServer(InetAddress, int, Supplier, SessionGate, Counters, WebTransportServerConfig,
+     * IoEventLoop)} on several loops (not owned), a worker each: every loop reads its own UDP socket on the same port
+     * (SO_REUSEPORT, epoll only), and each QUIC connection lives on the worker whose socket took its first packet.
+     * Its connection IDs name that worker, so a packet that arrives on another worker's socket (the client's
+     * address changed) is handed to it. The first loop owns the LANs: the gate is asked there, and sessions on
+     * other workers exchange their frames with it through hand-off queues. No loops: the server makes one.
+     */
+    public WebTransportServer(InetAddress bindAddress, int port, Supplier<RelayCertificate> certificates, SessionGate lan,
+            Counters counters, WebTransportServerConfig config, List<IoEventLoop> loops) throws PortInUseException {
         this.config = config;
         this.counters = counters;
-        if (loop == null) {
+        if (loops.isEmpty()) {
             this.ownedGroup = new MultiThreadIoEventLoopGroup(1,
                     Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
             this.loop = ownedGroup.next();
+            loops = List.of(this.loop);
         } else {
             this.ownedGroup = null;
-            this.loop = loop;
+            this.loop = loops.getFirst();
         }
         boolean epoll = this.loop.isIoType(EpollIoHandler.class);
+        if (!epoll) {
+            loops = List.of(this.loop); // several sockets on one port need SO_REUSEPORT: epoll only
+        }
+        for (IoEventLoop workerLoop : loops) {
+            workers.add(new ServerWorker(workers.size(), workerLoop, this.loop, counters));
+        }
         this.udpPayload = PathMtu.serverUdpPayload(bindAddress, config.udpPayloadSize());
-        ChannelHandler codec = quicCodec(certificates, lan, epoll);
         UdpSendErrors sendErrors = new UdpSendErrors(counters);
+        QuicCodecs codecs = new QuicCodecs(certificates, lan, epoll);
+        ChannelHandler quic = workers.size() == 1 ? codecs.codec(workers.getFirst(), 0, null)
+                : new io.netty.handler.codec.quic.QuicCodecDispatcher() {
+                    @Override
+                    protected void initChannel(Channel channel, int localConnectionIdLength,
+                            io.netty.handler.codec.quic.QuicConnectionIdGenerator idGenerator) {
+                        channel.pipeline().addLast(codecs.codec(workerOn(channel), localConnectionIdLength,
+                                idGenerator), UdpErrorSink.INSTANCE);
+                    }
+                };
         Bootstrap bootstrap = new Bootstrap()
-                .group(this.loop)
                 .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 .option(ChannelOption.SO_RCVBUF, config.receiveBufferBytes())
                 .option(ChannelOption.SO_SNDBUF, config.receiveBufferBytes())
@@ -124,7 +160,11 @@ public final class WebTransportServer implements AutoCloseable {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(sendErrors, codec, UdpErrorSink.INSTANCE);
+                        if (workers.size() == 1) {
+                            ch.pipeline().addLast(sendErrors, quic, UdpErrorSink.INSTANCE);
+                        } else {
+                            ch.pipeline().addLast(sendErrors, quic); // the dispatcher adds the codec and the sink
+                        }
                     }
                 });
         if (epoll) {
@@ -136,60 +176,134 @@ public final class WebTransportServer implements AutoCloseable {
                         PathMtu.DISCOVER_PROBE);
             }
         }
-        ChannelFuture bound = bootstrap.bind(new InetSocketAddress(bindAddress, port)).awaitUninterruptibly();
-        if (!bound.isSuccess()) {
-            shutdownOwnedGroup();
-            Throwable cause = bound.cause();
-            if (isAddressInUse(cause)) {
-                throw new PortInUseException("UDP port " + port + " on " + bindAddress.getHostAddress()
-                        + " is already in use", cause);
-            }
-            throw new IllegalStateException("cannot bind UDP " + bindAddress.getHostAddress() + ":" + port + ": "
-                    + cause.getMessage(), cause);
+        int boundPort = port;
+        if (workers.size() > 1) {
+            // SO_REUSEPORT would let this relay share the port with another process of the same user, silently:
+            // an ordinary bind first says whether anyone holds it (and picks the port when 0 was asked).
+            boundPort = probePort(bindAddress, port);
+            bootstrap.option(io.netty.channel.epoll.EpollChannelOption.SO_REUSEPORT, true);
         }
-        this.socket = bound.channel();
+        for (ServerWorker worker : workers) {
+            ChannelFuture bound = bootstrap.clone().group(worker.loop)
+                    .bind(new InetSocketAddress(bindAddress, boundPort)).awaitUninterruptibly();
+            if (!bound.isSuccess()) {
+                for (Channel open : sockets) {
+                    open.close().awaitUninterruptibly();
+                }
+                shutdownOwnedGroup();
+                Throwable cause = bound.cause();
+                if (isAddressInUse(cause)) {
+                    throw new PortInUseException("UDP port " + port + " on " + bindAddress.getHostAddress()
+                            + " is already in use", cause);
+                }
+                throw new IllegalStateException("cannot bind UDP " + bindAddress.getHostAddress() + ":" + port + ": "
+                        + cause.getMessage(), cause);
+            }
+            sockets.add(bound.channel());
+            boundPort = ((InetSocketAddress) bound.channel().localAddress()).getPort();
+        }
+        this.socket = sockets.getFirst();
+        for (ServerWorker worker : workers) {
+            if (!worker.ownsLan()) {
+                // The LAN loop's gauges read what this worker's sessions queue as the worker last saw it.
+                queuedFramesTask.add(worker.loop.scheduleAtFixedRate(
+                        () -> worker.queuedFrames = queuedFrames(worker), 0, 1, TimeUnit.SECONDS));
+            }
+        }
     }
 
-    private ChannelHandler quicCodec(Supplier<RelayCertificate> certificates, SessionGate lan, boolean epoll) {
-        // BoringSSL asks the key manager during each handshake, so a renewed certificate needs no new context.
-        QuicSslContext tls = QuicSslContextBuilder
-                .forServer(new CurrentCertificateKeyManager(certificates), null)
-                .applicationProtocols(Http3.supportedApplicationProtocols())
-                .build();
-        QuicServerCodecBuilder builder = QuicTransport.configure(Http3.newQuicServerCodecBuilder(),
-                        config.idleTimeout(), udpPayload, config.udpPayloadSize(), config.congestionControl(),
-                        config.datagramQueueLength())
-                .sslContext(tls)
-                // Retry before any handshake work: a spoofed source address gets one small packet back, no more.
-                .tokenHandler(new AddressValidationTokens(NanoClock.SYSTEM))
-                // Sessions plus a few plain requests; quiche grants more as streams finish, so this bounds
-                // concurrent streams, not their total.
-                .initialMaxStreamsBidirectional(config.maxSessionsPerConnection() + 4L)
-                .handler(new ChannelInitializer<QuicChannel>() {
-                    @Override
-                    protected void initChannel(QuicChannel quic) {
-                        WebTransportConnection connection = new WebTransportConnection(
-                                WebTransportServer.this, lan, counters);
-                        ChannelHandler requestStreams = new ChannelInitializer<QuicStreamChannel>() {
-                            @Override
-                            protected void initChannel(QuicStreamChannel stream) {
-                                stream.pipeline().addLast(new ConnectStreamHandler(connection, counters));
-                            }
-                        };
-                        quic.pipeline().addLast(new Http3ServerConnectionHandler(requestStreams, null, null,
-                                WebTransportSettings.serverSettings(config.maxSessionsPerConnection()), true,
-                                (id, value) -> true));
-                        quic.pipeline().addLast(connection);
-                        connections.add(connection);
-                        quic.closeFuture().addListener(f -> connections.remove(connection));
-                    }
-                });
-        if (epoll) {
-            // GSO: several QUIC packets of one flush leave in one sendmsg.
-            builder.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
-                    EpollQuicUtils.newSegmentedAllocator(HttpDatagram.GSO_SEGMENTS));
+    /** The worker whose loop runs {@code channel}. */
+    private ServerWorker workerOn(Channel channel) {
+        for (ServerWorker worker : workers) {
+            if (worker.loop == channel.eventLoop()) {
+                return worker;
+            }
         }
-        return builder.build();
+        throw new IllegalStateException("no worker runs " + channel);
+    }
+
+    /** Binds and closes an ordinary UDP socket: the port it got, or PortInUseException when someone holds it. */
+    private static int probePort(InetAddress bindAddress, int port) throws PortInUseException {
+        try (java.net.DatagramSocket probe = new java.net.DatagramSocket(null)) {
+            probe.setReuseAddress(false);
+            probe.bind(new InetSocketAddress(bindAddress, port));
+            return probe.getLocalPort();
+        } catch (java.net.SocketException e) {
+            if (isAddressInUse(e)) {
+                throw new PortInUseException("UDP port " + port + " on " + bindAddress.getHostAddress()
+                        + " is already in use", e);
+            }
+            throw new IllegalStateException("cannot bind UDP " + bindAddress.getHostAddress() + ":" + port + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** The number of workers (event loops with a socket each). */
+    public int workerCount() {
+        return workers.size();
+    }
+
+    /** What every worker's QUIC codec shares: the TLS context, the Retry token key, the gate. */
+    private final class QuicCodecs {
+        private final QuicSslContext tls;
+        private final AddressValidationTokens tokens = new AddressValidationTokens(NanoClock.SYSTEM);
+        private final SessionGate lan;
+        private final boolean epoll;
+
+        QuicCodecs(Supplier<RelayCertificate> certificates, SessionGate lan, boolean epoll) {
+            // BoringSSL asks the key manager during each handshake, so a renewed certificate needs no new context.
+            this.tls = QuicSslContextBuilder
+                    .forServer(new CurrentCertificateKeyManager(certificates), null)
+                    .applicationProtocols(Http3.supportedApplicationProtocols())
+                    .build();
+            this.lan = lan;
+            this.epoll = epoll;
+        }
+
+        /**
+         * The codec of {@code worker}'s socket; with several workers, {@code idGenerator} makes connection IDs of
+         * {@code connectionIdLength} bytes that name the worker.
+         */
+        ChannelHandler codec(ServerWorker worker, int connectionIdLength,
+                io.netty.handler.codec.quic.QuicConnectionIdGenerator idGenerator) {
+            QuicServerCodecBuilder builder = QuicTransport.configure(Http3.newQuicServerCodecBuilder(),
+                            config.idleTimeout(), udpPayload, config.udpPayloadSize(), config.congestionControl(),
+                            config.datagramQueueLength())
+                    .sslContext(tls)
+                    // Retry before any handshake work: a spoofed source address gets one small packet back, no more.
+                    .tokenHandler(tokens)
+                    // Sessions plus a few plain requests; quiche grants more as streams finish, so this bounds
+                    // concurrent streams, not their total.
+                    .initialMaxStreamsBidirectional(config.maxSessionsPerConnection() + 4L)
+                    .handler(new ChannelInitializer<QuicChannel>() {
+                        @Override
+                        protected void initChannel(QuicChannel quic) {
+                            WebTransportConnection connection = new WebTransportConnection(
+                                    WebTransportServer.this, worker, lan, counters);
+                            ChannelHandler requestStreams = new ChannelInitializer<QuicStreamChannel>() {
+                                @Override
+                                protected void initChannel(QuicStreamChannel stream) {
+                                    stream.pipeline().addLast(new ConnectStreamHandler(connection, counters));
+                                }
+                            };
+                            quic.pipeline().addLast(new Http3ServerConnectionHandler(requestStreams, null, null,
+                                    WebTransportSettings.serverSettings(config.maxSessionsPerConnection()), true,
+                                    (id, value) -> true));
+                            quic.pipeline().addLast(connection);
+                            connections.add(connection);
+                            quic.closeFuture().addListener(f -> connections.remove(connection));
+                        }
+                    });
+            if (idGenerator != null) {
+                builder.localConnectionIdLength(connectionIdLength).connectionIdAddressGenerator(idGenerator);
+            }
+            if (epoll) {
+                // GSO: several QUIC packets of one flush leave in one sendmsg.
+                builder.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
+                        EpollQuicUtils.newSegmentedAllocator(HttpDatagram.GSO_SEGMENTS));
+            }
+            return builder.build();
+        }
     }
 
     /** The largest UDP payload this server sends on any path: what its link carries, at most the configured size. */
@@ -209,7 +323,7 @@ public final class WebTransportServer implements AutoCloseable {
         return socket.config().getOption(ChannelOption.SO_RCVBUF);
     }
 
-    /** The loop that runs this server's socket; the switch and every port's work belong on it. */
+    /** The LAN loop: the first worker's, which runs the gate; the switch and every port's work belong on it. */
     public IoEventLoop eventLoop() {
         return loop;
     }
@@ -220,7 +334,7 @@ public final class WebTransportServer implements AutoCloseable {
 
     /** Open sessions over all connections (safe to read from any thread). */
     public int sessionCount() {
-        return sessions;
+        return sessions.get();
     }
 
     /**
@@ -230,46 +344,69 @@ public final class WebTransportServer implements AutoCloseable {
     public int[] queuedFrames() {
         int total = 0;
         int deepest = 0;
-        for (WebTransportConnection connection : connections) {
-            int[] depths = connection.queuedFrames();
+        for (ServerWorker worker : workers) {
+            int[] depths = worker.ownsLan() ? queuedFrames(worker) : worker.queuedFrames;
             total += depths[0];
             deepest = Math.max(deepest, depths[1]);
         }
         return new int[] {total, deepest};
     }
 
+    /** {@code [total, deepest]} over the sessions of {@code worker}'s connections; on its loop. */
+    private int[] queuedFrames(ServerWorker worker) {
+        int total = 0;
+        int deepest = 0;
+        for (WebTransportConnection connection : connections) {
+            if (connection.worker() == worker) {
+                int[] depths = connection.queuedFrames();
+                total += depths[0];
+                deepest = Math.max(deepest, depths[1]);
+            }
+        }
+        return new int[] {total, deepest};
+    }
+
     /** Whether the UDP socket is open. */
     public boolean isOpen() {
-        return socket.isOpen();
+        for (Channel open : sockets) {
+            if (!open.isOpen()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Open QUIC connections (safe to read from any thread). */
     public int connectionCount() {
-        return connectionCount;
+        return connectionCount.get();
     }
 
     boolean connectionOpened() {
-        if (connectionCount >= config.maxConnections()) {
-            return false;
+        while (true) {
+            int open = connectionCount.get();
+            if (open >= config.maxConnections()) {
+                return false;
+            }
+            if (connectionCount.compareAndSet(open, open + 1)) {
+                return true;
+            }
         }
-        connectionCount = connectionCount + 1; // single writer: the event loop
-        return true;
     }
 
     void connectionClosed() {
-        connectionCount = connectionCount - 1;
+        connectionCount.decrementAndGet();
     }
 
     boolean sessionCanOpen() {
-        return sessions < config.maxSessions();
+        return sessions.get() < config.maxSessions();
     }
 
     void sessionOpened() {
-        sessions = sessions + 1;
+        sessions.incrementAndGet();
     }
 
     void sessionClosed() {
-        sessions = sessions - 1;
+        sessions.decrementAndGet();
     }
 
     /**
@@ -282,22 +419,49 @@ public final class WebTransportServer implements AutoCloseable {
             throw new IllegalStateException("close() blocks; call it off the event loop");
         }
         if (!closing.compareAndSet(false, true)) {
-            socket.closeFuture().awaitUninterruptibly();
+            for (Channel open : sockets) {
+                open.closeFuture().awaitUninterruptibly();
+            }
             return;
         }
-        loop.submit(() -> {
-            for (WebTransportConnection connection : new ArrayList<>(connections)) {
-                connection.closeSessions(0, "relay shutting down");
-            }
-        }).awaitUninterruptibly();
+        for (ServerWorker worker : workers) {
+            worker.loop.submit(() -> {
+                for (WebTransportConnection connection : new ArrayList<>(connections)) {
+                    if (connection.worker() == worker) {
+                        connection.closeSessions(0, "relay shutting down");
+                    }
+                }
+            }).awaitUninterruptibly();
+        }
         // The capsules and FINs need a moment on the wire before CONNECTION_CLOSE overtakes them.
-        loop.schedule(() -> {
-            for (WebTransportConnection connection : new ArrayList<>(connections)) {
-                connection.closeConnection("relay shutting down");
-            }
-        }, 50, TimeUnit.MILLISECONDS).awaitUninterruptibly();
-        loop.submit(() -> socket.close()).awaitUninterruptibly();
-        socket.closeFuture().awaitUninterruptibly();
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (ServerWorker worker : workers) {
+            worker.loop.submit(() -> {
+                for (WebTransportConnection connection : new ArrayList<>(connections)) {
+                    if (connection.worker() == worker) {
+                        connection.closeConnection("relay shutting down");
+                    }
+                }
+            }).awaitUninterruptibly();
+        }
+        for (int i = 0; i < sockets.size(); i++) {
+            Channel open = sockets.get(i);
+            workers.get(i).loop.submit(() -> open.close()).awaitUninterruptibly();
+            open.closeFuture().awaitUninterruptibly();
+        }
+        if (queuedFramesTask != null) {
+            queuedFramesTask.forEach(task -> task.cancel(false));
+        }
+        // Nothing reads the sockets now: what waits in the hand-off queues is freed on the LAN loop, after any
+        // drain already scheduled there.
+        loop.submit(() -> workers.forEach(ServerWorker::closeToLan)).awaitUninterruptibly();
+        for (ServerWorker worker : workers) {
+            worker.loop.submit(worker::closeFromLan).awaitUninterruptibly();
+        }
         shutdownOwnedGroup();
     }
 

@@ -8,7 +8,6 @@ import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.FrameQueue;
 import dev.riscvrelay.relay.switching.Member;
 import dev.riscvrelay.relay.switching.Port;
-import dev.riscvrelay.relay.switching.Switch;
 import dev.riscvrelay.relay.transport.framed.FramedSession;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http3.DefaultHttp3DataFrame;
@@ -22,7 +21,9 @@ import java.util.function.ObjLongConsumer;
 
 /**
  * One browser (or client) session on the LAN: a {@link Port} whose frames travel as HTTP/3 datagrams on its QUIC
- * connection, keyed by its CONNECT stream. Lives entirely on the server's event loop.
+ * connection, keyed by its CONNECT stream. Its QUIC side runs on its connection's worker; its LAN side (the framed
+ * protocol's decoding, the guard, the switch) on the LAN loop. On the LAN loop's own worker both are one; on another
+ * worker, frames cross between the two through the worker's {@link ServerWorker hand-off queues}.
  *
  * <p>Outgoing frames wait in a bounded {@link FrameQueue} and are written once per event-loop turn, all in one
  * flush, so a burst forwarded by the switch becomes one batch of UDP writes rather than a syscall per frame.
@@ -36,28 +37,32 @@ final class WebTransportSession implements Port, Member {
     private enum State { OPEN, CLOSED }
 
     private final WebTransportConnection connection;
+    private final ServerWorker worker;
     private final QuicChannel quic;
     private final QuicStreamChannel connectStream;
     private final long quarterStreamId;
     private final int prefixLength;
     /** The largest datagram payload the path carries as validated now; it grows as PMTUD succeeds. */
-    private int maxDatagramLength;
-    /** The largest frame one datagram carries: the datagram less the prefix (and the framed type byte). */
-    private int maxFrameSize;
+    private volatile int maxDatagramLength;
     /** The id of the next frame a framed session sends in chunks (u16, wrapping). */
     private int nextChunkId;
     private final Consumer<ByteBuf> writeDatagram;
-    /** Whether the first datagram has been seen; {@link #framed} is null for a raw session. */
+    /** Whether the first datagram has been seen (LAN loop); {@link #framed} is null for a raw session. */
     private boolean decided;
-    private FramedSession framed;
+    /** Made on the LAN loop by the first datagram; read by the worker when it sends. */
+    private volatile FramedSession framed;
+    /** Whether the switch has this session as a port (LAN loop). */
+    private boolean onLan;
     private final FrameQueue queue;
     private final Counters counters;
     private final String name;
     private final Admission.Admitted admission;
     private final Runnable flushTask = this::flushQueue;
+    /** An Ethernet header: anything shorter cannot be forwarded. */
+    private static final int MIN_FRAME = 14;
     private boolean flushScheduled;
     private ScheduledFuture<?> keepAlive;
-    private State state = State.OPEN;
+    private volatile State state = State.OPEN;
     private final long connectedSinceMillis = System.currentTimeMillis();
     /** Frames for this member larger than its path carries (its share of {@code reason="too_large"}). */
     private long droppedTooLarge;
@@ -65,22 +70,17 @@ final class WebTransportSession implements Port, Member {
     WebTransportSession(WebTransportConnection connection, QuicStreamChannel connectStream, int maxDatagramLength,
             int queueCapacity, Counters counters, Admission.Admitted admission) {
         this.connection = connection;
+        this.worker = connection.worker();
         this.quic = connectStream.parent();
         this.connectStream = connectStream;
         this.quarterStreamId = HttpDatagram.quarterStreamIdOf(connectStream.streamId());
         this.prefixLength = QuicVarint.encodedLength(quarterStreamId);
         this.maxDatagramLength = maxDatagramLength;
-        this.maxFrameSize = maxDatagramLength - prefixLength;
         this.queue = new FrameQueue(queueCapacity, counters);
         this.counters = counters;
         this.name = "wt#" + connectStream.streamId() + " " + quic.remoteSocketAddress();
         this.admission = admission;
         this.writeDatagram = datagram -> quic.write(datagram, quic.voidPromise());
-    }
-
-    /** The LAN this session joined. */
-    Switch lan() {
-        return admission.lan();
     }
 
     /** What this session's frames pass before the switch. */
@@ -108,8 +108,18 @@ final class WebTransportSession implements Port, Member {
         return state == State.OPEN;
     }
 
+    /** From the switch, on the LAN loop: to the queue here, or to this session's worker first. */
     @Override
     public void send(ByteBuf frame) {
+        if (worker.fromLan != null) {
+            worker.fromLan.offer(this, frame);
+        } else {
+            sendFromLan(frame);
+        }
+    }
+
+    /** A frame from the LAN, on this session's worker: queued for the flush at the end of the loop turn. */
+    void sendFromLan(ByteBuf frame) {
         if (state != State.OPEN) {
             frame.release();
             counters.increment(Counter.DROP_PORT_CLOSED);
@@ -131,27 +141,81 @@ final class WebTransportSession implements Port, Member {
     /** The connection's validated path now carries datagrams of up to {@code maxDatagramLength} bytes. */
     void maxDatagramLength(int maxDatagramLength) {
         this.maxDatagramLength = maxDatagramLength;
-        maxFrameSize = maxDatagramLength - prefixLength - (framed == null ? 0 : 1);
+    }
+
+    /** The largest frame one datagram carries: the datagram less the prefix (and the framed type byte). */
+    private int frameSize() {
+        return maxDatagramLength - prefixLength - (framed == null ? 0 : 1);
     }
 
     /**
-     * The Ethernet frame in a datagram this session received (its prefix skipped; this takes over its reference),
-     * or null when it carried none. The first datagram decides whether the session is framed.
+     * A datagram from the client (its prefix skipped; this takes over its reference), on this session's worker: to
+     * the LAN, at once when the worker is the LAN loop, else through the hand-off queue.
      */
-    ByteBuf frameOf(ByteBuf payload) {
+    void fromClient(ByteBuf payload) {
+        if (worker.toLan != null) {
+            worker.toLan.offer(this, payload);
+        } else {
+            enterLan(payload);
+        }
+    }
+
+    /**
+     * On the LAN loop: the Ethernet frame of a datagram (the first decides whether the session is framed) passes
+     * the guard and enters the switch.
+     */
+    void enterLan(ByteBuf payload) {
+        if (!onLan) {
+            payload.release(); // the session left (or has not joined yet)
+            counters.increment(Counter.DROP_PORT_CLOSED);
+            return;
+        }
         if (!decided) {
             decided = true;
             if (FramedSession.opensFramedSession(payload)) {
                 framed = new FramedSession(new FramedLink(), admission.addresses(), counters, NanoClock.SYSTEM,
                         quic.alloc(), HttpDatagram.HEADROOM);
-                maxDatagramLength(maxDatagramLength);
                 counters.increment(Counter.FRAMED_SESSIONS);
             }
         }
-        return framed == null ? payload : framed.receive(payload);
+        ByteBuf frame = framed == null ? payload : framed.receive(payload);
+        if (frame == null) {
+            return;
+        }
+        if (frame.readableBytes() < MIN_FRAME) {
+            frame.release();
+            counters.increment(Counter.DROP_RUNT);
+            return;
+        }
+        if (!admission.guard().admit(frame)) {
+            frame.release();
+            return;
+        }
+        admission.lan().forward(this, frame);
     }
 
-    /** Control messages go out at once, beside the queued frames: they are rare and small. */
+    /** On the LAN loop: the switch takes this session as a port. */
+    void joinLan() {
+        onLan = true;
+        admission.lan().attach(this);
+    }
+
+    /** On the LAN loop: the session leaves the switch and gives back what its admission holds. Once. */
+    void leaveLan() {
+        if (onLan) {
+            onLan = false;
+            admission.lan().detach(this);
+        }
+        if (framed != null) {
+            framed.close();
+        }
+        admission.release().run();
+    }
+
+    /**
+     * Control messages go out at once, beside the queued frames: they are rare and small. The framed protocol runs
+     * on the LAN loop; a write from there reaches the connection's worker as a task of its own.
+     */
     private final class FramedLink implements FramedSession.Link {
         @Override
         public void sendControl(byte[] json) {
@@ -163,19 +227,19 @@ final class WebTransportSession implements Port, Member {
 
         @Override
         public void end(String reason) {
-            close(0, reason);
+            worker.onWorker(() -> close(0, reason));
         }
     }
 
     /** A framed session also takes frames too large for one datagram: they go in chunks its client reassembles. */
     @Override
     public int maxFrameSize() {
-        return framed == null ? maxFrameSize : Math.max(maxFrameSize, FramedSession.MAX_FRAME);
+        return framed == null ? frameSize() : Math.max(frameSize(), FramedSession.MAX_FRAME);
     }
 
     @Override
     public int largestUnsplitFrame() {
-        return maxFrameSize;
+        return frameSize();
     }
 
     @Override
@@ -199,6 +263,11 @@ final class WebTransportSession implements Port, Member {
     }
 
     @Override
+    public int worker() {
+        return worker.index;
+    }
+
+    @Override
     public void forEachDrop(ObjLongConsumer<String> reasonAndCount) {
         guard().forEachDrop(reasonAndCount);
         reasonAndCount.accept("queue_full", queue.droppedFull());
@@ -208,7 +277,7 @@ final class WebTransportSession implements Port, Member {
     /** Closes the session with error code 0 and the reason in its close capsule; the QUIC connection stays. */
     @Override
     public void disconnect(String reason) {
-        close(0, reason);
+        worker.onWorker(() -> close(0, reason));
     }
 
     private void flushQueue() {
@@ -219,6 +288,8 @@ final class WebTransportSession implements Port, Member {
         }
         ByteBuf frame;
         boolean wrote = false;
+        FramedSession framed = this.framed;
+        int maxFrameSize = frameSize();
         while ((frame = queue.poll()) != null) {
             ByteBuf datagram;
             if (framed != null && frame.readableBytes() > maxFrameSize) {
@@ -290,9 +361,6 @@ final class WebTransportSession implements Port, Member {
             keepAlive.cancel(false);
         }
         queue.clear();
-        if (framed != null) {
-            framed.close();
-        }
         connection.sessionEnded(this);
     }
 }

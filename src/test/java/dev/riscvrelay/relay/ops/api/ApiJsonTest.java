@@ -16,14 +16,14 @@ class ApiJsonTest {
         drops.put("rate_limited", 3L);
         drops.put("queue_full", 0L);
         MemberView member = new MemberView(new long[] {0x02_00_00_00_00_42L}, new int[] {0x0a00020f}, "websocket",
-                new InetSocketAddress("127.0.0.1", 40000), 1_700_000_000_000L, 5, 500, 7, 700, drops, new int[] {1, 2, 3});
+                new InetSocketAddress("127.0.0.1", 40000), 1_700_000_000_000L, 1, 5, 500, 7, 700, drops, new int[] {1, 2, 3});
         NetworkView network = new NetworkView("la\"b", 12, 1, 10, List.of(member));
 
         assertThat(ApiJson.networks(List.of(network), new MemberPage(10, 1))).isEqualTo(
                 "{\"networks\":[{\"name\":\"la\\\"b\",\"memberCount\":12,\"dhcpLeases\":1,\"offset\":10,\"limit\":1,"
                         + "\"members\":[{\"macs\":[\"02:00:00:00:00:42\"],\"addresses\":[\"10.0.2.15\"],"
                         + "\"transport\":\"websocket\",\"client\":\"127.0.0.1:40000\","
-                        + "\"connectedSince\":\"2023-11-14T22:13:20Z\","
+                        + "\"connectedSince\":\"2023-11-14T22:13:20Z\",\"worker\":1,"
                         + "\"fromMember\":{\"frames\":5,\"bytes\":500},\"toMember\":{\"frames\":7,\"bytes\":700},"
                         + "\"drops\":{\"rate_limited\":3,\"queue_full\":0},"
                         + "\"natFlows\":{\"udp\":1,\"icmp\":2,\"tcp\":3}}]}]}\n");
@@ -31,7 +31,7 @@ class ApiJsonTest {
 
     @Test
     void aMemberWithoutAddressesOrClientHasEmptyListsAndNull() {
-        MemberView member = new MemberView(new long[0], new int[0], "webtransport", null, 0, 0, 0, 0, 0, Map.of(),
+        MemberView member = new MemberView(new long[0], new int[0], "webtransport", null, 0, 0, 0, 0, 0, 0, Map.of(),
                 new int[3]);
         assertThat(ApiJson.network(new NetworkView("default", 1, 0, 0, List.of(member)), MemberPage.first()))
                 .contains("\"macs\":[],\"addresses\":[],\"transport\":\"webtransport\",\"client\":null,")

@@ -72,7 +72,7 @@ class WebSocketIT {
         RelayConfig config = new RelayConfig(defaults.bind(), 0, defaults.maxSessions(), 64,
                 defaults.network(), defaults.idleTimeout(),
                 defaults.dnsResolvers(), egress, new WebOptions(mode, null, null), defaults.access(),
-                defaults.congestionControl(), defaults.hostBudget(), java.util.List.of());
+                defaults.congestionControl(), defaults.hostBudget(), java.util.List.of(), defaults.workers());
         relay = Relay.start(config, certificate);
         return relay;
     }

@@ -60,7 +60,7 @@ class WispIT {
         RelayConfig config = new RelayConfig(defaults.bind(), 0, defaults.maxSessions(), 64, defaults.network(),
                 defaults.idleTimeout(), defaults.dnsResolvers(), egress,
                 new WebOptions(WebOptions.WebSocketMode.PLAIN, null, null), access,
-                defaults.congestionControl(), defaults.hostBudget(), List.of());
+                defaults.congestionControl(), defaults.hostBudget(), List.of(), defaults.workers());
         relay = startOnFreePorts(config);
         if (http == null) {
             http = HttpClient.newHttpClient();

@@ -1,0 +1,242 @@
+package dev.riscvrelay.relay.transport.webtransport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.riscvrelay.relay.access.LanMember;
+import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.FieldBed;
+import dev.riscvrelay.relay.testbed.RelayProcess;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code --workers}: the relay in its namespace, WebTransport clients in the root namespace across the field bed's
+ * veths. Connections spread over every worker's socket and still share one LAN (the switch and the gateway run on
+ * the first worker; the others hand their sessions' frames over); a client whose address changes mid-session keeps
+ * its session, on the worker that owns it.
+ */
+class WorkersIT {
+
+    private static final Pattern WORKER = Pattern.compile("\"worker\":(\\d+)");
+    private static final Pattern CONNECTED_SINCE = Pattern.compile("\"connectedSince\":\"([^\"]+)\"");
+    /** Clients tried at most to find every worker: with 4 workers, missing one after 40 is a chance of 4 in 10^5. */
+    private static final int MOST_CLIENTS = 40;
+
+    @ParameterizedTest(name = "--workers {0}")
+    @ValueSource(ints = {2, 4})
+    void connectionsLandOnEveryWorkerAndShareOneLan(int workers) throws Exception {
+        try (FieldBed field = FieldBed.create()) {
+            RelayProcess relay = field.startRelay("workers" + workers, "--workers", Integer.toString(workers));
+            URI uri = URI.create("https://" + field.relayAddress() + ":" + FieldBed.RELAY_PORT + "/");
+            List<LanMember> members = new ArrayList<>();
+            try {
+                Set<Integer> seen = new TreeSet<>();
+                while (seen.size() < workers && members.size() < MOST_CLIENTS) {
+                    members.add(LanMember.join(uri, relay.certificateHash(), 0x02_00_00_00_10_00L + members.size()));
+                    seen = workersOf(members(field));
+                }
+                System.out.printf("[facts] --workers %d: %d connections to cover workers %s%n", workers,
+                        members.size(), seen);
+                assertThat(seen).as("the workers the relay's connections landed on").hasSize(workers);
+
+                // Every member's broadcast reaches every other member, whichever workers they sit on.
+                for (int sender = 0; sender < members.size(); sender++) {
+                    int marker = 0x5EED_0000 + sender;
+                    members.get(sender).send(LanMember.broadcast(members.get(sender).mac, marker, 200));
+                    for (int receiver = 0; receiver < members.size(); receiver++) {
+                        if (receiver != sender) {
+                            assertThat(members.get(receiver).sees(marker, 5000))
+                                    .as("member %d sees the broadcast of member %d", receiver, sender).isTrue();
+                        }
+                    }
+                }
+                // The gateway, on the first worker, answers a member on each.
+                for (int i = 0; i < members.size(); i++) {
+                    assertThat(members.get(i).resolveGateway("10.0.2." + (100 + i))).as("ARP reply to member %d", i)
+                            .isEqualTo(LanMember.GATEWAY_MAC);
+                }
+                assertThat(metric(field, "relay_drops_total{reason=\"handoff_full\"}")).isZero();
+                assertThat(metric(field, "relay_sessions_opened_total")).isEqualTo(members.size());
+            } finally {
+                members.forEach(LanMember::close);
+            }
+        }
+    }
+
+    @Test
+    void aClientWhoseAddressChangesKeepsItsSession() throws Exception {
+        try (FieldBed field = FieldBed.create();
+             RebindingProxy nat = new RebindingProxy(new InetSocketAddress(field.relayAddress(),
+                     FieldBed.RELAY_PORT))) {
+            RelayProcess relay = field.startRelay("rebinding", "--workers", "4");
+            try (LanMember member = LanMember.join(URI.create("https://127.0.0.1:" + nat.port() + "/"),
+                    relay.certificateHash(), 0x02_00_00_00_20_01L)) {
+                assertThat(member.resolveGateway("10.0.2.77")).isEqualTo(LanMember.GATEWAY_MAC);
+                String before = members(field);
+                // Each new source port hashes to one of the 4 sockets: after 8, the chance that every one landed on
+                // the owner's own socket is 1 in 65,536; the others must hand the packets to the owner.
+                for (int round = 1; round <= 8; round++) {
+                    int port = nat.rebind();
+                    assertThat(member.resolveGateway("10.0.2.77"))
+                            .as("ARP through the gateway after the client moved to source port %d", port)
+                            .isEqualTo(LanMember.GATEWAY_MAC);
+                }
+                String after = members(field);
+                assertThat(match(CONNECTED_SINCE, after)).as("the same session").isEqualTo(
+                        match(CONNECTED_SINCE, before));
+                assertThat(match(WORKER, after)).as("on the same worker").isEqualTo(match(WORKER, before));
+                assertThat(metric(field, "relay_sessions_opened_total")).as("no second session").isEqualTo(1);
+                assertThat(metric(field, "relay_quic_connections")).as("no second connection").isEqualTo(1);
+            }
+        }
+    }
+
+    /** The default network's members as the admin API lists them. */
+    private static String members(FieldBed field) {
+        CommandResult listing = field.relayNamespace().exec(Duration.ofSeconds(10), "curl", "-sS", "--fail",
+                field.adminUrl("/api/networks/default/members?limit=1000"));
+        assertThat(listing.succeeded()).as(listing.describe()).isTrue();
+        return listing.stdout();
+    }
+
+    private static Set<Integer> workersOf(String members) {
+        Set<Integer> workers = new TreeSet<>();
+        Matcher m = WORKER.matcher(members);
+        while (m.find()) {
+            workers.add(Integer.parseInt(m.group(1)));
+        }
+        return workers;
+    }
+
+    private static String match(Pattern pattern, String text) {
+        Matcher m = pattern.matcher(text);
+        assertThat(m.find()).as("%s in %s", pattern, text).isTrue();
+        return m.group(1);
+    }
+
+    private static long metric(FieldBed field, String series) {
+        CommandResult scrape = field.relayNamespace().exec(Duration.ofSeconds(10), "curl", "-sS", "--fail",
+                field.adminUrl("/metrics"));
+        assertThat(scrape.succeeded()).as(scrape.describe()).isTrue();
+        for (String line : scrape.stdout().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return (long) Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        throw new AssertionError("no series " + series + " in /metrics");
+    }
+
+    /**
+     * A NAT that rebinds, as home routers and mobile networks do: the client talks to a loopback port, and the proxy
+     * carries its datagrams to the relay from an upstream socket that {@link #rebind} replaces with a new one (a new
+     * source port), while the replies to either still reach the client.
+     */
+    private static final class RebindingProxy implements AutoCloseable {
+        private final InetSocketAddress relay;
+        private final DatagramChannel front;
+        private final Selector selector;
+        private final Thread thread;
+        private volatile DatagramChannel upstream;
+        private volatile InetSocketAddress client;
+        private volatile boolean running = true;
+
+        RebindingProxy(InetSocketAddress relay) throws IOException {
+            this.relay = relay;
+            this.selector = Selector.open();
+            this.front = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+            front.configureBlocking(false);
+            front.register(selector, SelectionKey.OP_READ);
+            this.upstream = openUpstream();
+            this.thread = new Thread(this::run, "rebinding-proxy");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        int port() throws IOException {
+            return ((InetSocketAddress) front.getLocalAddress()).getPort();
+        }
+
+        private DatagramChannel openUpstream() throws IOException {
+            DatagramChannel channel = DatagramChannel.open().bind(null);
+            channel.configureBlocking(false);
+            return channel;
+        }
+
+        /** From now on the client's datagrams leave from a new source port; returns it. */
+        synchronized int rebind() throws IOException {
+            DatagramChannel next = openUpstream();
+            DatagramChannel old = upstream;
+            upstream = next;
+            selector.wakeup();
+            old.close();
+            return ((InetSocketAddress) next.getLocalAddress()).getPort();
+        }
+
+        private void run() {
+            ByteBuffer buffer = ByteBuffer.allocateDirect(65536);
+            DatagramChannel registered = null;
+            try {
+                while (running) {
+                    DatagramChannel current = upstream;
+                    if (current != registered && current.isOpen()) {
+                        current.register(selector, SelectionKey.OP_READ);
+                        registered = current;
+                    }
+                    selector.select(100);
+                    for (SelectionKey key : selector.selectedKeys()) {
+                        DatagramChannel channel = (DatagramChannel) key.channel();
+                        if (!channel.isOpen()) {
+                            continue;
+                        }
+                        buffer.clear();
+                        InetSocketAddress from = (InetSocketAddress) channel.receive(buffer);
+                        if (from == null) {
+                            continue;
+                        }
+                        buffer.flip();
+                        try {
+                            if (channel == front) {
+                                client = from;
+                                upstream.send(buffer, relay);
+                            } else if (client != null) {
+                                front.send(buffer, client);
+                            }
+                        } catch (java.nio.channels.ClosedChannelException rebound) {
+                            // the upstream socket was replaced meanwhile: this datagram is lost, as in a real NAT
+                        }
+                    }
+                    selector.selectedKeys().clear();
+                }
+            } catch (IOException e) {
+                if (running) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            running = false;
+            selector.wakeup();
+            thread.join(2000);
+            upstream.close();
+            front.close();
+            selector.close();
+        }
+    }
+}
