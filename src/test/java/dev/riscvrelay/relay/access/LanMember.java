@@ -110,12 +110,21 @@ public final class LanMember implements AutoCloseable {
     /** Asks who has 10.0.2.2; returns the MAC in the ARP reply, or -1 when none came. */
     public long resolveGateway(String ownIp) throws InterruptedException {
         send(arpRequest(mac, ownIp, "10.0.2.2"));
-        byte[] reply = await(EthernetFrame.TYPE_ARP, 5000);
-        if (reply == null) {
-            return -1;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        long left;
+        while ((left = deadline - System.nanoTime()) > 0) {
+            byte[] frame = await(EthernetFrame.TYPE_ARP, TimeUnit.NANOSECONDS.toMillis(left) + 1);
+            if (frame == null) {
+                break;
+            }
+            ByteBuf buf = io.netty.buffer.Unpooled.wrappedBuffer(frame);
+            // A reply (others' requests are flooded here too), addressed to this member.
+            if (buf.getUnsignedShort(20) == ArpPacket.OPERATION_REPLY
+                    && ((buf.getUnsignedInt(32) << 16) | buf.getUnsignedShort(36)) == mac) {
+                return (buf.getUnsignedInt(22) << 16) | buf.getUnsignedShort(26); // ARP sender hardware address
+            }
         }
-        ByteBuf buf = io.netty.buffer.Unpooled.wrappedBuffer(reply);
-        return (buf.getUnsignedInt(22) << 16) | buf.getUnsignedShort(26); // ARP sender hardware address
+        return -1;
     }
 
     @Override

@@ -55,6 +55,9 @@ public final class WebTransportServer implements AutoCloseable {
     /** Chromium 156 refuses datagrams with more than this many payload bytes (after the Quarter Stream ID). */
     public static final int CHROMIUM_MAX_INBOUND_PAYLOAD = 1199;
 
+    /** Connection IDs a client may give us (RFC 9000 §18.2), and so the addresses a connection may move to. */
+    static final long ACTIVE_CONNECTION_ID_LIMIT = 16;
+
     /** Datagrams read from the UDP socket per loop turn. */
     private static final int DATAGRAMS_PER_READ = 64;
 
@@ -275,6 +278,10 @@ public final class WebTransportServer implements AutoCloseable {
                     // Sessions plus a few plain requests; quiche grants more as streams finish, so this bounds
                     // concurrent streams, not their total.
                     .initialMaxStreamsBidirectional(config.maxSessionsPerConnection() + 4L)
+                    // quiche keeps a path for every address a client came from, each holding one of the client's
+                    // connection IDs, and drops packets from a new address once the IDs run out: with quiche's 2, a
+                    // session survived one NAT rebinding; with 16 it survives 15.
+                    .activeConnectionIdLimit(ACTIVE_CONNECTION_ID_LIMIT)
                     .handler(new ChannelInitializer<QuicChannel>() {
                         @Override
                         protected void initChannel(QuicChannel quic) {

@@ -146,7 +146,7 @@ class WorkersIT {
      * carries its datagrams to the relay from an upstream socket that {@link #rebind} replaces with a new one (a new
      * source port), while the replies to either still reach the client.
      */
-    private static final class RebindingProxy implements AutoCloseable {
+    static final class RebindingProxy implements AutoCloseable {
         private final InetSocketAddress relay;
         private final DatagramChannel front;
         private final Selector selector;
@@ -230,10 +230,14 @@ class WorkersIT {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() throws IOException {
             running = false;
             selector.wakeup();
-            thread.join(2000);
+            try {
+                thread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             upstream.close();
             front.close();
             selector.close();
