@@ -135,7 +135,7 @@ class MemberApiIT {
         Matcher sent = Pattern.compile("\\{\"macs\":\\[\"02:00:00:00:21:01\",\"02:00:00:00:21:02\",\"02:00:00:00:21:03\","
                 + "\"02:00:00:00:21:04\"\\],\"addresses\":\\[\\],"
                 + "\"transport\":\"websocket\",\"client\":\"127\\.0\\.0\\.1:\\d+\",\"connectedSince\":\"[0-9T:.Z-]+\","
-                + "\"fromMember\":\\{\"frames\":4,\"bytes\":168\\},\"toMember\":\\{\"frames\":4,\"bytes\":168\\},"
+                + "\"worker\":0,\"fromMember\":\\{\"frames\":4,\"bytes\":168\\},\"toMember\":\\{\"frames\":4,\"bytes\":168\\},"
                 + "\"drops\":\\{\"rate_limited\":0,\"spoofed_mac\":1,\"spoofed_ip\":0,\"spoofed_ipv6\":0,"
                 + "\"ipv6_header_chain\":0,\"queue_full\":0,"
                 + "\"too_large\":0\\},\"natFlows\":\\{\"udp\":0,\"icmp\":0,\"tcp\":0\\}\\}").matcher(whole);
