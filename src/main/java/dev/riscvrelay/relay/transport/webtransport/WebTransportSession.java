@@ -51,8 +51,9 @@ final class WebTransportSession implements Port, Member {
     private boolean decided;
     /** Made on the LAN loop by the first datagram; read by the worker when it sends. */
     private volatile FramedSession framed;
-    /** Whether the switch has this session as a port (LAN loop). */
+    /** Whether the switch has this session as a port, and whether it left for good (LAN loop). */
     private boolean onLan;
+    private boolean left;
     private final FrameQueue queue;
     private final Counters counters;
     private final String name;
@@ -166,9 +167,14 @@ final class WebTransportSession implements Port, Member {
      */
     void enterLan(ByteBuf payload) {
         if (!onLan) {
-            payload.release(); // the session left (or has not joined yet)
-            counters.increment(Counter.DROP_PORT_CLOSED);
-            return;
+            if (left) {
+                payload.release();
+                counters.increment(Counter.DROP_PORT_CLOSED);
+                return;
+            }
+            // A drain of the hand-off queue scheduled before the join's task can bring the first datagram ahead of
+            // it: the session joins now, and the join's task finds it done.
+            joinLan();
         }
         if (!decided) {
             decided = true;
@@ -194,14 +200,18 @@ final class WebTransportSession implements Port, Member {
         admission.lan().forward(this, frame);
     }
 
-    /** On the LAN loop: the switch takes this session as a port. */
+    /** On the LAN loop: the switch takes this session as a port (once, and never after it left). */
     void joinLan() {
+        if (onLan || left) {
+            return;
+        }
         onLan = true;
         admission.lan().attach(this);
     }
 
     /** On the LAN loop: the session leaves the switch and gives back what its admission holds. Once. */
     void leaveLan() {
+        left = true;
         if (onLan) {
             onLan = false;
             admission.lan().detach(this);
