@@ -196,7 +196,9 @@ final class WorkersReport {
                     BenchReport.times(ratio(results, run)), base.workers(), base.workers() == 1 ? "" : "s",
                     String.format(Locale.ROOT, "%,.0f", framesPerCpuSecond(peak)), BenchReport.times(efficiency),
                     base.workers(), base.workers() == 1 ? "" : "s", base.workers() == 1 ? "s" : "",
-                    efficiency >= KEPT ? "the work per frame stayed about the same as workers were added"
+                    efficiency > 1 / KEPT ? String.format(Locale.ROOT, "each frame took %.0f%% less of the relay's "
+                            + "CPU", (1 - 1 / efficiency) * 100)
+                            : efficiency >= KEPT ? "the work per frame stayed about the same as workers were added"
                             : String.format(Locale.ROOT, "each frame took %.0f%% more of the relay's CPU",
                                     (1 / efficiency - 1) * 100));
             findings.add(cpu + machine + kept + ".");
@@ -218,8 +220,9 @@ final class WorkersReport {
             String here = busy >= MACHINE_FULL * results.cores()
                     ? String.format(Locale.ROOT, "This machine cannot show that growth: with %d workers the relay "
                             + "and the load generator already filled its %d cores.", widest.workers(), results.cores())
-                    : String.format(Locale.ROOT, "This machine had cores to spare in that run (%.2f of %d busy), so "
-                            + "its ratio above is what the added workers gave here.", busy, results.cores());
+                    : String.format(Locale.ROOT, "In that run the relay and the load generator used %.2f of the "
+                            + "machine's %d cores (the rest idle or taken by other work: see the load average), so its "
+                            + "ratio above is what the added workers gave here.", busy, results.cores());
             findings.add(String.format(Locale.ROOT, "Prediction for a larger machine, with a core for each worker "
                     + "and the load generated elsewhere: about %,.0f frames per CPU-second of the relay (the %d-worker "
                     + "figure, %s the %d-worker one), so a peak that grows with the cores the workers get%s. %s",

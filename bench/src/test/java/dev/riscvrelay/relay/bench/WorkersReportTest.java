@@ -97,7 +97,11 @@ class WorkersReportTest {
         List<String> spare = WorkersReport.findings(results(0.9, 1.0, 0.3, 0.6, 95_000));
         assertThat(spare.getFirst()).contains("(not above one core)").contains("were busy")
                 .contains("stayed about the same");
-        assertThat(spare.getLast()).contains("had cores to spare");
+        assertThat(spare.getLast()).contains("used 1.30 of the machine's 2 cores");
+
+        // Two workers that each frame costs less: said so, not "the same".
+        assertThat(WorkersReport.findings(results(1.0, 1.0, 0.3, 0.6, 150_000)).getFirst())
+                .contains("took 33% less of the relay's CPU");
     }
 
     @Test
