@@ -34,11 +34,12 @@ import picocli.CommandLine.Spec;
                 + "on loopback (P1, P3), its NAT against slirp4netns and pasta in network namespaces (P2, needs "
                 + "root), the relay across 1500-MTU veths and impaired links against loopback (field, needs root), "
                 + "two relays joined through NATS against one relay (cluster, needs root and nats-server), "
+                + "the relay's peak against --workers (workers), "
                 + "and writes BENCHMARKS.md with PNG charts."})
 public final class BenchCommand implements Callable<Integer> {
 
     /** Parts of the benchmark that can be run alone. */
-    public enum Part { switching, nat, field, cluster, scale, micro }
+    public enum Part { switching, nat, field, cluster, workers, scale, micro }
 
     /** What the report says instead of P2 when the bench cannot create network namespaces. */
     public static final String NAT_NEEDS_ROOT = "P2 needs root (network namespaces)";
@@ -85,6 +86,7 @@ public final class BenchCommand implements Callable<Integer> {
         NatBench.Results nat = null;
         FieldBench.Results field = null;
         ClusterBench.Results cluster = null;
+        WorkersBench.Results workers = null;
         Profile.Summary[] profile = new Profile.Summary[1];
         List<String> notes = new ArrayList<>();
         try {
@@ -121,6 +123,17 @@ public final class BenchCommand implements Callable<Integer> {
                         CLUSTER_NEEDS_ROOT, "The cluster part", log, notes,
                         () -> new ClusterBench(quick ? ClusterBench.Plan.quick() : ClusterBench.Plan.full(), log).run());
             }
+            if (parts.contains(Part.workers)) {
+                log.println("Workers: P1 peak of the relay with --workers 1, 2, 4 (a network per pair of sessions)");
+                log.flush();
+                try {
+                    workers = new WorkersBench(quick ? WorkersBench.Plan.quick() : WorkersBench.Plan.full(), loadLoop,
+                            log).run();
+                } catch (Exception e) {
+                    notes.add("The workers part failed: " + e);
+                    log.println("  the workers part failed: " + e);
+                }
+            }
             if (parts.contains(Part.scale)) {
                 log.println("P3 scale: memory per idle session (relay in its own process)");
                 log.flush();
@@ -151,7 +164,8 @@ public final class BenchCommand implements Callable<Integer> {
         long elapsed = (System.nanoTime() - t0) / 1_000_000_000L;
         BenchReport.Inputs inputs = new BenchReport.Inputs(command, machine() + "; load average (1 min) "
                 + loadAtStart + " at the start, " + loadAverage() + " at the end",
-                started.truncatedTo(ChronoUnit.SECONDS).toString(), elapsed, switching, nat, field, cluster, scale, micro,
+                started.truncatedTo(ChronoUnit.SECONDS).toString(), elapsed, switching, nat, field, cluster, workers,
+                scale, micro,
                 profile[0],
                 notes);
         // A run of some parts updates theirs in an existing report and keeps the others.
@@ -163,6 +177,7 @@ public final class BenchCommand implements Callable<Integer> {
                     verdict.measured(), verdict.baseline());
         }
         List<String> untrusted = untrusted(switching);
+        untrusted.addAll(untrusted(workers));
         for (String problem : untrusted) {
             spec.commandLine().getErr().println("relay bench: counts disagree: " + problem);
         }
@@ -216,6 +231,21 @@ public final class BenchCommand implements Callable<Integer> {
             for (String v : row.accounting().violations()) {
                 problems.add(row.fixture() + " " + row.size() + " B " + row.sessions() + " sessions "
                         + Math.round(row.fraction() * 100) + "%: " + v);
+            }
+        }
+        return problems;
+    }
+
+    /** Every accounting rule a run of the workers part broke, named by the relay. */
+    static List<String> untrusted(WorkersBench.Results results) {
+        List<String> problems = new ArrayList<>();
+        if (results == null) {
+            return problems;
+        }
+        for (WorkersBench.Run run : results.runs()) {
+            for (String v : run.peak().accounting().violations()) {
+                problems.add(run.peak().fixture() + " " + run.peak().size() + " B " + run.peak().sessions()
+                        + " sessions peak: " + v);
             }
         }
         return problems;

@@ -37,7 +37,17 @@ public final class BenchReport {
     /** Everything one {@code relay bench} run measured; parts not run are null. */
     public record Inputs(String command, String machine, String startedAt, long elapsedSeconds,
             SwitchBench.Results switching, NatBench.Results nat, FieldBench.Results field, ClusterBench.Results cluster,
-            ScaleBench.Results scale, MicroBench.Results micro, Profile.Summary profile, List<String> notes) {
+            WorkersBench.Results workers, ScaleBench.Results scale, MicroBench.Results micro, Profile.Summary profile,
+            List<String> notes) {
+
+        /** A run without the workers part. */
+        public Inputs(String command, String machine, String startedAt, long elapsedSeconds,
+                SwitchBench.Results switching, NatBench.Results nat, FieldBench.Results field,
+                ClusterBench.Results cluster, ScaleBench.Results scale, MicroBench.Results micro,
+                Profile.Summary profile, List<String> notes) {
+            this(command, machine, startedAt, elapsedSeconds, switching, nat, field, cluster, null, scale, micro,
+                    profile, notes);
+        }
     }
 
     /** One line of the summary: a target, what was measured and whether it is met. */
@@ -169,6 +179,9 @@ public final class BenchReport {
         }
         if (in.switching() != null) {
             cpuPerGigabit(md, in.switching());
+        }
+        if (in.workers() != null) {
+            WorkersReport.section(md, in.workers());
         }
         if (in.micro() != null) {
             micro(md, in.micro());
@@ -479,8 +492,8 @@ public final class BenchReport {
                         peak(results, UDP, size, sessions).map(PeakRow::coreSecondsPerGigabit).orElse(Double.NaN)));
             }
         }
-        md.append("\nThroughput against worker threads: the relay runs one event loop today, so there is one "
-                + "point; more loops (SO_REUSEPORT sockets, one loop each) would need the switch to be shared.\n\n");
+        md.append("\nThe relay runs its default workers here (one event loop per core); its loop cores are all "
+                + "its workers' together. Throughput against `--workers` is the workers part's.\n\n");
     }
 
     private static void micro(StringBuilder md, MicroBench.Results micro) {

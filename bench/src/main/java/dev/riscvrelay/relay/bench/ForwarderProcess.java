@@ -24,12 +24,14 @@ final class ForwarderProcess implements AutoCloseable {
 
     private final Namespaces.Background process;
     private final Predicate<String> loopThread;
+    private final URI admin;
     private final URI metrics;
 
     private ForwarderProcess(Namespaces.Background process, Predicate<String> loopThread, int adminPort) {
         this.process = process;
         this.loopThread = loopThread;
-        this.metrics = URI.create("http://127.0.0.1:" + adminPort + "/metrics");
+        this.admin = URI.create("http://127.0.0.1:" + adminPort);
+        this.metrics = admin.resolve("/metrics");
     }
 
     /**
@@ -65,11 +67,35 @@ final class ForwarderProcess implements AutoCloseable {
         }
     }
 
+    /** The body of a GET of {@code path} on its admin port (bounded: 5 s to connect, 5 s to read). */
+    String adminGet(String path) {
+        URI uri = admin.resolve(path);
+        try {
+            java.net.HttpURLConnection connection = (java.net.HttpURLConnection) uri.toURL().openConnection();
+            connection.setConnectTimeout(5000);
+            connection.setReadTimeout(5000);
+            try {
+                if (connection.getResponseCode() != 200) {
+                    throw new IOException(uri + " answered " + connection.getResponseCode());
+                }
+                try (java.io.InputStream in = connection.getInputStream()) {
+                    return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                }
+            } finally {
+                connection.disconnect();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(process + ": cannot read " + uri + " (its output: " + process.output()
+                    + ")", e);
+        }
+    }
+
     CpuTime cpu() {
         try {
             long whole = ProcStat.ofProcess(pid()).nanos();
-            long loops = ProcStat.sum(ProcStat.threadsOf(pid()), loopThread, "loops").nanos();
-            return new CpuTime(loops, whole);
+            List<ProcStat> threads = ProcStat.threadsOf(pid());
+            long loops = ProcStat.sum(threads, loopThread, "loops").nanos();
+            return new CpuTime(loops, whole, ProcStat.byName(threads, loopThread));
         } catch (IOException e) {
             throw new UncheckedIOException(process + " is gone (its output: " + process.output() + ")", e);
         }

@@ -14,7 +14,7 @@ import java.util.function.Predicate;
  * {@code /proc/PID/task/TID/stat}: how the bench measures a forwarder that runs in a process of its own.
  *
  * @param name the thread's (or process's) name, field 2: at most 15 characters, so a JVM thread's Java name
- *     arrives cut short ("multiThreadIoEventLoopGroup-2-1" is "multiThreadIoEv")
+ *     arrives cut short ("relay-worker-0" fits; "multiThreadIoEventLoopGroup-2-1" would be "multiThreadIoEv")
  * @param ticks user plus system time (fields 14 and 15) in clock ticks
  */
 record ProcStat(String name, long ticks) {
@@ -73,5 +73,16 @@ record ProcStat(String name, long ticks) {
             }
         }
         return new ProcStat(label, ticks);
+    }
+
+    /** Nanoseconds of each thread whose name {@code named} accepts, by name (threads of one name summed). */
+    static java.util.Map<String, Long> byName(List<ProcStat> threads, Predicate<String> named) {
+        java.util.Map<String, Long> nanos = new java.util.TreeMap<>();
+        for (ProcStat thread : threads) {
+            if (named.test(thread.name())) {
+                nanos.merge(thread.name(), thread.nanos(), Long::sum);
+            }
+        }
+        return nanos;
     }
 }

@@ -21,26 +21,59 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RelayProcessFixture implements Fixture {
 
-    /** The relay's one Netty event loop: "multiThreadIoEventLoopGroup-N-1", cut to 15 characters in /proc. */
-    static final String LOOP_THREAD = "multiThreadIoEv";
-    /** The same thread by its Java name, as a JFR recording of the relay names it. */
-    static final String LOOP_THREAD_JAVA = "multiThreadIoEventLoopGroup";
+    /**
+     * The relay's event loops, its workers: "relay-worker-0", "relay-worker-1", ... (whole in /proc, whose thread
+     * names stop at 15 characters, up to worker 99).
+     */
+    static final String LOOP_THREAD = "relay-worker-";
+    /** The same threads by their Java names, as a JFR recording of the relay names them. */
+    static final String LOOP_THREAD_JAVA = "relay-worker-";
+    /** {@code workers} when the relay keeps its own default (one per core). */
+    static final int DEFAULT_WORKERS = 0;
 
+    private final String name;
+    private final int workers;
+    private final boolean networkPerPair;
     private final ForwarderProcess relay;
     private final String certificateHash;
-    private final URI uri;
+    private final URI base;
 
+    /** The relay with its default workers, every session in the default network: P1's relay. */
     public RelayProcessFixture(int maxSessions) {
+        this(BenchReport.RELAY, maxSessions, DEFAULT_WORKERS, false);
+    }
+
+    /**
+     * @param name the fixture's name in tables
+     * @param workers {@code --workers}, or {@link #DEFAULT_WORKERS}
+     * @param networkPerPair each pair of partnered endpoints (0 and 1, 2 and 3, ...) in a network of its own
+     *     ({@code /net/bench-K}) instead of all in the default one
+     */
+    public RelayProcessFixture(String name, int maxSessions, int workers, boolean networkPerPair) {
+        this.name = name;
+        this.workers = workers;
+        this.networkPerPair = networkPerPair;
         this.relay = ForwarderProcess.start("relay", RelayProcesses.java(jvmOptions(), "dev.riscvrelay.relay.cli"
-                + ".RelayCommand", arguments(maxSessions)), name -> name.startsWith(LOOP_THREAD));
+                + ".RelayCommand", arguments(maxSessions, workers, networkPerPair)),
+                thread -> thread.startsWith(LOOP_THREAD));
         try {
             this.certificateHash = relay.awaitLine(RelayProcesses.HASH).group(1);
             int port = Integer.parseInt(relay.awaitLine(RelayProcesses.LISTENING).group(1));
-            this.uri = URI.create("https://127.0.0.1:" + port + "/bench");
+            this.base = URI.create("https://127.0.0.1:" + port);
         } catch (RuntimeException e) {
             relay.close();
             throw e;
         }
+    }
+
+    /** The CONNECT path of endpoint {@code index}: its pair's network, or the default network. */
+    static String path(int index, boolean networkPerPair) {
+        return networkPerPair ? "/net/" + network(index) : "/bench";
+    }
+
+    /** The network of endpoint {@code index} when each pair has its own. */
+    static String network(int index) {
+        return "bench-" + index / 2;
     }
 
     /** The launcher's JVM options (./relay): the same direct-memory bound, the JVM's own heap sizing. */
@@ -54,22 +87,40 @@ public final class RelayProcessFixture implements Fixture {
      * themselves instead of the relay, so they are lifted to the most the relay takes.
      */
     static List<String> arguments(int maxSessions) {
+        return arguments(maxSessions, DEFAULT_WORKERS, false);
+    }
+
+    /**
+     * As {@link #arguments(int)}, with {@code --workers} when given; with a network per pair, the number of
+     * networks and the networks one address may create a minute are lifted as well (one per session at most).
+     */
+    static List<String> arguments(int maxSessions, int workers, boolean networkPerPair) {
         String sessions = Integer.toString(maxSessions);
         String rate = Long.toString(SessionLimits.MAX_RATE);
-        return List.of("--bind", "127.0.0.1", "--port", "0", "--admin", "127.0.0.1:0", "--websocket", "off",
-                "--max-sessions", sessions, "--max-sessions-per-ip", sessions, "--session-frame-rate", rate,
-                "--session-byte-rate", rate);
+        List<String> args = new ArrayList<>(List.of("--bind", "127.0.0.1", "--port", "0", "--admin", "127.0.0.1:0",
+                "--websocket", "off", "--max-sessions", sessions, "--max-sessions-per-ip", sessions,
+                "--session-frame-rate", rate, "--session-byte-rate", rate));
+        if (workers != DEFAULT_WORKERS) {
+            args.addAll(List.of("--workers", Integer.toString(workers)));
+        }
+        if (networkPerPair) {
+            args.addAll(List.of("--max-networks", Integer.toString(maxSessions + 1), "--network-creations-per-ip",
+                    sessions));
+        }
+        return args;
     }
 
     @Override
     public String name() {
-        return BenchReport.RELAY;
+        return name;
     }
 
     @Override
     public String description() {
-        return "the relay in its own process: QUIC (TLS 1.3) + HTTP/3 WebTransport sessions as switch ports, one"
-                + " event loop";
+        return "the relay in its own process: QUIC (TLS 1.3) + HTTP/3 WebTransport sessions as switch ports, "
+                + (workers == DEFAULT_WORKERS ? "its default workers (one event loop per core)"
+                        : workers + (workers == 1 ? " worker (event loop)" : " workers (event loops)"))
+                + (networkPerPair ? ", each pair of sessions in a network of its own" : "");
     }
 
     @Override
@@ -79,7 +130,8 @@ public final class RelayProcessFixture implements Fixture {
                 .withConnectTimeout(Duration.ofSeconds(20));
         for (int i = 0; i < count; i++) {
             int index = i;
-            pending.add(WebTransportClient.connect(uri, config, frame -> receiver.onFrame(index, frame), loop));
+            pending.add(WebTransportClient.connect(base.resolve(path(i, networkPerPair)), config,
+                    frame -> receiver.onFrame(index, frame), loop));
         }
         List<Endpoint> endpoints = new ArrayList<>();
         for (CompletableFuture<WebTransportClient> future : pending) {
@@ -97,6 +149,11 @@ public final class RelayProcessFixture implements Fixture {
     @Override
     public CpuTime cpu() {
         return relay.cpu();
+    }
+
+    /** The relay's {@code GET /api/networks}: every network with its members (MACs, worker, ...), as JSON. */
+    public String networksJson() {
+        return relay.adminGet("/api/networks?limit=1000");
     }
 
     /** The relay's process, for a profiler to attach to. */

@@ -19,6 +19,7 @@ final class ReportMerge {
             Map.entry("## Field", BenchCommand.Part.field), Map.entry("## Cluster", BenchCommand.Part.cluster),
             Map.entry("## P3 scale: memory", BenchCommand.Part.scale),
             Map.entry("## P3 scale: CPU", BenchCommand.Part.switching),
+            Map.entry("## Workers", BenchCommand.Part.workers),
             Map.entry("## Micro", BenchCommand.Part.micro), Map.entry("## Profile", BenchCommand.Part.switching));
 
     /** Each part's target rows by the start of their target, in the report's order. */

@@ -50,11 +50,16 @@ public final class SwitchBench {
     /**
      * Peak of one forwarder at one size and session count. {@code forwarderCores} is the CPU time of its event-loop
      * thread(s) per wall second, {@code processCores} that of its whole process (GC and JIT included; NaN when it
-     * runs in the bench's JVM), {@code loadCores} that of the load generator's thread.
+     * runs in the bench's JVM), {@code loadCores} that of the load generator's thread; {@code loopThreadCores}
+     * splits {@code forwarderCores} by event-loop thread name.
      */
     public record PeakRow(String fixture, int size, int sessions, double framesPerSecond, double minFramesPerSecond,
             double maxFramesPerSecond, double forwarderCores, double processCores, double loadCores,
-            Accounting accounting) {
+            Accounting accounting, Map<String, Double> loopThreadCores) {
+        public PeakRow {
+            loopThreadCores = Map.copyOf(loopThreadCores);
+        }
+
         public double megabitsPerSecond() {
             return framesPerSecond * size * 8 / 1e6;
         }
@@ -93,6 +98,14 @@ public final class SwitchBench {
      * median of its rounds. {@code profiled} wraps the relay's last round at the largest size and session count.
      */
     public Results run(List<FixtureFactory> factories, RunHook profiled) throws Exception {
+        return run(factories, profiled, null);
+    }
+
+    /**
+     * As {@link #run(List, RunHook)}; {@code ready} (if not null) sees each forwarder once its endpoints are open
+     * and every MAC is learned, before the first run, e.g. to ask the relay where the sessions landed.
+     */
+    public Results run(List<FixtureFactory> factories, RunHook profiled, ReadyHook ready) throws Exception {
         List<PeakRow> peaks = new ArrayList<>();
         List<LatencyRow> latencies = new ArrayList<>();
         List<String> descriptions = new ArrayList<>();
@@ -114,6 +127,9 @@ public final class SwitchBench {
                     load.use(endpoints);
                     learnEveryMac(fixture, load, sessions);
                     loads.add(load);
+                    if (ready != null) {
+                        ready.ready(fixture, sessions);
+                    }
                 }
                 for (int size : plan.sizes()) {
                     List<List<PeakRow>> rounds = new ArrayList<>();
@@ -182,7 +198,13 @@ public final class SwitchBench {
         PeakRow middle = sorted.get((sorted.size() - 1) / 2);
         return new PeakRow(middle.fixture(), middle.size(), middle.sessions(), middle.framesPerSecond(),
                 sorted.getFirst().framesPerSecond(), sorted.getLast().framesPerSecond(), middle.forwarderCores(),
-                middle.processCores(), middle.loadCores(), middle.accounting());
+                middle.processCores(), middle.loadCores(), middle.accounting(), middle.loopThreadCores());
+    }
+
+    /** Looks at a forwarder whose endpoints are open and learned. */
+    @FunctionalInterface
+    public interface ReadyHook {
+        void ready(Fixture fixture, int sessions) throws Exception;
     }
 
     /** Wraps a run, e.g. in a profiler recording of the forwarder. */
@@ -227,7 +249,16 @@ public final class SwitchBench {
         load.quiesce(Duration.ofSeconds(3));
         Accounting accounting = new Accounting(load.counts(), Accounting.delta(before, fixture.counters()));
         return new PeakRow(fixture.name(), size, sessions, result.framesPerSecond(), result.framesPerSecond(),
-                result.framesPerSecond(), forwarderCores, processCores, loadCores, accounting);
+                result.framesPerSecond(), forwarderCores, processCores, loadCores, accounting,
+                coresByThread(forwarderBefore, forwarderAfter, wall));
+    }
+
+    /** Each loop thread's CPU time between two readings per wall second; a thread new since the first counts from 0. */
+    static Map<String, Double> coresByThread(CpuTime before, CpuTime after, long wallNanos) {
+        Map<String, Double> cores = new java.util.TreeMap<>();
+        after.loopThreadNanos().forEach((name, nanos) -> cores.put(name,
+                (nanos - before.loopThreadNanos().getOrDefault(name, 0L)) / (double) wallNanos));
+        return cores;
     }
 
     private LatencyRow latency(Fixture fixture, PairedLoad load, int size, int sessions, double fraction,

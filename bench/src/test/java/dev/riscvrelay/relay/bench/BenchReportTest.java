@@ -26,7 +26,8 @@ class BenchReportTest {
     }
 
     private static SwitchBench.PeakRow peak(String fixture, double fps) {
-        return new SwitchBench.PeakRow(fixture, 1200, 2, fps, fps * 0.9, fps * 1.1, 0.9, 1.1, 0.8, clean(1000));
+        return new SwitchBench.PeakRow(fixture, 1200, 2, fps, fps * 0.9, fps * 1.1, 0.9, 1.1, 0.8, clean(1000),
+                java.util.Map.of());
     }
 
     private static SwitchBench.LatencyRow latency(String fixture, double fraction, long p99) {

@@ -28,11 +28,22 @@ class ProcStatTest {
 
     @Test
     void sumsOnlyTheNamedThreads() {
-        List<ProcStat> threads = List.of(new ProcStat("multiThreadIoEv", 300), new ProcStat("GC Thread#0", 40),
-                new ProcStat("C2 CompilerThre", 25), new ProcStat("multiThreadIoEv", 5));
+        List<ProcStat> threads = List.of(new ProcStat("relay-worker-0", 300), new ProcStat("GC Thread#0", 40),
+                new ProcStat("C2 CompilerThre", 25), new ProcStat("relay-worker-1", 5));
 
         assertThat(ProcStat.sum(threads, name -> name.startsWith(RelayProcessFixture.LOOP_THREAD), "loops").ticks())
                 .isEqualTo(305);
+    }
+
+    @Test
+    void eachWorkerThreadKeepsItsOwnTime() {
+        List<ProcStat> threads = List.of(new ProcStat("relay-worker-0", 300), new ProcStat("GC Thread#0", 40),
+                new ProcStat("relay-worker-10", 7), new ProcStat("relay-worker-1", 5));
+
+        assertThat(ProcStat.byName(threads, name -> name.startsWith(RelayProcessFixture.LOOP_THREAD)))
+                .containsOnlyKeys("relay-worker-0", "relay-worker-1", "relay-worker-10")
+                .containsEntry("relay-worker-0", 3_000_000_000L)
+                .containsEntry("relay-worker-10", 70_000_000L);
     }
 
     @Test

@@ -26,5 +26,35 @@ class RelayProcessFixtureTest {
         assertThat(parsed.matchedOptionValue("--session-byte-rate", 0L)).isEqualTo(SessionLimits.MAX_RATE);
         assertThat(parsed.matchedOptionValue("--bind", "")).isEqualTo("127.0.0.1");
         assertThat(parsed.matchedOptionValue("--admin", "")).isEqualTo("127.0.0.1:0");
+        assertThat(parsed.hasMatchedOption("--workers")).as("P1's relay keeps its default workers").isFalse();
+    }
+
+    @Test
+    void theWorkersPartsRelayTakesItsWorkersAndANetworkPerPairWithinItsLimits() {
+        List<String> args = RelayProcessFixture.arguments(24, 4, true);
+        CommandLine command = new CommandLine(new RelayCommand(new PrintWriter(new StringWriter()),
+                new PrintWriter(new StringWriter())));
+
+        CommandLine.ParseResult parsed = command.parseArgs(args.toArray(String[]::new));
+
+        assertThat(parsed.matchedOptionValue("--workers", 0)).isEqualTo(4);
+        // 12 pair networks and the default one; each created once, all from 127.0.0.1.
+        assertThat(parsed.matchedOptionValue("--max-networks", 0)).isGreaterThanOrEqualTo(24 / 2 + 1);
+        assertThat(parsed.matchedOptionValue("--network-creations-per-ip", 0)).isGreaterThanOrEqualTo(24 / 2);
+    }
+
+    @Test
+    void partnersShareANetworkAndEveryPairHasItsOwn() {
+        assertThat(RelayProcessFixture.path(0, true)).isEqualTo("/net/bench-0");
+        assertThat(RelayProcessFixture.path(1, true)).isEqualTo("/net/bench-0");
+        assertThat(RelayProcessFixture.path(14, true)).isEqualTo("/net/bench-7");
+        assertThat(RelayProcessFixture.path(15, true)).isEqualTo("/net/bench-7");
+        assertThat(RelayProcessFixture.path(15, false)).isEqualTo("/bench");
+        for (int i = 0; i < 16; i++) {
+            String network = RelayProcessFixture.network(i);
+            assertThat(dev.riscvrelay.relay.access.NetworkPath.parse(RelayProcessFixture.path(i, true)).network())
+                    .as("the relay reads the network the bench meant").isEqualTo(network);
+            assertThat(RelayProcessFixture.network(PairedLoad.partnerOf(i))).isEqualTo(network);
+        }
     }
 }
