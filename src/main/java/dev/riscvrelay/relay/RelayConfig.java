@@ -70,9 +70,13 @@ public record RelayConfig(
                 HostBudgets.forThisHost(DEFAULT_MAX_SESSIONS), List.of(), defaultWorkers());
     }
 
-    /** One worker per core the JVM may use. */
+    /**
+     * One: every loop added costs a hand-off per frame that crosses to the networks' loop, and on a machine whose
+     * cores do other busy work too that costs more than it gives (BENCHMARKS.md, the workers part); an operator with
+     * cores to spare asks for more.
+     */
     public static int defaultWorkers() {
-        return Math.min(Runtime.getRuntime().availableProcessors(), MAX_WORKERS);
+        return 1;
     }
 
     public RelayConfig withWorkers(int count) {

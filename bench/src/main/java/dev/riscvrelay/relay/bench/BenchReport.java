@@ -492,7 +492,7 @@ public final class BenchReport {
                         peak(results, UDP, size, sessions).map(PeakRow::coreSecondsPerGigabit).orElse(Double.NaN)));
             }
         }
-        md.append("\nThe relay runs its default workers here (one event loop per core); its loop cores are all "
+        md.append("\nThe relay runs a worker per core here (`--workers` = the cores); its loop cores are all "
                 + "its workers' together. Throughput against `--workers` is the workers part's.\n\n");
     }
 

@@ -38,9 +38,9 @@ public final class RelayProcessFixture implements Fixture {
     private final String certificateHash;
     private final URI base;
 
-    /** The relay with its default workers, every session in the default network: P1's relay. */
+    /** P1's relay: a worker per core (the machine's most), every session in the default network. */
     public RelayProcessFixture(int maxSessions) {
-        this(BenchReport.RELAY, maxSessions, DEFAULT_WORKERS, false);
+        this(BenchReport.RELAY, maxSessions, Runtime.getRuntime().availableProcessors(), false);
     }
 
     /**
@@ -87,7 +87,7 @@ public final class RelayProcessFixture implements Fixture {
      * themselves instead of the relay, so they are lifted to the most the relay takes.
      */
     static List<String> arguments(int maxSessions) {
-        return arguments(maxSessions, DEFAULT_WORKERS, false);
+        return arguments(maxSessions, Runtime.getRuntime().availableProcessors(), false);
     }
 
     /**

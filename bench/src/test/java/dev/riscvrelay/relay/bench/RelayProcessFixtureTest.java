@@ -26,7 +26,8 @@ class RelayProcessFixtureTest {
         assertThat(parsed.matchedOptionValue("--session-byte-rate", 0L)).isEqualTo(SessionLimits.MAX_RATE);
         assertThat(parsed.matchedOptionValue("--bind", "")).isEqualTo("127.0.0.1");
         assertThat(parsed.matchedOptionValue("--admin", "")).isEqualTo("127.0.0.1:0");
-        assertThat(parsed.hasMatchedOption("--workers")).as("P1's relay keeps its default workers").isFalse();
+        assertThat(parsed.matchedOptionValue("--workers", 0)).as("P1's relay: a worker per core")
+                .isEqualTo(Runtime.getRuntime().availableProcessors());
     }
 
     @Test
