@@ -12,6 +12,7 @@ import dev.riscvrelay.relay.forward.WebPreviews;
 import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.metrics.LoopSnapshot;
+import dev.riscvrelay.relay.metrics.WorkerStats;
 import dev.riscvrelay.relay.ops.Operations;
 import dev.riscvrelay.relay.ops.OperationsConfig;
 import dev.riscvrelay.relay.ops.RelayState;
@@ -34,6 +35,8 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -319,6 +322,7 @@ public final class Relay implements AutoCloseable {
     /** The relay as operations see it: read-only, from any thread, except installing the capture tap. */
     private RelayState state() {
         IoEventLoop loop = server.eventLoop();
+        WorkerStats workerStats = workerStats();
         LoopLanInspector lans = new LoopLanInspector(networks, loop);
         return new RelayState() {
             @Override
@@ -342,6 +346,11 @@ public final class Relay implements AutoCloseable {
             }
 
             @Override
+            public WorkerStats workers() {
+                return workerStats;
+            }
+
+            @Override
             public void setTap(FrameTap tap) {
                 if (!loop.isShuttingDown()) {
                     loop.submit(() -> networks.setTap(tap)).awaitUninterruptibly(5, TimeUnit.SECONDS);
@@ -351,6 +360,45 @@ public final class Relay implements AutoCloseable {
             @Override
             public LanInspector lans() {
                 return lans;
+            }
+        };
+    }
+
+    /** Each worker's figures, its thread found by running a task on its loop (threads start lazily, in any order). */
+    private WorkerStats workerStats() {
+        int count = server.workerCount();
+        long[] threadIds = new long[count];
+        for (int i = 0; i < count; i++) {
+            threadIds[i] = server.workerLoop(i).submit(() -> Thread.currentThread().threadId())
+                    .syncUninterruptibly().getNow();
+        }
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        boolean cpuClock = threads.isThreadCpuTimeSupported();
+        return new WorkerStats() {
+            @Override
+            public int workers() {
+                return count;
+            }
+
+            @Override
+            public double cpuSeconds(int worker) {
+                long nanos = cpuClock ? threads.getThreadCpuTime(threadIds[worker]) : -1;
+                return nanos < 0 ? 0 : nanos / 1e9; // -1: the thread has ended (the relay is closing)
+            }
+
+            @Override
+            public int connections(int worker) {
+                return server.connectionCount(worker);
+            }
+
+            @Override
+            public long framesToLan(int worker) {
+                return server.framesToLan(worker);
+            }
+
+            @Override
+            public long framesFromLan(int worker) {
+                return server.framesFromLan(worker);
             }
         };
     }

@@ -32,6 +32,12 @@ public final class RelayMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
     public RelayMetrics(Counters counters, Supplier<LoopSnapshot> snapshot, Supplier<Double> certificateSecondsLeft) {
+        this(counters, snapshot, certificateSecondsLeft, WorkerStats.NONE);
+    }
+
+    /** With a figure per worker: its CPU, its connections, and the frames it handed to and from the LAN loop. */
+    public RelayMetrics(Counters counters, Supplier<LoopSnapshot> snapshot, Supplier<Double> certificateSecondsLeft,
+            WorkerStats workers) {
         for (Counter counter : Counter.values()) {
             if (counter.name().startsWith(DROP_PREFIX)) {
                 // One family, one help text (Prometheus keeps the first it is given); each reason is a tag.
@@ -74,11 +80,34 @@ public final class RelayMetrics implements AutoCloseable {
                 .description("direct memory the frame buffer pool holds (in use and cached)").register(registry);
         Gauge.builder("relay.certificate.expiry.seconds", certificateSecondsLeft, Supplier::get)
                 .strongReference(true).description("seconds until the current TLS certificate expires").register(registry);
+        registerWorkers(workers);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+    }
+
+    /** One series per worker, tagged {@code worker="N"}: enough to see one worker saturated while others idle. */
+    private void registerWorkers(WorkerStats workers) {
+        for (int i = 0; i < workers.workers(); i++) {
+            int worker = i;
+            String tag = Integer.toString(worker);
+            FunctionCounter.builder("relay.worker.cpu.seconds", workers, w -> w.cpuSeconds(worker))
+                    .tag("worker", tag).baseUnit("seconds")
+                    .description("CPU time of the worker's event loop thread (100% of a core: 1 per second)")
+                    .register(registry);
+            Gauge.builder("relay.worker.quic.connections", workers, w -> w.connections(worker)).tag("worker", tag)
+                    .strongReference(true).description("QUIC connections the worker owns").register(registry);
+            FunctionCounter.builder("relay.worker.handoff.frames", workers, w -> w.framesToLan(worker))
+                    .tag("worker", tag).tag("direction", "to_lan")
+                    .description("frames handed between the worker and the LAN loop (worker 0 is the LAN loop)")
+                    .register(registry);
+            FunctionCounter.builder("relay.worker.handoff.frames", workers, w -> w.framesFromLan(worker))
+                    .tag("worker", tag).tag("direction", "from_lan")
+                    .description("frames handed between the worker and the LAN loop (worker 0 is the LAN loop)")
+                    .register(registry);
+        }
     }
 
     /** {@code NAT_UDP_FLOWS_OPENED} → {@code relay.nat.udp.flows.opened} (Prometheus adds {@code _total}). */

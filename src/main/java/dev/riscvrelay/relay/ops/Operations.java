@@ -45,7 +45,7 @@ public final class Operations implements AutoCloseable {
         this.relay = relay;
         this.certificates = certificates;
         this.counters = counters;
-        this.metrics = new RelayMetrics(counters, relay::snapshot, this::certificateSecondsLeft);
+        this.metrics = new RelayMetrics(counters, relay::snapshot, this::certificateSecondsLeft, relay.workers());
         this.control = new ScheduledThreadPoolExecutor(1, task -> {
             Thread thread = new Thread(task, "relay-control");
             thread.setDaemon(true);

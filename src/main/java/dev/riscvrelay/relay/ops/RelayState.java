@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.ops;
 
 import dev.riscvrelay.relay.forward.Forwards;
 import dev.riscvrelay.relay.metrics.LoopSnapshot;
+import dev.riscvrelay.relay.metrics.WorkerStats;
 import dev.riscvrelay.relay.ops.api.LanInspector;
 import dev.riscvrelay.relay.switching.FrameTap;
 import java.time.Duration;
@@ -23,6 +24,11 @@ public interface RelayState {
 
     /** The networks and their members, copied on the event loop when asked. */
     LanInspector lans();
+
+    /** What each worker carries. */
+    default WorkerStats workers() {
+        return WorkerStats.NONE;
+    }
 
     /** The port forwards, opened and closed from control threads; null when the relay has none to offer. */
     default Forwards forwards() {

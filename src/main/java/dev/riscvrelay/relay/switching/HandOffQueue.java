@@ -95,6 +95,11 @@ public final class HandOffQueue<T> {
         return true;
     }
 
+    /** Frames handed over since the queue was made (from any thread). */
+    public long handedOver() {
+        return tail.get();
+    }
+
     /** Frames waiting now (approximate from any thread other than the two ends). */
     public int size() {
         return (int) (tail.get() - head.get());

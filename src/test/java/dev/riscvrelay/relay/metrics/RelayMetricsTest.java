@@ -32,4 +32,44 @@ class RelayMetricsTest {
             assertThat(scrape.split("# HELP relay_drops_total", -1)).hasSize(2);
         }
     }
+
+    @Test
+    void eachWorkerHasItsOwnSeries() {
+        WorkerStats workers = new WorkerStats() {
+            @Override
+            public int workers() {
+                return 2;
+            }
+
+            @Override
+            public double cpuSeconds(int worker) {
+                return worker == 0 ? 1.5 : 0.25;
+            }
+
+            @Override
+            public int connections(int worker) {
+                return worker + 3;
+            }
+
+            @Override
+            public long framesToLan(int worker) {
+                return worker * 100L;
+            }
+
+            @Override
+            public long framesFromLan(int worker) {
+                return worker * 200L;
+            }
+        };
+        LoopSnapshot snapshot = new LoopSnapshot(0, 0, 0, 0, 0, 0, 0, 0, 0);
+        try (RelayMetrics metrics = new RelayMetrics(new Counters(), () -> snapshot, () -> 60.0, workers)) {
+            assertThat(metrics.scrape()).contains("relay_worker_cpu_seconds_total{worker=\"0\"} 1.5\n",
+                    "relay_worker_cpu_seconds_total{worker=\"1\"} 0.25\n",
+                    "relay_worker_quic_connections{worker=\"0\"} 3.0\n",
+                    "relay_worker_quic_connections{worker=\"1\"} 4.0\n",
+                    "relay_worker_handoff_frames_total{direction=\"to_lan\",worker=\"1\"} 100.0\n",
+                    "relay_worker_handoff_frames_total{direction=\"from_lan\",worker=\"1\"} 200.0\n",
+                    "relay_worker_handoff_frames_total{direction=\"to_lan\",worker=\"0\"} 0.0\n");
+        }
+    }
 }

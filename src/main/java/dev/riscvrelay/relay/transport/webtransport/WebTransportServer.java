@@ -246,6 +246,35 @@ public final class WebTransportServer implements AutoCloseable {
         return workers.size();
     }
 
+    /** The loop of worker {@code index} (0: the LAN loop). */
+    public IoEventLoop workerLoop(int index) {
+        return workers.get(index).loop;
+    }
+
+    /** QUIC connections worker {@code index} owns now (from any thread; counts the shared set). */
+    public int connectionCount(int index) {
+        ServerWorker worker = workers.get(index);
+        int count = 0;
+        for (WebTransportConnection connection : connections) {
+            if (connection.worker() == worker) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** Frames worker {@code index}'s sessions handed to the LAN loop so far (from any thread). */
+    public long framesToLan(int index) {
+        ServerWorker worker = workers.get(index);
+        return worker.toLan == null ? 0 : worker.toLan.handedOver();
+    }
+
+    /** Frames the LAN loop handed to worker {@code index}'s sessions so far (from any thread). */
+    public long framesFromLan(int index) {
+        ServerWorker worker = workers.get(index);
+        return worker.fromLan == null ? 0 : worker.fromLan.handedOver();
+    }
+
     /** What every worker's QUIC codec shares: the TLS context, the Retry token key, the gate. */
     private final class QuicCodecs {
         private final QuicSslContext tls;

@@ -16,7 +16,9 @@ import java.nio.channels.Selector;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -72,6 +74,26 @@ class WorkersIT {
                 }
                 assertThat(metric(field, "relay_drops_total{reason=\"handoff_full\"}")).isZero();
                 assertThat(metric(field, "relay_sessions_opened_total")).isEqualTo(members.size());
+
+                // Each worker's own series: its connections, its CPU, and the frames it handed across.
+                Map<Integer, Long> perWorker = new TreeMap<>();
+                Matcher worker = WORKER.matcher(members(field));
+                while (worker.find()) {
+                    perWorker.merge(Integer.parseInt(worker.group(1)), 1L, Long::sum);
+                }
+                for (int w = 0; w < workers; w++) {
+                    String tag = "worker=\"" + w + "\"";
+                    assertThat(metric(field, "relay_worker_quic_connections{" + tag + "}"))
+                            .as("connections on worker %d", w).isEqualTo(perWorker.getOrDefault(w, 0L));
+                    assertThat(metricValue(field, "relay_worker_cpu_seconds_total{" + tag + "}"))
+                            .as("CPU of worker %d", w).isPositive();
+                    if (w > 0) {
+                        assertThat(metric(field, "relay_worker_handoff_frames_total{direction=\"to_lan\"," + tag + "}"))
+                                .as("frames worker %d handed to the LAN", w).isPositive();
+                        assertThat(metric(field, "relay_worker_handoff_frames_total{direction=\"from_lan\"," + tag
+                                + "}")).as("frames the LAN handed to worker %d", w).isPositive();
+                    }
+                }
             } finally {
                 members.forEach(LanMember::close);
             }
@@ -130,12 +152,16 @@ class WorkersIT {
     }
 
     private static long metric(FieldBed field, String series) {
+        return (long) metricValue(field, series);
+    }
+
+    private static double metricValue(FieldBed field, String series) {
         CommandResult scrape = field.relayNamespace().exec(Duration.ofSeconds(10), "curl", "-sS", "--fail",
                 field.adminUrl("/metrics"));
         assertThat(scrape.succeeded()).as(scrape.describe()).isTrue();
         for (String line : scrape.stdout().split("\n")) {
             if (line.startsWith(series + " ")) {
-                return (long) Double.parseDouble(line.substring(series.length() + 1).trim());
+                return Double.parseDouble(line.substring(series.length() + 1).trim());
             }
         }
         throw new AssertionError("no series " + series + " in /metrics");
