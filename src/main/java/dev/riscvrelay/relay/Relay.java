@@ -44,13 +44,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The running relay: wires one event loop, the networks it owns (each a switch, a gateway with its services (ARP,
- * ping, DHCP, DNS over UDP and TCP) and its route to the NAT), and the WebTransport and WebSocket servers, which ask the networks'
- * gate which network a new session joins. It only assembles; each part does its own job.
+ * The running relay: wires its workers' event loops and the web loop, the networks the first worker owns (each a
+ * switch, a gateway with its services (ARP, ping, DHCP, DNS over UDP and TCP) and its route to the NAT), and the
+ * WebTransport and WebSocket servers, which ask the networks' gate which network a new session joins. It only
+ * assembles; each part does its own job.
  */
 public final class Relay implements AutoCloseable {
 
     private final IoEventLoopGroup group;
+    /** The web listeners' loop: accepts, TLS handshakes, HTTP, the page's files. */
+    private final IoEventLoopGroup web;
     private final Networks networks;
     private final WebTransportServer server;
     private final WebSocketServer webSocket;
@@ -66,9 +69,10 @@ public final class Relay implements AutoCloseable {
     private final WispService wisp;
     private final CountDownLatch closed = new CountDownLatch(1);
 
-    private Relay(IoEventLoopGroup group, Networks networks, WebTransportServer server, WebSocketServer webSocket,
-            WebSocketServer demo, Counters counters, WispService wisp) {
+    private Relay(IoEventLoopGroup group, IoEventLoopGroup web, Networks networks, WebTransportServer server,
+            WebSocketServer webSocket, WebSocketServer demo, Counters counters, WispService wisp) {
         this.group = group;
+        this.web = web;
         this.wisp = wisp;
         this.networks = networks;
         this.server = server;
@@ -146,10 +150,16 @@ public final class Relay implements AutoCloseable {
     private static Relay startDataPlane(RelayConfig config, CertificateManager certificates, Counters counters,
             Trunks trunks) throws StartException {
         // One loop per worker, each with its UDP socket and the QUIC connections that arrived on it; the first owns
-        // every network (switch, gateway, NAT) and the TCP listeners. Nothing is shared between them but hand-off
+        // every network (switch, gateway, NAT), the forwards' listeners, and every web connection that joins a LAN
+        // (it moves there from the web loop at its first such request). Nothing is shared between them but hand-off
         // queues: no locks anywhere.
         IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(config.workers(), new WorkerThreads(),
                 Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        // The web listeners' own loop: TLS handshakes, HTTP and the page's files never take a turn of the LAN's loop.
+        IoEventLoopGroup web = new MultiThreadIoEventLoopGroup(1,
+                new io.netty.util.concurrent.DefaultThreadFactory("relay-web"),
+                Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        IoEventLoop webLoop = (IoEventLoop) web.next();
         java.util.List<IoEventLoop> loops = new java.util.ArrayList<>();
         group.forEach(executor -> loops.add((IoEventLoop) executor));
         IoEventLoop loop = loops.getFirst();
@@ -188,11 +198,12 @@ public final class Relay implements AutoCloseable {
                         relayPort, certificate, networks, counters,
                         WebSocketServerConfig.defaults(mode == WebOptions.WebSocketMode.TLS)
                                 .withLimits(config.maxSessions(), config.portQueueFrames()),
-                        content, loop);
+                        content, webLoop, loop);
                 demo = config.web().demoAddress() == null ? null : startDemo(config, certificate, networks, counters,
-                        content, loop, webSocket);
+                        content, webLoop, loop, webSocket);
             } catch (WebSocketServer.PortInUseException | RuntimeException e) {
                 server.close();
+                web.shutdownGracefully(0, 1, TimeUnit.SECONDS);
                 stopEarly(group, networks);
                 throw new StartException("cannot listen on tcp " + hostPort(config) + ": " + e.getMessage());
             }
@@ -204,11 +215,13 @@ public final class Relay implements AutoCloseable {
             if (demo != null) {
                 demo.useWisp(wisp);
             }
-            return new Relay(group, networks, server, webSocket, demo, counters, wisp);
+            return new Relay(group, web, networks, server, webSocket, demo, counters, wisp);
         } catch (WebTransportServer.PortInUseException e) {
+            web.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             stopEarly(group, networks);
             throw new StartException("cannot listen on udp " + hostPort(config) + ": address already in use");
         } catch (RuntimeException e) {
+            web.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             stopEarly(group, networks);
             throw new StartException("cannot start on udp " + hostPort(config) + ": " + e.getMessage());
         }
@@ -254,12 +267,12 @@ public final class Relay implements AutoCloseable {
 
     /** The demo web server: plain HTTP (the page, the VM files, and WebSocket upgrades too). */
     private static WebSocketServer startDemo(RelayConfig config, RelayCertificate certificate, SessionGate lan,
-            Counters counters, WebContent content, IoEventLoop loop, WebSocketServer relaySocket)
-            throws WebSocketServer.PortInUseException {
+            Counters counters, WebContent content, IoEventLoop webLoop, IoEventLoop lanLoop,
+            WebSocketServer relaySocket) throws WebSocketServer.PortInUseException {
         try {
             return new WebSocketServer(config.web().demoAddress().getAddress(), config.web().demoAddress().getPort(),
                     certificate, lan, counters, WebSocketServerConfig.defaults(false)
-                            .withLimits(config.maxSessions(), config.portQueueFrames()), content, loop);
+                            .withLimits(config.maxSessions(), config.portQueueFrames()), content, webLoop, lanLoop);
         } catch (WebSocketServer.PortInUseException | RuntimeException e) {
             if (relaySocket != null) {
                 relaySocket.close();
@@ -438,6 +451,7 @@ public final class Relay implements AutoCloseable {
             if (cluster != null) {
                 cluster.close();
             }
+            web.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             closed.countDown();
         }

@@ -48,6 +48,10 @@ final class PreviewRequest extends ChannelInboundHandlerAdapter {
 
     private final WebPreviews previews;
 
+    static boolean isPreviewPath(String rawPath) {
+        return PATH.matcher(rawPath).matches();
+    }
+
     PreviewRequest(WebPreviews previews) {
         this.previews = previews;
     }

@@ -30,6 +30,11 @@ public final class WebPreviews implements Supplier<ChannelHandler> {
         this.counters = counters;
     }
 
+    /** Whether {@code uri} asks for a preview (the request may still be refused: token, address, busy). */
+    public static boolean isPreview(String uri) {
+        return PreviewRequest.isPreviewPath(new io.netty.handler.codec.http.QueryStringDecoder(uri).rawPath());
+    }
+
     /** The handler for one web connection, placed after the HTTP codec and aggregator. */
     @Override
     public ChannelHandler get() {

@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay.transport.websocket;
 
 import dev.riscvrelay.relay.access.SessionGate;
+import dev.riscvrelay.relay.forward.WebPreviews;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.Switch;
@@ -23,6 +24,9 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
@@ -44,8 +48,10 @@ import javax.net.ssl.SSLException;
 /**
  * The WebSocket endpoint: a TCP listener (HTTP/1.1, TLS with the relay's certificate or plain) whose WebSocket
  * connections join, as ports, the LAN the {@link SessionGate} picks from the upgrade's path (any path: the default
- * one); one binary message is one Ethernet frame. It runs on
- * the event loop that owns the switch, so frames go from socket to switch without a hand-over or a lock.
+ * one); one binary message is one Ethernet frame. Connections are accepted, TLS-handshaken and parsed on a web loop;
+ * at the first request that needs a LAN (a WebSocket upgrade, WISP, a web preview) a connection moves to the loop
+ * that owns the switch ({@link LanLoopHandOver}), so its frames go from socket to switch without a hand-over or a
+ * lock, and the switch's loop never spends a turn on a handshake or a file of the page.
  *
  * <p>With {@link WebContent} the same listener also answers plain GET requests (the demo page and the VM files);
  * without it, they get 426 Upgrade Required. Web previews ({@link #usePreviews}) and WISP ({@link #useWisp}: upgrades
@@ -57,7 +63,8 @@ public final class WebSocketServer implements AutoCloseable {
     private final WebSocketServerConfig config;
     private final Counters counters;
     private final ChannelGroup open;
-    private int connections;
+    /** Open connections: counted up on the web loop, down on whichever loop the connection ended on. */
+    private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
     /** Connections past the handshake, on the LAN: written by the loop only, read by exporters. */
     private volatile int members;
     /** What claims web preview requests before the page and the upgrade see them, or null. */
@@ -86,6 +93,23 @@ public final class WebSocketServer implements AutoCloseable {
     public WebSocketServer(InetAddress bind, int port, RelayCertificate certificate, SessionGate gate,
             Counters counters, WebSocketServerConfig config, WebContent content, IoEventLoop loop)
             throws PortInUseException {
+        this(bind, port, certificate, gate, counters, config, content, loop, loop);
+    }
+
+    /**
+     * Listens on {@code bind:port} over TCP on {@code webLoop}; a connection whose request needs a LAN moves to
+     * {@code lanLoop}, which must own every LAN {@code gate} admits to (and run the WISP and preview services). Both
+     * may be the same loop.
+     *
+     * @throws PortInUseException when the TCP port is taken
+     */
+    public WebSocketServer(InetAddress bind, int port, RelayCertificate certificate, SessionGate gate,
+            Counters counters, WebSocketServerConfig config, WebContent content, IoEventLoop webLoop,
+            IoEventLoop lanLoop) throws PortInUseException {
+        IoEventLoop loop = webLoop;
+        if (webLoop.isIoType(EpollIoHandler.class) != lanLoop.isIoType(EpollIoHandler.class)) {
+            throw new IllegalArgumentException("the web and LAN loops must have the same kind of I/O");
+        }
         this.config = config;
         this.counters = counters;
         this.open = new DefaultChannelGroup("websocket", loop);
@@ -118,14 +142,14 @@ public final class WebSocketServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
-                        if (connections >= config.maxConnections()) {
+                        if (connections.get() >= config.maxConnections()) {
                             counters.increment(Counter.WEBSOCKET_REFUSED);
                             channel.close();
                             return;
                         }
-                        connections++; // single writer: the loop
+                        connections.incrementAndGet();
                         open.add(channel);
-                        channel.closeFuture().addListener(f -> connections--);
+                        channel.closeFuture().addListener(f -> connections.decrementAndGet());
                         ChannelPipeline pipeline = channel.pipeline();
                         if (tls != null) {
                             pipeline.addLast(tls.newHandler(channel.alloc()));
@@ -134,6 +158,9 @@ public final class WebSocketServer implements AutoCloseable {
                         pipeline.addLast(new HttpObjectAggregator(8192));
                         pipeline.addLast(new FirstRequestDeadline(FirstRequestDeadline.DEFAULT, counters));
                         pipeline.addLast(new ChunkedWriteHandler());
+                        if (lanLoop != webLoop) {
+                            pipeline.addLast(new LanLoopHandOver(lanLoop, WebSocketServer::needsLan, counters));
+                        }
                         Supplier<ChannelHandler> previewHandler = previews;
                         if (previewHandler != null) {
                             pipeline.addLast(previewHandler.get());
@@ -164,6 +191,12 @@ public final class WebSocketServer implements AutoCloseable {
                     + cause.getMessage(), cause);
         }
         this.listener = bound.channel();
+    }
+
+    /** Whether {@code request} is served on the LAN loop: a WebSocket upgrade (a member or WISP) or a preview. */
+    static boolean needsLan(FullHttpRequest request) {
+        return request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+                || WebPreviews.isPreview(request.uri());
     }
 
     /** Web previews ({@code /net/NAME/vm/...}) on this listener: one handler per connection from {@code handlers}. */
