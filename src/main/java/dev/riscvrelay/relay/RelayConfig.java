@@ -70,13 +70,19 @@ public record RelayConfig(
                 HostBudgets.forThisHost(DEFAULT_MAX_SESSIONS), List.of(), defaultWorkers());
     }
 
-    /**
-     * One: every loop added costs a hand-off per frame that crosses to the networks' loop, and on a machine whose
-     * cores do other busy work too that costs more than it gives (BENCHMARKS.md, the workers part); an operator with
-     * cores to spare asks for more.
-     */
+    /** The default number of workers on this machine: see {@link #defaultWorkers(int)}. */
     public static int defaultWorkers() {
-        return 1;
+        return defaultWorkers(Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
+     * A worker per core but one, and at least one: the kernel's UDP and TCP processing, the web loop and the JVM's
+     * own threads need a core too. A worker added costs a hand-off per frame that crosses to the networks' loop,
+     * which on 2 cores shared with other busy work cost more than it gave (BENCHMARKS.md, the workers part), so
+     * there the default is one loop for everything.
+     */
+    public static int defaultWorkers(int cores) {
+        return Math.clamp(cores - 1, 1, MAX_WORKERS);
     }
 
     public RelayConfig withWorkers(int count) {

@@ -88,8 +88,8 @@ public final class RelayCommand implements Callable<Integer> {
 
     @Option(names = "--workers", paramLabel = "N",
             description = "Event loops, each with a UDP socket on the relay's port (SO_REUSEPORT): QUIC connections"
-                    + " spread over them; the first also runs every network; try the cores where the relay has them to"
-                    + " itself (default: ${DEFAULT-VALUE}).")
+                    + " spread over them; the first also runs every network (default: the cores but one, at least"
+                    + " one: ${DEFAULT-VALUE} here).")
     int workers = RelayConfig.defaultWorkers();
 
     @Option(names = "--port-queue", paramLabel = "FRAMES",

@@ -64,6 +64,21 @@ class RelayCommandTest {
     }
 
     @Test
+    void workersDefaultToTheCoresButOneAndAreBounded() {
+        assertThat(dev.riscvrelay.relay.RelayConfig.defaultWorkers(1)).isEqualTo(1);
+        assertThat(dev.riscvrelay.relay.RelayConfig.defaultWorkers(2)).isEqualTo(1);
+        assertThat(dev.riscvrelay.relay.RelayConfig.defaultWorkers(3)).isEqualTo(2);
+        assertThat(dev.riscvrelay.relay.RelayConfig.defaultWorkers(16)).isEqualTo(15);
+        assertThat(dev.riscvrelay.relay.RelayConfig.defaultWorkers(1000)).isEqualTo(256);
+        RelayCommand command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
+        new CommandLine(command).parseArgs();
+        assertThat(command.toConfig().workers())
+                .isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
+        assertThat(run("--workers", "0")).isEqualTo(2);
+        assertThat(err.toString()).contains("--workers must be between 1 and 256").doesNotContain("\tat ");
+    }
+
+    @Test
     void theEgressLineReflectsAllowAndDeny() {
         RelayCommand command = new RelayCommand(new PrintWriter(out, true), new PrintWriter(err, true));
         new CommandLine(command).parseArgs("--allow", "203.0.113.0/24", "--deny", "8.8.8.0/24");
