@@ -153,11 +153,11 @@ public final class Relay implements AutoCloseable {
         // every network (switch, gateway, NAT), the forwards' listeners, and every web connection that joins a LAN
         // (it moves there from the web loop at its first such request). Nothing is shared between them but hand-off
         // queues: no locks anywhere.
-        IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(config.workers(), new WorkerThreads(),
+        IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(config.workers(), new LoopThreads("relay-worker-"),
                 Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         // The web listeners' own loop: TLS handshakes, HTTP and the page's files never take a turn of the LAN's loop.
         IoEventLoopGroup web = new MultiThreadIoEventLoopGroup(1,
-                new io.netty.util.concurrent.DefaultThreadFactory("relay-web"),
+                new LoopThreads("relay-web"),
                 Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         IoEventLoop webLoop = (IoEventLoop) web.next();
         java.util.List<IoEventLoop> loops = new java.util.ArrayList<>();
@@ -458,19 +458,22 @@ public final class Relay implements AutoCloseable {
     }
 
     /**
-     * Names the workers' threads {@code relay-worker-0}, {@code relay-worker-1}, ... in the order they start (the
-     * first is the LAN loop's): short enough to stay whole in /proc, where top and profilers show them.
+     * Names loop threads short enough to stay whole in /proc, where top and profilers show them: a prefix ending in
+     * {@code -} gets a number in the order the threads start ({@code relay-worker-0}, the LAN loop's, then
+     * {@code relay-worker-1}, ...); any other is the name itself ({@code relay-web}).
      */
-    private static final class WorkerThreads extends io.netty.util.concurrent.DefaultThreadFactory {
+    private static final class LoopThreads extends io.netty.util.concurrent.DefaultThreadFactory {
+        private final String prefix;
         private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
 
-        WorkerThreads() {
-            super("relay-worker");
+        LoopThreads(String prefix) {
+            super(prefix);
+            this.prefix = prefix;
         }
 
         @Override
         protected Thread newThread(Runnable task, String name) {
-            return super.newThread(task, "relay-worker-" + next.getAndIncrement());
+            return super.newThread(task, prefix.endsWith("-") ? prefix + next.getAndIncrement() : prefix);
         }
     }
 
