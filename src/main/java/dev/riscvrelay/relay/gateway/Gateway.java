@@ -106,6 +106,11 @@ public final class Gateway implements Port {
             counters.increment(Counter.DROP_MALFORMED);
             return;
         }
+        if (ethernet.source() == config.gatewayMac()) {
+            // Only the gateway sends from its MAC: a frame that claims it is forged, and an answer would go to itself.
+            counters.increment(Counter.DROP_SPOOFED_MAC);
+            return;
+        }
         long destination = ethernet.destination();
         boolean unicast = destination == config.gatewayMac();
         // IPv6 multicast (33:33:...) carries neighbour discovery: the IPv6 side picks out what is for the gateway.

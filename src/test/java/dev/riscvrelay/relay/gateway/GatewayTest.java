@@ -339,10 +339,22 @@ class GatewayTest {
 
     @Test
     void echoReplyToTheGatewayIsUnhandled() {
-        send(HexFixtures.bytes("icmp-echo-reply-payload-56"), GATEWAY_MAC, GATEWAY_IP);
+        byte[] reply = HexFixtures.bytes("icmp-echo-reply-payload-56"); // captured from the gateway: from a guest now
+        writeMac(reply, 6, GUEST_MAC);
+        send(reply, GATEWAY_MAC, GATEWAY_IP);
 
         assertThat(lan.forwarded).isEmpty();
         assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.GATEWAY_UNHANDLED, 1L));
+    }
+
+    @Test
+    void aFrameFromTheGatewaysOwnMacIsDroppedAsSpoofedAndNeverAnswered() {
+        byte[] request = HexFixtures.bytes("icmp-echo-request-payload-56");
+        writeMac(request, 6, GATEWAY_MAC);
+        send(request);
+
+        assertThat(lan.forwarded).as("no answer to itself").isEmpty();
+        assertThat(nonZeroCounters()).containsExactly(Map.entry(Counter.DROP_SPOOFED_MAC, 1L));
     }
 
     // Everything else

@@ -184,7 +184,8 @@ public final class DhcpServer implements IpHandler {
             return true;
         }
         if (message.op() != DhcpMessage.OP_BOOTREQUEST || message.relayAddress() != 0
-                || MacAddress.isMulticast(message.clientMac()) || message.clientMac() == 0) {
+                || MacAddress.isMulticast(message.clientMac()) || message.clientMac() == 0
+                || message.clientMac() == config.gatewayMac()) {
             counters.increment(Counter.DHCP_IGNORED);
             return true;
         }
