@@ -135,8 +135,8 @@ final class Ipv6Receiver {
             output.counters().increment(Counter.DROP_NDP_INVALID);
             return;
         }
-        // The answer goes to the link-layer address the solicitation names (else its Ethernet source): never to a
-        // group address, nor to the gateway's own, which would make it answer itself.
+        // The answer goes to the link-layer address the solicitation names (else its Ethernet source), worked out
+        // here for both kinds: never to a group address, nor to the gateway's own, which would make it answer itself.
         long linkLayer = ndp.sourceLinkLayer();
         long replyTo = linkLayer != NdpMessage.NO_LINK_LAYER_ADDRESS ? linkLayer : ethernet.source();
         if (MacAddress.isMulticast(replyTo) || replyTo == output.config().gatewayMac()) {
@@ -144,8 +144,8 @@ final class Ipv6Receiver {
             return;
         }
         if (ndp.type() == Icmpv6Packet.TYPE_ROUTER_SOLICITATION) {
-            router.answer(ethernet, ip, ndp, output);
-        } else if (!neighbors.handle(ethernet, ip, ndp, output)) {
+            router.answer(ip, replyTo, output);
+        } else if (!neighbors.handle(ip, ndp, replyTo, output)) {
             countIf(toGateway, Counter.GATEWAY_UNHANDLED, output);
         }
     }

@@ -20,8 +20,12 @@ final class NeighborResponder {
     static final int ADVERTISEMENT_LENGTH = NdpMessage.NEIGHBOR_MESSAGE_LENGTH + NdpMessage.LINK_LAYER_OPTION_LENGTH;
     static final int FRAME_LENGTH = EthernetFrame.HEADER_LENGTH + Ipv6Packet.HEADER_LENGTH + ADVERTISEMENT_LENGTH;
 
-    /** Handles a valid solicitation ({@link NdpMessage#wrap} passed); returns whether its target was the gateway's. */
-    boolean handle(EthernetFrame ethernet, Ipv6Packet ip, NdpMessage solicitation, GatewayOutput output) {
+    /**
+     * Handles a valid solicitation ({@link NdpMessage#wrap} passed); returns whether its target was the gateway's.
+     *
+     * @param senderMac where a solicitation from an address is answered: its link-layer option, else its source
+     */
+    boolean handle(Ipv6Packet ip, NdpMessage solicitation, long senderMac, GatewayOutput output) {
         NetworkConfig config = output.config();
         long targetHigh = solicitation.targetHigh();
         long targetLow = solicitation.targetLow();
@@ -31,9 +35,7 @@ final class NeighborResponder {
         boolean probe = Ipv6Address.isUnspecified(ip.sourceHigh(), ip.sourceLow());
         long toHigh = probe ? Ipv6Address.LINK_SCOPE_MULTICAST_HIGH : ip.sourceHigh();
         long toLow = probe ? Ipv6Address.ALL_NODES_LOW : ip.sourceLow();
-        long linkLayer = solicitation.sourceLinkLayer();
-        long toMac = probe ? Ipv6Address.multicastMac(Ipv6Address.ALL_NODES_LOW)
-                : linkLayer != NdpMessage.NO_LINK_LAYER_ADDRESS ? linkLayer : ethernet.source();
+        long toMac = probe ? Ipv6Address.multicastMac(Ipv6Address.ALL_NODES_LOW) : senderMac;
         int flags = NdpMessage.FLAG_ROUTER | NdpMessage.FLAG_OVERRIDE | (probe ? 0 : NdpMessage.FLAG_SOLICITED);
 
         ByteBuf reply = output.allocateFrame(FRAME_LENGTH);

@@ -44,15 +44,15 @@ final class RouterAdvertiser {
     /**
      * Answers a valid router solicitation: to its sender when it has an address (RFC 4861 section 6.2.6 allows
      * unicast), to all nodes when it came from the unspecified address.
+     *
+     * @param senderMac the solicitation's link-layer option, else its source
      */
-    void answer(EthernetFrame ethernet, Ipv6Packet ip, NdpMessage solicitation, GatewayOutput output) {
+    void answer(Ipv6Packet ip, long senderMac, GatewayOutput output) {
         if (Ipv6Address.isUnspecified(ip.sourceHigh(), ip.sourceLow())) {
             sendToAllNodes(output);
             return;
         }
-        long linkLayer = solicitation.sourceLinkLayer();
-        send(output, linkLayer != NdpMessage.NO_LINK_LAYER_ADDRESS ? linkLayer : ethernet.source(), ip.sourceHigh(),
-                ip.sourceLow());
+        send(output, senderMac, ip.sourceHigh(), ip.sourceLow());
     }
 
     /** Sends the unsolicited advertisement when its interval has passed since the last one; {@code now} in nanos. */
