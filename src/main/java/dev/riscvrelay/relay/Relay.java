@@ -29,6 +29,7 @@ import dev.riscvrelay.relay.transport.wisp.WispService;
 import dev.riscvrelay.relay.web.WebContent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -153,12 +154,11 @@ public final class Relay implements AutoCloseable {
         // every network (switch, gateway, NAT), the forwards' listeners, and every web connection that joins a LAN
         // (it moves there from the web loop at its first such request). Nothing is shared between them but hand-off
         // queues: no locks anywhere.
+        IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(config.workers(), new LoopThreads("relay-worker-"),
-                Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+                io);
         // The web listeners' own loop: TLS handshakes, HTTP and the page's files never take a turn of the LAN's loop.
-        IoEventLoopGroup web = new MultiThreadIoEventLoopGroup(1,
-                new LoopThreads("relay-web"),
-                Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        IoEventLoopGroup web = new MultiThreadIoEventLoopGroup(1, new LoopThreads("relay-web"), io);
         IoEventLoop webLoop = (IoEventLoop) web.next();
         java.util.List<IoEventLoop> loops = new java.util.ArrayList<>();
         group.forEach(executor -> loops.add((IoEventLoop) executor));
@@ -203,8 +203,7 @@ public final class Relay implements AutoCloseable {
                         content, webLoop, loop, webSocket);
             } catch (WebSocketServer.PortInUseException | RuntimeException e) {
                 server.close();
-                web.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-                stopEarly(group, networks);
+                stopEarly(group, web, networks);
                 throw new StartException("cannot listen on tcp " + hostPort(config) + ": " + e.getMessage());
             }
             // WISP streams on the same web listeners, through the networks' tokens, policy and budget.
@@ -217,12 +216,10 @@ public final class Relay implements AutoCloseable {
             }
             return new Relay(group, web, networks, server, webSocket, demo, counters, wisp);
         } catch (WebTransportServer.PortInUseException e) {
-            web.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            stopEarly(group, networks);
+            stopEarly(group, web, networks);
             throw new StartException("cannot listen on udp " + hostPort(config) + ": address already in use");
         } catch (RuntimeException e) {
-            web.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            stopEarly(group, networks);
+            stopEarly(group, web, networks);
             throw new StartException("cannot start on udp " + hostPort(config) + ": " + e.getMessage());
         }
     }
@@ -255,7 +252,8 @@ public final class Relay implements AutoCloseable {
     }
 
     /** Undoes a start that failed half-way. */
-    private static void stopEarly(IoEventLoopGroup group, Networks networks) {
+    private static void stopEarly(IoEventLoopGroup group, IoEventLoopGroup web, Networks networks) {
+        web.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         IoEventLoop loop = (IoEventLoop) group.iterator().next();
         loop.submit(() -> {
             if (networks != null) {

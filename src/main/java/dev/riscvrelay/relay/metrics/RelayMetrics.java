@@ -90,6 +90,7 @@ public final class RelayMetrics implements AutoCloseable {
 
     /** One series per worker, tagged {@code worker="N"}: enough to see one worker saturated while others idle. */
     private void registerWorkers(WorkerStats workers) {
+        String handOffHelp = "frames handed between the worker and the LAN loop (worker 0 is the LAN loop)";
         for (int i = 0; i < workers.workers(); i++) {
             int worker = i;
             String tag = Integer.toString(worker);
@@ -101,11 +102,11 @@ public final class RelayMetrics implements AutoCloseable {
                     .strongReference(true).description("QUIC connections the worker owns").register(registry);
             FunctionCounter.builder("relay.worker.handoff.frames", workers, w -> w.framesToLan(worker))
                     .tag("worker", tag).tag("direction", "to_lan")
-                    .description("frames handed between the worker and the LAN loop (worker 0 is the LAN loop)")
+                    .description(handOffHelp)
                     .register(registry);
             FunctionCounter.builder("relay.worker.handoff.frames", workers, w -> w.framesFromLan(worker))
                     .tag("worker", tag).tag("direction", "from_lan")
-                    .description("frames handed between the worker and the LAN loop (worker 0 is the LAN loop)")
+                    .description(handOffHelp)
                     .register(registry);
         }
     }

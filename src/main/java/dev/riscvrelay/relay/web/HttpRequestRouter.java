@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -42,9 +43,14 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         this.counters = counters;
     }
 
+    /** Whether {@code request} asks to become a WebSocket (the LAN's, or WISP's). */
+    public static boolean isWebSocketUpgrade(HttpRequest request) {
+        return request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
+    }
+
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws IOException {
-        if (request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+        if (isWebSocketUpgrade(request)) {
             ctx.fireChannelRead(request); // the WebSocket handshake handler takes it (and releases it)
             return;
         }

@@ -25,8 +25,6 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
@@ -42,6 +40,7 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 
@@ -64,7 +63,7 @@ public final class WebSocketServer implements AutoCloseable {
     private final Counters counters;
     private final ChannelGroup open;
     /** Open connections: counted up on the web loop, down on whichever loop the connection ended on. */
-    private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger connections = new AtomicInteger();
     /** Connections past the handshake, on the LAN: written by the loop only, read by exporters. */
     private volatile int members;
     /** What claims web preview requests before the page and the upgrade see them, or null. */
@@ -106,13 +105,12 @@ public final class WebSocketServer implements AutoCloseable {
     public WebSocketServer(InetAddress bind, int port, RelayCertificate certificate, SessionGate gate,
             Counters counters, WebSocketServerConfig config, WebContent content, IoEventLoop webLoop,
             IoEventLoop lanLoop) throws PortInUseException {
-        IoEventLoop loop = webLoop;
         if (webLoop.isIoType(EpollIoHandler.class) != lanLoop.isIoType(EpollIoHandler.class)) {
             throw new IllegalArgumentException("the web and LAN loops must have the same kind of I/O");
         }
         this.config = config;
         this.counters = counters;
-        this.open = new DefaultChannelGroup("websocket", loop);
+        this.open = new DefaultChannelGroup("websocket", webLoop);
         SslContext tls = config.tls() ? serverTls(certificate) : null;
         WebSocketServerProtocolConfig protocol = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath("/")
@@ -126,9 +124,9 @@ public final class WebSocketServer implements AutoCloseable {
                         .closeOnProtocolViolation(true)
                         .build())
                 .build();
-        boolean epoll = loop.isIoType(EpollIoHandler.class);
+        boolean epoll = webLoop.isIoType(EpollIoHandler.class);
         ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(loop, loop)
+                .group(webLoop, webLoop)
                 .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 128)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -195,8 +193,7 @@ public final class WebSocketServer implements AutoCloseable {
 
     /** Whether {@code request} is served on the LAN loop: a WebSocket upgrade (a member or WISP) or a preview. */
     static boolean needsLan(FullHttpRequest request) {
-        return request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
-                || WebPreviews.isPreview(request.uri());
+        return HttpRequestRouter.isWebSocketUpgrade(request) || WebPreviews.isPreview(request.uri());
     }
 
     /** Web previews ({@code /net/NAME/vm/...}) on this listener: one handler per connection from {@code handlers}. */

@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.transport.wisp;
 
 import dev.riscvrelay.relay.access.AccessTokens;
 import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.web.HttpRequestRouter;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -40,7 +41,7 @@ final class WispRequest extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        WispPath path = msg instanceof FullHttpRequest request && isUpgrade(request)
+        WispPath path = msg instanceof FullHttpRequest request && HttpRequestRouter.isWebSocketUpgrade(request)
                 ? WispPath.parse(request.uri()) : null;
         if (path == null) {
             ctx.fireChannelRead(msg);
@@ -67,10 +68,6 @@ final class WispRequest extends ChannelInboundHandlerAdapter {
         becomeWisp(ctx, new WispConnection(service, path.network(), peer, v2, admitted));
         ctx.fireChannelRead(request); // the handshake, by the protocol handler just added
         ctx.pipeline().remove(this);
-    }
-
-    private static boolean isUpgrade(FullHttpRequest request) {
-        return request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
     }
 
     /** The LAN's handlers behind this one leave; WISP's WebSocket protocol handler and connection take their place. */
