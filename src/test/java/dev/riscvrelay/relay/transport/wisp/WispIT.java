@@ -44,7 +44,8 @@ class WispIT {
 
     private Relay relay;
     private HttpClient http;
-    private final List<AutoCloseable> closing = new ArrayList<>();
+    /** What each test opened; the echo servers' accept threads add to it while a test ends, so it is thread-safe. */
+    private final List<AutoCloseable> closing = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
