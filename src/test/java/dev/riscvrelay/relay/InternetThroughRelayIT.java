@@ -220,8 +220,8 @@ class InternetThroughRelayIT {
     @Test
     @Order(1)
     void theVmTapsAreSizedForTheValidatedPath() {
-        assertThat(FieldBed.mtuOf(vm1, "eth0")).isEqualTo(1413);
-        assertThat(FieldBed.mtuOf(vm2, "eth0")).isEqualTo(1413);
+        assertThat(FieldBed.mtuOf(vm1, "eth0")).isEqualTo(1408);
+        assertThat(FieldBed.mtuOf(vm2, "eth0")).isEqualTo(1408);
         assertThat(FieldBed.mtuOf(vm1, "up0")).isEqualTo(1500);
     }
 

@@ -86,6 +86,7 @@ public final class Connector implements AutoCloseable {
     private int packetTooBigInWindow;
     private WebTransportClient sendErrorsSession;
     private long sendErrorsReported;
+    private long recoveryReported;
     private ScheduledFuture<?> retry;
     private ScheduledFuture<?> watch;
 
@@ -165,6 +166,9 @@ public final class Connector implements AutoCloseable {
                 + "; QUIC packets of " + client.validatedUdpPayload() + " bytes validated on the path (route MTU "
                 + client.routeMtu() + ", at most " + client.udpPayload() + "); one datagram carries " + payload
                 + "-byte frames");
+        if (config.client().linkRecovery() && !client.linkRecovery()) {
+            log.accept("the relay does not offer link recovery: frames lost on the path stay lost");
+        }
         if (payload < localMaxFrame) {
             log.accept("warning: this session carries at most " + payload + "-byte frames but " + local.name()
                     + " may send " + localMaxFrame + "-byte frames; larger ones are dropped and counted");
@@ -288,6 +292,21 @@ public final class Connector implements AutoCloseable {
         return true;
     }
 
+    /** One line when link recovery saw new losses since the last report: what it repaired, and what it could not. */
+    private void reportLinkRecovery(Counters quic) {
+        long repaired = quic.get(Counter.RECOVERY_REPAIRED);
+        long givenUp = quic.get(Counter.RECOVERY_UNREPAIRED);
+        long overBudget = quic.get(Counter.RECOVERY_OVER_BUDGET);
+        long resent = quic.get(Counter.RECOVERY_RESENT);
+        long seen = repaired + givenUp + overBudget + resent;
+        if (seen > recoveryReported) {
+            log.accept("link recovery in this session: " + repaired + " frames from the relay lost on the path and"
+                    + " repaired, " + givenUp + " given up, " + overBudget + " left lost as congestion (over the "
+                    + "budget); " + resent + " frames sent again for the relay");
+            recoveryReported = seen;
+        }
+    }
+
     /**
      * Reports new oversize drops and packets the kernel refused to send (one line per interval, not per frame) and
      * a TAP reader that died.
@@ -308,6 +327,7 @@ public final class Connector implements AutoCloseable {
         if (current != sendErrorsSession) {
             sendErrorsSession = current;
             sendErrorsReported = 0;
+            recoveryReported = 0;
         }
         if (current != null) {
             Counters quic = current.counters();
@@ -321,6 +341,7 @@ public final class Connector implements AutoCloseable {
                         + " for full buffers, " + other + " other)");
                 sendErrorsReported = errors;
             }
+            reportLinkRecovery(quic);
         }
         if (tapPort != null && tapPort.readerFailure() != null) {
             fatal(new ConnectException("reading the TAP failed: " + tapPort.readerFailure().getMessage(),

@@ -46,7 +46,8 @@ class UpstreamClientLanIT {
         try (FieldBed field = FieldBed.create();
              TestPageServer pages = new TestPageServer(line -> System.out.println("[page] " + line))) {
             RelayProcess relay = field.startRelay("upstream-client");
-            LanHost host = field.addLanHost("uphost", HOST_ADDRESS, LinkProfile.CLEAN);
+            // Without link recovery: the host's full-size frames are the 1427 bytes a plain datagram carries.
+            LanHost host = field.addLanHost("uphost", HOST_ADDRESS, LinkProfile.CLEAN, "--no-link-recovery");
             URI page = UpstreamClientPage.url(pages, field, relay, HOST_ADDRESS, RAW_ADDRESS);
             pages.expectReport();
             try (Browsers.Running chromium = Browsers.launch(Browsers.Kind.CHROMIUM, List.of(page),

@@ -105,6 +105,17 @@ class ConnectCommandTest {
     }
 
     @Test
+    void linkRecoveryIsOnUnlessToldOtherwise() {
+        ConnectCommand command = new ConnectCommand(new PrintWriter(out, true));
+        new picocli.CommandLine(command).parseArgs("--url", "https://127.0.0.1:4433/", "--tap", "rr0");
+        assertThat(command.toConfig().client().linkRecovery()).isTrue();
+        command = new ConnectCommand(new PrintWriter(out, true));
+        new picocli.CommandLine(command).parseArgs("--url", "https://127.0.0.1:4433/", "--tap", "rr0",
+                "--no-link-recovery");
+        assertThat(command.toConfig().client().linkRecovery()).isFalse();
+    }
+
+    @Test
     void mtuInRange() {
         assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--tap", "rr0", "--mtu", "20"),
                 "MTU must be in 68..65521");

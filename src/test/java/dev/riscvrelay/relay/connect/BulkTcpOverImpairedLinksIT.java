@@ -3,6 +3,7 @@ package dev.riscvrelay.relay.connect;
 import static dev.riscvrelay.relay.testbed.TcpTransfers.MIB;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.testbed.CommandResult;
 import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.LanHost;
@@ -80,6 +81,13 @@ class BulkTcpOverImpairedLinksIT {
         assertThat(link.down().lost()).isPositive();
         assertThat(link.up().oversize()).as("no packet above 1472 bytes").isZero();
         assertThat(link.down().oversize()).isZero();
+        CommandResult scrape = field.relayNamespace().exec(Duration.ofSeconds(10), "curl", "-sS", "--fail",
+                field.adminUrl("/metrics"));
+        assertThat(scrape.succeeded()).as(scrape.describe()).isTrue();
+        String recovery = scrape.stdout().lines().filter(l -> l.startsWith("relay_recovery")
+                || l.contains("recovery_")).collect(java.util.stream.Collectors.joining("; "));
+        LanThroughRelayIT.fact("%s: the relay's link recovery after the host transfers: %s", name, recovery);
+        assertThat(recovery).as("the relay repaired lost frames").containsPattern("relay_recovery_repaired_total [1-9]");
         return Math.min(ab, ba);
     }
 }

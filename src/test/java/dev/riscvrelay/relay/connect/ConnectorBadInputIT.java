@@ -92,29 +92,29 @@ class ConnectorBadInputIT {
 
     /**
      * {@code relay connect --mtu 1500} in a client namespace: the TAP takes 1514-byte frames, one datagram carries
-     * 1427. The connector warns at connect; a full-size frame is dropped whole (never split), counted, and
-     * answered with ICMP fragmentation needed naming 1413, after which the host's kernel fragments its pings itself
+     * 1422. The connector warns at connect; a full-size frame is dropped whole (never split), counted, and
+     * answered with ICMP fragmentation needed naming 1408, after which the host's kernel fragments its pings itself
      * (and the gateway, which does not reassemble, drops the fragments); the periodic report says how many of each.
      */
     @Test
     void aTapMtuAboveThePathIsReportedAndItsOversizeFramesAreCountedExactly() throws Exception {
         LanHost host = field.addLanHost("mtu1500", "10.0.2.17", LinkProfile.CLEAN, "--mtu", "1500");
         assertThat(FieldBed.mtuOf(host.namespace(), "eth0")).isEqualTo(1500);
-        assertThat(host.connector().lines()).contains("warning: this session carries at most 1427-byte frames but"
+        assertThat(host.connector().lines()).contains("warning: this session carries at most 1422-byte frames but"
                 + " tap eth0 may send 1514-byte frames; larger ones are dropped and counted");
-        assertThat(pingGateway(host, 1413 - 28, 2).succeeded()).as("a 1427-byte frame fits").isTrue();
+        assertThat(pingGateway(host, 1408 - 28, 2).succeeded()).as("a 1422-byte frame fits").isTrue();
 
         CommandResult full = pingGateway(host, 1500 - 28, 3);
         assertThat(full.succeeded()).as("1514-byte frames are not split: " + full.describe()).isFalse();
         assertThat(full.stdout()).contains("3 packets transmitted, 0 received");
         Matcher report = host.connector().awaitLine(Pattern.compile("^dropped (\\d+) frames from tap eth0 larger than"
-                + " one datagram carries \\(1427 bytes\\); is the MTU of the interface behind it too large\\? \\((\\d+)"
+                + " one datagram carries \\(1422 bytes\\); is the MTU of the interface behind it too large\\? \\((\\d+)"
                 + " in total; (\\d+) answered with ICMP fragmentation needed\\)$"), 0, Duration.ofSeconds(15));
         int dropped = Integer.parseInt(report.group(2));
         assertThat(dropped).as("full-size frames dropped whole").isBetween(1, 3);
         assertThat(Integer.parseInt(report.group(3))).as("each one answered: its DF was set").isEqualTo(dropped);
         CommandResult route = host.exec("ip", "route", "get", "10.0.2.2");
-        assertThat(route.stdout()).as("the host's kernel learned the MTU that fits").contains("mtu 1413");
+        assertThat(route.stdout()).as("the host's kernel learned the MTU that fits").contains("mtu 1408");
         assertThat(pingGateway(host, 56, 2).succeeded()).as("small frames still cross").isTrue();
         assertThat(host.connector().isAlive()).isTrue();
     }
@@ -127,10 +127,10 @@ class ConnectorBadInputIT {
     @Test
     void packetsTheKernelRefusesToSendAreCountedAndReported() throws Exception {
         LanHost host = field.addLanHost("shrink", "10.0.2.18", LinkProfile.CLEAN);
-        assertThat(pingGateway(host, 1413 - 28, 2).succeeded()).as("full-size frames cross").isTrue();
+        assertThat(pingGateway(host, 1408 - 28, 2).succeeded()).as("full-size frames cross").isTrue();
         int from = host.connector().lineCount();
         host.exec("ip", "link", "set", "up0", "mtu", "1400").orThrow();
-        CommandResult full = pingGateway(host, 1413 - 28, 3);
+        CommandResult full = pingGateway(host, 1408 - 28, 3);
         assertThat(full.stdout()).as(full.describe()).contains("3 packets transmitted, 0 received");
         Matcher report = host.connector().awaitLine(Pattern.compile("^the kernel refused (\\d+) QUIC packets to the"
                 + " relay \\((\\d+) in this session: (\\d+) larger than the link, 0 for full buffers, 0 other\\)$"),

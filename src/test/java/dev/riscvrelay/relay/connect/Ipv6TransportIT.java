@@ -35,7 +35,7 @@ class Ipv6TransportIT {
             host.connector().awaitLine(java.util.regex.Pattern.compile("connected to "
                     + java.util.regex.Pattern.quote(field.relayIpv6Url())), 0, Duration.ofSeconds(10));
             // The path is IPv6 over a 1500-MTU link: 1452-byte UDP payloads, so frames smaller than over IPv4.
-            assertThat(host.connector().mtu()).as("20 bytes below the 1413 over IPv4").isEqualTo(1393);
+            assertThat(host.connector().mtu()).as("20 bytes below the 1408 over IPv4").isEqualTo(1388);
 
             CommandResult udhcpc = host.exec(Duration.ofSeconds(30), "busybox", "udhcpc", "-i", "eth0", "-n", "-q",
                     "-t", "5", "-s", DhcpClients.writeUdhcpcScript(work).toString());

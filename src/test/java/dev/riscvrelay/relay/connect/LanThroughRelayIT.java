@@ -70,19 +70,19 @@ class LanThroughRelayIT {
 
     /**
      * Each connector says at connect what the path validated: 1472-byte QUIC packets on the 1500-byte route (1500 -
-     * 20 IPv4 - 8 UDP), so 1427-byte frames in one datagram and a TAP MTU of 1413.
+     * 20 IPv4 - 8 UDP), so 1422-byte frames in one datagram and a TAP MTU of 1408.
      */
     @Test
     void connectorsReportTheValidatedPathAndSizeTheTapToIt() {
         Pattern connected = Pattern.compile("^connected to https://" + Pattern.quote(field.relayAddress())
                 + ":4433/; QUIC packets of 1472 bytes validated on the path \\(route MTU 1500, at most 1472\\);"
-                + " one datagram carries 1427-byte frames$");
+                + " one datagram carries 1422-byte frames$");
         for (LanHost host : java.util.List.of(a, b)) {
             host.connector().awaitLine(connected, 0, Duration.ofSeconds(5));
             assertThat(host.connector().lines()).contains("TAP eth0 up in " + host.namespace().path()
-                    + ", MTU 1413 (one datagram carries 1427-byte frames)");
-            assertThat(host.connector().mtu()).isEqualTo(1413);
-            assertThat(FieldBed.mtuOf(host.namespace(), "eth0")).isEqualTo(1413);
+                    + ", MTU 1408 (one datagram carries 1422-byte frames)");
+            assertThat(host.connector().mtu()).isEqualTo(1408);
+            assertThat(FieldBed.mtuOf(host.namespace(), "eth0")).isEqualTo(1408);
             assertThat(FieldBed.mtuOf(host.namespace(), "up0")).as("the link the QUIC packets cross")
                     .isEqualTo(1500);
         }

@@ -42,7 +42,7 @@ class PathBlackHoleIT {
                 LanHost b = field.addLanHost("bhb", "10.0.2.32", LinkProfile.CLEAN);
                 Matcher first = a.connector().awaitLine(VALIDATED, 0, Duration.ofSeconds(30));
                 assertThat(Integer.parseInt(first.group(1))).isEqualTo(1472);
-                assertThat(FieldBed.mtuOf(a.namespace(), "eth0")).isEqualTo(1413);
+                assertThat(FieldBed.mtuOf(a.namespace(), "eth0")).isEqualTo(1408);
                 b.connector().awaitLine(VALIDATED, 0, Duration.ofSeconds(30));
                 int linesBefore = a.connector().lineCount();
 

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * network. On the field bed: QEMU and its connector share a client namespace (their dgram link on its loopback),
  * the connector's QUIC packets cross the 1500-MTU link to the relay in its own namespace, and the namespace host the
  * guest pings sits in another client namespace behind its own connector. The guest configures a static address at
- * the connector's MTU (1413 on this path), pings the gateway and the namespace host (also with full-size packets),
+ * the connector's MTU (1408 on this path), pings the gateway and the namespace host (also with full-size packets),
  * prints markers to its serial console and powers off. Always TCG: on this machine kind /dev/kvm exists but a KVM
  * guest hangs before its first console line, while TCG boots Debian's kernel to init in about two seconds. Bounded
  * by a timeout.
@@ -62,10 +62,10 @@ class QemuGuestOnRelayIT {
                     field.relayUrl(LinkProfile.CLEAN), "--cert-hash", field.relay().certificateHash(),
                     "--qemu-dgram", "127.0.0.1:" + connectorPort, "--qemu-remote", "127.0.0.1:" + qemuPort));
             connector.awaitReady(Duration.ofSeconds(30));
-            assertThat(connector.mtu()).as("1472-byte QUIC packets on the 1500-byte path").isEqualTo(1413);
+            assertThat(connector.mtu()).as("1472-byte QUIC packets on the 1500-byte path").isEqualTo(1408);
             assertThat(connector.lines()).anyMatch(line -> line.matches("QEMU dgram endpoint on \\S*127\\.0\\.0\\.1:"
                     + connectorPort + " for QEMU at \\S*127\\.0\\.0\\.1:" + qemuPort
-                    + ", guest MTU 1413 \\(one datagram carries 1427-byte frames\\)"));
+                    + ", guest MTU 1408 \\(one datagram carries 1422-byte frames\\)"));
 
             Path initramfs = buildInitramfs(work, kernel, busybox, connector.mtu());
             List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", vm.name()));
@@ -89,7 +89,7 @@ class QemuGuestOnRelayIT {
             LanThroughRelayIT.fact("QEMU guest (TCG) booted, pinged and powered off in %.1f s", seconds);
             assertThat(console).contains("RR-NET-UP mtu " + connector.mtu());
             assertThat(console).contains("RR-PING-GATEWAY-OK").contains("RR-PING-HOST-OK");
-            assertThat(console).as("full-size (1413-byte) packets cross both ways").contains("RR-PING-FULL-OK");
+            assertThat(console).as("full-size (1408-byte) packets cross both ways").contains("RR-PING-FULL-OK");
             assertThat(console).contains("52:54:00:12:34:56");
             assertThat(host.exec("ip", "neigh", "show", GUEST_IP).orThrow().stdout())
                     .as("the namespace host learned the guest's MAC").contains("52:54:00:00:02:30");

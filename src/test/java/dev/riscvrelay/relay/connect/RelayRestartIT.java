@@ -70,7 +70,7 @@ class RelayRestartIT {
             for (LanHost host : java.util.List.of(a, b)) {
                 assertThat(host.exec("ip", "-o", "address", "show", "eth0").orThrow().stdout())
                         .as("the TAP kept its address").contains(host.address() + "/24");
-                assertThat(FieldBed.mtuOf(host.namespace(), "eth0")).as("and its MTU").isEqualTo(1413);
+                assertThat(FieldBed.mtuOf(host.namespace(), "eth0")).as("and its MTU").isEqualTo(1408);
                 assertThat(host.connector().isAlive()).isTrue();
             }
         } finally {

@@ -419,7 +419,7 @@ public final class BenchReport {
                 "Mbit/s", categories, series, slirpDown, "slirp4netns curl download");
         md.append("![P2 NAT throughput](p2-nat-throughput.png)\n\n");
         if (!nat.relayCounters().isEmpty()) {
-            md.append("The relay's non-zero drop and TCP recovery counters after P2 (its `/metrics`, all rounds):\n\n```\n");
+            md.append("The relay's non-zero drop, TCP recovery and link recovery counters after P2 (its `/metrics`, all rounds):\n\n```\n");
             for (String line : nat.relayCounters()) {
                 md.append(line).append('\n');
             }

@@ -162,7 +162,7 @@ final class FieldReport {
         }
         md.append('\n');
         if (!field.relayCounters().isEmpty()) {
-            md.append("The relay's non-zero drop and TCP recovery counters after the field part (its `/metrics`):"
+            md.append("The relay's non-zero drop, TCP recovery and link recovery counters after the field part (its `/metrics`):"
                     + "\n\n```\n");
             for (String line : field.relayCounters()) {
                 md.append(line).append('\n');

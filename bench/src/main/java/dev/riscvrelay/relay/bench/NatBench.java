@@ -55,7 +55,7 @@ public final class NatBench {
     private static final int UDP_DATAGRAM = 1100;
     /** Counter series of the relay worth showing beside its throughput: drops by reason, the TCP NAT's counters. */
     private static final Pattern TELLING_SERIES =
-            Pattern.compile("^relay_(?:drops_total|nat_tcp_\\w+|datagrams\\w*)\\S*\\s+([0-9.eE+]+)$");
+            Pattern.compile("^relay_(?:drops_total|nat_tcp_\\w+|recovery_\\w+|datagrams\\w*)\\S*\\s+([0-9.eE+]+)$");
     private static final Pattern LINK_MTU = Pattern.compile("\\bmtu (\\d+)");
     private static final Pattern ROUTE_DEV = Pattern.compile("\\bdev (\\S+)");
 
@@ -282,7 +282,7 @@ public final class NatBench {
         }
     }
 
-    /** The relay's non-zero drop and TCP NAT recovery counters after the run (its /metrics), for the report. */
+    /** The relay's non-zero drop, TCP NAT recovery and link recovery counters after the run (its /metrics), for the report. */
     static List<String> relayCounters(Namespaces ns, String namespace, int adminPort) {
         CommandResult scrape = ns.exec(namespace, Duration.ofSeconds(10), "curl", "-sS", "--fail", "--max-time",
                 "5", "http://127.0.0.1:" + adminPort + "/metrics");

@@ -31,6 +31,8 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
     private final CapsuleDecoder capsules = new CapsuleDecoder(this);
     private WebTransportSession session;
     private boolean answered;
+    /** Whether the CONNECT asked for {@link LinkRecovery link recovery}. */
+    private boolean wantsRecovery;
 
     ConnectStreamHandler(WebTransportConnection connection, Counters counters) {
         this.connection = connection;
@@ -43,6 +45,8 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
             return; // trailers: nothing to do
         }
         answered = true;
+        CharSequence recovery = frame.headers().get(LinkRecovery.HEADER);
+        wantsRecovery = recovery != null && LinkRecovery.VERSION.contentEquals(recovery);
         int status = requestStatus(frame.headers());
         if (status != 0) {
             reject(ctx, status, false);
@@ -101,9 +105,13 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
             }
             Http3HeadersFrame response = new DefaultHttp3HeadersFrame();
             response.headers().status("200");
+            boolean recovery = wantsRecovery && connection.grantRecovery();
+            if (recovery) {
+                response.headers().set(LinkRecovery.HEADER, LinkRecovery.VERSION);
+            }
             // No FIN: the stream stays open for capsules and marks the session's lifetime.
             ctx.writeAndFlush(response);
-            session = connection.openSession((QuicStreamChannel) ctx.channel(), admitted);
+            session = connection.openSession((QuicStreamChannel) ctx.channel(), admitted, recovery);
         });
     }
 

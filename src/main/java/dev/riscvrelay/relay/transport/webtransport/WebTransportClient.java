@@ -91,6 +91,12 @@ public final class WebTransportClient implements AutoCloseable {
     private PathMtuWatch pathMtu;
     private long quarterStreamId = -1;
     private int prefixLength;
+    /** Set when the server granted link recovery at the CONNECT; null otherwise. On the loop. */
+    private LinkRecovery recovery;
+    private final java.util.function.Consumer<ByteBuf> writeRecoveryDatagram = datagram -> {
+        quic.write(datagram, quic.voidPromise());
+        scheduleFlush();
+    };
     private boolean flushScheduled;
     private boolean sessionOpen;
     private ScheduledFuture<?> keepAlive;
@@ -229,6 +235,9 @@ public final class WebTransportClient implements AutoCloseable {
                     .authority(authority()).path(path());
             request.headers().add("sec-webtransport-http3-draft02", "1");
             request.headers().add("origin", config.origin());
+            if (config.linkRecovery()) {
+                request.headers().add(LinkRecovery.HEADER, LinkRecovery.VERSION);
+            }
             connectStream.writeAndFlush(request);
         });
     }
@@ -258,9 +267,16 @@ public final class WebTransportClient implements AutoCloseable {
             }
             quarterStreamId = HttpDatagram.quarterStreamIdOf(connectStream.streamId());
             prefixLength = QuicVarint.encodedLength(quarterStreamId);
+            CharSequence granted = frame.headers().get(LinkRecovery.HEADER);
+            if (config.linkRecovery() && granted != null && LinkRecovery.VERSION.contentEquals(granted)) {
+                recovery = new LinkRecovery(dialer.udpPayload(), quarterStreamId, prefixLength, quic.alloc(),
+                        counters, System::nanoTime, writeRecoveryDatagram, WebTransportClient.this::deliver,
+                        (task, delayNanos) -> loop.schedule(task, delayNanos, TimeUnit.NANOSECONDS));
+            }
+            int overhead = prefixLength + (recovery == null ? 0 : LinkRecovery.DATA_HEADER);
             pathMtu = new PathMtuWatch(quic, dialer.udpPayload(), SETTLED_POLL_MILLIS,
-                    length -> maxDatagramPayload = length - prefixLength, WebTransportClient.this::pathBlackHole);
-            maxDatagramPayload = pathMtu.maxDatagramLength() - prefixLength;
+                    length -> maxDatagramPayload = length - overhead, WebTransportClient.this::pathBlackHole);
+            maxDatagramPayload = pathMtu.maxDatagramLength() - overhead;
             sessionOpen = true;
             connectTimer.cancel(false); // the session is open; the wait for the path below has its own bound
             long interval = config.keepAliveInterval().toNanos();
@@ -375,10 +391,10 @@ public final class WebTransportClient implements AutoCloseable {
                 return;
             }
             datagram.skipBytes(prefixLength);
-            try {
-                frames.onFrame(datagram);
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "frame handler failed", e);
+            if (recovery != null) {
+                recovery.receive(datagram); // frames come to deliver() in order
+            } else {
+                deliver(datagram);
             }
         }
 
@@ -432,18 +448,43 @@ public final class WebTransportClient implements AutoCloseable {
             return false;
         }
         ByteBuf datagram;
-        if (HttpDatagram.hasHeadroom(frame, prefixLength)) {
+        if (recovery != null) {
+            datagram = recovery.data(frame);
+            if (datagram == null) {
+                return false;
+            }
+        } else if (HttpDatagram.hasHeadroom(frame, prefixLength)) {
             datagram = HttpDatagram.prefixInPlace(frame, quarterStreamId, prefixLength);
         } else {
             counters.increment(Counter.DATAGRAMS_COPIED);
             datagram = HttpDatagram.copyWithPrefix(frame, quarterStreamId, prefixLength, quic.alloc());
         }
         quic.write(datagram, quic.voidPromise());
+        if (recovery != null && recovery.flushDue()) {
+            flushDatagrams();
+        }
+        scheduleFlush();
+        return true;
+    }
+
+    private void scheduleFlush() {
         if (!flushScheduled) {
             flushScheduled = true;
             loop.execute(flushTask);
         }
-        return true;
+    }
+
+    private void deliver(ByteBuf frame) {
+        try {
+            frames.onFrame(frame);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "frame handler failed", e);
+        }
+    }
+
+    /** Whether the server granted link recovery for this session. */
+    public boolean linkRecovery() {
+        return recovery != null;
     }
 
     /** Resets both directions of the CONNECT stream (H3_REQUEST_CANCELLED), as a crashing peer's stack would. */
@@ -465,6 +506,9 @@ public final class WebTransportClient implements AutoCloseable {
         flushScheduled = false;
         if (quic != null) {
             quic.flush();
+        }
+        if (recovery != null) {
+            recovery.flushed();
         }
     }
 
@@ -572,6 +616,9 @@ public final class WebTransportClient implements AutoCloseable {
         }
         endStarted = true;
         sessionOpen = false;
+        if (recovery != null) {
+            recovery.release();
+        }
         opened.completeExceptionally(new WebTransportException("closed before the session with " + authority()
                 + " opened: " + info.reason()));
         if (keepAlive != null) {

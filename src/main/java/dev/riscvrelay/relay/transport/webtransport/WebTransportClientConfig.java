@@ -19,6 +19,7 @@ import java.util.Locale;
  * @param maxPendingHandoffs frames other threads may have in flight to the event loop before more are dropped
  * @param congestionControl quiche's congestion controller for what the client sends (see
  *     {@link WebTransportServerConfig#DEFAULT_CONGESTION_CONTROL})
+ * @param linkRecovery ask the server for {@link LinkRecovery link recovery} at the CONNECT (used when it agrees)
  */
 public record WebTransportClientConfig(
         String certificateSha256Hex,
@@ -29,7 +30,15 @@ public record WebTransportClientConfig(
         int udpPayloadSize,
         int datagramQueueLength,
         int maxPendingHandoffs,
-        QuicCongestionControlAlgorithm congestionControl) {
+        QuicCongestionControlAlgorithm congestionControl,
+        boolean linkRecovery) {
+
+    public WebTransportClientConfig(String certificateSha256Hex, String origin, Duration connectTimeout,
+            Duration idleTimeout, Duration keepAliveInterval, int udpPayloadSize, int datagramQueueLength,
+            int maxPendingHandoffs, QuicCongestionControlAlgorithm congestionControl) {
+        this(certificateSha256Hex, origin, connectTimeout, idleTimeout, keepAliveInterval, udpPayloadSize,
+                datagramQueueLength, maxPendingHandoffs, congestionControl, false);
+    }
 
     public WebTransportClientConfig(String certificateSha256Hex, String origin, Duration connectTimeout,
             Duration idleTimeout, Duration keepAliveInterval, int udpPayloadSize, int datagramQueueLength,
@@ -69,11 +78,16 @@ public record WebTransportClientConfig(
 
     public WebTransportClientConfig withConnectTimeout(Duration timeout) {
         return new WebTransportClientConfig(certificateSha256Hex, origin, timeout, idleTimeout, keepAliveInterval,
-                udpPayloadSize, datagramQueueLength, maxPendingHandoffs, congestionControl);
+                udpPayloadSize, datagramQueueLength, maxPendingHandoffs, congestionControl, linkRecovery);
     }
 
     public WebTransportClientConfig withCongestionControl(QuicCongestionControlAlgorithm algorithm) {
         return new WebTransportClientConfig(certificateSha256Hex, origin, connectTimeout, idleTimeout,
-                keepAliveInterval, udpPayloadSize, datagramQueueLength, maxPendingHandoffs, algorithm);
+                keepAliveInterval, udpPayloadSize, datagramQueueLength, maxPendingHandoffs, algorithm, linkRecovery);
+    }
+
+    public WebTransportClientConfig withLinkRecovery(boolean recovery) {
+        return new WebTransportClientConfig(certificateSha256Hex, origin, connectTimeout, idleTimeout,
+                keepAliveInterval, udpPayloadSize, datagramQueueLength, maxPendingHandoffs, congestionControl, recovery);
     }
 }

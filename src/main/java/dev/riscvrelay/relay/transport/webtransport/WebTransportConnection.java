@@ -162,9 +162,22 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         worker.onLan(admitted.release());
     }
 
-    WebTransportSession openSession(QuicStreamChannel connectStream, Admission.Admitted admitted) {
+    /**
+     * Whether a session that asked for link recovery gets it: one of the server's {@link
+     * WebTransportServer#MAX_RECOVERY_SESSIONS}, given back when the session ends. Counted either way.
+     */
+    boolean grantRecovery() {
+        boolean granted = server.recoveryGranted();
+        counters.increment(granted ? Counter.RECOVERY_SESSIONS : Counter.RECOVERY_DECLINED);
+        return granted;
+    }
+
+    WebTransportSession openSession(QuicStreamChannel connectStream, Admission.Admitted admitted, boolean recovery) {
+        // A datagram fits one QUIC packet of the largest UDP payload the server sends, whatever the path validates
+        // later: that is a slot's size.
+        int slotSize = recovery ? server.udpPayload() : 0;
         WebTransportSession session = new WebTransportSession(this, connectStream, pathMtu.maxDatagramLength(),
-                server.config().sendQueueFrames(), counters, admitted);
+                server.config().sendQueueFrames(), counters, admitted, slotSize);
         sessions.put(session.quarterStreamId(), session);
         server.sessionOpened();
         counters.increment(Counter.SESSIONS_OPENED);
@@ -206,6 +219,9 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
     void sessionEnded(WebTransportSession session) {
         if (sessions.remove(session.quarterStreamId()) != null) {
             server.sessionClosed();
+            if (session.hasLinkRecovery()) {
+                server.recoveryEnded();
+            }
             counters.increment(Counter.SESSIONS_CLOSED);
             worker.onLan(session::leaveLan);
         }

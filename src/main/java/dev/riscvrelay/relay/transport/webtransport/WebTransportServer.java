@@ -446,6 +446,27 @@ public final class WebTransportServer implements AutoCloseable {
     }
 
     /**
+     * Sessions with link recovery at once: each keeps {@link LinkRecovery#SLOTS} datagrams to send again (about
+     * 1.5 MB), so a relay holds at most this many; more sessions run without it.
+     */
+    static final int MAX_RECOVERY_SESSIONS = 64;
+    private final java.util.concurrent.atomic.AtomicInteger recoverySessions =
+            new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Takes one of the {@link #MAX_RECOVERY_SESSIONS}; false when all are taken. */
+    boolean recoveryGranted() {
+        if (recoverySessions.incrementAndGet() > MAX_RECOVERY_SESSIONS) {
+            recoverySessions.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    void recoveryEnded() {
+        recoverySessions.decrementAndGet();
+    }
+
+    /**
      * Closes every session (CLOSE_WEBTRANSPORT_SESSION capsule and FIN), gives the peers a moment to hear it,
      * then closes the socket; waits until done. The event loop is shut down only if the server made it.
      */

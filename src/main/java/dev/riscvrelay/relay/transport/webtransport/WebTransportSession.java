@@ -67,9 +67,12 @@ final class WebTransportSession implements Port, Member {
     private final long connectedSinceMillis = System.currentTimeMillis();
     /** Frames for this member larger than its path carries (its share of {@code reason="too_large"}). */
     private long droppedTooLarge;
+    /** Sequence numbers and resends, when the client asked for link recovery at the CONNECT; else null. */
+    private final LinkRecovery recovery;
+    private final Consumer<ByteBuf> writeRecoveryDatagram;
 
     WebTransportSession(WebTransportConnection connection, QuicStreamChannel connectStream, int maxDatagramLength,
-            int queueCapacity, Counters counters, Admission.Admitted admission) {
+            int queueCapacity, Counters counters, Admission.Admitted admission, int recoverySlotSize) {
         this.connection = connection;
         this.worker = connection.worker();
         this.quic = connectStream.parent();
@@ -82,6 +85,24 @@ final class WebTransportSession implements Port, Member {
         this.name = "wt#" + connectStream.streamId() + " " + quic.remoteSocketAddress();
         this.admission = admission;
         this.writeDatagram = datagram -> quic.write(datagram, quic.voidPromise());
+        if (recoverySlotSize > 0) {
+            this.writeRecoveryDatagram = datagram -> {
+                quic.write(datagram, quic.voidPromise());
+                scheduleFlush();
+            };
+            this.recovery = new LinkRecovery(recoverySlotSize, quarterStreamId, prefixLength, quic.alloc(), counters,
+                    System::nanoTime, writeRecoveryDatagram, this::towardsLan,
+                    (task, delayNanos) -> quic.eventLoop().schedule(task, delayNanos, TimeUnit.NANOSECONDS));
+            // A recovered session speaks in sequenced frames from its first datagram: never the framed protocol.
+            this.decided = true;
+        } else {
+            this.recovery = null;
+            this.writeRecoveryDatagram = null;
+        }
+    }
+
+    boolean hasLinkRecovery() {
+        return recovery != null;
     }
 
     /** What this session's frames pass before the switch. */
@@ -132,9 +153,15 @@ final class WebTransportSession implements Port, Member {
             droppedTooLarge++;
             return;
         }
-        if (queue.offer(frame) && !flushScheduled) {
+        if (queue.offer(frame)) {
+            scheduleFlush();
+        }
+    }
+
+    /** Runs after the rest of this loop turn (the read burst, other sessions' forwards): one flush per turn. */
+    private void scheduleFlush() {
+        if (!flushScheduled) {
             flushScheduled = true;
-            // Runs after the rest of this loop turn (the read burst, other sessions' forwards): one flush per turn.
             quic.eventLoop().execute(flushTask);
         }
     }
@@ -146,7 +173,8 @@ final class WebTransportSession implements Port, Member {
 
     /** The largest frame one datagram carries: the datagram less the prefix (and the framed type byte). */
     private int frameSize() {
-        return maxDatagramLength - prefixLength - (framed == null ? 0 : 1);
+        return maxDatagramLength - prefixLength - (framed == null ? 0 : 1)
+                - (recovery == null ? 0 : LinkRecovery.DATA_HEADER);
     }
 
     /**
@@ -154,6 +182,15 @@ final class WebTransportSession implements Port, Member {
      * the LAN, at once when the worker is the LAN loop, else through the hand-off queue.
      */
     void fromClient(ByteBuf payload) {
+        if (recovery != null) {
+            // NACKs are answered and asked for here, on the QUIC side; frames go on to the LAN in order.
+            recovery.receive(payload);
+        } else {
+            towardsLan(payload);
+        }
+    }
+
+    private void towardsLan(ByteBuf payload) {
         if (worker.toLan != null) {
             worker.toLan.offer(this, payload);
         } else {
@@ -302,7 +339,19 @@ final class WebTransportSession implements Port, Member {
         int maxFrameSize = frameSize();
         while ((frame = queue.poll()) != null) {
             ByteBuf datagram;
-            if (framed != null && frame.readableBytes() > maxFrameSize) {
+            if (recovery != null) {
+                datagram = recovery.data(frame);
+                if (datagram == null) {
+                    continue;
+                }
+                quic.write(datagram, quic.voidPromise());
+                wrote = true;
+                if (recovery.flushDue()) {
+                    quic.flush();
+                    recovery.flushed();
+                }
+                continue;
+            } else if (framed != null && frame.readableBytes() > maxFrameSize) {
                 boolean sent = FramedDatagrams.chunks(frame, nextChunkId, quarterStreamId, prefixLength,
                         maxDatagramLength, quic.alloc(), writeDatagram);
                 counters.increment(sent ? Counter.FRAMED_FRAMES_SPLIT : Counter.DROP_TOO_LARGE);
@@ -322,7 +371,11 @@ final class WebTransportSession implements Port, Member {
             quic.write(datagram, quic.voidPromise());
             wrote = true;
         }
-        if (wrote) {
+        if (recovery != null) {
+            // Resends and NACKs written since the last flush leave with this one.
+            quic.flush();
+            recovery.flushed();
+        } else if (wrote) {
             quic.flush();
         }
     }
@@ -371,6 +424,9 @@ final class WebTransportSession implements Port, Member {
             keepAlive.cancel(false);
         }
         queue.clear();
+        if (recovery != null) {
+            recovery.release();
+        }
         connection.sessionEnded(this);
     }
 }

@@ -110,6 +110,40 @@ class WebTransportIT {
     }
 
     @Test
+    void linkRecoveryIsGrantedToClientsThatAskAndFramesCrossToClientsWithoutIt() throws Exception {
+        BlockingQueue<byte[]> inboxA = new LinkedBlockingQueue<>();
+        BlockingQueue<byte[]> inboxB = new LinkedBlockingQueue<>();
+        WebTransportClient a = WebTransportClient.connect(uri,
+                WebTransportClientConfig.pinned(certificate.sha256Hex()).withLinkRecovery(true), frame -> {
+                    inboxA.add(ByteBufUtil.getBytes(frame));
+                    frame.release();
+                }).get(10, TimeUnit.SECONDS);
+        clients.add(a);
+        WebTransportClient b = open(inboxB);
+        assertThat(a.linkRecovery()).isTrue();
+        assertThat(b.linkRecovery()).isFalse();
+        assertThat(counters.get(Counter.RECOVERY_SESSIONS)).isEqualTo(1);
+        // Five bytes of each datagram carry the type and sequence number.
+        assertThat(a.maxDatagramPayload()).isEqualTo(b.maxDatagramPayload() - LinkRecovery.DATA_HEADER);
+        for (int i = 0; i < 50; i++) {
+            assertThat(a.sendDatagram(frame(a.maxDatagramPayload() - i, i))).isTrue();
+            assertThat(inboxB.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(a.maxDatagramPayload() - i, i));
+            assertThat(b.sendDatagram(frame(60 + i, i))).isTrue();
+            assertThat(inboxA.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(60 + i, i));
+        }
+        // The largest frame a's datagrams carry reaches it; b's largest does not fit: the server drops it as too
+        // large, never truncates.
+        assertThat(b.sendDatagram(frame(a.maxDatagramPayload(), 2))).isTrue();
+        assertThat(inboxA.poll(5, TimeUnit.SECONDS)).isEqualTo(bytes(a.maxDatagramPayload(), 2));
+        assertThat(b.sendDatagram(frame(b.maxDatagramPayload(), 1))).isTrue();
+        awaitCounter(counters, Counter.DROP_TOO_LARGE, 1);
+        assertThat(inboxA.poll(200, TimeUnit.MILLISECONDS)).isNull();
+        assertThat(counters.get(Counter.DROP_BAD_DATAGRAM)).isZero();
+        assertThat(counters.get(Counter.RECOVERY_ASKED) + a.counters().get(Counter.RECOVERY_ASKED))
+                .as("nothing is lost on loopback").isZero();
+    }
+
+    @Test
     void aDualStackServerOnTheUnspecifiedIpv6AddressTakesIpv6AndIpv4ClientsAlike() throws Exception {
         server.close();
         server = new WebTransportServer(InetAddress.ofLiteral("::"), 0, certificate, hub, counters,

@@ -1,0 +1,452 @@
+package dev.riscvrelay.relay.transport.webtransport;
+
+import dev.riscvrelay.relay.metrics.Counter;
+import dev.riscvrelay.relay.metrics.Counters;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * Link recovery: a lost frame sent once more across the QUIC link, so the TCP inside the frames does not see the
+ * path's random loss. QUIC datagrams are never retransmitted (RFC 9221), and a guest's TCP that sees 1% loss at
+ * 20 ms slows to a few Mbit/s (its rate is about MSS / RTT * 1.22 / sqrt(loss)); a link layer that repairs its own
+ * losses, as Wi-Fi does, leaves it the rare loss a second try also lost.
+ *
+ * <p>Both ends of a session that agreed on it at the CONNECT ({@link #HEADER}) put a type byte and a sequence number
+ * in front of every frame:
+ * <pre>
+ *   DATA  0x00, seq (u32, big-endian), the Ethernet frame
+ *   NACK  0x01, count (u8, 1..64), count × seq (u32): "send these once more"
+ * </pre>
+ * The receiver names each gap in a NACK at once and delivers frames in order, as a mobile network's radio link
+ * does: the frames after a hole wait (at most {@link #MAX_HELD}) until it is filled, so the TCP inside sees neither
+ * the loss nor a reordering it would take for loss (a NewReno sender halves its window on three duplicate ACKs,
+ * repaired or not). A hole still open after 1.5 repair times (the measured time from asking to filling) is asked
+ * for again, and after 4 repair times it is given up: the frames behind it go on, and the TCP inside recovers that
+ * loss itself. Asks are budgeted ({@link #ASK_BUDGET_PERCENT}): loss beyond the budget is congestion, and is left
+ * for the TCP inside to see. A second copy of a frame is dropped. The sender keeps a copy of its
+ * last {@link #SLOTS} datagrams in one buffer and resends those of the newer half it is asked for.
+ *
+ * <p>Owned by one thread (the session's event loop): both directions' state, no locks. Per frame the sender copies
+ * it into its slot once and writes a slice of that slot, so the frame's own buffer goes back at once.
+ * The caller flushes the QUIC channel at least every {@link #SLOTS}/2 writes ({@link #flushDue}), so a slot is
+ * never overwritten while a slice of it still waits for the flush that copies it into the QUIC stack.
+ */
+final class LinkRecovery {
+
+    /** The request header a client sends to ask for link recovery and the server echoes when it grants it. */
+    static final String HEADER = "relay-link-recovery";
+    static final String VERSION = "1";
+
+    static final byte DATA = 0x00;
+    static final byte NACK = 0x01;
+    /** Type byte and sequence number in front of each frame. */
+    static final int DATA_HEADER = 1 + Integer.BYTES;
+    /** Sequence numbers one NACK datagram names at most. */
+    static final int MAX_NACK_SEQS = 64;
+    /** Datagrams the sender keeps; only the newer half is resent (see the class comment). */
+    static final int SLOTS = 1024;
+    /** Sequence numbers the receiver remembers, for telling a late frame from a duplicate. */
+    static final int WINDOW = 2048;
+    /** A gap this large is an outage, not loss: nothing in it is asked for. */
+    static final int MAX_GAP = 64;
+    /** Frames that wait behind one hole at most before it is given up. */
+    static final int MAX_HELD = SLOTS / 2;
+    static final int MAX_NACKS = 2;
+    /**
+     * Asks are budgeted to 3% of the frames received (in hundredths of an ask per frame; up to 64 asks saved up).
+     * Random loss stays under it and is repaired; loss beyond it is a queue overflowing somewhere on the path, and
+     * those frames are left lost at once, so the TCP inside sees its congestion and slows down, instead of the
+     * repairs hiding it and adding to it.
+     */
+    static final int ASK_BUDGET_PERCENT = 3;
+    private static final int ASK_COST = 100;
+    private static final int MAX_ASK_CREDIT = 64 * ASK_COST;
+    private static final long INITIAL_REPAIR_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long MIN_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    /** Runs a task on the owner's event loop after a delay. */
+    @FunctionalInterface
+    interface Timer {
+        void schedule(Runnable task, long delayNanos);
+    }
+
+    private final ByteBufAllocator alloc;
+    private final Counters counters;
+    private final LongSupplier nanoClock;
+    private final long quarterStreamId;
+    private final int prefixLength;
+    /** Datagrams to the peer: resends and NACKs (the owner writes them and flushes within its loop turn). */
+    private final Consumer<ByteBuf> link;
+    /** Frames in order, to the receiver's side of the session. */
+    private final Consumer<ByteBuf> deliver;
+    private final Timer timer;
+    private final Runnable tick = this::onTick;
+    private boolean released;
+
+    // Sending: one buffer of SLOTS slots, allocated at the first frame.
+    private final int slotSize;
+    private ByteBuf slots;
+    private final int[] slotSeq = new int[SLOTS];
+    private final int[] slotLength = new int[SLOTS];
+    private int nextSeq;
+    private int unflushed;
+
+    // Receiving: the frames after a hole wait in held[] until it fills or is given up.
+    private boolean started;
+    private int highest;
+    private int nextInOrder;
+    private final long[] seen = new long[WINDOW / Long.SIZE];
+    private final ByteBuf[] held = new ByteBuf[WINDOW];
+    private final long[] firstAskedAt = new long[WINDOW];
+    private final long[] lastAskedAt = new long[WINDOW];
+    private final byte[] asks = new byte[WINDOW];
+    private long repairNanos = INITIAL_REPAIR_NANOS;
+    private int askCredit = MAX_ASK_CREDIT;
+    private boolean timerSet;
+    private final int[] toAsk = new int[MAX_NACK_SEQS];
+    private int toAskCount;
+
+    /**
+     * @param slotSize the largest datagram the connection sends
+     * @param link where resends and NACKs go (the owner writes them to the QUIC connection)
+     * @param deliver where received frames go, in order
+     */
+    LinkRecovery(int slotSize, long quarterStreamId, int prefixLength, ByteBufAllocator alloc, Counters counters,
+            LongSupplier nanoClock, Consumer<ByteBuf> link, Consumer<ByteBuf> deliver, Timer timer) {
+        this.slotSize = slotSize;
+        this.quarterStreamId = quarterStreamId;
+        this.prefixLength = prefixLength;
+        this.alloc = alloc;
+        this.counters = counters;
+        this.nanoClock = nanoClock;
+        this.link = link;
+        this.deliver = deliver;
+        this.timer = timer;
+    }
+
+    // ---- sending ----
+
+    /**
+     * The datagram for {@code frame} (whose reference this takes): prefix, DATA, the next sequence number, the
+     * frame, copied into its slot. Returns a slice of the slot to write, or null when the frame is larger than a
+     * slot (released, counted as too large).
+     */
+    ByteBuf data(ByteBuf frame) {
+        int length = prefixLength + DATA_HEADER + frame.readableBytes();
+        if (length > slotSize) {
+            frame.release();
+            counters.increment(Counter.DROP_TOO_LARGE);
+            return null;
+        }
+        if (slots == null) {
+            slots = alloc.directBuffer(SLOTS * slotSize, SLOTS * slotSize);
+        }
+        int seq = nextSeq++;
+        int slot = seq & (SLOTS - 1);
+        int at = slot * slotSize;
+        QuicVarint.set(slots, at, quarterStreamId, prefixLength);
+        slots.setByte(at + prefixLength, DATA);
+        slots.setInt(at + prefixLength + 1, seq);
+        slots.setBytes(at + prefixLength + DATA_HEADER, frame, frame.readerIndex(), frame.readableBytes());
+        frame.release();
+        slotSeq[slot] = seq;
+        slotLength[slot] = length;
+        unflushed++;
+        return slots.retainedSlice(at, length);
+    }
+
+    /** Resends the datagram of {@code seq} if it is still in the newer half of the slots. */
+    private void resend(int seq) {
+        int age = nextSeq - seq;
+        int slot = seq & (SLOTS - 1);
+        if (slots == null || age <= 0 || age > SLOTS / 2 || slotSeq[slot] != seq) {
+            counters.increment(Counter.RECOVERY_TOO_LATE);
+            return;
+        }
+        unflushed++;
+        counters.increment(Counter.RECOVERY_RESENT);
+        link.accept(slots.retainedSlice(slot * slotSize, slotLength[slot]));
+    }
+
+    /** True when the caller must flush now: half the slots have slices waiting for a flush. */
+    boolean flushDue() {
+        return unflushed >= SLOTS / 2;
+    }
+
+    /** The caller flushed: every slice written so far is in the QUIC stack. */
+    void flushed() {
+        unflushed = 0;
+    }
+
+    // ---- receiving ----
+
+    /**
+     * A datagram from the peer, its prefix skipped (this takes over its reference). A frame goes to the receiver's
+     * delivery at once when it is next in order, else it waits for the frames before it (or until they are given
+     * up); a NACK is answered through the link; a duplicate, a frame too old to tell or a malformed datagram is
+     * dropped and counted. NACKs for gaps it shows go out at once.
+     */
+    void receive(ByteBuf payload) {
+        if (!payload.isReadable()) {
+            malformed(payload);
+            return;
+        }
+        byte type = payload.readByte();
+        if (type == NACK) {
+            onNack(payload);
+            return;
+        }
+        if (type != DATA || payload.readableBytes() < Integer.BYTES) {
+            malformed(payload);
+            return;
+        }
+        onData(payload.readInt(), payload);
+        if (toAskCount > 0) {
+            sendNack();
+        }
+    }
+
+    private void malformed(ByteBuf payload) {
+        payload.release();
+        counters.increment(Counter.DROP_BAD_DATAGRAM);
+    }
+
+    private void onNack(ByteBuf payload) {
+        try {
+            int count = payload.isReadable() ? payload.readUnsignedByte() : 0;
+            if (count == 0 || count > MAX_NACK_SEQS || payload.readableBytes() != count * Integer.BYTES) {
+                counters.increment(Counter.DROP_BAD_DATAGRAM);
+                return;
+            }
+            for (int i = 0; i < count; i++) {
+                resend(payload.readInt());
+            }
+        } finally {
+            payload.release();
+        }
+    }
+
+    private void onData(int seq, ByteBuf frame) {
+        if (!started) {
+            started = true;
+            highest = seq - 1;
+            nextInOrder = seq;
+        }
+        int ahead = seq - highest;
+        if (ahead > MAX_GAP) {
+            // An outage, or a peer that started over: what was held goes out as it is, and order restarts here.
+            giveUpUpTo(highest + 1);
+            if (ahead >= WINDOW) {
+                Arrays.fill(seen, 0);
+            } else {
+                for (int s = highest + 1; s != seq; s++) {
+                    clear(s);
+                }
+            }
+            highest = seq;
+            nextInOrder = seq;
+            mark(seq);
+            held[seq & (WINDOW - 1)] = frame;
+            drain();
+            return;
+        }
+        askCredit = Math.min(MAX_ASK_CREDIT, askCredit + ASK_BUDGET_PERCENT);
+        if (ahead > 0) {
+            long now = nanoClock.getAsLong();
+            for (int s = highest + 1; s != seq; s++) {
+                clear(s);
+                int at = s & (WINDOW - 1);
+                firstAskedAt[at] = now;
+                lastAskedAt[at] = now;
+                if (askCredit >= ASK_COST) {
+                    askCredit -= ASK_COST;
+                    asks[at] = 1;
+                    ask(s);
+                } else {
+                    asks[at] = 0; // over the budget: lost for good, nothing waits for it
+                    counters.increment(Counter.RECOVERY_OVER_BUDGET);
+                }
+            }
+            highest = seq;
+            mark(seq);
+            held[seq & (WINDOW - 1)] = frame;
+            if (ahead > 1) {
+                holding();
+            }
+            drain();
+            return;
+        }
+        if (-ahead >= WINDOW) {
+            frame.release();
+            counters.increment(Counter.DROP_RECOVERY_TOO_OLD);
+            return;
+        }
+        if (isMarked(seq)) {
+            frame.release();
+            counters.increment(Counter.DROP_RECOVERY_DUPLICATE);
+            return;
+        }
+        mark(seq);
+        if (seq - nextInOrder < 0) {
+            // Given up on already, the frames behind it delivered: late is still better than lost.
+            deliver.accept(frame);
+            return;
+        }
+        int at = seq & (WINDOW - 1);
+        counters.increment(Counter.RECOVERY_REPAIRED);
+        if (asks[at] == 1) {
+            long sample = nanoClock.getAsLong() - firstAskedAt[at];
+            repairNanos += (sample - repairNanos) / 8;
+        }
+        held[at] = frame;
+        drain();
+    }
+
+    /** Delivers the held frames that are next in order, up to the first hole. */
+    private void drain() {
+        while (nextInOrder - highest <= 0) {
+            int at = nextInOrder & (WINDOW - 1);
+            ByteBuf frame = held[at];
+            if (frame == null && asks[at] == 0 && !isMarked(nextInOrder)) {
+                nextInOrder++; // not asked for: nothing to wait for
+                continue;
+            }
+            if (frame == null) {
+                if (highest - nextInOrder >= MAX_HELD) {
+                    giveUp(nextInOrder); // too much waits behind this hole
+                    continue;
+                }
+                return;
+            }
+            held[at] = null;
+            nextInOrder++;
+            deliver.accept(frame);
+        }
+    }
+
+    /** Stops waiting for {@code seq}: counted, and the frames behind it may go. */
+    private void giveUp(int seq) {
+        counters.increment(Counter.RECOVERY_UNREPAIRED);
+        nextInOrder = seq + 1;
+    }
+
+    /** Delivers everything held before {@code seq}, in order, giving up on the holes between. */
+    private void giveUpUpTo(int seq) {
+        while (nextInOrder - seq < 0) {
+            int at = nextInOrder & (WINDOW - 1);
+            ByteBuf frame = held[at];
+            if (frame == null) {
+                counters.increment(Counter.RECOVERY_UNREPAIRED);
+            } else {
+                held[at] = null;
+                deliver.accept(frame);
+            }
+            nextInOrder++;
+        }
+    }
+
+    /** A hole opened: the timer looks at it (asks again, gives up) until no frame waits. */
+    private void holding() {
+        if (!timerSet) {
+            timerSet = true;
+            timer.schedule(tick, tickNanos());
+        }
+    }
+
+    private long tickNanos() {
+        return Math.max(MIN_TICK_NANOS, repairNanos / 4);
+    }
+
+    /**
+     * Every hole still open: asked again after 1.5 repair times (at most {@link #MAX_NACKS} asks in all), given up
+     * after 4 (the frames behind it then go); the timer runs again while frames wait.
+     */
+    private void onTick() {
+        timerSet = false;
+        if (released) {
+            return;
+        }
+        long now = nanoClock.getAsLong();
+        long askAgain = repairNanos + repairNanos / 2;
+        long giveUpAfter = 4 * repairNanos;
+        for (int s = nextInOrder; s - highest <= 0; s++) {
+            int at = s & (WINDOW - 1);
+            if (held[at] != null || isMarked(s) || asks[at] == 0) {
+                continue;
+            }
+            if (now - firstAskedAt[at] >= giveUpAfter) {
+                if (s == nextInOrder) {
+                    giveUp(s);
+                    drain();
+                    s = nextInOrder - 1;
+                }
+            } else if (now - lastAskedAt[at] >= askAgain && asks[at] < MAX_NACKS && askCredit >= ASK_COST) {
+                askCredit -= ASK_COST;
+                asks[at]++;
+                lastAskedAt[at] = now;
+                ask(s);
+            }
+        }
+        if (toAskCount > 0) {
+            sendNack();
+        }
+        if (nextInOrder - highest <= 0) {
+            holding();
+        }
+    }
+
+    private void ask(int seq) {
+        if (toAskCount == MAX_NACK_SEQS) {
+            sendNack();
+        }
+        toAsk[toAskCount++] = seq;
+    }
+
+    private void sendNack() {
+        ByteBuf nack = alloc.directBuffer(prefixLength + 2 + toAskCount * Integer.BYTES);
+        QuicVarint.set(nack, 0, quarterStreamId, prefixLength);
+        nack.writerIndex(prefixLength);
+        nack.writeByte(NACK).writeByte(toAskCount);
+        for (int i = 0; i < toAskCount; i++) {
+            nack.writeInt(toAsk[i]);
+        }
+        counters.add(Counter.RECOVERY_ASKED, toAskCount);
+        toAskCount = 0;
+        unflushed++;
+        link.accept(nack);
+    }
+
+    private boolean isMarked(int seq) {
+        int bit = seq & (WINDOW - 1);
+        return (seen[bit >>> 6] & (1L << bit)) != 0;
+    }
+
+    private void mark(int seq) {
+        int bit = seq & (WINDOW - 1);
+        seen[bit >>> 6] |= 1L << bit;
+    }
+
+    private void clear(int seq) {
+        int bit = seq & (WINDOW - 1);
+        seen[bit >>> 6] &= ~(1L << bit);
+    }
+
+    /** Frees the slots and the frames waiting; the session ended. On the owning thread. */
+    void release() {
+        released = true;
+        for (int i = 0; i < held.length; i++) {
+            if (held[i] != null) {
+                held[i].release();
+                held[i] = null;
+            }
+        }
+        if (slots != null) {
+            slots.release();
+            slots = null;
+        }
+    }
+}
