@@ -258,7 +258,11 @@ public final class FieldBench {
                             measure(ns, hosts.get(setup), setup, transfer, work, downloadSha, uploadSha));
                 }
                 if (links.containsKey(setup)) {
-                    linkCounters.put(setup, lastCounters(links.get(setup)));
+                    List<String> lines = new ArrayList<>(lastCounters(links.get(setup)));
+                    for (Host host : hosts.get(setup)) {
+                        lines.addAll(connectorEvents(host));
+                    }
+                    linkCounters.put(setup, lines);
                 }
             }
             List<PingRow> pings = latency(ns, hosts.get(Setup.CLEAN)[0]);
@@ -274,6 +278,27 @@ public final class FieldBench {
         } finally {
             HttpTransfers.deleteTree(work);
         }
+    }
+
+    /**
+     * What a host's connector said about its session beyond the routine: reconnects, black holes, refused packets
+     * (up to five lines), and its last link recovery report.
+     */
+    private static List<String> connectorEvents(Host host) {
+        List<String> events = new ArrayList<>();
+        String recovery = null;
+        for (String line : host.connector().output().split(" \\| ")) {
+            if (line.startsWith("link recovery in this session")) {
+                recovery = line;
+            } else if (events.size() < 5 && (line.startsWith("reconnected") || line.startsWith("relay unreachable")
+                    || line.contains("black hole") || line.startsWith("the kernel refused"))) {
+                events.add(host.namespace() + ": " + line);
+            }
+        }
+        if (recovery != null) {
+            events.add(host.namespace() + ": " + recovery);
+        }
+        return events;
     }
 
     private static int port(Setup setup) {

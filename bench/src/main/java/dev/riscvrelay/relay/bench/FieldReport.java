@@ -136,7 +136,8 @@ final class FieldReport {
         md.append('\n');
         if (!field.linkCounters().isEmpty()) {
             md.append("The impaired links' counters after their transfers (datagrams; *lost* by the profile's loss, "
-                    + "*queue* dropped at the rate cap's full queue):\n\n```\n");
+                    + "*queue* dropped at the rate cap's full queue), and what their hosts' connectors reported (reconnects, and "
+                    + "their last link recovery line):\n\n```\n");
             field.linkCounters().forEach((setup, lines) -> lines.forEach(
                     line -> md.append(setup.profile.cliName()).append(": ").append(line).append('\n')));
             md.append("```\n\n");

@@ -67,6 +67,12 @@ final class LinkRecovery {
     private static final int MAX_ASK_CREDIT = 64 * ASK_COST;
     private static final long INITIAL_REPAIR_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long MIN_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * The longest frames wait behind a hole, whatever the repair time: below the 200 ms a TCP sender waits at least
+     * before its retransmission timeout (RFC 6298's 1 s, Linux's 200 ms), so waiting never costs the TCP inside a
+     * timeout and a collapse of its window.
+     */
+    static final long MAX_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
 
     /** Runs a task on the owner's event loop after a delay. */
     @FunctionalInterface
@@ -371,8 +377,8 @@ final class LinkRecovery {
             return;
         }
         long now = nanoClock.getAsLong();
-        long askAgain = repairNanos + repairNanos / 2;
-        long giveUpAfter = 4 * repairNanos;
+        long giveUpAfter = Math.min(4 * repairNanos, MAX_HOLD_NANOS);
+        long askAgain = Math.min(repairNanos + repairNanos / 2, giveUpAfter / 2);
         for (int s = nextInOrder; s - highest <= 0; s++) {
             int at = s & (WINDOW - 1);
             if (held[at] != null || isMarked(s) || asks[at] == 0) {

@@ -18,7 +18,10 @@
  * <p>A session's first datagram decides what its datagrams carry: raw Ethernet frames, or riscv-vm's framed
  * protocol ({@link dev.riscvrelay.relay.transport.framed}) when it is a framed Register. A framed session's frames
  * need one byte more in front ({@code 0x01}); a frame that came from a raw session has exactly its own prefix free,
- * so it is moved up within its buffer rather than copied ({@code FramedDatagrams}).
+ * so it is moved up within its buffer rather than copied ({@code FramedDatagrams}). A session whose CONNECT asked
+ * for {@link dev.riscvrelay.relay.transport.webtransport.LinkRecovery link recovery} (as {@code relay connect} does)
+ * carries a type byte and a sequence number in front of each frame instead, and its frames are copied into the
+ * ring it resends from.
  *
  * <p>Facts about Netty 4.2.18 QUIC that shape this package:
  * <ul>
