@@ -212,6 +212,8 @@ public final class Connector implements AutoCloseable {
         if (relay != client) {
             return;
         }
+        // What the session's last interval saw is said before the session goes: its counts die with it.
+        reportSession(client);
         relay = null;
         if (state == State.CLOSED) {
             return;
@@ -292,6 +294,27 @@ public final class Connector implements AutoCloseable {
         return true;
     }
 
+    /** The session's packets the kernel refused and its link recovery, when they changed since the last report. */
+    private void reportSession(WebTransportClient session) {
+        if (session != sendErrorsSession) {
+            sendErrorsSession = session;
+            sendErrorsReported = 0;
+            recoveryReported = 0;
+        }
+        Counters quic = session.counters();
+        long tooLarge = quic.get(Counter.DROP_UDP_SEND_TOO_LARGE);
+        long noBuffer = quic.get(Counter.DROP_UDP_SEND_NO_BUFFER);
+        long other = quic.get(Counter.DROP_UDP_SEND_FAILED);
+        long errors = tooLarge + noBuffer + other;
+        if (errors > sendErrorsReported) {
+            log.accept("the kernel refused " + (errors - sendErrorsReported) + " QUIC packets to the relay ("
+                    + errors + " in this session: " + tooLarge + " larger than the link, " + noBuffer
+                    + " for full buffers, " + other + " other)");
+            sendErrorsReported = errors;
+        }
+        reportLinkRecovery(quic);
+    }
+
     /** One line when link recovery saw new losses since the last report: what it repaired, and what it could not. */
     private void reportLinkRecovery(Counters quic) {
         long repaired = quic.get(Counter.RECOVERY_REPAIRED);
@@ -323,25 +346,8 @@ public final class Connector implements AutoCloseable {
                     + " answered with ICMP fragmentation needed)");
             oversizeReported = oversize;
         }
-        WebTransportClient current = relay;
-        if (current != sendErrorsSession) {
-            sendErrorsSession = current;
-            sendErrorsReported = 0;
-            recoveryReported = 0;
-        }
-        if (current != null) {
-            Counters quic = current.counters();
-            long tooLarge = quic.get(Counter.DROP_UDP_SEND_TOO_LARGE);
-            long noBuffer = quic.get(Counter.DROP_UDP_SEND_NO_BUFFER);
-            long other = quic.get(Counter.DROP_UDP_SEND_FAILED);
-            long errors = tooLarge + noBuffer + other;
-            if (errors > sendErrorsReported) {
-                log.accept("the kernel refused " + (errors - sendErrorsReported) + " QUIC packets to the relay ("
-                        + errors + " in this session: " + tooLarge + " larger than the link, " + noBuffer
-                        + " for full buffers, " + other + " other)");
-                sendErrorsReported = errors;
-            }
-            reportLinkRecovery(quic);
+        if (relay != null) {
+            reportSession(relay);
         }
         if (tapPort != null && tapPort.readerFailure() != null) {
             fatal(new ConnectException("reading the TAP failed: " + tapPort.readerFailure().getMessage(),
