@@ -131,6 +131,8 @@ public enum Counter {
     RECOVERY_DECLINED("sessions that asked for link recovery and run without it: the relay serves its most"),
     RECOVERY_ASKED("sequence numbers of lost frames asked for again in link-recovery NACKs (asks again included)"),
     RECOVERY_RESENT("frames sent once more because the peer's NACK asked for them"),
+    RECOVERY_RESEND_REFUSED("frames a NACK asked for that were not sent again: beyond the budget of 10% of the frames"
+            + " sent (a peer asking for too much)"),
     RECOVERY_TOO_LATE("frames a NACK asked for that were no longer kept to send again"),
     RECOVERY_REPAIRED("lost frames that arrived on a second try"),
     RECOVERY_OVER_BUDGET("lost frames not asked for under link recovery: beyond its budget of 3% of the frames, a"

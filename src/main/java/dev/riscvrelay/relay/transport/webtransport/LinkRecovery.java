@@ -65,6 +65,12 @@ final class LinkRecovery {
     static final int ASK_BUDGET_PERCENT = 3;
     private static final int ASK_COST = 100;
     private static final int MAX_ASK_CREDIT = 64 * ASK_COST;
+    /**
+     * Resends are budgeted too, to 10% of the frames sent (up to 128 saved up): a peer that asks for more, or for one
+     * frame over and over, cannot make this end send more than a tenth again of what it sent.
+     */
+    static final int RESEND_BUDGET_PERCENT = 10;
+    private static final int MAX_RESEND_CREDIT = 128 * ASK_COST;
     private static final long INITIAL_REPAIR_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long MIN_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /**
@@ -100,6 +106,7 @@ final class LinkRecovery {
     private final int[] slotLength = new int[SLOTS];
     private int nextSeq;
     private int unflushed;
+    private int resendCredit = MAX_RESEND_CREDIT;
 
     // Receiving: the frames after a hole wait in held[] until it fills or is given up.
     private boolean started;
@@ -162,6 +169,7 @@ final class LinkRecovery {
         slotSeq[slot] = seq;
         slotLength[slot] = length;
         unflushed++;
+        resendCredit = Math.min(MAX_RESEND_CREDIT, resendCredit + RESEND_BUDGET_PERCENT);
         return slots.retainedSlice(at, length);
     }
 
@@ -173,6 +181,11 @@ final class LinkRecovery {
             counters.increment(Counter.RECOVERY_TOO_LATE);
             return;
         }
+        if (resendCredit < ASK_COST) {
+            counters.increment(Counter.RECOVERY_RESEND_REFUSED);
+            return;
+        }
+        resendCredit -= ASK_COST;
         unflushed++;
         counters.increment(Counter.RECOVERY_RESENT);
         link.accept(slots.retainedSlice(slot * slotSize, slotLength[slot]));

@@ -138,6 +138,20 @@ class LinkRecoveryTest {
     }
 
     @Test
+    void aPeerAskingOverAndOverGetsNoMoreThanTheResendBudget() {
+        send(0, 100, seq -> false);
+        toReceiver.forEach(ByteBuf::release);
+        toReceiver.clear();
+        for (int i = 0; i < 1000; i++) {
+            sender.receive(nackFor(50)); // the same frame, a thousand times
+        }
+        long resent = senderCounters.get(Counter.RECOVERY_RESENT);
+        assertThat(resent).as("the saved-up resends (full: 10% of 100 frames adds none)").isEqualTo(128);
+        assertThat(senderCounters.get(Counter.RECOVERY_RESEND_REFUSED)).isEqualTo(1000 - resent);
+        assertThat(toReceiver).hasSize((int) resent);
+    }
+
+    @Test
     void framesOlderThanHalfTheSlotsAreNotResent() {
         send(0, LinkRecovery.SLOTS, seq -> false);
         sender.receive(nackFor(1));
