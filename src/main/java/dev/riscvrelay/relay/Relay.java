@@ -176,32 +176,51 @@ public final class Relay implements AutoCloseable {
                     // Keep-alives well inside the idle timeout, so one lost keep-alive does not end a session.
                     config.idleTimeout().dividedBy(3), defaults.udpPayloadSize(), defaults.datagramQueueLength(),
                     defaults.receiveBufferBytes(), config.congestionControl());
-            WebTransportServer server = new WebTransportServer(config.bind(), config.port(), certificates::current,
-                    networks, counters, serverConfig, loops);
-            WebSocketServer webSocket;
+            WebSocketServer webSocket = null;
             WebSocketServer demo;
             // The TLS of wss:// and the page over HTTPS take the certificate of the start; WebTransport renews.
             RelayCertificate certificate = certificates.current();
-            try {
+            WebOptions.WebSocketMode mode = config.web().webSocket().resolve(config.bind());
+            String scheme = switch (mode) {
+                case TLS -> "wss";
+                case PLAIN -> "ws";
+                default -> "off";
+            };
+            WebTransportServer server;
+            WebContent content;
+            for (int attempt = 1; ; attempt++) {
+                server = new WebTransportServer(config.bind(), config.port(), certificates::current, networks,
+                        counters, serverConfig, loops);
                 int relayPort = server.localAddress().getPort();
-                WebOptions.WebSocketMode mode = config.web().webSocket().resolve(config.bind());
-                String scheme = switch (mode) {
-                    case TLS -> "wss";
-                    case PLAIN -> "ws";
-                    default -> "off";
-                };
-                WebContent content = new WebContent(config.web().v86Directory(),
+                content = new WebContent(config.web().v86Directory(),
                         new WebContent.RelayInfo(() -> certificates.current().sha256Hex(), relayPort, scheme,
                                 config.web().pageRelays()));
-                // The same port number over TCP: one address for both transports (and the page, over HTTPS).
-                webSocket = mode == WebOptions.WebSocketMode.OFF ? null : new WebSocketServer(config.bind(),
-                        relayPort, certificate, networks, counters,
-                        WebSocketServerConfig.defaults(mode == WebOptions.WebSocketMode.TLS)
-                                .withLimits(config.maxSessions(), config.portQueueFrames()),
-                        content, webLoop, loop);
+                try {
+                    // The same port number over TCP: one address for both transports (and the page, over HTTPS).
+                    webSocket = mode == WebOptions.WebSocketMode.OFF ? null : new WebSocketServer(config.bind(),
+                            relayPort, certificate, networks, counters,
+                            WebSocketServerConfig.defaults(mode == WebOptions.WebSocketMode.TLS)
+                                    .withLimits(config.maxSessions(), config.portQueueFrames()),
+                            content, webLoop, loop);
+                    break;
+                } catch (WebSocketServer.PortInUseException | RuntimeException e) {
+                    server.close();
+                    // With --port 0 the kernel chose a UDP port whose number another socket holds over TCP: choose
+                    // again, a few times, rather than fail a start that asked for any port.
+                    if (config.port() == 0 && e instanceof WebSocketServer.PortInUseException && attempt < 5) {
+                        continue;
+                    }
+                    stopEarly(group, web, networks);
+                    throw new StartException("cannot listen on tcp " + hostPort(config) + ": " + e.getMessage());
+                }
+            }
+            try {
                 demo = config.web().demoAddress() == null ? null : startDemo(config, certificate, networks, counters,
                         content, webLoop, loop, webSocket);
             } catch (WebSocketServer.PortInUseException | RuntimeException e) {
+                if (webSocket != null) {
+                    webSocket.close();
+                }
                 server.close();
                 stopEarly(group, web, networks);
                 throw new StartException("cannot listen on tcp " + hostPort(config) + ": " + e.getMessage());

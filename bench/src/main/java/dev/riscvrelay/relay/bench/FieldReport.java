@@ -109,8 +109,8 @@ final class FieldReport {
         md.append("Mbit/s of one sha256-checked transfer each (the clean link's at ")
                 .append(field.plan().hostBytes() >> 20).append(" MB, for comparison), and the share of the "
                         + "profile's rate cap; the cap counts UDP payload bytes, so the HTTP body can reach "
-                        + "about 92% of it at most (1361 bytes of TCP payload per 1472-byte QUIC packet: QUIC, "
-                        + "HTTP/3 datagram, Ethernet, IP and TCP headers).\n\n");
+                        + "about 92% of it at most (1356 bytes of TCP payload per 1472-byte QUIC packet: QUIC, "
+                        + "HTTP/3 datagram, link recovery, Ethernet, IP and TCP headers).\n\n");
         md.append("| link | size |");
         StringBuilder rule = new StringBuilder("|---|---|");
         for (FieldBench.Transfer transfer : FieldBench.Transfer.values()) {
