@@ -84,7 +84,7 @@ public final class Connector implements AutoCloseable {
     private final PacketTooBig packetTooBig = new PacketTooBig(PooledByteBufAllocator.DEFAULT);
     private long packetTooBigWindowStart;
     private int packetTooBigInWindow;
-    private WebTransportClient sendErrorsSession;
+    private WebTransportClient reportedSession;
     private long sendErrorsReported;
     private long recoveryReported;
     private ScheduledFuture<?> retry;
@@ -296,8 +296,8 @@ public final class Connector implements AutoCloseable {
 
     /** The session's packets the kernel refused and its link recovery, when they changed since the last report. */
     private void reportSession(WebTransportClient session) {
-        if (session != sendErrorsSession) {
-            sendErrorsSession = session;
+        if (session != reportedSession) {
+            reportedSession = session;
             sendErrorsReported = 0;
             recoveryReported = 0;
         }

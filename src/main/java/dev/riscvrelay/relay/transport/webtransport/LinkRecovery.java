@@ -63,14 +63,15 @@ final class LinkRecovery {
      * repairs hiding it and adding to it.
      */
     static final int ASK_BUDGET_PERCENT = 3;
-    private static final int ASK_COST = 100;
-    private static final int MAX_ASK_CREDIT = 64 * ASK_COST;
+    /** Both budgets count in hundredths: one ask, or one resend, costs this much credit. */
+    private static final int CREDIT_UNIT = 100;
+    private static final int MAX_ASK_CREDIT = 64 * CREDIT_UNIT;
     /**
      * Resends are budgeted too, to 10% of the frames sent (up to 128 saved up): a peer that asks for more, or for one
      * frame over and over, cannot make this end send more than a tenth again of what it sent.
      */
     static final int RESEND_BUDGET_PERCENT = 10;
-    private static final int MAX_RESEND_CREDIT = 128 * ASK_COST;
+    private static final int MAX_RESEND_CREDIT = 128 * CREDIT_UNIT;
     private static final long INITIAL_REPAIR_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long MIN_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /**
@@ -181,11 +182,11 @@ final class LinkRecovery {
             counters.increment(Counter.RECOVERY_TOO_LATE);
             return;
         }
-        if (resendCredit < ASK_COST) {
+        if (resendCredit < CREDIT_UNIT) {
             counters.increment(Counter.RECOVERY_RESEND_REFUSED);
             return;
         }
-        resendCredit -= ASK_COST;
+        resendCredit -= CREDIT_UNIT;
         unflushed++;
         counters.increment(Counter.RECOVERY_RESENT);
         link.accept(slots.retainedSlice(slot * slotSize, slotLength[slot]));
@@ -256,44 +257,31 @@ final class LinkRecovery {
             nextInOrder = seq;
         }
         int ahead = seq - highest;
-        if (ahead > MAX_GAP) {
-            // An outage, or a peer that started over: what was held goes out as it is, and order restarts here.
-            giveUpUpTo(highest + 1);
+        boolean outage = ahead > MAX_GAP;
+        if (!outage) {
+            askCredit = Math.min(MAX_ASK_CREDIT, askCredit + ASK_BUDGET_PERCENT);
+        }
+        if (ahead > 0) {
+            if (outage) {
+                // An outage, or a peer that started over: what was held goes out as it is, and order restarts here.
+                giveUpUpTo(highest + 1);
+                nextInOrder = seq;
+            }
             if (ahead >= WINDOW) {
                 Arrays.fill(seen, 0);
             } else {
+                long now = outage ? 0 : nanoClock.getAsLong();
                 for (int s = highest + 1; s != seq; s++) {
                     clear(s);
-                }
-            }
-            highest = seq;
-            nextInOrder = seq;
-            mark(seq);
-            held[seq & (WINDOW - 1)] = frame;
-            drain();
-            return;
-        }
-        askCredit = Math.min(MAX_ASK_CREDIT, askCredit + ASK_BUDGET_PERCENT);
-        if (ahead > 0) {
-            long now = nanoClock.getAsLong();
-            for (int s = highest + 1; s != seq; s++) {
-                clear(s);
-                int at = s & (WINDOW - 1);
-                firstAskedAt[at] = now;
-                lastAskedAt[at] = now;
-                if (askCredit >= ASK_COST) {
-                    askCredit -= ASK_COST;
-                    asks[at] = 1;
-                    ask(s);
-                } else {
-                    asks[at] = 0; // over the budget: lost for good, nothing waits for it
-                    counters.increment(Counter.RECOVERY_OVER_BUDGET);
+                    if (!outage) {
+                        openHole(s, now);
+                    }
                 }
             }
             highest = seq;
             mark(seq);
             held[seq & (WINDOW - 1)] = frame;
-            if (ahead > 1) {
+            if (ahead > 1 && !outage) {
                 holding();
             }
             drain();
@@ -323,6 +311,21 @@ final class LinkRecovery {
         }
         held[at] = frame;
         drain();
+    }
+
+    /** {@code seq} did not arrive: asked for while the budget lasts, else left lost with nothing waiting for it. */
+    private void openHole(int seq, long now) {
+        int at = seq & (WINDOW - 1);
+        firstAskedAt[at] = now;
+        lastAskedAt[at] = now;
+        if (askCredit >= CREDIT_UNIT) {
+            askCredit -= CREDIT_UNIT;
+            asks[at] = 1;
+            ask(seq);
+        } else {
+            asks[at] = 0;
+            counters.increment(Counter.RECOVERY_OVER_BUDGET);
+        }
     }
 
     /** Delivers the held frames that are next in order, up to the first hole. */
@@ -403,8 +406,8 @@ final class LinkRecovery {
                     drain();
                     s = nextInOrder - 1;
                 }
-            } else if (now - lastAskedAt[at] >= askAgain && asks[at] < MAX_NACKS && askCredit >= ASK_COST) {
-                askCredit -= ASK_COST;
+            } else if (now - lastAskedAt[at] >= askAgain && asks[at] < MAX_NACKS && askCredit >= CREDIT_UNIT) {
+                askCredit -= CREDIT_UNIT;
                 asks[at]++;
                 lastAskedAt[at] = now;
                 ask(s);

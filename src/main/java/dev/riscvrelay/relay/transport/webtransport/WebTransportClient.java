@@ -461,7 +461,9 @@ public final class WebTransportClient implements AutoCloseable {
         }
         quic.write(datagram, quic.voidPromise());
         if (recovery != null && recovery.flushDue()) {
-            flushDatagrams();
+            // Now, not at the end of the turn: the ring must not wrap over slices still waiting for a flush.
+            quic.flush();
+            recovery.flushed();
         }
         scheduleFlush();
         return true;

@@ -79,6 +79,13 @@ public final class WebTransportServer implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger sessions = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger connectionCount =
             new java.util.concurrent.atomic.AtomicInteger();
+    /**
+     * Sessions with link recovery at once: each keeps {@link LinkRecovery#SLOTS} datagrams to send again (about
+     * 1.5 MB), so a relay holds at most this many; more sessions run without it.
+     */
+    static final int MAX_RECOVERY_SESSIONS = 64;
+    private final java.util.concurrent.atomic.AtomicInteger recoverySessions =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * Binds {@code bindAddress:port} on an event loop of its own; run the switch on {@link #eventLoop()}.
@@ -444,14 +451,6 @@ public final class WebTransportServer implements AutoCloseable {
     void sessionClosed() {
         sessions.decrementAndGet();
     }
-
-    /**
-     * Sessions with link recovery at once: each keeps {@link LinkRecovery#SLOTS} datagrams to send again (about
-     * 1.5 MB), so a relay holds at most this many; more sessions run without it.
-     */
-    static final int MAX_RECOVERY_SESSIONS = 64;
-    private final java.util.concurrent.atomic.AtomicInteger recoverySessions =
-            new java.util.concurrent.atomic.AtomicInteger();
 
     /** Takes one of the {@link #MAX_RECOVERY_SESSIONS}; false when all are taken. */
     boolean recoveryGranted() {

@@ -344,13 +344,6 @@ final class WebTransportSession implements Port, Member {
                 if (datagram == null) {
                     continue;
                 }
-                quic.write(datagram, quic.voidPromise());
-                wrote = true;
-                if (recovery.flushDue()) {
-                    quic.flush();
-                    recovery.flushed();
-                }
-                continue;
             } else if (framed != null && frame.readableBytes() > maxFrameSize) {
                 boolean sent = FramedDatagrams.chunks(frame, nextChunkId, quarterStreamId, prefixLength,
                         maxDatagramLength, quic.alloc(), writeDatagram);
@@ -370,6 +363,10 @@ final class WebTransportSession implements Port, Member {
             // there; a void promise spares a future per datagram.
             quic.write(datagram, quic.voidPromise());
             wrote = true;
+            if (recovery != null && recovery.flushDue()) {
+                quic.flush();
+                recovery.flushed();
+            }
         }
         if (recovery != null) {
             // Resends and NACKs written since the last flush leave with this one.
