@@ -46,6 +46,8 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class FieldBed implements AutoCloseable {
 
     public static final int MTU = 1500;
+    /** The link namespace's bridge (the clients' router), locally administered. */
+    public static final String ROUTER_MAC = "02:72:72:00:00:01";
     public static final int RELAY_PORT = 4433;
     /** Where the relay reaches the "internet" namespace ({@link #addInternet}). */
     public static final String INTERNET_PEER = "198.51.100.10";
@@ -136,7 +138,11 @@ public final class FieldBed implements AutoCloseable {
 
     private void wire() {
         link.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1").orThrow();
-        link.exec("ip", "link", "add", "br0", "mtu", Integer.toString(MTU), "type", "bridge").orThrow();
+        // A bridge takes the lowest MAC among its ports unless given one: each new client's port could change the
+        // router's MAC under the clients' neighbour caches, and a host that cached the old one is cut off for the
+        // half minute its entry stays reachable (IPv6 most of all).
+        link.exec("ip", "link", "add", "br0", "address", ROUTER_MAC, "mtu", Integer.toString(MTU), "type", "bridge")
+                .orThrow();
         link.exec("ip", "address", "add", linkAddress() + "/24", "dev", "br0").orThrow();
         link.exec("ip", "link", "set", "br0", "up").orThrow();
 

@@ -191,6 +191,25 @@ class FieldBedIT {
         }
     }
 
+    /**
+     * The clients' router keeps its MAC as clients join: a bridge without an address of its own takes its lowest
+     * port's, and a host that had cached the old one lost the relay for half a minute.
+     */
+    @Test
+    @Order(6)
+    void theRoutersMacHoldsAsClientPortsJoin() {
+        for (int n = 0; n < 3; n++) {
+            var client = field.addClientNamespace("macport" + n);
+            // The client side's MAC says nothing about the bridge's port; give the port the lowest MAC there is.
+            String port = field.linkNamespace().exec("sh", "-c",
+                    "ip -o link show master br0 | tail -1 | cut -d: -f2 | cut -d@ -f1").stdout().strip();
+            field.linkNamespace().exec("ip", "link", "set", port, "address", "02:00:00:00:00:0" + n).orThrow();
+            assertThat(client.exec("ping", "-c", "1", "-W", "2", field.linkAddress()).succeeded()).isTrue();
+            assertThat(field.linkNamespace().exec("cat", "/sys/class/net/br0/address").stdout().strip())
+                    .as("after port " + port + " joined").isEqualTo(FieldBed.ROUTER_MAC);
+        }
+    }
+
     /** min, avg, max of a ping's summary line. */
     private static double[] rtt(CommandResult ping) {
         Matcher m = PING_RTT.matcher(ping.stdout());

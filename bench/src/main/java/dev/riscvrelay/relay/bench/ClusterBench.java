@@ -122,7 +122,9 @@ public final class ClusterBench {
             String uploadSha = HttpTransfers.writeRandom(work.resolve("u.bin"), plan.bytes(), 6);
 
             String link = ns.add("link");
-            ns.exec(link, "ip", "link", "add", "br0", "mtu", Integer.toString(MTU), "type", "bridge").orThrow();
+            // A fixed MAC: a bridge without one takes its lowest port's, and changes it as ports join.
+            ns.exec(link, "ip", "link", "add", "br0", "address", FieldBench.ROUTER_MAC, "mtu", Integer.toString(MTU),
+                    "type", "bridge").orThrow();
             ns.exec(link, "ip", "address", "add", "198.18.0.1/24", "dev", "br0").orThrow();
             ns.exec(link, "ip", "link", "set", "br0", "up").orThrow();
             String nats = join(ns, link, "nats", NATS);
