@@ -240,6 +240,7 @@ public enum Counter {
     NAT_TCP_BYTES_TO_VM("TCP payload bytes from host sockets sent to VMs for the first time"),
     NAT_TCP_RETRANSMITS("TCP segments resent to VMs (timeouts and fast retransmits)"),
     NAT_TCP_FAST_RETRANSMITS("TCP fast retransmits after three duplicate ACKs from a VM"),
+    NAT_TCP_SACK_RETRANSMITS("TCP segments resent to VMs in fast recovery because their SACK blocks showed them lost"),
     NAT_TCP_TIMEOUTS("TCP retransmission timer expiries"),
     NAT_TCP_OUT_OF_ORDER_HELD("TCP segments from VMs held until the gap before them filled"),
     NAT_TCP_RESETS_FROM_VM("TCP connections the VM reset"),

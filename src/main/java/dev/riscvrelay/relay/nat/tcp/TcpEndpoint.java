@@ -3,6 +3,7 @@ package dev.riscvrelay.relay.nat.tcp;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.HostBudget;
+import dev.riscvrelay.relay.wire.ParseResult;
 import dev.riscvrelay.relay.wire.TcpPacket;
 import io.netty.buffer.ByteBuf;
 
@@ -356,6 +357,10 @@ final class TcpEndpoint implements TcpSender.Output {
         if (!sender.acceptsAck(ack)) {
             sendAck();
             return;
+        }
+        if (sackPermitted && segment.headerLength() > TcpPacket.MIN_HEADER_LENGTH && sender.hasDataInFlight()
+                && segment.parseOptions() == ParseResult.OK) {
+            sender.onSackBlocks(segment);
         }
         if (sender.onAck(sequence, ack, segment.window(), occupiesSequence, now)) {
             onNewAck(now);

@@ -11,9 +11,9 @@ import io.netty.buffer.ByteBuf;
 /**
  * The send side of a connection, host to VM: the send sequence space over a {@link SendBuffer} of what the host
  * sent, our FIN after its last byte, NewReno congestion control (RFC 5681, RFC 6582; the window starting at RFC
- * 6928's ten segments), the retransmission timeout (RFC 6298, through {@link RttEstimator}) and probes of a closed
- * window (RFC 9293 section 3.8.6.1). Segments leave through {@link Output}, which adds the receive side's ACK,
- * window and SACK blocks.
+ * 6928's ten segments) with the VM's SACK blocks steering what fast recovery resends (a {@link SackScoreboard}), the
+ * retransmission timeout (RFC 6298, through {@link RttEstimator}) and probes of a closed window (RFC 9293 section
+ * 3.8.6.1). Segments leave through {@link Output}, which adds the receive side's ACK, window and SACK blocks.
  */
 final class TcpSender {
 
@@ -54,6 +54,13 @@ final class TcpSender {
     private boolean fastRecovery;
     /** RFC 6582's "recover": the highest sequence number sent when the last recovery began; ISS at first. */
     private int recover;
+    /**
+     * What the VM's SACK blocks say it holds above SND.UNA; null until the first block (most connections never
+     * lose a segment).
+     */
+    private SackScoreboard sacked;
+    /** RFC 6675's HighRxt: the end of the highest segment resent in this recovery; nothing below it goes twice. */
+    private int highRxt;
 
     /** Consecutive timeouts without progress, and window probes without an answer. */
     private int retransmissions;
@@ -203,6 +210,29 @@ final class TcpSender {
         unansweredProbes = 0;
     }
 
+    /**
+     * Takes the SACK blocks of an acceptable ACK (RFC 2018), before {@link #onAck}: what the VM holds beyond a hole.
+     * Blocks outside the data in flight (a D-SACK, a lie) are ignored.
+     */
+    void onSackBlocks(TcpPacket segment) {
+        for (int i = 0; i < segment.sackBlockCount(); i++) {
+            int left = segment.sackLeft(i);
+            int right = segment.sackRight(i);
+            if (!after(right, left) || !after(right, sndUna) || after(right, sndMax)) {
+                continue;
+            }
+            if (sacked == null) {
+                sacked = new SackScoreboard();
+            }
+            sacked.add(after(left, sndUna) ? left : sndUna, right);
+        }
+    }
+
+    /** Whether anything is in flight: only then do the VM's SACK blocks mean anything. */
+    boolean hasDataInFlight() {
+        return sndMax != sndUna;
+    }
+
     /** RFC 9293 section 3.10.7.4: an ACK of something never sent is not acceptable (the caller ACKs). */
     boolean acceptsAck(int ack) {
         return !after(ack, sndMax);
@@ -222,6 +252,12 @@ final class TcpSender {
         } else if (ack == sndUna && !occupiesSequence && window == sndWnd && sndMax != sndUna) {
             onDuplicateAck(now);
         }
+        if (!fastRecovery && firstSegmentSackedLost()) {
+            // The VM's SACK blocks show the first segment lost (RFC 6675's IsLost(HighACK + 1)) though three
+            // duplicate ACKs never came: a VM whose window grows as it takes data, or whose ACKs a receive offload
+            // merged, sends few exact duplicates, and without this a burst of losses waited for the timeout.
+            enterFastRecovery(now);
+        }
         // RFC 9293 section 3.10.7.4: take the window from the newest segment (SND.WL1/WL2 check).
         if (ack == sndUna && !before(sequence, sndWl1)) {
             sndWnd = window;
@@ -236,6 +272,9 @@ final class TcpSender {
         int dataAcknowledged = Math.min(acknowledged, buffer.size());
         buffer.discard(dataAcknowledged);
         sndUna = ack;
+        if (sacked != null) {
+            sacked.discardBelow(ack);
+        }
         if (after(ack, sndNxt)) {
             sndNxt = ack; // after a timeout rewound SND.NXT, the VM had more than we thought
         }
@@ -246,7 +285,12 @@ final class TcpSender {
                 fastRecovery = false; // RFC 6582 section 3.2 step 3: full acknowledgement
                 cwnd = ssthresh;
             } else {
-                retransmitFirst(); // partial acknowledgement: the next hole
+                // Partial acknowledgement (RFC 6582): the next hole, unless SACK already had it resent.
+                if (!after(highRxt, sndUna)) {
+                    highRxt = sndUna + retransmitFirst();
+                } else {
+                    retransmitNextHole();
+                }
                 cwnd = Math.max(cwnd - dataAcknowledged + mss, mss);
             }
         } else if (cwnd < ssthresh) {
@@ -271,17 +315,37 @@ final class TcpSender {
     private void onDuplicateAck(long now) {
         duplicateAcks++;
         if (fastRecovery) {
-            cwnd += mss; // RFC 5681 section 3.2 step 4: each further duplicate means a segment left the network
+            // Each further duplicate means a segment left the network (RFC 5681 section 3.2 step 4): it makes room
+            // for the next hole the VM's SACK blocks show lost (RFC 6675's NextSeg rule 1), or else for new data.
+            // Without SACK, NewReno resends one hole per round trip; a burst of losses then takes as many.
+            if (!retransmitNextHole()) {
+                cwnd += mss;
+            }
         } else if (duplicateAcks == DUPLICATE_ACK_THRESHOLD && after(sndUna, recover - 1)) {
-            int flight = sndMax - sndUna;
-            ssthresh = Math.max(flight / 2, 2 * mss);
-            recover = sndMax;
-            fastRecovery = true;
-            counters.increment(Counter.NAT_TCP_FAST_RETRANSMITS);
-            retransmitFirst();
-            cwnd = ssthresh + DUPLICATE_ACK_THRESHOLD * mss;
-            timer.arm(now + rtt.rto());
+            enterFastRecovery(now);
         }
+    }
+
+    /** RFC 5681 section 3.2 steps 2 and 3, RFC 6582 section 3.2 step 2: halve the window, resend the first hole. */
+    private void enterFastRecovery(long now) {
+        int flight = sndMax - sndUna;
+        ssthresh = Math.max(flight / 2, 2 * mss);
+        recover = sndMax;
+        fastRecovery = true;
+        counters.increment(Counter.NAT_TCP_FAST_RETRANSMITS);
+        highRxt = sndUna + retransmitFirst();
+        cwnd = ssthresh + DUPLICATE_ACK_THRESHOLD * mss;
+        timer.arm(now + rtt.rto());
+    }
+
+    /**
+     * Whether SACK shows SND.UNA's segment lost: not SACKed, with more than two segments' worth SACKed above it,
+     * and not part of a window whose losses a recovery or timeout already took (RFC 6582's "recover").
+     */
+    private boolean firstSegmentSackedLost() {
+        return sacked != null && sndMax != sndUna && after(sndUna, recover - 1) && sacked.findHole(sndUna)
+                && sacked.holeStart() == sndUna
+                && sacked.heldAbove(sndUna) > (DUPLICATE_ACK_THRESHOLD - 1) * mss;
     }
 
     // ---- Sending ----
@@ -352,18 +416,49 @@ final class TcpSender {
         }
     }
 
-    /** Resends the first unacknowledged segment (fast retransmit, partial ACK). Karn: no timing across it. */
-    private void retransmitFirst() {
+    /**
+     * Resends the first unacknowledged segment (fast retransmit, partial ACK). Karn: no timing across it. Returns
+     * the data bytes resent.
+     */
+    private int retransmitFirst() {
         int outstandingData = Math.min(sndMax - sndUna, buffer.size());
         int length = Math.min(mss, outstandingData);
         boolean fin = finSent && sndUna + length == finSequence;
         if (length == 0 && !fin) {
-            return;
+            return 0;
         }
         rtt.cancelTiming();
         counters.increment(Counter.NAT_TCP_RETRANSMITS);
         out.sendSegment(sndUna, length, TcpPacket.FLAG_ACK | (fin ? TcpPacket.FLAG_FIN : 0)
                 | (length > 0 ? TcpPacket.FLAG_PSH : 0));
+        return length;
+    }
+
+    /**
+     * Resends the lowest hole above HighRxt that the VM's SACK blocks show lost: more than two segments' worth held
+     * above it (RFC 6675's IsLost with DupThresh 3). Returns whether one went.
+     */
+    private boolean retransmitNextHole() {
+        if (sacked == null) {
+            return false;
+        }
+        int from = after(highRxt, sndUna) ? highRxt : sndUna;
+        if (!sacked.findHole(from)
+                || sacked.heldAbove(sacked.holeStart()) <= (DUPLICATE_ACK_THRESHOLD - 1) * mss) {
+            return false;
+        }
+        int hole = sacked.holeStart();
+        int dataEnd = sndUna + Math.min(sndMax - sndUna, buffer.size());
+        int length = Math.min(Math.min(mss, sacked.holeEnd() - hole), dataEnd - hole);
+        if (length <= 0) {
+            return false;
+        }
+        rtt.cancelTiming();
+        counters.increment(Counter.NAT_TCP_RETRANSMITS);
+        counters.increment(Counter.NAT_TCP_SACK_RETRANSMITS);
+        out.sendSegment(hole, length, TcpPacket.FLAG_ACK | TcpPacket.FLAG_PSH);
+        highRxt = hole + length;
+        return true;
     }
 
     // ---- Timer ----
@@ -393,6 +488,10 @@ final class TcpSender {
         fastRecovery = false;
         duplicateAcks = 0;
         recover = sndMax;
+        if (sacked != null) {
+            sacked.clear(); // RFC 2018 section 8: after a timeout the VM may have dropped what it SACKed
+        }
+        highRxt = sndUna;
         rtt.cancelTiming();
         rtt.backOff();
         sndNxt = sndUna; // go back: everything after SND.UNA is resent as the window reopens
@@ -422,3 +521,4 @@ final class TcpSender {
         buffer.releaseAll();
     }
 }
+

@@ -10,6 +10,7 @@ import dev.riscvrelay.relay.nat.VmFrames;
 import dev.riscvrelay.relay.wire.Ipv4Address;
 import dev.riscvrelay.relay.wire.TcpPacket;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.UnpooledHeapByteBuf;
@@ -202,6 +203,24 @@ final class EndpointHarness implements TcpHost, AutoCloseable {
     /** One segment from the VM (window field as sent, unscaled), then the loop's turn end. */
     void vm(int flags, int seq, int ack, int window, byte[] data) {
         ByteBuf segment = segment(flags, seq, ack, window, new byte[0], data);
+        view.wrap(segment, 0, segment.readableBytes());
+        endpoint.onSegment(view, now);
+        segment.release();
+        endTurn();
+    }
+
+    /** A pure ACK from the VM with SACK blocks, {@code blocks} as left, right pairs (absolute sequence numbers). */
+    void vmSack(int seq, int ack, int window, int... blocks) {
+        byte[] options = new byte[4 + 4 * blocks.length];
+        options[0] = TcpPacket.OPTION_NOP;
+        options[1] = TcpPacket.OPTION_NOP;
+        options[2] = TcpPacket.OPTION_SACK;
+        options[3] = (byte) (2 + 4 * blocks.length);
+        ByteBuf edges = Unpooled.wrappedBuffer(options);
+        for (int i = 0; i < blocks.length; i++) {
+            edges.setInt(4 + 4 * i, blocks[i]);
+        }
+        ByteBuf segment = segment(TcpPacket.FLAG_ACK, seq, ack, window, options, new byte[0]);
         view.wrap(segment, 0, segment.readableBytes());
         endpoint.onSegment(view, now);
         segment.release();

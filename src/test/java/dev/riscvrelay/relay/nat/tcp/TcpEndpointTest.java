@@ -246,6 +246,84 @@ class TcpEndpointTest {
         }
     }
 
+    @Test
+    void inFastRecoveryTheVmsSackBlocksResendEveryLostSegmentWithinOneRoundTrip() {
+        try (EndpointHarness h = EndpointHarness.established(EndpointHarness.config(), withMss(1000))) {
+            byte[] data = bytes(10_000, 3);
+            h.hostSends(data);
+            assertThat(h.sent()).hasSize(10);
+            // Segments 1, 3 and 5 are lost; the others arrive and are SACKed, latest block first (RFC 2018).
+            h.vm(FLAG_ACK, VM_DATA, DATA + 1000, VM_WINDOW);
+            h.vmSack(VM_DATA, DATA + 1000, VM_WINDOW, DATA + 2000, DATA + 3000);
+            h.vmSack(VM_DATA, DATA + 1000, VM_WINDOW, DATA + 4000, DATA + 5000, DATA + 2000, DATA + 3000);
+            h.assertNothingSent();
+            h.vmSack(VM_DATA, DATA + 1000, VM_WINDOW, DATA + 6000, DATA + 7000, DATA + 4000, DATA + 5000,
+                    DATA + 2000, DATA + 3000);
+            assertThat(h.next().seq).as("the third duplicate: fast retransmit").isEqualTo(DATA + 1000);
+            // Each further duplicate makes room for the next hole, before any partial ACK comes back.
+            h.vmSack(VM_DATA, DATA + 1000, VM_WINDOW, DATA + 6000, DATA + 8000, DATA + 4000, DATA + 5000,
+                    DATA + 2000, DATA + 3000);
+            SeenSegment second = h.next();
+            assertThat(second.seq).isEqualTo(DATA + 3000);
+            assertThat(second.data).isEqualTo(Arrays.copyOfRange(data, 3000, 4000));
+            h.vmSack(VM_DATA, DATA + 1000, VM_WINDOW, DATA + 6000, DATA + 9000, DATA + 4000, DATA + 5000,
+                    DATA + 2000, DATA + 3000);
+            assertThat(h.next().seq).isEqualTo(DATA + 5000);
+            h.vmSack(VM_DATA, DATA + 1000, VM_WINDOW, DATA + 6000, DATA + 10_000, DATA + 4000, DATA + 5000,
+                    DATA + 2000, DATA + 3000);
+            h.assertNothingSent(); // no hole left to resend, and no new data
+            // The three resent segments arrive: partial ACKs resend nothing twice, the last ends the recovery.
+            h.vmSack(VM_DATA, DATA + 3000, VM_WINDOW, DATA + 4000, DATA + 5000, DATA + 6000, DATA + 10_000);
+            h.assertNothingSent();
+            h.vmSack(VM_DATA, DATA + 5000, VM_WINDOW, DATA + 6000, DATA + 10_000);
+            h.assertNothingSent();
+            h.vm(FLAG_ACK, VM_DATA, DATA + 10_000, VM_WINDOW);
+            h.assertNothingSent();
+            assertThat(h.millisToDeadline()).isEqualTo(-1);
+            assertThat(h.counters.get(Counter.NAT_TCP_RETRANSMITS)).isEqualTo(3);
+            assertThat(h.counters.get(Counter.NAT_TCP_SACK_RETRANSMITS)).isEqualTo(2);
+            assertThat(h.counters.get(Counter.NAT_TCP_TIMEOUTS)).isZero();
+        }
+    }
+
+    @Test
+    void sackBlocksShowingTheFirstSegmentLostStartRecoveryWhenTheWindowKeepsChanging() {
+        try (EndpointHarness h = EndpointHarness.established(EndpointHarness.config(), withMss(1000))) {
+            h.hostSends(bytes(6000, 5));
+            assertThat(h.sent()).hasSize(6);
+            // The first segment is lost; the VM's window grows with every ACK, so none is a duplicate (RFC 5681).
+            h.vmSack(VM_DATA, DATA, VM_WINDOW + 1, DATA + 1000, DATA + 2000);
+            h.vmSack(VM_DATA, DATA, VM_WINDOW + 2, DATA + 1000, DATA + 3000);
+            h.assertNothingSent();
+            h.vmSack(VM_DATA, DATA, VM_WINDOW + 3, DATA + 1000, DATA + 4000);
+            SeenSegment resent = h.next();
+            assertThat(resent.seq).as("three segments SACKed above it: lost").isEqualTo(DATA);
+            assertThat(h.counters.get(Counter.NAT_TCP_FAST_RETRANSMITS)).isEqualTo(1);
+            h.vm(FLAG_ACK, VM_DATA, DATA + 6000, VM_WINDOW);
+            h.assertNothingSent();
+            assertThat(h.counters.get(Counter.NAT_TCP_TIMEOUTS)).isZero();
+        }
+    }
+
+    @Test
+    void sackBlocksOutsideTheDataInFlightAreIgnored() {
+        try (EndpointHarness h = EndpointHarness.established(EndpointHarness.config(), withMss(1000))) {
+            h.hostSends(bytes(6000, 4));
+            assertThat(h.sent()).hasSize(6);
+            // Blocks beyond what was sent, inverted, or below SND.UNA (a D-SACK) show no hole.
+            for (int i = 0; i < 3; i++) {
+                h.vmSack(VM_DATA, DATA, VM_WINDOW, DATA + 7000, DATA + 9000, DATA + 5000, DATA + 4000,
+                        DATA - 1000, DATA);
+            }
+            assertThat(h.next().seq).as("fast retransmit").isEqualTo(DATA);
+            for (int i = 0; i < 3; i++) {
+                h.vmSack(VM_DATA, DATA, VM_WINDOW, DATA + 7000, DATA + 9000);
+            }
+            h.assertNothingSent();
+            assertThat(h.counters.get(Counter.NAT_TCP_SACK_RETRANSMITS)).isZero();
+        }
+    }
+
     // ---- Reordering, reassembly, SACK ----
 
     @Test
