@@ -116,6 +116,14 @@ final class SackScoreboard {
         return bytes;
     }
 
+    /** Bytes in holes from {@code sequence} up to the highest SACKed byte (what SACK shows missing there). */
+    int holeBytesAbove(int sequence) {
+        if (count == 0 || !after(right[count - 1], sequence)) {
+            return 0;
+        }
+        return right[count - 1] - sequence - heldAbove(sequence);
+    }
+
     /** Ranges held, for tests. */
     int ranges() {
         return count;

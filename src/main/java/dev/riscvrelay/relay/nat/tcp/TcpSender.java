@@ -52,6 +52,11 @@ final class TcpSender {
     private int ssthresh = Integer.MAX_VALUE;
     private int duplicateAcks;
     private boolean fastRecovery;
+    /**
+     * Whether this recovery runs on the VM's SACK blocks (RFC 6675: the window is SSTHRESH against the data still in
+     * the network, the "pipe"), else on NewReno's duplicate ACKs and window inflation.
+     */
+    private boolean sackRecovery;
     /** RFC 6582's "recover": the highest sequence number sent when the last recovery began; ISS at first. */
     private int recover;
     /**
@@ -257,6 +262,8 @@ final class TcpSender {
             // duplicate ACKs never came: a VM whose window grows as it takes data, or whose ACKs a receive offload
             // merged, sends few exact duplicates, and without this a burst of losses waited for the timeout.
             enterFastRecovery(now);
+        } else if (fastRecovery && sackRecovery) {
+            resendLostWithinWindow(); // RFC 6675 section 5 step (C): whatever the ACK was
         }
         // RFC 9293 section 3.10.7.4: take the window from the newest segment (SND.WL1/WL2 check).
         if (ack == sndUna && !before(sequence, sndWl1)) {
@@ -283,7 +290,10 @@ final class TcpSender {
         if (fastRecovery) {
             if (!before(ack, recover)) {
                 fastRecovery = false; // RFC 6582 section 3.2 step 3: full acknowledgement
+                sackRecovery = false;
                 cwnd = ssthresh;
+            } else if (sackRecovery) {
+                // Partial acknowledgement under RFC 6675: the window stays SSTHRESH; onAck resends what fits.
             } else {
                 // Partial acknowledgement (RFC 6582): the next hole, unless SACK already had it resent.
                 if (!after(highRxt, sndUna)) {
@@ -314,6 +324,9 @@ final class TcpSender {
 
     private void onDuplicateAck(long now) {
         duplicateAcks++;
+        if (fastRecovery && sackRecovery) {
+            return; // onAck resends against the pipe
+        }
         if (fastRecovery) {
             // Each further duplicate means a segment left the network (RFC 5681 section 3.2 step 4): it makes room
             // for the next hole the VM's SACK blocks show lost (RFC 6675's NextSeg rule 1), or else for new data.
@@ -334,8 +347,38 @@ final class TcpSender {
         fastRecovery = true;
         counters.increment(Counter.NAT_TCP_FAST_RETRANSMITS);
         highRxt = sndUna + retransmitFirst();
-        cwnd = ssthresh + DUPLICATE_ACK_THRESHOLD * mss;
+        sackRecovery = sacked != null && !sacked.isEmpty();
+        if (sackRecovery) {
+            // RFC 6675 section 5 step (4.2): the window is SSTHRESH, against the pipe rather than all in flight, so
+            // every hole SACK shows lost goes within a round trip as far as half the window allows.
+            cwnd = ssthresh;
+            resendLostWithinWindow();
+        } else {
+            cwnd = ssthresh + DUPLICATE_ACK_THRESHOLD * mss;
+        }
         timer.arm(now + rtt.rto());
+    }
+
+    /**
+     * RFC 6675's pipe: bytes sent and still in the network. All outstanding bytes but those SACKed and those in holes
+     * above HighRxt (taken as lost and not yet resent); a resent hole counts again.
+     */
+    private int pipe() {
+        int outstanding = sndMax - sndUna;
+        if (sacked == null) {
+            return outstanding;
+        }
+        int from = after(highRxt, sndUna) ? highRxt : sndUna;
+        return outstanding - sacked.heldAbove(sndUna) - sacked.holeBytesAbove(from);
+    }
+
+    /** RFC 6675 section 5 step (C): while the pipe leaves room in the window, the next lost hole goes. */
+    private void resendLostWithinWindow() {
+        for (int budget = BURST_SEGMENTS; budget > 0 && pipe() < cwnd; budget--) {
+            if (!retransmitNextHole()) {
+                return;
+            }
+        }
     }
 
     /**
@@ -360,7 +403,9 @@ final class TcpSender {
             }
             int inFlight = sndNxt - sndUna;
             int unsent = buffer.size() - inFlight;
-            int usable = Math.min(sndWnd, cwnd) - inFlight;
+            // In SACK recovery new data goes when the pipe leaves room (RFC 6675 NextSeg rule 2).
+            int usable = fastRecovery && sackRecovery ? Math.min(sndWnd - inFlight, cwnd - pipe())
+                    : Math.min(sndWnd, cwnd) - inFlight;
             if (unsent > 0) {
                 int length = Math.min(Math.min(unsent, mss), usable);
                 // Sender silly-window avoidance (RFC 9293 section 3.8.6.2.1): no runt while data is in flight.
@@ -486,6 +531,7 @@ final class TcpSender {
         ssthresh = Math.max((sndMax - sndUna) / 2, 2 * mss);
         cwnd = mss;
         fastRecovery = false;
+        sackRecovery = false;
         duplicateAcks = 0;
         recover = sndMax;
         if (sacked != null) {
