@@ -3,30 +3,42 @@ package dev.riscvrelay.relay.nat.tcp;
 import static dev.riscvrelay.relay.nat.tcp.SequenceNumbers.after;
 
 import io.netty.buffer.ByteBuf;
+import java.util.Arrays;
 
 /**
  * Segments from the VM that arrived after a gap, held until it fills: sorted by sequence number, bounded, each a
- * retained slice of the frame it came in (no copy). Reports what it holds as SACK blocks (RFC 2018).
+ * retained slice of the frame it came in (no copy, unless that would pin a buffer much larger than the segment).
+ * Reports what it holds as SACK blocks (RFC 2018). Its arrays start small and grow to the bound only on a path that
+ * loses segments: most connections never hold one.
  */
 final class ReassemblyQueue {
 
     /** Without timestamps the option space takes four blocks. */
     static final int MAX_SACK_BLOCKS = 4;
 
-    private final int[] sequence;
-    private final int[] length;
-    private final boolean[] fin;
-    private final ByteBuf[] data;
+    /** The first arrays' size; they double up to {@link #capacity}. */
+    private static final int INITIAL_SLOTS = 8;
+    /** A slice of a buffer larger than this, and more than twice the segment, is copied instead of retained. */
+    private static final int PIN_LIMIT_BYTES = 4096;
+
+    private final int capacity;
+    private int[] sequence;
+    private int[] length;
+    private boolean[] fin;
+    private ByteBuf[] data;
     private int count;
+    private int heldBytes;
     private int lastHeldSequence;
     final int[] sackLeft = new int[MAX_SACK_BLOCKS];
     final int[] sackRight = new int[MAX_SACK_BLOCKS];
 
     ReassemblyQueue(int capacity) {
-        sequence = new int[capacity];
-        length = new int[capacity];
-        fin = new boolean[capacity];
-        data = new ByteBuf[capacity];
+        this.capacity = capacity;
+        int slots = Math.min(INITIAL_SLOTS, capacity);
+        sequence = new int[slots];
+        length = new int[slots];
+        fin = new boolean[slots];
+        data = new ByteBuf[slots];
     }
 
     /** What {@link #hold} did with a segment. */
@@ -41,8 +53,15 @@ final class ReassemblyQueue {
         if (at > 0 && sequence[at - 1] == segmentSequence) {
             return Held.ALREADY_HELD;
         }
-        if (count == data.length) {
+        if (count == capacity) {
             return Held.FULL;
+        }
+        if (count == data.length) {
+            int slots = Math.min(capacity, 2 * data.length);
+            sequence = Arrays.copyOf(sequence, slots);
+            length = Arrays.copyOf(length, slots);
+            fin = Arrays.copyOf(fin, slots);
+            data = Arrays.copyOf(data, slots);
         }
         System.arraycopy(sequence, at, sequence, at + 1, count - at);
         System.arraycopy(length, at, length, at + 1, count - at);
@@ -51,14 +70,22 @@ final class ReassemblyQueue {
         sequence[at] = segmentSequence;
         length[at] = segmentLength;
         fin[at] = segmentFin;
-        data[at] = buf.retainedSlice(index, segmentLength);
+        data[at] = buf.capacity() > PIN_LIMIT_BYTES && buf.capacity() > 2 * segmentLength
+                ? buf.alloc().buffer(segmentLength).writeBytes(buf, index, segmentLength)
+                : buf.retainedSlice(index, segmentLength);
         count++;
+        heldBytes += segmentLength;
         lastHeldSequence = segmentSequence;
         return Held.HELD;
     }
 
     int count() {
         return count;
+    }
+
+    /** Bytes of the segments held. */
+    int heldBytes() {
+        return heldBytes;
     }
 
     boolean isEmpty() {
@@ -89,6 +116,9 @@ final class ReassemblyQueue {
         if (n == 0) {
             return;
         }
+        for (int i = 0; i < n; i++) {
+            heldBytes -= length[i];
+        }
         System.arraycopy(sequence, n, sequence, 0, count - n);
         System.arraycopy(length, n, length, 0, count - n);
         System.arraycopy(fin, n, fin, 0, count - n);
@@ -108,6 +138,7 @@ final class ReassemblyQueue {
             }
         }
         count = 0;
+        heldBytes = 0;
     }
 
     /**

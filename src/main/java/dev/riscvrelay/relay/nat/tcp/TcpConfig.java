@@ -45,7 +45,11 @@ public record TcpConfig(
     public static final int DEFAULT_MIN_RTO_MILLIS = 200;
     public static final int DEFAULT_MAX_RTO_SECONDS = 60;
     public static final int DEFAULT_MAX_RETRANSMISSIONS = 10;
-    public static final int DEFAULT_OUT_OF_ORDER_SEGMENTS = 64;
+    /**
+     * Enough to hold a whole receive window of 1 KiB segments: a segment lost in a window of hundreds (a lossy path
+     * behind relay connect) otherwise made the relay drop all it could not hold, and the VM saw a burst of losses.
+     */
+    public static final int DEFAULT_OUT_OF_ORDER_SEGMENTS = 1024;
 
     public TcpConfig {
         if (maxConnectionsPerVm < 1 || maxConnections < 1) {

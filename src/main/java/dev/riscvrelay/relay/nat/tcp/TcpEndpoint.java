@@ -187,12 +187,12 @@ final class TcpEndpoint implements TcpSender.Output {
         return true;
     }
 
-    /** Brings the budget's charge for this connection to what the sender holds now. */
+    /** Brings the budget's charge for this connection to what it holds now: host data, and VM data after a gap. */
     private void chargeBuffered() {
         if (sender == null) {
             return; // SYN_SENT: nothing read from the host yet
         }
-        long buffered = sender.buffered();
+        long buffered = (long) sender.buffered() + receiver.heldBytes();
         if (buffered != charged) {
             memory.charge(buffered - charged);
             charged = buffered;
@@ -412,7 +412,12 @@ final class TcpEndpoint implements TcpSender.Output {
             sendAck(); // after the VM's FIN: a retransmission of it or of data before it
             return;
         }
-        switch (receiver.receive(segment, sequence, fin)) {
+        // Held segments count against the relay's buffer budget: past its guaranteed part, a connection holds no
+        // more while the budget is used up.
+        receiver.limitHolding(receiver.heldBytes() >= HostBudget.GUARANTEED_BUFFER_BYTES && memory.buffersFull());
+        TcpReceiver.Outcome outcome = receiver.receive(segment, sequence, fin);
+        chargeBuffered();
+        switch (outcome) {
             case ACK_NOW -> sendAck();
             case ACK_LATER -> scheduleAck();
             case FIN -> onVmFin(now);

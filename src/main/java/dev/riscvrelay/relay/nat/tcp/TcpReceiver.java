@@ -37,6 +37,8 @@ final class TcpReceiver {
     private final TcpHost host;
     private final Counters counters;
 
+    private boolean holdingLimited;
+
     TcpReceiver(int initialSequence, int scale, int windowBytes, boolean sackPermitted, int holdSegments,
             TcpHost host, Counters counters) {
         this.initialSequence = initialSequence;
@@ -114,6 +116,10 @@ final class TcpReceiver {
             counters.increment(Counter.DROP_NAT_TCP_OUT_OF_WINDOW);
             return;
         }
+        if (holdingLimited) {
+            counters.increment(Counter.DROP_NAT_TCP_OUT_OF_ORDER);
+            return;
+        }
         switch (queue.hold(sequence, segment.buffer(), segment.dataOffset(), dataLength, fin)) {
             case HELD -> counters.increment(Counter.NAT_TCP_OUT_OF_ORDER_HELD);
             case FULL -> counters.increment(Counter.DROP_NAT_TCP_OUT_OF_ORDER);
@@ -182,6 +188,16 @@ final class TcpReceiver {
     /** Whether {@code sequence} lies in the window offered (at least one byte wide: RFC 5961's RST check). */
     boolean inWindow(int sequence) {
         return !before(sequence, rcvNxt) && before(sequence, rcvNxt + Math.max(1, rcvEdge - rcvNxt));
+    }
+
+    /** Bytes held after a gap, charged to the relay's buffer budget with the send side's. */
+    int heldBytes() {
+        return queue.heldBytes();
+    }
+
+    /** While the relay's buffer budget is used up, segments after a gap are dropped (the VM resends them). */
+    void limitHolding(boolean limited) {
+        holdingLimited = limited;
     }
 
     /** Releases every held segment. */

@@ -657,6 +657,33 @@ class TcpEndpointTest {
     }
 
     @Test
+    void segmentsHeldAfterAGapCountInTheBudgetAndAFullBudgetStopsHoldingPastTheGuaranteedPart() {
+        HostBudget budget = new HostBudget(new HostBudget.Limits(10, HostBudget.GUARANTEED_BUFFER_BYTES, 1, 1));
+        HostBudget.Share share = budget.share(mac -> null);
+        HostBudget.Share.Account others = share.accountOf(0);
+        try (EndpointHarness h = EndpointHarness.established(EndpointHarness.config(), withMss(1000),
+                share.accountOf(EndpointHarness.VM_MAC))) {
+            // The VM's first 1000 bytes are lost; what follows is held, and charged.
+            for (int i = 1; i <= 60; i++) {
+                h.vm(FLAG_ACK, VM_DATA + 1000 * i, DATA, VM_WINDOW, bytes(1000, i));
+            }
+            assertThat(h.counters.get(Counter.NAT_TCP_OUT_OF_ORDER_HELD)).isEqualTo(60);
+            assertThat(budget.bufferBytes()).isEqualTo(60_000);
+            others.charge(HostBudget.GUARANTEED_BUFFER_BYTES); // the budget is used up
+            for (int i = 61; i <= 70; i++) {
+                h.vm(FLAG_ACK, VM_DATA + 1000 * i, DATA, VM_WINDOW, bytes(1000, i));
+            }
+            // Held up to the guaranteed part (64 KiB: 66 segments), then dropped for the VM to resend.
+            assertThat(h.counters.get(Counter.NAT_TCP_OUT_OF_ORDER_HELD)).isEqualTo(66);
+            assertThat(h.counters.get(Counter.DROP_NAT_TCP_OUT_OF_ORDER)).isEqualTo(4);
+            others.charge(-HostBudget.GUARANTEED_BUFFER_BYTES);
+            h.vm(FLAG_ACK, VM_DATA, DATA, VM_WINDOW, bytes(1000, 0)); // the gap fills: all delivered, charge gone
+            assertThat(h.hostReceivedLength()).isEqualTo(67_000);
+            assertThat(budget.bufferBytes()).isZero();
+        }
+    }
+
+    @Test
     void theWindowShrinksByWhatTheHostHasNotTakenAndReopensWhenItDrains() {
         TcpConfig smallWindow = new TcpConfig(512, 8192, Duration.ofSeconds(20), Duration.ofHours(1),
                 Duration.ofSeconds(2), 1 << 20, 8192, Duration.ofMillis(200), Duration.ofSeconds(60), 10, 64);
