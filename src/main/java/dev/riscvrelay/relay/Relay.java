@@ -218,10 +218,7 @@ public final class Relay implements AutoCloseable {
                 demo = config.web().demoAddress() == null ? null : startDemo(config, certificate, networks, counters,
                         content, webLoop, loop, webSocket);
             } catch (WebSocketServer.PortInUseException | RuntimeException e) {
-                if (webSocket != null) {
-                    webSocket.close();
-                }
-                server.close();
+                server.close(); // startDemo closed the WebSocket listener
                 stopEarly(group, web, networks);
                 throw new StartException("cannot listen on tcp " + hostPort(config) + ": " + e.getMessage());
             }

@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay.bench;
 
 import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.PingTimes;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -123,7 +124,7 @@ public final class ClusterBench {
 
             String link = ns.add("link");
             // A fixed MAC: a bridge without one takes its lowest port's, and changes it as ports join.
-            ns.exec(link, "ip", "link", "add", "br0", "address", FieldBench.ROUTER_MAC, "mtu", Integer.toString(MTU),
+            ns.exec(link, "ip", "link", "add", "br0", "address", FieldBed.ROUTER_MAC, "mtu", Integer.toString(MTU),
                     "type", "bridge").orThrow();
             ns.exec(link, "ip", "address", "add", "198.18.0.1/24", "dev", "br0").orThrow();
             ns.exec(link, "ip", "link", "set", "br0", "up").orThrow();

@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay.bench;
 
 import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.ImpairedLink;
 import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.PingTimes;
@@ -47,8 +48,6 @@ public final class FieldBench {
     private static final int RELAY_PORT = 4433;
     private static final int RELAY_ADMIN_PORT = 9466;
     private static final int MTU = 1500;
-    /** The link namespace's bridge (the clients' router), locally administered. */
-    static final String ROUTER_MAC = "02:72:72:00:00:01";
     private static final Duration LINK_LIFETIME = Duration.ofMinutes(30);
 
     /** What one run measures: sizes per link, rounds of the clean-vs-loopback comparison, pings per series. */
@@ -312,8 +311,8 @@ public final class FieldBench {
         ns.exec(link, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1").orThrow();
         // A fixed MAC: a bridge without one takes its lowest port's, and changes it under the clients' neighbour
         // caches as ports join.
-        ns.exec(link, "ip", "link", "add", "br0", "address", ROUTER_MAC, "mtu", Integer.toString(MTU), "type", "bridge")
-                .orThrow();
+        ns.exec(link, "ip", "link", "add", "br0", "address", FieldBed.ROUTER_MAC, "mtu", Integer.toString(MTU),
+                "type", "bridge").orThrow();
         ns.exec(link, "ip", "address", "add", LINK_ADDRESS + "/24", "dev", "br0").orThrow();
         ns.exec(link, "ip", "link", "set", "br0", "up").orThrow();
         ns.veth(link, "relay0", relay, "eth0", MTU);

@@ -414,8 +414,8 @@ final class TcpEndpoint implements TcpSender.Output {
         }
         // Held segments count against the relay's buffer budget: past its guaranteed part, a connection holds no
         // more while the budget is used up.
-        receiver.limitHolding(receiver.heldBytes() >= HostBudget.GUARANTEED_BUFFER_BYTES && memory.buffersFull());
-        TcpReceiver.Outcome outcome = receiver.receive(segment, sequence, fin);
+        boolean mayHoldMore = receiver.heldBytes() < HostBudget.GUARANTEED_BUFFER_BYTES || !memory.buffersFull();
+        TcpReceiver.Outcome outcome = receiver.receive(segment, sequence, fin, mayHoldMore);
         chargeBuffered();
         switch (outcome) {
             case ACK_NOW -> sendAck();

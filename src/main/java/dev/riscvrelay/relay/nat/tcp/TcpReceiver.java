@@ -37,8 +37,6 @@ final class TcpReceiver {
     private final TcpHost host;
     private final Counters counters;
 
-    private boolean holdingLimited;
-
     TcpReceiver(int initialSequence, int scale, int windowBytes, boolean sackPermitted, int holdSegments,
             TcpHost host, Counters counters) {
         this.initialSequence = initialSequence;
@@ -71,12 +69,17 @@ final class TcpReceiver {
         return window;
     }
 
-    /** Data and FIN of an acceptable segment: to the host in order, after a gap held, else acknowledged again. */
-    Outcome receive(TcpPacket segment, int sequence, boolean fin) {
+    /**
+     * Data and FIN of an acceptable segment: to the host in order, after a gap held, else acknowledged again.
+     *
+     * @param mayHoldMore false while the relay's buffer budget is used up: a segment after a gap is then dropped
+     *     (the VM resends it)
+     */
+    Outcome receive(TcpPacket segment, int sequence, boolean fin, boolean mayHoldMore) {
         int dataLength = segment.dataLength();
         int offset = rcvNxt - sequence;
         if (offset < 0) {
-            hold(segment, sequence, dataLength, fin);
+            hold(segment, sequence, dataLength, fin, mayHoldMore);
             return Outcome.ACK_NOW; // a duplicate ACK (with SACK blocks): the VM's fast retransmit starts on three
         }
         if (offset > dataLength || (offset == dataLength && !fin)) {
@@ -108,7 +111,7 @@ final class TcpReceiver {
     }
 
     /** Keeps a segment that arrived after a gap (bounded; a full queue drops it, the VM resends). */
-    private void hold(TcpPacket segment, int sequence, int dataLength, boolean fin) {
+    private void hold(TcpPacket segment, int sequence, int dataLength, boolean fin, boolean mayHoldMore) {
         if (dataLength == 0 && !fin) {
             return;
         }
@@ -116,7 +119,7 @@ final class TcpReceiver {
             counters.increment(Counter.DROP_NAT_TCP_OUT_OF_WINDOW);
             return;
         }
-        if (holdingLimited) {
+        if (!mayHoldMore) {
             counters.increment(Counter.DROP_NAT_TCP_OUT_OF_ORDER);
             return;
         }
@@ -193,11 +196,6 @@ final class TcpReceiver {
     /** Bytes held after a gap, charged to the relay's buffer budget with the send side's. */
     int heldBytes() {
         return queue.heldBytes();
-    }
-
-    /** While the relay's buffer budget is used up, segments after a gap are dropped (the VM resends them). */
-    void limitHolding(boolean limited) {
-        holdingLimited = limited;
     }
 
     /** Releases every held segment. */

@@ -368,8 +368,12 @@ final class TcpSender {
         if (sacked == null) {
             return outstanding;
         }
-        int from = after(highRxt, sndUna) ? highRxt : sndUna;
-        return outstanding - sacked.heldAbove(sndUna) - sacked.holeBytesAbove(from);
+        return outstanding - sacked.heldAbove(sndUna) - sacked.holeBytesAbove(notYetResent());
+    }
+
+    /** Where the data not resent in this recovery starts: HighRxt, or SND.UNA once the VM acknowledged past it. */
+    private int notYetResent() {
+        return after(highRxt, sndUna) ? highRxt : sndUna;
     }
 
     /** RFC 6675 section 5 step (C): while the pipe leaves room in the window, the next lost hole goes. */
@@ -386,7 +390,7 @@ final class TcpSender {
      * and not part of a window whose losses a recovery or timeout already took (RFC 6582's "recover").
      */
     private boolean firstSegmentSackedLost() {
-        return sacked != null && sndMax != sndUna && after(sndUna, recover - 1) && sacked.findHole(sndUna)
+        return sacked != null && hasDataInFlight() && after(sndUna, recover - 1) && sacked.findHole(sndUna)
                 && sacked.holeStart() == sndUna
                 && sacked.heldAbove(sndUna) > (DUPLICATE_ACK_THRESHOLD - 1) * mss;
     }
@@ -487,8 +491,7 @@ final class TcpSender {
         if (sacked == null) {
             return false;
         }
-        int from = after(highRxt, sndUna) ? highRxt : sndUna;
-        if (!sacked.findHole(from)
+        if (!sacked.findHole(notYetResent())
                 || sacked.heldAbove(sacked.holeStart()) <= (DUPLICATE_ACK_THRESHOLD - 1) * mss) {
             return false;
         }
@@ -567,4 +570,3 @@ final class TcpSender {
         buffer.releaseAll();
     }
 }
-
