@@ -34,6 +34,11 @@ final class RttEstimator {
         return rto;
     }
 
+    /** The smoothed round trip in nanoseconds, 0 before the first measurement. */
+    long srtt() {
+        return Math.max(srtt, 0);
+    }
+
     boolean timing() {
         return timing;
     }

@@ -10,10 +10,10 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * The send side of a connection, host to VM: the send sequence space over a {@link SendBuffer} of what the host
- * sent, our FIN after its last byte, NewReno congestion control (RFC 5681, RFC 6582; the window starting at RFC
- * 6928's ten segments) with the VM's SACK blocks steering what fast recovery resends (a {@link SackScoreboard}), the
- * retransmission timeout (RFC 6298, through {@link RttEstimator}) and probes of a closed window (RFC 9293 section
- * 3.8.6.1). Segments leave through {@link Output}, which adds the receive side's ACK, window and SACK blocks.
+ * sent, our FIN after its last byte, {@link Cubic CUBIC} congestion control (RFC 9438; the window starting at RFC
+ * 6928's ten segments) with NewReno's fast recovery (RFC 5681, RFC 6582) and the VM's SACK blocks steering what it
+ * resends (a {@link SackScoreboard}), the retransmission timeout (RFC 6298, through {@link RttEstimator}) and probes
+ * of a closed window (RFC 9293 section 3.8.6.1). Segments leave through {@link Output}, which adds the receive side's ACK, window and SACK blocks.
  */
 final class TcpSender {
 
@@ -50,6 +50,7 @@ final class TcpSender {
 
     private int cwnd;
     private int ssthresh = Integer.MAX_VALUE;
+    private final Cubic cubic;
     private int duplicateAcks;
     private boolean fastRecovery;
     /**
@@ -93,6 +94,7 @@ final class TcpSender {
         this.scale = scale;
         this.mss = mss;
         this.cwnd = Math.min(10 * mss, Math.max(2 * mss, 14600)); // RFC 6928
+        this.cubic = new Cubic(mss);
         this.recover = iss; // RFC 6582 section 3.2 step 1
         this.rtt = new RttEstimator(config.minRto().toNanos(), config.maxRto().toNanos());
         this.timer = timer;
@@ -309,8 +311,8 @@ final class TcpSender {
             // would stretch slow start by that factor. ACK division gains nothing: the increase follows bytes.
             cwnd += dataAcknowledged;
         } else {
-            // Congestion avoidance: one MSS per window of acknowledged bytes, however they are split into ACKs.
-            cwnd += Math.max(1, (int) ((long) mss * dataAcknowledged / cwnd));
+            // Congestion avoidance: CUBIC's curve, from the bytes acknowledged however they are split into ACKs.
+            cwnd = cubic.grow(cwnd, dataAcknowledged, now, rtt.srtt());
         }
         cwnd = Math.min(cwnd, 2 * sendBufferBytes);
         duplicateAcks = 0;
@@ -339,10 +341,12 @@ final class TcpSender {
         }
     }
 
-    /** RFC 5681 section 3.2 steps 2 and 3, RFC 6582 section 3.2 step 2: halve the window, resend the first hole. */
+    /**
+     * RFC 5681 section 3.2 steps 2 and 3, RFC 6582 section 3.2 step 2: reduce the window (by CUBIC's factor, RFC 9438
+     * section 4.6), resend the first hole.
+     */
     private void enterFastRecovery(long now) {
-        int flight = sndMax - sndUna;
-        ssthresh = Math.max(flight / 2, 2 * mss);
+        ssthresh = cubic.onCongestion(cwnd, sndMax - sndUna);
         recover = sndMax;
         fastRecovery = true;
         counters.increment(Counter.NAT_TCP_FAST_RETRANSMITS);
@@ -531,7 +535,10 @@ final class TcpSender {
             return false;
         }
         counters.increment(Counter.NAT_TCP_TIMEOUTS);
-        ssthresh = Math.max((sndMax - sndUna) / 2, 2 * mss);
+        if (retransmissions == 1) {
+            // The first timeout is the congestion event; a backed-off repeat of it is the same loss.
+            ssthresh = cubic.onCongestion(cwnd, sndMax - sndUna);
+        }
         cwnd = mss;
         fastRecovery = false;
         sackRecovery = false;

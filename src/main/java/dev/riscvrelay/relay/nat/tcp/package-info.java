@@ -11,7 +11,8 @@
  * it:
  * <ul>
  *   <li>{@link dev.riscvrelay.relay.nat.tcp.TcpSender}: send sequence space over the
- *       {@link dev.riscvrelay.relay.nat.tcp.SendBuffer}, NewReno with the VM's SACK blocks steering fast recovery
+ *       {@link dev.riscvrelay.relay.nat.tcp.SendBuffer}, {@link dev.riscvrelay.relay.nat.tcp.Cubic CUBIC}'s window,
+ *       NewReno's fast recovery with the VM's SACK blocks steering it
  *       ({@link dev.riscvrelay.relay.nat.tcp.SackScoreboard}), retransmission timeout
  *       ({@link dev.riscvrelay.relay.nat.tcp.RttEstimator}) and zero-window probes;</li>
  *   <li>{@link dev.riscvrelay.relay.nat.tcp.TcpReceiver}: receive sequence space, the window offered (what the
