@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.transport.webtransport;
 
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.switching.FrameQueue;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -69,6 +70,8 @@ public final class WebTransportClient implements AutoCloseable {
     private static final long PATH_MTU_SETTLE_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** Once the path is validated, a look a second: a black hole shows within about a second of traffic. */
     private static final long SETTLED_POLL_MILLIS = 1_000;
+    /** Frames waiting for the pacer at most; more are dropped and counted ({@code queue_full}). */
+    static final int PACED_FRAMES = 1024;
 
     private final URI uri;
     private final WebTransportClientConfig config;
@@ -95,9 +98,14 @@ public final class WebTransportClient implements AutoCloseable {
     private LinkRecovery recovery;
     private final java.util.function.Consumer<ByteBuf> writeRecoveryDatagram = datagram -> {
         quic.write(datagram, quic.voidPromise());
-        scheduleFlush();
+        scheduleControlFlush();
     };
+    /** Spreads datagrams over the round trip; the frames it holds back wait in {@link #paced}. On the loop. */
+    private final DatagramPacer pacer = new DatagramPacer();
+    private final FrameQueue paced = new FrameQueue(PACED_FRAMES, counters);
+    private final Runnable controlFlushTask = this::flushControl;
     private boolean flushScheduled;
+    private boolean controlFlushScheduled;
     private boolean sessionOpen;
     private ScheduledFuture<?> keepAlive;
     private ScheduledFuture<?> connectTimer;
@@ -447,6 +455,21 @@ public final class WebTransportClient implements AutoCloseable {
             counters.increment(Counter.DROP_PORT_CLOSED);
             return false;
         }
+        long now = System.nanoTime();
+        pacer.refresh(quic, now);
+        if (paced.size() > 0 || !pacer.maySend(now)) {
+            boolean queued = paced.offer(frame); // a full queue drops and counts
+            scheduleFlush(pacer.delayNanos());
+            return queued;
+        }
+        pacer.sent(frame.readableBytes());
+        boolean written = write(frame);
+        scheduleFlush();
+        return written;
+    }
+
+    /** Writes one frame to the connection as a datagram (flushed at the end of the loop turn, or now if due). */
+    private boolean write(ByteBuf frame) {
         ByteBuf datagram;
         if (recovery != null) {
             datagram = recovery.data(frame);
@@ -465,7 +488,6 @@ public final class WebTransportClient implements AutoCloseable {
             quic.flush();
             recovery.flushed();
         }
-        scheduleFlush();
         return true;
     }
 
@@ -473,6 +495,34 @@ public final class WebTransportClient implements AutoCloseable {
         if (!flushScheduled) {
             flushScheduled = true;
             loop.execute(flushTask);
+        }
+    }
+
+    /** A flush after {@code delayNanos} (0: after this loop turn); frames queued meanwhile wait for it. */
+    private void scheduleFlush(long delayNanos) {
+        if (delayNanos == 0) {
+            scheduleFlush();
+        } else if (!flushScheduled) {
+            flushScheduled = true;
+            loop.schedule(flushTask, delayNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** NACKs and resends leave after this loop turn, whatever the pacer holds back. */
+    private void scheduleControlFlush() {
+        if (!controlFlushScheduled) {
+            controlFlushScheduled = true;
+            loop.execute(controlFlushTask);
+        }
+    }
+
+    private void flushControl() {
+        controlFlushScheduled = false;
+        if (quic != null) {
+            quic.flush();
+        }
+        if (recovery != null) {
+            recovery.flushed();
         }
     }
 
@@ -506,11 +556,26 @@ public final class WebTransportClient implements AutoCloseable {
 
     private void flushDatagrams() {
         flushScheduled = false;
-        if (quic != null) {
-            quic.flush();
+        if (quic == null) {
+            return;
         }
+        if (sessionOpen) {
+            long now = System.nanoTime();
+            pacer.refresh(quic, now);
+            ByteBuf frame;
+            while (pacer.maySend(now) && (frame = paced.poll()) != null) {
+                pacer.sent(frame.readableBytes());
+                write(frame);
+            }
+        } else {
+            paced.clear();
+        }
+        quic.flush();
         if (recovery != null) {
             recovery.flushed();
+        }
+        if (paced.size() > 0) {
+            scheduleFlush(pacer.delayNanos()); // the pacer holds the rest back
         }
     }
 
@@ -618,6 +683,7 @@ public final class WebTransportClient implements AutoCloseable {
         }
         endStarted = true;
         sessionOpen = false;
+        paced.clear();
         if (recovery != null) {
             recovery.release();
         }

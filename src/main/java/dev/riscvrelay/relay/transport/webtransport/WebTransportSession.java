@@ -26,7 +26,8 @@ import java.util.function.ObjLongConsumer;
  * worker, frames cross between the two through the worker's {@link ServerWorker hand-off queues}.
  *
  * <p>Outgoing frames wait in a bounded {@link FrameQueue} and are written once per event-loop turn, all in one
- * flush, so a burst forwarded by the switch becomes one batch of UDP writes rather than a syscall per frame.
+ * flush, so a burst forwarded by the switch becomes one batch of UDP writes rather than a syscall per frame. On a
+ * path of 5 ms or more a {@link DatagramPacer} spreads them over the round trip, and the rest wait for a later flush.
  *
  * <p>Its first datagram decides how it speaks: a framed-protocol Register makes it a framed session for good
  * ({@link FramedSession}: a type byte in front of every payload, control messages, chunks); anything else leaves
@@ -62,6 +63,8 @@ final class WebTransportSession implements Port, Member {
     /** An Ethernet header: anything shorter cannot be forwarded. */
     private static final int MIN_FRAME = 14;
     private boolean flushScheduled;
+    private boolean controlFlushScheduled;
+    private final Runnable controlFlushTask = this::flushControl;
     private ScheduledFuture<?> keepAlive;
     private volatile State state = State.OPEN;
     private final long connectedSinceMillis = System.currentTimeMillis();
@@ -70,6 +73,8 @@ final class WebTransportSession implements Port, Member {
     /** Sequence numbers and resends, when the client asked for link recovery at the CONNECT; else null. */
     private final LinkRecovery recovery;
     private final Consumer<ByteBuf> writeRecoveryDatagram;
+    /** Spreads the queue's datagrams over the round trip on a long path; the rest wait in the queue. */
+    private final DatagramPacer pacer = new DatagramPacer();
 
     WebTransportSession(WebTransportConnection connection, QuicStreamChannel connectStream, int maxDatagramLength,
             int queueCapacity, Counters counters, Admission.Admitted admission, int recoverySlotSize) {
@@ -88,7 +93,7 @@ final class WebTransportSession implements Port, Member {
         if (recoverySlotSize > 0) {
             this.writeRecoveryDatagram = datagram -> {
                 quic.write(datagram, quic.voidPromise());
-                scheduleFlush();
+                scheduleControlFlush();
             };
             this.recovery = new LinkRecovery(recoverySlotSize, quarterStreamId, prefixLength, quic.alloc(), counters,
                     System::nanoTime, writeRecoveryDatagram, this::towardsLan,
@@ -163,6 +168,30 @@ final class WebTransportSession implements Port, Member {
         if (!flushScheduled) {
             flushScheduled = true;
             quic.eventLoop().execute(flushTask);
+        }
+    }
+
+    /** NACKs and resends leave after this loop turn, whatever the pacer holds back. */
+    private void scheduleControlFlush() {
+        if (!controlFlushScheduled) {
+            controlFlushScheduled = true;
+            quic.eventLoop().execute(controlFlushTask);
+        }
+    }
+
+    private void flushControl() {
+        controlFlushScheduled = false;
+        quic.flush();
+        recovery.flushed();
+    }
+
+    /** A flush after {@code delayNanos} (0: after this loop turn); frames queued meanwhile wait for it. */
+    private void scheduleFlush(long delayNanos) {
+        if (delayNanos == 0) {
+            scheduleFlush();
+        } else if (!flushScheduled) {
+            flushScheduled = true;
+            quic.eventLoop().schedule(flushTask, delayNanos, TimeUnit.NANOSECONDS);
         }
     }
 
@@ -337,7 +366,10 @@ final class WebTransportSession implements Port, Member {
         boolean wrote = false;
         FramedSession framed = this.framed;
         int maxFrameSize = frameSize();
-        while ((frame = queue.poll()) != null) {
+        long now = System.nanoTime();
+        pacer.refresh(quic, now);
+        while (pacer.maySend(now) && (frame = queue.poll()) != null) {
+            pacer.sent(frame.readableBytes());
             ByteBuf datagram;
             if (recovery != null) {
                 datagram = recovery.data(frame);
@@ -374,6 +406,9 @@ final class WebTransportSession implements Port, Member {
             recovery.flushed();
         } else if (wrote) {
             quic.flush();
+        }
+        if (queue.size() > 0) {
+            scheduleFlush(pacer.delayNanos()); // the pacer holds the rest back
         }
     }
 

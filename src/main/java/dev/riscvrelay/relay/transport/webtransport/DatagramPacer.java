@@ -1,0 +1,133 @@
+package dev.riscvrelay.relay.transport.webtransport;
+
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicConnectionPathStats;
+import io.netty.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Paces one connection's datagrams into QUIC at about its congestion window per round trip. Quiche computes when each
+ * packet should leave, but Netty writes every packet at once, so a burst the switch forwarded (a VM's TCP answering
+ * one merged ACK with a hundred segments) left at the speed of the local link and overflowed the first shallow queue
+ * on the path though the window had room: behind a 100 Mbit/s link with a 256 KiB queue, two 50 MiB downloads lost
+ * 1,522 datagrams in that queue against 807 to the link's random loss. Spread over the round trip, a burst leaves at
+ * about twice the path's rate (BBR's window is two bandwidth-delay products) and the queue takes it.
+ *
+ * <p>A token bucket: the rate comes from the connection's path statistics (window, smoothed RTT and delivery rate,
+ * read at most every {@link #STATS_INTERVAL_NANOS}); the bucket holds {@link #BURST_NANOS} of the rate, and at least
+ * {@link #MIN_BURST_BYTES}. Nothing is paced until the first statistics, while the RTT is unknown, or on a short
+ * path ({@link #MIN_PACED_RTT_NANOS}). Owned by the connection's event loop; no allocation.
+ */
+final class DatagramPacer {
+
+    /** How often the rate is refreshed from quiche's statistics while datagrams flow on a paced path. */
+    static final long STATS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /** How often an unpaced path's statistics are read while datagrams flow (each read costs a call into quiche). */
+    static final long UNPACED_STATS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** How much of the rate leaves back to back. */
+    static final long BURST_NANOS = TimeUnit.MICROSECONDS.toNanos(1000);
+    /** The bucket holds at least this much: a few datagrams go together however slow the path. */
+    static final long MIN_BURST_BYTES = 16 * 1024;
+    /**
+     * Paths whose shortest recent round trip is below this are not paced: a LAN or a machine's own links, where a
+     * window is small and drains within a loop turn or two, and where the RTT is mostly the hosts' own scheduling, so
+     * that a window per (smoothed) round trip would understate what the path takes.
+     */
+    static final long MIN_PACED_RTT_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /** How long the shortest round trip is remembered: a path that changed shows within this. */
+    static final long MIN_RTT_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** Below this no timer is worth it: the next loop turn is soon enough. */
+    private static final long MIN_DELAY_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
+
+    /** Bytes per second; 0 while unpaced. */
+    private long rate;
+    private long tokens;
+    private long refilledAt;
+    private long statsAt = Long.MIN_VALUE;
+    private long minRtt = Long.MAX_VALUE;
+    private long minRttSince;
+
+    /**
+     * Refreshes the rate from {@code quic}'s active path when it is due at {@code now}. On the connection's loop
+     * quiche answers at once; a failed or late answer keeps the rate as it was.
+     */
+    void refresh(QuicChannel quic, long now) {
+        long interval = rate == 0 ? UNPACED_STATS_INTERVAL_NANOS : STATS_INTERVAL_NANOS;
+        if (statsAt != Long.MIN_VALUE && now - statsAt < interval) {
+            return;
+        }
+        statsAt = now;
+        Future<QuicConnectionPathStats> stats = quic.collectPathStats(0);
+        if (stats.isSuccess()) {
+            QuicConnectionPathStats path = stats.getNow();
+            onStats(path.cwnd(), path.rtt(), path.deliveryRate(), now); // rtt() is in nanoseconds
+        }
+    }
+
+    /**
+     * The path's congestion window (bytes), smoothed RTT (nanoseconds) and estimated delivery rate (bytes per second)
+     * at {@code now}: the rate is a window per round trip, and at least 1.25 times the delivery rate, so that QUIC's
+     * own probing for more bandwidth (BBR's 1.25 gain) is never held back to what was delivered before. An unknown
+     * RTT (0), or a path whose shortest recent RTT is below {@link #MIN_PACED_RTT_NANOS}, unpaces.
+     */
+    void onStats(long cwndBytes, long rttNanos, long deliveryRate, long now) {
+        if (rttNanos <= 0 || cwndBytes <= 0) {
+            rate = 0;
+            return;
+        }
+        if (rttNanos < minRtt || now - minRttSince > MIN_RTT_WINDOW_NANOS) {
+            minRtt = rttNanos;
+            minRttSince = now;
+        }
+        if (minRtt < MIN_PACED_RTT_NANOS) {
+            rate = 0;
+            return;
+        }
+        long next = Math.max((long) (cwndBytes * 1e9 / rttNanos), deliveryRate + deliveryRate / 4);
+        if (rate == 0) {
+            tokens = burst(next);
+            refilledAt = now;
+        }
+        rate = next;
+    }
+
+    /** Whether a datagram may go at {@code now}; tokens may go into debt by one datagram. */
+    boolean maySend(long now) {
+        if (rate == 0) {
+            return true;
+        }
+        long elapsed = now - refilledAt;
+        if (elapsed > 0) {
+            tokens = Math.min(burst(rate), tokens + (long) (elapsed * (rate / 1e9)));
+            refilledAt = now;
+        }
+        return tokens > 0;
+    }
+
+    /** A datagram of {@code bytes} went. */
+    void sent(int bytes) {
+        if (rate != 0) {
+            tokens -= bytes;
+        }
+    }
+
+    /**
+     * How long until the bucket is half full again (0: go at the next loop turn): the next flush then writes a batch,
+     * not a datagram or two.
+     */
+    long delayNanos() {
+        if (rate == 0 || tokens > 0) {
+            return 0;
+        }
+        long delay = (long) ((burst(rate) / 2 - tokens) * 1e9 / rate);
+        return delay < MIN_DELAY_NANOS ? 0 : delay;
+    }
+
+    long bytesPerSecond() {
+        return rate;
+    }
+
+    private static long burst(long rate) {
+        return Math.max(MIN_BURST_BYTES, (long) (rate * (BURST_NANOS / 1e9)));
+    }
+}

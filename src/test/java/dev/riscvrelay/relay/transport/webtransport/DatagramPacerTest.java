@@ -1,0 +1,81 @@
+package dev.riscvrelay.relay.transport.webtransport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The pacer's rate (a window per round trip, at least 1.25x the delivery rate), its bucket and its wake-ups. */
+class DatagramPacerTest {
+
+    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final int DATAGRAM = 1400;
+
+    /** Datagrams the pacer lets go at {@code now} when asked until it refuses. */
+    private static int drain(DatagramPacer pacer, long now) {
+        int sent = 0;
+        while (pacer.maySend(now) && sent < 100_000) {
+            pacer.sent(DATAGRAM);
+            sent++;
+        }
+        return sent;
+    }
+
+    @Test
+    void withoutStatisticsNothingIsHeldBack() {
+        DatagramPacer pacer = new DatagramPacer();
+        assertThat(drain(pacer, 0)).isEqualTo(100_000);
+        assertThat(pacer.delayNanos()).isZero();
+        pacer.onStats(500_000, 0, 0, 0); // no RTT measured yet
+        assertThat(pacer.bytesPerSecond()).isZero();
+        assertThat(pacer.maySend(0)).isTrue();
+    }
+
+    @Test
+    void theRateIsAWindowPerRoundTripAndItsBurstOneMillisecondOfIt() {
+        DatagramPacer pacer = new DatagramPacer();
+        pacer.onStats(250_000, 20 * MS, 0, 0); // 12.5 MB/s = 100 Mbit/s
+        assertThat(pacer.bytesPerSecond()).isEqualTo(12_500_000);
+        // The bucket starts full: 1 ms of the rate is 12,500 bytes, below the 16 KiB floor.
+        int first = drain(pacer, 0);
+        assertThat(first).isEqualTo((int) Math.ceil(16384.0 / DATAGRAM));
+        // Over 20 ms, about the window goes: 20 ms x 12.5 MB/s = 250 kB, give or take a bucket.
+        int sent = 0;
+        for (long now = 0; now <= 20 * MS; now += MS / 10) {
+            sent += drain(pacer, now);
+        }
+        assertThat((long) sent * DATAGRAM).isBetween(250_000L - 2 * DATAGRAM, 250_000L + 16_384 + DATAGRAM);
+    }
+
+    @Test
+    void aDeliveryRateAboveTheWindowsRateRaisesItByAQuarter() {
+        DatagramPacer pacer = new DatagramPacer();
+        pacer.onStats(100_000, 20 * MS, 8_000_000, 0); // window per RTT 5 MB/s, delivered 8 MB/s
+        assertThat(pacer.bytesPerSecond()).isEqualTo(10_000_000);
+    }
+
+    @Test
+    void aHeldBackFlushWakesWhenHalfABucketIsBack() {
+        DatagramPacer pacer = new DatagramPacer();
+        pacer.onStats(1_250_000, 10 * MS, 0, 0); // 125 MB/s: a bucket of 125 kB
+        drain(pacer, 0);
+        long delay = pacer.delayNanos();
+        // Half the bucket, 62.5 kB, at 125 MB/s: 0.5 ms, plus the debt of at most one datagram.
+        assertThat(delay).isBetween(500_000L, 500_000L + DATAGRAM * 8L + 1);
+        assertThat(pacer.maySend(delay)).isTrue();
+        assertThat(drain(pacer, delay)).isGreaterThanOrEqualTo(62_500 / DATAGRAM);
+    }
+
+    @Test
+    void aShortPathIsNotPacedEvenWhenItsRoundTripSwellsForAWhile() {
+        DatagramPacer pacer = new DatagramPacer();
+        pacer.onStats(15_000, MS / 2, 0, 0); // a LAN: 0.5 ms
+        assertThat(pacer.bytesPerSecond()).isZero();
+        pacer.onStats(15_000, 12 * MS, 0, MS); // the hosts busy: 12 ms smoothed, the window still tiny
+        assertThat(pacer.bytesPerSecond()).as("15 kB per 12 ms would hold a LAN to 10 Mbit/s").isZero();
+        assertThat(drain(pacer, MS)).isEqualTo(100_000);
+        // Ten seconds later the short RTT is forgotten: a path that really got longer is paced.
+        pacer.onStats(250_000, 20 * MS, 0, DatagramPacer.MIN_RTT_WINDOW_NANOS + 2 * MS);
+        assertThat(pacer.bytesPerSecond()).isEqualTo(12_500_000);
+    }
+}
