@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A token bucket: the rate comes from the connection's path statistics (window, smoothed RTT and delivery rate,
  * read at most every {@link #STATS_INTERVAL_NANOS}); the bucket holds {@link #BURST_NANOS} of the rate, and at least
- * {@link #MIN_BURST_BYTES}. Nothing is paced until the first statistics, while the RTT is unknown, or on a short
- * path ({@link #MIN_PACED_RTT_NANOS}). Owned by the connection's event loop; no allocation.
+ * {@link #MIN_BURST_BYTES}. Nothing is paced until the first statistics, while the RTT is unknown, on a short
+ * path ({@link #MIN_PACED_RTT_NANOS}) or while the window is small ({@link #MIN_PACED_WINDOW_BYTES}). Owned by the connection's event loop; no allocation.
  */
 final class DatagramPacer {
 
@@ -29,13 +29,18 @@ final class DatagramPacer {
     /** The bucket holds at least this much: a few datagrams go together however slow the path. */
     static final long MIN_BURST_BYTES = 16 * 1024;
     /**
-     * Paths whose shortest recent round trip is below this are not paced: a LAN or a machine's own links, where a
-     * window is small and drains within a loop turn or two, and where the RTT is mostly the hosts' own scheduling, so
-     * that a window per (smoothed) round trip would understate what the path takes.
+     * Connections whose shortest smoothed round trip so far is below this are not paced: a LAN or a machine's own
+     * links, where the RTT is mostly the hosts' own scheduling (1 to 6 ms between two connectors on this 2-core test
+     * bed under load) and BBR's window a few packets, so that a window per round trip understates what the path
+     * takes by ten times. The shortest is kept for the connection's life: a loaded LAN must not turn paced.
      */
-    static final long MIN_PACED_RTT_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-    /** How long the shortest round trip is remembered: a path that changed shows within this. */
-    static final long MIN_RTT_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(10);
+    static final long MIN_PACED_RTT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /**
+     * Windows below this are not paced: a burst of them fits any queue on the path. It also covers a new
+     * connection's first second or so, while the smoothed RTT still carries the handshake of cold processes (55 ms
+     * falling to 10 over 1.5 s between two connectors here) and a LAN would be paced at a tenth of its rate.
+     */
+    static final long MIN_PACED_WINDOW_BYTES = 64 * 1024;
     /** Below this no timer is worth it: the next loop turn is soon enough. */
     private static final long MIN_DELAY_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
 
@@ -45,7 +50,6 @@ final class DatagramPacer {
     private long refilledAt;
     private long statsAt = Long.MIN_VALUE;
     private long minRtt = Long.MAX_VALUE;
-    private long minRttSince;
 
     /**
      * Refreshes the rate from {@code quic}'s active path when it is due at {@code now}. On the connection's loop
@@ -68,18 +72,16 @@ final class DatagramPacer {
      * The path's congestion window (bytes), smoothed RTT (nanoseconds) and estimated delivery rate (bytes per second)
      * at {@code now}: the rate is a window per round trip, and at least 1.25 times the delivery rate, so that QUIC's
      * own probing for more bandwidth (BBR's 1.25 gain) is never held back to what was delivered before. An unknown
-     * RTT (0), or a path whose shortest recent RTT is below {@link #MIN_PACED_RTT_NANOS}, unpaces.
+     * RTT (0), a connection whose shortest RTT so far is below {@link #MIN_PACED_RTT_NANOS}, or a window below
+     * {@link #MIN_PACED_WINDOW_BYTES} unpaces.
      */
     void onStats(long cwndBytes, long rttNanos, long deliveryRate, long now) {
         if (rttNanos <= 0 || cwndBytes <= 0) {
             rate = 0;
             return;
         }
-        if (rttNanos < minRtt || now - minRttSince > MIN_RTT_WINDOW_NANOS) {
-            minRtt = rttNanos;
-            minRttSince = now;
-        }
-        if (minRtt < MIN_PACED_RTT_NANOS) {
+        minRtt = Math.min(minRtt, rttNanos);
+        if (minRtt < MIN_PACED_RTT_NANOS || cwndBytes < MIN_PACED_WINDOW_BYTES) {
             rate = 0;
             return;
         }

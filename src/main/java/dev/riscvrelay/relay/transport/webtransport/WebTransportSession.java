@@ -27,7 +27,7 @@ import java.util.function.ObjLongConsumer;
  *
  * <p>Outgoing frames wait in a bounded {@link FrameQueue} and are written once per event-loop turn, all in one
  * flush, so a burst forwarded by the switch becomes one batch of UDP writes rather than a syscall per frame. On a
- * path of 5 ms or more a {@link DatagramPacer} spreads them over the round trip, and the rest wait for a later flush.
+ * path of 10 ms or more a {@link DatagramPacer} spreads them over the round trip, and the rest wait for a later flush.
  *
  * <p>Its first datagram decides how it speaks: a framed-protocol Register makes it a framed session for good
  * ({@link FramedSession}: a type byte in front of every payload, control messages, chunks); anything else leaves

@@ -67,15 +67,25 @@ class DatagramPacerTest {
     }
 
     @Test
-    void aShortPathIsNotPacedEvenWhenItsRoundTripSwellsForAWhile() {
+    void aShortPathIsNeverPacedEvenWhenItsRoundTripSwells() {
         DatagramPacer pacer = new DatagramPacer();
-        pacer.onStats(15_000, MS / 2, 0, 0); // a LAN: 0.5 ms
+        pacer.onStats(300_000, MS / 2, 0, 0); // a LAN: 0.5 ms
         assertThat(pacer.bytesPerSecond()).isZero();
-        pacer.onStats(15_000, 12 * MS, 0, MS); // the hosts busy: 12 ms smoothed, the window still tiny
-        assertThat(pacer.bytesPerSecond()).as("15 kB per 12 ms would hold a LAN to 10 Mbit/s").isZero();
+        pacer.onStats(300_000, 12 * MS, 0, MS); // the hosts busy: 12 ms smoothed
+        assertThat(pacer.bytesPerSecond()).as("a LAN turns paced at its loaded RTT").isZero();
         assertThat(drain(pacer, MS)).isEqualTo(100_000);
-        // Ten seconds later the short RTT is forgotten: a path that really got longer is paced.
-        pacer.onStats(250_000, 20 * MS, 0, DatagramPacer.MIN_RTT_WINDOW_NANOS + 2 * MS);
-        assertThat(pacer.bytesPerSecond()).isEqualTo(12_500_000);
+        pacer.onStats(300_000, 12 * MS, 0, 60_000 * MS); // a minute later, still
+        assertThat(pacer.bytesPerSecond()).isZero();
+    }
+
+    @Test
+    void aSmallWindowIsNotPacedSoANewConnectionsHandshakeRttCannotHoldItBack() {
+        DatagramPacer pacer = new DatagramPacer();
+        pacer.onStats(15_000, 55 * MS, 0, 0); // a cold handshake's RTT, BBR's first window
+        assertThat(pacer.bytesPerSecond()).isZero();
+        pacer.onStats(DatagramPacer.MIN_PACED_WINDOW_BYTES, 55 * MS, 0, 5 * MS);
+        assertThat(pacer.bytesPerSecond()).as("a long path with a real window").isPositive();
+        pacer.onStats(20_000, MS, 0, 10 * MS); // the first samples of a LAN
+        assertThat(pacer.bytesPerSecond()).isZero();
     }
 }
