@@ -13,7 +13,8 @@ import io.netty.buffer.ByteBuf;
  * sent, our FIN after its last byte, {@link Cubic CUBIC} congestion control (RFC 9438; the window starting at RFC
  * 6928's ten segments) with NewReno's fast recovery (RFC 5681, RFC 6582) and the VM's SACK blocks steering what it
  * resends (a {@link SackScoreboard}), the retransmission timeout (RFC 6298, through {@link RttEstimator}) and probes
- * of a closed window (RFC 9293 section 3.8.6.1). Segments leave through {@link Output}, which adds the receive side's ACK, window and SACK blocks.
+ * of a closed window (RFC 9293 section 3.8.6.1). Segments leave through {@link Output}, which adds the receive side's
+ * ACK, window and SACK blocks.
  */
 final class TcpSender {
 

@@ -16,7 +16,9 @@ import java.util.concurrent.TimeUnit;
  * <p>A token bucket: the rate comes from the connection's path statistics (window, smoothed RTT and delivery rate,
  * read at most every {@link #STATS_INTERVAL_NANOS}); the bucket holds {@link #BURST_NANOS} of the rate, and at least
  * {@link #MIN_BURST_BYTES}. Nothing is paced until the first statistics, while the RTT is unknown, on a short
- * path ({@link #MIN_PACED_RTT_NANOS}) or while the window is small ({@link #MIN_PACED_WINDOW_BYTES}). Owned by the connection's event loop; no allocation.
+ * path ({@link #MIN_PACED_RTT_NANOS}) or while the window is small ({@link #MIN_PACED_WINDOW_BYTES}). Owned by the
+ * connection's event loop. Nothing is allocated per datagram; each read of the statistics allocates Netty's answer
+ * (at most every {@link #STATS_INTERVAL_NANOS} while paced, every {@link #UNPACED_STATS_INTERVAL_NANOS} otherwise).
  */
 final class DatagramPacer {
 
