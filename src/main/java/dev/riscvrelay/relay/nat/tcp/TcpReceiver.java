@@ -36,6 +36,16 @@ final class TcpReceiver {
     private final ReassemblyQueue queue;
     private final TcpHost host;
     private final Counters counters;
+    /**
+     * RFC 2883's D-SACK: the range of data that arrived twice, reported as the first SACK block of the next segment
+     * only. It tells the VM that its retransmission was not needed (the first copy was late, not lost: link
+     * recovery on a lossy path repairs a frame a round trip later), so it undoes the window reduction.
+     */
+    private boolean duplicatePending;
+    private final int[] blocksLeft = new int[ReassemblyQueue.MAX_SACK_BLOCKS];
+    private final int[] blocksRight = new int[ReassemblyQueue.MAX_SACK_BLOCKS];
+    private int[] sackLeft;
+    private int[] sackRight;
 
     TcpReceiver(int initialSequence, int scale, int windowBytes, boolean sackPermitted, int holdSegments,
             TcpHost host, Counters counters) {
@@ -48,6 +58,8 @@ final class TcpReceiver {
         this.queue = new ReassemblyQueue(holdSegments);
         this.host = host;
         this.counters = counters;
+        this.sackLeft = queue.sackLeft;
+        this.sackRight = queue.sackRight;
     }
 
     /** The VM's initial sequence number (its SYN's). */
@@ -83,8 +95,10 @@ final class TcpReceiver {
             return Outcome.ACK_NOW; // a duplicate ACK (with SACK blocks): the VM's fast retransmit starts on three
         }
         if (offset > dataLength || (offset == dataLength && !fin)) {
+            duplicate(sequence, dataLength);
             return Outcome.ACK_NOW; // all old: our ACK was lost or the VM retransmitted early
         }
+        duplicate(sequence, offset); // the part already received, if any (RFC 2883 section 4.1.3's partial case)
         int fresh = dataLength - offset;
         int accepted = deliver(segment.buffer(), segment.dataOffset() + offset, fresh);
         if (accepted < fresh) {
@@ -126,8 +140,7 @@ final class TcpReceiver {
         switch (queue.hold(sequence, segment.buffer(), segment.dataOffset(), dataLength, fin)) {
             case HELD -> counters.increment(Counter.NAT_TCP_OUT_OF_ORDER_HELD);
             case FULL -> counters.increment(Counter.DROP_NAT_TCP_OUT_OF_ORDER);
-            case ALREADY_HELD -> {
-            }
+            case ALREADY_HELD -> duplicate(sequence, dataLength);
         }
     }
 
@@ -159,17 +172,44 @@ final class TcpReceiver {
         return false;
     }
 
-    /** How many SACK blocks the next segment carries, filled in {@link #sackLeft()} / {@link #sackRight()}. */
+    /** Notes {@code length} bytes from {@code sequence} that arrived again, for the next segment's D-SACK block. */
+    private void duplicate(int sequence, int length) {
+        if (length > 0 && sackPermitted) {
+            duplicatePending = true;
+            blocksLeft[0] = sequence;
+            blocksRight[0] = sequence + length;
+        }
+    }
+
+    /**
+     * How many SACK blocks the segment about to be sent carries, filled in {@link #sackLeft()} /
+     * {@link #sackRight()}: a pending D-SACK block first (then spent), then the held ranges.
+     */
     int sackBlocks() {
-        return sackPermitted && !queue.isEmpty() ? queue.sackBlocks() : 0;
+        if (!sackPermitted) {
+            return 0;
+        }
+        int held = queue.isEmpty() ? 0 : queue.sackBlocks();
+        if (!duplicatePending) {
+            sackLeft = queue.sackLeft;
+            sackRight = queue.sackRight;
+            return held;
+        }
+        duplicatePending = false;
+        int blocks = Math.min(held, blocksLeft.length - 1);
+        System.arraycopy(queue.sackLeft, 0, blocksLeft, 1, blocks);
+        System.arraycopy(queue.sackRight, 0, blocksRight, 1, blocks);
+        sackLeft = blocksLeft;
+        sackRight = blocksRight;
+        return blocks + 1;
     }
 
     int[] sackLeft() {
-        return queue.sackLeft;
+        return sackLeft;
     }
 
     int[] sackRight() {
-        return queue.sackRight;
+        return sackRight;
     }
 
     /** The window field: what the host socket still takes, scaled, never moving the right edge left. */

@@ -362,8 +362,8 @@ class TcpEndpointTest {
             assertThat(blocks(first)).containsExactly(range(10, 15));
             h.vm(FLAG_ACK, VM_DATA + 20, DATA, VM_WINDOW, text("UVWXY"));
             assertThat(blocks(h.next())).containsExactly(range(20, 25), range(10, 15));
-            h.vm(FLAG_ACK, VM_DATA + 10, DATA, VM_WINDOW, text("KLMNO")); // already held
-            assertThat(blocks(h.next())).containsExactly(range(20, 25), range(10, 15));
+            h.vm(FLAG_ACK, VM_DATA + 10, DATA, VM_WINDOW, text("KLMNO")); // already held: a D-SACK first
+            assertThat(blocks(h.next())).containsExactly(range(10, 15), range(20, 25), range(10, 15));
             h.vm(FLAG_ACK, VM_DATA + 15, DATA, VM_WINDOW, text("PQRST"));
             assertThat(blocks(h.next())).containsExactly(range(10, 25));
             assertThat(h.hostReceived()).isEmpty();
@@ -375,6 +375,31 @@ class TcpEndpointTest {
             assertThat(new String(h.hostReceived(), StandardCharsets.US_ASCII))
                     .isEqualTo("ABCDEFGHIJKLMNOPQRSTUVWXY");
             assertThat(h.counters.get(Counter.NAT_TCP_OUT_OF_ORDER_HELD)).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void dataThatArrivesTwiceIsReportedOnceAsADuplicateSackBlock() {
+        try (EndpointHarness h = EndpointHarness.established(EndpointHarness.config(), SYN)) {
+            h.vm(FLAG_ACK, VM_DATA, DATA, VM_WINDOW, text("ABCDEFGHIJ"));
+            h.sent();
+            h.vm(FLAG_ACK, VM_DATA + 20, DATA, VM_WINDOW, text("UVWXY"));
+            assertThat(blocks(h.next())).containsExactly(range(20, 25));
+            // The VM resends what we have (its first copy was late, not lost): RFC 2883's D-SACK, then the held range.
+            h.vm(FLAG_ACK, VM_DATA + 5, DATA, VM_WINDOW, text("FGHIJ"));
+            SeenSegment duplicate = h.next();
+            assertThat(duplicate.ack).isEqualTo(VM_DATA + 10);
+            assertThat(blocks(duplicate)).containsExactly(range(5, 10), range(20, 25));
+            // Only in the segment right after: the next ACK has the held range alone.
+            h.vm(FLAG_ACK, VM_DATA + 30, DATA, VM_WINDOW, text("56789"));
+            assertThat(blocks(h.next())).containsExactly(range(30, 35), range(20, 25));
+            // A resend that is partly new: the old part is the D-SACK block, the new part is delivered.
+            h.vm(FLAG_ACK, VM_DATA + 8, DATA, VM_WINDOW, text("IJKLMNOPQRST"));
+            SeenSegment partly = h.next();
+            assertThat(partly.ack).isEqualTo(VM_DATA + 25);
+            assertThat(blocks(partly)).containsExactly(range(8, 10), range(30, 35));
+            assertThat(new String(h.hostReceived(), StandardCharsets.US_ASCII))
+                    .isEqualTo("ABCDEFGHIJKLMNOPQRSTUVWXY");
         }
     }
 
