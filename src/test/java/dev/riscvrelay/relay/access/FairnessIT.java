@@ -8,6 +8,7 @@ import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.tls.RelayCertificate;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClient;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClientConfig;
+import dev.riscvrelay.relay.transport.websocket.RawWebSocket;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.MacAddress;
 import io.netty.buffer.ByteBuf;
@@ -18,8 +19,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -90,7 +89,7 @@ class FairnessIT {
         OutputStream flood = openFlooder();
         byte[] floodFrame = new byte[1000];
         frame(MacAddress.BROADCAST, MAC_FLOOD, 9, 0, 1000).readBytes(floodFrame).release();
-        byte[] floodBatch = webSocketMessages(floodFrame, FLOOD_BATCH);
+        byte[] floodBatch = RawWebSocket.binaryMessages(floodFrame, FLOOD_BATCH);
 
         // Learn both MACs, so the paced frames are unicast.
         send(a, frame(MAC_B, MAC_A, 0, 0, 64));
@@ -163,27 +162,8 @@ class FairnessIT {
     private OutputStream openFlooder() throws IOException {
         flooder = new Socket(InetAddress.getLoopbackAddress(), relay.webSocket().localAddress().getPort());
         flooder.setSoTimeout(10_000);
-        OutputStream out = flooder.getOutputStream();
-        out.write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        byte[] head = new byte[256];
-        int read = flooder.getInputStream().read(head);
-        assertThat(new String(head, 0, Math.max(read, 0), StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 101");
-        return new BufferedOutputStream(out, 1 << 16);
-    }
-
-    /**
-     * {@code count} copies of {@code payload} as masked binary WebSocket messages (RFC 6455 section 5.2); the mask
-     * key is zero, so the payload goes as it is.
-     */
-    private static byte[] webSocketMessages(byte[] payload, int count) {
-        ByteBuffer messages = ByteBuffer.allocate(count * (8 + payload.length));
-        for (int i = 0; i < count; i++) {
-            messages.put((byte) 0x82).put((byte) (0x80 | 126)).putShort((short) payload.length).putInt(0).put(payload);
-        }
-        return messages.array();
+        RawWebSocket.upgrade(flooder);
+        return new BufferedOutputStream(flooder.getOutputStream(), 1 << 16);
     }
 
     private WebTransportClient connect(AtomicLongArray received, long peer) throws Exception {

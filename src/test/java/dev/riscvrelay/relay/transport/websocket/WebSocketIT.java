@@ -16,8 +16,6 @@ import dev.riscvrelay.relay.wire.Ipv4Address;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -27,7 +25,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Arrays;
@@ -280,15 +277,7 @@ class WebSocketIT {
         // the port's 64-frame queue overflows.
         try (Socket stalled = new Socket(LOOPBACK, relay.port())) {
             stalled.setReceiveBufferSize(4096);
-            OutputStream out = stalled.getOutputStream();
-            out.write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = stalled.getInputStream();
-            byte[] head = new byte[129];
-            int read = in.read(head);
-            assertThat(new String(head, 0, read, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 101");
+            RawWebSocket.upgrade(stalled);
             awaitCounter(Counter.WEBSOCKET_OPENED, 1);
 
             HttpClient http = client(HttpClient.newBuilder());
