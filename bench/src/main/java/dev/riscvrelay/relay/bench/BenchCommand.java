@@ -58,6 +58,14 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Which parts to run: ${COMPLETION-CANDIDATES} (default: all).")
     Set<Part> parts = EnumSet.allOf(Part.class);
 
+    /** Congestion controls the field part's hosts may run (each in every Linux kernel this runs on). */
+    public enum HostTcp { cubic, bbr, reno }
+
+    @Option(names = "--host-tcp", paramLabel = "ALG", description = "The field part's hosts' TCP congestion control,"
+            + " set on their routes whatever this machine's default: ${COMPLETION-CANDIDATES} (default: cubic,"
+            + " Linux's default).")
+    HostTcp hostTcp = HostTcp.cubic;
+
     @Option(names = "--no-profile", description = "Skip the JFR profile of the relay's largest run.")
     boolean noProfile;
 
@@ -75,7 +83,8 @@ public final class BenchCommand implements Callable<Integer> {
             return 1;
         }
         String command = "relay bench" + (quick ? " --quick" : "")
-                + (parts.equals(EnumSet.allOf(Part.class)) ? "" : " --parts " + joinParts());
+                + (parts.equals(EnumSet.allOf(Part.class)) ? "" : " --parts " + joinParts())
+                + (hostTcp.name().equals(FieldBench.DEFAULT_HOST_TCP) ? "" : " --host-tcp " + hostTcp);
         log.println(command + ": writing " + out.toAbsolutePath().normalize().resolve("BENCHMARKS.md"));
         IoEventLoopGroup loadGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("loadgen"),
                 EpollIoHandler.newFactory());
@@ -116,7 +125,7 @@ public final class BenchCommand implements Callable<Integer> {
             if (parts.contains(Part.field)) {
                 field = namespacePart("Field: the relay across 1500-MTU veths and impaired links, against loopback",
                         FIELD_NEEDS_ROOT, "The field part", log, notes,
-                        () -> new FieldBench(quick ? FieldBench.Plan.quick() : FieldBench.Plan.full(), log).run());
+                        () -> new FieldBench(quick ? FieldBench.Plan.quick() : FieldBench.Plan.full(), hostTcp.name(), log).run());
             }
             if (parts.contains(Part.cluster)) {
                 cluster = namespacePart("Cluster: host to host across two relays on NATS, against one relay",

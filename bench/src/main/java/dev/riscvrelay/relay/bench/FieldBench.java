@@ -139,11 +139,24 @@ public final class FieldBench {
     private record Host(String namespace, String address, Namespaces.Background connector) {
     }
 
+    /** Linux's default congestion control, which the hosts' TCP runs unless told otherwise. */
+    public static final String DEFAULT_HOST_TCP = "cubic";
+
     private final Plan plan;
+    private final String hostTcp;
     private final PrintWriter log;
 
     public FieldBench(Plan plan, PrintWriter log) {
+        this(plan, DEFAULT_HOST_TCP, log);
+    }
+
+    /**
+     * @param hostTcp the congestion control of the hosts' and the internet server's TCP ({@code cubic},
+     *     {@code bbr}, {@code reno}), set on their routes: what the machine's own default is does not matter
+     */
+    public FieldBench(Plan plan, String hostTcp, PrintWriter log) {
         this.plan = plan;
+        this.hostTcp = hostTcp;
         this.log = log;
     }
 
@@ -214,7 +227,9 @@ public final class FieldBench {
                     String host = namespaces.get(setup)[i];
                     String lanAddress = "10.0.2." + (21 + 10 * setup.ordinal() + i);
                     ns.exec(host, "ip", "address", "add", lanAddress + "/24", "dev", "eth0").orThrow();
-                    ns.exec(host, "ip", "route", "add", "default", "via", "10.0.2.2").orThrow();
+                    ns.exec(host, "ip", "route", "replace", "10.0.2.0/24", "dev", "eth0", "proto", "kernel", "scope",
+                            "link", "src", lanAddress, "congctl", hostTcp).orThrow();
+                    ns.exec(host, "ip", "route", "add", "default", "via", "10.0.2.2", "congctl", hostTcp).orThrow();
                     mtus.put(setup, connector.tapMtu());
                     pair[i] = new Host(host, lanAddress, connector.process());
                 }
@@ -307,7 +322,7 @@ public final class FieldBench {
     }
 
     /** relay — link (bridge for the clients, forwarding) — and the internet namespace behind the relay. */
-    private static void wire(Namespaces ns, String relay, String link, String inet) {
+    private void wire(Namespaces ns, String relay, String link, String inet) {
         ns.exec(link, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1").orThrow();
         // A fixed MAC: a bridge without one takes its lowest port's, and changes it under the clients' neighbour
         // caches as ports join.
@@ -323,7 +338,7 @@ public final class FieldBench {
         ns.exec(relay, "ip", "address", "add", "198.51.100.1/24", "dev", "inet0").orThrow();
         ns.exec(inet, "ip", "address", "add", "198.51.100.10/24", "dev", "eth0").orThrow();
         ns.exec(inet, "ip", "address", "add", SERVER + "/32", "dev", "lo").orThrow();
-        ns.exec(inet, "ip", "route", "add", "default", "via", "198.51.100.1").orThrow();
+        ns.exec(inet, "ip", "route", "add", "default", "via", "198.51.100.1", "congctl", hostTcp).orThrow();
         ns.exec(relay, "ip", "route", "add", "203.0.113.0/24", "via", "198.51.100.10").orThrow();
     }
 
@@ -478,14 +493,16 @@ public final class FieldBench {
                 + "namespace against 127.0.0.1, their TAPs moved into the hosts' namespaces. All hosts are on one "
                 + "LAN of one relay. Host a serves HTTP; host b GETs a file from it (a → b) and PUTs one to it "
                 + "(b → a); host a GETs from and PUTs to the internet server %s behind the relay's NAT; every "
-                + "transfer is sha256-checked (curl's rate of the HTTP body). Loopback and the clean link: "
+                + "transfer is sha256-checked (curl's rate of the HTTP body). The hosts' and the server's TCP run "
+                + "%s (set on their routes; `--host-tcp`). Loopback and the clean link: "
                 + "one unmeasured warm-up round, then %d round(s) of %d MB each way, alternating which goes first; "
                 + "median with min..max. Impaired profiles: one transfer each (host to host a → b only) of %d MB "
                 + "(internet) and %s (lossy). Latency: %d pings %.0f ms apart from clean host a, to 10.0.2.2 (answered by the relay's "
                 + "gateway: TAP, connector, QUIC, relay and back) and to the relay's address (the plain veths and "
                 + "bridge the QUIC packets cross), idle and during an iperf3 download through the same connector; "
                 + "percentiles by nearest rank of the per-ping times. All on one machine with 2 cores.",
-                describe(LinkProfile.INTERNET), describe(LinkProfile.LOSSY), SERVER, plan.rounds(),
+                describe(LinkProfile.INTERNET), describe(LinkProfile.LOSSY), SERVER,
+                hostTcp.equals(DEFAULT_HOST_TCP) ? hostTcp + ", Linux's default" : hostTcp, plan.rounds(),
                 plan.hostBytes() >> 20, plan.internetBytes() >> 20, megabytes(plan.lossyBytes()), plan.pings(),
                 plan.pingIntervalSeconds() * 1000);
     }
