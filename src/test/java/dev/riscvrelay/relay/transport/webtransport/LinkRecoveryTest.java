@@ -152,11 +152,14 @@ class LinkRecoveryTest {
     }
 
     @Test
-    void framesOlderThanHalfTheSlotsAreNotResent() {
-        send(0, LinkRecovery.SLOTS, seq -> false);
-        sender.receive(nackFor(1));
+    void framesBeyondTheResendWindowAreNotResent() {
+        send(0, LinkRecovery.RESEND_WINDOW + 1, seq -> false);
+        sender.receive(nackFor(0));
         assertThat(toReceiver).isEmpty();
         assertThat(senderCounters.get(Counter.RECOVERY_TOO_LATE)).isEqualTo(1);
+        sender.receive(nackFor(1)); // the oldest still in the window
+        assertThat(toReceiver).hasSize(1);
+        assertThat(senderCounters.get(Counter.RECOVERY_RESENT)).isEqualTo(1);
     }
 
     @Test
