@@ -88,4 +88,22 @@ class DatagramPacerTest {
         pacer.onStats(20_000, MS, 0, 10 * MS); // the first samples of a LAN
         assertThat(pacer.bytesPerSecond()).isZero();
     }
+
+    @Test
+    void aSmallWindowOnALongPathIsPacedOnceTwoSecondsOfTrafficSettledItsRtt() {
+        DatagramPacer pacer = new DatagramPacer();
+        long at = 0;
+        pacer.onStats(15_000, 55 * MS, 0, at); // the handshake's RTT
+        at += 10_000 * MS; // idle for ten seconds: no traffic, no statistics
+        for (int read = 0; read < 19; read++) { // 1.9 s of traffic, read every 100 ms
+            at += 100 * MS;
+            pacer.onStats(40_000, 25 * MS, 0, at);
+            assertThat(pacer.bytesPerSecond()).as("read %d", read).isZero();
+        }
+        at += 100 * MS;
+        pacer.onStats(40_000, 25 * MS, 0, at);
+        assertThat(pacer.bytesPerSecond()).as("40 KB per 25 ms").isEqualTo(1_600_000);
+        pacer.onStats(40_000, 5 * MS, 0, at + 100 * MS); // a LAN after all: never paced again
+        assertThat(pacer.bytesPerSecond()).isZero();
+    }
 }
