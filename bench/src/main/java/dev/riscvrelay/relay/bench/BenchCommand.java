@@ -64,7 +64,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--host-tcp", paramLabel = "ALG", description = "The field part's hosts' TCP congestion control,"
             + " set on their routes whatever this machine's default: ${COMPLETION-CANDIDATES} (default: cubic,"
             + " Linux's default).")
-    HostTcp hostTcp = HostTcp.cubic;
+    HostTcp hostTcp = HostTcp.valueOf(FieldBench.DEFAULT_HOST_TCP);
 
     @Option(names = "--no-profile", description = "Skip the JFR profile of the relay's largest run.")
     boolean noProfile;
@@ -125,7 +125,8 @@ public final class BenchCommand implements Callable<Integer> {
             if (parts.contains(Part.field)) {
                 field = namespacePart("Field: the relay across 1500-MTU veths and impaired links, against loopback",
                         FIELD_NEEDS_ROOT, "The field part", log, notes,
-                        () -> new FieldBench(quick ? FieldBench.Plan.quick() : FieldBench.Plan.full(), hostTcp.name(), log).run());
+                        () -> new FieldBench(quick ? FieldBench.Plan.quick() : FieldBench.Plan.full(), hostTcp.name(),
+                                log).run());
             }
             if (parts.contains(Part.cluster)) {
                 cluster = namespacePart("Cluster: host to host across two relays on NATS, against one relay",

@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
  * read at most every {@link #STATS_INTERVAL_NANOS}); the bucket holds {@link #BURST_NANOS} of the rate, and at least
  * {@link #MIN_BURST_BYTES}. Nothing is paced until the first statistics, while the RTT is unknown, on a short
  * path ({@link #MIN_PACED_RTT_NANOS}), or while the window is small ({@link #MIN_PACED_WINDOW_BYTES}) in a
- * connection's first {@link #SETTLING_NANOS} of traffic. Owned by the
- * connection's event loop. Nothing is allocated per datagram; each read of the statistics allocates Netty's answer
- * (at most every {@link #STATS_INTERVAL_NANOS} while paced, every {@link #UNPACED_STATS_INTERVAL_NANOS} otherwise).
+ * connection's first {@link #SETTLING_NANOS} of traffic. Owned by the connection's event loop. Nothing is allocated
+ * per datagram; each read of the statistics allocates Netty's answer (at most every {@link #STATS_INTERVAL_NANOS}
+ * while paced, every {@link #UNPACED_STATS_INTERVAL_NANOS} otherwise).
  */
 final class DatagramPacer {
 
@@ -47,9 +47,9 @@ final class DatagramPacer {
     /**
      * Traffic after which the RTT is the path's own, and a small window on a long path is paced too. Unpaced, the
      * datagrams beyond QUIC's window wait in quiche's own queue (up to 1024), and link recovery's resends wait
-     * behind them: across 1% loss with BBR's window at 30 to 60 KB, a repair took longer than the 150 ms a hole may
-     * wait, and the holes given up were losses for the TCP inside (963 in one bench run, uploads at 4 Mbit/s). Paced,
-     * they wait in the session's queue, and resends overtake them.
+     * behind them: across 1% loss with BBR's window at 30 to 60 KB, a repair can take longer than the 150 ms a hole
+     * may wait, and each hole given up is a loss for the TCP inside. Paced, they wait in the session's queue, and
+     * resends overtake them.
      */
     static final long SETTLING_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** Below this no timer is worth it: the next loop turn is soon enough. */
@@ -59,6 +59,7 @@ final class DatagramPacer {
     private long rate;
     private long tokens;
     private long refilledAt;
+    /** When the statistics were last read (or a read was tried). */
     private long statsAt = Long.MIN_VALUE;
     private long minRtt = Long.MAX_VALUE;
     /**
@@ -66,7 +67,6 @@ final class DatagramPacer {
      * counted at most {@link #UNPACED_STATS_INTERVAL_NANOS}, add up to it and an idle spell adds nothing.
      */
     private long trafficNanos;
-    private long lastStatsAt = Long.MIN_VALUE;
 
     /**
      * Refreshes the rate from {@code quic}'s active path when it is due at {@code now}. On the connection's loop
@@ -77,11 +77,12 @@ final class DatagramPacer {
         if (statsAt != Long.MIN_VALUE && now - statsAt < interval) {
             return;
         }
-        statsAt = now;
         Future<QuicConnectionPathStats> stats = quic.collectPathStats(0);
         if (stats.isSuccess()) {
             QuicConnectionPathStats path = stats.getNow();
             onStats(path.cwnd(), path.rtt(), path.deliveryRate(), now); // rtt() is in nanoseconds
+        } else {
+            statsAt = now;
         }
     }
 
@@ -93,10 +94,10 @@ final class DatagramPacer {
      * {@link #MIN_PACED_WINDOW_BYTES} in the first {@link #SETTLING_NANOS} of traffic unpaces.
      */
     void onStats(long cwndBytes, long rttNanos, long deliveryRate, long now) {
-        if (lastStatsAt != Long.MIN_VALUE) {
-            trafficNanos += Math.min(now - lastStatsAt, UNPACED_STATS_INTERVAL_NANOS);
+        if (statsAt != Long.MIN_VALUE) {
+            trafficNanos += Math.min(now - statsAt, UNPACED_STATS_INTERVAL_NANOS);
         }
-        lastStatsAt = now;
+        statsAt = now;
         if (rttNanos <= 0 || cwndBytes <= 0) {
             rate = 0;
             return;
