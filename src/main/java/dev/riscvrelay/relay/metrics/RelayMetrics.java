@@ -30,14 +30,23 @@ public final class RelayMetrics implements AutoCloseable {
     static final String DROPS_HELP = "frames (or messages) the relay dropped, by reason";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /** Where the loop publishes its snapshots. */
+    private final Supplier<LoopSnapshot> published;
+    /**
+     * The snapshot this scrape shows, taken once at its start: each gauge reading the published one would let a
+     * scrape that straddles a publication mix two snapshots (sessions 0 from the older, 2 MACs from the newer).
+     */
+    private volatile LoopSnapshot scraped = LoopSnapshot.EMPTY;
 
     public RelayMetrics(Counters counters, Supplier<LoopSnapshot> snapshot, Supplier<Double> certificateSecondsLeft) {
         this(counters, snapshot, certificateSecondsLeft, WorkerStats.NONE);
     }
 
     /** With a figure per worker: its CPU, its connections, and the frames it handed to and from the LAN loop. */
-    public RelayMetrics(Counters counters, Supplier<LoopSnapshot> snapshot, Supplier<Double> certificateSecondsLeft,
+    public RelayMetrics(Counters counters, Supplier<LoopSnapshot> published, Supplier<Double> certificateSecondsLeft,
             WorkerStats workers) {
+        this.published = published;
+        Supplier<LoopSnapshot> snapshot = () -> scraped;
         for (Counter counter : Counter.values()) {
             if (counter.name().startsWith(DROP_PREFIX)) {
                 // One family, one help text (Prometheus keeps the first it is given); each reason is a tag.
@@ -124,8 +133,9 @@ public final class RelayMetrics implements AutoCloseable {
                 .description(description).register(registry);
     }
 
-    /** Every metric in the Prometheus text exposition format (version 0.0.4). */
-    public String scrape() {
+    /** Every metric in the Prometheus text exposition format (version 0.0.4), the loop's gauges from one snapshot. */
+    public synchronized String scrape() {
+        scraped = published.get();
         return registry.scrape();
     }
 

@@ -18,6 +18,26 @@ class RelayMetricsTest {
         }
     }
 
+    /** The loop publishes a new snapshot every second: a scrape straddling one must not mix two. */
+    @Test
+    void oneScrapeShowsOneSnapshotEvenWhenTheLoopPublishesDuringIt() {
+        java.util.concurrent.atomic.AtomicInteger publications = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.function.Supplier<LoopSnapshot> published = () -> {
+            int n = publications.incrementAndGet();
+            return new LoopSnapshot(n, n, n, n, n, n, n, n, n);
+        };
+        try (RelayMetrics metrics = new RelayMetrics(new Counters(), published, () -> 60.0)) {
+            for (int scrape = 1; scrape <= 2; scrape++) {
+                String text = metrics.scrape();
+                String value = publications.get() + ".0\n";
+                assertThat(text).contains("relay_sessions " + value, "relay_quic_connections " + value,
+                        "relay_mac_table_entries " + value, "relay_nat_flows{protocol=\"tcp\"} " + value,
+                        "relay_dhcp_leases " + value, "relay_port_queue_deepest_frames " + value);
+            }
+            assertThat(publications).hasValue(2);
+        }
+    }
+
     @Test
     void everyDropReasonIsOneSeriesOfOneFamilyWithOneHelpText() {
         Counters counters = new Counters();
