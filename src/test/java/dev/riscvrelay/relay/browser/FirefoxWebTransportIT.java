@@ -17,6 +17,16 @@ class FirefoxWebTransportIT extends RelayInBrowserScenarios {
         return 2_000_000;
     }
 
+    /**
+     * Firefox loses a few frames of a paced burst inside itself when the machine is busy: 95 of 100 of one size in a
+     * CI run, 96 and 98 here, with no drop counted by the relay, none in the kernel's UDP counters, and the same with
+     * the page's incomingHighWaterMark raised to 1000 (Firefox 153 reports no droppedIncoming in getStats()).
+     */
+    @Override
+    int pacedLossTolerance() {
+        return 10;
+    }
+
     @Override
     String expectedWrongHashRefusal() {
         return "WebTransportError: WebTransport connection rejected";
