@@ -73,7 +73,7 @@ class TapDeviceIT {
                         .succeeded()).as("the TAP must not appear in the root namespace").isFalse();
                 guest.exec("ip", "address", "add", "10.0.2.15/24", "dev", tapName).orThrow();
                 assertThat(guest.exec("ip", "-o", "link", "show", "dev", tapName).orThrow().stdout())
-                        .contains("mtu 1500").contains("UP");
+                        .contains("mtu 1500").contains("UP").contains("qlen " + TapDevice.TX_QUEUE_FRAMES);
                 Thread reader = new GatewayResponder(tap).start();
 
                 CommandResult ping = pingGatewayThreeTimes(guest);
