@@ -5,6 +5,7 @@ import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.ImpairedLink;
 import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.PingTimes;
+import dev.riscvrelay.relay.transport.tap.TapDevice;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -104,8 +105,24 @@ public final class FieldBench {
         }
     }
 
+    /** What runs beside a ping series: nothing, or iperf3 through the same connector, one way or the other. */
+    public enum Load {
+        IDLE("idle", true), DOWNLOAD("during a download", true), UPLOAD("during an upload", true),
+        /** The upload again with the TAP's transmit queue at Linux's 1000 frames: what the connector's queue saves. */
+        UPLOAD_TAP_QUEUE_1000("during an upload, TAP queue 1000 (Linux's default)", false);
+
+        public final String label;
+        /** Whether the series is held to the latency target; the others are baselines. */
+        public final boolean target;
+
+        Load(String label, boolean target) {
+            this.label = label;
+            this.target = target;
+        }
+    }
+
     /** One ping series: where to, under which load, the times. */
-    public record PingRow(String target, boolean loaded, PingTimes times) {
+    public record PingRow(String target, Load load, PingTimes times) {
     }
 
     /** @param linkCounters per impaired profile, the link's last counter lines (up and down) after its transfers */
@@ -126,8 +143,8 @@ public final class FieldBench {
             return stat(setup, transfer).median() / setup.capMegabits();
         }
 
-        public Optional<PingRow> ping(String target, boolean loaded) {
-            return pings.stream().filter(p -> p.target().equals(target) && p.loaded() == loaded).findFirst();
+        public Optional<PingRow> ping(String target, Load load) {
+            return pings.stream().filter(p -> p.target().equals(target) && p.load() == load).findFirst();
         }
     }
 
@@ -437,36 +454,54 @@ public final class FieldBench {
 
     /**
      * Pings from host a (clean link) to the gateway through the relay, and to the relay's own address over the
-     * plain veths its QUIC packets cross, idle and while host a downloads with iperf3 through its connector.
+     * plain veths its QUIC packets cross, idle and while host a downloads, then uploads, with iperf3 through its
+     * connector; then the upload once more with the TAP's queue at Linux's default, as the baseline of the
+     * connector's shorter one.
      */
     private List<PingRow> latency(Namespaces ns, Host a) {
         List<PingRow> rows = new ArrayList<>();
-        rows.add(ping(ns, a, GATEWAY, "10.0.2.2", false));
-        rows.add(ping(ns, a, PLAIN_VETH, RELAY_ADDRESS, false));
+        rows.add(ping(ns, a, GATEWAY, "10.0.2.2", Load.IDLE));
+        rows.add(ping(ns, a, PLAIN_VETH, RELAY_ADDRESS, Load.IDLE));
         long seconds = (long) Math.ceil(2 * plan.pings() * plan.pingIntervalSeconds() * 1.5) + 6;
-        Namespaces.Background load = ns.start("iperf3 load", a.namespace(), List.of("iperf3", "-c", SERVER, "-R",
-                "-t", Long.toString(seconds), "--connect-timeout", "5000"));
-        try {
-            HttpTransfers.sleep(1500);
-            rows.add(ping(ns, a, GATEWAY, "10.0.2.2", true));
-            rows.add(ping(ns, a, PLAIN_VETH, RELAY_ADDRESS, true));
-        } finally {
-            ns.stop(load);
+        for (Load load : List.of(Load.DOWNLOAD, Load.UPLOAD, Load.UPLOAD_TAP_QUEUE_1000)) {
+            List<String> iperf = new ArrayList<>(List.of("iperf3", "-c", SERVER, "-t", Long.toString(seconds),
+                    "--connect-timeout", "5000"));
+            if (load == Load.DOWNLOAD) {
+                iperf.add("-R");
+            }
+            boolean defaultQueue = load == Load.UPLOAD_TAP_QUEUE_1000;
+            if (defaultQueue) {
+                ns.exec(a.namespace(), "ip", "link", "set", "eth0", "txqueuelen", "1000").orThrow();
+            }
+            Namespaces.Background running = ns.start("iperf3 load", a.namespace(), iperf);
+            try {
+                HttpTransfers.sleep(1500);
+                rows.add(ping(ns, a, GATEWAY, "10.0.2.2", load));
+                if (!defaultQueue) {
+                    rows.add(ping(ns, a, PLAIN_VETH, RELAY_ADDRESS, load));
+                }
+            } finally {
+                ns.stop(running);
+                if (defaultQueue) {
+                    ns.exec(a.namespace(), "ip", "link", "set", "eth0", "txqueuelen",
+                            Integer.toString(TapDevice.TX_QUEUE_FRAMES)).orThrow();
+                }
+            }
         }
         return rows;
     }
 
-    private PingRow ping(Namespaces ns, Host host, String target, String address, boolean loaded) {
+    private PingRow ping(Namespaces ns, Host host, String target, String address, Load load) {
         Duration timeout = Duration.ofSeconds((long) (plan.pings() * plan.pingIntervalSeconds() * 3) + 15);
         CommandResult ping = ns.exec(host.namespace(), timeout, "ping", "-n", "-c",
                 Integer.toString(plan.pings()), "-i", String.format(Locale.ROOT, "%.3f", plan.pingIntervalSeconds()),
                 "-W", "2", address);
         PingTimes times = PingTimes.parse(ping.stdout(), plan.pings());
-        log.printf(Locale.ROOT, "  ping %-32s %-6s %d/%d answered, p50 %.3f ms, p99 %.3f ms, max %.3f ms%n", target,
-                loaded ? "loaded" : "idle", times.answered(), times.sent(), times.percentile(50),
+        log.printf(Locale.ROOT, "  ping %-32s %-17s %d/%d answered, p50 %.3f ms, p99 %.3f ms, max %.3f ms%n",
+                target, load.label, times.answered(), times.sent(), times.percentile(50),
                 times.percentile(99), times.max());
         log.flush();
-        return new PingRow(target, loaded, times);
+        return new PingRow(target, load, times);
     }
 
     /** The link's last "up" and "down" counter lines (it prints them every second). */
@@ -499,7 +534,9 @@ public final class FieldBench {
                 + "median with min..max. Impaired profiles: one transfer each (host to host a → b only) of %d MB "
                 + "(internet) and %s (lossy). Latency: %d pings %.0f ms apart from clean host a, to 10.0.2.2 (answered by the relay's "
                 + "gateway: TAP, connector, QUIC, relay and back) and to the relay's address (the plain veths and "
-                + "bridge the QUIC packets cross), idle and during an iperf3 download through the same connector; "
+                + "bridge the QUIC packets cross), idle and during an iperf3 download, then upload, through the same "
+                + "connector, and once more during an upload with the TAP's transmit queue at Linux's default of 1000 "
+                + "frames instead of the connector's " + TapDevice.TX_QUEUE_FRAMES + "; "
                 + "percentiles by nearest rank of the per-ping times. All on one machine with 2 cores.",
                 describe(LinkProfile.INTERNET), describe(LinkProfile.LOSSY), SERVER,
                 hostTcp.equals(DEFAULT_HOST_TCP) ? hostTcp + ", Linux's default" : hostTcp, plan.rounds(),

@@ -48,11 +48,13 @@ class FieldResultsTest {
                 Transfer.INTERNET_UP, stat(ok(70)), Transfer.A_TO_B, stat(NatBench.Sample.failed("curl timed out")))));
         transfers.put(Setup.LOSSY, new EnumMap<>(Map.of(Transfer.INTERNET_DOWN, stat(ok(2.5)), Transfer.A_TO_B,
                 lossyFails ? stat(NatBench.Sample.failed("download corrupt")) : stat(ok(1.25)))));
-        List<FieldBench.PingRow> pings = List.of(new FieldBench.PingRow(FieldBench.GATEWAY, false,
+        List<FieldBench.PingRow> pings = List.of(new FieldBench.PingRow(FieldBench.GATEWAY, FieldBench.Load.IDLE,
                         pings(idleP50, 1.5)),
-                new FieldBench.PingRow(FieldBench.PLAIN_VETH, false, pings(0.05, 0.1)),
-                new FieldBench.PingRow(FieldBench.GATEWAY, true, pings(4, 30)),
-                new FieldBench.PingRow(FieldBench.PLAIN_VETH, true, pings(0.08, 0.2)));
+                new FieldBench.PingRow(FieldBench.PLAIN_VETH, FieldBench.Load.IDLE, pings(0.05, 0.1)),
+                new FieldBench.PingRow(FieldBench.GATEWAY, FieldBench.Load.DOWNLOAD, pings(4, 30)),
+                new FieldBench.PingRow(FieldBench.PLAIN_VETH, FieldBench.Load.DOWNLOAD, pings(0.08, 0.2)),
+                new FieldBench.PingRow(FieldBench.GATEWAY, FieldBench.Load.UPLOAD, pings(0.4, 1.8)),
+                new FieldBench.PingRow(FieldBench.GATEWAY, FieldBench.Load.UPLOAD_TAP_QUEUE_1000, pings(9, 40)));
         return new FieldBench.Results(FieldBench.Plan.full(), transfers, Map.of(Setup.CLEAN, 1413), pings, "method",
                 List.of(), Map.of(Setup.INTERNET, List.of("up forwarded=10 bytes=100 lost=1 oversize=0 queue=0 "
                         + "sendfail=0")), List.of());
@@ -89,12 +91,18 @@ class FieldResultsTest {
                 });
         assertThat(verdicts).filteredOn(v -> v.target().startsWith("Field lossy")).singleElement()
                 .satisfies(v -> assertThat(v.met()).isTrue());
-        assertThat(verdicts).filteredOn(v -> v.target().startsWith("Field ping")).hasSize(2)
+        assertThat(verdicts).as("the TAP-queue baseline is no target").filteredOn(v -> v.target().startsWith("Field ping"))
+                .hasSize(3)
                 .satisfies(idle -> {
                     assertThat(idle.met()).as("p50 0.3 ms, p99 1.5 ms").isTrue();
                     assertThat(idle.baseline()).contains("plain veth p50 0.050 ms");
                 }, org.assertj.core.data.Index.atIndex(0))
-                .satisfies(loaded -> assertThat(loaded.met()).isFalse(), org.assertj.core.data.Index.atIndex(1));
+                .satisfies(loaded -> assertThat(loaded.met()).isFalse(), org.assertj.core.data.Index.atIndex(1))
+                .satisfies(upload -> {
+                    assertThat(upload.target()).contains("during an upload");
+                    assertThat(upload.met()).as("p50 0.4 ms, p99 1.8 ms").isTrue();
+                    assertThat(upload.baseline()).as("no plain-veth series under upload").isEqualTo("-");
+                }, org.assertj.core.data.Index.atIndex(2));
 
         List<BenchReport.Verdict> worse = new ArrayList<>();
         FieldReport.verdicts(results(300, 59, true, 0.6), worse);
@@ -117,6 +125,7 @@ class FieldResultsTest {
                 .contains("| lossy profile | 2 MB | 2.5 = 5% of 50 | - | 1.3 = 3% of 50 | - |")
                 .contains("internet: up forwarded=10")
                 .contains("| idle | 10.0.2.2 through the relay | 100/100 | 0.300 ms | 1.500 ms | 1.500 ms |")
+                .contains("| during an upload, TAP queue 1000 (Linux's default) | 10.0.2.2 through the relay | 100/100 | 9.000 ms |")
                 .contains("- internet profile, host a → host b (GET): curl timed out");
     }
 }

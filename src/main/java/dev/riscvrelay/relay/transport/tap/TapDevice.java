@@ -76,11 +76,13 @@ public final class TapDevice implements AutoCloseable {
     /**
      * The frames the kernel queues on the device for this reader (its txqueuelen; Linux gives a TAP 1000). The
      * host's bulk TCP fills whatever queue the device has while the reader is busy, and everything else the host
-     * sends waits behind it: across the field bed's clean link a ping to the gateway during an upload took 8.7 and
-     * 11 ms at the median with 1000; with 128, 1.4 and 1.6 ms at the same throughput (662-727 against 580-803
-     * Mbit/s); the host's TCP sees a drop sooner instead.
+     * sends waits behind it. Across the field bed's clean link, pings to the gateway during an iperf3 upload had a
+     * median of 8.7 and 11 ms with 1000 frames, 2.0 and 2.2 ms with 200, 1.4 and 1.6 ms with 128. Upload rates
+     * between two hosts, runs alternating: 200 averaged 585 Mbit/s against 548 for 1000; 128 averaged 557 against
+     * 625, so 128 is not taken. {@code relay bench --parts field} reports the ping during an upload with this queue
+     * and with Linux's.
      */
-    public static final int TX_QUEUE_FRAMES = 128;
+    public static final int TX_QUEUE_FRAMES = 200;
 
     /** The largest frame this class reads: 64 KiB, more than any TAP MTU (65521) plus header. */
     static final int MAX_READ = 65536;
