@@ -260,9 +260,10 @@ abstract class RelayInBrowserScenarios {
      * Relay -> browser across the clean 1500-byte link, from a LAN member outside the browser: a sweep of every frame
      * size from 60 to 1514 finds the largest frame this browser takes from the relay, and every size up to it must
      * arrive; then bursts of 100 frames per size, paced and unpaced. The relay must drop none of them; paced bursts
-     * may lose at most {@link #pacedLossTolerance()} frames per size inside the browser. Unpaced bursts are measured, not held to that: a browser's own
-     * datagram receive queue drops in back-to-back bursts (notes/webtransport-in-browsers.md), which is why a
-     * browser VM's NIC must never count on lossless bursts; they must still deliver most of what was sent.
+     * may lose at most {@link #pacedLossTolerance()} frames per size inside the browser. Unpaced bursts are measured,
+     * not held to that: a browser's own datagram receive queue drops in back-to-back bursts
+     * (notes/webtransport-in-browsers.md), which is why a browser VM's NIC must never count on lossless bursts; they
+     * must still deliver most of what was sent.
      */
     @Test
     void relayToBrowserBurstsOfEverySizeUpToTheLargestTheBrowserTakes() throws Exception {

@@ -56,7 +56,6 @@ final class LinuxSyscalls {
     static final long SIOCSIFFLAGS = 0x8914;
     static final long SIOCGIFMTU = 0x8921;
     static final long SIOCSIFMTU = 0x8922;
-    static final long SIOCGIFTXQLEN = 0x8942;
     static final long SIOCSIFTXQLEN = 0x8943;
     static final short IFF_UP = 0x1;
 
