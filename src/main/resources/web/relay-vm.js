@@ -127,7 +127,9 @@ class WebTransportNic {
         return;
       }
       this.sent++;
-      this.writer.write(frame).catch(() => this.dropped++);
+      // A copy: v86's NE2000 hands over a view of its transmit buffer, which the next frame overwrites, and the
+      // writer keeps frames it cannot take at once (a busy guest sends many per turn of the event loop).
+      this.writer.write(frame.slice()).catch(() => this.dropped++);
     });
     let opened;
     this.ready = new Promise((resolve, reject) => opened = { resolve, reject });

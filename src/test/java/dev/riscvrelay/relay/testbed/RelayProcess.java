@@ -1,9 +1,12 @@
 package dev.riscvrelay.relay.testbed;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -187,6 +190,16 @@ public final class RelayProcess implements AutoCloseable {
     /** {@code http://ADMIN_ADDRESS:ADMIN_PORT} followed by {@code path}. */
     public String adminUrl(String path) {
         return "http://" + adminHost + ":" + adminPort + path;
+    }
+
+    /** One series of the relay's {@code /metrics} now, e.g. {@code relay_drops_total{reason="malformed"}}; 0 if none. */
+    public double metric(String series) throws IOException {
+        String text;
+        try (InputStream in = URI.create(adminUrl("/metrics")).toURL().openStream()) {
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        return text.lines().filter(line -> line.startsWith(series + " ")).findFirst()
+                .map(line -> Double.parseDouble(line.substring(series.length() + 1).trim())).orElse(0.0);
     }
 
     /** Every certificate hash the relay printed so far, the first at start, then one per renewal. */
