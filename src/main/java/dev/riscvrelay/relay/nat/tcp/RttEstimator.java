@@ -6,7 +6,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The retransmission timeout toward the VM (RFC 6298): SRTT and RTTVAR from one timed segment at a time, never a
- * retransmitted one (Karn's rule), and the timeout doubled on every expiry within [minRto, maxRto].
+ * retransmitted one (Karn's rule), or, when the VM echoes timestamps, from every ACK of new data (RFC 7323 section
+ * 4); the timeout doubled on every expiry within [minRto, maxRto], until the next measurement.
  */
 final class RttEstimator {
 
@@ -60,6 +61,16 @@ final class RttEstimator {
         if (timing && after(ack, timedSequence)) {
             sample(now - timedAt);
             timing = false;
+        }
+    }
+
+    /**
+     * A round trip the VM's timestamp echo measured (RFC 7323 section 4.1): unambiguous even for a retransmission,
+     * so it also ends a backoff. Samples below zero or above the largest timeout are not believed.
+     */
+    void onTimestampSample(long sample) {
+        if (sample >= 0 && sample <= maxRto) {
+            sample(sample);
         }
     }
 

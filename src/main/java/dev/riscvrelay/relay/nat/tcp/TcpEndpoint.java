@@ -48,6 +48,17 @@ final class TcpEndpoint implements TcpSender.Output {
     private boolean windowScaling;
     private int rcvScale;
     private boolean sackPermitted;
+    /**
+     * RFC 7323: timestamps on every segment but a RST once the VM's SYN (or SYN-ACK) carried them; then TS.Recent,
+     * the VM's timestamp to echo, and Last.ACK.sent, which decides when it is updated (section 4.3).
+     */
+    private boolean timestamps;
+    private int tsRecent;
+    private int lastAckSent;
+    /** The time of the event being handled: our timestamps read it, in milliseconds offset by ISS. */
+    private long clock;
+    /** What one segment toward the VM may carry, options and data: the VM's MSS and the frame limit toward it. */
+    private int segmentRoom;
     private TcpState state;
     /** In SYN_SENT: the current retransmission timeout of our SYN, and when the VM is given up on. */
     private long synRto;
@@ -100,6 +111,7 @@ final class TcpEndpoint implements TcpSender.Output {
             TcpHost host, Counters counters, long now, HostBudget.Share.Account memory) {
         TcpEndpoint endpoint = new TcpEndpoint(config, TcpState.SYN_SENT, iss, segmentSizeLimit, lanMss, vm, host,
                 counters, memory);
+        endpoint.clock = now;
         endpoint.synRto = INITIAL_SYN_RTO_NANOS;
         endpoint.synGiveUpAt = now + config.connectTimeout().toNanos();
         endpoint.sendSyn();
@@ -123,13 +135,17 @@ final class TcpEndpoint implements TcpSender.Output {
     /** Sets up both sequence spaces from the VM's SYN or SYN-ACK (options parsed). */
     private void synchronize(TcpPacket syn) {
         int vmMss = syn.mss() > 0 ? syn.mss() : DEFAULT_MSS;
-        int mss = Math.max(MIN_MSS, Math.min(vmMss, segmentSizeLimit));
+        this.segmentRoom = Math.max(MIN_MSS, Math.min(vmMss, segmentSizeLimit));
         this.windowScaling = syn.windowScale() >= 0;
         this.rcvScale = windowScaling ? config.receiveWindowScale() : 0;
         this.sackPermitted = syn.sackPermitted();
+        this.timestamps = syn.hasTimestamps();
+        this.tsRecent = syn.timestampValue();
+        // RFC 7323 section 3.2 and RFC 9293 section 3.7.1: the MSS counts data only, so options come out of it.
+        int mss = segmentRoom - (timestamps ? TcpPacket.TIMESTAMPS_OPTION_LENGTH : 0);
         int sndScale = windowScaling ? syn.windowScale() : 0;
-        this.sender = new TcpSender(config, iss, mss, sndScale, syn.window(), syn.sequenceNumber(), timer, this,
-                counters);
+        this.sender = new TcpSender(config, iss, mss, sndScale, syn.window(), syn.sequenceNumber(), timestamps, timer,
+                this, counters);
         this.receiver = new TcpReceiver(syn.sequenceNumber(), rcvScale, config.receiveWindowBytes(),
                 sackPermitted, config.outOfOrderSegments(), host, counters);
     }
@@ -150,6 +166,7 @@ final class TcpEndpoint implements TcpSender.Output {
         if (state != TcpState.CONNECTING) {
             return;
         }
+        clock = now;
         state = TcpState.SYN_RECEIVED;
         counters.increment(Counter.NAT_TCP_CONNECTIONS_OPENED);
         sendSynAck();
@@ -206,6 +223,7 @@ final class TcpEndpoint implements TcpSender.Output {
 
     /** The host's reads of this turn are in: send what the windows allow. */
     void onHostReadComplete(long now) {
+        clock = now;
         if (state != TcpState.CLOSED) {
             transmit(now);
         }
@@ -213,6 +231,7 @@ final class TcpEndpoint implements TcpSender.Output {
 
     /** The host sent FIN: ours follows the data still buffered. */
     void onHostEof(long now) {
+        clock = now;
         if (state == TcpState.CLOSED || state == TcpState.SYN_SENT || sender.hostEof()) {
             return;
         }
@@ -246,6 +265,7 @@ final class TcpEndpoint implements TcpSender.Output {
 
     /** One valid segment of this connection from the VM (checksum and flags checked by the NAT). */
     void onSegment(TcpPacket segment, long now) {
+        clock = now;
         int flags = segment.flags();
         int sequence = segment.sequenceNumber();
         if (state == TcpState.SYN_SENT) {
@@ -321,6 +341,7 @@ final class TcpEndpoint implements TcpSender.Output {
             vm.control(ack, 0, TcpPacket.FLAG_RST);
             return;
         }
+        readOptions(segment, sequence);
         sender.onHandshakeAck(sequence, ack, segment.window(), now);
         state = TcpState.ESTABLISHED;
         host.reading(true);
@@ -358,11 +379,15 @@ final class TcpEndpoint implements TcpSender.Output {
             sendAck();
             return;
         }
-        if (sackPermitted && segment.headerLength() > TcpPacket.MIN_HEADER_LENGTH && sender.hasDataInFlight()
-                && segment.parseOptions() == ParseResult.OK) {
+        boolean options = readOptions(segment, sequence);
+        if (options && sackPermitted && sender.hasDataInFlight()) {
             sender.onSackBlocks(segment);
         }
         if (sender.onAck(sequence, ack, segment.window(), occupiesSequence, now)) {
+            if (options && timestamps && segment.hasTimestamps() && segment.timestampEcho() != 0) {
+                // RFC 7323 section 4.1: an ACK of new data measures the round trip of the segment it echoes.
+                sender.onTimestampEcho((long) (tsClock() - segment.timestampEcho()) * 1_000_000L, now);
+            }
             onNewAck(now);
             if (state == TcpState.CLOSED) {
                 return;
@@ -383,6 +408,27 @@ final class TcpEndpoint implements TcpSender.Output {
         if (state != TcpState.CLOSED) {
             transmit(now);
         }
+    }
+
+    /**
+     * Parses the segment's options, if any, and takes its timestamp as TS.Recent when RFC 7323 section 4.3 says so:
+     * not older than TS.Recent, and the segment starts at or before what we last acknowledged. Returns whether
+     * options were read (malformed ones are ignored: the NAT checked the segment, and options only inform).
+     */
+    private boolean readOptions(TcpPacket segment, int sequence) {
+        if (segment.headerLength() <= TcpPacket.MIN_HEADER_LENGTH || segment.parseOptions() != ParseResult.OK) {
+            return false;
+        }
+        if (timestamps && segment.hasTimestamps() && !SequenceNumbers.before(segment.timestampValue(), tsRecent)
+                && !SequenceNumbers.after(sequence, lastAckSent)) {
+            tsRecent = segment.timestampValue();
+        }
+        return true;
+    }
+
+    /** Our timestamp clock (RFC 7323 section 5.4): milliseconds, offset by ISS so it tells nothing of the host. */
+    private int tsClock() {
+        return (int) (clock / 1_000_000L) + iss;
     }
 
     /** The VM acknowledged something new: maybe our FIN, maybe enough to read the host again. */
@@ -445,6 +491,7 @@ final class TcpEndpoint implements TcpSender.Output {
         if (!timer.expire(now)) {
             return;
         }
+        clock = now;
         switch (state) {
             case SYN_SENT -> {
                 if (now - synGiveUpAt >= 0) {
@@ -486,6 +533,7 @@ final class TcpEndpoint implements TcpSender.Output {
 
     /** The rest of a window that {@link TcpSender#BURST_SEGMENTS} cut short. */
     void onResume(long now) {
+        clock = now;
         if (state != TcpState.CLOSED) {
             transmit(now);
         }
@@ -519,12 +567,14 @@ final class TcpEndpoint implements TcpSender.Output {
 
     private void sendSyn() {
         int window = Math.min(config.receiveWindowBytes(), 0xFFFF);
-        vm.syn(iss, window, lanMss, config.receiveWindowScale(), true);
+        vm.syn(iss, window, lanMss, config.receiveWindowScale(), true, tsClock());
     }
 
     private void sendSynAck() {
         int window = receiver.offerSynWindow();
-        vm.synAck(sender.iss(), receiver.rcvNxt(), window, lanMss, windowScaling ? rcvScale : -1, sackPermitted);
+        vm.synAck(sender.iss(), receiver.rcvNxt(), window, lanMss, windowScaling ? rcvScale : -1, sackPermitted,
+                timestamps, tsClock(), tsRecent);
+        lastAckSent = receiver.rcvNxt();
         sender.synAckSent();
     }
 
@@ -543,9 +593,15 @@ final class TcpEndpoint implements TcpSender.Output {
 
     @Override
     public void sendSegment(int sequence, int length, int flags) {
-        int sackBlocks = receiver.sackBlocks();
-        vm.segment(sequence, receiver.rcvNxt(), receiver.advertisedWindow(), flags, receiver.sackLeft(),
-                receiver.sackRight(), sackBlocks, sender.sendBuffer(), sequence - sender.sndUna(), length);
+        int timestampBytes = timestamps ? TcpPacket.TIMESTAMPS_OPTION_LENGTH : 0;
+        // SACK blocks only as far as the frame has room: a full data segment carries none (the next ACK does).
+        int sackRoom = Math.min(TcpPacket.MAX_OPTIONS_LENGTH, segmentRoom - length) - timestampBytes;
+        int sackBlocks = Math.min(receiver.sackBlocks(), sackRoom >= 12 ? (sackRoom - 4) / 8 : 0);
+        int ack = receiver.rcvNxt();
+        vm.segment(sequence, ack, receiver.advertisedWindow(), flags, timestamps, tsClock(), tsRecent,
+                receiver.sackLeft(), receiver.sackRight(), sackBlocks, sender.sendBuffer(),
+                sequence - sender.sndUna(), length);
+        lastAckSent = ack;
         ackPending = false;
     }
 

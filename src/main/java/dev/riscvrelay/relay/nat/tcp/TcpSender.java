@@ -12,9 +12,9 @@ import io.netty.buffer.ByteBuf;
  * The send side of a connection, host to VM: the send sequence space over a {@link SendBuffer} of what the host
  * sent, our FIN after its last byte, {@link Cubic CUBIC} congestion control (RFC 9438; the window starting at RFC
  * 6928's ten segments) with NewReno's fast recovery (RFC 5681, RFC 6582) and the VM's SACK blocks steering what it
- * resends (a {@link SackScoreboard}), the retransmission timeout (RFC 6298, through {@link RttEstimator}) and probes
- * of a closed window (RFC 9293 section 3.8.6.1). Segments leave through {@link Output}, which adds the receive side's
- * ACK, window and SACK blocks.
+ * resends (a {@link SackScoreboard}), the retransmission timeout (RFC 6298, through {@link RttEstimator}, measured by
+ * RFC 7323's timestamps when the VM echoes them) and probes of a closed window (RFC 9293 section 3.8.6.1).
+ * Segments leave through {@link Output}, which adds the receive side's ACK, window, timestamps and SACK blocks.
  */
 final class TcpSender {
 
@@ -78,6 +78,7 @@ final class TcpSender {
     private final Counters counters;
     private final int sendBufferBytes;
     private final int maxRetransmissions;
+    private final boolean timestamps;
 
     /**
      * @param scale the VM's window scale shift (0 without scaling)
@@ -86,6 +87,16 @@ final class TcpSender {
      */
     TcpSender(TcpConfig config, int iss, int mss, int scale, int window, int windowSequence, TcpTimer timer,
             Output out, Counters counters) {
+        this(config, iss, mss, scale, window, windowSequence, false, timer, out, counters);
+    }
+
+    /**
+     * @param timestamps whether the VM echoes our timestamps (RFC 7323): then every ACK of new data measures the
+     *     round trip through {@link #onTimestampEcho}, and no segment is timed on its own
+     */
+    TcpSender(TcpConfig config, int iss, int mss, int scale, int window, int windowSequence, boolean timestamps,
+            TcpTimer timer, Output out, Counters counters) {
+        this.timestamps = timestamps;
         this.iss = iss;
         this.sndUna = iss;
         this.sndNxt = iss;
@@ -212,6 +223,18 @@ final class TcpSender {
     }
 
     // ---- ACKs ----
+
+    /**
+     * The round trip an ACK of new data measured by echoing our timestamp (RFC 7323 section 4.1), taken after
+     * {@link #onAck}: the retransmission timer, which onAck armed with the backed-off timeout, restarts with the
+     * measured one.
+     */
+    void onTimestampEcho(long roundTrip, long now) {
+        rtt.onTimestampSample(roundTrip);
+        if (sndUna != sndMax) {
+            timer.arm(now + rtt.rto());
+        }
+    }
 
     /** Any segment from the VM shows it is there: window probes start counting again. */
     void segmentArrived() {
@@ -457,7 +480,7 @@ final class TcpSender {
             if (after(dataEnd, sndMax)) {
                 counters.add(Counter.NAT_TCP_BYTES_TO_VM, Math.min(length, dataEnd - sndMax));
             }
-            if (!rtt.timing()) {
+            if (!timestamps && !rtt.timing()) {
                 rtt.startTiming(sequence, now);
             }
             sndMax = end;

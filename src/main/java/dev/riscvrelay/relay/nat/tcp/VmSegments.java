@@ -40,20 +40,24 @@ final class VmSegments {
 
     /**
      * The SYN-ACK: MSS (the clamp: every segment the VM sends must fit one frame of the LAN), window scale when
-     * {@code windowScale >= 0}, SACK-permitted when asked. RFC 7323 section 2.2: the window in a SYN is not scaled.
+     * {@code windowScale >= 0}, SACK-permitted when asked, timestamps when {@code timestamps} (RFC 7323: the VM
+     * offered them). RFC 7323 section 2.2: the window in a SYN is not scaled.
      */
-    void synAck(int iss, int ack, int window, int mss, int windowScale, boolean sackPermitted) {
-        handshake(TcpPacket.FLAG_SYN | TcpPacket.FLAG_ACK, iss, ack, window, mss, windowScale, sackPermitted);
+    void synAck(int iss, int ack, int window, int mss, int windowScale, boolean sackPermitted, boolean timestamps,
+            int tsValue, int tsEcho) {
+        handshake(TcpPacket.FLAG_SYN | TcpPacket.FLAG_ACK, iss, ack, window, mss, windowScale, sackPermitted,
+                timestamps, tsValue, tsEcho);
     }
 
     /** The SYN of an active open (a forwarded connection): the same options as a SYN-ACK, offered, not answered. */
-    void syn(int iss, int window, int mss, int windowScale, boolean sackPermitted) {
-        handshake(TcpPacket.FLAG_SYN, iss, 0, window, mss, windowScale, sackPermitted);
+    void syn(int iss, int window, int mss, int windowScale, boolean sackPermitted, int tsValue) {
+        handshake(TcpPacket.FLAG_SYN, iss, 0, window, mss, windowScale, sackPermitted, true, tsValue, 0);
     }
 
     private void handshake(int flags, int iss, int ack, int window, int mss, int windowScale,
-            boolean sackPermitted) {
-        int options = 4 + (windowScale >= 0 ? 4 : 0) + (sackPermitted ? 4 : 0);
+            boolean sackPermitted, boolean timestamps, int tsValue, int tsEcho) {
+        int options = 4 + (windowScale >= 0 ? 4 : 0) + (sackPermitted ? 4 : 0)
+                + (timestamps ? TcpPacket.TIMESTAMPS_OPTION_LENGTH : 0);
         int headerLength = TcpPacket.MIN_HEADER_LENGTH + options;
         ByteBuf frame = frames.newFrame(vmMac, addresses, Ipv4Packet.PROTOCOL_TCP, headerLength);
         int at = frame.readerIndex() + payloadOffset;
@@ -64,7 +68,10 @@ final class VmSegments {
             option += TcpPacket.writeWindowScaleOption(frame, option, windowScale);
         }
         if (sackPermitted) {
-            TcpPacket.writeSackPermittedOption(frame, option);
+            option += TcpPacket.writeSackPermittedOption(frame, option);
+        }
+        if (timestamps) {
+            TcpPacket.writeTimestampsOption(frame, option, tsValue, tsEcho);
         }
         TcpPacket.fillChecksum(frame, at, headerLength,
                 addresses.pseudoHeaderSumToVm(Ipv4Packet.PROTOCOL_TCP, headerLength));
@@ -72,18 +79,24 @@ final class VmSegments {
     }
 
     /**
-     * One segment: {@code length} bytes of {@code data} from {@code dataOffset} (none when 0), SACK blocks when
-     * {@code sackBlocks > 0}.
+     * One segment: {@code length} bytes of {@code data} from {@code dataOffset} (none when 0), the timestamps
+     * option when {@code timestamps}, then SACK blocks when {@code sackBlocks > 0}. The caller keeps the options
+     * within what the frame has room for.
      */
-    void segment(int sequence, int ack, int window, int flags, int[] sackLeft, int[] sackRight, int sackBlocks,
-            SendBuffer data, int dataOffset, int length) {
-        int headerLength = TcpPacket.MIN_HEADER_LENGTH + (sackBlocks > 0 ? 4 + 8 * sackBlocks : 0);
+    void segment(int sequence, int ack, int window, int flags, boolean timestamps, int tsValue, int tsEcho,
+            int[] sackLeft, int[] sackRight, int sackBlocks, SendBuffer data, int dataOffset, int length) {
+        int headerLength = TcpPacket.MIN_HEADER_LENGTH + (timestamps ? TcpPacket.TIMESTAMPS_OPTION_LENGTH : 0)
+                + (sackBlocks > 0 ? 4 + 8 * sackBlocks : 0);
         int tcpLength = headerLength + length;
         ByteBuf frame = frames.newFrame(vmMac, addresses, Ipv4Packet.PROTOCOL_TCP, tcpLength);
         int at = frame.readerIndex() + payloadOffset;
         TcpPacket.writeHeader(frame, at, hostPort, vmPort, sequence, ack, headerLength, flags, window);
+        int option = at + TcpPacket.MIN_HEADER_LENGTH;
+        if (timestamps) {
+            option += TcpPacket.writeTimestampsOption(frame, option, tsValue, tsEcho);
+        }
         if (sackBlocks > 0) {
-            TcpPacket.writeSackOption(frame, at + TcpPacket.MIN_HEADER_LENGTH, sackLeft, sackRight, sackBlocks);
+            TcpPacket.writeSackOption(frame, option, sackLeft, sackRight, sackBlocks);
         }
         if (length > 0) {
             data.copy(dataOffset, length, frame, at + headerLength);

@@ -63,11 +63,28 @@ final class EndpointHarness implements TcpHost, AutoCloseable {
     private static final long ORIGIN_NANOS = -TimeUnit.HOURS.toNanos(1);
 
     /** The VM's SYN. */
-    record Syn(int isn, int window, int mss, int windowScale, boolean sack) {
+    record Syn(int isn, int window, int mss, int windowScale, boolean sack, int tsValue) {
+        /** A SYN without timestamps. */
+        Syn(int isn, int window, int mss, int windowScale, boolean sack) {
+            this(isn, window, mss, windowScale, sack, NO_TIMESTAMPS);
+        }
+
         static Syn typical() {
             return new Syn(0xFFFF_FF00, 65535, 1460, 7, true);
         }
+
+        /** This SYN with RFC 7323's timestamps option, TSval {@code value}, as Linux sends it. */
+        Syn withTimestamps(int value) {
+            return new Syn(isn, window, mss, windowScale, sack, value);
+        }
+
+        boolean timestamps() {
+            return tsValue != NO_TIMESTAMPS;
+        }
     }
+
+    /** {@link Syn#tsValue} of a SYN without the timestamps option. */
+    static final int NO_TIMESTAMPS = Integer.MIN_VALUE;
 
     final Counters counters = new Counters();
     final TcpConfig config;
@@ -158,7 +175,12 @@ final class EndpointHarness implements TcpHost, AutoCloseable {
         h.hostConnects();
         SeenSegment synAck = h.next();
         assertThat(synAck.flags).isEqualTo(TcpPacket.FLAG_SYN | TcpPacket.FLAG_ACK);
-        h.vm(TcpPacket.FLAG_ACK, syn.isn + 1, ISS + 1, syn.window >>> Math.max(0, syn.windowScale));
+        int window = syn.window >>> Math.max(0, syn.windowScale);
+        if (syn.timestamps()) {
+            h.vmStamped(TcpPacket.FLAG_ACK, syn.isn + 1, ISS + 1, window, syn.tsValue, synAck.tsValue, new byte[0]);
+        } else {
+            h.vm(TcpPacket.FLAG_ACK, syn.isn + 1, ISS + 1, window);
+        }
         assertThat(h.endpoint.state()).isEqualTo(TcpState.ESTABLISHED);
         return h;
     }
@@ -203,6 +225,17 @@ final class EndpointHarness implements TcpHost, AutoCloseable {
     /** One segment from the VM (window field as sent, unscaled), then the loop's turn end. */
     void vm(int flags, int seq, int ack, int window, byte[] data) {
         ByteBuf segment = segment(flags, seq, ack, window, new byte[0], data);
+        view.wrap(segment, 0, segment.readableBytes());
+        endpoint.onSegment(view, now);
+        segment.release();
+        endTurn();
+    }
+
+    /** One segment from the VM carrying the timestamps option (TSval, TSecr), then the loop's turn end. */
+    void vmStamped(int flags, int seq, int ack, int window, int tsValue, int tsEcho, byte[] data) {
+        byte[] options = new byte[TcpPacket.TIMESTAMPS_OPTION_LENGTH];
+        TcpPacket.writeTimestampsOption(Unpooled.wrappedBuffer(options), 0, tsValue, tsEcho);
+        ByteBuf segment = segment(flags, seq, ack, window, options, data);
         view.wrap(segment, 0, segment.readableBytes());
         endpoint.onSegment(view, now);
         segment.release();
@@ -410,8 +443,8 @@ final class EndpointHarness implements TcpHost, AutoCloseable {
     }
 
     private static byte[] synOptions(Syn syn) {
-        ByteBuf options = UNTRACKED.heapBuffer(12, 12);
-        options.writerIndex(12);
+        ByteBuf options = UNTRACKED.heapBuffer(24, 24);
+        options.writerIndex(24);
         int at = 0;
         if (syn.mss > 0) {
             at += TcpPacket.writeMssOption(options, at, syn.mss);
@@ -421,6 +454,9 @@ final class EndpointHarness implements TcpHost, AutoCloseable {
         }
         if (syn.sack) {
             at += TcpPacket.writeSackPermittedOption(options, at);
+        }
+        if (syn.timestamps()) {
+            at += TcpPacket.writeTimestampsOption(options, at, syn.tsValue, 0);
         }
         byte[] bytes = new byte[at];
         options.getBytes(0, bytes);

@@ -23,6 +23,11 @@ final class SeenSegment {
     final int sackBlocks;
     final int[] sackLeft;
     final int[] sackRight;
+    /** RFC 7323's option: whether present, TSval and TSecr. */
+    final boolean timestamps;
+    final int tsValue;
+    final int tsEcho;
+    final int headerLength;
     final byte[] data;
 
     /** Reads the frame and releases it. */
@@ -55,6 +60,10 @@ final class SeenSegment {
                 sackLeft[i] = tcp.sackLeft(i);
                 sackRight[i] = tcp.sackRight(i);
             }
+            timestamps = tcp.hasTimestamps();
+            tsValue = tcp.timestampValue();
+            tsEcho = tcp.timestampEcho();
+            headerLength = tcp.headerLength();
             data = ByteBufUtil.getBytes(frame, tcp.dataOffset(), tcp.dataLength());
         } finally {
             frame.release();

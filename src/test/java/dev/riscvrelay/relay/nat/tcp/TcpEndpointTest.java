@@ -219,6 +219,91 @@ class TcpEndpointTest {
         }
     }
 
+    // ---- Timestamps (RFC 7323) ----
+
+    @Test
+    void timestampsTheVmOffersAreEchoedOnEverySegmentAndTakeTheirRoomFromTheData() {
+        try (EndpointHarness h = new EndpointHarness(EndpointHarness.config(), SYN.withTimestamps(7000))) {
+            h.hostConnects();
+            SeenSegment synAck = h.next();
+            assertThat(synAck.timestamps).isTrue();
+            assertThat(synAck.tsEcho).isEqualTo(7000);
+            h.vmStamped(FLAG_ACK, VM_DATA, DATA, VM_WINDOW, 7001, synAck.tsValue, new byte[0]);
+            h.vmStamped(FLAG_ACK | FLAG_PSH, VM_DATA, DATA, VM_WINDOW, 7002, synAck.tsValue, text("GET /"));
+            SeenSegment ack = h.next();
+            assertThat(ack.ack).isEqualTo(VM_DATA + 5);
+            assertThat(ack.tsEcho).isEqualTo(7002);
+            h.advance(5);
+            h.hostSends(bytes(3000, 1));
+            List<SeenSegment> sent = h.sent();
+            assertThat(sent).extracting(segment -> segment.data.length).containsExactly(1448, 1448, 104);
+            assertThat(sent).allSatisfy(segment -> {
+                assertThat(segment.timestamps).isTrue();
+                assertThat(segment.tsEcho).as("TS.Recent: the newest in-order TSval").isEqualTo(7002);
+                assertThat(segment.tsValue - synAck.tsValue).as("our clock, in milliseconds").isEqualTo(5);
+            });
+        }
+    }
+
+    @Test
+    void withoutTimestampsInTheSynNoSegmentCarriesThem() {
+        try (EndpointHarness h = EndpointHarness.established(EndpointHarness.config(), SYN)) {
+            h.hostSends(bytes(3000, 1));
+            assertThat(h.sent()).extracting(segment -> segment.data.length).containsExactly(1460, 1460, 80);
+            assertThat(h.sent()).noneMatch(segment -> segment.timestamps);
+        }
+    }
+
+    @Test
+    void aTimestampEchoEndsTheBackoffThatOnlyRetransmissionsWouldOtherwiseKeep() {
+        // A VM that lost a burst: every segment after the timeout is a retransmission, which Karn's rule never
+        // times, so without timestamps the doubled timeout stays; the echo measures the round trip anyway.
+        assertThat(timeoutAfterBackoffAndAnAckedRetransmission(SYN.withTimestamps(7000))).isEqualTo(200);
+        assertThat(timeoutAfterBackoffAndAnAckedRetransmission(SYN)).isEqualTo(1600);
+    }
+
+    /** Three timeouts on a two-segment flight, then the VM ACKs the retransmitted first segment: the next RTO. */
+    private static long timeoutAfterBackoffAndAnAckedRetransmission(Syn syn) {
+        try (EndpointHarness h = EndpointHarness.established(EndpointHarness.config(), syn)) {
+            h.hostSends(bytes(2000, 3));
+            List<SeenSegment> flight = h.sent();
+            assertThat(flight).hasSize(2);
+            SeenSegment resent = null;
+            for (int i = 0; i < 3; i++) {
+                h.advance(h.millisToDeadline());
+                resent = h.next();
+                h.assertNothingSent();
+            }
+            assertThat(resent.seq).isEqualTo(DATA);
+            int acked = DATA + resent.data.length;
+            if (syn.timestamps()) {
+                h.vmStamped(FLAG_ACK, VM_DATA, acked, VM_WINDOW, syn.tsValue() + 1, resent.tsValue, new byte[0]);
+            } else {
+                h.vm(FLAG_ACK, VM_DATA, acked, VM_WINDOW);
+            }
+            assertThat(h.next().seq).as("the second segment, resent as the window reopens").isEqualTo(acked);
+            return h.millisToDeadline();
+        }
+    }
+
+    @Test
+    void sackBlocksOnADataSegmentNeverMakeItLargerThanTheVmsMss() {
+        try (EndpointHarness h = EndpointHarness.established(EndpointHarness.config(),
+                SYN.withTimestamps(7000))) {
+            // The VM's data after a gap: its SACK blocks ride on every segment we send until the gap fills.
+            h.vmStamped(FLAG_ACK, VM_DATA + 100, DATA, VM_WINDOW, 7001, 0, text("later"));
+            h.vmStamped(FLAG_ACK, VM_DATA + 200, DATA, VM_WINDOW, 7001, 0, text("even later"));
+            assertThat(h.sent().getLast().sackBlocks).isEqualTo(2);
+            h.hostSends(bytes(1448 + 100, 4));
+            List<SeenSegment> sent = h.sent();
+            assertThat(sent).hasSize(2);
+            assertThat(sent.getFirst().data).hasSize(1448);
+            assertThat(sent.getFirst().headerLength + sent.getFirst().data.length)
+                    .as("a full segment: header with timestamps, and no room for SACK").isEqualTo(20 + 1460);
+            assertThat(sent.get(1).sackBlocks).as("a short segment still has room for them").isEqualTo(2);
+        }
+    }
+
     @Test
     void threeDuplicateAcksFastRetransmitAndPartialAcksResendTheNextHole() {
         try (EndpointHarness h = EndpointHarness.established(EndpointHarness.config(), withMss(1000))) {
