@@ -119,6 +119,25 @@ public final class DevTools implements AutoCloseable {
             return result.get("result.result.value");
         }
 
+        /**
+         * Waits until the tab shows a document whose URL contains {@code urlPart}, fully loaded: a tab found by its
+         * URL may still hold the blank document it opened with, where a script finds no element and adds to the
+         * wrong page.
+         */
+        public void awaitLoaded(String urlPart, long timeout, TimeUnit unit) throws Exception {
+            long deadline = System.nanoTime() + unit.toNanos(timeout);
+            String state = null;
+            while (System.nanoTime() < deadline) {
+                state = String.valueOf(evaluate("location.href + ' ' + document.readyState"));
+                if (state.endsWith(" complete") && state.substring(0, state.lastIndexOf(' ')).contains(urlPart)) {
+                    return;
+                }
+                Thread.sleep(100);
+            }
+            throw new AssertionError("the tab did not load a page with " + urlPart + " within " + timeout + " "
+                    + unit.toString().toLowerCase(java.util.Locale.ROOT) + "; it shows " + state);
+        }
+
         /** Sends {@code text} as typed into the page's VM console. */
         public void type(String text) throws Exception {
             evaluate("vm.send(" + jsonString(text) + ")");

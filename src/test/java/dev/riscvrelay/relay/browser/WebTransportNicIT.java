@@ -40,7 +40,7 @@ class WebTransportNicIT {
             try (Browsers.Running chromium = V86BrowserLanIT.launchChromium(field, relay, "nic", page);
                  DevTools devTools = DevTools.attach(chromium.profile(), 30, TimeUnit.SECONDS)) {
                 DevTools.Page tab = devTools.pages("relay.json").getFirst();
-                awaitLoaded(tab);
+                tab.awaitLoaded("/relay.json", 30, TimeUnit.SECONDS);
                 String summary = String.valueOf(tab.evaluate(resource("ethernet-frames.js")
                         + resource("nic-reused-buffer.js")));
                 System.out.println("[facts] NE2000-like burst through the page's WebTransport NIC: " + summary);
@@ -53,21 +53,6 @@ class WebTransportNicIT {
                         + " malformed").isZero();
             }
         }
-    }
-
-    /** Waits until the tab shows /relay.json from the relay: scripts added earlier would load into the blank page. */
-    private static void awaitLoaded(DevTools.Page tab) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String state = null;
-        while (System.nanoTime() < deadline) {
-            state = String.valueOf(tab.evaluate(
-                    "location.protocol + ' ' + location.pathname + ' ' + document.readyState"));
-            if (state.equals("https: /relay.json complete")) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the tab did not load /relay.json within 30 s: " + state);
     }
 
     private static String resource(String name) throws IOException {

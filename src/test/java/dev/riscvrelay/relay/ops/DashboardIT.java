@@ -186,6 +186,7 @@ class DashboardIT {
         while (System.nanoTime() < deadline) {
             List<DevTools.Page> pages = devTools.pages(page.getHost() + ":" + page.getPort());
             if (!pages.isEmpty()) {
+                pages.getFirst().awaitLoaded(page.getHost() + ":" + page.getPort(), 20, TimeUnit.SECONDS);
                 return pages.getFirst();
             }
             Thread.sleep(100);
