@@ -11,11 +11,11 @@ import io.netty.buffer.ByteBuf;
 public final class TcpPacket {
 
     public static final int MIN_HEADER_LENGTH = 20;
+    public static final int MAX_HEADER_LENGTH = 60;
     /** RFC 9293 section 3.1: the data offset's four bits leave at most 40 bytes of options. */
-    public static final int MAX_OPTIONS_LENGTH = 40;
+    public static final int MAX_OPTIONS_LENGTH = MAX_HEADER_LENGTH - MIN_HEADER_LENGTH;
     /** Two NOPs and the timestamps option (RFC 7323 appendix A), as {@link #writeTimestampsOption} writes it. */
     public static final int TIMESTAMPS_OPTION_LENGTH = 12;
-    public static final int MAX_HEADER_LENGTH = 60;
 
     public static final int FLAG_FIN = 0x01;
     public static final int FLAG_SYN = 0x02;

@@ -10,9 +10,6 @@ import dev.riscvrelay.relay.testbed.LanHost;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.RelayProcess;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -99,30 +96,21 @@ class UpstreamClientLanIT {
         CommandResult toRaw = host.ping(RAW_ADDRESS, 3, 0.2);
         soft.assertThat(toRaw.succeeded()).as("host -> raw session: " + toRaw.describe()).isTrue();
 
-        String metrics;
-        try (HttpClient http = HttpClient.newHttpClient()) {
-            metrics = http.send(HttpRequest.newBuilder(URI.create(field.adminUrl("/metrics"))).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-        }
+        String metrics = field.relay().metrics();
         metrics.lines().filter(line -> line.startsWith("relay_framed") || line.contains("reason=\"framed")
                 || line.contains("spoofed") || line.startsWith("relay_datagrams_copied"))
                 .forEach(line -> System.out.println("[facts] " + line));
-        soft.assertThat(metric(metrics, "relay_framed_sessions_total")).as("two clients and a thief").isEqualTo(3);
-        soft.assertThat(metric(metrics, "relay_framed_assigned_total")).isEqualTo(2);
-        soft.assertThat(metric(metrics, "relay_framed_refused_total")).isEqualTo(1);
-        soft.assertThat(metric(metrics, "relay_framed_chunked_frames_total"))
+        soft.assertThat(RelayProcess.metric(metrics, "relay_framed_sessions_total")).as("two clients and a thief")
+                .isEqualTo(3);
+        soft.assertThat(RelayProcess.metric(metrics, "relay_framed_assigned_total")).isEqualTo(2);
+        soft.assertThat(RelayProcess.metric(metrics, "relay_framed_refused_total")).isEqualTo(1);
+        soft.assertThat(RelayProcess.metric(metrics, "relay_framed_chunked_frames_total"))
                 .as("the page's three large pings and one large reply, its two full-size replies to the host")
                 .isEqualTo(6);
-        soft.assertThat(metric(metrics, "relay_framed_frames_split_total"))
+        soft.assertThat(RelayProcess.metric(metrics, "relay_framed_frames_split_total"))
                 .as("the 1514-byte request and reply between the framed clients").isEqualTo(2);
-        soft.assertThat(metric(metrics, "relay_drops_total{reason=\"spoofed_ip\"}")).isEqualTo(1);
-        soft.assertThat(metric(metrics, "relay_drops_total{reason=\"framed_chunk_malformed\"}")).isZero();
+        soft.assertThat(RelayProcess.metric(metrics, "relay_drops_total{reason=\"spoofed_ip\"}")).isEqualTo(1);
+        soft.assertThat(RelayProcess.metric(metrics, "relay_drops_total{reason=\"framed_chunk_malformed\"}")).isZero();
         soft.assertAll();
-    }
-
-    /** The value of one Prometheus series, 0 when absent. */
-    private static double metric(String metrics, String series) {
-        return metrics.lines().filter(line -> line.startsWith(series + " ")).findFirst()
-                .map(line -> Double.parseDouble(line.substring(series.length() + 1))).orElse(0.0);
     }
 }

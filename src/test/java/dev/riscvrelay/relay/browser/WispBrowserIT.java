@@ -69,7 +69,7 @@ class WispBrowserIT {
                         .contains("\"url\":\"" + allowed + "\",\"status\":200,\"bytes\":" + FILE_BYTES
                                 + ",\"sha256\":\"" + fileSha256 + "\"");
                 assertThat(results).as("the denied fetch fails").contains("\"url\":\"" + denied + "\",\"error\"");
-                String metrics = metrics(relay);
+                String metrics = relay.metrics();
                 assertThat(metrics).containsPattern("relay_wisp_streams_opened_total \\d+")
                         .containsPattern("relay_wisp_streams_blocked_total [1-9]")
                         .containsPattern("relay_wisp_bytes_to_client_total [1-9]\\d{6,}");
@@ -119,7 +119,7 @@ class WispBrowserIT {
                 String blocked = V86BrowserLanIT.run(vm, "wget -q -O /tmp/no http://"
                         + FieldBed.INTERNET_PEER + "/file; echo wget-exit=$?", 60);
                 assertThat(blocked).as("a range the egress policy denies").doesNotContain("wget-exit=0");
-                String metrics = metrics(relay);
+                String metrics = relay.metrics();
                 assertThat(metrics).containsPattern("relay_wisp_connections_opened_total [1-9]")
                         .containsPattern("relay_wisp_streams_blocked_total [1-9]")
                         .containsPattern("relay_wisp_bytes_to_client_total [1-9]\\d{6,}");
@@ -142,12 +142,6 @@ class WispBrowserIT {
         throw new AssertionError("libcurl.js did not finish within 90 s; page log: "
                 + tab.evaluate("document.getElementById('log').textContent") + "\nbrowser log:\n"
                 + chromium.logTail(30));
-    }
-
-    private static String metrics(RelayProcess relay) throws Exception {
-        try (InputStream in = URI.create(relay.adminUrl("/metrics")).toURL().openStream()) {
-            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        }
     }
 
     /** The test page and libcurl.js on loopback (a secure context: crypto.subtle works there). */

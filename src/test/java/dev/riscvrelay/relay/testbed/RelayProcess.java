@@ -2,10 +2,10 @@ package dev.riscvrelay.relay.testbed;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.SocketException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -192,13 +192,21 @@ public final class RelayProcess implements AutoCloseable {
         return "http://" + adminHost + ":" + adminPort + path;
     }
 
-    /** One series of the relay's {@code /metrics} now, e.g. {@code relay_drops_total{reason="malformed"}}; 0 if none. */
-    public double metric(String series) throws IOException {
-        String text;
+    /** The relay's {@code /metrics} now, as Prometheus text. */
+    public String metrics() throws IOException {
         try (InputStream in = URI.create(adminUrl("/metrics")).toURL().openStream()) {
-            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        return text.lines().filter(line -> line.startsWith(series + " ")).findFirst()
+    }
+
+    /** One series of the relay's {@code /metrics} now, as {@code relay_drops_total{reason="malformed"}}; 0 if none. */
+    public double metric(String series) throws IOException {
+        return metric(metrics(), series);
+    }
+
+    /** One series of a {@code /metrics} text; 0 when it has none. */
+    public static double metric(String metrics, String series) {
+        return metrics.lines().filter(line -> line.startsWith(series + " ")).findFirst()
                 .map(line -> Double.parseDouble(line.substring(series.length() + 1).trim())).orElse(0.0);
     }
 

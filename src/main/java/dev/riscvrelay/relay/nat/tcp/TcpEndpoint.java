@@ -594,9 +594,10 @@ final class TcpEndpoint implements TcpSender.Output {
     @Override
     public void sendSegment(int sequence, int length, int flags) {
         int timestampBytes = timestamps ? TcpPacket.TIMESTAMPS_OPTION_LENGTH : 0;
-        // SACK blocks only as far as the frame has room: a full data segment carries none (the next ACK does).
+        // SACK blocks only as far as the frame has room: a full data segment carries none (the next ACK does). The
+        // SACK option is two NOPs, kind and length (4 bytes), then 8 per block.
         int sackRoom = Math.min(TcpPacket.MAX_OPTIONS_LENGTH, segmentRoom - length) - timestampBytes;
-        int sackBlocks = Math.min(receiver.sackBlocks(), sackRoom >= 12 ? (sackRoom - 4) / 8 : 0);
+        int sackBlocks = Math.min(receiver.sackBlocks(), Math.max(0, (sackRoom - 4) / 8));
         int ack = receiver.rcvNxt();
         vm.segment(sequence, ack, receiver.advertisedWindow(), flags, timestamps, tsClock(), tsRecent,
                 receiver.sackLeft(), receiver.sackRight(), sackBlocks, sender.sendBuffer(),

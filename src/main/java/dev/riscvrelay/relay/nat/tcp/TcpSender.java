@@ -84,13 +84,6 @@ final class TcpSender {
      * @param scale the VM's window scale shift (0 without scaling)
      * @param window the window of the VM's SYN (never scaled, RFC 7323 section 2.2)
      * @param windowSequence the SYN's sequence number (the first SND.WL1)
-     */
-    TcpSender(TcpConfig config, int iss, int mss, int scale, int window, int windowSequence, TcpTimer timer,
-            Output out, Counters counters) {
-        this(config, iss, mss, scale, window, windowSequence, false, timer, out, counters);
-    }
-
-    /**
      * @param timestamps whether the VM echoes our timestamps (RFC 7323): then every ACK of new data measures the
      *     round trip through {@link #onTimestampEcho}, and no segment is timed on its own
      */

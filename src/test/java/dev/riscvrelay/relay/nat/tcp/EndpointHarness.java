@@ -224,22 +224,14 @@ final class EndpointHarness implements TcpHost, AutoCloseable {
 
     /** One segment from the VM (window field as sent, unscaled), then the loop's turn end. */
     void vm(int flags, int seq, int ack, int window, byte[] data) {
-        ByteBuf segment = segment(flags, seq, ack, window, new byte[0], data);
-        view.wrap(segment, 0, segment.readableBytes());
-        endpoint.onSegment(view, now);
-        segment.release();
-        endTurn();
+        fromVm(segment(flags, seq, ack, window, new byte[0], data));
     }
 
     /** One segment from the VM carrying the timestamps option (TSval, TSecr), then the loop's turn end. */
     void vmStamped(int flags, int seq, int ack, int window, int tsValue, int tsEcho, byte[] data) {
         byte[] options = new byte[TcpPacket.TIMESTAMPS_OPTION_LENGTH];
         TcpPacket.writeTimestampsOption(Unpooled.wrappedBuffer(options), 0, tsValue, tsEcho);
-        ByteBuf segment = segment(flags, seq, ack, window, options, data);
-        view.wrap(segment, 0, segment.readableBytes());
-        endpoint.onSegment(view, now);
-        segment.release();
-        endTurn();
+        fromVm(segment(flags, seq, ack, window, options, data));
     }
 
     /** A pure ACK from the VM with SACK blocks, {@code blocks} as left, right pairs (absolute sequence numbers). */
@@ -253,7 +245,11 @@ final class EndpointHarness implements TcpHost, AutoCloseable {
         for (int i = 0; i < blocks.length; i++) {
             edges.setInt(4 + 4 * i, blocks[i]);
         }
-        ByteBuf segment = segment(TcpPacket.FLAG_ACK, seq, ack, window, options, new byte[0]);
+        fromVm(segment(TcpPacket.FLAG_ACK, seq, ack, window, options, new byte[0]));
+    }
+
+    /** Hands {@code segment} to the endpoint as the VM's, then ends the loop's turn. */
+    private void fromVm(ByteBuf segment) {
         view.wrap(segment, 0, segment.readableBytes());
         endpoint.onSegment(view, now);
         segment.release();
