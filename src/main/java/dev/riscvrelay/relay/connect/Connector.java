@@ -20,6 +20,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -312,20 +313,30 @@ public final class Connector implements AutoCloseable {
                     + " for full buffers, " + other + " other)");
             sendErrorsReported = errors;
         }
-        reportLinkRecovery(quic);
+        reportLinkRecovery(session, quic);
     }
 
-    /** One line when link recovery saw new losses since the last report: what it repaired, and what it could not. */
-    private void reportLinkRecovery(Counters quic) {
+    /**
+     * One line when link recovery saw new losses since the last report: what it repaired, what it could not and
+     * why, and its repair time.
+     */
+    private void reportLinkRecovery(WebTransportClient session, Counters quic) {
         long repaired = quic.get(Counter.RECOVERY_REPAIRED);
         long givenUp = quic.get(Counter.RECOVERY_UNREPAIRED);
+        long heldFull = quic.get(Counter.RECOVERY_UNREPAIRED_HELD_FULL);
+        long outage = quic.get(Counter.RECOVERY_UNREPAIRED_OUTAGE);
         long overBudget = quic.get(Counter.RECOVERY_OVER_BUDGET);
+        long outages = quic.get(Counter.RECOVERY_OUTAGES);
         long resent = quic.get(Counter.RECOVERY_RESENT);
-        long seen = repaired + givenUp + overBudget + resent;
+        long seen = repaired + givenUp + overBudget + resent + outages;
         if (seen > recoveryReported) {
             log.accept("link recovery in this session: " + repaired + " frames from the relay lost on the path and"
-                    + " repaired, " + givenUp + " given up, " + overBudget + " left lost as congestion (over the "
-                    + "budget); " + resent + " frames sent again for the relay");
+                    + " repaired, " + givenUp + " given up (" + (givenUp - heldFull - outage) + " timed out, "
+                    + heldFull + " with the most frames waiting behind them, " + outage + " before an outage), "
+                    + overBudget + " left lost as congestion (over the budget); " + outages + " outages ("
+                    + quic.get(Counter.RECOVERY_OUTAGE_FRAMES) + " frames); repair time "
+                    + String.format(Locale.ROOT, "%.1f", session.linkRepairMillis()) + " ms; " + resent
+                    + " frames sent again for the relay");
             recoveryReported = seen;
         }
     }

@@ -138,6 +138,11 @@ public enum Counter {
     RECOVERY_OVER_BUDGET("lost frames not asked for under link recovery: beyond its budget of 3% of the frames, a"
             + " sign of congestion the TCP inside must see"),
     RECOVERY_UNREPAIRED("lost frames given up on: still missing after their NACKs, or too old to be sent again"),
+    RECOVERY_UNREPAIRED_HELD_FULL("of the lost frames given up on, those given up because the most frames that wait"
+            + " behind one hole were waiting (the rest: their time ran out, or an outage followed)"),
+    RECOVERY_UNREPAIRED_OUTAGE("of the lost frames given up on, those given up because an outage followed them"),
+    RECOVERY_OUTAGES("jumps of more than 64 sequence numbers under link recovery: outages, not asked for"),
+    RECOVERY_OUTAGE_FRAMES("frames missing in those jumps, never asked for"),
     DROP_RECOVERY_DUPLICATE("frames that arrived twice under link recovery (the original was late, not lost)"),
     DROP_RECOVERY_TOO_OLD("frames under link recovery older than the receive window can tell from duplicates"),
     DROP_MAC_TABLE_FULL("source MACs not learned because the MAC table was full"),

@@ -275,6 +275,8 @@ final class LinkRecovery {
                 // An outage, or a peer that started over: what was held goes out as it is, and order restarts here.
                 giveUpUpTo(highest + 1);
                 nextInOrder = seq;
+                counters.increment(Counter.RECOVERY_OUTAGES);
+                counters.add(Counter.RECOVERY_OUTAGE_FRAMES, ahead - 1);
             }
             if (ahead >= WINDOW) {
                 Arrays.fill(seen, 0);
@@ -348,6 +350,7 @@ final class LinkRecovery {
             }
             if (frame == null) {
                 if (highest - nextInOrder >= MAX_HELD) {
+                    counters.increment(Counter.RECOVERY_UNREPAIRED_HELD_FULL);
                     giveUp(nextInOrder); // too much waits behind this hole
                     continue;
                 }
@@ -372,6 +375,7 @@ final class LinkRecovery {
             ByteBuf frame = held[at];
             if (frame == null) {
                 counters.increment(Counter.RECOVERY_UNREPAIRED);
+                counters.increment(Counter.RECOVERY_UNREPAIRED_OUTAGE);
             } else {
                 held[at] = null;
                 deliver.accept(frame);
@@ -449,6 +453,11 @@ final class LinkRecovery {
         toAskCount = 0;
         unflushed++;
         link.accept(nack);
+    }
+
+    /** The measured time from asking for a lost frame to receiving it (its moving average), in nanoseconds. */
+    long repairNanos() {
+        return repairNanos;
     }
 
     private boolean isMarked(int seq) {

@@ -539,6 +539,12 @@ public final class WebTransportClient implements AutoCloseable {
         return recovery != null;
     }
 
+    /** Link recovery's measured repair time (asking for a lost frame until it arrives) in ms; 0 without it. */
+    public double linkRepairMillis() {
+        LinkRecovery current = recovery;
+        return current == null ? 0 : current.repairNanos() / 1e6;
+    }
+
     /** Resets both directions of the CONNECT stream (H3_REQUEST_CANCELLED), as a crashing peer's stack would. */
     void resetConnectStream() {
         loop.execute(() -> connectStream.shutdown(0x10c));

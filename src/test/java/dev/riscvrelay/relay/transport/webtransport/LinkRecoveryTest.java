@@ -95,6 +95,8 @@ class LinkRecoveryTest {
         }
         assertThat(receiverCounters.get(Counter.RECOVERY_ASKED)).isEqualTo(2 + LinkRecovery.MAX_NACKS);
         assertThat(receiverCounters.get(Counter.RECOVERY_UNREPAIRED)).isEqualTo(1);
+        assertThat(receiverCounters.get(Counter.RECOVERY_UNREPAIRED_HELD_FULL)).as("its time ran out").isZero();
+        assertThat(receiverCounters.get(Counter.RECOVERY_UNREPAIRED_OUTAGE)).isZero();
         assertThat(delivered).containsExactly(0, 1, 2, 3, 4, 5, 7, 8);
         assertThat(timers).as("no timer once nothing waits").isEmpty();
     }
@@ -109,6 +111,7 @@ class LinkRecoveryTest {
         send(2 + LinkRecovery.MAX_HELD - 1, 2 + LinkRecovery.MAX_HELD, seq -> false);
         assertThat(delivered).hasSize(LinkRecovery.MAX_HELD + 1).startsWith(0, 2);
         assertThat(receiverCounters.get(Counter.RECOVERY_UNREPAIRED)).isEqualTo(1);
+        assertThat(receiverCounters.get(Counter.RECOVERY_UNREPAIRED_HELD_FULL)).isEqualTo(1);
         exchange(); // ...and comes late: delivered after all, not dropped
         assertThat(delivered).hasSize(LinkRecovery.MAX_HELD + 2).endsWith(1);
     }
@@ -120,6 +123,21 @@ class LinkRecoveryTest {
         send(2 + LinkRecovery.MAX_GAP + 1, 2 + LinkRecovery.MAX_GAP + 3, seq -> false);
         assertThat(delivered).containsExactly(0, 1, 2 + LinkRecovery.MAX_GAP + 1, 2 + LinkRecovery.MAX_GAP + 2);
         assertThat(receiverCounters.get(Counter.RECOVERY_ASKED)).isZero();
+        assertThat(receiverCounters.get(Counter.RECOVERY_OUTAGES)).isEqualTo(1);
+        assertThat(receiverCounters.get(Counter.RECOVERY_OUTAGE_FRAMES)).isEqualTo(LinkRecovery.MAX_GAP + 1);
+    }
+
+    @Test
+    void aHoleStillOpenWhenAnOutageFollowsIsGivenUpForIt() {
+        send(0, 4, seq -> seq == 1);
+        assertThat(delivered).containsExactly(0);
+        dropNacks();
+        send(4, 4 + LinkRecovery.MAX_GAP + 1, seq -> true);
+        send(4 + LinkRecovery.MAX_GAP + 1, 4 + LinkRecovery.MAX_GAP + 2, seq -> false);
+        assertThat(delivered).containsExactly(0, 2, 3, 4 + LinkRecovery.MAX_GAP + 1);
+        assertThat(receiverCounters.get(Counter.RECOVERY_UNREPAIRED)).isEqualTo(1);
+        assertThat(receiverCounters.get(Counter.RECOVERY_UNREPAIRED_OUTAGE)).isEqualTo(1);
+        assertThat(receiverCounters.get(Counter.RECOVERY_OUTAGE_FRAMES)).isEqualTo(LinkRecovery.MAX_GAP + 1);
     }
 
     @Test
