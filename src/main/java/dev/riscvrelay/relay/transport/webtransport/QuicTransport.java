@@ -8,6 +8,18 @@ import java.util.concurrent.TimeUnit;
 /** The QUIC settings the relay's server and its client share: packet sizes, datagrams, flow control, pacing. */
 final class QuicTransport {
 
+    /** RFC 9002 section 7.2's initial window: ten packets. */
+    static final int RFC_9002_INITIAL_WINDOW_PACKETS = 10;
+    /**
+     * Quiche's BBR (BBRv2 from Google's QUIC) takes its initial window as the floor its congestion window never goes
+     * below, and under random loss it can sit on that floor for good: across 1% loss at 20 ms a connector's window
+     * stayed at ten packets (14,720 bytes, 5.6 Mbit/s) through a whole 45 s upload, and the frames waiting in quiche's
+     * datagram queue delayed link recovery's resends until they were given up. 256 packets (376 KB at 1472 bytes)
+     * carry 150 Mbit/s at 20 ms. What the tunnel carries is the VMs' own TCP, which answers congestion itself: loss
+     * beyond link recovery's budget reaches it, as through a VPN that has no congestion control of its own.
+     */
+    static final int BBR_WINDOW_FLOOR_PACKETS = 256;
+
     private QuicTransport() {
     }
 
@@ -26,6 +38,8 @@ final class QuicTransport {
                 .maxRecvUdpPayloadSize(receiveUdpPayload)
                 .discoverPmtu(true)
                 .congestionControlAlgorithm(congestionControl)
+                .initialCongestionWindowPackets(congestionControl == QuicCongestionControlAlgorithm.BBR
+                        ? BBR_WINDOW_FLOOR_PACKETS : RFC_9002_INITIAL_WINDOW_PACKETS)
                 // Without the max_datagram_frame_size transport parameter browsers open the session but report
                 // maxDatagramSize 0 and send nothing.
                 .datagram(datagramQueueLength, datagramQueueLength)
