@@ -3,6 +3,7 @@ package dev.riscvrelay.relay.cli;
 import dev.riscvrelay.relay.cli.RelayCommand.UsageError;
 import dev.riscvrelay.relay.connect.Connector;
 import dev.riscvrelay.relay.connect.ConnectorConfig;
+import dev.riscvrelay.relay.transport.tap.TapDevice;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClientConfig;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -86,6 +87,13 @@ final class ConnectCommand implements Callable<Integer> {
             description = "Create the TAP inside this network namespace, e.g. /run/netns/NAME (needs CAP_SYS_ADMIN).")
     Path tapNetns;
 
+    @Option(names = "--tap-queue", paramLabel = "FRAMES",
+            description = "Frames the kernel queues on the TAP for the connector (its txqueuelen; default: "
+                    + TapDevice.TX_QUEUE_FRAMES + ", Linux gives 1000). Longer queues let a host's CUBIC upload"
+                    + " faster across a lossy, long path; shorter ones keep the host's other traffic from waiting"
+                    + " behind a bulk transfer (see README).")
+    Integer tapQueue;
+
     @Option(names = "--mtu", paramLabel = "BYTES",
             description = "MTU of the TAP (or the guest) instead of what one datagram carries minus 14. Frames"
                     + " larger than a datagram are dropped and counted, never split.")
@@ -136,10 +144,18 @@ final class ConnectCommand implements Callable<Integer> {
         }
         ConnectorConfig.Local local;
         if (localEnd.tap != null) {
-            local = new ConnectorConfig.Tap(localEnd.tap, tapNetns);
+            int queue = tapQueue == null ? TapDevice.TX_QUEUE_FRAMES : tapQueue;
+            if (queue < 1 || queue > TapDevice.MAX_TX_QUEUE_FRAMES) {
+                throw new UsageError("--tap-queue: give 1.." + TapDevice.MAX_TX_QUEUE_FRAMES + " frames, not "
+                        + queue);
+            }
+            local = new ConnectorConfig.Tap(localEnd.tap, tapNetns, queue);
         } else {
             if (tapNetns != null) {
                 throw new UsageError("--tap-netns goes with --tap");
+            }
+            if (tapQueue != null) {
+                throw new UsageError("--tap-queue goes with --tap");
             }
             local = new ConnectorConfig.QemuDgram(hostPort("--qemu-dgram", localEnd.qemu.listen),
                     hostPort("--qemu-remote", localEnd.qemu.remote));

@@ -255,7 +255,8 @@ public final class Connector implements AutoCloseable {
             switch (config.local()) {
                 case ConnectorConfig.Tap tap -> {
                     // Segment offload: TCP segments of one burst from the relay reach the host's stack as one packet.
-                    TapDevice.Config tapConfig = TapDevice.Config.forMtu(tap.name(), mtu).withSegmentOffload();
+                    TapDevice.Config tapConfig = TapDevice.Config.forMtu(tap.name(), mtu).withSegmentOffload()
+                            .withTxQueue(tap.txQueueFrames());
                     TapDevice device = tap.netns() == null ? TapDevice.open(tapConfig, counters)
                             : TapDevice.openInNamespace(tap.netns(), tapConfig, counters);
                     tapPort = new TapPort(device, PooledByteBufAllocator.DEFAULT, HttpDatagram.HEADROOM,

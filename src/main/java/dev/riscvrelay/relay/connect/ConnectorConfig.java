@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.connect;
 
+import dev.riscvrelay.relay.transport.tap.TapDevice;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClientConfig;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -68,10 +69,15 @@ public record ConnectorConfig(URI relay, WebTransportClientConfig client, Local 
      *
      * @param name interface name (≤ 15 bytes)
      * @param netns network namespace file to create it in (e.g. {@code /run/netns/NAME}); null for our own
+     * @param txQueueFrames the frames the kernel queues on it for the connector (its txqueuelen)
      */
-    public record Tap(String name, Path netns) implements Local {
+    public record Tap(String name, Path netns, int txQueueFrames) implements Local {
         public Tap {
             Objects.requireNonNull(name, "name");
+        }
+
+        public Tap(String name, Path netns) {
+            this(name, netns, TapDevice.TX_QUEUE_FRAMES);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.riscvrelay.relay.connect.ConnectorConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
@@ -113,6 +114,25 @@ class ConnectCommandTest {
         new picocli.CommandLine(command).parseArgs("--url", "https://127.0.0.1:4433/", "--tap", "rr0",
                 "--no-link-recovery");
         assertThat(command.toConfig().client().linkRecovery()).isFalse();
+    }
+
+    @Test
+    void tapQueueIsTwoHundredFramesUnlessToldOtherwise() {
+        ConnectCommand command = new ConnectCommand(new PrintWriter(out, true));
+        new picocli.CommandLine(command).parseArgs("--url", "https://127.0.0.1:4433/", "--tap", "rr0");
+        assertThat(((ConnectorConfig.Tap) command.toConfig().local()).txQueueFrames()).isEqualTo(200);
+        command = new ConnectCommand(new PrintWriter(out, true));
+        new picocli.CommandLine(command).parseArgs("--url", "https://127.0.0.1:4433/", "--tap", "rr0",
+                "--tap-queue", "1000");
+        assertThat(((ConnectorConfig.Tap) command.toConfig().local()).txQueueFrames()).isEqualTo(1000);
+        assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--tap", "rr0", "--tap-queue", "0"),
+                "--tap-queue: give 1..10000 frames, not 0");
+    }
+
+    @Test
+    void tapQueueOnlyWithTap() {
+        assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--tap-queue", "500",
+                "--qemu-dgram", "127.0.0.1:1", "--qemu-remote", "127.0.0.1:2"), "--tap-queue goes with --tap");
     }
 
     @Test

@@ -98,8 +98,10 @@ class ConnectorBadInputIT {
      */
     @Test
     void aTapMtuAboveThePathIsReportedAndItsOversizeFramesAreCountedExactly() throws Exception {
-        LanHost host = field.addLanHost("mtu1500", "10.0.2.17", LinkProfile.CLEAN, "--mtu", "1500");
+        LanHost host = field.addLanHost("mtu1500", "10.0.2.17", LinkProfile.CLEAN, "--mtu", "1500",
+                "--tap-queue", "1000");
         assertThat(FieldBed.mtuOf(host.namespace(), "eth0")).isEqualTo(1500);
+        assertThat(FieldBed.txQueueOf(host.namespace(), "eth0")).as("--tap-queue").isEqualTo(1000);
         assertThat(host.connector().lines()).contains("warning: this session carries at most 1422-byte frames but"
                 + " tap eth0 may send 1514-byte frames; larger ones are dropped and counted");
         assertThat(pingGateway(host, 1408 - 28, 2).succeeded()).as("a 1422-byte frame fits").isTrue();

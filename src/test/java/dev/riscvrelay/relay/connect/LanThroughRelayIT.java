@@ -8,6 +8,7 @@ import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.LanHost;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
+import dev.riscvrelay.relay.transport.tap.TapDevice;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -83,6 +84,7 @@ class LanThroughRelayIT {
                     + ", MTU 1408 (one datagram carries 1422-byte frames)");
             assertThat(host.connector().mtu()).isEqualTo(1408);
             assertThat(FieldBed.mtuOf(host.namespace(), "eth0")).isEqualTo(1408);
+            assertThat(FieldBed.txQueueOf(host.namespace(), "eth0")).isEqualTo(TapDevice.TX_QUEUE_FRAMES);
             assertThat(FieldBed.mtuOf(host.namespace(), "up0")).as("the link the QUIC packets cross")
                     .isEqualTo(1500);
         }

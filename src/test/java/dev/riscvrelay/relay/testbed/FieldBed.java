@@ -493,13 +493,24 @@ public final class FieldBed implements AutoCloseable {
 
     /** The MTU of {@code device} in {@code namespace} ({@code null}: the root namespace). */
     public static int mtuOf(Namespace namespace, String device) {
+        return linkNumber(namespace, device, "mtu");
+    }
+
+    /** The transmit queue length (txqueuelen) of {@code device} in {@code namespace}. */
+    public static int txQueueOf(Namespace namespace, String device) {
+        return linkNumber(namespace, device, "qlen");
+    }
+
+    /** The number after {@code name} in {@code ip -o link show dev DEVICE}. */
+    private static int linkNumber(Namespace namespace, String device, String name) {
         List<String> command = List.of("ip", "-o", "link", "show", "dev", device);
         CommandResult result = namespace == null
                 ? NetnsTestBed.run(Duration.ofSeconds(10), command.toArray(String[]::new))
                 : namespace.exec(command.toArray(String[]::new));
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile(" mtu (\\d+) ").matcher(result.orThrow().stdout());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(" " + name + " (\\d+)")
+                .matcher(result.orThrow().stdout());
         if (!m.find()) {
-            throw new IllegalStateException("no MTU in " + result.stdout());
+            throw new IllegalStateException("no " + name + " in " + result.stdout());
         }
         return Integer.parseInt(m.group(1));
     }

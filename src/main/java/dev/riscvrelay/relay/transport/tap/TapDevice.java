@@ -40,7 +40,7 @@ public final class TapDevice implements AutoCloseable {
      * writes may carry TCP super-frames ({@link SegmentCoalescer}): the device then speaks {@code IFF_VNET_HDR},
      * a virtio-net header before every frame.
      */
-    public record Config(String name, int mtu, int maxFrameSize, boolean segmentOffload) {
+    public record Config(String name, int mtu, int maxFrameSize, boolean segmentOffload, int txQueueFrames) {
         public Config {
             byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
             if (bytes.length == 0 || bytes.length >= IFNAMSIZ || name.contains("/") || name.contains(" ")) {
@@ -53,10 +53,14 @@ public final class TapDevice implements AutoCloseable {
             if (maxFrameSize < 14 || maxFrameSize > MAX_READ) {
                 throw new IllegalArgumentException("maxFrameSize must be in 14.." + MAX_READ + ": " + maxFrameSize);
             }
+            if (txQueueFrames < 1 || txQueueFrames > MAX_TX_QUEUE_FRAMES) {
+                throw new IllegalArgumentException("the transmit queue must be 1.." + MAX_TX_QUEUE_FRAMES
+                        + " frames: " + txQueueFrames);
+            }
         }
 
         public Config(String name, int mtu, int maxFrameSize) {
-            this(name, mtu, maxFrameSize, false);
+            this(name, mtu, maxFrameSize, false, TX_QUEUE_FRAMES);
         }
 
         /** A TAP whose MTU matches the frame limit: nothing the kernel sends is dropped for size. */
@@ -66,7 +70,12 @@ public final class TapDevice implements AutoCloseable {
 
         /** This config with TCP super-frame writes on (see {@link SegmentCoalescer}). */
         public Config withSegmentOffload() {
-            return new Config(name, mtu, maxFrameSize, true);
+            return new Config(name, mtu, maxFrameSize, true, txQueueFrames);
+        }
+
+        /** This config with a transmit queue of {@code frames} instead of {@link #TX_QUEUE_FRAMES}. */
+        public Config withTxQueue(int frames) {
+            return new Config(name, mtu, maxFrameSize, segmentOffload, frames);
         }
     }
 
@@ -83,6 +92,8 @@ public final class TapDevice implements AutoCloseable {
      * and with Linux's.
      */
     public static final int TX_QUEUE_FRAMES = 200;
+    /** The longest transmit queue a TAP is given: ten times Linux's default. */
+    public static final int MAX_TX_QUEUE_FRAMES = 10_000;
 
     /** The largest frame this class reads: 64 KiB, more than any TAP MTU (65521) plus header. */
     static final int MAX_READ = 65536;
@@ -149,7 +160,7 @@ public final class TapDevice implements AutoCloseable {
             int tapFd = openTap(call, callState, config.name(), config.segmentOffload());
             int wakeFd = -1;
             try {
-                configureLink(call, callState, config.name(), config.mtu());
+                configureLink(call, callState, config.name(), config.mtu(), config.txQueueFrames());
                 wakeFd = eventfd(callState, 0, EFD_NONBLOCK | EFD_CLOEXEC);
                 if (wakeFd < 0) {
                     throw failure("eventfd", errno(callState));
@@ -246,7 +257,7 @@ public final class TapDevice implements AutoCloseable {
      * MTU, transmit queue length and IFF_UP are set through an AF_INET socket: these ioctls act on the caller's
      * namespace.
      */
-    private static void configureLink(Arena call, MemorySegment callState, String name, int mtu)
+    private static void configureLink(Arena call, MemorySegment callState, String name, int mtu, int txQueueFrames)
             throws TapException {
         int sock = socket(callState, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (sock < 0) {
@@ -260,7 +271,7 @@ public final class TapDevice implements AutoCloseable {
             }
             // Best effort: a kernel or a sandbox that refuses it leaves the device's own queue, which still works.
             ifreq = ifreq(call, name);
-            ifreq.set(ValueLayout.JAVA_INT, IFREQ_UNION_OFFSET, TX_QUEUE_FRAMES);
+            ifreq.set(ValueLayout.JAVA_INT, IFREQ_UNION_OFFSET, txQueueFrames);
             ioctl(callState, sock, SIOCSIFTXQLEN, ifreq);
             ifreq = ifreq(call, name);
             if (ioctl(callState, sock, SIOCGIFFLAGS, ifreq) != 0) {
