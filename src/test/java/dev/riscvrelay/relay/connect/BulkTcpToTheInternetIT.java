@@ -7,6 +7,7 @@ import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.LanHost;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
+import dev.riscvrelay.relay.testbed.RelayProcess;
 import dev.riscvrelay.relay.testbed.TcpTransfers;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import java.time.Duration;
@@ -62,12 +63,13 @@ class BulkTcpToTheInternetIT {
         Thread.sleep(IDLE_BEFORE.toMillis());
         transfers.receive("internet profile", internet, FieldBed.INTERNET_HOST, 5007, host.namespace(),
                 FieldBed.INTERNET_HOST + ":5007", payload, Duration.ofSeconds(120));
-        double repairedBefore = field.relay().metric(REPAIRED);
-        double givenUpBefore = field.relay().metric(GIVEN_UP);
+        String before = field.relay().metrics();
         double mbps = transfers.send("internet profile", host.namespace(), internet, FieldBed.INTERNET_HOST, 5005,
                 payload, Duration.ofSeconds(120));
+        String after = field.relay().metrics();
         System.out.printf("[facts] internet profile upload: relay repaired %.0f lost frames, gave up %.0f%n",
-                field.relay().metric(REPAIRED) - repairedBefore, field.relay().metric(GIVEN_UP) - givenUpBefore);
+                RelayProcess.metric(after, REPAIRED) - RelayProcess.metric(before, REPAIRED),
+                RelayProcess.metric(after, GIVEN_UP) - RelayProcess.metric(before, GIVEN_UP));
         assertThat(mbps).as("Mbit/s: twice what a congestion window of ten packets carries at 20 ms")
                 .isGreaterThan(2 * TEN_PACKETS_AT_20_MS_MBPS);
         assertThat(field.linkProxy(LinkProfile.INTERNET).up().oversize()).isZero();
