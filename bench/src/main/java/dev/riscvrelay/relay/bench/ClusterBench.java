@@ -44,11 +44,11 @@ public final class ClusterBench {
     /** What one run measures: the transfer size, the rounds, pings per series. */
     public record Plan(long bytes, int rounds, int pings, double pingIntervalSeconds) {
         public static Plan full() {
-            return new Plan(50L << 20, 3, 1000, 0.005);
+            return new Plan(50L << 20, 3, 1000, PingTimes.SLEEPING_INTERVAL_SECONDS);
         }
 
         public static Plan quick() {
-            return new Plan(10L << 20, 1, 200, 0.005);
+            return new Plan(10L << 20, 1, 200, PingTimes.SLEEPING_INTERVAL_SECONDS);
         }
     }
 
@@ -329,7 +329,7 @@ public final class ClusterBench {
                 + "and PUTs %d MB to it, sha256-checked; one unmeasured warm-up each, then %d round(s) alternating "
                 + "which path goes first; median with min..max. Trunk rate: each relay's trunk frames out and in "
                 + "(its /metrics) over the wall time of the two-relay transfers. Latency: %d pings %.0f ms apart "
-                + "from host a to the other host, idle; the added latency is two relays' percentile minus one "
+                + "(closer, ping busy-waits and takes a core) from host a to the other host, idle; the added latency is two relays' percentile minus one "
                 + "relay's. All on one machine with 2 cores.", plan.bytes() >> 20, plan.bytes() >> 20, plan.rounds(),
                 plan.pings(), plan.pingIntervalSeconds() * 1000);
     }

@@ -41,7 +41,7 @@ import java.util.Optional;
 public final class FieldBench {
 
     /** The tools the field part runs. */
-    public static final List<String> TOOLS = List.of("ip", "curl", "iperf3", "python3", "ping");
+    public static final List<String> TOOLS = List.of("ip", "curl", "iperf3", "python3", "ping", "taskset");
 
     static final String SERVER = "203.0.113.10";
     private static final String RELAY_ADDRESS = "198.19.0.2";
@@ -50,16 +50,18 @@ public final class FieldBench {
     private static final int RELAY_ADMIN_PORT = 9466;
     private static final int MTU = 1500;
     private static final Duration LINK_LIFETIME = Duration.ofMinutes(30);
+    /** How long {@link MachineStalls} watches each CPU before the pings. */
+    private static final double STALL_PROBE_SECONDS = 10;
 
     /** What one run measures: sizes per link, rounds of the clean-vs-loopback comparison, pings per series. */
     public record Plan(long hostBytes, int rounds, long internetBytes, long lossyBytes, int pings,
             double pingIntervalSeconds) {
         public static Plan full() {
-            return new Plan(50L << 20, 3, 50L << 20, 2L << 20, 1000, 0.005);
+            return new Plan(50L << 20, 3, 50L << 20, 2L << 20, 1000, PingTimes.SLEEPING_INTERVAL_SECONDS);
         }
 
         public static Plan quick() {
-            return new Plan(10L << 20, 1, 2L << 20, 512L << 10, 200, 0.005);
+            return new Plan(10L << 20, 1, 2L << 20, 512L << 10, 200, PingTimes.SLEEPING_INTERVAL_SECONDS);
         }
 
         /** The size of the transfers over {@code setup}. */
@@ -121,6 +123,10 @@ public final class FieldBench {
         }
     }
 
+    /** What a busy loop on each CPU lost: on the quiet machine, and with the bed idle just before the pings. */
+    public record Stalls(MachineStalls quiet, MachineStalls bedIdle) {
+    }
+
     /** One ping series: where to, under which load, the times. */
     public record PingRow(String target, Load load, PingTimes times) {
     }
@@ -128,7 +134,7 @@ public final class FieldBench {
     /** @param linkCounters per impaired profile, the link's last counter lines (up and down) after its transfers */
     public record Results(Plan plan, Map<Setup, Map<Transfer, NatBench.Stat>> transfers, Map<Setup, Integer> tapMtus,
             List<PingRow> pings, String method, List<String> notes, Map<Setup, List<String>> linkCounters,
-            List<String> relayCounters) {
+            List<String> relayCounters, Stalls stalls) {
         public NatBench.Stat stat(Setup setup, Transfer transfer) {
             return transfers.getOrDefault(setup, Map.of()).getOrDefault(transfer, new NatBench.Stat(List.of()));
         }
@@ -183,6 +189,10 @@ public final class FieldBench {
             throw new IllegalStateException("the field part needs " + String.join(", ", missing)
                     + " (scripts/install-test-deps.sh installs them)");
         }
+        // First, before anything of the bed runs: what the machine itself takes from a process now and then.
+        MachineStalls quietStalls = MachineStalls.measure(STALL_PROBE_SECONDS);
+        log.println("  stalls of this machine's CPUs, quiet: " + quietStalls.summary());
+        log.flush();
         List<String> notes = new ArrayList<>();
         Path work = HttpTransfers.workDirectory("rrb-field-");
         try (Namespaces ns = Namespaces.create()) {
@@ -298,6 +308,10 @@ public final class FieldBench {
                     linkCounters.put(setup, lines);
                 }
             }
+            // Before the pings: what the machine and the idle bed (relay, connectors, links, servers) take.
+            MachineStalls bedStalls = MachineStalls.measure(STALL_PROBE_SECONDS);
+            log.println("  stalls of this machine's CPUs, the bed idle: " + bedStalls.summary());
+            log.flush();
             List<PingRow> pings = latency(ns, hosts.get(Setup.CLEAN)[0]);
             List<String> relayCounters = NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT);
 
@@ -307,7 +321,8 @@ public final class FieldBench {
                 byTransfer.forEach((transfer, list) -> mine.put(transfer, new NatBench.Stat(List.copyOf(list))));
                 stats.put(setup, mine);
             });
-            return new Results(plan, stats, mtus, pings, method(), notes, linkCounters, relayCounters);
+            return new Results(plan, stats, mtus, pings, method(), notes, linkCounters, relayCounters,
+                    new Stalls(quietStalls, bedStalls));
         } finally {
             HttpTransfers.deleteTree(work);
         }
@@ -532,16 +547,20 @@ public final class FieldBench {
                 + "%s (set on their routes; `--host-tcp`). Loopback and the clean link: "
                 + "one unmeasured warm-up round, then %d round(s) of %d MB each way, alternating which goes first; "
                 + "median with min..max. Impaired profiles: one transfer each (host to host a → b only) of %d MB "
-                + "(internet) and %s (lossy). Latency: %d pings %.0f ms apart from clean host a, to 10.0.2.2 (answered by the relay's "
+                + "(internet) and %s (lossy). Latency: %d pings %.0f ms apart (closer, ping busy-waits and takes a "
+                + "core) from clean host a, to 10.0.2.2 (answered by the relay's "
                 + "gateway: TAP, connector, QUIC, relay and back) and to the relay's address (the plain veths and "
                 + "bridge the QUIC packets cross), idle and during an iperf3 download, then upload, through the same "
                 + "connector, and once more during an upload with the TAP's transmit queue at Linux's default of 1000 "
                 + "frames instead of the connector's " + TapDevice.TX_QUEUE_FRAMES + "; "
-                + "percentiles by nearest rank of the per-ping times. All on one machine with 2 cores.",
+                + "percentiles by nearest rank of the per-ping times. Stalls: one busy loop per CPU (pinned with "
+                + "taskset) reads the clock for %.0f s, once before the bed starts and once with the bed idle just "
+                + "before the pings; its gaps over %.1f ms are time the machine, or other work on it, took from a "
+                + "process on that CPU. All on one machine with 2 cores.",
                 describe(LinkProfile.INTERNET), describe(LinkProfile.LOSSY), SERVER,
                 hostTcp.equals(DEFAULT_HOST_TCP) ? hostTcp + ", Linux's default" : hostTcp, plan.rounds(),
                 plan.hostBytes() >> 20, plan.internetBytes() >> 20, megabytes(plan.lossyBytes()), plan.pings(),
-                plan.pingIntervalSeconds() * 1000);
+                plan.pingIntervalSeconds() * 1000, STALL_PROBE_SECONDS, MachineStalls.GAP_MILLIS);
     }
 
     /** "2 MB", or "0.5 MB" below one. */

@@ -70,7 +70,12 @@ final class FieldReport {
             verdicts.add(new BenchReport.Verdict(String.format(Locale.ROOT, "Field ping 10.0.2.2 across the clean link, %s: "
                     + "p50 ≤ %.1f ms, p99 ≤ %.0f ms", load.label, BenchReport.PING_P50_TARGET_MILLIS,
                     BenchReport.PING_P99_TARGET_MILLIS),
-                    pingSummary(times), veth.map(v -> "plain veth " + pingSummary(v.times())).orElse("-"),
+                    pingSummary(times), veth.map(v -> "plain veth " + pingSummary(v.times())).orElse("-")
+                            + (load == FieldBench.Load.IDLE && field.stalls() != null
+                                    ? String.format(Locale.ROOT, "; a busy loop on this machine's CPUs stalls up "
+                                            + "to %.2f ms quiet, %.2f ms with the bed idle",
+                                            field.stalls().quiet().maxMillis(), field.stalls().bedIdle().maxMillis())
+                                    : ""),
                     times.percentile(50) <= BenchReport.PING_P50_TARGET_MILLIS && times.percentile(99) <= BenchReport.PING_P99_TARGET_MILLIS));
         }
     }
@@ -162,6 +167,14 @@ final class FieldReport {
                     .append(millis(t.max())).append(" |\n");
         }
         md.append('\n');
+        if (field.stalls() != null) {
+            md.append("Stalls of a busy loop pinned on each CPU: before the bed started ")
+                    .append(field.stalls().quiet().summary()).append("; with the bed idle, before the pings ")
+                    .append(field.stalls().bedIdle().summary()).append(". A ping through the relay needs a CPU "
+                            + "several times for a few tenths of a millisecond in all (the connector's and the "
+                            + "relay's loops), so now and then it meets such a stall and waits it out; the plain "
+                            + "veth's few microseconds in the kernel rarely do.\n\n");
+        }
         if (!field.relayCounters().isEmpty()) {
             md.append("The relay's non-zero drop, TCP recovery and link recovery counters after the field part (its `/metrics`):"
                     + "\n\n```\n");

@@ -1,0 +1,118 @@
+package dev.riscvrelay.relay.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How long this machine's CPUs stop running a program now and then, whatever the program does: the hypervisor's or
+ * the kernel's own work. One busy loop per CPU, pinned there with {@code taskset}, reads the clock for a few
+ * seconds; a gap between two reads is time that CPU gave to something else. On a virtual machine a ping through
+ * two user-space processes (connector and relay) that meets such a gap waits it out, so the gaps bound the tail
+ * that any user-space path sees there, beside the plain veth's (in the kernel, a few microseconds, which the gaps
+ * rarely meet).
+ *
+ * @param seconds how long each CPU was watched
+ * @param cpus what each CPU lost
+ */
+public record MachineStalls(double seconds, List<Cpu> cpus) {
+
+    /** Gaps shorter than this are the loop's own noise (an interrupt, a cache miss), not a stall. */
+    static final double GAP_MILLIS = 0.5;
+
+    // Prints "START_SECONDS GAP_MILLIS" for every gap over the threshold between two clock reads.
+    private static final String SPIN = """
+            import sys, time
+            length, threshold = float(sys.argv[1]), float(sys.argv[2]) / 1000
+            start = last = time.monotonic()
+            end = start + length
+            gaps = []
+            while last < end:
+                now = time.monotonic()
+                if now - last > threshold:
+                    gaps.append((last - start, now - last))
+                last = now
+            for at, gap in gaps:
+                print("%.6f %.4f" % (at, gap * 1000))
+            """;
+
+    /** One CPU's gaps over {@link #GAP_MILLIS}, in the order they came. */
+    public record Cpu(int cpu, double[] startSeconds, double[] gapMillis) {
+
+        public int count() {
+            return gapMillis.length;
+        }
+
+        public double maxMillis() {
+            return Arrays.stream(gapMillis).max().orElse(0);
+        }
+
+        /** Reads the spinner's lines ({@code START_SECONDS GAP_MILLIS}); other lines are ignored. */
+        static Cpu parse(int cpu, String output) {
+            List<double[]> gaps = new ArrayList<>();
+            for (String line : output.split("\n")) {
+                String[] fields = line.trim().split("\\s+");
+                if (fields.length != 2) {
+                    continue;
+                }
+                try {
+                    gaps.add(new double[] {Double.parseDouble(fields[0]), Double.parseDouble(fields[1])});
+                } catch (NumberFormatException notAGap) {
+                    // not one of the spinner's lines
+                }
+            }
+            return new Cpu(cpu, gaps.stream().mapToDouble(g -> g[0]).toArray(),
+                    gaps.stream().mapToDouble(g -> g[1]).toArray());
+        }
+    }
+
+    /** The largest gap on any CPU, in ms (0 without any). */
+    public double maxMillis() {
+        return cpus.stream().mapToDouble(Cpu::maxMillis).max().orElse(0);
+    }
+
+    /** One line: per CPU, how many gaps and the largest. */
+    public String summary() {
+        List<String> parts = new ArrayList<>();
+        for (Cpu cpu : cpus) {
+            parts.add(String.format(Locale.ROOT, "CPU %d: %d over %.1f ms, the largest %.2f ms", cpu.cpu(),
+                    cpu.count(), GAP_MILLIS, cpu.maxMillis()));
+        }
+        return String.format(Locale.ROOT, "in %.0f s, ", seconds) + String.join("; ", parts);
+    }
+
+    /** Watches every CPU at once for {@code seconds}; nothing else should run meanwhile. */
+    static MachineStalls measure(double seconds) {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        List<Process> spinners = new ArrayList<>();
+        try {
+            for (int cpu = 0; cpu < cpus; cpu++) {
+                spinners.add(new ProcessBuilder("taskset", "-c", Integer.toString(cpu), "python3", "-c", SPIN,
+                        Double.toString(seconds), Double.toString(GAP_MILLIS)).redirectErrorStream(true).start());
+            }
+            List<Cpu> results = new ArrayList<>();
+            for (int cpu = 0; cpu < cpus; cpu++) {
+                Process spinner = spinners.get(cpu);
+                byte[] output = spinner.getInputStream().readAllBytes();
+                if (!spinner.waitFor((long) seconds + 30, TimeUnit.SECONDS) || spinner.exitValue() != 0) {
+                    throw new IllegalStateException("the stall probe on CPU " + cpu + " failed: "
+                            + new String(output, StandardCharsets.UTF_8).strip());
+                }
+                results.add(Cpu.parse(cpu, new String(output, StandardCharsets.UTF_8)));
+            }
+            return new MachineStalls(seconds, List.copyOf(results));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the stall probe", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while probing for stalls", e);
+        } finally {
+            spinners.forEach(Process::destroyForcibly);
+        }
+    }
+}
