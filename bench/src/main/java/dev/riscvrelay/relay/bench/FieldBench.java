@@ -304,6 +304,7 @@ public final class FieldBench {
                     List<String> lines = new ArrayList<>(lastCounters(links.get(setup)));
                     for (Host host : hosts.get(setup)) {
                         lines.addAll(connectorEvents(host));
+                        lines.add(host.namespace() + ": " + tapDrops(ns, host));
                     }
                     linkCounters.put(setup, lines);
                 }
@@ -347,6 +348,19 @@ public final class FieldBench {
             events.add(host.namespace() + ": " + recovery);
         }
         return events;
+    }
+
+    /**
+     * What the host's kernel dropped at its TAP because the queue to the connector was full (TX dropped): a loss
+     * the host's TCP sees that link recovery cannot repair.
+     */
+    private static String tapDrops(Namespaces ns, Host host) {
+        CommandResult dropped = ns.exec(host.namespace(), "cat", "/sys/class/net/eth0/statistics/tx_dropped");
+        CommandResult sent = ns.exec(host.namespace(), "cat", "/sys/class/net/eth0/statistics/tx_packets");
+        return dropped.succeeded() && sent.succeeded()
+                ? "TAP eth0 sent " + sent.stdout().strip() + " frames to the connector, dropped "
+                        + dropped.stdout().strip() + " with its queue full"
+                : "TAP eth0 counters unreadable";
     }
 
     private static int port(Setup setup) {
