@@ -3,6 +3,8 @@ package dev.riscvrelay.relay.bench;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -86,18 +88,54 @@ public record MachineStalls(double seconds, List<Cpu> cpus) {
         return String.format(Locale.ROOT, "in %.0f s, ", seconds) + String.join("; ", parts);
     }
 
-    /** Watches every CPU at once for {@code seconds}; nothing else should run meanwhile. */
+    /**
+     * The CPUs a list such as {@code Cpus_allowed_list} names ({@code 0-3,6,8-9}), in order.
+     *
+     * @throws IllegalArgumentException when it is not such a list
+     */
+    static List<Integer> cpuList(String list) {
+        List<Integer> cpus = new ArrayList<>();
+        for (String part : list.strip().split(",")) {
+            String[] range = part.split("-");
+            try {
+                int first = Integer.parseInt(range[0].strip());
+                int last = range.length == 2 ? Integer.parseInt(range[1].strip()) : first;
+                if (range.length > 2 || first < 0 || last < first) {
+                    throw new IllegalArgumentException("not a CPU list: " + list);
+                }
+                for (int cpu = first; cpu <= last; cpu++) {
+                    cpus.add(cpu);
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("not a CPU list: " + list, e);
+            }
+        }
+        return cpus;
+    }
+
+    /** The CPUs this process may run on (a container's cpuset may leave out CPU 0). */
+    private static List<Integer> allowedCpus() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("Cpus_allowed_list:")) {
+                return cpuList(line.substring("Cpus_allowed_list:".length()));
+            }
+        }
+        throw new IOException("/proc/self/status has no Cpus_allowed_list");
+    }
+
+    /** Watches every CPU this process may use, all at once, for {@code seconds}. */
     static MachineStalls measure(double seconds) {
-        int cpus = Runtime.getRuntime().availableProcessors();
         List<Process> spinners = new ArrayList<>();
         try {
-            for (int cpu = 0; cpu < cpus; cpu++) {
+            List<Integer> cpus = allowedCpus();
+            for (int cpu : cpus) {
                 spinners.add(new ProcessBuilder("taskset", "-c", Integer.toString(cpu), "python3", "-c", SPIN,
                         Double.toString(seconds), Double.toString(GAP_MILLIS)).redirectErrorStream(true).start());
             }
             List<Cpu> results = new ArrayList<>();
-            for (int cpu = 0; cpu < cpus; cpu++) {
-                Process spinner = spinners.get(cpu);
+            for (int i = 0; i < cpus.size(); i++) {
+                int cpu = cpus.get(i);
+                Process spinner = spinners.get(i);
                 byte[] output = spinner.getInputStream().readAllBytes();
                 if (!spinner.waitFor((long) seconds + 30, TimeUnit.SECONDS) || spinner.exitValue() != 0) {
                     throw new IllegalStateException("the stall probe on CPU " + cpu + " failed: "

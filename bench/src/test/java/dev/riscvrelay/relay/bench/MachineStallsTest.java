@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -34,5 +35,15 @@ class MachineStallsTest {
         MachineStalls none = new MachineStalls(10, List.of(MachineStalls.Cpu.parse(0, "")));
         assertThat(none.maxMillis()).isZero();
         assertThat(none.summary()).isEqualTo("in 10 s, CPU 0: 0 over 0.5 ms, the largest 0.00 ms");
+    }
+
+    @Test
+    void readsTheCpusAProcessMayUse() {
+        assertThat(MachineStalls.cpuList("0-1\n")).containsExactly(0, 1);
+        assertThat(MachineStalls.cpuList(" 2-3,6,8-9")).containsExactly(2, 3, 6, 8, 9);
+        assertThat(MachineStalls.cpuList("5")).containsExactly(5);
+        assertThatThrownBy(() -> MachineStalls.cpuList("3-1")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> MachineStalls.cpuList("a")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not a CPU list");
     }
 }
