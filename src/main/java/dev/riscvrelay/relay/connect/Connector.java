@@ -56,6 +56,8 @@ public final class Connector implements AutoCloseable {
         }
     }
 
+    /** The longest a session may take to open once attempts keep hearing a relay that is slow to answer. */
+    static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(30);
     private static final long OVERSIZE_REPORT_INTERVAL_SECONDS = 5;
     private static final int PACKET_TOO_BIG_PER_SECOND = 100;
 
@@ -80,6 +82,8 @@ public final class Connector implements AutoCloseable {
     private TapPort tapPort;
     private int localMaxFrame;
     private long disconnectedSinceNanos;
+    /** Attempts in a row that heard the relay but timed out; each doubles the next one's wait. */
+    private int slowAttemptsInARow;
     private long oversizeReported;
     // Owned by the thread that reads the local member (the TAP reader, or the loop for QEMU).
     private final PacketTooBig packetTooBig = new PacketTooBig(PooledByteBufAllocator.DEFAULT);
@@ -133,7 +137,8 @@ public final class Connector implements AutoCloseable {
         }
         state = State.CONNECTING;
         ConnectorConfig.RelayEndpoint target = relays.get(current);
-        WebTransportClient.connect(target.url(), target.client(), new FromRelay(), loop)
+        WebTransportClient.connect(target.url(), target.client().withConnectTimeout(connectTimeout(target)),
+                        new FromRelay(), loop)
                 .whenComplete((client, failure) -> {
                     if (loop.inEventLoop()) {
                         onAttemptDone(client, failure);
@@ -175,13 +180,39 @@ public final class Connector implements AutoCloseable {
                     + " may send " + localMaxFrame + "-byte frames; larger ones are dropped and counted");
         }
         backoff.reset();
+        slowAttemptsInARow = 0;
         state = State.CONNECTED;
         relay = client;
         client.closed().whenComplete((info, ignored) -> loop.execute(() -> onSessionEnded(client, info)));
     }
 
+    /**
+     * How long this attempt's handshake, SETTINGS and CONNECT may take: the configured time, doubled for each
+     * attempt in a row that heard the relay but did not get a session in time (a path with a round trip of a second
+     * needs about four of them), at most {@link #MAX_CONNECT_TIMEOUT}. A relay that does not answer at all keeps the
+     * short wait, so a restarted one is found again within seconds.
+     */
+    private Duration connectTimeout(ConnectorConfig.RelayEndpoint target) {
+        Duration configured = target.client().connectTimeout();
+        if (slowAttemptsInARow == 0 || configured.compareTo(MAX_CONNECT_TIMEOUT) >= 0) {
+            return configured;
+        }
+        Duration longer = configured.multipliedBy(1L << slowAttemptsInARow);
+        return longer.compareTo(MAX_CONNECT_TIMEOUT) > 0 ? MAX_CONNECT_TIMEOUT : longer;
+    }
+
     private void onAttemptFailed(Throwable failure) {
         boolean firstAttempt = local == null;
+        if (failure instanceof WebTransportException wt && wt.kind() == WebTransportException.Kind.SLOW) {
+            Duration waited = connectTimeout(relays.get(current));
+            if (waited.compareTo(MAX_CONNECT_TIMEOUT) < 0) {
+                slowAttemptsInARow++;
+            }
+            Duration next = connectTimeout(relays.get(current));
+            scheduleRetry(describe(wt) + (next.equals(waited) ? ""
+                    : "; the next attempt waits up to " + Backoff.describe(next)));
+            return;
+        }
         if (failure instanceof WebTransportException wt) {
             boolean hopeless = wt.kind() == WebTransportException.Kind.OTHER
                     || wt.kind() == WebTransportException.Kind.UNTRUSTED_CERTIFICATE;
@@ -202,6 +233,7 @@ public final class Connector implements AutoCloseable {
     private static String describe(WebTransportException failure) {
         return switch (failure.kind()) {
             case UNREACHABLE -> "relay unreachable: " + failure.getMessage();
+            case SLOW -> "relay slow to answer: " + failure.getMessage();
             case UNTRUSTED_CERTIFICATE -> "wrong certificate hash: " + failure.getMessage()
                     + " (pass the hash the relay prints at start with --cert-hash)";
             case REFUSED -> "relay refused the session: " + failure.getMessage();

@@ -346,7 +346,7 @@ public final class FieldBed implements AutoCloseable {
 
     /**
      * The impaired link of {@code profile} in the link namespace (started on first use, seed 1): listens on
-     * {@link #linkAddress()}, port 4434 (internet) or 4435 (lossy), forwards to the relay.
+     * {@link #linkAddress()}, port 4434 (internet), 4435 (lossy) or 4436 (far), forwards to the relay.
      */
     public LinkProxyProcess linkProxy(LinkProfile profile) throws IOException {
         if (profile == LinkProfile.CLEAN) {
@@ -363,7 +363,7 @@ public final class FieldBed implements AutoCloseable {
     }
 
     private static int proxyPort(LinkProfile profile) {
-        return RELAY_PORT + profile.ordinal(); // internet 4434, lossy 4435
+        return RELAY_PORT + profile.ordinal(); // internet 4434, lossy 4435, far 4436
     }
 
     /**

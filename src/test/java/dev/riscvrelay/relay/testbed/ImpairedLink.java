@@ -40,7 +40,7 @@ import jdk.net.ExtendedSocketOptions;
  *
  * <pre>
  *   java -cp target/test-classes dev.riscvrelay.relay.testbed.ImpairedLink --listen ADDR:PORT --to ADDR:PORT
- *       --profile clean|internet|lossy [--seed N] [--duration-seconds N] [--max-datagram N] [--max-flows N]
+ *       --profile clean|internet|lossy|far [--seed N] [--duration-seconds N] [--max-datagram N] [--max-flows N]
  *       [--idle-seconds N] [--report-seconds N]
  * </pre>
  *
@@ -84,7 +84,9 @@ public final class ImpairedLink implements AutoCloseable {
         /** 20 ms RTT with ±2 ms jitter, 1% loss and 100 Mbit/s each way; a 256 KiB (~21 ms) router buffer. */
         INTERNET(new Impairment(Duration.ofMillis(10), Duration.ofMillis(2), 0.01, 100_000_000L, 256 * 1024)),
         /** 60 ms RTT, 3% loss and 50 Mbit/s each way; a 256 KiB (~42 ms) router buffer. */
-        LOSSY(new Impairment(Duration.ofMillis(30), Duration.ZERO, 0.03, 50_000_000L, 256 * 1024));
+        LOSSY(new Impairment(Duration.ofMillis(30), Duration.ZERO, 0.03, 50_000_000L, 256 * 1024)),
+        /** A second's round trip (a congested mobile link, a satellite), no loss, no cap: slow handshakes. */
+        FAR(new Impairment(Duration.ofMillis(500), Duration.ZERO, 0, 0, 0));
 
         private final Impairment impairment;
 
@@ -622,7 +624,7 @@ public final class ImpairedLink implements AutoCloseable {
     }
 
     private static final String USAGE = """
-            usage: ImpairedLink --listen ADDR:PORT --to ADDR:PORT --profile clean|internet|lossy [--seed N]
+            usage: ImpairedLink --listen ADDR:PORT --to ADDR:PORT --profile clean|internet|lossy|far [--seed N]
                    [--duration-seconds N (3600)] [--max-datagram BYTES (1472)] [--max-flows N (256)]
                    [--idle-seconds N (120)] [--report-seconds N (10, 0 = only at exit)]""";
 

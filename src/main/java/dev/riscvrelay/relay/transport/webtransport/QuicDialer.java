@@ -5,6 +5,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -49,6 +50,7 @@ final class QuicDialer {
     private final Counters counters;
     private final CertificateHashTrustManager pin;
     private Channel udp;
+    private boolean heardFromPeer;
     private int routeMtu = PathMtu.ETHERNET_MTU;
     private int udpPayload;
 
@@ -97,6 +99,24 @@ final class QuicDialer {
     /** The largest UDP payload this side sends: what the route carries, capped by the configuration. */
     int udpPayload() {
         return udpPayload;
+    }
+
+    /**
+     * Whether any datagram came back on this dial's socket: the peer is there, even if its handshake is not done (on
+     * the loop).
+     */
+    boolean heardFromPeer() {
+        return heardFromPeer;
+    }
+
+    /** Notes the first datagram that arrives, then leaves the pipeline: the later ones pay nothing for it. */
+    private final class FirstDatagram extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            heardFromPeer = true;
+            ctx.pipeline().remove(this);
+            ctx.fireChannelRead(msg);
+        }
     }
 
     /** Closes the UDP socket (after the QUIC connection closed); a dial that never bound one succeeds at once. */
@@ -157,7 +177,7 @@ final class QuicDialer {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(sendErrors, codec, UdpErrorSink.INSTANCE);
+                        ch.pipeline().addLast(new FirstDatagram(), sendErrors, codec, UdpErrorSink.INSTANCE);
                     }
                 })
                 .bind(remote.getAddress() instanceof Inet6Address

@@ -167,10 +167,8 @@ public final class WebTransportClient implements AutoCloseable {
     }
 
     private void start() {
-        connectTimer = loop.schedule(() -> fail(new WebTransportException(WebTransportException.Kind.UNREACHABLE,
-                "no WebTransport session with " + uri + " within " + config.connectTimeout().toMillis()
-                        + " ms (is the relay running and reachable?)", null)),
-                config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        connectTimer = loop.schedule(this::connectTimedOut, config.connectTimeout().toMillis(),
+                TimeUnit.MILLISECONDS);
         InetSocketAddress remote;
         try {
             remote = new InetSocketAddress(hostWithoutBrackets(), port());
@@ -196,6 +194,16 @@ public final class WebTransportClient implements AutoCloseable {
                         : new WebTransportException("cannot start the WebTransport client: " + q.cause(), q.cause()));
             }
         });
+    }
+
+    /** No session in time: nothing came back (unreachable), or the server answered but the path is slow. */
+    private void connectTimedOut() {
+        long millis = config.connectTimeout().toMillis();
+        fail(dialer.heardFromPeer()
+                ? new WebTransportException(WebTransportException.Kind.SLOW, uri + " answered, but no WebTransport "
+                        + "session opened within " + millis + " ms (a long or congested path?)", null)
+                : new WebTransportException(WebTransportException.Kind.UNREACHABLE, "no WebTransport session with "
+                        + uri + " within " + millis + " ms (is the relay running and reachable?)", null));
     }
 
     /** Sees the server's SETTINGS on its control stream, then sends the extended CONNECT (RFC 9220 §3). */

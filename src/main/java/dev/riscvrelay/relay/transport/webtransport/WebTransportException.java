@@ -7,6 +7,8 @@ public final class WebTransportException extends Exception {
     public enum Kind {
         /** No answer in time, or the name did not resolve: the server may come back. */
         UNREACHABLE,
+        /** The server answered, but the session did not open in time: a slow path, where a longer wait may do. */
+        SLOW,
         /** The server's certificate did not match the pinned hash (or is not valid now). */
         UNTRUSTED_CERTIFICATE,
         /** The server answered but refused the session or does not speak WebTransport. */
