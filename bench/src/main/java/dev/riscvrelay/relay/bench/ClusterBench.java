@@ -329,8 +329,9 @@ public final class ClusterBench {
                 + "and PUTs %d MB to it, sha256-checked; one unmeasured warm-up each, then %d round(s) alternating "
                 + "which path goes first; median with min..max. Trunk rate: each relay's trunk frames out and in "
                 + "(its /metrics) over the wall time of the two-relay transfers. Latency: %d pings %.0f ms apart "
-                + "(closer, ping busy-waits and takes a core) from host a to the other host, idle; the added latency is two relays' percentile minus one "
-                + "relay's. All on one machine with 2 cores.", plan.bytes() >> 20, plan.bytes() >> 20, plan.rounds(),
+                + "(closer, ping busy-waits and takes a core) from host a to the other host, idle; the added "
+                + "latency is two relays' percentile minus one relay's. All on one machine with 2 cores.",
+                plan.bytes() >> 20, plan.bytes() >> 20, plan.rounds(),
                 plan.pings(), plan.pingIntervalSeconds() * 1000);
     }
 }

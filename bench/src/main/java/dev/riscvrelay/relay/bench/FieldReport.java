@@ -141,9 +141,10 @@ final class FieldReport {
         md.append('\n');
         if (!field.linkCounters().isEmpty()) {
             md.append("The impaired links' counters after their transfers (datagrams; *lost* by the profile's loss, "
-                    + "*queue* dropped at the rate cap's full queue), what their hosts' connectors reported (reconnects, and "
-                    + "their last link recovery line), and what each host's kernel dropped at its TAP with the queue to the "
-                    + "connector full (a loss its TCP sees; link recovery repairs only the path's):\n\n```\n");
+                    + "*queue* dropped at the rate cap's full queue), what their hosts' connectors reported "
+                    + "(reconnects, and their last link recovery line), and what each host's kernel dropped at its "
+                    + "TAP with the queue to the connector full (a loss its TCP sees; link recovery repairs only the "
+                    + "path's):\n\n```\n");
             field.linkCounters().forEach((setup, lines) -> lines.forEach(
                     line -> md.append(setup.profile.cliName()).append(": ").append(line).append('\n')));
             md.append("```\n\n");

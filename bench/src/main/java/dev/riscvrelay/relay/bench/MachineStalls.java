@@ -12,12 +12,11 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * How long this machine's CPUs stop running a program now and then, whatever the program does: the hypervisor's or
- * the kernel's own work. One busy loop per CPU, pinned there with {@code taskset}, reads the clock for a few
- * seconds; a gap between two reads is time that CPU gave to something else. On a virtual machine a ping through
- * two user-space processes (connector and relay) that meets such a gap waits it out, so the gaps bound the tail
- * that any user-space path sees there, beside the plain veth's (in the kernel, a few microseconds, which the gaps
- * rarely meet).
+ * How long this machine's CPUs stop running a program now and then, whatever the program does: the hypervisor's,
+ * the kernel's or other processes' work. One busy loop per CPU, pinned there with {@code taskset}, reads the clock
+ * for a few seconds; a gap between two reads is time that CPU gave to something else. A ping through two user-space
+ * processes (connector and relay) that meets such a gap waits it out, so the gaps show what any user-space path
+ * meets there, beside the plain veth's (a few microseconds in the kernel, which the gaps rarely meet).
  *
  * @param seconds how long each CPU was watched
  * @param cpus what each CPU lost
