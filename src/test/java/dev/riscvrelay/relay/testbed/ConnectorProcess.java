@@ -90,7 +90,12 @@ public final class ConnectorProcess implements AutoCloseable {
         args.addAll(List.of("--tap", tap, "--tap-netns", netns.toString()));
         args.addAll(List.of(extraArgs));
         ConnectorProcess connector = start(label, wrapper, args);
-        connector.awaitReady(Duration.ofSeconds(30));
+        try {
+            connector.awaitReady(Duration.ofSeconds(30));
+        } catch (RuntimeException | Error notReady) {
+            connector.close(); // the caller never gets it to close: a connector left retrying would outlive the test
+            throw notReady;
+        }
         return connector;
     }
 

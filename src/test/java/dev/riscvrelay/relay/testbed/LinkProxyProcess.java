@@ -72,7 +72,12 @@ public final class LinkProxyProcess implements AutoCloseable {
         LinkProxyProcess link = new LinkProxyProcess(label, process);
         ProcessOutput.pump(process, command, "link-" + label + ".log", "link-output-" + label, link::onLine,
                 link::onEnd);
-        link.awaitReady(30_000);
+        try {
+            link.awaitReady(30_000);
+        } catch (RuntimeException | Error notReady) {
+            link.close(); // the caller never gets it to close
+            throw notReady;
+        }
         return link;
     }
 
