@@ -355,11 +355,12 @@ public final class FieldBench {
      * the host's TCP sees that link recovery cannot repair.
      */
     private static String tapDrops(Namespaces ns, Host host) {
-        CommandResult dropped = ns.exec(host.namespace(), "cat", "/sys/class/net/eth0/statistics/tx_dropped");
-        CommandResult sent = ns.exec(host.namespace(), "cat", "/sys/class/net/eth0/statistics/tx_packets");
-        return dropped.succeeded() && sent.succeeded()
-                ? "TAP eth0 sent " + sent.stdout().strip() + " frames to the connector, dropped "
-                        + dropped.stdout().strip() + " with its queue full"
+        CommandResult read = ns.exec(host.namespace(), "cat", "/sys/class/net/eth0/statistics/tx_packets",
+                "/sys/class/net/eth0/statistics/tx_dropped");
+        String[] sentAndDropped = read.stdout().strip().split("\\s+");
+        return read.succeeded() && sentAndDropped.length == 2
+                ? "TAP eth0 sent " + sentAndDropped[0] + " frames to the connector, dropped " + sentAndDropped[1]
+                        + " with its queue full"
                 : "TAP eth0 counters unreadable";
     }
 

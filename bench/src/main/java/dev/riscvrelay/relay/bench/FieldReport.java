@@ -71,7 +71,7 @@ final class FieldReport {
                     + "p50 ≤ %.1f ms, p99 ≤ %.0f ms", load.label, BenchReport.PING_P50_TARGET_MILLIS,
                     BenchReport.PING_P99_TARGET_MILLIS),
                     pingSummary(times), veth.map(v -> "plain veth " + pingSummary(v.times())).orElse("-")
-                            + (load == FieldBench.Load.IDLE && field.stalls() != null
+                            + (load == FieldBench.Load.IDLE
                                     ? String.format(Locale.ROOT, "; a busy loop on this machine's CPUs stalls up "
                                             + "to %.2f ms quiet, %.2f ms with the bed idle",
                                             field.stalls().quiet().maxMillis(), field.stalls().bedIdle().maxMillis())
@@ -169,14 +169,12 @@ final class FieldReport {
                     .append(millis(t.max())).append(" |\n");
         }
         md.append('\n');
-        if (field.stalls() != null) {
-            md.append("Stalls of a busy loop pinned on each CPU: before the bed started ")
-                    .append(field.stalls().quiet().summary()).append("; with the bed idle, before the pings ")
-                    .append(field.stalls().bedIdle().summary()).append(". A ping through the relay needs a CPU "
-                            + "several times for a few tenths of a millisecond in all (the connector's and the "
-                            + "relay's loops), so now and then it meets such a stall and waits it out; the plain "
-                            + "veth's few microseconds in the kernel rarely do.\n\n");
-        }
+        md.append("Stalls of a busy loop pinned on each CPU: before the bed started ")
+                .append(field.stalls().quiet().summary()).append("; with the bed idle, before the pings ")
+                .append(field.stalls().bedIdle().summary()).append(". A ping through the relay needs a CPU "
+                        + "several times for a few tenths of a millisecond in all (the connector's and the "
+                        + "relay's loops), so now and then it meets such a stall and waits it out; the plain "
+                        + "veth's few microseconds in the kernel rarely do.\n\n");
         if (!field.relayCounters().isEmpty()) {
             md.append("The relay's non-zero drop, TCP recovery and link recovery counters after the field part (its `/metrics`):"
                     + "\n\n```\n");
