@@ -17,18 +17,26 @@ public record NetworkPath(String network, String token) {
 
     public static final String DEFAULT_NETWORK = "default";
     private static final Pattern NAME = Pattern.compile("[a-z0-9-]{1,32}");
-    private static final String PREFIX = "/net/";
+    /** The path under which requests name a network: {@code /net/<name>}. */
+    public static final String PREFIX = "/net/";
 
     public static boolean validName(String name) {
         return NAME.matcher(name).matches();
     }
 
+    /** The network and token a request target names; a target that does not decode names no network (404). */
     public static NetworkPath parse(String pathAndQuery) {
         QueryStringDecoder decoder = new QueryStringDecoder(pathAndQuery == null ? "/" : pathAndQuery,
                 StandardCharsets.UTF_8, true, 8);
-        List<String> tokens = decoder.parameters().get("token");
-        String token = tokens == null || tokens.isEmpty() ? null : tokens.getFirst();
-        String path = decoder.path();
+        String token;
+        String path;
+        try {
+            List<String> tokens = decoder.parameters().get("token");
+            token = tokens == null || tokens.isEmpty() ? null : tokens.getFirst();
+            path = decoder.path();
+        } catch (IllegalArgumentException badEscape) { // "%" or "%zz": Netty's decoder refuses it
+            return new NetworkPath(null, null);
+        }
         if (!path.startsWith(PREFIX)) {
             return new NetworkPath(DEFAULT_NETWORK, token);
         }

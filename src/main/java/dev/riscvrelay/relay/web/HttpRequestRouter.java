@@ -75,7 +75,14 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
             sendText(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "GET or HEAD only\n", keepAlive);
             return;
         }
-        String path = new QueryStringDecoder(request.uri()).path();
+        String path;
+        try {
+            path = new QueryStringDecoder(request.uri()).path();
+        } catch (IllegalArgumentException badEscape) { // "%" or "%zz" in the path
+            counters.increment(Counter.HTTP_NOT_FOUND);
+            sendText(ctx, HttpResponseStatus.BAD_REQUEST, "the path does not decode\n", keepAlive);
+            return;
+        }
         WebContent.Resource resource = content.lookup(path);
         if (resource == null) {
             counters.increment(Counter.HTTP_NOT_FOUND);

@@ -26,8 +26,13 @@ record WispPath(String network, String token) {
         if (!m.matches()) {
             return null;
         }
-        List<String> tokens = uri.parameters().get("token");
-        String token = tokens == null || tokens.isEmpty() ? null : tokens.getFirst();
+        String token;
+        try {
+            List<String> tokens = uri.parameters().get("token");
+            token = tokens == null || tokens.isEmpty() ? null : tokens.getFirst();
+        } catch (IllegalArgumentException badEscape) { // "?token=%": Netty's decoder refuses it
+            return new WispPath(null, null);
+        }
         String name = m.group(1) == null ? NetworkPath.DEFAULT_NETWORK : m.group(1);
         return new WispPath(NetworkPath.validName(name) ? name : null, token);
     }
