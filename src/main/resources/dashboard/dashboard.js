@@ -204,7 +204,7 @@ function showNetworks(networks, time) {
     box.dataset.network = network.name;
     const title = document.createElement("h2");
     title.textContent = "Network " + network.name + " · " + network.memberCount + " members · " +
-        network.dhcpLeases + " leases";
+        network.dhcpLeases + " leases · worker " + network.worker;
     box.appendChild(title);
     const wrap = document.createElement("div");
     wrap.className = "table-wrap";

@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The networks for the admin thread: every question is a task on the event loop that owns them (no lock, no shared
- * state), and the admin thread waits for its answer, as {@code /healthz} waits for its loop probe.
+ * The networks for the admin thread: every question about a network is a task on the event loop that owns it (no
+ * lock on its state), and the admin thread waits for the answer, as {@code /healthz} waits for its loop probe.
  */
 final class LoopLanInspector implements LanInspector {
 
@@ -24,35 +24,38 @@ final class LoopLanInspector implements LanInspector {
     static final Duration LOOP_TIMEOUT = Duration.ofSeconds(1);
 
     private final Networks networks;
-    private final IoEventLoop loop;
 
-    LoopLanInspector(Networks networks, IoEventLoop loop) {
+    LoopLanInspector(Networks networks) {
         this.networks = networks;
-        this.loop = loop;
     }
 
     @Override
     public List<NetworkView> networks(MemberPage page) throws TimeoutException {
-        return onLoop(() -> {
-            List<NetworkView> views = new ArrayList<>(networks.count());
-            networks.forEach(network -> views.add(NetworkViews.view(network, page)));
-            return List.copyOf(views);
-        });
+        List<NetworkView> views = new ArrayList<>();
+        for (Network network : networks.list()) {
+            views.add(onLoop(network.loop(), () -> view(network, page)));
+        }
+        return List.copyOf(views);
     }
 
     @Override
     public NetworkView network(String name, MemberPage page) throws TimeoutException {
-        return onLoop(() -> {
-            Network network = networks.network(name);
-            return network == null ? null : NetworkViews.view(network, page);
-        });
+        Network network = networks.network(name);
+        return network == null ? null : onLoop(network.loop(), () -> view(network, page));
+    }
+
+    private NetworkView view(Network network, MemberPage page) {
+        return NetworkViews.view(network, networks.loopIndexOf(network.name()), page);
     }
 
     @Override
     public boolean disconnect(String name, long mac, String reason) throws TimeoutException {
-        return onLoop(() -> {
-            Network network = networks.network(name);
-            Port port = network == null ? null : network.lan().portOf(mac);
+        Network network = networks.network(name);
+        if (network == null) {
+            return false;
+        }
+        return onLoop(network.loop(), () -> {
+            Port port = network.lan().portOf(mac);
             if (port instanceof Member member) {
                 member.disconnect(reason);
                 return true;
@@ -61,7 +64,7 @@ final class LoopLanInspector implements LanInspector {
         });
     }
 
-    private <T> T onLoop(Callable<T> task) throws TimeoutException {
+    private static <T> T onLoop(IoEventLoop loop, Callable<T> task) throws TimeoutException {
         Future<T> answer = loop.submit(task);
         if (!answer.awaitUninterruptibly(LOOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
             answer.cancel(false);

@@ -143,6 +143,5 @@ final class Member implements LeaseHolder, IngressGuard.MacBindings, IngressGuar
                 release(guard.ipv6ClaimHigh(i), guard.ipv6ClaimLow(i));
             }
         }
-        network.memberLeft(now);
     }
 }

@@ -33,8 +33,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One virtual LAN: its own learning switch, gateway at 10.0.2.2 with DHCP pool, DNS forwarder and NAT tables. No
- * frame crosses from one network to another: they share nothing but the event loop (and the host's sockets, each
- * network's NAT flows having sockets of their own). Built, used and closed on that loop.
+ * frame crosses from one network to another: they share nothing but perhaps an event loop (and the host's budget,
+ * each network's NAT flows having sockets of their own). Built, used and closed on its loop, but for the member
+ * count, which the gate keeps under its lock, and the {@link #sizes()} it publishes for gauges.
  *
  * <p>It also knows its {@link Member}s: which session holds which source MAC (so DHCP can count leases against the
  * session and its client address) and since when it has had none (so an empty network can be freed).
@@ -53,18 +54,23 @@ final class Network implements AutoCloseable {
     private final Map<Long, Member> macOwners;
     private final Map<InetAddress, int[]> leasesByAddress = new HashMap<>();
     private final Ipv6AddressOwners<Member> ipv6Owners;
-    private int members;
-    private long emptySince;
+    private final IoEventLoop loop;
+    /** Written under the gate's lock ({@link Networks}); read by the gate and by views. */
+    private volatile int members;
+    private volatile long emptySince;
+    /** The table sizes as this network's loop last saw them (every second), for gauges read on another loop. */
+    private volatile Sizes published = new Sizes(0, 0, 0, 0, 0);
     private final ForwardTarget forwardTarget;
     /** The link to the same network on the cluster's other relays, or null. */
     private Trunks.Trunk trunk;
     private final Counters counters;
     private final HostBudget.Share budget;
 
-    private Network(String name, LearningSwitch lan, DhcpServer dhcp, DnsForwarder dns, Nat nat,
-            ScheduledFuture<?> everySecond, Map<Long, Member> macOwners, int leasesPerAddress, long createdAt,
-            Gateway gateway, ForwardPorts forwardPorts, Counters counters, HostBudget.Share budget) {
+    private Network(String name, IoEventLoop loop, LearningSwitch lan, DhcpServer dhcp, DnsForwarder dns, Nat nat,
+            Map<Long, Member> macOwners, int leasesPerAddress, long createdAt, Gateway gateway,
+            ForwardPorts forwardPorts, Counters counters, HostBudget.Share budget, NanoClock clock) {
         this.name = name;
+        this.loop = loop;
         this.counters = counters;
         this.budget = budget;
         this.forwardTarget = new ForwardTarget(lan.config(), gateway.neighbours(), mac -> lan.portOf(mac) != null,
@@ -74,7 +80,12 @@ final class Network implements AutoCloseable {
         this.dhcp = dhcp;
         this.dns = dns;
         this.nat = nat;
-        this.everySecond = everySecond;
+        this.everySecond = loop.scheduleAtFixedRate(() -> {
+            lan.expireMacs();
+            dhcp.expire(counters);
+            gateway.everySecond(clock.nanoTime());
+            published = sizesNow();
+        }, 1, 1, TimeUnit.SECONDS);
         this.macOwners = macOwners;
         this.leasesPerAddress = leasesPerAddress;
         this.emptySince = createdAt;
@@ -143,18 +154,31 @@ final class Network implements AutoCloseable {
         // Every relay of a cluster runs its own gateway: frames from other relays never reach this one.
         lan.attachLocal(gateway);
         nat.start();
-        ScheduledFuture<?> sweep = loop.scheduleAtFixedRate(() -> {
-            lan.expireMacs();
-            dhcp.expire(counters);
-            gateway.everySecond(clock.nanoTime());
-        }, 1, 1, TimeUnit.SECONDS);
-        return new Network(name, lan, dhcp, dns, nat, sweep, macOwners,
-                config.access().claims().leasesPerAddress(), clock.nanoTime(), gateway, forwardPorts, counters,
-                share);
+        return new Network(name, loop, lan, dhcp, dns, nat, macOwners, config.access().claims().leasesPerAddress(),
+                clock.nanoTime(), gateway, forwardPorts, counters, share, clock);
     }
 
     String name() {
         return name;
+    }
+
+    /** The event loop that owns this network. */
+    IoEventLoop loop() {
+        return loop;
+    }
+
+    /** The sizes of the tables gauges show. */
+    record Sizes(int learnedMacs, int udpFlows, int icmpFlows, int tcpConnections, int boundLeases) {
+    }
+
+    /** The sizes now on the network's loop; from another thread, as the loop saw them at most a second ago. */
+    Sizes sizes() {
+        return loop.inEventLoop() ? sizesNow() : published;
+    }
+
+    private Sizes sizesNow() {
+        return new Sizes(lan.learnedMacCount(), nat.udp().flowCount(), nat.icmp().flowCount(),
+                nat.tcp().connectionCount(), dhcp.boundLeases());
     }
 
     LearningSwitch lan() {
@@ -183,12 +207,12 @@ final class Network implements AutoCloseable {
         return ipv6Owners;
     }
 
-    /** A session joined. */
+    /** A session joined; under the gate's lock. */
     void memberJoined() {
         members++;
     }
 
-    /** A session left at {@code now} (nanoTime). */
+    /** A session left at {@code now} (nanoTime); under the gate's lock. */
     void memberLeft(long now) {
         if (--members == 0) {
             emptySince = now;

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Copies one network and a page of its members into views for the admin thread. Runs on the event loop, which owns
+ * Copies one network and a page of its members into views for the admin thread. Runs on the network's loop, which owns
  * the switch, the MAC table and the DHCP leases; it walks the ports once and the MAC table once, and copies only the
  * members on the page, so a network of thousands of members costs a page's worth of copies.
  */
@@ -23,8 +23,8 @@ final class NetworkViews {
     private NetworkViews() {
     }
 
-    /** On the loop. */
-    static NetworkView view(Network network, MemberPage page) {
+    /** On the network's loop; {@code worker} is that loop's index. */
+    static NetworkView view(Network network, int worker, MemberPage page) {
         List<Member> onPage = new ArrayList<>();
         Map<Port, PortTraffic> trafficOf = new IdentityHashMap<>();
         int[] memberCount = {0};
@@ -53,13 +53,14 @@ final class NetworkViews {
             Port port = (Port) member;
             long[] macs = macsOf.getOrDefault(port, new long[0]);
             Arrays.sort(macs);
-            members.add(memberView(network, member, trafficOf.get(port), macs));
+            members.add(memberView(network, worker, member, trafficOf.get(port), macs));
         }
-        return new NetworkView(network.name(), memberCount[0], network.dhcp().boundLeases(), page.offset(),
+        return new NetworkView(network.name(), worker, memberCount[0], network.dhcp().boundLeases(), page.offset(),
                 List.copyOf(members));
     }
 
-    private static MemberView memberView(Network network, Member member, PortTraffic traffic, long[] macs) {
+    private static MemberView memberView(Network network, int networkWorker, Member member, PortTraffic traffic,
+            long[] macs) {
         int[] addresses = Arrays.stream(macs).mapToInt(mac -> network.dhcp().leasedAddressOf(mac))
                 .filter(address -> address != 0).toArray();
         Map<String, Long> drops = new LinkedHashMap<>();
@@ -71,7 +72,8 @@ final class NetworkViews {
             natFlows[2] += network.nat().tcp().connectionCount(mac);
         }
         return new MemberView(macs, addresses, member.transport(), member.clientAddress(),
-                member.connectedSinceMillis(), member.worker(), traffic.framesFromPort(), traffic.bytesFromPort(),
+                member.connectedSinceMillis(), member.worker() == Member.LAN_LOOP ? networkWorker : member.worker(),
+                traffic.framesFromPort(), traffic.bytesFromPort(),
                 traffic.framesToPort(), traffic.bytesToPort(), drops, natFlows);
     }
 }

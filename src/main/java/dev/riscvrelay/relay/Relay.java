@@ -40,12 +40,13 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The running relay: wires its workers' event loops and the web loop, the networks the first worker owns (each a
+ * The running relay: wires its workers' event loops and the web loop, the networks spread over the workers (each a
  * switch, a gateway with its services (ARP, ping, DHCP, DNS over UDP and TCP) and its route to the NAT), and the
  * WebTransport and WebSocket servers, which ask the networks' gate which network a new session joins. It only
  * assembles; each part does its own job.
@@ -150,10 +151,10 @@ public final class Relay implements AutoCloseable {
 
     private static Relay startDataPlane(RelayConfig config, CertificateManager certificates, Counters counters,
             Trunks trunks) throws StartException {
-        // One loop per worker, each with its UDP socket and the QUIC connections that arrived on it; the first owns
-        // every network (switch, gateway, NAT), the forwards' listeners, and every web connection that joins a LAN
-        // (it moves there from the web loop at its first such request). Nothing is shared between them but hand-off
-        // queues: no locks anywhere.
+        // One loop per worker, each with its UDP socket and the QUIC connections that arrived on it; each network
+        // (switch, gateway, NAT) belongs to one of them, by its name, with its forwards' listeners and every web
+        // connection that joins it (it moves there from the web loop at its first such request). Frames cross
+        // between loops through hand-off queues only; the gate's shared counts take a lock per admission.
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(config.workers(), new LoopThreads("relay-worker-"),
                 io);
@@ -164,10 +165,13 @@ public final class Relay implements AutoCloseable {
         group.forEach(executor -> loops.add((IoEventLoop) executor));
         IoEventLoop loop = loops.getFirst();
         trunks.runOn(loop);
+        // Several sockets on one port need SO_REUSEPORT (epoll); elsewhere the server runs one worker, and so do the
+        // networks.
+        List<IoEventLoop> networkLoops = Epoll.isAvailable() ? List.copyOf(loops) : List.of(loop);
         Networks networks = null;
         try {
             // Built on the loop: the NAT's ping-socket probe and the host's own addresses belong to its thread.
-            networks = loop.submit(() -> new Networks(config, loop, counters, NanoClock.SYSTEM, trunks))
+            networks = loop.submit(() -> new Networks(config, networkLoops, counters, NanoClock.SYSTEM, trunks))
                     .syncUninterruptibly().getNow();
             WebTransportServerConfig defaults = WebTransportServerConfig.defaults();
             WebTransportServerConfig serverConfig = new WebTransportServerConfig(
@@ -247,9 +251,14 @@ public final class Relay implements AutoCloseable {
     private void openForwards(RelayConfig config) throws ForwardException {
         ForwardTarget.Lookup targets = name -> {
             Network network = networks.network(name);
+            if (network != null && !network.loop().inEventLoop()) {
+                // A forward or preview on another loop would drive the network's NAT off its owner's thread.
+                throw new IllegalStateException("network " + name + " is used on its own loop, not on "
+                        + Thread.currentThread().getName());
+            }
             return network == null ? null : network.forwardTarget();
         };
-        forwards = new Forwards(server.eventLoop(), targets, counters);
+        forwards = new Forwards(networks::loopOf, targets, counters);
         for (ForwardSpec spec : config.forwards()) {
             forwards.open(spec);
         }
@@ -270,12 +279,9 @@ public final class Relay implements AutoCloseable {
     /** Undoes a start that failed half-way. */
     private static void stopEarly(IoEventLoopGroup group, IoEventLoopGroup web, Networks networks) {
         web.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        IoEventLoop loop = (IoEventLoop) group.iterator().next();
-        loop.submit(() -> {
-            if (networks != null) {
-                networks.close();
-            }
-        }).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        if (networks != null) {
+            networks.close(); // each network on its own loop
+        }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 
@@ -328,16 +334,20 @@ public final class Relay implements AutoCloseable {
         return snapshot;
     }
 
-    /** On the loop: copies what exporters show into one immutable snapshot. */
+    /**
+     * On the first loop: copies what exporters show into one immutable snapshot (the networks of other loops as
+     * their loops last saw them).
+     */
     private void publishSnapshot() {
         int[] queued = server.queuedFrames();
         int[] sums = new int[5];
         networks.forEach(network -> {
-            sums[0] += network.lan().learnedMacCount();
-            sums[1] += network.nat().udp().flowCount();
-            sums[2] += network.nat().icmp().flowCount();
-            sums[3] += network.nat().tcp().connectionCount();
-            sums[4] += network.dhcp().boundLeases();
+            Network.Sizes sizes = network.sizes();
+            sums[0] += sizes.learnedMacs();
+            sums[1] += sizes.udpFlows();
+            sums[2] += sizes.icmpFlows();
+            sums[3] += sizes.tcpConnections();
+            sums[4] += sizes.boundLeases();
         });
         int sessions = server.sessionCount() + (webSocket == null ? 0 : webSocket.memberCount())
                 + (demo == null ? 0 : demo.memberCount());
@@ -348,9 +358,8 @@ public final class Relay implements AutoCloseable {
 
     /** The relay as operations see it: read-only, from any thread, except installing the capture tap. */
     private RelayState state() {
-        IoEventLoop loop = server.eventLoop();
         WorkerStats workerStats = workerStats();
-        LoopLanInspector lans = new LoopLanInspector(networks, loop);
+        LoopLanInspector lans = new LoopLanInspector(networks);
         return new RelayState() {
             @Override
             public LoopSnapshot snapshot() {
@@ -364,7 +373,15 @@ public final class Relay implements AutoCloseable {
 
             @Override
             public boolean loopRespondsWithin(Duration timeout) {
-                return loop.submit(() -> { }).awaitUninterruptibly(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                // Every worker runs networks now: each must answer, all within the one timeout.
+                long deadline = System.nanoTime() + timeout.toNanos();
+                for (int i = 0; i < server.workerCount(); i++) {
+                    long left = Math.max(0, deadline - System.nanoTime());
+                    if (!server.workerLoop(i).submit(() -> { }).awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
+                        return false;
+                    }
+                }
+                return true;
             }
 
             @Override
@@ -379,9 +396,7 @@ public final class Relay implements AutoCloseable {
 
             @Override
             public void setTap(FrameTap tap) {
-                if (!loop.isShuttingDown()) {
-                    loop.submit(() -> networks.setTap(tap)).awaitUninterruptibly(5, TimeUnit.SECONDS);
-                }
+                networks.setTap(tap); // each network takes it on its own loop
             }
 
             @Override
@@ -460,7 +475,7 @@ public final class Relay implements AutoCloseable {
                 webSocket.close();
             }
             server.close();
-            server.eventLoop().submit(networks::close).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            networks.close(); // each network on its own loop
             wisp.close();
             if (cluster != null) {
                 cluster.close();
@@ -473,7 +488,7 @@ public final class Relay implements AutoCloseable {
 
     /**
      * Names loop threads short enough to stay whole in /proc, where top and profilers show them: a prefix ending in
-     * {@code -} gets a number in the order the threads start ({@code relay-worker-0}, the LAN loop's, then
+     * {@code -} gets a number in the order the threads start ({@code relay-worker-0}, the default network's, then
      * {@code relay-worker-1}, ...); any other is the name itself ({@code relay-web}).
      */
     private static final class LoopThreads extends io.netty.util.concurrent.DefaultThreadFactory {

@@ -125,7 +125,7 @@ class NetworkViewsTest {
             int replyLength = reply.readableBytes();
             reply.release();
 
-            LoopLanInspector inspector = new LoopLanInspector(networks, loop);
+            LoopLanInspector inspector = new LoopLanInspector(networks);
             NetworkView view = inspector.network("default", MemberPage.first());
 
             assertThat(view.name()).isEqualTo("default");
@@ -159,7 +159,7 @@ class NetworkViewsTest {
             network.lan().forward(members.get(1), TestFrames.udp(VM_MAC, 0, 68, -1, 67, new byte[8]));
             return null;
         });
-        LoopLanInspector inspector = new LoopLanInspector(networks, loop);
+        LoopLanInspector inspector = new LoopLanInspector(networks);
 
         NetworkView middle = inspector.network("default", new MemberPage(1, 1));
         assertThat(middle.memberCount()).isEqualTo(3);

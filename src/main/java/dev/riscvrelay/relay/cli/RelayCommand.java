@@ -88,7 +88,7 @@ public final class RelayCommand implements Callable<Integer> {
 
     @Option(names = "--workers", paramLabel = "N",
             description = "Event loops, each with a UDP socket on the relay's port (SO_REUSEPORT): QUIC connections"
-                    + " spread over them; the first also runs every network (default: the cores but one, at least"
+                    + " and networks spread over them (default: the cores but one, at least"
                     + " one: ${DEFAULT-VALUE} here).")
     int workers = RelayConfig.defaultWorkers();
 

@@ -17,7 +17,10 @@ public interface Trunks {
      */
     Trunk open(String network, LearningSwitch lan, EventLoop loop);
 
-    /** Readies the trunks on {@code loop}, which will own every network's switch; before the first {@link #open}. */
+    /**
+     * Readies the trunks on {@code loop}, which will own every network's switch (a relay in a cluster keeps its
+     * networks on one loop); before the first {@link #open}.
+     */
     default void runOn(EventLoop loop) {
     }
 

@@ -9,11 +9,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The relay's open forwards, opened from the command line at start and at runtime through the admin API. A forward
  * is named by its outside side ({@code tcp:ADDR:PORT}); at most {@value #MAX_FORWARDS} at once. Control plane: open
- * and close from any thread but the loop (binding waits for it); the forwards themselves run on the loop.
+ * and close from any thread but the loops (binding waits for one); each forward runs on the loop of its network.
  */
 public final class Forwards implements AutoCloseable {
 
@@ -42,14 +43,22 @@ public final class Forwards implements AutoCloseable {
         }
     }
 
-    private final IoEventLoop loop;
+    private final Function<String, IoEventLoop> loopOf;
     private final ForwardTarget.Lookup networks;
     private final Counters counters;
     private final Map<String, Forward> byName = new LinkedHashMap<>();
 
     /** @param networks the networks by name; called on the loop only */
     public Forwards(IoEventLoop loop, ForwardTarget.Lookup networks, Counters counters) {
-        this.loop = loop;
+        this(network -> loop, networks, counters);
+    }
+
+    /**
+     * @param loopOf the loop that owns each network, by name: a forward into it runs there
+     * @param networks the networks by name; called on the network's loop only
+     */
+    public Forwards(Function<String, IoEventLoop> loopOf, ForwardTarget.Lookup networks, Counters counters) {
+        this.loopOf = loopOf;
         this.networks = networks;
         this.counters = counters;
     }
@@ -63,6 +72,7 @@ public final class Forwards implements AutoCloseable {
                 .name())) {
             throw new ForwardException("cannot open forward " + spec + ": a forward listens there already");
         }
+        IoEventLoop loop = loopOf.apply(spec.network());
         Forward forward = switch (spec.protocol()) {
             case TCP -> new TcpForward(spec, loop, networks, counters, MAX_WAITING);
             case UDP -> new UdpForward(spec, loop, networks, counters, MAX_UDP_FLOWS,

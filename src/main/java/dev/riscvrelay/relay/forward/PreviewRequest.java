@@ -78,7 +78,13 @@ final class PreviewRequest extends ChannelInboundHandlerAdapter {
     private void preview(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri, Matcher m) {
         previews.counters.increment(Counter.PREVIEW_REQUESTS);
         String network = m.group(1);
-        List<String> tokens = uri.parameters().get("token");
+        List<String> tokens;
+        try {
+            tokens = uri.parameters().get("token");
+        } catch (IllegalArgumentException badEscape) { // "?token=%"
+            refuse(ctx, HttpResponseStatus.BAD_REQUEST, "the query does not decode");
+            return;
+        }
         int check = previews.tokens.check(network, tokens == null || tokens.isEmpty() ? null : tokens.getFirst());
         if (check != AccessTokens.ADMITTED) {
             previews.counters.increment(Counter.PREVIEW_REFUSED_TOKEN);
@@ -104,15 +110,15 @@ final class PreviewRequest extends ChannelInboundHandlerAdapter {
             refuse(ctx, HttpResponseStatus.BAD_REQUEST, "not a VM address and port of " + network);
             return;
         }
-        if (previews.active >= WebPreviews.MAX_ACTIVE) {
+        if (previews.active.incrementAndGet() > WebPreviews.MAX_ACTIVE) {
+            previews.active.decrementAndGet();
             previews.counters.increment(Counter.PREVIEW_REFUSED_BUSY);
             refuse(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "too many previews open");
             return;
         }
         ByteBuf forVm = rewrite(request, uri, m.group(4), m.group(2) + ":" + port);
         SocketChannel channel = (SocketChannel) ctx.channel();
-        previews.active++;
-        channel.closeFuture().addListener(f -> previews.active--);
+        channel.closeFuture().addListener(f -> previews.active.decrementAndGet());
         target.tcp().configureHostSocket(channel.config()); // not read until the VM accepted
         becomeTunnel(ctx.pipeline(), forVm);
         int vmAddress = vm;

@@ -4,14 +4,15 @@ import dev.riscvrelay.relay.access.AccessTokens;
 import dev.riscvrelay.relay.metrics.Counters;
 import io.netty.channel.ChannelHandler;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
  * Web previews: {@code /net/NAME/vm/VMADDR:PORT/...} on the relay's web listeners reaches a VM's web server, behind
  * the network's token, so a page (or a teacher) opens a VM's web app in a tab. Each preview request becomes one
  * connection to the VM through the network's TCP NAT ({@link PreviewRequest}); at most {@link #MAX_ACTIVE} at once,
- * each closed after {@link #IDLE_TIMEOUT} without traffic. Hands one handler per web connection; the count of active
- * previews belongs to the event loop.
+ * each closed after {@link #IDLE_TIMEOUT} without traffic. Hands one handler per web connection; previews run on the
+ * loops of their networks, so the count of active ones is atomic.
  */
 public final class WebPreviews implements Supplier<ChannelHandler> {
 
@@ -21,8 +22,8 @@ public final class WebPreviews implements Supplier<ChannelHandler> {
     final AccessTokens tokens;
     final ForwardTarget.Lookup networks;
     final Counters counters;
-    /** Previews open now; on the loop. */
-    int active;
+    /** Previews open now, over every network's loop. */
+    final AtomicInteger active = new AtomicInteger();
 
     public WebPreviews(AccessTokens tokens, ForwardTarget.Lookup networks, Counters counters) {
         this.tokens = tokens;

@@ -178,8 +178,8 @@ public enum Counter {
     // WebSocket transport
     WEBSOCKET_OPENED("WebSocket connections that joined the LAN"),
     WEBSOCKET_CLOSED("WebSocket connections that left the LAN"),
-    WEB_MOVED_TO_LAN_LOOP("web connections moved from the web loop to the LAN loop at their first request that needs a"
-            + " LAN (a WebSocket member, WISP, a web preview)"),
+    WEB_MOVED_TO_LAN_LOOP("web connections moved from the web loop to the loop of their network at their first request"
+            + " that needs a LAN (a WebSocket member, WISP, a web preview)"),
     WEB_FIRST_REQUEST_TIMEOUTS("web connections closed: no complete first request within 10 s (a slowloris client)"),
     WEBSOCKET_REFUSED("WebSocket connections refused: too many connections, or the network, token or address limit"),
     WEBSOCKET_PROTOCOL_CLOSES("WebSocket connections closed for a protocol violation (oversized frame, bad opcode)"),

@@ -42,7 +42,7 @@ public final class RelayMetrics implements AutoCloseable {
         this(counters, snapshot, certificateSecondsLeft, WorkerStats.NONE);
     }
 
-    /** With a figure per worker: its CPU, its connections, and the frames it handed to and from the LAN loop. */
+    /** With a figure per worker: its CPU, its connections, and the frames it handed to and from other LANs' loops. */
     public RelayMetrics(Counters counters, Supplier<LoopSnapshot> published, Supplier<Double> certificateSecondsLeft,
             WorkerStats workers) {
         this.published = published;
@@ -99,7 +99,7 @@ public final class RelayMetrics implements AutoCloseable {
 
     /** One series per worker, tagged {@code worker="N"}: enough to see one worker saturated while others idle. */
     private void registerWorkers(WorkerStats workers) {
-        String handOffHelp = "frames handed between the worker and the LAN loop (worker 0 is the LAN loop)";
+        String handOffHelp = "frames handed between the worker's sessions and the workers that run their networks";
         for (int i = 0; i < workers.workers(); i++) {
             int worker = i;
             String tag = Integer.toString(worker);

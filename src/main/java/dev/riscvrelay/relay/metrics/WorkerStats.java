@@ -35,7 +35,7 @@ public interface WorkerStats {
         }
     };
 
-    /** The number of workers; they are numbered from 0 (the LAN loop's). */
+    /** The number of workers; they are numbered from 0 (the default network's). */
     int workers();
 
     /** CPU time the worker's thread has used, in seconds. */
@@ -44,9 +44,9 @@ public interface WorkerStats {
     /** QUIC connections the worker owns now. */
     int connections(int worker);
 
-    /** Frames the worker's sessions handed to the LAN loop (always 0 on worker 0, which is the LAN loop). */
+    /** Frames the worker's sessions handed to the workers that run their networks. */
     long framesToLan(int worker);
 
-    /** Frames the LAN loop handed to the worker's sessions. */
+    /** Frames the workers that run other networks handed to the worker's sessions. */
     long framesFromLan(int worker);
 }

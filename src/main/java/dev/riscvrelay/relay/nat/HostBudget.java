@@ -2,6 +2,8 @@ package dev.riscvrelay.relay.nat;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
 
 /**
@@ -13,8 +15,11 @@ import java.util.function.LongFunction;
  *
  * <p>A socket past the budget is refused (the flow is not opened, and counted); memory past it is not refused but
  * makes TCP connections stop reading from their hosts until VMs acknowledge what they hold (each keeps
- * {@link #GUARANTEED_BUFFER_BYTES}, so none stalls for good). Owned by the event loop that runs every network: no
- * locks.
+ * {@link #GUARANTEED_BUFFER_BYTES}, so none stalls for good).
+ *
+ * <p>Each {@link Share} and its accounts belong to its network's event loop; the relay's totals are shared by the
+ * networks of every loop, so they are atomic (no locks). A socket is taken by adding first and giving back when that
+ * went past the budget, so two loops never both take the last one.
  */
 public final class HostBudget {
 
@@ -54,8 +59,8 @@ public final class HostBudget {
     private final int addressSockets;
     private final long networkBytes;
     private final long addressBytes;
-    private int sockets;
-    private long bytes;
+    private final AtomicInteger sockets = new AtomicInteger();
+    private final AtomicLong bytes = new AtomicLong();
 
     public HostBudget(Limits limits) {
         this.limits = limits;
@@ -78,11 +83,11 @@ public final class HostBudget {
     }
 
     public int sockets() {
-        return sockets;
+        return sockets.get();
     }
 
     public long bufferBytes() {
-        return bytes;
+        return bytes.get();
     }
 
     /**
@@ -148,18 +153,20 @@ public final class HostBudget {
 
             /** Takes one socket, or returns false when the relay's, the network's or the client's part is used up. */
             public boolean tryTakeSocket() {
-                if (HostBudget.this.sockets >= limits.sockets() || Share.this.sockets >= networkSockets
-                        || (client != null && accountSockets >= addressSockets)) {
+                if (Share.this.sockets >= networkSockets || (client != null && accountSockets >= addressSockets)) {
                     return false;
                 }
-                HostBudget.this.sockets++;
+                if (HostBudget.this.sockets.incrementAndGet() > limits.sockets()) {
+                    HostBudget.this.sockets.decrementAndGet();
+                    return false;
+                }
                 Share.this.sockets++;
                 accountSockets++;
                 return true;
             }
 
             public void giveSocket() {
-                HostBudget.this.sockets--;
+                HostBudget.this.sockets.decrementAndGet();
                 Share.this.sockets--;
                 accountSockets--;
                 forgetIfIdle();
@@ -167,7 +174,7 @@ public final class HostBudget {
 
             /** Charges (or with a negative amount, refunds) buffered bytes. */
             public void charge(long amount) {
-                HostBudget.this.bytes += amount;
+                HostBudget.this.bytes.addAndGet(amount);
                 Share.this.bytes += amount;
                 accountBytes += amount;
                 forgetIfIdle();
@@ -175,7 +182,7 @@ public final class HostBudget {
 
             /** Whether the relay's, the network's or the client's part of the buffer memory is used up. */
             public boolean buffersFull() {
-                return HostBudget.this.bytes >= limits.bufferBytes() || Share.this.bytes >= networkBytes
+                return HostBudget.this.bytes.get() >= limits.bufferBytes() || Share.this.bytes >= networkBytes
                         || (client != null && accountBytes >= addressBytes);
             }
 

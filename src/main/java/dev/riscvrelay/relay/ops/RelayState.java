@@ -16,7 +16,7 @@ public interface RelayState {
     /** Whether the UDP socket is open. */
     boolean socketOpen();
 
-    /** Whether the event loop runs a task within {@code timeout} (it is not stuck). */
+    /** Whether every event loop runs a task within {@code timeout} (none is stuck). */
     boolean loopRespondsWithin(Duration timeout);
 
     /** Installs (or with null removes) the switch's tap on the event loop and waits until it is in place. */

@@ -21,9 +21,12 @@ public interface Member {
     /** When the member joined, in milliseconds since the epoch. */
     long connectedSinceMillis();
 
-    /** The worker (event loop, {@code --workers}) that carries the member's transport; 0 is the LAN's own. */
+    /** What {@link #worker()} says of a member whose transport runs on the loop of its LAN (a WebSocket). */
+    int LAN_LOOP = -1;
+
+    /** The worker (event loop, {@code --workers}) that carries the member's transport, or {@link #LAN_LOOP}. */
     default int worker() {
-        return 0;
+        return LAN_LOOP;
     }
 
     /**

@@ -45,8 +45,11 @@ public final class WorkersBench {
         }
     }
 
-    /** Where one session's connection landed: its network and the worker that carries it. */
-    public record Landing(int session, String network, int worker) {
+    /**
+     * Where one session's connection landed: its network, the worker that carries the connection, and the worker
+     * that runs the network (they differ when its frames cross between loops).
+     */
+    public record Landing(int session, String network, int worker, int networkWorker) {
     }
 
     /** One relay's peak (its median round) and where its sessions landed (empty when the API did not say). */

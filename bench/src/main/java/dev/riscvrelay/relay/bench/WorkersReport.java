@@ -24,7 +24,7 @@ final class WorkersReport {
     /** The relay and the load generator together above this share of the machine's cores: the machine was full. */
     static final double MACHINE_FULL = 0.9;
 
-    private static final Pattern NETWORK = Pattern.compile("\\{\"name\":\"([^\"]*)\"");
+    private static final Pattern NETWORK = Pattern.compile("\\{\"name\":\"([^\"]*)\",\"worker\":(\\d+)");
     private static final Pattern MEMBER = Pattern.compile("\"macs\":\\[([^\\]]*)\\][^{}]*?\"worker\":(\\d+)");
     private static final Pattern MAC = Pattern.compile("\"([0-9a-fA-F:]{17})\"");
     private static final Pattern WORKER_THREAD = Pattern.compile(
@@ -47,9 +47,11 @@ final class WorkersReport {
         Matcher network = NETWORK.matcher(networksJson);
         List<Integer> starts = new ArrayList<>();
         List<String> names = new ArrayList<>();
+        List<Integer> owners = new ArrayList<>();
         while (network.find()) {
             starts.add(network.start());
             names.add(network.group(1));
+            owners.add(Integer.parseInt(network.group(2)));
         }
         for (int n = 0; n < starts.size(); n++) {
             int end = n + 1 < starts.size() ? starts.get(n + 1) : networksJson.length();
@@ -60,7 +62,7 @@ final class WorkersReport {
                     Integer session = sessionByMac.get(mac.group(1).toLowerCase(Locale.ROOT));
                     if (session != null) {
                         landings.add(new WorkersBench.Landing(session, names.get(n),
-                                Integer.parseInt(member.group(2))));
+                                Integer.parseInt(member.group(2)), owners.get(n)));
                     }
                 }
             }
@@ -111,6 +113,28 @@ final class WorkersReport {
         return String.join(", ", parts);
     }
 
+    /** How many of the bench's networks each worker runs, "w0 4, w1 4" (every worker named), or "-". */
+    static String networksPerWorker(WorkersBench.Run run) {
+        if (run.landings().isEmpty()) {
+            return "-";
+        }
+        Map<String, Integer> ownerOf = new LinkedHashMap<>();
+        run.landings().forEach(landing -> ownerOf.put(landing.network(), landing.networkWorker()));
+        Map<Integer, Integer> count = new LinkedHashMap<>();
+        for (int w = 0; w < run.workers(); w++) {
+            count.put(w, 0);
+        }
+        ownerOf.values().forEach(worker -> count.merge(worker, 1, Integer::sum));
+        List<String> parts = new ArrayList<>();
+        count.forEach((worker, networks) -> parts.add("w" + worker + " " + networks));
+        return String.join(", ", parts);
+    }
+
+    /** Sessions whose connection sits on another worker than their network: their frames cross between loops. */
+    static long crossingSessions(WorkersBench.Run run) {
+        return run.landings().stream().filter(landing -> landing.worker() != landing.networkWorker()).count();
+    }
+
     /** Frames forwarded per CPU-second of the relay's whole process. */
     static double framesPerCpuSecond(SwitchBench.PeakRow peak) {
         return peak.processCores() > 0 ? peak.framesPerSecond() / peak.processCores() : Double.NaN;
@@ -139,21 +163,24 @@ final class WorkersReport {
                 + "relay switches %d LANs at once. One relay process per `--workers` value, all up during the whole "
                 + "part, on a machine with %d cores; the load generator is one event loop in the bench's process. "
                 + "*process cores* is the relay process's CPU time per wall second (/proc/PID/stat: GC and JIT "
-                + "too), *worker cores* each `relay-worker-N` thread's (/proc/PID/task); worker 0 also runs every "
-                + "network. *frames per CPU-second* is frames/s ÷ process cores. *sessions per worker* comes from "
-                + "the relay's `/api/networks`.%n%n", plan.rounds(), plan.measure().toMillis() / 1000.0, plan.size(),
+                + "too), *worker cores* each `relay-worker-N` thread's (/proc/PID/task). Each network runs on the "
+                + "worker its name hashes to (*networks per worker*); a session whose connection another worker "
+                + "carries hands its frames across. *frames per CPU-second* is frames/s ÷ process cores. *sessions "
+                + "per worker* and *networks per worker* come from the relay's `/api/networks`.%n%n", plan.rounds(), plan.measure().toMillis() / 1000.0, plan.size(),
                 plan.sessions(), plan.networks(), plan.networks(), results.cores()));
         md.append("| `--workers` | frames/s (rounds min..max) | ÷ " + base.workers() + " worker"
                 + (base.workers() == 1 ? "" : "s") + " | Mbit/s | process cores | worker cores | frames per "
                 + "CPU-second | ÷ " + base.workers() + " worker" + (base.workers() == 1 ? "" : "s")
-                + " | loadgen cores | sessions per worker |\n|---|---|---|---|---|---|---|---|---|---|\n");
+                + " | loadgen cores | sessions per worker | networks per worker |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (WorkersBench.Run run : results.runs()) {
             SwitchBench.PeakRow peak = run.peak();
             md.append(String.format(Locale.ROOT, "| %d | %,.0f (%,.0f..%,.0f) | %s | %,.0f | %.2f | %s | %s | %s | "
-                    + "%.2f | %s |%n", run.workers(), peak.framesPerSecond(), peak.minFramesPerSecond(),
+                    + "%.2f | %s | %s |%n", run.workers(), peak.framesPerSecond(), peak.minFramesPerSecond(),
                     peak.maxFramesPerSecond(), BenchReport.times(ratio(results, run)), peak.megabitsPerSecond(),
                     peak.processCores(), threadCores(peak), BenchReport.orDash("%,.0f", framesPerCpuSecond(peak)),
-                    BenchReport.times(efficiencyRatio(results, run)), peak.loadCores(), sessionsPerWorker(run)));
+                    BenchReport.times(efficiencyRatio(results, run)), peak.loadCores(), sessionsPerWorker(run),
+                    networksPerWorker(run)));
         }
         md.append('\n');
         List<String> untrusted = new ArrayList<>();
@@ -201,18 +228,23 @@ final class WorkersReport {
                             : efficiency >= KEPT ? "the work per frame stayed about the same as workers were added"
                             : String.format(Locale.ROOT, "each frame took %.0f%% more of the relay's CPU",
                                     (1 / efficiency - 1) * 100));
-            findings.add(cpu + machine + kept + ".");
+            String crossing = run.landings().isEmpty() ? "" : String.format(Locale.ROOT, " %d of its %d sessions "
+                    + "sat on another worker than their network's and crossed between loops.", crossingSessions(run),
+                    run.landings().size());
+            findings.add(cpu + machine + kept + "." + crossing);
         }
         WorkersBench.Run widest = results.runs().stream()
                 .max(Comparator.comparingInt(WorkersBench.Run::workers)).orElse(base);
-        Double lanLoop = workerCores(widest.peak()).get(0);
+        Map.Entry<Integer, Double> busiest = workerCores(widest.peak()).entrySet().stream()
+                .max(Map.Entry.comparingByValue()).orElse(null);
         double ceiling = Double.NaN;
-        if (lanLoop != null && lanLoop > 0 && widest != base) {
-            ceiling = widest.peak().framesPerSecond() / lanLoop;
-            findings.add(String.format(Locale.ROOT, "Worker 0 runs every network's switch besides its own "
-                    + "sessions: with %d workers it used %.2f cores for %,.0f frames/s. At that cost per frame, once "
-                    + "it has a whole core it alone stops the relay near %,.0f frames/s, however many workers carry the "
-                    + "sessions.", widest.workers(), lanLoop, widest.peak().framesPerSecond(), ceiling));
+        if (busiest != null && busiest.getValue() > 0 && widest != base) {
+            ceiling = widest.peak().framesPerSecond() / busiest.getValue();
+            findings.add(String.format(Locale.ROOT, "The busiest loop with %d workers was worker %d, at %.2f cores "
+                    + "while the relay forwarded %,.0f frames/s (networks per worker: %s). With the load in the same "
+                    + "shares, it fills a whole core first, near %,.0f frames/s; networks spread over more workers "
+                    + "move that limit up.", widest.workers(), busiest.getKey(), busiest.getValue(),
+                    widest.peak().framesPerSecond(), networksPerWorker(widest), ceiling));
         }
         double widestEfficiency = framesPerCpuSecond(widest.peak());
         if (widest != base && !Double.isNaN(widestEfficiency) && !Double.isNaN(baseEfficiency)) {
@@ -228,7 +260,7 @@ final class WorkersReport {
                     + "figure, %s the %d-worker one), so a peak that grows with the cores the workers get%s. %s",
                     widestEfficiency, widest.workers(), BenchReport.times(widestEfficiency / baseEfficiency),
                     base.workers(), Double.isNaN(ceiling) ? "" : String.format(Locale.ROOT,
-                            " until worker 0's %,.0f frames/s", ceiling), here));
+                            " until its busiest loop's %,.0f frames/s", ceiling), here));
         }
         return findings;
     }

@@ -33,21 +33,23 @@ class WorkersReportTest {
     @Test
     void landingsComeFromTheRelaysMemberApiByTheBenchsMacs() {
         List<NetworkView> networks = List.of(
-                new NetworkView("default", 1, 0, 0, List.of(member(0x0a00_0000_0001L, 0))),
-                new NetworkView("bench-0", 2, 0, 0, List.of(member(BenchFrames.macOf(0), 1),
+                new NetworkView("default", 0, 1, 0, 0, List.of(member(0x0a00_0000_0001L, 0))),
+                new NetworkView("bench-0", 1, 2, 0, 0, List.of(member(BenchFrames.macOf(0), 1),
                         member(BenchFrames.macOf(1), 0))),
-                new NetworkView("bench-1", 2, 0, 0, List.of(member(BenchFrames.macOf(3), 3),
+                new NetworkView("bench-1", 3, 2, 0, 0, List.of(member(BenchFrames.macOf(3), 3),
                         new MemberView(new long[0], new int[0], "webtransport", null, 0, 2, 0, 0, 0, 0, Map.of(),
                                 new int[3]),
                         member(BenchFrames.macOf(2), 2))));
 
         List<WorkersBench.Landing> landings = WorkersReport.landings(ApiJson.networks(networks, MemberPage.first()), 4);
 
-        assertThat(landings).containsExactly(new WorkersBench.Landing(0, "bench-0", 1),
-                new WorkersBench.Landing(1, "bench-0", 0), new WorkersBench.Landing(2, "bench-1", 2),
-                new WorkersBench.Landing(3, "bench-1", 3));
+        assertThat(landings).containsExactly(new WorkersBench.Landing(0, "bench-0", 1, 1),
+                new WorkersBench.Landing(1, "bench-0", 0, 1), new WorkersBench.Landing(2, "bench-1", 2, 3),
+                new WorkersBench.Landing(3, "bench-1", 3, 3));
         WorkersBench.Run run = new WorkersBench.Run(4, peak("relay --workers 4", 100, 1, Map.of()), landings);
         assertThat(WorkersReport.sessionsPerWorker(run)).isEqualTo("w0 1, w1 1, w2 1, w3 1");
+        assertThat(WorkersReport.networksPerWorker(run)).isEqualTo("w0 0, w1 1, w2 0, w3 1");
+        assertThat(WorkersReport.crossingSessions(run)).isEqualTo(2);
         assertThat(WorkersReport.sessionsPerWorker(new WorkersBench.Run(2, run.peak(), List.of()))).isEqualTo("-");
     }
 
@@ -89,8 +91,9 @@ class WorkersReportTest {
         List<String> full = WorkersReport.findings(results(1.0, 1.5, 0.7, 0.55, 120_000));
         assertThat(full.getFirst()).contains("used 1.50 cores (above one core)").contains("cores were full")
                 .contains("took 25% more of the relay's CPU");
-        assertThat(full).anySatisfy(f -> assertThat(f).contains("Worker 0").contains("0.55 cores")
-                .contains("near 218,182 frames/s"));
+        assertThat(full.getFirst()).contains("8 of its 16 sessions sat on another worker");
+        assertThat(full).anySatisfy(f -> assertThat(f).contains("worker 1, at 0.95 cores")
+                .contains("networks per worker: w0 4, w1 4").contains("near 126,316 frames/s"));
         assertThat(full.getLast()).contains("cannot show that growth");
 
         // Two workers that stay under one core on an idle machine and keep the cost per frame.
@@ -114,9 +117,9 @@ class WorkersReportTest {
         assertThat(md).contains("## Workers: P1 peak against `--workers`")
                 .contains("16 sessions in 8 networks")
                 .contains("| 1 | 100,000 (90,000..110,000) | 1.00× | 960 | 1.00 | w0 1.00 | 100,000 | 1.00× | 0.90 "
-                        + "| w0 16 |")
+                        + "| w0 16 | w0 8 |")
                 .contains("| 2 | 120,000 (108,000..132,000) | 1.20× | 1,152 | 1.50 | w0 0.55, w1 0.95 | 80,000 "
-                        + "| 0.80× | 0.70 | w0 8, w1 8 |")
+                        + "| 0.80× | 0.70 | w0 8, w1 8 | w0 4, w1 4 |")
                 .contains("What this machine shows:");
 
         String old = md.replace("## Workers: P1 peak", "## Micro-benchmarks (JMH, `-prof gc`)\n\nold micro\n\n"
@@ -131,8 +134,8 @@ class WorkersReportTest {
         List<WorkersBench.Landing> one = new ArrayList<>();
         List<WorkersBench.Landing> two = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
-            one.add(new WorkersBench.Landing(i, RelayProcessFixture.network(i), 0));
-            two.add(new WorkersBench.Landing(i, RelayProcessFixture.network(i), i % 2));
+            one.add(new WorkersBench.Landing(i, RelayProcessFixture.network(i), 0, 0));
+            two.add(new WorkersBench.Landing(i, RelayProcessFixture.network(i), i % 2, (i / 2) % 2));
         }
         return new WorkersBench.Results(WorkersBench.Plan.quick(), List.of(
                 new WorkersBench.Run(1, peak("relay --workers 1", 100_000 * oneCores, oneCores, 0.9,

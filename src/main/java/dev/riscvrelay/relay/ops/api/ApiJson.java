@@ -36,7 +36,8 @@ public final class ApiJson {
     public static StringBuilder appendNetwork(StringBuilder json, NetworkView network, MemberPage page) {
         json.append("{\"name\":");
         Json.quote(json, network.name());
-        json.append(",\"memberCount\":").append(network.memberCount())
+        json.append(",\"worker\":").append(network.worker())
+                .append(",\"memberCount\":").append(network.memberCount())
                 .append(",\"dhcpLeases\":").append(network.dhcpLeases())
                 .append(",\"offset\":").append(network.offset())
                 .append(",\"limit\":").append(page.limit())

@@ -11,7 +11,7 @@ import java.util.Map;
  * @param transport {@code webtransport}, {@code websocket}, ...
  * @param client the client's address and port, or null when not known
  * @param connectedSinceMillis when it joined, in milliseconds since the epoch
- * @param worker the worker that carries its transport (0: the LAN loop itself)
+ * @param worker the worker that carries its transport (a WebSocket's is its network's)
  * @param framesFromMember frames it sent onto the LAN (and bytes, next)
  * @param framesToMember frames the switch handed it (and bytes, next)
  * @param drops its frames dropped so far, by the reason {@code relay_drops_total} names them

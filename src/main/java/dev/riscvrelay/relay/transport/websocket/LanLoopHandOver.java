@@ -10,28 +10,31 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
- * Moves a web connection from the web loop to the LAN loop at its first request that needs a LAN (a WebSocket
- * upgrade, to join a LAN or to speak WISP, or a web preview): TLS handshakes, HTTP parsing and the page's files stay
- * off the loop that switches frames, and what joins a LAN then runs on the LAN's own loop, as before, with no
- * hand-off per frame.
+ * Moves a web connection from the web loop to the loop of a LAN at its first request that needs one (a WebSocket
+ * upgrade, to join a LAN or to speak WISP, or a web preview), the loop that owns the network the request names: TLS
+ * handshakes, HTTP parsing and the page's files stay off the loops that switch frames, and what joins a LAN then
+ * runs on the LAN's own loop, with no hand-off per frame.
  *
- * <p>The channel leaves the web loop's epoll and registers with the LAN loop; the request, and
+ * <p>The channel leaves the web loop's epoll and registers with the LAN's loop; the request, and
  * anything the decoders had already taken from the same read, continue down the pipeline there, in order. The
- * connection stays on the LAN loop for the rest of its life.
+ * connection stays on that loop for the rest of its life.
  */
 final class LanLoopHandOver extends ChannelInboundHandlerAdapter {
 
-    private final IoEventLoop lanLoop;
+    private final Function<FullHttpRequest, IoEventLoop> lanLoopFor;
     private final Predicate<FullHttpRequest> needsLan;
     private final Counters counters;
     /** Messages that arrived since the move began, to be passed on once on the LAN loop; null when not moving. */
     private List<Object> held;
 
-    LanLoopHandOver(IoEventLoop lanLoop, Predicate<FullHttpRequest> needsLan, Counters counters) {
-        this.lanLoop = lanLoop;
+    /** @param lanLoopFor the loop of the LAN a request names */
+    LanLoopHandOver(Function<FullHttpRequest, IoEventLoop> lanLoopFor, Predicate<FullHttpRequest> needsLan,
+            Counters counters) {
+        this.lanLoopFor = lanLoopFor;
         this.needsLan = needsLan;
         this.counters = counters;
     }
@@ -43,7 +46,7 @@ final class LanLoopHandOver extends ChannelInboundHandlerAdapter {
         } else if (msg instanceof FullHttpRequest request && needsLan.test(request)) {
             held = new ArrayList<>(2);
             held.add(msg);
-            move(ctx);
+            move(ctx, lanLoopFor.apply(request));
         } else {
             ctx.fireChannelRead(msg);
         }
@@ -56,7 +59,7 @@ final class LanLoopHandOver extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void move(ChannelHandlerContext ctx) {
+    private void move(ChannelHandlerContext ctx, IoEventLoop lanLoop) {
         Channel channel = ctx.channel();
         // Deregistering completes after the current read returns: the decoders finish what they hold first, and
         // this handler holds whatever else they pass on.

@@ -65,7 +65,8 @@ public final class WebSocketServer implements AutoCloseable {
     /** Open connections: counted up on the web loop, down on whichever loop the connection ended on. */
     private final AtomicInteger connections = new AtomicInteger();
     /** Connections past the handshake, on the LAN: written by the loop only, read by exporters. */
-    private volatile int members;
+    /** Members over every LAN loop. */
+    private final AtomicInteger members = new AtomicInteger();
     /** What claims web preview requests before the page and the upgrade see them, or null. */
     private volatile Supplier<ChannelHandler> previews;
     /** What claims WISP upgrades ({@code /wisp/}) before the LAN's WebSocket handlers see them, or null. */
@@ -96,9 +97,9 @@ public final class WebSocketServer implements AutoCloseable {
     }
 
     /**
-     * Listens on {@code bind:port} over TCP on {@code webLoop}; a connection whose request needs a LAN moves to
-     * {@code lanLoop}, which must own every LAN {@code gate} admits to (and run the WISP and preview services). Both
-     * may be the same loop.
+     * Listens on {@code bind:port} over TCP on {@code webLoop}; a connection whose request needs a LAN moves to the
+     * loop that owns the LAN its request names ({@link SessionGate#loopFor}; {@code lanLoop} when the gate does not
+     * say), where the WISP and preview services run too. Web and LAN loops may be the same loop.
      *
      * @throws PortInUseException when the TCP port is taken
      */
@@ -157,7 +158,10 @@ public final class WebSocketServer implements AutoCloseable {
                         pipeline.addLast(new FirstRequestDeadline(FirstRequestDeadline.DEFAULT, counters));
                         pipeline.addLast(new ChunkedWriteHandler());
                         if (lanLoop != webLoop) {
-                            pipeline.addLast(new LanLoopHandOver(lanLoop, WebSocketServer::needsLan, counters));
+                            pipeline.addLast(new LanLoopHandOver(request -> {
+                                IoEventLoop owner = gate.loopFor(request.uri());
+                                return owner == null ? lanLoop : owner;
+                            }, WebSocketServer::needsLan, counters));
                         }
                         Supplier<ChannelHandler> previewHandler = previews;
                         if (previewHandler != null) {
@@ -231,17 +235,17 @@ public final class WebSocketServer implements AutoCloseable {
 
     /** WebSocket members on the LAN now, i.e. sessions past their handshake (safe to read from any thread). */
     public int memberCount() {
-        return members;
+        return members.get();
     }
 
-    /** On the loop: a member joined the LAN. */
+    /** On the loop of its LAN: a member joined it. */
     void memberJoined() {
-        members = members + 1; // single writer: the loop
+        members.incrementAndGet();
     }
 
-    /** On the loop: a member that had joined left it. */
+    /** On the loop of its LAN: a member that had joined left it. */
     void memberLeft() {
-        members = members - 1;
+        members.decrementAndGet();
     }
 
     /** Stops listening and closes every connection; waits until done. Call off the loop. */

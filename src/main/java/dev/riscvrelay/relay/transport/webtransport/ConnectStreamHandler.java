@@ -56,9 +56,11 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
                 reject(ctx, refusal, true);
             } else {
                 CharSequence path = frame.headers().path();
-                connection.admit(path == null ? "/" : path.toString(), admission -> {
+                String pathAndQuery = path == null ? "/" : path.toString();
+                ServerWorker.LanRoute route = connection.routeFor(pathAndQuery);
+                connection.admit(pathAndQuery, route, admission -> {
                     switch (admission) {
-                        case Admission.Admitted admitted -> accept(ctx, admitted);
+                        case Admission.Admitted admitted -> accept(ctx, admitted, route);
                         case Admission.Refused refused -> {
                             counters.increment(refused.reason());
                             reject(ctx, refused.status(), true);
@@ -89,17 +91,17 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
         return 0;
     }
 
-    private void accept(ChannelHandlerContext ctx, Admission.Admitted admitted) {
+    private void accept(ChannelHandlerContext ctx, Admission.Admitted admitted, ServerWorker.LanRoute route) {
         // The session opens once the path's packet size is known (or after a bounded wait), so its first full-size
         // frame is not dropped for a size that discovery would have validated a moment later.
         connection.whenPathKnown(() -> {
             if (!ctx.channel().isActive()) {
-                connection.release(admitted);
+                connection.release(admitted, route);
                 return;
             }
             int refusal = connection.admissionStatus(); // other sessions may have opened meanwhile
             if (refusal != 0) {
-                connection.release(admitted);
+                connection.release(admitted, route);
                 reject(ctx, refusal, true);
                 return;
             }
@@ -111,7 +113,7 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
             }
             // No FIN: the stream stays open for capsules and marks the session's lifetime.
             ctx.writeAndFlush(response);
-            session = connection.openSession((QuicStreamChannel) ctx.channel(), admitted, recovery);
+            session = connection.openSession((QuicStreamChannel) ctx.channel(), admitted, route, recovery);
         });
     }
 

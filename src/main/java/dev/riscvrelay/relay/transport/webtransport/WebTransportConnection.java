@@ -139,27 +139,32 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         return 0;
     }
 
+    /** The route from this connection's worker to the loop that owns the LAN a CONNECT to {@code pathAndQuery} joins. */
+    ServerWorker.LanRoute routeFor(String pathAndQuery) {
+        return worker.route(server.lanOwner(gate, pathAndQuery));
+    }
+
     /**
-     * Asks the gate (on the LAN loop) which LAN a CONNECT to {@code pathAndQuery} joins, or why it may not; asked
-     * once admissionStatus() is 0. The answer comes to {@code then} on this connection's worker: at once when that
-     * is the LAN loop.
+     * Asks the gate (on the loop of the LAN, {@code route}) which LAN a CONNECT to {@code pathAndQuery} joins, or why
+     * it may not; asked once admissionStatus() is 0. The answer comes to {@code then} on this connection's worker: at
+     * once when that is the LAN's loop.
      */
-    void admit(String pathAndQuery, java.util.function.Consumer<Admission> then) {
+    void admit(String pathAndQuery, ServerWorker.LanRoute route, java.util.function.Consumer<Admission> then) {
         java.net.InetAddress peer = quic.remoteSocketAddress() instanceof java.net.InetSocketAddress inet
                 ? inet.getAddress() : java.net.InetAddress.getLoopbackAddress();
-        if (worker.ownsLan()) {
+        if (route.local()) {
             then.accept(gate.admit(pathAndQuery, peer));
         } else {
-            worker.onLan(() -> {
+            route.onLan(() -> {
                 Admission admission = gate.admit(pathAndQuery, peer);
                 worker.onWorker(() -> then.accept(admission));
             });
         }
     }
 
-    /** Gives back what an admission holds that never became a session; on the LAN loop. */
-    void release(Admission.Admitted admitted) {
-        worker.onLan(admitted.release());
+    /** Gives back what an admission holds that never became a session; on the LAN's loop. */
+    void release(Admission.Admitted admitted, ServerWorker.LanRoute route) {
+        route.onLan(admitted.release());
     }
 
     /**
@@ -172,16 +177,17 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         return granted;
     }
 
-    WebTransportSession openSession(QuicStreamChannel connectStream, Admission.Admitted admitted, boolean recovery) {
+    WebTransportSession openSession(QuicStreamChannel connectStream, Admission.Admitted admitted,
+            ServerWorker.LanRoute route, boolean recovery) {
         // A datagram fits one QUIC packet of the largest UDP payload the server sends, whatever the path validates
         // later: that is a slot's size.
         int slotSize = recovery ? server.udpPayload() : 0;
         WebTransportSession session = new WebTransportSession(this, connectStream, pathMtu.maxDatagramLength(),
-                server.config().sendQueueFrames(), counters, admitted, slotSize);
+                server.config().sendQueueFrames(), counters, admitted, route, slotSize);
         sessions.put(session.quarterStreamId(), session);
         server.sessionOpened();
         counters.increment(Counter.SESSIONS_OPENED);
-        worker.onLan(session::joinLan);
+        route.onLan(session::joinLan);
         session.startKeepAlive(server.config().keepAliveInterval().toNanos());
         return session;
     }
@@ -223,7 +229,7 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
                 server.recoveryEnded();
             }
             counters.increment(Counter.SESSIONS_CLOSED);
-            worker.onLan(session::leaveLan);
+            session.route().onLan(session::leaveLan);
         }
     }
 

@@ -42,8 +42,9 @@ import java.util.function.Supplier;
 /**
  * The WebTransport endpoint: a UDP socket per worker speaking QUIC (Netty's native quiche codec) and HTTP/3, whose
  * sessions join a {@link Switch} as ports. Every connection, stream and datagram runs on its worker's event loop;
- * the first worker's loop owns the switches, and the others exchange their sessions' frames with it through
- * {@link ServerWorker hand-off queues}, so nothing here takes a lock per frame.
+ * each switch belongs to one of the loops (the gate says which, {@link SessionGate#loopFor}), and a session on
+ * another worker exchanges its frames with that loop through {@link ServerWorker hand-off queues}, so nothing here
+ * takes a lock per frame.
  *
  * <p>What browsers need, and what fails silently without it (see notes/webtransport-in-browsers.md): the SETTINGS
  * of {@link WebTransportSettings}, the QUIC datagram transport parameter, and packets large enough for Chromium's
@@ -64,7 +65,7 @@ public final class WebTransportServer implements AutoCloseable {
     private final WebTransportServerConfig config;
     private final Counters counters;
     private final IoEventLoopGroup ownedGroup;
-    /** The LAN loop: the first worker's, the one that owns the switches. */
+    /** The first worker's loop: its gauges, and the LANs of a gate that does not place them. */
     private final IoEventLoop loop;
     private final List<ServerWorker> workers = new ArrayList<>();
     /** One socket per worker, all on the same port (SO_REUSEPORT when there are several). */
@@ -73,7 +74,7 @@ public final class WebTransportServer implements AutoCloseable {
     private final List<io.netty.util.concurrent.ScheduledFuture<?>> queuedFramesTask = new ArrayList<>();
     /** The largest UDP payload this server sends: the link's, probed up to per connection (see {@link PathMtu}). */
     private final int udpPayload;
-    /** Every worker's connections: added and removed on their workers, read by the LAN loop's gauges. */
+    /** Every worker's connections: added and removed on their workers, read by the first loop's gauges. */
     private final java.util.Set<WebTransportConnection> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicInteger sessions = new java.util.concurrent.atomic.AtomicInteger();
@@ -126,8 +127,9 @@ public final class WebTransportServer implements AutoCloseable {
      * IoEventLoop)} on several loops (not owned), a worker each: every loop reads its own UDP socket on the same port
      * (SO_REUSEPORT, epoll only), and each QUIC connection lives on the worker whose socket took its first packet.
      * Its connection IDs name that worker, so a packet that arrives on another worker's socket (the client's
-     * address changed) is handed to it. The first loop owns the LANs: the gate is asked there, and sessions on
-     * other workers exchange their frames with it through hand-off queues. No loops: the server makes one.
+     * address changed) is handed to it. The gate is asked on the loop that owns the LAN a request names
+     * ({@link SessionGate#loopFor}, the first loop when it does not say), and sessions on other workers exchange
+     * their frames with that loop through hand-off queues. No loops: the server makes one.
      */
     public WebTransportServer(InetAddress bindAddress, int port, Supplier<RelayCertificate> certificates, SessionGate lan,
             Counters counters, WebTransportServerConfig config, List<IoEventLoop> loops) throws PortInUseException {
@@ -147,7 +149,7 @@ public final class WebTransportServer implements AutoCloseable {
             loops = List.of(this.loop); // several sockets on one port need SO_REUSEPORT: epoll only
         }
         for (IoEventLoop workerLoop : loops) {
-            workers.add(new ServerWorker(workers.size(), workerLoop, this.loop, counters));
+            workers.add(new ServerWorker(workers.size(), workerLoop, loops, counters));
         }
         this.udpPayload = PathMtu.serverUdpPayload(bindAddress, config.udpPayloadSize());
         UdpSendErrors sendErrors = new UdpSendErrors(counters);
@@ -216,12 +218,26 @@ public final class WebTransportServer implements AutoCloseable {
         }
         this.socket = sockets.getFirst();
         for (ServerWorker worker : workers) {
-            if (!worker.ownsLan()) {
-                // The LAN loop's gauges read what this worker's sessions queue as the worker last saw it.
+            if (worker.index != 0) {
+                // The first loop's gauges read what this worker's sessions queue as the worker last saw it.
                 queuedFramesTask.add(worker.loop.scheduleAtFixedRate(
                         () -> worker.queuedFrames = queuedFrames(worker), 0, 1, TimeUnit.SECONDS));
             }
         }
+    }
+
+    /**
+     * The index of the worker whose loop owns the LAN a request to {@code pathAndQuery} joins, as {@code gate}
+     * places it: the first when the gate does not say or names a loop that is no worker's.
+     */
+    int lanOwner(SessionGate gate, String pathAndQuery) {
+        IoEventLoop owner = gate.loopFor(pathAndQuery);
+        for (ServerWorker worker : workers) {
+            if (worker.loop == owner) {
+                return worker.index;
+            }
+        }
+        return 0;
     }
 
     /** The worker whose loop runs {@code channel}. */
@@ -255,7 +271,7 @@ public final class WebTransportServer implements AutoCloseable {
         return workers.size();
     }
 
-    /** The loop of worker {@code index} (0: the LAN loop). */
+    /** The loop of worker {@code index}. */
     public IoEventLoop workerLoop(int index) {
         return workers.get(index).loop;
     }
@@ -272,16 +288,14 @@ public final class WebTransportServer implements AutoCloseable {
         return count;
     }
 
-    /** Frames worker {@code index}'s sessions handed to the LAN loop so far (from any thread). */
+    /** Frames worker {@code index}'s sessions handed to the loops of their LANs so far (from any thread). */
     public long framesToLan(int index) {
-        ServerWorker worker = workers.get(index);
-        return worker.toLan == null ? 0 : worker.toLan.handedOver();
+        return workers.get(index).framesToLan();
     }
 
-    /** Frames the LAN loop handed to worker {@code index}'s sessions so far (from any thread). */
+    /** Frames the loops of other LANs handed to worker {@code index}'s sessions so far (from any thread). */
     public long framesFromLan(int index) {
-        ServerWorker worker = workers.get(index);
-        return worker.fromLan == null ? 0 : worker.fromLan.handedOver();
+        return workers.get(index).framesFromLan();
     }
 
     /** What every worker's QUIC codec shares: the TLS context, the Retry token key, the gate. */
@@ -368,7 +382,7 @@ public final class WebTransportServer implements AutoCloseable {
         return socket.config().getOption(ChannelOption.SO_RCVBUF);
     }
 
-    /** The LAN loop: the first worker's, which runs the gate; the switch and every port's work belong on it. */
+    /** The first worker's loop: the gauges run there, and the LANs of a gate that does not place them. */
     public IoEventLoop eventLoop() {
         return loop;
     }
@@ -390,7 +404,7 @@ public final class WebTransportServer implements AutoCloseable {
         int total = 0;
         int deepest = 0;
         for (ServerWorker worker : workers) {
-            int[] depths = worker.ownsLan() ? queuedFrames(worker) : worker.queuedFrames;
+            int[] depths = worker.index == 0 ? queuedFrames(worker) : worker.queuedFrames;
             total += depths[0];
             deepest = Math.max(deepest, depths[1]);
         }
@@ -517,9 +531,11 @@ public final class WebTransportServer implements AutoCloseable {
         if (queuedFramesTask != null) {
             queuedFramesTask.forEach(task -> task.cancel(false));
         }
-        // Nothing reads the sockets now: what waits in the hand-off queues is freed on the LAN loop, after any
+        // Nothing reads the sockets now: what waits in the hand-off queues is freed on each LAN's loop, after any
         // drain already scheduled there.
-        loop.submit(() -> workers.forEach(ServerWorker::closeToLan)).awaitUninterruptibly();
+        for (ServerWorker owner : workers) {
+            owner.loop.submit(() -> workers.forEach(worker -> worker.closeToLan(owner.index))).awaitUninterruptibly();
+        }
         for (ServerWorker worker : workers) {
             worker.loop.submit(worker::closeFromLan).awaitUninterruptibly();
         }

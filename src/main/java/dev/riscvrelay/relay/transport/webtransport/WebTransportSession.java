@@ -22,8 +22,9 @@ import java.util.function.ObjLongConsumer;
 /**
  * One browser (or client) session on the LAN: a {@link Port} whose frames travel as HTTP/3 datagrams on its QUIC
  * connection, keyed by its CONNECT stream. Its QUIC side runs on its connection's worker; its LAN side (the framed
- * protocol's decoding, the guard, the switch) on the LAN loop. On the LAN loop's own worker both are one; on another
- * worker, frames cross between the two through the worker's {@link ServerWorker hand-off queues}.
+ * protocol's decoding, the guard, the switch) on the loop that owns its LAN (the LAN loop here). When that is its
+ * worker's loop both are one; else frames cross between the two through its {@link ServerWorker.LanRoute route}'s
+ * hand-off queues.
  *
  * <p>Outgoing frames wait in a bounded {@link FrameQueue} and are written once per event-loop turn, all in one
  * flush, so a burst forwarded by the switch becomes one batch of UDP writes rather than a syscall per frame. On a
@@ -39,6 +40,8 @@ final class WebTransportSession implements Port, Member {
 
     private final WebTransportConnection connection;
     private final ServerWorker worker;
+    /** The way to the loop that owns this session's LAN, and back. */
+    private final ServerWorker.LanRoute route;
     private final QuicChannel quic;
     private final QuicStreamChannel connectStream;
     private final long quarterStreamId;
@@ -77,9 +80,11 @@ final class WebTransportSession implements Port, Member {
     private final DatagramPacer pacer = new DatagramPacer();
 
     WebTransportSession(WebTransportConnection connection, QuicStreamChannel connectStream, int maxDatagramLength,
-            int queueCapacity, Counters counters, Admission.Admitted admission, int recoverySlotSize) {
+            int queueCapacity, Counters counters, Admission.Admitted admission, ServerWorker.LanRoute route,
+            int recoverySlotSize) {
         this.connection = connection;
         this.worker = connection.worker();
+        this.route = route;
         this.quic = connectStream.parent();
         this.connectStream = connectStream;
         this.quarterStreamId = HttpDatagram.quarterStreamIdOf(connectStream.streamId());
@@ -110,6 +115,10 @@ final class WebTransportSession implements Port, Member {
         return recovery != null;
     }
 
+    ServerWorker.LanRoute route() {
+        return route;
+    }
+
     /** What this session's frames pass before the switch. */
     IngressGuard guard() {
         return admission.guard();
@@ -138,8 +147,8 @@ final class WebTransportSession implements Port, Member {
     /** From the switch, on the LAN loop: to the queue here, or to this session's worker first. */
     @Override
     public void send(ByteBuf frame) {
-        if (worker.fromLan != null) {
-            worker.fromLan.offer(this, frame);
+        if (route.fromLan != null) {
+            route.fromLan.offer(this, frame);
         } else {
             sendFromLan(frame);
         }
@@ -220,8 +229,8 @@ final class WebTransportSession implements Port, Member {
     }
 
     private void towardsLan(ByteBuf payload) {
-        if (worker.toLan != null) {
-            worker.toLan.offer(this, payload);
+        if (route.toLan != null) {
+            route.toLan.offer(this, payload);
         } else {
             enterLan(payload);
         }

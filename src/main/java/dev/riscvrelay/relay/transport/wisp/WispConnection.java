@@ -113,7 +113,7 @@ final class WispConnection extends ChannelInboundHandlerAdapter {
     /** The stream ended; tells the client with CLOSE {@code reason} unless it is -1. */
     void removed(WispStream stream, int reason) {
         if (streams.remove(stream.id) != null) {
-            service.streams--;
+            service.streams.decrementAndGet();
         }
         if (reason >= 0 && state == State.OPEN) {
             send(WispPacket.close(channel.alloc(), stream.id, reason));
@@ -127,7 +127,7 @@ final class WispConnection extends ChannelInboundHandlerAdapter {
         if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete && state == State.UPGRADING) {
             channel = ctx.channel();
             service.counters.increment(Counter.WISP_CONNECTIONS_OPENED);
-            service.connections++;
+            service.connections.incrementAndGet();
             if (v2) {
                 state = State.AWAITING_INFO;
                 send(WispPacket.info(channel.alloc(), WispInfo.VERSION_MAJOR, WispInfo.VERSION_MINOR,
@@ -258,7 +258,7 @@ final class WispConnection extends ChannelInboundHandlerAdapter {
         }
         WispStream stream = new WispStream(this, id, target);
         streams.put(id, stream);
-        service.streams++;
+        service.streams.incrementAndGet();
         service.counters.increment(Counter.WISP_STREAMS_REQUESTED);
         if (!stream.start()) {
             stream.end(WispClose.THROTTLED, Counter.WISP_STREAMS_OVER_LIMIT);
@@ -316,7 +316,7 @@ final class WispConnection extends ChannelInboundHandlerAdapter {
             stream.end(-1, null);
         }
         if (channel != null) {
-            service.connections--;
+            service.connections.decrementAndGet();
             service.counters.increment(Counter.WISP_CONNECTIONS_CLOSED);
         }
         if (admission != null) {

@@ -3,6 +3,7 @@ package dev.riscvrelay.relay.transport.wisp;
 import dev.riscvrelay.relay.access.AccessTokens;
 import dev.riscvrelay.relay.metrics.Counters;
 import io.netty.channel.ChannelHandler;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -18,9 +19,12 @@ public final class WispService implements Supplier<ChannelHandler>, AutoCloseabl
     final WispConfig config;
     final Counters counters;
     final WispResolver resolver;
-    /** Connections past their upgrade and streams open or opening: written by the loop only, read by exporters. */
-    volatile int connections;
-    volatile int streams;
+    /**
+     * Connections past their upgrade and streams open or opening: written by the loops of their networks, read by
+     * exporters.
+     */
+    final AtomicInteger connections = new AtomicInteger();
+    final AtomicInteger streams = new AtomicInteger();
 
     public WispService(WispGate gate, AccessTokens tokens, WispConfig config, Counters counters) {
         this.gate = gate;
@@ -37,12 +41,12 @@ public final class WispService implements Supplier<ChannelHandler>, AutoCloseabl
 
     /** WISP connections now (safe from any thread). */
     public int connectionCount() {
-        return connections;
+        return connections.get();
     }
 
     /** WISP streams open or opening now (safe from any thread). */
     public int streamCount() {
-        return streams;
+        return streams.get();
     }
 
     /** Stops the resolver threads; the connections close with their listeners. */

@@ -17,10 +17,10 @@ class ApiJsonTest {
         drops.put("queue_full", 0L);
         MemberView member = new MemberView(new long[] {0x02_00_00_00_00_42L}, new int[] {0x0a00020f}, "websocket",
                 new InetSocketAddress("127.0.0.1", 40000), 1_700_000_000_000L, 1, 5, 500, 7, 700, drops, new int[] {1, 2, 3});
-        NetworkView network = new NetworkView("la\"b", 12, 1, 10, List.of(member));
+        NetworkView network = new NetworkView("la\"b", 1, 12, 1, 10, List.of(member));
 
         assertThat(ApiJson.networks(List.of(network), new MemberPage(10, 1))).isEqualTo(
-                "{\"networks\":[{\"name\":\"la\\\"b\",\"memberCount\":12,\"dhcpLeases\":1,\"offset\":10,\"limit\":1,"
+                "{\"networks\":[{\"name\":\"la\\\"b\",\"worker\":1,\"memberCount\":12,\"dhcpLeases\":1,\"offset\":10,\"limit\":1,"
                         + "\"members\":[{\"macs\":[\"02:00:00:00:00:42\"],\"addresses\":[\"10.0.2.15\"],"
                         + "\"transport\":\"websocket\",\"client\":\"127.0.0.1:40000\","
                         + "\"connectedSince\":\"2023-11-14T22:13:20Z\",\"worker\":1,"
@@ -33,7 +33,7 @@ class ApiJsonTest {
     void aMemberWithoutAddressesOrClientHasEmptyListsAndNull() {
         MemberView member = new MemberView(new long[0], new int[0], "webtransport", null, 0, 0, 0, 0, 0, 0, Map.of(),
                 new int[3]);
-        assertThat(ApiJson.network(new NetworkView("default", 1, 0, 0, List.of(member)), MemberPage.first()))
+        assertThat(ApiJson.network(new NetworkView("default", 0, 1, 0, 0, List.of(member)), MemberPage.first()))
                 .contains("\"macs\":[],\"addresses\":[],\"transport\":\"webtransport\",\"client\":null,")
                 .endsWith("\"drops\":{},\"natFlows\":{\"udp\":0,\"icmp\":0,\"tcp\":0}}]}\n");
     }

@@ -100,7 +100,7 @@ class MemberApiIT {
         }
 
         String first = awaitBody("/api/networks", "\"memberCount\":" + MEMBERS);
-        assertThat(first).startsWith("{\"networks\":[{\"name\":\"default\",\"memberCount\":" + MEMBERS)
+        assertThat(first).startsWith("{\"networks\":[{\"name\":\"default\",\"worker\":0,\"memberCount\":" + MEMBERS)
                 .contains("\"offset\":0,\"limit\":100,");
         assertThat(count(first, "\"transport\":\"websocket\"")).isEqualTo(100);
 

@@ -41,7 +41,7 @@ class DashboardServerTest {
             if (!loopAnswers) {
                 throw new TimeoutException("stuck");
             }
-            return List.of(new NetworkView("default", 0, 0, page.offset(), List.of()));
+            return List.of(new NetworkView("default", 0, 0, 0, page.offset(), List.of()));
         }
 
         @Override
@@ -93,7 +93,7 @@ class DashboardServerTest {
                 "\"bytesOut\":1500,", "\"drops\":5,\"dropsByReason\":{\"rate_limited\":2,\"queue_full\":3}",
                 "\"natFlows\":{\"udp\":4,\"icmp\":5,\"tcp\":6},\"dhcpLeases\":7,\"macTableEntries\":3",
                 "\"sha256\":\"" + CERTIFICATE.sha256Hex() + "\"", "\"selfSigned\":true", "\"capture\":\"/tmp/x.pcap\"",
-                "\"networks\":[{\"name\":\"default\",\"memberCount\":0,").endsWith("}");
+                "\"networks\":[{\"name\":\"default\",\"worker\":0,\"memberCount\":0,").endsWith("}");
         loopAnswers = false;
         assertThat(feed.get()).as("a stuck loop leaves the tables out, not the totals").endsWith("\"networks\":null}");
     }

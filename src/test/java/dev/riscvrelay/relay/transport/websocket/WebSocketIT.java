@@ -65,11 +65,15 @@ class WebSocketIT {
     }
 
     private Relay start(WebOptions.WebSocketMode mode, EgressRules egress) throws Exception {
+        return start(mode, egress, RelayConfig.defaults(LOOPBACK, 0).workers());
+    }
+
+    private Relay start(WebOptions.WebSocketMode mode, EgressRules egress, int workers) throws Exception {
         RelayConfig defaults = RelayConfig.defaults(LOOPBACK, 0);
         RelayConfig config = new RelayConfig(defaults.bind(), 0, defaults.maxSessions(), 64,
                 defaults.network(), defaults.idleTimeout(),
                 defaults.dnsResolvers(), egress, new WebOptions(mode, null, null), defaults.access(),
-                defaults.congestionControl(), defaults.hostBudget(), java.util.List.of(), defaults.workers());
+                defaults.congestionControl(), defaults.hostBudget(), java.util.List.of(), workers);
         relay = Relay.start(config, certificate);
         return relay;
     }
@@ -92,7 +96,11 @@ class WebSocketIT {
     }
 
     private WebTransportClient webTransport(BlockingQueue<byte[]> inbox) throws Exception {
-        webTransport = WebTransportClient.connect(URI.create("https://127.0.0.1:" + relay.port() + "/"),
+        return webTransport(inbox, "/");
+    }
+
+    private WebTransportClient webTransport(BlockingQueue<byte[]> inbox, String path) throws Exception {
+        webTransport = WebTransportClient.connect(URI.create("https://127.0.0.1:" + relay.port() + path),
                 WebTransportClientConfig.pinned(certificate.sha256Hex()), frame -> {
                     try {
                         inbox.add(ByteBufUtil.getBytes(frame));
@@ -178,6 +186,57 @@ class WebSocketIT {
         awaitCounter(Counter.WEBSOCKET_CLOSED, 1);
         assertThat(relay.counters().get(Counter.WEBSOCKET_OPENED)).isEqualTo(1);
         awaitSessions(1);
+    }
+
+    @Test
+    void aWebSocketClientAndAWebTransportClientShareANetworkThatAnotherWorkerOwns() throws Exception {
+        // Of two workers, lab0 belongs to the second by its name: the WebSocket moves to that loop at its upgrade,
+        // and the WebTransport session reaches it from whichever worker its connection landed on.
+        start(WebOptions.WebSocketMode.PLAIN, RelayConfig.defaults(LOOPBACK, 0).egress(), 2);
+        BlockingQueue<byte[]> wtInbox = new LinkedBlockingQueue<>();
+        webTransport(wtInbox, "/net/lab0");
+        WebSocketInbox wsInbox = new WebSocketInbox();
+        HttpClient http = client(HttpClient.newBuilder());
+        WebSocket ws = connect(http, "ws://127.0.0.1:" + relay.port() + "/net/lab0", wsInbox);
+        WebSocketInbox elsewhere = new WebSocketInbox();
+        WebSocket other = connect(http, "ws://127.0.0.1:" + relay.port() + "/net/lab1", elsewhere);
+
+        byte[] broadcast = ethernet(BROADCAST, MAC_WS, 0x88b5, 100, 3);
+        ws.sendBinary(ByteBuffer.wrap(broadcast), true).get(5, TimeUnit.SECONDS);
+        assertThat(pollFrom(wtInbox, MAC_WS)).as("the WebSocket's broadcast reaches the WebTransport client")
+                .isEqualTo(broadcast);
+        byte[] unicast = ethernet(MAC_WS, MAC_WT, 0x88b5, 1100, 9);
+        assertThat(webTransport.sendDatagram(buffer(unicast))).isTrue();
+        assertThat(pollFrom(wsInbox.frames, MAC_WT)).as("and its unicast the WebSocket").isEqualTo(unicast);
+        ws.sendBinary(ByteBuffer.wrap(arpRequestForGateway(MAC_WS)), true).get(5, TimeUnit.SECONDS);
+        assertThat(pollFrom(wsInbox.frames, new byte[] {0x52, 0x54, 0, 0x12, 0x34, 0x56}))
+                .as("lab0's gateway answers ARP over the WebSocket").isNotNull();
+        Thread.sleep(200);
+        assertThat(elsewhere.frames).as("lab1 is another LAN: nothing of lab0's members reaches it")
+                .noneMatch(frame -> Arrays.equals(Arrays.copyOfRange(frame, 6, 12), MAC_WS)
+                        || Arrays.equals(Arrays.copyOfRange(frame, 6, 12), MAC_WT));
+        assertThat(relay.counters().get(Counter.WEB_MOVED_TO_LAN_LOOP)).isEqualTo(2);
+        ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+        other.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+        awaitCounter(Counter.WEBSOCKET_CLOSED, 2);
+    }
+
+    @Test
+    void targetsThatDoNotDecodeAreAnsweredNotLeftHanging() throws Exception {
+        start(WebOptions.WebSocketMode.PLAIN);
+        for (String target : List.of("/%", "/net/lab/vm/10.0.2.15:80/?token=%", "/net/%", "/net/lab?token=%zz")) {
+            boolean upgrade = target.startsWith("/net/%") || target.endsWith("%zz");
+            try (Socket socket = new Socket(LOOPBACK, relay.port())) {
+                socket.setSoTimeout(5000);
+                socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: x\r\n" + (upgrade
+                        ? "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" : "") + "\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                String status = new String(socket.getInputStream().readNBytes(12),
+                        java.nio.charset.StandardCharsets.US_ASCII);
+                assertThat(status).as(target).isIn("HTTP/1.1 400", "HTTP/1.1 404");
+            }
+        }
     }
 
     @Test

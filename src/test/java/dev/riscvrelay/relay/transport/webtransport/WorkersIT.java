@@ -4,8 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.riscvrelay.relay.access.LanMember;
 import dev.riscvrelay.relay.testbed.CommandResult;
+import dev.riscvrelay.relay.testbed.ConnectorProcess;
 import dev.riscvrelay.relay.testbed.FieldBed;
+import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.LanHost;
+import dev.riscvrelay.relay.testbed.NetnsTestBed;
+import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import dev.riscvrelay.relay.testbed.RelayProcess;
+import dev.riscvrelay.relay.testbed.TcpTransfers;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -15,6 +21,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,13 +35,18 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code --workers}: the relay in its namespace, WebTransport clients in the root namespace across the field bed's
- * veths. Connections spread over every worker's socket and still share one LAN (the switch and the gateway run on
- * the first worker; the others hand their sessions' frames over); a client whose address changes mid-session keeps
- * its session, on the worker that owns it.
+ * veths. Connections spread over every worker's socket and still share one LAN (the default network's switch and
+ * gateway run on the first worker; the others hand their sessions' frames over); named networks spread over the
+ * workers, each one LAN of its own with its gateway and NAT on its worker; a client whose address changes
+ * mid-session keeps its session, on the worker that owns it.
  */
 class WorkersIT {
 
-    private static final Pattern WORKER = Pattern.compile("\"worker\":(\\d+)");
+    /** A member's worker (its network's comes before its members, right after the network's name). */
+    private static final Pattern WORKER = Pattern.compile("\"connectedSince\":\"[^\"]+\",\"worker\":(\\d+)");
+    private static final Pattern NETWORK_WORKER = Pattern.compile("\\{\"name\":\"([^\"]+)\",\"worker\":(\\d+)");
+    /** Named networks in the spreading test: lab0..lab7 hash onto every worker of 2 and of 4. */
+    private static final int SPREAD_NETWORKS = 8;
     private static final Pattern CONNECTED_SINCE = Pattern.compile("\"connectedSince\":\"([^\"]+)\"");
     /** Clients tried at most to find every worker: with 4 workers, missing one after 40 is a chance of 4 in 10^5. */
     private static final int MOST_CLIENTS = 40;
@@ -98,6 +110,101 @@ class WorkersIT {
                 members.forEach(LanMember::close);
             }
         }
+    }
+
+    @ParameterizedTest(name = "--workers {0}")
+    @ValueSource(ints = {2, 4})
+    void namedNetworksSpreadOverTheWorkersEachALanOfItsOwn(int workers) throws Exception {
+        try (FieldBed field = FieldBed.create()) {
+            field.startRelay("spread" + workers, "--workers", Integer.toString(workers));
+            String relay = "https://" + field.relayAddress() + ":" + FieldBed.RELAY_PORT + "/net/";
+            String hash = field.relay().certificateHash();
+            Map<String, List<LanMember>> lans = new LinkedHashMap<>();
+            try {
+                for (int n = 0; n < SPREAD_NETWORKS; n++) {
+                    List<LanMember> pair = new ArrayList<>();
+                    for (int m = 0; m < 2; m++) {
+                        pair.add(LanMember.join(URI.create(relay + "lab" + n), hash,
+                                0x02_00_00_00_40_00L + 2 * n + m));
+                    }
+                    lans.put("lab" + n, pair);
+                }
+                Map<String, Integer> owners = networkWorkers(field);
+                System.out.printf("[facts] --workers %d: networks on workers %s%n", workers, owners);
+                assertThat(owners).containsKeys(lans.keySet().toArray(String[]::new)).containsEntry("default", 0);
+                assertThat(new TreeSet<>(owners.values())).as("the workers that own networks").hasSize(workers);
+
+                int marker = 0x5EED_1000;
+                for (Map.Entry<String, List<LanMember>> lan : lans.entrySet()) {
+                    LanMember first = lan.getValue().get(0);
+                    LanMember second = lan.getValue().get(1);
+                    marker++;
+                    first.send(LanMember.broadcast(first.mac, marker, 200));
+                    assertThat(second.sees(marker, 5000)).as("%s: its other member sees the broadcast", lan.getKey())
+                            .isTrue();
+                    for (Map.Entry<String, List<LanMember>> other : lans.entrySet()) {
+                        if (!other.getKey().equals(lan.getKey())) {
+                            // The broadcast has crossed its own LAN by now: another LAN that were to get it has too.
+                            assertThat(other.getValue().get(0).sees(marker, 1))
+                                    .as("%s does not see the broadcast of %s", other.getKey(), lan.getKey()).isFalse();
+                        }
+                    }
+                    assertThat(second.resolveGateway("10.0.2.101")).as("%s: its gateway answers", lan.getKey())
+                            .isEqualTo(LanMember.GATEWAY_MAC);
+                }
+                assertThat(metric(field, "relay_drops_total{reason=\"handoff_full\"}")).isZero();
+                for (int w = 0; w < workers; w++) {
+                    assertThat(metricValue(field, "relay_worker_cpu_seconds_total{worker=\"" + w + "\"}"))
+                            .as("CPU of worker %d", w).isPositive();
+                }
+            } finally {
+                lans.values().forEach(pair -> pair.forEach(LanMember::close));
+            }
+        }
+    }
+
+    @Test
+    void hostsOnANetworkOfAnotherWorkerReachEachOtherTheInternetAndAreReachedByAForward() throws Exception {
+        NetnsTestBed.requireTools("ip", "socat", "ss");
+        try (FieldBed field = FieldBed.create()) {
+            TcpTransfers transfers = field.bed().own(new TcpTransfers(field.bed()));
+            Namespace internet = field.addInternet();
+            field.startRelay("spread-nat", "--workers", "2", "--allow", "203.0.113.0/24",
+                    "--forward", "tcp:8030=lab0/10.0.2.23:5009");
+            // lab0 hashes to the second worker: its switch, gateway and NAT run there, whichever socket each
+            // connector's packets reach.
+            ConnectorProcess.RelayEndpoint lab0 = new ConnectorProcess.RelayEndpoint(
+                    field.relayUrl(LinkProfile.CLEAN) + "net/lab0", field.relay().certificateHash());
+            LanHost a = field.addLanHost("laba", "10.0.2.23", lab0);
+            LanHost b = field.addLanHost("labb", "10.0.2.24", lab0);
+            assertThat(a.ping("10.0.2.2", 3, 0.2).succeeded()).as("the gateway of lab0").isTrue();
+            assertThat(a.ping(b.address(), 3, 0.2).succeeded()).as("host b on lab0").isTrue();
+            assertThat(networkWorkers(field)).containsEntry("lab0", 1);
+
+            assertThat(a.ping(FieldBed.INTERNET_HOST, 3, 0.2).succeeded()).as("ICMP through lab0's NAT").isTrue();
+            TcpTransfers.Payload payload = transfers.payload("spread", 4 * TcpTransfers.MIB, 4);
+            transfers.receive("lab0 on worker 1", internet, FieldBed.INTERNET_HOST, 5007, a.namespace(),
+                    FieldBed.INTERNET_HOST + ":5007", payload, Duration.ofSeconds(60));
+            transfers.send("lab0 on worker 1", b.namespace(), internet, FieldBed.INTERNET_HOST, 5005, payload,
+                    Duration.ofSeconds(60));
+            assertThat(metric(field, "relay_nat_tcp_connections_opened_total")).isGreaterThanOrEqualTo(2);
+            // A forward into lab0 listens on lab0's worker: the internet reaches host a through it.
+            transfers.send("forward into lab0", internet, "198.51.100.1:8030", a.namespace(), "10.0.2.23", 5009,
+                    payload, Duration.ofSeconds(60));
+        }
+    }
+
+    /** Each network's name and the worker that owns it, as the admin API lists them. */
+    private static Map<String, Integer> networkWorkers(FieldBed field) {
+        CommandResult listing = field.relayNamespace().exec(Duration.ofSeconds(10), "curl", "-sS", "--fail",
+                field.adminUrl("/api/networks?limit=1"));
+        assertThat(listing.succeeded()).as(listing.describe()).isTrue();
+        Map<String, Integer> owners = new TreeMap<>();
+        Matcher network = NETWORK_WORKER.matcher(listing.stdout());
+        while (network.find()) {
+            owners.put(network.group(1), Integer.parseInt(network.group(2)));
+        }
+        return owners;
     }
 
     @Test
