@@ -49,9 +49,14 @@ class AccessControlIT {
                 config.network(), config.idleTimeout(),
                 config.dnsResolvers(), config.egress(),
                 new WebOptions(WebOptions.WebSocketMode.PLAIN, null, null), access, config.congestionControl(),
-                config.hostBudget(), java.util.List.of(), config.workers());
+                config.hostBudget(), java.util.List.of(), workers());
         relay = Relay.start(config, certificate);
         return relay;
+    }
+
+    /** The relay's {@code --workers}: the default here ({@link AccessControlOnWorkersIT} runs the same with more). */
+    int workers() {
+        return RelayConfig.defaults(LOOPBACK, 0).workers();
     }
 
     private LanMember join(String pathAndQuery, long mac) throws Exception {
