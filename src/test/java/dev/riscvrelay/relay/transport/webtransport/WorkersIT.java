@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.riscvrelay.relay.access.LanMember;
 import dev.riscvrelay.relay.testbed.CommandResult;
 import dev.riscvrelay.relay.testbed.ConnectorProcess;
+import dev.riscvrelay.relay.testbed.DhcpClients;
 import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.LanHost;
@@ -19,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,6 +32,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -45,6 +48,9 @@ class WorkersIT {
     /** A member's worker (its network's comes before its members, right after the network's name). */
     private static final Pattern WORKER = Pattern.compile("\"connectedSince\":\"[^\"]+\",\"worker\":(\\d+)");
     private static final Pattern NETWORK_WORKER = Pattern.compile("\\{\"name\":\"([^\"]+)\",\"worker\":(\\d+)");
+    @TempDir
+    Path work;
+
     /** Named networks in the spreading test: lab0..lab7 hash onto every worker of 2 and of 4. */
     private static final int SPREAD_NETWORKS = 8;
     private static final Pattern CONNECTED_SINCE = Pattern.compile("\"connectedSince\":\"([^\"]+)\"");
@@ -163,22 +169,31 @@ class WorkersIT {
         }
     }
 
-    @Test
-    void hostsOnANetworkOfAnotherWorkerReachEachOtherTheInternetAndAreReachedByAForward() throws Exception {
-        NetnsTestBed.requireTools("ip", "socat", "ss");
+    @ParameterizedTest(name = "--workers {0}")
+    @ValueSource(ints = {2, 4})
+    void hostsOnANetworkOfAnotherWorkerReachEachOtherTheInternetAndAreReachedByAForward(int workers)
+            throws Exception {
+        NetnsTestBed.requireTools("ip", "socat", "ss", "busybox");
         try (FieldBed field = FieldBed.create()) {
             TcpTransfers transfers = field.bed().own(new TcpTransfers(field.bed()));
             Namespace internet = field.addInternet();
-            field.startRelay("spread-nat", "--workers", "2", "--allow", "203.0.113.0/24",
-                    "--forward", "tcp:8030=lab0/10.0.2.23:5009");
-            // lab0 hashes to the second worker: its switch, gateway and NAT run there, whichever socket each
-            // connector's packets reach.
+            field.startRelay("spread-nat" + workers, "--workers", Integer.toString(workers), "--allow",
+                    "203.0.113.0/24", "--forward", "tcp:8030=lab0/10.0.2.23:5009");
+            // lab0 hashes to the second worker of 2 and of 4: its switch, gateway with DHCP, and NAT run there,
+            // whichever socket each connector's packets reach.
             ConnectorProcess.RelayEndpoint lab0 = new ConnectorProcess.RelayEndpoint(
                     field.relayUrl(LinkProfile.CLEAN) + "net/lab0", field.relay().certificateHash());
             LanHost a = field.addLanHost("laba", "10.0.2.23", lab0);
-            LanHost b = field.addLanHost("labb", "10.0.2.24", lab0);
+            LanHost b = field.addConnectedHost("labb", lab0);
+            b.namespace().privateResolvConf();
+            CommandResult udhcpc = b.exec(Duration.ofSeconds(30), "busybox", "udhcpc", "-i", "eth0", "-n", "-q",
+                    "-t", "5", "-s", DhcpClients.writeUdhcpcScript(work).toString());
+            assertThat(udhcpc.succeeded()).as("host b leases from lab0's DHCP: %s", udhcpc.describe()).isTrue();
+            Matcher leased = Pattern.compile("inet (10\\.0\\.2\\.\\d+)/24").matcher(
+                    b.exec("ip", "-4", "-o", "addr", "show", "dev", "eth0").orThrow().stdout());
+            assertThat(leased.find()).isTrue();
             assertThat(a.ping("10.0.2.2", 3, 0.2).succeeded()).as("the gateway of lab0").isTrue();
-            assertThat(a.ping(b.address(), 3, 0.2).succeeded()).as("host b on lab0").isTrue();
+            assertThat(a.ping(leased.group(1), 3, 0.2).succeeded()).as("host b on lab0").isTrue();
             assertThat(networkWorkers(field)).containsEntry("lab0", 1);
 
             assertThat(a.ping(FieldBed.INTERNET_HOST, 3, 0.2).succeeded()).as("ICMP through lab0's NAT").isTrue();
