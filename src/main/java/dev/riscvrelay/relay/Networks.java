@@ -205,7 +205,8 @@ final class Networks implements SessionGate, WispGate, AutoCloseable {
             return refuse(403, Counter.SESSIONS_REFUSED_BAD_TOKEN);
         }
         String name = target.network();
-        if (!loopOf(name).inEventLoop()) {
+        IoEventLoop owner = loopOf(name);
+        if (!owner.inEventLoop()) {
             // A transport that asked on another loop would build or use the network off its owner's thread.
             throw new IllegalStateException("network " + name + " admits on its own loop, not on "
                     + Thread.currentThread().getName());
@@ -231,7 +232,7 @@ final class Networks implements SessionGate, WispGate, AutoCloseable {
         // Only this loop creates this name (it owns it), so no other admission builds it meanwhile.
         Network network;
         try {
-            network = create(name, loopOf(name));
+            network = create(name, owner);
         } catch (RuntimeException e) {
             network = null;
         }
@@ -361,7 +362,10 @@ final class Networks implements SessionGate, WispGate, AutoCloseable {
         return List.copyOf(byName.values());
     }
 
-    /** Runs {@code action} for each network, on the caller's thread: for one loop's callers on that loop. */
+    /**
+     * Runs {@code action} for each network, on the caller's thread: off a network's loop, it may read only what the
+     * network publishes for other threads ({@link Network#sizes}, {@link Network#loop}).
+     */
     void forEach(Consumer<Network> action) {
         list().forEach(action);
     }

@@ -156,22 +156,21 @@ public final class Relay implements AutoCloseable {
         // connection that joins it (it moves there from the web loop at its first such request). Frames cross
         // between loops through hand-off queues only; the gate's shared counts take a lock per admission.
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(config.workers(), new LoopThreads("relay-worker-"),
-                io);
+        // Several sockets on one port need SO_REUSEPORT (epoll); elsewhere the relay runs one worker, which then also
+        // runs every network.
+        IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(Epoll.isAvailable() ? config.workers() : 1,
+                new LoopThreads("relay-worker-"), io);
         // The web listeners' own loop: TLS handshakes, HTTP and the page's files never take a turn of the LAN's loop.
         IoEventLoopGroup web = new MultiThreadIoEventLoopGroup(1, new LoopThreads("relay-web"), io);
         IoEventLoop webLoop = (IoEventLoop) web.next();
-        java.util.List<IoEventLoop> loops = new java.util.ArrayList<>();
+        List<IoEventLoop> loops = new java.util.ArrayList<>();
         group.forEach(executor -> loops.add((IoEventLoop) executor));
         IoEventLoop loop = loops.getFirst();
         trunks.runOn(loop);
-        // Several sockets on one port need SO_REUSEPORT (epoll); elsewhere the server runs one worker, and so do the
-        // networks.
-        List<IoEventLoop> networkLoops = Epoll.isAvailable() ? List.copyOf(loops) : List.of(loop);
         Networks networks = null;
         try {
             // Built on the loop: the NAT's ping-socket probe and the host's own addresses belong to its thread.
-            networks = loop.submit(() -> new Networks(config, networkLoops, counters, NanoClock.SYSTEM, trunks))
+            networks = loop.submit(() -> new Networks(config, loops, counters, NanoClock.SYSTEM, trunks))
                     .syncUninterruptibly().getNow();
             WebTransportServerConfig defaults = WebTransportServerConfig.defaults();
             WebTransportServerConfig serverConfig = new WebTransportServerConfig(
