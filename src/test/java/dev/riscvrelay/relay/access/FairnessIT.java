@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * One session floods as fast as it can (broadcasts, the worst case: every other session's queue gets a copy) while
@@ -81,12 +82,20 @@ class FairnessIT {
         }
     }
 
-    @Test
-    void aFloodingSessionLeavesPacedSessionsAtLeastNinetyPercentOfTheirThroughput() throws Exception {
-        relay = Relay.start(RelayConfig.defaults(InetAddress.getLoopbackAddress(), 0), certificate);
-        a = connect(receivedByA, MAC_B);
-        b = connect(receivedByB, MAC_A);
-        OutputStream flood = openFlooder();
+    /**
+     * On the relay's default workers and the default network; then on two workers on {@code /net/lab0}, which the
+     * second worker runs: the flood then fills that worker's loop, and paced sessions that landed on the first hand
+     * their frames over to it through the queues.
+     */
+    @ParameterizedTest(name = "--workers {0}, network \"{1}\"")
+    @CsvSource({"0, /", "2, /net/lab0"})
+    void aFloodingSessionLeavesPacedSessionsAtLeastNinetyPercentOfTheirThroughput(int workers, String path)
+            throws Exception {
+        RelayConfig config = RelayConfig.defaults(InetAddress.getLoopbackAddress(), 0);
+        relay = Relay.start(workers > 0 ? config.withWorkers(workers) : config, certificate);
+        a = connect(receivedByA, MAC_B, path);
+        b = connect(receivedByB, MAC_A, path);
+        OutputStream flood = openFlooder(path);
         byte[] floodFrame = new byte[1000];
         frame(MacAddress.BROADCAST, MAC_FLOOD, 9, 0, 1000).readBytes(floodFrame).release();
         byte[] floodBatch = RawWebSocket.binaryMessages(floodFrame, FLOOD_BATCH);
@@ -124,9 +133,9 @@ class FairnessIT {
         }
         System.out.printf("[facts] fairness: paced frames delivered alone %d, under a flood %d (%.1f%%); flooder"
                 + " offered %d frames, the relay took %d frames in (paced and flood) during the phase, dropped by rate limit %d,"
-                + " queue full %d%n", baseline, underFlood, 100.0 * underFlood / baseline, flooded.get(),
+                + " queue full %d, hand-over queue full %d%n", baseline, underFlood, 100.0 * underFlood / baseline, flooded.get(),
                 floodFramesIn, relay.counters().get(Counter.DROP_RATE_LIMITED),
-                relay.counters().get(Counter.DROP_QUEUE_FULL));
+                relay.counters().get(Counter.DROP_QUEUE_FULL), relay.counters().get(Counter.DROP_HANDOFF_FULL));
         assertThat(baseline).as("paced frames delivered without the flood")
                 .isGreaterThan((long) (0.9 * 2 * PACED_RATE * PHASE_MILLIS / 1000));
         assertThat(floodFramesIn - underFlood).as("flood frames that reached the switch during the phase")
@@ -159,15 +168,15 @@ class FairnessIT {
     }
 
     /** A WebSocket session opened by hand; returns the stream its messages go to. */
-    private OutputStream openFlooder() throws IOException {
+    private OutputStream openFlooder(String path) throws IOException {
         flooder = new Socket(InetAddress.getLoopbackAddress(), relay.webSocket().localAddress().getPort());
         flooder.setSoTimeout(10_000);
-        RawWebSocket.upgrade(flooder);
+        RawWebSocket.upgrade(flooder, path);
         return new BufferedOutputStream(flooder.getOutputStream(), 1 << 16);
     }
 
-    private WebTransportClient connect(AtomicLongArray received, long peer) throws Exception {
-        return WebTransportClient.connect(URI.create("https://127.0.0.1:" + relay.port() + "/"),
+    private WebTransportClient connect(AtomicLongArray received, long peer, String path) throws Exception {
+        return WebTransportClient.connect(URI.create("https://127.0.0.1:" + relay.port() + path),
                 WebTransportClientConfig.pinned(certificate.sha256Hex()), frame -> {
                     try {
                         int at = frame.readerIndex();

@@ -78,13 +78,35 @@ abstract class RelayInBrowserScenarios {
     /** 1472 bytes of UDP payload less a QUIC short header, AEAD tag, DATAGRAM frame and stream prefix. */
     private static final int MAX_POSSIBLE_FRAME = 1472 - 1 - 1 - 16 - 1 - 1;
 
+    /** A member's transport and worker in the admin API's listing. */
+    private static final java.util.regex.Pattern MEMBER_WORKER = java.util.regex.Pattern.compile(
+            "\"transport\":\"([a-z]+)\",\"client\":[^,]+,\"connectedSince\":\"[^\"]+\",\"worker\":(\\d+)");
+    private static final java.util.regex.Pattern NETWORK_WORKER = java.util.regex.Pattern.compile(
+            "^\\{\"name\":\"[^\"]+\",\"worker\":(\\d+)");
+
     private FieldBed field;
+    /** The network's members as the admin API listed them while a page ran, one listing per page run. */
+    private final List<String> listingsWhilePagesRan = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile boolean listedThisRun;
     private RelayProcess relay;
     private TestPageServer pages;
     private WebTransportClient probeClient;
     private WebSocketLanMember burstSender;
 
     abstract Browsers.Kind browser();
+
+    /** The relay's {@code --workers}; 0 keeps its default (one worker on this 2-core machine). */
+    int workers() {
+        return 0;
+    }
+
+    /**
+     * The network every session of the class joins, as the path after the relay's port ({@code /net/lab0}); empty
+     * for the default network, which the seed's snippet reaches.
+     */
+    String networkPath() {
+        return "";
+    }
 
     /**
      * The gap between frames of a paced burst and of the sweep, on a deadline schedule (a sleep per frame takes
@@ -109,7 +131,10 @@ abstract class RelayInBrowserScenarios {
         NetnsTestBed.requireTools("ip");
         System.out.println("[facts] " + browser() + ": " + Browsers.version(browser()));
         field = FieldBed.create();
-        relay = field.startRelay(browser().name().toLowerCase());
+        String label = browser().name().toLowerCase();
+        relay = workers() > 0
+                ? field.startRelay(label + "-workers" + workers(), "--workers", Integer.toString(workers()))
+                : field.startRelay(label);
         pages = new TestPageServer(line -> System.out.println("[page] " + line));
         pages.probe("/inbound", this::sendInboundProbe);
         pages.probe("/burst", this::sendBurst);
@@ -126,12 +151,18 @@ abstract class RelayInBrowserScenarios {
     /** The page's snippet connects to the relay through {@code profile}. */
     private void relayThrough(LinkProfile profile) throws java.io.IOException {
         URI url = URI.create(field.relayUrl(profile));
-        pages.relay(relay.certificateHash(), url.getHost(), url.getPort());
+        pages.relay(relay.certificateHash(), url.getHost(), url.getPort(), networkPath());
+    }
+
+    /** {@code url} (ending in {@code /}) with {@link #networkPath()} in place of its path. */
+    private String onTheNetwork(String url) {
+        return networkPath().isEmpty() ? url : url.substring(0, url.length() - 1) + networkPath();
     }
 
     /** Opens relay-test.html?query in the browser and returns the report the page posted. */
     PageReport runPage(String query, String label) throws InterruptedException {
         pages.expectReport();
+        listedThisRun = false;
         try (Browsers.Running running = Browsers.launch(browser(), pages.page("relay-test.html?" + query),
                 pages.relayHost(), label)) {
             try {
@@ -368,13 +399,83 @@ abstract class RelayInBrowserScenarios {
 
     /** The relay's non-zero {@code relay_drops_total} lines, from its admin server across the link. */
     private List<String> relayDrops() throws Exception {
+        return adminGet("/metrics").lines().filter(line -> line.startsWith("relay_drops_total{"))
+                .filter(line -> !line.endsWith(" 0.0") && !line.endsWith(" 0")).toList();
+    }
+
+    /** A page of the relay's admin server, across the link. */
+    private String adminGet(String path) throws Exception {
         try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
-            String metrics = http.send(java.net.http.HttpRequest.newBuilder(URI.create(field.adminUrl("/metrics")))
-                    .timeout(java.time.Duration.ofSeconds(10)).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-            return metrics.lines().filter(line -> line.startsWith("relay_drops_total{"))
-                    .filter(line -> !line.endsWith(" 0.0") && !line.endsWith(" 0")).toList();
+            java.net.http.HttpResponse<String> response = http.send(java.net.http.HttpRequest.newBuilder(
+                    URI.create(field.adminUrl(path))).timeout(java.time.Duration.ofSeconds(10)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).as("GET %s: %s", path, response.body()).isEqualTo(200);
+            return response.body();
         }
+    }
+
+    /** The first time a page run asks for frames, its sessions are on the network: keep the admin API's listing. */
+    private void listTheNetworkOnce() {
+        if (listedThisRun) return;
+        listedThisRun = true;
+        String name = networkPath().isEmpty() ? "default" : networkPath().substring("/net/".length());
+        try {
+            listingsWhilePagesRan.add(adminGet("/api/networks/" + name + "/members?limit=100"));
+        } catch (Exception e) {
+            throw new IllegalStateException("listing the network's members failed: " + e, e);
+        }
+    }
+
+    /**
+     * For the classes that run on several workers, after their scenarios: the network ran on {@code owner}, the
+     * page's sessions landed on the workers the kernel chose for them, and the sessions on other workers than the
+     * owner exchanged frames with the LAN through the hand-over queues, with none lost on the way. Over the class's
+     * page runs about ten QUIC connections land on 4 workers, so that none of them landed off the owner is a chance
+     * of about 4^-10.
+     */
+    void assertTheSessionsSharedTheLanFromEveryWorkerTheyLandedOn(int owner) throws Exception {
+        assertThat(listingsWhilePagesRan).as("listings of the network while pages ran").isNotEmpty();
+        java.util.Set<Integer> sessionWorkers = new java.util.TreeSet<>();
+        for (String listing : listingsWhilePagesRan) {
+            java.util.regex.Matcher network = NETWORK_WORKER.matcher(listing);
+            assertThat(network.find()).as("the network's worker in %s", listing).isTrue();
+            assertThat(Integer.parseInt(network.group(1))).as("the worker that ran %s", networkPath())
+                    .isEqualTo(owner);
+            java.util.regex.Matcher member = MEMBER_WORKER.matcher(listing);
+            List<String> members = new ArrayList<>();
+            while (member.find()) {
+                members.add(member.group(1) + "@" + member.group(2));
+                if ("webtransport".equals(member.group(1))) sessionWorkers.add(Integer.parseInt(member.group(2)));
+            }
+            System.out.println("[facts] " + browser() + " on " + workers() + " workers: members (transport@worker)"
+                    + " while a page ran " + members);
+        }
+        String metrics = adminGet("/metrics");
+        long handedToTheLan = 0;
+        long handedFromTheLan = 0;
+        for (int w = 0; w < workers(); w++) {
+            long toLan = series(metrics, "relay_worker_handoff_frames_total{direction=\"to_lan\",worker=\"" + w + "\"}");
+            long fromLan = series(metrics,
+                    "relay_worker_handoff_frames_total{direction=\"from_lan\",worker=\"" + w + "\"}");
+            System.out.printf("[facts] %s: worker %d handed %d frames to the LAN and took %d from it%n", browser(), w,
+                    toLan, fromLan);
+            if (w == owner) {
+                assertThat(toLan).as("frames the owner's own sessions handed over (they need no queue)").isZero();
+            } else {
+                handedToTheLan += toLan;
+                handedFromTheLan += fromLan;
+            }
+        }
+        System.out.println("[facts] " + browser() + ": workers of the WebTransport sessions (the page's and the test's own) " + sessionWorkers
+                + ", relay drops " + relayDrops());
+        assertThat(handedToTheLan).as("frames sessions on other workers than %d handed to the LAN", owner).isPositive();
+        assertThat(handedFromTheLan).as("frames the LAN handed to sessions on other workers").isPositive();
+        assertThat(relayDrops()).as("relay drops").noneMatch(line -> line.contains("handoff"));
+    }
+
+    private static long series(String metrics, String name) {
+        return metrics.lines().filter(line -> line.startsWith(name + " "))
+                .mapToLong(line -> (long) Double.parseDouble(line.substring(name.length() + 1).trim())).sum();
     }
 
     /** The relay's drops so far, summed over every reason but {@code reason}. */
@@ -416,6 +517,7 @@ abstract class RelayInBrowserScenarios {
      * the client could hand the frame to its QUIC connection at all.
      */
     private String sendInboundProbe(String request) {
+        listTheNetworkOnce();
         PageReport asked = PageReport.parse(request);
         long target = MacAddress.parse(asked.string("mac"));
         String run = asked.string("run");
@@ -423,7 +525,7 @@ abstract class RelayInBrowserScenarios {
         if (probeClient == null) {
             URI uri;
             try {
-                uri = URI.create(field.relayUrl(LinkProfile.CLEAN)); // across the link, like the browser
+                uri = URI.create(onTheNetwork(field.relayUrl(LinkProfile.CLEAN))); // across the link, like the page
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -444,6 +546,7 @@ abstract class RelayInBrowserScenarios {
      * {@code max}, size after size. Answers {@code {"sizes":[...],"copies":N,"sendMs":T}}.
      */
     private String sendBurst(String request) {
+        listTheNetworkOnce();
         PageReport asked = PageReport.parse(request);
         long target = MacAddress.parse(asked.string("mac"));
         String run = asked.string("run");
@@ -465,7 +568,7 @@ abstract class RelayInBrowserScenarios {
             if (burstSender == null) {
                 // wss:// across the link: the relay binds 0.0.0.0, so --websocket auto speaks TLS there.
                 burstSender = WebSocketLanMember.connect(
-                        URI.create("wss://" + field.relayAddress() + ":" + FieldBed.RELAY_PORT + "/"),
+                        URI.create(onTheNetwork("wss://" + field.relayAddress() + ":" + FieldBed.RELAY_PORT + "/")),
                         relay.certificateHash());
             }
             long interval = paced ? pacedIntervalNanos() : 0;

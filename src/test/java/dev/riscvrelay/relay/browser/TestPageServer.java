@@ -45,6 +45,7 @@ public final class TestPageServer implements AutoCloseable {
     private volatile String certificateHash = "0".repeat(64);
     private volatile String relayHost = "127.0.0.1";
     private volatile int relayPort = 4433;
+    private volatile String relayPath = "";
     private volatile CompletableFuture<PageReport> report = new CompletableFuture<>();
     private final Map<String, Function<String, String>> probes = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -62,6 +63,17 @@ public final class TestPageServer implements AutoCloseable {
 
     /** What the served snippet puts in RELAY_CERT_HASH and in its URL: {@code https://relayHost:relayPort}. */
     public void relay(String certificateHash, String relayHost, int relayPort) {
+        relay(certificateHash, relayHost, relayPort, "");
+    }
+
+    /**
+     * As {@link #relay(String, String, int)} with a network's path after the port ({@code /net/lab0}), as a user of a
+     * named network writes it into the snippet's URL; {@code ""} for the default network.
+     */
+    public void relay(String certificateHash, String relayHost, int relayPort, String path) {
+        if (!path.isEmpty() && !path.matches("/[A-Za-z0-9/_.-]*")) {
+            throw new IllegalArgumentException("a plain absolute path or none, not " + path);
+        }
         if (!HEX_HASH.matcher(certificateHash).matches()) {
             throw new IllegalArgumentException("not a lowercase hex SHA-256: " + certificateHash);
         }
@@ -73,6 +85,7 @@ public final class TestPageServer implements AutoCloseable {
         this.certificateHash = certificateHash;
         this.relayHost = relayHost;
         this.relayPort = relayPort;
+        this.relayPath = path;
     }
 
     /** The host the served snippet connects to. */
@@ -174,7 +187,7 @@ public final class TestPageServer implements AutoCloseable {
             }
             String hash = wrongHash ? wrongHash(certificateHash) : certificateHash;
             return snippet.replace(HASH_PLACEHOLDER, '"' + hash + '"')
-                    .replace(URL_PLACEHOLDER, "\"https://" + relayHost + ":" + relayPort + '"')
+                    .replace(URL_PLACEHOLDER, "\"https://" + relayHost + ":" + relayPort + relayPath + '"')
                     .getBytes(StandardCharsets.UTF_8);
         }
     }

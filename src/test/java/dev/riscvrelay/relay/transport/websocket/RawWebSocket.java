@@ -19,8 +19,13 @@ public final class RawWebSocket {
 
     /** Sends the upgrade request on {@code socket} and checks the relay's 101; the socket then carries messages. */
     public static void upgrade(Socket socket) throws IOException {
+        upgrade(socket, "/");
+    }
+
+    /** As {@link #upgrade(Socket)}, to the network at {@code path} ({@code /net/NAME}). */
+    public static void upgrade(Socket socket, String path) throws IOException {
         OutputStream out = socket.getOutputStream();
-        out.write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII));
         out.flush();
