@@ -88,10 +88,11 @@ final class ConnectCommand implements Callable<Integer> {
     Path tapNetns;
 
     @Option(names = "--tap-queue", paramLabel = "FRAMES",
-            description = "Frames the kernel queues on the TAP for the connector (its txqueuelen; default: "
-                    + TapDevice.TX_QUEUE_FRAMES + ", Linux gives 1000). Longer queues let a host's CUBIC upload"
-                    + " faster across a lossy, long path; shorter ones keep the host's other traffic from waiting"
-                    + " behind a bulk transfer (see README).")
+            description = "Frames the kernel queues on the TAP for the connector (its txqueuelen). Default: "
+                    + TapDevice.TX_QUEUE_FRAMES + " while the path to the relay is short, "
+                    + TapDevice.LONG_PATH_TX_QUEUE_FRAMES + " once it shows a round trip of 10 ms or more. Longer"
+                    + " queues let a host's CUBIC upload faster across a lossy, long path; shorter ones keep the"
+                    + " host's other traffic from waiting behind a bulk transfer (see README). A value fixes it.")
     Integer tapQueue;
 
     @Option(names = "--mtu", paramLabel = "BYTES",
@@ -144,8 +145,8 @@ final class ConnectCommand implements Callable<Integer> {
         }
         ConnectorConfig.Local local;
         if (localEnd.tap != null) {
-            int queue = tapQueue == null ? TapDevice.TX_QUEUE_FRAMES : tapQueue;
-            if (queue < 1 || queue > TapDevice.MAX_TX_QUEUE_FRAMES) {
+            int queue = tapQueue == null ? ConnectorConfig.Tap.ADAPTIVE_TX_QUEUE : tapQueue;
+            if (tapQueue != null && (queue < 1 || queue > TapDevice.MAX_TX_QUEUE_FRAMES)) {
                 throw new UsageError("--tap-queue: give 1.." + TapDevice.MAX_TX_QUEUE_FRAMES + " frames, not "
                         + queue);
             }

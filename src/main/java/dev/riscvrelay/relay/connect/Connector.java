@@ -60,6 +60,8 @@ public final class Connector implements AutoCloseable {
     static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(30);
     private static final long OVERSIZE_REPORT_INTERVAL_SECONDS = 5;
     private static final int PACKET_TOO_BIG_PER_SECOND = 100;
+    /** How often an adaptive TAP queue looks at the session's path. */
+    private static final long TAP_QUEUE_CHECK_MILLIS = 1000;
 
     private final ConnectorConfig config;
     private final Consumer<String> log;
@@ -91,9 +93,14 @@ public final class Connector implements AutoCloseable {
     private int packetTooBigInWindow;
     private WebTransportClient reportedSession;
     private long sendErrorsReported;
+    private long framesDroppedReported;
     private long recoveryReported;
     private ScheduledFuture<?> retry;
     private ScheduledFuture<?> watch;
+    /** With an adaptive queue: the TAP, its queue now, and the check that follows the path. */
+    private TapDevice tapDevice;
+    private int tapQueueFrames;
+    private ScheduledFuture<?> tapQueueCheck;
 
     private Connector(ConnectorConfig config, Consumer<String> log) {
         this.config = config;
@@ -287,8 +294,9 @@ public final class Connector implements AutoCloseable {
             switch (config.local()) {
                 case ConnectorConfig.Tap tap -> {
                     // Segment offload: TCP segments of one burst from the relay reach the host's stack as one packet.
+                    int queue = tap.adaptiveTxQueue() ? TapDevice.TX_QUEUE_FRAMES : tap.txQueueFrames();
                     TapDevice.Config tapConfig = TapDevice.Config.forMtu(tap.name(), mtu).withSegmentOffload()
-                            .withTxQueue(tap.txQueueFrames());
+                            .withTxQueue(queue);
                     TapDevice device = tap.netns() == null ? TapDevice.open(tapConfig, counters)
                             : TapDevice.openInNamespace(tap.netns(), tapConfig, counters);
                     tapPort = new TapPort(device, PooledByteBufAllocator.DEFAULT, HttpDatagram.HEADROOM,
@@ -296,6 +304,12 @@ public final class Connector implements AutoCloseable {
                     local = tapPort;
                     log.accept("TAP " + tap.name() + " up" + (tap.netns() == null ? "" : " in " + tap.netns())
                             + ", " + mtuNote);
+                    if (tap.adaptiveTxQueue()) {
+                        tapDevice = device;
+                        tapQueueFrames = queue;
+                        tapQueueCheck = loop.scheduleAtFixedRate(this::adaptTapQueue, TAP_QUEUE_CHECK_MILLIS,
+                                TAP_QUEUE_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+                    }
                 }
                 case ConnectorConfig.QemuDgram qemu -> {
                     // On the loop: bind without waiting, and give up if the bind fails.
@@ -328,11 +342,15 @@ public final class Connector implements AutoCloseable {
         return true;
     }
 
-    /** The session's packets the kernel refused and its link recovery, when they changed since the last report. */
+    /**
+     * The session's packets the kernel refused, the frames it dropped and its link recovery, when they changed since
+     * the last report.
+     */
     private void reportSession(WebTransportClient session) {
         if (session != reportedSession) {
             reportedSession = session;
             sendErrorsReported = 0;
+            framesDroppedReported = 0;
             recoveryReported = 0;
         }
         Counters quic = session.counters();
@@ -345,6 +363,16 @@ public final class Connector implements AutoCloseable {
                     + errors + " in this session: " + tooLarge + " larger than the link, " + noBuffer
                     + " for full buffers, " + other + " other)");
             sendErrorsReported = errors;
+        }
+        // Frames the local member sent faster than the session could carry them: its TCP sees these as losses.
+        long queueFull = quic.get(Counter.DROP_QUEUE_FULL);
+        long refused = quic.get(Counter.DROP_DATAGRAM_SEND_FAILED);
+        long dropped = queueFull + refused;
+        if (dropped > framesDroppedReported) {
+            log.accept("dropped " + (dropped - framesDroppedReported) + " frames for the relay (" + dropped
+                    + " in this session: " + queueFull + " with the queue to QUIC full, " + refused
+                    + " refused by QUIC)");
+            framesDroppedReported = dropped;
         }
         reportLinkRecovery(session, quic);
     }
@@ -371,6 +399,34 @@ public final class Connector implements AutoCloseable {
                     + String.format(Locale.ROOT, "%.1f", session.linkRepairMillis()) + " ms; " + resent
                     + " frames sent again for the relay");
             recoveryReported = seen;
+        }
+    }
+
+    /**
+     * On the loop, every {@link #TAP_QUEUE_CHECK_MILLIS}: the TAP's queue follows the session's path, once its traffic
+     * has shown it ({@link TapDevice#LONG_PATH_TX_QUEUE_FRAMES} on a long one, {@link TapDevice#TX_QUEUE_FRAMES} on a
+     * short one); each change is logged. A kernel that refuses the change keeps the queue as it is, and is not asked
+     * again.
+     */
+    private void adaptTapQueue() {
+        WebTransportClient session = relay;
+        if (session == null || session.minRttMillis() == 0) {
+            return;
+        }
+        boolean longPath = session.longPath();
+        int wanted = longPath ? TapDevice.LONG_PATH_TX_QUEUE_FRAMES : TapDevice.TX_QUEUE_FRAMES;
+        if (wanted == tapQueueFrames) {
+            return;
+        }
+        String path = String.format(Locale.ROOT, "the path to the relay is %s (shortest round trip %.1f ms)",
+                longPath ? "long" : "short", session.minRttMillis());
+        if (tapDevice.setTxQueue(wanted)) {
+            log.accept(local.name() + " queue now " + wanted + " frames: " + path);
+            tapQueueFrames = wanted;
+        } else if (!tapDevice.isClosed()) {
+            log.accept(local.name() + " queue stays " + tapQueueFrames + " frames (the kernel refused " + wanted
+                    + "): " + path);
+            tapQueueCheck.cancel(false);
         }
     }
 
@@ -515,6 +571,9 @@ public final class Connector implements AutoCloseable {
         }
         if (watch != null) {
             watch.cancel(false);
+        }
+        if (tapQueueCheck != null) {
+            tapQueueCheck.cancel(false);
         }
         WebTransportClient session = relay;
         relay = null;

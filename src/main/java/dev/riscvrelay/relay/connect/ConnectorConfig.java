@@ -69,15 +69,32 @@ public record ConnectorConfig(URI relay, WebTransportClientConfig client, Local 
      *
      * @param name interface name (≤ 15 bytes)
      * @param netns network namespace file to create it in (e.g. {@code /run/netns/NAME}); null for our own
-     * @param txQueueFrames the frames the kernel queues on it for the connector (its txqueuelen)
+     * @param txQueueFrames the frames the kernel queues on it for the connector (its txqueuelen), or
+     *     {@link #ADAPTIVE_TX_QUEUE}
      */
     public record Tap(String name, Path netns, int txQueueFrames) implements Local {
+        /**
+         * The queue follows the path to the relay: {@link TapDevice#TX_QUEUE_FRAMES} while it is short,
+         * {@link TapDevice#LONG_PATH_TX_QUEUE_FRAMES} once the session shows a long one.
+         */
+        public static final int ADAPTIVE_TX_QUEUE = 0;
+
         public Tap {
             Objects.requireNonNull(name, "name");
+            if (txQueueFrames != ADAPTIVE_TX_QUEUE
+                    && (txQueueFrames < 1 || txQueueFrames > TapDevice.MAX_TX_QUEUE_FRAMES)) {
+                throw new IllegalArgumentException("the transmit queue must be 1.." + TapDevice.MAX_TX_QUEUE_FRAMES
+                        + " frames: " + txQueueFrames);
+            }
         }
 
         public Tap(String name, Path netns) {
-            this(name, netns, TapDevice.TX_QUEUE_FRAMES);
+            this(name, netns, ADAPTIVE_TX_QUEUE);
+        }
+
+        /** Whether the connector sets the queue by the path rather than keeping one size. */
+        public boolean adaptiveTxQueue() {
+            return txQueueFrames == ADAPTIVE_TX_QUEUE;
         }
     }
 

@@ -117,14 +117,17 @@ class ConnectCommandTest {
     }
 
     @Test
-    void tapQueueIsTwoHundredFramesUnlessToldOtherwise() {
+    void tapQueueFollowsThePathUnlessToldOtherwise() {
         ConnectCommand command = new ConnectCommand(new PrintWriter(out, true));
         new picocli.CommandLine(command).parseArgs("--url", "https://127.0.0.1:4433/", "--tap", "rr0");
-        assertThat(((ConnectorConfig.Tap) command.toConfig().local()).txQueueFrames()).isEqualTo(200);
+        ConnectorConfig.Tap adaptive = (ConnectorConfig.Tap) command.toConfig().local();
+        assertThat(adaptive.adaptiveTxQueue()).isTrue();
         command = new ConnectCommand(new PrintWriter(out, true));
         new picocli.CommandLine(command).parseArgs("--url", "https://127.0.0.1:4433/", "--tap", "rr0",
                 "--tap-queue", "1000");
-        assertThat(((ConnectorConfig.Tap) command.toConfig().local()).txQueueFrames()).isEqualTo(1000);
+        ConnectorConfig.Tap fixed = (ConnectorConfig.Tap) command.toConfig().local();
+        assertThat(fixed.txQueueFrames()).isEqualTo(1000);
+        assertThat(fixed.adaptiveTxQueue()).isFalse();
         assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--tap", "rr0", "--tap-queue", "0"),
                 "--tap-queue: give 1..10000 frames, not 0");
     }

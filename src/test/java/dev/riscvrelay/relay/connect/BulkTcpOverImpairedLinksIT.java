@@ -10,7 +10,9 @@ import dev.riscvrelay.relay.testbed.LanHost;
 import dev.riscvrelay.relay.testbed.LinkProxyProcess;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.TcpTransfers;
+import dev.riscvrelay.relay.transport.tap.TapDevice;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -75,6 +77,14 @@ class BulkTcpOverImpairedLinksIT {
                 Duration.ofSeconds(60));
         double ba = transfers.send(name, b.namespace(), a.namespace(), a.address(), port + 1, payload,
                 Duration.ofSeconds(60));
+        for (LanHost host : List.of(a, b)) {
+            // The path is long: each connector gave its TAP the queue a CUBIC host's bursts need there.
+            java.util.regex.Matcher change = host.connector().awaitLine(java.util.regex.Pattern.compile(
+                    "^tap eth0 queue now " + TapDevice.LONG_PATH_TX_QUEUE_FRAMES + " frames: the path to the relay"
+                    + " is long \\(shortest round trip (\\d+\\.\\d) ms\\)$"), 0, Duration.ofSeconds(5));
+            assertThat(Double.parseDouble(change.group(1))).as("the round trip that made it long").isGreaterThan(10);
+            assertThat(FieldBed.txQueueOf(host.namespace(), "eth0")).isEqualTo(TapDevice.LONG_PATH_TX_QUEUE_FRAMES);
+        }
         LinkProxyProcess link = field.linkProxy(profile);
         link.awaitFreshCounters();
         LanThroughRelayIT.fact("%s link after the host transfers: up %s, down %s", name, link.up(), link.down());

@@ -143,6 +143,35 @@ class ConnectorBadInputIT {
         assertThat(host.connector().isAlive()).isTrue();
     }
 
+    /**
+     * A host sends faster than its session carries: 5000 full-size echo requests at once ({@code ping -l}), through a
+     * TAP whose queue takes them all, across the internet profile, where the connector paces its datagrams over the
+     * round trip once the session has carried traffic for a while. What does not fit the queue in front of QUIC is
+     * dropped, counted and reported in the connector's periodic line, a loss the host's TCP would see.
+     */
+    @Test
+    void framesAHostSendsFasterThanItsSessionCarriesAreCountedAndReported() throws Exception {
+        LanHost host = field.addLanHost("burst", "10.0.2.19", LinkProfile.INTERNET, "--tap-queue", "10000");
+        // Two seconds of steady traffic first: until then the connector does not pace a window this small.
+        host.exec(Duration.ofSeconds(30), "ping", "-q", "-n", "-i", "0.01", "-c", "300", "-W", "1", "10.0.2.2");
+        int from = host.connector().lineCount();
+        CommandResult burst = host.exec(Duration.ofSeconds(60), "ping", "-q", "-n", "-c", "5000", "-l", "5000",
+                "-s", Integer.toString(1408 - 28), "-W", "3", "10.0.2.2");
+        Matcher report = host.connector().awaitLine(Pattern.compile("^dropped (\\d+) frames for the relay \\((\\d+)"
+                + " in this session: (\\d+) with the queue to QUIC full, (\\d+) refused by QUIC\\)$"), from,
+                Duration.ofSeconds(15));
+        LanThroughRelayIT.fact("5000 echo requests at once across the internet profile: %s; %s", report.group(),
+                burst.stdout().lines().filter(line -> line.contains("transmitted")).findFirst().orElse(""));
+        assertThat(Integer.parseInt(report.group(2))).as("frames dropped in this session").isPositive()
+                .isEqualTo(Integer.parseInt(report.group(3)) + Integer.parseInt(report.group(4)));
+        Matcher received = Pattern.compile("5000 packets transmitted, (\\d+) received").matcher(burst.stdout());
+        assertThat(received.find()).as(burst.describe()).isTrue();
+        assertThat(Integer.parseInt(received.group(1))).as("echoes that crossed").isPositive()
+                .isLessThanOrEqualTo(5000 - Integer.parseInt(report.group(2)));
+        assertThat(pingGateway(host, 56, 2).succeeded()).as("the session still carries frames").isTrue();
+        assertThat(host.connector().isAlive()).isTrue();
+    }
+
     @Test
     void aWrongHashEndsWithOneClearLineAndExitCode1() throws Exception {
         Namespace client = field.addClientNamespace("wronghash");

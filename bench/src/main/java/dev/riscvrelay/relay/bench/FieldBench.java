@@ -356,11 +356,11 @@ public final class FieldBench {
      */
     private static String tapDrops(Namespaces ns, Host host) {
         CommandResult read = ns.exec(host.namespace(), "cat", "/sys/class/net/eth0/statistics/tx_packets",
-                "/sys/class/net/eth0/statistics/tx_dropped");
-        String[] sentAndDropped = read.stdout().strip().split("\\s+");
-        return read.succeeded() && sentAndDropped.length == 2
-                ? "TAP eth0 sent " + sentAndDropped[0] + " frames to the connector, dropped " + sentAndDropped[1]
-                        + " with its queue full"
+                "/sys/class/net/eth0/statistics/tx_dropped", "/sys/class/net/eth0/tx_queue_len");
+        String[] counts = read.stdout().strip().split("\\s+");
+        return read.succeeded() && counts.length == 3
+                ? "TAP eth0 sent " + counts[0] + " frames to the connector, dropped " + counts[1]
+                        + " with its queue full (its queue now " + counts[2] + " frames)"
                 : "TAP eth0 counters unreadable";
     }
 

@@ -92,6 +92,14 @@ public final class TapDevice implements AutoCloseable {
      * and with Linux's.
      */
     public static final int TX_QUEUE_FRAMES = 200;
+    /**
+     * The transmit queue for a reader whose path to the relay is long (a round trip of 10 ms or more, where it paces
+     * its datagrams): there the queue holds no standing backlog, since the reader takes frames off it at once into
+     * its own paced queue, but it must take the bursts of a host's CUBIC. Each hole link recovery repairs holds the
+     * acknowledgements back for about a repair time, and the host answers them with one burst of about that time's
+     * worth of its rate; what overflows is a loss its TCP sees. Linux's own default.
+     */
+    public static final int LONG_PATH_TX_QUEUE_FRAMES = 1000;
     /** The longest transmit queue a TAP is given: ten times Linux's default. */
     public static final int MAX_TX_QUEUE_FRAMES = 10_000;
 
@@ -121,6 +129,8 @@ public final class TapDevice implements AutoCloseable {
     private final Counters counters;
     private final int tapFd;
     private final int wakeFd;
+    /** An AF_INET socket of the device's namespace: the link's ioctls (its transmit queue) act through it. */
+    private final int controlFd;
     /** CLOSED bit plus the number of threads inside a read or write; close() waits for them to leave. */
     private final AtomicInteger state = new AtomicInteger();
 
@@ -136,10 +146,11 @@ public final class TapDevice implements AutoCloseable {
     private final MemorySegment readHeader = arena.allocate(VNET_HEADER, 8);
     private final MemorySegment readIovecs = arena.allocate(32, 8);
 
-    private TapDevice(String name, int tapFd, int wakeFd, Config config, Counters counters) {
+    private TapDevice(String name, int tapFd, int wakeFd, int controlFd, Config config, Counters counters) {
         this.name = name;
         this.tapFd = tapFd;
         this.wakeFd = wakeFd;
+        this.controlFd = controlFd;
         this.maxFrameSize = config.maxFrameSize();
         this.segmentOffload = config.segmentOffload();
         this.counters = counters;
@@ -159,17 +170,26 @@ public final class TapDevice implements AutoCloseable {
             MemorySegment callState = newCallState(call);
             int tapFd = openTap(call, callState, config.name(), config.segmentOffload());
             int wakeFd = -1;
+            int controlFd = -1;
             try {
-                configureLink(call, callState, config.name(), config.mtu(), config.txQueueFrames());
+                // The socket stays in this namespace for later link changes, whichever thread makes them.
+                controlFd = socket(callState, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                if (controlFd < 0) {
+                    throw failure("socket(AF_INET, SOCK_DGRAM)", errno(callState));
+                }
+                configureLink(call, callState, controlFd, config.name(), config.mtu(), config.txQueueFrames());
                 wakeFd = eventfd(callState, 0, EFD_NONBLOCK | EFD_CLOEXEC);
                 if (wakeFd < 0) {
                     throw failure("eventfd", errno(callState));
                 }
-                return new TapDevice(config.name(), tapFd, wakeFd, config, counters);
+                return new TapDevice(config.name(), tapFd, wakeFd, controlFd, config, counters);
             } catch (TapException | RuntimeException e) {
                 LinuxSyscalls.close(callState, tapFd);
                 if (wakeFd >= 0) {
                     LinuxSyscalls.close(callState, wakeFd);
+                }
+                if (controlFd >= 0) {
+                    LinuxSyscalls.close(callState, controlFd);
                 }
                 throw e;
             }
@@ -254,36 +274,49 @@ public final class TapDevice implements AutoCloseable {
     }
 
     /**
-     * MTU, transmit queue length and IFF_UP are set through an AF_INET socket: these ioctls act on the caller's
-     * namespace.
+     * MTU, transmit queue length and IFF_UP are set through {@code sock}, an AF_INET socket: these ioctls act on the
+     * socket's namespace.
      */
-    private static void configureLink(Arena call, MemorySegment callState, String name, int mtu, int txQueueFrames)
-            throws TapException {
-        int sock = socket(callState, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (sock < 0) {
-            throw failure("socket(AF_INET, SOCK_DGRAM)", errno(callState));
+    private static void configureLink(Arena call, MemorySegment callState, int sock, String name, int mtu,
+            int txQueueFrames) throws TapException {
+        MemorySegment ifreq = ifreq(call, name);
+        ifreq.set(ValueLayout.JAVA_INT, IFREQ_UNION_OFFSET, mtu);
+        if (ioctl(callState, sock, SIOCSIFMTU, ifreq) != 0) {
+            throw failure("ioctl(SIOCSIFMTU, " + mtu + ") for " + name, errno(callState));
         }
-        try {
+        // Best effort: a kernel or a sandbox that refuses it leaves the device's own queue, which still works.
+        ifreq = ifreq(call, name);
+        ifreq.set(ValueLayout.JAVA_INT, IFREQ_UNION_OFFSET, txQueueFrames);
+        ioctl(callState, sock, SIOCSIFTXQLEN, ifreq);
+        ifreq = ifreq(call, name);
+        if (ioctl(callState, sock, SIOCGIFFLAGS, ifreq) != 0) {
+            throw failure("ioctl(SIOCGIFFLAGS) for " + name, errno(callState));
+        }
+        short flags = ifreq.get(ValueLayout.JAVA_SHORT, IFREQ_UNION_OFFSET);
+        ifreq.set(ValueLayout.JAVA_SHORT, IFREQ_UNION_OFFSET, (short) (flags | IFF_UP));
+        if (ioctl(callState, sock, SIOCSIFFLAGS, ifreq) != 0) {
+            throw failure("ioctl(SIOCSIFFLAGS, IFF_UP) for " + name, errno(callState));
+        }
+    }
+
+    /**
+     * Sets the device's transmit queue to {@code frames} (1..{@link #MAX_TX_QUEUE_FRAMES}), from any thread; false
+     * when the kernel refused or the device is closed. Frames already queued stay.
+     */
+    public boolean setTxQueue(int frames) {
+        if (frames < 1 || frames > MAX_TX_QUEUE_FRAMES) {
+            throw new IllegalArgumentException("the transmit queue must be 1.." + MAX_TX_QUEUE_FRAMES + " frames: "
+                    + frames);
+        }
+        if (!enter()) {
+            return false;
+        }
+        try (Arena call = Arena.ofConfined()) {
             MemorySegment ifreq = ifreq(call, name);
-            ifreq.set(ValueLayout.JAVA_INT, IFREQ_UNION_OFFSET, mtu);
-            if (ioctl(callState, sock, SIOCSIFMTU, ifreq) != 0) {
-                throw failure("ioctl(SIOCSIFMTU, " + mtu + ") for " + name, errno(callState));
-            }
-            // Best effort: a kernel or a sandbox that refuses it leaves the device's own queue, which still works.
-            ifreq = ifreq(call, name);
-            ifreq.set(ValueLayout.JAVA_INT, IFREQ_UNION_OFFSET, txQueueFrames);
-            ioctl(callState, sock, SIOCSIFTXQLEN, ifreq);
-            ifreq = ifreq(call, name);
-            if (ioctl(callState, sock, SIOCGIFFLAGS, ifreq) != 0) {
-                throw failure("ioctl(SIOCGIFFLAGS) for " + name, errno(callState));
-            }
-            short flags = ifreq.get(ValueLayout.JAVA_SHORT, IFREQ_UNION_OFFSET);
-            ifreq.set(ValueLayout.JAVA_SHORT, IFREQ_UNION_OFFSET, (short) (flags | IFF_UP));
-            if (ioctl(callState, sock, SIOCSIFFLAGS, ifreq) != 0) {
-                throw failure("ioctl(SIOCSIFFLAGS, IFF_UP) for " + name, errno(callState));
-            }
+            ifreq.set(ValueLayout.JAVA_INT, IFREQ_UNION_OFFSET, frames);
+            return ioctl(newCallState(call), controlFd, SIOCSIFTXQLEN, ifreq) == 0;
         } finally {
-            LinuxSyscalls.close(callState, sock);
+            exit();
         }
     }
 
@@ -597,6 +630,7 @@ public final class TapDevice implements AutoCloseable {
         }
         LinuxSyscalls.close(closerCallState, tapFd);
         LinuxSyscalls.close(closerCallState, wakeFd);
+        LinuxSyscalls.close(closerCallState, controlFd);
         if ((state.get() & ~CLOSED) == 0) {
             arena.close();
         }

@@ -152,6 +152,16 @@ final class DatagramPacer {
         return rate;
     }
 
+    /** The shortest smoothed RTT seen so far in nanoseconds, or {@link Long#MAX_VALUE} before any. */
+    long minRttNanos() {
+        return minRtt;
+    }
+
+    /** Whether the path is a long one, where datagrams are paced ({@link #MIN_PACED_RTT_NANOS} or more). */
+    boolean longPath() {
+        return minRtt != Long.MAX_VALUE && minRtt >= MIN_PACED_RTT_NANOS;
+    }
+
     private static long burst(long rate) {
         return Math.max(MIN_BURST_BYTES, (long) (rate * (BURST_NANOS / 1e9)));
     }

@@ -542,6 +542,21 @@ public final class WebTransportClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the path to the server has shown itself a long one (its shortest smoothed RTT while datagrams flowed is
+     * 10 ms or more), where this client paces its datagrams over the round trip; false until traffic has shown it.
+     * On the client's event loop.
+     */
+    public boolean longPath() {
+        return pacer.longPath();
+    }
+
+    /** The shortest smoothed RTT seen while datagrams flowed, in ms; 0 before any. On the client's event loop. */
+    public double minRttMillis() {
+        long nanos = pacer.minRttNanos();
+        return nanos == Long.MAX_VALUE ? 0 : nanos / 1e6;
+    }
+
     /** Whether the server granted link recovery for this session. */
     public boolean linkRecovery() {
         return recovery != null;

@@ -79,7 +79,12 @@ class TapDeviceIT {
                 CommandResult ping = pingGatewayThreeTimes(guest);
 
                 assertThat(ping.succeeded()).as(ping.describe()).isTrue();
+                // Later changes of the queue act in the TAP's namespace, from this (root namespace) thread.
+                assertThat(tap.setTxQueue(TapDevice.LONG_PATH_TX_QUEUE_FRAMES)).isTrue();
+                assertThat(guest.exec("ip", "-o", "link", "show", "dev", tapName).orThrow().stdout())
+                        .contains("qlen " + TapDevice.LONG_PATH_TX_QUEUE_FRAMES);
                 tap.close();
+                assertThat(tap.setTxQueue(TapDevice.TX_QUEUE_FRAMES)).as("a closed TAP").isFalse();
                 reader.join(5_000);
                 assertThat(reader.isAlive()).isFalse();
             }
