@@ -44,6 +44,8 @@ public final class FieldBench {
     public static final List<String> TOOLS = List.of("ip", "curl", "iperf3", "python3", "ping", "taskset");
 
     static final String SERVER = "203.0.113.10";
+    private static final java.util.regex.Pattern DROP_LINE =
+            java.util.regex.Pattern.compile("^relay_drops_total\\{reason=\"([a-z_0-9]+)\"}\\s+([0-9.eE+]+)$");
     private static final String RELAY_ADDRESS = "198.19.0.2";
     private static final String LINK_ADDRESS = "198.18.0.1";
     private static final int RELAY_PORT = 4433;
@@ -296,12 +298,17 @@ public final class FieldBench {
                 List<Transfer> transfers = setup == Setup.CLEAN
                         ? List.of(Transfer.INTERNET_DOWN, Transfer.INTERNET_UP)
                         : List.of(Transfer.INTERNET_DOWN, Transfer.INTERNET_UP, Transfer.A_TO_B);
+                List<String> relayDrops = new ArrayList<>();
                 for (Transfer transfer : transfers) {
+                    Map<String, Double> before = drops(NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT));
                     record(samples, setup, transfer, "once",
                             measure(ns, hosts.get(setup), setup, transfer, work, downloadSha, uploadSha));
+                    Map<String, Double> after = drops(NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT));
+                    relayDrops.add("relay dropped during " + transfer.label + ": " + dropsBetween(before, after));
                 }
                 if (links.containsKey(setup)) {
                     List<String> lines = new ArrayList<>(lastCounters(links.get(setup)));
+                    lines.addAll(relayDrops);
                     for (Host host : hosts.get(setup)) {
                         lines.addAll(connectorEvents(host));
                         lines.add(host.namespace() + ": " + tapDrops(ns, host));
@@ -362,6 +369,30 @@ public final class FieldBench {
                 ? "TAP eth0 sent " + counts[0] + " frames to the connector, dropped " + counts[1]
                         + " with its queue full (its queue now " + counts[2] + " frames)"
                 : "TAP eth0 counters unreadable";
+    }
+
+    /** The {@code relay_drops_total} series among the relay's counter lines, by reason. */
+    static Map<String, Double> drops(List<String> counterLines) {
+        Map<String, Double> drops = new java.util.TreeMap<>();
+        for (String line : counterLines) {
+            java.util.regex.Matcher m = DROP_LINE.matcher(line);
+            if (m.matches()) {
+                drops.put(m.group(1), Double.parseDouble(m.group(2)));
+            }
+        }
+        return drops;
+    }
+
+    /** What grew from {@code before} to {@code after}, as {@code reason N, ...}, or "nothing". */
+    static String dropsBetween(Map<String, Double> before, Map<String, Double> after) {
+        StringBuilder grown = new StringBuilder();
+        after.forEach((reason, count) -> {
+            long more = Math.round(count - before.getOrDefault(reason, 0.0));
+            if (more > 0) {
+                grown.append(grown.isEmpty() ? "" : ", ").append(reason).append(' ').append(more);
+            }
+        });
+        return grown.isEmpty() ? "nothing" : grown.toString();
     }
 
     private static int port(Setup setup) {
