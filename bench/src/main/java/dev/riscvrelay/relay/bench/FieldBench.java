@@ -598,7 +598,7 @@ public final class FieldBench {
                 + "relay and back) and to the relay's address (the plain veths and "
                 + "bridge the QUIC packets cross), idle and during an iperf3 download, then upload, through the same "
                 + "connector, and once more during an upload with the TAP's transmit queue at Linux's default of 1000 "
-                + "frames instead of the connector's " + TapDevice.TX_QUEUE_FRAMES + "; "
+                + "frames instead of the " + TapDevice.TX_QUEUE_FRAMES + " the connector keeps on a short path; "
                 + "percentiles by nearest rank of the per-ping times. Stalls: one busy loop per CPU (pinned with "
                 + "taskset) reads the clock for %.0f s, once before the bed starts and once with the bed idle just "
                 + "before the pings; its gaps over %.1f ms are time the machine, or other work on it, took from a "
