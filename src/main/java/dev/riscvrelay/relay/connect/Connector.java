@@ -404,13 +404,13 @@ public final class Connector implements AutoCloseable {
 
     /**
      * On the loop, every {@link #TAP_QUEUE_CHECK_MILLIS}: the TAP's queue follows the session's path, once its traffic
-     * has shown it ({@link TapDevice#LONG_PATH_TX_QUEUE_FRAMES} on a long one, {@link TapDevice#TX_QUEUE_FRAMES} on a
+     * has shown it ({@link WebTransportClient#pathSettled()}; {@link TapDevice#LONG_PATH_TX_QUEUE_FRAMES} on a long one, {@link TapDevice#TX_QUEUE_FRAMES} on a
      * short one); each change is logged. A kernel that refuses the change keeps the queue as it is, and is not asked
      * again.
      */
     private void adaptTapQueue() {
         WebTransportClient session = relay;
-        if (session == null || session.minRttMillis() == 0) {
+        if (session == null || !session.pathSettled()) {
             return;
         }
         boolean longPath = session.longPath();

@@ -90,6 +90,22 @@ class LanThroughRelayIT {
         }
     }
 
+    /**
+     * The path across the clean link is short: after seconds of steady traffic (more than the connector waits before
+     * it trusts the round trip it measured) each TAP keeps the short queue, and no connector said otherwise.
+     */
+    @Test
+    void onAShortPathTheTapKeepsItsShortQueue() throws InterruptedException {
+        CommandResult ping = a.exec(Duration.ofSeconds(30), "ping", "-q", "-n", "-i", "0.01", "-c", "400", "-W", "1",
+                b.address());
+        assertThat(ping.succeeded()).as(ping.describe()).isTrue();
+        Thread.sleep(1_500); // the connectors look at the path once a second
+        for (LanHost host : java.util.List.of(a, b)) {
+            assertThat(FieldBed.txQueueOf(host.namespace(), "eth0")).isEqualTo(TapDevice.TX_QUEUE_FRAMES);
+            assertThat(host.connector().lines()).noneMatch(line -> line.contains(" queue now "));
+        }
+    }
+
     @Test
     void hostsPingEachOtherAndTheGatewayWhoseMacTheyLearn() {
         assertThat(a.connector().mtu()).as("MTU = one datagram's frame minus the Ethernet header")

@@ -157,9 +157,20 @@ final class DatagramPacer {
         return minRtt;
     }
 
-    /** Whether the path is a long one, where datagrams are paced ({@link #MIN_PACED_RTT_NANOS} or more). */
+    /**
+     * Whether {@link #SETTLING_NANOS} of traffic have passed: before, the smoothed RTT may still carry the handshake
+     * of cold processes (46 to 57 ms on a link of 0.1 ms here) and says nothing of the path.
+     */
+    boolean settled() {
+        return trafficNanos >= SETTLING_NANOS;
+    }
+
+    /**
+     * Whether the path is a long one, where datagrams are paced: once {@link #settled()}, its shortest RTT so far is
+     * {@link #MIN_PACED_RTT_NANOS} or more.
+     */
     boolean longPath() {
-        return minRtt != Long.MAX_VALUE && minRtt >= MIN_PACED_RTT_NANOS;
+        return settled() && minRtt >= MIN_PACED_RTT_NANOS;
     }
 
     private static long burst(long rate) {

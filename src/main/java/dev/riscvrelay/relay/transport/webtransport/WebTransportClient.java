@@ -543,8 +543,16 @@ public final class WebTransportClient implements AutoCloseable {
     }
 
     /**
-     * Whether the path to the server has shown itself a long one (its shortest smoothed RTT while datagrams flowed is
-     * 10 ms or more), where this client paces its datagrams over the round trip; false until traffic has shown it.
+     * Whether the session has carried enough traffic (two seconds of it) for its round trip to say what the path is;
+     * before, it may still carry the handshake of cold processes. On the client's event loop.
+     */
+    public boolean pathSettled() {
+        return pacer.settled();
+    }
+
+    /**
+     * Whether the path to the server has shown itself a long one once {@link #pathSettled()} (its shortest smoothed
+     * RTT while datagrams flowed is 10 ms or more), where this client paces its datagrams over the round trip.
      * On the client's event loop.
      */
     public boolean longPath() {

@@ -106,4 +106,28 @@ class DatagramPacerTest {
         pacer.onStats(40_000, 5 * MS, 0, at + 100 * MS); // a LAN after all: never paced again
         assertThat(pacer.bytesPerSecond()).isZero();
     }
+
+    @Test
+    void aPathIsCalledLongOnlyOnceTwoSecondsOfTrafficSettledItsRtt() {
+        DatagramPacer lan = new DatagramPacer();
+        DatagramPacer far = new DatagramPacer();
+        long at = 0;
+        lan.onStats(15_000, 57 * MS, 0, at); // a cold handshake's RTT on a link of 0.1 ms
+        far.onStats(15_000, 57 * MS, 0, at);
+        for (int read = 0; read < 19; read++) { // 1.9 s of traffic, read every 100 ms
+            at += 100 * MS;
+            lan.onStats(40_000, MS / 2, 0, at);
+            far.onStats(40_000, 25 * MS, 0, at);
+            assertThat(lan.settled()).isFalse();
+            assertThat(lan.longPath()).isFalse();
+            assertThat(far.longPath()).as("read %d: not yet known", read).isFalse();
+        }
+        at += 100 * MS;
+        lan.onStats(40_000, MS / 2, 0, at);
+        far.onStats(40_000, 25 * MS, 0, at);
+        assertThat(lan.settled()).isTrue();
+        assertThat(lan.longPath()).as("the handshake's 57 ms are forgotten").isFalse();
+        assertThat(far.longPath()).isTrue();
+        assertThat(far.minRttNanos()).isEqualTo(25 * MS);
+    }
 }
