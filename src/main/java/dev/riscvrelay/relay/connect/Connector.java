@@ -403,10 +403,10 @@ public final class Connector implements AutoCloseable {
     }
 
     /**
-     * On the loop, every {@link #TAP_QUEUE_CHECK_MILLIS}: the TAP's queue follows the session's path, once its traffic
-     * has shown it ({@link WebTransportClient#pathSettled()}; {@link TapDevice#LONG_PATH_TX_QUEUE_FRAMES} on a long one, {@link TapDevice#TX_QUEUE_FRAMES} on a
-     * short one); each change is logged. A kernel that refuses the change keeps the queue as it is, and is not asked
-     * again.
+     * On the loop, every {@link #TAP_QUEUE_CHECK_MILLIS}: the TAP's queue follows the session's path once its traffic
+     * has shown it ({@link WebTransportClient#pathSettled()}): {@link TapDevice#LONG_PATH_TX_QUEUE_FRAMES} on a long
+     * one, {@link TapDevice#TX_QUEUE_FRAMES} on a short one. Each change is logged. A kernel that refuses the change
+     * keeps the queue as it is, and is not asked again.
      */
     private void adaptTapQueue() {
         WebTransportClient session = relay;

@@ -132,10 +132,11 @@ class FairnessIT {
             floodThread.join(10_000);
         }
         System.out.printf("[facts] fairness: paced frames delivered alone %d, under a flood %d (%.1f%%); flooder"
-                + " offered %d frames, the relay took %d frames in (paced and flood) during the phase, dropped by rate limit %d,"
-                + " queue full %d, hand-over queue full %d%n", baseline, underFlood, 100.0 * underFlood / baseline, flooded.get(),
-                floodFramesIn, relay.counters().get(Counter.DROP_RATE_LIMITED),
-                relay.counters().get(Counter.DROP_QUEUE_FULL), relay.counters().get(Counter.DROP_HANDOFF_FULL));
+                + " offered %d frames, the relay took %d frames in (paced and flood) during the phase, dropped by"
+                + " rate limit %d, queue full %d, hand-over queue full %d%n", baseline, underFlood,
+                100.0 * underFlood / baseline, flooded.get(), floodFramesIn,
+                relay.counters().get(Counter.DROP_RATE_LIMITED), relay.counters().get(Counter.DROP_QUEUE_FULL),
+                relay.counters().get(Counter.DROP_HANDOFF_FULL));
         assertThat(baseline).as("paced frames delivered without the flood")
                 .isGreaterThan((long) (0.9 * 2 * PACED_RATE * PHASE_MILLIS / 1000));
         assertThat(floodFramesIn - underFlood).as("flood frames that reached the switch during the phase")

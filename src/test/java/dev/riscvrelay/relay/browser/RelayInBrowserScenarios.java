@@ -483,9 +483,9 @@ abstract class RelayInBrowserScenarios {
         long handedToTheLan = 0;
         long handedFromTheLan = 0;
         for (int w = 0; w < relayWorkers; w++) {
-            long toLan = series(metrics, "relay_worker_handoff_frames_total{direction=\"to_lan\",worker=\"" + w + "\"}");
-            long fromLan = series(metrics,
-                    "relay_worker_handoff_frames_total{direction=\"from_lan\",worker=\"" + w + "\"}");
+            String worker = ",worker=\"" + w + "\"}";
+            long toLan = series(metrics, "relay_worker_handoff_frames_total{direction=\"to_lan\"" + worker);
+            long fromLan = series(metrics, "relay_worker_handoff_frames_total{direction=\"from_lan\"" + worker);
             System.out.printf("[facts] %s: worker %d handed %d frames to the LAN and took %d from it%n", browser(), w,
                     toLan, fromLan);
             if (w == owner) {
