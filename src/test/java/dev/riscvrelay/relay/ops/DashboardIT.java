@@ -8,7 +8,6 @@ import dev.riscvrelay.relay.testbed.RelayProcess;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClient.CloseInfo;
 import dev.riscvrelay.relay.wire.MacAddress;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The dashboard in headless Chromium against the relay process, while two WebTransport members move frames: its
@@ -33,9 +33,13 @@ class DashboardIT {
             "frames-in", "relay_frames_in_total", "frames-out", "relay_frames_out_total",
             "bytes-in", "relay_bytes_in_total", "bytes-out", "relay_bytes_out_total", "sessions", "relay_sessions");
 
+    /** Where the relay writes its capture: removed after the test. */
+    @TempDir
+    Path work;
+
     @Test
     void theDashboardPlotsTheTrafficOfTwoMembersMatchesMetricsAndActsAfterAConfirmation() throws Exception {
-        Path capture = Files.createTempDirectory("dashboard-capture").resolve("lan.pcap");
+        Path capture = work.resolve("lan.pcap");
         try (RelayProcess relay = RelayProcess.start("ops-dashboard", List.of("--pcap", capture.toString(),
                 "--forward", "tcp:127.0.0.1:0=10.0.2.30:8080"));
                 LanClient a = LanClient.connect(relay.port(), relay.certificateHash(), VM_A).get(20, TimeUnit.SECONDS);
