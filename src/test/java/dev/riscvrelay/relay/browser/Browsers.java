@@ -152,6 +152,9 @@ public final class Browsers {
                     .redirectErrorStream(true);
             builder.environment().put("MOZ_HEADLESS", "1");
             builder.environment().put("MOZ_CRASHREPORTER_DISABLE", "1");
+            // Chromium keeps its singleton socket in a directory under TMPDIR that a killed browser leaves behind:
+            // inside the profile it goes with it.
+            builder.environment().put("TMPDIR", profile.toString());
             Files.writeString(log, String.join(" ", command) + System.lineSeparator());
             builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             return new Running(kind, builder.start(), profile, log);
