@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.bench;
 
+import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.testbed.CommandResult;
 import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.ImpairedLink;
@@ -44,8 +45,6 @@ public final class FieldBench {
     public static final List<String> TOOLS = List.of("ip", "curl", "iperf3", "python3", "ping", "taskset");
 
     static final String SERVER = "203.0.113.10";
-    private static final java.util.regex.Pattern DROP_LINE =
-            java.util.regex.Pattern.compile("^relay_drops_total\\{reason=\"([a-z_0-9]+)\"}\\s+([0-9.eE+]+)$");
     private static final String RELAY_ADDRESS = "198.19.0.2";
     private static final String LINK_ADDRESS = "198.18.0.1";
     private static final int RELAY_PORT = 4433;
@@ -300,10 +299,10 @@ public final class FieldBench {
                         : List.of(Transfer.INTERNET_DOWN, Transfer.INTERNET_UP, Transfer.A_TO_B);
                 List<String> relayDrops = new ArrayList<>();
                 for (Transfer transfer : transfers) {
-                    Map<String, Double> before = drops(NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT));
+                    List<String> before = NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT);
                     record(samples, setup, transfer, "once",
                             measure(ns, hosts.get(setup), setup, transfer, work, downloadSha, uploadSha));
-                    Map<String, Double> after = drops(NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT));
+                    List<String> after = NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT);
                     relayDrops.add("relay dropped during " + transfer.label + ": " + dropsBetween(before, after));
                 }
                 if (links.containsKey(setup)) {
@@ -371,28 +370,24 @@ public final class FieldBench {
                 : "TAP eth0 counters unreadable";
     }
 
-    /** The {@code relay_drops_total} series among the relay's counter lines, by reason. */
-    static Map<String, Double> drops(List<String> counterLines) {
-        Map<String, Double> drops = new java.util.TreeMap<>();
-        for (String line : counterLines) {
-            java.util.regex.Matcher m = DROP_LINE.matcher(line);
-            if (m.matches()) {
-                drops.put(m.group(1), Double.parseDouble(m.group(2)));
-            }
-        }
-        return drops;
-    }
-
-    /** What grew from {@code before} to {@code after}, as {@code reason N, ...}, or "nothing". */
-    static String dropsBetween(Map<String, Double> before, Map<String, Double> after) {
-        StringBuilder grown = new StringBuilder();
-        after.forEach((reason, count) -> {
-            long more = Math.round(count - before.getOrDefault(reason, 0.0));
-            if (more > 0) {
-                grown.append(grown.isEmpty() ? "" : ", ").append(reason).append(' ').append(more);
+    /**
+     * What the relay's drop counters gained from {@code before} to {@code after} (its {@code /metrics} lines), by
+     * reason in alphabetical order: {@code reason N, ...}, or "nothing".
+     */
+    static String dropsBetween(List<String> before, List<String> after) {
+        Map<Counter, Long> was = MetricsText.parse(String.join("\n", before));
+        Map<Counter, Long> now = MetricsText.parse(String.join("\n", after));
+        Map<String, Long> grown = new java.util.TreeMap<>();
+        now.forEach((counter, count) -> {
+            long more = count - was.get(counter);
+            if (more > 0 && counter.name().startsWith("DROP_")) {
+                grown.put(counter.name().substring("DROP_".length()).toLowerCase(java.util.Locale.ROOT), more);
             }
         });
-        return grown.isEmpty() ? "nothing" : grown.toString();
+        StringBuilder text = new StringBuilder();
+        grown.forEach((reason, more) -> text.append(text.isEmpty() ? "" : ", ").append(reason).append(' ')
+                .append(more));
+        return text.isEmpty() ? "nothing" : text.toString();
     }
 
     private static int port(Setup setup) {

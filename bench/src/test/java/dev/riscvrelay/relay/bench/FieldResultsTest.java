@@ -147,12 +147,11 @@ class FieldResultsTest {
 
     @Test
     void theRelaysDropsDuringATransferAreWhatGrewByReason() {
-        Map<String, Double> before = FieldBench.drops(List.of("relay_drops_total{reason=\"queue_full\"} 568.0",
-                "relay_nat_tcp_retransmits_total 22.0", "relay_drops_total{reason=\"recovery_duplicate\"} 3.0"));
-        assertThat(before).containsOnlyKeys("queue_full", "recovery_duplicate");
-        Map<String, Double> after = FieldBench.drops(List.of("relay_drops_total{reason=\"queue_full\"} 600.0",
-                "relay_drops_total{reason=\"recovery_duplicate\"} 3.0",
-                "relay_drops_total{reason=\"handoff_full\"} 1.0"));
+        List<String> before = List.of("relay_drops_total{reason=\"queue_full\"} 568.0",
+                "relay_nat_tcp_retransmits_total 22.0", "relay_drops_total{reason=\"recovery_duplicate\"} 3.0");
+        List<String> after = List.of("relay_drops_total{reason=\"queue_full\"} 600.0",
+                "relay_nat_tcp_retransmits_total 40.0", "relay_drops_total{reason=\"recovery_duplicate\"} 3.0",
+                "relay_drops_total{reason=\"handoff_full\"} 1.0");
         assertThat(FieldBench.dropsBetween(before, after)).isEqualTo("handoff_full 1, queue_full 32");
         assertThat(FieldBench.dropsBetween(after, after)).isEqualTo("nothing");
     }
