@@ -123,6 +123,7 @@ public enum Counter {
             + " was full"),
     DROP_DATAGRAM_SEND_FAILED("datagrams the QUIC stack refused to send"),
     PATH_BLACK_HOLES("QUIC connections closed because their path stopped carrying the packet size it had validated"),
+    PATH_MIGRATIONS("QUIC connections that moved to a client's new address or port (NAT rebinding, roaming)"),
     DROP_UDP_SEND_TOO_LARGE("QUIC packets the kernel refused as larger than the link (EMSGSIZE)"),
     DROP_UDP_SEND_NO_BUFFER("QUIC packets the kernel refused for a full socket or device queue (ENOBUFS, EAGAIN)"),
     DROP_UDP_SEND_FAILED("QUIC packets the kernel refused for another reason (no route, unreachable, ...)"),

@@ -127,6 +127,35 @@ public final class LanMember implements AutoCloseable {
         return -1;
     }
 
+    /**
+     * Sends the gateway an ICMP echo request from {@code ownIp} in a frame of {@code frameLength} bytes; true when
+     * the reply (same sequence, same length) comes within the timeout.
+     */
+    public boolean echoFromGateway(String ownIp, int frameLength, int sequence, long timeoutMillis)
+            throws InterruptedException {
+        byte[] data = new byte[frameLength - EthernetFrame.HEADER_LENGTH - 28];
+        ByteBuf request = dev.riscvrelay.relay.nat.TestFrames.echoRequest(mac, Ipv4Address.parse(ownIp),
+                Ipv4Address.parse("10.0.2.2"), 0x77, sequence, data);
+        if (!client.sendDatagram(request)) {
+            return false;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        long left;
+        while ((left = deadline - System.nanoTime()) > 0) {
+            byte[] frame = await(EthernetFrame.TYPE_IPV4, TimeUnit.NANOSECONDS.toMillis(left) + 1);
+            if (frame == null) {
+                return false;
+            }
+            ByteBuf buf = io.netty.buffer.Unpooled.wrappedBuffer(frame);
+            // ICMP echo reply (type 0) with this sequence, as long as the request.
+            if (frame.length == frameLength && buf.getUnsignedByte(23) == 1 && buf.getUnsignedByte(34) == 0
+                    && buf.getUnsignedShort(40) == sequence) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     @Override
     public void close() {
         if (!client.closed().isDone()) {

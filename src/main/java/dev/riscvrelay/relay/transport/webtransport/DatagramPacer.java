@@ -2,7 +2,6 @@ package dev.riscvrelay.relay.transport.webtransport;
 
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicConnectionPathStats;
-import io.netty.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -13,13 +12,13 @@ import java.util.concurrent.TimeUnit;
  * 1,522 datagrams in that queue against 807 to the link's random loss. Spread over the round trip, a burst leaves at
  * about twice the path's rate (BBR's window is two bandwidth-delay products) and the queue takes it.
  *
- * <p>A token bucket: the rate comes from the connection's path statistics (window, smoothed RTT and delivery rate,
- * read at most every {@link #STATS_INTERVAL_NANOS}); the bucket holds {@link #BURST_NANOS} of the rate, and at least
- * {@link #MIN_BURST_BYTES}. Nothing is paced until the first statistics, while the RTT is unknown, on a short
- * path ({@link #MIN_PACED_RTT_NANOS}), or while the window is small ({@link #MIN_PACED_WINDOW_BYTES}) in a
- * connection's first {@link #SETTLING_NANOS} of traffic. Owned by the connection's event loop. Nothing is allocated
- * per datagram; each read of the statistics allocates Netty's answer (at most every {@link #STATS_INTERVAL_NANOS}
- * while paced, every {@link #UNPACED_STATS_INTERVAL_NANOS} otherwise).
+ * <p>A token bucket: the rate comes from the statistics of the path in use ({@link ActivePath}: window, smoothed
+ * RTT and delivery rate, read at most every {@link #STATS_INTERVAL_NANOS}); the bucket holds {@link #BURST_NANOS} of
+ * the rate, and at least {@link #MIN_BURST_BYTES}. Nothing is paced until the first statistics, while the RTT is
+ * unknown (a path the client just moved to), on a short path ({@link #MIN_PACED_RTT_NANOS}), or while the window is
+ * small ({@link #MIN_PACED_WINDOW_BYTES}) in a connection's first {@link #SETTLING_NANOS} of traffic. Owned by the
+ * connection's event loop. Nothing is allocated per datagram; each read of the statistics allocates Netty's answer
+ * (at most every {@link #STATS_INTERVAL_NANOS} while paced, every {@link #UNPACED_STATS_INTERVAL_NANOS} otherwise).
  */
 final class DatagramPacer {
 
@@ -55,6 +54,12 @@ final class DatagramPacer {
     /** Below this no timer is worth it: the next loop turn is soon enough. */
     private static final long MIN_DELAY_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
 
+    /** quiche's path state ValidatingMTU: the peer answered the path challenge, so the path has RTT samples. */
+    private static final long PATH_ADDRESS_VALIDATED = 2;
+
+    private final ActivePath path = new ActivePath();
+    /** Whether the connection moved to a path whose address is not validated yet. */
+    private boolean validating;
     /** Bytes per second; 0 while unpaced. */
     private long rate;
     private long tokens;
@@ -77,12 +82,36 @@ final class DatagramPacer {
         if (statsAt != Long.MIN_VALUE && now - statsAt < interval) {
             return;
         }
-        Future<QuicConnectionPathStats> stats = quic.collectPathStats(0);
-        if (stats.isSuccess()) {
-            QuicConnectionPathStats path = stats.getNow();
-            onStats(path.cwnd(), path.rtt(), path.deliveryRate(), now); // rtt() is in nanoseconds
-        } else {
+        QuicConnectionPathStats stats = path.read(quic);
+        if (stats == null) {
             statsAt = now;
+            return;
+        }
+        onPath(stats, path.moved(), now);
+    }
+
+    /** The statistics of the active path at {@code now}, and how the connection moved since the last ones. */
+    void onPath(QuicConnectionPathStats stats, ActivePath.Move move, long now) {
+        if (move != ActivePath.Move.NONE) {
+            newPath(move == ActivePath.Move.NEW_ADDRESS);
+        }
+        // Until a new path's address is validated, quiche has no RTT sample of it and reports its initial 333 ms.
+        boolean rttKnown = !validating || stats.validationState() >= PATH_ADDRESS_VALIDATED;
+        validating = !rttKnown;
+        onStats(stats.cwnd(), rttKnown ? stats.rtt() : 0, stats.deliveryRate(), now); // rtt() is in nanoseconds
+    }
+
+    /**
+     * The connection moved to another path: unpaced until that path's RTT is known. A NAT that rebound the client's
+     * port leaves the network path as it was (RFC 9000 section 9.4), so the shortest RTT seen still holds; a client
+     * on another address roamed, and its path settles as a new connection's does.
+     */
+    private void newPath(boolean newAddress) {
+        rate = 0;
+        validating = true;
+        if (newAddress) {
+            minRtt = Long.MAX_VALUE;
+            trafficNanos = 0;
         }
     }
 

@@ -3,7 +3,6 @@ package dev.riscvrelay.relay.transport.webtransport;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicConnectionPathStats;
 import io.netty.handler.codec.quic.QuicTransportParameters;
-import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -35,9 +34,11 @@ final class PathMtuWatch {
     private final Consumer<String> onBlackHole;
     private final long settledPollMillis;
     /** Once a size above 1200 is validated, a black hole makes the owner close; a new connection rediscovers. */
-    private final BlackHoleDetector blackHoles = new BlackHoleDetector();
+    private BlackHoleDetector blackHoles = new BlackHoleDetector();
+    private final ActivePath path = new ActivePath();
     private final int connectionIdLength;
-    private final long startNanos = System.nanoTime();
+    /** When discovery began on the path in use: polling is fast for a while after. */
+    private long startNanos = System.nanoTime();
     private int pathMtu = PathMtu.QUIC_MIN_UDP_PAYLOAD;
     private int maxDatagramLength;
     private ScheduledFuture<?> next;
@@ -70,7 +71,7 @@ final class PathMtuWatch {
         this.maxDatagramLength = limitFor(pathMtu);
     }
 
-    /** Starts reading; on the connection's event loop. */
+    /** Starts reading (on the connection's event loop). */
     void start() {
         poll();
     }
@@ -116,19 +117,30 @@ final class PathMtuWatch {
         if (stopped || !quic.isActive()) {
             return;
         }
-        quic.collectPathStats(0).addListener(this::onStats);
-    }
-
-    private void onStats(Future<? super QuicConnectionPathStats> done) {
-        if (stopped || !done.isSuccess()) {
+        if (!quic.eventLoop().inEventLoop()) {
+            quic.eventLoop().execute(this::poll); // quiche answers at once on the connection's own loop
             return;
         }
-        QuicConnectionPathStats stats = (QuicConnectionPathStats) done.getNow();
+        onStats(path.read(quic));
+    }
+
+    private void onStats(QuicConnectionPathStats stats) {
+        if (stopped || stats == null) {
+            return;
+        }
+        if (path.moved() != ActivePath.Move.NONE) {
+            // The client's address changed: the new path has its own packet size and counts its packets from zero.
+            blackHoles = new BlackHoleDetector();
+            startNanos = System.nanoTime();
+        }
         if (blackHole(stats)) {
             return;
         }
         int mtu = (int) Math.min(Integer.MAX_VALUE, stats.pmtu());
-        if (mtu >= PathMtu.QUIC_MIN_UDP_PAYLOAD && mtu != pathMtu) {
+        if (mtu < PathMtu.QUIC_MIN_UDP_PAYLOAD) {
+            mtu = PathMtu.QUIC_MIN_UDP_PAYLOAD; // not validated yet: QUIC's floor
+        }
+        if (mtu != pathMtu) {
             pathMtu = mtu;
             int limit = limitFor(mtu);
             if (limit != maxDatagramLength) {

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicDatagramExtensionEvent;
+import io.netty.handler.codec.quic.QuicPathEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.collection.LongObjectMap;
@@ -81,7 +82,10 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof QuicDatagramExtensionEvent datagrams) {
+        if (evt instanceof QuicPathEvent.PeerMigrated) {
+            // quiche moved to the client's new address: the session goes on, on that path's own RTT, window and size.
+            counters.increment(Counter.PATH_MIGRATIONS);
+        } else if (evt instanceof QuicDatagramExtensionEvent datagrams) {
             maxDatagramLength = datagrams.maxLength();
             if (pathMtu == null && maxDatagramLength > HttpDatagram.HEADROOM) {
                 pathMtu = new PathMtuWatch(quic, server.udpPayload(), SETTLED_POLL_MILLIS,

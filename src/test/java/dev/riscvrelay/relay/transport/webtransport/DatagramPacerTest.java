@@ -130,4 +130,43 @@ class DatagramPacerTest {
         assertThat(far.longPath()).isTrue();
         assertThat(far.minRttNanos()).isEqualTo(25 * MS);
     }
+
+    @Test
+    void afterANatRebindingTheNewPathPacesOnceItsRttIsKnownAndAtItsOwnRate() {
+        DatagramPacer pacer = new DatagramPacer();
+        pacer.onPath(PathStats.of("198.51.100.7:5000", PathStats.VALIDATED, true, 250_000, 20 * MS, 0),
+                ActivePath.Move.NONE, 0);
+        assertThat(pacer.bytesPerSecond()).isEqualTo(12_500_000);
+        // The new port's path before its challenge is answered: quiche's initial 333 ms would pace at 36 kB/s.
+        pacer.onPath(PathStats.of("198.51.100.7:6000", PathStats.VALIDATING, true, 12_000, PathStats.INITIAL_RTT_NANOS,
+                0), ActivePath.Move.NEW_PORT, 100 * MS);
+        assertThat(pacer.bytesPerSecond()).as("unpaced while the new path's RTT is unknown").isZero();
+        pacer.onPath(PathStats.of("198.51.100.7:6000", PathStats.VALIDATING, true, 12_000, PathStats.INITIAL_RTT_NANOS,
+                0), ActivePath.Move.NONE, 200 * MS);
+        assertThat(pacer.bytesPerSecond()).isZero();
+        pacer.onPath(PathStats.of("198.51.100.7:6000", PathStats.VALIDATED, true, 500_000, 20 * MS, 0),
+                ActivePath.Move.NONE, 300 * MS);
+        assertThat(pacer.bytesPerSecond()).as("the new path's own window per round trip").isEqualTo(25_000_000);
+    }
+
+    @Test
+    void aRebindingKeepsTheShortestRttButARoamingClientLearnsItsNewPathAfresh() {
+        DatagramPacer rebound = new DatagramPacer();
+        DatagramPacer roamed = new DatagramPacer();
+        long at = 0;
+        for (int read = 0; read <= 30; read++, at += 100 * MS) { // 3 s on a LAN
+            PathStats lan = PathStats.of("198.51.100.7:5000", PathStats.VALIDATED, true, 300_000, MS, 0);
+            rebound.onPath(lan, ActivePath.Move.NONE, at);
+            roamed.onPath(lan, ActivePath.Move.NONE, at);
+        }
+        assertThat(rebound.longPath()).isFalse();
+        rebound.onPath(PathStats.of("198.51.100.7:6000", PathStats.VALIDATED, true, 300_000, 50 * MS, 0),
+                ActivePath.Move.NEW_PORT, at);
+        roamed.onPath(PathStats.of("203.0.113.9:5000", PathStats.VALIDATED, true, 300_000, 50 * MS, 0),
+                ActivePath.Move.NEW_ADDRESS, at);
+        assertThat(rebound.bytesPerSecond()).as("the same network path, its loaded RTT: still a LAN").isZero();
+        assertThat(roamed.bytesPerSecond()).as("300 kB per 50 ms on the new network").isEqualTo(6_000_000);
+        assertThat(roamed.settled()).as("settling again").isFalse();
+        assertThat(roamed.minRttNanos()).isEqualTo(50 * MS);
+    }
 }

@@ -57,6 +57,8 @@ class WorkersIT {
     private static final Pattern CONNECTED_SINCE = Pattern.compile("\"connectedSince\":\"([^\"]+)\"");
     /** Clients tried at most to find every worker: with 4 workers, missing one after 40 is a chance of 4 in 10^5. */
     private static final int MOST_CLIENTS = 40;
+    /** The largest frame of the default LAN: its MTU and an Ethernet header. */
+    private static final int FULL_FRAME = dev.riscvrelay.relay.lan.NetworkConfig.DEFAULT_MTU + 14;
 
     @ParameterizedTest(name = "--workers {0}")
     @ValueSource(ints = {2, 4})
@@ -235,17 +237,27 @@ class WorkersIT {
                 String before = members(field);
                 // Each new source port hashes to one of the 4 sockets: after 8, the chance that every one landed on
                 // the owner's own socket is 1 in 65,536; the others must hand the packets to the owner.
+                int lastPort = 0;
                 for (int round = 1; round <= 8; round++) {
                     int port = nat.rebind();
+                    lastPort = port;
                     long answer = member.resolveGateway("10.0.2.77");
                     if (answer != LanMember.GATEWAY_MAC) {
-                        // Say where the frame went: the relay's non-zero drops, hand-overs and connections per worker.
+                        // Say where the frame went: the relay's non-zero drops, hand-overs and connections per worker,
+                        // and whether the session still answers (one datagram lost) or not at all.
                         String series = relay.metrics().lines().filter(line -> line.startsWith("relay_drops_total")
-                                || line.startsWith("relay_worker_handoff") || line.startsWith("relay_worker_quic"))
-                                .filter(line -> !line.endsWith(" 0.0")).collect(Collectors.joining("; "));
+                                || line.startsWith("relay_worker_handoff") || line.startsWith("relay_worker_quic")
+                                || line.startsWith("relay_path_")).filter(line -> !line.endsWith(" 0.0"))
+                                .collect(Collectors.joining("; "));
+                        boolean again = member.resolveGateway("10.0.2.77") == LanMember.GATEWAY_MAC;
                         assertThat(answer).as("ARP through the gateway after the client moved to source port %d"
-                                + " (rebind %d); the relay: %s", port, round, series).isEqualTo(LanMember.GATEWAY_MAC);
+                                + " (rebind %d; a second ARP %s); the relay: %s", port, round,
+                                again ? "was answered" : "was not answered either", series)
+                                .isEqualTo(LanMember.GATEWAY_MAC);
                     }
+                    // Full-size frames go on too: the new path carries the packet size the old one had validated.
+                    assertThat(member.echoFromGateway("10.0.2.77", FULL_FRAME, round, 5000))
+                            .as("a full-size echo from the gateway after rebind %d", round).isTrue();
                 }
                 String after = members(field);
                 assertThat(match(CONNECTED_SINCE, after)).as("the same session").isEqualTo(
@@ -253,6 +265,9 @@ class WorkersIT {
                 assertThat(match(WORKER, after)).as("on the same worker").isEqualTo(match(WORKER, before));
                 // A new connection would have needed a new session: the client opens one on each.
                 assertThat(metric(field, "relay_sessions_opened_total")).as("no second session").isEqualTo(1);
+                assertThat(metric(field, "relay_path_migrations_total")).as("the connection's moves").isEqualTo(8);
+                assertThat(after).as("the client's address the operator sees")
+                        .contains("\"client\":\"" + field.rootAddress() + ":" + lastPort + "\"");
             }
         }
     }
