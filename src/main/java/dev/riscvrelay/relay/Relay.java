@@ -438,6 +438,11 @@ public final class Relay implements AutoCloseable {
             }
 
             @Override
+            public long packetsHandedOver(int worker) {
+                return server.packetsHandedOver(worker);
+            }
+
+            @Override
             public long framesFromLan(int worker) {
                 return server.framesFromLan(worker);
             }

@@ -121,6 +121,7 @@ public enum Counter {
     DROP_PORT_CLOSED("frames for a port that had already closed"),
     DROP_HANDOFF_FULL("frames dropped because the hand-off queue between a session's worker loop and its LAN's loop"
             + " was full"),
+    DROP_QUIC_HANDOFF_FULL("QUIC packets dropped because the queue to the worker that owns their connection was full"),
     DROP_DATAGRAM_SEND_FAILED("datagrams the QUIC stack refused to send"),
     PATH_BLACK_HOLES("QUIC connections closed because their path stopped carrying the packet size it had validated"),
     PATH_MIGRATIONS("QUIC connections that moved to a client's new address or port (NAT rebinding, roaming)"),

@@ -109,6 +109,11 @@ public final class RelayMetrics implements AutoCloseable {
                     .register(registry);
             Gauge.builder("relay.worker.quic.connections", workers, w -> w.connections(worker)).tag("worker", tag)
                     .strongReference(true).description("QUIC connections the worker owns").register(registry);
+            FunctionCounter.builder("relay.worker.quic.handoff.packets", workers, w -> w.packetsHandedOver(worker))
+                    .tag("worker", tag)
+                    .description("QUIC packets the worker's socket read for another worker's connection and handed"
+                            + " to it (a client whose address changed)")
+                    .register(registry);
             FunctionCounter.builder("relay.worker.handoff.frames", workers, w -> w.framesToLan(worker))
                     .tag("worker", tag).tag("direction", "to_lan")
                     .description(handOffHelp)

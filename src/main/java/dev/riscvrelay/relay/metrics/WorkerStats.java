@@ -30,6 +30,11 @@ public interface WorkerStats {
         }
 
         @Override
+        public long packetsHandedOver(int worker) {
+            return 0;
+        }
+
+        @Override
         public long framesFromLan(int worker) {
             return 0;
         }
@@ -43,6 +48,9 @@ public interface WorkerStats {
 
     /** QUIC connections the worker owns now. */
     int connections(int worker);
+
+    /** QUIC packets the worker's socket read for other workers' connections and handed to them. */
+    long packetsHandedOver(int worker);
 
     /** Frames the worker's sessions handed to the workers that run their networks. */
     long framesToLan(int worker);

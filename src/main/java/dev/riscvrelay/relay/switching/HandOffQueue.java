@@ -25,6 +25,10 @@ public final class HandOffQueue<T> {
     @FunctionalInterface
     public interface Receiver<T> {
         void receive(T target, ByteBuf frame);
+
+        /** After the last frame of a batch, on the consumer loop: what the receiver does once per batch. */
+        default void batchDone() {
+        }
     }
 
     private final Object[] targets;
@@ -41,6 +45,7 @@ public final class HandOffQueue<T> {
     private final Executor consumer;
     private final Receiver<T> receiver;
     private final Counters counters;
+    private final Counter full;
     private final Runnable drainTask = this::drain;
 
     /**
@@ -48,6 +53,15 @@ public final class HandOffQueue<T> {
      * @param consumer the loop that receives the frames
      */
     public HandOffQueue(int capacity, Executor consumer, Receiver<T> receiver, Counters counters) {
+        this(capacity, consumer, receiver, counters, Counter.DROP_HANDOFF_FULL);
+    }
+
+    /**
+     * @param capacity frames the ring holds (rounded up to a power of two)
+     * @param consumer the loop that receives the frames
+     * @param full what a frame dropped for a full ring counts as
+     */
+    public HandOffQueue(int capacity, Executor consumer, Receiver<T> receiver, Counters counters, Counter full) {
         if (capacity < 1 || capacity > (1 << 20)) {
             throw new IllegalArgumentException("capacity must be 1..2^20, not " + capacity);
         }
@@ -58,6 +72,7 @@ public final class HandOffQueue<T> {
         this.consumer = consumer;
         this.receiver = receiver;
         this.counters = counters;
+        this.full = full;
     }
 
     /** Frames the ring holds at most. */
@@ -75,7 +90,7 @@ public final class HandOffQueue<T> {
             headSeen = head.get();
             if (slot - headSeen >= frames.length) {
                 frame.release();
-                counters.increment(Counter.DROP_HANDOFF_FULL);
+                counters.increment(full);
                 return false;
             }
         }
@@ -109,6 +124,9 @@ public final class HandOffQueue<T> {
         scheduled.set(false);
         long next = head.getPlain();
         long end = tail.get();
+        if (next == end) {
+            return;
+        }
         while (next != end) {
             int index = (int) next & mask;
             @SuppressWarnings("unchecked")
@@ -123,6 +141,11 @@ public final class HandOffQueue<T> {
             } catch (RuntimeException e) {
                 counters.increment(Counter.PORT_SEND_FAILED);
             }
+        }
+        try {
+            receiver.batchDone();
+        } catch (RuntimeException e) {
+            counters.increment(Counter.PORT_SEND_FAILED);
         }
     }
 

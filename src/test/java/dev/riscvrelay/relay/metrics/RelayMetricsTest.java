@@ -80,6 +80,11 @@ class RelayMetricsTest {
             public long framesFromLan(int worker) {
                 return worker * 200L;
             }
+
+            @Override
+            public long packetsHandedOver(int worker) {
+                return worker * 7L;
+            }
         };
         LoopSnapshot snapshot = new LoopSnapshot(0, 0, 0, 0, 0, 0, 0, 0, 0);
         try (RelayMetrics metrics = new RelayMetrics(new Counters(), () -> snapshot, () -> 60.0, workers)) {
@@ -89,7 +94,8 @@ class RelayMetricsTest {
                     "relay_worker_quic_connections{worker=\"1\"} 4.0\n",
                     "relay_worker_handoff_frames_total{direction=\"to_lan\",worker=\"1\"} 100.0\n",
                     "relay_worker_handoff_frames_total{direction=\"from_lan\",worker=\"1\"} 200.0\n",
-                    "relay_worker_handoff_frames_total{direction=\"to_lan\",worker=\"0\"} 0.0\n");
+                    "relay_worker_handoff_frames_total{direction=\"to_lan\",worker=\"0\"} 0.0\n",
+                    "relay_worker_quic_handoff_packets_total{worker=\"1\"} 7.0\n");
         }
     }
 }

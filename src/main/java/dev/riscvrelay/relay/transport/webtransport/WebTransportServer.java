@@ -68,6 +68,8 @@ public final class WebTransportServer implements AutoCloseable {
     /** The first worker's loop: its gauges, and the LANs of a gate that does not place them. */
     private final IoEventLoop loop;
     private final List<ServerWorker> workers = new ArrayList<>();
+    /** With several workers, each one's hand-over of packets for other workers' connections; by worker index. */
+    private final QuicPacketHandOver[] handOvers;
     /** One socket per worker, all on the same port (SO_REUSEPORT when there are several). */
     private final List<Channel> sockets = new ArrayList<>();
     private final Channel socket;
@@ -154,15 +156,11 @@ public final class WebTransportServer implements AutoCloseable {
         this.udpPayload = PathMtu.serverUdpPayload(bindAddress, config.udpPayloadSize());
         UdpSendErrors sendErrors = new UdpSendErrors(counters);
         QuicCodecs codecs = new QuicCodecs(certificates, lan, epoll);
-        ChannelHandler quic = workers.size() == 1 ? codecs.codec(workers.getFirst(), 0, null)
-                : new io.netty.handler.codec.quic.QuicCodecDispatcher() {
-                    @Override
-                    protected void initChannel(Channel channel, int localConnectionIdLength,
-                            io.netty.handler.codec.quic.QuicConnectionIdGenerator idGenerator) {
-                        channel.pipeline().addLast(codecs.codec(workerOn(channel), localConnectionIdLength,
-                                idGenerator), UdpErrorSink.INSTANCE);
-                    }
-                };
+        // One worker: one codec, IDs as quiche makes them. Several: each socket's packets of another worker's
+        // connections go to that worker before its codec sees them.
+        ChannelHandler single = workers.size() == 1 ? codecs.codec(workers.getFirst(), 0, null) : null;
+        this.handOvers = workers.size() == 1 ? new QuicPacketHandOver[0]
+                : QuicPacketHandOver.forWorkers(loops, counters);
         Bootstrap bootstrap = new Bootstrap()
                 .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 .option(ChannelOption.SO_RCVBUF, config.receiveBufferBytes())
@@ -174,10 +172,14 @@ public final class WebTransportServer implements AutoCloseable {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        if (workers.size() == 1) {
-                            ch.pipeline().addLast(sendErrors, quic, UdpErrorSink.INSTANCE);
+                        if (single != null) {
+                            ch.pipeline().addLast(sendErrors, single, UdpErrorSink.INSTANCE);
                         } else {
-                            ch.pipeline().addLast(sendErrors, quic); // the dispatcher adds the codec and the sink
+                            ServerWorker worker = workerOn(ch);
+                            ch.pipeline().addLast(sendErrors, handOvers[worker.index],
+                                    codecs.codec(worker, WorkerConnectionIds.LENGTH,
+                                            new WorkerConnectionIds(worker.index)),
+                                    UdpErrorSink.INSTANCE);
                         }
                     }
                 });
@@ -286,6 +288,11 @@ public final class WebTransportServer implements AutoCloseable {
             }
         }
         return count;
+    }
+
+    /** QUIC packets worker {@code index}'s socket handed to the workers that own their connections (any thread). */
+    public long packetsHandedOver(int index) {
+        return handOvers.length == 0 ? 0 : handOvers[index].handedOver();
     }
 
     /** Frames worker {@code index}'s sessions handed to the loops of their LANs so far (from any thread). */
@@ -538,6 +545,13 @@ public final class WebTransportServer implements AutoCloseable {
         }
         for (ServerWorker worker : workers) {
             worker.loop.submit(worker::closeFromLan).awaitUninterruptibly();
+            if (handOvers.length > 0) {
+                worker.loop.submit(() -> {
+                    for (QuicPacketHandOver from : handOvers) {
+                        from.closeTo(worker.index);
+                    }
+                }).awaitUninterruptibly();
+            }
         }
         shutdownOwnedGroup();
     }

@@ -38,6 +38,11 @@
  *   <li>{@code QuicDatagramExtensionEvent.maxLength()} is quiche's datagram limit at one moment of the handshake
  *       (from 1200-byte packets on the server, from the not yet validated probe size on a client) and fires only
  *       once: {@code PathMtuWatch} follows the size path MTU discovery has validated instead.</li>
+ *   <li>{@code collectPathStats(i)} lists a connection's paths by position, and the first stays the path the
+ *       client came from after its address changed: {@code ActivePath} finds the one in use.</li>
+ *   <li>The QUIC codec sends what a read called for only at the read's {@code channelReadComplete}; Netty's
+ *       {@code QuicCodecDispatcher} could let the owner's own read end first, so {@code QuicPacketHandOver} steers
+ *       packets between workers instead.</li>
  *   <li>Netty has no QUIC keep-alive; a session sends a GREASE capsule (which Chromium and Firefox skip) on its
  *       CONNECT stream instead, which restarts both peers' idle timers.</li>
  * </ul>
