@@ -529,12 +529,15 @@ public final class FieldBench {
             if (defaultQueue) {
                 ns.exec(a.namespace(), "ip", "link", "set", "eth0", "txqueuelen", "1000").orThrow();
             }
-            Namespaces.Background running = ns.start("iperf3 load", a.namespace(), iperf);
+            Namespaces.Background running = Iperf3Client.startLoad(ns, "iperf3 load", a.namespace(), iperf, 1500);
             try {
-                HttpTransfers.sleep(1500);
                 rows.add(ping(ns, a, GATEWAY, "10.0.2.2", load));
                 if (!defaultQueue) {
                     rows.add(ping(ns, a, PLAIN_VETH, RELAY_ADDRESS, load));
+                }
+                if (!running.isAlive()) {
+                    throw new IllegalStateException("the iperf3 " + load.label + " load ended before its pings: "
+                            + running.output());
                 }
             } finally {
                 ns.stop(running);

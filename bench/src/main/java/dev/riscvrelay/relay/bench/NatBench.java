@@ -440,8 +440,8 @@ public final class NatBench {
         List<String> command = new ArrayList<>(List.of("iperf3", "-c", SERVER, "-t",
                 Integer.toString(plan.iperfSeconds()), "-J", "--connect-timeout", "5000"));
         command.addAll(extra);
-        CommandResult result = ns.exec(peer.vm(), Duration.ofSeconds(plan.iperfSeconds() + 25L),
-                command.toArray(String[]::new));
+        CommandResult result = Iperf3Client.run(ns, peer.vm(), Duration.ofSeconds(plan.iperfSeconds() + 25L),
+                command);
         if (result.timedOut()) {
             throw new IllegalStateException(String.join(" ", command) + " timed out");
         }
