@@ -107,10 +107,15 @@ public final class LanMember implements AutoCloseable {
         return false;
     }
 
-    /** Asks who has 10.0.2.2; returns the MAC in the ARP reply, or -1 when none came. */
+    /** Asks who has 10.0.2.2; returns the MAC in the ARP reply, or -1 when none came within 5 s. */
     public long resolveGateway(String ownIp) throws InterruptedException {
+        return resolveGateway(ownIp, 5000);
+    }
+
+    /** Asks who has 10.0.2.2 once; returns the MAC in the ARP reply, or -1 when none came within the timeout. */
+    public long resolveGateway(String ownIp, long timeoutMillis) throws InterruptedException {
         send(arpRequest(mac, ownIp, "10.0.2.2"));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         long left;
         while ((left = deadline - System.nanoTime()) > 0) {
             byte[] frame = await(EthernetFrame.TYPE_ARP, TimeUnit.NANOSECONDS.toMillis(left) + 1);

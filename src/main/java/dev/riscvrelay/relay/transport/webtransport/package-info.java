@@ -43,6 +43,12 @@
  *   <li>The QUIC codec sends what a read called for only at the read's {@code channelReadComplete}; Netty's
  *       {@code QuicCodecDispatcher} could let the owner's own read end first, so {@code QuicPacketHandOver} steers
  *       packets between workers instead.</li>
+ *   <li>Netty sends a connection's packets to the address its last packet came from, and takes quiche's address
+ *       only when two packets in a row name different ones. When a client's address changes, a packet from the old
+ *       address that arrives after the first from the new one (in flight at the change, or read by another worker's
+ *       socket) turns the packets after it back to the old address, where nobody listens, until the client's next
+ *       packet: datagrams sent meanwhile are lost (seen in one of some hundred rebinds under load in
+ *       {@code WorkersIT}).</li>
  *   <li>Netty has no QUIC keep-alive; a session sends a GREASE capsule (which Chromium and Firefox skip) on its
  *       CONNECT stream instead, which restarts both peers' idle timers.</li>
  * </ul>
