@@ -544,14 +544,12 @@ public final class WebTransportServer implements AutoCloseable {
             owner.loop.submit(() -> workers.forEach(worker -> worker.closeToLan(owner.index))).awaitUninterruptibly();
         }
         for (ServerWorker worker : workers) {
-            worker.loop.submit(worker::closeFromLan).awaitUninterruptibly();
-            if (handOvers.length > 0) {
-                worker.loop.submit(() -> {
-                    for (QuicPacketHandOver from : handOvers) {
-                        from.closeTo(worker.index);
-                    }
-                }).awaitUninterruptibly();
-            }
+            worker.loop.submit(() -> {
+                worker.closeFromLan();
+                for (QuicPacketHandOver from : handOvers) {
+                    from.closeTo(worker.index); // the QUIC packets still on their way to this worker
+                }
+            }).awaitUninterruptibly();
         }
         shutdownOwnedGroup();
     }
