@@ -198,6 +198,12 @@ class ClusterIT {
         }
     }
 
+    /** Whom {@code host} takes {@code peer}'s address for, beside the peer's own MAC: a failure's first question. */
+    private static String neighbours(LanHost host, LanHost peer) {
+        return "; the host's neighbours: " + host.exec("ip", "neigh", "show", "dev", "eth0").stdout().strip()
+                + "; the peer's MAC: " + peer.exec("cat", "/sys/class/net/eth0/address").stdout().strip();
+    }
+
     private static String udhcpc(LanHost client, Path script) {
         CommandResult result = client.exec(Duration.ofSeconds(40), "busybox", "udhcpc", "-i", "eth0", "-n", "-q",
                 "-t", "5", "-s", script.toString());
@@ -284,10 +290,10 @@ class ClusterIT {
         // each peer gets the same bounded time to answer, and a failure says what relay b counted.
         CommandResult toA = pingUntilAnswered(host, hosts.get(0).address(), Duration.ofSeconds(20));
         assertThat(toA.succeeded()).as(() -> "the host, now through relay b, reaches host a on relay a: " + toA
-                + "; relay b: " + switchAndTrunkCounters(beds.get(1))).isTrue();
+                + "; relay b: " + switchAndTrunkCounters(beds.get(1)) + neighbours(host, hosts.get(0))).isTrue();
         CommandResult toB = pingUntilAnswered(host, hosts.get(1).address(), Duration.ofSeconds(10));
         assertThat(toB.succeeded()).as(() -> "and host b beside it on relay b: " + toB + "; relay b: "
-                + switchAndTrunkCounters(beds.get(1))).isTrue();
+                + switchAndTrunkCounters(beds.get(1)) + neighbours(host, hosts.get(1))).isTrue();
         assertThat(udhcpc(host, script)).as("its lease, renewed through relay b").isEqualTo(address);
     }
 }

@@ -19,8 +19,9 @@ import java.util.regex.Pattern;
  * Three relays, each on its own field bed (its own namespace, clients across 1500-MTU veths, its own "internet"),
  * joined with {@code --cluster} through a three-node NATS cluster (Debian's nats-server, each node in its own
  * namespace on a 1500-MTU bridge with the relays). One host connects to each relay with {@code relay connect}
- * (static addresses 10.0.2.21, .22, .23), and each relay's internet serves {@code /who} on
- * {@value FieldBed#INTERNET_HOST}:8080 ("internet of relay a", ...).
+ * (static addresses 10.0.2.11, .12, .13: outside the DHCP pool, which in a cluster starts each client's search at
+ * a place given by its MAC, so a lease could otherwise land on a host's address), and each relay's internet serves
+ * {@code /who} on {@value FieldBed#INTERNET_HOST}:8080 ("internet of relay a", ...).
  *
  * <pre>
  *  bed a: host a -- relay a --+                       +-- nats1 198.18.Y.1
@@ -39,6 +40,8 @@ public final class ClusterBed implements AutoCloseable {
 
 
     public static final List<String> IDS = List.of("a", "b", "c");
+    /** The last byte of host a's static address; b and c follow. Below the pool's first address, 10.0.2.15. */
+    private static final int FIRST_HOST_ADDRESS = 11;
     private static final Pattern JOINED = Pattern.compile("Cluster: relay (\\S+) joined through nats://([0-9.]+):");
 
     private final List<FieldBed> beds = new ArrayList<>();
@@ -114,7 +117,7 @@ public final class ClusterBed implements AutoCloseable {
             args.addAll(extraRelayArgs.apply(i, this));
             field.startRelay("cluster-" + IDS.get(i), args.toArray(String[]::new));
             internet.awaitListening("-ltn", FieldBed.INTERNET_HOST + ":8080");
-            hosts.add(field.addLanHost("h" + IDS.get(i), "10.0.2." + (21 + i), LinkProfile.CLEAN));
+            hosts.add(field.addLanHost("h" + IDS.get(i), "10.0.2." + (FIRST_HOST_ADDRESS + i), LinkProfile.CLEAN));
         }
         for (int i = 0; i < 3; i++) {
             if (joinedThrough(beds.get(i).relay()) == null) {
@@ -129,7 +132,7 @@ public final class ClusterBed implements AutoCloseable {
         return beds.get(i);
     }
 
-    /** The host connected to relay {@code i}, at 10.0.2.(21+i). */
+    /** The host connected to relay {@code i}, at 10.0.2.(11+i). */
     public LanHost host(int i) {
         return hosts.get(i);
     }
