@@ -142,6 +142,7 @@ final class Network implements AutoCloseable {
         });
         DhcpServer dhcp = new DhcpServer(network, clock, macOwners::get,
                 config.access().claims().leaseGrace());
+        dhcp.watch(gateway.neighbours());
         gateway.addIpHandler(dhcp);
         gateway.addIpHandler(dns);
         gateway.addIpv6Handler(dns);

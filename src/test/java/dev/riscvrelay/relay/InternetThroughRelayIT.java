@@ -6,6 +6,7 @@ import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.CommandResult;
 import dev.riscvrelay.relay.testbed.DhcpClients;
 import dev.riscvrelay.relay.testbed.FieldBed;
+import dev.riscvrelay.relay.testbed.LanHost;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import dev.riscvrelay.relay.testbed.RelayProcess;
@@ -354,6 +355,32 @@ class InternetThroughRelayIT {
         assertThat(metric("relay_drops_total{reason=\"nat_bad_packet\"}")).isEqualTo(before[2] + 2);
         assertThat(metric("relay_drops_total{reason=\"bad_checksum\"}")).isEqualTo(before[3] + 1);
         assertThat(relay.isAlive()).isTrue();
+    }
+
+    @Test
+    @Order(11)
+    void aStaticAddressInsideThePoolIsNotLeasedToTheNextDhcpClient() throws Exception {
+        // The relay alone leases the lowest free address next: put a static host there first.
+        List<String> leased = List.of(address(vm1), address(vm2));
+        int next = 15;
+        while (leased.contains("10.0.2." + next)) {
+            next++;
+        }
+        String fixedAddress = "10.0.2." + next;
+        LanHost fixed = field.addLanHost("fixed", fixedAddress, LinkProfile.CLEAN);
+        // Its ARP for its router shows the gateway who holds the address.
+        assertThat(fixed.ping("10.0.2.2", 1, 0.2).succeeded()).isTrue();
+        long passedOverBefore = metric("relay_dhcp_passed_over_in_use_total");
+
+        Namespace vm3 = field.addConnectedHost("vm3", LinkProfile.CLEAN).namespace().privateResolvConf();
+        CommandResult udhcpc = vm3.exec(Duration.ofSeconds(30), "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-t",
+                "5", "-s", DhcpClients.writeUdhcpcScript(work).toString());
+        assertThat(udhcpc.succeeded()).as(udhcpc.describe()).isTrue();
+        assertThat(address(vm3)).as("the static host's %s passed over", fixedAddress).isNotEqualTo(fixedAddress)
+                .isNotIn(leased);
+        assertThat(metric("relay_dhcp_passed_over_in_use_total")).isGreaterThan(passedOverBefore);
+        CommandResult ping = vm3.exec(Duration.ofSeconds(20), "ping", "-c", "2", "-i", "0.2", "-W", "2", fixedAddress);
+        assertThat(ping.succeeded()).as("both keep their addresses: %s", ping).isTrue();
     }
 
     /** One sample of the relay's Prometheus endpoint, read with curl inside the relay's namespace. */

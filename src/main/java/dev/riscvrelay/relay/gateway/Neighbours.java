@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.gateway;
 
+import dev.riscvrelay.relay.gateway.dhcp.AddressUsers;
 import dev.riscvrelay.relay.lan.LongTable;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
@@ -12,12 +13,13 @@ import io.netty.buffer.ByteBuf;
  * The gateway's ARP cache (RFC 826): which MAC holds which address of the LAN, learned from every ARP packet the
  * gateway sees (requests guests broadcast, replies to its own {@link #request}s). Connections the relay opens toward
  * a guest (forwards) look the guest up here and ask with {@link #request} when it is unknown. Entries are allocated
- * only for a newly seen address; at capacity new addresses are not learned. Owned by the gateway's event loop.
+ * only for a newly seen address; at capacity new addresses are not learned. The DHCP server reads it too, so it
+ * does not lease a static host's address to another client. Owned by the gateway's event loop.
  */
-public final class Neighbours {
+public final class Neighbours implements AddressUsers {
 
     /** No MAC known for the address. */
-    public static final long UNKNOWN = -1;
+    public static final long UNKNOWN = AddressUsers.NONE_SEEN;
     /** The most addresses remembered; a LAN's DHCP pool is at most this large by default. */
     static final int CAPACITY = 4096;
     static final int REQUEST_FRAME_LENGTH = EthernetFrame.HEADER_LENGTH + ArpPacket.LENGTH;
@@ -54,6 +56,7 @@ public final class Neighbours {
     }
 
     /** The MAC last seen holding {@code address}, or {@link #UNKNOWN}. */
+    @Override
     public long macOf(int address) {
         Entry entry = byAddress.get(address);
         return entry == null ? UNKNOWN : entry.mac;

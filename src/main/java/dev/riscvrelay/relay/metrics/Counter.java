@@ -75,6 +75,8 @@ public enum Counter {
     DHCP_LEASES_EXPIRED("leases and offers that ran out and returned to the pool"),
     DHCP_LEASES_RECLAIMED("leases and offers of departed sessions returned to the pool: after their grace time, or"
             + " taken for a new client when the pool was empty"),
+    DHCP_PASSED_OVER_IN_USE("free pool addresses passed over for a new client because the gateway saw another MAC"
+            + " use them (a static address inside the pool)"),
     DHCP_REFUSED_OVER_LIMIT("DHCP requests refused because the session, or its client address, holds its most"
             + " addresses"),
     DHCP_IGNORED("well-formed DHCP messages not for this server (other server chosen, relayed, server-only types)"),

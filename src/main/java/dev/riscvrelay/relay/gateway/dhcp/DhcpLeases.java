@@ -45,6 +45,9 @@ final class DhcpLeases {
     private long reclaimed;
     private long generation;
     private SharedLeases shared = SharedLeases.NONE;
+    private AddressUsers users = AddressUsers.NONE;
+    /** Free addresses passed over for a new client because another MAC was seen using them. */
+    private long passedOverInUse;
 
     DhcpLeases(int firstAddress, int poolSize) {
         this(firstAddress, poolSize, 0);
@@ -156,6 +159,21 @@ final class DhcpLeases {
         return reclaimed;
     }
 
+    /** Lets allocation see which addresses the LAN shows in use (the gateway's ARP cache). */
+    void watch(AddressUsers lan) {
+        this.users = lan;
+    }
+
+    long passedOverInUse() {
+        return passedOverInUse;
+    }
+
+    /** Whether a MAC other than {@code mac} was seen using the slot's address (a static address in the pool). */
+    boolean usedByOther(int slot, long mac) {
+        long seen = users.macOf(address(slot));
+        return seen != AddressUsers.NONE_SEEN && seen != mac;
+    }
+
     LeaseHolder holder(int slot) {
         return holder[slot];
     }
@@ -228,7 +246,8 @@ final class DhcpLeases {
     }
 
     /**
-     * A free slot for a new client: one nobody ever held first, else the one free the longest.
+     * A free slot for a new client: one nobody ever held first, else the one free the longest; one another MAC was
+     * seen using only when no other is free.
      *
      * @return the slot, or -1 when every address is offered, leased or declined
      */
@@ -239,6 +258,8 @@ final class DhcpLeases {
 
     private int allocateFree(long mac) {
         int best = -1;
+        // Seen in use by another MAC: only when nothing else is free (the sighting may be of a host long gone).
+        int inUse = -1;
         // Alone, the lowest address first (10.0.2.15, as slirp). In a cluster, every relay would pick that same
         // lowest address for the VMs that start at one moment on different relays, before either hears of the
         // other's lease: starting at a place of the MAC's own spreads them over the pool.
@@ -249,6 +270,13 @@ final class DhcpLeases {
             if (!isAvailable(slot, mac)) {
                 continue;
             }
+            if (usedByOther(slot, mac)) {
+                passedOverInUse++;
+                if (inUse < 0) {
+                    inUse = slot;
+                }
+                continue;
+            }
             if (!owned[slot]) {
                 return slot;
             }
@@ -256,7 +284,7 @@ final class DhcpLeases {
                 best = slot;
             }
         }
-        return best;
+        return best >= 0 ? best : inUse;
     }
 
     /**

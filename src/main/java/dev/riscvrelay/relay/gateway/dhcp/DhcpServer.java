@@ -55,6 +55,8 @@ public final class DhcpServer implements IpHandler {
     private LeaseHolder holder;
     /** How many of {@link DhcpLeases#reclaimed()} have been counted. */
     private long reclaimedCounted;
+    /** How many of {@link DhcpLeases#passedOverInUse()} have been counted. */
+    private long passedOverCounted;
 
     private final UdpPacket udp = new UdpPacket();
     private final DhcpMessage message = new DhcpMessage();
@@ -112,6 +114,14 @@ public final class DhcpServer implements IpHandler {
         countReclaimed(counters);
     }
 
+    /**
+     * Lets the server see addresses the LAN shows in use (the gateway's ARP cache): a new client is given one of
+     * them only when the pool has no other. On the loop.
+     */
+    public void watch(AddressUsers lan) {
+        leases.watch(lan);
+    }
+
     /** Shares this network's leases with the same network on the cluster's other relays. On the loop. */
     public void share(SharedLeases cluster) {
         leases.share(cluster);
@@ -161,6 +171,9 @@ public final class DhcpServer implements IpHandler {
         long reclaimed = leases.reclaimed();
         counters.add(Counter.DHCP_LEASES_RECLAIMED, reclaimed - reclaimedCounted);
         reclaimedCounted = reclaimed;
+        long passedOver = leases.passedOverInUse();
+        counters.add(Counter.DHCP_PASSED_OVER_IN_USE, passedOver - passedOverCounted);
+        passedOverCounted = passedOver;
     }
 
     @Override
@@ -220,7 +233,10 @@ public final class DhcpServer implements IpHandler {
         counters.increment(Counter.DHCP_REFUSED_OVER_LIMIT);
     }
 
-    /** RFC 2131 section 4.3.1: the client's current or previous address, else the requested one, else any free. */
+    /**
+     * RFC 2131 section 4.3.1: the client's current or previous address, else the requested one (unless another MAC
+     * was seen using it), else any free.
+     */
     private void discover(long now, GatewayOutput output) {
         int slot = findClientSlot();
         if (slot >= 0 && leases.state(slot) == DhcpLeases.State.FREE && leases.heldElsewhere(slot, message.clientMac())) {
@@ -231,7 +247,8 @@ public final class DhcpServer implements IpHandler {
         }
         if (slot < 0 && message.hasRequestedAddress()) {
             int requested = leases.slotOf(message.requestedAddress());
-            if (requested >= 0 && leases.isAvailable(requested, message.clientMac())) {
+            if (requested >= 0 && leases.isAvailable(requested, message.clientMac())
+                    && !leases.usedByOther(requested, message.clientMac())) {
                 slot = requested;
             }
         }

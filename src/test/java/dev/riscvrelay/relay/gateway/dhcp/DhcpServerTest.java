@@ -13,7 +13,9 @@ import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.wire.HexFixtures;
 import dev.riscvrelay.relay.wire.Ipv4Address;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class DhcpServerTest {
@@ -241,6 +243,34 @@ class DhcpServerTest {
         lan.sendFromGuest(discover(0x5255_0a00_0333L));
         assertThat(onlyReply().yiaddr()).isIn(ADDRESS_15, ADDRESS_16);
         assertThat(lan.counters.get(Counter.DHCP_LEASES_EXPIRED)).isEqualTo(2);
+    }
+
+    @Test
+    void anAddressAnotherMacWasSeenUsingGoesToANewClientOnlyWhenNoOtherIsFree() {
+        start(NetworkConfig.defaults().withPool(ADDRESS_15, 3));
+        long staticHost = 0x5255_0a00_0444L;
+        Map<Integer, Long> seen = new HashMap<>();
+        server.watch(address -> seen.getOrDefault(address, AddressUsers.NONE_SEEN));
+        seen.put(ADDRESS_15, staticHost);
+
+        lan.sendFromGuest(discover(CAPTURED_MAC));
+        assertThat(onlyReply().yiaddr()).as("the static host's address passed over").isEqualTo(ADDRESS_16);
+        assertThat(lan.counters.get(Counter.DHCP_PASSED_OVER_IN_USE)).isEqualTo(1);
+        lan.sendFromGuest(discover(OTHER_MAC, OPTION_REQUESTED_ADDRESS, ADDRESS_15));
+        assertThat(onlyReply().yiaddr()).as("asked for by name, too").isEqualTo(Ipv4Address.parse("10.0.2.17"));
+
+        // The sighting may be of a host long gone: with no other address free, the pool still serves.
+        lan.sendFromGuest(discover(0x5255_0a00_0333L));
+        assertThat(onlyReply().yiaddr()).isEqualTo(ADDRESS_15);
+    }
+
+    @Test
+    void theMacSeenUsingAnAddressMayLeaseIt() {
+        start(NetworkConfig.defaults().withPool(ADDRESS_15, 3));
+        server.watch(address -> address == ADDRESS_15 ? OTHER_MAC : AddressUsers.NONE_SEEN);
+        lan.sendFromGuest(discover(OTHER_MAC));
+        assertThat(onlyReply().yiaddr()).isEqualTo(ADDRESS_15);
+        assertThat(lan.counters.get(Counter.DHCP_PASSED_OVER_IN_USE)).isZero();
     }
 
     @Test
