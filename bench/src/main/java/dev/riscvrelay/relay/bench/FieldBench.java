@@ -51,6 +51,9 @@ public final class FieldBench {
     private static final int RELAY_ADMIN_PORT = 9466;
     private static final int MTU = 1500;
     private static final Duration LINK_LIFETIME = Duration.ofMinutes(30);
+    /** Flood pings to the gateway before the measured ones, and the most time they may take. */
+    static final int WARM_UP_PINGS = 20_000;
+    static final int WARM_UP_PING_SECONDS = 30;
     /** How long {@link MachineStalls} watches each CPU before the pings. */
     private static final double STALL_PROBE_SECONDS = 10;
 
@@ -315,6 +318,7 @@ public final class FieldBench {
                     linkCounters.put(setup, lines);
                 }
             }
+            warmUpPingPath(ns, hosts.get(Setup.CLEAN)[0]);
             // Before the pings: what the machine and the idle bed (relay, connectors, links, servers) take.
             MachineStalls bedStalls = MachineStalls.measure(STALL_PROBE_SECONDS);
             log.println("  stalls of this machine's CPUs, the bed idle: " + bedStalls.summary());
@@ -550,6 +554,21 @@ public final class FieldBench {
         return rows;
     }
 
+    /**
+     * Flood-pings the gateway from {@code host}, unmeasured: the transfers before ran the relay's and the connector's
+     * bulk paths hot, but a fresh JVM's echo path is still interpreted or lightly compiled, and a relay that has run
+     * for a while answers from compiled code. Without it the first series measured the JIT as much as the path.
+     */
+    private void warmUpPingPath(Namespaces ns, Host host) {
+        CommandResult flood = ns.exec(host.namespace(), Duration.ofSeconds(WARM_UP_PING_SECONDS + 15), "ping", "-n",
+                "-q", "-f", "-c", Integer.toString(WARM_UP_PINGS), "-w", Integer.toString(WARM_UP_PING_SECONDS),
+                "10.0.2.2");
+        String summary = flood.stdout().lines().filter(line -> line.contains("packets transmitted")).findFirst()
+                .orElse(flood.describe());
+        log.println("  ping path warm-up (unmeasured flood to 10.0.2.2): " + summary);
+        log.flush();
+    }
+
     private PingRow ping(Namespaces ns, Host host, String target, String address, Load load) {
         Duration timeout = Duration.ofSeconds((long) (plan.pings() * plan.pingIntervalSeconds() * 3) + 15);
         CommandResult ping = ns.exec(host.namespace(), timeout, "ping", "-n", "-c",
@@ -591,7 +610,9 @@ public final class FieldBench {
                 + "%s (set on their routes; `--host-tcp`). Loopback and the clean link: "
                 + "one unmeasured warm-up round, then %d round(s) of %d MB each way, alternating which goes first; "
                 + "median with min..max. Impaired profiles: one transfer each (host to host a → b only) of %d MB "
-                + "(internet) and %s (lossy). Latency: %d pings %.0f ms apart (closer, ping busy-waits and takes a "
+                + "(internet) and %s (lossy). Latency: first an unmeasured flood of %,d pings to 10.0.2.2 (a fresh "
+                + "JVM's echo path is not compiled yet; a relay that has run a while answers from compiled code), "
+                + "then %d pings %.0f ms apart (closer, ping busy-waits and takes a "
                 + "core) from clean host a, to 10.0.2.2 (answered by the relay's gateway: TAP, connector, QUIC, "
                 + "relay and back) and to the relay's address (the plain veths and "
                 + "bridge the QUIC packets cross), idle and during an iperf3 download, then upload, through the same "
@@ -603,7 +624,8 @@ public final class FieldBench {
                 + "process on that CPU. All on one machine with 2 cores.",
                 describe(LinkProfile.INTERNET), describe(LinkProfile.LOSSY), SERVER,
                 hostTcp.equals(DEFAULT_HOST_TCP) ? hostTcp + ", Linux's default" : hostTcp, plan.rounds(),
-                plan.hostBytes() >> 20, plan.internetBytes() >> 20, megabytes(plan.lossyBytes()), plan.pings(),
+                plan.hostBytes() >> 20, plan.internetBytes() >> 20, megabytes(plan.lossyBytes()), WARM_UP_PINGS,
+                plan.pings(),
                 plan.pingIntervalSeconds() * 1000, STALL_PROBE_SECONDS, MachineStalls.GAP_MILLIS);
     }
 
