@@ -52,8 +52,8 @@ public final class FieldBench {
     private static final int MTU = 1500;
     private static final Duration LINK_LIFETIME = Duration.ofMinutes(30);
     /** Flood pings to the gateway before the measured ones, and the most time they may take. */
-    static final int WARM_UP_PINGS = 20_000;
-    static final int WARM_UP_PING_SECONDS = 30;
+    private static final int WARM_UP_PINGS = 20_000;
+    private static final int WARM_UP_PING_SECONDS = 30;
     /** How long {@link MachineStalls} watches each CPU before the pings. */
     private static final double STALL_PROBE_SECONDS = 10;
 

@@ -260,6 +260,7 @@ final class DhcpLeases {
         int best = -1;
         // Seen in use by another MAC: only when nothing else is free (the sighting may be of a host long gone).
         int inUse = -1;
+        int passedOver = 0;
         // Alone, the lowest address first (10.0.2.15, as slirp). In a cluster, every relay would pick that same
         // lowest address for the VMs that start at one moment on different relays, before either hears of the
         // other's lease: starting at a place of the MAC's own spreads them over the pool.
@@ -271,20 +272,25 @@ final class DhcpLeases {
                 continue;
             }
             if (usedByOther(slot, mac)) {
-                passedOverInUse++;
+                passedOver++;
                 if (inUse < 0) {
                     inUse = slot;
                 }
                 continue;
             }
             if (!owned[slot]) {
+                passedOverInUse += passedOver;
                 return slot;
             }
             if (best < 0 || freedAt[slot] - freedAt[best] < 0) {
                 best = slot;
             }
         }
-        return best >= 0 ? best : inUse;
+        if (best >= 0) {
+            passedOverInUse += passedOver;
+            return best;
+        }
+        return inUse; // nothing else was free, so nothing was passed over
     }
 
     /**

@@ -260,8 +260,10 @@ class DhcpServerTest {
         assertThat(onlyReply().yiaddr()).as("asked for by name, too").isEqualTo(Ipv4Address.parse("10.0.2.17"));
 
         // The sighting may be of a host long gone: with no other address free, the pool still serves.
+        assertThat(lan.counters.get(Counter.DHCP_PASSED_OVER_IN_USE)).isEqualTo(2);
         lan.sendFromGuest(discover(0x5255_0a00_0333L));
         assertThat(onlyReply().yiaddr()).isEqualTo(ADDRESS_15);
+        assertThat(lan.counters.get(Counter.DHCP_PASSED_OVER_IN_USE)).as("given, not passed over").isEqualTo(2);
     }
 
     @Test
