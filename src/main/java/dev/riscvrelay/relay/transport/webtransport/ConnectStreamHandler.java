@@ -105,15 +105,16 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
                 reject(ctx, refusal, true);
                 return;
             }
-            Http3HeadersFrame response = new DefaultHttp3HeadersFrame();
-            response.headers().status("200");
             boolean recovery = wantsRecovery && connection.grantRecovery();
-            if (recovery) {
-                response.headers().set(LinkRecovery.HEADER, LinkRecovery.VERSION);
-            }
-            // No FIN: the stream stays open for capsules and marks the session's lifetime.
-            ctx.writeAndFlush(response);
-            session = connection.openSession((QuicStreamChannel) ctx.channel(), admitted, route, recovery);
+            session = connection.openSession((QuicStreamChannel) ctx.channel(), admitted, route, recovery, () -> {
+                Http3HeadersFrame response = new DefaultHttp3HeadersFrame();
+                response.headers().status("200");
+                if (recovery) {
+                    response.headers().set(LinkRecovery.HEADER, LinkRecovery.VERSION);
+                }
+                // No FIN: the stream stays open for capsules and marks the session's lifetime.
+                ctx.writeAndFlush(response);
+            });
         });
     }
 

@@ -181,8 +181,14 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         return granted;
     }
 
+    /**
+     * Opens the session of an admitted CONNECT; {@code respond} writes its 200 once the switch has the session as a
+     * port (on this connection's worker), so a frame any member sends after the client saw the answer reaches it. The
+     * join runs on the LAN's loop: answered before it, a broadcast sent at once by another member could pass the
+     * join while this worker waited for a core.
+     */
     WebTransportSession openSession(QuicStreamChannel connectStream, Admission.Admitted admitted,
-            ServerWorker.LanRoute route, boolean recovery) {
+            ServerWorker.LanRoute route, boolean recovery, Runnable respond) {
         // A datagram fits one QUIC packet of the largest UDP payload the server sends, whatever the path validates
         // later: that is a slot's size.
         int slotSize = recovery ? server.udpPayload() : 0;
@@ -191,8 +197,11 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         sessions.put(session.quarterStreamId(), session);
         server.sessionOpened();
         counters.increment(Counter.SESSIONS_OPENED);
-        route.onLan(session::joinLan);
-        session.startKeepAlive(server.config().keepAliveInterval().toNanos());
+        long keepAliveNanos = server.config().keepAliveInterval().toNanos();
+        route.onLan(() -> {
+            session.joinLan();
+            worker.onWorker(() -> session.answer(respond, keepAliveNanos));
+        });
         return session;
     }
 

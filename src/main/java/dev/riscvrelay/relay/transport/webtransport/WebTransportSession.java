@@ -66,6 +66,8 @@ final class WebTransportSession implements Port, Member {
     /** An Ethernet header: anything shorter cannot be forwarded. */
     private static final int MIN_FRAME = 14;
     private boolean flushScheduled;
+    /** Whether the 200 went out (worker): frames the switch sent before it wait in the queue, never ahead of it. */
+    private boolean answered;
     private boolean controlFlushScheduled;
     private final Runnable controlFlushTask = this::flushControl;
     private ScheduledFuture<?> keepAlive;
@@ -371,6 +373,9 @@ final class WebTransportSession implements Port, Member {
             queue.clear();
             return;
         }
+        if (!answered) {
+            return; // answer() flushes what waits
+        }
         ByteBuf frame;
         boolean wrote = false;
         FramedSession framed = this.framed;
@@ -421,7 +426,23 @@ final class WebTransportSession implements Port, Member {
         }
     }
 
-    void startKeepAlive(long intervalNanos) {
+    /**
+     * On the worker, once the switch has this session as a port: {@code respond} writes the 200, the keep-alive
+     * starts, and the frames the switch sent meanwhile follow the answer. Nothing when the session ended first.
+     */
+    void answer(Runnable respond, long keepAliveNanos) {
+        if (state != State.OPEN) {
+            return;
+        }
+        respond.run();
+        answered = true;
+        startKeepAlive(keepAliveNanos);
+        if (queue.size() > 0) {
+            scheduleFlush();
+        }
+    }
+
+    private void startKeepAlive(long intervalNanos) {
         // One capsule at once: the connection has something to send, and quiche sends its first path MTU probe
         // right behind it, so the path is validated before the first full-size frame needs it.
         sendKeepAlive();
