@@ -57,6 +57,18 @@ public final class Counters {
         return sum;
     }
 
+    /** A copy of the counters that are not zero, in the counters' order: what moved, for logs and test failures. */
+    public Map<Counter, Long> nonZero() {
+        Map<Counter, Long> moved = new EnumMap<>(Counter.class);
+        for (Counter counter : ALL) {
+            long value = get(counter);
+            if (value != 0) {
+                moved.put(counter, value);
+            }
+        }
+        return moved;
+    }
+
     /** A copy of every counter, for exporters and tests. */
     public Map<Counter, Long> snapshot() {
         Map<Counter, Long> copy = new EnumMap<>(Counter.class);

@@ -14,8 +14,6 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -90,15 +88,9 @@ public final class GuestLan {
 
     /** The counters that are not zero, but for the switch's plain traffic counts (frames, bytes, floods, learning). */
     public Map<Counter, Long> nonZeroCountersBeyondTraffic() {
-        Map<Counter, Long> nonZero = new TreeMap<>();
-        Set<Counter> traffic = EnumSet.of(Counter.FRAMES_IN, Counter.BYTES_IN, Counter.FRAMES_OUT, Counter.BYTES_OUT,
-                Counter.FRAMES_FLOODED, Counter.MAC_LEARNED);
-        for (Counter counter : Counter.values()) {
-            long value = counters.get(counter);
-            if (value != 0 && !traffic.contains(counter)) {
-                nonZero.put(counter, value);
-            }
-        }
+        Map<Counter, Long> nonZero = counters.nonZero();
+        nonZero.keySet().removeAll(EnumSet.of(Counter.FRAMES_IN, Counter.BYTES_IN, Counter.FRAMES_OUT,
+                Counter.BYTES_OUT, Counter.FRAMES_FLOODED, Counter.MAC_LEARNED));
         return nonZero;
     }
 }

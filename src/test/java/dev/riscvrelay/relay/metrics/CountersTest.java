@@ -38,6 +38,16 @@ class CountersTest {
                 .containsEntry(Counter.DROP_RUNT, 0L);
     }
 
+    @Test
+    void nonZeroHoldsOnlyTheCountersThatMoved() {
+        Counters counters = new Counters();
+        assertThat(counters.nonZero()).isEmpty();
+        counters.add(Counter.BYTES_IN, 64);
+        counters.increment(Counter.DROP_RUNT);
+        assertThat(counters.nonZero()).containsExactly(java.util.Map.entry(Counter.BYTES_IN, 64L),
+                java.util.Map.entry(Counter.DROP_RUNT, 1L));
+    }
+
     private static void count(Counters counters, CountDownLatch start, int times) {
         try {
             start.await();

@@ -156,11 +156,8 @@ class TcpNatIT {
 
     private static void printCounters(TcpWorld world) {
         StringBuilder line = new StringBuilder("counters:");
-        world.counters.snapshot().forEach((counter, value) -> {
-            if (value != 0) {
-                line.append(' ').append(counter.name()).append('=').append(value);
-            }
-        });
+        world.counters.nonZero().forEach((counter, value) -> line.append(' ').append(counter.name()).append('=')
+                .append(value));
         System.out.println(line);
     }
 

@@ -83,8 +83,8 @@ class AnswerAfterJoinIT {
         List<WebTransportClient> clients = new ArrayList<>();
         try {
             URI uri = URI.create("https://127.0.0.1:" + server.localAddress().getPort() + "/");
-            int onOtherWorker = 0;
-            while (onOtherWorker == 0 && clients.size() < MOST_CLIENTS) {
+            boolean anyOnOtherWorker = false;
+            while (!anyOnOtherWorker && clients.size() < MOST_CLIENTS) {
                 long before = server.connectionCount(1);
                 CountDownLatch greeted = new CountDownLatch(1);
                 WebTransportClient client = WebTransportClient.connect(uri,
@@ -95,13 +95,13 @@ class AnswerAfterJoinIT {
                 clients.add(client);
                 int seenPorts = ports.get();
                 boolean other = server.connectionCount(1) > before;
-                onOtherWorker += other ? 1 : 0;
+                anyOnOtherWorker |= other;
                 assertThat(seenPorts).as("ports on the switch when client %d (on worker %d) got its answer",
                         clients.size(), other ? 1 : 0).isEqualTo(clients.size());
                 assertThat(greeted.await(5, TimeUnit.SECONDS)).as("client %d got the frame sent before its answer",
                         clients.size()).isTrue();
             }
-            assertThat(onOtherWorker).as("clients on the worker that does not own the LAN").isPositive();
+            assertThat(anyOnOtherWorker).as("a client on the worker that does not own the LAN").isTrue();
         } finally {
             clients.forEach(WebTransportClient::close);
             server.close();
