@@ -42,7 +42,8 @@ import java.util.Optional;
 public final class FieldBench {
 
     /** The tools the field part runs. */
-    public static final List<String> TOOLS = List.of("ip", "curl", "iperf3", "python3", "ping", "taskset");
+    public static final List<String> TOOLS = List.of("ip", "curl", "iperf3", "python3", "ping", "taskset",
+            NatBench.SLIRP);
 
     static final String SERVER = "203.0.113.10";
     private static final String RELAY_ADDRESS = "198.19.0.2";
@@ -161,6 +162,8 @@ public final class FieldBench {
     /** The ping targets of {@link Results#pings}. */
     public static final String GATEWAY = "10.0.2.2 through the relay";
     public static final String PLAIN_VETH = "the relay's address, plain veth";
+    /** The same ping from a namespace whose only way out is slirp4netns, beside the relay (its own NAT, one process). */
+    public static final String SLIRP_GATEWAY = "10.0.2.2 through slirp4netns";
 
     /** A LAN host: its namespace, LAN address, and the connector's process. */
     private record Host(String namespace, String address, Namespaces.Background connector) {
@@ -323,7 +326,8 @@ public final class FieldBench {
             MachineStalls bedStalls = MachineStalls.measure(STALL_PROBE_SECONDS);
             log.println("  stalls of this machine's CPUs, the bed idle: " + bedStalls.summary());
             log.flush();
-            List<PingRow> pings = latency(ns, hosts.get(Setup.CLEAN)[0]);
+            List<PingRow> pings = new ArrayList<>(latency(ns, hosts.get(Setup.CLEAN)[0]));
+            pings.addAll(slirpLatency(ns, relayNs));
             List<String> relayCounters = NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT);
 
             Map<Setup, Map<Transfer, NatBench.Stat>> stats = new EnumMap<>(Setup.class);
@@ -524,11 +528,7 @@ public final class FieldBench {
         rows.add(ping(ns, a, PLAIN_VETH, RELAY_ADDRESS, Load.IDLE));
         long seconds = (long) Math.ceil(2 * plan.pings() * plan.pingIntervalSeconds() * 1.5) + 6;
         for (Load load : List.of(Load.DOWNLOAD, Load.UPLOAD, Load.UPLOAD_TAP_QUEUE_1000)) {
-            List<String> iperf = new ArrayList<>(List.of("iperf3", "-c", SERVER, "-t", Long.toString(seconds),
-                    "--connect-timeout", "5000"));
-            if (load == Load.DOWNLOAD) {
-                iperf.add("-R");
-            }
+            List<String> iperf = iperfLoad(load, seconds);
             boolean defaultQueue = load == Load.UPLOAD_TAP_QUEUE_1000;
             if (defaultQueue) {
                 ns.exec(a.namespace(), "ip", "link", "set", "eth0", "txqueuelen", "1000").orThrow();
@@ -552,6 +552,68 @@ public final class FieldBench {
             }
         }
         return rows;
+    }
+
+    /**
+     * The baseline of the pings through the relay: a namespace whose only way out is slirp4netns (running in the
+     * relay's namespace, the same route to the internet server), its gateway pinged idle and while it downloads, then
+     * uploads, with iperf3 through slirp4netns. The relay's bed is idle meanwhile.
+     */
+    private List<PingRow> slirpLatency(Namespaces ns, String relayNs) {
+        String vm = ns.add("slirp");
+        Namespaces.Background slirp = ns.start("slirp4netns", relayNs, List.of("slirp4netns", "--configure",
+                "--disable-host-loopback", "--mtu", Integer.toString(MTU), "--netns-type=path",
+                Namespaces.path(vm).toString(), "tap0"));
+        try {
+            Host host = new Host(vm, "10.0.2.100", slirp);
+            awaitGatewayAnswers(ns, host);
+            ns.exec(vm, "ip", "route", "replace", "default", "via", "10.0.2.2", "congctl", hostTcp).orThrow();
+            List<PingRow> rows = new ArrayList<>();
+            rows.add(ping(ns, host, SLIRP_GATEWAY, "10.0.2.2", Load.IDLE));
+            long seconds = (long) Math.ceil(plan.pings() * plan.pingIntervalSeconds() * 1.5) + 6;
+            for (Load load : List.of(Load.DOWNLOAD, Load.UPLOAD)) {
+                List<String> iperf = iperfLoad(load, seconds);
+                Namespaces.Background running = Iperf3Client.startLoad(ns, "iperf3 load slirp4netns", vm, iperf,
+                        1500);
+                try {
+                    rows.add(ping(ns, host, SLIRP_GATEWAY, "10.0.2.2", load));
+                    if (!running.isAlive()) {
+                        throw new IllegalStateException("the iperf3 " + load.label + " load through slirp4netns "
+                                + "ended before its pings: " + running.output());
+                    }
+                } finally {
+                    ns.stop(running);
+                }
+            }
+            return rows;
+        } finally {
+            ns.stop(slirp);
+        }
+    }
+
+    /** iperf3 to the internet server for {@code seconds}: towards the client during a download, else from it. */
+    private static List<String> iperfLoad(Load load, long seconds) {
+        List<String> iperf = new ArrayList<>(List.of("iperf3", "-c", SERVER, "-t", Long.toString(seconds),
+                "--connect-timeout", "5000"));
+        if (load == Load.DOWNLOAD) {
+            iperf.add("-R");
+        }
+        return iperf;
+    }
+
+    /** Waits (bounded) until {@code host}'s gateway answers a ping. */
+    private static void awaitGatewayAnswers(Namespaces ns, Host host) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        CommandResult last = null;
+        while (System.nanoTime() < deadline) {
+            last = ns.exec(host.namespace(), Duration.ofSeconds(5), "ping", "-n", "-c", "1", "-W", "1", "10.0.2.2");
+            if (last.succeeded()) {
+                return;
+            }
+            HttpTransfers.sleep(200);
+        }
+        throw new IllegalStateException(host.namespace() + "'s gateway 10.0.2.2 did not answer within 30 s: "
+                + (last == null ? "" : last.describeInOneLine()));
     }
 
     /**
@@ -618,6 +680,9 @@ public final class FieldBench {
                 + "bridge the QUIC packets cross), idle and during an iperf3 download, then upload, through the same "
                 + "connector, and once more during an upload with the TAP's transmit queue at Linux's default of 1000 "
                 + "frames instead of the " + TapDevice.TX_QUEUE_FRAMES + " the connector keeps on a short path; "
+                + "then, as the baseline of a user-space NAT, from a namespace whose only way out is slirp4netns "
+                + "(`--configure --mtu 1500`, run in the relay's namespace) to its gateway 10.0.2.2, idle and during "
+                + "an iperf3 download, then upload, through slirp4netns, the relay's bed idle meanwhile; "
                 + "percentiles by nearest rank of the per-ping times. Stalls: one busy loop per CPU (pinned with "
                 + "taskset) reads the clock for %.0f s, once before the bed starts and once with the bed idle just "
                 + "before the pings; its gaps over %.1f ms are time the machine, or other work on it, took from a "

@@ -53,6 +53,7 @@ class FieldResultsTest {
                 new FieldBench.PingRow(FieldBench.PLAIN_VETH, FieldBench.Load.IDLE, pings(0.05, 0.1)),
                 new FieldBench.PingRow(FieldBench.GATEWAY, FieldBench.Load.DOWNLOAD, pings(4, 30)),
                 new FieldBench.PingRow(FieldBench.PLAIN_VETH, FieldBench.Load.DOWNLOAD, pings(0.08, 0.2)),
+                new FieldBench.PingRow(FieldBench.SLIRP_GATEWAY, FieldBench.Load.DOWNLOAD, pings(0.13, 0.4)),
                 new FieldBench.PingRow(FieldBench.GATEWAY, FieldBench.Load.UPLOAD, pings(0.4, 1.8)),
                 new FieldBench.PingRow(FieldBench.GATEWAY, FieldBench.Load.UPLOAD_TAP_QUEUE_1000, pings(9, 40)));
         return new FieldBench.Results(FieldBench.Plan.full(), transfers, Map.of(Setup.CLEAN, 1413), pings, "method",
@@ -108,7 +109,9 @@ class FieldResultsTest {
                 }, org.assertj.core.data.Index.atIndex(0))
                 .satisfies(loaded -> {
                     assertThat(loaded.met()).isFalse();
-                    assertThat(loaded.baseline()).as("stalls are measured idle only").doesNotContain("stall");
+                    assertThat(loaded.baseline()).as("stalls are measured idle only").doesNotContain("stall")
+                            .as("slirp4netns's series beside the plain veth's")
+                            .endsWith("; slirp4netns p50 0.130 ms, p99 0.400 ms (100/100 answered)");
                 }, org.assertj.core.data.Index.atIndex(1))
                 .satisfies(upload -> {
                     assertThat(upload.target()).contains("during an upload");
@@ -137,6 +140,7 @@ class FieldResultsTest {
                 .contains("| lossy profile | 2 MB | 2.5 = 5% of 50 | - | 1.3 = 3% of 50 | - |")
                 .contains("internet: up forwarded=10")
                 .contains("| idle | 10.0.2.2 through the relay | 100/100 | 0.300 ms | 1.500 ms | 1.500 ms |")
+                .contains("| during a download | 10.0.2.2 through slirp4netns | 100/100 | 0.130 ms | 0.400 ms |")
                 .contains("| during an upload, TAP queue 1000 (Linux's default) | 10.0.2.2 through the relay | 100/100 | 9.000 ms |")
                 .contains("- internet profile, host a → host b (GET): curl timed out")
                 .contains("before the bed started in 10 s, CPU 0: 4 over 0.5 ms, the largest 1.80 ms; "
