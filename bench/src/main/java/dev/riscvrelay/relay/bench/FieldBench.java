@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The field part: the relay where users meet it, in its own namespace across 1500-MTU veths, each connected host
@@ -528,23 +529,19 @@ public final class FieldBench {
         rows.add(ping(ns, a, PLAIN_VETH, RELAY_ADDRESS, Load.IDLE));
         long seconds = (long) Math.ceil(2 * plan.pings() * plan.pingIntervalSeconds() * 1.5) + 6;
         for (Load load : List.of(Load.DOWNLOAD, Load.UPLOAD, Load.UPLOAD_TAP_QUEUE_1000)) {
-            List<String> iperf = iperfLoad(load, seconds);
             boolean defaultQueue = load == Load.UPLOAD_TAP_QUEUE_1000;
             if (defaultQueue) {
                 ns.exec(a.namespace(), "ip", "link", "set", "eth0", "txqueuelen", "1000").orThrow();
             }
-            Namespaces.Background running = Iperf3Client.startLoad(ns, "iperf3 load", a.namespace(), iperf, 1500);
             try {
-                rows.add(ping(ns, a, GATEWAY, "10.0.2.2", load));
-                if (!defaultQueue) {
-                    rows.add(ping(ns, a, PLAIN_VETH, RELAY_ADDRESS, load));
-                }
-                if (!running.isAlive()) {
-                    throw new IllegalStateException("the iperf3 " + load.label + " load ended before its pings: "
-                            + running.output());
-                }
+                rows.addAll(underLoad(ns, a.namespace(), "", load, seconds, () -> {
+                    List<PingRow> loaded = new ArrayList<>(List.of(ping(ns, a, GATEWAY, "10.0.2.2", load)));
+                    if (!defaultQueue) {
+                        loaded.add(ping(ns, a, PLAIN_VETH, RELAY_ADDRESS, load));
+                    }
+                    return loaded;
+                }));
             } finally {
-                ns.stop(running);
                 if (defaultQueue) {
                     ns.exec(a.namespace(), "ip", "link", "set", "eth0", "txqueuelen",
                             Integer.toString(TapDevice.TX_QUEUE_FRAMES)).orThrow();
@@ -552,6 +549,31 @@ public final class FieldBench {
             }
         }
         return rows;
+    }
+
+    /**
+     * Runs {@code pings} while {@code namespace} downloads from or uploads to the internet server with iperf3 for
+     * {@code seconds} ({@code via} names the way out, for the log and the error); fails when the load ended before the
+     * pings did, since they were then not under load.
+     */
+    private static List<PingRow> underLoad(Namespaces ns, String namespace, String via, Load load, long seconds,
+            Supplier<List<PingRow>> pings) {
+        List<String> iperf = new ArrayList<>(List.of("iperf3", "-c", SERVER, "-t", Long.toString(seconds),
+                "--connect-timeout", "5000"));
+        if (load == Load.DOWNLOAD) {
+            iperf.add("-R");
+        }
+        Namespaces.Background running = Iperf3Client.startLoad(ns, "iperf3 load" + via, namespace, iperf, 1500);
+        try {
+            List<PingRow> rows = pings.get();
+            if (!running.isAlive()) {
+                throw new IllegalStateException("the iperf3 " + load.label + " load" + via
+                        + " ended before its pings: " + running.output());
+            }
+            return rows;
+        } finally {
+            ns.stop(running);
+        }
     }
 
     /**
@@ -566,54 +588,19 @@ public final class FieldBench {
                 Namespaces.path(vm).toString(), "tap0"));
         try {
             Host host = new Host(vm, "10.0.2.100", slirp);
-            awaitGatewayAnswers(ns, host);
+            NatBench.awaitReachable(ns, vm);
             ns.exec(vm, "ip", "route", "replace", "default", "via", "10.0.2.2", "congctl", hostTcp).orThrow();
             List<PingRow> rows = new ArrayList<>();
             rows.add(ping(ns, host, SLIRP_GATEWAY, "10.0.2.2", Load.IDLE));
             long seconds = (long) Math.ceil(plan.pings() * plan.pingIntervalSeconds() * 1.5) + 6;
             for (Load load : List.of(Load.DOWNLOAD, Load.UPLOAD)) {
-                List<String> iperf = iperfLoad(load, seconds);
-                Namespaces.Background running = Iperf3Client.startLoad(ns, "iperf3 load slirp4netns", vm, iperf,
-                        1500);
-                try {
-                    rows.add(ping(ns, host, SLIRP_GATEWAY, "10.0.2.2", load));
-                    if (!running.isAlive()) {
-                        throw new IllegalStateException("the iperf3 " + load.label + " load through slirp4netns "
-                                + "ended before its pings: " + running.output());
-                    }
-                } finally {
-                    ns.stop(running);
-                }
+                rows.addAll(underLoad(ns, vm, " through slirp4netns", load, seconds,
+                        () -> List.of(ping(ns, host, SLIRP_GATEWAY, "10.0.2.2", load))));
             }
             return rows;
         } finally {
             ns.stop(slirp);
         }
-    }
-
-    /** iperf3 to the internet server for {@code seconds}: towards the client during a download, else from it. */
-    private static List<String> iperfLoad(Load load, long seconds) {
-        List<String> iperf = new ArrayList<>(List.of("iperf3", "-c", SERVER, "-t", Long.toString(seconds),
-                "--connect-timeout", "5000"));
-        if (load == Load.DOWNLOAD) {
-            iperf.add("-R");
-        }
-        return iperf;
-    }
-
-    /** Waits (bounded) until {@code host}'s gateway answers a ping. */
-    private static void awaitGatewayAnswers(Namespaces ns, Host host) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        CommandResult last = null;
-        while (System.nanoTime() < deadline) {
-            last = ns.exec(host.namespace(), Duration.ofSeconds(5), "ping", "-n", "-c", "1", "-W", "1", "10.0.2.2");
-            if (last.succeeded()) {
-                return;
-            }
-            HttpTransfers.sleep(200);
-        }
-        throw new IllegalStateException(host.namespace() + "'s gateway 10.0.2.2 did not answer within 30 s: "
-                + (last == null ? "" : last.describeInOneLine()));
     }
 
     /**

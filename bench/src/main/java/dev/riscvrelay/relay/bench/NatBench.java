@@ -371,7 +371,7 @@ public final class NatBench {
     }
 
     /** Waits (bounded) until the VM reaches the server through its NAT: a short HTTP request that succeeds. */
-    private static void awaitReachable(Namespaces ns, String vm) {
+    static void awaitReachable(Namespaces ns, String vm) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         CommandResult last = null;
         while (System.nanoTime() < deadline) {
