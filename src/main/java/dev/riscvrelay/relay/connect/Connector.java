@@ -382,7 +382,9 @@ public final class Connector implements AutoCloseable {
      * why, and its repair time.
      */
     private void reportLinkRecovery(WebTransportClient session, Counters quic) {
-        long repaired = quic.get(Counter.RECOVERY_REPAIRED);
+        long resendRepaired = quic.get(Counter.RECOVERY_REPAIRED);
+        long parityRepaired = quic.get(Counter.RECOVERY_PARITY_REPAIRED);
+        long repaired = resendRepaired + parityRepaired;
         long givenUp = quic.get(Counter.RECOVERY_UNREPAIRED);
         long heldFull = quic.get(Counter.RECOVERY_UNREPAIRED_HELD_FULL);
         long outage = quic.get(Counter.RECOVERY_UNREPAIRED_OUTAGE);
@@ -392,7 +394,8 @@ public final class Connector implements AutoCloseable {
         long seen = repaired + givenUp + overBudget + resent + outages;
         if (seen > recoveryReported) {
             log.accept("link recovery in this session: " + repaired + " frames from the relay lost on the path and"
-                    + " repaired, " + givenUp + " given up (" + (givenUp - heldFull - outage) + " timed out, "
+                    + " repaired (" + parityRepaired + " rebuilt from parity, " + resendRepaired + " sent again), "
+                    + givenUp + " given up (" + (givenUp - heldFull - outage) + " timed out, "
                     + heldFull + " with the most frames waiting behind them, " + outage + " before an outage), "
                     + overBudget + " left lost as congestion (over the budget); " + outages + " outages ("
                     + quic.get(Counter.RECOVERY_OUTAGE_FRAMES) + " frames); repair time "

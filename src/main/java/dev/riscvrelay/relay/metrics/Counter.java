@@ -139,6 +139,8 @@ public enum Counter {
             + " sent (a peer asking for too much)"),
     RECOVERY_TOO_LATE("frames a NACK asked for that were no longer kept to send again"),
     RECOVERY_REPAIRED("lost frames that arrived on a second try"),
+    RECOVERY_PARITY_SENT("parity datagrams sent under link recovery on a long lossy path, one per 16 frames"),
+    RECOVERY_PARITY_REPAIRED("lost frames rebuilt from their group's parity datagram, without waiting for a resend"),
     RECOVERY_OVER_BUDGET("lost frames not asked for under link recovery: beyond its budget of 3% of the frames, a"
             + " sign of congestion the TCP inside must see"),
     RECOVERY_UNREPAIRED("lost frames given up on: still missing after their NACKs, or too old to be sent again"),

@@ -99,6 +99,9 @@ class BulkTcpOverImpairedLinksIT {
                 || l.contains("recovery_")).collect(java.util.stream.Collectors.joining("; "));
         LanThroughRelayIT.fact("%s: the relay's link recovery after the host transfers: %s", name, recovery);
         assertThat(recovery).as("the relay repaired lost frames").containsPattern("relay_recovery_repaired_total [1-9]");
+        assertThat(recovery).as("a long lossy path: parity went, and rebuilt lost frames")
+                .containsPattern("relay_recovery_parity_sent_total [1-9]")
+                .containsPattern("relay_recovery_parity_repaired_total [1-9]");
         return Math.min(ab, ba);
     }
 }

@@ -33,6 +33,8 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
     private boolean answered;
     /** Whether the CONNECT asked for {@link LinkRecovery link recovery}. */
     private boolean wantsRecovery;
+    /** Whether the CONNECT offered parity datagrams with link recovery. */
+    private boolean wantsParity;
 
     ConnectStreamHandler(WebTransportConnection connection, Counters counters) {
         this.connection = connection;
@@ -47,6 +49,8 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
         answered = true;
         CharSequence recovery = frame.headers().get(LinkRecovery.HEADER);
         wantsRecovery = recovery != null && LinkRecovery.VERSION.contentEquals(recovery);
+        CharSequence parity = frame.headers().get(LinkRecovery.PARITY_HEADER_NAME);
+        wantsParity = parity != null && LinkRecovery.PARITY_VERSION.contentEquals(parity);
         int status = requestStatus(frame.headers());
         if (status != 0) {
             reject(ctx, status, false);
@@ -106,15 +110,21 @@ final class ConnectStreamHandler extends Http3RequestStreamInboundHandler implem
                 return;
             }
             boolean recovery = wantsRecovery && connection.grantRecovery();
-            session = connection.openSession((QuicStreamChannel) ctx.channel(), admitted, route, recovery, () -> {
+            boolean parity = recovery && wantsParity;
+            Runnable respond = () -> {
                 Http3HeadersFrame response = new DefaultHttp3HeadersFrame();
                 response.headers().status("200");
                 if (recovery) {
                     response.headers().set(LinkRecovery.HEADER, LinkRecovery.VERSION);
                 }
+                if (parity) {
+                    response.headers().set(LinkRecovery.PARITY_HEADER_NAME, LinkRecovery.PARITY_VERSION);
+                }
                 // No FIN: the stream stays open for capsules and marks the session's lifetime.
                 ctx.writeAndFlush(response);
-            });
+            };
+            session = connection.openSession((QuicStreamChannel) ctx.channel(), admitted, route, recovery, parity,
+                    respond);
         });
     }
 

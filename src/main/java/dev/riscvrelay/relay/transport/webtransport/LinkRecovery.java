@@ -18,8 +18,9 @@ import java.util.function.LongSupplier;
  * <p>Both ends of a session that agreed on it at the CONNECT ({@link #HEADER}) put a type byte and a sequence number
  * in front of every frame:
  * <pre>
- *   DATA  0x00, seq (u32, big-endian), the Ethernet frame
- *   NACK  0x01, count (u8, 1..64), count × seq (u32): "send these once more"
+ *   DATA    0x00, seq (u32, big-endian), the Ethernet frame
+ *   NACK    0x01, count (u8, 1..64), count × seq (u32): "send these once more"
+ *   PARITY  0x02, group (u16), XOR of the group's frame lengths (u16), XOR of its frames (each padded with zeros)
  * </pre>
  * The receiver names each gap in a NACK at once and delivers frames in order, as a mobile network's radio link
  * does: the frames after a hole wait (at most {@link #MAX_HELD}) until it is filled, so the TCP inside sees neither
@@ -36,6 +37,16 @@ import java.util.function.LongSupplier;
  * The caller flushes the QUIC channel at least every {@link #SLOTS}/4 writes ({@link #flushDue}), so a slot is
  * never overwritten while a slice of it still waits for the flush that copies it into the QUIC stack: a resend
  * leaves at most {@link #RESEND_WINDOW} writes after its frame, a quarter of the slots before they come round.
+ *
+ * <p>Parity ({@link #PARITY_HEADER_NAME}, agreed at the CONNECT): on a long path, where a NACK's repair takes a round
+ * trip of 10 ms or more and every hole holds the frames behind it that long, the sender follows each group of
+ * {@link #PARITY_GROUP} frames (sequence numbers {@code 16g} to {@code 16g + 15}) with the XOR of them. The receiver
+ * keeps a running XOR of each recent group ({@link #PARITY_GROUPS}, from the first parity it gets on), and when a
+ * group's parity and all its frames but one are in, the XOR left is the missing frame: the hole closes within
+ * sixteen frames of the loss instead of a round trip later. A second loss in the group waits for its resend as
+ * before, and the NACK sent at once still brings a resend, which arrives as a duplicate. Across 1% random loss a
+ * parity repairs most holes for a sixteenth more datagrams. None is sent on a short path, where a resend comes as
+ * fast, nor on a path where nothing was lost for {@link #PARITY_AFTER_LOSS_NANOS}.
  */
 final class LinkRecovery {
 
@@ -45,6 +56,26 @@ final class LinkRecovery {
 
     static final byte DATA = 0x00;
     static final byte NACK = 0x01;
+    static final byte PARITY = 0x02;
+    /** Type byte, group number (u16) and the XOR of the group's frame lengths (u16) in front of a parity's bytes. */
+    static final int PARITY_HEADER = 1 + Short.BYTES + Short.BYTES;
+    /**
+     * Frames one parity datagram covers. Across the internet profile's 1% loss on two links, groups of 16 and 32 gave
+     * the same host-to-host rate and groups of 8 less (their datagrams cost more than the repairs they add); at 3%
+     * loss a group of 16 still has a single loss in about 60% of the groups a loss hits, one of 32 in about 38%.
+     */
+    static final int PARITY_GROUP = 16;
+    private static final int PARITY_SHIFT = Integer.numberOfTrailingZeros(PARITY_GROUP);
+    /** Groups the receiver keeps a running XOR of: 512 frames, about 60 ms at 100 Mbit/s. */
+    static final int PARITY_GROUPS = 32;
+    /** Parity is sent while the peer asked for a resend within this long: a path that loses nothing gets none. */
+    static final long PARITY_AFTER_LOSS_NANOS = TimeUnit.SECONDS.toNanos(2);
+    /**
+     * The request header a client sends, beside {@link #HEADER}, when it takes parity datagrams and sends them; the
+     * server echoes it when it does both too. Its value is the group's size: only {@link #PARITY_GROUP} is spoken.
+     */
+    static final String PARITY_HEADER_NAME = "relay-link-parity";
+    static final String PARITY_VERSION = Integer.toString(PARITY_GROUP);
     /** Type byte and sequence number in front of each frame. */
     static final int DATA_HEADER = 1 + Integer.BYTES;
     /** Sequence numbers one NACK datagram names at most. */
@@ -117,6 +148,16 @@ final class LinkRecovery {
     private int nextSeq;
     private int unflushed;
     private int resendCredit = MAX_RESEND_CREDIT;
+    /** Whether this end sends a parity datagram after each group of frames (long paths only: see data()). */
+    private final boolean sendParity;
+    private final ParityXor outgoingParity;
+    /** Whether every frame of the group being sent went into {@link #outgoingParity}. */
+    private boolean parityGroupCovered;
+    /** When the peer last asked for a resend: parity goes only where frames are lost. */
+    private long lastNackAt;
+    private boolean nackSeen;
+    /** Bytes of parity datagrams written since {@link #takeParityBytes()}. */
+    private int parityBytes;
 
     // Receiving: the frames after a hole wait in held[] until it fills or is given up.
     private boolean started;
@@ -132,6 +173,8 @@ final class LinkRecovery {
     private boolean timerSet;
     private final int[] toAsk = new int[MAX_NACK_SEQS];
     private int toAskCount;
+    /** The receiver's running XOR per group, allocated at the first parity datagram. */
+    private ParityXor[] incomingParity;
 
     /**
      * @param slotSize the largest datagram the connection sends
@@ -140,6 +183,17 @@ final class LinkRecovery {
      */
     LinkRecovery(int slotSize, long quarterStreamId, int prefixLength, ByteBufAllocator alloc, Counters counters,
             LongSupplier nanoClock, Consumer<ByteBuf> link, Consumer<ByteBuf> deliver, Timer timer) {
+        this(slotSize, quarterStreamId, prefixLength, alloc, counters, nanoClock, link, deliver, timer, false);
+    }
+
+    /**
+     * @param sendParity whether to send parity datagrams (on long paths), which the peer agreed to take
+     */
+    LinkRecovery(int slotSize, long quarterStreamId, int prefixLength, ByteBufAllocator alloc, Counters counters,
+            LongSupplier nanoClock, Consumer<ByteBuf> link, Consumer<ByteBuf> deliver, Timer timer,
+            boolean sendParity) {
+        this.sendParity = sendParity;
+        this.outgoingParity = sendParity ? new ParityXor(slotSize) : null;
         this.slotSize = slotSize;
         this.quarterStreamId = quarterStreamId;
         this.prefixLength = prefixLength;
@@ -159,6 +213,15 @@ final class LinkRecovery {
      * slot (released, counted as too large).
      */
     ByteBuf data(ByteBuf frame) {
+        return data(frame, false);
+    }
+
+    /**
+     * As {@link #data(ByteBuf)}; on a {@code longPath} (where a NACK's repair takes a round trip of 10 ms or more) a
+     * parity datagram follows each group of {@link #PARITY_GROUP} frames when the peer agreed to it and asked for a
+     * resend within {@link #PARITY_AFTER_LOSS_NANOS}.
+     */
+    ByteBuf data(ByteBuf frame, boolean longPath) {
         int length = prefixLength + DATA_HEADER + frame.readableBytes();
         if (length > slotSize) {
             frame.release();
@@ -180,7 +243,45 @@ final class LinkRecovery {
         slotLength[slot] = length;
         unflushed++;
         resendCredit = Math.min(MAX_RESEND_CREDIT, resendCredit + RESEND_BUDGET_PERCENT);
-        return slots.retainedSlice(at, length);
+        ByteBuf datagram = slots.retainedSlice(at, length);
+        if (sendParity) {
+            addToParity(seq, at + prefixLength + DATA_HEADER, length - prefixLength - DATA_HEADER, longPath);
+        }
+        return datagram;
+    }
+
+    /**
+     * XORs the frame of {@code seq} (in its slot) into the group's parity; after the group's last frame the parity
+     * goes through the link, if every frame of the group went in (a group that began on a short path is not covered).
+     */
+    private void addToParity(int seq, int frameAt, int frameLength, boolean longPath) {
+        int position = seq & (PARITY_GROUP - 1);
+        if (position == 0) {
+            outgoingParity.reset(seq >>> PARITY_SHIFT);
+            parityGroupCovered = longPath && nackSeen && nanoClock.getAsLong() - lastNackAt < PARITY_AFTER_LOSS_NANOS;
+        }
+        if (!parityGroupCovered) {
+            return;
+        }
+        outgoingParity.addFrame(position, slots, frameAt, frameLength);
+        if (position == PARITY_GROUP - 1) {
+            ByteBuf parity = alloc.directBuffer(prefixLength + PARITY_HEADER + outgoingParity.length());
+            QuicVarint.set(parity, 0, quarterStreamId, prefixLength);
+            parity.writerIndex(prefixLength);
+            parity.writeByte(PARITY).writeShort(outgoingParity.group()).writeShort(outgoingParity.lengthXor());
+            outgoingParity.writeBytes(parity, outgoingParity.length());
+            counters.increment(Counter.RECOVERY_PARITY_SENT);
+            parityGroupCovered = false;
+            parityBytes += parity.readableBytes();
+            link.accept(parity);
+        }
+    }
+
+    /** Bytes of parity datagrams written since the last call: the caller's pacer counts them as sent. */
+    int takeParityBytes() {
+        int bytes = parityBytes;
+        parityBytes = 0;
+        return bytes;
     }
 
     /** Resends the datagram of {@code seq} if it is still among the newer {@link #RESEND_WINDOW} slots. */
@@ -229,11 +330,19 @@ final class LinkRecovery {
             onNack(payload);
             return;
         }
+        if (type == PARITY) {
+            onParity(payload);
+            return;
+        }
         if (type != DATA || payload.readableBytes() < Integer.BYTES) {
             malformed(payload);
             return;
         }
-        onData(payload.readInt(), payload);
+        int seq = payload.readInt();
+        onData(seq, payload, false);
+        if (incomingParity != null) {
+            recoverFromParity(seq >>> PARITY_SHIFT);
+        }
         if (toAskCount > 0) {
             sendNack();
         }
@@ -251,6 +360,10 @@ final class LinkRecovery {
                 counters.increment(Counter.DROP_BAD_DATAGRAM);
                 return;
             }
+            if (sendParity) {
+                nackSeen = true;
+                lastNackAt = nanoClock.getAsLong();
+            }
             for (int i = 0; i < count; i++) {
                 resend(payload.readInt());
             }
@@ -259,7 +372,8 @@ final class LinkRecovery {
         }
     }
 
-    private void onData(int seq, ByteBuf frame) {
+    /** A frame new or not; {@code recovered}: rebuilt from its group's parity, not received. */
+    private void onData(int seq, ByteBuf frame, boolean recovered) {
         if (!started) {
             started = true;
             highest = seq - 1;
@@ -291,6 +405,10 @@ final class LinkRecovery {
             }
             highest = seq;
             mark(seq);
+            addToGroup(seq, frame, recovered);
+            if (recovered) {
+                counters.increment(Counter.RECOVERY_PARITY_REPAIRED); // rebuilt before any later frame showed it lost
+            }
             held[seq & (WINDOW - 1)] = frame;
             if (ahead > 1 && !outage) {
                 holding();
@@ -309,19 +427,125 @@ final class LinkRecovery {
             return;
         }
         mark(seq);
+        addToGroup(seq, frame, recovered);
         if (seq - nextInOrder < 0) {
             // Given up on already, the frames behind it delivered: late is still better than lost.
             deliver.accept(frame);
             return;
         }
         int at = seq & (WINDOW - 1);
-        counters.increment(Counter.RECOVERY_REPAIRED);
-        if (asks[at] == 1) {
+        counters.increment(recovered ? Counter.RECOVERY_PARITY_REPAIRED : Counter.RECOVERY_REPAIRED);
+        // A parity's repair says nothing of a NACK's round trip, which the ticks and the giving up wait for.
+        if (asks[at] == 1 && !recovered) {
             long sample = nanoClock.getAsLong() - firstAskedAt[at];
             repairNanos += (sample - repairNanos) / 8;
         }
         held[at] = frame;
         drain();
+    }
+
+    // ---- parity ----
+
+    /** A frame seen for the first time goes into its group's running XOR, once the peer has sent parity. */
+    private void addToGroup(int seq, ByteBuf frame, boolean recovered) {
+        if (incomingParity == null || recovered) {
+            return;
+        }
+        ParityXor group = group(seq >>> PARITY_SHIFT);
+        if (group != null && group.fits(frame.readableBytes())) {
+            group.addFrame(seq & (PARITY_GROUP - 1), frame, frame.readerIndex(), frame.readableBytes());
+        }
+    }
+
+    /**
+     * The group whose number ends in the 16 bits {@code shortNumber} nearest to group {@code near}: group numbers are
+     * a sequence number without its position in the group, and wrap with it.
+     */
+    static int groupNear(int near, int shortNumber) {
+        return (near + (short) (shortNumber - near)) & (-1 >>> PARITY_SHIFT);
+    }
+
+    /** The running XOR of group {@code number}, started over if its slot held an older group; null if too old. */
+    private ParityXor group(int number) {
+        ParityXor group = incomingParity[number & (PARITY_GROUPS - 1)];
+        if (group.group() != number) {
+            if (group.group() != -1 && ((number - group.group()) << PARITY_SHIFT) < 0) {
+                return null; // its slot has a newer group
+            }
+            group.reset(number);
+        }
+        return group;
+    }
+
+    /** A parity datagram: PARITY, group number (u16), XOR of lengths (u16), the XOR of the group's frames. */
+    private void onParity(ByteBuf payload) {
+        try {
+            if (payload.readableBytes() < PARITY_HEADER - 1 || !started) {
+                counters.increment(started ? Counter.DROP_BAD_DATAGRAM : Counter.DROP_RECOVERY_TOO_OLD);
+                return;
+            }
+            int shortNumber = payload.readUnsignedShort();
+            int lengthXor = payload.readUnsignedShort();
+            if (incomingParity == null) {
+                incomingParity = new ParityXor[PARITY_GROUPS];
+                for (int i = 0; i < PARITY_GROUPS; i++) {
+                    incomingParity[i] = new ParityXor(slotSize);
+                }
+            }
+            int number = groupNear(highest >>> PARITY_SHIFT, shortNumber);
+            int first = number << PARITY_SHIFT;
+            if (first - highest > MAX_GAP) {
+                counters.increment(Counter.DROP_BAD_DATAGRAM); // no frame of it was sent yet
+                return;
+            }
+            ParityXor group = highest - first < WINDOW / 2 ? group(number) : null;
+            if (group == null) {
+                counters.increment(Counter.DROP_RECOVERY_TOO_OLD);
+                return;
+            }
+            if (group.hasParity()) {
+                counters.increment(Counter.DROP_RECOVERY_DUPLICATE);
+                return;
+            }
+            if (!group.fits(payload.readableBytes())) {
+                counters.increment(Counter.DROP_BAD_DATAGRAM);
+                return;
+            }
+            group.addParity(lengthXor, payload, payload.readerIndex(), payload.readableBytes());
+            recoverFromParity(number);
+        } finally {
+            payload.release();
+        }
+    }
+
+    /**
+     * When group {@code number} has its parity and all its frames but one, that one is the XOR left: it goes on as if
+     * it had arrived (if it has not meanwhile, as a resend).
+     */
+    private void recoverFromParity(int number) {
+        ParityXor group = incomingParity[number & (PARITY_GROUPS - 1)];
+        if (group.group() != number || !group.hasParity() || group.frames() != PARITY_GROUP - 1) {
+            return;
+        }
+        int position = 0;
+        while (group.has(position)) {
+            position++;
+        }
+        int seq = (number << PARITY_SHIFT) + position;
+        int length = group.lengthXor();
+        if (isMarked(seq) || highest - seq >= WINDOW / 2) {
+            return; // it came before this end kept the group, or it is too old to tell
+        }
+        if (length > group.length() || length == 0) {
+            counters.increment(Counter.DROP_BAD_DATAGRAM); // the parity does not match the frames
+            group.reset(-1);
+            return;
+        }
+        ByteBuf frame = alloc.directBuffer(HttpDatagram.HEADROOM + length);
+        frame.writerIndex(HttpDatagram.HEADROOM).readerIndex(HttpDatagram.HEADROOM);
+        group.writeBytes(frame, length);
+        group.reset(-1);
+        onData(seq, frame, true);
     }
 
     /** {@code seq} did not arrive: asked for while the budget lasts, else left lost with nothing waiting for it. */

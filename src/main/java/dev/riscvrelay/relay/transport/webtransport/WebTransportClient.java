@@ -253,6 +253,7 @@ public final class WebTransportClient implements AutoCloseable {
             request.headers().add("origin", config.origin());
             if (config.linkRecovery()) {
                 request.headers().add(LinkRecovery.HEADER, LinkRecovery.VERSION);
+                request.headers().add(LinkRecovery.PARITY_HEADER_NAME, LinkRecovery.PARITY_VERSION);
             }
             connectStream.writeAndFlush(request);
         });
@@ -287,7 +288,9 @@ public final class WebTransportClient implements AutoCloseable {
             if (config.linkRecovery() && granted != null && LinkRecovery.VERSION.contentEquals(granted)) {
                 recovery = new LinkRecovery(dialer.udpPayload(), quarterStreamId, prefixLength, quic.alloc(),
                         counters, System::nanoTime, writeRecoveryDatagram, WebTransportClient.this::deliver,
-                        (task, delayNanos) -> loop.schedule(task, delayNanos, TimeUnit.NANOSECONDS));
+                        (task, delayNanos) -> loop.schedule(task, delayNanos, TimeUnit.NANOSECONDS),
+                        LinkRecovery.PARITY_VERSION.equals(String.valueOf(frame.headers().get(
+                                LinkRecovery.PARITY_HEADER_NAME))));
             }
             int overhead = prefixLength + (recovery == null ? 0 : LinkRecovery.DATA_HEADER);
             pathMtu = new PathMtuWatch(quic, dialer.udpPayload(), SETTLED_POLL_MILLIS,
@@ -480,7 +483,8 @@ public final class WebTransportClient implements AutoCloseable {
     private boolean write(ByteBuf frame) {
         ByteBuf datagram;
         if (recovery != null) {
-            datagram = recovery.data(frame);
+            datagram = recovery.data(frame, pacer.longPath());
+            pacer.sent(recovery.takeParityBytes());
             if (datagram == null) {
                 return false;
             }

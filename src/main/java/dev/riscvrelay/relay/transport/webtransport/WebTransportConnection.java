@@ -188,12 +188,12 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
      * join while this worker waited for a core.
      */
     WebTransportSession openSession(QuicStreamChannel connectStream, Admission.Admitted admitted,
-            ServerWorker.LanRoute route, boolean recovery, Runnable respond) {
+            ServerWorker.LanRoute route, boolean recovery, boolean parity, Runnable respond) {
         // A datagram fits one QUIC packet of the largest UDP payload the server sends, whatever the path validates
         // later: that is a slot's size.
         int slotSize = recovery ? server.udpPayload() : 0;
         WebTransportSession session = new WebTransportSession(this, connectStream, pathMtu.maxDatagramLength(),
-                server.config().sendQueueFrames(), counters, admitted, route, slotSize);
+                server.config().sendQueueFrames(), counters, admitted, route, slotSize, parity);
         sessions.put(session.quarterStreamId(), session);
         server.sessionOpened();
         counters.increment(Counter.SESSIONS_OPENED);

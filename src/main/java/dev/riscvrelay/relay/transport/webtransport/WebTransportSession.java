@@ -83,7 +83,7 @@ final class WebTransportSession implements Port, Member {
 
     WebTransportSession(WebTransportConnection connection, QuicStreamChannel connectStream, int maxDatagramLength,
             int queueCapacity, Counters counters, Admission.Admitted admission, ServerWorker.LanRoute route,
-            int recoverySlotSize) {
+            int recoverySlotSize, boolean sendParity) {
         this.connection = connection;
         this.worker = connection.worker();
         this.route = route;
@@ -104,7 +104,8 @@ final class WebTransportSession implements Port, Member {
             };
             this.recovery = new LinkRecovery(recoverySlotSize, quarterStreamId, prefixLength, quic.alloc(), counters,
                     System::nanoTime, writeRecoveryDatagram, this::towardsLan,
-                    (task, delayNanos) -> quic.eventLoop().schedule(task, delayNanos, TimeUnit.NANOSECONDS));
+                    (task, delayNanos) -> quic.eventLoop().schedule(task, delayNanos, TimeUnit.NANOSECONDS),
+                    sendParity);
             // A recovered session speaks in sequenced frames from its first datagram: never the framed protocol.
             this.decided = true;
         } else {
@@ -386,7 +387,8 @@ final class WebTransportSession implements Port, Member {
             pacer.sent(frame.readableBytes());
             ByteBuf datagram;
             if (recovery != null) {
-                datagram = recovery.data(frame);
+                datagram = recovery.data(frame, pacer.longPath());
+                pacer.sent(recovery.takeParityBytes());
                 if (datagram == null) {
                     continue;
                 }
