@@ -59,15 +59,19 @@ public final class FieldBench {
     /** How long {@link MachineStalls} watches each CPU before the pings. */
     private static final double STALL_PROBE_SECONDS = 10;
 
-    /** What one run measures: sizes per link, rounds of the clean-vs-loopback comparison, pings per series. */
-    public record Plan(long hostBytes, int rounds, long internetBytes, long lossyBytes, int pings,
+    /**
+     * What one run measures: sizes per link, rounds of the clean-vs-loopback comparison, rounds of each transfer behind
+     * the impaired links (their median is the verdict: one transfer across loss moved by a third from run to run),
+     * pings per series.
+     */
+    public record Plan(long hostBytes, int rounds, long internetBytes, long lossyBytes, int impairedRounds, int pings,
             double pingIntervalSeconds) {
         public static Plan full() {
-            return new Plan(50L << 20, 3, 50L << 20, 2L << 20, 1000, PingTimes.SLEEPING_INTERVAL_SECONDS);
+            return new Plan(50L << 20, 3, 50L << 20, 2L << 20, 3, 1000, PingTimes.SLEEPING_INTERVAL_SECONDS);
         }
 
         public static Plan quick() {
-            return new Plan(10L << 20, 1, 2L << 20, 512L << 10, 200, PingTimes.SLEEPING_INTERVAL_SECONDS);
+            return new Plan(10L << 20, 1, 2L << 20, 512L << 10, 1, 200, PingTimes.SLEEPING_INTERVAL_SECONDS);
         }
 
         /** The size of the transfers over {@code setup}. */
@@ -299,18 +303,21 @@ public final class FieldBench {
             }
             Map<Setup, List<String>> linkCounters = new EnumMap<>(Setup.class);
             for (Setup setup : List.of(Setup.CLEAN, Setup.INTERNET, Setup.LOSSY)) {
-                // Host to host once (a to b): both ends are Linux TCP over the same kind of path either way, and
-                // each transfer behind an impaired link costs tens of seconds.
+                // Host to host one way (a to b): both ends are Linux TCP over the same kind of path either way.
                 List<Transfer> transfers = setup == Setup.CLEAN
                         ? List.of(Transfer.INTERNET_DOWN, Transfer.INTERNET_UP)
                         : List.of(Transfer.INTERNET_DOWN, Transfer.INTERNET_UP, Transfer.A_TO_B);
+                int rounds = setup == Setup.CLEAN ? 1 : plan.impairedRounds();
                 List<String> relayDrops = new ArrayList<>();
-                for (Transfer transfer : transfers) {
-                    List<String> before = NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT);
-                    record(samples, setup, transfer, "once",
-                            measure(ns, hosts.get(setup), setup, transfer, work, downloadSha, uploadSha));
-                    List<String> after = NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT);
-                    relayDrops.add("relay dropped during " + transfer.label + ": " + dropsBetween(before, after));
+                for (int round = 1; round <= rounds; round++) {
+                    for (Transfer transfer : transfers) {
+                        List<String> before = NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT);
+                        record(samples, setup, transfer, rounds == 1 ? "once" : "round " + round,
+                                measure(ns, hosts.get(setup), setup, transfer, work, downloadSha, uploadSha));
+                        List<String> after = NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT);
+                        relayDrops.add("relay dropped during " + transfer.label + (rounds == 1 ? "" : " (round "
+                                + round + ")") + ": " + dropsBetween(before, after));
+                    }
                 }
                 if (links.containsKey(setup)) {
                     List<String> lines = new ArrayList<>(lastCounters(links.get(setup)));
@@ -658,8 +665,8 @@ public final class FieldBench {
                 + "transfer is sha256-checked (curl's rate of the HTTP body). The hosts' and the server's TCP run "
                 + "%s (set on their routes; `--host-tcp`). Loopback and the clean link: "
                 + "one unmeasured warm-up round, then %d round(s) of %d MB each way, alternating which goes first; "
-                + "median with min..max. Impaired profiles: one transfer each (host to host a → b only) of %d MB "
-                + "(internet) and %s (lossy). Latency: first an unmeasured flood of %,d pings to 10.0.2.2 (a fresh "
+                + "median with min..max. Impaired profiles: %d round(s) of each transfer (host to host a → b "
+                + "only) of %d MB (internet) and %s (lossy); median with min..max. Latency: first an unmeasured flood of %,d pings to 10.0.2.2 (a fresh "
                 + "JVM's echo path is not compiled yet; a relay that has run a while answers from compiled code), "
                 + "then %d pings %.0f ms apart (closer, ping busy-waits and takes a "
                 + "core) from clean host a, to 10.0.2.2 (answered by the relay's gateway: TAP, connector, QUIC, "
@@ -676,7 +683,8 @@ public final class FieldBench {
                 + "process on that CPU. All on one machine with 2 cores.",
                 describe(LinkProfile.INTERNET), describe(LinkProfile.LOSSY), SERVER,
                 hostTcp.equals(DEFAULT_HOST_TCP) ? hostTcp + ", Linux's default" : hostTcp, plan.rounds(),
-                plan.hostBytes() >> 20, plan.internetBytes() >> 20, megabytes(plan.lossyBytes()), WARM_UP_PINGS,
+                plan.hostBytes() >> 20, plan.impairedRounds(), plan.internetBytes() >> 20,
+                megabytes(plan.lossyBytes()), WARM_UP_PINGS,
                 plan.pings(),
                 plan.pingIntervalSeconds() * 1000, STALL_PROBE_SECONDS, MachineStalls.GAP_MILLIS);
     }

@@ -39,8 +39,8 @@ final class FieldReport {
             verdicts.add(new BenchReport.Verdict(String.format(Locale.ROOT, "Field internet profile: %s (%s) sha-exact at "
                     + "≥ %.0f%% of %.0f Mbit/s", transfer.label, FieldBench.megabytes(field.plan().internetBytes()),
                     BenchReport.FIELD_INTERNET_TARGET * 100, FieldBench.Setup.INTERNET.capMegabits()),
-                    stat.errors().isEmpty() ? String.format(Locale.ROOT, "%,.1f Mbit/s = %.0f%%", stat.median(),
-                            share * 100) : "failed: " + stat.errors().getFirst(),
+                    stat.errors().isEmpty() ? String.format(Locale.ROOT, "%,.1f Mbit/s = %.0f%%%s", stat.median(),
+                            share * 100, medianOf(stat)) : "failed: " + stat.errors().getFirst(),
                     "the profile's cap", stat.errors().isEmpty() && share >= BenchReport.FIELD_INTERNET_TARGET));
         }
         List<String> lossyRates = new ArrayList<>();
@@ -48,7 +48,8 @@ final class FieldReport {
         for (FieldBench.Transfer transfer : FieldBench.Transfer.values()) {
             NatBench.Stat stat = field.stat(FieldBench.Setup.LOSSY, transfer);
             if (!stat.samples().isEmpty()) {
-                lossyRates.add(transfer.label + " " + BenchReport.orDash("%,.1f Mbit/s", stat.median()));
+                lossyRates.add(transfer.label + " " + BenchReport.orDash("%,.1f Mbit/s", stat.median())
+                        + medianOf(stat));
                 lossyErrors.addAll(stat.errors());
             }
         }
@@ -113,7 +114,8 @@ final class FieldReport {
                     .append(BenchReport.times(field.cleanOverLoopback(transfer))).append(" |\n");
         }
         md.append("\n### Behind impaired links\n\n");
-        md.append("Mbit/s of one sha256-checked transfer each (the clean link's at ")
+        md.append("Mbit/s, median (min..max) of ").append(field.plan().impairedRounds())
+                .append(" sha256-checked transfer(s) each (the clean link's one at ")
                 .append(field.plan().hostBytes() >> 20).append(" MB, for comparison), and the share of the "
                         + "profile's rate cap; the cap counts UDP payload bytes, so the HTTP body can reach "
                         + "about 92% of it at most (1356 bytes of TCP payload per 1472-byte QUIC packet: QUIC, "
@@ -186,5 +188,11 @@ final class FieldReport {
             }
             md.append("```\n\n");
         }
+    }
+
+    /** " (median of N)" when a verdict rests on more than one transfer. */
+    private static String medianOf(NatBench.Stat stat) {
+        int n = stat.succeeded().size();
+        return n > 1 ? " (median of " + n + ")" : "";
     }
 }

@@ -45,7 +45,8 @@ class FieldResultsTest {
         transfers.put(Setup.CLEAN, new EnumMap<>(Map.of(Transfer.A_TO_B, stat(ok(cleanAToB), ok(cleanAToB),
                 NatBench.Sample.failed("stalled")), Transfer.B_TO_A, stat(ok(100)))));
         transfers.put(Setup.INTERNET, new EnumMap<>(Map.of(Transfer.INTERNET_DOWN, stat(ok(internetDown)),
-                Transfer.INTERNET_UP, stat(ok(70)), Transfer.A_TO_B, stat(NatBench.Sample.failed("curl timed out")))));
+                Transfer.INTERNET_UP, stat(ok(90), ok(50), ok(70)), Transfer.A_TO_B,
+                stat(NatBench.Sample.failed("curl timed out")))));
         transfers.put(Setup.LOSSY, new EnumMap<>(Map.of(Transfer.INTERNET_DOWN, stat(ok(2.5)), Transfer.A_TO_B,
                 lossyFails ? stat(NatBench.Sample.failed("download corrupt")) : stat(ok(1.25)))));
         List<FieldBench.PingRow> pings = List.of(new FieldBench.PingRow(FieldBench.GATEWAY, FieldBench.Load.IDLE,
@@ -92,6 +93,11 @@ class FieldResultsTest {
                     assertThat(v.met()).isTrue();
                     assertThat(v.measured()).isEqualTo("65.0 Mbit/s = 65%");
                 });
+        assertThat(verdicts).filteredOn(v -> v.target().startsWith("Field internet profile: host → internet"))
+                .singleElement().satisfies(v -> {
+                    assertThat(v.met()).as("the median of three rounds, 70 of 100").isTrue();
+                    assertThat(v.measured()).isEqualTo("70.0 Mbit/s = 70% (median of 3)");
+                });
         assertThat(verdicts).filteredOn(v -> v.target().startsWith("Field internet profile: host a → host b"))
                 .singleElement().satisfies(v -> {
                     assertThat(v.met()).as("a failed transfer is not met").isFalse();
@@ -136,7 +142,7 @@ class FieldResultsTest {
         String md = Files.readString(BenchReport.write(dir, inputs));
         assertThat(md).contains("## Field: the relay across 1500-MTU links")
                 .contains("| host a → host b (GET) | 400 (300..500) | 380 (380..380) 1 failed | 0.95× |")
-                .contains("| internet profile | 50 MB | 65.0 = 65% of 100 | 70.0 = 70% of 100 | failed | - |")
+                .contains("| internet profile | 50 MB | 65.0 = 65% of 100 | 70.0 (50.0..90.0) = 70% of 100 | failed | - |")
                 .contains("| lossy profile | 2 MB | 2.5 = 5% of 50 | - | 1.3 = 3% of 50 | - |")
                 .contains("internet: up forwarded=10")
                 .contains("| idle | 10.0.2.2 through the relay | 100/100 | 0.300 ms | 1.500 ms | 1.500 ms |")
