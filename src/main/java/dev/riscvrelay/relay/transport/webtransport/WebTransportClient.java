@@ -96,6 +96,8 @@ public final class WebTransportClient implements AutoCloseable {
     private int prefixLength;
     /** Set when the server granted link recovery at the CONNECT; null otherwise. On the loop. */
     private LinkRecovery recovery;
+    /** Whether the server agreed to parity datagrams with link recovery, both ways. */
+    private volatile boolean linkParity;
     private final java.util.function.Consumer<ByteBuf> writeRecoveryDatagram = datagram -> {
         quic.write(datagram, quic.voidPromise());
         scheduleControlFlush();
@@ -289,7 +291,7 @@ public final class WebTransportClient implements AutoCloseable {
                 recovery = new LinkRecovery(dialer.udpPayload(), quarterStreamId, prefixLength, quic.alloc(),
                         counters, System::nanoTime, writeRecoveryDatagram, WebTransportClient.this::deliver,
                         (task, delayNanos) -> loop.schedule(task, delayNanos, TimeUnit.NANOSECONDS),
-                        LinkRecovery.PARITY_VERSION.equals(String.valueOf(frame.headers().get(
+                        linkParity = LinkRecovery.PARITY_VERSION.equals(String.valueOf(frame.headers().get(
                                 LinkRecovery.PARITY_HEADER_NAME))));
             }
             int overhead = prefixLength + (recovery == null ? 0 : LinkRecovery.DATA_HEADER);
@@ -572,6 +574,11 @@ public final class WebTransportClient implements AutoCloseable {
     /** Whether the server granted link recovery for this session. */
     public boolean linkRecovery() {
         return recovery != null;
+    }
+
+    /** Whether the server agreed to link recovery's parity datagrams (sent on long lossy paths), both ways. */
+    public boolean linkParity() {
+        return linkParity;
     }
 
     /** Link recovery's measured repair time (asking for a lost frame until it arrives) in ms; 0 without it. */

@@ -121,7 +121,9 @@ class WebTransportIT {
         clients.add(a);
         WebTransportClient b = open(inboxB);
         assertThat(a.linkRecovery()).isTrue();
+        assertThat(a.linkParity()).as("the server echoed relay-link-parity").isTrue();
         assertThat(b.linkRecovery()).isFalse();
+        assertThat(b.linkParity()).isFalse();
         assertThat(counters.get(Counter.RECOVERY_SESSIONS)).isEqualTo(1);
         // Five bytes of each datagram carry the type and sequence number.
         assertThat(a.maxDatagramPayload()).isEqualTo(b.maxDatagramPayload() - LinkRecovery.DATA_HEADER);
