@@ -3,6 +3,7 @@ package dev.riscvrelay.relay.transport.webtransport;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -12,9 +13,10 @@ import java.util.List;
 import java.util.TreeMap;
 
 /**
- * Whatever datagrams a hostile peer sends a link-recovered session (any sequence numbers, NACKs for anything, bytes
- * that are neither), interleaved with the session's own frames and time passing: nothing throws, every datagram
- * is released or delivered once, nothing is delivered that was not sent as DATA, every NACK it writes is well
+ * Whatever datagrams a hostile peer sends a link-recovered session that agreed to parity (any sequence numbers,
+ * NACKs for anything, parity for any group, bytes that are none of these), interleaved with the session's own frames
+ * on a long path or not and time passing: nothing throws, every datagram is released or delivered once, nothing is
+ * delivered that was not sent as DATA or counted as rebuilt from parity, every NACK and parity it writes is well
  * formed, and at the end (release) nothing is left held.
  */
 class LinkRecoveryFuzzTest {
@@ -28,10 +30,11 @@ class LinkRecoveryFuzzTest {
         List<ByteBuf> delivered = new ArrayList<>();
         List<ByteBuf> toPeer = new ArrayList<>();
         List<ByteBuf> received = new ArrayList<>();
-        LinkRecovery recovery = new LinkRecovery(SLOT, 0, 1, UnpooledByteBufAllocator.DEFAULT, new Counters(),
+        Counters counters = new Counters();
+        LinkRecovery recovery = new LinkRecovery(SLOT, 0, 1, UnpooledByteBufAllocator.DEFAULT, counters,
                 () -> now[0], toPeer::add, delivered::add,
                 (task, delay) -> timers.computeIfAbsent(now[0] + Math.max(1, delay), t -> new ArrayList<>())
-                        .add(task));
+                        .add(task), true);
         int dataDatagrams = 0;
         int at = 0;
         while (at < input.length) {
@@ -39,7 +42,7 @@ class LinkRecoveryFuzzTest {
             switch (op % 4) {
                 case 0 -> { // the session sends a frame of its own (a slot to resend)
                     ByteBuf frame = Unpooled.directBuffer(64).writeZero(op);
-                    ByteBuf datagram = recovery.data(frame);
+                    ByteBuf datagram = recovery.data(frame, (op & 4) == 0);
                     assertThat(datagram).isNotNull();
                     datagram.release();
                     recovery.flushed();
@@ -63,16 +66,20 @@ class LinkRecoveryFuzzTest {
                 }
             }
         }
-        assertThat(delivered.size()).as("only DATA is delivered").isLessThanOrEqualTo(dataDatagrams);
-        for (ByteBuf frame : delivered) {
-            assertThat(received).as("a delivered frame is a received one").anyMatch(r -> r == frame);
-        }
+        long rebuilt = counters.get(Counter.RECOVERY_PARITY_REPAIRED);
+        assertThat((long) delivered.size()).as("only DATA is delivered, and frames rebuilt from parity")
+                .isLessThanOrEqualTo(dataDatagrams + rebuilt);
+        long notReceived = delivered.stream().filter(frame -> received.stream().noneMatch(r -> r == frame)).count();
+        assertThat(notReceived).as("a delivered frame is a received one, or one counted as rebuilt")
+                .isLessThanOrEqualTo(rebuilt);
         for (ByteBuf out : toPeer) {
             assertThat(out.getByte(0)).as("the prefix").isZero();
             if (out.getByte(1) == LinkRecovery.NACK) {
                 int count = out.getUnsignedByte(2);
                 assertThat(count).isBetween(1, LinkRecovery.MAX_NACK_SEQS);
                 assertThat(out.readableBytes()).isEqualTo(3 + count * Integer.BYTES);
+            } else if (out.getByte(1) == LinkRecovery.PARITY) {
+                assertThat(out.readableBytes()).isBetween(1 + LinkRecovery.PARITY_HEADER, SLOT);
             } else {
                 assertThat(out.getByte(1)).as("else a resend").isEqualTo(LinkRecovery.DATA);
             }
