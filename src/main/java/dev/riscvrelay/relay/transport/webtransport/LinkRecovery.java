@@ -180,13 +180,6 @@ final class LinkRecovery {
      * @param slotSize the largest datagram the connection sends
      * @param link where resends and NACKs go (the owner writes them to the QUIC connection)
      * @param deliver where received frames go, in order
-     */
-    LinkRecovery(int slotSize, long quarterStreamId, int prefixLength, ByteBufAllocator alloc, Counters counters,
-            LongSupplier nanoClock, Consumer<ByteBuf> link, Consumer<ByteBuf> deliver, Timer timer) {
-        this(slotSize, quarterStreamId, prefixLength, alloc, counters, nanoClock, link, deliver, timer, false);
-    }
-
-    /**
      * @param sendParity whether to send parity datagrams (on long paths), which the peer agreed to take
      */
     LinkRecovery(int slotSize, long quarterStreamId, int prefixLength, ByteBufAllocator alloc, Counters counters,
@@ -210,16 +203,9 @@ final class LinkRecovery {
     /**
      * The datagram for {@code frame} (whose reference this takes): prefix, DATA, the next sequence number, the
      * frame, copied into its slot. Returns a slice of the slot to write, or null when the frame is larger than a
-     * slot (released, counted as too large).
-     */
-    ByteBuf data(ByteBuf frame) {
-        return data(frame, false);
-    }
-
-    /**
-     * As {@link #data(ByteBuf)}; on a {@code longPath} (where a NACK's repair takes a round trip of 10 ms or more) a
-     * parity datagram follows each group of {@link #PARITY_GROUP} frames when the peer agreed to it and asked for a
-     * resend within {@link #PARITY_AFTER_LOSS_NANOS}.
+     * slot (released, counted as too large). On a {@code longPath} (where a NACK's repair takes a round trip of 10 ms
+     * or more) a parity datagram follows each group of {@link #PARITY_GROUP} frames through the link, when the peer
+     * agreed to it and asked for a resend within {@link #PARITY_AFTER_LOSS_NANOS}.
      */
     ByteBuf data(ByteBuf frame, boolean longPath) {
         int length = prefixLength + DATA_HEADER + frame.readableBytes();

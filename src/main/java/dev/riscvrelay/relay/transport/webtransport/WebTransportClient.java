@@ -288,11 +288,11 @@ public final class WebTransportClient implements AutoCloseable {
             prefixLength = QuicVarint.encodedLength(quarterStreamId);
             CharSequence granted = frame.headers().get(LinkRecovery.HEADER);
             if (config.linkRecovery() && granted != null && LinkRecovery.VERSION.contentEquals(granted)) {
+                CharSequence parity = frame.headers().get(LinkRecovery.PARITY_HEADER_NAME);
+                linkParity = parity != null && LinkRecovery.PARITY_VERSION.contentEquals(parity);
                 recovery = new LinkRecovery(dialer.udpPayload(), quarterStreamId, prefixLength, quic.alloc(),
                         counters, System::nanoTime, writeRecoveryDatagram, WebTransportClient.this::deliver,
-                        (task, delayNanos) -> loop.schedule(task, delayNanos, TimeUnit.NANOSECONDS),
-                        linkParity = LinkRecovery.PARITY_VERSION.equals(String.valueOf(frame.headers().get(
-                                LinkRecovery.PARITY_HEADER_NAME))));
+                        (task, delayNanos) -> loop.schedule(task, delayNanos, TimeUnit.NANOSECONDS), linkParity);
             }
             int overhead = prefixLength + (recovery == null ? 0 : LinkRecovery.DATA_HEADER);
             pathMtu = new PathMtuWatch(quic, dialer.udpPayload(), SETTLED_POLL_MILLIS,

@@ -49,7 +49,7 @@ class LinkParityTest {
                 delivered.add(ByteBufUtil.getBytes(frame));
                 frame.release();
             }, (task, delay) -> {
-            });
+            }, false);
 
     @AfterEach
     void release() {
@@ -148,7 +148,7 @@ class LinkParityTest {
     void aSenderWithoutTheAgreementSendsNoParity() {
         LinkRecovery plain = new LinkRecovery(SLOT, 0, PREFIX, PooledByteBufAllocator.DEFAULT, senderCounters,
                 () -> now, fromSenderLink::add, ByteBuf::release, (task, delay) -> {
-                });
+                }, false);
         try {
             plain.data(Unpooled.directBuffer(64).writeZero(64), true).release();
             plain.receive(Unpooled.directBuffer().writeByte(LinkRecovery.NACK).writeByte(1).writeInt(0));

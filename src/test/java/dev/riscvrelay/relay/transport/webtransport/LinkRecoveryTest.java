@@ -41,12 +41,12 @@ class LinkRecoveryTest {
                 throw new AssertionError("nothing comes back to the sender");
             }, (task, delay) -> {
                 throw new AssertionError("the sender holds nothing");
-            });
+            }, false);
     private final LinkRecovery receiver = new LinkRecovery(SLOT, QUARTER_STREAM_ID, PREFIX,
             PooledByteBufAllocator.DEFAULT, receiverCounters, () -> now, toSender::add, frame -> {
                 delivered.add(frame.readInt());
                 frame.release();
-            }, (task, delay) -> timers.computeIfAbsent(now + delay, t -> new ArrayList<>()).add(task));
+            }, (task, delay) -> timers.computeIfAbsent(now + delay, t -> new ArrayList<>()).add(task), false);
 
     @AfterEach
     void release() {
@@ -231,7 +231,7 @@ class LinkRecoveryTest {
     private void send(int from, int to, Predicate<Integer> lost) {
         for (int seq = from; seq < to; seq++) {
             ByteBuf frame = Unpooled.directBuffer(64).writeInt(seq).writeZero(60);
-            ByteBuf datagram = sender.data(frame);
+            ByteBuf datagram = sender.data(frame, false);
             if (lost.test(seq)) {
                 datagram.release();
             } else {
