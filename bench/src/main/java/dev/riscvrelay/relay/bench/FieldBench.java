@@ -310,13 +310,14 @@ public final class FieldBench {
                 int rounds = setup == Setup.CLEAN ? 1 : plan.impairedRounds();
                 List<String> relayDrops = new ArrayList<>();
                 for (int round = 1; round <= rounds; round++) {
+                    String label = rounds == 1 ? "once" : "round " + round;
                     for (Transfer transfer : transfers) {
                         List<String> before = NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT);
-                        record(samples, setup, transfer, rounds == 1 ? "once" : "round " + round,
+                        record(samples, setup, transfer, label,
                                 measure(ns, hosts.get(setup), setup, transfer, work, downloadSha, uploadSha));
                         List<String> after = NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT);
-                        relayDrops.add("relay dropped during " + transfer.label + (rounds == 1 ? "" : " (round "
-                                + round + ")") + ": " + dropsBetween(before, after));
+                        relayDrops.add("relay dropped during " + transfer.label + (rounds == 1 ? "" : " (" + label
+                                + ")") + ": " + dropsBetween(before, after));
                     }
                 }
                 if (links.containsKey(setup)) {
@@ -666,7 +667,8 @@ public final class FieldBench {
                 + "%s (set on their routes; `--host-tcp`). Loopback and the clean link: "
                 + "one unmeasured warm-up round, then %d round(s) of %d MB each way, alternating which goes first; "
                 + "median with min..max. Impaired profiles: %d round(s) of each transfer (host to host a → b "
-                + "only) of %d MB (internet) and %s (lossy); median with min..max. Latency: first an unmeasured flood of %,d pings to 10.0.2.2 (a fresh "
+                + "only) of %d MB (internet) and %s (lossy); median with min..max. Latency: first an unmeasured "
+                + "flood of %,d pings to 10.0.2.2 (a fresh "
                 + "JVM's echo path is not compiled yet; a relay that has run a while answers from compiled code), "
                 + "then %d pings %.0f ms apart (closer, ping busy-waits and takes a "
                 + "core) from clean host a, to 10.0.2.2 (answered by the relay's gateway: TAP, connector, QUIC, "
