@@ -56,12 +56,18 @@ final class RttEstimator {
         timing = false;
     }
 
-    /** An ACK up to {@code ack} at {@code now}: one measurement if it covers the timed segment. */
-    void onAck(int ack, long now) {
+    /**
+     * An ACK up to {@code ack} at {@code now}: one measurement if it covers the timed segment. Returns that
+     * measurement in nanoseconds, or -1 when there was none.
+     */
+    long onAck(int ack, long now) {
         if (timing && after(ack, timedSequence)) {
-            sample(now - timedAt);
+            long measured = now - timedAt;
+            sample(measured);
             timing = false;
+            return measured;
         }
+        return -1;
     }
 
     /**

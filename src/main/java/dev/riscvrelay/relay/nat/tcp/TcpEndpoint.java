@@ -311,6 +311,7 @@ final class TcpEndpoint implements TcpSender.Output {
         synchronize(segment);
         sender.onSynAcknowledged(now);
         receiver.offerSynWindow(); // the window our SYN offered starts the right edge
+        receiver.onHandshakeRtt(sender.handshakeRtt(), now);
         state = TcpState.ESTABLISHED;
         counters.increment(Counter.NAT_TCP_ACTIVE_OPENS);
         host.reading(true);
@@ -343,6 +344,7 @@ final class TcpEndpoint implements TcpSender.Output {
         }
         readOptions(segment, sequence);
         sender.onHandshakeAck(sequence, ack, segment.window(), now);
+        receiver.onHandshakeRtt(sender.handshakeRtt(), now);
         state = TcpState.ESTABLISHED;
         host.reading(true);
         // The ACK may carry data (and even FIN) already.
@@ -461,7 +463,7 @@ final class TcpEndpoint implements TcpSender.Output {
         // Held segments count against the relay's buffer budget: past its guaranteed part, a connection holds no
         // more while the budget is used up.
         boolean mayHoldMore = receiver.heldBytes() < HostBudget.GUARANTEED_BUFFER_BYTES || !memory.buffersFull();
-        TcpReceiver.Outcome outcome = receiver.receive(segment, sequence, fin, mayHoldMore);
+        TcpReceiver.Outcome outcome = receiver.receive(segment, sequence, fin, mayHoldMore, clock);
         chargeBuffered();
         switch (outcome) {
             case ACK_NOW -> sendAck();
@@ -599,7 +601,7 @@ final class TcpEndpoint implements TcpSender.Output {
         int sackRoom = Math.min(TcpPacket.MAX_OPTIONS_LENGTH, segmentRoom - length) - timestampBytes;
         int sackBlocks = Math.min(receiver.sackBlocks(), Math.max(0, (sackRoom - 4) / 8));
         int ack = receiver.rcvNxt();
-        vm.segment(sequence, ack, receiver.advertisedWindow(), flags, timestamps, tsClock(), tsRecent,
+        vm.segment(sequence, ack, receiver.advertisedWindow(clock), flags, timestamps, tsClock(), tsRecent,
                 receiver.sackLeft(), receiver.sackRight(), sackBlocks, sender.sendBuffer(),
                 sequence - sender.sndUna(), length);
         lastAckSent = ack;

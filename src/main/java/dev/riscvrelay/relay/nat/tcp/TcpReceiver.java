@@ -7,12 +7,14 @@ import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.wire.TcpPacket;
 import io.netty.buffer.ByteBuf;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The receive side of a connection, VM to host: RCV.NXT, the window offered to the VM, data in order to the host
  * socket, segments after a gap held in a {@link ReassemblyQueue} and reported with SACK blocks when the VM allows
- * it. The window is what the host socket's outbound buffer still takes, so a slow host stops acknowledging the VM;
- * its right edge never moves left (RFC 9293 section 3.8.6.2.2).
+ * it. The window is what the host socket's outbound buffer still takes, so a slow host stops acknowledging the VM,
+ * and at most an {@link InflightBound} (about the bandwidth-delay product from the VM), so a fast host does not let
+ * the VM fill the queues on the way; its right edge never moves left (RFC 9293 section 3.8.6.2.2).
  */
 final class TcpReceiver {
 
@@ -25,6 +27,25 @@ final class TcpReceiver {
         /** The VM's FIN is reached in order (not yet counted in RCV.NXT): see {@link #finReceived}. */
         FIN
     }
+
+    /**
+     * The shortest interval a delivery-rate sample covers: the relay takes the VM's datagrams in batches, and over
+     * a few milliseconds a batch looked like one and a half times the rate.
+     */
+    static final long BOUND_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /**
+     * The {@link InflightBound}'s gain here. A receiver's round trips are upper bounds and its rates come in
+     * batches, so both run high: with twice the product, an upload through {@code relay connect} across a clean link
+     * kept 100-220 KB in flight and pings alongside took 1.15 ms at the median. Above 1, the window still grows by a
+     * quarter per round trip on a long path.
+     */
+    static final double BOUND_GAIN = 1.25;
+    /**
+     * The least window the {@link InflightBound} offers. Uploads through {@code relay connect} across a clean link,
+     * in alternating runs, went faster bounded than unbounded (720-757 against 577-631 Mbit/s: fewer of the host's
+     * bursts overflow the queues on the way), and pings alongside took 0.45-0.47 ms at the median instead of 3.3-3.9.
+     */
+    static final int BOUND_FLOOR_BYTES = 64 * 1024;
 
     private final int initialSequence;
     private int rcvNxt;
@@ -46,6 +67,18 @@ final class TcpReceiver {
     private final int[] blocksRight = new int[ReassemblyQueue.MAX_SACK_BLOCKS];
     private int[] sackLeft;
     private int[] sackRight;
+    /** What the window offers at most: about the bandwidth-delay product from the VM. */
+    private final InflightBound bound = new InflightBound(BOUND_GAIN, BOUND_FLOOR_BYTES, BOUND_INTERVAL_NANOS);
+    /**
+     * The right edge before the last offer that moved it, and when that offer left. Data beyond it left the VM after
+     * the offer reached it, so its arrival times a round trip: an upper bound, exact while the window is what holds
+     * the VM back (as it is once the bound binds, and in the bound's probes).
+     */
+    private boolean edgeTiming;
+    private int timedEdge;
+    private long edgeMovedAt;
+    /** The time of the segment being received, or of the one about to be sent (the endpoint's clock). */
+    private long now;
 
     TcpReceiver(int initialSequence, int scale, int windowBytes, boolean sackPermitted, int holdSegments,
             TcpHost host, Counters counters) {
@@ -60,6 +93,14 @@ final class TcpReceiver {
         this.counters = counters;
         this.sackLeft = queue.sackLeft;
         this.sackRight = queue.sackRight;
+    }
+
+    /**
+     * The handshake's round trip in nanoseconds (measured by the send side, the only clean sample a receiver gets
+     * before the bound binds), taken at {@code now}.
+     */
+    void onHandshakeRtt(long rtt, long now) {
+        bound.onRtt(rtt, now);
     }
 
     /** The VM's initial sequence number (its SYN's). */
@@ -84,10 +125,12 @@ final class TcpReceiver {
     /**
      * Data and FIN of an acceptable segment: to the host in order, after a gap held, else acknowledged again.
      *
+     * @param now the segment's arrival (nanoseconds)
      * @param mayHoldMore false while the relay's buffer budget is used up: a segment after a gap is then dropped
      *     (the VM resends it)
      */
-    Outcome receive(TcpPacket segment, int sequence, boolean fin, boolean mayHoldMore) {
+    Outcome receive(TcpPacket segment, int sequence, boolean fin, boolean mayHoldMore, long now) {
+        this.now = now;
         int dataLength = segment.dataLength();
         int offset = rcvNxt - sequence;
         if (offset < 0) {
@@ -119,6 +162,11 @@ final class TcpReceiver {
         if (accepted > 0) {
             host.write(buf.retainedSlice(index, accepted));
             rcvNxt += accepted;
+            bound.onDelivered(accepted, now);
+            if (edgeTiming && after(rcvNxt, timedEdge)) {
+                edgeTiming = false;
+                bound.onRtt(now - edgeMovedAt, now);
+            }
             counters.add(Counter.NAT_TCP_BYTES_TO_HOST, accepted);
         }
         return accepted;
@@ -212,16 +260,25 @@ final class TcpReceiver {
         return sackRight;
     }
 
-    /** The window field: what the host socket still takes, scaled, never moving the right edge left. */
-    int advertisedWindow() {
+    /**
+     * The window field of a segment sent at {@code now}: what the host socket still takes, within the bound, scaled,
+     * never moving the right edge left.
+     */
+    int advertisedWindow(long now) {
+        this.now = now;
         return Math.min(window() >>> scale, 0xFFFF);
     }
 
     /** Bytes the VM may send beyond RCV.NXT; offering more moves the right edge. */
     private int window() {
-        int room = (int) Math.max(0, windowLimit - host.pendingWriteBytes());
+        int room = (int) Math.max(0, Math.min(windowLimit - host.pendingWriteBytes(), bound.bound(now)));
         int edgeWindow = rcvEdge - rcvNxt;
         if (room > edgeWindow) {
+            if (!edgeTiming) {
+                edgeTiming = true;
+                timedEdge = rcvEdge;
+                edgeMovedAt = now;
+            }
             rcvEdge = rcvNxt + room;
             return room;
         }
