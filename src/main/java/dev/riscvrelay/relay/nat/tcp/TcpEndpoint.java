@@ -309,9 +309,9 @@ final class TcpEndpoint implements TcpSender.Output {
             return;
         }
         synchronize(segment);
-        sender.onSynAcknowledged(now);
+        long handshakeRtt = sender.onSynAcknowledged(now);
         receiver.offerSynWindow(); // the window our SYN offered starts the right edge
-        receiver.onHandshakeRtt(sender.handshakeRtt(), now);
+        receiver.onHandshakeRtt(handshakeRtt, now);
         state = TcpState.ESTABLISHED;
         counters.increment(Counter.NAT_TCP_ACTIVE_OPENS);
         host.reading(true);
@@ -343,8 +343,7 @@ final class TcpEndpoint implements TcpSender.Output {
             return;
         }
         readOptions(segment, sequence);
-        sender.onHandshakeAck(sequence, ack, segment.window(), now);
-        receiver.onHandshakeRtt(sender.handshakeRtt(), now);
+        receiver.onHandshakeRtt(sender.onHandshakeAck(sequence, ack, segment.window(), now), now);
         state = TcpState.ESTABLISHED;
         host.reading(true);
         // The ACK may carry data (and even FIN) already.

@@ -101,8 +101,6 @@ final class TcpSender {
     private boolean boundTiming;
     private int boundTimedEnd;
     private long boundTimedAt;
-    /** The handshake's round trip in nanoseconds, -1 when it was not measured. */
-    private long handshakeRtt = -1;
 
     /**
      * @param scale the VM's window scale shift (0 without scaling)
@@ -215,33 +213,33 @@ final class TcpSender {
         return true;
     }
 
-    /** The VM's ACK of our SYN (ack is ISS + 1): the send sequence space starts, the timer stops. */
-    void onHandshakeAck(int sequence, int ack, int window, long now) {
-        synAcknowledged(ack, now);
+    /**
+     * The VM's ACK of our SYN (ack is ISS + 1): the send sequence space starts, the timer stops. Returns the
+     * handshake's round trip in nanoseconds, -1 when the SYN-ACK was sent again.
+     */
+    long onHandshakeAck(int sequence, int ack, int window, long now) {
         sndWnd = window << scale;
         sndWl1 = sequence;
+        return synAcknowledged(ack, now);
     }
 
     /**
      * The VM's SYN-ACK acknowledged our SYN (an active open): ISS is taken, the send sequence space starts at ISS +
-     * 1. The SYN-ACK's window, unscaled, came with the constructor.
+     * 1. The SYN-ACK's window, unscaled, came with the constructor. Returns the handshake's round trip in
+     * nanoseconds, -1 when it was not measured.
      */
-    void onSynAcknowledged(long now) {
-        synAcknowledged(iss + 1, now);
+    long onSynAcknowledged(long now) {
+        return synAcknowledged(iss + 1, now);
     }
 
-    private void synAcknowledged(int ack, long now) {
+    private long synAcknowledged(int ack, long now) {
         sndUna = ack;
         sndNxt = ack;
         sndMax = ack;
-        handshakeRtt = rtt.onAck(ack, now);
+        long handshakeRtt = rtt.onAck(ack, now);
         bound.onRtt(handshakeRtt, now);
         retransmissions = 0;
         timer.disarm();
-    }
-
-    /** The round trip from our SYN or SYN-ACK to the VM's answer in nanoseconds; -1 when it was sent again. */
-    long handshakeRtt() {
         return handshakeRtt;
     }
 
@@ -459,6 +457,7 @@ final class TcpSender {
     /** Sends new data (and our FIN after the last byte) as far as the VM's window and the congestion window let. */
     void transmit(long now) {
         int budget = BURST_SEGMENTS;
+        int inFlightBound = bound.bound(now); // nothing in this loop moves it
         while (true) {
             boolean finInFlight = finSent && after(sndNxt, finSequence);
             if (finInFlight) {
@@ -468,7 +467,7 @@ final class TcpSender {
             int unsent = buffer.size() - inFlight;
             // In SACK recovery new data goes when the pipe leaves room (RFC 6675 NextSeg rule 2).
             int usable = fastRecovery && sackRecovery ? Math.min(sndWnd - inFlight, cwnd - pipe())
-                    : Math.min(Math.min(sndWnd, cwnd), bound.bound(now)) - inFlight;
+                    : Math.min(Math.min(sndWnd, cwnd), inFlightBound) - inFlight;
             if (unsent > 0) {
                 int length = Math.min(Math.min(unsent, mss), usable);
                 // Sender silly-window avoidance (RFC 9293 section 3.8.6.2.1): no runt while data is in flight.
