@@ -19,7 +19,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * Bulk TCP from a host on the relay's LAN, behind an impaired link, through the relay's NAT to a server in the field
  * bed's "internet" namespace (203.0.113.10, behind the relay's namespace; the relay allows 203.0.113.0/24). The
- * host's TCP ends at the relay's NAT, so only the host-to-relay leg is impaired. SHA-256 exact within a time bound;
+ * host's TCP ends at the relay's NAT, so only the host-to-relay leg is impaired. One download crosses the clean link
+ * and checks how the connector writes it to the host's TAP. SHA-256 exact within a time bound;
  * rates as {@code [facts]} lines. Behind the internet profile the upload follows an idle spell and a download, and must
  * beat twice what a QUIC congestion window of ten packets carries (see {@code QuicTransport}); the lossy profile's
  * bound is loose.
@@ -73,6 +74,33 @@ class BulkTcpToTheInternetIT {
         assertThat(mbps).as("Mbit/s: twice what a congestion window of ten packets carries at 20 ms")
                 .isGreaterThan(2 * TEN_PACKETS_AT_20_MS_MBPS);
         assertThat(field.linkProxy(LinkProfile.INTERNET).up().oversize()).isZero();
+    }
+
+    /**
+     * The relay sends a download's segments in GSO bursts of up to 40 datagrams, and the connector joins each burst's
+     * segments into TCP super-frames for the TAP. Each super-frame is one packet in the TAP's receive counters, so
+     * bytes per packet tell how much of a burst one write carried: about 13 KB when the burst was cut wherever Netty
+     * ended a read (every 16 datagrams, and after the first), about 44 KB with a burst per write.
+     */
+    @Test
+    void aDownloadAcrossTheCleanLinkReachesTheHostsTapInSuperFramesOfWholeBursts() throws Exception {
+        LanHost host = field.addLanHost("netdown", "10.0.2.24", LinkProfile.CLEAN);
+        TcpTransfers.Payload payload = transfers.payload("p50", 50 * MIB, 50);
+        long[] before = tapReceived(host);
+        transfers.receive("clean link", internet, FieldBed.INTERNET_HOST, 5008, host.namespace(),
+                FieldBed.INTERNET_HOST + ":5008", payload, Duration.ofSeconds(60));
+        long[] after = tapReceived(host);
+        long packets = after[1] - before[1];
+        double bytesPerWrite = (double) (after[0] - before[0]) / packets;
+        System.out.printf("[facts] clean link download: %d TAP writes, %.0f bytes each%n", packets, bytesPerWrite);
+        assertThat(bytesPerWrite).as("bytes per TAP write").isGreaterThan(20 * 1024);
+    }
+
+    /** The TAP's receive counters in the host's namespace: bytes and packets the connector wrote to it. */
+    private static long[] tapReceived(LanHost host) {
+        String[] counters = host.exec("cat", "/sys/class/net/eth0/statistics/rx_bytes",
+                "/sys/class/net/eth0/statistics/rx_packets").orThrow().stdout().trim().split("\\s+");
+        return new long[] {Long.parseLong(counters[0]), Long.parseLong(counters[1])};
     }
 
     @Test
