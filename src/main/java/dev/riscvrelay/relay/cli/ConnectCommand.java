@@ -190,7 +190,7 @@ final class ConnectCommand implements Callable<Integer> {
             return new WebTransportClientConfig(defaults.certificateSha256Hex(), defaults.origin(),
                     Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(3), defaults.udpPayloadSize(),
                     defaults.datagramQueueLength(), defaults.maxPendingHandoffs(), congestion.algorithm(),
-                    linkRecovery);
+                    linkRecovery, WebTransportClientConfig.CONNECTOR_FLUSH_EVERY_DATAGRAMS);
         } catch (IllegalArgumentException e) {
             throw new UsageError("--cert-hash: " + e.getMessage());
         }

@@ -83,6 +83,8 @@ public final class WebTransportClient implements AutoCloseable {
     private final CompletableFuture<CloseInfo> closed = new CompletableFuture<>();
     private final AtomicInteger pendingHandoffs = new AtomicInteger();
     private final Runnable flushTask = this::flushDatagrams;
+    /** Datagrams written since the last flush (see {@link WebTransportClientConfig#flushEveryDatagrams()}). */
+    private int writtenSinceFlush;
     private final QuicDialer dialer;
 
     private QuicChannel quic;
@@ -497,12 +499,20 @@ public final class WebTransportClient implements AutoCloseable {
             datagram = HttpDatagram.copyWithPrefix(frame, quarterStreamId, prefixLength, quic.alloc());
         }
         quic.write(datagram, quic.voidPromise());
-        if (recovery != null && recovery.flushDue()) {
-            // Now, not at the end of the turn: the ring must not wrap over slices still waiting for a flush.
-            quic.flush();
-            recovery.flushed();
+        if (++writtenSinceFlush == config.flushEveryDatagrams()
+                // Now, not at the end of the turn: the ring must not wrap over slices still waiting for a flush.
+                || recovery != null && recovery.flushDue()) {
+            flushNow();
         }
         return true;
+    }
+
+    private void flushNow() {
+        writtenSinceFlush = 0;
+        quic.flush();
+        if (recovery != null) {
+            recovery.flushed();
+        }
     }
 
     private void scheduleFlush() {
@@ -533,10 +543,7 @@ public final class WebTransportClient implements AutoCloseable {
     private void flushControl() {
         controlFlushScheduled = false;
         if (quic != null) {
-            quic.flush();
-        }
-        if (recovery != null) {
-            recovery.flushed();
+            flushNow();
         }
     }
 
@@ -618,10 +625,7 @@ public final class WebTransportClient implements AutoCloseable {
         } else {
             paced.clear();
         }
-        quic.flush();
-        if (recovery != null) {
-            recovery.flushed();
-        }
+        flushNow();
         if (paced.size() > 0) {
             scheduleFlush(pacer.delayNanos()); // the pacer holds the rest back
         }

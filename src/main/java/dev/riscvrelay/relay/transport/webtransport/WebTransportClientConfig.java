@@ -20,6 +20,8 @@ import java.util.Locale;
  * @param congestionControl quiche's congestion controller for what the client sends (see
  *     {@link WebTransportServerConfig#DEFAULT_CONGESTION_CONTROL})
  * @param linkRecovery ask the server for {@link LinkRecovery link recovery} at the CONNECT (used when it agrees)
+ * @param flushEveryDatagrams send written datagrams once this many wait, before the end of the loop turn; 0 sends
+ *     them only at the end of the turn (see {@link #CONNECTOR_FLUSH_EVERY_DATAGRAMS})
  */
 public record WebTransportClientConfig(
         String certificateSha256Hex,
@@ -31,7 +33,23 @@ public record WebTransportClientConfig(
         int datagramQueueLength,
         int maxPendingHandoffs,
         QuicCongestionControlAlgorithm congestionControl,
-        boolean linkRecovery) {
+        boolean linkRecovery,
+        int flushEveryDatagrams) {
+
+    /**
+     * What {@code relay connect} flushes at (a GSO send of 16). It reads its TAP in bursts of up to 64 frames, and the
+     * relay acknowledges a burst's TCP segments only once it has them all: sent whole, an upload waited for that round
+     * trip every window. In alternating uploads through the relay's NAT, 16 gave 0.97-1.02 Gbit/s against 0.78 with a
+     * send per burst, and the pings alongside were no slower; 8 and 12 sent more and gained less.
+     */
+    public static final int CONNECTOR_FLUSH_EVERY_DATAGRAMS = 16;
+
+    public WebTransportClientConfig(String certificateSha256Hex, String origin, Duration connectTimeout,
+            Duration idleTimeout, Duration keepAliveInterval, int udpPayloadSize, int datagramQueueLength,
+            int maxPendingHandoffs, QuicCongestionControlAlgorithm congestionControl, boolean linkRecovery) {
+        this(certificateSha256Hex, origin, connectTimeout, idleTimeout, keepAliveInterval, udpPayloadSize,
+                datagramQueueLength, maxPendingHandoffs, congestionControl, linkRecovery, 0);
+    }
 
     public WebTransportClientConfig(String certificateSha256Hex, String origin, Duration connectTimeout,
             Duration idleTimeout, Duration keepAliveInterval, int udpPayloadSize, int datagramQueueLength,
@@ -62,6 +80,10 @@ public record WebTransportClientConfig(
         if (keepAliveInterval.isNegative() || keepAliveInterval.compareTo(idleTimeout) >= 0) {
             throw new IllegalArgumentException("keepAliveInterval must be 0 (off) or shorter than the idle timeout");
         }
+        if (flushEveryDatagrams < 0) {
+            throw new IllegalArgumentException("flushEveryDatagrams must be 0 (end of turn) or more: "
+                    + flushEveryDatagrams);
+        }
     }
 
     /** Trust the server whose certificate has this SHA-256 hash (what the relay prints at start). */
@@ -78,16 +100,19 @@ public record WebTransportClientConfig(
 
     public WebTransportClientConfig withConnectTimeout(Duration timeout) {
         return new WebTransportClientConfig(certificateSha256Hex, origin, timeout, idleTimeout, keepAliveInterval,
-                udpPayloadSize, datagramQueueLength, maxPendingHandoffs, congestionControl, linkRecovery);
+                udpPayloadSize, datagramQueueLength, maxPendingHandoffs, congestionControl, linkRecovery,
+                flushEveryDatagrams);
     }
 
     public WebTransportClientConfig withCongestionControl(QuicCongestionControlAlgorithm algorithm) {
         return new WebTransportClientConfig(certificateSha256Hex, origin, connectTimeout, idleTimeout,
-                keepAliveInterval, udpPayloadSize, datagramQueueLength, maxPendingHandoffs, algorithm, linkRecovery);
+                keepAliveInterval, udpPayloadSize, datagramQueueLength, maxPendingHandoffs, algorithm, linkRecovery,
+                flushEveryDatagrams);
     }
 
     public WebTransportClientConfig withLinkRecovery(boolean recovery) {
         return new WebTransportClientConfig(certificateSha256Hex, origin, connectTimeout, idleTimeout,
-                keepAliveInterval, udpPayloadSize, datagramQueueLength, maxPendingHandoffs, congestionControl, recovery);
+                keepAliveInterval, udpPayloadSize, datagramQueueLength, maxPendingHandoffs, congestionControl, recovery,
+                flushEveryDatagrams);
     }
 }
