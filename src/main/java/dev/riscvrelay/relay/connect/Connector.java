@@ -82,9 +82,6 @@ public final class Connector implements AutoCloseable {
     private State state = State.CONNECTING;
     private Port local;
     private TapPort tapPort;
-    /** Set while a TAP flush waits for the end of the loop turn (see {@link FromRelay#onBurstEnd}). */
-    private boolean tapFlushScheduled;
-    private final Runnable flushTapTask = this::flushTap;
     private int localMaxFrame;
     private long disconnectedSinceNanos;
     /** Attempts in a row that heard the relay but timed out; each doubles the next one's wait. */
@@ -521,13 +518,6 @@ public final class Connector implements AutoCloseable {
         });
     }
 
-    private void flushTap() {
-        tapFlushScheduled = false;
-        if (tapPort != null) {
-            tapPort.flush();
-        }
-    }
-
     /** Frames from the relay, on the loop. */
     private final class FromRelay implements WebTransportClient.FrameHandler {
         /** Takes over the frame's reference. */
@@ -542,16 +532,11 @@ public final class Connector implements AutoCloseable {
             member.send(frame);
         }
 
-        /**
-         * Netty ends a burst every 16 datagrams (the QUIC channel's messages per read), and once more after the
-         * first datagram of a UDP read; a relay's GSO burst of 40 segments would then reach the TAP as four
-         * super-frames. The flush waits for the end of this loop turn instead, so a whole burst leaves in one.
-         */
+        /** Once per loop turn: the turn's TCP segments leave in super-frames of up to 64 KiB. */
         @Override
         public void onBurstEnd() {
-            if (tapPort != null && !tapFlushScheduled) {
-                tapFlushScheduled = true;
-                loop.execute(flushTapTask);
+            if (tapPort != null) {
+                tapPort.flush();
             }
         }
     }

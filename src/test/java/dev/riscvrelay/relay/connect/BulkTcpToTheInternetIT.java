@@ -23,10 +23,10 @@ import org.junit.jupiter.api.TestInstance;
  * Bulk TCP from a host on the relay's LAN, behind an impaired link, through the relay's NAT to a server in the field
  * bed's "internet" namespace (203.0.113.10, behind the relay's namespace; the relay allows 203.0.113.0/24). The
  * host's TCP ends at the relay's NAT, so only the host-to-relay leg is impaired. One download crosses the clean link
- * and checks how the connector writes it to the host's TAP, one upload how the connector sends it. SHA-256 exact within a time bound;
- * rates as {@code [facts]} lines. Behind the internet profile the upload follows an idle spell and a download, and must
- * beat twice what a QUIC congestion window of ten packets carries (see {@code QuicTransport}); the lossy profile's
- * bound is loose.
+ * and checks how the connector writes it to the host's TAP, one upload how the connector sends it. SHA-256 exact
+ * within a time bound; rates as {@code [facts]} lines. Behind the internet profile the upload follows an idle spell
+ * and a download, and must beat twice what a QUIC congestion window of ten packets carries (see
+ * {@code QuicTransport}); the lossy profile's bound is loose.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BulkTcpToTheInternetIT {

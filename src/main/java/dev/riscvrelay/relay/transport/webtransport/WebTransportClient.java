@@ -54,7 +54,10 @@ public final class WebTransportClient implements AutoCloseable {
     public interface FrameHandler {
         void onFrame(ByteBuf frame);
 
-        /** After the frames of one read burst, on the loop: a handler that batches its output sends it now. */
+        /**
+         * Once per loop turn that delivered frames, after all of them, on the loop: a handler that batches its output
+         * sends it now.
+         */
         default void onBurstEnd() {
         }
     }
@@ -83,6 +86,9 @@ public final class WebTransportClient implements AutoCloseable {
     private final CompletableFuture<CloseInfo> closed = new CompletableFuture<>();
     private final AtomicInteger pendingHandoffs = new AtomicInteger();
     private final Runnable flushTask = this::flushDatagrams;
+    /** Set while the end of a read burst waits for the end of the loop turn (see {@link DatagramHandler}). */
+    private boolean burstEndScheduled;
+    private final Runnable burstEndTask = this::endBurst;
     /** Datagrams written since the last flush (see {@link WebTransportClientConfig#flushEveryDatagrams()}). */
     private int writtenSinceFlush;
     private final QuicDialer dialer;
@@ -421,12 +427,16 @@ public final class WebTransportClient implements AutoCloseable {
             }
         }
 
+        /**
+         * Netty ends a QUIC channel's read every 16 datagrams (its messages per read), and once more after the first
+         * datagram of a UDP read; a relay's GSO burst of 40 would be four bursts to the handler. The burst ends at
+         * the end of the loop turn instead, after every datagram the turn read.
+         */
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            try {
-                frames.onBurstEnd();
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "frame handler failed", e);
+            if (!burstEndScheduled) {
+                burstEndScheduled = true;
+                loop.execute(burstEndTask);
             }
             ctx.fireChannelReadComplete();
         }
@@ -544,6 +554,15 @@ public final class WebTransportClient implements AutoCloseable {
         controlFlushScheduled = false;
         if (quic != null) {
             flushNow();
+        }
+    }
+
+    private void endBurst() {
+        burstEndScheduled = false;
+        try {
+            frames.onBurstEnd();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "frame handler failed", e);
         }
     }
 
