@@ -383,7 +383,16 @@ final class WebTransportSession implements Port, Member {
         int maxFrameSize = frameSize();
         long now = System.nanoTime();
         pacer.refresh(quic, now);
+        // A lone answer (a ping reply, a DNS answer) ahead of a window of bulk frames leaves in a send of its own:
+        // else it waits until quiche has sealed and the kernel has taken the whole window.
+        int aheadOfBulk = queue.loneFlowAheadOfBulk() ? queue.sparseSize() : -1;
         while (pacer.maySend(now) && (frame = queue.poll()) != null) {
+            if (aheadOfBulk-- == 0 && wrote) {
+                quic.flush();
+                if (recovery != null) {
+                    recovery.flushed();
+                }
+            }
             pacer.sent(frame.readableBytes());
             ByteBuf datagram;
             if (recovery != null) {
