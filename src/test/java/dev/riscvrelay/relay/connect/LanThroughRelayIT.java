@@ -48,7 +48,7 @@ class LanThroughRelayIT {
 
     @BeforeAll
     void buildTheLan() throws Exception {
-        NetnsTestBed.requireTools("ip", "ping", "iperf3", "socat", "ss");
+        NetnsTestBed.requireTools("ip", "ping", "iperf3", "socat", "ss", "dumpcap", "tshark");
         field = FieldBed.create();
         bed = field.bed();
         field.startRelay("lan");
@@ -127,6 +127,35 @@ class LanThroughRelayIT {
                 .contains("lladdr " + GATEWAY_MAC);
         assertThat(a.exec("ip", "neigh", "show", "10.0.2.16").orThrow().stdout())
                 .contains("lladdr " + macOf(b.namespace()));
+    }
+
+    /**
+     * The relay answers a ping to the gateway in the read that brought it, and the answer leaves in the packet that
+     * acknowledges the request, not in a second packet after it. A capture on host a's uplink counts the relay's
+     * packets while a pings the gateway: one per echo, plus the odd keep-alive (two per echo before).
+     */
+    @Test
+    void aPingToTheGatewayIsAnsweredInThePacketThatAcknowledgesIt() throws Exception {
+        a.ping("10.0.2.2", 1, 0.2); // the gateway's MAC is learned before the capture
+        Path capture = Files.createTempFile("rr-ping", ".pcapng");
+        Process dumpcap = bed.startInBackground(a.namespace(), "dumpcap", "-q", "-i", "up0", "-s", "96",
+                "-f", "udp src port " + FieldBed.RELAY_PORT, "-w", capture.toString());
+        CommandResult pings;
+        try {
+            Thread.sleep(1_000); // dumpcap opens the device
+            pings = a.ping("10.0.2.2", 50, 0.02);
+            Thread.sleep(200);
+        } finally {
+            dumpcap.destroy(); // SIGTERM: it writes what it has and exits
+            dumpcap.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        String frames = NetnsTestBed.run(Duration.ofSeconds(60), "tshark", "-r", capture.toString(), "-T", "fields",
+                "-e", "frame.len").orThrow().stdout();
+        Files.deleteIfExists(capture);
+        long relayPackets = frames.lines().filter(line -> !line.isBlank()).count();
+        System.out.printf("[facts] 50 pings to the gateway: %d packets from the relay%n", relayPackets);
+        assertThat(pings.stdout()).as(pings.describe()).contains("50 received");
+        assertThat(relayPackets).as("packets from the relay for 50 echoes").isBetween(50L, 70L);
     }
 
     @Test

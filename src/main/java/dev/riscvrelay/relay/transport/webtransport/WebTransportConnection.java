@@ -107,6 +107,17 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Fires before the codec sends the read's acknowledgements (Netty's QuicheQuicChannel.recvComplete). */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (!sessions.isEmpty()) {
+            for (WebTransportSession session : sessions.values()) {
+                session.flushWithAcknowledgements();
+            }
+        }
+        ctx.fireChannelReadComplete();
+    }
+
     private void onDatagram(ByteBuf datagram) {
         long quarterStreamId = HttpDatagram.quarterStreamId(datagram);
         if (quarterStreamId == HttpDatagram.BAD_PREFIX) {

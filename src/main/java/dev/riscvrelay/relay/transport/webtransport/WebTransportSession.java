@@ -62,7 +62,12 @@ final class WebTransportSession implements Port, Member {
     private final Counters counters;
     private final String name;
     private final Admission.Admitted admission;
-    private final Runnable flushTask = this::flushQueue;
+    /** A flush that already ran (at the end of a read, {@link #flushWithAcknowledgements}) leaves its task nothing. */
+    private final Runnable flushTask = () -> {
+        if (this.flushScheduled) {
+            flushQueue();
+        }
+    };
     /** An Ethernet header: anything shorter cannot be forwarded. */
     private static final int MIN_FRAME = 14;
     private boolean flushScheduled;
@@ -180,6 +185,17 @@ final class WebTransportSession implements Port, Member {
         if (!flushScheduled) {
             flushScheduled = true;
             quic.eventLoop().execute(flushTask);
+        }
+    }
+
+    /**
+     * At the end of a read on this session's connection, just before the QUIC codec sends what the read called for
+     * (its acknowledgements): the frames queued by then, such as the gateway's answer to a datagram in that read (a
+     * ping reply, ARP, DNS), leave in the same packet as the acknowledgement, not in one of their own after it.
+     */
+    void flushWithAcknowledgements() {
+        if (flushScheduled && queue.size() > 0) {
+            flushQueue();
         }
     }
 
