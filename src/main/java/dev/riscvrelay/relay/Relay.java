@@ -40,10 +40,15 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The running relay: wires its workers' event loops and the web loop, the networks spread over the workers (each a
@@ -52,6 +57,10 @@ import java.util.function.Consumer;
  * assembles; each part does its own job.
  */
 public final class Relay implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(Relay.class.getName());
+    /** How long {@link #close} waits for a loop group to stop (it gives their tasks one second). */
+    private static final long LOOP_STOP_WAIT_SECONDS = 3;
 
     private final IoEventLoopGroup group;
     /** The web listeners' loop: accepts, TLS handshakes, HTTP, the page's files. */
@@ -454,7 +463,11 @@ public final class Relay implements AutoCloseable {
         closed.await();
     }
 
-    /** Closes every session cleanly, then the socket and the loop. Safe to call twice. */
+    /**
+     * Closes every session cleanly, then the socket and the loop. Safe to call twice. Each part closes even when one
+     * before it failed (the failure is logged), and {@link #awaitClose} returns in any case: a stop signal must stop
+     * the relay, not leave it half closed and still holding its ports.
+     */
     @Override
     public void close() {
         if (closed.getCount() == 0) {
@@ -464,29 +477,50 @@ public final class Relay implements AutoCloseable {
             if (closed.getCount() == 0) {
                 return;
             }
-            // The admin server and timers stop first, a capture is flushed; then every session hears why it ends.
-            if (operations != null) {
-                operations.close();
+            try {
+                // The admin server and timers stop first, a capture is flushed; then every session hears why it ends.
+                Map<String, Runnable> parts = new LinkedHashMap<>();
+                parts.put("the admin server", operations == null ? null : operations::close);
+                parts.put("the snapshot timer", () -> snapshotTask.cancel(false));
+                parts.put("the port forwards", forwards == null ? null : forwards::close);
+                parts.put("the demo", demo == null ? null : demo::close);
+                parts.put("the WebSocket server", webSocket == null ? null : webSocket::close);
+                parts.put("the WebTransport server", server::close);
+                parts.put("the networks", networks::close); // each network on its own loop
+                parts.put("WISP", wisp::close);
+                parts.put("the cluster", cluster == null ? null : cluster::close);
+                parts.put("the web loop", () -> stopLoops(web));
+                parts.put("the worker loops", () -> stopLoops(group));
+                closeEach(parts, (part, failure) -> LOG.log(Level.WARNING, "closing " + part + " failed", failure));
+            } finally {
+                closed.countDown();
             }
-            snapshotTask.cancel(false);
-            if (forwards != null) {
-                forwards.close();
+        }
+    }
+
+    /** Stops a loop group, waiting a bounded time: a loop whose thread died never reports that it stopped. */
+    private static void stopLoops(IoEventLoopGroup loops) {
+        if (!loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(LOOP_STOP_WAIT_SECONDS,
+                TimeUnit.SECONDS)) {
+            throw new IllegalStateException("its threads did not stop within " + LOOP_STOP_WAIT_SECONDS + " s");
+        }
+    }
+
+    /**
+     * Closes each part in order (a null close: the relay runs without that part), each even when one before it
+     * threw, and hands each failure to {@code onFailure}. An {@link Error} too: a class that no longer loads because
+     * the jar was overwritten while the relay ran is one. Only JDK types here, for that reason.
+     */
+    static void closeEach(Map<String, Runnable> parts, BiConsumer<String, Throwable> onFailure) {
+        for (Map.Entry<String, Runnable> part : parts.entrySet()) {
+            if (part.getValue() == null) {
+                continue;
             }
-            if (demo != null) {
-                demo.close();
+            try {
+                part.getValue().run();
+            } catch (Throwable failure) {
+                onFailure.accept(part.getKey(), failure);
             }
-            if (webSocket != null) {
-                webSocket.close();
-            }
-            server.close();
-            networks.close(); // each network on its own loop
-            wisp.close();
-            if (cluster != null) {
-                cluster.close();
-            }
-            web.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
-            closed.countDown();
         }
     }
 

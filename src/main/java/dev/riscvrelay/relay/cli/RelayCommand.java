@@ -285,7 +285,7 @@ public final class RelayCommand implements Callable<Integer> {
         try (Relay relay = Relay.start(config, certificates, operations, clusterOptions, out::println)) {
             // Before the ready lines, so a stop right after them is already handled: SIGTERM and SIGINT close the
             // relay and end with status 0 (a stop, not a failure); the hook covers other ways the JVM ends.
-            onStopSignal(new Thread(relay::close, "relay-shutdown"));
+            onStopSignal(new Thread(() -> closeAndExit(relay), "relay-shutdown"));
             Runtime.getRuntime().addShutdownHook(new Thread(relay::close, "relay-shutdown-hook"));
             printCertificate(certificates.current());
             certificates.onChange(this::printCertificate);
@@ -341,6 +341,22 @@ public final class RelayCommand implements Callable<Integer> {
                     + ", valid until " + certificate.leaf().getNotAfter().toInstant() + ")");
         }
         out.flush();
+    }
+
+    /**
+     * What a stop signal does: closes the relay, then ends the JVM itself rather than rely on the main thread, which
+     * may not get that far: when the jar was overwritten while the relay ran, classes the main thread still needs
+     * no longer load, and the relay's loops would keep the JVM alive. Status 1 when the close itself threw.
+     */
+    private static void closeAndExit(Relay relay) {
+        int status = 0;
+        try {
+            relay.close();
+        } catch (Throwable failure) {
+            failure.printStackTrace();
+            status = 1;
+        }
+        System.exit(status);
     }
 
     @SuppressWarnings("removal")

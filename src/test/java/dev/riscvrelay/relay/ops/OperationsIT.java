@@ -95,6 +95,35 @@ class OperationsIT {
         }
     }
 
+    /**
+     * A jar overwritten while its relay runs (a rebuild, an upgrade by copying over it) leaves the JVM unable to
+     * load the classes a stop still needs. The stop signal must end the relay anyway (the parts that failed to close
+     * are logged), rather than leave it half closed and holding its ports.
+     */
+    @Test
+    void aStopSignalEndsTheRelayEvenWhenItsJarWasOverwrittenWhileItRan() throws Exception {
+        Path jar = dir.resolve("relay-copy.jar");
+        Files.copy(Path.of("target", "riscv-relay.jar"), jar);
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        RelayProcess relay = RelayProcess.start("ops-overwritten-jar",
+                List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString()), jar);
+        try {
+            // In place, as cp does: the same file, other bytes.
+            Files.write(jar, "not a jar any more".getBytes(StandardCharsets.US_ASCII));
+
+            long before = System.nanoTime();
+            int status = relay.terminate(15);
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - before);
+
+            System.out.printf("[facts] stop with an overwritten jar: exit %d after %d ms%n", status, tookMillis);
+            assertThat(status).as("exit status after SIGTERM").isZero();
+            // Each loop group that cannot report its stop is given up after 3 s.
+            assertThat(tookMillis).as("milliseconds from SIGTERM to exit").isLessThan(12_000);
+        } finally {
+            relay.close();
+        }
+    }
+
     @Test
     void sigtermUnderLoadClosesEverySessionWithAReasonExitsZeroAndTheStateKeepsTheHash() throws Exception {
         Path state = dir.resolve("state");
