@@ -58,10 +58,10 @@ public final class FrameQueue {
         int slot = FlowHash.of(frame) & (FLOW_SLOTS - 1);
         int length = frame.readableBytes();
         if (bulkFrames[slot] == 0 && sparseBytes[slot] + length <= SPARSE_QUANTUM && sparse.hasRoom()) {
-            sparse.add(frame, slot);
+            sparse.add(frame, slot, length);
             sparseBytes[slot] += length;
         } else {
-            bulk.add(frame, slot);
+            bulk.add(frame, slot, length);
             bulkFrames[slot]++;
         }
         return true;
@@ -70,10 +70,9 @@ public final class FrameQueue {
     /** The next frame (a sparse flow's first), whose reference passes to the caller, or null when empty. */
     public ByteBuf poll() {
         if (sparse.size > 0) {
-            int slot = sparse.headSlot();
-            ByteBuf frame = sparse.remove();
-            sparseBytes[slot] -= frame.readableBytes();
-            return frame;
+            // The length it was counted with: a frame's indices are its holder's business once it is handed out.
+            sparseBytes[sparse.headSlot()] -= sparse.headLength();
+            return sparse.remove();
         }
         if (bulk.size > 0) {
             bulkFrames[bulk.headSlot()]--;
@@ -124,11 +123,12 @@ public final class FrameQueue {
         }
     }
 
-    /** A FIFO ring of frames and their flow slots that starts small and doubles up to its capacity. */
+    /** A FIFO ring of frames, their flow slots and lengths, that starts small and doubles up to its capacity. */
     private static final class Ring {
         private final int capacity;
         private ByteBuf[] frames;
         private byte[] slots;
+        private int[] lengths;
         private int head;
         private int size;
 
@@ -136,24 +136,30 @@ public final class FrameQueue {
             this.capacity = capacity;
             this.frames = new ByteBuf[Math.min(capacity, INITIAL_SLOTS)];
             this.slots = new byte[frames.length];
+            this.lengths = new int[frames.length];
         }
 
         boolean hasRoom() {
             return size < capacity;
         }
 
-        void add(ByteBuf frame, int slot) {
+        void add(ByteBuf frame, int slot, int length) {
             if (size == frames.length) {
                 grow();
             }
             int tail = (head + size) % frames.length;
             frames[tail] = frame;
             slots[tail] = (byte) slot;
+            lengths[tail] = length;
             size++;
         }
 
         int headSlot() {
             return slots[head];
+        }
+
+        int headLength() {
+            return lengths[head];
         }
 
         int slotAt(int index) {
@@ -172,12 +178,16 @@ public final class FrameQueue {
             int length = Math.min(capacity, frames.length * 2);
             ByteBuf[] largerFrames = new ByteBuf[length];
             byte[] largerSlots = new byte[length];
+            int[] largerLengths = new int[length];
             for (int i = 0; i < size; i++) {
-                largerFrames[i] = frames[(head + i) % frames.length];
-                largerSlots[i] = slots[(head + i) % frames.length];
+                int from = (head + i) % frames.length;
+                largerFrames[i] = frames[from];
+                largerSlots[i] = slots[from];
+                largerLengths[i] = lengths[from];
             }
             frames = largerFrames;
             slots = largerSlots;
+            lengths = largerLengths;
             head = 0;
         }
     }

@@ -103,6 +103,23 @@ class FrameQueueTest {
         assertThat(tagOf(poll(queue))).isEqualTo(3);
     }
 
+    /**
+     * A flooded frame can sit in several ports' queues at once, and a port that sends it last writes its prefix in
+     * place, which moves the buffer's reader index: a queue settles a flow's account with the length it counted.
+     */
+    @Test
+    void aFrameWhoseReaderIndexMovesWhileQueuedLeavesItsFlowsAccountSettled() {
+        FrameQueue queue = new FrameQueue(16, counters);
+        ByteBuf frame = download(0);
+        queue.offer(frame);
+        frame.readerIndex(frame.readerIndex() + 1000);
+        poll(queue);
+
+        queue.offer(download(1));
+        assertThat(queue.sparseSize()).as("the flow's next frame goes first again").isEqualTo(1);
+        queue.clear();
+    }
+
     @Test
     void aFullQueueDropsTheNewestFrameAndCountsIt() {
         FrameQueue queue = new FrameQueue(3, counters);
