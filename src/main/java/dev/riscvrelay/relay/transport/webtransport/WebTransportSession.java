@@ -194,10 +194,7 @@ final class WebTransportSession implements Port, Member {
         int queued = queue.size();
         if (flushScheduled && answered && state == State.OPEN && queued > 0 && queued == queue.sparseSize()) {
             writeQueued(queued, -1);
-            quic.flush(); // into quiche now; the codec sends it right after this read completes
-            if (recovery != null) {
-                recovery.flushed();
-            }
+            flushWritten(); // into quiche now; the codec sends it right after this read completes
         }
     }
 
@@ -211,8 +208,15 @@ final class WebTransportSession implements Port, Member {
 
     private void flushControl() {
         controlFlushScheduled = false;
+        flushWritten();
+    }
+
+    /** Hands the datagrams written so far to quiche (and, outside a read, to the socket); link recovery notes it. */
+    private void flushWritten() {
         quic.flush();
-        recovery.flushed();
+        if (recovery != null) {
+            recovery.flushed();
+        }
     }
 
     /** A flush after {@code delayNanos} (0: after this loop turn); frames queued meanwhile wait for it. */
@@ -399,12 +403,8 @@ final class WebTransportSession implements Port, Member {
         // else it waits until quiche has sealed and the kernel has taken the whole window.
         int aheadOfBulk = queue.loneFlowAheadOfBulk() ? queue.sparseSize() : -1;
         boolean wrote = writeQueued(Integer.MAX_VALUE, aheadOfBulk);
-        if (recovery != null) {
-            // Resends and NACKs written since the last flush leave with this one.
-            quic.flush();
-            recovery.flushed();
-        } else if (wrote) {
-            quic.flush();
+        if (wrote || recovery != null) {
+            flushWritten(); // with link recovery, the resends and NACKs written since the last flush leave too
         }
         if (queue.size() > 0) {
             scheduleFlush(pacer.delayNanos()); // the pacer holds the rest back
@@ -425,10 +425,7 @@ final class WebTransportSession implements Port, Member {
         for (int written = 0; written < maxFrames && pacer.maySend(now) && (frame = queue.poll()) != null;
                 written++) {
             if (written == flushBefore && wrote) {
-                quic.flush();
-                if (recovery != null) {
-                    recovery.flushed();
-                }
+                flushWritten();
             }
             pacer.sent(frame.readableBytes());
             ByteBuf datagram;
@@ -458,8 +455,7 @@ final class WebTransportSession implements Port, Member {
             quic.write(datagram, quic.voidPromise());
             wrote = true;
             if (recovery != null && recovery.flushDue()) {
-                quic.flush();
-                recovery.flushed();
+                flushWritten();
             }
         }
         return wrote;
