@@ -35,6 +35,7 @@ public final class FrameQueue {
     /** Per flow slot: bytes waiting in the sparse ring, frames waiting in the bulk ring. */
     private final int[] sparseBytes = new int[FLOW_SLOTS];
     private final int[] bulkFrames = new int[FLOW_SLOTS];
+    private final FlowHash flows = new FlowHash();
     private long droppedFull;
 
     public FrameQueue(int capacity, Counters counters) {
@@ -55,7 +56,7 @@ public final class FrameQueue {
             droppedFull++;
             return false;
         }
-        int slot = FlowHash.of(frame) & (FLOW_SLOTS - 1);
+        int slot = flows.of(frame) & (FLOW_SLOTS - 1);
         int length = frame.readableBytes();
         if (bulkFrames[slot] == 0 && sparseBytes[slot] + length <= SPARSE_QUANTUM && sparse.hasRoom()) {
             sparse.add(frame, slot, length);

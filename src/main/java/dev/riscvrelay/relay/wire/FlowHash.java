@@ -7,11 +7,10 @@ import io.netty.buffer.ByteBuf;
  * and (for TCP and UDP) the ports of IPv4 and IPv6 packets; the EtherType alone for anything else (ARP is one
  * flow). Frames of one flow always hash alike. An IPv4 fragment, and an IPv6 packet whose ports sit behind an
  * extension header, hash without ports, so a datagram's fragments stay one flow. Reads only the frame's bytes and
- * never throws: a truncated or malformed frame hashes by what it has.
+ * never throws: a truncated or malformed frame hashes by what it has (0 without a whole Ethernet header).
  */
 public final class FlowHash {
 
-    private static final int ETHER_TYPE = 12;
     private static final int IPV4_FRAGMENT_FIELD = 6;
     /** More-fragments flag and fragment offset: both zero for a packet that is not a fragment. */
     private static final int IPV4_FRAGMENT_MASK = 0x3FFF;
@@ -21,41 +20,35 @@ public final class FlowHash {
     private static final int IPV6_ADDRESSES = 8;
     private static final int PORTS_LENGTH = 4;
 
-    private FlowHash() {
-    }
+    /** The view each frame is read through; one per owner, which keeps this allocation-free and not thread-safe. */
+    private final EthernetFrame ethernet = new EthernetFrame();
 
     /** The flow hash of the frame between {@code frame}'s reader and writer index. */
-    public static int of(ByteBuf frame) {
-        int offset = frame.readerIndex();
-        int end = frame.writerIndex();
-        if (end - offset < EthernetFrame.HEADER_LENGTH) {
+    public int of(ByteBuf frame) {
+        if (ethernet.wrap(frame) != ParseResult.OK) {
             return 0;
         }
-        int etherType = frame.getUnsignedShort(offset + ETHER_TYPE);
-        int ip = offset + EthernetFrame.HEADER_LENGTH;
-        if ((etherType == EthernetFrame.TYPE_VLAN || etherType == EthernetFrame.TYPE_QINQ)
-                && end - offset >= EthernetFrame.HEADER_LENGTH + EthernetFrame.TAG_LENGTH) {
-            etherType = frame.getUnsignedShort(ip + 2);
-            ip += EthernetFrame.TAG_LENGTH;
-        }
+        int etherType = ethernet.etherType();
+        int ip = ethernet.payloadOffset();
+        int length = ethernet.payloadLength();
         long h = etherType;
-        if (etherType == EthernetFrame.TYPE_IPV4 && end - ip >= Ipv4Packet.MIN_HEADER_LENGTH) {
+        if (etherType == EthernetFrame.TYPE_IPV4 && length >= Ipv4Packet.MIN_HEADER_LENGTH) {
             int protocol = frame.getUnsignedByte(ip + IPV4_PROTOCOL);
             h = mix(h, protocol);
             h = mix(h, frame.getLong(ip + IPV4_ADDRESSES));
             int headerLength = (frame.getUnsignedByte(ip) & 0x0F) * 4;
             boolean fragment = (frame.getUnsignedShort(ip + IPV4_FRAGMENT_FIELD) & IPV4_FRAGMENT_MASK) != 0;
             if (!fragment && hasPorts(protocol) && headerLength >= Ipv4Packet.MIN_HEADER_LENGTH
-                    && end - ip >= headerLength + PORTS_LENGTH) {
+                    && length >= headerLength + PORTS_LENGTH) {
                 h = mix(h, frame.getUnsignedInt(ip + headerLength));
             }
-        } else if (etherType == EthernetFrame.TYPE_IPV6 && end - ip >= Ipv6Packet.HEADER_LENGTH) {
+        } else if (etherType == EthernetFrame.TYPE_IPV6 && length >= Ipv6Packet.HEADER_LENGTH) {
             int nextHeader = frame.getUnsignedByte(ip + IPV6_NEXT_HEADER);
             h = mix(h, nextHeader);
             for (int i = 0; i < 4; i++) {
                 h = mix(h, frame.getLong(ip + IPV6_ADDRESSES + 8 * i));
             }
-            if (hasPorts(nextHeader) && end - ip >= Ipv6Packet.HEADER_LENGTH + PORTS_LENGTH) {
+            if (hasPorts(nextHeader) && length >= Ipv6Packet.HEADER_LENGTH + PORTS_LENGTH) {
                 h = mix(h, frame.getUnsignedInt(ip + Ipv6Packet.HEADER_LENGTH));
             }
         }

@@ -6,6 +6,8 @@ import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.TestFrames;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -158,8 +160,8 @@ class FrameQueueTest {
     @Test
     void framesTooShortForAnyHeaderStillQueueAsOneFlow() {
         FrameQueue queue = new FrameQueue(8, counters);
-        ByteBuf runt = io.netty.buffer.Unpooled.buffer(4).writeInt(0xDEADBEEF);
-        ByteBuf other = io.netty.buffer.Unpooled.buffer(4).writeInt(0x01020304);
+        ByteBuf runt = Unpooled.buffer(4).writeInt(0xDEADBEEF);
+        ByteBuf other = Unpooled.buffer(4).writeInt(0x01020304);
         queue.offer(runt);
         queue.offer(other);
 
@@ -220,7 +222,7 @@ class FrameQueueTest {
     /** A full-size segment of one download (a UDP flow here): its tag is its number. */
     private static ByteBuf download(int number) {
         byte[] data = new byte[1400];
-        java.nio.ByteBuffer.wrap(data).putInt(number);
+        ByteBuffer.wrap(data).putInt(number);
         return TestFrames.udp(VM_MAC, SERVER, 80, VM, 40_000, data);
     }
 
@@ -238,7 +240,7 @@ class FrameQueueTest {
 
     private static ByteBuf udp(int flow, int sequence, int size) {
         byte[] data = new byte[Math.max(4, size - 42)];
-        java.nio.ByteBuffer.wrap(data).putInt(sequence);
+        ByteBuffer.wrap(data).putInt(sequence);
         return TestFrames.udp(VM_MAC, VM, 10_000 + flow, SERVER, 53, data);
     }
 }

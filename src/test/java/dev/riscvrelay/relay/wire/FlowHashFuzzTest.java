@@ -22,7 +22,7 @@ class FlowHashFuzzTest {
     private static int hash(byte[] input, int fill) {
         ByteBuf buf = GuardedBytes.guarded(input, fill);
         try {
-            return FlowHash.of(buf);
+            return new FlowHash().of(buf);
         } finally {
             buf.release();
         }
