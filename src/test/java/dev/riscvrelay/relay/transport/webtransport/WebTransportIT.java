@@ -337,6 +337,42 @@ class WebTransportIT {
     }
 
     @Test
+    void theServerReadsAClientsBurstInOneCallAndPassesOnEveryFrameOfItInOrder() throws Exception {
+        assertThat(server.receivesBursts()).as("UDP GRO on the server's socket").isTrue();
+        BlockingQueue<byte[]> inboxB = new LinkedBlockingQueue<>();
+        WebTransportClient a = open(new LinkedBlockingQueue<>());
+        open(inboxB);
+        assertThat(hub.attached.poll(5, TimeUnit.SECONDS)).isNotNull();
+        assertThat(hub.attached.poll(5, TimeUnit.SECONDS)).isNotNull();
+
+        // Frames of one flow (one EtherType) and one size: the client's flush leaves as one GSO burst, which the
+        // server's socket reads in one call; the relay keeps a flow's frames in order.
+        int frames = 50;
+        assertThat(a.eventLoop().submit(() -> {
+            int sent = 0;
+            for (int i = 0; i < frames; i++) {
+                sent += a.sendDatagram(oneFlowFrame(1000, i)) ? 1 : 0;
+            }
+            return sent;
+        }).get(5, TimeUnit.SECONDS)).isEqualTo(frames);
+        for (int i = 0; i < frames; i++) {
+            ByteBuf expected = oneFlowFrame(1000, i);
+            try {
+                assertThat(inboxB.poll(5, TimeUnit.SECONDS)).as("frame %d", i).isEqualTo(ByteBufUtil.getBytes(expected));
+            } finally {
+                expected.release();
+            }
+        }
+    }
+
+    /** A broadcast frame of an experimental EtherType (0x88B5) whose payload starts at {@code seed}. */
+    private static ByteBuf oneFlowFrame(int length, int seed) {
+        ByteBuf frame = frame(length, seed);
+        frame.setBytes(frame.readerIndex(), new byte[] {-1, -1, -1, -1, -1, -1, 2, 0, 0, 0, 0, 1, (byte) 0x88, (byte) 0xB5});
+        return frame;
+    }
+
+    @Test
     void sessionsBeyondTheLimitAreRefusedWith503() throws Exception {
         server.close();
         server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters,
