@@ -71,11 +71,26 @@ final class QuicPacketHandOver extends ChannelInboundHandlerAdapter
         if (msg instanceof DatagramPacket packet) {
             int owner = WorkerConnectionIds.owner(packet.content());
             if (owner >= 0 && owner != self && owner < toOwner.length) {
-                toOwner[owner].offer(packet, packet.content()); // a full queue releases the packet and counts it
+                DatagramPacket own = ownBuffer(ctx, packet);
+                toOwner[owner].offer(own, own.content()); // a full queue releases the packet and counts it
                 return;
             }
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /**
+     * The packet in a buffer of its own size. A socket read with UDP GRO fills a 64 KiB buffer, and each datagram of it
+     * is a slice that holds the whole buffer: a full queue of slices of single-datagram reads would hold 4,096 times
+     * 64 KiB (a slice's own capacity does not show that). A copy costs little here: a hand-over happens only after a
+     * client's address changed.
+     */
+    private static DatagramPacket ownBuffer(ChannelHandlerContext ctx, DatagramPacket packet) {
+        ByteBuf content = packet.content();
+        ByteBuf copy = ctx.alloc().directBuffer(content.readableBytes()).writeBytes(content);
+        DatagramPacket own = packet.replace(copy);
+        packet.release();
+        return own;
     }
 
     /** On this worker's loop: a packet another worker's socket read for one of this worker's connections. */

@@ -69,6 +69,33 @@ class QuicPacketHandOverTest {
     }
 
     @Test
+    void aHandedOverPacketHoldsOnlyItsOwnBytesNotTheWholeReadBuffer() {
+        Workers bed = workers(2);
+        List<ByteBuf> seen = new ArrayList<>();
+        bed.sockets[1].pipeline().addBefore(bed.sockets[1].pipeline().names().get(1), "peek",
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        seen.add(((DatagramPacket) msg).content());
+                        ctx.fireChannelRead(msg);
+                    }
+                });
+        // A 64 KiB read buffer (as UDP GRO fills) of which this datagram is a slice.
+        DatagramPacket datagram = shortHeader(1, 9);
+        int length = datagram.content().readableBytes();
+        ByteBuf read = Unpooled.directBuffer(65536);
+        read.writeBytes(datagram.content());
+        datagram.release();
+        DatagramPacket packet = new DatagramPacket(read.retainedSlice(), RELAY, CLIENT);
+        read.release();
+        bed.sockets[0].writeInbound(packet);
+        assertThat(read.refCnt()).as("the read buffer is free once its datagram is queued").isZero();
+        bed.sockets[1].runPendingTasks();
+        assertThat(bed.codecs[1].events).containsExactly("read 9", "complete");
+        assertThat(seen).singleElement().satisfies(content -> assertThat(content.capacity()).isEqualTo(length));
+    }
+
+    @Test
     void aPacketOfAnotherWorkersConnectionReachesItsCodecWithItsOwnReadComplete() {
         Workers bed = workers(4);
         bed.sockets[0].writeInbound(shortHeader(2, 1), shortHeader(0, 2));
