@@ -9,9 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoEventLoop;
-import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.socket.nio.NioDatagramChannel;
@@ -38,9 +36,6 @@ import javax.net.ssl.TrustManagerFactory;
  * the client's event loop; one dial per instance.
  */
 final class QuicDialer {
-
-    /** One read's buffer with UDP GRO on: the largest burst the kernel coalesces (64 KiB of datagrams). */
-    private static final int GRO_READ_BYTES = 65536;
 
     private final String host;
     private final int port;
@@ -167,9 +162,7 @@ final class QuicDialer {
         if (epoll) {
             // GRO: a burst the relay sent with GSO arrives in one recvmsg (Netty splits it back into datagrams),
             // and on loopback the kernel no longer segments it on the way.
-            bootstrap.option(EpollChannelOption.UDP_GRO, true)
-                    .option(ChannelOption.RCVBUF_ALLOCATOR,
-                            new FixedRecvByteBufAllocator(GRO_READ_BYTES).maxMessagesPerRead(16))
+            QuicTransport.readBursts(bootstrap, 16)
                     // DF on every packet, never fragmented; quiche's probes find the path's size (PathMtu).
                     .option(PathMtu.discoverOption(remote.getAddress()), PathMtu.DISCOVER_PROBE);
         }

@@ -60,10 +60,11 @@ public final class WebTransportServer implements AutoCloseable {
     /** Connection IDs a client may give us (RFC 9000 §18.2), and so the addresses a connection may move to. */
     static final long ACTIVE_CONNECTION_ID_LIMIT = 16;
 
-    /** Datagrams read from the UDP socket per loop turn. */
+    /**
+     * Datagrams read from the UDP socket per loop turn. Every WebTransport session shares this socket while each
+     * WebSocket member has its own: 64 (Netty's default is 16), so a loop busy with TCP members still drains it.
+     */
     private static final int DATAGRAMS_PER_READ = 64;
-    /** One read's buffer with UDP GRO on: the largest burst the kernel coalesces (64 KiB of datagrams). */
-    private static final int GRO_READ_BYTES = 65536;
 
     private final WebTransportServerConfig config;
     private final Counters counters;
@@ -168,10 +169,6 @@ public final class WebTransportServer implements AutoCloseable {
                 .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 .option(ChannelOption.SO_RCVBUF, config.receiveBufferBytes())
                 .option(ChannelOption.SO_SNDBUF, config.receiveBufferBytes())
-                // Every WebTransport session shares this socket while each WebSocket member has its own: read up to
-                // 64 datagrams a loop turn (Netty's default is 16), so a loop busy with TCP members still drains it.
-                .option(ChannelOption.RCVBUF_ALLOCATOR,
-                        new FixedRecvByteBufAllocator(2048).maxMessagesPerRead(DATAGRAMS_PER_READ))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -189,18 +186,18 @@ public final class WebTransportServer implements AutoCloseable {
         if (epoll) {
             // DF on every packet, never fragmented; quiche's probes, not the kernel's cache, find the path's size.
             bootstrap.option(PathMtu.discoverOption(bindAddress), PathMtu.DISCOVER_PROBE);
-            // GRO: a client's GSO burst (relay connect sends one per flush) arrives in one recvmsg, which Netty
-            // splits back into datagrams, instead of a system call and a segmented skb per datagram. Alternating
-            // runs through relay connect across a 1500-MTU veth: curl uploads of 100 MB 818 -> 883 Mbit/s and
-            // downloads of 200 MB 1,829 -> 2,038 Mbit/s (medians of 12 and 8), the same CPU per upload.
-            bootstrap.option(EpollChannelOption.UDP_GRO, true)
-                    .option(ChannelOption.RCVBUF_ALLOCATOR,
-                            new FixedRecvByteBufAllocator(GRO_READ_BYTES).maxMessagesPerRead(DATAGRAMS_PER_READ));
+            // relay connect sends each flush as one GSO burst. Alternating runs through it across a 1500-MTU veth,
+            // without and with GRO here: curl uploads of 100 MB 818 -> 883 Mbit/s and downloads of 200 MB
+            // 1,829 -> 2,038 Mbit/s (medians of 12 and 8), the same CPU per upload.
+            QuicTransport.readBursts(bootstrap, DATAGRAMS_PER_READ);
             if (bindAddress instanceof java.net.Inet6Address && bindAddress.isAnyLocalAddress()) {
                 // Dual stack: IPv4 clients reach '::' as IPv4-mapped peers, whose packets follow the IPv4 option.
                 bootstrap.option(PathMtu.discoverOption(java.net.Inet4Address.ofLiteral("0.0.0.0")),
                         PathMtu.DISCOVER_PROBE);
             }
+        } else {
+            bootstrap.option(ChannelOption.RCVBUF_ALLOCATOR,
+                    new FixedRecvByteBufAllocator(2048).maxMessagesPerRead(DATAGRAMS_PER_READ));
         }
         int boundPort = port;
         if (workers.size() > 1) {
