@@ -126,7 +126,8 @@ public enum Counter {
     DROP_QUIC_HANDOFF_FULL("QUIC packets dropped because the queue to the worker that owns their connection was full"),
     DROP_DATAGRAM_SEND_FAILED("datagrams the QUIC stack refused to send"),
     PATH_BLACK_HOLES("QUIC connections closed because their path stopped carrying the packet size it had validated"),
-    PATH_MIGRATIONS("QUIC connections that moved to a client's new address or port (NAT rebinding, roaming)"),
+    PATH_MIGRATIONS("QUIC connections that moved to a client's new address or port (NAT rebinding, roaming), counted"
+            + " once the client answered on the new path"),
     DROP_UDP_SEND_TOO_LARGE("QUIC packets the kernel refused as larger than the link (EMSGSIZE)"),
     DROP_UDP_SEND_NO_BUFFER("QUIC packets the kernel refused for a full socket or device queue (ENOBUFS, EAGAIN)"),
     DROP_UDP_SEND_FAILED("QUIC packets the kernel refused for another reason (no route, unreachable, ...)"),
