@@ -57,7 +57,7 @@ class InternetThroughRelayIT {
     private static final List<String> BIG_TXT = java.util.stream.IntStream.range(0, 12)
             .mapToObj(i -> Character.toString('a' + i).repeat(250)).toList();
 
-    /** A UDP echo server (RFC 862) on port 7. */
+    /** A UDP echo server (RFC 862) on port 7; "size:N" is answered with N bytes (i mod 251 each). */
     private static final String ECHO_SERVER = """
             import socket
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -65,7 +65,28 @@ class InternetThroughRelayIT {
             s.bind(("203.0.113.10", 7))
             while True:
                 data, peer = s.recvfrom(65535)
+                if data.startswith(b"size:"):
+                    data = bytes(i % 251 for i in range(int(data[5:])))
                 s.sendto(data, peer)
+            """;
+
+    /** Asks the echo server for a datagram of each size given and prints, per size, the length that came back. */
+    private static final String LARGE_REPLY_CLIENT = """
+            import socket, sys
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(3)
+            s.connect(("203.0.113.10", 7))
+            for n in map(int, sys.argv[1:]):
+                got = -1
+                for attempt in range(3):
+                    s.send(b"size:%d" % n)
+                    try:
+                        data = s.recv(65535)
+                    except socket.timeout:
+                        continue
+                    got = len(data) if data == bytes(i % 251 for i in range(n)) else -2
+                    break
+                print(n, got)
             """;
 
     /**
@@ -312,6 +333,22 @@ class InternetThroughRelayIT {
             assertThat(result.succeeded()).as(result.describe()).isTrue();
             assertThat(result.stdout().trim()).as("own answers, foreign answers, sent").isEqualTo("5000 0 5000");
         }
+    }
+
+    @Test
+    @Order(7)
+    void udpRepliesLargerThanTheLanMtuReachTheVmWholeInFragments() throws Exception {
+        // The LAN's MTU is 1185 (1,160 bytes of IP payload per fragment): 1,380 bytes of UDP data cross in 2
+        // fragments, 4,000 in 4, 20,000 in 18 and 60,000 in 52; the VM's kernel reassembles them.
+        CommandResult client = vm1.exec(Duration.ofSeconds(60), "python3", "-c", LARGE_REPLY_CLIENT, "1380", "4000",
+                "20000", "60000");
+        assertThat(client.succeeded()).as(client.describe()).isTrue();
+        assertThat(client.stdout().trim().split("\n")).as("size asked, bytes that arrived intact (-1 none)")
+                .containsExactly("1380 1380", "4000 4000", "20000 20000", "60000 60000");
+        // Nothing else in this class sends the VMs a datagram larger than a frame.
+        assertThat(metric("relay_nat_udp_datagrams_fragmented_total")).isEqualTo(4);
+        assertThat(metric("relay_nat_udp_fragments_in_total")).isEqualTo(2 + 4 + 18 + 52);
+        assertThat(metric("relay_drops_total{reason=\"nat_reply_too_large\"}")).isZero();
     }
 
     @Test

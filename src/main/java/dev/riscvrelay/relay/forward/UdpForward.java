@@ -3,12 +3,14 @@ package dev.riscvrelay.relay.forward;
 import dev.riscvrelay.relay.lan.LongTable;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.nat.udp.UdpNat;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -57,6 +59,9 @@ final class UdpForward implements Forward {
                 .group(loop)
                 .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 .option(ChannelOption.AUTO_CLOSE, false)
+                // Any IPv4 datagram whole (Netty's default reads 2 KiB and cuts the rest): larger than a LAN frame, it
+                // reaches the VM in fragments.
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(UdpNat.MAX_IPV4_UDP_DATA))
                 .handler(new ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelRead(ChannelHandlerContext ctx, Object msg) {

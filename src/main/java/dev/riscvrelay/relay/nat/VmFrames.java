@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.nat;
 
+import dev.riscvrelay.relay.lan.FrameSink;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.IcmpPacket;
@@ -124,6 +125,33 @@ public final class VmFrames {
                 Ipv4Packet.MIN_HEADER_LENGTH + payloadLength, identification, false, replyTtl, protocol,
                 source, destination);
         return frame;
+    }
+
+    /**
+     * Sends {@code length} bytes of IP payload at absolute {@code index} of {@code payload} to a VM in IPv4 fragments
+     * (RFC 791) that each fit the LAN MTU, as a router does with a datagram larger than the next link carries; the VM
+     * reassembles them. Returns the number of fragments emitted.
+     */
+    public int emitFragments(long vmMac, int source, int destination, int protocol, ByteBuf payload, int index,
+            int length, FrameSink sink) {
+        // Every fragment but the last carries a multiple of 8 bytes: offsets count 8-byte units.
+        int perFragment = maxIpPayload() & ~7;
+        int headroom = network.frameHeadroom();
+        identification = (identification + 1) & 0xFFFF;
+        int fragments = 0;
+        for (int offset = 0; offset < length; offset += perFragment) {
+            int carried = Math.min(perFragment, length - offset);
+            ByteBuf frame = allocator.directBuffer(headroom + IP_PAYLOAD_OFFSET + carried);
+            frame.writerIndex(headroom + IP_PAYLOAD_OFFSET + carried).readerIndex(headroom);
+            EthernetFrame.writeHeader(frame, headroom, vmMac, network.gatewayMac(), EthernetFrame.TYPE_IPV4);
+            Ipv4Packet.writeFragmentHeader(frame, headroom + EthernetFrame.HEADER_LENGTH,
+                    Ipv4Packet.MIN_HEADER_LENGTH + carried, identification, offset, offset + carried < length,
+                    replyTtl, protocol, source, destination);
+            frame.setBytes(headroom + IP_PAYLOAD_OFFSET, payload, index + offset, carried);
+            sink.emit(frame);
+            fragments++;
+        }
+        return fragments;
     }
 
     /**

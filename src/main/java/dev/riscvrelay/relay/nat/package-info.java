@@ -20,8 +20,9 @@
  *       sets, limits and counters, over host IPv6 sockets (ICMPv6 echo through {@code IPPROTO_ICMPV6} ping
  *       sockets). A VM's source must be in the LAN's /64; extension headers are not walked. Where the host has no
  *       route (ENETUNREACH), the VM gets ICMPv6 no route.</li>
- *   <li>Fragmented UDP (and ICMP) is not supported: IPv4 fragments are dropped and counted. Replies larger than
- *       the LAN MTU are dropped and counted; the relay never fragments.</li>
+ *   <li>Fragments from VMs are not reassembled: IPv4 fragments are dropped and counted. A UDP reply larger than
+ *       the LAN MTU goes to the VM in IPv4 fragments ({@link dev.riscvrelay.relay.nat.VmFrames#emitFragments});
+ *       IPv6 UDP and ICMP echo replies that large are dropped and counted.</li>
  *   <li>UDP: one connected host socket per (VM address, VM port, destination address, destination port);
  *       {@link dev.riscvrelay.relay.nat.udp.UdpNat}.</li>
  *   <li>ICMP echo: one connected unprivileged ping socket per (VM address, echo identifier, destination), needs

@@ -170,18 +170,37 @@ public final class Ipv4Packet {
 
     /**
      * Writes a 20-byte header without options, checksum filled in, at absolute {@code index} of a buffer the
-     * caller owns. Fragment offset is zero and MF clear: the relay never fragments.
+     * caller owns: a whole datagram (fragment offset zero, MF clear).
      *
      * @param totalLength header plus payload, in bytes
      * @return the number of bytes written, {@link #MIN_HEADER_LENGTH}
      */
     public static int writeHeader(ByteBuf buf, int index, int totalLength, int identification, boolean dontFragment,
             int ttl, int protocol, int source, int destination) {
+        return writeHeader(buf, index, totalLength, identification, dontFragment ? FLAG_DONT_FRAGMENT : 0, ttl,
+                protocol, source, destination);
+    }
+
+    /**
+     * Writes the header of one fragment of a datagram (RFC 791): {@code fragmentOffset} bytes into the datagram's
+     * payload, a multiple of 8, with MF set unless it is the last. Otherwise as {@link #writeHeader}.
+     */
+    public static int writeFragmentHeader(ByteBuf buf, int index, int totalLength, int identification,
+            int fragmentOffset, boolean moreFragments, int ttl, int protocol, int source, int destination) {
+        if ((fragmentOffset & 7) != 0 || fragmentOffset > FRAGMENT_OFFSET_MASK * 8) {
+            throw new IllegalArgumentException("fragment offset " + fragmentOffset);
+        }
+        return writeHeader(buf, index, totalLength, identification,
+                (moreFragments ? FLAG_MORE_FRAGMENTS : 0) | fragmentOffset >>> 3, ttl, protocol, source, destination);
+    }
+
+    private static int writeHeader(ByteBuf buf, int index, int totalLength, int identification, int flagsAndOffset,
+            int ttl, int protocol, int source, int destination) {
         buf.setByte(index + VERSION_IHL, 0x45);
         buf.setByte(index + DSCP_ECN, 0);
         buf.setShort(index + TOTAL_LENGTH, totalLength);
         buf.setShort(index + IDENTIFICATION, identification);
-        buf.setShort(index + FLAGS_FRAGMENT_OFFSET, dontFragment ? FLAG_DONT_FRAGMENT : 0);
+        buf.setShort(index + FLAGS_FRAGMENT_OFFSET, flagsAndOffset);
         buf.setByte(index + TTL, ttl);
         buf.setByte(index + PROTOCOL, protocol);
         buf.setShort(index + CHECKSUM, 0);

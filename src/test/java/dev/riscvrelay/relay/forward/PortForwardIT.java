@@ -62,12 +62,15 @@ class PortForwardIT {
             asyncio.run(main())
             """;
 
+    /** Echoes each datagram; one starting with "big" is answered with its length and sha256 instead. */
     private static final String UDP_ECHO_SERVER = """
-            import socket, sys
+            import hashlib, socket, sys
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.bind((sys.argv[1], 5353))
             while True:
                 data, sender = s.recvfrom(65535)
+                if data.startswith(b"big"):
+                    data = b"%d %s" % (len(data), hashlib.sha256(data).hexdigest().encode())
                 s.sendto(data, sender)
             """;
 
@@ -260,6 +263,22 @@ class PortForwardIT {
     }
 
     @Test
+    void aDatagramLargerThanTheLanMtuReachesTheVmWholeInFragments() throws Exception {
+        byte[] big = new byte[5000];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) (i < 3 ? "big".charAt(i) : i % 251);
+        }
+        String expected = big.length + " " + java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(big));
+        double before = metric("relay_nat_udp_datagrams_fragmented_total");
+        try (java.net.DatagramSocket socket = new java.net.DatagramSocket()) {
+            // The VM's server answers with the length and hash of what its kernel reassembled.
+            assertThat(udpEcho(socket, big)).isEqualTo(expected);
+        }
+        assertThat(metric("relay_nat_udp_datagrams_fragmented_total") - before).isPositive();
+    }
+
+    @Test
     void udpFlowsAreBoundedPerForwardAndCounted() throws Exception {
         double full = metric("relay_drops_total{reason=\"forward_udp_table_full\"}");
         List<java.net.DatagramSocket> clients = new ArrayList<>();
@@ -359,7 +378,11 @@ class PortForwardIT {
 
     /** Sends {@code text} through the UDP forward and waits for its echo, resending after a lost datagram. */
     private String udpEcho(java.net.DatagramSocket socket, String text) throws IOException {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        return udpEcho(socket, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Sends {@code bytes} through the UDP forward and returns the answer as text, resending after a loss. */
+    private String udpEcho(java.net.DatagramSocket socket, byte[] bytes) throws IOException {
         socket.setSoTimeout(2000);
         java.net.DatagramPacket reply = new java.net.DatagramPacket(new byte[2048], 2048);
         for (int attempt = 0; attempt < 5; attempt++) {
@@ -372,7 +395,7 @@ class PortForwardIT {
                 // the datagram or its echo was lost: send it again
             }
         }
-        throw new AssertionError("no echo of '" + text + "' through the UDP forward");
+        throw new AssertionError("no answer to " + bytes.length + " bytes through the UDP forward");
     }
 
     /** One line through the echo forward on {@code port}. */

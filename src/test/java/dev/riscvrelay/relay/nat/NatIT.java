@@ -212,10 +212,57 @@ class NatIT {
     }
 
     @Test
-    void aReplyTooLargeForTheLanMtuIsDroppedAndCounted() throws Exception {
+    void aReplyLargerThanTheLanMtuReachesTheVmInIpv4FragmentsThatReassembleToIt() throws Exception {
         startNat(NetworkConfig.defaults().withMtu(576));
-        send(TestFrames.udp(VM_A_MAC, VM_A, 42000, HOST, InternetNamespaces.ECHO_PORT, new byte[1000]));
-        awaitCounter(Counter.DROP_NAT_REPLY_TOO_LARGE, 1);
+        byte[] large = new byte[3000];
+        for (int i = 0; i < large.length; i++) {
+            large[i] = (byte) (i * 31 + 7);
+        }
+        send(TestFrames.udp(VM_A_MAC, VM_A, 42000, HOST, InternetNamespaces.ECHO_PORT, large));
+        // 3,008 bytes of UDP in pieces of 552 (576 less the IP header, a multiple of 8): five full and one of 248.
+        ByteBuf reassembled = io.netty.buffer.Unpooled.buffer(8 + large.length);
+        int identification = -1;
+        for (int piece = 0; piece < 6; piece++) {
+            ByteBuf fragment = nextFrame();
+            try {
+                TestFrames.Parsed parsed = new TestFrames.Parsed(fragment); // header checksum verified by wrap
+                assertThat(parsed.ethernet.destination()).isEqualTo(VM_A_MAC);
+                assertThat(parsed.ip.source()).isEqualTo(HOST);
+                assertThat(parsed.ip.destination()).isEqualTo(VM_A);
+                assertThat(parsed.ip.protocol()).isEqualTo(Ipv4Packet.PROTOCOL_UDP);
+                assertThat(parsed.ip.totalLength()).as("fragment %d within the LAN MTU", piece)
+                        .isLessThanOrEqualTo(576);
+                assertThat(parsed.ip.fragmentOffset()).as("fragment %d in order", piece)
+                        .isEqualTo(reassembled.writerIndex());
+                assertThat(parsed.ip.moreFragments()).as("MF on all but the last").isEqualTo(piece < 5);
+                if (identification < 0) {
+                    identification = parsed.ip.identification();
+                }
+                assertThat(parsed.ip.identification()).as("one datagram's fragments share its ID")
+                        .isEqualTo(identification);
+                reassembled.writeBytes(fragment, parsed.ip.payloadOffset(), parsed.ip.payloadLength());
+            } finally {
+                fragment.release();
+            }
+        }
+        assertThat(emitted.poll(200, TimeUnit.MILLISECONDS)).as("no seventh fragment").isNull();
+        try {
+            UdpPacket udp = new UdpPacket();
+            assertThat(udp.wrap(reassembled, 0, reassembled.readableBytes())).isEqualTo(
+                    dev.riscvrelay.relay.wire.ParseResult.OK);
+            assertThat(udp.sourcePort()).isEqualTo(InternetNamespaces.ECHO_PORT);
+            assertThat(udp.destinationPort()).isEqualTo(42000);
+            assertThat(udp.checksumValid(HOST, VM_A)).as("the UDP checksum covers the whole datagram").isTrue();
+            assertThat(ByteBufUtil.getBytes(reassembled, udp.dataOffset(), reassembled.readableBytes() - 8))
+                    .isEqualTo(large);
+        } finally {
+            reassembled.release();
+        }
+        assertThat(counters.get(Counter.NAT_UDP_DATAGRAMS_FRAGMENTED)).isEqualTo(1);
+        assertThat(counters.get(Counter.NAT_UDP_FRAGMENTS_IN)).isEqualTo(6);
+        assertThat(counters.get(Counter.DROP_NAT_REPLY_TOO_LARGE)).isZero();
+
+        // A reply that fits still goes whole, in one frame of exactly the MTU.
         byte[] fits = new byte[576 - 28];
         send(TestFrames.udp(VM_A_MAC, VM_A, 42000, HOST, InternetNamespaces.ECHO_PORT, fits));
         ByteBuf reply = nextFrame();
@@ -225,6 +272,7 @@ class NatIT {
         } finally {
             reply.release();
         }
+        assertThat(counters.get(Counter.NAT_UDP_DATAGRAMS_FRAGMENTED)).isEqualTo(1);
     }
 
     @Test

@@ -78,6 +78,43 @@ class Ipv4PacketTest {
     }
 
     @Test
+    void fragmentHeadersAreWrittenAsLinuxWroteTheCapturedOnes() {
+        for (String name : new String[] {"ipv4-fragment-1-of-3-udp", "ipv4-fragment-2-of-3-udp",
+                "ipv4-fragment-3-of-3-udp"}) {
+            ByteBuf captured = HexFixtures.directBuffer(name, 0);
+            ByteBuf written = Unpooled.buffer(Ipv4Packet.MIN_HEADER_LENGTH);
+            try {
+                assertThat(ip.wrap(captured, 14, captured.readableBytes() - 14)).isEqualTo(ParseResult.OK);
+                assertThat(ip.dscpEcn()).isZero();
+                Ipv4Packet.writeFragmentHeader(written, 0, ip.totalLength(), ip.identification(), ip.fragmentOffset(),
+                        ip.moreFragments(), ip.ttl(), ip.protocol(), ip.source(), ip.destination());
+                byte[] header = new byte[Ipv4Packet.MIN_HEADER_LENGTH];
+                captured.getBytes(14, header);
+                assertThat(written.array()).as(name + ", checksum included").isEqualTo(header);
+            } finally {
+                captured.release();
+                written.release();
+            }
+        }
+    }
+
+    @Test
+    void aFragmentOffsetMustCountWholeEightByteUnitsWithinTheField() {
+        ByteBuf buf = Unpooled.buffer(28);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Ipv4Packet.writeFragmentHeader(buf, 0, 28, 1, 12,
+                true, 64, Ipv4Packet.PROTOCOL_UDP, 1, 2)).isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Ipv4Packet.writeFragmentHeader(buf, 0, 28, 1,
+                8192 * 8, false, 64, Ipv4Packet.PROTOCOL_UDP, 1, 2)).isInstanceOf(IllegalArgumentException.class);
+        Ipv4Packet.writeFragmentHeader(buf, 0, 28, 1, 8191 * 8, false, 64, Ipv4Packet.PROTOCOL_UDP, 1, 2);
+        buf.writerIndex(28);
+        assertThat(ip.wrap(buf, 0, 28)).isEqualTo(ParseResult.OK);
+        assertThat(ip.fragmentOffset()).isEqualTo(8191 * 8);
+        assertThat(ip.moreFragments()).isFalse();
+        assertThat(ip.dontFragment()).isFalse();
+        buf.release();
+    }
+
+    @Test
     void ethernetPaddingAfterTheTotalLengthIsNotPayload() {
         byte[] frame = Arrays.copyOf(HexFixtures.bytes("icmp-echo-request-payload-0"), 60);
         ByteBuf buf = Unpooled.wrappedBuffer(frame);

@@ -36,14 +36,17 @@ import java.net.PortUnreachableException;
  * an Ethernet/IP/UDP frame from the original destination. A closed destination port (the kernel reports
  * ECONNREFUSED on the connected socket) becomes an ICMP (or ICMPv6) port unreachable to the VM.
  *
- * <p>Fragmented UDP is not supported: fragments are dropped and counted before they get here. Replies larger than
- * one frame to the VM can carry (the LAN MTU) are dropped and counted: the relay does not fragment.
+ * <p>Fragments from VMs are dropped and counted before they get here. An IPv4 reply larger than one frame to the VM
+ * carries (the LAN MTU) goes to the VM in IPv4 fragments, as a router forwards it onto a smaller link; an IPv6 reply
+ * that large is dropped and counted (routers do not fragment IPv6, and the outside host never sees the VM's MTU).
  *
  * <p>Owned by one event loop; every method runs on it.
  */
 public final class UdpNat {
 
     private static final int DNS_PORT = 53;
+    /** The largest UDP payload an IPv4 datagram carries: 65,535 less the IPv4 and UDP headers. */
+    public static final int MAX_IPV4_UDP_DATA = 0xFFFF - Ipv4Packet.MIN_HEADER_LENGTH - UdpPacket.HEADER_LENGTH;
 
     private final NatConfig config;
     private final VmFrames frames;
@@ -168,7 +171,8 @@ public final class UdpNat {
                 destinationPort, idle, now);
         flows.add(flow);
         DatagramChannel channel = epoll ? new EpollDatagramChannel() : new NioDatagramChannel();
-        flow.attach(channel, maxReplyData, loop);
+        // An IPv4 flow reads any datagram (the largest goes in fragments); an IPv6 one, one byte more than fits.
+        flow.attach(channel, addresses.ipv6() ? maxReplyData6 : MAX_IPV4_UDP_DATA, loop);
         ChannelFuture connected = channel.connect(new InetSocketAddress(addresses.remoteInetAddress(),
                 destinationPort));
         if (connected.isDone() && !connected.isSuccess()) {
@@ -186,10 +190,8 @@ public final class UdpNat {
         if (flow.isClosed()) {
             return;
         }
-        if (data.readableBytes() <= maxReplyData) {
-            flow.touch(clock.nanoTime()); // before the frame leaves: whoever sees it sees the flow used
-        }
         if (!flow.addresses.ipv6()) {
+            flow.touch(clock.nanoTime()); // before the frame leaves: whoever sees it sees the flow used
             sendToVm(flow.vmMac, flow.addresses.remoteIpv4(), flow.destinationPort, flow.addresses.vmIpv4(),
                     flow.vmPort, data);
             return;
@@ -199,6 +201,7 @@ public final class UdpNat {
             counters.increment(Counter.DROP_NAT_REPLY_TOO_LARGE);
             return;
         }
+        flow.touch(clock.nanoTime());
         int udpLength = UdpPacket.HEADER_LENGTH + length;
         ByteBuf frame = frames.newFrame(flow.vmMac, flow.addresses, Ipv6Packet.NEXT_HEADER_UDP, udpLength);
         int at = frame.readerIndex() + VmFrames.IPV6_PAYLOAD_OFFSET;
@@ -213,13 +216,13 @@ public final class UdpNat {
     /**
      * Sends {@code data} (its readable bytes, not consumed) to a VM as one UDP datagram from
      * {@code source:sourcePort}, counted as a datagram in: a flow's reply, or a datagram a forward carries from
-     * outside. Returns false, counted, when it is larger than one LAN frame carries.
+     * outside. One larger than a LAN frame carries goes in IPv4 fragments. Returns false, counted, only for more
+     * than an IPv4 datagram holds.
      */
     public boolean sendToVm(long vmMac, int source, int sourcePort, int vmAddress, int vmPort, ByteBuf data) {
         int length = data.readableBytes();
         if (length > maxReplyData) {
-            counters.increment(Counter.DROP_NAT_REPLY_TOO_LARGE);
-            return false;
+            return sendFragmented(vmMac, source, sourcePort, vmAddress, vmPort, data);
         }
         int udpLength = UdpPacket.HEADER_LENGTH + length;
         ByteBuf frame = frames.newFrame(vmMac, source, vmAddress, Ipv4Packet.PROTOCOL_UDP, udpLength);
@@ -229,6 +232,31 @@ public final class UdpNat {
         UdpPacket.fillChecksum(frame, udpOffset, udpLength, source, vmAddress);
         counters.increment(Counter.NAT_UDP_DATAGRAMS_IN);
         sink.emit(frame);
+        return true;
+    }
+
+    /** The whole datagram (its checksum covers all of it) built once, then cut into fragments: rare, one copy more. */
+    private boolean sendFragmented(long vmMac, int source, int sourcePort, int vmAddress, int vmPort, ByteBuf data) {
+        int length = data.readableBytes();
+        if (length > MAX_IPV4_UDP_DATA) {
+            counters.increment(Counter.DROP_NAT_REPLY_TOO_LARGE);
+            return false;
+        }
+        int udpLength = UdpPacket.HEADER_LENGTH + length;
+        ByteBuf datagram = data.alloc().directBuffer(udpLength);
+        try {
+            datagram.writerIndex(udpLength);
+            UdpPacket.writeHeader(datagram, 0, sourcePort, vmPort, udpLength);
+            datagram.setBytes(UdpPacket.HEADER_LENGTH, data, data.readerIndex(), length);
+            UdpPacket.fillChecksum(datagram, 0, udpLength, source, vmAddress);
+            counters.increment(Counter.NAT_UDP_DATAGRAMS_IN);
+            counters.increment(Counter.NAT_UDP_DATAGRAMS_FRAGMENTED);
+            counters.add(Counter.NAT_UDP_FRAGMENTS_IN,
+                    frames.emitFragments(vmMac, source, vmAddress, Ipv4Packet.PROTOCOL_UDP, datagram, 0, udpLength,
+                            sink));
+        } finally {
+            datagram.release();
+        }
         return true;
     }
 
