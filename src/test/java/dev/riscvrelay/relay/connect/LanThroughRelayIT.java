@@ -132,7 +132,8 @@ class LanThroughRelayIT {
     /**
      * The relay answers a ping to the gateway in the read that brought it, and the answer leaves in the packet that
      * acknowledges the request, not in a second packet after it. A capture on host a's uplink counts the relay's
-     * packets while a pings the gateway: one per echo, plus the odd keep-alive (two per echo before).
+     * packets while a pings the gateway: one per echo, plus the odd keep-alive (two per echo before). Fewer when two
+     * requests, delayed on a busy machine, arrived in one read and their answers share a packet.
      */
     @Test
     void aPingToTheGatewayIsAnsweredInThePacketThatAcknowledgesIt() throws Exception {
@@ -155,7 +156,7 @@ class LanThroughRelayIT {
         long relayPackets = frames.lines().filter(line -> !line.isBlank()).count();
         System.out.printf("[facts] 50 pings to the gateway: %d packets from the relay%n", relayPackets);
         assertThat(pings.stdout()).as(pings.describe()).contains("50 received");
-        assertThat(relayPackets).as("packets from the relay for 50 echoes").isBetween(50L, 70L);
+        assertThat(relayPackets).as("packets from the relay for 50 echoes").isBetween(25L, 70L);
     }
 
     @Test
