@@ -206,9 +206,9 @@ public enum Counter {
     NAT_UDP_FLOWS_EXPIRED("UDP NAT flows closed after their idle timeout"),
     NAT_UDP_DATAGRAMS_OUT("UDP datagrams sent from VMs to the outside"),
     NAT_UDP_DATAGRAMS_IN("UDP datagrams from the outside delivered to VMs"),
-    NAT_UDP_DATAGRAMS_FRAGMENTED("UDP datagrams from the outside larger than the LAN MTU, delivered to VMs in IPv4"
+    NAT_UDP_DATAGRAMS_FRAGMENTED("UDP datagrams from the outside larger than the LAN MTU, delivered to VMs in IP"
             + " fragments"),
-    NAT_UDP_FRAGMENTS_IN("IPv4 fragments those datagrams were cut into"),
+    NAT_UDP_FRAGMENTS_IN("IP fragments those datagrams were cut into"),
     NAT_UDP_PORT_UNREACHABLE("ICMP port unreachable sent to VMs for a closed outside port"),
     NAT_ICMP_FLOWS_OPENED("ICMP echo flows opened (one ping socket each)"),
     NAT_ICMP_FLOWS_EXPIRED("ICMP echo flows closed after their idle timeout"),
@@ -228,7 +228,7 @@ public enum Counter {
     DROP_NAT_ICMP_VM_LIMIT("new ICMP echo flows refused: the VM holds its maximum"),
     DROP_NAT_ICMP_TABLE_FULL("new ICMP echo flows refused: the ICMP flow table is full"),
     DROP_NAT_ICMP_DISABLED("echo requests to the outside dropped: ping sockets are not allowed on this host"),
-    DROP_NAT_REPLY_TOO_LARGE("datagrams from the outside too large for the VM: IPv6 or ICMP replies larger than one"
+    DROP_NAT_REPLY_TOO_LARGE("replies from the outside too large for the VM: ICMP echo replies larger than one"
             + " frame, which the relay does not fragment"),
     DROP_NAT_SOCKET_BUSY("packets dropped because a flow's host socket could not take more"),
     DROP_NAT_SOCKET_ERROR("host socket errors on NAT flows (open, connect, send, receive)"),

@@ -12,9 +12,10 @@ import io.netty.buffer.ByteBufAllocator;
 
 /**
  * Builds the frames the NAT sends to VMs: Ethernet from the gateway's MAC, IPv4 without options or IPv6 without
- * extension headers, in pooled direct buffers with headroom. Packets to VMs stay within the LAN MTU in both families
- * (the IPv6 link MTU advertised may be larger, 1280, but browsers' frames are bounded by the LAN's). Owned by the
- * NAT's event loop (the IP identification counter is plain state).
+ * extension headers (a fragment carries its fragment header), in pooled direct buffers with headroom. Packets to VMs
+ * stay within the LAN MTU in both families (the IPv6 link MTU advertised may be larger, 1280, but browsers' frames
+ * are bounded by the LAN's); a datagram larger than that goes in fragments. Owned by the NAT's event loop (the IP
+ * identification counters are plain state).
  */
 public final class VmFrames {
 
@@ -38,6 +39,8 @@ public final class VmFrames {
     private final NetworkConfig network;
     private final int replyTtl;
     private int identification;
+    /** The identification of the last IPv6 packet sent in fragments (32 bits, RFC 8200 section 4.5). */
+    private int identification6;
 
     /** Frames on {@code network} from its gateway, with the TTL the NAT's {@code config} gives replies. */
     public VmFrames(ByteBufAllocator allocator, NetworkConfig network, NatConfig config) {
@@ -148,6 +151,31 @@ public final class VmFrames {
                     Ipv4Packet.MIN_HEADER_LENGTH + carried, identification, offset, offset + carried < length,
                     replyTtl, protocol, source, destination);
             frame.setBytes(headroom + IP_PAYLOAD_OFFSET, payload, index + offset, carried);
+            sink.emit(frame);
+            fragments++;
+        }
+        return fragments;
+    }
+
+    /**
+     * Sends {@code length} bytes of {@code nextHeader}'s packet (an upper-layer header and its data) at absolute
+     * {@code index} of {@code payload} to the VM of IPv6 {@code addresses}, in fragments that each fit the LAN MTU
+     * (RFC 8200 section 4.5): the NAT is the source of the packets it builds toward the VM, and a source may
+     * fragment. Returns the number of fragments emitted.
+     */
+    public int emitFragments6(long vmMac, FlowAddresses addresses, int nextHeader, ByteBuf payload, int index,
+            int length, FrameSink sink) {
+        int perFragment = (network.mtu() - Ipv6Packet.HEADER_LENGTH - Ipv6Packet.FRAGMENT_HEADER_LENGTH) & ~7;
+        identification6++;
+        int fragments = 0;
+        for (int offset = 0; offset < length; offset += perFragment) {
+            int carried = Math.min(perFragment, length - offset);
+            ByteBuf frame = newFrame6(vmMac, addresses.remoteHigh(), addresses.remoteLow(), addresses.vmHigh(),
+                    addresses.vmLow(), Ipv6Packet.NEXT_HEADER_FRAGMENT, Ipv6Packet.FRAGMENT_HEADER_LENGTH + carried);
+            int at = frame.readerIndex() + IPV6_PAYLOAD_OFFSET;
+            at += Ipv6Packet.writeFragmentHeader(frame, at, nextHeader, offset, offset + carried < length,
+                    identification6);
+            frame.setBytes(at, payload, index + offset, carried);
             sink.emit(frame);
             fragments++;
         }

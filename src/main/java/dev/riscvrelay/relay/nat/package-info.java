@@ -21,8 +21,8 @@
  *       sockets). A VM's source must be in the LAN's /64; extension headers are not walked. Where the host has no
  *       route (ENETUNREACH), the VM gets ICMPv6 no route.</li>
  *   <li>Fragments from VMs are not reassembled: IPv4 fragments are dropped and counted. A UDP reply larger than
- *       the LAN MTU goes to the VM in IPv4 fragments ({@link dev.riscvrelay.relay.nat.VmFrames#emitFragments});
- *       IPv6 UDP and ICMP echo replies that large are dropped and counted.</li>
+ *       the LAN MTU goes to the VM in fragments, IPv4 or IPv6 ({@link dev.riscvrelay.relay.nat.VmFrames}); an ICMP
+ *       echo reply that large is dropped and counted.</li>
  *   <li>UDP: one connected host socket per (VM address, VM port, destination address, destination port);
  *       {@link dev.riscvrelay.relay.nat.udp.UdpNat}.</li>
  *   <li>ICMP echo: one connected unprivileged ping socket per (VM address, echo identifier, destination), needs

@@ -11,6 +11,8 @@ import io.netty.buffer.ByteBuf;
 public final class Ipv6Packet {
 
     public static final int HEADER_LENGTH = 40;
+    /** An IPv6 fragment header: next header, reserved, offset and M flag, identification. */
+    public static final int FRAGMENT_HEADER_LENGTH = 8;
 
     public static final int NEXT_HEADER_HOP_BY_HOP = 0;
     public static final int NEXT_HEADER_TCP = 6;
@@ -195,6 +197,24 @@ public final class Ipv6Packet {
     public long pseudoHeaderSum(int upperLayerLength) {
         return Checksums.pseudoHeaderSum6(sourceHigh(), sourceLow(), destinationHigh(), destinationLow(),
                 nextHeader(), upperLayerLength);
+    }
+
+    /**
+     * Writes a fragment header (RFC 8200 section 4.5) at absolute {@code index}: the fragment's data is
+     * {@code fragmentOffset} bytes into the fragmentable part, a multiple of 8, with M set unless it is the last.
+     *
+     * @return the number of bytes written, {@link #FRAGMENT_HEADER_LENGTH}
+     */
+    public static int writeFragmentHeader(ByteBuf buf, int index, int nextHeader, int fragmentOffset,
+            boolean moreFragments, int identification) {
+        if ((fragmentOffset & 7) != 0 || fragmentOffset > 0xFFF8) {
+            throw new IllegalArgumentException("fragment offset " + fragmentOffset);
+        }
+        buf.setByte(index, nextHeader);
+        buf.setByte(index + 1, 0);
+        buf.setShort(index + 2, fragmentOffset | (moreFragments ? 1 : 0));
+        buf.setInt(index + 4, identification);
+        return FRAGMENT_HEADER_LENGTH;
     }
 
     /**

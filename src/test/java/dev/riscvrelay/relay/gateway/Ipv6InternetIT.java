@@ -17,9 +17,10 @@ import org.junit.jupiter.api.Test;
  * IPv6 to the outside through the real relay's NAT: a Linux host joined by {@code relay connect} configures itself by
  * SLAAC, then reaches the field bed's IPv6 "internet" (a namespace beside the relay's, over a 1500-MTU veth, its host
  * at 2001:db8:1::10; the relay allows 2001:db8:1::/48 and 2001:db8:2::/48 out of the documentation range it denies by
- * default): ping -6 through ICMPv6 ping sockets, a UDP exchange, 50 MB over TCP SHA-256 exact. A destination the
- * policy denies (the internet's peer address, 2001:db8:ff::10) and one the relay's host has no route to
- * (2001:db8:2::1) are answered at once with ICMPv6 destination unreachable, and counted in /metrics.
+ * default): ping -6 through ICMPv6 ping sockets, a UDP exchange, UDP answers larger than the LAN MTU (IPv6
+ * fragments), 50 MB over TCP SHA-256 exact. A destination the policy denies (the internet's peer address,
+ * 2001:db8:ff::10) and one the relay's host has no route to (2001:db8:2::1) are answered at once with ICMPv6
+ * destination unreachable, and counted in /metrics.
  */
 class Ipv6InternetIT {
 
@@ -50,6 +51,36 @@ class Ipv6InternetIT {
             assertThat(udp.stdout().trim()).as(udp.describe()).isEqualTo("HELLO-over-ipv6");
             echo.destroy();
 
+            // UDP answers larger than the LAN MTU (1185) reach the host in IPv6 fragments that its kernel reassembles.
+            field.bed().startInBackground(internet, "python3", "-c", """
+                    import socket
+                    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                    s.bind(("%s", 7009))
+                    while True:
+                        data, peer = s.recvfrom(100)
+                        s.sendto(bytes(i %% 251 for i in range(int(data))), peer)
+                    """.formatted(FieldBed.INTERNET6_HOST));
+            internet.awaitListening("-lun", "[" + FieldBed.INTERNET6_HOST + "]:7009");
+            CommandResult large = host.exec(Duration.ofSeconds(30), "python3", "-c", """
+                    import socket
+                    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                    s.settimeout(3)
+                    s.connect(("%s", 7009))
+                    for n in (1200, 4000, 30000):
+                        got = -1
+                        for attempt in range(3):
+                            s.send(b"%%d" %% n)
+                            try:
+                                data = s.recv(65535)
+                            except socket.timeout:
+                                continue
+                            got = len(data) if data == bytes(i %% 251 for i in range(n)) else -2
+                            break
+                        print(n, got)
+                    """.formatted(FieldBed.INTERNET6_HOST));
+            assertThat(large.stdout().trim().split("\n")).as(large.describe())
+                    .containsExactly("1200 1200", "4000 4000", "30000 30000");
+
             TcpTransfers.Payload payload = transfers.payload("p50v6", 50 * MIB, 56);
             double mbps = transfers.receive("ipv6 clean", internet, FieldBed.INTERNET6_HOST, 5007, host.namespace(),
                     "[" + FieldBed.INTERNET6_HOST + "]:5007", payload, Duration.ofSeconds(180));
@@ -77,7 +108,8 @@ class Ipv6InternetIT {
             assertThat(metric(field, relayNs, "relay_gateway_ipv6_no_route_total")).isGreaterThanOrEqualTo(1);
             assertThat(metric(field, relayNs, "relay_nat_egress_denied_total")).isGreaterThanOrEqualTo(2);
             assertThat(metric(field, relayNs, "relay_nat_icmp_echo_in_total")).isGreaterThanOrEqualTo(3);
-            assertThat(metric(field, relayNs, "relay_nat_udp_datagrams_in_total")).isGreaterThanOrEqualTo(1);
+            assertThat(metric(field, relayNs, "relay_nat_udp_datagrams_in_total")).isGreaterThanOrEqualTo(4);
+            assertThat(metric(field, relayNs, "relay_nat_udp_datagrams_fragmented_total")).isEqualTo(3);
             assertThat(metric(field, relayNs, "relay_nat_tcp_bytes_to_vm_total")).isGreaterThanOrEqualTo(50L * MIB);
             assertThat(metric(field, relayNs, "relay_drops_total{reason=\"nat_tcp_bad_checksum\"}")).isZero();
             assertThat(metric(field, relayNs, "relay_drops_total{reason=\"nat_bad_packet\"}")).isZero();

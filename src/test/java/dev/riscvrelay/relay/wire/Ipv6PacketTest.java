@@ -135,6 +135,22 @@ class Ipv6PacketTest {
     }
 
     @Test
+    void aWrittenFragmentHeaderCarriesOffsetMoreFlagAndIdentificationAsRfc8200Lays() {
+        ByteBuf buf = io.netty.buffer.Unpooled.buffer(8);
+        buf.writerIndex(Ipv6Packet.writeFragmentHeader(buf, 0, Ipv6Packet.NEXT_HEADER_UDP, 184, true, 0x12345678));
+        assertThat(io.netty.buffer.ByteBufUtil.hexDump(buf)).isEqualTo("110000b912345678");
+        Ipv6Packet.writeFragmentHeader(buf, 0, Ipv6Packet.NEXT_HEADER_UDP, 0xFFF8, false, -1);
+        assertThat(io.netty.buffer.ByteBufUtil.hexDump(buf)).isEqualTo("1100fff8ffffffff");
+        Ipv6Packet later = walked(44, Ipv6Fixtures.concat(io.netty.buffer.ByteBufUtil.getBytes(buf), new byte[8]),
+                ParseResult.OK);
+        assertThat(later.laterFragment()).isTrue();
+        assertThat(later.upperLayer()).isEqualTo(Ipv6Packet.NEXT_HEADER_UDP);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Ipv6Packet.writeFragmentHeader(buf, 0, 17, 12, true,
+                1)).isInstanceOf(IllegalArgumentException.class);
+        buf.release();
+    }
+
+    @Test
     void refusesChainsPastThePayloadTooLongOrWithAHopByHopHeaderLater() {
         walked(60, Ipv6Fixtures.hex("3a 01 0000 0000 0000"), ParseResult.BAD_EXTENSION_CHAIN);
         walked(60, Ipv6Fixtures.hex("3a 00 0000"), ParseResult.BAD_EXTENSION_CHAIN);

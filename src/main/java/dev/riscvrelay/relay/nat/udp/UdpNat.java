@@ -36,9 +36,9 @@ import java.net.PortUnreachableException;
  * an Ethernet/IP/UDP frame from the original destination. A closed destination port (the kernel reports
  * ECONNREFUSED on the connected socket) becomes an ICMP (or ICMPv6) port unreachable to the VM.
  *
- * <p>Fragments from VMs are dropped and counted before they get here. An IPv4 reply larger than one frame to the VM
- * carries (the LAN MTU) goes to the VM in IPv4 fragments, as a router forwards it onto a smaller link; an IPv6 reply
- * that large is dropped and counted (routers do not fragment IPv6, and the outside host never sees the VM's MTU).
+ * <p>Fragments from VMs are dropped and counted before they get here. A reply larger than one frame to the VM carries
+ * (the LAN MTU) goes to the VM in fragments: IPv4 ones as a router forwards a datagram onto a smaller link, IPv6 ones
+ * as a source fragments (the NAT is the source of the packet the VM gets; the outside host never sees the VM's MTU).
  *
  * <p>Owned by one event loop; every method runs on it.
  */
@@ -47,6 +47,8 @@ public final class UdpNat {
     private static final int DNS_PORT = 53;
     /** The largest UDP payload an IPv4 datagram carries: 65,535 less the IPv4 and UDP headers. */
     public static final int MAX_IPV4_UDP_DATA = 0xFFFF - Ipv4Packet.MIN_HEADER_LENGTH - UdpPacket.HEADER_LENGTH;
+    /** The largest UDP payload an IPv6 datagram carries without a jumbogram: 65,535 less the UDP header. */
+    static final int MAX_IPV6_UDP_DATA = 0xFFFF - UdpPacket.HEADER_LENGTH;
 
     private final NatConfig config;
     private final VmFrames frames;
@@ -171,8 +173,8 @@ public final class UdpNat {
                 destinationPort, idle, now);
         flows.add(flow);
         DatagramChannel channel = epoll ? new EpollDatagramChannel() : new NioDatagramChannel();
-        // An IPv4 flow reads any datagram (the largest goes in fragments); an IPv6 one, one byte more than fits.
-        flow.attach(channel, addresses.ipv6() ? maxReplyData6 : MAX_IPV4_UDP_DATA, loop);
+        // Any datagram whole: one larger than a frame goes to the VM in fragments.
+        flow.attach(channel, addresses.ipv6() ? MAX_IPV6_UDP_DATA : MAX_IPV4_UDP_DATA, loop);
         ChannelFuture connected = channel.connect(new InetSocketAddress(addresses.remoteInetAddress(),
                 destinationPort));
         if (connected.isDone() && !connected.isSuccess()) {
@@ -190,18 +192,17 @@ public final class UdpNat {
         if (flow.isClosed()) {
             return;
         }
+        flow.touch(clock.nanoTime()); // before the frame leaves: whoever sees it sees the flow used
         if (!flow.addresses.ipv6()) {
-            flow.touch(clock.nanoTime()); // before the frame leaves: whoever sees it sees the flow used
             sendToVm(flow.vmMac, flow.addresses.remoteIpv4(), flow.destinationPort, flow.addresses.vmIpv4(),
                     flow.vmPort, data);
             return;
         }
         int length = data.readableBytes();
         if (length > maxReplyData6) {
-            counters.increment(Counter.DROP_NAT_REPLY_TOO_LARGE);
+            sendFragmented6(flow, data);
             return;
         }
-        flow.touch(clock.nanoTime());
         int udpLength = UdpPacket.HEADER_LENGTH + length;
         ByteBuf frame = frames.newFrame(flow.vmMac, flow.addresses, Ipv6Packet.NEXT_HEADER_UDP, udpLength);
         int at = frame.readerIndex() + VmFrames.IPV6_PAYLOAD_OFFSET;
@@ -237,27 +238,53 @@ public final class UdpNat {
 
     /** The whole datagram (its checksum covers all of it) built once, then cut into fragments: rare, one copy more. */
     private boolean sendFragmented(long vmMac, int source, int sourcePort, int vmAddress, int vmPort, ByteBuf data) {
-        int length = data.readableBytes();
-        if (length > MAX_IPV4_UDP_DATA) {
+        if (data.readableBytes() > MAX_IPV4_UDP_DATA) {
             counters.increment(Counter.DROP_NAT_REPLY_TOO_LARGE);
             return false;
         }
-        int udpLength = UdpPacket.HEADER_LENGTH + length;
-        ByteBuf datagram = data.alloc().directBuffer(udpLength);
+        ByteBuf datagram = wholeDatagram(sourcePort, vmPort, data);
         try {
-            datagram.writerIndex(udpLength);
-            UdpPacket.writeHeader(datagram, 0, sourcePort, vmPort, udpLength);
-            datagram.setBytes(UdpPacket.HEADER_LENGTH, data, data.readerIndex(), length);
-            UdpPacket.fillChecksum(datagram, 0, udpLength, source, vmAddress);
-            counters.increment(Counter.NAT_UDP_DATAGRAMS_IN);
-            counters.increment(Counter.NAT_UDP_DATAGRAMS_FRAGMENTED);
-            counters.add(Counter.NAT_UDP_FRAGMENTS_IN,
-                    frames.emitFragments(vmMac, source, vmAddress, Ipv4Packet.PROTOCOL_UDP, datagram, 0, udpLength,
-                            sink));
+            UdpPacket.fillChecksum(datagram, 0, datagram.readableBytes(), source, vmAddress);
+            countFragmented(frames.emitFragments(vmMac, source, vmAddress, Ipv4Packet.PROTOCOL_UDP, datagram, 0,
+                    datagram.readableBytes(), sink));
         } finally {
             datagram.release();
         }
         return true;
+    }
+
+    /** As {@link #sendFragmented}, in IPv6 fragments. */
+    private void sendFragmented6(UdpFlow flow, ByteBuf data) {
+        if (data.readableBytes() > MAX_IPV6_UDP_DATA) {
+            counters.increment(Counter.DROP_NAT_REPLY_TOO_LARGE);
+            return;
+        }
+        ByteBuf datagram = wholeDatagram(flow.destinationPort, flow.vmPort, data);
+        try {
+            int udpLength = datagram.readableBytes();
+            UdpPacket.fillChecksum(datagram, 0, udpLength,
+                    flow.addresses.pseudoHeaderSumToVm(Ipv6Packet.NEXT_HEADER_UDP, udpLength));
+            countFragmented(frames.emitFragments6(flow.vmMac, flow.addresses, Ipv6Packet.NEXT_HEADER_UDP, datagram, 0,
+                    udpLength, sink));
+        } finally {
+            datagram.release();
+        }
+    }
+
+    /** A UDP header and {@code data} in a buffer of their own, the checksum left to fill. */
+    private static ByteBuf wholeDatagram(int sourcePort, int destinationPort, ByteBuf data) {
+        int udpLength = UdpPacket.HEADER_LENGTH + data.readableBytes();
+        ByteBuf datagram = data.alloc().directBuffer(udpLength);
+        datagram.writerIndex(udpLength);
+        UdpPacket.writeHeader(datagram, 0, sourcePort, destinationPort, udpLength);
+        datagram.setBytes(UdpPacket.HEADER_LENGTH, data, data.readerIndex(), data.readableBytes());
+        return datagram;
+    }
+
+    private void countFragmented(int fragments) {
+        counters.increment(Counter.NAT_UDP_DATAGRAMS_IN);
+        counters.increment(Counter.NAT_UDP_DATAGRAMS_FRAGMENTED);
+        counters.add(Counter.NAT_UDP_FRAGMENTS_IN, fragments);
     }
 
     void onSocketError(UdpFlow flow, Throwable cause) {
