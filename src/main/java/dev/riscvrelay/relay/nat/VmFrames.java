@@ -118,15 +118,21 @@ public final class VmFrames {
      * caller writes the payload at {@code frame.readerIndex() + IP_PAYLOAD_OFFSET}.
      */
     public ByteBuf newFrame(long vmMac, int source, int destination, int protocol, int payloadLength) {
+        ByteBuf frame = newIpv4Frame(vmMac, payloadLength);
+        identification = (identification + 1) & 0xFFFF;
+        Ipv4Packet.writeHeader(frame, frame.readerIndex() + EthernetFrame.HEADER_LENGTH,
+                Ipv4Packet.MIN_HEADER_LENGTH + payloadLength, identification, false, replyTtl, protocol,
+                source, destination);
+        return frame;
+    }
+
+    /** A frame buffer for an IPv4 packet of {@code payloadLength} bytes of payload; only Ethernet is written. */
+    private ByteBuf newIpv4Frame(long vmMac, int payloadLength) {
         int headroom = network.frameHeadroom();
         int frameLength = IP_PAYLOAD_OFFSET + payloadLength;
         ByteBuf frame = allocator.directBuffer(headroom + frameLength);
         frame.writerIndex(headroom + frameLength).readerIndex(headroom);
         EthernetFrame.writeHeader(frame, headroom, vmMac, network.gatewayMac(), EthernetFrame.TYPE_IPV4);
-        identification = (identification + 1) & 0xFFFF;
-        Ipv4Packet.writeHeader(frame, headroom + EthernetFrame.HEADER_LENGTH,
-                Ipv4Packet.MIN_HEADER_LENGTH + payloadLength, identification, false, replyTtl, protocol,
-                source, destination);
         return frame;
     }
 
@@ -139,18 +145,15 @@ public final class VmFrames {
             int length, FrameSink sink) {
         // Every fragment but the last carries a multiple of 8 bytes: offsets count 8-byte units.
         int perFragment = maxIpPayload() & ~7;
-        int headroom = network.frameHeadroom();
         identification = (identification + 1) & 0xFFFF;
         int fragments = 0;
         for (int offset = 0; offset < length; offset += perFragment) {
             int carried = Math.min(perFragment, length - offset);
-            ByteBuf frame = allocator.directBuffer(headroom + IP_PAYLOAD_OFFSET + carried);
-            frame.writerIndex(headroom + IP_PAYLOAD_OFFSET + carried).readerIndex(headroom);
-            EthernetFrame.writeHeader(frame, headroom, vmMac, network.gatewayMac(), EthernetFrame.TYPE_IPV4);
-            Ipv4Packet.writeFragmentHeader(frame, headroom + EthernetFrame.HEADER_LENGTH,
+            ByteBuf frame = newIpv4Frame(vmMac, carried);
+            Ipv4Packet.writeFragmentHeader(frame, frame.readerIndex() + EthernetFrame.HEADER_LENGTH,
                     Ipv4Packet.MIN_HEADER_LENGTH + carried, identification, offset, offset + carried < length,
                     replyTtl, protocol, source, destination);
-            frame.setBytes(headroom + IP_PAYLOAD_OFFSET, payload, index + offset, carried);
+            frame.setBytes(frame.readerIndex() + IP_PAYLOAD_OFFSET, payload, index + offset, carried);
             sink.emit(frame);
             fragments++;
         }

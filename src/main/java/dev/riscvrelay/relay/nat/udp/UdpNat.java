@@ -253,12 +253,8 @@ public final class UdpNat {
         return true;
     }
 
-    /** As {@link #sendFragmented}, in IPv6 fragments. */
+    /** As {@link #sendFragmented}, in IPv6 fragments; the flow's socket reads no more than a datagram carries. */
     private void sendFragmented6(UdpFlow flow, ByteBuf data) {
-        if (data.readableBytes() > MAX_IPV6_UDP_DATA) {
-            counters.increment(Counter.DROP_NAT_REPLY_TOO_LARGE);
-            return;
-        }
         ByteBuf datagram = wholeDatagram(flow.destinationPort, flow.vmPort, data);
         try {
             int udpLength = datagram.readableBytes();
