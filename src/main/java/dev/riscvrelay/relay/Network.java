@@ -47,6 +47,7 @@ final class Network implements AutoCloseable {
     private final DhcpServer dhcp;
     private final DnsForwarder dns;
     private final Nat nat;
+    private final Gateway gateway;
     private final ScheduledFuture<?> everySecond;
     private final IngressGuard.Leases leases;
     private final int leasesPerAddress;
@@ -80,6 +81,7 @@ final class Network implements AutoCloseable {
         this.dhcp = dhcp;
         this.dns = dns;
         this.nat = nat;
+        this.gateway = gateway;
         this.everySecond = loop.scheduleAtFixedRate(() -> {
             lan.expireMacs();
             dhcp.expire(counters);
@@ -282,6 +284,7 @@ final class Network implements AutoCloseable {
             trunk.close();
         }
         everySecond.cancel(false);
+        gateway.close();
         nat.close();
         dns.close();
     }

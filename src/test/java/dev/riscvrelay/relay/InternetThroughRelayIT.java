@@ -89,6 +89,25 @@ class InternetThroughRelayIT {
                 print(n, got)
             """;
 
+    /** Sends the echo server a datagram of each size given and prints, per size, the length that came back. */
+    private static final String LARGE_DATAGRAM_CLIENT = """
+            import socket, sys
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(3)
+            s.connect(("203.0.113.10", 7))
+            for n in map(int, sys.argv[1:]):
+                sent, got = bytes((i * 7 + n) % 256 for i in range(n)), -1
+                for attempt in range(3):
+                    s.send(sent)
+                    try:
+                        data = s.recv(65535)
+                    except socket.timeout:
+                        continue
+                    got = len(data) if data == sent else -2
+                    break
+                print(n, got)
+            """;
+
     /**
      * Sends COUNT datagrams tagged TAG from local port 40000 to the echo server, at most 16 unanswered at a time, and
      * prints: distinct answers of its own, answers carrying another tag, datagrams sent.
@@ -349,6 +368,31 @@ class InternetThroughRelayIT {
         assertThat(metric("relay_nat_udp_datagrams_fragmented_total")).isEqualTo(4);
         assertThat(metric("relay_nat_udp_fragments_in_total")).isEqualTo(2 + 4 + 18 + 52);
         assertThat(metric("relay_drops_total{reason=\"nat_reply_too_large\"}")).isZero();
+    }
+
+    @Test
+    @Order(8)
+    void datagramsAndPingsLargerThanTheLanMtuCrossInFragmentsBothWays() throws Exception {
+        // vm1's eth0 has DHCP's 1185, so its kernel sends these in fragments; the relay puts each back together
+        // before its NAT or its gateway sees it, and the answers come back in fragments the VM reassembles.
+        CommandResult out = vm1.exec(Duration.ofSeconds(30), "ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", "3000",
+                ECHO_HOST);
+        assertThat(out.stdout()).as(out.describe()).contains("3 packets transmitted, 3 received");
+        CommandResult gateway = vm1.exec(Duration.ofSeconds(30), "ping", "-c", "3", "-i", "0.2", "-W", "2", "-s",
+                "3000", "10.0.2.2");
+        assertThat(gateway.stdout()).as(gateway.describe()).contains("3 packets transmitted, 3 received");
+        // 1,200 bytes: a QUIC client's first datagram; 1,452: WireGuard's at its default MTU (1420 and 32 of its own).
+        CommandResult client = vm1.exec(Duration.ofSeconds(60), "python3", "-c", LARGE_DATAGRAM_CLIENT, "1200",
+                "1452", "20000", "65000");
+        assertThat(client.succeeded()).as(client.describe()).isTrue();
+        assertThat(client.stdout().trim().split("\n")).as("size sent, bytes that came back intact (-1 none)")
+                .containsExactly("1200 1200", "1452 1452", "20000 20000", "65000 65000");
+        // Six echo requests and four datagrams (a datagram the client had to send again counts again).
+        assertThat(metric("relay_ip_datagrams_reassembled_total")).as("at least once each")
+                .isGreaterThanOrEqualTo(3 + 3 + 4);
+        assertThat(metric("relay_nat_icmp_echo_fragmented_total")).isEqualTo(3);
+        assertThat(metric("relay_drops_total{reason=\"ip_reassembly_invalid\"}")).isZero();
+        assertThat(metric("relay_drops_total{reason=\"ip_reassembly_timeout\"}")).isZero();
     }
 
     @Test

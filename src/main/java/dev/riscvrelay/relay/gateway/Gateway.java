@@ -19,7 +19,8 @@ import java.util.Objects;
 
 /**
  * The virtual LAN's router, a {@link Port} like any member. It answers ARP for its addresses itself and offers
- * each valid IPv4 packet to its {@link IpHandler}s in order (ping now; DHCP, DNS and NAT plug in the same way).
+ * each valid IPv4 packet to its {@link IpHandler}s in order (ping now; DHCP, DNS and NAT plug in the same way), a
+ * fragmented one once it has put it back together ({@link Ipv4Reassembly}).
  * On IPv6 it answers neighbour discovery and ping for its addresses and advertises itself as the router of the
  * LAN's /64 ({@link Ipv6Receiver}).
  * Frames for it that nothing handles are counted by reason; broadcast and multicast frames it does not handle are
@@ -48,6 +49,7 @@ public final class Gateway implements Port {
     private final GatewayOutput output = new LanOutput();
     private final Neighbours neighbours = new Neighbours(output);
     private final Ipv6Receiver ipv6 = new Ipv6Receiver();
+    private final Ipv4Reassembly reassembly;
     private IpHandler[] ipHandlers;
 
     /** A gateway that answers ARP and ping; add DHCP, DNS, NAT handlers with {@link #addIpHandler}. */
@@ -57,6 +59,7 @@ public final class Gateway implements Port {
         this.allocator = Objects.requireNonNull(allocator, "allocator");
         this.counters = Objects.requireNonNull(counters, "counters");
         this.ipHandlers = new IpHandler[] {new IcmpEchoResponder()};
+        this.reassembly = new Ipv4Reassembly(allocator, counters);
     }
 
     /** Appends a handler after the existing ones. Call before the gateway is attached to the switch. */
@@ -149,10 +152,24 @@ public final class Gateway implements Port {
             return;
         }
         if (ip.isFragment()) {
-            // No reassembly: every handler so far needs a whole datagram.
-            counters.increment(Counter.DROP_IP_FRAGMENT);
+            // Every handler needs a whole datagram: it goes on once its last piece is in.
+            ByteBuf whole = reassembly.offer(ethernet, ip, System.nanoTime());
+            if (whole != null) {
+                try {
+                    ethernet.wrap(whole);
+                    ip.wrap(whole, ethernet.payloadOffset(), ethernet.payloadLength());
+                    offerIpv4(unicast);
+                } finally {
+                    whole.release();
+                }
+            }
             return;
         }
+        offerIpv4(unicast);
+    }
+
+    /** Offers the whole IPv4 packet in {@link #ip} to the handlers, in order. */
+    private void offerIpv4(boolean unicast) {
         for (IpHandler handler : ipHandlers) {
             if (handler.handle(ethernet, ip, output)) {
                 return;
@@ -176,10 +193,17 @@ public final class Gateway implements Port {
 
     /**
      * Call once a second on the loop, {@code now} in nanos: sends the periodic router advertisement to all nodes
-     * when it is due (the first at once) and renews the budget of ICMPv6 errors the gateway may send a second.
+     * when it is due (the first at once), renews the budget of ICMPv6 errors the gateway may send a second, and
+     * drops the IPv4 datagrams whose pieces stopped coming.
      */
     public void everySecond(long now) {
         ipv6.everySecond(now, output);
+        reassembly.expire(System.nanoTime()); // the clock its pieces were taken by
+    }
+
+    /** Lets go of the datagrams still in reassembly. On the loop, when the LAN closes. */
+    public void close() {
+        reassembly.clear();
     }
 
     /** The LAN's addresses and the MACs holding them, as the gateway learned them from ARP. On the loop. */

@@ -64,9 +64,10 @@ final class IcmpEchoResponder implements IpHandler {
         ByteBuf reply = output.allocateFrame(EthernetFrame.HEADER_LENGTH + ipLength);
         int at = reply.readerIndex();
         at += EthernetFrame.writeHeader(reply, at, ethernet.source(), config.gatewayMac(), EthernetFrame.TYPE_IPV4);
-        at += Ipv4Packet.writeHeader(reply, at, ipLength, nextIdentification, false, REPLY_TTL,
-                Ipv4Packet.PROTOCOL_ICMP, config.gatewayAddress(), ip.source());
+        int identification = nextIdentification;
         nextIdentification = (nextIdentification + 1) & 0xFFFF;
+        at += Ipv4Packet.writeHeader(reply, at, ipLength, identification, false, REPLY_TTL,
+                Ipv4Packet.PROTOCOL_ICMP, config.gatewayAddress(), ip.source());
         IcmpPacket.writeEchoHeader(reply, at, IcmpPacket.TYPE_ECHO_REPLY, icmp.identifier(), icmp.sequenceNumber());
         reply.setBytes(at + IcmpPacket.HEADER_LENGTH, ip.buffer(), icmp.dataOffset(), icmp.dataLength());
         // The request's checksum verified, and only the type byte changes, so RFC 1624 updates it without
@@ -75,6 +76,23 @@ final class IcmpEchoResponder implements IpHandler {
         // that 0x0000 would (their sum is -0), so it is always the form to send.
         int checksum = Checksums.update16(icmp.checksum(), ECHO_REQUEST_WORD, ECHO_REPLY_WORD);
         reply.setShort(at + 2, checksum == 0 ? 0xFFFF : checksum);
-        output.emit(reply);
+        if (ipLength <= config.mtu()) {
+            output.emit(reply);
+            return;
+        }
+        // A request the gateway reassembled: its reply goes back in fragments the LAN carries, as Linux's would.
+        try {
+            long vm = ethernet.source();
+            Ipv4Packet.fragment(reply, at, icmpLength, config.mtu(), identification, REPLY_TTL,
+                    Ipv4Packet.PROTOCOL_ICMP, config.gatewayAddress(), ip.source(), carried -> {
+                        ByteBuf frame = output.allocateFrame(EthernetFrame.HEADER_LENGTH
+                                + Ipv4Packet.MIN_HEADER_LENGTH + carried);
+                        EthernetFrame.writeHeader(frame, frame.readerIndex(), vm, config.gatewayMac(),
+                                EthernetFrame.TYPE_IPV4);
+                        return frame;
+                    }, output::emit);
+        } finally {
+            reply.release();
+        }
     }
 }

@@ -53,11 +53,16 @@ public enum Counter {
             + " (the host has no IPv6 route, or the NAT does not carry IPv6)"),
     GATEWAY_IPV6_PROHIBITED("ICMPv6 administratively-prohibited errors sent to VMs for IPv6 destinations the egress"
             + " policy denies"),
+    IP_FRAGMENTS_IN("IPv4 fragments from VMs taken for reassembly"),
+    IP_DATAGRAMS_REASSEMBLED("IPv4 datagrams from VMs put back together from their fragments"),
     GATEWAY_UNHANDLED("frames addressed to the gateway that nothing handles yet (protocol, port or type)"),
     GATEWAY_NOT_ADDRESSED("unicast frames flooded to the gateway for another MAC (not an error)"),
     DROP_MALFORMED("frames for the gateway whose headers are malformed (truncated, bad lengths, bad ARP format)"),
     DROP_BAD_CHECKSUM("packets for the gateway with a bad IPv4 header, ICMP, ICMPv6 or UDP checksum"),
-    DROP_IP_FRAGMENT("IPv4 fragments for the gateway, which does not reassemble"),
+    DROP_IP_REASSEMBLY_INVALID("IPv4 datagrams from VMs dropped for pieces that do not fit together (overlapping,"
+            + " past the last piece or 65,535 bytes, a piece but the last not a multiple of 8, more than 128 pieces)"),
+    DROP_IP_REASSEMBLY_TIMEOUT("IPv4 datagrams from VMs dropped with pieces missing after 5 s"),
+    DROP_IP_REASSEMBLY_EVICTED("IPv4 datagrams from VMs dropped unfinished for a newer one: 16 were in progress"),
     DROP_IPV6_EXTENSION_HEADER("IPv6 packets for the gateway led by an extension header (fragments included), which"
             + " it does not walk"),
     DROP_ICMPV6_ERROR_RATE("ICMPv6 errors the gateway did not send: over its 100 a second (RFC 4443 section 2.4)"),
@@ -214,6 +219,8 @@ public enum Counter {
     NAT_ICMP_FLOWS_EXPIRED("ICMP echo flows closed after their idle timeout"),
     NAT_ICMP_ECHO_OUT("ICMP echo requests sent from VMs to the outside"),
     NAT_ICMP_ECHO_IN("ICMP echo replies delivered to VMs"),
+    NAT_ICMP_ECHO_FRAGMENTED("ICMP echo replies larger than the LAN MTU, delivered to VMs in IP fragments"),
+    NAT_ICMP_FRAGMENTS_IN("IP fragments those echo replies were cut into"),
     NAT_IPV6_PACKETS_OUT("IPv6 packets from VMs the NAT took to carry outside (before per-protocol checks)"),
     NAT_IPV6_UNREACHABLE("ICMPv6 destination unreachable the NAT sent VMs for IPv6 connects that failed later"
             + " (timeout, no route, port unreachable)"),
@@ -228,8 +235,7 @@ public enum Counter {
     DROP_NAT_ICMP_VM_LIMIT("new ICMP echo flows refused: the VM holds its maximum"),
     DROP_NAT_ICMP_TABLE_FULL("new ICMP echo flows refused: the ICMP flow table is full"),
     DROP_NAT_ICMP_DISABLED("echo requests to the outside dropped: ping sockets are not allowed on this host"),
-    DROP_NAT_REPLY_TOO_LARGE("replies from the outside too large for the VM: ICMP echo replies larger than one"
-            + " frame, which the relay does not fragment"),
+    DROP_NAT_REPLY_TOO_LARGE("replies from the outside larger than an IP packet holds, which no fragments carry"),
     DROP_NAT_SOCKET_BUSY("packets dropped because a flow's host socket could not take more"),
     DROP_NAT_SOCKET_ERROR("host socket errors on NAT flows (open, connect, send, receive)"),
 

@@ -143,21 +143,9 @@ public final class VmFrames {
      */
     public int emitFragments(long vmMac, int source, int destination, int protocol, ByteBuf payload, int index,
             int length, FrameSink sink) {
-        // Every fragment but the last carries a multiple of 8 bytes: offsets count 8-byte units.
-        int perFragment = maxIpPayload() & ~7;
         identification = (identification + 1) & 0xFFFF;
-        int fragments = 0;
-        for (int offset = 0; offset < length; offset += perFragment) {
-            int carried = Math.min(perFragment, length - offset);
-            ByteBuf frame = newIpv4Frame(vmMac, carried);
-            Ipv4Packet.writeFragmentHeader(frame, frame.readerIndex() + EthernetFrame.HEADER_LENGTH,
-                    Ipv4Packet.MIN_HEADER_LENGTH + carried, identification, offset, offset + carried < length,
-                    replyTtl, protocol, source, destination);
-            frame.setBytes(frame.readerIndex() + IP_PAYLOAD_OFFSET, payload, index + offset, carried);
-            sink.emit(frame);
-            fragments++;
-        }
-        return fragments;
+        return Ipv4Packet.fragment(payload, index, length, network.mtu(), identification, replyTtl, protocol, source,
+                destination, carried -> newIpv4Frame(vmMac, carried), sink::emit);
     }
 
     /**

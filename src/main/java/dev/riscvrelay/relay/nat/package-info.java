@@ -20,9 +20,9 @@
  *       sets, limits and counters, over host IPv6 sockets (ICMPv6 echo through {@code IPPROTO_ICMPV6} ping
  *       sockets). A VM's source must be in the LAN's /64; extension headers are not walked. Where the host has no
  *       route (ENETUNREACH), the VM gets ICMPv6 no route.</li>
- *   <li>Fragments from VMs are not reassembled: IPv4 fragments are dropped and counted. A UDP reply larger than
- *       the LAN MTU goes to the VM in fragments, IPv4 or IPv6 ({@link dev.riscvrelay.relay.nat.VmFrames}); an ICMP
- *       echo reply that large is dropped and counted.</li>
+ *   <li>IPv4 datagrams VMs send in fragments reach the NAT whole: the gateway reassembles them first. IPv6
+ *       fragments from VMs are dropped and counted. A UDP datagram or an echo reply larger than the LAN MTU goes to
+ *       the VM in fragments, IPv4 or IPv6 ({@link dev.riscvrelay.relay.nat.VmFrames}).</li>
  *   <li>UDP: one connected host socket per (VM address, VM port, destination address, destination port);
  *       {@link dev.riscvrelay.relay.nat.udp.UdpNat}.</li>
  *   <li>ICMP echo: one connected unprivileged ping socket per (VM address, echo identifier, destination), needs

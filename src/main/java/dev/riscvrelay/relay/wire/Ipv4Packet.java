@@ -1,6 +1,8 @@
 package dev.riscvrelay.relay.wire;
 
 import io.netty.buffer.ByteBuf;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * A reusable view of an IPv4 packet (RFC 791) inside a {@link ByteBuf}. {@link #wrap} checks version, header length,
@@ -192,6 +194,30 @@ public final class Ipv4Packet {
         }
         return writeHeader(buf, index, totalLength, identification,
                 (moreFragments ? FLAG_MORE_FRAGMENTS : 0) | fragmentOffset >>> 3, ttl, protocol, source, destination);
+    }
+
+    /**
+     * Cuts the {@code length} bytes of payload at absolute {@code index} of {@code payload} into fragments whose IP
+     * packets fit {@code mtu} (RFC 791 section 3.2), each in a frame from {@code newFrame} (given the fragment's
+     * payload length, it returns a buffer whose readable bytes are the whole frame, Ethernet header written, the IP
+     * packet after it), handed to {@code emit} in order. Returns the number of fragments.
+     */
+    public static int fragment(ByteBuf payload, int index, int length, int mtu, int identification, int ttl,
+            int protocol, int source, int destination, IntFunction<ByteBuf> newFrame, Consumer<ByteBuf> emit) {
+        // Every fragment but the last carries a multiple of 8 bytes: offsets count 8-byte units.
+        int perFragment = (mtu - MIN_HEADER_LENGTH) & ~7;
+        int fragments = 0;
+        for (int offset = 0; offset < length; offset += perFragment) {
+            int carried = Math.min(perFragment, length - offset);
+            ByteBuf frame = newFrame.apply(carried);
+            int at = frame.readerIndex() + EthernetFrame.HEADER_LENGTH;
+            at += writeFragmentHeader(frame, at, MIN_HEADER_LENGTH + carried, identification, offset,
+                    offset + carried < length, ttl, protocol, source, destination);
+            frame.setBytes(at, payload, index + offset, carried);
+            emit.accept(frame);
+            fragments++;
+        }
+        return fragments;
     }
 
     private static int writeHeader(ByteBuf buf, int index, int totalLength, int identification, int flagsAndOffset,

@@ -220,31 +220,7 @@ class NatIT {
         }
         send(TestFrames.udp(VM_A_MAC, VM_A, 42000, HOST, InternetNamespaces.ECHO_PORT, large));
         // 3,008 bytes of UDP in pieces of 552 (576 less the IP header, a multiple of 8): five full and one of 248.
-        ByteBuf reassembled = io.netty.buffer.Unpooled.buffer(8 + large.length);
-        int identification = -1;
-        for (int piece = 0; piece < 6; piece++) {
-            ByteBuf fragment = nextFrame();
-            try {
-                TestFrames.Parsed parsed = new TestFrames.Parsed(fragment); // header checksum verified by wrap
-                assertThat(parsed.ethernet.destination()).isEqualTo(VM_A_MAC);
-                assertThat(parsed.ip.source()).isEqualTo(HOST);
-                assertThat(parsed.ip.destination()).isEqualTo(VM_A);
-                assertThat(parsed.ip.protocol()).isEqualTo(Ipv4Packet.PROTOCOL_UDP);
-                assertThat(parsed.ip.totalLength()).as("fragment %d within the LAN MTU", piece)
-                        .isLessThanOrEqualTo(576);
-                assertThat(parsed.ip.fragmentOffset()).as("fragment %d in order", piece)
-                        .isEqualTo(reassembled.writerIndex());
-                assertThat(parsed.ip.moreFragments()).as("MF on all but the last").isEqualTo(piece < 5);
-                if (identification < 0) {
-                    identification = parsed.ip.identification();
-                }
-                assertThat(parsed.ip.identification()).as("one datagram's fragments share its ID")
-                        .isEqualTo(identification);
-                reassembled.writeBytes(fragment, parsed.ip.payloadOffset(), parsed.ip.payloadLength());
-            } finally {
-                fragment.release();
-            }
-        }
+        ByteBuf reassembled = reassembleFragments(6, Ipv4Packet.PROTOCOL_UDP, 576);
         assertThat(emitted.poll(200, TimeUnit.MILLISECONDS)).as("no seventh fragment").isNull();
         try {
             UdpPacket udp = new UdpPacket();
@@ -314,6 +290,68 @@ class NatIT {
         }
         assertThat(onLoop(() -> nat.icmp().flowCount())).isEqualTo(1);
         assertThat(counters.get(Counter.NAT_ICMP_ECHO_IN)).isEqualTo(3);
+    }
+
+    @Test
+    void anEchoReplyLargerThanTheLanMtuReachesTheVmInFragmentsThatReassembleToIt() throws Exception {
+        startNat(NetworkConfig.defaults().withMtu(576));
+        assertThat(onLoop(() -> nat.icmp().enabled())).as("ping sockets allowed in the relay namespace").isTrue();
+        byte[] payload = new byte[3000];
+        for (int i = 0; i < payload.length; i++) {
+            payload[i] = (byte) (i * 17 + 3);
+        }
+        send(TestFrames.echoRequest(VM_A_MAC, VM_A, HOST, 0xBEEF, 9, payload));
+        // The host's reply, 3,008 bytes of ICMP, in pieces of 552: five full and one of 248.
+        ByteBuf reassembled = reassembleFragments(6, Ipv4Packet.PROTOCOL_ICMP, 576);
+        assertThat(emitted.poll(200, TimeUnit.MILLISECONDS)).as("no seventh fragment").isNull();
+        try {
+            IcmpPacket icmp = new IcmpPacket();
+            assertThat(icmp.wrap(reassembled, 0, reassembled.readableBytes()))
+                    .as("the checksum covers the whole reply").isEqualTo(dev.riscvrelay.relay.wire.ParseResult.OK);
+            assertThat(icmp.type()).isEqualTo(IcmpPacket.TYPE_ECHO_REPLY);
+            assertThat(icmp.identifier()).as("the VM's identifier").isEqualTo(0xBEEF);
+            assertThat(icmp.sequenceNumber()).isEqualTo(9);
+            assertThat(ByteBufUtil.getBytes(reassembled, icmp.dataOffset(), icmp.dataLength())).isEqualTo(payload);
+        } finally {
+            reassembled.release();
+        }
+        assertThat(counters.get(Counter.NAT_ICMP_ECHO_IN)).isEqualTo(1);
+        assertThat(counters.get(Counter.NAT_ICMP_ECHO_FRAGMENTED)).isEqualTo(1);
+        assertThat(counters.get(Counter.NAT_ICMP_FRAGMENTS_IN)).isEqualTo(6);
+        assertThat(counters.get(Counter.DROP_NAT_REPLY_TOO_LARGE)).isZero();
+    }
+
+    /**
+     * Takes the next {@code pieces} frames as the IPv4 fragments, in order, of one datagram from the host to VM A, each
+     * within {@code mtu}, and returns their payloads joined (the caller releases it).
+     */
+    private ByteBuf reassembleFragments(int pieces, int protocol, int mtu) throws Exception {
+        ByteBuf reassembled = io.netty.buffer.Unpooled.buffer();
+        int identification = -1;
+        for (int piece = 0; piece < pieces; piece++) {
+            ByteBuf fragment = nextFrame();
+            try {
+                TestFrames.Parsed parsed = new TestFrames.Parsed(fragment); // header checksum verified by wrap
+                assertThat(parsed.ethernet.destination()).isEqualTo(VM_A_MAC);
+                assertThat(parsed.ip.source()).isEqualTo(HOST);
+                assertThat(parsed.ip.destination()).isEqualTo(VM_A);
+                assertThat(parsed.ip.protocol()).isEqualTo(protocol);
+                assertThat(parsed.ip.totalLength()).as("fragment %d within the LAN MTU", piece)
+                        .isLessThanOrEqualTo(mtu);
+                assertThat(parsed.ip.fragmentOffset()).as("fragment %d in order", piece)
+                        .isEqualTo(reassembled.writerIndex());
+                assertThat(parsed.ip.moreFragments()).as("MF on all but the last").isEqualTo(piece < pieces - 1);
+                if (identification < 0) {
+                    identification = parsed.ip.identification();
+                }
+                assertThat(parsed.ip.identification()).as("one datagram's fragments share its ID")
+                        .isEqualTo(identification);
+                reassembled.writeBytes(fragment, parsed.ip.payloadOffset(), parsed.ip.payloadLength());
+            } finally {
+                fragment.release();
+            }
+        }
+        return reassembled;
     }
 
     @Test

@@ -44,6 +44,10 @@ import io.netty.channel.epoll.EpollIoHandler;
 public final class IcmpNat {
 
     private static final System.Logger LOG = System.getLogger(IcmpNat.class.getName());
+    /** The largest echo message an IPv4 packet holds; replies read up to it and go to the VM in fragments. */
+    static final int MAX_ICMP_MESSAGE = 0xFFFF - Ipv4Packet.MIN_HEADER_LENGTH;
+    /** The largest ICMPv6 echo message an IPv6 packet holds without jumbograms. */
+    static final int MAX_ICMPV6_MESSAGE = 0xFFFF;
 
     private final NatConfig config;
     private final VmFrames frames;
@@ -202,7 +206,7 @@ public final class IcmpNat {
                 config.icmpIdleTimeout().toNanos(), now);
         flows.add(flow);
         // Netty owns and closes the fd from here.
-        flow.attach(new EpollDatagramChannel(fd), frames.maxIpPayload(), loop);
+        flow.attach(new EpollDatagramChannel(fd), addresses.ipv6() ? MAX_ICMPV6_MESSAGE : MAX_ICMP_MESSAGE, loop);
         counters.increment(Counter.NAT_ICMP_FLOWS_OPENED);
         return flow;
     }
@@ -216,27 +220,61 @@ public final class IcmpNat {
             counters.increment(Counter.DROP_NAT_BAD_PACKET);
             return;
         }
-        if (length > frames.maxIpPayload(flow.addresses)) {
+        if (length > (ipv6 ? MAX_ICMPV6_MESSAGE : MAX_ICMP_MESSAGE)) {
+            // The read filled the socket's limit plus one: more than an IP packet holds, so not whole.
             counters.increment(Counter.DROP_NAT_REPLY_TOO_LARGE);
             return;
         }
         flow.touch(clock.nanoTime());
+        counters.increment(Counter.NAT_ICMP_ECHO_IN);
+        if (length > frames.maxIpPayload(flow.addresses)) {
+            sendFragmented(flow, message, length);
+            return;
+        }
         ByteBuf frame = frames.newFrame(flow.vmMac, flow.addresses,
                 ipv6 ? Ipv6Packet.NEXT_HEADER_ICMPV6 : Ipv4Packet.PROTOCOL_ICMP, length);
         int at = frame.readerIndex() + VmFrames.ipPayloadOffset(flow.addresses);
         frame.setBytes(at, message, message.readerIndex(), length);
-        // Back to the VM's identifier; the checksum is recomputed over the whole message (RFC 792), for ICMPv6 with
-        // the pseudo-header of the packet to the VM (RFC 4443 section 2.3).
-        frame.setShort(at + 4, flow.vmIdentifier);
-        frame.setShort(at + 2, 0);
-        if (ipv6) {
-            FlowAddresses a = flow.addresses;
-            Icmpv6Packet.fillChecksum(frame, at, length, a.remoteHigh(), a.remoteLow(), a.vmHigh(), a.vmLow());
-        } else {
-            IcmpPacket.fillChecksum(frame, at, length);
-        }
-        counters.increment(Counter.NAT_ICMP_ECHO_IN);
+        toVm(flow, frame, at, length);
         sink.emit(frame);
+    }
+
+    /**
+     * A reply larger than the LAN MTU (a VM behind a TAP of a larger MTU than the LAN's, pinging with a large
+     * payload) goes in IP fragments, as {@link dev.riscvrelay.relay.nat.udp.UdpNat} sends large datagrams: the whole
+     * message built once (its checksum covers all of it), then cut. Rare, one copy more.
+     */
+    private void sendFragmented(IcmpFlow flow, ByteBuf message, int length) {
+        ByteBuf whole = message.alloc().directBuffer(length);
+        try {
+            whole.writeBytes(message, message.readerIndex(), length);
+            toVm(flow, whole, 0, length);
+            FlowAddresses a = flow.addresses;
+            int fragments = a.ipv6()
+                    ? frames.emitFragments6(flow.vmMac, a, Ipv6Packet.NEXT_HEADER_ICMPV6, whole, 0, length, sink)
+                    : frames.emitFragments(flow.vmMac, a.remoteIpv4(), a.vmIpv4(), Ipv4Packet.PROTOCOL_ICMP, whole,
+                            0, length, sink);
+            counters.increment(Counter.NAT_ICMP_ECHO_FRAGMENTED);
+            counters.add(Counter.NAT_ICMP_FRAGMENTS_IN, fragments);
+        } finally {
+            whole.release();
+        }
+    }
+
+    /**
+     * Turns the echo reply of {@code length} bytes at absolute {@code at} of {@code buf} into the VM's: back to the
+     * VM's identifier, and the checksum recomputed over the whole message (RFC 792), for ICMPv6 with the
+     * pseudo-header of the packet to the VM (RFC 4443 section 2.3).
+     */
+    private static void toVm(IcmpFlow flow, ByteBuf buf, int at, int length) {
+        buf.setShort(at + 4, flow.vmIdentifier);
+        buf.setShort(at + 2, 0);
+        if (flow.addresses.ipv6()) {
+            FlowAddresses a = flow.addresses;
+            Icmpv6Packet.fillChecksum(buf, at, length, a.remoteHigh(), a.remoteLow(), a.vmHigh(), a.vmLow());
+        } else {
+            IcmpPacket.fillChecksum(buf, at, length);
+        }
     }
 
     void onSocketError(IcmpFlow flow, Throwable cause) {

@@ -36,7 +36,8 @@ import java.net.PortUnreachableException;
  * an Ethernet/IP/UDP frame from the original destination. A closed destination port (the kernel reports
  * ECONNREFUSED on the connected socket) becomes an ICMP (or ICMPv6) port unreachable to the VM.
  *
- * <p>Fragments from VMs are dropped and counted before they get here. A reply larger than one frame to the VM carries
+ * <p>A datagram a VM sent in IPv4 fragments arrives here whole (the gateway reassembles it); IPv6 fragments are
+ * dropped and counted before they get here. A reply larger than one frame to the VM carries
  * (the LAN MTU) goes to the VM in fragments: IPv4 ones as a router forwards a datagram onto a smaller link, IPv6 ones
  * as a source fragments (the NAT is the source of the packet the VM gets; the outside host never sees the VM's MTU).
  *
