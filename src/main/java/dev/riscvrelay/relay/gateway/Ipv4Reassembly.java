@@ -14,10 +14,11 @@ import java.util.concurrent.TimeUnit;
  * 1,200 bytes of UDP), a WireGuard tunnel's full-size packets, a large DNS query or ping. The kernel of the host
  * fragments them again where its own path needs it.
  *
- * <p>What a datagram's pieces must agree on, as in Linux's {@code ip_fragment.c}: one (source, destination,
- * protocol, identification); every piece but the last a multiple of 8 bytes; no piece past the last one's end or
- * past 65,535 bytes. A piece that overlaps another without repeating it exactly spoils the datagram (overlaps are a
- * way to slip one header past a filter that checked another, RFC 1858); an exact repeat is ignored.
+ * <p>What a datagram's pieces must agree on: one (source, destination, protocol, identification); every piece but
+ * the last a multiple of 8 bytes (RFC 791; Linux trims such a piece instead); no piece past the last one's end or
+ * past 65,535 bytes. A piece that overlaps another without repeating it exactly spoils the datagram, as in Linux's
+ * {@code ip_fragment.c} (overlaps are a way to slip one header past a filter that checked another, RFC 1858); an
+ * exact repeat is ignored.
  *
  * <p>Bounded: at most {@link #MAX_DATAGRAMS} in progress per LAN, each of at most {@link #MAX_FRAGMENTS} pieces
  * and held for at most {@link #TIMEOUT_NANOS}; a new datagram when all are taken evicts the oldest. Each drop is
