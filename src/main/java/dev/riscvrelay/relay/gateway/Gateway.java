@@ -50,6 +50,8 @@ public final class Gateway implements Port {
     private final Neighbours neighbours = new Neighbours(output);
     private final Ipv6Receiver ipv6 = new Ipv6Receiver();
     private final Ipv4Reassembly reassembly;
+    /** Whether the packet the handlers are offered is one the gateway put back together. */
+    private boolean offeringReassembled;
     private IpHandler[] ipHandlers;
 
     /** A gateway that answers ARP and ping; add DHCP, DNS, NAT handlers with {@link #addIpHandler}. */
@@ -58,7 +60,7 @@ public final class Gateway implements Port {
         this.lan = Objects.requireNonNull(lan, "lan");
         this.allocator = Objects.requireNonNull(allocator, "allocator");
         this.counters = Objects.requireNonNull(counters, "counters");
-        this.ipHandlers = new IpHandler[] {new IcmpEchoResponder()};
+        this.ipHandlers = new IpHandler[] {new IcmpEchoResponder(() -> offeringReassembled)};
         this.reassembly = new Ipv4Reassembly(allocator, counters);
     }
 
@@ -158,8 +160,10 @@ public final class Gateway implements Port {
                 try {
                     ethernet.wrap(whole);
                     ip.wrap(whole, ethernet.payloadOffset(), ethernet.payloadLength());
+                    offeringReassembled = true;
                     offerIpv4(unicast);
                 } finally {
+                    offeringReassembled = false;
                     whole.release();
                 }
             }

@@ -10,6 +10,7 @@ import dev.riscvrelay.relay.wire.Ipv4Packet;
 import dev.riscvrelay.relay.wire.MacAddress;
 import dev.riscvrelay.relay.wire.ParseResult;
 import io.netty.buffer.ByteBuf;
+import java.util.function.BooleanSupplier;
 
 /**
  * Answers ICMP echo requests sent to the gateway's own address (RFC 792; RFC 1122 section 3.2.2.6: the reply
@@ -26,7 +27,13 @@ final class IcmpEchoResponder implements IpHandler {
     private static final int ECHO_REPLY_WORD = IcmpPacket.TYPE_ECHO_REPLY << 8;
 
     private final IcmpPacket icmp = new IcmpPacket();
+    private final BooleanSupplier reassembled;
     private int nextIdentification;
+
+    /** @param reassembled whether the request being handled came in fragments (the gateway reassembled it) */
+    IcmpEchoResponder(BooleanSupplier reassembled) {
+        this.reassembled = reassembled;
+    }
 
     @Override
     public boolean handle(EthernetFrame ethernet, Ipv4Packet ip, GatewayOutput output) {
@@ -76,11 +83,12 @@ final class IcmpEchoResponder implements IpHandler {
         // that 0x0000 would (their sum is -0), so it is always the form to send.
         int checksum = Checksums.update16(icmp.checksum(), ECHO_REQUEST_WORD, ECHO_REPLY_WORD);
         reply.setShort(at + 2, checksum == 0 ? 0xFFFF : checksum);
-        if (ipLength <= config.mtu()) {
+        if (!reassembled.getAsBoolean() || ipLength <= config.mtu()) {
+            // A request that came whole fit its sender's link, whatever the LAN MTU: so does the reply.
             output.emit(reply);
             return;
         }
-        // A request the gateway reassembled: its reply goes back in fragments the LAN carries, as Linux's would.
+        // The request came in fragments: so does the reply, in pieces the LAN carries, as Linux's would.
         try {
             long vm = ethernet.source();
             Ipv4Packet.fragment(reply, at, icmpLength, config.mtu(), identification, REPLY_TTL,

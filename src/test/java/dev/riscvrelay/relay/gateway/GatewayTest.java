@@ -491,13 +491,25 @@ class GatewayTest {
     }
 
     @Test
+    void aWholeEchoRequestLargerThanTheMtuIsAnsweredWhole() {
+        // A browser's 1,200-byte frame (IP 1,186 > the LAN's 1185) fit its own link, so the reply does too.
+        ByteBuf request = TestFrames.echoRequest(GUEST_MAC, GUEST_IP, GATEWAY_IP, 0x78, 1, new byte[1186 - 28]);
+        send(ByteBufUtil.getBytes(request));
+        request.release();
+
+        assertThat(lan.forwarded).hasSize(1);
+        assertThat(lan.forwarded.getFirst().readableBytes()).isEqualTo(14 + 1186);
+        assertThat(counters.get(Counter.GATEWAY_ECHO_REPLIES)).isEqualTo(1);
+    }
+
+    @Test
     void anEchoRequestLargerThanTheMtuIsAnsweredInFragmentsThatMakeTheReply() {
         byte[] data = new byte[3000];
         for (int i = 0; i < data.length; i++) {
             data[i] = (byte) (i * 13 + 5);
         }
         ByteBuf request = TestFrames.echoRequest(GUEST_MAC, GUEST_IP, GATEWAY_IP, 0x77, 3, data);
-        // Cut as the VM's kernel would on the LAN of 1185: 1,160 bytes a piece.
+        // Cut as the VM's kernel would on the LAN of 1185: 1,160 bytes a piece. The reply comes the same way.
         Ipv4Packet.fragment(request, 34, 8 + data.length, 1185, 0x4321, 64, Ipv4Packet.PROTOCOL_ICMP, GUEST_IP,
                 GATEWAY_IP, carried -> {
                     ByteBuf frame = Unpooled.buffer(34 + carried).writerIndex(34 + carried);
