@@ -7,7 +7,9 @@ import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
 import dev.riscvrelay.relay.testbed.LanHost;
 import dev.riscvrelay.relay.testbed.PingTimes;
+import java.time.Duration;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,6 +26,8 @@ class LongPathConnectIT {
             field.startRelay("long-path");
             LanHost host = field.addLanHost("far", "10.0.2.15", LinkProfile.FAR);
 
+            // Ready means the TAP is up, which the connector reports just before "connected to": wait for that too.
+            host.connector().awaitLine(Pattern.compile("^connected to "), 0, Duration.ofSeconds(10));
             List<String> lines = host.connector().lines();
             assertThat(lines).as("the first attempt heard the relay and says so, and the next waits longer")
                     .anyMatch(line -> line.startsWith("relay slow to answer: ")
