@@ -26,8 +26,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code relay bench}: measures the relay against its baselines in one bounded run on loopback and writes
- * BENCHMARKS.md with PNG charts. Exits 1 when a run's counts disagree with the forwarder's counters (the numbers
- * are then not to be trusted); unmet targets are reported, not failed.
+ * BENCHMARKS.md with PNG charts. Exits 1 when a part asked for could not be measured (it failed, or needs root), or
+ * when a run's counts disagree with the forwarder's counters (the numbers are then not to be trusted); unmet targets
+ * are reported, not failed.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
         description = {"Benchmarks the relay against a plain UDP forwarder and a bare QUIC datagram forwarder "
@@ -178,9 +179,10 @@ public final class BenchCommand implements Callable<Integer> {
                 scale, micro,
                 profile[0],
                 notes);
-        // A run of some parts updates theirs in an existing report and keeps the others.
-        Path file = parts.equals(EnumSet.allOf(Part.class)) ? BenchReport.write(out, inputs)
-                : BenchReport.update(out, inputs, parts);
+        EnumSet<Part> unmeasured = unmeasured(parts, inputs);
+        EnumSet<Part> measured = EnumSet.copyOf(parts);
+        measured.removeAll(unmeasured);
+        Path file = report(out, inputs, measured, unmeasured);
         log.println();
         for (BenchReport.Verdict verdict : BenchReport.verdicts(inputs)) {
             log.printf("  %-9s %s: %s (%s)%n", verdict.met() ? "met" : "NOT MET", verdict.target(),
@@ -191,9 +193,50 @@ public final class BenchCommand implements Callable<Integer> {
         for (String problem : untrusted) {
             spec.commandLine().getErr().println("relay bench: counts disagree: " + problem);
         }
-        log.println("Wrote " + file + " in " + elapsed + " s");
+        log.println(file == null ? "Nothing measured: " + out.resolve("BENCHMARKS.md") + " left as it was"
+                : "Wrote " + file + " in " + elapsed + " s");
         log.flush();
-        return untrusted.isEmpty() ? 0 : 1;
+        for (Part part : unmeasured) {
+            spec.commandLine().getErr().println("relay bench: the " + part + " part was not measured (see above)");
+        }
+        return untrusted.isEmpty() && unmeasured.isEmpty() ? 0 : 1;
+    }
+
+    /**
+     * Writes the report, or merges this run into an existing one. A part that was asked for and not measured (it
+     * failed, or needs root) keeps an existing report's earlier figures: its failure is this run's exit status and
+     * log, not a hole in the report. Returns null when nothing was measured and a report exists: it stays as it was.
+     */
+    static Path report(Path out, BenchReport.Inputs inputs, EnumSet<Part> measured, EnumSet<Part> unmeasured)
+            throws IOException {
+        boolean exists = Files.exists(out.resolve("BENCHMARKS.md"));
+        if (!exists || (unmeasured.isEmpty() && measured.equals(EnumSet.allOf(Part.class)))) {
+            return BenchReport.write(out, inputs);
+        }
+        if (measured.isEmpty()) {
+            return null;
+        }
+        return BenchReport.update(out, inputs, measured);
+    }
+
+    /** The parts of {@code asked} that have no results in {@code in}. */
+    static EnumSet<Part> unmeasured(Set<Part> asked, BenchReport.Inputs in) {
+        EnumSet<Part> missing = EnumSet.noneOf(Part.class);
+        for (Part part : asked) {
+            Object results = switch (part) {
+                case switching -> in.switching();
+                case nat -> in.nat();
+                case field -> in.field();
+                case cluster -> in.cluster();
+                case workers -> in.workers();
+                case scale -> in.scale();
+                case micro -> in.micro();
+            };
+            if (results == null) {
+                missing.add(part);
+            }
+        }
+        return missing;
     }
 
     /**
