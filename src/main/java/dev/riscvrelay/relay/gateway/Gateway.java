@@ -10,6 +10,7 @@ import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.Ipv4Address;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
 import dev.riscvrelay.relay.wire.Ipv6Address;
+import dev.riscvrelay.relay.wire.Ipv6Packet;
 import dev.riscvrelay.relay.wire.MacAddress;
 import dev.riscvrelay.relay.wire.ParseResult;
 import io.netty.buffer.ByteBuf;
@@ -22,7 +23,7 @@ import java.util.Objects;
  * each valid IPv4 packet to its {@link IpHandler}s in order (ping now; DHCP, DNS and NAT plug in the same way), a
  * fragmented one once it has put it back together ({@link Ipv4Reassembly}).
  * On IPv6 it answers neighbour discovery and ping for its addresses and advertises itself as the router of the
- * LAN's /64 ({@link Ipv6Receiver}).
+ * LAN's /64 ({@link Ipv6Receiver}); fragments sent to it are put back together first ({@link Ipv6Reassembly}).
  * Frames for it that nothing handles are counted by reason; broadcast and multicast frames it does not handle are
  * ignored quietly, since the switch floods them all here.
  *
@@ -45,11 +46,13 @@ public final class Gateway implements Port {
     private final EthernetFrame ethernet = new EthernetFrame();
     private final ArpPacket arp = new ArpPacket();
     private final Ipv4Packet ip = new Ipv4Packet();
+    private final Ipv6Packet ip6 = new Ipv6Packet();
     private final ArpResponder arpResponder = new ArpResponder();
     private final GatewayOutput output = new LanOutput();
     private final Neighbours neighbours = new Neighbours(output);
     private final Ipv6Receiver ipv6 = new Ipv6Receiver();
     private final Ipv4Reassembly reassembly;
+    private final Ipv6Reassembly reassembly6;
     /** Whether the packet the handlers are offered is one the gateway put back together. */
     private boolean offeringReassembled;
     private IpHandler[] ipHandlers;
@@ -62,6 +65,7 @@ public final class Gateway implements Port {
         this.counters = Objects.requireNonNull(counters, "counters");
         this.ipHandlers = new IpHandler[] {new IcmpEchoResponder(() -> offeringReassembled)};
         this.reassembly = new Ipv4Reassembly(allocator, counters);
+        this.reassembly6 = new Ipv6Reassembly(allocator, counters);
     }
 
     /** Appends a handler after the existing ones. Call before the gateway is attached to the switch. */
@@ -133,7 +137,7 @@ public final class Gateway implements Port {
         switch (ethernet.etherType()) {
             case EthernetFrame.TYPE_ARP -> receiveArp(unicast);
             case EthernetFrame.TYPE_IPV4 -> receiveIpv4(unicast);
-            case EthernetFrame.TYPE_IPV6 -> ipv6.receive(ethernet, output);
+            case EthernetFrame.TYPE_IPV6 -> receiveIpv6(unicast);
             default -> countUnhandled(unicast);
         }
     }
@@ -172,6 +176,27 @@ public final class Gateway implements Port {
         offerIpv4(unicast);
     }
 
+    private void receiveIpv6(boolean unicast) {
+        // Fragments sent to the gateway's MAC (to it, or routed through it) go on once the packet is whole; the
+        // guests' multicast is never fragmented on purpose, and is left to the IPv6 side as it came.
+        boolean fragment = unicast
+                && ip6.wrap(ethernet.buffer(), ethernet.payloadOffset(), ethernet.payloadLength()) == ParseResult.OK
+                && ip6.startsWithFragmentHeader();
+        if (!fragment) {
+            ipv6.receive(ethernet, output, false);
+            return;
+        }
+        ByteBuf whole = reassembly6.offer(ethernet, ip6, System.nanoTime());
+        if (whole != null) {
+            try {
+                ethernet.wrap(whole);
+                ipv6.receive(ethernet, output, true);
+            } finally {
+                whole.release();
+            }
+        }
+    }
+
     /** Offers the whole IPv4 packet in {@link #ip} to the handlers, in order. */
     private void offerIpv4(boolean unicast) {
         for (IpHandler handler : ipHandlers) {
@@ -198,16 +223,19 @@ public final class Gateway implements Port {
     /**
      * Call once a second on the loop, {@code now} in nanos: sends the periodic router advertisement to all nodes
      * when it is due (the first at once), renews the budget of ICMPv6 errors the gateway may send a second, and
-     * drops the IPv4 datagrams whose pieces stopped coming.
+     * drops the IPv4 datagrams and IPv6 packets whose pieces stopped coming.
      */
     public void everySecond(long now) {
         ipv6.everySecond(now, output);
-        reassembly.expire(System.nanoTime()); // the clock its pieces were taken by
+        long piecesNow = System.nanoTime(); // the clock the pieces were taken by
+        reassembly.expire(piecesNow);
+        reassembly6.expire(piecesNow);
     }
 
-    /** Lets go of the datagrams still in reassembly. On the loop, when the LAN closes. */
+    /** Lets go of the datagrams and packets still in reassembly. On the loop, when the LAN closes. */
     public void close() {
         reassembly.clear();
+        reassembly6.clear();
     }
 
     /** The LAN's addresses and the MACs holding them, as the gateway learned them from ARP. On the loop. */

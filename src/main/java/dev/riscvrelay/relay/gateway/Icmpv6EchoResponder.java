@@ -21,8 +21,14 @@ final class Icmpv6EchoResponder {
     private static final int ECHO_REQUEST_WORD = Icmpv6Packet.TYPE_ECHO_REQUEST << 8;
     private static final int ECHO_REPLY_WORD = Icmpv6Packet.TYPE_ECHO_REPLY << 8;
 
-    /** Answers a checksummed echo request whose destination is one of the gateway's unicast addresses. */
-    void answer(EthernetFrame ethernet, Ipv6Packet ip, Icmpv6Packet echo, GatewayOutput output) {
+    private int nextIdentification;
+
+    /**
+     * Answers a checksummed echo request whose destination is one of the gateway's unicast addresses;
+     * {@code reassembled} when the request came in fragments, and then a reply larger than the LAN MTU goes in
+     * fragments too.
+     */
+    void answer(EthernetFrame ethernet, Ipv6Packet ip, Icmpv6Packet echo, GatewayOutput output, boolean reassembled) {
         if (!echo.hasEchoHeader() || echo.code() != 0) {
             output.counters().increment(Counter.DROP_MALFORMED);
             return;
@@ -42,7 +48,24 @@ final class Icmpv6EchoResponder {
         // checksum (RFC 1624 equation 3); 0xFFFF stands for a computed 0 as in the IPv4 echo reply.
         int checksum = Checksums.update16(echo.checksum(), ECHO_REQUEST_WORD, ECHO_REPLY_WORD);
         reply.setShort(at + 2, checksum == 0 ? 0xFFFF : checksum);
-        output.emit(reply);
         output.counters().increment(Counter.GATEWAY_ECHO_REPLIES);
+        if (!reassembled || Ipv6Packet.HEADER_LENGTH + length <= config.mtu()) {
+            // A request that came whole fit its sender's link, whatever the LAN MTU: so does the reply.
+            output.emit(reply);
+            return;
+        }
+        try {
+            long vm = ethernet.source();
+            Ipv6Packet.fragment(reply, at, length, config.mtu(), nextIdentification++, Ipv6Packet.NEXT_HEADER_ICMPV6,
+                    HOP_LIMIT, fromHigh, fromLow, ip.sourceHigh(), ip.sourceLow(), carried -> {
+                        ByteBuf frame = output.allocateFrame(EthernetFrame.HEADER_LENGTH + Ipv6Packet.HEADER_LENGTH
+                                + carried);
+                        EthernetFrame.writeHeader(frame, frame.readerIndex(), vm, config.gatewayMac(),
+                                EthernetFrame.TYPE_IPV6);
+                        return frame;
+                    }, output::emit);
+        } finally {
+            reply.release();
+        }
     }
 }

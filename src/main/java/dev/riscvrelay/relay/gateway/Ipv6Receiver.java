@@ -17,7 +17,8 @@ import dev.riscvrelay.relay.wire.ParseResult;
  * are those the outside refuses. Everything else that reaches the gateway as IPv6 is dropped: counted when it was
  * addressed to the gateway alone (by reason: malformed, bad checksum, an extension header it does not walk,
  * unhandled), quiet when it was multicast the gateway merely overheard (the guests' own neighbour discovery and MLD
- * reports).
+ * reports). Packets the gateway reassembled are taken like any other, but for neighbour discovery, which never comes
+ * in fragments (RFC 6980).
  *
  * <p>On the switch's event loop; reuses its views, allocates only reply frames.
  */
@@ -50,8 +51,11 @@ final class Ipv6Receiver {
         this.outside = outside;
     }
 
-    /** Handles the IPv6 payload of an untagged frame sent to the gateway's MAC, broadcast, or IPv6 multicast. */
-    void receive(EthernetFrame ethernet, GatewayOutput output) {
+    /**
+     * Handles the IPv6 payload of an untagged frame sent to the gateway's MAC, broadcast, or IPv6 multicast;
+     * {@code reassembled} when the gateway put it back together from fragments.
+     */
+    void receive(EthernetFrame ethernet, GatewayOutput output, boolean reassembled) {
         ipv6Heard = true;
         ParseResult parsed = ip.wrap(ethernet.buffer(), ethernet.payloadOffset(), ethernet.payloadLength());
         if (parsed != ParseResult.OK) {
@@ -108,10 +112,13 @@ final class Ipv6Receiver {
             return;
         }
         int type = icmp.type();
-        if (type == Icmpv6Packet.TYPE_NEIGHBOR_SOLICITATION || type == Icmpv6Packet.TYPE_ROUTER_SOLICITATION) {
+        if (reassembled && isNeighborDiscovery(type)) {
+            // RFC 6980: neighbour discovery never comes in fragments; one that does is an attack on the cache.
+            output.counters().increment(Counter.DROP_NDP_INVALID);
+        } else if (type == Icmpv6Packet.TYPE_NEIGHBOR_SOLICITATION || type == Icmpv6Packet.TYPE_ROUTER_SOLICITATION) {
             receiveSolicitation(ethernet, toGateway, output);
         } else if (type == Icmpv6Packet.TYPE_ECHO_REQUEST && toGateway) {
-            echo.answer(ethernet, ip, icmp, output);
+            echo.answer(ethernet, ip, icmp, output, reassembled);
         } else {
             countIf(toGateway, Counter.GATEWAY_UNHANDLED, output);
         }
@@ -148,6 +155,11 @@ final class Ipv6Receiver {
         } else if (!neighbors.handle(ip, ndp, replyTo, output)) {
             countIf(toGateway, Counter.GATEWAY_UNHANDLED, output);
         }
+    }
+
+    /** Router and neighbour solicitations and advertisements, and redirects (RFC 4861 types 133 to 137). */
+    private static boolean isNeighborDiscovery(int type) {
+        return type >= 133 && type <= 137;
     }
 
     private static void countIf(boolean condition, Counter counter, GatewayOutput output) {

@@ -53,21 +53,23 @@ public enum Counter {
             + " (the host has no IPv6 route, or the NAT does not carry IPv6)"),
     GATEWAY_IPV6_PROHIBITED("ICMPv6 administratively-prohibited errors sent to VMs for IPv6 destinations the egress"
             + " policy denies"),
-    IP_FRAGMENTS_IN("IPv4 fragments from VMs taken for reassembly"),
-    IP_DATAGRAMS_REASSEMBLED("IPv4 datagrams from VMs put back together from their fragments"),
+    IP_FRAGMENTS_IN("IPv4 and IPv6 fragments from VMs taken for reassembly"),
+    IP_DATAGRAMS_REASSEMBLED("IPv4 datagrams and IPv6 packets from VMs put back together from their fragments"),
     GATEWAY_UNHANDLED("frames addressed to the gateway that nothing handles yet (protocol, port or type)"),
     GATEWAY_NOT_ADDRESSED("unicast frames flooded to the gateway for another MAC (not an error)"),
     DROP_MALFORMED("frames for the gateway whose headers are malformed (truncated, bad lengths, bad ARP format)"),
     DROP_BAD_CHECKSUM("packets for the gateway with a bad IPv4 header, ICMP, ICMPv6 or UDP checksum"),
-    DROP_IP_REASSEMBLY_INVALID("IPv4 datagrams from VMs dropped for pieces that do not fit together (overlapping,"
-            + " past the last piece or 65,535 bytes, a piece but the last not a multiple of 8, more than 128 pieces)"),
-    DROP_IP_REASSEMBLY_TIMEOUT("IPv4 datagrams from VMs dropped with pieces missing after 5 s"),
-    DROP_IP_REASSEMBLY_EVICTED("IPv4 datagrams from VMs dropped unfinished for a newer one: 16 were in progress"),
-    DROP_IPV6_EXTENSION_HEADER("IPv6 packets for the gateway led by an extension header (fragments included), which"
-            + " it does not walk"),
+    DROP_IP_REASSEMBLY_INVALID("IPv4 datagrams and IPv6 packets from VMs dropped for pieces that do not fit together"
+            + " (overlapping, past the last piece or 65,535 bytes, a piece but the last not a multiple of 8, more than"
+            + " 128 pieces; for IPv6, a first piece without the whole TCP, UDP or ICMPv6 header)"),
+    DROP_IP_REASSEMBLY_TIMEOUT("IPv4 datagrams and IPv6 packets from VMs dropped with pieces missing after 5 s"),
+    DROP_IP_REASSEMBLY_EVICTED("IPv4 datagrams and IPv6 packets from VMs dropped unfinished for a newer one: 16 of"
+            + " the family were in progress"),
+    DROP_IPV6_EXTENSION_HEADER("IPv6 packets for the gateway led by an extension header it does not walk (a fragment"
+            + " header is walked when it comes first)"),
     DROP_ICMPV6_ERROR_RATE("ICMPv6 errors the gateway did not send: over its 100 a second (RFC 4443 section 2.4)"),
     DROP_NDP_INVALID("router and neighbour solicitations that fail RFC 4861's checks (hop limit not 255, bad"
-            + " options, multicast target)"),
+            + " options, multicast target), and neighbour discovery that came in fragments (RFC 6980)"),
 
     // Gateway DHCP server (RFC 2131)
     DHCP_OFFERS("DHCPOFFERs sent"),

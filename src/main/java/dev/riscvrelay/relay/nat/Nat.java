@@ -122,7 +122,7 @@ public final class Nat implements AutoCloseable {
      * Handles one IPv6 packet from a VM routed beyond the LAN (the gateway has checked: to its MAC, a unicast
      * destination outside the LAN's /64, not link-local). The caller keeps the frame. The packet's source must be
      * in the LAN's /64 (a flow's key holds only its low half), its next header TCP, UDP or ICMPv6: extension headers
-     * are not walked.
+     * are not walked (the gateway has put fragments back together).
      *
      * @return {@link #IPV6_HANDLED}, or the ICMPv6 destination unreachable code the gateway answers with:
      *     administratively prohibited when the policy denies the destination, no route when the host has none
@@ -150,7 +150,7 @@ public final class Nat implements AutoCloseable {
                 return IPV6_HANDLED;
             }
             default -> {
-                // Extension headers (fragments included) and other protocols.
+                // Extension headers (the gateway reassembled fragments before) and other protocols.
                 counters.increment(Counter.DROP_NAT_UNSUPPORTED);
                 return IPV6_HANDLED;
             }

@@ -84,12 +84,18 @@ public final class VmFrames {
     /** An IPv6 frame to a VM (traffic class and flow label zero); the payload goes at {@link #IPV6_PAYLOAD_OFFSET}. */
     public ByteBuf newFrame6(long vmMac, long sourceHigh, long sourceLow, long destinationHigh, long destinationLow,
             int nextHeader, int payloadLength) {
+        ByteBuf frame = newIpv6Frame(vmMac, payloadLength);
+        Ipv6Packet.writeHeader(frame, frame.readerIndex() + EthernetFrame.HEADER_LENGTH, payloadLength, nextHeader,
+                replyTtl, sourceHigh, sourceLow, destinationHigh, destinationLow);
+        return frame;
+    }
+
+    /** A frame buffer for an IPv6 packet of {@code payloadLength} bytes of payload; only Ethernet is written. */
+    private ByteBuf newIpv6Frame(long vmMac, int payloadLength) {
         int headroom = network.frameHeadroom();
         ByteBuf frame = allocator.directBuffer(headroom + IPV6_PAYLOAD_OFFSET + payloadLength);
         frame.writerIndex(headroom + IPV6_PAYLOAD_OFFSET + payloadLength).readerIndex(headroom);
         EthernetFrame.writeHeader(frame, headroom, vmMac, network.gatewayMac(), EthernetFrame.TYPE_IPV6);
-        Ipv6Packet.writeHeader(frame, headroom + EthernetFrame.HEADER_LENGTH, payloadLength, nextHeader, replyTtl,
-                sourceHigh, sourceLow, destinationHigh, destinationLow);
         return frame;
     }
 
@@ -156,21 +162,10 @@ public final class VmFrames {
      */
     public int emitFragments6(long vmMac, FlowAddresses addresses, int nextHeader, ByteBuf payload, int index,
             int length, FrameSink sink) {
-        int perFragment = (network.mtu() - Ipv6Packet.HEADER_LENGTH - Ipv6Packet.FRAGMENT_HEADER_LENGTH) & ~7;
         identification6++;
-        int fragments = 0;
-        for (int offset = 0; offset < length; offset += perFragment) {
-            int carried = Math.min(perFragment, length - offset);
-            ByteBuf frame = newFrame6(vmMac, addresses.remoteHigh(), addresses.remoteLow(), addresses.vmHigh(),
-                    addresses.vmLow(), Ipv6Packet.NEXT_HEADER_FRAGMENT, Ipv6Packet.FRAGMENT_HEADER_LENGTH + carried);
-            int at = frame.readerIndex() + IPV6_PAYLOAD_OFFSET;
-            at += Ipv6Packet.writeFragmentHeader(frame, at, nextHeader, offset, offset + carried < length,
-                    identification6);
-            frame.setBytes(at, payload, index + offset, carried);
-            sink.emit(frame);
-            fragments++;
-        }
-        return fragments;
+        return Ipv6Packet.fragment(payload, index, length, network.mtu(), identification6, nextHeader, replyTtl,
+                addresses.remoteHigh(), addresses.remoteLow(), addresses.vmHigh(), addresses.vmLow(),
+                carried -> newIpv6Frame(vmMac, carried), sink::emit);
     }
 
     /**

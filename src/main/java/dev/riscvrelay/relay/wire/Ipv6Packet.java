@@ -1,6 +1,8 @@
 package dev.riscvrelay.relay.wire;
 
 import io.netty.buffer.ByteBuf;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * A reusable view of an IPv6 packet (RFC 8200) inside a {@link ByteBuf}. {@link #wrap} checks the version and that
@@ -215,6 +217,63 @@ public final class Ipv6Packet {
         buf.setShort(index + 2, fragmentOffset | (moreFragments ? 1 : 0));
         buf.setInt(index + 4, identification);
         return FRAGMENT_HEADER_LENGTH;
+    }
+
+    /**
+     * Whether a fragment header follows the fixed header at once, whole inside the payload: how hosts send their
+     * fragments when no hop-by-hop or routing header comes first. Its fields are then
+     * {@link #fragmentNextHeader()}, {@link #fragmentOffset()}, {@link #moreFragments()} and
+     * {@link #fragmentIdentification()}; the fragment's data follows it.
+     */
+    public boolean startsWithFragmentHeader() {
+        return nextHeader() == NEXT_HEADER_FRAGMENT && payloadLength >= FRAGMENT_HEADER_LENGTH;
+    }
+
+    /** After {@link #startsWithFragmentHeader()}: the protocol the whole packet carries (from the first fragment). */
+    public int fragmentNextHeader() {
+        return buf.getUnsignedByte(payloadOffset());
+    }
+
+    /** After {@link #startsWithFragmentHeader()}: where this fragment's data goes in the whole packet, in bytes. */
+    public int fragmentOffset() {
+        return buf.getUnsignedShort(payloadOffset() + 2) & 0xFFF8;
+    }
+
+    /** After {@link #startsWithFragmentHeader()}: the M flag, set on every fragment but the last. */
+    public boolean moreFragments() {
+        return (buf.getUnsignedShort(payloadOffset() + 2) & 1) != 0;
+    }
+
+    /** After {@link #startsWithFragmentHeader()}: the identification the fragments of one packet share. */
+    public int fragmentIdentification() {
+        return buf.getInt(payloadOffset() + 4);
+    }
+
+    /**
+     * Cuts the {@code length} bytes at absolute {@code index} of {@code payload} (an upper-layer header and its
+     * data, of protocol {@code nextHeader}) into fragments whose packets fit {@code mtu} (RFC 8200 section 4.5), each
+     * in a frame from {@code newFrame} (given the fragment's IPv6 payload length, fragment header included, it
+     * returns a buffer whose readable bytes are the whole frame, Ethernet header written, the IPv6 packet after it),
+     * handed to {@code emit} in order. Returns the number of fragments.
+     */
+    public static int fragment(ByteBuf payload, int index, int length, int mtu, int identification, int nextHeader,
+            int hopLimit, long sourceHigh, long sourceLow, long destinationHigh, long destinationLow,
+            IntFunction<ByteBuf> newFrame, Consumer<ByteBuf> emit) {
+        // Every fragment but the last carries a multiple of 8 bytes: offsets count 8-byte units.
+        int perFragment = (mtu - HEADER_LENGTH - FRAGMENT_HEADER_LENGTH) & ~7;
+        int fragments = 0;
+        for (int offset = 0; offset < length; offset += perFragment) {
+            int carried = Math.min(perFragment, length - offset);
+            ByteBuf frame = newFrame.apply(FRAGMENT_HEADER_LENGTH + carried);
+            int at = frame.readerIndex() + EthernetFrame.HEADER_LENGTH;
+            at += writeHeader(frame, at, FRAGMENT_HEADER_LENGTH + carried, NEXT_HEADER_FRAGMENT, hopLimit, sourceHigh,
+                    sourceLow, destinationHigh, destinationLow);
+            at += writeFragmentHeader(frame, at, nextHeader, offset, offset + carried < length, identification);
+            frame.setBytes(at, payload, index + offset, carried);
+            emit.accept(frame);
+            fragments++;
+        }
+        return fragments;
     }
 
     /**

@@ -15,7 +15,11 @@ import dev.riscvrelay.relay.wire.EthernetFrame;
 import dev.riscvrelay.relay.wire.HexFixtures;
 import dev.riscvrelay.relay.wire.IcmpPacket;
 import dev.riscvrelay.relay.wire.Ipv4Address;
+import dev.riscvrelay.relay.wire.Icmpv6Packet;
 import dev.riscvrelay.relay.wire.Ipv4Packet;
+import dev.riscvrelay.relay.wire.Ipv6Address;
+import dev.riscvrelay.relay.wire.Ipv6Fixtures;
+import dev.riscvrelay.relay.wire.Ipv6Packet;
 import dev.riscvrelay.relay.wire.MacAddress;
 import dev.riscvrelay.relay.wire.ParseResult;
 import dev.riscvrelay.relay.wire.UdpPacket;
@@ -547,6 +551,108 @@ class GatewayTest {
         assertThat(ByteBufUtil.getBytes(reply, 8, data.length)).isEqualTo(data);
         reply.release();
         assertThat(counters.get(Counter.GATEWAY_ECHO_REPLIES)).isEqualTo(1);
+    }
+
+    private static final String GUEST_IPV6 = "fd00:10:0:2:5055:aff:fe00:20f";
+    private static final String GATEWAY_IPV6 = "fd00:10:0:2::2";
+
+    @Test
+    void ipv6UdpFragmentsForTheOutsideReachTheNatAsOnePacket() {
+        List<String> outside = new ArrayList<>();
+        gateway.routeIpv6ToOutside((ethernet, ip) -> {
+            UdpPacket udp = new UdpPacket();
+            ParseResult parsed = udp.wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength());
+            boolean verifies = udp.checksumValidOverIpv6(ip.sourceHigh(), ip.sourceLow(), ip.destinationHigh(),
+                    ip.destinationLow());
+            outside.add(Ipv6Address.format(ip.destinationHigh(), ip.destinationLow()) + " " + ip.nextHeader() + " "
+                    + ip.payloadLength() + " " + parsed + " " + verifies + " " + Arrays.equals(
+                            ByteBufUtil.getBytes(ip.buffer(), ip.payloadOffset() + 8, ip.payloadLength() - 8),
+                            pattern(3000)));
+            return Ipv6Outside.HANDLED;
+        });
+        sendInIpv6Fragments(Ipv6Fixtures.udpFrame(GATEWAY_MAC, GUEST_MAC, GUEST_IPV6, "2001:db8:1::10", 44000, 7,
+                pattern(3000)), 1280);
+
+        assertThat(outside).as("packets the route to the outside (the NAT) was given")
+                .containsExactly("2001:db8:1::10 17 3008 OK true true");
+        assertThat(counters.get(Counter.IP_FRAGMENTS_IN)).isEqualTo(3);
+        assertThat(lan.forwarded).isEmpty();
+    }
+
+    @Test
+    void anIpv6EchoRequestInFragmentsIsAnsweredInFragmentsThatMakeTheReply() {
+        byte[] data = pattern(3000);
+        byte[] echo = new byte[8 + data.length];
+        echo[0] = (byte) Icmpv6Packet.TYPE_ECHO_REQUEST;
+        echo[4] = 0x42;
+        echo[7] = 9;
+        System.arraycopy(data, 0, echo, 8, data.length);
+        sendInIpv6Fragments(Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, GUEST_IPV6, GATEWAY_IPV6, 64, 58, echo), 1280);
+
+        int mtu = NetworkConfig.defaults().mtu();
+        assertThat(lan.forwarded).as("3,008 bytes of reply in pieces that fit the LAN").hasSize(3);
+        ByteBuf reply = Unpooled.buffer(echo.length);
+        Ipv6Packet ip = new Ipv6Packet();
+        for (ByteBuf frame : lan.forwarded) {
+            assertThat(frame.readableBytes()).isLessThanOrEqualTo(14 + mtu);
+            assertThat(frame.getLong(frame.readerIndex()) >>> 16).as("to the VM").isEqualTo(GUEST_MAC);
+            assertThat(ip.wrap(frame, frame.readerIndex() + 14, frame.readableBytes() - 14)).isEqualTo(ParseResult.OK);
+            assertThat(Ipv6Address.format(ip.sourceHigh(), ip.sourceLow())).isEqualTo(GATEWAY_IPV6);
+            assertThat(Ipv6Address.format(ip.destinationHigh(), ip.destinationLow())).isEqualTo(GUEST_IPV6);
+            assertThat(ip.startsWithFragmentHeader()).isTrue();
+            assertThat(ip.fragmentNextHeader()).isEqualTo(Ipv6Packet.NEXT_HEADER_ICMPV6);
+            assertThat(ip.fragmentOffset()).isEqualTo(reply.writerIndex());
+            reply.writeBytes(frame, ip.payloadOffset() + 8, ip.payloadLength() - 8);
+        }
+        assertThat(ip.moreFragments()).as("the last piece").isFalse();
+        byte[] message = ByteBufUtil.getBytes(reply);
+        reply.release();
+        assertThat(message[0] & 0xFF).isEqualTo(Icmpv6Packet.TYPE_ECHO_REPLY);
+        int checksum = (message[2] & 0xFF) << 8 | (message[3] & 0xFF);
+        message[2] = 0;
+        message[3] = 0;
+        assertThat(checksum).as("checksum over the whole reply")
+                .isEqualTo(Ipv6Fixtures.icmpv6Checksum(GATEWAY_IPV6, GUEST_IPV6, message));
+        assertThat(Arrays.copyOfRange(message, 4, message.length)).isEqualTo(Arrays.copyOfRange(echo, 4, echo.length));
+        assertThat(counters.get(Counter.GATEWAY_ECHO_REPLIES)).isEqualTo(1);
+    }
+
+    @Test
+    void neighbourDiscoveryInAFragmentIsDropped() {
+        // RFC 6980: a solicitation to the gateway's address, as an atomic fragment, would otherwise be answered.
+        byte[] solicitation = Ipv6Fixtures.concat(Ipv6Fixtures.hex("8700 0000 0000 0000"),
+                Ipv6Fixtures.address(GATEWAY_IPV6), Ipv6Fixtures.hex("0101 52550a00020f"));
+        byte[] whole = Ipv6Fixtures.frame(GATEWAY_MAC, GUEST_MAC, GUEST_IPV6, GATEWAY_IPV6, 255, 58, solicitation);
+        sendInIpv6Fragments(whole, 1500);
+
+        assertThat(lan.forwarded).isEmpty();
+        assertThat(counters.get(Counter.DROP_NDP_INVALID)).isEqualTo(1);
+        assertThat(counters.get(Counter.GATEWAY_NEIGHBOR_ADVERTISEMENTS)).isZero();
+    }
+
+    /** Sends the IPv6 packet of {@code whole} to the gateway in fragments of at most {@code mtu}, as a VM cuts it. */
+    private void sendInIpv6Fragments(byte[] whole, int mtu) {
+        ByteBuf packet = Unpooled.wrappedBuffer(whole);
+        Ipv6Packet ip = new Ipv6Packet();
+        assertThat(ip.wrap(packet, 14, whole.length - 14)).isEqualTo(ParseResult.OK);
+        Ipv6Packet.fragment(packet, ip.payloadOffset(), ip.payloadLength(), mtu, 0x5eed, ip.nextHeader(), 64,
+                ip.sourceHigh(), ip.sourceLow(), ip.destinationHigh(), ip.destinationLow(), carried -> {
+                    ByteBuf frame = Unpooled.buffer(14 + 40 + carried).writerIndex(14 + 40 + carried);
+                    frame.setBytes(0, packet, 0, 14);
+                    return frame;
+                }, frame -> {
+                    send(ByteBufUtil.getBytes(frame));
+                    frame.release();
+                });
+        packet.release();
+    }
+
+    private static byte[] pattern(int length) {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bytes[i] = (byte) (i * 13 + 5);
+        }
+        return bytes;
     }
 
     /** Writes the IPv4 flags and fragment offset field (clearing DF) and fixes the header checksum. */

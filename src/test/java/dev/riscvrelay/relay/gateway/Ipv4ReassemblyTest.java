@@ -121,7 +121,7 @@ class Ipv4ReassemblyTest {
         assertThat(whole).isNotNull();
         assertThat(ByteBufUtil.getBytes(whole, 34, payload.length)).isEqualTo(payload);
 
-        for (int piece = 0; piece <= Ipv4Reassembly.MAX_FRAGMENTS; piece++) {
+        for (int piece = 0; piece <= FragmentReassembly.MAX_FRAGMENTS; piece++) {
             offer(9, piece * 8, true, new byte[8], 0);
         }
         assertThat(counters.get(Counter.DROP_IP_REASSEMBLY_INVALID)).isEqualTo(1);
@@ -147,12 +147,12 @@ class Ipv4ReassemblyTest {
     @Test
     void aNewDatagramWhenAllSlotsAreTakenEvictsTheOldest() {
         byte[] payload = pattern(1600);
-        for (int id = 0; id < Ipv4Reassembly.MAX_DATAGRAMS; id++) {
+        for (int id = 0; id < FragmentReassembly.MAX_DATAGRAMS; id++) {
             offer(100 + id, 0, true, slice(payload, 0, 800), id);
         }
         offer(999, 0, true, slice(payload, 0, 800), 100);
         assertThat(counters.get(Counter.DROP_IP_REASSEMBLY_EVICTED)).isEqualTo(1);
-        assertThat(reassembly.inProgress()).isEqualTo(Ipv4Reassembly.MAX_DATAGRAMS);
+        assertThat(reassembly.inProgress()).isEqualTo(FragmentReassembly.MAX_DATAGRAMS);
         // The oldest's last piece starts a datagram of its own, evicting the next oldest (101).
         assertThat(offer(100, 800, false, slice(payload, 800, 1600), 100)).as("the oldest is gone").isNull();
         assertThat(counters.get(Counter.DROP_IP_REASSEMBLY_EVICTED)).isEqualTo(2);
