@@ -110,14 +110,14 @@ final class Network implements AutoCloseable {
     }
 
     /**
-     * @param clock the time of leases and of membership (when members left)
+     * @param clock the time of leases, of membership (when members left) and of fragments in reassembly
      * @param budget the relay's host budget, of which this network's NAT takes its share
      */
     static Network create(String name, RelayConfig config, IoEventLoop loop, Counters counters, NanoClock clock,
             HostBudget budget) {
         NetworkConfig network = config.network();
         LearningSwitch lan = new LearningSwitch(network, counters);
-        Gateway gateway = new Gateway(network, lan, PooledByteBufAllocator.DEFAULT, counters);
+        Gateway gateway = new Gateway(network, lan, PooledByteBufAllocator.DEFAULT, counters, clock);
         DnsConfig dnsConfig = config.dnsResolvers().isEmpty() ? DnsConfig.fromHost()
                 : DnsConfig.of(config.dnsResolvers());
         DnsForwarder dns = new DnsForwarder(dnsConfig, loop, counters, System::nanoTime);

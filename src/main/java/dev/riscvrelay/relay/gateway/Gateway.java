@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.gateway;
 
+import dev.riscvrelay.relay.lan.NanoClock;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
@@ -42,6 +43,8 @@ public final class Gateway implements Port {
     private final Switch lan;
     private final ByteBufAllocator allocator;
     private final Counters counters;
+    /** The time of fragments in reassembly; {@link #everySecond} is called with the same clock. */
+    private final NanoClock clock;
 
     private final EthernetFrame ethernet = new EthernetFrame();
     private final ArpPacket arp = new ArpPacket();
@@ -59,6 +62,12 @@ public final class Gateway implements Port {
 
     /** A gateway that answers ARP and ping; add DHCP, DNS, NAT handlers with {@link #addIpHandler}. */
     public Gateway(NetworkConfig config, Switch lan, ByteBufAllocator allocator, Counters counters) {
+        this(config, lan, allocator, counters, NanoClock.SYSTEM);
+    }
+
+    /** As above, on {@code clock}: the time the network's {@link #everySecond} is given. */
+    public Gateway(NetworkConfig config, Switch lan, ByteBufAllocator allocator, Counters counters, NanoClock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
         this.config = Objects.requireNonNull(config, "config");
         this.lan = Objects.requireNonNull(lan, "lan");
         this.allocator = Objects.requireNonNull(allocator, "allocator");
@@ -159,7 +168,7 @@ public final class Gateway implements Port {
         }
         if (ip.isFragment()) {
             // Every handler needs a whole datagram: it goes on once its last piece is in.
-            ByteBuf whole = reassembly.offer(ethernet, ip, System.nanoTime());
+            ByteBuf whole = reassembly.offer(ethernet, ip, clock.nanoTime());
             if (whole != null) {
                 try {
                     ethernet.wrap(whole);
@@ -186,7 +195,7 @@ public final class Gateway implements Port {
             ipv6.receive(ethernet, output, false);
             return;
         }
-        ByteBuf whole = reassembly6.offer(ethernet, ip6, System.nanoTime());
+        ByteBuf whole = reassembly6.offer(ethernet, ip6, clock.nanoTime());
         if (whole != null) {
             try {
                 ethernet.wrap(whole);
@@ -221,15 +230,14 @@ public final class Gateway implements Port {
     }
 
     /**
-     * Call once a second on the loop, {@code now} in nanos: sends the periodic router advertisement to all nodes
+     * Call once a second on the loop, {@code now} in nanos of the gateway's clock: sends the periodic router advertisement to all nodes
      * when it is due (the first at once), renews the budget of ICMPv6 errors the gateway may send a second, and
      * drops the IPv4 datagrams and IPv6 packets whose pieces stopped coming.
      */
     public void everySecond(long now) {
         ipv6.everySecond(now, output);
-        long piecesNow = System.nanoTime(); // the clock the pieces were taken by
-        reassembly.expire(piecesNow);
-        reassembly6.expire(piecesNow);
+        reassembly.expire(now);
+        reassembly6.expire(now);
     }
 
     /** Lets go of the datagrams and packets still in reassembly. On the loop, when the LAN closes. */

@@ -47,7 +47,8 @@ class GatewayTest {
     private final Counters counters = new Counters();
     private final RecordingSwitch lan = new RecordingSwitch();
     private final PooledByteBufAllocator allocator = new PooledByteBufAllocator(true);
-    private final Gateway gateway = new Gateway(NetworkConfig.defaults(), lan, allocator, counters);
+    private final long[] now = {1_000_000_000L};
+    private final Gateway gateway = new Gateway(NetworkConfig.defaults(), lan, allocator, counters, () -> now[0]);
     private final List<ByteBuf> inputs = new ArrayList<>();
 
     /** A real, minimal switch: it records what the gateway forwards and owns those references until the test ends. */
@@ -555,6 +556,21 @@ class GatewayTest {
 
     private static final String GUEST_IPV6 = "fd00:10:0:2:5055:aff:fe00:20f";
     private static final String GATEWAY_IPV6 = "fd00:10:0:2::2";
+
+    @Test
+    void piecesThatStopComingAreDroppedOnTheGatewaysClock() {
+        ByteBuf first = TestFrames.udp(GUEST_MAC, GUEST_IP, 44000, Ipv4Address.parse("198.51.100.7"), 7,
+                new byte[64]);
+        setFragmentField(first, 0x2000);
+        send(ByteBufUtil.getBytes(first));
+        first.release();
+        gateway.everySecond(now[0] + FragmentReassembly.TIMEOUT_NANOS);
+        assertThat(counters.get(Counter.DROP_IP_REASSEMBLY_TIMEOUT)).as("5 s: still waiting").isZero();
+
+        gateway.everySecond(now[0] + FragmentReassembly.TIMEOUT_NANOS + 1);
+
+        assertThat(counters.get(Counter.DROP_IP_REASSEMBLY_TIMEOUT)).isEqualTo(1);
+    }
 
     @Test
     void ipv6UdpFragmentsForTheOutsideReachTheNatAsOnePacket() {
