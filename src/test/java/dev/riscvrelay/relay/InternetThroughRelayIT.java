@@ -10,6 +10,7 @@ import dev.riscvrelay.relay.testbed.LanHost;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import dev.riscvrelay.relay.testbed.RelayProcess;
+import dev.riscvrelay.relay.testbed.UdpEchoClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -85,25 +86,6 @@ class InternetThroughRelayIT {
                     except socket.timeout:
                         continue
                     got = len(data) if data == bytes(i % 251 for i in range(n)) else -2
-                    break
-                print(n, got)
-            """;
-
-    /** Sends the echo server a datagram of each size given and prints, per size, the length that came back. */
-    private static final String LARGE_DATAGRAM_CLIENT = """
-            import socket, sys
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.settimeout(3)
-            s.connect(("203.0.113.10", 7))
-            for n in map(int, sys.argv[1:]):
-                sent, got = bytes((i * 7 + n) % 256 for i in range(n)), -1
-                for attempt in range(3):
-                    s.send(sent)
-                    try:
-                        data = s.recv(65535)
-                    except socket.timeout:
-                        continue
-                    got = len(data) if data == sent else -2
                     break
                 print(n, got)
             """;
@@ -382,8 +364,8 @@ class InternetThroughRelayIT {
                 "3000", "10.0.2.2");
         assertThat(gateway.stdout()).as(gateway.describe()).contains("3 packets transmitted, 3 received");
         // 1,200 bytes: a QUIC client's first datagram; 1,452: WireGuard's at its default MTU (1420 and 32 of its own).
-        CommandResult client = vm1.exec(Duration.ofSeconds(60), "python3", "-c", LARGE_DATAGRAM_CLIENT, "1200",
-                "1452", "20000", "65000");
+        CommandResult client = vm1.exec(Duration.ofSeconds(60),
+                UdpEchoClient.command(ECHO_HOST, 7, 1200, 1452, 20000, 65000));
         assertThat(client.succeeded()).as(client.describe()).isTrue();
         assertThat(client.stdout().trim().split("\n")).as("size sent, bytes that came back intact (-1 none)")
                 .containsExactly("1200 1200", "1452 1452", "20000 20000", "65000 65000");

@@ -18,16 +18,14 @@ import io.netty.buffer.ByteBufAllocator;
  *
  * <p>Owned by the gateway's event loop.
  */
-final class Ipv4Reassembly {
+final class Ipv4Reassembly extends FamilyReassembly {
 
     /** The largest IPv4 datagram: header and payload. */
     static final int MAX_DATAGRAM = 0xFFFF;
     private static final int HEADER = Ipv4Packet.MIN_HEADER_LENGTH;
 
-    private final FragmentReassembly pieces;
-
     Ipv4Reassembly(ByteBufAllocator allocator, Counters counters) {
-        this.pieces = new FragmentReassembly(allocator, counters, HEADER, MAX_DATAGRAM - HEADER);
+        super(new FragmentReassembly(allocator, counters, HEADER, MAX_DATAGRAM - HEADER));
     }
 
     /**
@@ -46,20 +44,5 @@ final class Ipv4Reassembly {
         Ipv4Packet.writeHeader(frame, EthernetFrame.HEADER_LENGTH, frame.writerIndex() - EthernetFrame.HEADER_LENGTH,
                 ip.identification(), false, ip.ttl(), ip.protocol(), ip.source(), ip.destination());
         return frame;
-    }
-
-    /** Drops every datagram whose time is up; call about once a second. */
-    void expire(long now) {
-        pieces.expire(now);
-    }
-
-    /** Drops every datagram in progress, uncounted (the LAN is closing). */
-    void clear() {
-        pieces.clear();
-    }
-
-    /** Datagrams in progress. */
-    int inProgress() {
-        return pieces.inProgress();
     }
 }

@@ -21,7 +21,7 @@ import io.netty.buffer.ByteBufAllocator;
  *
  * <p>Owned by the gateway's event loop.
  */
-final class Ipv6Reassembly {
+final class Ipv6Reassembly extends FamilyReassembly {
 
     /** The most an IPv6 packet without a jumbogram option carries after its fixed header. */
     static final int MAX_PAYLOAD = 0xFFFF;
@@ -30,10 +30,8 @@ final class Ipv6Reassembly {
     /** IPv6 has no protocol in its reassembly key. */
     private static final int NO_PROTOCOL = 0;
 
-    private final FragmentReassembly pieces;
-
     Ipv6Reassembly(ByteBufAllocator allocator, Counters counters) {
-        this.pieces = new FragmentReassembly(allocator, counters, Ipv6Packet.HEADER_LENGTH, MAX_PAYLOAD);
+        super(new FragmentReassembly(allocator, counters, Ipv6Packet.HEADER_LENGTH, MAX_PAYLOAD));
     }
 
     /**
@@ -67,20 +65,5 @@ final class Ipv6Reassembly {
         Ipv6Packet.writeHeader(frame, EthernetFrame.HEADER_LENGTH, payload, upper, ip.hopLimit(), ip.sourceHigh(),
                 ip.sourceLow(), ip.destinationHigh(), ip.destinationLow());
         return frame;
-    }
-
-    /** Drops every packet whose time is up; call about once a second. */
-    void expire(long now) {
-        pieces.expire(now);
-    }
-
-    /** Drops every packet in progress, uncounted (the LAN is closing). */
-    void clear() {
-        pieces.clear();
-    }
-
-    /** Packets in progress. */
-    int inProgress() {
-        return pieces.inProgress();
     }
 }

@@ -10,6 +10,7 @@ import dev.riscvrelay.relay.testbed.LanHost;
 import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.NetnsTestBed.Namespace;
 import dev.riscvrelay.relay.testbed.TcpTransfers;
+import dev.riscvrelay.relay.testbed.UdpEchoClient;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -93,24 +94,8 @@ class Ipv6InternetIT {
                         s.sendto(data, peer)
                     """.formatted(FieldBed.INTERNET6_HOST));
             internet.awaitListening("-lun", "[" + FieldBed.INTERNET6_HOST + "]:7010");
-            CommandResult sent = host.exec(Duration.ofSeconds(30), "python3", "-c", """
-                    import socket
-                    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-                    s.settimeout(3)
-                    s.connect(("%s", 7010))
-                    for n in (1300, 4000, 30000, 65000):
-                        sent = bytes((i * 7 + n) %% 256 for i in range(n))
-                        got = -1
-                        for attempt in range(3):
-                            s.send(sent)
-                            try:
-                                data = s.recv(65535)
-                            except socket.timeout:
-                                continue
-                            got = len(data) if data == sent else -2
-                            break
-                        print(n, got)
-                    """.formatted(FieldBed.INTERNET6_HOST));
+            CommandResult sent = host.exec(Duration.ofSeconds(60),
+                    UdpEchoClient.command(FieldBed.INTERNET6_HOST, 7010, 1300, 4000, 30000, 65000));
             assertThat(sent.stdout().trim().split("\n")).as(sent.describe())
                     .containsExactly("1300 1300", "4000 4000", "30000 30000", "65000 65000");
             for (String target : new String[] {FieldBed.INTERNET6_HOST, "fd00:10:0:2::2"}) {

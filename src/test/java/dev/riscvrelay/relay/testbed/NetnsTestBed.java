@@ -54,10 +54,20 @@ public final class NetnsTestBed implements AutoCloseable {
     private final List<String> rootLinks = new ArrayList<>();
     private int nextLink;
     private boolean closed;
+    /** Tears the bed down when the JVM is stopped (Ctrl-C on a bench, a killed test run) before {@link #close}. */
+    private final Thread onExit;
 
     private NetnsTestBed(String id, Path marker) {
         this.id = id;
         this.marker = marker;
+        this.onExit = new Thread(() -> {
+            try {
+                close();
+            } catch (RuntimeException e) {
+                System.err.println("test bed " + id + ": " + e.getMessage());
+            }
+        }, "testbed-" + id + "-teardown");
+        Runtime.getRuntime().addShutdownHook(onExit);
     }
 
     /**
@@ -300,11 +310,18 @@ public final class NetnsTestBed implements AutoCloseable {
      * root-namespace link of this run that is left, and forgets the run. Runs every step even if one fails.
      */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
+        if (Thread.currentThread() != onExit) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(onExit);
+            } catch (IllegalStateException e) {
+                // The JVM is stopping: the hook runs next and finds the bed closed.
+            }
+        }
         List<String> problems = new ArrayList<>();
         while (!owned.isEmpty()) {
             try {

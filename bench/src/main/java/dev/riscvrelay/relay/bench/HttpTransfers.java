@@ -2,6 +2,7 @@ package dev.riscvrelay.relay.bench;
 
 import dev.riscvrelay.relay.testbed.CommandResult;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -54,8 +55,17 @@ final class HttpTransfers {
 
     /** A temporary directory in /dev/shm when there is one: payloads never wait for a disk. */
     static Path workDirectory(String prefix) throws IOException {
-        return Files.createTempDirectory(Path.of(Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : "/tmp"),
+        Path work = Files.createTempDirectory(Path.of(Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : "/tmp"),
                 prefix);
+        // The part deletes it when done; a bench stopped before (Ctrl-C) must not leave its files in memory.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                deleteTree(work);
+            } catch (IOException | UncheckedIOException e) {
+                System.err.println("relay bench: could not delete " + work + ": " + e.getMessage());
+            }
+        }, "bench-delete-" + prefix));
+        return work;
     }
 
     /** Starts the HTTP server on {@code address}:80 in {@code namespace}, serving {@code site}; waits until it listens. */

@@ -156,6 +156,8 @@ public final class Namespaces implements AutoCloseable {
 
     private Namespaces(NetnsTestBed bed) {
         this.bed = bed;
+        // The bed tears itself down when the JVM is stopped (Ctrl-C): these processes go first, as in close().
+        bed.own(this::stopAll);
     }
 
     /** Whether this process runs as root (uid 0), which namespaces, veths and TAPs need. */
@@ -224,7 +226,9 @@ public final class Namespaces implements AutoCloseable {
         try {
             Background process = new Background(label, new ProcessBuilder(full).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start());
-            background.push(process);
+            synchronized (background) {
+                background.push(process);
+            }
             return process;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + full, e);
@@ -234,7 +238,23 @@ public final class Namespaces implements AutoCloseable {
     /** Ends a background process now (before close). */
     public void stop(Background process) {
         process.stop();
-        background.remove(process);
+        synchronized (background) {
+            background.remove(process);
+        }
+    }
+
+    /** Ends every background process still running, newest first. */
+    private void stopAll() {
+        while (true) {
+            Background next;
+            synchronized (background) {
+                next = background.poll();
+            }
+            if (next == null) {
+                return;
+            }
+            next.stop();
+        }
     }
 
     /** utime + stime of one process in clock ticks; 0 when it is gone. */
@@ -256,9 +276,7 @@ public final class Namespaces implements AutoCloseable {
             return;
         }
         closed = true;
-        while (!background.isEmpty()) {
-            background.pop().stop();
-        }
+        stopAll();
         try {
             bed.close();
         } catch (IllegalStateException e) {
