@@ -29,11 +29,14 @@ class SegmentCoalescerTest {
 
     private final Counters counters = new Counters();
     private final List<byte[]> written = new ArrayList<>();
+    /** Every frame a test made, released after it: the coalescer copies and never releases. */
+    private final List<ByteBuf> made = new ArrayList<>();
     private final SegmentCoalescer coalescer = new SegmentCoalescer(this::capture, counters);
 
     @AfterEach
     void close() {
         coalescer.close();
+        made.forEach(ByteBuf::release);
     }
 
     private void capture(ByteBuf headerAndFrame) {
@@ -77,13 +80,13 @@ class SegmentCoalescerTest {
         frame.setShort(34 + 16, Checksums.finish(Checksums.sum(frame, 34, tcpLength)));
         long verify = Checksums.pseudoHeaderSum(TcpFrames.PEER, TcpFrames.GUEST, 6, tcpLength) + Checksums.sum(frame, 34, tcpLength);
         assertThat(Checksums.fold(verify)).as("the finished TCP checksum verifies").isEqualTo(0xFFFF);
-        segments.forEach(ByteBuf::release);
     }
 
     @Test
     void aLoneSegmentAndAnythingElseLeaveUnchangedBehindAnEmptyHeader() {
         ByteBuf alone = segment(ISS, 1000, ACK, 1);
         ByteBuf arp = Unpooled.buffer(60).writerIndex(60);
+        made.add(arp);
         EthernetFrame.writeHeader(arp, 0, -1L & 0xFFFF_FFFF_FFFFL, GATEWAY_MAC, 0x0806);
         offer(alone);
         offer(arp);
@@ -179,6 +182,7 @@ class SegmentCoalescerTest {
     @Test
     void ethernetPaddingIsNotPayload() {
         ByteBuf padded = Unpooled.buffer(80);
+        made.add(padded);
         ByteBuf small = segment(ISS, 4, ACK, 1);
         padded.writeBytes(small, 0, small.readableBytes()).writeZero(80 - small.readableBytes());
         offer(padded);
@@ -203,12 +207,14 @@ class SegmentCoalescerTest {
     }
 
     /** A TCP segment to the VM with checksums, payload bytes derived from {@code mark}. */
-    private static ByteBuf segment(int sequence, int payload, int flags, int mark) {
+    private ByteBuf segment(int sequence, int payload, int flags, int mark) {
         byte[] data = new byte[payload];
         for (int i = 0; i < payload; i++) {
             data[i] = (byte) (mark * 31 + i);
         }
-        return TcpFrames.segment(VM_MAC, sequence, 12345, mark, flags, data);
+        ByteBuf frame = TcpFrames.segment(VM_MAC, sequence, 12345, mark, flags, data);
+        made.add(frame);
+        return frame;
     }
 
     private static byte[] bytes(ByteBuf frame) {
