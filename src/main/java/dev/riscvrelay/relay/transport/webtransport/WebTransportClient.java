@@ -32,6 +32,7 @@ import java.net.URI;
 import java.nio.BufferUnderflowException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
@@ -469,10 +470,18 @@ public final class WebTransportClient implements AutoCloseable {
                 counters.increment(Counter.DROP_QUEUE_FULL);
                 return false;
             }
-            loop.execute(() -> {
+            try {
+                loop.execute(() -> {
+                    pendingHandoffs.decrementAndGet();
+                    sendDatagram(frame);
+                });
+            } catch (RejectedExecutionException closed) {
+                // The client was closed and its loop has stopped: nothing will send, or release, this frame.
                 pendingHandoffs.decrementAndGet();
-                sendDatagram(frame);
-            });
+                frame.release();
+                counters.increment(Counter.DROP_PORT_CLOSED);
+                return false;
+            }
             return true;
         }
         if (!sessionOpen) {

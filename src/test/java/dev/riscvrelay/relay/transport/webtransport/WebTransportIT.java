@@ -93,6 +93,17 @@ class WebTransportIT {
     }
 
     @Test
+    void aFrameHandedToAClosedClientFromAnotherThreadIsRefusedAndReleased() throws Exception {
+        WebTransportClient client = open(new LinkedBlockingQueue<>());
+        client.close();
+        client.closed().get(5, TimeUnit.SECONDS); // its own loop has stopped by then
+
+        ByteBuf late = frame(100, 1);
+        assertThat(client.sendDatagram(late)).as("sent from the test's thread, not the client's loop").isFalse();
+        assertThat(late.refCnt()).as("released, not left to a loop that will never run").isZero();
+    }
+
+    @Test
     void framesTravelBetweenTwoClientsBothWays() throws Exception {
         BlockingQueue<byte[]> inboxA = new LinkedBlockingQueue<>();
         BlockingQueue<byte[]> inboxB = new LinkedBlockingQueue<>();
