@@ -7,7 +7,8 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * A port's bounded outbound queue: frames wait here until the port's transport drains them once per event-loop
- * turn. When full the newest frame is dropped and counted, so a slow member never grows memory or blocks others.
+ * turn. When full the newest frame is dropped and counted, so a slow member never grows memory or blocks others;
+ * but a sparse flow's frame takes the place of the newest bulk frame instead.
  * The rings start small and double up to their capacity, so the many idle ports cost little and a busy one can
  * take a whole burst (a TCP NAT window) in one turn. Owned by one event loop; not thread-safe.
  *
@@ -50,15 +51,22 @@ public final class FrameQueue {
 
     /** Takes over one reference of {@code frame}; returns false (frame released, drop counted) when full. */
     public boolean offer(ByteBuf frame) {
-        if (size() == capacity) {
-            frame.release();
-            counters.increment(Counter.DROP_QUEUE_FULL);
-            droppedFull++;
-            return false;
-        }
         int slot = flows.of(frame) & (FLOW_SLOTS - 1);
         int length = frame.readableBytes();
-        if (bulkFrames[slot] == 0 && sparseBytes[slot] + length <= SPARSE_QUANTUM && sparse.hasRoom()) {
+        boolean sparseFrame = bulkFrames[slot] == 0 && sparseBytes[slot] + length <= SPARSE_QUANTUM
+                && sparse.hasRoom();
+        if (size() == capacity) {
+            if (!sparseFrame || bulk.size == 0) {
+                dropFull(frame);
+                return false;
+            }
+            // Full of bulk: the newest bulk frame goes instead of a sparse newcomer, as fq_codel drops from the
+            // fattest flow (RFC 8290 section 4.1.3), so a flood that fills the queue cannot shut out a ping or a
+            // paced flow. The newest frame has none of its flow behind it, so no flow's order changes.
+            bulkFrames[bulk.tailSlot()]--;
+            dropFull(bulk.removeLast());
+        }
+        if (sparseFrame) {
             sparse.add(frame, slot, length);
             sparseBytes[slot] += length;
         } else {
@@ -66,6 +74,12 @@ public final class FrameQueue {
             bulkFrames[slot]++;
         }
         return true;
+    }
+
+    private void dropFull(ByteBuf frame) {
+        frame.release();
+        counters.increment(Counter.DROP_QUEUE_FULL);
+        droppedFull++;
     }
 
     /** The next frame (a sparse flow's first), whose reference passes to the caller, or null when empty. */
@@ -161,6 +175,19 @@ public final class FrameQueue {
 
         int headLength() {
             return lengths[head];
+        }
+
+        int tailSlot() {
+            return slots[(head + size - 1) % frames.length];
+        }
+
+        /** Takes the newest frame out (size > 0). */
+        ByteBuf removeLast() {
+            int tail = (head + size - 1) % frames.length;
+            ByteBuf frame = frames[tail];
+            frames[tail] = null;
+            size--;
+            return frame;
         }
 
         int slotAt(int index) {
