@@ -230,9 +230,9 @@ public final class Gateway implements Port {
     }
 
     /**
-     * Call once a second on the loop, {@code now} in nanos of the gateway's clock: sends the periodic router advertisement to all nodes
-     * when it is due (the first at once), renews the budget of ICMPv6 errors the gateway may send a second, and
-     * drops the IPv4 datagrams and IPv6 packets whose pieces stopped coming.
+     * Call once a second on the loop, {@code now} in nanos of the gateway's clock: sends the periodic router
+     * advertisement to all nodes when it is due (the first at once), renews the budget of ICMPv6 errors the gateway
+     * may send a second, and drops the IPv4 datagrams and IPv6 packets whose pieces stopped coming.
      */
     public void everySecond(long now) {
         ipv6.everySecond(now, output);

@@ -3,6 +3,7 @@ package dev.riscvrelay.relay.gateway;
 import dev.riscvrelay.relay.lan.FrameSink;
 import dev.riscvrelay.relay.lan.NetworkConfig;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.wire.EthernetFrame;
 import io.netty.buffer.ByteBuf;
 
 /**
@@ -18,6 +19,13 @@ public interface GatewayOutput extends FrameSink {
      * passes it to {@link #emit}.
      */
     ByteBuf allocateFrame(int frameLength);
+
+    /** {@link #allocateFrame}, its Ethernet header written: from the gateway to {@code destinationMac}. */
+    default ByteBuf allocateFrame(long destinationMac, int etherType, int frameLength) {
+        ByteBuf frame = allocateFrame(frameLength);
+        EthernetFrame.writeHeader(frame, frame.readerIndex(), destinationMac, config().gatewayMac(), etherType);
+        return frame;
+    }
 
     /** Puts a frame from {@link #allocateFrame} on the LAN as the gateway's; takes over its reference. */
     @Override

@@ -92,13 +92,9 @@ final class IcmpEchoResponder implements IpHandler {
         try {
             long vm = ethernet.source();
             Ipv4Packet.fragment(reply, at, icmpLength, config.mtu(), identification, REPLY_TTL,
-                    Ipv4Packet.PROTOCOL_ICMP, config.gatewayAddress(), ip.source(), carried -> {
-                        ByteBuf frame = output.allocateFrame(EthernetFrame.HEADER_LENGTH
-                                + Ipv4Packet.MIN_HEADER_LENGTH + carried);
-                        EthernetFrame.writeHeader(frame, frame.readerIndex(), vm, config.gatewayMac(),
-                                EthernetFrame.TYPE_IPV4);
-                        return frame;
-                    }, output::emit);
+                    Ipv4Packet.PROTOCOL_ICMP, config.gatewayAddress(), ip.source(),
+                    carried -> output.allocateFrame(vm, EthernetFrame.TYPE_IPV4,
+                            EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH + carried), output::emit);
         } finally {
             reply.release();
         }

@@ -57,13 +57,9 @@ final class Icmpv6EchoResponder {
         try {
             long vm = ethernet.source();
             Ipv6Packet.fragment(reply, at, length, config.mtu(), nextIdentification++, Ipv6Packet.NEXT_HEADER_ICMPV6,
-                    HOP_LIMIT, fromHigh, fromLow, ip.sourceHigh(), ip.sourceLow(), carried -> {
-                        ByteBuf frame = output.allocateFrame(EthernetFrame.HEADER_LENGTH + Ipv6Packet.HEADER_LENGTH
-                                + carried);
-                        EthernetFrame.writeHeader(frame, frame.readerIndex(), vm, config.gatewayMac(),
-                                EthernetFrame.TYPE_IPV6);
-                        return frame;
-                    }, output::emit);
+                    HOP_LIMIT, fromHigh, fromLow, ip.sourceHigh(), ip.sourceLow(),
+                    carried -> output.allocateFrame(vm, EthernetFrame.TYPE_IPV6,
+                            EthernetFrame.HEADER_LENGTH + Ipv6Packet.HEADER_LENGTH + carried), output::emit);
         } finally {
             reply.release();
         }

@@ -2,8 +2,10 @@ package dev.riscvrelay.relay.gateway;
 
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.Icmpv6Packet;
 import dev.riscvrelay.relay.wire.Ipv6Packet;
 import dev.riscvrelay.relay.wire.TcpPacket;
+import dev.riscvrelay.relay.wire.UdpPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
@@ -25,8 +27,6 @@ final class Ipv6Reassembly extends FamilyReassembly {
 
     /** The most an IPv6 packet without a jumbogram option carries after its fixed header. */
     static final int MAX_PAYLOAD = 0xFFFF;
-    private static final int UDP_HEADER = 8;
-    private static final int ICMPV6_HEADER = 4;
     /** IPv6 has no protocol in its reassembly key. */
     private static final int NO_PROTOCOL = 0;
 
@@ -51,8 +51,8 @@ final class Ipv6Reassembly extends FamilyReassembly {
         int upper = pieces.completedUpper();
         int leastFirst = switch (upper) {
             case Ipv6Packet.NEXT_HEADER_TCP -> TcpPacket.MIN_HEADER_LENGTH;
-            case Ipv6Packet.NEXT_HEADER_UDP -> UDP_HEADER;
-            case Ipv6Packet.NEXT_HEADER_ICMPV6 -> ICMPV6_HEADER;
+            case Ipv6Packet.NEXT_HEADER_UDP -> UdpPacket.HEADER_LENGTH;
+            case Ipv6Packet.NEXT_HEADER_ICMPV6 -> Icmpv6Packet.HEADER_LENGTH;
             default -> Integer.MAX_VALUE;
         };
         if (pieces.completedFirstLength() < leastFirst) {

@@ -2,9 +2,9 @@ package dev.riscvrelay.relay.bench;
 
 import dev.riscvrelay.relay.testbed.CommandResult;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
