@@ -150,6 +150,16 @@ final class ConnectCommand implements Callable<Integer> {
                 throw new UsageError("--tap-queue: give 1.." + TapDevice.MAX_TX_QUEUE_FRAMES + " frames, not "
                         + queue);
             }
+            try {
+                TapDevice.checkName(localEnd.tap);
+            } catch (IllegalArgumentException e) {
+                throw new UsageError("--tap: " + e.getMessage());
+            }
+            try {
+                ConnectorConfig.Tap.checkNetns(tapNetns);
+            } catch (IllegalArgumentException e) {
+                throw new UsageError("--tap-netns: " + e.getMessage());
+            }
             local = new ConnectorConfig.Tap(localEnd.tap, tapNetns, queue);
         } else {
             if (tapNetns != null) {

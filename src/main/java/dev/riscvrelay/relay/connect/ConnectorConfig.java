@@ -4,6 +4,7 @@ import dev.riscvrelay.relay.transport.tap.TapDevice;
 import dev.riscvrelay.relay.transport.webtransport.WebTransportClientConfig;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -81,10 +82,22 @@ public record ConnectorConfig(URI relay, WebTransportClientConfig client, Local 
 
         public Tap {
             Objects.requireNonNull(name, "name");
+            // Checked now, not when the first session opens the TAP: a wrong name or path should not wait for the
+            // relay to be reachable.
+            TapDevice.checkName(name);
+            checkNetns(netns);
             if (txQueueFrames != ADAPTIVE_TX_QUEUE
                     && (txQueueFrames < 1 || txQueueFrames > TapDevice.MAX_TX_QUEUE_FRAMES)) {
                 throw new IllegalArgumentException("the transmit queue must be 1.." + TapDevice.MAX_TX_QUEUE_FRAMES
                         + " frames: " + txQueueFrames);
+            }
+        }
+
+        /** Refuses a namespace file that is not there (null, our own namespace, is fine). */
+        public static void checkNetns(Path netns) {
+            if (netns != null && !Files.exists(netns)) {
+                throw new IllegalArgumentException("no such network namespace file: " + netns
+                        + " (ip netns add NAME creates /run/netns/NAME)");
             }
         }
 

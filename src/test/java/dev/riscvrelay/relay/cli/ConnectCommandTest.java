@@ -5,7 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.riscvrelay.relay.connect.ConnectorConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@code relay connect}: its help, and one clear line with exit code 2 for every usage mistake. */
 class ConnectCommandTest {
@@ -88,6 +93,27 @@ class ConnectCommandTest {
     void tapNetnsOnlyWithTap() {
         assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--tap-netns", "/run/netns/x",
                 "--qemu-dgram", "127.0.0.1:1", "--qemu-remote", "127.0.0.1:2"), "--tap-netns goes with --tap");
+    }
+
+    /** A name Linux refuses is refused at once, not when the first session opens the TAP. */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "sixteen-chars-xx", "a/b", "a:b", "a b", ".", "..", "tap\u00e9"})
+    @Timeout(10) // without the check, the connector would go on trying to reach the relay
+    void aTapNameLinuxRefusesIsAUsageError(String name) {
+        assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--tap", name), "--tap: a TAP name is");
+    }
+
+    @Test
+    void theLongestTapNameLinuxTakesIsAccepted() {
+        assertThat(new ConnectorConfig.Tap("fifteen-chars-x", null).name()).hasSize(15);
+    }
+
+    /** A namespace file that is not there is refused at once, not after the relay answered. */
+    @Test
+    @Timeout(10)
+    void aMissingTapNetnsIsAUsageError(@TempDir Path dir) {
+        assertUsageError(run("connect", "--url", "https://127.0.0.1:4433/", "--tap", "rr0", "--tap-netns",
+                dir.resolve("nowhere").toString()), "--tap-netns: no such network namespace file: ");
     }
 
     @Test

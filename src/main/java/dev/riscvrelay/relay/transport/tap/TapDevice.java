@@ -36,17 +36,26 @@ import java.util.concurrent.locks.LockSupport;
 public final class TapDevice implements AutoCloseable {
 
     /**
+     * Refuses a name Linux would refuse for an interface (its {@code dev_valid_name}): 1-15 bytes, not {@code .} or
+     * {@code ..}, no {@code /}, {@code :} or white space; printable ASCII here, so that it reads the same everywhere.
+     */
+    public static void checkName(String name) {
+        boolean valid = !name.isEmpty() && name.length() < IFNAMSIZ && !name.equals(".") && !name.equals("..")
+                && name.chars().allMatch(c -> c > ' ' && c < 0x7F && c != '/' && c != ':');
+        if (!valid) {
+            throw new IllegalArgumentException("a TAP name is 1-15 printable ASCII characters without '/', ':' or"
+                    + " spaces (and not . or ..): '" + name + "'");
+        }
+    }
+
+    /**
      * How to open a TAP: its name (≤ 15 bytes), the MTU to set, the largest frame a read may return, and whether
      * writes may carry TCP super-frames ({@link SegmentCoalescer}): the device then speaks {@code IFF_VNET_HDR},
      * a virtio-net header before every frame.
      */
     public record Config(String name, int mtu, int maxFrameSize, boolean segmentOffload, int txQueueFrames) {
         public Config {
-            byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
-            if (bytes.length == 0 || bytes.length >= IFNAMSIZ || name.contains("/") || name.contains(" ")) {
-                throw new IllegalArgumentException("TAP name must be 1-15 ASCII characters without '/' or ' ': "
-                        + name);
-            }
+            checkName(name);
             if (mtu < 68 || mtu > 65521) {
                 throw new IllegalArgumentException("MTU must be in 68..65521: " + mtu);
             }
