@@ -14,9 +14,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -141,10 +144,20 @@ class FragmentReassemblyFuzzTest {
     private record Key(boolean ipv6, int source, int identification, int protocol) {
     }
 
-    /** The byte the sender put at {@code position} of the payload of {@code key}'s packet; never 0. */
-    private static byte payloadByte(Key key, int position) {
-        int h = key.hashCode() * 31 + position * 0x9E37_79B1;
-        return (byte) (1 + ((h ^ h >>> 16) & 0xFF) % 255);
+    /** Per key, the bytes of its packet as the sender wrote them (made once: the fuzzer runs the target often). */
+    private static final Map<Key, byte[]> PAYLOADS = new ConcurrentHashMap<>();
+
+    /** The bytes of {@code key}'s packet, longer than any piece reaches; never 0, and different for every key. */
+    private static byte[] payload(Key key) {
+        return PAYLOADS.computeIfAbsent(key, k -> {
+            byte[] bytes = new byte[2 * 0x10000]; // a piece may start near the end and run past it
+            Random random = new Random((long) k.source() << 32 ^ k.identification() << 9 ^ k.protocol() << 1
+                    ^ (k.ipv6() ? 1 : 0));
+            for (int i = 0; i < bytes.length; i++) {
+                bytes[i] = (byte) (1 + random.nextInt(255));
+            }
+            return bytes;
+        });
     }
 
     /** One fragment as a VM sends it: Ethernet to the gateway, the family's header, the packet's bytes at start. */
@@ -166,11 +179,7 @@ class FragmentReassemblyFuzzTest {
             at += Ipv4Packet.writeFragmentHeader(frame, at, Ipv4Packet.MIN_HEADER_LENGTH + length,
                     key.identification(), start, more, 64, key.protocol(), key.source(), DESTINATION);
         }
-        byte[] bytes = new byte[length];
-        for (int i = 0; i < length; i++) {
-            bytes[i] = payloadByte(key, start + i);
-        }
-        frame.setBytes(at, bytes);
+        frame.setBytes(at, payload(key), start, length);
         return frame;
     }
 
@@ -198,11 +207,10 @@ class FragmentReassemblyFuzzTest {
             payloadAt = ip.payloadOffset();
         }
         assertThat(whole.writerIndex()).as("nothing after the packet").isEqualTo(payloadAt + total);
-        byte[] payload = ByteBufUtil.getBytes(whole, payloadAt, total);
-        for (int i = 0; i < total; i++) {
-            if (payload[i] != payloadByte(key, i)) {
-                throw new AssertionError("byte " + i + " of " + total + " of " + key + " is not the sender's");
-            }
+        byte[] received = ByteBufUtil.getBytes(whole, payloadAt, total);
+        int wrong = Arrays.mismatch(received, 0, total, payload(key), 0, total);
+        if (wrong >= 0) {
+            throw new AssertionError("byte " + wrong + " of " + total + " of " + key + " is not the sender's");
         }
     }
 
