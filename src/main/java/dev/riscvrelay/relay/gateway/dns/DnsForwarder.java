@@ -457,11 +457,8 @@ public final class DnsForwarder implements IpHandler, Ipv6Handler, AutoCloseable
     }
 
     private ByteBuf startFrame(long mac, long high, long low, int dnsLength) {
-        ByteBuf frame = output.allocateFrame(EthernetFrame.HEADER_LENGTH + ipHeaderLength(high, low)
-                + UdpPacket.HEADER_LENGTH + dnsLength);
-        EthernetFrame.writeHeader(frame, frame.readerIndex(), mac, output.config().gatewayMac(),
-                isIpv4(high, low) ? EthernetFrame.TYPE_IPV4 : EthernetFrame.TYPE_IPV6);
-        return frame;
+        return output.allocateFrame(mac, isIpv4(high, low) ? EthernetFrame.TYPE_IPV4 : EthernetFrame.TYPE_IPV6,
+                EthernetFrame.HEADER_LENGTH + ipHeaderLength(high, low) + UdpPacket.HEADER_LENGTH + dnsLength);
     }
 
     private void finishFrame(ByteBuf frame, long high, long low, int port, int dnsLength) {
