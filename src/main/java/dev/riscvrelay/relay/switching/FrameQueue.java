@@ -8,7 +8,8 @@ import io.netty.buffer.ByteBuf;
 /**
  * A port's bounded outbound queue: frames wait here until the port's transport drains them once per event-loop
  * turn. When full the newest frame is dropped and counted, so a slow member never grows memory or blocks others;
- * but a sparse flow's frame takes the place of the newest bulk frame instead.
+ * but a sparse flow's frame, or one of a flow with fewer frames waiting than another flow, takes the place of the
+ * newest frame of the flow with the most waiting instead.
  * The rings start small and double up to their capacity, so the many idle ports cost little and a busy one can
  * take a whole burst (a TCP NAT window) in one turn. Owned by one event loop; not thread-safe.
  *
@@ -22,8 +23,11 @@ import io.netty.buffer.ByteBuf;
 public final class FrameQueue {
 
     private static final int INITIAL_SLOTS = 16;
-    /** Flow slots: enough that a handful of busy flows rarely share one with a sparse flow. */
-    private static final int FLOW_SLOTS = 64;
+    /**
+     * Flow slots: two flows share one in 256, and then their fate: a ping that shares a flood's slot waits and drops
+     * as the flood does. Counted in chars, so that a port's flow table costs 1 KiB.
+     */
+    static final int FLOW_SLOTS = 256;
     /** Bytes a flow may have in the sparse ring: one full-size frame (fq_codel's quantum). */
     static final int SPARSE_QUANTUM = 1514;
     /** Frames the sparse ring holds at most; more wait behind the others. */
@@ -34,14 +38,14 @@ public final class FrameQueue {
     private final Ring sparse;
     private final Ring bulk;
     /** Per flow slot: bytes waiting in the sparse ring, frames waiting in the bulk ring. */
-    private final int[] sparseBytes = new int[FLOW_SLOTS];
-    private final int[] bulkFrames = new int[FLOW_SLOTS];
+    private final char[] sparseBytes = new char[FLOW_SLOTS];
+    private final char[] bulkFrames = new char[FLOW_SLOTS];
     private final FlowHash flows = new FlowHash();
     private long droppedFull;
 
     public FrameQueue(int capacity, Counters counters) {
-        if (capacity < 1) {
-            throw new IllegalArgumentException("capacity must be at least 1: " + capacity);
+        if (capacity < 1 || capacity > Character.MAX_VALUE) {
+            throw new IllegalArgumentException("capacity must be 1 to " + (int) Character.MAX_VALUE + ": " + capacity);
         }
         this.capacity = capacity;
         this.counters = counters;
@@ -56,15 +60,17 @@ public final class FrameQueue {
         boolean sparseFrame = bulkFrames[slot] == 0 && sparseBytes[slot] + length <= SPARSE_QUANTUM
                 && sparse.hasRoom();
         if (size() == capacity) {
-            if (!sparseFrame || bulk.size == 0) {
+            int fattest = bulk.size == 0 ? -1 : fattestFor(slot, sparseFrame);
+            if (fattest < 0) {
                 dropFull(frame);
                 return false;
             }
-            // Full of bulk: the newest bulk frame goes instead of a sparse newcomer, as fq_codel drops from the
-            // fattest flow (RFC 8290 section 4.1.3), so a flood that fills the queue cannot shut out a ping or a
-            // paced flow. The newest frame has none of its flow behind it, so no flow's order changes.
-            bulkFrames[bulk.tailSlot()]--;
-            dropFull(bulk.removeLast());
+            // Full: the fattest flow's newest frame goes instead, as fq_codel drops from the fattest flow (RFC 8290
+            // section 4.1.3), so a flood that fills the queue cannot shut out a ping, nor a paced flow whose frames
+            // pile up behind it while the port cannot send. A flow's newest frame has none of its flow behind it, so
+            // no flow's order changes.
+            bulkFrames[fattest]--;
+            dropFull(bulk.removeNewestOf(fattest));
         }
         if (sparseFrame) {
             sparse.add(frame, slot, length);
@@ -74,6 +80,29 @@ public final class FrameQueue {
             bulkFrames[slot]++;
         }
         return true;
+    }
+
+    /**
+     * When the queue is full: the flow slot whose newest bulk frame makes room for a newcomer of {@code slot}, or -1
+     * when the newcomer goes instead. A sparse newcomer takes the newest bulk frame's place; another one the place of
+     * the newest frame of the flow with the most frames waiting, when that flow has more than the newcomer's own.
+     * The slots are searched only when neither the newest frame's flow nor the newcomer's holds most of the queue.
+     */
+    private int fattestFor(int slot, boolean sparseFrame) {
+        int tail = bulk.tailSlot();
+        if (sparseFrame || bulkFrames[tail] > bulkFrames[slot]) {
+            return tail;
+        }
+        if (bulkFrames[slot] * 2 > bulk.size) {
+            return -1; // the newcomer's flow holds most of the queue: none is fatter
+        }
+        int fattest = slot;
+        for (int i = 0; i < FLOW_SLOTS; i++) {
+            if (bulkFrames[i] > bulkFrames[fattest]) {
+                fattest = i;
+            }
+        }
+        return fattest == slot ? -1 : fattest;
     }
 
     private void dropFull(ByteBuf frame) {
@@ -164,13 +193,13 @@ public final class FrameQueue {
             }
             int tail = (head + size) % frames.length;
             frames[tail] = frame;
-            slots[tail] = (byte) slot;
+            slots[tail] = (byte) slot; // 0 to 255, read back unsigned
             lengths[tail] = length;
             size++;
         }
 
         int headSlot() {
-            return slots[head];
+            return slots[head] & 0xFF;
         }
 
         int headLength() {
@@ -178,20 +207,31 @@ public final class FrameQueue {
         }
 
         int tailSlot() {
-            return slots[(head + size - 1) % frames.length];
+            return slots[(head + size - 1) % frames.length] & 0xFF;
         }
 
-        /** Takes the newest frame out (size > 0). */
-        ByteBuf removeLast() {
-            int tail = (head + size - 1) % frames.length;
-            ByteBuf frame = frames[tail];
-            frames[tail] = null;
+        /** Takes the newest frame of flow slot {@code slot} out (one is queued); the frames after it move up. */
+        ByteBuf removeNewestOf(int slot) {
+            int index = size - 1;
+            while (slotAt(index) != slot) {
+                index--;
+            }
+            int at = (head + index) % frames.length;
+            ByteBuf frame = frames[at];
+            for (int i = index; i < size - 1; i++) {
+                int to = (head + i) % frames.length;
+                int from = (head + i + 1) % frames.length;
+                frames[to] = frames[from];
+                slots[to] = slots[from];
+                lengths[to] = lengths[from];
+            }
+            frames[(head + size - 1) % frames.length] = null;
             size--;
             return frame;
         }
 
         int slotAt(int index) {
-            return slots[(head + index) % frames.length];
+            return slots[(head + index) % frames.length] & 0xFF;
         }
 
         ByteBuf remove() {

@@ -4,8 +4,9 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * A hash of the flow an Ethernet frame belongs to, for queues that keep flows apart: the addresses, the protocol
- * and (for TCP and UDP) the ports of IPv4 and IPv6 packets; the EtherType alone for anything else (ARP is one
- * flow). Frames of one flow always hash alike. An IPv4 fragment, and an IPv6 packet whose ports sit behind an
+ * and (for TCP and UDP) the ports of IPv4 and IPv6 packets; for anything else (ARP, any other EtherType) the
+ * EtherType and both MAC addresses, so one station's flood of such frames is not the same flow as another station's
+ * frames of that type. Frames of one flow always hash alike. An IPv4 fragment, and an IPv6 packet whose ports sit behind an
  * extension header, hash without ports, so a datagram's fragments stay one flow. Reads only the frame's bytes and
  * never throws: a truncated or malformed frame hashes by what it has (0 without a whole Ethernet header).
  */
@@ -51,6 +52,9 @@ public final class FlowHash {
             if (hasPorts(nextHeader) && length >= Ipv6Packet.HEADER_LENGTH + PORTS_LENGTH) {
                 h = mix(h, frame.getUnsignedInt(ip + Ipv6Packet.HEADER_LENGTH));
             }
+        } else {
+            h = mix(h, ethernet.destination());
+            h = mix(h, ethernet.source());
         }
         return finish(h);
     }

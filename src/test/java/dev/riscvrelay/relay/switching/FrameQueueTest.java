@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.nat.TestFrames;
+import dev.riscvrelay.relay.wire.EthernetFrame;
+import dev.riscvrelay.relay.wire.MacAddress;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
@@ -19,6 +21,8 @@ import org.junit.jupiter.api.Test;
 class FrameQueueTest {
 
     private static final long VM_MAC = 0x52_54_00_12_34_56L;
+    private static final long FLOODER_MAC = 0x52_54_00_12_34_ffL;
+    private static final int EXPERIMENT = 0x88B5;
     private static final int VM = 0x0A00_020F;
     private static final int GATEWAY = 0x0A00_0202;
     private static final int SERVER = 0xCB00_710A;
@@ -161,6 +165,58 @@ class FrameQueueTest {
     }
 
     @Test
+    void aBroadcastFloodOfOneEtherTypeDoesNotShutOutAnotherStationsFramesOfThatType() {
+        FrameQueue queue = new FrameQueue(8, counters);
+        for (int i = 0; i < 20; i++) {
+            queue.offer(experiment(MacAddress.BROADCAST, FLOODER_MAC, i, 1000));
+        }
+
+        assertThat(queue.offer(experiment(VM_MAC, VM_MAC + 1, 100, 400))).as("a paced station's frame").isTrue();
+
+        assertThat(tagOf(poll(queue))).as("the flood's first frame went sparse before the queue filled").isZero();
+        assertThat(tagOf(poll(queue))).as("the paced frame next").isEqualTo(100);
+        queue.clear();
+    }
+
+    /**
+     * A port that cannot send for a while (its QUIC window closed) collects more of a paced flow's frames than the
+     * sparse ring takes: those wait behind the flood, and a full queue drops the flood's newest frames for them.
+     */
+    @Test
+    void aPacedFlowWhoseFramesWaitBehindAFloodKeepsThemWhenTheQueueIsFull() {
+        FrameQueue queue = new FrameQueue(32, counters);
+        int paced = 0;
+        for (int i = 0; i < 200; i++) {
+            queue.offer(experiment(MacAddress.BROADCAST, FLOODER_MAC, i, 1000));
+            if (i % 20 == 0) {
+                queue.offer(experiment(VM_MAC, VM_MAC + 1, 1000 + paced++, 400));
+            }
+        }
+
+        List<Integer> left = new ArrayList<>();
+        for (ByteBuf frame; (frame = poll(queue)) != null; ) {
+            left.add(tagOf(frame));
+        }
+        assertThat(left).as("every paced frame, in order").filteredOn(tag -> tag >= 1000)
+                .containsExactly(1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009);
+        assertThat(left).hasSize(32);
+        assertThat(queue.droppedFull()).isEqualTo(200 + 10 - 32);
+    }
+
+    @Test
+    void aFlowWithAsManyFramesWaitingAsTheNewestFramesFlowIsRefusedWhenFull() {
+        FrameQueue queue = new FrameQueue(4, counters);
+        for (int i = 0; i < 4; i++) {
+            queue.offer(download(i));
+        }
+        ByteBuf refused = download(4);
+
+        assertThat(queue.offer(refused)).as("the download's own frames are the fattest").isFalse();
+        assertThat(refused.refCnt()).isZero();
+        queue.clear();
+    }
+
+    @Test
     void aSparseFrameIsRefusedWhenOnlySparseFramesFillTheQueue() {
         FrameQueue queue = new FrameQueue(2, counters);
         assertThat(queue.offer(udp(1, 0, 100))).isTrue();
@@ -270,7 +326,18 @@ class FrameQueueTest {
         return TestFrames.echoRequest(VM_MAC, GATEWAY, VM, 7, sequence, new byte[56]);
     }
 
+    /** A frame of a local experimental EtherType (0x88B5) tagged with {@code tag} right after its header. */
+    private static ByteBuf experiment(long destination, long source, int tag, int length) {
+        ByteBuf frame = Unpooled.buffer(length).writerIndex(length);
+        EthernetFrame.writeHeader(frame, 0, destination, source, EXPERIMENT);
+        frame.setInt(EthernetFrame.HEADER_LENGTH, tag);
+        return frame;
+    }
+
     private static int tagOf(ByteBuf frame) {
+        if (frame.getUnsignedShort(12) == EXPERIMENT) {
+            return frame.getInt(EthernetFrame.HEADER_LENGTH);
+        }
         if (frame.getUnsignedByte(23) == 1) {
             return -1 - frame.getUnsignedShort(40);
         }

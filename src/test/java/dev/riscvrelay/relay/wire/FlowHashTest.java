@@ -89,6 +89,25 @@ class FlowHashTest {
         assertThat(hash.of(shortIpv4)).isNotEqualTo(hash.of(arp));
     }
 
+    @Test
+    void framesOfAnotherEtherTypeAreOneFlowPerPairOfStations() {
+        ByteBuf flood = other(MacAddress.BROADCAST, VM_MAC, 1000);
+        ByteBuf paced = other(GATEWAY_MAC, VM_MAC + 1, 400);
+
+        assertThat(hash.of(other(MacAddress.BROADCAST, VM_MAC, 60))).as("whatever the payload")
+                .isEqualTo(hash.of(flood));
+        assertThat(hash.of(paced)).as("another source").isNotEqualTo(hash.of(flood));
+        assertThat(hash.of(other(VM_MAC + 1, VM_MAC, 400))).as("another destination").isNotEqualTo(hash.of(flood));
+    }
+
+    /** A frame of a local experimental EtherType (0x88B5) with {@code length} bytes in all. */
+    private static ByteBuf other(long destination, long source, int length) {
+        ByteBuf frame = Unpooled.buffer(length).writerIndex(length);
+        EthernetFrame.writeHeader(frame, 0, destination, source, 0x88B5);
+        frame.setByte(length - 1, length);
+        return frame;
+    }
+
     /** Ethernet/IPv4 from the server to the VM whose first payload bytes are two ports. */
     private static ByteBuf ipv4(int protocol, int sourcePort, int destinationPort, int fragmentField, int data) {
         int payload = 4 + data;
