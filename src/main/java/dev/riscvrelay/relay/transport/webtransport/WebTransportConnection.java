@@ -49,6 +49,8 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
     private int maxDatagramLength = -1;
     /** The datagram size the path has been shown to carry (PMTUD); sessions keep their frames within it. */
     private PathMtuWatch pathMtu;
+    /** What waits in quiche's datagram queue, shared by the sessions that write to it. */
+    private DatagramBacklog backlog;
     private boolean counted;
 
     WebTransportConnection(WebTransportServer server, ServerWorker worker, SessionGate gate, Counters counters) {
@@ -66,6 +68,11 @@ final class WebTransportConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         quic = (QuicChannel) ctx.channel();
+        backlog = DatagramBacklog.of(quic, server.config().datagramQueueLength());
+    }
+
+    DatagramBacklog backlog() {
+        return backlog;
     }
 
     @Override

@@ -50,7 +50,7 @@ final class WebTransportSession implements Port, Member {
     private volatile int maxDatagramLength;
     /** The id of the next frame a framed session sends in chunks (u16, wrapping). */
     private int nextChunkId;
-    private final Consumer<ByteBuf> writeDatagram;
+    private final Consumer<ByteBuf> datagramWriter;
     /** Whether the first datagram has been seen (LAN loop); {@link #framed} is null for a raw session. */
     private boolean decided;
     /** Made on the LAN loop by the first datagram; read by the worker when it sends. */
@@ -80,6 +80,10 @@ final class WebTransportSession implements Port, Member {
     private final Consumer<ByteBuf> writeRecoveryDatagram;
     /** Spreads the queue's datagrams over the round trip on a long path; the rest wait in the queue. */
     private final DatagramPacer pacer = new DatagramPacer();
+    /** What waits in quiche's datagram queue of this session's connection: beyond a bound, frames wait here. */
+    private final DatagramBacklog backlog;
+    /** Whether the last flush left frames queued for a full backlog rather than for the pacer. */
+    private boolean heldByBacklog;
 
     WebTransportSession(WebTransportConnection connection, QuicStreamChannel connectStream, int maxDatagramLength,
             int queueCapacity, Counters counters, Admission.Admitted admission, ServerWorker.LanRoute route,
@@ -96,10 +100,11 @@ final class WebTransportSession implements Port, Member {
         this.counters = counters;
         this.name = "wt#" + connectStream.streamId() + " " + quic.remoteSocketAddress();
         this.admission = admission;
-        this.writeDatagram = datagram -> quic.write(datagram, quic.voidPromise());
+        this.backlog = connection.backlog();
+        this.datagramWriter = this::writeDatagram;
         if (recoverySlotSize > 0) {
             this.writeRecoveryDatagram = datagram -> {
-                quic.write(datagram, quic.voidPromise());
+                writeDatagram(datagram);
                 scheduleControlFlush();
             };
             this.recovery = new LinkRecovery(recoverySlotSize, quarterStreamId, prefixLength, quic.alloc(), counters,
@@ -330,6 +335,7 @@ final class WebTransportSession implements Port, Member {
         @Override
         public void sendControl(byte[] json) {
             if (state == State.OPEN) {
+                // Not counted in the backlog, which belongs to the worker: a few small messages go past its bound.
                 quic.writeAndFlush(FramedDatagrams.control(json, quarterStreamId, prefixLength, quic.alloc()),
                         quic.voidPromise());
             }
@@ -407,7 +413,10 @@ final class WebTransportSession implements Port, Member {
             flushWritten(); // with link recovery, the resends and NACKs written since the last flush leave too
         }
         if (queue.size() > 0) {
-            scheduleFlush(pacer.delayNanos()); // the pacer holds the rest back
+            // The pacer holds the rest back, or quiche holds enough: a flush at every turn would only read its
+            // counters again.
+            scheduleFlush(heldByBacklog ? Math.max(DatagramBacklog.RETRY_NANOS, pacer.delayNanos())
+                    : pacer.delayNanos());
         }
     }
 
@@ -422,8 +431,16 @@ final class WebTransportSession implements Port, Member {
         int maxFrameSize = frameSize();
         long now = System.nanoTime();
         pacer.refresh(quic, now);
-        for (int written = 0; written < maxFrames && pacer.maySend(now) && (frame = queue.poll()) != null;
-                written++) {
+        backlog.flushStarts();
+        heldByBacklog = false;
+        for (int written = 0; written < maxFrames && pacer.maySend(now); written++) {
+            if (!backlog.hasRoom()) {
+                heldByBacklog = true;
+                break;
+            }
+            if ((frame = queue.poll()) == null) {
+                break;
+            }
             if (written == flushBefore && wrote) {
                 flushWritten();
             }
@@ -437,7 +454,7 @@ final class WebTransportSession implements Port, Member {
                 }
             } else if (framed != null && frame.readableBytes() > maxFrameSize) {
                 boolean sent = FramedDatagrams.chunks(frame, nextChunkId, quarterStreamId, prefixLength,
-                        maxDatagramLength, quic.alloc(), writeDatagram);
+                        maxDatagramLength, quic.alloc(), datagramWriter);
                 counters.increment(sent ? Counter.FRAMED_FRAMES_SPLIT : Counter.DROP_TOO_LARGE);
                 nextChunkId = (nextChunkId + 1) & 0xFFFF;
                 wrote = true;
@@ -450,15 +467,22 @@ final class WebTransportSession implements Port, Member {
                 counters.increment(Counter.DATAGRAMS_COPIED);
                 datagram = HttpDatagram.copyWithPrefix(frame, quarterStreamId, prefixLength, quic.alloc());
             }
-            // A failed write (too big for quiche) reaches WebTransportConnection.exceptionCaught and is counted
-            // there; a void promise spares a future per datagram.
-            quic.write(datagram, quic.voidPromise());
+            writeDatagram(datagram);
             wrote = true;
             if (recovery != null && recovery.flushDue()) {
                 flushWritten();
             }
         }
         return wrote;
+    }
+
+    /**
+     * Every datagram goes to quiche through here. A failed write (too big for quiche) reaches
+     * WebTransportConnection.exceptionCaught and is counted there; a void promise spares a future per datagram.
+     */
+    private void writeDatagram(ByteBuf datagram) {
+        backlog.written(datagram.readableBytes());
+        quic.write(datagram, quic.voidPromise());
     }
 
     /**
