@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -198,6 +199,20 @@ class ClusterIT {
         }
     }
 
+    /** What a relay's DHCP server and the cluster's lease bucket counted: which relay offered, acked or kept quiet. */
+    private static String dhcpCounters(FieldBed field) {
+        try {
+            return field.relay().metrics().lines()
+                    .filter(line -> line.startsWith("relay_dhcp") || line.startsWith("relay_cluster")
+                            || line.contains("dhcp") && line.startsWith("relay_drops_total")
+                            || line.contains("cluster_lease"))
+                    .filter(line -> !line.startsWith("#") && !line.endsWith(" 0.0") && !line.endsWith(" 0"))
+                    .toList().toString();
+        } catch (IOException e) {
+            return "(no /metrics: " + e + ")";
+        }
+    }
+
     /** Whom {@code host} takes {@code peer}'s address for, beside the peer's own MAC: a failure's first question. */
     private static String neighbours(LanHost host, LanHost peer) {
         return "; the host's neighbours: " + host.exec("ip", "neigh", "show", "dev", "eth0").stdout().strip()
@@ -205,9 +220,14 @@ class ClusterIT {
     }
 
     private static String udhcpc(LanHost client, Path script) {
+        return udhcpc(client, script, () -> "");
+    }
+
+    /** As {@link #udhcpc(LanHost, Path)}; a failure also says {@code context}, read after it. */
+    private static String udhcpc(LanHost client, Path script, Supplier<String> context) {
         CommandResult result = client.exec(Duration.ofSeconds(40), "busybox", "udhcpc", "-i", "eth0", "-n", "-q",
                 "-t", "5", "-s", script.toString());
-        assertThat(result.succeeded()).as("%s", result).isTrue();
+        assertThat(result.succeeded()).as(() -> result + context.get()).isTrue();
         Matcher m = Pattern.compile("inet (10\\.0\\.2\\.\\d+)/24").matcher(
                 client.exec("ip", "-4", "-o", "addr", "show", "dev", "eth0").orThrow().stdout());
         assertThat(m.find()).isTrue();
@@ -294,6 +314,7 @@ class ClusterIT {
         CommandResult toB = pingUntilAnswered(host, hosts.get(1).address(), Duration.ofSeconds(10));
         assertThat(toB.succeeded()).as(() -> "and host b beside it on relay b: " + toB + "; relay b: "
                 + switchAndTrunkCounters(beds.get(1)) + neighbours(host, hosts.get(1))).isTrue();
-        assertThat(udhcpc(host, script)).as("its lease, renewed through relay b").isEqualTo(address);
+        assertThat(udhcpc(host, script, () -> "; relay a: " + dhcpCounters(beds.get(0)) + "; relay b: "
+                + dhcpCounters(beds.get(1)))).as("its lease, renewed through relay b").isEqualTo(address);
     }
 }
