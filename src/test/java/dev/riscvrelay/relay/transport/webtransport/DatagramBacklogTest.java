@@ -35,12 +35,7 @@ class DatagramBacklogTest {
 
     @Test
     void aClosedWindowHoldsBackAtTheBoundOfBytesUntilQuicheSendsAgain() {
-        backlog.flushStarts();
-        int written = 0;
-        while (backlog.hasRoom()) {
-            backlog.written(1000);
-            written++;
-        }
+        int written = fill(1000);
 
         assertThat(1000L * written).isGreaterThanOrEqualTo(DatagramBacklog.MAX_BYTES)
                 .isLessThan(DatagramBacklog.MAX_BYTES + 1000);
@@ -57,14 +52,7 @@ class DatagramBacklogTest {
 
     @Test
     void smallDatagramsStopAtHalfOfQuichesQueueWhateverTheirBytes() {
-        backlog.flushStarts();
-        int written = 0;
-        while (backlog.hasRoom()) {
-            backlog.written(60);
-            written++;
-        }
-
-        assertThat(written).isEqualTo(512);
+        assertThat(fill(60)).isEqualTo(512);
         sent += 512 * 60 + 40; // all of them, and an acknowledgement
         backlog.flushStarts();
         assertThat(backlog.hasRoom()).isTrue();
@@ -73,10 +61,7 @@ class DatagramBacklogTest {
 
     @Test
     void quichesCountersAreReadAtMostOncePerFlush() {
-        backlog.flushStarts();
-        while (backlog.hasRoom()) {
-            backlog.written(1400);
-        }
+        fill(1400);
         int readsWhenFull = reads;
 
         for (int i = 0; i < 100; i++) {
@@ -91,10 +76,7 @@ class DatagramBacklogTest {
     @Test
     void bytesSentBeforeTheFirstDatagramAreNotTakenForItsProgress() {
         sent = 10_000_000; // the handshake, the CONNECT and its answer
-        backlog.flushStarts();
-        while (backlog.hasRoom()) {
-            backlog.written(1000);
-        }
+        fill(1000);
 
         backlog.flushStarts();
         assertThat(backlog.hasRoom()).isFalse();
@@ -102,16 +84,24 @@ class DatagramBacklogTest {
 
     @Test
     void aConnectionThatGivesNoCountersKeepsItsEstimate() {
-        backlog.flushStarts();
-        while (backlog.hasRoom()) {
-            backlog.written(1000);
-        }
+        fill(1000);
         long held = backlog.heldBytes();
         sent = -1;
 
         backlog.flushStarts();
         assertThat(backlog.hasRoom()).isFalse();
         assertThat(backlog.heldBytes()).isEqualTo(held);
+    }
+
+    /** One flush that writes datagrams of {@code bytes} while the backlog has room; how many it wrote. */
+    private int fill(int bytes) {
+        backlog.flushStarts();
+        int written = 0;
+        while (backlog.hasRoom()) {
+            backlog.written(bytes);
+            written++;
+        }
+        return written;
     }
 
     @Test
