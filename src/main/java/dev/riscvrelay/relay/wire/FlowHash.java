@@ -6,9 +6,9 @@ import io.netty.buffer.ByteBuf;
  * A hash of the flow an Ethernet frame belongs to, for queues that keep flows apart: the addresses, the protocol
  * and (for TCP and UDP) the ports of IPv4 and IPv6 packets; for anything else (ARP, any other EtherType) the
  * EtherType and both MAC addresses, so one station's flood of such frames is not the same flow as another station's
- * frames of that type. Frames of one flow always hash alike. An IPv4 fragment, and an IPv6 packet whose ports sit behind an
- * extension header, hash without ports, so a datagram's fragments stay one flow. Reads only the frame's bytes and
- * never throws: a truncated or malformed frame hashes by what it has (0 without a whole Ethernet header).
+ * frames of that type. Frames of one flow always hash alike. An IPv4 fragment, and an IPv6 packet whose ports sit
+ * behind an extension header, hash without ports, so a datagram's fragments stay one flow. Reads only the frame's
+ * bytes and never throws: a truncated or malformed frame hashes by what it has (0 without a whole Ethernet header).
  */
 public final class FlowHash {
 

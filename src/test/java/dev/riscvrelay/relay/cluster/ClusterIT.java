@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -188,25 +189,21 @@ class ClusterIT {
 
     /** The relay's non-zero drops, MAC moves, floods and trunk series, for a failure message. */
     private static String switchAndTrunkCounters(FieldBed field) {
-        try {
-            return field.relay().metrics().lines()
-                    .filter(line -> line.startsWith("relay_drops_total") || line.startsWith("relay_mac_")
-                            || line.startsWith("relay_frames_flooded") || line.startsWith("relay_trunk"))
-                    .filter(line -> !line.endsWith(" 0.0") && !line.endsWith(" 0"))
-                    .toList().toString();
-        } catch (IOException e) {
-            return "(no /metrics: " + e + ")";
-        }
+        return nonZeroMetrics(field, line -> line.startsWith("relay_drops_total") || line.startsWith("relay_mac_")
+                || line.startsWith("relay_frames_flooded") || line.startsWith("relay_trunk"));
     }
 
     /** What a relay's DHCP server and the cluster's lease bucket counted: which relay offered, acked or kept quiet. */
     private static String dhcpCounters(FieldBed field) {
+        return nonZeroMetrics(field, line -> line.startsWith("relay_dhcp") || line.startsWith("relay_cluster")
+                || line.startsWith("relay_drops_total") && (line.contains("dhcp") || line.contains("cluster_lease")));
+    }
+
+    /** The relay's /metrics lines that {@code wanted} picks and that are not zero, for a failure's message. */
+    private static String nonZeroMetrics(FieldBed field, Predicate<String> wanted) {
         try {
-            return field.relay().metrics().lines()
-                    .filter(line -> line.startsWith("relay_dhcp") || line.startsWith("relay_cluster")
-                            || line.contains("dhcp") && line.startsWith("relay_drops_total")
-                            || line.contains("cluster_lease"))
-                    .filter(line -> !line.startsWith("#") && !line.endsWith(" 0.0") && !line.endsWith(" 0"))
+            return field.relay().metrics().lines().filter(wanted)
+                    .filter(line -> !line.endsWith(" 0.0") && !line.endsWith(" 0"))
                     .toList().toString();
         } catch (IOException e) {
             return "(no /metrics: " + e + ")";

@@ -60,13 +60,14 @@ final class DatagramBacklog {
 
     /** Whether another datagram may go to quiche now (it may go past a bound by that one datagram). */
     boolean hasRoom() {
-        if (heldBytes < MAX_BYTES && heldDatagrams < maxDatagrams) {
-            return true;
-        }
-        if (!readThisFlush) {
+        if (!belowBounds() && !readThisFlush) {
             readThisFlush = true;
             refresh();
         }
+        return belowBounds();
+    }
+
+    private boolean belowBounds() {
         return heldBytes < MAX_BYTES && heldDatagrams < maxDatagrams;
     }
 
