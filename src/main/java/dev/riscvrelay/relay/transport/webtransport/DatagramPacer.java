@@ -45,10 +45,10 @@ final class DatagramPacer {
     static final long MIN_PACED_WINDOW_BYTES = 64 * 1024;
     /**
      * Traffic after which the RTT is the path's own, and a small window on a long path is paced too. Unpaced, the
-     * datagrams beyond QUIC's window wait in quiche's own queue (up to 1024), and link recovery's resends wait
-     * behind them: across 1% loss with BBR's window at 30 to 60 KB, a repair can take longer than the 150 ms a hole
-     * may wait, and each hole given up is a loss for the TCP inside. Paced, they wait in the session's queue, and
-     * resends overtake them.
+     * datagrams beyond QUIC's window wait in quiche's own queue (up to {@link DatagramBacklog}'s bound), and link
+     * recovery's resends wait behind them: across 1% loss with BBR's window at 30 to 60 KB, a repair can take longer
+     * than the 150 ms a hole may wait, and each hole given up is a loss for the TCP inside. Paced, they wait in the
+     * session's queue, and resends overtake them.
      */
     static final long SETTLING_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** Below this no timer is worth it: the next loop turn is soon enough. */

@@ -74,7 +74,7 @@ public final class WebTransportClient implements AutoCloseable {
     private static final long PATH_MTU_SETTLE_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** Once the path is validated, a look a second: a black hole shows within about a second of traffic. */
     private static final long SETTLED_POLL_MILLIS = 1_000;
-    /** Frames waiting for the pacer at most; more are dropped and counted ({@code queue_full}). */
+    /** Frames waiting for the pacer or quiche's backlog at most; more are dropped and counted ({@code queue_full}). */
     static final int PACED_FRAMES = 1024;
 
     private final URI uri;
@@ -108,11 +108,18 @@ public final class WebTransportClient implements AutoCloseable {
     /** Whether the server agreed to parity datagrams with link recovery, both ways. */
     private volatile boolean linkParity;
     private final java.util.function.Consumer<ByteBuf> writeRecoveryDatagram = datagram -> {
-        quic.write(datagram, quic.voidPromise());
+        writeDatagram(datagram);
         scheduleControlFlush();
     };
     /** Spreads datagrams over the round trip; the frames it holds back wait in {@link #paced}. On the loop. */
     private final DatagramPacer pacer = new DatagramPacer();
+    /**
+     * Keeps quiche's datagram queue short of full (where Netty would drop the rest of a flush unseen): the frames
+     * beyond it wait in {@link #paced}, whose drops are counted. Set with the connection; on the loop.
+     */
+    private DatagramBacklog backlog;
+    /** Whether the frames in {@link #paced} wait for {@link #backlog} rather than for the pacer. */
+    private boolean heldByBacklog;
     private final FrameQueue paced = new FrameQueue(PACED_FRAMES, counters);
     private final Runnable controlFlushTask = this::flushControl;
     private boolean flushScheduled;
@@ -199,6 +206,7 @@ public final class WebTransportClient implements AutoCloseable {
         }).addListener(q -> {
             if (q.isSuccess()) {
                 quic = (QuicChannel) q.getNow();
+                backlog = DatagramBacklog.of(quic, config.datagramQueueLength());
                 quic.closeFuture().addListener(c -> onConnectionClosed());
             } else {
                 fail(q.cause() instanceof WebTransportException why ? why
@@ -491,9 +499,14 @@ public final class WebTransportClient implements AutoCloseable {
         }
         long now = System.nanoTime();
         pacer.refresh(quic, now);
-        if (paced.size() > 0 || !pacer.maySend(now)) {
+        boolean hold = paced.size() > 0 || !pacer.maySend(now);
+        if (!hold && !backlog.hasRoom()) {
+            heldByBacklog = true;
+            hold = true;
+        }
+        if (hold) {
             boolean queued = paced.offer(frame); // a full queue drops and counts
-            scheduleFlush(pacer.delayNanos());
+            scheduleHeldFlush();
             return queued;
         }
         pacer.sent(frame.readableBytes());
@@ -517,13 +530,28 @@ public final class WebTransportClient implements AutoCloseable {
             counters.increment(Counter.DATAGRAMS_COPIED);
             datagram = HttpDatagram.copyWithPrefix(frame, quarterStreamId, prefixLength, quic.alloc());
         }
-        quic.write(datagram, quic.voidPromise());
+        writeDatagram(datagram);
         if (++writtenSinceFlush == config.flushEveryDatagrams()
                 // Now, not at the end of the turn: the ring must not wrap over slices still waiting for a flush.
                 || recovery != null && recovery.flushDue()) {
             flushNow();
         }
         return true;
+    }
+
+    /** Every datagram goes to quiche through here, so that {@link #backlog} knows what quiche holds. */
+    private void writeDatagram(ByteBuf datagram) {
+        backlog.written(datagram.readableBytes());
+        quic.write(datagram, quic.voidPromise());
+    }
+
+    /**
+     * A flush for the frames waiting in {@link #paced}: after the pacer's delay, and when quiche's backlog stopped
+     * them not before it had time to send some (a flush at every turn would only read its counters again).
+     */
+    private void scheduleHeldFlush() {
+        scheduleFlush(heldByBacklog ? Math.max(DatagramBacklog.RETRY_NANOS, pacer.delayNanos())
+                : pacer.delayNanos());
     }
 
     private void flushNow() {
@@ -642,11 +670,20 @@ public final class WebTransportClient implements AutoCloseable {
         if (quic == null) {
             return;
         }
+        heldByBacklog = false;
         if (sessionOpen) {
             long now = System.nanoTime();
             pacer.refresh(quic, now);
+            backlog.flushStarts();
             ByteBuf frame;
-            while (pacer.maySend(now) && (frame = paced.poll()) != null) {
+            while (pacer.maySend(now)) {
+                if (!backlog.hasRoom()) {
+                    heldByBacklog = true;
+                    break;
+                }
+                if ((frame = paced.poll()) == null) {
+                    break;
+                }
                 pacer.sent(frame.readableBytes());
                 write(frame);
             }
@@ -655,7 +692,7 @@ public final class WebTransportClient implements AutoCloseable {
         }
         flushNow();
         if (paced.size() > 0) {
-            scheduleFlush(pacer.delayNanos()); // the pacer holds the rest back
+            scheduleHeldFlush(); // the pacer, or quiche's backlog, holds the rest back
         }
     }
 

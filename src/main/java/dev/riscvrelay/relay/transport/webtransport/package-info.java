@@ -31,8 +31,8 @@
  *       {@code DROP_DATAGRAM_SEND_FAILED}); when quiche's datagram send queue is full, Netty drops every datagram
  *       still pending in the channel with success. Netty binds neither quiche's queue length nor the refusal, so
  *       these drops cannot be counted from here: {@code DatagramBacklog} keeps quiche's queue well short of full,
- *       from quiche's count of bytes sent, and the rest waits in each session's own queue, whose drops are counted
- *       ({@code DROP_QUEUE_FULL}).</li>
+ *       from quiche's count of bytes sent, and the rest waits in each session's own queue (the client's, upstream),
+ *       whose drops are counted ({@code DROP_QUEUE_FULL}).</li>
  *   <li>Packets the kernel refuses (EMSGSIZE, ENOBUFS) fail the UDP channel's write future, which the QUIC codec
  *       does not look at: {@code UdpSendErrors} counts them.</li>
  *   <li>{@code QuicDatagramExtensionEvent.maxLength()} is quiche's datagram limit at one moment of the handshake
