@@ -328,6 +328,9 @@ public enum Counter {
     DROP_WISP_UNKNOWN_STREAM("WISP DATA or CLOSE packets for a stream id that is not open"),
     DROP_WISP_UDP_BUSY("WISP UDP datagrams dropped: the host socket could not take more, or it was still opening");
 
+    /** What every drop counter's name starts with; the rest of the name is its reason. */
+    private static final String DROP_PREFIX = "DROP_";
+
     private final String description;
 
     Counter(String description) {
@@ -336,5 +339,18 @@ public enum Counter {
 
     public String description() {
         return description;
+    }
+
+    /** Whether this counts frames (or messages) dropped for one reason: one of {@code relay_drops_total}'s series. */
+    public boolean isDrop() {
+        return name().startsWith(DROP_PREFIX);
+    }
+
+    /** A drop counter's reason as {@code /metrics} and the dashboard name it ({@code queue_full}). */
+    public String dropReason() {
+        if (!isDrop()) {
+            throw new IllegalStateException(name() + " counts no drop");
+        }
+        return name().substring(DROP_PREFIX.length()).toLowerCase(java.util.Locale.ROOT);
     }
 }

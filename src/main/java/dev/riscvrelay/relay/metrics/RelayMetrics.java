@@ -26,7 +26,6 @@ import java.util.function.ToDoubleFunction;
 public final class RelayMetrics implements AutoCloseable {
 
     public static final String DROPS = "relay.drops";
-    private static final String DROP_PREFIX = "DROP_";
     static final String DROPS_HELP = "frames (or messages) the relay dropped, by reason";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -48,10 +47,10 @@ public final class RelayMetrics implements AutoCloseable {
         this.published = published;
         Supplier<LoopSnapshot> snapshot = () -> scraped;
         for (Counter counter : Counter.values()) {
-            if (counter.name().startsWith(DROP_PREFIX)) {
+            if (counter.isDrop()) {
                 // One family, one help text (Prometheus keeps the first it is given); each reason is a tag.
                 FunctionCounter.builder(DROPS, counters, c -> c.get(counter))
-                        .tag("reason", counter.name().substring(DROP_PREFIX.length()).toLowerCase(Locale.ROOT))
+                        .tag("reason", counter.dropReason())
                         .description(DROPS_HELP).register(registry);
             } else {
                 FunctionCounter.builder(meterName(counter), counters, c -> c.get(counter))

@@ -180,7 +180,7 @@ public final class Operations implements AutoCloseable {
     static long totalDrops(Counters counters) {
         long total = 0;
         for (Counter counter : Counter.values()) {
-            if (counter.name().startsWith("DROP_")) {
+            if (counter.isDrop()) {
                 total += counters.get(counter);
             }
         }

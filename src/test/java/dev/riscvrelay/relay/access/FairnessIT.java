@@ -192,7 +192,7 @@ class FairnessIT {
     private static Map<Counter, Long> drops(Counters counters) {
         Map<Counter, Long> drops = new EnumMap<>(Counter.class);
         counters.nonZero().forEach((counter, count) -> {
-            if (counter.name().startsWith("DROP_")) {
+            if (counter.isDrop()) {
                 drops.put(counter, count);
             }
         });

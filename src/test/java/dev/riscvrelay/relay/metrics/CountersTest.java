@@ -1,6 +1,7 @@
 package dev.riscvrelay.relay.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.util.ArrayList;
@@ -9,6 +10,15 @@ import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
 class CountersTest {
+
+    @Test
+    void dropCountersNameTheirReasonAndTheOthersHaveNone() {
+        assertThat(Counter.DROP_QUEUE_FULL.isDrop()).isTrue();
+        assertThat(Counter.DROP_QUEUE_FULL.dropReason()).isEqualTo("queue_full");
+        assertThat(Counter.DROP_WISP_UDP_BUSY.dropReason()).isEqualTo("wisp_udp_busy");
+        assertThat(Counter.FRAMES_IN.isDrop()).isFalse();
+        assertThatThrownBy(Counter.FRAMES_IN::dropReason).isInstanceOf(IllegalStateException.class);
+    }
 
     @Test
     void loopThreadsAndOtherThreadsCountTogetherWithoutLosingOne() throws Exception {

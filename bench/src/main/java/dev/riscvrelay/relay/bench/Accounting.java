@@ -49,7 +49,7 @@ public record Accounting(LoadCounts load, Map<Counter, Long> switchDelta) {
     public long drops() {
         long total = 0;
         for (Map.Entry<Counter, Long> entry : switchDelta.entrySet()) {
-            if (entry.getKey().name().startsWith("DROP_")) {
+            if (entry.getKey().isDrop()) {
                 total += entry.getValue();
             }
         }

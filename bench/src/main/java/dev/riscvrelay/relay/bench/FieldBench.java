@@ -397,8 +397,8 @@ public final class FieldBench {
         Map<String, Long> grown = new java.util.TreeMap<>();
         now.forEach((counter, count) -> {
             long more = count - was.get(counter);
-            if (more > 0 && counter.name().startsWith("DROP_")) {
-                grown.put(counter.name().substring("DROP_".length()).toLowerCase(java.util.Locale.ROOT), more);
+            if (more > 0 && counter.isDrop()) {
+                grown.put(counter.dropReason(), more);
             }
         });
         StringBuilder text = new StringBuilder();

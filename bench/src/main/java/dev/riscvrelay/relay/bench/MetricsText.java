@@ -17,18 +17,15 @@ import java.util.Map;
  */
 final class MetricsText {
 
-    private static final String DROP = "DROP_";
-
     private MetricsText() {
     }
 
     /** The series of one counter as {@code /metrics} names it, labels included. */
     static String series(Counter counter) {
-        String name = counter.name();
-        if (name.startsWith(DROP)) {
-            return "relay_drops_total{reason=\"" + name.substring(DROP.length()).toLowerCase(Locale.ROOT) + "\"}";
+        if (counter.isDrop()) {
+            return "relay_drops_total{reason=\"" + counter.dropReason() + "\"}";
         }
-        return "relay_" + name.toLowerCase(Locale.ROOT) + "_total";
+        return "relay_" + counter.name().toLowerCase(Locale.ROOT) + "_total";
     }
 
     /** Every counter as one line each: the subset of the relay's exposition the bench reads. */

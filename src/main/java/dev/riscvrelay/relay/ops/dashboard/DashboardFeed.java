@@ -25,7 +25,6 @@ public final class DashboardFeed implements Supplier<String> {
 
     /** Members of each network the dashboard shows; the API pages through the rest. */
     static final MemberPage MEMBERS_SHOWN = new MemberPage(0, 50);
-    private static final String DROP_PREFIX = "DROP_";
 
     private final Counters counters;
     private final Supplier<LoopSnapshot> snapshot;
@@ -83,12 +82,12 @@ public final class DashboardFeed implements Supplier<String> {
         long total = 0;
         StringBuilder byReason = new StringBuilder("{");
         for (Counter counter : Counter.values()) {
-            if (counter.name().startsWith(DROP_PREFIX)) {
+            if (counter.isDrop()) {
                 long value = counters.get(counter);
                 total += value;
                 if (value > 0) {
                     byReason.append(byReason.length() > 1 ? ",\"" : "\"")
-                            .append(counter.name().substring(DROP_PREFIX.length()).toLowerCase(Locale.ROOT))
+                            .append(counter.dropReason())
                             .append("\":").append(value);
                 }
             }
