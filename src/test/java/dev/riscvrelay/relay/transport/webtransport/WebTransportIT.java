@@ -358,22 +358,7 @@ class WebTransportIT {
 
         // Frames of one flow (one EtherType) and one size: the client's flush leaves as one GSO burst, which the
         // server's socket reads in one call; the relay keeps a flow's frames in order.
-        int frames = 50;
-        assertThat(a.eventLoop().submit(() -> {
-            int sent = 0;
-            for (int i = 0; i < frames; i++) {
-                sent += a.sendDatagram(oneFlowFrame(1000, i)) ? 1 : 0;
-            }
-            return sent;
-        }).get(5, TimeUnit.SECONDS)).isEqualTo(frames);
-        for (int i = 0; i < frames; i++) {
-            ByteBuf expected = oneFlowFrame(1000, i);
-            try {
-                assertThat(inboxB.poll(5, TimeUnit.SECONDS)).as("frame %d", i).isEqualTo(ByteBufUtil.getBytes(expected));
-            } finally {
-                expected.release();
-            }
-        }
+        sendBurstExpectingEveryFrameInOrder(a, inboxB, 50);
     }
 
     @Test
@@ -389,7 +374,12 @@ class WebTransportIT {
         assertThat(hub.attached.poll(5, TimeUnit.SECONDS)).isNotNull();
         assertThat(hub.attached.poll(5, TimeUnit.SECONDS)).isNotNull();
 
-        int frames = 500;
+        sendBurstExpectingEveryFrameInOrder(a, inboxB, 500);
+    }
+
+    /** {@code frames} frames of one flow from {@code a} in one loop turn: each must reach {@code inbox}, in order. */
+    private void sendBurstExpectingEveryFrameInOrder(WebTransportClient a, BlockingQueue<byte[]> inbox, int frames)
+            throws Exception {
         assertThat(a.eventLoop().submit(() -> {
             int sent = 0;
             for (int i = 0; i < frames; i++) {
@@ -400,8 +390,10 @@ class WebTransportIT {
         for (int i = 0; i < frames; i++) {
             ByteBuf expected = oneFlowFrame(1000, i);
             try {
-                assertThat(inboxB.poll(5, TimeUnit.SECONDS)).as("frame %d of %d (client's counters: %s; the relay forwarded %d, counted %s)",
-                        i, frames, a.counters().nonZero(), hub.forwarded.get(), counters.nonZero()).isEqualTo(ByteBufUtil.getBytes(expected));
+                assertThat(inbox.poll(5, TimeUnit.SECONDS))
+                        .as("frame %d of %d (client's counters: %s; the relay forwarded %d, counted %s)", i, frames,
+                                a.counters().nonZero(), hub.forwarded.get(), counters.nonZero())
+                        .isEqualTo(ByteBufUtil.getBytes(expected));
             } finally {
                 expected.release();
             }
