@@ -29,6 +29,12 @@ final class DatagramBacklog {
     static final long MAX_BYTES = 256 * 1024;
     /** How soon a session held back by a full backlog tries again: the window opens as acknowledgements arrive. */
     static final long RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * The longest wait between tries while quiche sends nothing (a peer that stopped acknowledging): every try reads
+     * quiche's counters, and a stalled peer should cost a few reads a second, not a thousand, for as long as its
+     * connection lives.
+     */
+    static final long MAX_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(64);
 
     private final int maxDatagrams;
     /** quiche's count of the bytes it sent on the connection so far, or negative when it gives none (closing). */
@@ -37,6 +43,9 @@ final class DatagramBacklog {
     private long heldBytes;
     private int heldDatagrams;
     private boolean readThisFlush;
+    /** Whether a datagram went to quiche since the flush started: if not, the flush is a try that found no room. */
+    private boolean wroteThisFlush;
+    private long retryNanos = RETRY_NANOS;
 
     /** @param quicheQueueLength the length of quiche's datagram send queue (the codec's setting) */
     DatagramBacklog(int quicheQueueLength, LongSupplier sentBytes) {
@@ -58,6 +67,7 @@ final class DatagramBacklog {
     /** A session starts writing: quiche has sent what the last flush gave it, so its counters are worth a read. */
     void flushStarts() {
         readThisFlush = false;
+        wroteThisFlush = false;
     }
 
     /** Whether another datagram may go to quiche now (it may go past a bound by that one datagram). */
@@ -65,8 +75,19 @@ final class DatagramBacklog {
         if (!belowBounds() && !readThisFlush) {
             readThisFlush = true;
             refresh();
+            // A flush that begins full and stays full: quiche sent nothing since the last try, so wait twice as long.
+            boolean fruitless = !wroteThisFlush && !belowBounds();
+            retryNanos = fruitless ? Math.min(2 * retryNanos, MAX_RETRY_NANOS) : RETRY_NANOS;
         }
         return belowBounds();
+    }
+
+    /**
+     * How soon a flush that this backlog held back should try again: {@link #RETRY_NANOS} while quiche makes room,
+     * doubling up to {@link #MAX_RETRY_NANOS} with every flush that found none and wrote nothing.
+     */
+    long retryNanos() {
+        return retryNanos;
     }
 
     private boolean belowBounds() {
@@ -80,6 +101,7 @@ final class DatagramBacklog {
         }
         heldBytes += bytes;
         heldDatagrams++;
+        wroteThisFlush = true;
     }
 
     private void refresh() {

@@ -550,7 +550,7 @@ public final class WebTransportClient implements AutoCloseable {
      * them not before it had time to send some (a flush at every turn would only read its counters again).
      */
     private void scheduleHeldFlush() {
-        scheduleFlush(heldByBacklog ? Math.max(DatagramBacklog.RETRY_NANOS, pacer.delayNanos())
+        scheduleFlush(heldByBacklog ? Math.max(backlog.retryNanos(), pacer.delayNanos())
                 : pacer.delayNanos());
     }
 

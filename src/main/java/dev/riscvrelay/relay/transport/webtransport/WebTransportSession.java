@@ -415,7 +415,7 @@ final class WebTransportSession implements Port, Member {
         if (queue.size() > 0) {
             // The pacer holds the rest back, or quiche holds enough: a flush at every turn would only read its
             // counters again.
-            scheduleFlush(heldByBacklog ? Math.max(DatagramBacklog.RETRY_NANOS, pacer.delayNanos())
+            scheduleFlush(heldByBacklog ? Math.max(backlog.retryNanos(), pacer.delayNanos())
                     : pacer.delayNanos());
         }
     }

@@ -93,6 +93,26 @@ class DatagramBacklogTest {
         assertThat(backlog.heldBytes()).isEqualTo(held);
     }
 
+    @Test
+    void aPeerThatStopsAcknowledgingIsTriedLessAndLessOftenUntilQuicheSendsAgain() {
+        fill(1000);
+        assertThat(backlog.retryNanos()).isEqualTo(DatagramBacklog.RETRY_NANOS);
+
+        long expected = DatagramBacklog.RETRY_NANOS;
+        for (int tries = 0; tries < 10; tries++) {
+            backlog.flushStarts();
+            assertThat(backlog.hasRoom()).isFalse();
+            expected = Math.min(2 * expected, DatagramBacklog.MAX_RETRY_NANOS);
+            assertThat(backlog.retryNanos()).as("after try %d without progress", tries).isEqualTo(expected);
+        }
+        assertThat(expected).isEqualTo(DatagramBacklog.MAX_RETRY_NANOS);
+
+        sent += 5_000; // acknowledgements came, and quiche sent some
+        backlog.flushStarts();
+        assertThat(backlog.hasRoom()).isTrue();
+        assertThat(backlog.retryNanos()).isEqualTo(DatagramBacklog.RETRY_NANOS);
+    }
+
     /** One flush that writes datagrams of {@code bytes} while the backlog has room; how many it wrote. */
     private int fill(int bytes) {
         backlog.flushStarts();
