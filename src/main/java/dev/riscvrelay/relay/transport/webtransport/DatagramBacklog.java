@@ -45,6 +45,8 @@ final class DatagramBacklog {
     private boolean readThisFlush;
     /** Whether a datagram went to quiche since the flush started: if not, the flush is a try that found no room. */
     private boolean wroteThisFlush;
+    /** Whether {@link #hasRoom()} said no since the flush started: what waits, waits for quiche, not for the pacer. */
+    private boolean refused;
     private long retryNanos = RETRY_NANOS;
 
     /** @param quicheQueueLength the length of quiche's datagram send queue (the codec's setting) */
@@ -68,6 +70,7 @@ final class DatagramBacklog {
     void flushStarts() {
         readThisFlush = false;
         wroteThisFlush = false;
+        refused = false;
     }
 
     /** Whether another datagram may go to quiche now (it may go past a bound by that one datagram). */
@@ -79,7 +82,16 @@ final class DatagramBacklog {
             boolean fruitless = !wroteThisFlush && !belowBounds();
             retryNanos = fruitless ? Math.min(2 * retryNanos, MAX_RETRY_NANOS) : RETRY_NANOS;
         }
-        return belowBounds();
+        refused = !belowBounds();
+        return !refused;
+    }
+
+    /**
+     * When the frames left waiting should be tried again, given the pacer's delay: when this backlog stopped them, not
+     * before {@link #retryNanos()} (a flush at every turn would only read quiche's counters again).
+     */
+    long flushDelayNanos(long pacerDelayNanos) {
+        return refused ? Math.max(retryNanos, pacerDelayNanos) : pacerDelayNanos;
     }
 
     /**

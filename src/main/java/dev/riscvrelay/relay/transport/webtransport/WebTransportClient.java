@@ -118,8 +118,6 @@ public final class WebTransportClient implements AutoCloseable {
      * beyond it wait in {@link #paced}, whose drops are counted. Set with the connection; on the loop.
      */
     private DatagramBacklog backlog;
-    /** Whether the frames in {@link #paced} wait for {@link #backlog} rather than for the pacer. */
-    private boolean heldByBacklog;
     private final FrameQueue paced = new FrameQueue(PACED_FRAMES, counters);
     private final Runnable controlFlushTask = this::flushControl;
     private boolean flushScheduled;
@@ -499,14 +497,9 @@ public final class WebTransportClient implements AutoCloseable {
         }
         long now = System.nanoTime();
         pacer.refresh(quic, now);
-        boolean hold = paced.size() > 0 || !pacer.maySend(now);
-        if (!hold && !backlog.hasRoom()) {
-            heldByBacklog = true;
-            hold = true;
-        }
-        if (hold) {
+        if (paced.size() > 0 || !pacer.maySend(now) || !backlog.hasRoom()) {
             boolean queued = paced.offer(frame); // a full queue drops and counts
-            scheduleHeldFlush();
+            scheduleFlush(backlog.flushDelayNanos(pacer.delayNanos()));
             return queued;
         }
         pacer.sent(frame.readableBytes());
@@ -543,15 +536,6 @@ public final class WebTransportClient implements AutoCloseable {
     private void writeDatagram(ByteBuf datagram) {
         backlog.written(datagram.readableBytes());
         quic.write(datagram, quic.voidPromise());
-    }
-
-    /**
-     * A flush for the frames waiting in {@link #paced}: after the pacer's delay, and when quiche's backlog stopped
-     * them not before it had time to send some (a flush at every turn would only read its counters again).
-     */
-    private void scheduleHeldFlush() {
-        scheduleFlush(heldByBacklog ? Math.max(backlog.retryNanos(), pacer.delayNanos())
-                : pacer.delayNanos());
     }
 
     private void flushNow() {
@@ -670,20 +654,12 @@ public final class WebTransportClient implements AutoCloseable {
         if (quic == null) {
             return;
         }
-        heldByBacklog = false;
         if (sessionOpen) {
             long now = System.nanoTime();
             pacer.refresh(quic, now);
             backlog.flushStarts();
             ByteBuf frame;
-            while (pacer.maySend(now)) {
-                if (!backlog.hasRoom()) {
-                    heldByBacklog = true;
-                    break;
-                }
-                if ((frame = paced.poll()) == null) {
-                    break;
-                }
+            while (pacer.maySend(now) && backlog.hasRoom() && (frame = paced.poll()) != null) {
                 pacer.sent(frame.readableBytes());
                 write(frame);
             }
@@ -692,7 +668,7 @@ public final class WebTransportClient implements AutoCloseable {
         }
         flushNow();
         if (paced.size() > 0) {
-            scheduleHeldFlush(); // the pacer, or quiche's backlog, holds the rest back
+            scheduleFlush(backlog.flushDelayNanos(pacer.delayNanos())); // the pacer, or quiche's backlog, holds them
         }
     }
 

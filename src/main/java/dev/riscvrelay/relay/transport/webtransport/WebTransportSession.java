@@ -82,8 +82,6 @@ final class WebTransportSession implements Port, Member {
     private final DatagramPacer pacer = new DatagramPacer();
     /** What waits in quiche's datagram queue of this session's connection: beyond a bound, frames wait here. */
     private final DatagramBacklog backlog;
-    /** Whether the last flush left frames queued for a full backlog rather than for the pacer. */
-    private boolean heldByBacklog;
 
     WebTransportSession(WebTransportConnection connection, QuicStreamChannel connectStream, int maxDatagramLength,
             int queueCapacity, Counters counters, Admission.Admitted admission, ServerWorker.LanRoute route,
@@ -415,8 +413,7 @@ final class WebTransportSession implements Port, Member {
         if (queue.size() > 0) {
             // The pacer holds the rest back, or quiche holds enough: a flush at every turn would only read its
             // counters again.
-            scheduleFlush(heldByBacklog ? Math.max(backlog.retryNanos(), pacer.delayNanos())
-                    : pacer.delayNanos());
+            scheduleFlush(backlog.flushDelayNanos(pacer.delayNanos()));
         }
     }
 
@@ -432,10 +429,8 @@ final class WebTransportSession implements Port, Member {
         long now = System.nanoTime();
         pacer.refresh(quic, now);
         backlog.flushStarts();
-        heldByBacklog = false;
         for (int written = 0; written < maxFrames && pacer.maySend(now); written++) {
             if (!backlog.hasRoom()) {
-                heldByBacklog = true;
                 break;
             }
             if ((frame = queue.poll()) == null) {

@@ -113,6 +113,21 @@ class DatagramBacklogTest {
         assertThat(backlog.retryNanos()).isEqualTo(DatagramBacklog.RETRY_NANOS);
     }
 
+    @Test
+    void aFlushTheBacklogStoppedWaitsForItsRetryAndAnyOtherOnlyForThePacer() {
+        backlog.flushStarts();
+        assertThat(backlog.hasRoom()).isTrue();
+        assertThat(backlog.flushDelayNanos(0)).as("nothing held: the next turn").isZero();
+        assertThat(backlog.flushDelayNanos(5_000_000)).isEqualTo(5_000_000);
+
+        fill(1000);
+        assertThat(backlog.flushDelayNanos(0)).isEqualTo(DatagramBacklog.RETRY_NANOS);
+        assertThat(backlog.flushDelayNanos(5_000_000)).as("the pacer's longer delay").isEqualTo(5_000_000);
+
+        backlog.flushStarts(); // a flush the pacer stops before it asks the backlog
+        assertThat(backlog.flushDelayNanos(0)).isZero();
+    }
+
     /** One flush that writes datagrams of {@code bytes} while the backlog has room; how many it wrote. */
     private int fill(int bytes) {
         backlog.flushStarts();
