@@ -29,12 +29,6 @@ final class DatagramBacklog {
     static final long MAX_BYTES = 256 * 1024;
     /** How soon a session held back by a full backlog tries again: the window opens as acknowledgements arrive. */
     static final long RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-    /**
-     * The longest wait between tries while quiche sends nothing (a peer that stopped acknowledging): every try reads
-     * quiche's counters, and a stalled peer should cost a few reads a second, not a thousand, for as long as its
-     * connection lives.
-     */
-    static final long MAX_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(64);
 
     private final int maxDatagrams;
     /** quiche's count of the bytes it sent on the connection so far, or negative when it gives none (closing). */
@@ -43,11 +37,8 @@ final class DatagramBacklog {
     private long heldBytes;
     private int heldDatagrams;
     private boolean readThisFlush;
-    /** Whether a datagram went to quiche since the flush started: if not, the flush is a try that found no room. */
-    private boolean wroteThisFlush;
     /** Whether {@link #hasRoom()} said no since the flush started: what waits, waits for quiche, not for the pacer. */
     private boolean refused;
-    private long retryNanos = RETRY_NANOS;
 
     /** @param quicheQueueLength the length of quiche's datagram send queue (the codec's setting) */
     DatagramBacklog(int quicheQueueLength, LongSupplier sentBytes) {
@@ -69,7 +60,6 @@ final class DatagramBacklog {
     /** A session starts writing: quiche has sent what the last flush gave it, so its counters are worth a read. */
     void flushStarts() {
         readThisFlush = false;
-        wroteThisFlush = false;
         refused = false;
     }
 
@@ -78,9 +68,6 @@ final class DatagramBacklog {
         if (!belowBounds() && !readThisFlush) {
             readThisFlush = true;
             refresh();
-            // A flush that begins full and stays full: quiche sent nothing since the last try, so wait twice as long.
-            boolean fruitless = !wroteThisFlush && !belowBounds();
-            retryNanos = fruitless ? Math.min(2 * retryNanos, MAX_RETRY_NANOS) : RETRY_NANOS;
         }
         refused = !belowBounds();
         return !refused;
@@ -88,18 +75,10 @@ final class DatagramBacklog {
 
     /**
      * When the frames left waiting should be tried again, given the pacer's delay: when this backlog stopped them, not
-     * before {@link #retryNanos()} (a flush at every turn would only read quiche's counters again).
+     * before {@link #RETRY_NANOS} (a flush at every turn would only read quiche's counters again).
      */
     long flushDelayNanos(long pacerDelayNanos) {
-        return refused ? Math.max(retryNanos, pacerDelayNanos) : pacerDelayNanos;
-    }
-
-    /**
-     * How soon a flush that this backlog held back should try again: {@link #RETRY_NANOS} while quiche makes room,
-     * doubling up to {@link #MAX_RETRY_NANOS} with every flush that found none and wrote nothing.
-     */
-    long retryNanos() {
-        return retryNanos;
+        return refused ? Math.max(RETRY_NANOS, pacerDelayNanos) : pacerDelayNanos;
     }
 
     private boolean belowBounds() {
@@ -113,7 +92,6 @@ final class DatagramBacklog {
         }
         heldBytes += bytes;
         heldDatagrams++;
-        wroteThisFlush = true;
     }
 
     private void refresh() {

@@ -94,26 +94,6 @@ class DatagramBacklogTest {
     }
 
     @Test
-    void aPeerThatStopsAcknowledgingIsTriedLessAndLessOftenUntilQuicheSendsAgain() {
-        fill(1000);
-        assertThat(backlog.retryNanos()).isEqualTo(DatagramBacklog.RETRY_NANOS);
-
-        long expected = DatagramBacklog.RETRY_NANOS;
-        for (int tries = 0; tries < 10; tries++) {
-            backlog.flushStarts();
-            assertThat(backlog.hasRoom()).isFalse();
-            expected = Math.min(2 * expected, DatagramBacklog.MAX_RETRY_NANOS);
-            assertThat(backlog.retryNanos()).as("after try %d without progress", tries).isEqualTo(expected);
-        }
-        assertThat(expected).isEqualTo(DatagramBacklog.MAX_RETRY_NANOS);
-
-        sent += 5_000; // acknowledgements came, and quiche sent some
-        backlog.flushStarts();
-        assertThat(backlog.hasRoom()).isTrue();
-        assertThat(backlog.retryNanos()).isEqualTo(DatagramBacklog.RETRY_NANOS);
-    }
-
-    @Test
     void aFlushTheBacklogStoppedWaitsForItsRetryAndAnyOtherOnlyForThePacer() {
         backlog.flushStarts();
         assertThat(backlog.hasRoom()).isTrue();
