@@ -52,6 +52,9 @@ public final class FieldBench {
     private static final int RELAY_PORT = 4433;
     private static final int RELAY_ADMIN_PORT = 9466;
     private static final int MTU = 1500;
+    /** The ping floor's gateway, on the relay's address, and its host on the bridge. */
+    private static final int FLOOR_PORT = 4440;
+    private static final String FLOOR_HOST_ADDRESS = "198.18.0.99";
     private static final Duration LINK_LIFETIME = Duration.ofMinutes(30);
     /** Flood pings to the gateway before the measured ones, and the most time they may take. */
     private static final int WARM_UP_PINGS = 20_000;
@@ -167,6 +170,8 @@ public final class FieldBench {
     /** The ping targets of {@link Results#pings}. */
     public static final String GATEWAY = "10.0.2.2 through the relay";
     public static final String PLAIN_VETH = "the relay's address, plain veth";
+    /** The same ping through the {@link PingFloor}: the path's shape with plain UDP and no event loop, in Java. */
+    public static final String FLOOR_GATEWAY = "10.0.2.2 through the ping floor";
     /** The same ping from a namespace whose only way out is slirp4netns, beside the relay (its own NAT, one process). */
     public static final String SLIRP_GATEWAY = "10.0.2.2 through slirp4netns";
 
@@ -336,6 +341,7 @@ public final class FieldBench {
             log.println("  stalls of this machine's CPUs, the bed idle: " + bedStalls.summary());
             log.flush();
             List<PingRow> pings = new ArrayList<>(latency(ns, hosts.get(Setup.CLEAN)[0]));
+            pings.addAll(floorLatency(ns, relayNs, link));
             pings.addAll(slirpLatency(ns, relayNs));
             List<String> relayCounters = NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT);
 
@@ -585,6 +591,36 @@ public final class FieldBench {
     }
 
     /**
+     * The floor of the idle ping through the relay ({@link PingFloor}): its gateway on the relay's address, its pump
+     * and TAP in a host of its own on the bridge, so its datagrams cross the clean link as the relay's do; pinged
+     * after a warm-up flood of its own, with the relay's bed idle.
+     */
+    private List<PingRow> floorLatency(Namespaces ns, String relayNs, String link) {
+        String host = ns.add("floor");
+        ns.veth(link, "f0", host, "up0", MTU);
+        ns.exec(link, "ip", "link", "set", "f0", "master", "br0").orThrow();
+        ns.exec(host, "ip", "address", "add", FLOOR_HOST_ADDRESS + "/24", "dev", "up0").orThrow();
+        ns.exec(host, "ip", "route", "add", "198.19.0.0/24", "via", LINK_ADDRESS).orThrow();
+        String gatewayAddress = RELAY_ADDRESS + ":" + FLOOR_PORT;
+        Namespaces.Background gateway = RelayProcesses.startPingFloor(ns, "ping floor gateway", relayNs,
+                List.of("gateway", gatewayAddress));
+        Namespaces.Background pump = null;
+        try {
+            pump = RelayProcesses.startPingFloor(ns, "ping floor pump", host, List.of("pump", "eth0",
+                    gatewayAddress));
+            ns.exec(host, "ip", "address", "add", "10.0.2.99/24", "dev", "eth0").orThrow();
+            Host floor = new Host(host, "10.0.2.99", pump);
+            warmUpPingPath(ns, floor);
+            return List.of(ping(ns, floor, FLOOR_GATEWAY, "10.0.2.2", Load.IDLE));
+        } finally {
+            if (pump != null) {
+                ns.stop(pump);
+            }
+            ns.stop(gateway);
+        }
+    }
+
+    /**
      * The baseline of the pings through the relay: a namespace whose only way out is slirp4netns (running in the
      * relay's namespace, the same route to the internet server), its gateway pinged idle and while it downloads, then
      * uploads, with iperf3 through slirp4netns. The relay's bed is idle meanwhile.
@@ -622,7 +658,7 @@ public final class FieldBench {
                 "10.0.2.2");
         String summary = flood.stdout().lines().filter(line -> line.contains("packets transmitted")).findFirst()
                 .orElse(flood.describe());
-        log.println("  ping path warm-up (unmeasured flood to 10.0.2.2): " + summary);
+        log.println("  ping path warm-up from " + host.namespace() + " (unmeasured flood to 10.0.2.2): " + summary);
         log.flush();
     }
 
@@ -676,6 +712,11 @@ public final class FieldBench {
                 + "bridge the QUIC packets cross), idle and during an iperf3 download, then upload, through the same "
                 + "connector, and once more during an upload with the TAP's transmit queue at Linux's default of 1000 "
                 + "frames instead of the " + TapDevice.TX_QUEUE_FRAMES + " the connector keeps on a short path; "
+                + "then, as the floor of that path, idle, the same ping after a warm-up flood of its own through "
+                + "the *ping floor*: a host of its own on the bridge whose TAP a Java thread reads and sends, one "
+                + "frame a plain UDP datagram (no QUIC, no crypto, no event loop), to a Java process on the relay's "
+                + "address that answers ARP and ICMP echo for 10.0.2.2 in place, back to a second thread that writes "
+                + "the TAP: the same links and three wake-ups a ping makes through the relay; "
                 + "then, as the baseline of a user-space NAT, from a namespace whose only way out is slirp4netns "
                 + "(`--configure --mtu 1500`, run in the relay's namespace) to its gateway 10.0.2.2, idle and during "
                 + "an iperf3 download, then upload, through slirp4netns, the relay's bed idle meanwhile; "

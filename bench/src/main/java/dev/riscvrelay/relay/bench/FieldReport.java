@@ -69,10 +69,13 @@ final class FieldReport {
             PingTimes times = relay.get().times();
             Optional<FieldBench.PingRow> veth = field.ping(FieldBench.PLAIN_VETH, load);
             Optional<FieldBench.PingRow> slirp = field.ping(FieldBench.SLIRP_GATEWAY, load);
+            Optional<FieldBench.PingRow> floor = field.ping(FieldBench.FLOOR_GATEWAY, load);
             verdicts.add(new BenchReport.Verdict(String.format(Locale.ROOT, "Field ping 10.0.2.2 across the clean link, %s: "
                     + "p50 ≤ %.1f ms, p99 ≤ %.0f ms", load.label, BenchReport.PING_P50_TARGET_MILLIS,
                     BenchReport.PING_P99_TARGET_MILLIS),
                     pingSummary(times), veth.map(v -> "plain veth " + pingSummary(v.times())).orElse("-")
+                            + floor.map(v -> "; the ping floor (same path, plain UDP, Java) "
+                                    + pingSummary(v.times())).orElse("")
                             + slirp.map(v -> "; slirp4netns " + pingSummary(v.times())).orElse("")
                             + (load == FieldBench.Load.IDLE
                                     ? String.format(Locale.ROOT, "; a busy loop on this machine's CPUs stalls up "
@@ -178,7 +181,10 @@ final class FieldReport {
                 .append(field.stalls().bedIdle().summary()).append(". A ping through the relay needs a CPU "
                         + "several times for a few tenths of a millisecond in all (the connector's and the "
                         + "relay's loops), so now and then it meets such a stall and waits it out; the plain "
-                        + "veth's few microseconds in the kernel rarely do. slirp4netns answers its gateway from "
+                        + "veth's few microseconds in the kernel rarely do. The ping floor wakes the same three "
+                        + "threads over the same links with the least code a JVM can run for them: the relay's "
+                        + "time above it is what its transport (QUIC, HTTP/3, the event loops) and its switch and "
+                        + "gateway cost, the floor's own is the machine's and the JVM's. slirp4netns answers its gateway from "
                         + "the one process that also carries its transfer, with nothing queued between the two.\n\n");
         if (!field.relayCounters().isEmpty()) {
             md.append("The relay's non-zero drop, TCP recovery and link recovery counters after the field part (its `/metrics`):"

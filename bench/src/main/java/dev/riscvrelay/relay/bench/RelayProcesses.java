@@ -9,7 +9,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The relay, {@code relay connect} and {@link ImpairedLink} as processes of a namespace bench (P2, the field part):
+ * The relay, {@code relay connect}, {@link ImpairedLink} and the {@link PingFloor} as processes of a namespace bench
+ * (P2, the field part):
  * this JVM's java and class path, so the bench measures the code it runs; the lines that say they are ready.
  */
 final class RelayProcesses {
@@ -19,6 +20,8 @@ final class RelayProcesses {
     /** {@code relay connect}'s ready line: the TAP's MTU and the frame size one datagram carries. */
     static final Pattern CONNECT_READY = Pattern.compile("MTU (\\d+) \\(one datagram carries (\\d+)-byte");
     static final Pattern LINK_READY = Pattern.compile("^ImpairedLink listening on ");
+    static final Pattern PING_FLOOR_READY = Pattern.compile(
+            "^(" + Pattern.quote(PingFloor.GATEWAY_READY) + "|" + Pattern.quote(PingFloor.PUMP_READY) + ")");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private RelayProcesses() {
@@ -83,5 +86,15 @@ final class RelayProcesses {
                         Long.toString(lifetime.toSeconds()), "--report-seconds", "1")));
         link.awaitLine(LINK_READY, START_TIMEOUT);
         return link;
+    }
+
+    /**
+     * Starts a {@link PingFloor} process ({@code args}: {@code gateway ADDRESS:PORT} or {@code pump TAP
+     * ADDRESS:PORT}) in {@code namespace} and waits until it says it is up.
+     */
+    static Namespaces.Background startPingFloor(Namespaces ns, String label, String namespace, List<String> args) {
+        Namespaces.Background floor = ns.start(label, namespace, java(List.of(), PingFloor.class.getName(), args));
+        floor.awaitLine(PING_FLOOR_READY, START_TIMEOUT);
+        return floor;
     }
 }
