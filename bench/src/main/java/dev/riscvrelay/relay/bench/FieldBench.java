@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -335,8 +336,9 @@ public final class FieldBench {
                     linkCounters.put(setup, lines);
                 }
             }
+            stopOffPath(ns, hosts, links.values(), hosts.get(Setup.CLEAN)[0]);
             warmUpPingPath(ns, hosts.get(Setup.CLEAN)[0]);
-            // Before the pings: what the machine and the idle bed (relay, connectors, links, servers) take.
+            // Before the pings: what the machine and the idle bed (relay, host a's connector, servers) take.
             MachineStalls bedStalls = MachineStalls.measure(STALL_PROBE_SECONDS);
             log.println("  stalls of this machine's CPUs, the bed idle: " + bedStalls.summary());
             log.flush();
@@ -532,6 +534,28 @@ public final class FieldBench {
     }
 
     /**
+     * Stops every connector but {@code pinger}'s, and the impaired links, before the pings: off the pings' path, on a
+     * machine of their own in the field, here they are idle JVMs whose housekeeping threads wake on the same two CPUs
+     * as the relay and the pinging host's connector.
+     */
+    private void stopOffPath(Namespaces ns, Map<Setup, Host[]> hosts, Collection<Namespaces.Background> links,
+            Host pinger) {
+        int connectors = 0;
+        for (Host[] pair : hosts.values()) {
+            for (Host host : pair) {
+                if (host != pinger) {
+                    ns.stop(host.connector());
+                    connectors++;
+                }
+            }
+        }
+        links.forEach(ns::stop);
+        log.printf("  before the pings: stopped %d connectors and %d impaired links off their path%n", connectors,
+                links.size());
+        log.flush();
+    }
+
+    /**
      * Pings from host a (clean link) to the gateway through the relay, and to the relay's own address over the
      * plain veths its QUIC packets cross, idle and while host a downloads, then uploads, with iperf3 through its
      * connector; then the upload once more with the TAP's queue at Linux's default, as the baseline of the
@@ -703,7 +727,9 @@ public final class FieldBench {
                 + "%s (set on their routes; `--host-tcp`). Loopback and the clean link: "
                 + "one unmeasured warm-up round, then %d round(s) of %d MB each way, alternating which goes first; "
                 + "median with min..max. Impaired profiles: %d round(s) of each transfer (host to host a → b "
-                + "only) of %d MB (internet) and %s (lossy); median with min..max. Latency: first an unmeasured "
+                + "only) of %d MB (internet) and %s (lossy); median with min..max. Latency: first every other host's "
+                + "connector and the impaired links are stopped (on one machine their idle JVMs would wake on the "
+                + "same two CPUs; in the field each runs on a machine of its own), then an unmeasured "
                 + "flood of %,d pings to 10.0.2.2 (a fresh "
                 + "JVM's echo path is not compiled yet; a relay that has run a while answers from compiled code), "
                 + "then %d pings %.0f ms apart (closer, ping busy-waits and takes a "
