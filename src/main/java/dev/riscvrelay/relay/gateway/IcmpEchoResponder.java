@@ -22,10 +22,6 @@ final class IcmpEchoResponder implements IpHandler {
     /** RFC 1700 / Linux default for locally originated packets. */
     static final int REPLY_TTL = 64;
 
-    /** The type/code word of a request and of a reply: only the type byte changes (8 to 0). */
-    private static final int ECHO_REQUEST_WORD = IcmpPacket.TYPE_ECHO_REQUEST << 8;
-    private static final int ECHO_REPLY_WORD = IcmpPacket.TYPE_ECHO_REPLY << 8;
-
     private final IcmpPacket icmp = new IcmpPacket();
     private final BooleanSupplier reassembled;
     private int nextIdentification;
@@ -77,12 +73,9 @@ final class IcmpEchoResponder implements IpHandler {
                 Ipv4Packet.PROTOCOL_ICMP, config.gatewayAddress(), ip.source());
         IcmpPacket.writeEchoHeader(reply, at, IcmpPacket.TYPE_ECHO_REPLY, icmp.identifier(), icmp.sequenceNumber());
         reply.setBytes(at + IcmpPacket.HEADER_LENGTH, ip.buffer(), icmp.dataOffset(), icmp.dataLength());
-        // The request's checksum verified, and only the type byte changes, so RFC 1624 updates it without
-        // summing the data again. Equation 3 gives 0x0000 for a reply of all zeros (identifier 0, sequence 0, no
-        // data), whose sum is +0 and whose checksum must be 0xFFFF; 0xFFFF also verifies for every other message
-        // that 0x0000 would (their sum is -0), so it is always the form to send.
-        int checksum = Checksums.update16(icmp.checksum(), ECHO_REQUEST_WORD, ECHO_REPLY_WORD);
-        reply.setShort(at + 2, checksum == 0 ? 0xFFFF : checksum);
+        // The request's checksum verified, and only the type byte changes.
+        reply.setShort(at + 2, Checksums.afterTypeChange(icmp.checksum(), IcmpPacket.TYPE_ECHO_REQUEST,
+                IcmpPacket.TYPE_ECHO_REPLY));
         if (!reassembled.getAsBoolean() || ipLength <= config.mtu()) {
             // A request that came whole fit its sender's link, whatever the LAN MTU: so does the reply.
             output.emit(reply);

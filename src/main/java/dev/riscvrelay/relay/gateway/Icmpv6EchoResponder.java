@@ -17,10 +17,6 @@ final class Icmpv6EchoResponder {
     /** The hop limit of the gateway's own packets, Linux's default. */
     static final int HOP_LIMIT = 64;
 
-    /** The type/code word of a request and of a reply: only the type byte changes (128 to 129). */
-    private static final int ECHO_REQUEST_WORD = Icmpv6Packet.TYPE_ECHO_REQUEST << 8;
-    private static final int ECHO_REPLY_WORD = Icmpv6Packet.TYPE_ECHO_REPLY << 8;
-
     private int nextIdentification;
 
     /**
@@ -44,10 +40,9 @@ final class Icmpv6EchoResponder {
                 ip.sourceHigh(), ip.sourceLow());
         reply.setBytes(at, ip.buffer(), echo.offset(), length);
         reply.setByte(at, Icmpv6Packet.TYPE_ECHO_REPLY);
-        // Swapping the addresses leaves the pseudo-header's sum as it was, so only the type byte changes the
-        // checksum (RFC 1624 equation 3); 0xFFFF stands for a computed 0 as in the IPv4 echo reply.
-        int checksum = Checksums.update16(echo.checksum(), ECHO_REQUEST_WORD, ECHO_REPLY_WORD);
-        reply.setShort(at + 2, checksum == 0 ? 0xFFFF : checksum);
+        // Swapping the addresses leaves the pseudo-header's sum as it was: only the type byte changes the checksum.
+        reply.setShort(at + 2, Checksums.afterTypeChange(echo.checksum(), Icmpv6Packet.TYPE_ECHO_REQUEST,
+                Icmpv6Packet.TYPE_ECHO_REPLY));
         output.counters().increment(Counter.GATEWAY_ECHO_REPLIES);
         if (!reassembled || Ipv6Packet.HEADER_LENGTH + length <= config.mtu()) {
             // A request that came whole fit its sender's link, whatever the LAN MTU: so does the reply.

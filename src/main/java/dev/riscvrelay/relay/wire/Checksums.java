@@ -118,6 +118,19 @@ public final class Checksums {
         return finish(sum);
     }
 
+    /**
+     * The checksum of an ICMP or ICMPv6 message answered by changing only its type byte, from {@code oldType} to
+     * {@code newType} (an echo request turned into its reply; for ICMPv6 the swapped addresses leave the
+     * pseudo-header's sum as it was), from the verified {@code oldChecksum}, without summing the data again.
+     * {@link #update16} gives 0x0000 for a reply of all zeros (identifier 0, sequence 0, no data), whose sum is +0 and
+     * whose checksum must be 0xFFFF; 0xFFFF also verifies for every other message that 0x0000 would (their sum is -0),
+     * so it is always the form returned.
+     */
+    public static int afterTypeChange(int oldChecksum, int oldType, int newType) {
+        int checksum = update16(oldChecksum, oldType << 8, newType << 8);
+        return checksum == 0 ? 0xFFFF : checksum;
+    }
+
     /** {@link #update16} for a 32-bit field, such as an IPv4 address rewritten by NAT. */
     public static int update32(int oldChecksum, int oldValue, int newValue) {
         long sum = (~oldChecksum & 0xFFFF)

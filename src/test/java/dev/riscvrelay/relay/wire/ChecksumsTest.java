@@ -56,6 +56,24 @@ class ChecksumsTest {
     }
 
     @Test
+    void anEchoTurnedIntoItsReplyGetsTheChecksumASumWouldGiveAndNeverZero() {
+        ByteBuf message = Unpooled.buffer(12);
+        IcmpPacket.writeEchoHeader(message, 0, IcmpPacket.TYPE_ECHO_REQUEST, 0x1234, 7);
+        message.setInt(8, 0xCAFE0042).writerIndex(12);
+        IcmpPacket.fillChecksum(message, 0, 12);
+        int request = message.getUnsignedShort(2);
+        message.setByte(0, IcmpPacket.TYPE_ECHO_REPLY).setShort(2, 0);
+        assertThat(Checksums.afterTypeChange(request, IcmpPacket.TYPE_ECHO_REQUEST, IcmpPacket.TYPE_ECHO_REPLY))
+                .isEqualTo(Checksums.internetChecksum(message, 0, 12));
+
+        // The all-zero reply (identifier 0, sequence 0, no data): equation 3 alone gives 0x0000.
+        int zeroRequest = 0xFFFF - (IcmpPacket.TYPE_ECHO_REQUEST << 8);
+        assertThat(Checksums.update16(zeroRequest, IcmpPacket.TYPE_ECHO_REQUEST << 8, 0)).isZero();
+        assertThat(Checksums.afterTypeChange(zeroRequest, IcmpPacket.TYPE_ECHO_REQUEST, IcmpPacket.TYPE_ECHO_REPLY))
+                .isEqualTo(0xFFFF);
+    }
+
+    @Test
     void incrementalUpdateFollowsRfc1624Equation3() {
         // RFC 1624 section 4: HC = 0xDD2F, m = 0x5555 -> m' = 0x3285 gives HC' = 0x0000 (equation 2 gave 0xFFFF).
         assertThat(Checksums.update16(0xDD2F, 0x5555, 0x3285)).isEqualTo(0x0000);

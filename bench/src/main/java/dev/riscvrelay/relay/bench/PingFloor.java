@@ -39,8 +39,6 @@ public final class PingFloor {
     private static final int BUFFER_BYTES = 2048;
 
     private static final NetworkConfig LAN = NetworkConfig.defaults();
-    private static final int ECHO_REQUEST_WORD = IcmpPacket.TYPE_ECHO_REQUEST << 8;
-    private static final int ECHO_REPLY_WORD = IcmpPacket.TYPE_ECHO_REPLY << 8;
 
     private final EthernetFrame ethernet = new EthernetFrame();
     private final ArpPacket arp = new ArpPacket();
@@ -77,9 +75,8 @@ public final class PingFloor {
             int requesterIp = ip.source();
             ip.setSource(LAN.gatewayAddress());
             ip.setDestination(requesterIp);
-            // Only the type byte changes (8 to 0): the checksum follows incrementally (RFC 1624).
-            int checksumAt = icmp.offset() + 2;
-            frame.setShort(checksumAt, Checksums.update16(icmp.checksum(), ECHO_REQUEST_WORD, ECHO_REPLY_WORD));
+            frame.setShort(icmp.offset() + 2, Checksums.afterTypeChange(icmp.checksum(),
+                    IcmpPacket.TYPE_ECHO_REQUEST, IcmpPacket.TYPE_ECHO_REPLY));
             frame.setByte(icmp.offset(), IcmpPacket.TYPE_ECHO_REPLY);
         } else {
             return false;
