@@ -429,13 +429,8 @@ final class WebTransportSession implements Port, Member {
         long now = System.nanoTime();
         pacer.refresh(quic, now);
         backlog.flushStarts();
-        for (int written = 0; written < maxFrames && pacer.maySend(now); written++) {
-            if (!backlog.hasRoom()) {
-                break;
-            }
-            if ((frame = queue.poll()) == null) {
-                break;
-            }
+        for (int written = 0; written < maxFrames && pacer.maySend(now) && backlog.hasRoom()
+                && (frame = queue.poll()) != null; written++) {
             if (written == flushBefore && wrote) {
                 flushWritten();
             }
