@@ -5,10 +5,12 @@ import dev.riscvrelay.relay.testbed.CommandResult;
 import dev.riscvrelay.relay.testbed.FieldBed;
 import dev.riscvrelay.relay.testbed.ImpairedLink;
 import dev.riscvrelay.relay.testbed.ImpairedLink.LinkProfile;
+import dev.riscvrelay.relay.testbed.NetnsTestBed;
 import dev.riscvrelay.relay.testbed.PingTimes;
 import dev.riscvrelay.relay.transport.tap.TapDevice;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * The field part: the relay where users meet it, in its own namespace across 1500-MTU veths, each connected host
@@ -45,7 +48,7 @@ public final class FieldBench {
 
     /** The tools the field part runs. */
     public static final List<String> TOOLS = List.of("ip", "curl", "iperf3", "python3", "ping", "taskset",
-            NatBench.SLIRP);
+            "dumpcap", "tshark", NatBench.SLIRP);
 
     static final String SERVER = "203.0.113.10";
     private static final String RELAY_ADDRESS = "198.19.0.2";
@@ -145,10 +148,14 @@ public final class FieldBench {
     public record PingRow(String target, Load load, PingTimes times) {
     }
 
+    /** One more idle series to {@code target}, captured: its times and where they went ({@link PingLegs}). */
+    public record LegsRow(String target, PingTimes times, PingLegs legs) {
+    }
+
     /** @param linkCounters per impaired profile, the link's last counter lines (up and down) after its transfers */
     public record Results(Plan plan, Map<Setup, Map<Transfer, NatBench.Stat>> transfers, Map<Setup, Integer> tapMtus,
-            List<PingRow> pings, String method, List<String> notes, Map<Setup, List<String>> linkCounters,
-            List<String> relayCounters, Stalls stalls) {
+            List<PingRow> pings, List<LegsRow> legs, String method, List<String> notes,
+            Map<Setup, List<String>> linkCounters, List<String> relayCounters, Stalls stalls) {
         public NatBench.Stat stat(Setup setup, Transfer transfer) {
             return transfers.getOrDefault(setup, Map.of()).getOrDefault(transfer, new NatBench.Stat(List.of()));
         }
@@ -343,7 +350,8 @@ public final class FieldBench {
             log.println("  stalls of this machine's CPUs, the bed idle: " + bedStalls.summary());
             log.flush();
             List<PingRow> pings = new ArrayList<>(latency(ns, hosts.get(Setup.CLEAN)[0]));
-            pings.addAll(floorLatency(ns, relayNs, link));
+            List<LegsRow> legs = new ArrayList<>(List.of(capturedLegs(ns, hosts.get(Setup.CLEAN)[0], GATEWAY)));
+            pings.addAll(floorLatency(ns, relayNs, link, legs));
             pings.addAll(slirpLatency(ns, relayNs));
             List<String> relayCounters = NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT);
 
@@ -353,7 +361,7 @@ public final class FieldBench {
                 byTransfer.forEach((transfer, list) -> mine.put(transfer, new NatBench.Stat(List.copyOf(list))));
                 stats.put(setup, mine);
             });
-            return new Results(plan, stats, mtus, pings, method(), notes, linkCounters, relayCounters,
+            return new Results(plan, stats, mtus, pings, legs, method(), notes, linkCounters, relayCounters,
                     new Stalls(quietStalls, bedStalls));
         } finally {
             HttpTransfers.deleteTree(work);
@@ -617,9 +625,9 @@ public final class FieldBench {
     /**
      * The floor of the idle ping through the relay ({@link PingFloor}): its gateway on the relay's address, its pump
      * and TAP in a host of its own on the bridge, so its datagrams cross the clean link as the relay's do; pinged
-     * after a warm-up flood of its own, with the relay's bed idle.
+     * after a warm-up flood of its own, with the relay's bed idle; then once more, captured, into {@code legs}.
      */
-    private List<PingRow> floorLatency(Namespaces ns, String relayNs, String link) {
+    private List<PingRow> floorLatency(Namespaces ns, String relayNs, String link, List<LegsRow> legs) {
         String host = ns.add("floor");
         ns.veth(link, "f0", host, "up0", MTU);
         ns.exec(link, "ip", "link", "set", "f0", "master", "br0").orThrow();
@@ -635,7 +643,9 @@ public final class FieldBench {
             ns.exec(host, "ip", "address", "add", "10.0.2.99/24", "dev", "eth0").orThrow();
             Host floor = new Host(host, "10.0.2.99", pump);
             warmUpPingPath(ns, floor);
-            return List.of(ping(ns, floor, FLOOR_GATEWAY, "10.0.2.2", Load.IDLE));
+            PingRow row = ping(ns, floor, FLOOR_GATEWAY, "10.0.2.2", Load.IDLE);
+            legs.add(capturedLegs(ns, floor, FLOOR_GATEWAY));
+            return List.of(row);
         } finally {
             if (pump != null) {
                 ns.stop(pump);
@@ -684,6 +694,48 @@ public final class FieldBench {
                 .orElse(flood.describe());
         log.println("  ping path warm-up from " + host.namespace() + " (unmeasured flood to 10.0.2.2): " + summary);
         log.flush();
+    }
+
+    /**
+     * One more idle series from {@code host} to 10.0.2.2, captured with dumpcap on its TAP (eth0) and its uplink
+     * (up0), split into legs ({@link PingLegs}). A series of its own: the capture costs each packet a copy.
+     */
+    private LegsRow capturedLegs(Namespaces ns, Host host, String target) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("field-legs-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Path capture = dir.resolve("legs.pcapng");
+        try {
+            // -s and -f before the interfaces apply to both.
+            Namespaces.Background dumpcap = ns.start("dumpcap " + host.namespace(), host.namespace(), List.of(
+                    "dumpcap", "-s", "128", "-f", "icmp or host " + RELAY_ADDRESS, "-i", "eth0", "-i", "up0", "-w",
+                    capture.toString()));
+            PingRow row;
+            try {
+                dumpcap.awaitLine(Pattern.compile("^Capturing on"), Duration.ofSeconds(20));
+                row = ping(ns, host, target + ", captured", "10.0.2.2", Load.IDLE);
+            } finally {
+                ns.stop(dumpcap);
+            }
+            CommandResult fields = NetnsTestBed.run(Duration.ofSeconds(60), "tshark",
+                    "-n", "-r", capture.toString(), "-T", "fields", "-e", "frame.time_epoch", "-e",
+                    "frame.interface_id", "-e", "ip.src", "-e", "ip.dst", "-e", "icmp.type").orThrow();
+            PingLegs legs = PingLegs.parse(fields.stdout(), RELAY_ADDRESS);
+            log.printf(Locale.ROOT, "  legs of %d captured pings %s: TAP to uplink %s, uplink out to in %s, uplink to"
+                    + " TAP %s%n", legs.pings(), target, PingLegs.summary(legs.toWire()),
+                    PingLegs.summary(legs.farEnd()), PingLegs.summary(legs.toTap()));
+            log.flush();
+            return new LegsRow(target, row.times(), legs);
+        } finally {
+            try {
+                HttpTransfers.deleteTree(dir);
+            } catch (IOException e) {
+                log.println("  could not delete " + dir + ": " + e);
+            }
+        }
     }
 
     private PingRow ping(Namespaces ns, Host host, String target, String address, Load load) {
@@ -737,12 +789,14 @@ public final class FieldBench {
                 + "relay and back) and to the relay's address (the plain veths and "
                 + "bridge the QUIC packets cross), idle and during an iperf3 download, then upload, through the same "
                 + "connector, and once more during an upload with the TAP's transmit queue at Linux's default of 1000 "
-                + "frames instead of the " + TapDevice.TX_QUEUE_FRAMES + " the connector keeps on a short path; "
+                + "frames instead of the " + TapDevice.TX_QUEUE_FRAMES + " the connector keeps on a short path, "
+                + "and once more idle with a capture on host a's TAP and uplink, to split each ping into its legs; "
                 + "then, as the floor of that path, idle, the same ping after a warm-up flood of its own through "
                 + "the *ping floor*: a host of its own on the bridge whose TAP a Java thread reads and sends, one "
                 + "frame a plain UDP datagram (no QUIC, no crypto, no event loop), to a Java process on the relay's "
                 + "address that answers ARP and ICMP echo for 10.0.2.2 in place, back to a second thread that writes "
-                + "the TAP: the same links and three wake-ups a ping makes through the relay; "
+                + "the TAP: the same links and three wake-ups a ping makes through the relay (and once more, "
+                + "captured); "
                 + "then, as the baseline of a user-space NAT, from a namespace whose only way out is slirp4netns "
                 + "(`--configure --mtu 1500`, run in the relay's namespace) to its gateway 10.0.2.2, idle and during "
                 + "an iperf3 download, then upload, through slirp4netns, the relay's bed idle meanwhile; "

@@ -186,6 +186,7 @@ final class FieldReport {
                         + "time above it is what its transport (QUIC, HTTP/3, the event loops) and its switch and "
                         + "gateway cost, the floor's own is the machine's and the JVM's. slirp4netns answers its gateway from "
                         + "the one process that also carries its transfer, with nothing queued between the two.\n\n");
+        legs(md, field.legs());
         if (!field.relayCounters().isEmpty()) {
             md.append("The relay's non-zero drop, TCP recovery and link recovery counters after the field part (its `/metrics`):"
                     + "\n\n```\n");
@@ -194,6 +195,33 @@ final class FieldReport {
             }
             md.append("```\n\n");
         }
+    }
+
+    /** Where the idle ping's time went, leg by leg, through the relay and through the ping floor. */
+    private static void legs(StringBuilder md, List<FieldBench.LegsRow> legs) {
+        if (legs.isEmpty()) {
+            return;
+        }
+        md.append("Where an idle ping's time goes: one more idle series each, captured with dumpcap on the pinging "
+                + "host's TAP and on its uplink veth (the capture copies each packet, so these series run apart from "
+                + "the ones above). Each ping splits into three legs: from the TAP to the uplink (the connector, or "
+                + "the floor's pump, reads the frame and sends its datagram), from the uplink out to the uplink in "
+                + "(the links both ways and the relay, or the floor's gateway), and from the uplink to the TAP (the "
+                + "answer written to the TAP). p50 / p90 of each leg:\n\n");
+        md.append("| ping to | legs of | TAP → uplink | uplink → far end → uplink | uplink → TAP "
+                + "| the series' ping p50 / p90 |\n|---|---|---|---|---|---|\n");
+        for (FieldBench.LegsRow row : legs) {
+            PingLegs l = row.legs();
+            md.append("| ").append(row.target()).append(" | ").append(l.pings()).append(" pings | ")
+                    .append(legSummary(l.toWire())).append(" | ").append(legSummary(l.farEnd())).append(" | ")
+                    .append(legSummary(l.toTap())).append(" | ").append(millis(row.times().percentile(50)))
+                    .append(" / ").append(millis(row.times().percentile(90))).append(" |\n");
+        }
+        md.append('\n');
+    }
+
+    private static String legSummary(double[] leg) {
+        return millis(PingLegs.percentile(leg, 50)) + " / " + millis(PingLegs.percentile(leg, 90));
     }
 
     /** " (median of N)" when a verdict rests on more than one transfer. */

@@ -57,8 +57,10 @@ class FieldResultsTest {
                 new FieldBench.PingRow(FieldBench.SLIRP_GATEWAY, FieldBench.Load.DOWNLOAD, pings(0.13, 0.4)),
                 new FieldBench.PingRow(FieldBench.GATEWAY, FieldBench.Load.UPLOAD, pings(0.4, 1.8)),
                 new FieldBench.PingRow(FieldBench.GATEWAY, FieldBench.Load.UPLOAD_TAP_QUEUE_1000, pings(9, 40)));
-        return new FieldBench.Results(FieldBench.Plan.full(), transfers, Map.of(Setup.CLEAN, 1413), pings, "method",
-                List.of(), Map.of(Setup.INTERNET, List.of("up forwarded=10 bytes=100 lost=1 oversize=0 queue=0 "
+        List<FieldBench.LegsRow> legs = List.of(new FieldBench.LegsRow(FieldBench.GATEWAY, pings(0.6, 2),
+                new PingLegs(new double[] {0.2, 0.25}, new double[] {0.3, 0.35}, new double[] {0.1, 0.15})));
+        return new FieldBench.Results(FieldBench.Plan.full(), transfers, Map.of(Setup.CLEAN, 1413), pings, legs,
+                "method", List.of(), Map.of(Setup.INTERNET, List.of("up forwarded=10 bytes=100 lost=1 oversize=0 queue=0 "
                         + "sendfail=0")), List.of(), STALLS);
     }
 
@@ -152,7 +154,9 @@ class FieldResultsTest {
                 .contains("before the bed started in 10 s, CPU 0: 4 over 0.5 ms, the largest 1.80 ms; "
                         + "CPU 1: 1 over 0.5 ms, the largest 0.70 ms; with the bed idle, "
                         + "before the pings in 10 s, CPU 0: 1 over 0.5 ms, the largest 4.00 ms; CPU 1: 0 over 0.5 ms, "
-                        + "the largest 0.00 ms. A ping through the relay");
+                        + "the largest 0.00 ms. A ping through the relay")
+                .contains("| 10.0.2.2 through the relay | 2 pings | 0.200 ms / 0.250 ms | 0.300 ms / 0.350 ms | "
+                        + "0.100 ms / 0.150 ms | 0.600 ms / 0.600 ms |");
     }
 
     @Test
