@@ -69,7 +69,7 @@ public final class FieldBench {
     /**
      * What one run measures: sizes per link, rounds of the clean-vs-loopback comparison, rounds of each transfer behind
      * the impaired links (their median is the verdict: one transfer across loss moved by a third from run to run),
-     * pings per series. Five rounds, not three: with three, one slow round on a busy 2-core machine decided a verdict
+     * pings per series. Five rounds each: with three, one slow round on a busy 2-core machine decided a verdict
      * (loopback host a → host b ranged 418 to 788 Mbit/s in one run, and the clean link's ratio to it 0.77 to 1.10
      * across runs of the same code).
      */
