@@ -1,7 +1,7 @@
 package dev.riscvrelay.relay.bench;
 
+import dev.riscvrelay.relay.testbed.PingTimes;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -86,15 +86,9 @@ public record PingLegs(double[] toWire, double[] farEnd, double[] toTap) {
         return toWire.length;
     }
 
-    /** The {@code percent} percentile of {@code legs} by nearest rank, ms; NaN when empty. */
+    /** The {@code percent} percentile of {@code legs} by nearest rank ({@link PingTimes}); NaN when empty. */
     public static double percentile(double[] legs, double percent) {
-        if (legs.length == 0) {
-            return Double.NaN;
-        }
-        double[] sorted = legs.clone();
-        Arrays.sort(sorted);
-        int rank = (int) Math.ceil(percent / 100 * sorted.length);
-        return sorted[Math.clamp(rank - 1, 0, sorted.length - 1)];
+        return new PingTimes(legs.length, legs).percentile(percent);
     }
 
     /** {@code "p50 A / p90 B ms"} of one leg. */
