@@ -15,4 +15,6 @@ COPY --from=build /src/target/riscv-relay.jar /opt/riscv-relay/riscv-relay.jar
 USER 10001
 EXPOSE 4433/udp
 # Direct memory bounds frame buffers and the TCP data held for VMs (a quarter of it); give the container more than this.
-ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-XX:MaxDirectMemorySize=2g", "-jar", "/opt/riscv-relay/riscv-relay.jar"]
+# Transparent huge pages for the heap and the compiled code (README, "Latency at rest"); where the host's kernel has
+# them off, the JVM warns once and runs without.
+ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-XX:MaxDirectMemorySize=2g", "-XX:+UseTransparentHugePages", "-jar", "/opt/riscv-relay/riscv-relay.jar"]

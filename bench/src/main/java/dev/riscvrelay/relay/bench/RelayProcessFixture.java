@@ -78,7 +78,7 @@ public final class RelayProcessFixture implements Fixture {
 
     /** The launcher's JVM options (./relay): the same direct-memory bound, the JVM's own heap sizing. */
     static List<String> jvmOptions() {
-        return List.of("-XX:MaxDirectMemorySize=2g");
+        return RelayProcesses.launcherOptions();
     }
 
     /**

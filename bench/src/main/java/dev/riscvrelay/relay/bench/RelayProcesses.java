@@ -1,6 +1,8 @@
 package dev.riscvrelay.relay.bench;
 
 import dev.riscvrelay.relay.testbed.ImpairedLink;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +29,27 @@ final class RelayProcesses {
     private RelayProcesses() {
     }
 
+    /**
+     * The JVM options {@code ./relay} gives the relay and {@code relay connect}: the direct-memory bound, and
+     * transparent huge pages where the kernel offers them (madvise or always), as that script checks.
+     */
+    static List<String> launcherOptions() {
+        List<String> options = new ArrayList<>(List.of("-XX:MaxDirectMemorySize=2g"));
+        if (transparentHugePagesOffered()) {
+            options.add("-XX:+UseTransparentHugePages");
+        }
+        return options;
+    }
+
+    private static boolean transparentHugePagesOffered() {
+        try {
+            String mode = Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled"));
+            return mode.contains("[always]") || mode.contains("[madvise]");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** {@code java [jvmOptions] -cp CLASSPATH mainClass args}. */
     static List<String> java(List<String> jvmOptions, String mainClass, List<String> args) {
         Path java = Path.of(ProcessHandle.current().info().command().orElseThrow());
@@ -48,7 +71,7 @@ final class RelayProcesses {
     /** Starts the relay with {@code args} in {@code namespace} and waits until it listens. */
     static Relay startRelay(Namespaces ns, String namespace, List<String> jvmOptions, List<String> args) {
         Namespaces.Background relay = ns.start("relay", namespace,
-                java(jvmOptions, "dev.riscvrelay.relay.cli.RelayCommand", args));
+                java(withLauncherOptions(jvmOptions), "dev.riscvrelay.relay.cli.RelayCommand", args));
         String hash = relay.awaitLine(HASH, START_TIMEOUT).group(1);
         relay.awaitLine(LISTENING, START_TIMEOUT);
         return new Relay(relay, hash);
@@ -65,7 +88,15 @@ final class RelayProcesses {
             List<String> jvmOptions, String url, String hash, List<String> args) {
         List<String> connectArgs = new ArrayList<>(List.of("connect", "--url", url, "--cert-hash", hash));
         connectArgs.addAll(args);
-        return ns.start(label, namespace, java(jvmOptions, "dev.riscvrelay.relay.cli.RelayCommand", connectArgs));
+        return ns.start(label, namespace, java(withLauncherOptions(jvmOptions), "dev.riscvrelay.relay.cli.RelayCommand",
+                connectArgs));
+    }
+
+    /** {@link #launcherOptions()}, then {@code extra}: the relay and the connector run as {@code ./relay} runs them. */
+    private static List<String> withLauncherOptions(List<String> extra) {
+        List<String> options = launcherOptions();
+        options.addAll(extra);
+        return options;
     }
 
     /** Waits (bounded) until a launched connector's TAP is up. */
@@ -93,7 +124,9 @@ final class RelayProcesses {
      * ADDRESS:PORT}) in {@code namespace} and waits until it says it is up.
      */
     static Namespaces.Background startPingFloor(Namespaces ns, String label, String namespace, List<String> args) {
-        Namespaces.Background floor = ns.start(label, namespace, java(List.of(), PingFloor.class.getName(), args));
+        // The floor's JVM gets the relay's options: the comparison is of the code on the path, not of the JVM's set-up.
+        Namespaces.Background floor = ns.start(label, namespace, java(launcherOptions(), PingFloor.class.getName(),
+                args));
         floor.awaitLine(PING_FLOOR_READY, START_TIMEOUT);
         return floor;
     }
