@@ -76,7 +76,7 @@ public final class RelayProcessFixture implements Fixture {
         return "bench-" + index / 2;
     }
 
-    /** The launcher's JVM options (./relay): the same direct-memory bound, the JVM's own heap sizing. */
+    /** The launcher's JVM options (./relay, {@link RelayProcesses#launcherOptions()}); the JVM's own heap sizing. */
     static List<String> jvmOptions() {
         return RelayProcesses.launcherOptions();
     }
