@@ -53,8 +53,8 @@ public final class RelayProcessFixture implements Fixture {
         this.name = name;
         this.workers = workers;
         this.networkPerPair = networkPerPair;
-        this.relay = ForwarderProcess.start("relay", RelayProcesses.java(jvmOptions(), "dev.riscvrelay.relay.cli"
-                + ".RelayCommand", arguments(maxSessions, workers, networkPerPair)),
+        this.relay = ForwarderProcess.start("relay", RelayProcesses.java(RelayProcesses.launcherOptions(),
+                "dev.riscvrelay.relay.cli.RelayCommand", arguments(maxSessions, workers, networkPerPair)),
                 thread -> thread.startsWith(LOOP_THREAD));
         try {
             this.certificateHash = relay.awaitLine(RelayProcesses.HASH).group(1);
@@ -74,11 +74,6 @@ public final class RelayProcessFixture implements Fixture {
     /** The network of endpoint {@code index} when each pair has its own. */
     static String network(int index) {
         return "bench-" + index / 2;
-    }
-
-    /** The launcher's JVM options (./relay, {@link RelayProcesses#launcherOptions()}); the JVM's own heap sizing. */
-    static List<String> jvmOptions() {
-        return RelayProcesses.launcherOptions();
     }
 
     /**

@@ -34,7 +34,7 @@ public final class UdpForwarderFixture implements Fixture {
 
     public UdpForwarderFixture() {
         forwarder = ForwarderProcess.start("plain UDP forwarder", RelayProcesses.java(
-                RelayProcessFixture.jvmOptions(), UdpForwarder.class.getName(), List.of()),
+                RelayProcesses.launcherOptions(), UdpForwarder.class.getName(), List.of()),
                 name -> name.startsWith(UdpForwarder.THREAD_PREFIX));
         try {
             int port = Integer.parseInt(forwarder.awaitLine(LISTENING).group(1));
