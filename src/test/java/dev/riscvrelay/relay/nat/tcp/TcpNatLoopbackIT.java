@@ -58,8 +58,6 @@ class TcpNatLoopbackIT {
 
     /** What the NAT sent to the VM, with when it did: a timeout is measured from the send, not from the test's look. */
     private final BlockingQueue<Emitted> emitted = new LinkedBlockingQueue<>();
-    /** When the last segment {@link #next()} returned was sent (System.nanoTime()). */
-    private long lastEmittedNanos;
     private final Counters counters = new Counters();
     private TcpNat nat;
     private ServerSocket server;
@@ -216,11 +214,12 @@ class TcpNatLoopbackIT {
         Connected c = connect();
         try (Socket host = c.host) {
             host.getOutputStream().write(text("please ack me"));
-            SeenSegment first = next();
+            Emitted sentFirst = nextEmitted();
+            SeenSegment first = new SeenSegment(sentFirst.frame(), VM_MAC, VM);
             assertThat(first.data).isEqualTo(text("please ack me"));
-            long sent = lastEmittedNanos;
-            SeenSegment again = next();
-            long waited = lastEmittedNanos - sent;
+            Emitted sentAgain = nextEmitted();
+            SeenSegment again = new SeenSegment(sentAgain.frame(), VM_MAC, VM);
+            long waited = sentAgain.nanos() - sentFirst.nanos();
             assertThat(again.seq).isEqualTo(first.seq);
             assertThat(again.data).isEqualTo(first.data);
             // The NAT arms its timer from the clock it read before sending: allow that much, a millisecond at most.
@@ -391,10 +390,13 @@ class TcpNatLoopbackIT {
     }
 
     private SeenSegment next() throws InterruptedException {
+        return new SeenSegment(nextEmitted().frame(), VM_MAC, VM);
+    }
+
+    private Emitted nextEmitted() throws InterruptedException {
         Emitted sent = emitted.poll(5, TimeUnit.SECONDS);
         assertThat(sent).as("a segment to the VM within 5 s").isNotNull();
-        lastEmittedNanos = sent.nanos();
-        return new SeenSegment(sent.frame(), VM_MAC, VM);
+        return sent;
     }
 
     private void awaitCounter(Counter counter, long value) throws InterruptedException {
