@@ -8,8 +8,8 @@ import java.util.Set;
 
 /**
  * A run of some parts ({@code relay bench --parts cluster}) merged into the BENCHMARKS.md of an earlier run: the
- * parts it ran replace their target rows and sections, every other part stays as it was, and the header says
- * which run each part comes from.
+ * parts it ran replace their target rows and sections, every other part stays as it was (and so does a section no
+ * part writes), and the header says which run each part comes from.
  */
 final class ReportMerge {
 
@@ -65,6 +65,12 @@ final class ReportMerge {
         before.rows.stream().filter(row -> TARGETS.stream().noneMatch(t -> row.startsWith(t.getKey())))
                 .forEach(row -> md.append(row).append('\n'));
         md.append('\n');
+        // Sections no part writes (notes kept by hand, such as reruns of the targets) stay, just after the targets.
+        before.sections.forEach((heading, body) -> {
+            if (SECTIONS.stream().noneMatch(section -> heading.startsWith(section.getKey()))) {
+                md.append(body);
+            }
+        });
         for (Map.Entry<String, BenchCommand.Part> section : SECTIONS) {
             Doc from = parts.contains(section.getValue()) ? now : before;
             from.sections.forEach((heading, body) -> {

@@ -25,6 +25,10 @@ class ReportMergeTest {
             | Field ping | 3 | 4 | **not met** |
             | P3 memory | 5 | - | **met** |
 
+            ## Reruns: kept by hand
+
+            old reruns
+
             ## P1 switch: frames
 
             old P1
@@ -87,6 +91,19 @@ class ReportMergeTest {
         assertThat(merged.indexOf("## Field")).isLessThan(merged.indexOf("## Cluster"));
         assertThat(merged.indexOf("## Cluster")).isLessThan(merged.indexOf("## P3 scale: memory"));
         assertThat(merged).contains("old P1", "old field", "new cluster", "old P3", "old CPU", "old profile");
+    }
+
+    @Test
+    void aSectionNoPartWritesStaysAfterTheTargets() {
+        String once = ReportMerge.merge(OLD, FRESH, EnumSet.of(BenchCommand.Part.cluster),
+                inputs("relay bench --parts cluster"));
+        String twice = ReportMerge.merge(once, FRESH, EnumSet.of(BenchCommand.Part.field),
+                inputs("relay bench --parts field"));
+        for (String merged : List.of(once, twice)) {
+            assertThat(merged).containsOnlyOnce("## Reruns: kept by hand\n\nold reruns\n");
+            assertThat(merged.indexOf("## Reruns")).isGreaterThan(merged.indexOf("| P3 memory"))
+                    .isLessThan(merged.indexOf("## P1 switch"));
+        }
     }
 
     @Test
