@@ -524,26 +524,6 @@ public final class Relay implements AutoCloseable {
         }
     }
 
-    /**
-     * Names loop threads short enough to stay whole in /proc, where top and profilers show them: a prefix ending in
-     * {@code -} gets a number in the order the threads start ({@code relay-worker-0}, the default network's, then
-     * {@code relay-worker-1}, ...); any other is the name itself ({@code relay-web}).
-     */
-    private static final class LoopThreads extends io.netty.util.concurrent.DefaultThreadFactory {
-        private final String prefix;
-        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-
-        LoopThreads(String prefix) {
-            super(prefix);
-            this.prefix = prefix;
-        }
-
-        @Override
-        protected Thread newThread(Runnable task, String name) {
-            return super.newThread(task, prefix.endsWith("-") ? prefix + next.getAndIncrement() : prefix);
-        }
-    }
-
     /** The relay could not start; the message is one line for the operator. */
     public static final class StartException extends Exception {
         public StartException(String message) {

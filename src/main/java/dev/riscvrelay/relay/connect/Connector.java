@@ -1,5 +1,6 @@
 package dev.riscvrelay.relay.connect;
 
+import dev.riscvrelay.relay.LoopThreads;
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
 import dev.riscvrelay.relay.switching.Port;
@@ -107,7 +108,8 @@ public final class Connector implements AutoCloseable {
         this.log = log;
         this.backoff = new Backoff(config.backoffInitial(), config.backoffCap());
         this.relays = config.relays();
-        this.group = new MultiThreadIoEventLoopGroup(1,
+        // Named, so that top -H and profilers show the connector's loop as they show the relay's workers.
+        this.group = new MultiThreadIoEventLoopGroup(1, new LoopThreads("relay-connect"),
                 Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.loop = (IoEventLoop) group.next();
     }
