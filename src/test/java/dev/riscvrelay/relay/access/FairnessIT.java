@@ -59,6 +59,10 @@ class FairnessIT {
     private static final int GRACE_MILLIS = 1000;
     /** Flood messages per write. */
     private static final int FLOOD_BATCH = 32;
+    /** Flood frames a phase must see for the phase to count: as many as the paced frames. */
+    private static final long FLOOD_STRENGTH = 2L * PACED_RATE * PHASE_MILLIS / 1000 / 2;
+    /** Flooded phases at most, until one reaches {@link #FLOOD_STRENGTH}. */
+    private static final int FLOOD_ATTEMPTS = 3;
 
     private final RelayCertificate certificate = RelayCertificate.selfSignedForLocalhost();
     private Relay relay;
@@ -66,9 +70,9 @@ class FairnessIT {
     private WebTransportClient b;
     private Socket flooder;
 
-    /** Frames received from the paced peer, by phase (0 alone, 1 under the flood). */
-    private final AtomicLongArray receivedByA = new AtomicLongArray(2);
-    private final AtomicLongArray receivedByB = new AtomicLongArray(2);
+    /** Frames received from the paced peer, by phase (0 alone, then one for each flooded phase). */
+    private final AtomicLongArray receivedByA = new AtomicLongArray(1 + FLOOD_ATTEMPTS);
+    private final AtomicLongArray receivedByB = new AtomicLongArray(1 + FLOOD_ATTEMPTS);
     private final AtomicLong pacedSent = new AtomicLong();
     private final AtomicLong floodSeen = new AtomicLong();
 
@@ -116,6 +120,32 @@ class FairnessIT {
 
         pacedPhase(0);
         long baseline = delivered(0);
+        assertThat(baseline).as("paced frames delivered without the flood")
+                .isGreaterThan((long) (0.9 * 2 * PACED_RATE * PHASE_MILLIS / 1000));
+        // A phase in which the flood stayed weak (a loaded machine starved the flooder or the relay's loop) measures
+        // nothing: run it again, a bounded number of times, and judge the first phase the flood really reached.
+        for (int phase = 1; phase <= FLOOD_ATTEMPTS; phase++) {
+            long floodFramesIn = floodedPhase(phase, flood, floodBatch);
+            long underFlood = delivered(phase);
+            Map<Counter, Long> drops = drops(relay.counters());
+            System.out.printf("[facts] fairness, flood phase %d: paced frames delivered alone %d, under a flood %d"
+                    + " (%.1f%%); the relay took %d frames in (paced and flood) during the phase; the paced clients got"
+                    + " %d flood frames so far; relay drops %s; client drops a %s, b %s%n", phase, baseline, underFlood,
+                    100.0 * underFlood / baseline, floodFramesIn, floodSeen.get(), drops, drops(a.counters()),
+                    drops(b.counters()));
+            boolean floodAtStrength = floodFramesIn - underFlood > FLOOD_STRENGTH;
+            if (floodAtStrength || phase == FLOOD_ATTEMPTS) {
+                assertThat(floodFramesIn - underFlood).as("flood frames that reached the switch during the phase")
+                        .isGreaterThan(FLOOD_STRENGTH);
+                assertThat(underFlood).as("paced frames delivered under the flood (relay drops %s)", drops)
+                        .isGreaterThanOrEqualTo((long) (0.9 * baseline));
+                return;
+            }
+        }
+    }
+
+    /** One paced phase under a fresh flood; returns the frames the relay took in meanwhile. */
+    private long floodedPhase(int phase, OutputStream flood, byte[] floodBatch) throws Exception {
         AtomicBoolean flooding = new AtomicBoolean(true);
         AtomicLong flooded = new AtomicLong();
         Thread floodThread = Thread.ofPlatform().name("flooder").start(() -> {
@@ -126,36 +156,23 @@ class FairnessIT {
                     flood.write(floodBatch);
                     flooded.addAndGet(FLOOD_BATCH);
                 }
+                flood.flush();
             } catch (IOException closed) {
                 // the test is over
             }
         });
-        long floodFramesIn;
-        long rcvbufBefore;
+        long rcvbufBefore = udpReceiveBufferErrors();
         try {
             Thread.sleep(300); // the flood is at full strength before we measure
             long before = relay.counters().get(Counter.FRAMES_IN);
-            rcvbufBefore = udpReceiveBufferErrors();
-            pacedPhase(1);
-            floodFramesIn = relay.counters().get(Counter.FRAMES_IN) - before;
+            pacedPhase(phase);
+            return relay.counters().get(Counter.FRAMES_IN) - before;
         } finally {
             flooding.set(false);
             floodThread.join(10_000);
+            System.out.printf("[facts] flood phase %d: the flooder offered %d frames; kernel UDP receive buffer"
+                    + " drops %d%n", phase, flooded.get(), udpReceiveBufferErrors() - rcvbufBefore);
         }
-        long underFlood = delivered(1);
-        Map<Counter, Long> drops = drops(relay.counters());
-        System.out.printf("[facts] fairness: paced frames delivered alone %d, under a flood %d (%.1f%%); flooder"
-                + " offered %d frames, the relay took %d frames in (paced and flood) during the phase; the paced"
-                + " clients got %d flood frames in all; relay drops %s; kernel UDP receive buffer drops %d; client"
-                + " drops a %s, b %s%n", baseline, underFlood, 100.0 * underFlood / baseline, flooded.get(),
-                floodFramesIn, floodSeen.get(), drops, udpReceiveBufferErrors() - rcvbufBefore,
-                drops(a.counters()), drops(b.counters()));
-        assertThat(baseline).as("paced frames delivered without the flood")
-                .isGreaterThan((long) (0.9 * 2 * PACED_RATE * PHASE_MILLIS / 1000));
-        assertThat(floodFramesIn - underFlood).as("flood frames that reached the switch during the phase")
-                .isGreaterThan(2L * PACED_RATE * PHASE_MILLIS / 1000 / 2);
-        assertThat(underFlood).as("paced frames delivered under the flood (relay drops %s)", drops)
-                .isGreaterThanOrEqualTo((long) (0.9 * baseline));
     }
 
     /** A and B send each other PACED_RATE frames a second for PHASE_MILLIS. */
@@ -228,7 +245,7 @@ class FairnessIT {
                                 && frame.getUnsignedShort(at + 12) == EXPERIMENT
                                 && ((frame.getUnsignedInt(at + 6) << 16) | frame.getUnsignedShort(at + 10)) == peer) {
                             int phase = frame.getUnsignedByte(at + 14);
-                            if (phase < 2) {
+                            if (phase <= FLOOD_ATTEMPTS) {
                                 received.incrementAndGet(phase);
                             }
                         } else if (received != null) {
