@@ -353,7 +353,7 @@ public final class FieldBench {
             log.flush();
             List<PingRow> pings = new ArrayList<>(latency(ns, hosts.get(Setup.CLEAN)[0]));
             List<LegsRow> legs = new ArrayList<>(List.of(capturedLegs(ns, hosts.get(Setup.CLEAN)[0], GATEWAY)));
-            pings.addAll(floorLatency(ns, relayNs, link, legs));
+            pings.addAll(floorLatency(ns, relayNs, link, hosts.get(Setup.CLEAN)[0], legs));
             pings.addAll(slirpLatency(ns, relayNs));
             List<String> relayCounters = NatBench.relayCounters(ns, relayNs, RELAY_ADMIN_PORT);
 
@@ -625,11 +625,13 @@ public final class FieldBench {
     }
 
     /**
-     * The floor of the idle ping through the relay ({@link PingFloor}): its gateway on the relay's address, its pump
-     * and TAP in a host of its own on the bridge, so its datagrams cross the clean link as the relay's do; pinged
-     * after a warm-up flood of its own, with the relay's bed idle; then once more, captured, into {@code legs}.
+     * The floor of the ping through the relay ({@link PingFloor}): its gateway on the relay's address, its pump and TAP
+     * in a host of its own on the bridge, so its datagrams cross the clean link as the relay's do; pinged after a
+     * warm-up flood of its own, with the relay's bed idle; then once more, captured, into {@code legs}; then while
+     * {@code a} downloads, then uploads, through the relay: the same load on the machine's CPUs as the relay's own
+     * loaded pings meet, with none of it queued on the floor's path.
      */
-    private List<PingRow> floorLatency(Namespaces ns, String relayNs, String link, List<LegsRow> legs) {
+    private List<PingRow> floorLatency(Namespaces ns, String relayNs, String link, Host a, List<LegsRow> legs) {
         String host = ns.add("floor");
         ns.veth(link, "f0", host, "up0", MTU);
         ns.exec(link, "ip", "link", "set", "f0", "master", "br0").orThrow();
@@ -645,9 +647,14 @@ public final class FieldBench {
             ns.exec(host, "ip", "address", "add", "10.0.2.99/24", "dev", "eth0").orThrow();
             Host floor = new Host(host, "10.0.2.99", pump);
             warmUpPingPath(ns, floor);
-            PingRow row = ping(ns, floor, FLOOR_GATEWAY, "10.0.2.2", Load.IDLE);
+            List<PingRow> rows = new ArrayList<>(List.of(ping(ns, floor, FLOOR_GATEWAY, "10.0.2.2", Load.IDLE)));
             legs.add(capturedLegs(ns, floor, FLOOR_GATEWAY));
-            return List.of(row);
+            long seconds = (long) Math.ceil(plan.pings() * plan.pingIntervalSeconds() * 1.5) + 6;
+            for (Load load : List.of(Load.DOWNLOAD, Load.UPLOAD)) {
+                rows.addAll(underLoad(ns, a.namespace(), " through the relay beside the ping floor", load, seconds,
+                        () -> List.of(ping(ns, floor, FLOOR_GATEWAY, "10.0.2.2", load))));
+            }
+            return rows;
         } finally {
             if (pump != null) {
                 ns.stop(pump);
@@ -798,7 +805,9 @@ public final class FieldBench {
                 + "frame a plain UDP datagram (no QUIC, no crypto, no event loop), to a Java process on the relay's "
                 + "address that answers ARP and ICMP echo for 10.0.2.2 in place, back to a second thread that writes "
                 + "the TAP: the same links and three wake-ups a ping makes through the relay (and once more, "
-                + "captured); "
+                + "captured), and again while host a downloads, then uploads, with iperf3 through the relay: the "
+                + "machine as loaded as for the relay's loaded pings, with nothing of the load queued on the floor's "
+                + "path; "
                 + "then, as the baseline of a user-space NAT, from a namespace whose only way out is slirp4netns "
                 + "(`--configure --mtu 1500`, run in the relay's namespace) to its gateway 10.0.2.2, idle and during "
                 + "an iperf3 download, then upload, through slirp4netns, the relay's bed idle meanwhile; "

@@ -75,6 +75,7 @@ final class FieldReport {
                     BenchReport.PING_P99_TARGET_MILLIS),
                     pingSummary(times), veth.map(v -> "plain veth " + pingSummary(v.times())).orElse("-")
                             + floor.map(v -> "; the ping floor (same path, plain UDP, Java) "
+                                    + (load == FieldBench.Load.IDLE ? "" : load.label + " through the relay: ")
                                     + pingSummary(v.times())).orElse("")
                             + slirp.map(v -> "; slirp4netns " + pingSummary(v.times())).orElse("")
                             + (load == FieldBench.Load.IDLE
@@ -184,7 +185,9 @@ final class FieldReport {
                         + "veth's few microseconds in the kernel rarely do. The ping floor wakes the same three "
                         + "threads over the same links with the least code a JVM can run for them: the relay's "
                         + "time above it is what its transport (QUIC, HTTP/3, the event loops) and its switch and "
-                        + "gateway cost, the floor's own is the machine's and the JVM's. slirp4netns answers its gateway from "
+                        + "gateway cost, the floor's own is the machine's and the JVM's. During a download or an upload "
+                        + "through the relay, the floor's pings meet CPUs as busy as the relay's own loaded pings do, "
+                        + "with none of the load queued on their path. slirp4netns answers its gateway from "
                         + "the one process that also carries its transfer, with nothing queued between the two.\n\n");
         legs(md, field.legs());
         if (!field.relayCounters().isEmpty()) {

@@ -55,6 +55,8 @@ class FieldResultsTest {
                 new FieldBench.PingRow(FieldBench.GATEWAY, FieldBench.Load.DOWNLOAD, pings(4, 30)),
                 new FieldBench.PingRow(FieldBench.PLAIN_VETH, FieldBench.Load.DOWNLOAD, pings(0.08, 0.2)),
                 new FieldBench.PingRow(FieldBench.SLIRP_GATEWAY, FieldBench.Load.DOWNLOAD, pings(0.13, 0.4)),
+                new FieldBench.PingRow(FieldBench.FLOOR_GATEWAY, FieldBench.Load.IDLE, pings(0.2, 0.3)),
+                new FieldBench.PingRow(FieldBench.FLOOR_GATEWAY, FieldBench.Load.DOWNLOAD, pings(0.25, 0.9)),
                 new FieldBench.PingRow(FieldBench.GATEWAY, FieldBench.Load.UPLOAD, pings(0.4, 1.8)),
                 new FieldBench.PingRow(FieldBench.GATEWAY, FieldBench.Load.UPLOAD_TAP_QUEUE_1000, pings(9, 40)));
         List<FieldBench.LegsRow> legs = List.of(new FieldBench.LegsRow(FieldBench.GATEWAY, pings(0.6, 2),
@@ -112,12 +114,16 @@ class FieldResultsTest {
                 .satisfies(idle -> {
                     assertThat(idle.met()).as("p50 0.3 ms, p99 1.5 ms").isTrue();
                     assertThat(idle.baseline()).contains("plain veth p50 0.050 ms")
+                            .contains("; the ping floor (same path, plain UDP, Java) p50 0.200 ms, p99 0.300 ms")
                             .endsWith("; a busy loop on this machine's CPUs stalls up to 1.80 ms quiet, 4.00 ms "
                                     + "with the bed idle");
                 }, org.assertj.core.data.Index.atIndex(0))
                 .satisfies(loaded -> {
                     assertThat(loaded.met()).isFalse();
                     assertThat(loaded.baseline()).as("stalls are measured idle only").doesNotContain("stall")
+                            .as("the floor beside the relay's own download")
+                            .contains("; the ping floor (same path, plain UDP, Java) during a download through the "
+                                    + "relay: p50 0.250 ms, p99 0.900 ms (100/100 answered)")
                             .as("slirp4netns's series beside the plain veth's")
                             .endsWith("; slirp4netns p50 0.130 ms, p99 0.400 ms (100/100 answered)");
                 }, org.assertj.core.data.Index.atIndex(1))
