@@ -139,6 +139,8 @@ public enum Counter {
     DROP_UDP_SEND_NO_BUFFER("QUIC packets the kernel refused for a full socket or device queue (ENOBUFS, EAGAIN)"),
     DROP_UDP_SEND_FAILED("QUIC packets the kernel refused for another reason (no route, unreachable, ...)"),
     DATAGRAMS_COPIED("outgoing datagrams copied because the frame had no free headroom"),
+    ANSWERS_PAST_BULK("frames of sparse flows (ping replies, DNS answers) sent ahead of a session's bulk while the bulk"
+            + " waited for the pacer or for quiche's queue to drain"),
     RECOVERY_SESSIONS("sessions whose frames cross with link recovery (a lost frame sent once more)"),
     RECOVERY_DECLINED("sessions that asked for link recovery and run without it: the relay serves its most"),
     RECOVERY_ASKED("sequence numbers of lost frames asked for again in link-recovery NACKs (asks again included)"),

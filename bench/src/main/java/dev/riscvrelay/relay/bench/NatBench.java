@@ -55,7 +55,7 @@ public final class NatBench {
     private static final int UDP_DATAGRAM = 1100;
     /** Counter series of the relay worth showing beside its throughput: drops by reason, the TCP NAT's counters. */
     private static final Pattern TELLING_SERIES =
-            Pattern.compile("^relay_(?:drops_total|nat_tcp_\\w+|recovery_\\w+|datagrams\\w*)\\S*\\s+([0-9.eE+]+)$");
+            Pattern.compile("^relay_(?:drops_total|nat_tcp_\\w+|recovery_\\w+|datagrams\\w*|answers_\\w+)\\S*\\s+([0-9.eE+]+)$");
     private static final Pattern LINK_MTU = Pattern.compile("\\bmtu (\\d+)");
     private static final Pattern ROUTE_DEV = Pattern.compile("\\bdev (\\S+)");
 

@@ -66,6 +66,10 @@ final class WebTransportSession implements Port, Member {
     /** An Ethernet header: anything shorter cannot be forwarded. */
     private static final int MIN_FRAME = 14;
     private boolean flushScheduled;
+    /** Whether the scheduled flush waits on a timer (the pacer's or quiche's backlog), not for the turn's end. */
+    private boolean flushDelayed;
+    private boolean answersFlushScheduled;
+    private final Runnable answersFlushTask = this::flushAnswers;
     /** Whether the 200 went out (worker): frames the switch sent before it wait in the queue, never ahead of it. */
     private boolean answered;
     private boolean controlFlushScheduled;
@@ -175,6 +179,26 @@ final class WebTransportSession implements Port, Member {
         }
         if (queue.offer(frame)) {
             scheduleFlush();
+            if (flushDelayed && queue.sparseSize() > 0 && !answersFlushScheduled) {
+                // The bulk waits on a timer; an answer (a ping reply, a DNS answer) need not wait with it.
+                answersFlushScheduled = true;
+                quic.eventLoop().execute(answersFlushTask);
+            }
+        }
+    }
+
+    /**
+     * While a flush waits on a timer for the pacer or for quiche's backlog to drain, the sparse flows' frames go on
+     * their own at the end of the turn they came in, past both bounds: at most {@link FrameQueue}'s sparse ring, one
+     * frame's bytes per flow. Else a ping reply waited for the timer with the window of a download queued behind it.
+     */
+    private void flushAnswers() {
+        answersFlushScheduled = false;
+        int sparse = queue.sparseSize();
+        if (state == State.OPEN && answered && sparse > 0) {
+            counters.add(Counter.ANSWERS_PAST_BULK, sparse);
+            writeQueued(sparse, -1, true);
+            flushWritten();
         }
     }
 
@@ -196,7 +220,7 @@ final class WebTransportSession implements Port, Member {
     void flushWithAcknowledgements() {
         int queued = queue.size();
         if (flushScheduled && answered && state == State.OPEN && queued > 0 && queued == queue.sparseSize()) {
-            writeQueued(queued, -1);
+            writeQueued(queued, -1, false);
             flushWritten(); // into quiche now; the codec sends it right after this read completes
         }
     }
@@ -228,6 +252,7 @@ final class WebTransportSession implements Port, Member {
             scheduleFlush();
         } else if (!flushScheduled) {
             flushScheduled = true;
+            flushDelayed = true;
             quic.eventLoop().schedule(flushTask, delayNanos, TimeUnit.NANOSECONDS);
         }
     }
@@ -396,6 +421,7 @@ final class WebTransportSession implements Port, Member {
 
     private void flushQueue() {
         flushScheduled = false;
+        flushDelayed = false;
         if (state != State.OPEN) {
             queue.clear();
             return;
@@ -406,7 +432,7 @@ final class WebTransportSession implements Port, Member {
         // A lone answer (a ping reply, a DNS answer) ahead of a window of bulk frames leaves in a send of its own:
         // else it waits until quiche has sealed and the kernel has taken the whole window.
         int aheadOfBulk = queue.loneFlowAheadOfBulk() ? queue.sparseSize() : -1;
-        boolean wrote = writeQueued(Integer.MAX_VALUE, aheadOfBulk);
+        boolean wrote = writeQueued(Integer.MAX_VALUE, aheadOfBulk, false);
         if (wrote || recovery != null) {
             flushWritten(); // with link recovery, the resends and NACKs written since the last flush leave too
         }
@@ -418,10 +444,11 @@ final class WebTransportSession implements Port, Member {
     }
 
     /**
-     * Writes up to {@code maxFrames} queued frames to QUIC, as far as the pacer lets it, with a flush before the
-     * frame at position {@code flushBefore} (none when negative); whether anything was written.
+     * Writes up to {@code maxFrames} queued frames to QUIC, as far as the pacer and quiche's backlog let it (or past
+     * both, {@code pastBounds}), with a flush before the frame at position {@code flushBefore} (none when negative);
+     * whether anything was written.
      */
-    private boolean writeQueued(int maxFrames, int flushBefore) {
+    private boolean writeQueued(int maxFrames, int flushBefore, boolean pastBounds) {
         ByteBuf frame;
         boolean wrote = false;
         FramedSession framed = this.framed;
@@ -429,7 +456,7 @@ final class WebTransportSession implements Port, Member {
         long now = System.nanoTime();
         pacer.refresh(quic, now);
         backlog.flushStarts();
-        for (int written = 0; written < maxFrames && pacer.maySend(now) && backlog.hasRoom()
+        for (int written = 0; written < maxFrames && (pastBounds || pacer.maySend(now) && backlog.hasRoom())
                 && (frame = queue.poll()) != null; written++) {
             if (written == flushBefore && wrote) {
                 flushWritten();

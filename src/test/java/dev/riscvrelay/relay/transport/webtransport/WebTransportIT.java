@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.riscvrelay.relay.metrics.Counter;
 import dev.riscvrelay.relay.metrics.Counters;
+import dev.riscvrelay.relay.switching.Port;
 import dev.riscvrelay.relay.tls.RelayCertificate;
+import dev.riscvrelay.relay.wire.FlowHash;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -375,6 +377,74 @@ class WebTransportIT {
         assertThat(hub.attached.poll(5, TimeUnit.SECONDS)).isNotNull();
 
         sendBurstExpectingEveryFrameInOrder(a, inboxB, 500);
+    }
+
+    @Test
+    void anAnswerLeavesAtOnceWhileTheBulkWaitsForQuichesQueueToDrain() throws Exception {
+        // quiche's datagram queue of 16: a flush hands it 8 datagrams, then the rest waits for a timer.
+        server.close();
+        WebTransportServerConfig defaults = WebTransportServerConfig.defaults();
+        server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters, new WebTransportServerConfig(
+                defaults.maxConnections(), defaults.maxSessions(), defaults.maxSessionsPerConnection(),
+                defaults.sendQueueFrames(), defaults.idleTimeout(), defaults.keepAliveInterval(),
+                defaults.udpPayloadSize(), 16, defaults.receiveBufferBytes(), defaults.congestionControl()));
+        uri = URI.create("https://127.0.0.1:" + server.localAddress().getPort() + "/");
+        BlockingQueue<byte[]> inbox = new LinkedBlockingQueue<>();
+        open(inbox);
+        Port port = hub.attached.poll(5, TimeUnit.SECONDS);
+        assertThat(port).isNotNull();
+        ByteBuf probe = answerFrame();
+        ByteBuf bulkProbe = oneFlowFrame(1000, 0);
+        assertThat(new FlowHash().of(probe) & 255).as("the answer's flow slot is not the bulk's")
+                .isNotEqualTo(new FlowHash().of(bulkProbe) & 255);
+        probe.release();
+        bulkProbe.release();
+
+        server.eventLoop().submit(() -> port.send(answerFrame())).get(5, TimeUnit.SECONDS);
+        assertThat(inbox.poll(5, TimeUnit.SECONDS)).isEqualTo(answerBytes());
+        assertThat(counters.get(Counter.ANSWERS_PAST_BULK)).as("nothing waited: the answer left with the turn's flush")
+                .isZero();
+
+        int bulk = 200;
+        server.eventLoop().submit(() -> {
+            for (int i = 0; i < bulk; i++) {
+                port.send(oneFlowFrame(1000, i));
+            }
+        }).get(5, TimeUnit.SECONDS);
+        // The turn's flush ran before this task: 8 datagrams went to quiche, the rest wait for its timer.
+        server.eventLoop().submit(() -> port.send(answerFrame())).get(5, TimeUnit.SECONDS);
+        List<byte[]> received = new ArrayList<>();
+        for (int i = 0; i <= bulk; i++) {
+            byte[] frame = inbox.poll(5, TimeUnit.SECONDS);
+            assertThat(frame).as("frame %d of %d (the relay counted %s)", i, bulk + 1, counters.nonZero()).isNotNull();
+            received.add(frame);
+        }
+        int answerAt = -1;
+        for (int i = 0; i < received.size(); i++) {
+            if (java.util.Arrays.equals(received.get(i), answerBytes())) {
+                answerAt = i;
+            }
+        }
+        assertThat(counters.get(Counter.ANSWERS_PAST_BULK)).as("the answer went past the waiting bulk").isEqualTo(1);
+        assertThat(answerAt).as("the answer arrived ahead of the bulk that waited").isBetween(0, bulk - 8);
+        assertThat(counters.nonZero().keySet()).noneMatch(Counter::isDrop);
+    }
+
+    /** A unicast frame of its own flow (EtherType 0x88B6, another source), as a ping reply or a DNS answer is. */
+    private static ByteBuf answerFrame() {
+        ByteBuf frame = frame(100, 7);
+        frame.setBytes(frame.readerIndex(), answerHeader());
+        return frame;
+    }
+
+    private static byte[] answerBytes() {
+        byte[] bytes = bytes(100, 7);
+        System.arraycopy(answerHeader(), 0, bytes, 0, 14);
+        return bytes;
+    }
+
+    private static byte[] answerHeader() {
+        return new byte[] {2, 0, 0, 0, 0, 9, 2, 0, 0, 0, 0, 2, (byte) 0x88, (byte) 0xB6};
     }
 
     /** {@code frames} frames of one flow from {@code a} in one loop turn: each must reach {@code inbox}, in order. */
