@@ -575,7 +575,7 @@ public final class FieldBench {
         List<PingRow> rows = new ArrayList<>();
         rows.add(ping(ns, a, GATEWAY, "10.0.2.2", Load.IDLE));
         rows.add(ping(ns, a, PLAIN_VETH, RELAY_ADDRESS, Load.IDLE));
-        long seconds = (long) Math.ceil(2 * plan.pings() * plan.pingIntervalSeconds() * 1.5) + 6;
+        long seconds = loadSeconds(2);
         for (Load load : List.of(Load.DOWNLOAD, Load.UPLOAD, Load.UPLOAD_TAP_QUEUE_1000)) {
             boolean defaultQueue = load == Load.UPLOAD_TAP_QUEUE_1000;
             if (defaultQueue) {
@@ -597,6 +597,14 @@ public final class FieldBench {
             }
         }
         return rows;
+    }
+
+    /**
+     * How long an iperf3 load runs to outlast {@code series} ping series pinged one after another under it: half as
+     * long again as the pings take, and 6 s for iperf3 to start.
+     */
+    private long loadSeconds(int series) {
+        return (long) Math.ceil(series * plan.pings() * plan.pingIntervalSeconds() * 1.5) + 6;
     }
 
     /**
@@ -649,7 +657,7 @@ public final class FieldBench {
             warmUpPingPath(ns, floor);
             List<PingRow> rows = new ArrayList<>(List.of(ping(ns, floor, FLOOR_GATEWAY, "10.0.2.2", Load.IDLE)));
             legs.add(capturedLegs(ns, floor, FLOOR_GATEWAY));
-            long seconds = (long) Math.ceil(plan.pings() * plan.pingIntervalSeconds() * 1.5) + 6;
+            long seconds = loadSeconds(1);
             for (Load load : List.of(Load.DOWNLOAD, Load.UPLOAD)) {
                 rows.addAll(underLoad(ns, a.namespace(), " through the relay beside the ping floor", load, seconds,
                         () -> List.of(ping(ns, floor, FLOOR_GATEWAY, "10.0.2.2", load))));
@@ -679,7 +687,7 @@ public final class FieldBench {
             ns.exec(vm, "ip", "route", "replace", "default", "via", "10.0.2.2", "congctl", hostTcp).orThrow();
             List<PingRow> rows = new ArrayList<>();
             rows.add(ping(ns, host, SLIRP_GATEWAY, "10.0.2.2", Load.IDLE));
-            long seconds = (long) Math.ceil(plan.pings() * plan.pingIntervalSeconds() * 1.5) + 6;
+            long seconds = loadSeconds(1);
             for (Load load : List.of(Load.DOWNLOAD, Load.UPLOAD)) {
                 rows.addAll(underLoad(ns, vm, " through slirp4netns", load, seconds,
                         () -> List.of(ping(ns, host, SLIRP_GATEWAY, "10.0.2.2", load))));

@@ -53,9 +53,12 @@ public final class NatBench {
     private static final int RELAY_PORT = 4433;
     private static final int RELAY_ADMIN_PORT = 9466;
     private static final int UDP_DATAGRAM = 1100;
-    /** Counter series of the relay worth showing beside its throughput: drops by reason, the TCP NAT's counters. */
-    private static final Pattern TELLING_SERIES =
-            Pattern.compile("^relay_(?:drops_total|nat_tcp_\\w+|recovery_\\w+|datagrams\\w*|answers_\\w+)\\S*\\s+([0-9.eE+]+)$");
+    /**
+     * Counter series of the relay worth showing beside its throughput: drops by reason, the TCP NAT's counters, link
+     * recovery, datagrams copied, and answers sent past a waiting bulk.
+     */
+    private static final Pattern TELLING_SERIES = Pattern.compile(
+            "^relay_(?:drops_total|nat_tcp_\\w+|recovery_\\w+|datagrams\\w*|answers_\\w+)\\S*\\s+([0-9.eE+]+)$");
     private static final Pattern LINK_MTU = Pattern.compile("\\bmtu (\\d+)");
     private static final Pattern ROUTE_DEV = Pattern.compile("\\bdev (\\S+)");
 
