@@ -79,6 +79,11 @@ public record WebTransportServerConfig(
                 idle, keepAlive, udpPayloadSize, datagramQueueLength, receiveBufferBytes, congestionControl);
     }
 
+    public WebTransportServerConfig withDatagramQueueLength(int length) {
+        return new WebTransportServerConfig(maxConnections, maxSessions, maxSessionsPerConnection, sendQueueFrames,
+                idleTimeout, keepAliveInterval, udpPayloadSize, length, receiveBufferBytes, congestionControl);
+    }
+
     private static void positive(String name, int value) {
         if (value < 1) {
             throw new IllegalArgumentException(name + " must be at least 1: " + value);

@@ -15,6 +15,7 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
@@ -45,7 +46,12 @@ class WebTransportIT {
 
     @BeforeEach
     void start() throws Exception {
-        server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters, WebTransportServerConfig.defaults());
+        startServer(WebTransportServerConfig.defaults());
+    }
+
+    /** A server on loopback with {@code config}, and {@link #uri} pointing at it. */
+    private void startServer(WebTransportServerConfig config) throws Exception {
+        server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters, config);
         uri = URI.create("https://127.0.0.1:" + server.localAddress().getPort() + "/");
     }
 
@@ -383,12 +389,7 @@ class WebTransportIT {
     void anAnswerLeavesAtOnceWhileTheBulkWaitsForQuichesQueueToDrain() throws Exception {
         // quiche's datagram queue of 16: a flush hands it 8 datagrams, then the rest waits for a timer.
         server.close();
-        WebTransportServerConfig defaults = WebTransportServerConfig.defaults();
-        server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters, new WebTransportServerConfig(
-                defaults.maxConnections(), defaults.maxSessions(), defaults.maxSessionsPerConnection(),
-                defaults.sendQueueFrames(), defaults.idleTimeout(), defaults.keepAliveInterval(),
-                defaults.udpPayloadSize(), 16, defaults.receiveBufferBytes(), defaults.congestionControl()));
-        uri = URI.create("https://127.0.0.1:" + server.localAddress().getPort() + "/");
+        startServer(WebTransportServerConfig.defaults().withDatagramQueueLength(16));
         BlockingQueue<byte[]> inbox = new LinkedBlockingQueue<>();
         open(inbox);
         Port port = hub.attached.poll(5, TimeUnit.SECONDS);
@@ -421,7 +422,7 @@ class WebTransportIT {
         }
         int answerAt = -1;
         for (int i = 0; i < received.size(); i++) {
-            if (java.util.Arrays.equals(received.get(i), answerBytes())) {
+            if (Arrays.equals(received.get(i), answerBytes())) {
                 answerAt = i;
             }
         }
@@ -480,9 +481,7 @@ class WebTransportIT {
     @Test
     void sessionsBeyondTheLimitAreRefusedWith503() throws Exception {
         server.close();
-        server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters,
-                WebTransportServerConfig.defaults().withMaxSessions(1, 1));
-        uri = URI.create("https://127.0.0.1:" + server.localAddress().getPort() + "/");
+        startServer(WebTransportServerConfig.defaults().withMaxSessions(1, 1));
         open(new LinkedBlockingQueue<>());
         assertThatThrownBy(() -> WebTransportClient.connect(uri,
                 WebTransportClientConfig.pinned(certificate.sha256Hex()), ByteBuf::release).get(10, TimeUnit.SECONDS))
@@ -517,9 +516,7 @@ class WebTransportIT {
     @Test
     void connectionsBeyondTheLimitAreClosed() throws Exception {
         server.close();
-        server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters,
-                WebTransportServerConfig.defaults().withMaxConnections(1));
-        uri = URI.create("https://127.0.0.1:" + server.localAddress().getPort() + "/");
+        startServer(WebTransportServerConfig.defaults().withMaxConnections(1));
         open(new LinkedBlockingQueue<>());
         assertThatThrownBy(() -> WebTransportClient.connect(uri,
                 WebTransportClientConfig.pinned(certificate.sha256Hex()), ByteBuf::release).get(10, TimeUnit.SECONDS))
@@ -535,9 +532,8 @@ class WebTransportIT {
                 Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ZERO, 1500, 64, 64);
         for (boolean keepAlive : new boolean[] {true, false}) {
             server.close();
-            server = new WebTransportServer(LOOPBACK, 0, certificate, hub, counters, WebTransportServerConfig
-                    .defaults().withTimeouts(Duration.ofSeconds(1), keepAlive ? Duration.ofMillis(300) : Duration.ZERO));
-            uri = URI.create("https://127.0.0.1:" + server.localAddress().getPort() + "/");
+            startServer(WebTransportServerConfig.defaults()
+                    .withTimeouts(Duration.ofSeconds(1), keepAlive ? Duration.ofMillis(300) : Duration.ZERO));
             hub.detached.clear();
             WebTransportClient quiet = WebTransportClient.connect(uri, quietClient, ByteBuf::release)
                     .get(10, TimeUnit.SECONDS);
