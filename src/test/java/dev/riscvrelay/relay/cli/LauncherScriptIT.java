@@ -76,6 +76,16 @@ class LauncherScriptIT {
         assertThat(Files.mismatch(copies.getFirst(), BUILT_JAR)).isEqualTo(-1L);
     }
 
+    @Test
+    void whereItCannotWriteItsCopyTheLauncherRunsTheBuiltJarAndSaysSo() throws Exception {
+        prepareCheckout();
+        Files.writeString(checkout.resolve("target").resolve("run"), "a file where the copies' directory goes\n");
+
+        CommandResult version = launch("--version");
+        assertThat(version.stdout()).contains("riscv-relay");
+        assertThat(version.stderr()).contains("cannot write").contains("target/riscv-relay.jar itself");
+    }
+
     /** The launcher's files in {@link #checkout}, the jar newer than pom.xml and src/main; returns the jar. */
     private Path prepareCheckout() throws IOException {
         assertThat(BUILT_JAR).as("built by `./mvnw package` before the integration tests").isRegularFile();
