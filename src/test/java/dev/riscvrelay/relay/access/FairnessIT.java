@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -57,6 +58,7 @@ class FairnessIT {
     private static final int PACED_SIZE = 400;
     private static final int PHASE_MILLIS = 2000;
     private static final int GRACE_MILLIS = 1000;
+    private static final int PHASE_FRAMES = PACED_RATE * PHASE_MILLIS / 1000;
     /** Flood messages per write. */
     private static final int FLOOD_BATCH = 32;
     /** Flood frames a phase must see for the phase to count: as many as the paced frames. */
@@ -73,6 +75,9 @@ class FairnessIT {
     /** Frames received from the paced peer, by phase (0 alone, then one for each flooded phase). */
     private final AtomicLongArray receivedByA = new AtomicLongArray(1 + FLOOD_ATTEMPTS);
     private final AtomicLongArray receivedByB = new AtomicLongArray(1 + FLOOD_ATTEMPTS);
+    /** Which of each phase's sequence numbers A and B received: where losses fall tells which queue lost them. */
+    private final AtomicIntegerArray seenByA = new AtomicIntegerArray((1 + FLOOD_ATTEMPTS) * PHASE_FRAMES);
+    private final AtomicIntegerArray seenByB = new AtomicIntegerArray((1 + FLOOD_ATTEMPTS) * PHASE_FRAMES);
     private final AtomicLong pacedSent = new AtomicLong();
     private final AtomicLong floodSeen = new AtomicLong();
 
@@ -106,8 +111,8 @@ class FairnessIT {
             throws Exception {
         RelayConfig config = RelayConfig.defaults(InetAddress.getLoopbackAddress(), 0);
         relay = Relay.start(workers > 0 ? config.withWorkers(workers) : config, certificate);
-        a = connect(receivedByA, MAC_B, path);
-        b = connect(receivedByB, MAC_A, path);
+        a = connect(receivedByA, seenByA, MAC_B, path);
+        b = connect(receivedByB, seenByB, MAC_A, path);
         OutputStream flood = openFlooder(path);
         byte[] floodFrame = new byte[1000];
         frame(MacAddress.BROADCAST, MAC_FLOOD, 9, 0, 1000).readBytes(floodFrame).release();
@@ -130,14 +135,16 @@ class FairnessIT {
             Map<Counter, Long> drops = drops(relay.counters());
             System.out.printf("[facts] fairness, flood phase %d: paced frames delivered alone %d, under a flood %d"
                     + " (%.1f%%); the relay took %d frames in (paced and flood) during the phase; the paced clients got"
-                    + " %d flood frames so far; relay drops %s; client drops a %s, b %s%n", phase, baseline, underFlood,
-                    100.0 * underFlood / baseline, floodFramesIn, floodSeen.get(), drops, drops(a.counters()),
-                    drops(b.counters()));
+                    + " %d flood frames so far; relay drops %s; client drops a %s, b %s; not received by a %s,"
+                    + " by b %s%n",
+                    phase, baseline, underFlood, 100.0 * underFlood / baseline, floodFramesIn, floodSeen.get(), drops,
+                    drops(a.counters()), drops(b.counters()), missing(seenByA, phase), missing(seenByB, phase));
             boolean floodAtStrength = floodFramesIn - underFlood > FLOOD_STRENGTH;
             if (floodAtStrength || phase == FLOOD_ATTEMPTS) {
                 assertThat(floodFramesIn - underFlood).as("flood frames that reached the switch during the phase")
                         .isGreaterThan(FLOOD_STRENGTH);
-                assertThat(underFlood).as("paced frames delivered under the flood (relay drops %s)", drops)
+                assertThat(underFlood).as("paced frames delivered under the flood (relay drops %s; not received by a"
+                        + " %s, by b %s)", drops, missing(seenByA, phase), missing(seenByB, phase))
                         .isGreaterThanOrEqualTo((long) (0.9 * baseline));
                 return;
             }
@@ -177,7 +184,7 @@ class FairnessIT {
 
     /** A and B send each other PACED_RATE frames a second for PHASE_MILLIS. */
     private void pacedPhase(int phase) throws InterruptedException {
-        int frames = PACED_RATE * PHASE_MILLIS / 1000;
+        int frames = PHASE_FRAMES;
         long interval = TimeUnit.SECONDS.toNanos(1) / PACED_RATE;
         long start = System.nanoTime();
         for (int i = 0; i < frames; i++) {
@@ -204,6 +211,29 @@ class FairnessIT {
     private long delivered(int phase) throws InterruptedException {
         Thread.sleep(GRACE_MILLIS);
         return receivedByA.get(phase) + receivedByB.get(phase);
+    }
+
+    /** The sequence numbers of {@code phase} a receiver never got, as runs ("1200-1319"), the first few of them. */
+    private static String missing(AtomicIntegerArray seen, int phase) {
+        StringBuilder runs = new StringBuilder();
+        int count = 0;
+        int runCount = 0;
+        int base = phase * PHASE_FRAMES;
+        for (int i = 0; i < PHASE_FRAMES; i++) {
+            if (seen.get(base + i) != 0) {
+                continue;
+            }
+            int end = i;
+            while (end + 1 < PHASE_FRAMES && seen.get(base + end + 1) == 0) {
+                end++;
+            }
+            count += end - i + 1;
+            if (runCount++ < 8) {
+                runs.append(runs.isEmpty() ? "" : " ").append(i).append(end > i ? "-" + end : "");
+            }
+            i = end;
+        }
+        return count == 0 ? "none" : count + " in " + runCount + " runs [" + runs + (runCount > 8 ? " ..." : "") + "]";
     }
 
     private static Map<Counter, Long> drops(Counters counters) {
@@ -236,7 +266,8 @@ class FairnessIT {
         return new BufferedOutputStream(flooder.getOutputStream(), 1 << 16);
     }
 
-    private WebTransportClient connect(AtomicLongArray received, long peer, String path) throws Exception {
+    private WebTransportClient connect(AtomicLongArray received, AtomicIntegerArray seen, long peer, String path)
+            throws Exception {
         return WebTransportClient.connect(URI.create("https://127.0.0.1:" + relay.port() + path),
                 WebTransportClientConfig.pinned(certificate.sha256Hex()), frame -> {
                     try {
@@ -245,8 +276,12 @@ class FairnessIT {
                                 && frame.getUnsignedShort(at + 12) == EXPERIMENT
                                 && ((frame.getUnsignedInt(at + 6) << 16) | frame.getUnsignedShort(at + 10)) == peer) {
                             int phase = frame.getUnsignedByte(at + 14);
+                            int sequence = frame.getInt(at + 15);
                             if (phase <= FLOOD_ATTEMPTS) {
                                 received.incrementAndGet(phase);
+                                if (sequence >= 0 && sequence < PHASE_FRAMES) {
+                                    seen.set(phase * PHASE_FRAMES + sequence, 1);
+                                }
                             }
                         } else if (received != null) {
                             floodSeen.incrementAndGet();
