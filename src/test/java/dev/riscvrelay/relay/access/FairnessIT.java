@@ -27,8 +27,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -184,10 +184,9 @@ class FairnessIT {
 
     /** A and B send each other PACED_RATE frames a second for PHASE_MILLIS. */
     private void pacedPhase(int phase) throws InterruptedException {
-        int frames = PHASE_FRAMES;
         long interval = TimeUnit.SECONDS.toNanos(1) / PACED_RATE;
         long start = System.nanoTime();
-        for (int i = 0; i < frames; i++) {
+        for (int i = 0; i < PHASE_FRAMES; i++) {
             long due = start + i * interval;
             long wait;
             while ((wait = due - System.nanoTime()) > 0) {
