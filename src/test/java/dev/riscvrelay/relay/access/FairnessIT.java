@@ -133,18 +133,20 @@ class FairnessIT {
             long floodFramesIn = floodedPhase(phase, flood, floodBatch);
             long underFlood = delivered(phase);
             Map<Counter, Long> drops = drops(relay.counters());
+            String missedByA = missing(seenByA, phase);
+            String missedByB = missing(seenByB, phase);
             System.out.printf("[facts] fairness, flood phase %d: paced frames delivered alone %d, under a flood %d"
                     + " (%.1f%%); the relay took %d frames in (paced and flood) during the phase; the paced clients got"
                     + " %d flood frames so far; relay drops %s; client drops a %s, b %s; not received by a %s,"
                     + " by b %s%n",
                     phase, baseline, underFlood, 100.0 * underFlood / baseline, floodFramesIn, floodSeen.get(), drops,
-                    drops(a.counters()), drops(b.counters()), missing(seenByA, phase), missing(seenByB, phase));
+                    drops(a.counters()), drops(b.counters()), missedByA, missedByB);
             boolean floodAtStrength = floodFramesIn - underFlood > FLOOD_STRENGTH;
             if (floodAtStrength || phase == FLOOD_ATTEMPTS) {
                 assertThat(floodFramesIn - underFlood).as("flood frames that reached the switch during the phase")
                         .isGreaterThan(FLOOD_STRENGTH);
                 assertThat(underFlood).as("paced frames delivered under the flood (relay drops %s; not received by a"
-                        + " %s, by b %s)", drops, missing(seenByA, phase), missing(seenByB, phase))
+                        + " %s, by b %s)", drops, missedByA, missedByB)
                         .isGreaterThanOrEqualTo((long) (0.9 * baseline));
                 return;
             }
